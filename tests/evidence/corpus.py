@@ -143,15 +143,16 @@ class Case:
         return self.path.stat().st_size
 
 
-def build_corpus(root: Path) -> list[Case]:
-    """Write every corpus file under ``root`` and return the cases (≥ 30)."""
-    root.mkdir(parents=True, exist_ok=True)
+def build_corpus(root: Path, dry: bool = False) -> list[Case]:
+    """Write every corpus file under ``root`` and return the cases (≥ 30); ``dry``: only list them."""
+    if not dry:
+        root.mkdir(parents=True, exist_ok=True)
     cases: list[Case] = []
 
     def add(name: str, content: bytes | None, expect: str, names: list | None = None, why: str = "",
             big: bool = False) -> Case:
         p = root / name
-        if content is not None:
+        if content is not None and not dry:
             p.write_bytes(content)
         c = Case(name=name, path=p, expect=expect, names=list(names or []), why=why, big=big)
         cases.append(c)
@@ -190,12 +191,12 @@ def build_corpus(root: Path) -> list[Case]:
     add("utf8_bom.csv", b"\xef\xbb\xbf" + good_csv().encode(), "either",
         why="UTF-8 with byte-order mark (Excel's 'CSV UTF-8'): should load; if refused, clearly")
     # 100 MB of otherwise valid rows: refused by the size limit before parsing.
-    p100 = root / "rows_100mb.csv"
-    with open(p100, "wb") as fh:
-        fh.write((HEADER + "\n").encode())
-        block = ("\n".join(good_row(i % 360) for i in range(2000)) + "\n").encode()
-        while fh.tell() < 100 * 2**20:
-            fh.write(block)
+    if not dry:
+        with open(root / "rows_100mb.csv", "wb") as fh:
+            fh.write((HEADER + "\n").encode())
+            block = ("\n".join(good_row(i % 360) for i in range(2000)) + "\n").encode()
+            while fh.tell() < 100 * 2**20:
+                fh.write(block)
     add("rows_100mb.csv", None, "reject", [SIZE_WORDS], why="100 MB of rows: over the size limit", big=True)
 
     # --- the evidence issue's additions ----------------------------------------------------------------------
@@ -203,18 +204,19 @@ def build_corpus(root: Path) -> list[Case]:
     add("excel_xls_renamed.csv", _ole2_xls(), "reject", why="a legacy .xls (OLE2) renamed .csv")
     add("gzip_valid.csv", gzip.compress(good_csv().encode()), "either",
         why="a gzip-compressed CSV (may be refused, or decompressed within the size limit)")
-    _gzip_bomb(root / "gzip_bomb.csv", 512 * 2**20)
+    if not dry:
+        _gzip_bomb(root / "gzip_bomb.csv", 512 * 2**20)
     add("gzip_bomb.csv", None, "reject", why="~0.5 MB of gzip that inflates to 512 MB")
-    sparse = root / "sparse_1gb.csv"
-    with open(sparse, "wb") as fh:  # a sparse file: 1 GB apparent size, no data blocks written
-        fh.truncate(2**30)
+    if not dry:
+        with open(root / "sparse_1gb.csv", "wb") as fh:  # sparse: 1 GB apparent size, no data blocks written
+            fh.truncate(2**30)
     add("sparse_1gb.csv", None, "reject", [SIZE_WORDS], why="1 GB sparse file (NUL bytes)", big=True)
-    wide = root / "million_columns.csv"
-    with open(wide, "w") as fh:
-        fh.write("Units_Sold," + ",".join(f"c{j}" for j in range(1, 10**6)) + "\n")
-        zeros = ",0" * (10**6 - 1)
-        for i in range(5):
-            fh.write(f"{10 + i}{zeros}\n")
+    if not dry:
+        with open(root / "million_columns.csv", "w") as fh:
+            fh.write("Units_Sold," + ",".join(f"c{j}" for j in range(1, 10**6)) + "\n")
+            zeros = ",0" * (10**6 - 1)
+            for i in range(5):
+                fh.write(f"{10 + i}{zeros}\n")
     add("million_columns.csv", None, "reject", why="10^6 columns")
     add("formula_injection_text.csv",
         good_csv(**{str(i): (lambda i: good_row(i, sku="=cmd|' /C calc'!A0")) for i in range(GOOD_ROWS)}).encode(),
@@ -254,24 +256,29 @@ def build_corpus(root: Path) -> list[Case]:
                                       for i in range(GOOD_ROWS))
     add("one_bad_series.csv", bad_series.encode(), "reject", ["-1"],
         why="second series has -1: all-or-nothing, nothing half-loaded")
-    many = root / "million_rows_one_series.csv"
-    with open(many, "w") as fh:
-        fh.write("Units_Sold\n")
-        chunk = "".join(f"{10 + (i * 7) % 21}\n" for i in range(10_000))
-        for _ in range(100):
-            fh.write(chunk)
+    if not dry:
+        with open(root / "million_rows_one_series.csv", "w") as fh:
+            fh.write("Units_Sold\n")
+            chunk = "".join(f"{10 + (i * 7) % 21}\n" for i in range(10_000))
+            for _ in range(100):
+                fh.write(chunk)
     add("million_rows_one_series.csv", None, "either", why="10^6 rows of one series (~3 MB)")
-    many_series = root / "many_series.csv"
-    with open(many_series, "w") as fh:
-        fh.write(HEADER + "\n")
-        for k in range(5000):
-            fh.write("".join(good_row(i, sku=f"SKU_{k}") + "\n" for i in range(40)))
+    if not dry:
+        with open(root / "many_series.csv", "w") as fh:
+            fh.write(HEADER + "\n")
+            for k in range(5000):
+                fh.write("".join(good_row(i, sku=f"SKU_{k}") + "\n" for i in range(40)))
     add("many_series.csv", None, "either", why="5,000 series of 40 rows each")
     add("crlf_mixed_endings.csv", good_csv().replace("\n", "\r\n", 60).encode(), "either",
         why="CRLF and LF line endings mixed")
     add("path_traversal_name..%2f..%2fetc%2fpasswd.csv", good_csv(rows=GOOD_ROWS).encode(), "either",
         why="a file name that looks like a path: never used as a path")
     return cases
+
+
+def case_names() -> list[str]:
+    """The corpus file names, without writing anything (for test parametrisation)."""
+    return [c.name for c in build_corpus(Path("/nonexistent-dry-run"), dry=True)]
 
 
 if __name__ == "__main__":  # python -m tests.evidence.corpus DIR: build the corpus to look at it
