@@ -6,7 +6,9 @@ several hosts can share the load. The Procfile's `worker:` line starts such a wo
 """
 from __future__ import annotations
 
+import json
 import os
+import time
 
 from dash import CeleryManager, DiskcacheManager
 
@@ -24,3 +26,84 @@ else:
 
     os.makedirs(settings.jobs_dir, exist_ok=True)
     background_manager = DiskcacheManager(diskcache.Cache(settings.jobs_dir), expire=settings.job_result_ttl)
+
+# The worker process must define the background callbacks to know their tasks: importing the app imports the
+# pages (use_pages=True), whose `@callback(background=True)` registrations create the Celery tasks.
+if celery_app is not None:
+    celery_app.conf.imports = ["dashapp.app"]
+    celery_app.conf.worker_prefetch_multiplier = 1
+    celery_app.conf.task_acks_late = False
+
+
+class JobStore:
+    """Scenario/optimum job records shared by web workers and job workers: results cached by the scenario
+    set's hash, and a status record (state, progress, heartbeat) per running hash so that a page reloaded
+    during a run can reattach to it and a cancelled run can be observed to stop.
+
+    Redis when REDIS_URL is set, else a diskcache directory beside the background-job cache. JSON only.
+    """
+
+    def __init__(self, redis_url: str | None = None, directory: str | None = None, ttl: int | None = None):
+        self.ttl = int(ttl or settings.job_result_ttl)
+        if redis_url:
+            import redis
+
+            self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+            self._disk = None
+        else:
+            import diskcache
+
+            self._redis = None
+            self._disk = diskcache.Cache(directory or os.path.join(settings.jobs_dir, "scenario-records"))
+
+    def _get(self, key: str):
+        raw = self._redis.get(key) if self._redis is not None else self._disk.get(key)
+        return None if raw is None else json.loads(raw)
+
+    def _set(self, key: str, value: dict, ttl: int | None = None) -> None:
+        blob = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        if self._redis is not None:
+            self._redis.set(key, blob, ex=ttl or self.ttl)
+        else:
+            self._disk.set(key, blob, expire=ttl or self.ttl)
+
+    def _delete(self, key: str) -> None:
+        if self._redis is not None:
+            self._redis.delete(key)
+        else:
+            self._disk.delete(key)
+
+    def get_result(self, kind: str, key: str) -> dict | None:
+        return self._get(f"sim:{kind}:result:{key}")
+
+    def put_result(self, kind: str, key: str, result: dict) -> None:
+        self._set(f"sim:{kind}:result:{key}", result)
+        self._delete(f"sim:{kind}:status:{key}")
+
+    def get_status(self, kind: str, key: str) -> dict | None:
+        """The running job's record, or None; a record whose heartbeat is older than 10 s is a dead job."""
+        st = self._get(f"sim:{kind}:status:{key}")
+        if st is not None and time.time() - st.get("heartbeat", 0) > STALE_AFTER:
+            st["state"] = "stale"
+        return st
+
+    def beat(self, kind: str, key: str, done: int, total: int, started: float) -> None:
+        self._set(f"sim:{kind}:status:{key}", {"state": "running", "done": int(done), "total": int(total),
+                                             "started": started, "heartbeat": time.time(), "pid": os.getpid()},
+                  ttl=60)
+
+    def clear_status(self, kind: str, key: str) -> None:
+        self._delete(f"sim:{kind}:status:{key}")
+
+
+STALE_AFTER = 10.0
+_store: JobStore | None = None
+
+
+def job_store() -> JobStore:
+    """The process's job store (created lazily: job processes build their own after fork)."""
+    global _store
+    if _store is None or getattr(_store, "_pid", None) != os.getpid():
+        _store = JobStore(settings.redis_url)
+        _store._pid = os.getpid()
+    return _store
