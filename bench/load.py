@@ -1,0 +1,284 @@
+"""Load test: N real browser sessions (over HTTP) against a running app — start, tick, pause, ledger check.
+
+    python -m bench.load --sessions 50 --seconds 60 --url http://127.0.0.1:8050 [--json]
+
+Why not a synthetic endpoint hammer: what must hold under load is the page's own protocol — the same Dash
+callback requests the simulator page sends (found in `/_dash-dependencies` and the layout, see
+bench/dash_client.py), with each session's server-side state, per-session locks and ticks that carry the day
+they expect. Each session: loads the page (router + initial callbacks), sets its controls, presses Start, then
+fires the page's dcc.Interval tick every `interval` ms (the page's `speed`; default 300 ms) on a fixed cadence
+(a late tick is sent as soon as the previous answer arrives — never two at once, like `running=`), presses
+Pause when time is up, and downloads its ledger. A ledger is complete when its days are exactly 1..N with N
+the day the page shows (no lost or doubled day).
+
+Bounded in count and time: at most --sessions threads, at most --seconds of ticking (plus ramp-up and the final
+checks, each with a timeout). Loopback only.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import random
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+
+from bench.dash_client import DashSession, require_loopback
+
+MAX_SESSIONS = 500
+MAX_SECONDS = 1800
+
+
+@dataclass
+class SessionResult:
+    index: int
+    ticks: int = 0
+    final_day: int | None = None
+    ledger_days: list[int] | None = None
+    ledger_complete: bool = False
+    problems: list[str] = field(default_factory=list)
+    latencies: dict[str, list[float]] = field(default_factory=dict)  # kind -> ms
+    errors: int = 0  # requests answered with an HTTP error or not answered (timeout, connection reset)
+    failures: int = 0  # sessions broken by something else (an unexpected page, a missing element)
+    requests: int = 0
+
+
+def parse_day(text: str) -> int | None:
+    m = re.search(r"day\s+(\d+)", text or "", re.I)
+    return int(m.group(1)) if m else None
+
+
+def find_interval(s: DashSession) -> str:
+    ids = [cid for cid, t in s.types.items() if t == "Interval"]
+    for cid in ids:
+        try:
+            s.find(input=f"{cid}.n_intervals")
+            return cid
+        except LookupError:
+            continue
+    raise LookupError(f"no dcc.Interval drives a server callback on this page (intervals: {ids})")
+
+
+def ledger_from_response(s: DashSession) -> str | None:
+    """The CSV text of the last dcc.Download answer (content, base64 or not)."""
+    import base64
+    for (cid, prop), val in s.values.items():
+        if s.types.get(cid) == "Download" and prop == "data" and isinstance(val, dict) and "content" in val:
+            content = val["content"]
+            if val.get("base64"):
+                content = base64.b64decode(content).decode("utf-8", "replace")
+            return content
+    return None
+
+
+def ledger_days(csv_text: str) -> list[int]:
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    return [int(float(r["day"])) for r in rows]
+
+
+def check_ledger(days: list[int], shown: int | None) -> str | None:
+    """None when days are exactly 1..N and N is the day the page shows; else what is wrong."""
+    if not days:
+        return "empty ledger" if shown else None
+    if days != list(range(1, len(days) + 1)):
+        seen, dup, gaps = set(), sorted({d for d in days if d in seen or seen.add(d)}), \
+            sorted(set(range(1, max(days) + 1)) - set(days))
+        return f"ledger days not 1..N: doubled {dup[:10]}, missing {gaps[:10]}"
+    if shown is not None and len(days) != shown:
+        return f"ledger has {len(days)} days but the page shows day {shown}"
+    return None
+
+
+def play_session(index: int, url: str, seconds: float, interval_ms: int | None, deps: list[dict],
+                 controls: dict, start_at: float, stop_flag: threading.Event, cadence: str,
+                 timeout: float) -> SessionResult:
+    res = SessionResult(index)
+    s = DashSession(url, timeout=timeout)
+    try:
+        while time.monotonic() < start_at:
+            time.sleep(0.005)
+        s.load("/", deps=deps)
+        _account(res, s, 0, "load")
+        for cid, val in controls.items():
+            if (cid, "value") in s.values or cid in s.types:
+                s.values[(cid, "value")] = val
+        n_before = len(s.calls)
+        s.click("start")
+        _account(res, s, n_before, "start")
+        interval_id = find_interval(s)
+        period = (interval_ms or s.get(interval_id, "interval") or 300) / 1000.0
+        tick_cb = s.find(input=f"{interval_id}.n_intervals")
+        t_end = time.monotonic() + seconds
+        next_at = time.monotonic() + period
+        n = s.get(interval_id, "n_intervals") or 0
+        while time.monotonic() < t_end and not stop_flag.is_set():
+            if s.get(interval_id, "disabled"):
+                break  # the run ended (horizon reached): the page stops its interval
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            n += 1
+            s.values[(interval_id, "n_intervals")] = n
+            n_before = len(s.calls)
+            t0 = time.monotonic()
+            try:
+                r, changed, new_ids = s.fire(tick_cb, [f"{interval_id}.n_intervals"])
+                if s.follow_chains and changed:
+                    s._run([], changed)  # noqa: SLF001 - chained callbacks the renderer would fire
+            except requests.RequestException as exc:
+                res.problems.append(f"tick {n}: {type(exc).__name__}")
+            _account(res, s, n_before, "tick")
+            res.ticks += 1
+            next_at = (next_at + period) if cadence == "fixed" else (time.monotonic() + period)
+            if next_at < t0:
+                next_at = time.monotonic()
+        n_before = len(s.calls)
+        try:
+            s.click("pause")
+        except LookupError:
+            pass
+        _account(res, s, n_before, "pause")
+        time.sleep(0.05)
+        res.final_day = parse_day(s.text("kpi-day"))
+        n_before = len(s.calls)
+        s.click("download-ledger")
+        _account(res, s, n_before, "ledger")
+        text = ledger_from_response(s)
+        if text is None:
+            res.problems.append("no ledger CSV came back from download-ledger")
+        else:
+            res.ledger_days = ledger_days(text)
+            problem = check_ledger(res.ledger_days, res.final_day)
+            if problem:
+                res.problems.append(problem)
+            else:
+                res.ledger_complete = True
+    except Exception as exc:  # one broken session must not stop the others; it is counted
+        res.problems.append(f"{type(exc).__name__}: {exc}"[:300])
+        _account(res, s, 0, "other", only_unaccounted=True)
+        if not isinstance(exc, requests.RequestException):  # a failed request is already an error
+            res.failures += 1
+    return res
+
+
+def _account(res: SessionResult, s: DashSession, n_before: int, kind: str, only_unaccounted: bool = False) -> None:
+    calls = s.calls[n_before:]
+    if only_unaccounted:
+        calls = s.calls[res.requests:]
+    for c in calls:
+        res.requests += 1
+        res.latencies.setdefault(kind, []).append(c.ms)
+        if c.status not in (200, 204):
+            res.errors += 1
+            if len(res.problems) < 20:
+                res.problems.append(f"{kind}: HTTP {c.status} {c.error[:120]}")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    k = (len(v) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def run_load(url: str, sessions: int, seconds: float, interval_ms: int | None = None, cadence: str = "fixed",
+             controls: dict | None = None, timeout: float = 10.0, ramp: float | None = None) -> dict:
+    url = require_loopback(url)
+    if not 1 <= sessions <= MAX_SESSIONS:
+        raise ValueError(f"--sessions must be 1..{MAX_SESSIONS}")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"--seconds must be in (0, {MAX_SECONDS}]")
+    deps = requests.get(url + "/_dash-dependencies", timeout=timeout).json()
+    ctl = {"horizon": 730, "speed": (interval_ms or 300) / 1000.0, "demand-mode": "forecast-noise"}
+    ctl.update(controls or {})
+    ramp = min(2.0, seconds / 10) if ramp is None else ramp
+    t0 = time.monotonic() + 0.2
+    stop = threading.Event()
+    results: list[SessionResult | None] = [None] * sessions
+
+    def worker(i: int) -> None:
+        results[i] = play_session(i, url, seconds, interval_ms, deps, ctl, t0 + random.uniform(0, ramp), stop,
+                                  cadence, timeout)
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(sessions)]
+    for t in threads:
+        t.start()
+    hard_deadline = time.monotonic() + seconds + ramp + 60 + 3 * timeout
+    for t in threads:
+        t.join(max(0.0, hard_deadline - time.monotonic()))
+    stop.set()
+    done = [r for r in results if r is not None]
+    lat_all = [ms for r in done for v in r.latencies.values() for ms in v]
+    lat_tick = [ms for r in done for ms in r.latencies.get("tick", [])]
+    out = {
+        "url": url, "sessions": sessions, "seconds": seconds, "cadence": cadence,
+        "interval_ms": interval_ms or 300,
+        "requests": sum(r.requests for r in done),
+        "errors": sum(r.errors + r.failures for r in done),
+        "p50_ms": _round(percentile(lat_all, 50)), "p95_ms": _round(percentile(lat_all, 95)),
+        "p99_ms": _round(percentile(lat_all, 99)),
+        "tick_p50_ms": _round(percentile(lat_tick, 50)), "tick_p95_ms": _round(percentile(lat_tick, 95)),
+        "tick_p99_ms": _round(percentile(lat_tick, 99)), "ticks": len(lat_tick),
+        "incomplete_ledgers": sum(1 for r in done if not r.ledger_complete) + (sessions - len(done)),
+        "unfinished_sessions": sessions - len(done),
+        "days_min": min((r.final_day or 0 for r in done), default=0),
+        "days_max": max((r.final_day or 0 for r in done), default=0),
+        "problems": [f"session {r.index}: {p}" for r in done for p in r.problems][:30],
+    }
+    return out
+
+
+def _round(v: float | None) -> float | None:
+    return None if v is None else round(v, 1)
+
+
+def format_text(r: dict) -> str:
+    lines = [
+        f"load test: {r['sessions']} sessions x {r['seconds']:g} s, tick every {r['interval_ms']} ms "
+        f"({r['cadence']} cadence) against {r['url']}",
+        f"requests {r['requests']}, errors {r['errors']}, ticks {r['ticks']}",
+        f"latency all callbacks: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms",
+        f"latency ticks:         p50 {r['tick_p50_ms']} ms, p95 {r['tick_p95_ms']} ms, p99 {r['tick_p99_ms']} ms",
+        f"days reached per session: {r['days_min']}..{r['days_max']}; incomplete ledgers {r['incomplete_ledgers']}"
+        f" (unfinished sessions {r['unfinished_sessions']})",
+    ]
+    if r["problems"]:
+        lines.append("problems (first 30):")
+        lines += [f"  - {p}" for p in r["problems"]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=50)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--url", default="http://127.0.0.1:8050")
+    ap.add_argument("--interval-ms", type=int, default=300, help="tick period each session uses (page speed)")
+    ap.add_argument("--cadence", choices=["fixed", "browser"], default="fixed",
+                    help="fixed: a tick every interval (late ticks go out as soon as the answer arrives); "
+                         "browser: interval after each answer (dcc.Interval with running=)")
+    ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    try:
+        r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout)
+    except (ValueError, requests.RequestException) as exc:
+        print(f"load test cannot run: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(r))
+    else:
+        print(format_text(r))
+    return 0 if r["errors"] == 0 and r["incomplete_ledgers"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
