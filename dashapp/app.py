@@ -1,0 +1,40 @@
+"""The Dash application: multi-page shell, navigation, `server` for gunicorn (`dashapp.app:server`)."""
+from __future__ import annotations
+
+import logging
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashapp import components, jobs
+from dashapp.config import REPO_ROOT, resolve_secret_key, settings
+
+log = logging.getLogger("dashapp")
+
+app = dash.Dash(
+    __name__,
+    use_pages=True,
+    external_stylesheets=[dbc.themes.BOOTSTRAP],
+    assets_folder=str(REPO_ROOT / "assets"),
+    title="Inventory Simulator",
+    suppress_callback_exceptions=True,
+    background_callback_manager=jobs.background_manager,
+    update_title=None,
+)
+server = app.server
+server.secret_key = resolve_secret_key(settings)
+server.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes * 2  # base64 upload + JSON envelope
+
+app.layout = html.Div([
+    # The only thing the browser keeps: a random, signed session id (per tab: sessionStorage).
+    dcc.Store(id="session-id", storage_type="session"),
+    components.navbar(),
+    dbc.Container(dash.page_container, fluid=True),
+])
+
+
+@server.errorhandler(413)
+def _too_large(_err):
+    """A request body over the limit (e.g. a huge upload) gets a JSON message, not an HTML error page."""
+    return {"message": f"request too large: the upload limit is {settings.upload_max_bytes // 2**20} MB"}, 413

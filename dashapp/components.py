@@ -1,0 +1,74 @@
+"""Reusable layout pieces: navigation, KPI cards, control inputs, event-log entries, messages."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+NAV_LINKS = [
+    ("Simulator", "/"),
+    ("Forecasts", "/forecasts"),
+    ("Scenarios", "/scenarios"),
+    ("Optimum", "/optimum"),
+    ("About", "/about"),
+]
+
+KPI_IDS = ("kpi-day", "kpi-on-hand", "kpi-on-order", "kpi-cost", "kpi-fill-rate", "kpi-order")
+KPI_TITLES = {
+    "kpi-day": "Day",
+    "kpi-on-hand": "On-hand",
+    "kpi-on-order": "On order",
+    "kpi-cost": "Cumulative cost",
+    "kpi-fill-rate": "Fill rate · cycle service",
+    "kpi-order": "Today's order",
+}
+
+
+def navbar() -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=f"nav-{label.lower()}"))
+             for label, path in NAV_LINKS]
+    return dbc.Navbar(
+        dbc.Container([
+            dbc.NavbarBrand("Inventory Simulator", href="/"),
+            dbc.Nav(links, navbar=True, className="ms-auto"),
+        ], fluid=True),
+        color="dark", dark=True, className="mb-3",
+    )
+
+
+def kpi_card(kpi_id: str) -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody([
+            html.Div(KPI_TITLES[kpi_id], className="kpi-title"),
+            html.Div("–", id=kpi_id, className="kpi-value"),
+            html.Div("", id=f"{kpi_id}-sub", className="kpi-sub"),
+        ]),
+        className="kpi-card h-100",
+    )
+
+
+def field(label: str, control, help_text: str | None = None, hidden_id: str | None = None) -> html.Div:
+    children = [dbc.Label(label, html_for=getattr(control, "id", None), className="mb-0 small"), control]
+    if help_text:
+        children.append(dbc.FormText(help_text))
+    kwargs = {"id": hidden_id} if hidden_id else {}
+    return html.Div(children, className="mb-2", **kwargs)
+
+
+def number(id_: str, value, min_=None, max_=None, step=None) -> dbc.Input:
+    return dbc.Input(id=id_, type="number", value=value, min=min_, max=max_, step=step, size="sm",
+                     debounce=True)
+
+
+def dropdown(id_: str, options, value, clearable: bool = False) -> dcc.Dropdown:
+    return dcc.Dropdown(id=id_, options=options, value=value, clearable=clearable, className="dropdown-sm")
+
+
+def log_entry(text: str, kind: str) -> html.Div:
+    return html.Div(text, className=f"log-entry log-{kind}")
+
+
+def message(text: str | None, color: str = "danger"):
+    """An alert for the page (None hides it)."""
+    if not text:
+        return None
+    return dbc.Alert(text, color=color, className="py-2 mb-2", dismissable=True)

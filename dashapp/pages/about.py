@@ -1,0 +1,86 @@
+"""/about: the model behind the numbers — formulas (MathJax), event order, assumptions, heuristics."""
+import dash
+from dash import dcc, html
+
+dash.register_page(__name__, path="/about", name="About", title="About · Inventory Simulator")
+
+TEXT = r"""
+## What the simulator does
+
+Each simulated day a forecaster predicts demand for the coming days, an inventory policy turns the forecast into
+an order, the order arrives after the lead time, demand is served from stock, and the day's costs are booked.
+The web page only displays the engine's ledger; every number comes from `engine/` (the same code the CLI runs).
+
+## Event order of day $t$ (1-based)
+
+1. **Order decision** from information up to day $t-1$: forecasts for days $t, \dots, t+L$ and the inventory
+   position $IP_t = \text{on-hand} + \text{on order} - \text{backlog}$. An order placed on day $t$ arrives at the
+   start of day $t+L$.
+2. **Arrivals** due today are added to on-hand.
+3. **Demand** is fulfilled from on-hand; the rest is lost (default, as in the original app) or backordered.
+4. **Costs**: $h \times$ ending on-hand $+\; p \times$ unmet units (lost sales) or $p \times$ backlog at day end
+   (backorders).
+
+## Order-up-to policy
+
+The protection period is $L + 1$ days (the lead time plus the review period of one day). With
+$\mu_{L+1}$ the sum of the forecasts for days $t, \dots, t+L$ and $\sigma_{L+1}$ the standard deviation of the
+forecast error over $L+1$-day windows,
+
+$$S_t = \mu_{L+1} + z\,\sigma_{L+1}, \qquad z = \Phi^{-1}\!\left(\frac{p}{p+h}\right), \qquad
+Q_t = \max\left(0,\; S_t - IP_t\right).$$
+
+Costs as in the original app: $h = \text{annual holding rate} \times \text{unit cost} / 365$ per unit per day and
+$p = \text{unit price} - \text{unit cost}$ per unit short, both overridable; $p \le 0$ is an error, not a silent
+clip. Instead of $z$ from costs you may give a target cycle service level $\alpha$: $z = \Phi^{-1}(\alpha)$.
+
+**How $\sigma$ is estimated.** From the forecaster's *out-of-sample* errors on the history: for each rolling origin
+$o$, $e_o = \sum \text{actual}[o:o+L+1] - \sum \text{forecast}(\text{history}[:o])[0:L+1]$ and
+$\sigma_{L+1} = \text{RMSE}(e)$ when there are at least 8 windows.
+<span class="heuristic">Heuristic</span> fallback with fewer windows: $\sigma_1\sqrt{L+1}$ with $\sigma_1$ the
+one-step error (assumes independent daily errors), and with almost no history the demand's own spread
+$\text{std}(d)\sqrt{L+1}$. The original app used the spread of its own past forecasts instead — model
+disagreement over time, not forecast error — which is not a measure of risk.
+
+Other policies: constant base-stock level $S$; $(s, S)$: order up to $S$ when $IP \le s$; $(r, Q)$: order $Q$
+when $IP \le r$.
+
+## KPIs
+
+| KPI | definition |
+|---|---|
+| Fill rate | fulfilled units / demanded units |
+| Cycle service level | share of days without a stockout |
+| Cumulative cost | holding + stockout cost so far |
+| Inventory position | on-hand + on order − backlog |
+
+## Demand modes
+
+* **replay** — actual demand is the loaded history after the context window (the horizon is limited to what
+  remains);
+* **synthetic** — the engine's generator continues the series (yearly cycle, promotions, count noise), calibrated
+  to the context;
+* **forecast-noise** — the original app's mode: $\max(0, f + N(0, (\text{noise}\cdot\max(1,f))^2))$.
+  <span class="heuristic">Heuristic</span>: here the forecast is unbiased by construction, so forecast quality
+  cannot show; prefer *replay* or *synthetic* to compare forecasters.
+
+## Assumptions
+
+* One item at one location, one supplier, daily review; lead time fixed unless a distribution is chosen.
+* Unmet demand is lost unless *backorders* is chosen.
+* The same seed gives the same demand path to every policy (common random numbers), so differences between runs
+  are caused by the settings, not by noise.
+
+## Which parts are heuristics
+
+| part | status | better option offered |
+|---|---|---|
+| $\sigma$ fallback $\sigma_1\sqrt{L+1}$ | heuristic (independent errors) | enough history for ≥ 8 windows |
+| forecast-noise demand | heuristic (original app's mode) | replay / synthetic demand |
+| $z$ from $p/(p+h)$ with a forecast-driven $\mu$ | newsvendor approximation per day | simulation-optimised $z$ or $S$ on **/optimum** |
+| the original's rule (past forecasts, forecast spread) | reproduced for comparison only | order-up-to rule above |
+"""
+
+layout = html.Div([
+    dcc.Markdown(TEXT, mathjax=True, dangerously_allow_html=True, id="about-text", className="bg-white p-4 rounded"),
+])

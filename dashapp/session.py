@@ -1,0 +1,315 @@
+"""Per-session simulation service: signed session ids, control validation, and the operations the simulator
+page performs (start, pause/resume, step, reset, tick) on the state kept in the server-side store.
+
+Callbacks stay thin: they call these functions and render what they return. Nothing here imports dash.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import hmac
+import io
+import math
+import secrets
+import threading
+from functools import lru_cache
+
+from dashapp.config import REPO_ROOT, resolve_secret_key, settings
+
+RECORD_VERSION = 1
+MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
+SAMPLE_PATH = REPO_ROOT / "data" / "sample.csv"
+
+# Bounds the page offers; the server enforces them too (forged requests never reach the engine unchecked).
+BOUNDS = {
+    "horizon": (1, 730),
+    "lead_time": (0, 30),
+    "holding_rate": (0.0, 5.0),
+    "noise": (0.0, 2.0),
+    "speed": (0.05, 5.0),
+    "seed": (0, 2**32 - 1),
+    "unit_cost": (0.0, 1e7),
+    "unit_price": (0.0, 1e7),
+    "stockout_cost": (0.0, 1e7),
+    "initial_inventory": (0.0, 1e9),
+    "service_level": (0.5, 0.9999),
+    "policy_level": (0.0, 1e9),
+    "policy_s": (0.0, 1e9),
+    "policy_q": (0.0, 1e9),
+}
+DEMAND_MODES = {"replay": "Replay the data", "synthetic": "Synthetic (generator)",
+                "forecast-noise": "Forecast + noise (original app)"}
+POLICIES = {"order-up-to": "Order-up-to S = μ + zσ", "base-stock": "Constant base-stock S",
+            "s-S": "(s, S)", "r-Q": "(r, Q)"}
+DEFAULT_CONTROLS = {
+    "data_source": "sample", "series": None, "forecaster": "ma7", "policy": "order-up-to",
+    "demand_mode": "replay", "horizon": 90, "lead_time": 7, "holding_rate": 0.25, "noise": 0.1,
+    "speed": 0.3, "seed": 42, "unit_cost": None, "unit_price": None, "stockout_cost": None,
+    "backorders": False, "initial_inventory": None, "service_level": None,
+    "policy_level": None, "policy_s": None, "policy_q": None,
+}
+
+
+class InputError(ValueError):
+    """A control value the server refuses; str() names the field and the value."""
+
+
+# ---------------------------------------------------------------- session ids
+_key_lock = threading.Lock()
+_key: bytes | None = None
+
+
+def _secret() -> bytes:
+    global _key
+    with _key_lock:
+        if _key is None:
+            _key = resolve_secret_key(settings).encode()
+        return _key
+
+
+def _tag(token: str) -> str:
+    mac = hmac.new(_secret(), token.encode(), hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def new_session_id() -> str:
+    """192 random bits plus an HMAC tag, so forged ids are recognised without a store lookup."""
+    token = secrets.token_urlsafe(24)
+    return f"{token}.{_tag(token)}"
+
+
+def valid_session_id(sid) -> bool:
+    if not isinstance(sid, str) or len(sid) > 80 or sid.count(".") != 1:
+        return False
+    token, tag = sid.split(".")
+    return len(token) >= 32 and hmac.compare_digest(tag, _tag(token))
+
+
+# ---------------------------------------------------------------- engine access (cached per process)
+def engine_api():
+    """The engine's public pieces (imported lazily so the app starts even while the engine is incomplete)."""
+    from engine import data as edata
+    from engine.errors import ConfigError, DataError
+    from engine.forecast import registry
+    from engine.simulator import SimConfig, Simulator
+
+    return edata, registry, SimConfig, Simulator, ConfigError, DataError
+
+
+def forecaster_options() -> list[dict]:
+    _, registry, *_ = engine_api()
+    return [{"label": f["label"], "value": f["name"]} for f in registry.list_forecasters()]
+
+
+@lru_cache(maxsize=16)
+def get_forecaster(name: str):
+    """One instance per process and name (loading an ONNX ensemble is not a per-tick cost)."""
+    _, registry, *_ = engine_api()
+    return registry.get_forecaster(name)
+
+
+@lru_cache(maxsize=1)
+def sample_dataset():
+    edata, *_ = engine_api()
+    return edata.load_csv(str(SAMPLE_PATH), name="sample.csv")
+
+
+# ---------------------------------------------------------------- control validation
+def _number(field: str, raw, integer: bool = False, optional: bool = False):
+    label = field.replace("_", " ")
+    if raw is None or raw == "":
+        if optional:
+            return None
+        raise InputError(f"{label}: a value is required")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise InputError(f"{label}: {str(raw)[:40]!r} is not a number")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"{label}: {str(raw)[:40]!r} is not a number") from None
+    if not math.isfinite(value):
+        raise InputError(f"{label}: {raw!r} is not a finite number")
+    lo, hi = BOUNDS[field]
+    if not lo <= value <= hi:
+        raise InputError(f"{label}: {raw!r} is out of range ({lo:g} to {hi:g})")
+    if integer:
+        if value != int(value):
+            raise InputError(f"{label}: {raw!r} must be a whole number")
+        return int(value)
+    return value
+
+
+def _choice(field: str, raw, allowed) -> str:
+    if not isinstance(raw, str) or raw not in allowed:
+        raise InputError(f"{field.replace('_', ' ')}: {str(raw)[:60]!r} is not one of the offered choices")
+    return raw
+
+
+def clean_controls(raw: dict, upload_keys: list[str] | None = None) -> dict:
+    """Validate every control value from the page (or a forged request); raises InputError with a message."""
+    c = {}
+    names = {f["value"] for f in forecaster_options()}
+    c["forecaster"] = _choice("forecaster", raw.get("forecaster"), names)
+    c["policy"] = _choice("policy", raw.get("policy"), POLICIES)
+    c["demand_mode"] = _choice("demand_mode", raw.get("demand_mode"), DEMAND_MODES)
+    c["data_source"] = _choice("data_source", raw.get("data_source") or "sample", {"sample", "upload"})
+    for f in ("horizon", "lead_time", "seed"):
+        c[f] = _number(f, raw.get(f), integer=True)
+    for f in ("holding_rate", "noise", "speed"):
+        c[f] = _number(f, raw.get(f))
+    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "service_level",
+              "policy_level", "policy_s", "policy_q"):
+        c[f] = _number(f, raw.get(f), optional=True)
+    c["backorders"] = bool(raw.get("backorders"))
+    series = raw.get("series")
+    if series is not None and not isinstance(series, str):
+        raise InputError("series: not a series name")
+    c["series"] = series
+    return c
+
+
+# ---------------------------------------------------------------- session records
+def new_record(controls: dict | None = None) -> dict:
+    return {"v": RECORD_VERSION, "status": "idle", "run": 0, "controls": dict(controls or DEFAULT_CONTROLS),
+            "sim": None, "horizon": None, "message": None}
+
+
+def upload_key(sid: str) -> str:
+    return sid + ":upload"
+
+
+def dataset_for(store, sid: str, controls: dict):
+    """The chosen series: the bundled sample or this session's uploaded file (never a path from the browser)."""
+    edata, *_ = engine_api()
+    if controls["data_source"] == "upload":
+        stored = store.get(upload_key(sid))
+        if not stored:
+            raise InputError("data: no uploaded file in this session; upload a CSV or choose the sample data")
+        series = {k: edata.SeriesData.from_dict(v) for k, v in stored["series"].items()}
+        name = stored["name"]
+    else:
+        ds = sample_dataset()
+        series, name = ds.series, ds.name
+    key = controls.get("series")
+    if key is None or key not in series:
+        if key is not None:
+            raise InputError(f"series: {str(key)[:60]!r} is not in {name}")
+        key = next(iter(series))
+    return series[key]
+
+
+def sim_config(controls: dict):
+    """Map validated controls to the engine's SimConfig and let it validate (ConfigError names the field)."""
+    *_, SimConfig, _Simulator, _ConfigError, _DataError = engine_api()
+    c = controls
+    d = {
+        "days": c["horizon"], "lead_time": c["lead_time"], "holding_rate": c["holding_rate"],
+        "noise": c["noise"], "seed": c["seed"], "forecaster": c["forecaster"], "policy": c["policy"],
+        "demand": c["demand_mode"], "backorders": c["backorders"],
+    }
+    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "service_level"):
+        if c.get(f) is not None:
+            d[f] = c[f]
+    cfg = SimConfig.from_dict(d)
+    cfg.validate()
+    return cfg
+
+
+def build_simulator(store, sid: str, controls: dict):
+    edata, registry, SimConfig, Simulator, ConfigError, DataError = engine_api()
+    cfg = sim_config(controls)
+    series = dataset_for(store, sid, controls)
+    return Simulator(cfg, series, forecaster=get_forecaster(controls["forecaster"]))
+
+
+def restore(state: dict, controls: dict):
+    *_, Simulator, _c, _d = engine_api()
+    return Simulator.from_state(state, forecaster=get_forecaster(controls["forecaster"]))
+
+
+def user_error_types():
+    *_, ConfigError, DataError = engine_api()
+    _, registry, *_ = engine_api()
+    return (InputError, ConfigError, DataError, registry.UnknownForecaster)
+
+
+# ---------------------------------------------------------------- derived views
+def events_of(row: dict) -> list[tuple[str, str]]:
+    """Event-log entries of one ledger row, newest first within the day: (text, kind)."""
+    out = []
+    d = int(row["day"])
+    if row.get("order_qty"):
+        out.append((f"Day {d}: ordered {row['order_qty']:.0f} units (S = {row.get('order_up_to', 0):.1f})", "order"))
+    if row.get("unmet"):
+        what = "backordered" if row.get("backlog") else "lost"
+        out.append((f"Day {d}: STOCKOUT — {row['unmet']:.0f} of {row['demand']:.0f} units {what}", "stockout"))
+    if row.get("arrivals"):
+        out.append((f"Day {d}: {row['arrivals']:.0f} units arrived", "arrival"))
+    return out
+
+
+def latest_events(rows: list[dict], limit: int = MAX_LOG) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for row in reversed(rows):
+        out.extend(events_of(row))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def event_count(rows: list[dict]) -> int:
+    return sum(len(events_of(r)) for r in rows)
+
+
+def kpi_values(rows: list[dict], horizon: int | None) -> dict:
+    """The KPI cards' texts: id -> (main text, sub text)."""
+    n = len(rows)
+    hz = horizon or 0
+    if not rows:
+        return {
+            "kpi-day": (f"Day 0 of {hz}", "not started"), "kpi-on-hand": ("–", ""), "kpi-on-order": ("–", ""),
+            "kpi-cost": ("0.00", "holding 0.00 · stockout 0.00"), "kpi-fill-rate": ("–", ""),
+            "kpi-order": ("–", ""),
+        }
+    last = rows[-1]
+    hold = sum(float(r["holding_cost"]) for r in rows)
+    short = sum(float(r["stockout_cost"]) for r in rows)
+    demand = sum(float(r["demand"]) for r in rows)
+    fulfilled = sum(float(r["fulfilled"]) for r in rows)
+    fill = fulfilled / demand if demand > 0 else 1.0
+    csl = sum(1 for r in rows if not r.get("unmet")) / n
+    return {
+        "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
+        "kpi-on-hand": (f"{last['on_hand']:.0f}", f"position {last['inventory_position']:.0f}"),
+        "kpi-on-order": (f"{last['on_order']:.0f}", f"S = {last['order_up_to']:.1f}"
+                         if last.get("order_up_to") is not None else ""),
+        "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
+        "kpi-fill-rate": (f"{100 * fill:.1f}%", f"cycle service level {100 * csl:.1f}%"),
+        "kpi-order": (f"{last['order_qty']:.0f}", f"forecast {last['forecast']:.1f}"),
+    }
+
+
+def _safe_cell(value):
+    """CSV formula-injection guard: text cells starting with = + - @ (or tab/CR) get a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def ledger_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    if not rows:
+        return ""
+    fields = list(rows[0].keys())
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([_safe_cell(f) for f in fields])
+    for r in rows:
+        w.writerow([_safe_cell(r.get(f)) for f in fields])
+    return buf.getvalue()
+
+
+def days_per_tick(speed: float) -> tuple[int, int]:
+    """(interval in ms, days per tick): ticks never fire faster than every 100 ms; faster speeds step more days."""
+    interval = max(100, int(round(speed * 1000)))
+    return interval, max(1, int(round(0.1 / speed))) if speed < 0.1 else 1

@@ -1,0 +1,176 @@
+"""Server-side session store: the browser holds only a random id; the simulator state lives here.
+
+Two back ends behind one interface:
+- embedded default: a diskcache directory (SQLite + files) — shared by every gunicorn worker on one machine,
+  survives a worker restart, bounded in size (least-recently-stored eviction) and with a TTL per entry;
+- Redis when REDIS_URL is set — shared by several hosts; TTL via EX.
+
+Values are plain JSON-safe dicts (serialised as JSON, never pickled). The per-session lock works across
+processes (diskcache `add` on one SQLite file / a Redis lock), so two workers never step one simulator at once.
+Every back-end failure (Redis down, disk full or read-only) becomes `StoreUnavailable`, whose message the page
+shows instead of an HTTP 500.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from dashapp.config import Settings, settings as default_settings
+
+LOCK_TTL = 30.0  # seconds after which a lock held by a crashed worker expires
+
+
+class StoreUnavailable(RuntimeError):
+    """The session store cannot be read or written; str() is the message the page shows."""
+
+
+class SessionBusy(RuntimeError):
+    """Another request holds this session's lock (e.g. a tick still running in another worker)."""
+
+
+def _dumps(value: dict) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+class DiskSessionStore:
+    """diskcache back end (embedded default)."""
+
+    kind = "diskcache"
+
+    def __init__(self, directory: str, size_limit: int, ttl: int) -> None:
+        import diskcache
+
+        self.ttl = ttl
+        self.directory = directory
+        try:
+            self.cache = diskcache.Cache(
+                directory, size_limit=size_limit, eviction_policy="least-recently-stored",
+                cull_limit=10, timeout=5,
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"session store at {directory} cannot be opened: {exc}") from exc
+
+    def _guard(self, what: str, fn, *args, **kwargs):
+        import diskcache
+
+        try:
+            return fn(*args, **kwargs)
+        except diskcache.Timeout as exc:
+            raise StoreUnavailable(f"session store is busy ({what} timed out); try again") from exc
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(
+                f"session store cannot {what} ({exc}); the disk may be full or read-only"
+            ) from exc
+
+    def get(self, key: str) -> dict | None:
+        raw = self._guard("read", self.cache.get, "s:" + key)
+        return None if raw is None else json.loads(raw)
+
+    def put(self, key: str, value: dict) -> None:
+        self._guard("write", self.cache.set, "s:" + key, _dumps(value), expire=self.ttl)
+
+    def delete(self, key: str) -> None:
+        self._guard("delete", self.cache.delete, "s:" + key)
+
+    def exists(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    @contextmanager
+    def lock(self, key: str, timeout: float = 5.0) -> Iterator[None]:
+        name, token = "l:" + key, secrets.token_hex(8)
+        deadline = time.monotonic() + timeout
+        while not self._guard("lock", self.cache.add, name, token, expire=LOCK_TTL):
+            if time.monotonic() >= deadline:
+                raise SessionBusy("this session is busy in another request")
+            time.sleep(0.005)
+        try:
+            yield
+        finally:
+            def release() -> None:
+                with self.cache.transact():
+                    if self.cache.get(name) == token:
+                        self.cache.delete(name)
+            self._guard("unlock", release)
+
+    def ping(self) -> None:
+        self._guard("write", self.cache.set, "ping", time.time(), expire=60)
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+class RedisSessionStore:
+    """Redis back end (REDIS_URL): several hosts share sessions."""
+
+    kind = "redis"
+
+    def __init__(self, url: str, ttl: int) -> None:
+        import redis
+
+        self.ttl = ttl
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        self._errors = (redis.exceptions.RedisError, OSError)
+
+    def _guard(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except self._errors as exc:
+            raise StoreUnavailable(f"session store (Redis) cannot {what}: {exc}") from exc
+
+    def get(self, key: str) -> dict | None:
+        raw = self._guard("read", self.client.get, "sim:s:" + key)
+        return None if raw is None else json.loads(raw)
+
+    def put(self, key: str, value: dict) -> None:
+        self._guard("write", self.client.set, "sim:s:" + key, _dumps(value), ex=self.ttl)
+
+    def delete(self, key: str) -> None:
+        self._guard("delete", self.client.delete, "sim:s:" + key)
+
+    def exists(self, key: str) -> bool:
+        return bool(self._guard("read", self.client.exists, "sim:s:" + key))
+
+    @contextmanager
+    def lock(self, key: str, timeout: float = 5.0) -> Iterator[None]:
+        import redis
+
+        lk = self.client.lock("sim:l:" + key, timeout=LOCK_TTL, blocking_timeout=timeout, sleep=0.005)
+        if not self._guard("lock", lk.acquire):
+            raise SessionBusy("this session is busy in another request")
+        try:
+            yield
+        finally:
+            try:
+                lk.release()
+            except redis.exceptions.LockError:
+                pass  # expired while held (a very slow request): nothing to release
+            except self._errors as exc:
+                raise StoreUnavailable(f"session store (Redis) cannot unlock: {exc}") from exc
+
+    def ping(self) -> None:
+        self._guard("reach", self.client.ping)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_store(s: Settings | None = None) -> DiskSessionStore | RedisSessionStore:
+    s = s or default_settings
+    if s.redis_url:
+        return RedisSessionStore(s.redis_url, s.session_ttl)
+    return DiskSessionStore(s.session_dir, s.session_store_bytes, s.session_ttl)
+
+
+_store = None
+
+
+def get_store():
+    """The process-wide store, opened lazily (after gunicorn forks)."""
+    global _store
+    if _store is None:
+        _store = make_store()
+    return _store

@@ -1,0 +1,196 @@
+"""Web fixtures: a real gunicorn server subprocess on a free loopback port and headless Chromium (selenium).
+
+Browser tests drive the real app over HTTP exactly like a user; they start few servers (module scope) to stay
+fast. Chromium runs as root here, hence --no-sandbox.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import REPO, free_port, wait_for_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def pytest_setup_options():
+    """For dash_duo users: headless Chromium as root."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    return options
+
+
+class AppServer:
+    """`gunicorn dashapp.app:server` (the Procfile's command) with its own var dir and settings."""
+
+    def __init__(self, tmp: Path, workers: int = 2, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.var = tmp
+        self.env = {
+            **os.environ, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
+            "SECRET_KEY": "test-secret-key-0123456789abcdef", "SIM_VAR_DIR": str(tmp),
+            "PYTHONPATH": str(REPO), **(env or {}),
+        }
+        self.env.pop("REDIS_URL", None) if "REDIS_URL" not in (env or {}) else None
+        self.proc: subprocess.Popen | None = None
+        self.log = tmp / "gunicorn.log"
+
+    def start(self, timeout: float = 30.0) -> "AppServer":
+        self._fh = open(self.log, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--workers", str(self.workers),
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "5"],
+            cwd=REPO, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/", timeout=5).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"app did not serve / within {timeout}s:\n{self.log.read_text()[-3000:]}")
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [c.pid for c in psutil.Process(self.proc.pid).children()]
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if getattr(self, "_fh", None):
+            self._fh.close()
+
+
+@pytest.fixture(scope="module")
+def server_factory(tmp_path_factory):
+    started: list[AppServer] = []
+
+    def make(workers: int = 2, env: dict | None = None) -> AppServer:
+        srv = AppServer(tmp_path_factory.mktemp("app"), workers, env)
+        started.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in started:
+        srv.stop()
+
+
+def make_browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=pytest_setup_options())
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser_factory():
+    drivers = []
+
+    def make():
+        d = make_browser()
+        drivers.append(d)
+        return d
+
+    yield make
+    for d in drivers:
+        d.quit()
+
+
+# ------------------------------------------------------------------ page helpers used by the browser tests
+def wait_until(fn, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as exc:  # noqa: BLE001 - element not there yet
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def text_of(driver, element_id: str) -> str:
+    return driver.find_element("id", element_id).text
+
+
+def shown_day(driver) -> int:
+    """The day number in kpi-day ("Day 12 of 90")."""
+    import re
+
+    m = re.search(r"Day (\d+)", text_of(driver, "kpi-day"))
+    return int(m.group(1)) if m else -1
+
+
+def trace_x(driver, graph_id: str, trace: int = 0) -> list:
+    return driver.execute_script(
+        "const g = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
+        "return g && g.data && g.data[arguments[1]] ? Array.from(g.data[arguments[1]].x || []) : null;",
+        graph_id, trace)
+
+
+def interval_disabled(driver) -> bool:
+    """dcc.Interval keeps no DOM state: read its props from the renderer's store."""
+    return driver.execute_script(
+        "const s = window.store && window.store.getState();"
+        "if (!s) return null;"
+        "const path = s.paths.strs['tick'];"
+        "let node = s.layout; for (const k of path) node = node[k];"
+        "return node.props.disabled;")
+
+
+def set_input(driver, element_id: str, value) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    el = driver.find_element("id", element_id)
+    el.send_keys(Keys.CONTROL, "a")
+    el.send_keys(Keys.DELETE)
+    el.send_keys(str(value))
+    el.send_keys(Keys.TAB)
+
+
+def click(driver, element_id: str) -> None:
+    driver.find_element("id", element_id).click()
+
+
+def open_app(driver, url: str) -> None:
+    driver.get(url + "/")
+    wait_until(lambda: shown_day(driver) >= 0, 20, what="the simulator page")
+    wait_until(lambda: driver.execute_script("return sessionStorage.getItem('session-id')"), 10,
+               what="a session id")
+
+
+def session_id(driver) -> str:
+    return json.loads(driver.execute_script("return sessionStorage.getItem('session-id')"))
