@@ -60,7 +60,9 @@ class DiskSessionStore:
         try:
             return fn(*args, **kwargs)
         except diskcache.Timeout as exc:
-            raise StoreUnavailable(f"session store is busy ({what} timed out); try again") from exc
+            raise StoreUnavailable(
+                f"session store cannot {what} (timed out): the disk may be busy, full or read-only"
+            ) from exc
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(
                 f"session store cannot {what} ({exc}); the disk may be full or read-only"

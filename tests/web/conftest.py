@@ -23,8 +23,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-def pytest_setup_options():
-    """For dash_duo users: headless Chromium as root."""
+def chrome_options():
+    """Headless Chromium as root (the options dash_duo's pytest_setup_options hook would return)."""
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
@@ -108,7 +108,7 @@ def make_browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=pytest_setup_options())
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chrome_options())
     driver.set_page_load_timeout(30)
     return driver
 

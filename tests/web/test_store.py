@@ -1,0 +1,154 @@
+"""Session store: both back ends for real (diskcache directory, redis-server), locks across processes, failures."""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+
+import pytest
+
+from dashapp.store import DiskSessionStore, RedisSessionStore, SessionBusy, StoreUnavailable
+
+
+@pytest.fixture(params=["diskcache", "redis"])
+def store(request, tmp_path):
+    if request.param == "diskcache":
+        s = DiskSessionStore(str(tmp_path / "sessions"), size_limit=8 * 2**20, ttl=60)
+        yield s
+        s.close()
+    else:
+        server = request.getfixturevalue("redis_server")
+        s = RedisSessionStore(server.url, ttl=60)
+        yield s
+        s.close()
+
+
+def test_round_trip_and_delete(store):
+    assert store.get("abc") is None
+    store.put("abc", {"day": 3, "ledger": [{"day": 1, "x": 1.5}]})
+    assert store.get("abc") == {"day": 3, "ledger": [{"day": 1, "x": 1.5}]}
+    store.delete("abc")
+    assert store.get("abc") is None
+
+
+def test_values_are_json_not_pickle(store):
+    with pytest.raises(TypeError):
+        store.put("k", {"obj": object()})
+    with pytest.raises(ValueError):
+        store.put("k", {"x": float("nan")})
+
+
+def test_lock_is_exclusive_and_times_out(store):
+    with store.lock("s1"):
+        t0 = time.monotonic()
+        with pytest.raises(SessionBusy):
+            with store.lock("s1", timeout=0.2):
+                pass
+        assert time.monotonic() - t0 >= 0.19
+        with store.lock("other", timeout=0.2):  # other sessions are not blocked
+            pass
+    with store.lock("s1", timeout=0.2):  # released
+        pass
+
+
+def _hold_lock(kind, where, started, release):
+    s = DiskSessionStore(where, 8 * 2**20, 60) if kind == "diskcache" else RedisSessionStore(where, 60)
+    with s.lock("shared"):
+        started.set()
+        release.wait(10)
+
+
+def test_lock_works_across_processes(store):
+    where = store.directory if store.kind == "diskcache" else store.client.connection_pool.connection_kwargs
+    if store.kind == "redis":
+        kw = store.client.connection_pool.connection_kwargs
+        where = f"redis://{kw['host']}:{kw['port']}/0"
+    ctx = mp.get_context("spawn")
+    started, release = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold_lock, args=(store.kind, where, started, release))
+    p.start()
+    try:
+        assert started.wait(20)
+        with pytest.raises(SessionBusy):
+            with store.lock("shared", timeout=0.3):
+                pass
+        release.set()
+        p.join(10)
+        with store.lock("shared", timeout=2):
+            pass
+    finally:
+        release.set()
+        p.join(5)
+
+
+def test_ttl_expires_idle_sessions(tmp_path):
+    s = DiskSessionStore(str(tmp_path / "ttl"), 8 * 2**20, ttl=1)
+    s.put("a", {"x": 1})
+    assert s.get("a") == {"x": 1}
+    time.sleep(1.3)
+    assert s.get("a") is None
+
+
+def test_size_bound_evicts_old_sessions(tmp_path):
+    s = DiskSessionStore(str(tmp_path / "small"), size_limit=2**20, ttl=600)
+    blob = "x" * 50_000
+    for i in range(100):  # ~5 MB into a 1 MB store
+        s.put(f"s{i}", {"blob": blob})
+    assert s.cache.volume() < 3 * 2**20
+    assert s.get("s99") is not None
+    assert s.get("s0") is None
+
+
+def test_redis_down_is_store_unavailable(redis_server):
+    s = RedisSessionStore(redis_server.url, ttl=60)
+    s.put("a", {"x": 1})
+    redis_server.stop()
+    with pytest.raises(StoreUnavailable, match="Redis"):
+        s.get("a")
+    with pytest.raises(StoreUnavailable):
+        s.put("a", {"x": 2})
+    with pytest.raises(StoreUnavailable):
+        with s.lock("a"):
+            pass
+    redis_server.start()  # same port: the store recovers without a restart
+    s2 = RedisSessionStore(redis_server.url, ttl=60)
+    s2.put("b", {"y": 1})
+    assert s2.get("b") == {"y": 1}
+
+
+def test_disk_failure_is_store_unavailable(tmp_path):
+    """A store whose SQLite file turns read-only (as on a full or remounted disk) raises StoreUnavailable."""
+    import sqlite3
+
+    s = DiskSessionStore(str(tmp_path / "full"), 8 * 2**20, 60)
+    s.put("a", {"x": 1})
+    con = s.cache._con  # the real connection: switch it to query_only, which fails writes like a RO disk
+    con.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreUnavailable, match="full or read-only"):
+        s.put("a", {"x": 2})
+    assert isinstance(sqlite3.OperationalError("x"), sqlite3.Error)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A real 1 MB tmpfs (needs CAP_SYS_ADMIN; CI runs as root in a container that allows it)."""
+    import subprocess
+
+    d = tmp_path / "tiny"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(d)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (not a missing install): {r.stderr.strip()}")
+    try:
+        yield d
+    finally:
+        subprocess.run(["umount", "-l", str(d)], check=False)
+
+
+def test_full_disk_is_store_unavailable(tiny_disk):
+    s = DiskSessionStore(str(tiny_disk), size_limit=64 * 2**20, ttl=60)  # bound above the disk: the disk fills
+    s.put("first", {"x": 1})
+    with pytest.raises(StoreUnavailable, match="full or read-only"):
+        for i in range(100):
+            s.put(f"s{i}", {"blob": "y" * 200_000})
+    assert s.get("first") == {"x": 1}  # what was stored is still readable
