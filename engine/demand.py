@@ -1,0 +1,142 @@
+"""Demand modes: what the simulated days' demand, known-in-advance covariates and lead times are.
+
+- replay: actual demand = the loaded history after the context window (context = all rows except the last
+  `days` unless `context_days` is given; horizon limited to what remains). Identical in every replication.
+- synthetic: the generator continues the series, calibrated to the context (engine.generator.calibrate), with its
+  own future promotions and planning forecast (known in advance to the forecaster).
+- forecast-noise: the original app's mode, demand = max(0, f + N(0, noise·max(1, f))) with f the forecaster's
+  forecast for the day; the promotion plan and planning column of the future come from the calibrated generator.
+  Synthetic and forecast-noise use the *last* context_days rows (default: all rows) as context.
+Without a Demand_Forecast column there is no planning covariate (None) in any mode.
+
+Streams per replication r: SeedSequence([seed, r, stream]) (engine.generator.stream_rng), so replication r of a
+batch equals a single run of replication r, and every policy sees the same demand (common random numbers).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from engine.data import SeriesData
+from engine.errors import ConfigError
+from engine.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
+
+__all__ = ["DemandPlan", "build_plan", "context_length", "MAX_LEAD_TIME", "PAD"]
+
+MAX_LEAD_TIME = 60
+PAD = 128  # covariate columns beyond the last simulated day (≥ forecaster horizon + protection period)
+
+
+@dataclass
+class DemandPlan:
+    mode: str
+    n_context: int
+    days: int
+    context: np.ndarray               # (n_context,) realised history before day 1
+    future: np.ndarray | None         # (P, days) demand (replay: P = 1 shared; synthetic: P = R); None = forecast-noise
+    noise_z: np.ndarray | None        # (R, days) standard normals (forecast-noise)
+    noise: float
+    promo: np.ndarray                 # (P, n_context + days + PAD)
+    planning: np.ndarray | None       # (P, n_context + days + PAD)
+    day_of_year: np.ndarray | None    # (1, n_context + days + PAD)
+    dates: list[str] | None           # dates of the simulated days
+    lead_times: np.ndarray            # (R, days) int lead time of an order placed on each day
+    shared_demand: bool               # True when the demand path is the same in every replication
+
+
+def context_length(config, series: SeriesData, min_history: int) -> int:
+    """Rows of history before day 1 (ConfigError when the series is too short)."""
+    n = len(series)
+    need = max(int(min_history), 1)
+    if config.demand == "replay":
+        ctx = config.context_days if config.context_days is not None else n - config.days
+        if config.context_days is not None and config.context_days + config.days > n:
+            raise ConfigError(
+                f"series {series.key} has {n} rows: {config.context_days} context days + {config.days} replay days "
+                f"do not fit; use --days {max(n - config.context_days, 0)} or --demand synthetic",
+                field="days", value=config.days)
+        if ctx < need:
+            most = n - need
+            hint = f"use --days {most} or fewer" if most >= 1 else "use --demand synthetic"
+            raise ConfigError(
+                f"series {series.key} has {n} rows: replaying {config.days} days with forecaster "
+                f"{config.forecaster or 'default'} needs at least {config.days + need} ({need} days of context); "
+                f"{hint}", field="days", value=config.days)
+        return ctx
+    ctx = config.context_days if config.context_days is not None else n
+    if ctx > n:
+        raise ConfigError(f"context_days {ctx} is more than the {n} rows of series {series.key}",
+                          field="context_days", value=ctx)
+    if ctx < need:
+        raise ConfigError(f"series {series.key} has {n} rows; the forecaster needs at least {need} days of history",
+                          field="context_days", value=ctx)
+    return ctx
+
+
+def _doy(dates: list[str]) -> np.ndarray:
+    return np.array([_dt.date.fromisoformat(d).timetuple().tm_yday for d in dates], dtype=np.float64)
+
+
+def draw_lead_times(config, seed: int, rep: int, days: int) -> np.ndarray:
+    dist = config.lead_time_dist
+    if not dist:
+        return np.full(days, int(config.lead_time), dtype=np.int64)
+    rng = stream_rng(seed, rep, STREAM_LEAD_TIME)
+    if dist["kind"] == "uniform":
+        return rng.integers(int(dist["low"]), int(dist["high"]) + 1, days).astype(np.int64)
+    return np.minimum(rng.poisson(float(dist["mean"]), days), MAX_LEAD_TIME).astype(np.int64)
+
+
+def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]) -> DemandPlan:
+    """Demand, covariates and lead times of replications `reps` (rows in that order)."""
+    ctx = context_length(config, series, min_history)
+    days = int(config.days)
+    total = ctx + days + PAD
+    seed = int(config.seed)
+    mode = config.demand
+    start = len(series) - ctx if mode != "replay" else 0  # replay: context = the first rows
+    context = series.demand[start:start + ctx].copy()
+    ctx_dates = None if series.dates is None else series.dates[start:start + ctx]
+    last_date = ctx_dates[-1] if ctx_dates else None
+    lead = np.stack([draw_lead_times(config, seed, r, days) for r in reps])
+
+    if mode == "replay":
+        avail = min(len(series) - start, total)
+        promo = np.zeros((1, total))
+        promo[0, :avail] = series.promo[start:start + avail]
+        planning = None
+        if series.planning is not None:
+            planning = np.empty((1, total))
+            planning[0, :avail] = series.planning[start:start + avail]
+            planning[0, avail:] = series.planning[start + avail - 1]
+        future = series.demand[start + ctx:start + ctx + days][None, :].copy()
+        dates = None if series.dates is None else series.dates[start + ctx:start + ctx + days]
+        all_dates = None
+        if series.dates is not None:
+            all_dates = series.dates[start:start + avail] + (future_dates(series.dates[start + avail - 1],
+                                                                          total - avail) or [])
+        doy = None if all_dates is None else _doy(all_dates)[None, :]
+        return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
+                          lead, True)
+
+    params = calibrate(context, series.promo[start:start + ctx], ctx_dates,
+                       None if series.planning is None else series.planning[start:start + ctx])
+    conts = [continue_series(params, days + PAD, seed, r, last_date, offset=ctx) for r in reps]
+    promo = np.stack([np.concatenate([series.promo[start:start + ctx], c["promo"]]) for c in conts])
+    planning = None
+    if series.planning is not None:  # without a Demand_Forecast column there is no planning covariate at all
+        planning = np.stack([np.concatenate([series.planning[start:start + ctx], c["planning"]]) for c in conts])
+    dates = None if last_date is None else future_dates(last_date, days)
+    doy = None
+    if ctx_dates is not None:
+        doy = np.concatenate([_doy(ctx_dates), conts[0]["day_of_year"]])[None, :]
+    if mode == "synthetic":
+        future = np.stack([c["demand"][:days] for c in conts])
+        return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
+                          lead, False)
+    z = np.stack([stream_rng(seed, r, STREAM_DEMAND).standard_normal(days) for r in reps])
+    return DemandPlan(mode, ctx, days, context, None, z, float(config.noise), promo, planning, doy, dates, lead,
+                      False)

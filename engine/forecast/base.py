@@ -1,0 +1,96 @@
+"""The forecaster interface every model implements (baselines, statsmodels, the ONNX ensemble).
+
+Shapes: `demand` is (n, t) float64 — n paths (replications) of realised history up to yesterday; `predict` returns
+(n, horizon) forecasts for days t, t+1, ..., t+horizon-1. Covariates are known in advance (promotion plan, planning
+forecast, calendar), aligned with the history so that column t is the first forecast day.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Covariates", "Forecaster", "window_sum", "as_2d"]
+
+
+@dataclass
+class Covariates:
+    """Known-in-advance inputs, each (n, t + H) or None; column t is the first forecast day.
+
+    Forecasters may read columns < t of realised data only, and columns >= t only of these arrays.
+    """
+
+    promo: np.ndarray | None = None
+    planning: np.ndarray | None = None
+    day_of_year: np.ndarray | None = None
+
+    def take(self, stop: int, rows=None) -> "Covariates":
+        """Columns [:stop] (and optionally rows) of every array — a cheap view."""
+        def cut(a):
+            if a is None:
+                return None
+            a = a[:, :stop]
+            return a if rows is None else a[rows]
+        return Covariates(cut(self.promo), cut(self.planning), cut(self.day_of_year))
+
+
+def as_2d(demand) -> np.ndarray:
+    a = np.asarray(demand, dtype=np.float64)
+    return a[None, :] if a.ndim == 1 else a
+
+
+def window_sum(forecasts: np.ndarray, window: int) -> np.ndarray:
+    """Σ of the first `window` forecasts per row; beyond the horizon the last forecast is repeated (documented)."""
+    h = forecasts.shape[1]
+    if window <= h:
+        return forecasts[:, :window].sum(axis=1)
+    return forecasts.sum(axis=1) + (window - h) * forecasts[:, -1]
+
+
+class Forecaster:
+    """Base class. Subclasses set `name`, `min_history` and implement `predict`."""
+
+    name: str = "forecaster"
+    label: str = ""
+    horizon: int = 31
+    min_history: int = 1
+    uses_covariates: bool = False
+    requires_planning: bool = False  # needs the Demand_Forecast column
+    max_sigma_origins: int = 120     # rolling origins used by window_sigma (the most recent ones)
+
+    def predict(self, demand: np.ndarray, covariates: Covariates | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def window_sigma(self, demand, covariates: Covariates | None, window: int) -> float:
+        """σ of demand over `window` days from rolling-origin out-of-sample errors on `demand` (the context).
+
+        For each origin o: e_o = Σ actual[o:o+window] − Σ forecast(history[:o])[0:window].
+        σ = RMSE(e) with >= 8 windows; else σ₁·√window (σ₁ = one-step RMSE, heuristic: assumes independent
+        errors); with fewer than 2 one-step errors, std(demand)·√window. Never the spread of forecasts.
+        """
+        y = as_2d(demand)[0]
+        t = len(y)
+        start = max(int(self.min_history), 1)
+        origins = list(range(start, t))
+        if len(origins) > self.max_sigma_origins:
+            origins = origins[-self.max_sigma_origins:]
+        one_step: list[float] = []
+        window_err: list[float] = []
+        for o in origins:
+            cov = None
+            if covariates is not None and self.uses_covariates:
+                cov = covariates.take(o + self.horizon, rows=slice(0, 1))
+            f = self.predict(y[None, :o], cov)[0]
+            one_step.append(y[o] - f[0])
+            if o + window <= t:
+                window_err.append(y[o:o + window].sum() - float(window_sum(f[None, :], window)[0]))
+        if len(window_err) >= 8:
+            return float(math.sqrt(np.mean(np.square(window_err))))
+        if len(one_step) >= 2:
+            return float(math.sqrt(np.mean(np.square(one_step))) * math.sqrt(window))
+        sd = float(np.std(y)) if t >= 2 else 0.0
+        return sd * math.sqrt(window)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

@@ -1,0 +1,118 @@
+"""Which forecasters exist, by name. Names are validated against this list and never used as paths, except that
+`ensemble:NAME` maps to `<models dir>/NAME` when the scan found a directory NAME with a `card.json` and NAME
+matches ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$. Models dir: $SIM_MODELS_DIR or <repo>/models.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from engine.forecast.base import Forecaster
+from engine.forecast.baselines import MovingAverage, Naive, PlanningForecast, SeasonalNaive, SimpleExpSmoothing
+
+__all__ = ["list_forecasters", "get_forecaster", "default_forecaster_name", "models_dir", "UnknownForecaster",
+           "FALLBACK_FORECASTER"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FALLBACK_FORECASTER = "ma7"
+DEFAULT_ENSEMBLE = "ensemble:default"
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+_BASELINES = {
+    "naive": (Naive.label, Naive),
+    "seasonal-naive": (SeasonalNaive.label, SeasonalNaive),
+    "ma7": ("Moving average (7 days)", lambda: MovingAverage(7)),
+    "ma28": ("Moving average (28 days)", lambda: MovingAverage(28)),
+    "ses": (SimpleExpSmoothing.label, SimpleExpSmoothing),
+    "planning": (PlanningForecast.label, PlanningForecast),
+}
+_STATSMODELS = {"ets": ("ETS (statsmodels)", "EtsForecaster"), "arima": ("ARIMA (statsmodels)", "ArimaForecaster")}
+_ensemble_cache: dict[tuple[str, float], Forecaster] = {}
+
+
+class UnknownForecaster(ValueError):
+    """A forecaster name that is not in list_forecasters()."""
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("SIM_MODELS_DIR") or (REPO_ROOT / "models"))
+
+
+def _statsmodels_module():
+    try:
+        from engine.forecast import statsmodels_baselines  # written by the forecast work; optional
+    except ImportError:
+        return None
+    return statsmodels_baselines
+
+
+def _ensemble_names() -> list[str]:
+    root = models_dir()
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        if _NAME_RE.match(entry) and (root / entry / "card.json").is_file():
+            names.append(entry)
+    return names
+
+
+def _ensemble_available() -> bool:
+    try:
+        from engine.forecast import onnx_model  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def list_forecasters() -> list[dict]:
+    """Every forecaster a user may pick: dicts with name, label, kind ("baseline" | "statsmodels" | "ensemble")."""
+    out = [{"name": n, "label": lbl, "kind": "baseline"} for n, (lbl, _) in _BASELINES.items()]
+    mod = _statsmodels_module()
+    if mod is not None:
+        for n, (lbl, cls) in _STATSMODELS.items():
+            if hasattr(mod, cls):
+                out.append({"name": n, "label": lbl, "kind": "statsmodels"})
+    if _ensemble_available():
+        for name in _ensemble_names():
+            out.append({"name": f"ensemble:{name}", "label": f"Ensemble model '{name}' (ONNX)", "kind": "ensemble"})
+    return out
+
+
+def default_forecaster_name() -> str:
+    """"ensemble:default" when models/default/card.json exists and can be served, else "ma7"."""
+    if _ensemble_available() and "default" in _ensemble_names():
+        return DEFAULT_ENSEMBLE
+    return FALLBACK_FORECASTER
+
+
+def get_forecaster(name: str | None = None) -> Forecaster:
+    """A fresh (baselines) or cached (ensembles) forecaster for a listed name; UnknownForecaster otherwise."""
+    if name is None:
+        name = default_forecaster_name()
+    if not isinstance(name, str):
+        raise UnknownForecaster(f"forecaster name must be text, got {type(name).__name__}")
+    listed = {f["name"] for f in list_forecasters()}
+    if name not in listed:
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise UnknownForecaster(f"unknown forecaster {shown!r}; choose one of: {', '.join(sorted(listed))}")
+    if name in _BASELINES:
+        f = _BASELINES[name][1]()
+    elif name in _STATSMODELS:
+        f = getattr(_statsmodels_module(), _STATSMODELS[name][1])()
+    else:
+        model = name.split(":", 1)[1]
+        if not _NAME_RE.match(model) or model not in _ensemble_names():  # re-checked: never a path from input
+            raise UnknownForecaster(f"unknown forecaster {name!r}")
+        from engine.forecast.onnx_model import OnnxEnsemble
+        folder = models_dir() / model
+        key = (str(folder), (folder / "card.json").stat().st_mtime)
+        f = _ensemble_cache.get(key)
+        if f is None:
+            f = OnnxEnsemble.load(folder)
+            _ensemble_cache[key] = f
+    f.name = name
+    return f

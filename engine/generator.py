@@ -1,0 +1,210 @@
+"""Synthetic demand in the public dataset's schema: yearly cycle, optional trend and weekly pattern, planned
+promotions, count noise and a noisy planning forecast — seeded and reproducible byte for byte.
+
+Defaults look like the public data (NOTES.md): mean ≈ 20.5 units/day with a yearly cycle from ~10 (late
+September) to ~31 (early April), promotions on 10% of days (+25%), no weekly cycle, Poisson counts, and a planning
+forecast (Demand_Forecast) within ~13% of the realised demand (MAE ≈ 2.3 units, like the public column — which,
+like this one, is far better than any forecaster can be, so treat the `planning` forecaster as optimistic).
+
+Random streams: SeedSequence([seed, index, stream]) with stream ids below; `index` is the series number for
+`generate_csv` and the replication number for the simulator's synthetic mode.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import math
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+__all__ = ["GeneratorParams", "mean_demand", "draw_promo", "draw_demand", "draw_planning", "calibrate",
+           "continue_series", "generate_csv", "generate_rows", "stream_rng", "STREAM_DEMAND", "STREAM_PROMO",
+           "STREAM_PLANNING", "STREAM_LEAD_TIME", "STREAM_SERIES"]
+
+STREAM_DEMAND = 1
+STREAM_PROMO = 2
+STREAM_PLANNING = 3
+STREAM_LEAD_TIME = 4
+STREAM_SERIES = 5     # per-series attributes in generate_csv
+STREAM_EXTRA = 6      # region labels / inventory book-keeping in generate_csv
+YEAR = 365.25
+REGIONS = ("North", "South", "East", "West")
+
+
+def stream_rng(seed: int, index: int, stream: int) -> np.random.Generator:
+    """The random generator of one stream: SeedSequence([seed, index, stream])."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(index), int(stream)]))
+
+
+@dataclass
+class GeneratorParams:
+    base: float = 20.5              # mean units/day without promotion (before the cycle)
+    amplitude: float = 10.3         # yearly cycle amplitude (units/day)
+    peak_day: float = 95.0          # day of year of the yearly peak
+    trend: float = 0.0              # change of the base per day (units/day²)
+    weekly_amplitude: float = 0.0   # relative weekly swing (0 = none; weekday pattern sin(2π·weekday/7))
+    promo_rate: float = 0.10        # share of days with a promotion
+    promo_uplift: float = 0.25      # relative demand uplift on promotion days
+    dispersion: float | None = None  # negative-binomial size k (variance = m + m²/k); None = Poisson
+    planning_error: float = 0.13    # relative σ of the planning forecast around realised demand
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def mean_demand(params: GeneratorParams, n: int, promo: np.ndarray, day_of_year: np.ndarray | None = None,
+                weekday: np.ndarray | None = None, offset: int = 0) -> np.ndarray:
+    """Expected demand of n consecutive days (offset = days since the series start, for the trend)."""
+    t = np.arange(offset, offset + n, dtype=np.float64)
+    level = params.base + params.trend * t
+    if params.weekly_amplitude and weekday is not None:
+        level = level * (1.0 + params.weekly_amplitude * np.sin(2 * np.pi * weekday / 7.0))
+    if params.amplitude and day_of_year is not None:
+        level = level + params.amplitude * np.cos(2 * np.pi * (day_of_year - params.peak_day) / YEAR)
+    level = np.maximum(level, 0.1)
+    return level * (1.0 + params.promo_uplift * promo)
+
+
+def draw_promo(params: GeneratorParams, rng: np.random.Generator, n: int) -> np.ndarray:
+    return (rng.random(n) < params.promo_rate).astype(np.float64)
+
+
+def draw_demand(params: GeneratorParams, mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Count demand around `mean`: Poisson, or negative binomial with size `dispersion`."""
+    if params.dispersion is None:
+        return rng.poisson(mean).astype(np.float64)
+    k = float(params.dispersion)
+    return rng.negative_binomial(k, k / (k + mean)).astype(np.float64)
+
+
+def draw_planning(params: GeneratorParams, demand: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Planning forecast = realised demand × (1 + N(0, planning_error)), ≥ 0, 2 decimals."""
+    noise = rng.standard_normal(len(demand))
+    return np.round(np.maximum(0.0, demand * (1.0 + params.planning_error * noise)), 2)
+
+
+def _doy(dates: list[str]) -> np.ndarray:
+    return np.array([_dt.date.fromisoformat(d).timetuple().tm_yday for d in dates], dtype=np.float64)
+
+
+def future_dates(last_date: str | None, n: int) -> list[str] | None:
+    if last_date is None:
+        return None
+    d0 = _dt.date.fromisoformat(last_date)
+    return [(d0 + _dt.timedelta(days=k)).isoformat() for k in range(1, n + 1)]
+
+
+def calibrate(demand: np.ndarray, promo: np.ndarray, dates: list[str] | None = None,
+              planning: np.ndarray | None = None) -> GeneratorParams:
+    """Fit the generator to a context history (heuristic, documented):
+    with dates, ≥ 90 days and ≥ 60 days without promotion, least squares of those days on a yearly cosine gives
+    base, amplitude and peak, and the promotion uplift is Σ demand / Σ fitted level over promotion days − 1;
+    otherwise uplift = mean(promo days)/mean(other days) − 1 (needs ≥ 3 of each, else 0.25) and base = mean of
+    the last 28 de-promoted days, no cycle; uplift clipped to [0, 2]; count noise Poisson unless the
+    residual variance exceeds 1.1 × the mean (then negative binomial); planning error from the Demand_Forecast
+    column when present. No trend, no weekly pattern.
+    """
+    y = np.asarray(demand, dtype=np.float64)
+    pr = np.asarray(promo, dtype=np.float64)
+    n = len(y)
+    p = GeneratorParams(trend=0.0, weekly_amplitude=0.0)
+    p.promo_rate = float(pr.mean()) if n else 0.0
+    on, off = pr > 0.5, pr <= 0.5
+    doy = None
+    if dates is not None and n >= 90 and off.sum() >= 60:
+        # yearly cosine fitted on the days without promotion, then the uplift against that fit
+        doy = _doy(dates)
+        ang = 2 * np.pi * doy / YEAR
+        X = np.column_stack([np.ones(n), np.cos(ang), np.sin(ang)])
+        coef, *_ = np.linalg.lstsq(X[off], y[off], rcond=None)
+        p.base = float(max(coef[0], 0.1))
+        p.amplitude = float(math.hypot(coef[1], coef[2]))
+        p.peak_day = float((math.atan2(coef[2], coef[1]) * YEAR / (2 * np.pi)) % YEAR)
+        if on.sum() >= 3:
+            level = np.maximum(X[on] @ coef, 0.1)
+            p.promo_uplift = float(np.clip(y[on].sum() / level.sum() - 1.0, 0.0, 2.0))
+    else:
+        if on.sum() >= 3 and off.sum() >= 3 and y[off].mean() > 0:
+            p.promo_uplift = float(np.clip(y[on].mean() / y[off].mean() - 1.0, 0.0, 2.0))
+        base_y = y / (1.0 + p.promo_uplift * pr)
+        p.base = float(max(base_y[-28:].mean(), 0.1)) if n else 1.0
+        p.amplitude = 0.0
+    fitted = mean_demand(p, n, pr, doy)
+    if n >= 10:
+        ratio = float(np.var(y - fitted) / max(fitted.mean(), 1e-9))
+        p.dispersion = None if ratio <= 1.1 else float(max(fitted.mean() / (ratio - 1.0), 0.05))
+    if planning is not None and n >= 10:
+        rel = (planning - y) / np.maximum(y, 1.0)
+        p.planning_error = float(np.clip(np.std(rel), 0.01, 2.0))
+    return p
+
+
+def continue_series(params: GeneratorParams, days: int, seed: int, index: int, last_date: str | None = None,
+                    offset: int = 0) -> dict:
+    """`days` more days after a context: dict(demand, promo, planning, dates, day_of_year) with the demand,
+    promotion and planning streams of (seed, index)."""
+    dates = future_dates(last_date, days)
+    doy = _doy(dates) if dates is not None else None
+    promo = draw_promo(params, stream_rng(seed, index, STREAM_PROMO), days)
+    mean = mean_demand(params, days, promo, doy, offset=offset)
+    demand = draw_demand(params, mean, stream_rng(seed, index, STREAM_DEMAND))
+    planning = draw_planning(params, demand, stream_rng(seed, index, STREAM_PLANNING))
+    return {"demand": demand, "promo": promo, "planning": planning, "dates": dates, "day_of_year": doy,
+            "mean": mean}
+
+
+def generate_rows(days: int = 365, series: int = 5, seed: int = 42, start: str = "2024-01-01",
+                  sku: str = "SKU_1", params: GeneratorParams | None = None) -> list[list[str]]:
+    """Rows (as text, header first) of a file in the public schema: `series` warehouses WH_1.. of one SKU."""
+    from engine.data import COLUMNS
+
+    params = params or GeneratorParams()
+    d0 = _dt.date.fromisoformat(start)
+    dates = [(d0 + _dt.timedelta(days=k)).isoformat() for k in range(days)]
+    doy = _doy(dates)
+    weekday = np.array([(d0 + _dt.timedelta(days=k)).weekday() for k in range(days)], dtype=np.float64)
+    rows: list[list[str]] = [list(COLUMNS)]
+    for i in range(series):
+        attr = stream_rng(seed, i, STREAM_SERIES)
+        sp = replace(params, base=params.base * float(attr.uniform(0.9, 1.1)))
+        unit_cost = round(float(attr.uniform(5.0, 20.0)), 2)
+        unit_price = round(unit_cost * float(attr.uniform(1.2, 1.6)), 2)
+        lead = int(attr.integers(3, 15))
+        supplier = f"SUP_{int(attr.integers(1, 11))}"
+        promo = draw_promo(sp, stream_rng(seed, i, STREAM_PROMO), days)
+        mean = mean_demand(sp, days, promo, doy, weekday)
+        demand = draw_demand(sp, mean, stream_rng(seed, i, STREAM_DEMAND))
+        planning = draw_planning(sp, demand, stream_rng(seed, i, STREAM_PLANNING))
+        extra = stream_rng(seed, i, STREAM_EXTRA)
+        regions = extra.integers(0, len(REGIONS), days)
+        # the warehouse's own book-keeping: a reorder point / fixed quantity rule that rarely runs out
+        reorder_point = int(round(sp.base * 1.8 * (lead + 1)))
+        order_q = int(round(sp.base * 25))
+        inventory = reorder_point + order_q
+        pipeline: dict[int, int] = {}
+        for k in range(days):
+            inventory += pipeline.pop(k, 0)
+            units = int(demand[k])
+            stockout = 1 if units > inventory else 0
+            inventory = max(inventory - units, 0)
+            qty = 0
+            if inventory <= reorder_point and not pipeline:
+                qty = order_q
+                pipeline[k + lead] = qty
+            rows.append([
+                dates[k], sku, f"WH_{i + 1}", supplier, REGIONS[int(regions[k])], str(units), str(inventory),
+                str(lead), str(reorder_point), str(qty), f"{unit_cost:.2f}", f"{unit_price:.2f}",
+                str(int(promo[k])), str(stockout), f"{planning[k]:.2f}",
+            ])
+    return rows
+
+
+def generate_csv(days: int = 365, series: int = 5, seed: int = 42, start: str = "2024-01-01",
+                 sku: str = "SKU_1", params: GeneratorParams | None = None) -> str:
+    """The generated file as text (LF line ends), identical for identical arguments."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows(generate_rows(days, series, seed, start, sku, params))
+    return buf.getvalue()

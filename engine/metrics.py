@@ -1,0 +1,100 @@
+"""KPIs of a run, from per-replication totals so single runs and batches share one definition.
+
+total_cost = holding_cost + stockout_cost; fill_rate = units of demand served on the day they were demanded /
+units demanded (1 when nothing was demanded); cycle_service_level = share of days without a stockout (a day with
+unmet demand > 0); stockout_days; orders_placed; average_on_hand = mean ending on-hand; inventory_turns =
+annualised units shipped (incl. backlog served) / average on-hand (None when average on-hand is 0); days.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import t as student_t
+
+__all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
+
+KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level", "stockout_days",
+             "orders_placed", "average_on_hand", "inventory_turns", "days", "total_demand", "unmet_units"]
+TOTAL_NAMES = ["holding", "stockout", "demand", "fulfilled", "unmet", "stockout_days", "orders", "on_hand",
+               "shipped"]
+
+
+def ledger_totals(rows: list[dict]) -> dict:
+    tot = {k: 0.0 for k in TOTAL_NAMES}
+    for r in rows:
+        tot["holding"] += r["holding_cost"]
+        tot["stockout"] += r["stockout_cost"]
+        tot["demand"] += r["demand"]
+        tot["fulfilled"] += r["fulfilled"]
+        tot["unmet"] += r["unmet"]
+        tot["stockout_days"] += 1.0 if r["unmet"] > 0 else 0.0
+        tot["orders"] += 1.0 if r["order_qty"] > 0 else 0.0
+        tot["on_hand"] += r["on_hand"]
+        tot["shipped"] += r["fulfilled"] + r.get("backlog_filled", 0.0)
+    return tot
+
+
+def kpis_from_totals(tot: dict, days: int):
+    """KPIs from totals that are floats (one run) or (R,) arrays (a batch); same formulas for both."""
+    if days <= 0:
+        return {k: (0 if k == "days" else None) for k in KPI_NAMES}
+    scalar = not isinstance(tot["holding"], np.ndarray)
+    demand = np.asarray(tot["demand"], dtype=np.float64)
+    fulfilled = np.asarray(tot["fulfilled"], dtype=np.float64)
+    avg_oh = np.asarray(tot["on_hand"], dtype=np.float64) / days
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fill = np.where(demand > 0, fulfilled / np.where(demand > 0, demand, 1.0), 1.0)
+        turns = np.where(avg_oh > 0, (np.asarray(tot["shipped"]) * 365.0 / days) / np.where(avg_oh > 0, avg_oh, 1.0),
+                         np.nan)
+    out = {
+        "total_cost": np.asarray(tot["holding"]) + np.asarray(tot["stockout"]),
+        "holding_cost": np.asarray(tot["holding"], dtype=np.float64),
+        "stockout_cost": np.asarray(tot["stockout"], dtype=np.float64),
+        "fill_rate": fill,
+        "cycle_service_level": 1.0 - np.asarray(tot["stockout_days"]) / days,
+        "stockout_days": np.asarray(tot["stockout_days"], dtype=np.float64),
+        "orders_placed": np.asarray(tot["orders"], dtype=np.float64),
+        "average_on_hand": avg_oh,
+        "inventory_turns": turns,
+        "days": days,
+        "total_demand": demand,
+        "unmet_units": np.asarray(tot["unmet"], dtype=np.float64),
+    }
+    if scalar:
+        res = {}
+        for k, v in out.items():
+            if k == "days":
+                res[k] = int(days)
+            elif k in ("stockout_days", "orders_placed"):
+                res[k] = int(v)
+            else:
+                v = float(v)
+                res[k] = None if math.isnan(v) else v
+        return res
+    return out
+
+
+def ledger_kpis(rows: list[dict], backorders: bool = False) -> dict:
+    """KPIs of a single run's ledger rows."""
+    return kpis_from_totals(ledger_totals(rows), len(rows))
+
+
+def summarize(kpis: dict, confidence: float = 0.95) -> dict:
+    """Means over replications and Student-t confidence half-widths: {"mean": {...}, "half_width": {...}}."""
+    mean, half = {}, {}
+    for k, v in kpis.items():
+        if k == "days":
+            mean[k] = int(v)
+            continue
+        a = np.asarray(v, dtype=np.float64)
+        a = a[~np.isnan(a)]
+        if len(a) == 0:
+            mean[k], half[k] = None, None
+            continue
+        mean[k] = float(a.mean())
+        if len(a) > 1:
+            half[k] = float(student_t.ppf(0.5 + confidence / 2, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
+        else:
+            half[k] = None
+    return {"mean": mean, "half_width": half}

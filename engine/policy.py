@@ -1,0 +1,237 @@
+"""Replenishment policies behind one interface that works on scalars (a single run) and on arrays of shape (R,)
+(a batch of replications): `decide(ip, obs) -> (order_qty, level)`.
+
+Textbook order-up-to (periodic review every day, lead time L): protection period L + 1 days,
+S = μ + zσ where μ = Σ forecasts of the *coming* L + 1 days and σ = the forecaster's out-of-sample error σ over
+L + 1-day windows (see Forecaster.window_sigma), z = Φ⁻¹(p / (p + h)) (or Φ⁻¹(service_level) when given),
+Q = max(0, S − inventory position). Static policies (base-stock, s-S, r-Q) take their levels as parameters;
+when a level is not given it is derived from the context history (documented in `_static_levels`).
+
+Another module can add a policy: `register_policy("name", cls)` with `cls(setup, **params)`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import norm
+
+from engine.errors import ConfigError
+
+__all__ = ["PolicySetup", "Observation", "Policy", "OrderUpTo", "BaseStock", "SS", "RQ", "register_policy",
+           "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level"]
+
+
+def critical_ratio_z(p: float, h: float) -> float:
+    """z = Φ⁻¹(p / (p + h)), the newsvendor critical fractile."""
+    return float(norm.ppf(p / (p + h)))
+
+
+def newsvendor_level(mu: float, sigma: float, h: float, p: float) -> float:
+    """Single-period optimum S = μ + σ Φ⁻¹(p / (p + h)) (normal demand)."""
+    return mu + critical_ratio_z(p, h) * sigma
+
+
+@dataclass
+class PolicySetup:
+    """What a policy may know before day 1 (all scalars)."""
+
+    h: float                    # holding cost per unit per day
+    p: float                    # stockout cost per unit (lost) or per unit per day (backordered)
+    lead_time: float            # mean lead time L (days)
+    window: int                 # protection period L + 1 (rounded mean lead time + 1)
+    sigma_window: float         # σ of demand over the protection period (forecast errors, see simulator)
+    sigma_one: float            # one-day σ (forecast errors)
+    mean_demand: float          # mean daily demand over the last 28 context days
+    demand_std: float           # std of daily demand over the last 28 context days
+    backorders: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+class Observation:
+    """Information at the order decision of a day (reused object; fields are scalars or (R,) arrays).
+
+    day: 1-based day; forecast: forecast for today; forecasts: (H,) or (R, H) forecasts for today onwards;
+    mu: Σ forecasts over the protection period; sigma: σ over the protection period;
+    past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1)).
+    """
+
+    __slots__ = ("day", "forecast", "forecasts", "mu", "sigma", "past_forecasts")
+
+    def __init__(self) -> None:
+        self.day = 0
+        self.forecast = 0.0
+        self.forecasts = None
+        self.mu = 0.0
+        self.sigma = 0.0
+        self.past_forecasts = None
+
+
+class Policy:
+    """Base: subclasses implement `decide`. Works elementwise on floats and numpy arrays."""
+
+    name = "policy"
+    label = ""
+    params: tuple[str, ...] = ()
+
+    def __init__(self, setup: PolicySetup, **params) -> None:
+        self.setup = setup
+
+    def decide(self, ip, obs: Observation):
+        """(order quantity >= 0, the level the rule aimed at) given inventory position `ip`."""
+        raise NotImplementedError
+
+    def initial_inventory(self, obs: Observation):
+        """Starting on-hand stock when the user gives none: the rule's day-1 level (pipeline empty)."""
+        return self.decide(0.0, obs)[1]
+
+    def describe(self) -> dict:
+        """Resolved parameters (JSON-safe) for reports and the ledger header."""
+        return {"policy": self.name}
+
+
+class OrderUpTo(Policy):
+    """S_t = μ_t + zσ over the protection period L + 1; order S_t − IP when positive."""
+
+    name = "order-up-to"
+    label = "Order-up-to (forecast-driven)"
+    params = ("service_level",)
+
+    def __init__(self, setup: PolicySetup, service_level: float | None = None) -> None:
+        super().__init__(setup)
+        if service_level is not None:
+            self.z = float(norm.ppf(service_level))
+            self.target = float(service_level)
+        else:
+            self.target = setup.p / (setup.p + setup.h)
+            self.z = critical_ratio_z(setup.p, setup.h)
+        self.service_level = service_level
+
+    def decide(self, ip, obs):
+        level = obs.mu + self.z * obs.sigma
+        gap = level - ip
+        return gap * (gap > 0) + 0.0, level
+
+    def describe(self):
+        return {"policy": self.name, "z": self.z, "critical_ratio": self.target,
+                "service_level": self.service_level}
+
+
+class BaseStock(Policy):
+    """Constant order-up-to level: order level − IP each day when positive."""
+
+    name = "base-stock"
+    label = "Base-stock (constant level)"
+    params = ("base_stock_level",)
+
+    def __init__(self, setup: PolicySetup, base_stock_level: float | None = None) -> None:
+        super().__init__(setup)
+        self.level = float(base_stock_level if base_stock_level is not None else _static_levels(setup)["S"])
+
+    def decide(self, ip, obs):
+        gap = self.level - ip
+        return gap * (gap > 0) + 0.0, self.level + 0.0 * gap
+
+    def describe(self):
+        return {"policy": self.name, "base_stock_level": self.level}
+
+
+class SS(Policy):
+    """(s, S): when IP <= s, order up to S."""
+
+    name = "s-S"
+    label = "(s, S)"
+    params = ("s", "S")
+
+    def __init__(self, setup: PolicySetup, s: float | None = None, S: float | None = None) -> None:
+        super().__init__(setup)
+        d = _static_levels(setup)
+        self.s = float(s if s is not None else d["s"])
+        self.S = float(S if S is not None else max(d["S_sS"], self.s + d["Q"]))
+        if not self.S > self.s:
+            raise ConfigError(f"policy s-S needs S > s (got s={self.s:g}, S={self.S:g})", field="S", value=self.S)
+
+    def decide(self, ip, obs):
+        return (self.S - ip) * (ip <= self.s) + 0.0, self.S + 0.0 * ip
+
+    def initial_inventory(self, obs):
+        return self.S
+
+    def describe(self):
+        return {"policy": self.name, "s": self.s, "S": self.S}
+
+
+class RQ(Policy):
+    """(r, Q): when IP <= r, order the smallest multiple n·Q that lifts IP above r."""
+
+    name = "r-Q"
+    label = "(r, Q)"
+    params = ("r", "Q")
+
+    def __init__(self, setup: PolicySetup, r: float | None = None, Q: float | None = None) -> None:
+        super().__init__(setup)
+        d = _static_levels(setup)
+        self.r = float(r if r is not None else d["s"])
+        self.Q = float(Q if Q is not None else d["Q"])
+        if not self.Q > 0:
+            raise ConfigError(f"policy r-Q needs Q > 0 (got {self.Q:g})", field="Q", value=self.Q)
+
+    def decide(self, ip, obs):
+        n = ((self.r - ip) // self.Q + 1) * (ip <= self.r)
+        return n * self.Q + 0.0, self.r + self.Q + 0.0 * ip
+
+    def initial_inventory(self, obs):
+        return self.r + self.Q
+
+    def describe(self):
+        return {"policy": self.name, "r": self.r, "Q": self.Q}
+
+
+def _static_levels(setup: PolicySetup) -> dict:
+    """Defaults for static policies, from the context (heuristic, documented):
+    S (base-stock) = s (reorder level) = r = mean·(L+1) + z·sd·√(L+1), with mean/sd of the last 28 context days
+    and z = Φ⁻¹(p/(p+h)); Q = max(1, one week of mean demand); S (s-S) = s + Q.
+    """
+    z = critical_ratio_z(setup.p, setup.h)
+    level = setup.mean_demand * setup.window + z * setup.demand_std * math.sqrt(setup.window)
+    level = max(level, 0.0)
+    q = max(1.0, round(7.0 * setup.mean_demand))
+    return {"S": level, "s": level, "Q": q, "S_sS": level + q}
+
+
+_REGISTRY: dict[str, type[Policy]] = {}
+POLICY_PARAMS: dict[str, tuple[str, ...]] = {}
+
+
+def register_policy(name: str, cls: type[Policy]) -> None:
+    """Make `cls` available under `name` (its constructor: cls(setup, **params); `cls.params` lists the names)."""
+    _REGISTRY[name] = cls
+    POLICY_PARAMS[name] = tuple(getattr(cls, "params", ()))
+
+
+for _cls in (OrderUpTo, BaseStock, SS, RQ):
+    register_policy(_cls.name, _cls)
+
+
+def policy_names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def make_policy(name: str, setup: PolicySetup, params: dict | None = None) -> Policy:
+    """Build a registered policy; unknown names/parameters raise ConfigError."""
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown policy {name!r}; choose one of: {', '.join(_REGISTRY)}", field="policy",
+                          value=name)
+    allowed = POLICY_PARAMS[name]
+    params = {k: v for k, v in (params or {}).items() if v is not None}
+    extra = [k for k in params if k not in allowed]
+    if extra:
+        raise ConfigError(f"policy {name} does not take {', '.join(extra)} (it takes: "
+                          f"{', '.join(allowed) or 'no parameters'})", field="policy_params", value=extra)
+    return _REGISTRY[name](setup, **params)
+
+
+def as_float_array(x, n: int) -> np.ndarray:
+    """Broadcast a policy output (scalar or (R,)) to (R,) float64."""
+    return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))

@@ -1,0 +1,552 @@
+"""Day-by-day inventory simulation with a fixed, documented event order (day t, 1-based):
+
+1. order decision from information up to day t−1: the forecaster sees demand history up to t−1 (plus covariates
+   known in advance), inventory position IP = on-hand + on-order − backlog; the policy returns (Q, level);
+   an order placed on day t arrives at the start of day t + L (L = 0: the same day, before demand);
+2. arrivals due today go on hand (with backorders, they first serve the outstanding backlog);
+3. demand: fulfilled from on-hand; the rest is lost (default) or backordered (`backorders=True`);
+4. costs: h × ending on-hand + p × unmet units (lost sales) or p × backlog at day end (backorders).
+
+Costs: h = holding_rate × unit_cost / 365, p = unit_price − unit_cost unless `stockout_cost` is given (p ≤ 0 is a
+ConfigError). Initial inventory (default): the policy's day-1 level — order-up-to: S₁ = μ₁ + zσ; base-stock: its
+level; s-S: S; r-Q: r + Q — with an empty pipeline. σ of the protection period is computed once, before day 1,
+from the forecaster's out-of-sample errors on the context (Forecaster.window_sigma); with stochastic lead times
+σ² += (mean daily demand)² · Var(L) (heuristic) and the protection period is round(E[L]) + 1.
+
+State is a plain JSON-safe dict (`to_state()`, version 1); `Simulator.from_state` rebuilds the same demand paths
+from the seed and continues exactly where the stored run stopped.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from engine.data import SeriesData, load_csv
+from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan
+from engine.errors import ConfigError
+from engine.forecast.base import Covariates, Forecaster, window_sum
+from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
+from engine.metrics import ledger_kpis
+from engine.policy import POLICY_PARAMS, Observation, PolicySetup, make_policy, policy_names
+
+__all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
+           "prepare", "load_series"]
+
+STATE_VERSION = 1
+DEMAND_MODES = ("replay", "synthetic", "forecast-noise")
+LEDGER_COLUMNS = [
+    "day", "date", "forecast", "demand", "on_hand_start", "arrivals", "backlog_filled", "fulfilled", "unmet",
+    "backlog", "on_hand", "on_order", "inventory_position", "order_qty", "order_up_to", "lead_time",
+    "holding_cost", "stockout_cost", "daily_cost", "cumulative_cost",
+]
+# (min, max, min_inclusive) of numeric settings; the web app uses the same table to refuse forged input
+LIMITS = {
+    "days": (1, 3650, True),
+    "lead_time": (0, MAX_LEAD_TIME, True),
+    "holding_rate": (0.0, 5.0, False),
+    "noise": (0.0, 5.0, True),
+    "replications": (1, 100000, True),
+    "seed": (0, 2**32 - 1, True),
+    "unit_cost": (0.0, 1e9, False),
+    "unit_price": (0.0, 1e9, False),
+    "stockout_cost": (0.0, 1e9, False),
+    "initial_inventory": (0.0, 1e12, True),
+    "context_days": (1, 100000, True),
+}
+PARAM_LIMITS = {
+    "service_level": (0.0, 1.0),  # exclusive both ends
+    "base_stock_level": (0.0, 1e12), "s": (0.0, 1e12), "S": (0.0, 1e12), "r": (0.0, 1e12), "Q": (0.0, 1e12),
+}
+_INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days"}
+_BOOL_FIELDS = {"backorders", "allow_crossing"}
+
+
+@dataclass
+class SimConfig:
+    """Every setting of a run (JSON-safe). `validate()` raises ConfigError naming the field and value."""
+
+    data: str | None = None               # CSV path (CLI / from_options only; Simulator takes a SeriesData)
+    series: str | None = None             # "SKU_1/WH_1"; None = first series of the file
+    forecaster: str | None = None         # registry name; None = default_forecaster_name()
+    policy: str = "order-up-to"
+    policy_params: dict = field(default_factory=dict)
+    days: int = 90
+    lead_time: int = 7
+    lead_time_dist: dict | None = None    # {"kind": "uniform", "low": 5, "high": 9} | {"kind": "poisson", "mean": 7}
+    allow_crossing: bool = False
+    holding_rate: float = 0.25
+    unit_cost: float | None = None        # None = from the series (last row; default 20)
+    unit_price: float | None = None       # None = from the series (last row; default 40)
+    stockout_cost: float | None = None    # None = unit_price − unit_cost
+    backorders: bool = False              # False = lost sales (as the original)
+    demand: str = "replay"
+    noise: float = 0.1
+    seed: int = 42
+    initial_inventory: float | None = None
+    replications: int = 1
+    context_days: int | None = None
+
+    def validate(self) -> "SimConfig":
+        for name, (lo, hi, lo_incl) in LIMITS.items():
+            v = getattr(self, name)
+            if v is None:
+                if name in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "context_days"):
+                    continue
+                raise ConfigError(f"{name} is required", field=name, value=v)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or (name in _INT_FIELDS and v != int(v)):
+                kind = "a whole number" if name in _INT_FIELDS else "a number"
+                raise ConfigError(f"{name} must be {kind}, got {v!r}", field=name, value=v)
+            if not math.isfinite(v) or v > hi or v < lo or (v == lo and not lo_incl):
+                rng = f"{'[' if lo_incl else '('}{lo:g}, {hi:g}]"
+                raise ConfigError(f"{name} = {v!r} is out of range {rng}", field=name, value=v)
+        if self.policy not in policy_names():
+            raise ConfigError(f"unknown policy {self.policy!r}; choose one of: {', '.join(policy_names())}",
+                              field="policy", value=self.policy)
+        if self.demand not in DEMAND_MODES:
+            raise ConfigError(f"unknown demand mode {self.demand!r}; choose one of: {', '.join(DEMAND_MODES)}",
+                              field="demand", value=self.demand)
+        if not isinstance(self.policy_params, dict):
+            raise ConfigError("policy_params must be a mapping", field="policy_params", value=self.policy_params)
+        allowed = POLICY_PARAMS[self.policy]
+        for k, v in self.policy_params.items():
+            if v is None:
+                continue
+            if k not in allowed:
+                raise ConfigError(f"policy {self.policy} does not take {k} (it takes: "
+                                  f"{', '.join(allowed) or 'no parameters'})", field=k, value=v)
+            if k in PARAM_LIMITS:
+                lo, hi = PARAM_LIMITS[k]
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise ConfigError(f"{k} must be a number, got {v!r}", field=k, value=v)
+                bad = (v <= lo or v >= hi) if k == "service_level" else (v < lo or v > hi)
+                if bad:
+                    raise ConfigError(f"{k} = {v!r} is out of range", field=k, value=v)
+        for name in _BOOL_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false", field=name, value=getattr(self, name))
+        if self.forecaster is not None and not isinstance(self.forecaster, str):
+            raise ConfigError("forecaster must be a name", field="forecaster", value=self.forecaster)
+        self.lead_time_dist = _check_lead_time_dist(self.lead_time_dist)
+        return self
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["policy_params"] = dict(self.policy_params)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SimConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = [k for k in d if k not in names]
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(map(str, unknown))}", field=str(unknown[0]))
+        return cls(**{k: (dict(v) if k == "policy_params" and v is not None else v) for k, v in d.items()}).validate()
+
+    @classmethod
+    def from_options(cls, options: dict) -> "SimConfig":
+        """Build from `simulate`'s long option names with dashes as underscores, e.g. {"lead_time": 14,
+        "policy": "order-up-to", "lost_sales": False, "backorders": True, "s": 20, "service_level": 0.95,
+        "lead_time_dist": "uniform:5:9"}. Values may be text (web forms). Unknown keys → ConfigError."""
+        names = {f.name for f in fields(cls)} - {"policy_params"}
+        kw: dict = {}
+        params: dict = dict(options.get("policy_params") or {})
+        lost_sales = None
+        for key, value in options.items():
+            if key in ("policy_params", "ledger", "json", "func", "command"):
+                continue
+            if key == "lost_sales":
+                lost_sales = _to_bool(key, value)
+            elif key in PARAM_LIMITS:
+                if value is not None and value != "":
+                    params[key] = _to_number(key, value)
+            elif key in names:
+                kw[key] = _coerce(key, value)
+            else:
+                raise ConfigError(f"unknown option {key!r}", field=str(key), value=value)
+        if lost_sales is not None:
+            if "backorders" in kw and kw["backorders"] is not None and kw["backorders"] == lost_sales:
+                raise ConfigError("choose either lost sales or backorders, not both", field="backorders",
+                                  value=kw["backorders"])
+            kw["backorders"] = not lost_sales
+        kw = {k: v for k, v in kw.items() if v is not None or k in ("unit_cost", "unit_price", "stockout_cost",
+                                                                      "initial_inventory", "context_days",
+                                                                      "forecaster", "series", "data",
+                                                                      "lead_time_dist")}
+        return cls(policy_params=params, **kw).validate()
+
+
+def _to_bool(key, value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("false", "0", "no", "off", ""):
+        return False
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ConfigError(f"{key} must be true or false, got {value!r}", field=key, value=value)
+
+
+def _to_number(key, value):
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a number, got {value!r}", field=key, value=value)
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        v = float(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{key} must be a number, got {str(value)[:40]!r}", field=key, value=value) from None
+    if key in _INT_FIELDS:
+        if not math.isfinite(v) or v != int(v):
+            raise ConfigError(f"{key} must be a whole number, got {str(value)[:40]!r}", field=key, value=value)
+        return int(v)
+    return v
+
+
+def _coerce(key, value):
+    if value is None or (isinstance(value, str) and value.strip() == "" and key not in ("data",)):
+        return None
+    if key in _BOOL_FIELDS:
+        return _to_bool(key, value)
+    if key in LIMITS:
+        return _to_number(key, value)
+    if key == "lead_time_dist":
+        return parse_lead_time_dist(value) if isinstance(value, str) else value
+    return value
+
+
+def parse_lead_time_dist(text: str) -> dict | None:
+    """'uniform:5:9' → {"kind": "uniform", "low": 5, "high": 9}; 'poisson:7' → {"kind": "poisson", "mean": 7};
+    'fixed' or '' → None."""
+    t = text.strip().lower()
+    if t in ("", "fixed", "none"):
+        return None
+    m = re.fullmatch(r"uniform:(\d+):(\d+)", t)
+    if m:
+        return _check_lead_time_dist({"kind": "uniform", "low": int(m.group(1)), "high": int(m.group(2))})
+    m = re.fullmatch(r"poisson:(\d+(?:\.\d+)?)", t)
+    if m:
+        return _check_lead_time_dist({"kind": "poisson", "mean": float(m.group(1))})
+    raise ConfigError(f"lead-time distribution {text[:40]!r} is not 'uniform:LOW:HIGH' or 'poisson:MEAN'",
+                      field="lead_time_dist", value=text)
+
+
+def _check_lead_time_dist(d):
+    if d is None:
+        return None
+    if not isinstance(d, dict) or d.get("kind") not in ("uniform", "poisson"):
+        raise ConfigError("lead_time_dist must be {'kind': 'uniform', 'low', 'high'} or {'kind': 'poisson', 'mean'}",
+                          field="lead_time_dist", value=d)
+    try:
+        if d["kind"] == "uniform":
+            lo, hi = d["low"], d["high"]
+            if isinstance(lo, bool) or isinstance(hi, bool) or int(lo) != lo or int(hi) != hi:
+                raise ValueError
+            if not (0 <= lo <= hi <= MAX_LEAD_TIME):
+                raise ConfigError(f"uniform lead times need 0 <= low <= high <= {MAX_LEAD_TIME} (got {lo}..{hi})",
+                                  field="lead_time_dist", value=d)
+            return {"kind": "uniform", "low": int(lo), "high": int(hi)}
+        mean = float(d["mean"])
+        if not (0 <= mean <= MAX_LEAD_TIME):
+            raise ConfigError(f"poisson lead-time mean must be in [0, {MAX_LEAD_TIME}] (got {mean})",
+                              field="lead_time_dist", value=d)
+        return {"kind": "poisson", "mean": mean}
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"lead_time_dist {d!r} is malformed", field="lead_time_dist", value=d) from None
+
+
+def lead_time_moments(config: SimConfig) -> tuple[float, float]:
+    """(mean, variance) of the lead time."""
+    d = config.lead_time_dist
+    if not d:
+        return float(config.lead_time), 0.0
+    if d["kind"] == "uniform":
+        n = d["high"] - d["low"] + 1
+        return (d["low"] + d["high"]) / 2.0, (n * n - 1) / 12.0
+    return d["mean"], d["mean"]
+
+
+def resolve_costs(config: SimConfig, series: SeriesData) -> dict:
+    """h, p and the unit cost/price used (ConfigError when p ≤ 0)."""
+    cost = float(config.unit_cost if config.unit_cost is not None else series.unit_cost)
+    price = float(config.unit_price if config.unit_price is not None else series.unit_price)
+    if not cost > 0:
+        raise ConfigError(f"unit cost must be positive (got {cost:g}); set --unit-cost", field="unit_cost",
+                          value=cost)
+    h = config.holding_rate * cost / 365.0
+    if config.stockout_cost is not None:
+        p = float(config.stockout_cost)
+    else:
+        p = price - cost
+        if not p > 0:
+            raise ConfigError(
+                f"stockout cost p = unit price − unit cost = {price:g} − {cost:g} = {p:g} is not positive; "
+                "set --stockout-cost or a unit price above the unit cost", field="stockout_cost", value=p)
+    return {"h": h, "p": p, "unit_cost": cost, "unit_price": price}
+
+
+def load_series(config: SimConfig) -> SeriesData:
+    """The series a config names (config.data path, config.series key or the first series)."""
+    if not config.data:
+        raise ConfigError("no data file given (--data)", field="data")
+    return load_csv(config.data).get(config.series)
+
+
+@dataclass
+class Prepared:
+    """Everything fixed before day 1 (shared by the single run and the batch)."""
+
+    config: SimConfig
+    series: SeriesData
+    forecaster: Forecaster
+    plan: DemandPlan
+    costs: dict
+    setup: PolicySetup
+    policy: object
+    window: int
+    sigma: float
+
+
+def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
+            sigma: float | None = None) -> Prepared:
+    config.validate()
+    if forecaster is None:
+        name = config.forecaster or default_forecaster_name()
+        try:
+            forecaster = get_forecaster(name)
+        except UnknownForecaster as exc:
+            raise ConfigError(str(exc), field="forecaster", value=name) from None
+    if config.forecaster is None:
+        config.forecaster = forecaster.name
+    if getattr(forecaster, "requires_planning", False) and series.planning is None:
+        raise ConfigError(f"forecaster {forecaster.name!r} needs the Demand_Forecast column, which series "
+                          f"{series.key} does not have", field="forecaster", value=forecaster.name)
+    costs = resolve_costs(config, series)
+    plan = build_plan(config, series, forecaster.min_history, reps)
+    mean_l, var_l = lead_time_moments(config)
+    window = int(round(mean_l)) + 1
+    ctx = plan.context
+    recent = ctx[-28:]
+    mean_d = float(recent.mean())
+    std_d = float(recent.std()) if len(recent) > 1 else 0.0
+    if sigma is None:
+        cov = None
+        if forecaster.uses_covariates:
+            cov = _covariates(plan).take(plan.n_context + forecaster.horizon, rows=slice(0, 1))
+        sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
+        sigma = math.sqrt(sigma_w * sigma_w + mean_d * mean_d * var_l)
+    sigma_one = sigma / math.sqrt(window)
+    setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
+                        sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
+    policy = make_policy(config.policy, setup, config.policy_params)
+    return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma)
+
+
+def _covariates(plan: DemandPlan) -> Covariates:
+    return Covariates(promo=plan.promo, planning=plan.planning, day_of_year=plan.day_of_year)
+
+
+class Simulator:
+    """One replication, one day per `step()`; the ledger is a list of plain dict rows (LEDGER_COLUMNS)."""
+
+    def __init__(self, config: SimConfig, series: SeriesData, forecaster: Forecaster | None = None,
+                 replication: int = 0, *, _sigma: float | None = None) -> None:
+        self.config = config
+        self.series = series
+        self.replication = int(replication)
+        prep = prepare(config, series, forecaster, [self.replication], sigma=_sigma)
+        self._prep = prep
+        self.forecaster = prep.forecaster
+        self.policy = prep.policy
+        self.costs = prep.costs
+        self.sigma = prep.sigma
+        self.window = prep.window
+        plan = prep.plan
+        self.plan = plan
+        self.days = plan.days
+        self._h, self._p = prep.costs["h"], prep.costs["p"]
+        self._n_ctx = plan.n_context
+        hist = np.empty((1, plan.n_context + plan.days))
+        hist[0, :plan.n_context] = plan.context
+        if plan.future is not None:
+            hist[0, plan.n_context:] = plan.future[0]
+        self._hist = hist
+        self._future = None if plan.future is None else [float(x) for x in plan.future[0]]
+        self._z = None if plan.noise_z is None else [float(x) for x in plan.noise_z[0]]
+        self._noise = plan.noise
+        self._lead = [int(x) for x in plan.lead_times[0]]
+        self._dates = plan.dates
+        self._cov = _covariates(plan) if self.forecaster.uses_covariates else None
+        self._H = self.forecaster.horizon
+        self._f0 = np.zeros(plan.days)
+        self._obs = Observation()
+        self._obs.sigma = self.sigma
+        self._backorders = bool(config.backorders)
+        self._crossing = bool(config.allow_crossing)
+        self.day = 0                  # days simulated so far
+        self.ledger: list[dict] = []
+        self.pipeline: dict[int, float] = {}   # 0-based arrival day -> quantity
+        self.on_order = 0.0
+        self.backlog = 0.0
+        self.cumulative_cost = 0.0
+        self.last_arrival = -1
+        if config.initial_inventory is not None:
+            self.on_hand = float(config.initial_inventory)
+        else:
+            self.on_hand = float(self._initial_level())
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _forecast(self, d: int):
+        t = self._n_ctx + d
+        cov = None if self._cov is None else self._cov.take(t + self._H, rows=None)
+        f = self.forecaster.predict(self._hist[:, :t], cov)
+        return f, float(f[0, 0]), float(window_sum(f, self.window)[0])
+
+    def _initial_level(self) -> float:
+        f, f0, mu = self._forecast(0)
+        obs = Observation()
+        obs.day, obs.forecast, obs.forecasts, obs.mu, obs.sigma = 1, f0, f[0], mu, self.sigma
+        obs.past_forecasts = self._f0[:0]
+        return max(float(self.policy.initial_inventory(obs)), 0.0)
+
+    @property
+    def done(self) -> bool:
+        return self.day >= self.days
+
+    def step(self) -> dict:
+        """Simulate the next day and return its ledger row."""
+        d = self.day
+        if d >= self.days:
+            raise ConfigError(f"the simulation has already run all {self.days} days", field="days", value=self.days)
+        # (1) order decision from information up to yesterday
+        f, f0, mu = self._forecast(d)
+        obs = self._obs
+        obs.day = d + 1
+        obs.forecast = f0
+        obs.forecasts = f[0]
+        obs.mu = mu
+        obs.past_forecasts = self._f0[:d]
+        self._f0[d] = f0
+        on_hand_start = self.on_hand
+        ip = on_hand_start + self.on_order - self.backlog
+        qty, level = self.policy.decide(ip, obs)
+        qty = float(qty)
+        level = float(level)
+        lead = None
+        if qty > 0:
+            arrival = d + self._lead[d]
+            if not self._crossing and arrival < self.last_arrival:
+                arrival = self.last_arrival
+            self.last_arrival = arrival
+            self.pipeline[arrival] = self.pipeline.get(arrival, 0.0) + qty
+            lead = arrival - d
+        self.on_order += qty
+        # (2) arrivals due today
+        arrivals = self.pipeline.pop(d, 0.0)
+        self.on_order -= arrivals
+        on_hand = on_hand_start + arrivals
+        backlog = self.backlog
+        backlog_filled = 0.0
+        if self._backorders:
+            backlog_filled = min(on_hand, backlog)
+            on_hand -= backlog_filled
+            backlog -= backlog_filled
+        # (3) demand
+        if self._future is not None:
+            demand = self._future[d]
+        else:
+            demand = max(0.0, f0 + self._z[d] * self._noise * max(1.0, f0))
+            self._hist[0, self._n_ctx + d] = demand
+        fulfilled = min(on_hand, demand)
+        unmet = demand - fulfilled
+        on_hand -= fulfilled
+        if self._backorders:
+            backlog += unmet
+        # (4) costs
+        holding = self._h * on_hand
+        stockout = self._p * (backlog if self._backorders else unmet)
+        daily = holding + stockout
+        self.cumulative_cost += daily
+        self.on_hand = on_hand
+        self.backlog = backlog
+        self.day = d + 1
+        row = {
+            "day": d + 1, "date": None if self._dates is None else self._dates[d], "forecast": f0,
+            "demand": demand, "on_hand_start": on_hand_start, "arrivals": arrivals,
+            "backlog_filled": backlog_filled, "fulfilled": fulfilled, "unmet": unmet, "backlog": backlog,
+            "on_hand": on_hand, "on_order": self.on_order, "inventory_position": ip, "order_qty": qty,
+            "order_up_to": level, "lead_time": lead, "holding_cost": holding, "stockout_cost": stockout,
+            "daily_cost": daily, "cumulative_cost": self.cumulative_cost,
+        }
+        self.ledger.append(row)
+        return row
+
+    def run(self, n: int | None = None) -> list[dict]:
+        """Run n more days (all remaining when None); returns the new rows."""
+        stop = self.days if n is None else min(self.days, self.day + int(n))
+        out = []
+        while self.day < stop:
+            out.append(self.step())
+        return out
+
+    def kpis(self) -> dict:
+        return ledger_kpis(self.ledger, backorders=self._backorders)
+
+    def info(self) -> dict:
+        """What was resolved before day 1 (JSON-safe): forecaster, costs, σ, protection period, policy."""
+        return {"forecaster": self.forecaster.name, "policy": self.policy.describe(), "costs": dict(self.costs),
+                "sigma_window": self.sigma, "window": self.window, "context_days": self._n_ctx,
+                "days": self.days, "series": self.series.key, "demand": self.config.demand,
+                "replication": self.replication}
+
+    # -- state ---------------------------------------------------------------------------------------------
+    def to_state(self) -> dict:
+        """Plain JSON-safe dict; `Simulator.from_state(state)` continues exactly."""
+        return {
+            "version": STATE_VERSION,
+            "config": self.config.to_dict(),
+            "series": self.series.to_dict(),
+            "replication": self.replication,
+            "sigma": self.sigma,
+            "day": self.day,
+            "on_hand": self.on_hand,
+            "on_order": self.on_order,
+            "backlog": self.backlog,
+            "cumulative_cost": self.cumulative_cost,
+            "last_arrival": self.last_arrival,
+            "pipeline": [[int(k), float(v)] for k, v in sorted(self.pipeline.items())],
+            "ledger": [dict(r) for r in self.ledger],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Simulator":
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            raise ConfigError(f"unsupported simulator state version {state.get('version') if isinstance(state, dict) else None!r}",
+                              field="version")
+        try:
+            config = SimConfig.from_dict(state["config"])
+            series = SeriesData.from_dict(state["series"])
+            sim = cls(config, series, replication=int(state["replication"]), _sigma=float(state["sigma"]))
+            day = int(state["day"])
+            ledger = [dict(r) for r in state["ledger"]]
+            if day != len(ledger) or not 0 <= day <= sim.days:
+                raise ValueError("day does not match the ledger")
+            sim.day = day
+            sim.ledger = ledger
+            sim.on_hand = float(state["on_hand"])
+            sim.on_order = float(state["on_order"])
+            sim.backlog = float(state["backlog"])
+            sim.cumulative_cost = float(state["cumulative_cost"])
+            sim.last_arrival = int(state["last_arrival"])
+            sim.pipeline = {int(k): float(v) for k, v in state["pipeline"]}
+            for i, r in enumerate(ledger):
+                sim._f0[i] = float(r["forecast"])
+                sim._hist[0, sim._n_ctx + i] = float(r["demand"])
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"stored simulator state is malformed ({exc})") from None
+        return sim
