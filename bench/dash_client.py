@@ -130,6 +130,7 @@ class DashSession:
     deps: list[dict] | None = None
     follow_chains: bool = True
     max_chain: int = 50
+    browser_storage: dict[str, Any] = field(default_factory=dict)  # dcc.Store session/local data across loads
 
     def __post_init__(self) -> None:
         self.base = require_loopback(self.base)
@@ -144,6 +145,7 @@ class DashSession:
         self.values.clear()
         self.types.clear()
         new_ids = self._register(layout)
+        self._restore_storage()
         location_changes = []
         for cid, ctype in self.types.items():
             if ctype == "Location":
@@ -153,6 +155,17 @@ class DashSession:
                         self.values[(cid, prop)] = val
                         location_changes.append(f"{cid}.{prop}")
         self._run(self._initial_for(new_ids), location_changes)
+
+    def _restore_storage(self) -> None:
+        """dcc.Store(storage_type='session'|'local') keeps its data over a reload, like the browser's storage."""
+        for cid, ctype in self.types.items():
+            if ctype == "Store" and self.values.get((cid, "storage_type")) in ("session", "local") \
+                    and cid in self.browser_storage:
+                self.values[(cid, "data")] = self.browser_storage[cid]
+
+    def _save_storage(self, cid: str) -> None:
+        if self.types.get(cid) == "Store" and self.values.get((cid, "storage_type")) in ("session", "local"):
+            self.browser_storage[cid] = self.values.get((cid, "data"))
 
     def get_json(self, path: str) -> Any:
         r = self.http.get(self.base + path, timeout=self.timeout)
@@ -175,10 +188,7 @@ class DashSession:
                     found.add(sid)
                     self.types[sid] = node["type"]
                     for k, v in props.items():
-                        if k != "children" or not _has_component(v):
-                            self.values[(sid, k)] = v
-                        else:
-                            self.values[(sid, k)] = v
+                        self.values[(sid, k)] = v
                 for v in props.values():
                     if isinstance(v, (list, dict)):
                         walk(v)
@@ -276,8 +286,12 @@ class DashSession:
                             val = self.values.get(key)  # the renderer would log; values stay usable
                     self.values[key] = val
                     changed_out.append(f"{cid}.{prop}")
+                    if prop == "data":
+                        self._save_storage(cid)
                     if isinstance(val, (list, dict)):
                         new_ids |= self._register(val)
+                        if new_ids:
+                            self._restore_storage()
             # set_props side updates arrive under "sideUpdate"
             for cid, props in (data.get("sideUpdate") or {}).items():
                 for prop, val in props.items():
