@@ -124,15 +124,17 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
 
     params = calibrate(context, series.promo[start:start + ctx], ctx_dates,
                        None if series.planning is None else series.planning[start:start + ctx])
-    conts = [continue_series(params, days + PAD, seed, r, last_date, offset=ctx) for r in reps]
+    fut_all = future_dates(last_date, days + PAD)
+    fut_doy = None if fut_all is None else _doy(fut_all)
+    conts = [continue_series(params, days + PAD, seed, r, offset=ctx, day_of_year=fut_doy) for r in reps]
     promo = np.stack([np.concatenate([series.promo[start:start + ctx], c["promo"]]) for c in conts])
     planning = None
     if series.planning is not None:  # without a Demand_Forecast column there is no planning covariate at all
         planning = np.stack([np.concatenate([series.planning[start:start + ctx], c["planning"]]) for c in conts])
-    dates = None if last_date is None else future_dates(last_date, days)
+    dates = None if fut_all is None else fut_all[:days]
     doy = None
     if ctx_dates is not None:
-        doy = np.concatenate([_doy(ctx_dates), conts[0]["day_of_year"]])[None, :]
+        doy = np.concatenate([_doy(ctx_dates), fut_doy])[None, :]
     if mode == "synthetic":
         future = np.stack([c["demand"][:days] for c in conts])
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,

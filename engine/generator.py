@@ -142,11 +142,15 @@ def calibrate(demand: np.ndarray, promo: np.ndarray, dates: list[str] | None = N
 
 
 def continue_series(params: GeneratorParams, days: int, seed: int, index: int, last_date: str | None = None,
-                    offset: int = 0) -> dict:
-    """`days` more days after a context: dict(demand, promo, planning, dates, day_of_year) with the demand,
-    promotion and planning streams of (seed, index)."""
-    dates = future_dates(last_date, days)
-    doy = _doy(dates) if dates is not None else None
+                    offset: int = 0, day_of_year: np.ndarray | None = None) -> dict:
+    """`days` more days after a context: dict(demand, promo, planning, dates, day_of_year, mean) with the demand,
+    promotion and planning streams of (seed, index). Pass `day_of_year` (precomputed) to skip date arithmetic
+    (dates is then None)."""
+    if day_of_year is None:
+        dates = future_dates(last_date, days)
+        doy = _doy(dates) if dates is not None else None
+    else:
+        dates, doy = None, day_of_year
     promo = draw_promo(params, stream_rng(seed, index, STREAM_PROMO), days)
     mean = mean_demand(params, days, promo, doy, offset=offset)
     demand = draw_demand(params, mean, stream_rng(seed, index, STREAM_DEMAND))

@@ -1,0 +1,223 @@
+"""Many replications at once, vectorised over replications (numpy arrays of shape (R,)).
+
+Same event order and arithmetic as `Simulator.step` (tests/engine/test_batch.py proves replication r's ledger
+equals the single run of replication r, exactly). Common random numbers: replication r draws every stream from
+SeedSequence([seed, r, stream]), so under one seed every policy/scenario sees the same demand paths. Forecasts
+that cannot depend on the policy are computed once per path (replay: once for all replications). Replications
+are processed in chunks so memory stays bounded (≈ CHUNK_CELLS floats of history per chunk).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.data import SeriesData
+from engine.demand import MAX_LEAD_TIME, build_plan
+from engine.forecast.base import Covariates, Forecaster, window_sum
+from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
+from engine.policy import Observation, make_policy
+from engine.simulator import LEDGER_COLUMNS, SimConfig, prepare
+
+__all__ = ["run_batch", "BatchResult", "CHUNK_CELLS"]
+
+CHUNK_CELLS = 4_000_000
+_NUMERIC_COLUMNS = [c for c in LEDGER_COLUMNS if c not in ("day", "date", "lead_time")]
+
+
+@dataclass
+class BatchResult:
+    """KPIs per replication ((R,) arrays), their summary, and (optionally) the first replications' ledgers."""
+
+    config: SimConfig
+    replications: int
+    kpis: dict
+    info: dict
+    dates: list[str] | None = None
+    kept: dict = field(default_factory=dict)  # column -> (K, days) arrays for replications 0..K-1
+
+    def summary(self, confidence: float = 0.95) -> dict:
+        """{"mean": {kpi: mean}, "half_width": {kpi: t-based CI half-width}}."""
+        return summarize(self.kpis, confidence)
+
+    def ledger(self, r: int = 0) -> list[dict]:
+        """Ledger rows of replication r (only for r < keep_ledgers)."""
+        if not self.kept or r >= self.kept["order_qty"].shape[0]:
+            raise IndexError(f"replication {r}'s ledger was not kept (run_batch(..., keep_ledgers=K))")
+        days = self.kept["order_qty"].shape[1]
+        rows = []
+        for d in range(days):
+            row = {"day": d + 1, "date": None if self.dates is None else self.dates[d]}
+            for c in _NUMERIC_COLUMNS:
+                row[c] = float(self.kept[c][r, d])
+            lt = int(self.kept["lead_time"][r, d])
+            row["lead_time"] = lt if lt >= 0 else None
+            rows.append({c: row[c] for c in LEDGER_COLUMNS})
+        return rows
+
+    def to_dict(self) -> dict:
+        """JSON-safe: summary, per-replication KPI lists, resolved info."""
+        per = {}
+        for k, v in self.kpis.items():
+            if k == "days":
+                continue
+            per[k] = [None if np.isnan(x) else float(x) for x in np.asarray(v, dtype=np.float64)]
+        s = self.summary()
+        return {"replications": self.replications, "mean": s["mean"], "half_width": s["half_width"],
+                "per_replication": per, "info": self.info, "config": self.config.to_dict()}
+
+
+def run_batch(config: SimConfig, series: SeriesData, replications: int | None = None,
+              forecaster: Forecaster | None = None, keep_ledgers: int = 0, first_replication: int = 0,
+              policy_params: dict | None = None) -> BatchResult:
+    """Run `replications` (default config.replications) replications first_replication, ... vectorised.
+
+    keep_ledgers=K keeps the full daily ledger of the first K replications (BatchResult.ledger(r)).
+    """
+    R = int(config.replications if replications is None else replications)
+    if R < 1:
+        from engine.errors import ConfigError
+        raise ConfigError(f"replications must be at least 1 (got {R})", field="replications", value=R)
+    reps_all = list(range(first_replication, first_replication + R))
+    prep = prepare(config, series, forecaster, reps_all[:1])
+    plan0 = prep.plan
+    width = plan0.n_context + plan0.days + 200
+    chunk = max(1, min(R, CHUNK_CELLS // width))
+    totals = {k: [] for k in TOTAL_NAMES}
+    kept: dict = {}
+    for start in range(0, R, chunk):
+        reps = reps_all[start:start + chunk]
+        plan = plan0 if len(reps) == 1 and start == 0 else build_plan(config, series, prep.forecaster.min_history,
+                                                                       reps)
+        k_keep = max(0, min(keep_ledgers - start, len(reps)))
+        tot, cols = _run_chunk(prep, plan, len(reps), k_keep)
+        for k in TOTAL_NAMES:
+            totals[k].append(tot[k])
+        for c, a in cols.items():
+            kept.setdefault(c, []).append(a)
+    tot = {k: np.concatenate(v) for k, v in totals.items()}
+    kpis = kpis_from_totals(tot, plan0.days)
+    kept = {c: np.concatenate(v) for c, v in kept.items()}
+    info = {"forecaster": prep.forecaster.name, "policy": prep.policy.describe(), "costs": dict(prep.costs),
+            "sigma_window": prep.sigma, "window": prep.window, "context_days": plan0.n_context,
+            "days": plan0.days, "series": series.key, "demand": config.demand, "replications": R,
+            "first_replication": first_replication}
+    return BatchResult(config=config, replications=R, kpis=kpis, info=info, dates=plan0.dates, kept=kept)
+
+
+def _run_chunk(prep, plan, R: int, k_keep: int):
+    config = prep.config
+    f_model = prep.forecaster
+    policy = prep.policy
+    h, p = prep.costs["h"], prep.costs["p"]
+    days, n_ctx, w, H = plan.days, plan.n_context, prep.window, f_model.horizon
+    shared = plan.shared_demand
+    n = 1 if shared else R
+    hist = np.empty((n, n_ctx + days))
+    hist[:, :n_ctx] = plan.context
+    if plan.future is not None:
+        hist[:, n_ctx:] = plan.future
+    cov = None
+    if f_model.uses_covariates:
+        cov = Covariates(plan.promo, plan.planning, plan.day_of_year)
+    backorders = bool(config.backorders)
+    crossing = bool(config.allow_crossing)
+    noise = plan.noise
+    rows = np.arange(R)
+    past_f0 = np.zeros((n, days))
+    obs = Observation()
+    obs.sigma = prep.sigma
+
+    def forecast(d):
+        t = n_ctx + d
+        c = None if cov is None else cov.take(t + H)
+        f = f_model.predict(hist[:, :t], c)
+        return f, f[:, 0].copy(), window_sum(f, w)
+
+    if config.initial_inventory is not None:
+        on_hand = np.full(R, float(config.initial_inventory))
+    else:
+        f, f0, mu = forecast(0)
+        o = Observation()
+        o.day, o.forecast, o.forecasts, o.mu, o.sigma, o.past_forecasts = 1, f0, f, mu, prep.sigma, past_f0[:, :0]
+        init = np.broadcast_to(np.asarray(policy.initial_inventory(o), dtype=np.float64), (R,))
+        on_hand = np.maximum(init, 0.0)
+    on_order = np.zeros(R)
+    backlog = np.zeros(R)
+    cum = np.zeros(R)
+    last_arr = np.full(R, -1, dtype=np.int64)
+    pipe = np.zeros((R, days + MAX_LEAD_TIME + 2))
+    lead = plan.lead_times
+    tot = {k: np.zeros(R) for k in TOTAL_NAMES}
+    cols = {}
+    if k_keep:
+        cols = {c: np.zeros((k_keep, days)) for c in _NUMERIC_COLUMNS}
+        cols["lead_time"] = np.full((k_keep, days), -1, dtype=np.int64)
+    zero = np.zeros(R)
+    for d in range(days):
+        f, f0, mu = forecast(d)
+        obs.day = d + 1
+        obs.forecast = f0
+        obs.forecasts = f
+        obs.mu = mu
+        obs.past_forecasts = past_f0[:, :d]
+        past_f0[:, d] = f0
+        on_hand_start = on_hand
+        ip = on_hand_start + on_order - backlog
+        qty, level = policy.decide(ip, obs)
+        qty = np.broadcast_to(np.asarray(qty, dtype=np.float64), (R,))
+        level = np.broadcast_to(np.asarray(level, dtype=np.float64), (R,))
+        placed = qty > 0
+        arrival = d + lead[:, d]
+        if not crossing:
+            arrival = np.maximum(arrival, last_arr)
+        last_arr = np.where(placed, arrival, last_arr)
+        if placed.any():
+            idx = rows[placed]
+            pipe[idx, arrival[placed]] += qty[placed]
+        on_order = on_order + qty
+        arrivals = pipe[:, d]
+        on_order = on_order - arrivals
+        on_hand = on_hand_start + arrivals
+        if backorders:
+            bf = np.minimum(on_hand, backlog)
+            on_hand = on_hand - bf
+            backlog = backlog - bf
+        else:
+            bf = zero
+        if plan.future is not None:
+            demand = plan.future[:, d]
+            if shared:
+                demand = np.broadcast_to(demand, (R,))
+        else:
+            demand = np.maximum(0.0, f0 + plan.noise_z[:, d] * noise * np.maximum(1.0, f0))
+            hist[:, n_ctx + d] = demand
+        fulfilled = np.minimum(on_hand, demand)
+        unmet = demand - fulfilled
+        on_hand = on_hand - fulfilled
+        if backorders:
+            backlog = backlog + unmet
+        holding = h * on_hand
+        stockout = p * (backlog if backorders else unmet)
+        daily = holding + stockout
+        cum = cum + daily
+        tot["holding"] += holding
+        tot["stockout"] += stockout
+        tot["demand"] += demand
+        tot["fulfilled"] += fulfilled
+        tot["unmet"] += unmet
+        tot["stockout_days"] += unmet > 0
+        tot["orders"] += placed
+        tot["on_hand"] += on_hand
+        tot["shipped"] += fulfilled + bf
+        if k_keep:
+            K = k_keep
+            vals = {"forecast": np.broadcast_to(f0, (R,)), "demand": demand, "on_hand_start": on_hand_start,
+                    "arrivals": arrivals, "backlog_filled": bf, "fulfilled": fulfilled, "unmet": unmet,
+                    "backlog": backlog, "on_hand": on_hand, "on_order": on_order, "inventory_position": ip,
+                    "order_qty": qty, "order_up_to": level, "holding_cost": holding, "stockout_cost": stockout,
+                    "daily_cost": daily, "cumulative_cost": cum}
+            for c, v in vals.items():
+                cols[c][:, d] = v[:K]
+            cols["lead_time"][:, d] = np.where(placed[:K], arrival[:K] - d, -1)
+    return tot, cols
