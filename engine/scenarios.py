@@ -112,3 +112,284 @@ def decode_set(token: str) -> dict:
         raise ScenarioError("the link's scenario set is damaged (no scenarios in it)")
     return canonical_set(data["scenarios"], replications=data.get("replications", 100), days=data.get("days"),
                          seed=data.get("seed", 0), baseline=data.get("baseline", 0))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Running a scenario set
+# ---------------------------------------------------------------------------------------------------------------
+import math  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from scipy.stats import t as student_t  # noqa: E402
+
+import engine.policy_original  # noqa: E402,F401  (registers policy "original")
+from engine.data import DataError, load_csv  # noqa: E402
+from engine.errors import ConfigError  # noqa: E402
+from engine.forecast.base import Forecaster  # noqa: E402
+from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster  # noqa: E402
+from engine.metrics import KPI_NAMES  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO_ROOT / "data" / "sample.csv"
+SET_LEVEL = ("replications", "days", "seed")
+REPORTED_KPIS = [k for k in KPI_NAMES if k != "days"]
+_DEMAND_KEYS = ("data", "series", "demand", "noise", "context_days")
+
+
+class SharedForecaster(Forecaster):
+    """Wraps a forecaster so scenarios that see the same demand paths share its forecasts.
+
+    The batch engine asks for forecasts of history[:, :t] day by day; scenarios of one demand group have the same
+    history, so the first scenario computes each (n, H) block and the others reuse it. ``scope`` names the
+    replications block being run; a stored block is reused only when scope, shape and the history's last day
+    all match (otherwise it is recomputed — sharing is never silently wrong). σ over a window is cached too.
+    """
+
+    def __init__(self, inner: Forecaster) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.label = getattr(inner, "label", "")
+        self.horizon = inner.horizon
+        self.min_history = inner.min_history
+        self.uses_covariates = inner.uses_covariates
+        self.requires_planning = getattr(inner, "requires_planning", False)
+        self.max_sigma_origins = getattr(inner, "max_sigma_origins", 120)
+        self.scope = None
+        self._blocks: dict = {}
+        self._sigmas: dict = {}
+        self.computed = 0
+        self.reused = 0
+
+    def set_scope(self, scope) -> None:
+        if scope != self.scope:
+            self._blocks.clear()
+            self.scope = scope
+
+    def predict(self, demand, covariates=None):
+        demand = np.asarray(demand)
+        key = (self.scope, demand.shape)
+        hit = self._blocks.get(key)
+        if hit is not None and np.array_equal(hit[0], demand[:, -1]) and np.array_equal(hit[1], demand[:, 0]):
+            self.reused += 1
+            return hit[2]
+        out = self.inner.predict(demand, covariates)
+        self._blocks[key] = (demand[:, -1].copy(), demand[:, 0].copy(), out)
+        self.computed += 1
+        return out
+
+    def window_sigma(self, demand, covariates, window):
+        a = np.ascontiguousarray(np.asarray(demand, dtype=np.float64))
+        key = (int(window), a.shape, hashlib.sha256(a.tobytes()).hexdigest())
+        if key not in self._sigmas:
+            self._sigmas[key] = self.inner.window_sigma(demand, covariates, window)
+        return self._sigmas[key]
+
+
+def _scenario_options(sc_: dict) -> dict:
+    return {k: v for k, v in sc_.items() if k != "name"}
+
+
+def build_configs(sset: dict, *, allow_files: bool = True, defaults: dict | None = None):
+    """One SimConfig per scenario (ScenarioError naming the scenario on any bad setting)."""
+    from engine.simulator import SimConfig
+
+    configs = []
+    for sc_ in sset["scenarios"]:
+        name = sc_["name"]
+        opts = {**(defaults or {}), **_scenario_options(sc_)}
+        if not allow_files and opts.get("data"):
+            raise ScenarioError(f"scenario {name!r}: a scenario from the web page cannot name a file (data)")
+        for key in SET_LEVEL:
+            if key in _scenario_options(sc_):
+                want = sset[key]
+                if want is not None and _scenario_options(sc_)[key] != want:
+                    raise ScenarioError(f"scenario {name!r}: {key} = {sc_[key]!r} differs from the run's {key} "
+                                        f"{want!r}; every scenario of a comparison shares it (common random "
+                                        "numbers) — set it once for the run")
+        opts.update({"seed": sset["seed"], "replications": sset["replications"]})
+        if sset.get("days") is not None:
+            opts["days"] = sset["days"]
+        try:
+            configs.append(SimConfig.from_options(opts))
+        except ConfigError as err:
+            raise ScenarioError(f"scenario {name!r}: {err}") from None
+    return configs
+
+
+def check_set(sset: dict, *, allow_files: bool = False) -> None:
+    """Validate a canonical set without running it (the page calls this before submitting a job)."""
+    if len(sset["scenarios"]) < 1:
+        raise ScenarioError("define at least one scenario")
+    build_configs(sset, allow_files=allow_files)
+
+
+def result_key(sset: dict, extra: dict | None = None) -> str:
+    """Cache key of a set's result: its hash plus what else the numbers depend on (the bundled data file)."""
+    info = dict(extra or {})
+    try:
+        st = DEFAULT_DATA.stat()
+        info.setdefault("default_data", [st.st_size, int(st.st_mtime)])
+    except OSError:
+        info.setdefault("default_data", None)
+    return set_hash(sset, info)
+
+
+def _load_series(config, cache: dict, default_data: Path | None):
+    path = config.data or (str(default_data) if default_data else None)
+    if not path:
+        raise ScenarioError("no data: name a CSV file (data) in the scenario or pass --data")
+    if not config.data and not Path(path).is_file():
+        raise ScenarioError(f"the bundled sample data {path} is missing; create it with "
+                            f"`python -m engine generate --out {path}` or pass --data")
+    if path not in cache:
+        cache[path] = load_csv(path)
+    return cache[path].get(config.series)
+
+
+def _mean_ci(a: np.ndarray) -> dict:
+    a = np.asarray(a, dtype=np.float64)
+    a = a[~np.isnan(a)]
+    if a.size == 0:
+        return {"mean": None, "ci95": None}
+    mean = float(a.mean())
+    if a.size < 2:
+        return {"mean": mean, "ci95": None}
+    hw = float(student_t.ppf(0.975, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
+    return {"mean": mean, "ci95": hw}
+
+
+def compare(sset: dict, *, series=None, progress=None, allow_files: bool = False, defaults: dict | None = None,
+            chunk: int | None = None, keep_ledgers: int = 1, default_data: Path | None = DEFAULT_DATA,
+            forecaster_overrides: dict | None = None) -> dict:
+    """Run every scenario of a canonical set on common random numbers; the JSON-safe result record.
+
+    series: a SeriesData used by every scenario that names no file (the page passes the chosen sample series);
+    progress(done, total) is called after each block of replications of each scenario. Scenarios with the same
+    demand settings share forecasts (computed once per path). keep_ledgers=K keeps replication 0..K-1's ledgers
+    of every scenario (used by the tests; the page keeps replication 0 for the overlaid traces).
+    """
+    from engine.batch import run_batch
+
+    t0 = time.perf_counter()
+    configs = build_configs(sset, allow_files=allow_files, defaults=defaults)
+    R = sset["replications"]
+    files: dict = {}
+    series_of = []
+    for cfg in configs:
+        if series is not None and not cfg.data:
+            s = series if cfg.series in (None, series.key) else _load_series(cfg, files, default_data)
+        else:
+            try:
+                s = _load_series(cfg, files, default_data)
+            except DataError as err:
+                raise ScenarioError(str(err)) from None
+        series_of.append(s)
+    shared: dict = {}
+    forecasters = []
+    for cfg in configs:
+        name = cfg.forecaster or default_forecaster_name()
+        if forecaster_overrides and name in forecaster_overrides:
+            inner = forecaster_overrides[name]
+        else:
+            try:
+                inner = get_forecaster(name)
+            except UnknownForecaster as err:
+                raise ScenarioError(str(err)) from None
+        gkey = (tuple(getattr(cfg, k) for k in _DEMAND_KEYS), cfg.days, cfg.seed, name)
+        if gkey not in shared:
+            shared[gkey] = SharedForecaster(inner)
+        forecasters.append((gkey, shared[gkey]))
+    block = int(chunk or max(10, math.ceil(R / 10)))
+    blocks = [(s, min(block, R - s)) for s in range(0, R, block)]
+    total_steps = len(blocks) * len(configs)
+    per_kpi = [{k: [] for k in REPORTED_KPIS} for _ in configs]
+    kept = [None] * len(configs)
+    infos = [None] * len(configs)
+    done = 0
+    for start, n in blocks:
+        for i, cfg in enumerate(configs):
+            gkey, fc = forecasters[i]
+            fc.set_scope((start, n))
+            try:
+                res = run_batch(cfg, series_of[i], replications=n, forecaster=fc, first_replication=start,
+                                keep_ledgers=max(0, min(keep_ledgers - start, n)))
+            except (ConfigError, DataError) as err:
+                raise ScenarioError(f"scenario {sset['scenarios'][i]['name']!r}: {err}") from None
+            for k in REPORTED_KPIS:
+                per_kpi[i][k].append(np.asarray(res.kpis[k], dtype=np.float64))
+            if res.kept:
+                kept[i] = res.kept if kept[i] is None else {c: np.concatenate([kept[i][c], v])
+                                                            for c, v in res.kept.items()}
+            if infos[i] is None:
+                infos[i] = res.info
+            done += 1
+            if progress is not None:
+                progress(done, total_steps)
+    per_kpi = [{k: np.concatenate(v) for k, v in d.items()} for d in per_kpi]
+    b = sset.get("baseline", 0)
+    out = []
+    for i, sc_ in enumerate(sset["scenarios"]):
+        kp = per_kpi[i]
+        rec = {"name": sc_["name"], "options": _scenario_options(sc_),
+               "kpis": {k: _mean_ci(kp[k]) for k in REPORTED_KPIS},
+               "diff_vs_baseline": {k: _mean_ci(kp[k] - per_kpi[b][k]) for k in REPORTED_KPIS},
+               "same_demand_as_baseline": bool(np.array_equal(kp["total_demand"], per_kpi[b]["total_demand"])),
+               "demand_group": list(shared).index(forecasters[i][0]),
+               "total_cost_samples": [float(x) for x in kp["total_cost"]],
+               "info": _json_safe(infos[i])}
+        if kept[i] is not None:
+            rec["trace"] = {c: [float(x) for x in kept[i][c][0]] for c in ("demand", "on_hand", "order_up_to",
+                                                                            "order_qty")}
+        rec["_per_replication"] = kp  # removed by to_record(); tests read it
+        rec["_kept"] = kept[i]
+        out.append(rec)
+    sharing = {"forecast_blocks_computed": int(sum(f.computed for f in shared.values())),
+               "forecast_blocks_reused": int(sum(f.reused for f in shared.values()))}
+    return {"version": 1, "key": result_key(sset), "replications": R, "days": int(configs[0].days),
+            "seed": sset["seed"], "baseline": b, "baseline_name": sset["scenarios"][b]["name"],
+            "elapsed_s": time.perf_counter() - t0, "sharing": sharing, "scenarios": out}
+
+
+def to_record(result: dict) -> dict:
+    """The JSON-safe record (drops the in-memory per-replication arrays kept for tests)."""
+    out = dict(result)
+    out["scenarios"] = [{k: v for k, v in s.items() if not k.startswith("_")} for s in result["scenarios"]]
+    return out
+
+
+def _json_safe(x):
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_json_safe(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return None if not math.isfinite(v) else v
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def cli_summary(result: dict) -> dict:
+    """The `compare --json` shape: {"scenarios": [{"name", kpi: {"mean", "ci95"}, ..., "diff_vs_baseline"}]}."""
+    scen = []
+    for s in result["scenarios"]:
+        item = {"name": s["name"]}
+        item.update(s["kpis"])
+        item["diff_vs_baseline"] = s["diff_vs_baseline"]
+        scen.append(item)
+    return {"scenarios": scen, "baseline": result["baseline_name"], "replications": result["replications"],
+            "days": result["days"], "seed": result["seed"]}
+
+
+def result_csv_rows(result: dict) -> list[list]:
+    """Rows for the CSV export: one per scenario and KPI with mean, CI and the paired difference."""
+    rows = [["scenario", "kpi", "mean", "ci95", "diff_vs_baseline_mean", "diff_vs_baseline_ci95"]]
+    for s in result["scenarios"]:
+        for k in REPORTED_KPIS:
+            v = s["kpis"].get(k, {})
+            d = s["diff_vs_baseline"].get(k, {})
+            rows.append([s["name"], k, v.get("mean"), v.get("ci95"), d.get("mean"), d.get("ci95")])
+    return rows
