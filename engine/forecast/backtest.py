@@ -1,0 +1,220 @@
+"""Honest backtests: rolling one-step-ahead forecasts over held-out days, models trained only on earlier days.
+
+Protocols
+- "per-series" (default): the last `holdout_days` of every series are held out; for each held-out day t the
+  forecaster sees that series' demand before t (and the known-in-advance covariates up to t + H).
+- "seed": the original notebook's split, for a like-for-like comparison: all rows of the file sorted by date (a
+  stable sort, so the warehouses of one SKU interleave), the last 10 % held out. Each held-out row is forecast from
+  its own series' history before that row's date — the same information the original had (all earlier rows). The
+  "train-mean" baseline (mean of the 90 % training rows) is added, as the notes compare against it.
+
+Metrics per model, overall and per series: MAE, RMSE, bias (mean of forecast − actual: positive = over-forecast),
+MASE (MAE / in-sample MAE of the one-step naive forecast on the training part; overall: pooled over series).
+
+A trained ensemble is only evaluated when its card proves it never saw the held-out days: if the card's training
+file has the same SHA-256 as the backtest file, its last training date must be before the first held-out date
+(else BacktestError). A model trained on another file is evaluated and flagged as such.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.forecast.base import Covariates
+
+DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "planning")
+SEED_HOLDOUT_FRACTION = 0.10
+
+
+class BacktestError(ValueError):
+    """A backtest that would not be honest or cannot run; the message says why."""
+
+
+@dataclass
+class Target:
+    """One series and the held-out positions of it to forecast."""
+    key: str
+    demand: np.ndarray
+    promo: np.ndarray
+    planning: np.ndarray | None
+    dates: list | None
+    positions: list[int]
+
+
+def covariates_for(series, horizon: int) -> Covariates:
+    """Known-in-advance covariates of a series padded (last value repeated) to len + horizon columns."""
+    def pad(a):
+        if a is None:
+            return None
+        a = np.asarray(a, dtype=float)
+        return np.concatenate([a, np.repeat(a[-1:], horizon)])[None, :]
+    doy = None
+    if getattr(series, "dates", None):
+        import datetime as _dt
+        d = [_dt.date.fromisoformat(x).timetuple().tm_yday for x in series.dates]
+        last = _dt.date.fromisoformat(series.dates[-1])
+        d += [(last + _dt.timedelta(days=k)).timetuple().tm_yday for k in range(1, horizon + 1)]
+        doy = np.asarray(d, dtype=np.int64)[None, :]
+    return Covariates(promo=pad(series.promo), planning=pad(series.planning), day_of_year=doy)
+
+
+def targets_per_series(dataset, holdout_days: int) -> list[Target]:
+    out = []
+    for s in dataset.series.values():
+        n = len(s.demand)
+        if n <= holdout_days + 1:
+            raise BacktestError(f"series {s.key} has {n} days, not more than the {holdout_days} held-out days")
+        out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n))))
+    return out
+
+
+def targets_seed(dataset) -> tuple[list[Target], float, str | None]:
+    """Held-out rows of the seed protocol per series, the training-rows mean and the first held-out date."""
+    rows = []  # (date, file order, key, position)
+    order = 0
+    for s in dataset.series.values():
+        if not s.dates:
+            raise BacktestError("--protocol seed needs a Date column (rows are sorted by date)")
+        for i, d in enumerate(s.dates):
+            rows.append((d, order, s.key, i))
+            order += 1
+    rows.sort(key=lambda r: (r[0], r[1]))
+    n_hold = int(math.ceil(len(rows) * SEED_HOLDOUT_FRACTION))
+    train_rows, hold = rows[:-n_hold], rows[-n_hold:]
+    train_mean = float(np.mean([dataset.series[k].demand[i] for _, _, k, i in train_rows]))
+    by_key: dict[str, list[int]] = {}
+    for _, _, k, i in hold:
+        by_key.setdefault(k, []).append(i)
+    out = []
+    for k, pos in by_key.items():
+        s = dataset.series[k]
+        out.append(Target(k, s.demand, s.promo, s.planning, s.dates, sorted(pos)))
+    return out, train_mean, hold[0][0]
+
+
+def file_sha256(path) -> str | None:
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def check_training_period(forecaster, targets: list[Target], data_sha: str | None) -> str:
+    """Raise BacktestError if a trained model's card shows it trained on held-out days; return a note."""
+    card = getattr(forecaster, "card", None)
+    if not card:
+        return ""
+    training = card.get("training") or {}
+    if card.get("kind") == "legacy":
+        return "imported original model (its training data is unknown; it was trained on this SKU's public data)"
+    if data_sha and training.get("data_sha256") and training["data_sha256"] != data_sha:
+        return f"trained on another file ({training.get('data_file')})"
+    last = training.get("last_train_date_by_series") or {}
+    for t in targets:
+        first_hold_pos = t.positions[0]
+        if t.dates and t.key in last:
+            if last[t.key] >= t.dates[first_hold_pos]:
+                raise BacktestError(
+                    f"{forecaster.name} was trained on {t.key} up to {last[t.key]}, which overlaps the held-out "
+                    f"days from {t.dates[first_hold_pos]}; retrain it with a larger --holdout-days")
+        elif t.key in (training.get("train_days_by_series") or {}):
+            if training["train_days_by_series"][t.key] > first_hold_pos:
+                raise BacktestError(f"{forecaster.name} was trained on {t.key} beyond the held-out start")
+    return "trained on the days before the holdout of this file" if training.get("data_sha256") == data_sha else ""
+
+
+def forecast_targets(forecaster, targets: list[Target]) -> dict[str, np.ndarray]:
+    """One-step-ahead forecasts for every held-out position of every target series."""
+    out = {}
+    h = forecaster.horizon
+    for t in targets:
+        cov = covariates_for(t, h)
+        preds = []
+        for pos in t.positions:
+            if pos < forecaster.min_history:
+                raise BacktestError(f"{forecaster.name} needs {forecaster.min_history} days of history; series "
+                                    f"{t.key} has {pos} before its first held-out day")
+            c = cov.take(pos + h) if (forecaster.uses_covariates or getattr(forecaster, "kind", "") == "legacy") \
+                else None
+            preds.append(float(forecaster.predict(t.demand[None, :pos], c)[0, 0]))
+        out[t.key] = np.asarray(preds)
+    return out
+
+
+def metrics(actual: np.ndarray, forecast: np.ndarray, naive_scale: float) -> dict:
+    e = forecast - actual
+    mae = float(np.mean(np.abs(e)))
+    return {"mae": mae, "rmse": float(np.sqrt(np.mean(e ** 2))), "bias": float(np.mean(e)),
+            "mase": float(mae / naive_scale) if naive_scale > 0 else None, "n": int(len(e))}
+
+
+def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdout_days: int = 73,
+                 data_path=None, log=None) -> dict:
+    """Backtest forecasters (registry names or Forecaster objects) on a Dataset; returns a JSON-safe dict."""
+    from engine.forecast.registry import get_forecaster
+    if protocol == "per-series":
+        targets = targets_per_series(dataset, holdout_days)
+        train_mean, first_date = None, None
+    elif protocol == "seed":
+        targets, train_mean, first_date = targets_seed(dataset)
+    else:
+        raise BacktestError(f"unknown protocol {protocol!r}; use per-series or seed")
+    data_sha = file_sha256(data_path) if data_path else None
+    # MASE scale: in-sample one-step naive MAE on each series' days before its first held-out day
+    scales = {}
+    for t in targets:
+        tr = t.demand[:t.positions[0]]
+        scales[t.key] = float(np.mean(np.abs(np.diff(tr)))) if len(tr) > 1 else float("nan")
+    pooled_diffs = np.concatenate([np.abs(np.diff(t.demand[:t.positions[0]])) for t in targets])
+    pooled_scale = float(pooled_diffs.mean()) if len(pooled_diffs) else float("nan")
+    actual = {t.key: t.demand[t.positions] for t in targets}
+
+    results, skipped = {}, {}
+    names = list(models) + (["train-mean"] if protocol == "seed" else [])
+    for name in names:
+        if name == "train-mean":
+            fc = {t.key: np.full(len(t.positions), train_mean) for t in targets}
+            note = "mean of the training rows (90 %)"
+        else:
+            f = get_forecaster(name) if isinstance(name, str) else name
+            name = f.name
+            if getattr(f, "requires_planning", False) and any(t.planning is None for t in targets):
+                skipped[name] = "the file has no Demand_Forecast column"
+                continue
+            note = check_training_period(f, targets, data_sha)
+            fc = forecast_targets(f, targets)
+        all_a = np.concatenate([actual[k] for k in actual])
+        all_f = np.concatenate([fc[k] for k in actual])
+        entry = {"overall": metrics(all_a, all_f, pooled_scale), "note": note,
+                 "per_series": {k: metrics(actual[k], fc[k], scales[k]) for k in actual}}
+        results[name] = entry
+        if log:
+            log(f"{name:>24}: MAE {entry['overall']['mae']:.3f}  RMSE {entry['overall']['rmse']:.3f}")
+    return {"protocol": protocol, "data": getattr(dataset, "name", None), "data_sha256": data_sha,
+            "holdout_days": holdout_days if protocol == "per-series" else None,
+            "holdout_rows": int(sum(len(t.positions) for t in targets)),
+            "first_holdout_date": first_date if protocol == "seed" else None,
+            "series": [t.key for t in targets], "models": results, "skipped": skipped}
+
+
+def markdown_table(result: dict) -> str:
+    """The overall table of a backtest result as Markdown (for model cards and the README)."""
+    lines = ["| model | MAE | RMSE | bias | MASE |", "|---|---:|---:|---:|---:|"]
+    ranked = sorted(result["models"].items(), key=lambda kv: kv[1]["overall"]["mae"])
+    for name, r in ranked:
+        o = r["overall"]
+        mase = "–" if o["mase"] is None else f"{o['mase']:.3f}"
+        lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {mase} |")
+    return "\n".join(lines)
+
+
+def data_name(path) -> str:
+    return Path(path).name

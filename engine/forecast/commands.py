@@ -1,0 +1,266 @@
+"""CLI subcommands of the forecasting work: `train`, `import-pkl`, `backtest` (registered by engine/cli.py).
+
+Each handler returns an exit code: 0 success, 2 bad input (message on stderr naming the file/field), 1 failure.
+TensorFlow is only imported by `train` and `import-pkl`, inside their handlers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+CARD_MD = "CARD.md"
+
+
+def _parents(common):
+    if common is None:
+        return []
+    return list(common) if isinstance(common, (list, tuple)) else [common]
+
+
+def register(subparsers, common=None) -> None:
+    """Add the train, import-pkl and backtest parsers to an argparse subparsers object."""
+    p = subparsers.add_parser("train", parents=_parents(common),
+                              help="train the forecasting ensemble and export it to models/NAME (ONNX + card)")
+    p.add_argument("--data", required=True, help="CSV file (the format of data/sample.csv)")
+    p.add_argument("--series", default=None, help="comma-separated series keys (default: every series)")
+    p.add_argument("--holdout-days", type=int, default=73, help="last days of every series never used (default 73)")
+    p.add_argument("--epochs", type=int, default=150, help="maximum epochs per base model (early stopping)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-covariates", action="store_true",
+                   help="past demand only (no promotion flag, no planning forecast)")
+    p.add_argument("--window", type=int, default=28)
+    p.add_argument("--out", required=True, help="output folder, e.g. models/default")
+    p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("import-pkl", parents=_parents(common),
+                              help="convert the original app's model pickle (TRUSTED files only) to ONNX + card")
+    p.add_argument("file", help="the original's ensemble_forecast_model.pkl (unpickling runs code: trust it)")
+    p.add_argument("--out", required=True, help="output folder, e.g. models/original")
+    p.add_argument("--context", default=None,
+                   help="optional context CSV (like sku1_last_30days.csv): verifies on it and holds the columns the "
+                        "simulator lacks at its last row")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_import_pkl)
+
+    p = subparsers.add_parser("backtest", parents=_parents(common),
+                              help="rolling one-step-ahead backtest of forecasters on held-out days")
+    p.add_argument("--data", required=True)
+    p.add_argument("--holdout-days", type=int, default=73)
+    p.add_argument("--models", default=None,
+                   help="comma-separated forecaster names, e.g. ensemble:default,ses,ma7 (default: the baselines "
+                        "and every ensemble)")
+    p.add_argument("--protocol", choices=["per-series", "seed"], default="per-series")
+    p.add_argument("--series", default=None, help="comma-separated series keys (default: every series)")
+    p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.set_defaults(func=cmd_backtest)
+
+
+def _err(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _load(path, series_arg):
+    from engine.data import load_csv
+    ds = load_csv(path)
+    if series_arg:
+        keys = [k.strip() for k in series_arg.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in ds.series]
+        if unknown:
+            from engine.errors import DataError
+            raise DataError(f"no series {unknown[0]!r}; the file has: {', '.join(list(ds.series)[:20])}",
+                            file=ds.name)
+        ds.series = {k: ds.series[k] for k in keys}
+    return ds
+
+
+# -- train --------------------------------------------------------------------------------------------------------
+def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, use_covariates=True, window=28,
+                log=print, command=None) -> dict:
+    """Train, export, verify and backtest; writes out/model.onnx, out/card.json and out/CARD.md. Returns the card."""
+    import numpy as np
+    from engine.errors import DataError
+    from engine.forecast import backtest as B
+    from engine.forecast import export as E
+    from engine.forecast import features as F
+    from engine.forecast import train as T
+    from engine.forecast.onnx_model import OnnxEnsemble
+
+    ds = _load(data, series)
+    if use_covariates and any(s.planning is None for s in ds.series.values()):
+        raise DataError("has no Demand_Forecast column; train with --no-covariates", file=ds.name,
+                        column="Demand_Forecast")
+    cfg = T.TrainConfig(window=window, use_covariates=use_covariates, holdout_days=holdout_days, epochs=epochs,
+                        seed=seed)
+    arrays = [T.SeriesArrays(s.key, s.demand, s.promo, s.planning, s.dates) for s in ds.series.values()]
+    for a in arrays:
+        try:
+            T.split_bounds(len(a.demand), cfg)
+        except ValueError as exc:
+            raise DataError(f"series {a.key}: {exc}", file=ds.name) from None
+    trained = T.train_ensemble(arrays, cfg, log=log)
+    W, H = cfg.window, cfg.horizon
+    specs = [("seq", (W, F.channels(use_covariates))), ("aux", (F.aux_dim(H, use_covariates),)),
+             ("extra", (H, F.extra_dim(use_covariates)))]
+    proto = E.to_onnx(trained.keras_model, specs)
+
+    # ONNX == Keras on the inputs of every held-out origin of every series
+    parts = []
+    for a in arrays:
+        n = len(a.demand)
+        for o in range(n - holdout_days, n):
+            pr = pl = None
+            if use_covariates:
+                pr, pl = F._pad(a.promo[None, :], o + H), F._pad(a.planning[None, :], o + H)
+            parts.append(F.build_inputs(a.demand[None, :o], pr, pl, window=W, horizon=H,
+                                        use_covariates=use_covariates))
+    inp = F.Inputs(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
+    keras_units = T.keras_forecast(trained.keras_model, inp)
+    onnx_units = np.maximum(E.onnx_run(proto, inp.feeds()).astype(float) * inp.level[:, None], 0.0)
+    diff = float(np.max(np.abs(onnx_units - keras_units)))
+    if diff > 1e-4:
+        raise RuntimeError(f"ONNX export disagrees with Keras by {diff:.2e} units (> 1e-4)")
+    log(f"ONNX agrees with Keras within {diff:.2e} units on {len(inp.level)} forecasts")
+
+    training = {
+        "data_file": Path(data).name, "data_sha256": E.file_sha256(data), "series": [a.key for a in arrays],
+        "rows": int(sum(len(a.demand) for a in arrays)), "holdout_days": holdout_days,
+        "train_days_by_series": {a.key: len(a.demand) - holdout_days for a in arrays},
+        "first_date_by_series": {a.key: a.dates[0] for a in arrays if a.dates},
+        "last_train_date_by_series": {a.key: a.dates[len(a.demand) - holdout_days - 1] for a in arrays if a.dates},
+        "splits": {"val_days": cfg.val_days, "meta_days": cfg.meta_days,
+                   "by_series": trained.splits},
+        "config": cfg.to_dict(), "history": trained.history, "train_seconds": round(trained.seconds, 1),
+        "command": command or "",
+    }
+    card = {
+        "kind": "ensemble",
+        "description": "MLP + LSTM + 1-D CNN (global over the file's series, direct multi-horizon) stacked with a "
+                       "non-negative linear meta-learner" + (" using the promotion flag and planning forecast"
+                                                            if use_covariates else " on past demand only"),
+        "window": W, "horizon": H, "use_covariates": use_covariates,
+        "inputs": {"seq": "last W days of demand / L0" + (", promo flag, planning / L0" if use_covariates else ""),
+                   "aux": "seasonal ratio (H), season_ok flag" + (", promo (H), planning / L0 (H)"
+                                                                  if use_covariates else ""),
+                   "extra": "meta-learner inputs per horizon: seasonal ratio" + (", planning / L0"
+                                                                                 if use_covariates else "")},
+        "normalisation": {"kind": "window level", "level": f"L0 = max(mean of the last {W} days, "
+                                                          f"{F.MIN_LEVEL})", "output": "ratio × L0, clipped at 0"},
+        "season": {"kind": "first-order Fourier fit on the series' own index", "period_days": F.SEASON_PERIOD,
+                   "min_history": F.SEASON_MIN_HISTORY, "max_history": F.SEASON_MAX_HISTORY,
+                   "clip_ratio": list(F.SEASON_CLIP)},
+        "meta": trained.meta, "residuals": trained.residuals,
+        "residuals_note": "out-of-sample errors on the meta period (not the holdout), as ratios of L0; "
+                          "window_sigma uses window_rmse_ratio × L0 when the context is too short for 8 windows",
+        "training": training,
+        "onnx_check": {"max_abs_diff_vs_keras_units": diff, "forecasts": int(len(inp.level))},
+        "versions": E.library_versions(),
+        "retrain": {"command": command or "", "requirements": "requirements-train.txt"},
+    }
+    E.write_entry(out, proto, card)
+
+    model = OnnxEnsemble.load(out)
+    model.name = f"ensemble:{Path(out).name}"
+    names = [model, "naive", "seasonal-naive", "ma7", "ma28", "ses"] + (
+        ["planning"] if all(s.planning is not None for s in ds.series.values()) else [])
+    result = B.run_backtest(ds, names, "per-series", holdout_days, data_path=data, log=log)
+    card = json.loads((Path(out) / "card.json").read_text())
+    card["backtest"] = {k: v for k, v in result.items() if k != "series"}
+    (Path(out) / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
+    (Path(out) / CARD_MD).write_text(card_markdown(card, result))
+    return card
+
+
+def card_markdown(card: dict, result: dict) -> str:
+    from engine.forecast.backtest import markdown_table
+    tr = card["training"]
+    dates = tr.get("last_train_date_by_series") or {}
+    lines = [
+        f"# Model card: {card['description']}",
+        "",
+        f"- Trained on `{tr['data_file']}` ({len(tr['series'])} series, {tr['rows']} rows), last "
+        f"{tr['holdout_days']} days of every series held out" + (f" (training ends {min(dates.values())})"
+                                                                 if dates else "") + ".",
+        f"- Window {card['window']} days, horizon {card['horizon']} days, covariates: "
+        f"{'promotion flag + planning forecast' if card['use_covariates'] else 'none (past demand only)'}.",
+        f"- Meta-learner weights: " + ", ".join(f"{n} {w:.3f}" for n, w in zip(card['meta']['inputs'],
+                                                                              card['meta']['weights']))
+        + f", bias {card['meta']['bias']:.3f}.",
+        f"- Training time {tr['train_seconds']} s (seed {tr['config']['seed']}); ONNX vs Keras max difference "
+        f"{card['onnx_check']['max_abs_diff_vs_keras_units']:.1e} units.",
+        f"- Reproduce: `{tr['command']}`",
+        "",
+        f"Holdout backtest (rolling one-step-ahead, {result['holdout_rows']} forecasts):",
+        "",
+        markdown_table(result),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_train(args) -> int:
+    from engine.errors import DataError
+    cmd = "python -m engine train " + " ".join(shlex.quote(a) for a in _argv_after("train"))
+    try:
+        card = train_model(args.data, args.out, series=args.series, holdout_days=args.holdout_days,
+                           epochs=args.epochs, seed=args.seed, use_covariates=not args.no_covariates,
+                           window=args.window, log=lambda m: print(m, file=sys.stderr), command=cmd)
+    except (DataError, ValueError) as exc:
+        return _err(str(exc))
+    if args.json:
+        print(json.dumps(card, indent=2))
+    else:
+        print(Path(args.out, CARD_MD).read_text())
+    return 0
+
+
+def _argv_after(word: str) -> list[str]:
+    argv = sys.argv[1:]
+    return argv[argv.index(word) + 1:] if word in argv else argv
+
+
+# -- import-pkl ---------------------------------------------------------------------------------------------------
+def cmd_import_pkl(args) -> int:
+    from engine.forecast.onnx_model import ModelError
+    from engine.forecast.legacy import import_pickle
+    try:
+        card = import_pickle(args.file, args.out, context=args.context, log=lambda m: print(m, file=sys.stderr))
+    except ModelError as exc:
+        return _err(str(exc))
+    if args.json:
+        print(json.dumps(card, indent=2))
+    else:
+        print(f"wrote {args.out}: ONNX agrees with Keras within {card['onnx_check']['max_abs_diff_vs_keras']:.1e}")
+    return 0
+
+
+# -- backtest -----------------------------------------------------------------------------------------------------
+def cmd_backtest(args) -> int:
+    from engine.errors import DataError
+    from engine.forecast import backtest as B
+    from engine.forecast.onnx_model import ModelError
+    from engine.forecast.registry import UnknownForecaster, list_forecasters
+    if args.models_dir:
+        os.environ["SIM_MODELS_DIR"] = args.models_dir
+    try:
+        ds = _load(args.data, args.series)
+        if args.models:
+            names = [m.strip() for m in args.models.split(",") if m.strip()]
+        else:
+            names = [f["name"] for f in list_forecasters() if f["kind"] != "statsmodels"]
+        result = B.run_backtest(ds, names, args.protocol, args.holdout_days, data_path=args.data,
+                                log=None if args.json else (lambda m: print(m, file=sys.stderr)))
+    except (DataError, UnknownForecaster, ModelError, B.BacktestError) as exc:
+        return _err(str(exc))
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        print(B.markdown_table(result))
+        for name, why in result["skipped"].items():
+            print(f"skipped {name}: {why}")
+    return 0
