@@ -1,0 +1,279 @@
+"""Command line: `python -m engine simulate|validate|generate` (+ commands registered by optional modules).
+
+Optional command modules `engine.forecast.commands` and `engine.scenario_commands` expose
+`register(subparsers, common)`; `common` offers `add_simulation_options(parser)` and `config_from_args(args)`.
+A DataError / ConfigError / unknown forecaster anywhere → one message on stderr, exit code 2, no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import math
+import sys
+from pathlib import Path
+
+from engine.data import load_csv
+from engine.errors import ConfigError, DataError
+from engine.forecast.registry import UnknownForecaster
+
+__all__ = ["main", "build_parser", "add_simulation_options", "config_from_args", "write_ledger", "COMMON",
+           "DEFAULT_DATA"]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = "data/sample.csv"
+OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands")
+_SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
+              "holding_rate", "unit_cost", "unit_price", "stockout_cost", "lost_sales", "backorders", "demand",
+              "noise", "seed", "initial_inventory", "replications", "context_days", "service_level",
+              "base_stock_level", "s", "S", "r", "Q"]
+
+
+def default_data_path() -> str:
+    """data/sample.csv relative to the working directory, else the repository's copy."""
+    if Path(DEFAULT_DATA).exists():
+        return DEFAULT_DATA
+    return str(REPO_ROOT / DEFAULT_DATA)
+
+
+def add_simulation_options(parser: argparse.ArgumentParser) -> None:
+    """Every `simulate` option (defaults None = the SimConfig / data-derived default)."""
+    g = parser.add_argument_group("simulation")
+    g.add_argument("--data", help=f"CSV file (default {DEFAULT_DATA})")
+    g.add_argument("--series", help="series key SKU/WAREHOUSE, e.g. SKU_1/WH_1 (default: first in file)")
+    g.add_argument("--forecaster", help="forecaster name (default: ensemble:default when models/default exists, "
+                                        "else ma7); see `python -m engine forecasters`")
+    g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q")
+    g.add_argument("--days", type=int, help="days to simulate (default 90)")
+    g.add_argument("--lead-time", type=int, help="fixed lead time L in days (default 7)")
+    g.add_argument("--lead-time-dist", help="stochastic lead times: uniform:LOW:HIGH or poisson:MEAN")
+    g.add_argument("--allow-crossing", action="store_const", const=True, default=None,
+                   help="with stochastic lead times, let a later order arrive before an earlier one")
+    g.add_argument("--holding-rate", type=float, help="annual holding rate (default 0.25)")
+    g.add_argument("--unit-cost", type=float, help="unit cost (default: the file's last row, else 20)")
+    g.add_argument("--unit-price", type=float, help="unit price (default: the file's last row, else 40)")
+    g.add_argument("--stockout-cost", type=float, help="stockout cost per unit (default price − cost)")
+    ls = g.add_mutually_exclusive_group()
+    ls.add_argument("--lost-sales", action="store_const", const=True, default=None,
+                    help="unmet demand is lost (default)")
+    ls.add_argument("--backorders", action="store_const", const=True, default=None,
+                    help="unmet demand is backordered")
+    g.add_argument("--demand", help="replay (default) | synthetic | forecast-noise")
+    g.add_argument("--noise", type=float, help="forecast-noise relative σ (default 0.1)")
+    g.add_argument("--seed", type=int, help="random seed (default 42)")
+    g.add_argument("--initial-inventory", type=float, help="starting on-hand (default: the policy's day-1 level)")
+    g.add_argument("--replications", type=int, help="Monte Carlo replications (default 1)")
+    g.add_argument("--context-days", type=int, help="history rows before day 1 (default: replay all rows but the "
+                                                    "last DAYS; synthetic/forecast-noise all rows)")
+    g.add_argument("--service-level", type=float, help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)")
+    g.add_argument("--base-stock-level", type=float, help="base-stock level (default from the context)")
+    g.add_argument("--s", type=float, dest="s", help="s-S: reorder level s")
+    g.add_argument("--S", type=float, dest="S", help="s-S: order-up-to level S")
+    g.add_argument("--r", type=float, dest="r", help="r-Q: reorder point r")
+    g.add_argument("--Q", type=float, dest="Q", help="r-Q: order quantity Q")
+
+
+def config_from_args(args: argparse.Namespace):
+    """SimConfig from parsed simulation options (ConfigError on bad values)."""
+    from engine.simulator import SimConfig
+
+    opts = {}
+    for dest in _SIM_DESTS:
+        v = getattr(args, dest, None)
+        if v is not None:
+            opts[dest] = v
+    if "data" not in opts:
+        opts["data"] = default_data_path()
+    return SimConfig.from_options(opts)
+
+
+class _Common(argparse.ArgumentParser):
+    """What optional command modules receive as `common`: the helpers below as attributes. It is also an empty
+    argparse parser, so a module that passes it as `parents=[common]` works too (it adds no options)."""
+
+    def __init__(self) -> None:
+        super().__init__(add_help=False)
+        self.add_simulation_options = add_simulation_options
+        self.config_from_args = config_from_args
+        self.default_data_path = default_data_path
+
+
+COMMON = _Common()
+
+
+def write_ledger(rows: list[dict], path: str) -> None:
+    from engine.simulator import LEDGER_COLUMNS
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(LEDGER_COLUMNS)
+        for r in rows:
+            w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
+
+
+def _clean(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _clean(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_clean(x) for x in v]
+    return v
+
+
+def cmd_simulate(args) -> int:
+    from engine.batch import run_batch
+    from engine.simulator import Simulator
+
+    config = config_from_args(args)
+    series = load_csv(config.data).get(config.series)
+    config.series = series.key
+    if config.replications > 1:
+        res = run_batch(config, series, keep_ledgers=1 if args.ledger else 0)
+        s = res.summary()
+        out = dict(s["mean"])
+        out.update({"half_width": s["half_width"], "replications": config.replications, "info": res.info})
+        ledger = res.ledger(0) if args.ledger else None
+    else:
+        sim = Simulator(config, series)
+        sim.run()
+        out = sim.kpis()
+        out.update({"replications": 1, "info": sim.info()})
+        ledger = sim.ledger
+    if args.ledger:
+        write_ledger(ledger, args.ledger)
+    out = _clean(out)
+    if args.json:
+        print(json.dumps(out, allow_nan=False))
+    else:
+        info = out["info"]
+        print(f"series {info['series']}  forecaster {info['forecaster']}  policy {info['policy']['policy']}  "
+              f"demand {info['demand']}  days {info['days']}  replications {out['replications']}")
+        hw = out.get("half_width") or {}
+        for k in ("total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
+                  "stockout_days", "orders_placed", "average_on_hand", "inventory_turns"):
+            v = out.get(k)
+            text = "n/a" if v is None else f"{v:,.4f}"
+            if hw.get(k) is not None:
+                text += f" ± {hw[k]:,.4f}"
+            print(f"  {k:<20} {text}")
+        if args.ledger:
+            print(f"ledger written to {args.ledger}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    ds = load_csv(args.csv)
+    summary = ds.summary()
+    if args.json:
+        print(json.dumps(summary))
+        return 0
+    print(f"{args.csv}: OK — {len(summary['series'])} series, {summary['rows']} rows")
+    if summary["date_range"]:
+        print(f"  dates: {summary['date_range'][0]} .. {summary['date_range'][1]}")
+    print(f"  columns: {', '.join(summary['columns'])}")
+    if summary["ignored_columns"]:
+        print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
+    if summary["defaults_applied"]:
+        print("  defaults for missing columns: " + ", ".join(f"{k}={v}" for k, v in summary["defaults_applied"].items()))
+    for s in summary["series_detail"]:
+        dates = f"{s['first_date']} .. {s['last_date']}" if s["first_date"] else "no dates"
+        print(f"  {s['key']}: {s['rows']} rows, {dates}{'' if s['has_planning'] else ', no Demand_Forecast'}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from engine.generator import generate_csv
+
+    if not 1 <= args.days <= 36500:
+        raise ConfigError(f"--days {args.days} is out of range [1, 36500]", field="days", value=args.days)
+    if not 1 <= args.series <= 1000:
+        raise ConfigError(f"--series {args.series} is out of range [1, 1000]", field="series", value=args.series)
+    if not 0 <= args.seed < 2**32:
+        raise ConfigError(f"--seed {args.seed} is out of range [0, 2^32)", field="seed", value=args.seed)
+    try:
+        import datetime as _dt
+        _dt.date.fromisoformat(args.start)
+    except ValueError:
+        raise ConfigError(f"--start {args.start!r} is not a date (YYYY-MM-DD)", field="start", value=args.start) from None
+    text = generate_csv(days=args.days, series=args.series, seed=args.seed, start=args.start, sku=args.sku)
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        with open(args.out, "w", newline="", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.out}: {args.series} series × {args.days} days (seed {args.seed})")
+    return 0
+
+
+def cmd_forecasters(args) -> int:
+    from engine.forecast.registry import default_forecaster_name, list_forecasters
+
+    items = list_forecasters()
+    if args.json:
+        print(json.dumps({"default": default_forecaster_name(), "forecasters": items}))
+    else:
+        default = default_forecaster_name()
+        for f in items:
+            print(f"{f['name']:<20} {f['kind']:<12} {f['label']}{'  (default)' if f['name'] == default else ''}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", allow_abbrev=False,
+                                     description="Inventory simulation engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", allow_abbrev=False, help="simulate a policy and print its KPIs")
+    add_simulation_options(p)
+    p.add_argument("--ledger", metavar="OUT.csv", help="write one row per day (replication 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("validate", allow_abbrev=False, help="check a CSV file and describe what it holds")
+    p.add_argument("csv")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("generate", allow_abbrev=False, help="write a synthetic file in the public schema")
+    p.add_argument("--out", required=True, help="output path ('-' for stdout)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--series", type=int, default=5, help="number of warehouse series")
+    p.add_argument("--start", default="2024-01-01")
+    p.add_argument("--sku", default="SKU_1")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("forecasters", allow_abbrev=False, help="list the forecasters available")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_forecasters)
+
+    for modname in OPTIONAL_COMMAND_MODULES:
+        try:
+            mod = importlib.import_module(modname)
+        except ImportError:
+            continue
+        register = getattr(mod, "register", None)
+        if register is not None:
+            try:
+                register(sub, COMMON)
+            except Exception as exc:  # an optional module must never break simulate/validate/generate
+                print(f"warning: commands of {modname} are unavailable ({type(exc).__name__}: {exc})",
+                      file=sys.stderr)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (DataError, ConfigError, UnknownForecaster) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
