@@ -12,15 +12,27 @@ from dashapp.config import REPO_ROOT, resolve_secret_key, settings
 
 log = logging.getLogger("dashapp")
 
+
+
+def _callback_error(err: Exception):
+    """Last line of defence: an unexpected error in any callback is logged and shown as a message in the
+    page header — never an HTTP 500 or a traceback in the browser."""
+    log.exception("callback failed: %s", err)
+    dash.set_props("app-message", {"children": dbc.Alert(
+        f"Something went wrong on the server ({type(err).__name__}); your session is unchanged.",
+        color="danger", dismissable=True, className="py-2")})
+    return None  # every output: no update
+
+
 app = dash.Dash(
     __name__,
     use_pages=True,
-    external_stylesheets=[dbc.themes.BOOTSTRAP],
-    assets_folder=str(REPO_ROOT / "assets"),
+    assets_folder=str(REPO_ROOT / "assets"),  # Bootstrap 5 CSS is served from here: no CDN needed
     title="Inventory Simulator",
     suppress_callback_exceptions=True,
     background_callback_manager=jobs.background_manager,
     update_title=None,
+    on_error=_callback_error,
 )
 server = app.server
 server.secret_key = resolve_secret_key(settings)
@@ -30,7 +42,7 @@ app.layout = html.Div([
     # The only thing the browser keeps: a random, signed session id (per tab: sessionStorage).
     dcc.Store(id="session-id", storage_type="session"),
     components.navbar(),
-    dbc.Container(dash.page_container, fluid=True),
+    dbc.Container([html.Div(id="app-message"), dash.page_container], fluid=True),
 ])
 
 

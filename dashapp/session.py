@@ -11,15 +11,17 @@ import hashlib
 import hmac
 import io
 import math
+import os
 import secrets
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 from dashapp.config import REPO_ROOT, resolve_secret_key, settings
 
 RECORD_VERSION = 1
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
-SAMPLE_PATH = REPO_ROOT / "data" / "sample.csv"
+SAMPLE_PATH = Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv")
 
 # Bounds the page offers; the server enforces them too (forged requests never reach the engine unchecked).
 BOUNDS = {
@@ -41,7 +43,7 @@ BOUNDS = {
 DEMAND_MODES = {"replay": "Replay the data", "synthetic": "Synthetic (generator)",
                 "forecast-noise": "Forecast + noise (original app)"}
 POLICIES = {"order-up-to": "Order-up-to S = μ + zσ", "base-stock": "Constant base-stock S",
-            "s-S": "(s, S)", "r-Q": "(r, Q)"}
+            "s-S": "(s, S)", "r-Q": "(r, Q)", "original": "Original app's rule (for comparison)"}
 DEFAULT_CONTROLS = {
     "data_source": "sample", "series": None, "forecaster": "ma7", "policy": "order-up-to",
     "demand_mode": "replay", "horizon": 90, "lead_time": 7, "holding_rate": 0.25, "noise": 0.1,
@@ -94,6 +96,10 @@ def engine_api():
     from engine.forecast import registry
     from engine.simulator import SimConfig, Simulator
 
+    try:
+        import engine.policy_original  # noqa: F401  registers the original app's rule ("original")
+    except ImportError:
+        pass
     return edata, registry, SimConfig, Simulator, ConfigError, DataError
 
 
@@ -102,11 +108,11 @@ def forecaster_options() -> list[dict]:
     return [{"label": f["label"], "value": f["name"]} for f in registry.list_forecasters()]
 
 
-@lru_cache(maxsize=16)
-def get_forecaster(name: str):
-    """One instance per process and name (loading an ONNX ensemble is not a per-tick cost)."""
-    _, registry, *_ = engine_api()
-    return registry.get_forecaster(name)
+def policy_options() -> dict[str, str]:
+    engine_api()
+    from engine.policy import policy_names
+
+    return {name: POLICIES.get(name, name) for name in policy_names()}
 
 
 @lru_cache(maxsize=1)
@@ -151,7 +157,7 @@ def clean_controls(raw: dict, upload_keys: list[str] | None = None) -> dict:
     c = {}
     names = {f["value"] for f in forecaster_options()}
     c["forecaster"] = _choice("forecaster", raw.get("forecaster"), names)
-    c["policy"] = _choice("policy", raw.get("policy"), POLICIES)
+    c["policy"] = _choice("policy", raw.get("policy"), policy_options())
     c["demand_mode"] = _choice("demand_mode", raw.get("demand_mode"), DEMAND_MODES)
     c["data_source"] = _choice("data_source", raw.get("data_source") or "sample", {"sample", "upload"})
     for f in ("horizon", "lead_time", "seed"):
@@ -199,38 +205,50 @@ def dataset_for(store, sid: str, controls: dict):
     return series[key]
 
 
-def sim_config(controls: dict):
-    """Map validated controls to the engine's SimConfig and let it validate (ConfigError names the field)."""
+POLICY_PARAM_MAP = {  # page field -> engine policy parameter, per policy
+    "order-up-to": {"service_level": "service_level"},
+    "base-stock": {"policy_level": "base_stock_level"},
+    "s-S": {"policy_s": "s", "policy_level": "S"},
+    "r-Q": {"policy_s": "r", "policy_q": "Q"},
+}
+
+
+def sim_config(controls: dict, series_key: str | None = None):
+    """Map validated controls to the engine's SimConfig, which validates again (ConfigError names the field)."""
     *_, SimConfig, _Simulator, _ConfigError, _DataError = engine_api()
     c = controls
     d = {
         "days": c["horizon"], "lead_time": c["lead_time"], "holding_rate": c["holding_rate"],
         "noise": c["noise"], "seed": c["seed"], "forecaster": c["forecaster"], "policy": c["policy"],
-        "demand": c["demand_mode"], "backorders": c["backorders"],
+        "demand": c["demand_mode"], "backorders": c["backorders"], "series": series_key,
+        "policy_params": {eng: c[page] for page, eng in POLICY_PARAM_MAP.get(c["policy"], {}).items()
+                          if c.get(page) is not None},
     }
-    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "service_level"):
+    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory"):
         if c.get(f) is not None:
             d[f] = c[f]
-    cfg = SimConfig.from_dict(d)
-    cfg.validate()
-    return cfg
+    return SimConfig.from_dict(d)
 
 
 def build_simulator(store, sid: str, controls: dict):
-    edata, registry, SimConfig, Simulator, ConfigError, DataError = engine_api()
-    cfg = sim_config(controls)
-    series = dataset_for(store, sid, controls)
-    return Simulator(cfg, series, forecaster=get_forecaster(controls["forecaster"]))
-
-
-def restore(state: dict, controls: dict):
     *_, Simulator, _c, _d = engine_api()
-    return Simulator.from_state(state, forecaster=get_forecaster(controls["forecaster"]))
+    series = dataset_for(store, sid, controls)
+    return Simulator(sim_config(controls, series.key), series)
+
+
+def restore(state: dict, controls: dict | None = None):
+    """The simulator from its stored state (forecasters are cached per process by the registry)."""
+    *_, Simulator, _c, _d = engine_api()
+    return Simulator.from_state(state)
+
+
+def horizon_of(sim) -> int:
+    """Days this run will simulate (replay mode may be shorter than the requested horizon)."""
+    return int(sim.days)
 
 
 def user_error_types():
-    *_, ConfigError, DataError = engine_api()
-    _, registry, *_ = engine_api()
+    edata, registry, _s, _sim, ConfigError, DataError = engine_api()
     return (InputError, ConfigError, DataError, registry.UnknownForecaster)
 
 

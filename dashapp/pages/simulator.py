@@ -39,6 +39,13 @@ def _forecaster_choices() -> list[dict]:
         return [{"label": "Moving average (7 days)", "value": "ma7"}]
 
 
+def _policy_choices() -> list[dict]:
+    try:
+        return [{"label": v, "value": k} for k, v in S.policy_options().items()]
+    except Exception:  # engine not importable
+        return [{"label": v, "value": k} for k, v in S.POLICIES.items()]
+
+
 def _controls_panel():
     lo = S.BOUNDS
     return html.Div([
@@ -71,8 +78,7 @@ def _controls_panel():
                 C.number("initial-inventory", None, *lo["initial_inventory"], 1)),
         dbc.Switch(id="backorders", label="Backorders (off: lost sales)", value=False, className="small"),
         html.H6("Policy"),
-        C.field("Policy", C.dropdown("policy", [{"label": v, "value": k} for k, v in S.POLICIES.items()],
-                                     D["policy"])),
+        C.field("Policy", C.dropdown("policy", _policy_choices(), D["policy"])),
         C.field("Service-level target (blank: z from costs)",
                 C.number("service-level", None, *lo["service_level"], 0.001), hidden_id="row-service-level"),
         C.field("Level S (base-stock, s-S)", C.number("policy-level", None, *lo["policy_level"], 1),
@@ -175,7 +181,7 @@ def _only_message(text, color="danger") -> list:
     State("session-id", "data"), [State(i, "value") for i in CONTROL_IDS],
     prevent_initial_call="initial_duplicate",
 )
-def control(_start, _pause, _step, _reset, sid, control_values):
+def control(_start, _pause, _step, _reset, sid, *control_values):
     """Page load (no trigger) and the four buttons."""
     action = ctx.triggered_id if ctx.triggered_id in ("start", "pause", "step", "reset") else "load"
     keep_controls = [no_update] * len(CONTROL_IDS)

@@ -175,6 +175,7 @@ def set_input(driver, element_id: str, value) -> None:
     from selenium.webdriver.common.keys import Keys
 
     el = driver.find_element("id", element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
     el.send_keys(Keys.CONTROL, "a")
     el.send_keys(Keys.DELETE)
     el.send_keys(str(value))
@@ -182,7 +183,9 @@ def set_input(driver, element_id: str, value) -> None:
 
 
 def click(driver, element_id: str) -> None:
-    driver.find_element("id", element_id).click()
+    el = driver.find_element("id", element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    el.click()
 
 
 def open_app(driver, url: str) -> None:
