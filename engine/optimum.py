@@ -283,3 +283,258 @@ def mean_ci95(x) -> dict:
     m = float(x.mean()) if x.size else float("nan")
     hw = 1.959963984540054 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
     return {"mean": m, "ci95": hw}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (c) simulation-optimised policies and the whole report (needs the batch engine)
+# ---------------------------------------------------------------------------------------------------------------
+Z_MIN, Z_MAX = -1.5, 4.5
+
+
+def relaxed_arrival_days(lead_times) -> np.ndarray:
+    """Arrival days for the bound under stochastic lead times: any day from the first possible arrival on.
+
+    Without crossing an order may arrive later than d + L_d (behind an earlier one), so the exact arrival day
+    depends on the policy. The bound therefore lets goods arrive on any day s ≥ min_d (d + L_d) — every
+    policy's arrivals are in that set, so the LP stays a lower bound (a relaxation).
+    """
+    lt = np.asarray(lead_times, dtype=np.int64)
+    T = lt.size
+    first = int(np.min(np.arange(T) + lt)) if T else 0
+    days = np.arange(T, dtype=np.int64)
+    return np.where(days >= first, days, T)
+
+
+class _Study:
+    """One config + series + replications with a shared forecaster: runs policy variants on the same paths."""
+
+    def __init__(self, config, series, replications: int, forecaster=None, initial_inventory=None):
+        from dataclasses import replace
+
+        from engine.forecast.registry import default_forecaster_name, get_forecaster
+        from engine.scenarios import SharedForecaster
+        from engine.simulator import prepare, resolve_costs
+
+        import engine.policy_original  # noqa: F401  (policy "original")
+
+        self.R = int(replications)
+        base = replace(config, replications=self.R, policy_params=dict(config.policy_params))
+        inner = forecaster or get_forecaster(base.forecaster or default_forecaster_name())
+        self.fc = SharedForecaster(inner)
+        self.fc.set_scope((0, self.R))
+        self.series = series
+        self.costs = resolve_costs(base, series)
+        if initial_inventory is None and base.initial_inventory is None:
+            # one starting stock for every policy: the order-up-to rule's day-1 level (so one bound fits all)
+            ou = replace(base, policy="order-up-to", policy_params={}, initial_inventory=None)
+            prep = prepare(ou, series, self.fc, [0])
+            initial_inventory = float(prep.policy.initial_inventory(_first_observation(prep)))
+        if initial_inventory is not None:
+            base = replace(base, initial_inventory=float(max(initial_inventory, 0.0)))
+        self.base = base
+        self.runs = 0
+
+    def run(self, policy: str, params: dict | None = None, keep: int = 0):
+        from dataclasses import replace
+
+        from engine.batch import run_batch
+
+        cfg = replace(self.base, policy=policy, policy_params=dict(params or {}))
+        self.runs += 1
+        return run_batch(cfg, self.series, replications=self.R, forecaster=self.fc, keep_ledgers=keep)
+
+    def cost(self, policy: str, params: dict | None = None) -> np.ndarray:
+        return np.asarray(self.run(policy, params).kpis["total_cost"], dtype=np.float64)
+
+
+def _first_observation(prep):
+    from engine.forecast.base import window_sum
+    from engine.policy import Observation
+
+    plan = prep.plan
+    f = prep.forecaster.predict(plan.context[None, :], None if not prep.forecaster.uses_covariates else
+                                _cov(plan, prep.forecaster.horizon))
+    obs = Observation()
+    obs.day, obs.forecast, obs.forecasts = 1, float(f[0, 0]), f[0]
+    obs.mu, obs.sigma, obs.past_forecasts = float(window_sum(f, prep.window)[0]), prep.sigma, np.zeros(0)
+    return obs
+
+
+def _cov(plan, horizon):
+    from engine.forecast.base import Covariates
+
+    return Covariates(plan.promo, plan.planning, plan.day_of_year).take(plan.n_context + horizon, rows=slice(0, 1))
+
+
+def _golden_grid(fn, lo: float, hi: float, coarse: int, fine: int):
+    """Grid search on common random numbers: a coarse grid, then a fine grid around the best point.
+    fn(x) -> (R,) costs. Returns (best_x, best_mean, curve dict sorted by x)."""
+    seen: dict[float, np.ndarray] = {}
+
+    def eval_at(x):
+        x = float(round(x, 6))
+        if x not in seen:
+            seen[x] = fn(x)
+        return seen[x]
+
+    xs = np.linspace(lo, hi, coarse)
+    for x in xs:
+        eval_at(x)
+    best = min(seen, key=lambda k: seen[k].mean())
+    step = (hi - lo) / max(coarse - 1, 1)
+    for x in np.linspace(max(lo, best - step), min(hi, best + step), fine):
+        eval_at(x)
+    best = min(seen, key=lambda k: seen[k].mean())
+    levels = sorted(seen)
+    curve = {"levels": levels, "mean": [float(seen[x].mean()) for x in levels],
+             "ci95": [mean_ci95(seen[x])["ci95"] for x in levels]}
+    return best, float(seen[best].mean()), curve, seen
+
+
+def search_base_stock(study: _Study, center: float, coarse: int = 13, fine: int = 9):
+    """Simulation-optimised constant base-stock level S (grid on common random numbers around `center`)."""
+    lo, hi = max(0.0, 0.3 * center), max(1.0, 2.0 * center)
+    return _golden_grid(lambda s: study.cost("base-stock", {"base_stock_level": s}), lo, hi, coarse, fine)
+
+
+def search_z(study: _Study, coarse: int = 13, fine: int = 9):
+    """Simulation-optimised z of the order-up-to rule S = μ + zσ (service level Φ(z))."""
+    from scipy.stats import norm
+
+    return _golden_grid(lambda z: study.cost("order-up-to", {"service_level": float(norm.cdf(z))}),
+                        Z_MIN, Z_MAX, coarse, fine)
+
+
+def demand_paths(study: _Study):
+    """(R, days) demand and (R, days) lead times the policies of this study all face (common random numbers)."""
+    from engine.demand import draw_lead_times
+
+    res = study.run("base-stock", {"base_stock_level": 0.0}, keep=study.R)
+    demand = np.asarray(res.kept["demand"], dtype=np.float64)
+    cfg = study.base
+    lead = np.stack([draw_lead_times(cfg, int(cfg.seed), r, demand.shape[1]) for r in range(study.R)])
+    return demand, lead
+
+
+def lower_bounds(study: _Study, demand, lead) -> np.ndarray:
+    """Perfect-information LP bound of each replication (same start stock, costs and lead times)."""
+    cfg = study.base
+    out = np.empty(demand.shape[0])
+    for r in range(demand.shape[0]):
+        arrival = None if not cfg.lead_time_dist else relaxed_arrival_days(lead[r])
+        out[r] = perfect_information_bound(
+            demand[r], lead_time=int(cfg.lead_time), arrival_day=arrival, holding_cost=study.costs["h"],
+            stockout_cost=study.costs["p"], initial_inventory=float(cfg.initial_inventory or 0.0),
+            backorders=bool(cfg.backorders)).cost
+    return out
+
+
+def optimum_report(config, series, replications: int = 100, *, forecaster=None, quick: bool = False,
+                   saa_paths: int = 20, progress=None) -> dict:
+    """Everything the /optimum page and `python -m engine optimum --json` show, on common random numbers.
+
+    Keys: lower_bound {mean, ci95}; best_base_stock {level, cost}; best_z {z, cost}; policies [{name, cost,
+    regret}] for the order-up-to rule, the original rule and the best base-stock; plus curve (cost vs S),
+    z_curve, saa (plan cost in and out of sample), initial_inventory, costs, and per-path checks.
+    """
+    import time as _time
+
+    t0 = _time.perf_counter()
+    steps = 6
+    done = [0]
+
+    def tick():
+        done[0] += 1
+        if progress is not None:
+            progress(done[0], steps)
+
+    study = _Study(config, series, replications, forecaster=forecaster)
+    ou = study.run("order-up-to", {k: v for k, v in config.policy_params.items() if k == "service_level"}
+                   if config.policy == "order-up-to" else {}, keep=1)
+    ou_cost = np.asarray(ou.kpis["total_cost"], dtype=np.float64)
+    center = float(np.mean(ou.kept["order_up_to"][0]))
+    tick()
+    orig_cost = study.cost("original")
+    tick()
+    coarse, fine = (9, 5) if quick else (13, 9)
+    best_s, best_s_cost, curve, s_costs = search_base_stock(study, center, coarse, fine)
+    tick()
+    best_z, best_z_cost, z_curve, _ = search_z(study, coarse, fine)
+    tick()
+    demand, lead = demand_paths(study)
+    bounds = lower_bounds(study, demand, lead)
+    tick()
+    lb = mean_ci95(bounds)
+    saa = None
+    if not study.base.lead_time_dist and demand.shape[0] >= 2:
+        k = max(1, min(saa_paths, demand.shape[0] // 2))
+        kw = dict(lead_time=int(study.base.lead_time), holding_cost=study.costs["h"],
+                  stockout_cost=study.costs["p"], initial_inventory=float(study.base.initial_inventory or 0.0),
+                  backorders=bool(study.base.backorders))
+        plan = saa_plan(demand[:k], **kw)
+        oos = evaluate_plan(plan.orders, demand[k:], **kw)["total_cost"]
+        saa = {"paths": k, "cost_in_sample": plan.cost, "cost_out_of_sample": float(oos.mean()),
+               "ci95_out_of_sample": mean_ci95(oos)["ci95"], "orders": [float(x) for x in plan.orders],
+               "regret": _regret(float(oos.mean()), float(bounds[k:].mean()))}
+    tick()
+
+    def entry(name, costs, **extra):
+        c = float(np.mean(costs))
+        return {"name": name, "cost": c, "regret": _regret(c, lb["mean"]), "ci95": mean_ci95(costs)["ci95"],
+                "gap_vs_best_base_stock": (c - best_s_cost) / best_s_cost if best_s_cost > 0 else None, **extra}
+
+    policies = [entry("order-up-to", ou_cost, z=ou.info["policy"].get("z")),
+                entry("original", orig_cost),
+                entry("best base-stock", s_costs[best_s], level=best_s)]
+    bound_ok = {name: bool(np.all(bounds <= c + 1e-6 * np.maximum(1.0, np.abs(c)))) for name, c in
+                (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_costs[best_s]))}
+    return {
+        "lower_bound": lb,
+        "best_base_stock": {"level": best_s, "cost": best_s_cost},
+        "best_z": {"z": best_z, "cost": best_z_cost},
+        "policies": policies,
+        "saa": saa,
+        "curve": curve,
+        "z_curve": {"z": z_curve["levels"], "mean": z_curve["mean"], "ci95": z_curve["ci95"]},
+        "initial_inventory": float(study.base.initial_inventory or 0.0),
+        "costs": {"h": study.costs["h"], "p": study.costs["p"]},
+        "replications": study.R, "days": int(demand.shape[1]),
+        "bound_below_every_policy_on_every_path": bound_ok,
+        "batch_runs": study.runs, "elapsed_s": _time.perf_counter() - t0,
+    }
+
+
+def _regret(cost: float, bound: float):
+    if bound is None or not bound > 0:
+        return None
+    return (cost - bound) / bound
+
+
+def improvement_hint(config, series, replications: int = 30, *, forecaster=None, current_cost: float | None = None,
+                     quick: bool = True) -> dict:
+    """The simulator page's hint: the best z (order-up-to) and best constant S for these settings, and what
+    they would have saved against the rule as configured — all on the same demand paths.
+
+    Returns JSON-safe {"best_z", "best_z_cost", "best_base_stock", "best_base_stock_cost", "current_cost",
+    "saving", "saving_pct", "best", "message", "replications"}; costs are means over `replications` paths
+    (seed from config), so they compare like with like (not with a single animated run's cost).
+    """
+    study = _Study(config, series, replications, forecaster=forecaster,
+                   initial_inventory=config.initial_inventory)
+    cur = study.cost(config.policy, dict(config.policy_params))
+    center = float(np.mean(study.run("order-up-to", {}, keep=1).kept["order_up_to"][0]))
+    coarse, fine = (9, 5) if quick else (13, 9)
+    best_s, best_s_cost, _, _ = search_base_stock(study, center, coarse, fine)
+    best_z, best_z_cost, _, _ = search_z(study, coarse, fine)
+    current = float(cur.mean())
+    best_name, best_cost = ("order-up-to with z = %.2f" % best_z, best_z_cost) if best_z_cost <= best_s_cost \
+        else ("base-stock S = %.1f" % best_s, best_s_cost)
+    saving = max(0.0, current - best_cost)
+    pct = saving / current if current > 0 else 0.0
+    msg = (f"Best for these settings: {best_name} — mean cost {best_cost:,.2f} vs {current:,.2f} for your rule "
+           f"({pct:.1%} less) over {study.R} demand paths." if saving > 0 else
+           f"Your rule is already as good as the best z / S found (mean cost {current:,.2f} over {study.R} paths).")
+    return {"best_z": best_z, "best_z_cost": best_z_cost, "best_base_stock": best_s,
+            "best_base_stock_cost": best_s_cost, "current_cost": current, "saving": saving, "saving_pct": pct,
+            "best": best_name, "message": msg, "replications": study.R,
+            "single_run_cost": current_cost}
