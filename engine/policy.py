@@ -204,7 +204,7 @@ _REGISTRY: dict[str, type[Policy]] = {}
 POLICY_PARAMS: dict[str, tuple[str, ...]] = {}
 
 
-def register_policy(name: str, cls: type[Policy]) -> None:
+def register_policy(name: str, cls: type[Policy]) -> None:  # noqa: D401
     """Make `cls` available under `name` (its constructor: cls(setup, **params); `cls.params` lists the names)."""
     _REGISTRY[name] = cls
     POLICY_PARAMS[name] = tuple(getattr(cls, "params", ()))
@@ -214,12 +214,32 @@ for _cls in (OrderUpTo, BaseStock, SS, RQ):
     register_policy(_cls.name, _cls)
 
 
+_PLUGINS = ("engine.policy_original",)  # optional modules that register more policies when imported
+_plugins_loaded = False
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    import importlib
+
+    for mod in _PLUGINS:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
+
+
 def policy_names() -> list[str]:
+    _load_plugins()
     return list(_REGISTRY)
 
 
 def make_policy(name: str, setup: PolicySetup, params: dict | None = None) -> Policy:
     """Build a registered policy; unknown names/parameters raise ConfigError."""
+    _load_plugins()
     if name not in _REGISTRY:
         raise ConfigError(f"unknown policy {name!r}; choose one of: {', '.join(_REGISTRY)}", field="policy",
                           value=name)

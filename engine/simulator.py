@@ -110,7 +110,7 @@ class SimConfig:
                               field="demand", value=self.demand)
         if not isinstance(self.policy_params, dict):
             raise ConfigError("policy_params must be a mapping", field="policy_params", value=self.policy_params)
-        allowed = POLICY_PARAMS[self.policy]
+        allowed = POLICY_PARAMS.get(self.policy, ())
         for k, v in self.policy_params.items():
             if v is None:
                 continue

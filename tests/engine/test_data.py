@@ -1,0 +1,233 @@
+"""Loading: both schemas, documented defaults, and one clear DataError (file, row, column, value) per bad file."""
+from __future__ import annotations
+
+import codecs
+import os
+
+import numpy as np
+import pytest
+
+import engine.data as edata
+from engine.data import MAX_UPLOAD_BYTES, DataError, SeriesData, load_csv
+
+from .conftest import SAMPLE
+
+HEADER = ("Date,SKU_ID,Warehouse_ID,Supplier_ID,Region,Units_Sold,Inventory_Level,Supplier_Lead_Time_Days,"
+          "Reorder_Point,Order_Quantity,Unit_Cost,Unit_Price,Promotion_Flag,Stockout_Flag,Demand_Forecast")
+
+
+def sample_lines(n: int) -> list[str]:
+    return SAMPLE.read_text().splitlines()[1:n + 1]
+
+
+def write(tmp_path, name, text, mode="w"):
+    p = tmp_path / name
+    if mode == "w":
+        p.write_text(text, encoding="utf-8")
+    else:
+        p.write_bytes(text)
+    return p
+
+
+def error_of(path_or_bytes, **kw) -> DataError:
+    with pytest.raises(DataError) as info:
+        load_csv(path_or_bytes, **kw)
+    return info.value
+
+
+def test_sample_has_five_series_in_file_order(sample_dataset):
+    s = sample_dataset.summary()
+    assert s["series"] == [f"SKU_1/WH_{i}" for i in range(1, 6)]
+    assert s["rows"] == 1825
+    assert s["date_range"] == ["2024-01-01", "2024-12-30"]
+    assert s["columns"] == HEADER.split(",")
+    wh1 = sample_dataset.get("SKU_1/WH_1")
+    assert len(wh1) == 365 and wh1.dates[0] == "2024-01-01" and wh1.planning is not None
+    last = sample_lines(365)[-1].split(",")  # WH_1's last row
+    assert wh1.unit_cost == float(last[10]) and wh1.unit_price == float(last[11])
+    assert wh1.lead_time_days == int(last[7]) and wh1.last_inventory == float(last[6])
+
+
+def test_legacy_30_day_file_without_dates(tmp_path):
+    rows = [r.split(",") for r in sample_lines(30)]
+    text = "Units_Sold,Inventory_Level,Order_Quantity,Unit_Cost,Unit_Price,Demand_Forecast\n" + "".join(
+        f"{float(r[5])},{float(r[6])},{float(r[9])},{r[10]},{r[11]},{r[14]}\n" for r in rows)
+    ds = load_csv(write(tmp_path, "legacy.csv", text))
+    assert list(ds.series) == ["LEGACY/1"]
+    s = ds.get()
+    assert s.dates is None and len(s) == 30
+    assert np.array_equal(s.demand, [float(r[5]) for r in rows])
+    assert np.all(s.promo == 0)  # documented default
+    assert s.unit_cost == float(rows[-1][10])
+
+
+def test_only_units_sold_needed_and_defaults(tmp_path):
+    ds = load_csv(write(tmp_path, "min.csv", "Units_Sold\n3\n4\n5\n"))
+    s = ds.get()
+    assert s.key == "LEGACY/1" and s.unit_cost == 20.0 and s.unit_price == 40.0
+    assert s.planning is None and s.lead_time_days is None and s.last_inventory is None
+    assert ds.summary()["defaults_applied"]["Unit_Cost"] == 20.0
+
+
+def test_bytes_source_and_round_trip(sample_series):
+    raw = SAMPLE.read_bytes()
+    ds = load_csv(raw, name="upload.csv")
+    assert ds.name == "upload.csv"
+    assert np.array_equal(ds.get().demand, sample_series.demand)
+    back = SeriesData.from_dict(sample_series.to_dict())
+    assert back.to_dict() == sample_series.to_dict()
+
+
+# ---- bad input: the message a user reads ------------------------------------------------------------------
+def test_empty_file(tmp_path):
+    e = error_of(write(tmp_path, "empty.csv", ""))
+    assert str(e) == "file empty.csv: is empty (no header, no rows)"
+
+
+def test_header_only(tmp_path):
+    e = error_of(write(tmp_path, "head.csv", HEADER + "\n"))
+    assert str(e) == "file head.csv: has a header but no data rows"
+
+
+def test_wrong_delimiter(tmp_path):
+    text = HEADER.replace(",", ";") + "\n" + "\n".join(l.replace(",", ";") for l in sample_lines(3))
+    e = error_of(write(tmp_path, "semi.csv", text))
+    assert "separated by semicolons, not commas" in str(e) and e.row == 1 and "semi.csv" in str(e)
+
+
+def test_missing_units_sold(tmp_path):
+    e = error_of(write(tmp_path, "nounits.csv", "Date,Demand_Forecast\n2024-01-01,3\n"))
+    assert e.column == "Units_Sold"
+    assert str(e) == ("file nounits.csv, row 1, column Units_Sold: the required column Units_Sold is missing "
+                      "(found: Date, Demand_Forecast)")
+
+
+def test_text_in_a_number(tmp_path):
+    lines = sample_lines(5)
+    parts = lines[3].split(",")
+    parts[5] = "twelve"
+    lines[3] = ",".join(parts)
+    e = error_of(write(tmp_path, "text.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert (e.row, e.column, e.value) == (5, "Units_Sold", "twelve")  # header = line 1, 4th data row = line 5
+    assert str(e) == "file text.csv, row 5, column Units_Sold: 'twelve' is not a number"
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("-3", "demand -3 is negative"),
+    ("nan", "'nan' is not a finite number"),
+    ("inf", "'inf' is not a finite number"),
+    ("-Infinity", "'-Infinity' is not a finite number"),
+    ("", "is empty; every row needs a demand value"),
+])
+def test_bad_demand_values(tmp_path, value, expected):
+    lines = sample_lines(4)
+    parts = lines[1].split(",")
+    parts[5] = value
+    lines[1] = ",".join(parts)
+    e = error_of(write(tmp_path, "bad.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert str(e) == f"file bad.csv, row 3, column Units_Sold: {expected}"
+
+
+def test_text_in_an_optional_number_column(tmp_path):
+    lines = sample_lines(3)
+    parts = lines[2].split(",")
+    parts[10] = "12,5".replace(",", ".") + "x"
+    lines[2] = ",".join(parts)
+    e = error_of(write(tmp_path, "cost.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert (e.row, e.column) == (4, "Unit_Cost") and "is not a number" in str(e)
+
+
+def test_duplicate_dates(tmp_path):
+    lines = sample_lines(5)
+    lines.insert(3, lines[2])
+    e = error_of(write(tmp_path, "dup.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert str(e) == ("file dup.csv, row 5, column Date: duplicate date 2024-01-03 in series SKU_1/WH_1 "
+                      "(first at row 4)")
+
+
+def test_unsorted_dates(tmp_path):
+    lines = sample_lines(5)
+    lines[1], lines[2] = lines[2], lines[1]
+    e = error_of(write(tmp_path, "unsorted.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert str(e) == ("file unsorted.csv, row 4, column Date: date 2024-01-02 comes after 2024-01-03 in series "
+                      "SKU_1/WH_1; sort the file by date")
+
+
+def test_bad_date_and_bad_flag(tmp_path):
+    lines = sample_lines(3)
+    p = lines[1].split(",")
+    p[0] = "03/01/2024"
+    bad = HEADER + "\n" + "\n".join([lines[0], ",".join(p), lines[2]]) + "\n"
+    e = error_of(write(tmp_path, "date.csv", bad))
+    assert str(e) == "file date.csv, row 3, column Date: '03/01/2024' is not a date (expected YYYY-MM-DD)"
+    p = lines[1].split(",")
+    p[12] = "yes please"
+    e = error_of(write(tmp_path, "flag.csv", HEADER + "\n" + "\n".join([lines[0], ",".join(p)]) + "\n"))
+    assert (e.row, e.column) == (3, "Promotion_Flag") and "is not a 0/1 flag" in str(e)
+
+
+def test_ragged_row(tmp_path):
+    lines = sample_lines(3)
+    lines[2] = ",".join(lines[2].split(",")[:-2])
+    e = error_of(write(tmp_path, "ragged.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert str(e) == "file ragged.csv, row 4: has 13 fields but the header has 15"
+
+
+def test_binary_file(tmp_path):
+    p = write(tmp_path, "model.pkl", b"\x80\x04\x95\x00\x00\x00\x00binary\x00stuff", mode="b")
+    e = error_of(p)
+    assert "is a binary file, not a CSV text file" in str(e) and "model.pkl" in str(e)
+
+
+def test_not_utf8(tmp_path):
+    p = write(tmp_path, "latin1.csv", (HEADER + "\n" + sample_lines(1)[0].replace("West", "Wést")
+                                       .replace("East", "Éast").replace("North", "Nörth")
+                                       .replace("South", "Söuth") + "\n").encode("latin-1"), mode="b")
+    e = error_of(p)
+    assert "is not UTF-8 text" in str(e) and e.row == 2
+
+
+def test_utf8_bom_is_read_correctly(tmp_path):
+    p = write(tmp_path, "bom.csv", codecs.BOM_UTF8 + (HEADER + "\n" + "\n".join(sample_lines(10)) + "\n").encode(),
+              mode="b")
+    ds = load_csv(p)
+    assert ds.columns[0] == "Date"  # not '\ufeffDate'
+    assert ds.get().dates[0] == "2024-01-01" and len(ds.get()) == 10
+
+
+def test_100_mb_file_refused_by_size_before_reading(tmp_path, monkeypatch):
+    p = tmp_path / "huge.csv"
+    with open(p, "wb") as fh:
+        fh.truncate(100 * 2**20)  # sparse: no 100 MB written or read
+    assert os.stat(p).st_size == 100 * 2**20
+
+    def no_open(*a, **k):
+        raise AssertionError("the file was opened although its size is over the limit")
+
+    monkeypatch.setattr(edata, "open", no_open, raising=False)
+    e = error_of(p)
+    assert str(e) == f"file huge.csv: is 104,857,600 bytes, above the {MAX_UPLOAD_BYTES:,}-byte limit"
+
+
+def test_oversized_bytes_refused():
+    e = error_of(b"Units_Sold\n" + b"1\n" * 20, name="up.csv", max_bytes=10)
+    assert str(e) == "file up.csv: is 51 bytes, above the 10-byte limit"
+
+
+def test_missing_file_and_directory(tmp_path):
+    assert "does not exist" in str(error_of(tmp_path / "nope.csv"))
+    assert "is a directory" in str(error_of(tmp_path))
+
+
+def test_error_on_last_row_loads_nothing(tmp_path):
+    lines = sample_lines(50)
+    parts = lines[-1].split(",")
+    parts[5] = "-1"
+    lines[-1] = ",".join(parts)
+    e = error_of(write(tmp_path, "late.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert e.row == 51
+
+
+def test_unknown_series_names_the_choices(sample_dataset):
+    with pytest.raises(DataError, match=r"no series 'SKU_9/WH_1'; the file has: SKU_1/WH_1, SKU_1/WH_2"):
+        sample_dataset.get("SKU_9/WH_1")
