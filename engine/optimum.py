@@ -366,7 +366,7 @@ def _cov(plan, horizon):
     return Covariates(plan.promo, plan.planning, plan.day_of_year).take(plan.n_context + horizon, rows=slice(0, 1))
 
 
-def _golden_grid(fn, lo: float, hi: float, coarse: int, fine: int):
+def _golden_grid(fn, lo: float, hi: float, coarse: int, fine: int, expand: int = 0):
     """Grid search on common random numbers: a coarse grid, then a fine grid around the best point.
     fn(x) -> (R,) costs. Returns (best_x, best_mean, curve dict sorted by x)."""
     seen: dict[float, np.ndarray] = {}
@@ -382,9 +382,18 @@ def _golden_grid(fn, lo: float, hi: float, coarse: int, fine: int):
         eval_at(x)
     best = min(seen, key=lambda k: seen[k].mean())
     step = (hi - lo) / max(coarse - 1, 1)
-    for x in np.linspace(max(lo, best - step), min(hi, best + step), fine):
-        eval_at(x)
-    best = min(seen, key=lambda k: seen[k].mean())
+    for _ in range(expand):  # the best point sits on the upper edge: extend the range upwards
+        if best < float(round(hi, 6)):
+            break
+        lo, hi = hi, hi + (hi - lo)
+        for x in np.linspace(lo, hi, coarse)[1:]:
+            eval_at(x)
+        best = min(seen, key=lambda k: seen[k].mean())
+    for _ in range(2):  # two refinements: ±1 coarse step, then ±1 fine step
+        for x in np.linspace(max(lo, best - step), min(hi, best + step), fine):
+            eval_at(x)
+        best = min(seen, key=lambda k: seen[k].mean())
+        step = 2 * step / max(fine - 1, 1)
     levels = sorted(seen)
     curve = {"levels": levels, "mean": [float(seen[x].mean()) for x in levels],
              "ci95": [mean_ci95(seen[x])["ci95"] for x in levels]}
@@ -394,7 +403,8 @@ def _golden_grid(fn, lo: float, hi: float, coarse: int, fine: int):
 def search_base_stock(study: _Study, center: float, coarse: int = 13, fine: int = 9):
     """Simulation-optimised constant base-stock level S (grid on common random numbers around `center`)."""
     lo, hi = max(0.0, 0.3 * center), max(1.0, 2.0 * center)
-    return _golden_grid(lambda s: study.cost("base-stock", {"base_stock_level": s}), lo, hi, coarse, fine)
+    return _golden_grid(lambda s: study.cost("base-stock", {"base_stock_level": s}), lo, hi, coarse, fine,
+                        expand=3)
 
 
 def search_z(study: _Study, coarse: int = 13, fine: int = 9):
