@@ -118,6 +118,7 @@ def decode_set(token: str) -> dict:
 # Running a scenario set
 # ---------------------------------------------------------------------------------------------------------------
 import math  # noqa: E402
+import os  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -132,7 +133,7 @@ from engine.forecast.registry import UnknownForecaster, default_forecaster_name,
 from engine.metrics import KPI_NAMES  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = REPO_ROOT / "data" / "sample.csv"
+DEFAULT_DATA = Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv")
 SET_LEVEL = ("replications", "days", "seed")
 REPORTED_KPIS = [k for k in KPI_NAMES if k != "days"]
 _DEMAND_KEYS = ("data", "series", "demand", "noise", "context_days")
@@ -392,4 +393,83 @@ def result_csv_rows(result: dict) -> list[list]:
             v = s["kpis"].get(k, {})
             d = s["diff_vs_baseline"].get(k, {})
             rows.append([s["name"], k, v.get("mean"), v.get("ci95"), d.get("mean"), d.get("ci95")])
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The page's editable table <-> scenario sets
+# ---------------------------------------------------------------------------------------------------------------
+POLICY_CHOICES = ["order-up-to", "base-stock", "s-S", "r-Q", "original"]
+DEMAND_CHOICES = ["synthetic", "forecast-noise", "replay"]
+SALES_CHOICES = ["lost sales", "backorders"]
+# (column id = option name, label, kind, dropdown options or None); forecaster/series options are filled in
+# by the page from the registry and the sample data.
+TABLE_COLUMNS = [
+    ("name", "Name", "text", None),
+    ("policy", "Policy", "text", POLICY_CHOICES),
+    ("service_level", "Service target (blank: z from costs)", "numeric", None),
+    ("base_stock_level", "Base-stock S", "numeric", None),
+    ("s", "s", "numeric", None),
+    ("S", "S", "numeric", None),
+    ("r", "r", "numeric", None),
+    ("Q", "Q", "numeric", None),
+    ("lead_time", "Lead time", "numeric", None),
+    ("lead_time_dist", "Stochastic lead time (uniform:5:9 | poisson:7)", "text", None),
+    ("holding_rate", "Holding rate / yr", "numeric", None),
+    ("unit_cost", "Unit cost", "numeric", None),
+    ("unit_price", "Unit price", "numeric", None),
+    ("stockout_cost", "Stockout cost (blank: price − cost)", "numeric", None),
+    ("sales", "Unmet demand", "text", SALES_CHOICES),
+    ("forecaster", "Forecaster", "text", []),
+    ("demand", "Demand", "text", DEMAND_CHOICES),
+    ("noise", "Noise", "numeric", None),
+]
+REQUIRED_TABLE_COLUMNS = ("name", "policy", "sales", "demand")
+_POLICY_PARAM_COLUMNS = {"order-up-to": ("service_level",), "base-stock": ("base_stock_level",),
+                         "s-S": ("s", "S"), "r-Q": ("r", "Q"), "original": ()}
+_ALL_PARAM_COLUMNS = ("service_level", "base_stock_level", "s", "S", "r", "Q")
+
+
+def default_table_rows() -> list[dict]:
+    """Two scenarios to start from: the textbook rule and the original app's rule, original defaults."""
+    common = {"lead_time": 7, "holding_rate": 0.25, "sales": "lost sales", "demand": "synthetic", "noise": 0.1,
+              "forecaster": None}
+    return [{"name": "Order-up-to", "policy": "order-up-to", **common},
+            {"name": "Original rule", "policy": "original", **common}]
+
+
+def rows_to_set(rows, *, replications, days, seed, baseline: int = 0) -> dict:
+    """Table rows → canonical set. Blank cells mean 'default'; parameters of other policies are ignored."""
+    if not rows:
+        raise ScenarioError("the table is empty: add a scenario")
+    scen = []
+    for i, row in enumerate(rows, 1):
+        row = dict(row or {})
+        policy = row.get("policy") or "order-up-to"
+        item = {"name": row.get("name"), "policy": policy}
+        for cid, _label, _kind, _opts in TABLE_COLUMNS:
+            if cid in ("name", "policy", "sales") or cid in _ALL_PARAM_COLUMNS:
+                continue
+            v = row.get(cid)
+            if v is not None and v != "":
+                item[cid] = v
+        for cid in _POLICY_PARAM_COLUMNS.get(policy, ()):
+            v = row.get(cid)
+            if v is not None and v != "":
+                item[cid] = v
+        sales = row.get("sales") or "lost sales"
+        if sales not in SALES_CHOICES:
+            raise ScenarioError(f"scenario {i}: unmet demand must be 'lost sales' or 'backorders', got {sales!r}")
+        item["backorders"] = sales == "backorders"
+        scen.append(item)
+    return canonical_set(scen, replications=replications, days=days, seed=seed, baseline=baseline)
+
+
+def set_to_rows(sset: dict) -> list[dict]:
+    """Canonical set → table rows (the inverse of rows_to_set for what the table can show)."""
+    rows = []
+    for s in sset["scenarios"]:
+        row = {k: v for k, v in s.items() if k != "backorders"}
+        row["sales"] = "backorders" if s.get("backorders") else "lost sales"
+        rows.append(row)
     return rows

@@ -1,0 +1,307 @@
+"""/scenarios: compare 2–8 scenarios on common random numbers, as a background job with progress and Cancel.
+
+Flow: Run → `prepare` validates the table, puts the scenario set into the URL (shareable link) and either serves
+the cached result (cache key = the set's hash) or hands the set to the background job `run_job` (Diskcache
+processes by default, Celery workers with REDIS_URL — same code). The job reports progress to the page and a
+heartbeat to the job store; a reloaded page finds that heartbeat and reattaches (polls until the result lands in
+the cache). Callbacks stay thin: parse, call engine.scenarios, render with dashapp.scenario_figures.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+
+from dashapp import scenario_figures as figs
+from dashapp.jobs import job_store
+from engine import scenarios as sc
+from engine.forecast.registry import list_forecasters
+
+dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
+
+KIND = "scenarios"
+TABLE_COLUMNS = sc.TABLE_COLUMNS  # [(id, label, type, options|None)]
+
+
+def _table_columns():
+    cols = []
+    for cid, label, kind, options in TABLE_COLUMNS:
+        col = {"id": cid, "name": label, "editable": True}
+        if options is not None:
+            col["presentation"] = "dropdown"
+        elif kind == "numeric":
+            col["type"] = "numeric"
+        cols.append(col)
+    return cols
+
+
+def _dropdowns():
+    out = {}
+    for cid, _l, _k, options in TABLE_COLUMNS:
+        if options is None:
+            continue
+        if cid == "forecaster":
+            opts = [{"label": f"{f['label'] or f['name']}", "value": f["name"]} for f in list_forecasters()]
+        else:
+            opts = [{"label": str(o), "value": o} for o in options]
+        out[cid] = {"options": opts, "clearable": cid not in sc.REQUIRED_TABLE_COLUMNS}
+    return out
+
+
+def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
+    """The page; `?set=TOKEN` (the shareable link) pre-fills the table and shows the cached result if any."""
+    message = None
+    rows = sc.default_table_rows()
+    settings = {"replications": 100, "days": 365, "seed": 1, "baseline": 0}
+    result = None
+    reattach = None
+    search = None
+    if set:
+        try:
+            sset = sc.decode_set(set)
+            rows = sc.set_to_rows(sset)
+            settings = {k: sset[k] for k in ("replications", "days", "seed", "baseline")}
+            key = sc.result_key(sset)
+            search = f"?set={set}"
+            store = job_store()
+            result = store.get_result(KIND, key)
+            if result is None:
+                status = store.get_status(KIND, key)
+                if status and status.get("state") == "running":
+                    reattach = key
+                    message = dbc.Alert(
+                        f"A run of this scenario set is in progress ({status['done']}/{status['total']} "
+                        "steps) — reattached: the results appear here when it finishes.", color="info",
+                        id="sc-reattach-msg")
+                else:
+                    message = dbc.Alert("This link's scenario set has no stored result yet: press Run to "
+                                        "compute it (same seed, same numbers).", color="secondary")
+        except sc.ScenarioError as err:
+            message = dbc.Alert(str(err), color="danger")
+        except Exception as err:  # the store is down: say so, keep the page usable
+            message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}); runs cannot start.",
+                                color="warning")
+    return html.Div([
+        dcc.Store(id="sc-search", data=search),  # "?set=TOKEN": written into the address bar without a page reload
+        dcc.Store(id="sc-url-written"),
+        dcc.Store(id="sc-request"),
+        dcc.Store(id="sc-result", data=result),
+        dcc.Store(id="sc-reattach-key", data=reattach),
+        dcc.Interval(id="sc-reattach-poll", interval=1000, disabled=reattach is None),
+        html.H3("Scenario comparison"),
+        html.P("Every scenario runs on the same demand paths (common random numbers): differences are paired per "
+               "replication, so their confidence intervals are far narrower than of separate runs. "
+               "\"original\" is the replaced app's rule, kept for comparison: a heuristic (μ from past forecasts over "
+               "L days, σ = spread of those forecasts) — the order-up-to rule is the textbook one.",
+               className="text-muted small"),
+        dash_table.DataTable(
+            id="sc-table", columns=_table_columns(), data=rows, editable=True, row_deletable=True,
+            dropdown=_dropdowns(), style_table={"overflowX": "auto"},
+            style_cell={"fontSize": "0.85rem", "minWidth": "80px"}, css=[{"selector": ".Select-menu-outer",
+                                                                          "rule": "display: block !important"}],
+        ),
+        dbc.Row([
+            dbc.Col(dbc.Button("Add scenario", id="sc-add", size="sm", color="secondary", className="mt-2"),
+                    width="auto"),
+            dbc.Col([dbc.Label("Replications", className="small mb-0"),
+                     dbc.Input(id="sc-replications", type="number", min=1, max=sc.MAX_REPLICATIONS, step=1,
+                               value=settings["replications"], size="sm")], width=2),
+            dbc.Col([dbc.Label("Days", className="small mb-0"),
+                     dbc.Input(id="sc-days", type="number", min=1, max=sc.MAX_DAYS, step=1,
+                               value=settings["days"], size="sm")], width=2),
+            dbc.Col([dbc.Label("Seed", className="small mb-0"),
+                     dbc.Input(id="sc-seed", type="number", min=0, step=1, value=settings["seed"], size="sm")],
+                    width=2),
+            dbc.Col([dbc.Label("Baseline", className="small mb-0"),
+                     dcc.Dropdown(id="sc-baseline", clearable=False, value=settings["baseline"],
+                                  options=[{"label": r.get("name", f"#{i + 1}"), "value": i}
+                                           for i, r in enumerate(rows)])], width=2),
+        ], className="g-2 align-items-end my-2"),
+        dbc.Row([
+            dbc.Col(dbc.Button("Run", id="sc-run", color="primary"), width="auto"),
+            dbc.Col(dbc.Button("Cancel", id="sc-cancel", color="danger", outline=True, disabled=True),
+                    width="auto"),
+            dbc.Col(dbc.Progress(id="sc-progress", value=0, label="", style={"height": "24px"}), className="pt-1"),
+        ], className="g-2 align-items-center mb-2"),
+        html.Div(message, id="sc-status"),
+        html.Div([html.Span("Shareable link: ", className="small"),
+                  dcc.Link("", href="", id="sc-share-link", className="small text-break")]),
+        html.Hr(),
+        html.Div(id="sc-results", children=_render(result)),
+    ])
+
+
+def _render(result: dict | None):
+    if not result:
+        return html.Div("No results yet.", className="text-muted", id="sc-empty")
+    rows = figs.kpi_table_rows(result)
+    cols = [{"id": "scenario", "name": "Scenario"}] + [
+        {"id": k, "name": v} for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
+    cols.append({"id": "diff_total_cost", "name": f"Δ total cost vs {result.get('baseline_name', 'baseline')}"})
+    return html.Div([
+        html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
+                 f"mean ± 95% CI half-width; run took {result.get('elapsed_s', 0):.1f} s.",
+                 className="small text-muted", id="sc-result-summary"),
+        dash_table.DataTable(id="sc-kpi-table", columns=cols, data=rows, style_table={"overflowX": "auto"},
+                             style_cell={"fontSize": "0.85rem"}),
+        dbc.Button("Download CSV", id="sc-download-btn", size="sm", color="secondary", className="my-2"),
+        dcc.Download(id="sc-download"),
+        dbc.Row([
+            dbc.Col(dcc.Graph(id="sc-graph-diff", figure=figs.paired_difference_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-breakdown", figure=figs.cost_breakdown_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-distribution", figure=figs.cost_distribution_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
+        ]),
+    ])
+
+
+@callback(Output("sc-table", "data"), Input("sc-add", "n_clicks"), State("sc-table", "data"),
+          prevent_initial_call=True)
+def add_row(_n, rows):
+    rows = list(rows or [])
+    if len(rows) >= sc.MAX_SCENARIOS:
+        return no_update
+    new = dict(rows[-1]) if rows else sc.default_table_rows()[0]
+    new["name"] = f"Scenario {len(rows) + 1}"
+    return rows + [new]
+
+
+@callback(Output("sc-baseline", "options"), Input("sc-table", "data"))
+def baseline_options(rows):
+    return [{"label": str((r or {}).get("name") or f"#{i + 1}"), "value": i} for i, r in enumerate(rows or [])]
+
+
+@callback(
+    Output("sc-request", "data"),
+    Output("sc-result", "data", allow_duplicate=True),
+    Output("sc-status", "children", allow_duplicate=True),
+    Output("sc-search", "data"),
+    Input("sc-run", "n_clicks"),
+    State("sc-table", "data"), State("sc-replications", "value"), State("sc-days", "value"),
+    State("sc-seed", "value"), State("sc-baseline", "value"),
+    prevent_initial_call=True,
+)
+def prepare(_n, rows, replications, days, seed, baseline):
+    """Validate; serve a cached result at once; otherwise hand the set to the background job."""
+    try:
+        sset = sc.rows_to_set(rows, replications=replications, days=days, seed=seed, baseline=baseline or 0)
+        sc.check_set(sset)
+    except (sc.ScenarioError, ValueError) as err:
+        return no_update, no_update, dbc.Alert(str(err), color="danger", id="sc-error"), no_update
+    key = sc.result_key(sset)
+    search = f"?set={sc.encode_set(sset)}"
+    try:
+        cached = job_store().get_result(KIND, key)
+    except Exception as err:
+        return no_update, no_update, dbc.Alert(f"The job store is unavailable: {err}", color="warning"), search
+    if cached is not None:
+        return no_update, cached, dbc.Alert("Served from the result cache (same scenario set, same seed).",
+                                            color="success", id="sc-cached"), search
+    return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
+
+
+@callback(
+    Output("sc-result", "data", allow_duplicate=True),
+    Output("sc-status", "children", allow_duplicate=True),
+    Input("sc-request", "data"),
+    background=True,
+    progress=[Output("sc-progress", "value"), Output("sc-progress", "label")],
+    progress_default=[0, ""],
+    running=[(Output("sc-run", "disabled"), True, False), (Output("sc-cancel", "disabled"), False, True)],
+    cancel=[Input("sc-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def run_job(set_progress, request):
+    """The background job: runs the comparison, reports progress and a heartbeat, caches the result by hash."""
+    if not request:
+        raise dash.exceptions.PreventUpdate
+    store = job_store()
+    key = request["key"]
+    started = time.time()
+
+    def progress(done, total):
+        store.beat(KIND, key, done, total, started)
+        set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
+
+    try:
+        result = sc.to_record(sc.compare(request["set"], progress=progress))
+    except (sc.ScenarioError, ValueError) as err:
+        store.clear_status(KIND, key)
+        return no_update, dbc.Alert(str(err), color="danger", id="sc-error")
+    store.put_result(KIND, key, result)
+    return result, dbc.Alert(f"Done in {result['elapsed_s']:.1f} s.", color="success", id="sc-done")
+
+
+@callback(Output("sc-status", "children", allow_duplicate=True), Input("sc-cancel", "n_clicks"),
+          State("sc-request", "data"), prevent_initial_call=True)
+def cancelled(_n, request):
+    if request and request.get("key"):
+        try:
+            job_store().clear_status(KIND, request["key"])
+        except Exception:
+            pass
+    return dbc.Alert("Run cancelled.", color="warning", id="sc-cancelled")
+
+
+@callback(
+    Output("sc-result", "data", allow_duplicate=True),
+    Output("sc-status", "children", allow_duplicate=True),
+    Output("sc-reattach-poll", "disabled"),
+    Input("sc-reattach-poll", "n_intervals"),
+    State("sc-reattach-key", "data"),
+    prevent_initial_call=True,
+)
+def poll_reattached(_n, key):
+    """After a reload during a run: wait for the running job's result to reach the cache."""
+    if not key:
+        return no_update, no_update, True
+    store = job_store()
+    result = store.get_result(KIND, key)
+    if result is not None:
+        return result, dbc.Alert("The run finished.", color="success", id="sc-done"), True
+    status = store.get_status(KIND, key)
+    if not status or status.get("state") != "running":
+        return no_update, dbc.Alert("The run this page was attached to stopped without a result (cancelled or "
+                                    "its worker died): press Run to start it again.", color="warning"), True
+    return (no_update, dbc.Alert(f"Run in progress: {status['done']}/{status['total']} steps (reattached).",
+                                 color="info", id="sc-reattach-msg"), False)
+
+
+@callback(Output("sc-results", "children"), Input("sc-result", "data"), prevent_initial_call=True)
+def show(result):
+    return _render(result)
+
+
+@callback(Output("sc-share-link", "children"), Output("sc-share-link", "href"), Input("sc-search", "data"))
+def share_link(search):
+    if not search:
+        return "", ""
+    return f"/scenarios{search}", f"/scenarios{search}"
+
+
+# The shareable link goes into the address bar with history.replaceState: no navigation, so the page (and a
+# running job's outputs) is not re-rendered; reloading or sending the address opens the same scenario set.
+dash.clientside_callback(
+    """function(search) {
+        if (search) { window.history.replaceState(null, '', window.location.pathname + search); }
+        return search || null;
+    }""",
+    Output("sc-url-written", "data"),
+    Input("sc-search", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(Output("sc-download", "data"), Input("sc-download-btn", "n_clicks"), State("sc-result", "data"),
+          prevent_initial_call=True)
+def download(_n, result):
+    if not result:
+        return no_update
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerows(sc.result_csv_rows(result))
+    return dcc.send_string(buf.getvalue(), "scenario_comparison.csv")
