@@ -20,7 +20,7 @@ from scipy.stats import norm
 from engine.errors import ConfigError
 
 __all__ = ["PolicySetup", "Observation", "Policy", "OrderUpTo", "BaseStock", "SS", "RQ", "register_policy",
-           "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level"]
+           "unregister_policy", "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level"]
 
 
 def critical_ratio_z(p: float, h: float) -> float:
@@ -212,6 +212,12 @@ def register_policy(name: str, cls: type[Policy]) -> None:  # noqa: D401
 
 for _cls in (OrderUpTo, BaseStock, SS, RQ):
     register_policy(_cls.name, _cls)
+
+
+def unregister_policy(name: str) -> None:
+    """Remove a policy added with register_policy (tests)."""
+    _REGISTRY.pop(name, None)
+    POLICY_PARAMS.pop(name, None)
 
 
 _PLUGINS = ("engine.policy_original",)  # optional modules that register more policies when imported

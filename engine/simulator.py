@@ -254,6 +254,8 @@ def _check_lead_time_dist(d):
             raise ConfigError(f"poisson lead-time mean must be in [0, {MAX_LEAD_TIME}] (got {mean})",
                               field="lead_time_dist", value=d)
         return {"kind": "poisson", "mean": mean}
+    except ConfigError:
+        raise
     except (KeyError, TypeError, ValueError):
         raise ConfigError(f"lead_time_dist {d!r} is malformed", field="lead_time_dist", value=d) from None
 

@@ -1,0 +1,107 @@
+"""CLI as reviewers call it: JSON keys, ledger columns, exit code 2 with one message and no traceback."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from engine.cli import main
+
+from .conftest import REPO
+
+KPI_KEYS = {"total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level", "stockout_days",
+            "orders_placed", "average_on_hand", "days"}
+LEDGER_KEYS = ["day", "forecast", "demand", "arrivals", "fulfilled", "unmet", "on_hand", "on_order", "order_qty",
+               "order_up_to", "holding_cost", "stockout_cost", "cumulative_cost"]
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "engine", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_simulate_json_and_ledger(tmp_path):
+    ledger = tmp_path / "l.csv"
+    r = run("simulate", "--forecaster", "ma7", "--json", "--ledger", str(ledger))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert KPI_KEYS <= set(out) and out["days"] == 90
+    assert out["info"]["series"] == "SKU_1/WH_1" and out["info"]["forecaster"] == "ma7"
+    rows = list(csv.DictReader(ledger.open()))
+    assert len(rows) == 90 and set(LEDGER_KEYS) <= set(rows[0])
+    assert float(rows[-1]["cumulative_cost"]) == pytest.approx(out["total_cost"])
+
+
+def test_simulate_replications_report_half_widths(capsys):
+    rc = main(["simulate", "--forecaster", "ma7", "--demand", "synthetic", "--replications", "30", "--days", "60",
+               "--policy", "r-Q", "--backorders", "--lead-time-dist", "uniform:3:9", "--json"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert KPI_KEYS <= set(out) and out["replications"] == 30
+    assert KPI_KEYS - {"days"} <= set(out["half_width"]) and out["half_width"]["total_cost"] > 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["simulate", "--days", "0"], "error: days = 0 is out of range [1, 3650]"),
+    (["simulate", "--forecaster", "ensemble:../../etc"], "error: unknown forecaster 'ensemble:../../etc'"),
+    (["simulate", "--policy", "s-S", "--s", "50", "--S", "10"], "error: policy s-S needs S > s"),
+    (["simulate", "--series", "SKU_1/WH_9"], "no series 'SKU_1/WH_9'"),
+    (["simulate", "--days", "400"], "replaying 400 days"),
+    (["simulate", "--data", "nope.csv"], "error: file nope.csv: does not exist"),
+    (["simulate", "--unit-cost", "50", "--unit-price", "40"], "stockout cost p = unit price − unit cost"),
+])
+def test_bad_settings_exit_2_without_traceback(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_validate(tmp_path):
+    r = run("validate", "data/sample.csv")
+    assert r.returncode == 0 and "5 series, 1825 rows" in r.stdout and "2024-01-01 .. 2024-12-30" in r.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,Units_Sold\n2024-01-01,4\n2024-01-02,abc\n")
+    r = run("validate", str(bad))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "error: file bad.csv, row 3, column Units_Sold: 'abc' is not a number"
+    r = run("validate", str(bad.parent / "missing.csv"))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_generate_bad_arguments():
+    r = run("generate", "--out", "-", "--days", "0")
+    assert r.returncode == 2 and "--days 0 is out of range" in r.stderr
+    r = run("generate", "--out", "-", "--days", "3", "--series", "1")
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
+
+
+def test_optional_command_module_failure_does_not_break_the_cli(monkeypatch, capsys):
+    import types
+
+    import engine.cli as cli
+    broken = types.ModuleType("broken_commands")
+
+    def register(sub, common):
+        raise RuntimeError("boom")
+
+    broken.register = register
+    monkeypatch.setitem(sys.modules, "broken_commands", broken)
+    monkeypatch.setattr(cli, "OPTIONAL_COMMAND_MODULES", ("broken_commands",))
+    assert main(["forecasters"]) == 0
+    captured = capsys.readouterr()
+    assert "ma7" in captured.out and "commands of broken_commands are unavailable" in captured.err
+
+
+def test_common_helpers_for_command_modules():
+    import argparse
+
+    from engine.cli import COMMON
+    p = argparse.ArgumentParser()
+    COMMON.add_simulation_options(p)
+    args = p.parse_args(["--lead-time", "3", "--backorders", "--service-level", "0.9"])
+    cfg = COMMON.config_from_args(args)
+    assert cfg.lead_time == 3 and cfg.backorders and cfg.policy_params == {"service_level": 0.9}
+    assert cfg.data.endswith("data/sample.csv")
