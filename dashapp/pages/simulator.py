@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import time
 
 import dash
@@ -105,6 +106,7 @@ def layout(**_query):
     return html.Div([
         dcc.Store(id="sim-day", data={"run": 0, "day": 0}),  # what this page shows: the tick's expected day
         dcc.Interval(id="tick", interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
+        dcc.Interval(id="tick-watchdog", interval=1000),
         dcc.Download(id="ledger-download"),
         dbc.Row([
             dbc.Col(_controls_panel(), lg=3, md=4),
@@ -183,7 +185,9 @@ def _only_message(text, color="danger") -> list:
 )
 def control(_start, _pause, _step, _reset, sid, *control_values):
     """Page load (no trigger) and the four buttons."""
-    action = ctx.triggered_id if ctx.triggered_id in ("start", "pause", "step", "reset") else "load"
+    clicks = {"start": _start, "pause": _pause, "step": _step, "reset": _reset}
+    # A new page renders its buttons with n_clicks=0 and dash may report them as triggered: that is a load.
+    action = ctx.triggered_id if ctx.triggered_id in clicks and clicks[ctx.triggered_id] else "load"
     keep_controls = [no_update] * len(CONTROL_IDS)
     if not S.valid_session_id(sid):
         sid = S.new_session_id()  # no id yet, or a forged one: a fresh session
@@ -274,6 +278,7 @@ def tick(_n, sid, shown, speed):
                         break
                     sim.step()
                 rec["sim"] = sim.to_state()
+                rec["worker"] = os.getpid()  # which process served the last step (hosting tests kill it)
                 if sim.done:
                     rec["status"] = "done"
                 store.put(sid, rec)
@@ -318,6 +323,21 @@ def _patch_view(rec, shown_day: int) -> list:
         + [pct, label, log, {"run": rec["run"], "day": n}, not running, no_update,
            "Resume" if rec["status"] == "paused" else "Pause", _status_text(rec)]
     )
+
+
+# A tick whose connection dies (e.g. its worker was killed) never reports back, so dash-renderer would leave
+# the interval disabled. The watchdog re-enables it when the run is on but nothing arrived for 3 s; ticks are
+# idempotent and locked server-side, so an extra tick can never double-step.
+dash.clientside_callback(
+    """function(_n, disabled, status, lastTs) {
+        if (disabled && status === 'running' && lastTs && Date.now() - lastTs > 3000) { return false; }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("tick", "disabled", allow_duplicate=True),
+    Input("tick-watchdog", "n_intervals"),
+    State("tick", "disabled"), State("sim-status", "children"), State("sim-day", "modified_timestamp"),
+    prevent_initial_call=True,
+)
 
 
 @callback(Output("tick", "interval"), Input("speed", "value"))

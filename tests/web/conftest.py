@@ -175,7 +175,7 @@ def set_input(driver, element_id: str, value) -> None:
     from selenium.webdriver.common.keys import Keys
 
     el = driver.find_element("id", element_id)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
     el.send_keys(Keys.CONTROL, "a")
     el.send_keys(Keys.DELETE)
     el.send_keys(str(value))
@@ -184,7 +184,7 @@ def set_input(driver, element_id: str, value) -> None:
 
 def click(driver, element_id: str) -> None:
     el = driver.find_element("id", element_id)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
     el.click()
 
 
@@ -197,3 +197,46 @@ def open_app(driver, url: str) -> None:
 
 def session_id(driver) -> str:
     return json.loads(driver.execute_script("return sessionStorage.getItem('session-id')"))
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    """The bundled sample (data/sample.csv), or — until it is committed — the same generator's output."""
+    bundled = REPO / "data" / "sample.csv"
+    if bundled.exists():
+        return bundled
+    from engine.generator import generate_csv
+
+    path = tmp_path_factory.mktemp("data") / "sample.csv"
+    path.write_text(generate_csv())
+    return path
+
+
+def snapshot(driver) -> dict:
+    """Day shown, points per trace of graph-demand, status text — read in one JS turn (consistent)."""
+    return driver.execute_script(
+        "const g = document.querySelector('#graph-demand .js-plotly-plot');"
+        "const m = /Day (\\d+)/.exec(document.getElementById('kpi-day').textContent);"
+        "return {day: m ? parseInt(m[1]) : -1,"
+        " points: g && g.data ? g.data.map(t => (t.x || []).length) : null,"
+        " xs: g && g.data ? Array.from(g.data[1].x || []) : null,"
+        " status: document.getElementById('sim-status').textContent,"
+        " cost: document.getElementById('kpi-cost').textContent};")
+
+
+def enable_downloads(driver, folder: Path) -> None:
+    driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+
+
+def download_ledger(driver, folder: Path) -> list[dict]:
+    import csv
+
+    for f in folder.glob("ledger*.csv"):
+        f.unlink()
+    enable_downloads(driver, folder)
+    click(driver, "download-ledger")
+    path = wait_until(lambda: next((p for p in folder.glob("ledger*.csv") if p.stat().st_size > 0), None), 10,
+                      what="the ledger download")
+    time.sleep(0.2)
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))

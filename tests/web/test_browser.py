@@ -1,0 +1,105 @@
+"""The simulator page in headless Chromium against the real app under gunicorn (2 workers).
+
+Covers the issue's browser bullets: Start advances ≥ 3 days within 5 s with exactly one point per simulated
+day; Pause stops; Step advances exactly one day; Reset returns to day 0; the run ends at the horizon and the
+interval stops; two sessions stay independent; bad uploads show their message and leave the run untouched.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.web.conftest import (click, download_ledger, interval_disabled, open_app, session_id, set_input,
+                                snapshot, wait_until)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def app(server_factory, sample_csv):
+    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
+
+
+def consistent(snap) -> bool:
+    """Both traces of graph-demand hold exactly one point per simulated day, days 1..N in order."""
+    return snap["points"] == [snap["day"], snap["day"]] and snap["xs"] == list(range(1, snap["day"] + 1))
+
+
+def test_start_pause_step_reset_and_run_to_the_end(app, browser_factory, tmp_path):
+    d = browser_factory()
+    open_app(d, app.url)
+    assert snapshot(d)["day"] == 0
+    click(d, "start")
+    t0 = time.monotonic()
+    snap = wait_until(lambda: (s := snapshot(d))["day"] >= 3 and s, 5, what="day >= 3 within 5 s")
+    assert time.monotonic() - t0 <= 5.0
+    assert consistent(snap), snap
+
+    click(d, "pause")
+    wait_until(lambda: d.find_element("id", "pause").text == "Resume", 5, what="paused")
+    time.sleep(0.5)  # a tick in flight when Pause was pressed lands here
+    paused = snapshot(d)
+    time.sleep(1.5)
+    again = snapshot(d)
+    assert again["day"] == paused["day"] and consistent(again), (paused, again)
+    assert interval_disabled(d) is True
+
+    click(d, "step")
+    wait_until(lambda: snapshot(d)["day"] == paused["day"] + 1, 5, what="one step")
+    time.sleep(0.8)
+    stepped = snapshot(d)
+    assert stepped["day"] == paused["day"] + 1 and consistent(stepped), stepped
+
+    click(d, "reset")
+    wait_until(lambda: snapshot(d)["day"] == 0, 5, what="reset to day 0")
+    assert snapshot(d)["points"] == [0, 0]
+
+    # run to the end of a short horizon at the fastest speed: the interval stops at the horizon
+    set_input(d, "horizon", 25)
+    set_input(d, "speed", 0.05)
+    click(d, "start")
+    wait_until(lambda: snapshot(d)["day"] == 25, 15, what="the end of the run")
+    wait_until(lambda: interval_disabled(d) is True, 3, what="interval disabled at the end")
+    time.sleep(1.0)
+    end = snapshot(d)
+    assert end["day"] == 25 and end["status"] == "finished" and consistent(end), end
+    assert "Day 25 of 25" in d.find_element("id", "kpi-day").text
+
+    ledger = download_ledger(d, tmp_path)
+    assert [int(r["day"]) for r in ledger] == list(range(1, 26))
+    log = d.find_element("id", "event-log").find_elements("class name", "log-entry")
+    assert log, "the event log shows orders/arrivals"
+    days = [int(e.text.split(":")[0].split()[1]) for e in log]
+    assert days == sorted(days, reverse=True)  # newest first
+
+
+def test_two_sessions_stay_independent(app, browser_factory):
+    a, b = browser_factory(), browser_factory()
+    open_app(a, app.url)
+    open_app(b, app.url)
+    assert session_id(a) != session_id(b)
+    set_input(a, "horizon", 40)
+    set_input(a, "lead-time", 3)
+    set_input(b, "horizon", 60)
+    set_input(b, "lead-time", 12)
+    set_input(b, "seed", 7)
+    click(a, "start")
+    click(b, "start")
+    wait_until(lambda: snapshot(a)["day"] >= 5 and snapshot(b)["day"] >= 5, 10, what="both running")
+    click(a, "pause")
+    wait_until(lambda: a.find_element("id", "pause").text == "Resume", 5, what="a paused")
+    time.sleep(0.5)
+    a_day = snapshot(a)["day"]
+    b_before = snapshot(b)["day"]
+    time.sleep(1.5)
+    sa, sb = snapshot(a), snapshot(b)
+    assert sa["day"] == a_day, "pausing b's neighbour does not move a"
+    assert sb["day"] > b_before, "b keeps running while a is paused"
+    assert "of 40" in a.find_element("id", "kpi-day").text
+    assert "of 60" in b.find_element("id", "kpi-day").text
+    assert consistent(sa) and consistent(sb)
+    # each page still shows its own session after a reload (state lives server-side, keyed by the tab's id)
+    a.refresh()
+    wait_until(lambda: snapshot(a)["day"] == a_day, 10, what="a restored after reload")
+    assert "of 40" in a.find_element("id", "kpi-day").text
