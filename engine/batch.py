@@ -87,8 +87,8 @@ def run_batch(config: SimConfig, series: SeriesData, replications: int | None = 
     kept: dict = {}
     for start in range(0, R, chunk):
         reps = reps_all[start:start + chunk]
-        plan = plan0 if len(reps) == 1 and start == 0 else build_plan(config, series, prep.forecaster.min_history,
-                                                                       reps)
+        plan = plan0 if len(reps) == 1 and start == 0 else build_plan(prep.config, series,
+                                                                       prep.forecaster.min_history, reps)
         k_keep = max(0, min(keep_ledgers - start, len(reps)))
         tot, cols = _run_chunk(prep, plan, len(reps), k_keep)
         for k in TOTAL_NAMES:
@@ -100,9 +100,9 @@ def run_batch(config: SimConfig, series: SeriesData, replications: int | None = 
     kept = {c: np.concatenate(v) for c, v in kept.items()}
     info = {"forecaster": prep.forecaster.name, "policy": prep.policy.describe(), "costs": dict(prep.costs),
             "sigma_window": prep.sigma, "window": prep.window, "context_days": plan0.n_context,
-            "days": plan0.days, "series": series.key, "demand": config.demand, "replications": R,
+            "days": plan0.days, "series": series.key, "demand": prep.config.demand, "replications": R,
             "first_replication": first_replication}
-    return BatchResult(config=config, replications=R, kpis=kpis, info=info, dates=plan0.dates, kept=kept)
+    return BatchResult(config=prep.config, replications=R, kpis=kpis, info=info, dates=plan0.dates, kept=kept)
 
 
 def _run_chunk(prep, plan, R: int, k_keep: int):

@@ -197,7 +197,14 @@ def cmd_generate(args) -> int:
         _dt.date.fromisoformat(args.start)
     except ValueError:
         raise ConfigError(f"--start {args.start!r} is not a date (YYYY-MM-DD)", field="start", value=args.start) from None
-    text = generate_csv(days=args.days, series=args.series, seed=args.seed, start=args.start, sku=args.sku)
+    from engine.generator import GeneratorParams
+
+    if not (0 <= args.weekly_amplitude < 1 and -1 <= args.trend <= 1 and 0 <= args.promo_rate <= 1):
+        raise ConfigError("--weekly-amplitude must be in [0, 1), --trend in [-1, 1], --promo-rate in [0, 1]",
+                          field="generate")
+    params = GeneratorParams(trend=args.trend, weekly_amplitude=args.weekly_amplitude, promo_rate=args.promo_rate)
+    text = generate_csv(days=args.days, series=args.series, seed=args.seed, start=args.start, sku=args.sku,
+                        params=params)
     if args.out == "-":
         sys.stdout.write(text)
     else:
@@ -243,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--series", type=int, default=5, help="number of warehouse series")
     p.add_argument("--start", default="2024-01-01")
     p.add_argument("--sku", default="SKU_1")
+    p.add_argument("--trend", type=float, default=0.0, help="change of the base level per day (units/day², default 0)")
+    p.add_argument("--weekly-amplitude", type=float, default=0.0,
+                   help="relative weekly swing (default 0: no weekly cycle, like the public data)")
+    p.add_argument("--promo-rate", type=float, default=0.10, help="share of days with a promotion (default 0.10)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("forecasters", allow_abbrev=False, help="list the forecasters available")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -315,14 +315,14 @@ class Prepared:
 def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
             sigma: float | None = None) -> Prepared:
     config.validate()
+    config = replace(config, policy_params=dict(config.policy_params))  # the caller's object is never changed
     if forecaster is None:
         name = config.forecaster or default_forecaster_name()
         try:
             forecaster = get_forecaster(name)
         except UnknownForecaster as exc:
             raise ConfigError(str(exc), field="forecaster", value=name) from None
-    if config.forecaster is None:
-        config.forecaster = forecaster.name
+    config.forecaster = forecaster.name  # the state records the forecaster actually used
     if getattr(forecaster, "requires_planning", False) and series.planning is None:
         raise ConfigError(f"forecaster {forecaster.name!r} needs the Demand_Forecast column, which series "
                           f"{series.key} does not have", field="forecaster", value=forecaster.name)
@@ -356,10 +356,10 @@ class Simulator:
 
     def __init__(self, config: SimConfig, series: SeriesData, forecaster: Forecaster | None = None,
                  replication: int = 0, *, _sigma: float | None = None) -> None:
-        self.config = config
         self.series = series
         self.replication = int(replication)
         prep = prepare(config, series, forecaster, [self.replication], sigma=_sigma)
+        self.config = prep.config  # a copy with the forecaster name resolved
         self._prep = prep
         self.forecaster = prep.forecaster
         self.policy = prep.policy
@@ -386,6 +386,7 @@ class Simulator:
         self._f0 = np.zeros(plan.days)
         self._obs = Observation()
         self._obs.sigma = self.sigma
+        config = self.config
         self._backorders = bool(config.backorders)
         self._crossing = bool(config.allow_crossing)
         self.day = 0                  # days simulated so far

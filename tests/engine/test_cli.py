@@ -76,6 +76,21 @@ def test_generate_bad_arguments():
     assert r.returncode == 2 and "--days 0 is out of range" in r.stderr
     r = run("generate", "--out", "-", "--days", "3", "--series", "1")
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
+    r = run("generate", "--out", "-", "--weekly-amplitude", "2")
+    assert r.returncode == 2 and "--weekly-amplitude must be in [0, 1)" in r.stderr
+
+
+def test_generate_weekly_pattern_and_trend(tmp_path):
+    import numpy as np
+
+    from engine.data import load_csv
+    out = tmp_path / "w.csv"
+    assert main(["generate", "--out", str(out), "--days", "728", "--series", "1", "--weekly-amplitude", "0.5",
+                 "--trend", "0.02"]) == 0
+    s = load_csv(out).get()
+    wd = np.array([np.mean(s.demand[k::7]) for k in range(7)])
+    assert (wd.max() - wd.min()) / wd.mean() > 0.4  # a clear weekly pattern
+    assert s.demand[-364:].mean() > s.demand[:364].mean() + 4  # trend 0.02/day ≈ +7 units/day after a year
 
 
 def test_optional_command_module_failure_does_not_break_the_cli(monkeypatch, capsys):

@@ -29,6 +29,11 @@ configs = st.fixed_dictionaries({
     "holding_rate": st.floats(0.01, 5),
     "forecaster": st.sampled_from(["ma7", "naive", "ses", "planning", "seasonal-naive"]),
     "initial_inventory": st.one_of(st.none(), st.floats(0, 500)),
+    "lead_time_dist": st.one_of(st.none(), st.builds(lambda a, b: {"kind": "uniform", "low": min(a, b),
+                                                                   "high": max(a, b)},
+                                                     st.integers(0, 15), st.integers(0, 15)),
+                                st.builds(lambda m: {"kind": "poisson", "mean": m}, st.floats(0, 20))),
+    "allow_crossing": st.booleans(),
 })
 
 
@@ -110,6 +115,12 @@ def test_deterministic_demand_no_stockout_after_warm_up(lead):
     assert all(r["unmet"] == d for r in sim.ledger[:lead])
     assert all(r["unmet"] == 0 for r in sim.ledger[lead:])
     assert min(r["on_hand"] for r in sim.ledger[lead:]) == 0.0
+
+
+def test_caller_config_is_not_changed(sample_series):
+    cfg = SimConfig(days=5)
+    sim = Simulator(cfg, sample_series)
+    assert cfg.forecaster is None and sim.config.forecaster == "ma7"
 
 
 def test_single_period_newsvendor():
