@@ -50,3 +50,18 @@ app.layout = html.Div([
 def _too_large(_err):
     """A request body over the limit (e.g. a huge upload) gets a JSON message, not an HTML error page."""
     return {"message": f"request too large: the upload limit is {settings.upload_max_bytes // 2**20} MB"}, 413
+
+
+@server.errorhandler(Exception)
+def _unhandled(err):
+    """Callback errors are handled by `_callback_error`; what reaches here is a malformed request (an unknown
+    output, a body that is not a callback) — answered with a 400 JSON message, never an HTML 500 page."""
+    from flask import request
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(err, HTTPException):
+        return err
+    log.warning("refused request to %s: %s: %s", request.path, type(err).__name__, str(err)[:200])
+    if request.path.endswith("_dash-update-component"):
+        return {"message": f"malformed callback request ({type(err).__name__})"}, 400
+    return {"message": "the server could not handle this request"}, 500
