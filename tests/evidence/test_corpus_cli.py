@@ -54,3 +54,10 @@ def test_cli_validate(corpus, name, tmp_path):
     else:
         low = msg.lower()
         assert "series" in low and "rows" in low, "an accepted file's summary names series and rows: " + where
+        if case.simulate_names is not None:
+            sim = run_measured(["-m", "engine", "simulate", "--data", str(case.path), "--json"], timeout=120,
+                               tmp=tmp_path)
+            swhere = f"simulate {case.name}: rc={sim.rc}\n{sim.out[-800:]}"
+            assert sim.rc == 2 and "Traceback" not in sim.out, "simulating it must be refused (exit 2): " + swhere
+            missing = case.missing_names(sim.out, case.simulate_names)
+            assert not missing, f"the refusal must name {missing}: " + swhere
