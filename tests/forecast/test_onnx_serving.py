@@ -1,0 +1,112 @@
+"""The exported ensemble served with onnxruntime agrees with Keras; batch calls; window_sigma; the card."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine.forecast import features as F
+from engine.forecast.base import Covariates
+from engine.forecast.onnx_model import OnnxEnsemble
+from tests.forecast.conftest import sample_arrays
+
+
+def covariates(series, stop, h=31):
+    pr = F._pad(np.stack([s.promo for s in series]), stop + h)
+    pl = F._pad(np.stack([s.planning for s in series]), stop + h)
+    return Covariates(promo=pr, planning=pl)
+
+
+@pytest.mark.slow
+def test_onnx_agrees_with_keras_within_1e_4(tmp_path):
+    from engine.forecast import export as E
+    from engine.forecast import train as T
+    cfg = T.TrainConfig(use_covariates=True, epochs=2, seed=2)
+    series = sample_arrays(2)
+    trained = T.train_ensemble(series, cfg, log=lambda m: None)
+    W, H = cfg.window, cfg.horizon
+    proto = E.to_onnx(trained.keras_model, [("seq", (W, 3)), ("aux", (F.aux_dim(H, True),)), ("extra", (H, 2))])
+    E.write_entry(tmp_path / "m", proto, {"kind": "ensemble", "window": W, "horizon": H, "use_covariates": True,
+                                         "residuals": trained.residuals})
+    model = OnnxEnsemble.load(tmp_path / "m")
+    y = np.stack([s.demand for s in series])
+    for t in (40, 150, 300, 365):  # short (no seasonal fit) and long histories
+        cov = covariates(series, t)
+        got = model.predict(y[:, :t], cov)
+        want = T.keras_forecast(trained.keras_model, F.build_inputs(y[:, :t], cov.promo, cov.planning,
+                                                                      use_covariates=True))
+        assert got.shape == (2, 31)
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+
+
+def test_tiny_model_card_and_backtest(tiny_model):
+    card = json.loads((tiny_model / "card.json").read_text())
+    assert card["kind"] == "ensemble" and card["use_covariates"] is True
+    assert card["onnx_check"]["max_abs_diff_vs_keras_units"] <= 1e-4
+    tr = card["training"]
+    assert tr["last_train_date_by_series"] == {"SKU_1/WH_1": "2024-10-18", "SKU_1/WH_2": "2024-10-18"}
+    assert set(card["backtest"]["models"]) >= {"ensemble:tiny", "ma7", "planning"}
+    assert card["backtest"]["holdout_rows"] == 2 * 73
+    assert len(card["residuals"]["window_rmse_ratio"]) >= 8
+    assert (tiny_model / "CARD.md").read_text().count("| ensemble:tiny |") == 1
+
+
+def test_batch_prediction_equals_row_by_row(tiny_model):
+    model = OnnxEnsemble.load(tiny_model)
+    series = sample_arrays(2)
+    y = np.stack([s.demand for s in series])[:, :200]
+    cov = covariates(series, 200)
+    batch = model.predict(y, cov)
+    for i in range(2):
+        one = model.predict(y[i:i + 1], Covariates(cov.promo[i:i + 1], cov.planning[i:i + 1]))
+        np.testing.assert_allclose(one[0], batch[i], atol=1e-5)
+    assert np.all(batch >= 0)
+
+
+def test_forecast_scales_with_the_level(tiny_model):
+    """Level normalisation: scaling history and planning by 3 scales the forecast by 3."""
+    model = OnnxEnsemble.load(tiny_model)
+    series = sample_arrays(1)
+    y = series[0].demand[None, :250]
+    cov = covariates(series, 250)
+    a = model.predict(y, cov)
+    b = model.predict(3 * y, Covariates(cov.promo, 3 * cov.planning))
+    np.testing.assert_allclose(b, 3 * a, rtol=1e-4)
+
+
+def test_covariates_are_required_and_short_history_refused(tiny_model):
+    model = OnnxEnsemble.load(tiny_model)
+    with pytest.raises(ValueError, match="promotion flag"):
+        model.predict(np.full((1, 60), 10.0))
+    with pytest.raises(ValueError, match="at least 28 days"):
+        model.predict(np.full((1, 10), 10.0), Covariates(np.zeros((1, 41)), np.ones((1, 41))))
+
+
+def test_window_sigma_short_context_uses_card_residuals(tiny_model):
+    model = OnnxEnsemble.load(tiny_model)
+    card = json.loads((tiny_model / "card.json").read_text())
+    series = sample_arrays(1)
+    y = series[0].demand[None, :40]
+    cov = covariates(series, 40)
+    level = F.level_of(y, 28)[0]
+    s = model.window_sigma(y, cov, 8)
+    assert s == pytest.approx(level * card["residuals"]["window_rmse_ratio"][7])
+    # a long context uses the contract's rolling-origin errors instead
+    y_long = series[0].demand[None, :200]
+    cov_long = covariates(series, 200)
+    s_long = model.window_sigma(y_long, cov_long, 8)
+    from engine.forecast.base import Forecaster
+    assert s_long == pytest.approx(Forecaster.window_sigma(model, y_long, cov_long, 8))
+    assert 0 < s_long < 10 * np.std(y_long) * np.sqrt(8)
+
+
+def test_registry_serves_a_models_dir_entry(tiny_model, monkeypatch):
+    from engine.forecast import registry
+    monkeypatch.setenv("SIM_MODELS_DIR", str(tiny_model.parent))
+    names = [f["name"] for f in registry.list_forecasters()]
+    assert "ensemble:tiny" in names
+    f = registry.get_forecaster("ensemble:tiny")
+    assert isinstance(f, OnnxEnsemble) and f.name == "ensemble:tiny"
+    with pytest.raises(registry.UnknownForecaster):
+        registry.get_forecaster("ensemble:../tiny")

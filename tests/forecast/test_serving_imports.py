@@ -1,0 +1,32 @@
+"""Serving never loads TensorFlow: importing and running every serve-time forecasting module leaves it out."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+CODE = """
+import sys
+import numpy as np
+import engine.forecast.registry, engine.forecast.onnx_model, engine.forecast.features
+import engine.forecast.backtest, engine.forecast.commands, engine.forecast.statsmodels_baselines
+from engine.forecast.registry import get_forecaster, list_forecasters
+names = [f["name"] for f in list_forecasters()]
+for n in names:
+    if n.startswith("ensemble:"):
+        f = get_forecaster(n)
+        y = np.full((2, 400), 15.0)
+        from engine.forecast.base import Covariates
+        cov = Covariates(np.zeros((2, 431)), np.full((2, 431), 15.0))
+        assert f.predict(y, cov).shape == (2, f.horizon)
+bad = [m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "sklearn")]
+assert not bad, bad
+print("ok", len(names))
+"""
+
+
+def test_serving_imports_do_not_load_tensorflow():
+    r = subprocess.run([sys.executable, "-c", CODE], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("ok")
