@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.data import SeriesData
 from engine.demand import MAX_LEAD_TIME, build_plan
+from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
 from engine.policy import Observation, make_policy
@@ -76,7 +77,6 @@ def run_batch(config: SimConfig, series: SeriesData, replications: int | None = 
     """
     R = int(config.replications if replications is None else replications)
     if R < 1:
-        from engine.errors import ConfigError
         raise ConfigError(f"replications must be at least 1 (got {R})", field="replications", value=R)
     reps_all = list(range(first_replication, first_replication + R))
     prep = prepare(config, series, forecaster, reps_all[:1])
@@ -132,7 +132,11 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         t = n_ctx + d
         c = None if cov is None else cov.take(t + H)
         f = f_model.predict(hist[:, :t], c)
-        return f, f[:, 0].copy(), window_sum(f, w)
+        mu = window_sum(f, w)
+        if not (np.isfinite(mu).all() and np.isfinite(f[:, 0]).all()):
+            raise ConfigError(f"forecaster {f_model.name!r} returned a non-finite forecast for day {d + 1}",
+                              field="forecaster", value=f_model.name)
+        return f, f[:, 0].copy(), mu
 
     if config.initial_inventory is not None:
         on_hand = np.full(R, float(config.initial_inventory))

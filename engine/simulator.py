@@ -406,7 +406,11 @@ class Simulator:
         t = self._n_ctx + d
         cov = None if self._cov is None else self._cov.take(t + self._H, rows=None)
         f = self.forecaster.predict(self._hist[:, :t], cov)
-        return f, float(f[0, 0]), float(window_sum(f, self.window)[0])
+        f0, mu = float(f[0, 0]), float(window_sum(f, self.window)[0])
+        if not (math.isfinite(f0) and math.isfinite(mu)):
+            raise ConfigError(f"forecaster {self.forecaster.name!r} returned a non-finite forecast for day {d + 1}",
+                              field="forecaster", value=self.forecaster.name)
+        return f, f0, mu
 
     def _initial_level(self) -> float:
         f, f0, mu = self._forecast(0)

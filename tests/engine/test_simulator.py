@@ -271,3 +271,23 @@ def test_malformed_state_is_a_config_error(sample_series):
     del bad["pipeline"]
     with pytest.raises(ConfigError, match="malformed"):
         Simulator.from_state(bad)
+
+
+def test_a_forecaster_returning_nan_is_a_clear_error(sample_series):
+    from engine.batch import run_batch
+    from engine.forecast.baselines import MovingAverage
+
+    class Broken(MovingAverage):
+        def predict(self, demand, covariates=None):
+            out = super().predict(demand, covariates)
+            if demand.shape[1] > 350:  # context = 345 rows, so day 7 onwards
+                out[:, 0] = np.nan
+            return out
+
+    f = Broken(7)
+    f.name = "broken"
+    sim = Simulator(SimConfig(days=20), sample_series, forecaster=f)
+    with pytest.raises(ConfigError, match="forecaster 'broken' returned a non-finite forecast for day 7"):
+        sim.run()
+    with pytest.raises(ConfigError, match="non-finite forecast for day 7"):
+        run_batch(SimConfig(days=20), sample_series, 3, forecaster=f)
