@@ -146,6 +146,22 @@ def _number(field: str, raw, integer: bool = False, optional: bool = False):
     return value
 
 
+def _number_in(label: str, raw, bounds: tuple, integer: bool = False):
+    """A number within bounds for controls outside BOUNDS (InputError naming the label otherwise)."""
+    if raw is None or raw == "" or isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise InputError(f"{label}: {str(raw)[:40]!r} is not a number")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"{label}: {str(raw)[:40]!r} is not a number") from None
+    lo, hi = bounds
+    if not math.isfinite(value) or not lo <= value <= hi:
+        raise InputError(f"{label}: {raw!r} is out of range ({lo:g} to {hi:g})")
+    if integer and value != int(value):
+        raise InputError(f"{label}: {raw!r} must be a whole number")
+    return int(value) if integer else value
+
+
 def _choice(field: str, raw, allowed) -> str:
     if not isinstance(raw, str) or raw not in allowed:
         raise InputError(f"{field.replace('_', ' ')}: {str(raw)[:60]!r} is not one of the offered choices")

@@ -37,7 +37,7 @@ clip. Instead of $z$ from costs you may give a target cycle service level $\alph
 **How $\sigma$ is estimated.** From the forecaster's *out-of-sample* errors on the history: for each rolling origin
 $o$, $e_o = \sum \text{actual}[o:o+L+1] - \sum \text{forecast}(\text{history}[:o])[0:L+1]$ and
 $\sigma_{L+1} = \text{RMSE}(e)$ when there are at least 8 windows.
-<span class="heuristic">Heuristic</span> fallback with fewer windows: $\sigma_1\sqrt{L+1}$ with $\sigma_1$ the
+**Heuristic:** fallback with fewer windows: $\sigma_1\sqrt{L+1}$ with $\sigma_1$ the
 one-step error (assumes independent daily errors), and with almost no history the demand's own spread
 $\text{std}(d)\sqrt{L+1}$. The original app used the spread of its own past forecasts instead — model
 disagreement over time, not forecast error — which is not a measure of risk.
@@ -61,7 +61,7 @@ when $IP \le r$.
 * **synthetic** — the engine's generator continues the series (yearly cycle, promotions, count noise), calibrated
   to the context;
 * **forecast-noise** — the original app's mode: $\max(0, f + N(0, (\text{noise}\cdot\max(1,f))^2))$.
-  <span class="heuristic">Heuristic</span>: here the forecast is unbiased by construction, so forecast quality
+  **Heuristic:**: here the forecast is unbiased by construction, so forecast quality
   cannot show; prefer *replay* or *synthetic* to compare forecasters.
 
 ## Assumptions
@@ -82,5 +82,5 @@ when $IP \le r$.
 """
 
 layout = html.Div([
-    dcc.Markdown(TEXT, mathjax=True, dangerously_allow_html=True, id="about-text", className="bg-white p-4 rounded"),
+    dcc.Markdown(TEXT, mathjax=True, id="about-text", className="bg-white p-4 rounded"),
 ])

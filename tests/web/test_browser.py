@@ -103,3 +103,36 @@ def test_two_sessions_stay_independent(app, browser_factory):
     a.refresh()
     wait_until(lambda: snapshot(a)["day"] == a_day, 10, what="a restored after reload")
     assert "of 40" in a.find_element("id", "kpi-day").text
+
+
+def test_forecasts_page_backtest_matches_the_engine(app, browser_factory, sample_csv):
+    from engine.data import load_csv
+    from engine.forecast.backtest import run_backtest
+
+    d = browser_factory()
+    d.get(app.url + "/forecasts")
+    wait_until(lambda: d.find_element("id", "bt-run"), 15, what="the forecasts page")
+    keep = {"naive", "ma7", "planning"}
+    for box in d.find_elements("css selector", "#bt-models input[type=checkbox]"):
+        if (box.get_attribute("value") in keep) != box.is_selected():
+            d.execute_script("arguments[0].click();", box)
+    time.sleep(0.3)
+    click(d, "bt-run")
+    wait_until(lambda: d.find_elements("id", "backtest-table"), 60, what="the backtest table")
+    rows = [r.text.split() for r in d.find_elements("css selector", "#backtest-table tbody tr")]
+    shown = {r[0]: float(r[1]) for r in rows}
+    assert set(shown) == keep
+    ref = run_backtest(load_csv(str(sample_csv)), sorted(keep), holdout_days=73)
+    for name in keep:
+        assert shown[name] == pytest.approx(ref["models"][name]["overall"]["mae"], abs=0.0005)
+    assert list(shown.values()) == sorted(shown.values())  # best MAE first
+    n_traces = d.execute_script("return document.querySelector('#bt-graph .js-plotly-plot').data.length")
+    assert n_traces == 1 + len(keep)  # actual + one line per model
+
+
+def test_about_page_renders_formulas(app, browser_factory):
+    d = browser_factory()
+    d.get(app.url + "/about")
+    wait_until(lambda: len(d.find_elements("css selector", "mjx-container")) > 10, 15, what="MathJax")
+    text = d.find_element("id", "about-text").text
+    assert "Event order" in text and "Heuristic" in text and "$$" not in text
