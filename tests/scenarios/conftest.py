@@ -1,0 +1,138 @@
+"""Fixtures of the scenario suite: generated sample data, real app servers (gunicorn), a real Celery worker on a
+real redis-server, headless Chromium.
+
+Everything runs as separate processes on loopback, as in production: the app serves the page, the job runs in a
+Diskcache subprocess (embedded default) or in a Celery worker (REDIS_URL) — the same callback code.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import REPO, free_port, wait_for_port
+
+SECRET = "scenario-suite-secret-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    """A two-year, two-series file made by the project's own generator (never a copy of ../shared)."""
+    from engine.generator import generate_csv
+
+    path = tmp_path_factory.mktemp("data") / "sample.csv"
+    path.write_text(generate_csv(days=730, series=2, seed=42))
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_series(sample_csv):
+    from engine.data import load_csv
+
+    return load_csv(str(sample_csv)).get(None)
+
+
+class Proc:
+    """A subprocess in its own process group with its log in a file."""
+
+    def __init__(self, cmd: list[str], env: dict, log: Path) -> None:
+        self.log_path = log
+        self._fh = open(log, "ab")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self._fh.close()
+
+
+def app_env(var: Path, sample_csv: Path, redis_url: str | None = None) -> dict:
+    env = {**os.environ, "SIM_VAR_DIR": str(var), "SIM_SAMPLE_DATA": str(sample_csv), "SECRET_KEY": SECRET,
+           "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+class App:
+    """`gunicorn dashapp.app:server` (the Procfile's web line) on a free port."""
+
+    def __init__(self, var: Path, env: dict, workers: int = 2) -> None:
+        var.mkdir(parents=True, exist_ok=True)
+        self.var = var
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.p = Proc([sys.executable, "-m", "gunicorn", "dashapp.app:server", "--workers", str(workers),
+                       "--bind", f"127.0.0.1:{self.port}", "--timeout", "120"], env, var / "gunicorn.log")
+        wait_for_port(self.port, 60)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/scenarios", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"app did not start:\n{self.p.log()[-3000:]}")
+
+    def stop(self) -> None:
+        self.p.stop()
+
+
+class CeleryWorker:
+    """The Procfile's worker line: `celery -A dashapp.jobs:celery_app worker` (prefork, one child)."""
+
+    def __init__(self, var: Path, env: dict) -> None:
+        var.mkdir(parents=True, exist_ok=True)
+        self.p = Proc([sys.executable, "-m", "celery", "-A", "dashapp.jobs:celery_app", "worker", "--loglevel=info",
+                       "--concurrency=1", "--without-gossip", "--without-mingle"], env, var / "celery.log")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if "ready." in self.p.log():
+                return
+            if self.p.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker did not start:\n{self.p.log()[-3000:]}")
+
+    def stop(self) -> None:
+        self.p.stop()
+
+
+@pytest.fixture
+def browser():
+    shutil.which("chromium") or pytest.fail("chromium is not installed (scripts/test.sh installs it)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
+                              options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
