@@ -1,0 +1,80 @@
+"""Backtests: metrics equal an independent computation, protocols hold out what they say, and a model whose card
+shows it trained on the held-out days is refused."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine.data import load_csv
+from engine.forecast import backtest as B
+from tests.conftest import REPO
+from tests.forecast.conftest import SAMPLE
+
+
+def test_per_series_metrics_match_an_independent_computation():
+    ds = load_csv(SAMPLE)
+    res = B.run_backtest(ds, ["ma7", "naive", "planning"], "per-series", 30, data_path=SAMPLE)
+    errs, naive_errs, scale = [], [], []
+    for s in ds.series.values():
+        y = s.demand
+        n = len(y)
+        for t in range(n - 30, n):
+            errs.append(y[t - 7:t].mean() - y[t])
+            naive_errs.append(y[t - 1] - y[t])
+        scale.extend(np.abs(np.diff(y[:n - 30])))
+    errs = np.array(errs)
+    o = res["models"]["ma7"]["overall"]
+    assert o["n"] == 5 * 30 and res["holdout_rows"] == 150
+    assert o["mae"] == pytest.approx(np.abs(errs).mean())
+    assert o["rmse"] == pytest.approx(math.sqrt(np.mean(errs ** 2)))
+    assert o["bias"] == pytest.approx(errs.mean())
+    assert o["mase"] == pytest.approx(np.abs(errs).mean() / np.mean(scale))
+    assert res["models"]["naive"]["overall"]["mae"] == pytest.approx(np.abs(naive_errs).mean())
+    assert set(res["models"]["ma7"]["per_series"]) == set(ds.series)
+    assert res["models"]["planning"]["overall"]["mae"] < o["mae"]
+
+
+def test_seed_protocol_holds_out_the_last_tenth_of_date_sorted_rows():
+    ds = load_csv(SAMPLE)
+    targets, train_mean, first = B.targets_seed(ds)
+    assert sum(len(t.positions) for t in targets) == math.ceil(1825 * 0.1)
+    all_rows = sorted((d, k) for k, s in ds.series.items() for d in s.dates)
+    assert first == all_rows[-183][0]
+    held = {(ds.series[t.key].dates[p], t.key) for t in targets for p in t.positions}
+    assert held == set(all_rows[-183:])
+    train_vals = [ds.series[k].demand[ds.series[k].dates.index(d)] for d, k in all_rows[:-183]]
+    assert train_mean == pytest.approx(np.mean(train_vals))
+    res = B.run_backtest(ds, ["ma7"], "seed", data_path=SAMPLE)
+    assert set(res["models"]) == {"ma7", "train-mean"}
+
+
+def test_a_model_trained_on_the_holdout_is_refused(tiny_model, monkeypatch):
+    """tiny_model trained with 73 held-out days: a 73-day backtest is fine, a 100-day one would overlap."""
+    monkeypatch.setenv("SIM_MODELS_DIR", str(tiny_model.parent))
+    ds = load_csv(SAMPLE)
+    ds.series = {k: ds.series[k] for k in ("SKU_1/WH_1", "SKU_1/WH_2")}
+    ok = B.run_backtest(ds, ["ensemble:tiny"], "per-series", 73, data_path=SAMPLE)
+    assert "before the holdout" in ok["models"]["ensemble:tiny"]["note"]
+    with pytest.raises(B.BacktestError, match="overlaps the held-out days"):
+        B.run_backtest(ds, ["ensemble:tiny"], "per-series", 100, data_path=SAMPLE)
+
+
+def test_cli_json_and_bad_input(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(SAMPLE), "--models",
+                        "ma7,seasonal-naive", "--holdout-days", "20", "--json"], cwd=REPO, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["holdout_rows"] == 100 and set(out["models"]) == {"ma7", "seasonal-naive"}
+    r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(SAMPLE), "--models",
+                        "no-such-model"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "no-such-model" in r.stderr and "Traceback" not in r.stderr
+    missing = tmp_path / "absent.csv"
+    r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(missing)], cwd=REPO,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2 and "absent.csv" in r.stderr and "Traceback" not in r.stderr
