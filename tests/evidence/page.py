@@ -91,7 +91,7 @@ class Page:
     def message(self) -> str:
         """Every visible message area of the page (sim message, upload status, status line)."""
         parts = []
-        for cid in ("sim-message", "upload-status", "sim-status"):
+        for cid in ("app-message", "sim-message", "upload-status", "sim-status"):
             t = self.s.text(cid)
             if t:
                 parts.append(t)

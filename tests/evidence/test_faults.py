@@ -20,6 +20,7 @@ from tests.evidence.page import Page, ledger_days
 pytestmark = pytest.mark.slow
 
 RUN = dict(horizon=400, demand_mode="forecast-noise", speed=0.3)
+RESUME_WITHIN_S = 10.0  # a user retrying after a fault should not wait for stale locks to expire
 
 
 def no_server_errors(page: Page) -> None:
@@ -112,7 +113,9 @@ def test_sigkill_worker_mid_tick_session_continues(gunicorn_factory):
     p.run_ticks(2)
     assert_ledger_exact(p)
     print(f"session stalled {stalled:.1f}s after its worker was killed mid-tick (lock held by the dead worker)")
-    assert stalled < 35, f"the session stalled {stalled:.1f}s after the kill"
+    assert stalled <= RESUME_WITHIN_S, \
+        f"the session stalled {stalled:.1f}s after its worker was killed mid-tick: the dead worker's session " \
+        f"lock is only released when it expires"
     bad = [c for c in p.s.calls[:-1] if c.status >= 500 and c.status != 502]
     assert not bad, f"HTTP 5xx (other than the killed request): {[(c.status, c.error[:100]) for c in bad]}"
 
@@ -166,8 +169,19 @@ def test_redis_hung_mid_run_session_resumes_same_day(gunicorn_factory, redis_ser
     finally:
         os.kill(redis_server.proc.pid, signal.SIGCONT)
     assert p.day == 4
-    p.reload()  # the user reloads the tab (same session id): the same run continues where it was
-    assert p.day == 4, f"after the reload the page shows {p.text('kpi-day')!r}, expected day 4"
+    # the user reloads the tab (same session id) until the page shows the session again
+    t0 = time.monotonic()
+    p.reload()
+    while p.day != 4 and time.monotonic() - t0 < 45:
+        time.sleep(1.0)
+        p.reload()
+    waited = time.monotonic() - t0
+    print(f"session visible again {waited:.1f}s after Redis came back")
+    assert p.day == 4, f"after the reload the page shows {p.text('kpi-day')!r}, expected day 4; " \
+                       f"message {p.message()!r}"
+    assert waited <= RESUME_WITHIN_S, \
+        f"the session came back only {waited:.1f}s after Redis did (messages meanwhile: 'busy'): a lock " \
+        f"taken by the request that timed out during the outage stays held until it expires"
     assert p.ticking, f"the run did not resume after Redis came back: {p.message()!r}"
     p.tick()
     assert p.day == 5, f"expected day 5 after resuming, page shows {p.text('kpi-day')!r}"
@@ -240,7 +254,8 @@ def test_session_dir_read_only_clear_message(gunicorn_factory, small_fs):
         assert page.status_code == 200, f"the page itself fails on a read-only session dir: {page.status_code}"
         p = Page(g.url).open()
         assert _mentions_store_down(p.message()) or "read-only" in p.message().lower(), \
-            f"no clear message on a read-only session directory: {p.message()!r}"
+            f"no clear message on a read-only session directory: {p.message()!r}; answers " \
+            f"{[(c.output[:30], c.status, c.error[:150]) for c in p.s.calls]}"
         resp = p.click("start")
         assert resp.status_code == 200
         assert _mentions_store_down(p.message()) or "read-only" in p.message().lower(), p.message()
