@@ -1,0 +1,84 @@
+"""The bound against the engine's real policies, and the optimum report / improvement hint on generated data."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.data import load_csv
+from engine.optimum import _Study, demand_paths, improvement_hint, lower_bounds, optimum_report
+from engine.simulator import SimConfig, Simulator
+
+
+@pytest.mark.parametrize("opts", [
+    {"demand": "synthetic"},
+    {"demand": "synthetic", "backorders": True},
+    {"demand": "forecast-noise", "noise": 0.3, "lead_time": 3},
+    {"demand": "synthetic", "lead_time_dist": "uniform:3:11"},
+    {"demand": "synthetic", "lead_time_dist": "poisson:6", "backorders": True},
+])
+def test_bound_is_below_every_policy_on_every_path(sample_series, opts):
+    cfg = SimConfig.from_options({"forecaster": "ma7", "days": 60, "seed": 11, **opts})
+    study = _Study(cfg, sample_series, replications=16)
+    demand, lead = demand_paths(study)
+    bounds = lower_bounds(study, demand, lead)
+    policies = [("order-up-to", {}), ("order-up-to", {"service_level": 0.6}), ("original", {}),
+                ("base-stock", {"base_stock_level": 50.0}), ("base-stock", {"base_stock_level": 400.0}),
+                ("s-S", {"s": 60.0, "S": 250.0}), ("r-Q", {"r": 100.0, "Q": 90.0})]
+    for name, params in policies:
+        res = study.run(name, params, keep=study.R)
+        assert np.array_equal(res.kept["demand"], demand), "CRN: the policy saw other demand"
+        cost = np.asarray(res.kpis["total_cost"])
+        assert np.all(bounds <= cost + 1e-6 * np.maximum(1, cost)), (name, params, (bounds - cost).max())
+
+
+def _constant_csv(tmp_path, d=10.0, n=200):
+    path = tmp_path / "constant.csv"
+    path.write_text("Units_Sold,Unit_Cost,Unit_Price\n" + "".join(f"{d:g},20,40\n" for _ in range(n)))
+    return load_csv(str(path)).get(None)
+
+
+@pytest.mark.parametrize("L", [1, 4, 7, 14])
+@pytest.mark.parametrize("backorders", [False, True])
+def test_deterministic_demand_bound_equals_the_order_up_to_rule_with_S_d_L_plus_1(tmp_path, L, backorders):
+    series = _constant_csv(tmp_path)
+    cfg = SimConfig.from_options({"forecaster": "naive", "demand": "replay", "days": 120, "lead_time": L,
+                                  "backorders": backorders})
+    sim = Simulator(cfg, series)
+    sim.run()
+    assert sim.sigma == 0.0
+    assert all(r["order_up_to"] == pytest.approx(10.0 * (L + 1)) for r in sim.ledger)
+    study = _Study(cfg, series, replications=1)
+    assert study.base.initial_inventory == pytest.approx(10.0 * (L + 1))
+    demand, lead = demand_paths(study)
+    bound = lower_bounds(study, demand, lead)[0]
+    assert bound == pytest.approx(sim.kpis()["total_cost"], rel=1e-9, abs=1e-9)
+    assert bound > 0  # the starting stock d(L+1) is held for L days before the first order arrives
+
+
+def test_optimum_report_shape_and_relations(sample_series):
+    cfg = SimConfig.from_options({"forecaster": "ma7", "demand": "forecast-noise", "days": 60, "seed": 2})
+    rep = optimum_report(cfg, sample_series, 20, quick=True)
+    assert set(rep) >= {"lower_bound", "best_base_stock", "best_z", "policies"}
+    assert set(rep["lower_bound"]) == {"mean", "ci95"}
+    assert set(rep["best_base_stock"]) == {"level", "cost"} and set(rep["best_z"]) == {"z", "cost"}
+    assert [p["name"] for p in rep["policies"]] == ["order-up-to", "original", "best base-stock"]
+    lb = rep["lower_bound"]["mean"]
+    for p in rep["policies"]:
+        assert p["cost"] >= lb
+        assert p["regret"] == pytest.approx((p["cost"] - lb) / lb)
+    # the best base-stock is the minimum of its own curve, and the best z is no worse than the default z
+    assert rep["best_base_stock"]["cost"] == pytest.approx(min(rep["curve"]["mean"]))
+    assert rep["best_z"]["cost"] <= rep["policies"][0]["cost"] + 1e-9
+    assert all(rep["bound_below_every_policy_on_every_path"].values())
+    saa = rep["saa"]
+    assert saa["cost_in_sample"] <= saa["cost_out_of_sample"] * 1.5
+
+
+def test_improvement_hint_for_the_simulator_page(sample_series):
+    cfg = SimConfig.from_options({"forecaster": "ma7", "demand": "forecast-noise", "days": 60, "seed": 4,
+                                  "service_level": 0.55})
+    hint = improvement_hint(cfg, sample_series, replications=12)
+    assert hint["current_cost"] >= min(hint["best_z_cost"], hint["best_base_stock_cost"]) - 1e-9
+    assert hint["saving"] == pytest.approx(hint["current_cost"] - min(hint["best_z_cost"],
+                                                                      hint["best_base_stock_cost"]))
+    assert hint["saving"] > 0 and "less" in hint["message"]
