@@ -123,7 +123,11 @@ def cost_curve_figure(curve: dict, bound: float | None = None, marks: list[dict]
             fig.add_trace(go.Scatter(x=[float(m["level"])], y=[float(m["cost"])], mode="markers",
                                      name=m["name"], marker=dict(size=12, symbol="diamond",
                                                                  color=PALETTE[(i + 1) % len(PALETTE)])))
-    return _layout(fig, "Mean total cost vs base-stock level S", xaxis_title="S (units)", yaxis_title="mean cost")
+    fig = _layout(fig, "Mean total cost vs base-stock level S", xaxis_title="S (units)", yaxis_title="mean cost")
+    positive = [m for m in mean if m > 0]
+    if positive and max(positive) / min(positive) > 50:
+        fig.update_yaxes(type="log", title="mean cost (log scale)")
+    return fig
 
 
 def regret_figure(policies: list[dict]) -> go.Figure:
@@ -131,4 +135,8 @@ def regret_figure(policies: list[dict]) -> go.Figure:
     fig = go.Figure(go.Bar(x=[p["name"] for p in policies], y=[100.0 * float(p["regret"]) for p in policies],
                            text=[f"{100 * float(p['regret']):.1f}%" for p in policies], textposition="outside",
                            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(policies))]))
-    return _layout(fig, "Regret against the perfect-information bound", yaxis_title="regret (%)")
+    fig = _layout(fig, "Regret against the perfect-information bound", yaxis_title="regret (%)")
+    vals = [100.0 * float(p["regret"]) for p in policies if float(p["regret"]) > 0]
+    if vals and max(vals) / min(vals) > 50:
+        fig.update_yaxes(type="log", title="regret (%, log scale)")
+    return fig

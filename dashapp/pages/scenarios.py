@@ -18,40 +18,12 @@ from dash import Input, Output, State, callback, dash_table, dcc, html, no_updat
 
 from dashapp import scenario_figures as figs
 from dashapp.jobs import job_store
+from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
-from engine.forecast.registry import list_forecasters
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
 
 KIND = "scenarios"
-TABLE_COLUMNS = sc.TABLE_COLUMNS  # [(id, label, type, options|None)]
-
-
-def _table_columns():
-    cols = []
-    for cid, label, kind, options in TABLE_COLUMNS:
-        col = {"id": cid, "name": label, "editable": True}
-        if options is not None:
-            col["presentation"] = "dropdown"
-        elif kind == "numeric":
-            col["type"] = "numeric"
-        cols.append(col)
-    return cols
-
-
-def _dropdowns():
-    out = {}
-    for cid, _l, _k, options in TABLE_COLUMNS:
-        if options is None:
-            continue
-        if cid == "forecaster":
-            opts = [{"label": f"{f['label'] or f['name']}", "value": f["name"]} for f in list_forecasters()]
-        else:
-            opts = [{"label": str(o), "value": o} for o in options]
-        out[cid] = {"options": opts, "clearable": cid not in sc.REQUIRED_TABLE_COLUMNS}
-    return out
-
-
 def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
     """The page; `?set=TOKEN` (the shareable link) pre-fills the table and shows the cached result if any."""
     message = None
@@ -99,8 +71,8 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                "L days, σ = spread of those forecasts) — the order-up-to rule is the textbook one.",
                className="text-muted small"),
         dash_table.DataTable(
-            id="sc-table", columns=_table_columns(), data=rows, editable=True, row_deletable=True,
-            dropdown=_dropdowns(), style_table={"overflowX": "auto"},
+            id="sc-table", columns=table_columns(), data=rows, editable=True, row_deletable=True,
+            dropdown=table_dropdowns(), style_table={"overflowX": "auto"},
             style_cell={"fontSize": "0.85rem", "minWidth": "80px"}, css=[{"selector": ".Select-menu-outer",
                                                                           "rule": "display: block !important"}],
         ),

@@ -1,0 +1,200 @@
+"""/optimum: how far is a policy from the best possible, for one scenario.
+
+(a) the perfect-information lower bound (an LP per demand path, HiGHS), (b) the original research notebook's
+SAA order plan evaluated out of sample, (c) simulation-optimised base-stock level S and z of the order-up-to rule,
+all on common random numbers. Runs as a background job (same managers as /scenarios); results cached by the
+scenario's hash; `?set=TOKEN` (a one-scenario set, e.g. from a /scenarios result) pre-fills and shares it.
+"""
+from __future__ import annotations
+
+import time
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+
+from dashapp import scenario_figures as figs
+from dashapp.jobs import job_store
+from dashapp.scenario_table import table_columns, table_dropdowns
+from engine import scenarios as sc
+
+dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
+
+KIND = "optimum"
+MAX_OPT_REPLICATIONS = 500
+
+
+def _default_set() -> dict:
+    row = sc.default_table_rows()[0]
+    row["name"] = "Current scenario"
+    return sc.rows_to_set([row], replications=100, days=90, seed=1)
+
+
+def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
+    message = None
+    sset = _default_set()
+    result = None
+    if set:
+        try:
+            sset = sc.decode_set(set)
+            sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
+            result = job_store().get_result(KIND, sc.result_key(sset, {"kind": KIND}))
+        except sc.ScenarioError as err:
+            message = dbc.Alert(str(err), color="danger")
+        except Exception as err:
+            message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}).", color="warning")
+    rows = sc.set_to_rows(sset)
+    return html.Div([
+        dcc.Store(id="opt-request"),
+        dcc.Store(id="opt-result", data=result),
+        html.H3("How far from the optimum?"),
+        html.P([
+            "For one scenario: the ", html.B("perfect-information lower bound"), " (an LP per demand path that "
+            "knows the future — no real policy can beat it, and it is loose by design: the gap is the value of "
+            "information), the ", html.B("SAA order plan"), " of the original research notebook (one plan fixed in "
+            "advance, evaluated on fresh paths), and the ", html.B("simulation-optimised"), " base-stock level S and "
+            "z of the order-up-to rule, all on the same demand paths. Every policy starts from the same on-hand "
+            "stock (the order-up-to rule's day-1 level), so one bound applies to all."], className="small text-muted"),
+        dash_table.DataTable(id="opt-table", columns=table_columns(), data=rows, editable=True,
+                             dropdown=table_dropdowns(), style_table={"overflowX": "auto"},
+                             style_cell={"fontSize": "0.85rem", "minWidth": "80px"},
+                             css=[{"selector": ".Select-menu-outer", "rule": "display: block !important"}]),
+        dbc.Row([
+            dbc.Col([dbc.Label("Replications", className="small mb-0"),
+                     dbc.Input(id="opt-replications", type="number", min=2, max=MAX_OPT_REPLICATIONS, step=1,
+                               value=sset["replications"], size="sm")], width=2),
+            dbc.Col([dbc.Label("Days", className="small mb-0"),
+                     dbc.Input(id="opt-days", type="number", min=1, max=sc.MAX_DAYS, step=1,
+                               value=sset["days"] or 90, size="sm")], width=2),
+            dbc.Col([dbc.Label("Seed", className="small mb-0"),
+                     dbc.Input(id="opt-seed", type="number", min=0, step=1, value=sset["seed"], size="sm")], width=2),
+            dbc.Col(dbc.Button("Compute", id="opt-run", color="primary"), width="auto"),
+            dbc.Col(dbc.Button("Cancel", id="opt-cancel", color="danger", outline=True, disabled=True),
+                    width="auto"),
+            dbc.Col(dbc.Progress(id="opt-progress", value=0, label="", style={"height": "24px"})),
+        ], className="g-2 align-items-end my-2"),
+        html.Div(message, id="opt-status"),
+        html.Hr(),
+        html.Div(id="opt-results", children=_render(result)),
+    ])
+
+
+def _render(rep: dict | None):
+    if not rep:
+        return html.Div("No results yet.", className="text-muted", id="opt-empty")
+    lb = rep["lower_bound"]
+    cards = dbc.Row([
+        _card("Perfect-information bound", f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
+        _card("Best base-stock S", f"S = {rep['best_base_stock']['level']:,.1f} → {rep['best_base_stock']['cost']:,.2f}",
+              "opt-best-s"),
+        _card("Best z (order-up-to)", f"z = {rep['best_z']['z']:.2f} → {rep['best_z']['cost']:,.2f}", "opt-best-z"),
+        _card("SAA plan (out of sample)", "n/a (stochastic lead times)" if not rep.get("saa") else
+              f"{rep['saa']['cost_out_of_sample']:,.2f} (in sample {rep['saa']['cost_in_sample']:,.2f})", "opt-saa"),
+    ], className="g-2 mb-2")
+    rows = [{"policy": p["name"], "cost": f"{p['cost']:,.2f} ± {(p.get('ci95') or 0):,.2f}",
+             "regret": "n/a" if p["regret"] is None else f"{100 * p['regret']:.1f}%",
+             "gap": "n/a" if p.get("gap_vs_best_base_stock") is None else f"{100 * p['gap_vs_best_base_stock']:+.1f}%"}
+            for p in rep["policies"]]
+    marks = [{"name": p["name"], "level": p.get("level"), "cost": p["cost"]} for p in rep["policies"]]
+    policies = [p for p in rep["policies"] if p["regret"] is not None]
+    return html.Div([
+        html.Div(f"{rep['replications']} paths × {rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
+                 f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
+                 f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
+                 className="small text-muted", id="opt-summary"),
+        cards,
+        dash_table.DataTable(id="opt-policies", data=rows, columns=[
+            {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean cost ± 95% CI"},
+            {"id": "regret", "name": "Regret vs bound"}, {"id": "gap", "name": "Gap vs best base-stock"}],
+            style_cell={"fontSize": "0.85rem"}),
+        dbc.Row([
+            dbc.Col(dcc.Graph(id="opt-graph-curve", figure=figs.cost_curve_figure(rep["curve"], lb["mean"], marks)),
+                    md=6),
+            dbc.Col(dcc.Graph(id="opt-graph-regret", figure=figs.regret_figure(policies)), md=6),
+        ]),
+    ])
+
+
+def _card(title, value, id_):
+    return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="kpi-title"),
+                                          html.Div(value, id=id_, className="kpi-value")])), md=3)
+
+
+@callback(
+    Output("opt-request", "data"),
+    Output("opt-result", "data", allow_duplicate=True),
+    Output("opt-status", "children", allow_duplicate=True),
+    Input("opt-run", "n_clicks"),
+    State("opt-table", "data"), State("opt-replications", "value"), State("opt-days", "value"),
+    State("opt-seed", "value"),
+    prevent_initial_call=True,
+)
+def prepare(_n, rows, replications, days, seed):
+    try:
+        if replications is None or not 2 <= int(replications) <= MAX_OPT_REPLICATIONS:
+            raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}, got {replications!r}")
+        sset = sc.rows_to_set((rows or [])[:1], replications=replications, days=days, seed=seed)
+        sc.check_set(sset)
+    except (sc.ScenarioError, ValueError, TypeError) as err:
+        return no_update, no_update, dbc.Alert(str(err), color="danger", id="opt-error")
+    key = sc.result_key(sset, {"kind": KIND})
+    try:
+        cached = job_store().get_result(KIND, key)
+    except Exception as err:
+        return no_update, no_update, dbc.Alert(f"The job store is unavailable: {err}", color="warning")
+    if cached is not None:
+        return no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="opt-cached")
+    return {"set": sset, "key": key, "submitted": time.time()}, no_update, None
+
+
+@callback(
+    Output("opt-result", "data", allow_duplicate=True),
+    Output("opt-status", "children", allow_duplicate=True),
+    Input("opt-request", "data"),
+    background=True,
+    progress=[Output("opt-progress", "value"), Output("opt-progress", "label")],
+    progress_default=[0, ""],
+    running=[(Output("opt-run", "disabled"), True, False), (Output("opt-cancel", "disabled"), False, True)],
+    cancel=[Input("opt-cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def run_job(set_progress, request):
+    if not request:
+        raise dash.exceptions.PreventUpdate
+    from engine.optimum import optimum_report
+
+    store = job_store()
+    key = request["key"]
+    started = time.time()
+
+    def progress(done, total):
+        store.beat(KIND, key, done, total, started)
+        set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
+
+    try:
+        sset = request["set"]
+        config = sc.build_configs(sset, allow_files=False)[0]
+        series = sc._load_series(config, {}, sc.DEFAULT_DATA)
+        rep = optimum_report(config, series, sset["replications"], progress=progress)
+    except (sc.ScenarioError, ValueError) as err:
+        store.clear_status(KIND, key)
+        return no_update, dbc.Alert(str(err), color="danger", id="opt-error")
+    rep = sc._json_safe(rep)
+    store.put_result(KIND, key, rep)
+    return rep, dbc.Alert(f"Done in {rep['elapsed_s']:.1f} s.", color="success", id="opt-done")
+
+
+@callback(Output("opt-status", "children", allow_duplicate=True), Input("opt-cancel", "n_clicks"),
+          State("opt-request", "data"), prevent_initial_call=True)
+def cancelled(_n, request):
+    if request and request.get("key"):
+        try:
+            job_store().clear_status(KIND, request["key"])
+        except Exception:
+            pass
+    return dbc.Alert("Computation cancelled.", color="warning", id="opt-cancelled")
+
+
+@callback(Output("opt-results", "children"), Input("opt-result", "data"), prevent_initial_call=True)
+def show(rep):
+    return _render(rep)
