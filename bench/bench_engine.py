@@ -52,7 +52,7 @@ def time_batch(series, replications: int, days: int, demand: str, repeat: int) -
 
 
 def time_state(series, days: int = 90) -> dict:
-    sim = Simulator(SimConfig(demand="synthetic", days=365, seed=1), series)
+    sim = Simulator(SimConfig(demand="synthetic", days=365, seed=1, forecaster="ma7"), series)
     sim.run(days)
     t0 = time.perf_counter()
     text = json.dumps(sim.to_state())

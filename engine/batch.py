@@ -152,6 +152,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     last_arr = np.full(R, -1, dtype=np.int64)
     pipe = np.zeros((R, days + MAX_LEAD_TIME + 2))
     lead = plan.lead_times
+    max_lead = int(lead.max()) if lead.size else 0  # every outstanding order arrives within max_lead days
     tot = {k: np.zeros(R) for k in TOTAL_NAMES}
     cols = {}
     if k_keep:
@@ -179,9 +180,10 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         if placed.any():
             idx = rows[placed]
             pipe[idx, arrival[placed]] += qty[placed]
-        on_order = on_order + qty
         arrivals = pipe[:, d]
-        on_order = on_order - arrivals
+        on_order = zero.copy()  # outstanding orders summed in arrival order, exactly as Simulator.step
+        for k in range(d + 1, d + 1 + max_lead):
+            on_order += pipe[:, k]
         on_hand = on_hand_start + arrivals
         if backorders:
             bf = np.minimum(on_hand, backlog)

@@ -450,10 +450,13 @@ class Simulator:
             self.last_arrival = arrival
             self.pipeline[arrival] = self.pipeline.get(arrival, 0.0) + qty
             lead = arrival - d
-        self.on_order += qty
         # (2) arrivals due today
-        arrivals = self.pipeline.pop(d, 0.0)
-        self.on_order -= arrivals
+        pipeline = self.pipeline
+        arrivals = pipeline.pop(d, 0.0)
+        on_order = 0.0  # summed afresh in arrival order (no drift; the batch adds the same numbers in the same order)
+        for k in sorted(pipeline):
+            on_order += pipeline[k]
+        self.on_order = on_order
         on_hand = on_hand_start + arrivals
         backlog = self.backlog
         backlog_filled = 0.0

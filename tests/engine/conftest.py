@@ -25,3 +25,11 @@ def sample_series(sample_dataset) -> SeriesData:
 def constant_series(value: float, n: int, cost: float = 10.0, price: float = 15.0) -> SeriesData:
     return SeriesData(key="CONST/1", dates=None, demand=np.full(n, float(value)), promo=np.zeros(n),
                       planning=None, unit_cost=cost, unit_price=price)
+
+
+@pytest.fixture(autouse=True)
+def baseline_default_forecaster(tmp_path_factory, monkeypatch):
+    """Engine tests run against the moving-average default: an empty models folder hides trained ensembles
+    (test_cli.py::test_default_forecaster_is_the_trained_ensemble_when_present checks the real folder)."""
+    empty = tmp_path_factory.mktemp("no_models")
+    monkeypatch.setenv("SIM_MODELS_DIR", str(empty))

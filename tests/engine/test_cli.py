@@ -120,3 +120,14 @@ def test_common_helpers_for_command_modules():
     cfg = COMMON.config_from_args(args)
     assert cfg.lead_time == 3 and cfg.backorders and cfg.policy_params == {"service_level": 0.9}
     assert cfg.data.endswith("data/sample.csv")
+
+
+def test_default_forecaster_is_the_trained_ensemble_when_present(monkeypatch):
+    from engine.forecast.registry import default_forecaster_name
+
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    expected = default_forecaster_name()
+    assert expected == ("ensemble:default" if (REPO / "models" / "default" / "card.json").exists() else "ma7")
+    r = run("simulate", "--days", "10", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["info"]["forecaster"] == expected
