@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import t as student_t
 
 __all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
 
@@ -82,6 +81,8 @@ def ledger_kpis(rows: list[dict], backorders: bool = False) -> dict:
 
 def summarize(kpis: dict, confidence: float = 0.95) -> dict:
     """Means over replications and Student-t confidence half-widths: {"mean": {...}, "half_width": {...}}."""
+    from scipy.stats import t as student_t  # lazily: scipy.stats costs ~0.5 s to import
+
     mean, half = {}, {}
     for k, v in kpis.items():
         if k == "days":

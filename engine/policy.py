@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import norm
+from statistics import NormalDist
 
 from engine.errors import ConfigError
 
@@ -23,9 +23,17 @@ __all__ = ["PolicySetup", "Observation", "Policy", "OrderUpTo", "BaseStock", "SS
            "unregister_policy", "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level"]
 
 
+_NORMAL = NormalDist()
+
+
+def normal_quantile(q: float) -> float:
+    """Φ⁻¹(q) (stdlib NormalDist: keeps scipy.stats out of the CLI's start-up)."""
+    return _NORMAL.inv_cdf(q)
+
+
 def critical_ratio_z(p: float, h: float) -> float:
     """z = Φ⁻¹(p / (p + h)), the newsvendor critical fractile."""
-    return float(norm.ppf(p / (p + h)))
+    return normal_quantile(p / (p + h))
 
 
 def newsvendor_level(mu: float, sigma: float, h: float, p: float) -> float:
@@ -101,7 +109,7 @@ class OrderUpTo(Policy):
     def __init__(self, setup: PolicySetup, service_level: float | None = None) -> None:
         super().__init__(setup)
         if service_level is not None:
-            self.z = float(norm.ppf(service_level))
+            self.z = normal_quantile(float(service_level))
             self.target = float(service_level)
         else:
             self.target = setup.p / (setup.p + setup.h)

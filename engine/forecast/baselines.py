@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
 
 from engine.forecast.base import Covariates, Forecaster
 
@@ -63,10 +62,21 @@ class SimpleExpSmoothing(Forecaster):
         self.alpha = alpha
 
     def predict(self, demand, covariates=None):
-        a = self.alpha
-        zi = ((1 - a) * demand[:, 0])[:, None]
-        level, _ = lfilter([a], [1.0, -(1 - a)], demand, axis=1, zi=zi)
-        return np.repeat(level[:, -1:], self.horizon, axis=1)
+        # level_T = (1−α)^(T−1)·y_0 + Σ_{k≥1} α(1−α)^(T−1−k)·y_k  (the recursion unrolled into one weighted sum)
+        t = demand.shape[1]
+        w = self._weights(t)
+        level = (demand * w).sum(axis=1)  # not a matmul: BLAS may round rows differently for different n
+        return np.repeat(level[:, None], self.horizon, axis=1)
+
+    def _weights(self, t: int) -> np.ndarray:
+        cache = getattr(self, "_w_cache", None)
+        if cache is None or cache[0] != t:
+            a = self.alpha
+            w = a * (1.0 - a) ** np.arange(t - 1, -1, -1, dtype=np.float64)
+            w[0] = (1.0 - a) ** (t - 1)
+            self._w_cache = (t, w)
+            return w
+        return cache[1]
 
 
 class PlanningForecast(Forecaster):
