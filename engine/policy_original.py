@@ -21,9 +21,15 @@ from engine.policy import Policy, PolicySetup, register_policy
 RATIO_CLIP = (0.5001, 0.9999)
 
 
-def original_level(past_forecasts, forecast, lead_time: int, h: float, p: float):
+def original_z(h: float, p: float) -> float:
+    """z = Φ⁻¹(clip(p / (p + h), 0.5001, 0.9999)), the original's clipped critical ratio."""
+    return float(norm.ppf(np.clip(p / (p + h), *RATIO_CLIP)))
+
+
+def original_level(past_forecasts, forecast, lead_time: int, h: float, p: float, z: float | None = None):
     """The original's S for one day; past_forecasts (d,) or (R, d), forecast scalar or (R,)."""
-    z = float(norm.ppf(np.clip(p / (p + h), *RATIO_CLIP)))
+    if z is None:
+        z = original_z(h, p)
     L = max(int(lead_time), 1)
     f = np.asarray(forecast, dtype=np.float64)
     past = np.asarray(past_forecasts if past_forecasts is not None else np.zeros(f.shape + (0,)), dtype=np.float64)
@@ -47,10 +53,10 @@ class OriginalRule(Policy):
     def __init__(self, setup: PolicySetup) -> None:
         super().__init__(setup)
         self.L = max(int(round(setup.lead_time)), 1)
-        self.z = float(norm.ppf(np.clip(setup.p / (setup.p + setup.h), *RATIO_CLIP)))
+        self.z = original_z(setup.h, setup.p)
 
     def decide(self, ip, obs):
-        level = original_level(obs.past_forecasts, obs.forecast, self.L, self.setup.h, self.setup.p)
+        level = original_level(obs.past_forecasts, obs.forecast, self.L, self.setup.h, self.setup.p, self.z)
         if np.ndim(level) == 0:
             level = float(level)
         gap = level - ip

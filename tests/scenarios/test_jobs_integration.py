@@ -141,7 +141,7 @@ def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_
 def test_reload_during_a_run_reattaches_and_shows_the_result(tmp_path, sample_csv, browser):
     app = App(tmp_path / "app", app_env(tmp_path / "app", sample_csv))
     store = JobStore(None, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
-    sset = long_set(replications=300)
+    sset = long_set(replications=1500)
     expected = sc.to_record(sc.compare(sset, default_data=sample_csv))
     try:
         open_set(browser, app, sset)
