@@ -18,7 +18,7 @@ from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
 from engine.policy import Observation, make_policy
-from engine.simulator import LEDGER_COLUMNS, SimConfig, prepare
+from engine.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare
 
 __all__ = ["run_batch", "BatchResult", "CHUNK_CELLS"]
 
@@ -131,7 +131,12 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     def forecast(d):
         t = n_ctx + d
         c = None if cov is None else cov.take(t + H)
-        f = f_model.predict(hist[:, :t], c)
+        try:
+            f = f_model.predict(hist[:, :t], c)
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise forecast_failed(f_model, prep.series, exc) from None
         mu = window_sum(f, w)
         if not (np.isfinite(mu).all() and np.isfinite(f[:, 0]).all()):
             raise ConfigError(f"forecaster {f_model.name!r} returned a non-finite forecast for day {d + 1}",

@@ -179,7 +179,8 @@ def cmd_validate(args) -> int:
         print("  defaults for missing columns: " + ", ".join(f"{k}={v}" for k, v in summary["defaults_applied"].items()))
     for s in summary["series_detail"]:
         dates = f"{s['first_date']} .. {s['last_date']}" if s["first_date"] else "no dates"
-        print(f"  {s['key']}: {s['rows']} rows, {dates}{'' if s['has_planning'] else ', no Demand_Forecast'}")
+        gaps = f", {s['missing_days']} calendar days missing" if s["missing_days"] else ""
+        print(f"  {s['key']}: {s['rows']} rows, {dates}{gaps}{'' if s['has_planning'] else ', no Demand_Forecast'}")
     return 0
 
 

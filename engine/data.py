@@ -156,7 +156,8 @@ class Dataset:
             "series": list(self.series),
             "series_detail": [
                 {"key": s.key, "rows": len(s), "first_date": s.dates[0] if s.dates else None,
-                 "last_date": s.dates[-1] if s.dates else None, "has_planning": s.planning is not None}
+                 "last_date": s.dates[-1] if s.dates else None, "has_planning": s.planning is not None,
+                 "missing_days": _missing_days(s)}
                 for s in self.series.values()
             ],
             "rows": int(sum(len(s) for s in self.series.values())),
@@ -165,6 +166,14 @@ class Dataset:
             "ignored_columns": list(self.ignored_columns),
             "defaults_applied": {c: DEFAULTS[c] for c in DEFAULTS if c not in self.columns},
         }
+
+
+def _missing_days(s: SeriesData) -> int | None:
+    """Calendar days between the first and last date that have no row (None without dates)."""
+    if not s.dates:
+        return None
+    span = (_dt.date.fromisoformat(s.dates[-1]) - _dt.date.fromisoformat(s.dates[0])).days + 1
+    return span - len(s)
 
 
 def _read_source(source, name: str | None, max_bytes: int) -> tuple[bytes, str]:

@@ -41,7 +41,7 @@ class DemandPlan:
     noise: float
     promo: np.ndarray                 # (P, n_context + days + PAD)
     planning: np.ndarray | None       # (P, n_context + days + PAD)
-    day_of_year: np.ndarray | None    # (1, n_context + days + PAD)
+    day_of_year: np.ndarray | None    # (P, n_context + days + PAD), same rows as promo (read-only view)
     dates: list[str] | None           # dates of the simulated days
     lead_times: np.ndarray            # (R, days) int lead time of an order placed on each day
     shared_demand: bool               # True when the demand path is the same in every replication
@@ -118,7 +118,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
         if series.dates is not None:
             all_dates = series.dates[start:start + avail] + (future_dates(series.dates[start + avail - 1],
                                                                           total - avail) or [])
-        doy = None if all_dates is None else _doy(all_dates)[None, :]
+        doy = None if all_dates is None else _doy(all_dates)[None, :]  # one row, like promo (shared path)
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
                           lead, True)
 
@@ -134,7 +134,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
     dates = None if fut_all is None else fut_all[:days]
     doy = None
     if ctx_dates is not None:
-        doy = np.concatenate([_doy(ctx_dates), fut_doy])[None, :]
+        doy = np.broadcast_to(np.concatenate([_doy(ctx_dates), fut_doy])[None, :], promo.shape)  # (R, T) view
     if mode == "synthetic":
         future = np.stack([c["demand"][:days] for c in conts])
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,

@@ -338,13 +338,24 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
         cov = None
         if forecaster.uses_covariates:
             cov = _covariates(plan).take(plan.n_context + forecaster.horizon, rows=slice(0, 1))
-        sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
+        try:
+            sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise forecast_failed(forecaster, series, exc) from None
         sigma = math.sqrt(sigma_w * sigma_w + mean_d * mean_d * var_l)
     sigma_one = sigma / math.sqrt(window)
     setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
                         sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
     policy = make_policy(config.policy, setup, config.policy_params)
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma)
+
+
+def forecast_failed(forecaster, series: SeriesData, exc: Exception) -> ConfigError:
+    """A forecaster that refuses the series (e.g. a model trained with covariates the file lacks)."""
+    return ConfigError(f"forecaster {forecaster.name!r} cannot forecast series {series.key}: {exc}",
+                       field="forecaster", value=forecaster.name)
 
 
 def _covariates(plan: DemandPlan) -> Covariates:
@@ -405,7 +416,12 @@ class Simulator:
     def _forecast(self, d: int):
         t = self._n_ctx + d
         cov = None if self._cov is None else self._cov.take(t + self._H, rows=None)
-        f = self.forecaster.predict(self._hist[:, :t], cov)
+        try:
+            f = self.forecaster.predict(self._hist[:, :t], cov)
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise forecast_failed(self.forecaster, self.series, exc) from None
         f0, mu = float(f[0, 0]), float(window_sum(f, self.window)[0])
         if not (math.isfinite(f0) and math.isfinite(mu)):
             raise ConfigError(f"forecaster {self.forecaster.name!r} returned a non-finite forecast for day {d + 1}",

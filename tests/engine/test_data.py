@@ -231,3 +231,12 @@ def test_error_on_last_row_loads_nothing(tmp_path):
 def test_unknown_series_names_the_choices(sample_dataset):
     with pytest.raises(DataError, match=r"no series 'SKU_9/WH_1'; the file has: SKU_1/WH_1, SKU_1/WH_2"):
         sample_dataset.get("SKU_9/WH_1")
+
+
+def test_summary_reports_calendar_gaps(tmp_path):
+    lines = sample_lines(10)
+    del lines[3:5]
+    ds = load_csv(write(tmp_path, "gaps.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
+    assert ds.summary()["series_detail"][0]["missing_days"] == 2
+    assert load_csv(write(tmp_path, "nodates.csv", "Units_Sold\n1\n")).summary()["series_detail"][0][
+        "missing_days"] is None

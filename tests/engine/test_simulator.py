@@ -291,3 +291,37 @@ def test_a_forecaster_returning_nan_is_a_clear_error(sample_series):
         sim.run()
     with pytest.raises(ConfigError, match="non-finite forecast for day 7"):
         run_batch(SimConfig(days=20), sample_series, 3, forecaster=f)
+
+
+def test_a_forecaster_refusing_the_series_is_a_clear_error(sample_series):
+    from engine.forecast.baselines import MovingAverage
+
+    class NeedsPlan(MovingAverage):
+        uses_covariates = True
+
+        def predict(self, demand, covariates=None):
+            if covariates is None or covariates.planning is None:
+                raise ValueError("it needs the planning forecast (Demand_Forecast)")
+            return super().predict(demand)
+
+    f = NeedsPlan(7)
+    f.name = "needs-plan"
+    no_plan = sample_series.slice(0, 365)
+    no_plan.planning = None
+    with pytest.raises(ConfigError) as e:
+        Simulator(SimConfig(days=20), no_plan, forecaster=f)
+    assert str(e.value) == ("forecaster 'needs-plan' cannot forecast series SKU_1/WH_1: it needs the planning "
+                            "forecast (Demand_Forecast)")
+    Simulator(SimConfig(days=20, demand="synthetic"), sample_series, forecaster=f).run()
+
+
+def test_covariates_have_one_row_per_path(sample_series):
+    from engine.demand import build_plan
+    cfg = SimConfig(demand="synthetic", days=30)
+    plan = build_plan(cfg, sample_series, 7, [0, 1, 2])
+    assert plan.promo.shape == plan.planning.shape == plan.day_of_year.shape
+    assert plan.promo.shape[0] == 3 and not np.array_equal(plan.promo[0], plan.promo[1])
+    # the context part is the real history in every row; day-of-year continues the calendar
+    n = plan.n_context
+    assert np.array_equal(plan.promo[1, :n], sample_series.promo)
+    assert plan.day_of_year[0, n] == 366 and plan.day_of_year[0, n + 1] == 1  # 2024-12-31, then 2025-01-01
