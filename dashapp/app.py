@@ -25,7 +25,9 @@ def _callback_error(err: Exception):
 
 
 app = dash.Dash(
-    __name__,
+    # The package name (not __name__): Dash then imports pages as dashapp.pages.X, the same modules a plain
+    # `import dashapp.pages.X` gives, so a page importing another never registers it twice.
+    "dashapp",
     use_pages=True,
     assets_folder=str(REPO_ROOT / "assets"),  # Bootstrap 5 CSS is served from here: no CDN needed
     title="Inventory Simulator",

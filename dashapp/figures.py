@@ -51,15 +51,18 @@ def _num(v) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else round(f, 4)
 
 
-def columns(rows: Sequence[dict]) -> dict[str, list]:
-    """All plotted columns as Python lists, including derived ones (cumulative split, arrival markers)."""
-    out: dict[str, list] = {"day": [int(r["day"]) for r in rows]}
+def columns(rows: Sequence[dict], start: int = 0) -> dict[str, list]:
+    """Plotted columns of rows[start:] as Python lists, including derived ones (cumulative cost split, arrival
+    markers); cumulative sums still count every row before `start`."""
+    part = rows[start:]
+    out: dict[str, list] = {"day": [int(r["day"]) for r in part]}
     for key in ("forecast", "demand", "on_hand", "inventory_position", "order_up_to", "order_qty"):
-        out[key] = [_num(r.get(key)) for r in rows]
-    out["arrivals_marker"] = [_num(r["arrivals"]) if r.get("arrivals") else None for r in rows]
-    h = s = 0.0
+        out[key] = [_num(r.get(key)) for r in part]
+    out["arrivals_marker"] = [_num(r["arrivals"]) if r.get("arrivals") else None for r in part]
+    h = sum(float(r.get("holding_cost") or 0.0) for r in rows[:start])
+    s = sum(float(r.get("stockout_cost") or 0.0) for r in rows[:start])
     cum_h, cum_s = [], []
-    for r in rows:
+    for r in part:
         h += float(r.get("holding_cost") or 0.0)
         s += float(r.get("stockout_cost") or 0.0)
         cum_h.append(round(h, 4))
@@ -99,14 +102,14 @@ def build_figures(rows: Sequence[dict], horizon: int | None = None) -> dict[str,
 
 def point_patches(rows: Sequence[dict], start: int) -> dict[str, Patch]:
     """Patches that write the points of days start+1..len(rows) at their indices (idempotent)."""
-    cols = columns(rows)
+    cols = columns(rows, start)
     patches = {}
     for gid in GRAPH_IDS:
         p = Patch()
         for ti, (_, key, _) in enumerate(TRACES[gid]):
-            for i in range(start, len(rows)):
-                p["data"][ti]["x"][i] = cols["day"][i]
-                p["data"][ti]["y"][i] = cols[key][i]
+            for j, i in enumerate(range(start, len(rows))):
+                p["data"][ti]["x"][i] = cols["day"][j]
+                p["data"][ti]["y"][i] = cols[key][j]
         patches[gid] = p
     return patches
 

@@ -14,6 +14,7 @@ import math
 import os
 import secrets
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -256,6 +257,38 @@ def restore(state: dict, controls: dict | None = None):
     """The simulator from its stored state (forecasters are cached per process by the registry)."""
     *_, Simulator, _c, _d = engine_api()
     return Simulator.from_state(state)
+
+
+# Live simulators of this process, keyed by session id and the revision of the stored record they match.
+# The store stays the source of truth: a record saved by another worker has another revision, so this process
+# rebuilds from the stored state; the cache only skips re-preparing a run that nobody else touched.
+_LIVE_MAX = 64
+_live: "OrderedDict[str, tuple[str, object]]" = OrderedDict()
+_live_lock = threading.Lock()
+
+
+def live_simulator(sid: str, rec: dict):
+    """The simulator for this record; the cached one is taken out (it is about to change) and only goes back
+    in through save_record, so a failed save can never leave an advanced simulator under an old revision."""
+    with _live_lock:
+        hit = _live.pop(sid, None)
+    if hit is not None and rec.get("rev") is not None and hit[0] == rec["rev"]:
+        return hit[1]
+    return restore(rec["sim"])
+
+
+def save_record(store, sid: str, rec: dict, sim=None) -> None:
+    """Store the record under a new revision; remember the live simulator only once the save succeeded."""
+    if sim is not None:
+        rec["sim"] = sim.to_state()
+    rec["rev"] = secrets.token_hex(8)
+    store.put(sid, rec)
+    with _live_lock:
+        _live.pop(sid, None)
+        if sim is not None:
+            _live[sid] = (rec["rev"], sim)
+            while len(_live) > _LIVE_MAX:
+                _live.popitem(last=False)
 
 
 def horizon_of(sim) -> int:

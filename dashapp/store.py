@@ -50,6 +50,7 @@ class DiskSessionStore:
             self.cache = diskcache.Cache(
                 directory, size_limit=size_limit, eviction_policy="least-recently-stored",
                 cull_limit=10, timeout=5,
+                disk_min_file_size=2**22,  # session records stay inside SQLite: no file churn per tick
             )
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"session store at {directory} cannot be opened: {exc}") from exc

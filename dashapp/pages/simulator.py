@@ -200,7 +200,7 @@ def control(_start, _pause, _step, _reset, sid, *control_values):
             message = None
             if action == "load":
                 restored = [rec["controls"].get(k) for k in CONTROL_IDS.values()]
-                store.put(sid, rec)
+                S.save_record(store, sid, rec)  # refreshes the TTL; creates the session when new
                 return [sid] + _full_view(rec) + restored
             raw = dict(zip(CONTROL_IDS.values(), control_values))
             if action == "pause":
@@ -214,7 +214,7 @@ def control(_start, _pause, _step, _reset, sid, *control_values):
             elif action in ("start", "reset"):
                 controls = S.clean_controls(raw)
                 sim = S.build_simulator(store, sid, controls)
-                rec.update(controls=controls, sim=sim.to_state(), horizon=S.horizon_of(sim), run=rec["run"] + 1,
+                rec.update(controls=controls, horizon=S.horizon_of(sim), run=rec["run"] + 1,
                            status="running" if action == "start" else "idle")
             elif action == "step":
                 if rec.get("sim") is None or rec["status"] in ("idle", "done"):
@@ -223,13 +223,16 @@ def control(_start, _pause, _step, _reset, sid, *control_values):
                         sim = S.build_simulator(store, sid, controls)
                         rec.update(controls=controls, run=rec["run"] + 1)
                     else:
-                        sim = S.restore(rec["sim"], rec["controls"])
+                        sim = S.live_simulator(sid, rec)
                 else:
-                    sim = S.restore(rec["sim"], rec["controls"])
+                    sim = S.live_simulator(sid, rec)
                 if not sim.done:
                     sim.step()
-                rec.update(sim=sim.to_state(), horizon=S.horizon_of(sim), status="done" if sim.done else "paused")
-            store.put(sid, rec)
+                rec.update(horizon=S.horizon_of(sim), status="done" if sim.done else "paused")
+            if action in ("start", "reset", "step"):
+                S.save_record(store, sid, rec, sim)
+            else:
+                S.save_record(store, sid, rec)
             return [sid] + _full_view(rec, message) + keep_controls
     except S.user_error_types() as exc:
         return [sid] + _only_message(f"{action.capitalize()} refused — {exc}") + keep_controls
@@ -271,17 +274,16 @@ def tick(_n, sid, shown, speed):
                 time.sleep(settings.test_tick_delay)  # test hook: a tick slower than the interval
             state_day = len(rec["sim"]["ledger"]) if rec.get("sim") else 0
             if rec["status"] == "running" and state_day == day:
-                sim = S.restore(rec["sim"], rec["controls"])
+                sim = S.live_simulator(sid, rec)
                 _interval, k = S.days_per_tick(speed)
                 for _ in range(k):
                     if sim.done:
                         break
                     sim.step()
-                rec["sim"] = sim.to_state()
                 rec["worker"] = os.getpid()  # which process served the last step (hosting tests kill it)
                 if sim.done:
                     rec["status"] = "done"
-                store.put(sid, rec)
+                S.save_record(store, sid, rec, sim)
             elif state_day < day:
                 return _stop("The page is ahead of the session; reload the page.")
             return _patch_view(rec, day)

@@ -54,7 +54,7 @@ class AppServer:
     def start(self, timeout: float = 30.0) -> "AppServer":
         self._fh = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--workers", str(self.workers),
+            [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--preload", "--workers", str(self.workers),
              "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "5"],
             cwd=REPO, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT,
         )
@@ -62,7 +62,8 @@ class AppServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/", timeout=5).status_code == 200:
+                if requests.get(self.url + "/", timeout=5).status_code == 200 and \
+                        len(self.worker_pids()) == self.workers:
                     return self
             except requests.RequestException:
                 pass
