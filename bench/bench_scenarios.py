@@ -93,6 +93,7 @@ def time_lp(days: int = 365, repeats: int = 5) -> dict:
 
 def policy_quality(data: Path, replications: int) -> dict:
     from engine.data import load_csv
+    from engine.forecast.registry import default_forecaster_name
     from engine.optimum import optimum_report
     from engine.simulator import SimConfig
 
@@ -103,7 +104,7 @@ def policy_quality(data: Path, replications: int) -> dict:
     pol = {p["name"]: p for p in rep["policies"]}
     best = rep["best_base_stock"]["cost"]
     return {
-        "forecaster": cfg.forecaster, "replications": replications,
+        "forecaster": cfg.forecaster or default_forecaster_name(), "replications": replications,
         "order_up_to_cost": pol["order-up-to"]["cost"], "best_base_stock_cost": best,
         "best_base_stock_level": rep["best_base_stock"]["level"],
         "order_up_to_gap_vs_best_base_stock": pol["order-up-to"]["gap_vs_best_base_stock"],

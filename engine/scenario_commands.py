@@ -57,7 +57,7 @@ def _read_scenarios(path: str) -> list:
     return data
 
 
-def _set_level(data: list, key: str, given, default):
+def _set_level(data: list, key: str, given, default, path: str = ""):
     """A run-level setting: the command line wins; else the scenarios' common value; else the default."""
     if given is not None:
         return given
@@ -65,7 +65,7 @@ def _set_level(data: list, key: str, given, default):
     if len(vals) == 1:
         return json.loads(vals.pop())
     if len(vals) > 1:
-        raise ConfigError(f"the scenarios set different {key} values; a comparison shares one (common random "
+        raise ConfigError(f"{path}: the scenarios set different {key} values; a comparison shares one (common random "
                           f"numbers): pass --{key}", field=key)
     return default
 
@@ -76,9 +76,9 @@ def cmd_compare(args) -> int:
     data = _read_scenarios(args.scenarios)
     try:
         sset = sc.canonical_set(data, replications=_set_level(data, "replications", args.replications,
-                                                              DEFAULT_REPLICATIONS),
-                                days=_set_level(data, "days", args.days, None),
-                                seed=_set_level(data, "seed", args.seed, 42))
+                                                              DEFAULT_REPLICATIONS, args.scenarios),
+                                days=_set_level(data, "days", args.days, None, args.scenarios),
+                                seed=_set_level(data, "seed", args.seed, 42, args.scenarios))
         defaults = {"data": args.data or args._common.default_data_path()}
         result = sc.compare(sset, allow_files=True, defaults=defaults)
     except sc.ScenarioError as err:
