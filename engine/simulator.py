@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from engine.data import SeriesData, load_csv
-from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan
+from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan, context_length
 from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
@@ -323,6 +323,7 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
         except UnknownForecaster as exc:
             raise ConfigError(str(exc), field="forecaster", value=name) from None
     config.forecaster = forecaster.name  # the state records the forecaster actually used
+    context_length(config, series, forecaster.min_history)  # "too few rows" is reported before anything else
     if getattr(forecaster, "requires_planning", False) and series.planning is None:
         raise ConfigError(f"forecaster {forecaster.name!r} needs the Demand_Forecast column, which series "
                           f"{series.key} does not have", field="forecaster", value=forecaster.name)
