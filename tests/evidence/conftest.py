@@ -94,6 +94,10 @@ class Gunicorn:
                 pass
         return out
 
+    def sample_peak_rss(self) -> "PeakRss":
+        """Context manager: the highest RSS (MB) any worker reached while the block ran (sampled every 10 ms)."""
+        return PeakRss(self)
+
     def kill_worker(self, pid: int) -> None:
         """SIGKILL one worker (a crash, not a graceful stop); the master forks a replacement."""
         assert pid in self.worker_pids(), f"{pid} is not a worker of this gunicorn"
@@ -119,6 +123,30 @@ class Gunicorn:
                 self.proc.wait(timeout=10)
         if getattr(self, "_log", None):
             self._log.close()
+
+
+class PeakRss:
+    def __init__(self, g: Gunicorn) -> None:
+        self.g = g
+        self.peak_mb = 0.0
+        self._stop = False
+
+    def _run(self) -> None:
+        while not self._stop:
+            rss = self.g.worker_rss()
+            if rss:
+                self.peak_mb = max(self.peak_mb, max(rss.values()) / 2**20)
+            time.sleep(0.01)
+
+    def __enter__(self) -> "PeakRss":
+        import threading
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop = True
+        self._t.join(5)
 
 
 @pytest.fixture

@@ -46,6 +46,17 @@ def test_upload(corpus, name, running, shared_gunicorn):
     p = running
     day = p.day
     n_calls = len(p.s.calls)
+    with shared_gunicorn.sample_peak_rss() as peak:
+        _send(case, p, shared_gunicorn)
+    bad = [(c.status, c.error[:200]) for c in p.s.calls[n_calls:] if c.status >= 500]
+    assert not bad, f"HTTP 5xx during the upload of {case.name}: {bad}"
+    _check_still_running(p, day)
+    print(f"{case.name}: peak worker RSS during the upload {peak.peak_mb:.0f} MB")
+    assert peak.peak_mb < WORKER_RSS_LIMIT_MB, f"worker RSS reached {peak.peak_mb:.0f} MB on {case.name}: " \
+                                               "memory not bounded"
+
+
+def _send(case, p: Page, shared_gunicorn) -> None:
     if case.big:
         cb = p.s.find(input="upload-data.contents")
         pre, post, b64_len = upload_body_parts(cb, case.path, case.name, p.sid)
@@ -74,13 +85,6 @@ def test_upload(corpus, name, running, shared_gunicorn):
             assert not missing, f"the message must name {missing}: " + where
         if case.pickle_marker is not None:
             assert not case.pickle_marker.exists(), "the upload was UNPICKLED: " + where
-    bad = [(c.status, c.error[:200]) for c in p.s.calls[n_calls:] if c.status >= 500]
-    assert not bad, f"HTTP 5xx during the upload of {case.name}: {bad}"
-    _check_still_running(p, day)
-    rss = shared_gunicorn.worker_rss()
-    peak = max(rss.values()) / 2**20
-    print(f"{case.name}: worker RSS after upload {[round(v / 2**20) for v in rss.values()]} MB")
-    assert peak < WORKER_RSS_LIMIT_MB, f"worker RSS {peak:.0f} MB after {case.name}: memory not bounded"
 
 
 def test_ledger_intact_after_all_uploads(running):
