@@ -234,7 +234,24 @@ def result_key(sset: dict, extra: dict | None = None) -> str:
         info.setdefault("default_data", [st.st_size, int(st.st_mtime)])
     except OSError:
         info.setdefault("default_data", None)
+    models = _model_stamps(sset)
+    if models:  # a retrained model must not be served from an old cached result
+        info.setdefault("models", models)
     return set_hash(sset, info)
+
+
+def _model_stamps(sset: dict) -> dict:
+    from engine.forecast.registry import models_dir
+
+    names = {s.get("forecaster") or default_forecaster_name() for s in sset["scenarios"]}
+    out = {}
+    for name in sorted(n for n in names if isinstance(n, str) and n.startswith("ensemble:")):
+        try:
+            st = (models_dir() / name.split(":", 1)[1] / "card.json").stat()
+            out[name] = [st.st_size, int(st.st_mtime)]
+        except OSError:
+            out[name] = None
+    return out
 
 
 def _load_series(config, cache: dict, default_data: Path | None):

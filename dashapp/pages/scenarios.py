@@ -120,6 +120,8 @@ def _render(result: dict | None):
                  className="small text-muted", id="sc-result-summary"),
         dash_table.DataTable(id="sc-kpi-table", columns=cols, data=rows, style_table={"overflowX": "auto"},
                              style_cell={"fontSize": "0.85rem"}),
+        html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
+                 id="sc-optimum-links", className="my-1"),
         dbc.Button("Download CSV", id="sc-download-btn", size="sm", color="secondary", className="my-2"),
         dcc.Download(id="sc-download"),
         dbc.Row([
@@ -129,6 +131,21 @@ def _render(result: dict | None):
             dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
         ]),
     ])
+
+
+def _optimum_links(result: dict) -> list:
+    """One /optimum link per scenario (a one-scenario set with this run's days and seed)."""
+    links = []
+    for i, s in enumerate(result.get("scenarios", [])):
+        try:
+            one = sc.canonical_set([{"name": s["name"], **s.get("options", {})}],
+                                   replications=max(2, min(result["replications"], 500)), days=result["days"],
+                                   seed=result["seed"])
+        except sc.ScenarioError:
+            continue
+        links += [" · " if links else "", dcc.Link(s["name"], href=f"/optimum?set={sc.encode_set(one)}",
+                                                  className="small", id={"type": "sc-optimum-link", "index": i})]
+    return links
 
 
 @callback(Output("sc-table", "data"), Input("sc-add", "n_clicks"), State("sc-table", "data"),
