@@ -180,7 +180,14 @@ def set_input(driver, element_id: str, value) -> None:
     el.send_keys(Keys.CONTROL, "a")
     el.send_keys(Keys.DELETE)
     el.send_keys(str(value))
+    el.send_keys(Keys.ENTER)
     el.send_keys(Keys.TAB)
+    # debounced inputs commit on Enter/blur: wait until the renderer holds the new value
+    wait_until(lambda: str(driver.execute_script(
+        "const s = window.store.getState(); let n = s.layout;"
+        "for (const k of s.paths.strs[arguments[0]]) n = n[k]; return n.props.value;", element_id))
+        in (str(value), str(float(value)) if isinstance(value, (int, float)) else str(value)),
+        5, what=f"{element_id} = {value}")
 
 
 def click(driver, element_id: str) -> None:
