@@ -37,7 +37,7 @@ TRACES: dict[str, list[tuple[str, str, dict]]] = {
 
 TITLES = {
     "graph-demand": ("Forecast vs actual demand", "units / day"),
-    "graph-inventory": ("Inventory: on-hand, position, S-level, arrivals", "units"),
+    "graph-inventory": ("Inventory: on-hand, position, S, arrivals", "units"),
     "graph-orders": ("Orders placed", "units"),
     "graph-cost": ("Cumulative cost (holding + stockout)", "cost"),
 }

@@ -104,6 +104,19 @@ def engine_api():
     return edata, registry, SimConfig, Simulator, ConfigError, DataError
 
 
+def default_forecaster() -> str:
+    """The bundled ensemble when models/default is servable, else the 7-day moving average."""
+    try:
+        _, registry, *_ = engine_api()
+        return registry.default_forecaster_name()
+    except Exception:  # noqa: BLE001 - engine not importable: the page says so on Start
+        return "ma7"
+
+
+def new_controls() -> dict:
+    return dict(DEFAULT_CONTROLS, forecaster=default_forecaster())
+
+
 def forecaster_options() -> list[dict]:
     _, registry, *_ = engine_api()
     return [{"label": f["label"], "value": f["name"]} for f in registry.list_forecasters()]
@@ -194,7 +207,7 @@ def clean_controls(raw: dict, upload_keys: list[str] | None = None) -> dict:
 
 # ---------------------------------------------------------------- session records
 def new_record(controls: dict | None = None) -> dict:
-    return {"v": RECORD_VERSION, "status": "idle", "run": 0, "controls": dict(controls or DEFAULT_CONTROLS),
+    return {"v": RECORD_VERSION, "status": "idle", "run": 0, "controls": dict(controls or new_controls()),
             "sim": None, "horizon": None, "message": None}
 
 

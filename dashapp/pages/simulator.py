@@ -62,7 +62,7 @@ def _controls_panel():
         html.Div(id="upload-status", className="small mt-1 mb-2", role="status",
                  **{"data-max-bytes": str(settings.upload_max_bytes)}),
         html.H6("Forecast & demand"),
-        C.field("Forecaster", C.dropdown("forecaster", _forecaster_choices(), D["forecaster"])),
+        C.field("Forecaster", C.dropdown("forecaster", _forecaster_choices(), S.default_forecaster())),
         C.field("Demand mode", C.dropdown("demand-mode", [{"label": v, "value": k}
                                                           for k, v in S.DEMAND_MODES.items()], D["demand_mode"])),
         C.field("Noise (forecast-noise mode)", C.number("noise", D["noise"], *lo["noise"], 0.01)),
@@ -100,7 +100,7 @@ def layout(**_query):
     ], className="me-3")
     graphs = dbc.Row([
         dbc.Col(html.Div(dcc.Graph(id=gid, figure=figures.build_figure(gid, [], D["horizon"]),
-                                   config={"displaylogo": False}), className="graph-card"), lg=6)
+                                   config={"displaylogo": False, "displayModeBar": False}), className="graph-card"), lg=6)
         for gid in figures.GRAPH_IDS
     ])
     return html.Div([
