@@ -213,17 +213,48 @@ def build_configs(sset: dict, *, allow_files: bool = True, defaults: dict | None
         if sset.get("days") is not None:
             opts["days"] = sset["days"]
         try:
-            configs.append(SimConfig.from_options(opts))
+            cfg = SimConfig.from_options(opts)
         except ConfigError as err:
             raise ScenarioError(f"scenario {name!r}: {err}") from None
+        if cfg.forecaster is not None and cfg.forecaster not in _forecaster_names():
+            raise ScenarioError(f"scenario {name!r}: unknown forecaster {str(cfg.forecaster)[:40]!r}; choose one "
+                                f"of: {', '.join(sorted(_forecaster_names()))}")
+        configs.append(cfg)
     return configs
 
 
-def check_set(sset: dict, *, allow_files: bool = False) -> None:
+def _forecaster_names() -> set:
+    from engine.forecast.registry import list_forecasters
+
+    return {f["name"] for f in list_forecasters()}
+
+
+MAX_WORK = 8 * 2000 * 365  # scenario × replication × day cells one run may ask for
+
+
+def check_set(sset: dict, *, allow_files: bool = False) -> list:
     """Validate a canonical set without running it (the page calls this before submitting a job)."""
     if len(sset["scenarios"]) < 1:
         raise ScenarioError("define at least one scenario")
-    build_configs(sset, allow_files=allow_files)
+    configs = build_configs(sset, allow_files=allow_files)
+    work = len(configs) * sset["replications"] * max(int(c.days) for c in configs)
+    if work > MAX_WORK:
+        raise ScenarioError(f"{len(configs)} scenarios × {sset['replications']} replications × "
+                            f"{max(int(c.days) for c in configs)} days is more than one run may compute "
+                            f"({MAX_WORK:,} scenario-days); use fewer replications or days")
+    return configs
+
+
+def revalidate(payload) -> tuple[dict, str]:
+    """A job request as it arrives from the browser: never trusted. Rebuilds the canonical set, checks it and
+    recomputes the cache key (a forged key could otherwise poison another set's cached result)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("set"), dict):
+        raise ScenarioError("malformed job request")
+    raw = payload["set"]
+    sset = canonical_set(raw.get("scenarios"), replications=raw.get("replications"), days=raw.get("days"),
+                         seed=raw.get("seed"), baseline=raw.get("baseline", 0))
+    check_set(sset)
+    return sset, result_key(sset)
 
 
 def result_key(sset: dict, extra: dict | None = None) -> str:

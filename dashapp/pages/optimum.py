@@ -163,8 +163,15 @@ def run_job(set_progress, request):
         raise dash.exceptions.PreventUpdate
     from engine.optimum import optimum_report
 
+    try:
+        sset, _ = sc.revalidate(request)  # the request came through the browser: check it again
+        sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
+        if not 2 <= sset["replications"] <= MAX_OPT_REPLICATIONS:
+            raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}")
+    except (sc.ScenarioError, ValueError, TypeError) as err:
+        return no_update, dbc.Alert(str(err), color="danger", id="opt-error")
+    key = sc.result_key(sset, {"kind": KIND})
     store = job_store()
-    key = request["key"]
     started = time.time()
 
     def progress(done, total):
@@ -172,7 +179,6 @@ def run_job(set_progress, request):
         set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
 
     try:
-        sset = request["set"]
         config = sc.build_configs(sset, allow_files=False)[0]
         series = sc._load_series(config, {}, sc.DEFAULT_DATA)
         rep = optimum_report(config, series, sset["replications"], progress=progress)
@@ -187,11 +193,12 @@ def run_job(set_progress, request):
 @callback(Output("opt-status", "children", allow_duplicate=True), Input("opt-cancel", "n_clicks"),
           State("opt-request", "data"), prevent_initial_call=True)
 def cancelled(_n, request):
-    if request and request.get("key"):
-        try:
-            job_store().clear_status(KIND, request["key"])
-        except Exception:
-            pass
+    try:
+        sset, _ = sc.revalidate(request)
+        sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
+        job_store().clear_status(KIND, sc.result_key(sset, {"kind": KIND}))
+    except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
+        pass
     return dbc.Alert("Computation cancelled.", color="warning", id="opt-cancelled")
 
 

@@ -208,8 +208,11 @@ def run_job(set_progress, request):
     """The background job: runs the comparison, reports progress and a heartbeat, caches the result by hash."""
     if not request:
         raise dash.exceptions.PreventUpdate
+    try:
+        sset, key = sc.revalidate(request)  # the request came through the browser: check it again
+    except (sc.ScenarioError, ValueError, TypeError) as err:
+        return no_update, dbc.Alert(str(err), color="danger", id="sc-error")
     store = job_store()
-    key = request["key"]
     started = time.time()
 
     def progress(done, total):
@@ -217,7 +220,7 @@ def run_job(set_progress, request):
         set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
 
     try:
-        result = sc.to_record(sc.compare(request["set"], progress=progress))
+        result = sc.to_record(sc.compare(sset, progress=progress))
     except (sc.ScenarioError, ValueError) as err:
         store.clear_status(KIND, key)
         return no_update, dbc.Alert(str(err), color="danger", id="sc-error")
@@ -228,11 +231,10 @@ def run_job(set_progress, request):
 @callback(Output("sc-status", "children", allow_duplicate=True), Input("sc-cancel", "n_clicks"),
           State("sc-request", "data"), prevent_initial_call=True)
 def cancelled(_n, request):
-    if request and request.get("key"):
-        try:
-            job_store().clear_status(KIND, request["key"])
-        except Exception:
-            pass
+    try:
+        job_store().clear_status(KIND, sc.revalidate(request)[1])
+    except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
+        pass
     return dbc.Alert("Run cancelled.", color="warning", id="sc-cancelled")
 
 

@@ -119,3 +119,20 @@ def test_bad_scenario_settings_name_the_scenario(sample_csv):
     sset = sc.canonical_set([{"name": "files", "data": "/etc/passwd"}], replications=5, days=30, seed=1)
     with pytest.raises(sc.ScenarioError, match="cannot name a file"):
         sc.check_set(sset)
+
+
+def test_job_requests_from_the_browser_are_revalidated():
+    good = sc.canonical_set([{"name": "A", "forecaster": "ma7"}], replications=10, days=30, seed=1)
+    sset, key = sc.revalidate({"set": good, "key": "forged-key-of-another-set"})
+    assert sset == good and key == sc.result_key(good) and key != "forged-key-of-another-set"
+    for payload, msg in [
+        (None, "malformed"),
+        ({"set": "x"}, "malformed"),
+        ({"set": {**good, "replications": 10**9}}, "replications must be between"),
+        ({"set": {**good, "scenarios": [{"name": "A", "data": "/etc/passwd"}]}}, "cannot name a file"),
+        ({"set": {**good, "scenarios": [{"name": "A", "forecaster": "../../etc/passwd"}]}}, "forecaster"),
+        ({"set": sc.canonical_set([{"name": f"S{i}"} for i in range(8)], replications=2000, days=3650, seed=1)},
+         "more than one run may compute"),
+    ]:
+        with pytest.raises(sc.ScenarioError, match=msg):
+            sc.revalidate(payload)
