@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import io
 import json
 import random
@@ -87,8 +88,9 @@ def check_ledger(days: list[int], shown: int | None) -> str | None:
     if not days:
         return "empty ledger" if shown else None
     if days != list(range(1, len(days) + 1)):
-        seen, dup, gaps = set(), sorted({d for d in days if d in seen or seen.add(d)}), \
-            sorted(set(range(1, max(days) + 1)) - set(days))
+        from collections import Counter
+        dup = sorted(d for d, k in Counter(days).items() if k > 1)
+        gaps = sorted(set(range(1, max(days) + 1)) - set(days))
         return f"ledger days not 1..N: doubled {dup[:10]}, missing {gaps[:10]}"
     if shown is not None and len(days) != shown:
         return f"ledger has {len(days)} days but the page shows day {shown}"
@@ -191,11 +193,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def run_load(url: str, sessions: int, seconds: float, interval_ms: int | None = None, cadence: str = "fixed",
              controls: dict | None = None, timeout: float = 10.0, ramp: float | None = None) -> dict:
+    """Play ``sessions`` browser sessions for ``seconds`` each; return the figures (see format_text)."""
     url = require_loopback(url)
     if not 1 <= sessions <= MAX_SESSIONS:
         raise ValueError(f"--sessions must be 1..{MAX_SESSIONS}")
     if not 0 < seconds <= MAX_SECONDS:
         raise ValueError(f"--seconds must be in (0, {MAX_SECONDS}]")
+    cpu0, wall0 = time.process_time(), time.monotonic()
     deps = requests.get(url + "/_dash-dependencies", timeout=timeout).json()
     ctl = {"horizon": 730, "speed": (interval_ms or 300) / 1000.0, "demand-mode": "forecast-noise"}
     ctl.update(controls or {})
@@ -231,6 +235,12 @@ def run_load(url: str, sessions: int, seconds: float, interval_ms: int | None = 
         "unfinished_sessions": sessions - len(done),
         "days_min": min((r.final_day or 0 for r in done), default=0),
         "days_max": max((r.final_day or 0 for r in done), default=0),
+        "by_kind": {k: {"n": len(v), "p50_ms": _round(percentile(v, 50)), "p95_ms": _round(percentile(v, 95)),
+                        "max_ms": _round(max(v))}
+                    for k in ("load", "start", "tick", "pause", "ledger", "other")
+                    if (v := [ms for r in done for ms in r.latencies.get(k, [])])},
+        "client_cpu_s": round(time.process_time() - cpu0, 1),
+        "wall_s": round(time.monotonic() - wall0, 1),
         "problems": [f"session {r.index}: {p}" for r in done for p in r.problems][:30],
     }
     return out
@@ -250,10 +260,64 @@ def format_text(r: dict) -> str:
         f"days reached per session: {r['days_min']}..{r['days_max']}; incomplete ledgers {r['incomplete_ledgers']}"
         f" (unfinished sessions {r['unfinished_sessions']})",
     ]
+    if "loadavg_1min_before" in r:
+        lines.append(f"machine load average (1 min) before {r['loadavg_1min_before']}, after "
+                     f"{r['loadavg_1min_after']} on {os.cpu_count()} cores; server: {r['server']}")
+    lines.append("by request kind: " + "; ".join(f"{k} n={v['n']} p50 {v['p50_ms']} p95 {v['p95_ms']} max {v['max_ms']}"
+                                                 for k, v in r.get("by_kind", {}).items()))
+    lines.append(f"load generator CPU {r['client_cpu_s']} s over {r['wall_s']} s wall")
     if r["problems"]:
         lines.append("problems (first 30):")
         lines += [f"  - {p}" for p in r["problems"]]
     return "\n".join(lines)
+
+
+class SpawnedServer:
+    """`gunicorn dashapp.app:server` on a free loopback port with a throw-away var dir (for --spawn)."""
+
+    def __init__(self, workers: int, env: dict[str, str] | None = None) -> None:
+        import os
+        import secrets
+        import socket
+        import subprocess
+        import tempfile
+        from pathlib import Path
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.tmp = tempfile.TemporaryDirectory(prefix="bench-load-")
+        repo = Path(__file__).resolve().parent.parent
+        full_env = {**os.environ, "SIM_VAR_DIR": self.tmp.name, "WEB_CONCURRENCY": str(workers),
+                    "SECRET_KEY": secrets.token_urlsafe(32), **(env or {})}
+        full_env.pop("REDIS_URL", None) if "REDIS_URL" not in (env or {}) else None
+        self.log = open(Path(self.tmp.name) / "gunicorn.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", "60"],
+            cwd=repo, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
+            try:
+                if requests.get(self.url + "/", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not answer within 90 s")
+
+    def close(self) -> None:
+        import os
+        import signal
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except Exception:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+        self.tmp.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,13 +330,31 @@ def main(argv: list[str] | None = None) -> int:
                     help="fixed: a tick every interval (late ticks go out as soon as the answer arrives); "
                          "browser: interval after each answer (dcc.Interval with running=)")
     ap.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
+    ap.add_argument("--ramp", type=float, default=None,
+                    help="sessions start at random times within this many seconds (default min(2, seconds/10))")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--spawn", action="store_true",
+                    help="start a real gunicorn (embedded store, throw-away var dir) on a free loopback port, "
+                         "test it, stop it (--url is ignored)")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers with --spawn (default 2)")
     args = ap.parse_args(argv)
+    server = None
     try:
-        r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout)
-    except (ValueError, requests.RequestException) as exc:
+        if args.spawn:
+            server = SpawnedServer(args.workers)
+            args.url = server.url
+        load_before = os.getloadavg()
+        r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout,
+                     ramp=args.ramp)
+        r["loadavg_1min_before"] = round(load_before[0], 2)
+        r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
+        r["server"] = f"gunicorn, {args.workers} workers (spawned)" if args.spawn else "given --url"
+    except (ValueError, RuntimeError, requests.RequestException) as exc:
         print(f"load test cannot run: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if server is not None:
+            server.close()
     if args.json:
         print(json.dumps(r))
     else:
