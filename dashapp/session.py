@@ -304,6 +304,15 @@ def save_record(store, sid: str, rec: dict, sim=None) -> None:
                 _live.popitem(last=False)
 
 
+def improvement_hint(state: dict) -> dict:
+    """engine.optimum.improvement_hint for the stored run's settings and series."""
+    edata, _r, SimConfig, _s, _c, _d = engine_api()
+    from engine.optimum import improvement_hint as hint
+
+    cfg = SimConfig.from_dict(state["config"])
+    return hint(cfg, edata.SeriesData.from_dict(state["series"]))
+
+
 def horizon_of(sim) -> int:
     """Days this run will simulate (replay mode may be shorter than the requested horizon)."""
     return int(sim.days)

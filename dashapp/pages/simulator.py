@@ -114,6 +114,7 @@ def layout(**_query):
                 html.Div([buttons, html.Span(id="sim-status", className="text-muted small")],
                          className="d-flex align-items-center mb-2"),
                 html.Div(id="sim-message"),
+                html.Div(id="sim-hint"),
                 dbc.Progress(id="progress", value=0, label="", className="mb-3", style={"height": "18px"}),
                 dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, sm=6, className="mb-2") for k in C.KPI_IDS]),
                 graphs,
@@ -340,6 +341,27 @@ dash.clientside_callback(
     State("tick", "disabled"), State("sim-status", "children"), State("sim-day", "modified_timestamp"),
     prevent_initial_call=True,
 )
+
+
+@callback(Output("sim-hint", "children"), Input("sim-status", "children"), State("session-id", "data"),
+          prevent_initial_call=True)
+def improvement_hint(status, sid):
+    """After a run: the best z / constant S for these settings and what it would have saved (engine.optimum,
+    mean over 30 common-random-number demand paths — not the animated run's single path)."""
+    if status != "finished" or not S.valid_session_id(sid):
+        return None
+    try:
+        rec = get_store().get(sid)
+        if not rec or not rec.get("sim"):
+            return None
+        h = S.improvement_hint(rec["sim"])
+    except StoreUnavailable:
+        return None
+    except S.user_error_types() as exc:
+        return C.message(f"No hint for these settings: {exc}", "secondary")
+    return dbc.Alert([html.Strong("Hint: "), h["message"],
+                      html.Span(" (see /optimum for the full comparison)", className="small")],
+                     color="info", className="py-2 mb-2", id="hint-text")
 
 
 @callback(Output("tick", "interval"), Input("speed", "value"))
