@@ -98,3 +98,61 @@ def test_startup_configuration_errors_are_one_clear_line(env, needle, tmp_path):
     assert r.returncode != 0
     assert needle in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_procfile_defaults_share_a_generated_key_across_workers(tmp_path, sample_csv):
+    """The Procfile's web command as a host runs it (WEB_CONCURRENCY and SECRET_KEY unset → 2 workers, one
+    generated key in the var dir): a session keeps its id across ticks served by either worker."""
+    import psutil
+
+    from bench.dash_client import DashSession
+    from tests.conftest import free_port, wait_for_port
+
+    web = next(line.split(":", 1)[1].strip() for line in (REPO / "Procfile").read_text().splitlines()
+               if line.startswith("web:"))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "SECRET_KEY", "REDIS_URL")}
+    env.update(PORT=str(port), SIM_VAR_DIR=str(tmp_path), SIM_SAMPLE_DATA=str(sample_csv), PYTHONPATH=str(REPO))
+    web = web.replace("0.0.0.0", "127.0.0.1")  # loopback only in tests
+    proc = subprocess.Popen(["bash", "-c", "exec " + web], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, 30)
+        wait_until(lambda: len(psutil.Process(proc.pid).children()) == 2, 30, what="2 workers")
+        s = DashSession(f"http://127.0.0.1:{port}")
+        s.load("/")
+        s.trigger("start.n_clicks", 1)
+        sid = s.get("session-id", "data")
+        tick = s.find(input="tick.n_intervals")
+        for _ in range(30):
+            s.fire(tick, ["tick.n_intervals"])
+        assert s.get("sim-day", "data")["day"] == 30
+        assert s.get("session-id", "data") == sid
+        assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+        s.load("/")  # a reload on any worker finds the same session
+        assert s.text("kpi-day").startswith("Day 30")
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def test_python_m_dashapp_runs_locally_on_port(tmp_path, sample_csv):
+    import requests
+
+    from tests.conftest import free_port, wait_for_port
+
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "SIM_VAR_DIR": str(tmp_path), "SIM_SAMPLE_DATA": str(sample_csv),
+           "PYTHONPATH": str(REPO)}
+    env.pop("SIM_DEBUG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "dashapp"], cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_port(port, 30)
+        r = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert r.status_code == 200 and "Inventory Simulator" in r.text
+        assert "bootstrap" in requests.get(f"http://127.0.0.1:{port}/", timeout=10).text  # local CSS, no CDN
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=15)[0]
+    assert f"http://127.0.0.1:{port}/" in out and "Debug mode: off" in out
