@@ -105,87 +105,63 @@ def run_part(modname: str, quick: bool) -> tuple[str, dict | None, float]:
 
 
 def accuracy_table(quick: bool) -> tuple[str, dict | None]:
-    """One-step-ahead MAE/RMSE per forecaster on each series of the public data, last 73 days held out."""
+    """Forecast accuracy on the public data with the engine's honest backtest (engine/forecast/backtest.py):
+    per-series protocol (last 73 days of each series held out, rolling one step ahead) and the original
+    notebook's split ("seed" protocol) for a like-for-like comparison with its published figures."""
     if not SHARED_DATA.exists():
         return (f"skipped: {SHARED_DATA} is absent (the public dataset lives beside the checkout, never in it)\n",
                 None)
     try:
-        import numpy as np
         from engine.data import load_csv
-        from engine.forecast.registry import get_forecaster, list_forecasters
+        from engine.forecast.backtest import DEFAULT_MODELS, markdown_table, run_backtest
+        from engine.forecast.registry import list_forecasters
     except ImportError as exc:
-        return f"not available: the engine's data loader or forecaster registry is missing ({exc})\n", None
+        return f"not available: the engine's backtest or registry is missing ({exc})\n", None
     ds = load_csv(str(SHARED_DATA))
-    holdout = 73
-    names = [f["name"] for f in list_forecasters()]
-    if quick:
-        names = [n for n in names if n not in ("arima", "ets")]
-    results: dict[str, dict] = {}
-    for name in names:
-        try:
-            fc = get_forecaster(name)
-        except Exception as exc:
-            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
-            continue
-        errs = []
+    listed = [f["name"] for f in list_forecasters()]
+    models = [m for m in DEFAULT_MODELS if m in listed]
+    models += [n for n in listed if n.startswith("ensemble:") and n not in models]
+    if not quick:
+        models += [n for n in ("ets", "arima") if n in listed and n not in models]
+    out_text, raw = [], {}
+    protocols = [("per-series", "last 73 days of each series held out, one step ahead, rolling origin")]
+    if not quick:
+        protocols.append(("seed", "the original notebook's split: all rows sorted by date, last 10 % held out"))
+    for protocol, what in protocols:
         t0 = time.perf_counter()
         try:
-            for key, series in ds.series.items():
-                y = np.asarray(series.demand, dtype=float)
-                n = len(y)
-                cov = _covariates(series, n)
-                for t in range(n - holdout, n):
-                    hist = y[None, :t]
-                    c = _cov_slice(cov, t, getattr(fc, "horizon", 31)) if cov is not None else None
-                    pred = fc.predict(hist, c) if getattr(fc, "uses_covariates", False) else fc.predict(hist)
-                    errs.append(float(pred[0, 0]) - y[t])
-        except Exception as exc:
-            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+            res = run_backtest(ds, models, protocol=protocol, holdout_days=73, data_path=str(SHARED_DATA))
+        except Exception as exc:  # one protocol failing must not hide the other
+            out_text.append(f"### {protocol}\n\nFAILED: {type(exc).__name__}: {exc}\n")
             continue
-        e = np.asarray(errs)
-        results[name] = {"mae": float(np.mean(np.abs(e))), "rmse": float(np.sqrt(np.mean(e ** 2))),
-                         "forecasts": int(e.size), "seconds": time.perf_counter() - t0}
-    lines = [f"Data: `{SHARED_DATA.name}` ({len(ds.series)} series), one step ahead, last {holdout} days of each "
-             "series held out, rolling origin.\n", "| forecaster | MAE | RMSE | forecasts | s |", "|---|---|---|---|---|"]
-    for name, r in sorted(results.items(), key=lambda kv: kv[1].get("mae", float("inf"))):
-        if "error" in r:
-            lines.append(f"| {name} | n/a | n/a | – | {r['error'][:80]} |")
-        else:
-            lines.append(f"| {name} | {r['mae']:.2f} | {r['rmse']:.2f} | {r['forecasts']} | {r['seconds']:.1f} |")
-    return "\n".join(lines) + "\n", results
+        raw[protocol] = res
+        notes = [f"- {m}: {r['note']}" for m, r in res["models"].items() if r.get("note")]
+        skipped = [f"- {m} skipped: {why}" for m, why in res.get("skipped", {}).items()]
+        out_text.append(f"### {protocol} protocol\n\n{what}; {res['holdout_rows']} forecasts over "
+                        f"{len(res['series'])} series ({time.perf_counter() - t0:.0f} s).\n\n"
+                        + markdown_table(res) + "\n" + ("\n" + "\n".join(notes + skipped) + "\n"
+                                                        if notes or skipped else ""))
+    return f"Data: `{SHARED_DATA.name}` (read in place, never copied).\n\n" + "\n".join(out_text), raw
 
 
-def _covariates(series, n):
-    """Known-in-advance covariates aligned with the series (promo, planning, day of year), when the engine has them."""
+def load_section(quick: bool) -> tuple[str, dict | None]:
+    """The load test (bench/load.py) against a real gunicorn it starts itself: 50 sessions x 60 s, ticks every
+    300 ms, embedded store (quick: 5 sessions x 5 s)."""
+    from bench.load import SpawnedServer, format_text, run_load
+    sessions, seconds, workers = (5, 5, 2) if quick else (50, 60, 2)
+    server = SpawnedServer(workers)
     try:
-        import numpy as np
-        from engine.forecast.base import Covariates
-    except ImportError:
-        return None
-    promo = np.asarray(series.promo, dtype=float)[None, :] if series.promo is not None else None
-    planning = np.asarray(series.planning, dtype=float)[None, :] if series.planning is not None else None
-    doy = None
-    if series.dates:
-        doy = np.asarray([dt.date.fromisoformat(d[:10]).timetuple().tm_yday for d in series.dates])[None, :]
-    return (Covariates, promo, planning, doy)
-
-
-def _cov_slice(cov, t, horizon):
-    import numpy as np
-    cls, promo, planning, doy = cov
-    end = t + horizon
-
-    def cut(a):
-        if a is None:
-            return None
-        a = a[:, :end]
-        if a.shape[1] < end:  # pad past the end of the data with the last value
-            a = np.concatenate([a, np.repeat(a[:, -1:], end - a.shape[1], axis=1)], axis=1)
-        return a
-    try:
-        return cls(promo=cut(promo), planning=cut(planning), day_of_year=cut(doy))
-    except TypeError:
-        return None
+        before = os.getloadavg()[0]
+        r = run_load(server.url, sessions, seconds, 300)
+        r["loadavg_1min_before"], r["loadavg_1min_after"] = round(before, 2), round(os.getloadavg()[0], 2)
+        r["server"] = f"gunicorn, {workers} workers (spawned), embedded diskcache store"
+    finally:
+        server.close()
+    goal = ("goal: 0 errors, p95 <= 100 ms, every ledger complete -> "
+            + ("MET" if r["errors"] == 0 and (r["p95_ms"] or 1e9) <= 100 and r["incomplete_ledgers"] == 0
+               else "NOT MET"))
+    cmd = f"python -m bench.load --sessions {sessions} --seconds {seconds} --spawn --workers {workers}"
+    return f"`{cmd}`\n\n```\n{format_text(r)}\n```\n\n{goal}\n", r
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke check, figures not for the README)")
     ap.add_argument("--out", default=str(REPO / "bench" / "REPORT.md"), help="where to write the Markdown report")
     ap.add_argument("--json", help="also write all raw figures to this JSON file")
+    ap.add_argument("--no-load", action="store_true", help="skip the 60 s load test")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(REPO))
@@ -210,6 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         acc_text, acc = f"FAILED: {type(exc).__name__}: {exc}\n", None
     sections.append(f"## Forecast accuracy (public data)\n\n{acc_text}")
     raw["accuracy"] = acc
+    if args.no_load:
+        sections.append("## Load test\n\nskipped (--no-load)\n")
+    else:
+        print("[bench] load test against a spawned gunicorn ...", file=sys.stderr, flush=True)
+        try:
+            load_text, load = load_section(args.quick)
+        except Exception as exc:
+            load_text, load = f"FAILED: {type(exc).__name__}: {exc}\n", None
+        sections.append(f"## Load test\n\n{load_text}")
+        raw["load"] = load
 
     head = (f"# Benchmark report\n\nGenerated by `python -m bench{' --quick' if args.quick else ''}` on "
             f"{started:%Y-%m-%d %H:%M} UTC, {machine()}.\n"
