@@ -288,7 +288,7 @@ def mean_ci95(x) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 # (c) simulation-optimised policies and the whole report (needs the batch engine)
 # ---------------------------------------------------------------------------------------------------------------
-Z_MIN, Z_MAX = -1.5, 6.0  # Φ(6) < 1 in float64; the search never asks for a 100% target
+Z_MIN, Z_MAX = -1.5, 8.0  # Φ(8) < 1 in float64; the search never asks for a 100% target
 
 
 def relaxed_arrival_days(lead_times) -> np.ndarray:
@@ -458,6 +458,8 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         if progress is not None:
             progress(done[0], steps)
 
+    if config.demand == "replay":  # one demand path (the history): more replications would repeat it
+        replications = 1
     study = _Study(config, series, replications, forecaster=forecaster)
     ou = study.run("order-up-to", {k: v for k, v in config.policy_params.items() if k == "service_level"}
                    if config.policy == "order-up-to" else {}, keep=1)
@@ -529,6 +531,9 @@ def improvement_hint(config, series, replications: int = 30, *, forecaster=None,
     "saving", "saving_pct", "best", "message", "replications"}; costs are means over `replications` paths
     (seed from config), so they compare like with like (not with a single animated run's cost).
     """
+    replay = config.demand == "replay"
+    if replay:  # one demand path (the history): more replications would repeat it
+        replications = 1
     study = _Study(config, series, replications, forecaster=forecaster,
                    initial_inventory=config.initial_inventory)
     cur = study.cost(config.policy, dict(config.policy_params))
@@ -541,9 +546,10 @@ def improvement_hint(config, series, replications: int = 30, *, forecaster=None,
         else ("base-stock S = %.1f" % best_s, best_s_cost)
     saving = max(0.0, current - best_cost)
     pct = saving / current if current > 0 else 0.0
-    msg = (f"Best for these settings: {best_name} — mean cost {best_cost:,.2f} vs {current:,.2f} for your rule "
-           f"({pct:.1%} less) over {study.R} demand paths." if saving > 0 else
-           f"Your rule is already as good as the best z / S found (mean cost {current:,.2f} over {study.R} paths).")
+    where = "on the replayed history" if replay else f"over {study.R} demand paths"
+    msg = (f"Best for these settings: {best_name} — cost {best_cost:,.2f} vs {current:,.2f} for your rule "
+           f"({pct:.1%} less) {where}." if saving > 0 else
+           f"Your rule is already as good as the best z / S found (cost {current:,.2f} {where}).")
     return {"best_z": best_z, "best_z_cost": best_z_cost, "best_base_stock": best_s,
             "best_base_stock_cost": best_s_cost, "current_cost": current, "saving": saving, "saving_pct": pct,
             "best": best_name, "message": msg, "replications": study.R,
