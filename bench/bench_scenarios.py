@@ -135,6 +135,7 @@ def run(quick: bool = False) -> dict:
         out["ensemble"] = {"forecaster": None, "note": "no ONNX ensemble under models/: not measured"}
     out["lp_365_days"] = {**time_lp(), "goal_s": 1.0}
     out["policy_quality"] = policy_quality(data, 50 if quick else 100)
+    out["markdown"] = "```\n" + report(out) + "\n```"
     return out
 
 
