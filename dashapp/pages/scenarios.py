@@ -177,6 +177,8 @@ def baseline_options(rows):
 def prepare(_n, rows, replications, days, seed, baseline):
     """Validate; serve a cached result at once; otherwise hand the set to the background job."""
     try:
+        if len(rows or []) < 2:
+            raise sc.ScenarioError("a comparison needs at least two scenarios: add one with 'Add scenario'")
         sset = sc.rows_to_set(rows, replications=replications, days=days, seed=seed, baseline=baseline or 0)
         sc.check_set(sset)
     except (sc.ScenarioError, ValueError) as err:
