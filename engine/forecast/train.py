@@ -213,7 +213,7 @@ def _fit(keras, model, cfg, train, val=None, epochs=None, seed=0):
 
 
 def fit_meta(base_preds: np.ndarray, extra: np.ndarray, level: np.ndarray, target: np.ndarray) -> tuple:
-    """Non-negative linear stack in units: y ≈ L0 · (Σ w_k x_k + b), w ≥ 0, b free, by least squares. Returns (w, b).
+    """Non-negative linear stack in units: y ≈ L0 · (Σ w_k x_k + b), w ≥ 0, b free, by least squares -> (w, b).
 
     (Least absolute deviations was tried: a time-ordered two-fold comparison inside the pre-holdout meta period
     favoured it by < 0.5 % — not material — and it was worse on the public holdout, so least squares stays.)
