@@ -138,9 +138,13 @@ def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_
         app.stop()
 
 
-def test_reload_during_a_run_reattaches_and_shows_the_result(tmp_path, sample_csv, browser):
-    app = App(tmp_path / "app", app_env(tmp_path / "app", sample_csv))
-    store = JobStore(None, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
+@pytest.mark.parametrize("manager", ["diskcache", "celery"])
+def test_reload_during_a_run_reattaches_and_shows_the_result(tmp_path, redis_server, sample_csv, browser, manager):
+    redis_url = redis_server.url if manager == "celery" else None
+    env = app_env(tmp_path / "app", sample_csv, redis_url)
+    app = App(tmp_path / "app", env)
+    worker = CeleryWorker(tmp_path / "worker", env) if manager == "celery" else None
+    store = JobStore(redis_url, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
     sset = long_set(replications=1500)
     expected = sc.to_record(sc.compare(sset, default_data=sample_csv))
     try:
@@ -155,6 +159,8 @@ def test_reload_during_a_run_reattaches_and_shows_the_result(tmp_path, sample_cs
         for row in figs.kpi_table_rows(expected):
             assert row["total_cost"] in table
     finally:
+        if worker:
+            worker.stop()
         app.stop()
 
 
