@@ -118,6 +118,7 @@ def _render(result: dict | None):
         html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
                  f"mean ± 95% CI half-width; run took {result.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="sc-result-summary"),
+        _crn_note(result),
         dash_table.DataTable(id="sc-kpi-table", columns=cols, data=rows, style_table={"overflowX": "auto"},
                              style_cell={"fontSize": "0.85rem"}),
         html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
@@ -131,6 +132,17 @@ def _render(result: dict | None):
             dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
         ]),
     ])
+
+
+def _crn_note(result: dict):
+    """Say whether every scenario faced the baseline's demand paths (common random numbers)."""
+    other = [s["name"] for s in result.get("scenarios", []) if not s.get("same_demand_as_baseline", True)]
+    if not other:
+        return html.Div("Every scenario faced the same demand paths as the baseline (checked per replication).",
+                        className="small text-success", id="sc-crn-note")
+    return html.Div(f"Different demand than the baseline (other demand settings, or forecast-noise demand driven by "
+                    f"another forecaster): {', '.join(other)} — their differences are still paired by seed but "
+                    "include the demand change.", className="small text-warning", id="sc-crn-note")
 
 
 def _optimum_links(result: dict) -> list:
