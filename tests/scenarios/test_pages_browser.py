@@ -52,4 +52,4 @@ def test_optimum_page_computes_bound_best_levels_and_regrets(app, browser):
     for name in ("order-up-to", "original", "best base-stock"):
         assert name in text
     assert "S =" in browser.find_element(By.ID, "opt-best-s").text
-    assert browser.find_elements(By.CSS_SELECTOR, "#opt-graph-curve .main-svg")
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#opt-graph-curve .main-svg"))
