@@ -140,3 +140,23 @@ def regret_figure(policies: list[dict]) -> go.Figure:
     if vals and max(vals) / min(vals) > 50:
         fig.update_yaxes(type="log", title="regret (%, log scale)")
     return fig
+
+
+def z_curve_figure(z_curve: dict, default_z: float | None = None) -> go.Figure:
+    """Mean total cost of the order-up-to rule vs its safety factor z (95% band), the cost-based z marked."""
+    z = _floats(z_curve.get("z", []))
+    mean = _floats(z_curve.get("mean", []))
+    hw = [float(h or 0.0) for h in z_curve.get("ci95", [0.0] * len(mean))]
+    fig = go.Figure([
+        go.Scatter(x=z + z[::-1], y=[m + h for m, h in zip(mean, hw)] + [m - h for m, h in zip(mean[::-1], hw[::-1])],
+                   fill="toself", line=dict(width=0), fillcolor="rgba(84,162,75,0.2)", name="95% CI",
+                   hoverinfo="skip"),
+        go.Scatter(x=z, y=mean, mode="lines+markers", name="order-up-to cost", line=dict(color="#54a24b")),
+    ])
+    if default_z is not None and z:
+        fig.add_vline(x=float(default_z), line_dash="dot", annotation_text="z = Φ⁻¹(p/(p+h))")
+    fig = _layout(fig, "Mean total cost vs safety factor z (order-up-to)", xaxis_title="z", yaxis_title="mean cost")
+    positive = [m for m in mean if m > 0]
+    if positive and max(positive) / min(positive) > 50:
+        fig.update_yaxes(type="log", title="mean cost (log scale)")
+    return fig

@@ -111,6 +111,8 @@ def _render(rep: dict | None):
             dbc.Col(dcc.Graph(id="opt-graph-curve", figure=figs.cost_curve_figure(rep["curve"], lb["mean"], marks)),
                     md=6),
             dbc.Col(dcc.Graph(id="opt-graph-regret", figure=figs.regret_figure(policies)), md=6),
+            dbc.Col(dcc.Graph(id="opt-graph-z", figure=figs.z_curve_figure(
+                rep.get("z_curve", {}), rep["policies"][0].get("z"))), md=6),
         ]),
     ])
 

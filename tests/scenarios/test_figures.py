@@ -53,3 +53,10 @@ def test_optimum_figures():
     assert "perfect-information bound" in names and "best base-stock" in names and "order-up-to" not in names
     reg = figs.regret_figure([{"name": "a", "regret": 0.5}, {"name": "b", "regret": 2.0}])
     assert list(reg.data[0].y) == [50.0, 200.0]
+
+
+def test_z_curve_figure():
+    fig = figs.z_curve_figure({"z": [0.0, 1.0, 2.0], "mean": [50.0, 20.0, 25.0], "ci95": [1.0, 1.0, None]},
+                              default_z=1.3)
+    assert "bdata" not in pio.to_json(fig)
+    assert list(fig.data[1].y) == [50.0, 20.0, 25.0]
