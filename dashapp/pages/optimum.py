@@ -34,11 +34,19 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     message = None
     sset = _default_set()
     result = None
+    reattach = None
     if set:
         try:
             sset = sc.decode_set(set)
             sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
-            result = job_store().get_result(KIND, sc.result_key(sset, {"kind": KIND}))
+            key = sc.result_key(sset, {"kind": KIND})
+            result = job_store().get_result(KIND, key)
+            status = None if result is not None else job_store().get_status(KIND, key)
+            if status and status.get("state") == "running":
+                reattach = key
+                message = dbc.Alert(f"A computation for this scenario is in progress ({status['done']}/"
+                                    f"{status['total']}) — reattached: the results appear here when it finishes.",
+                                    color="info", id="opt-reattach-msg")
         except sc.ScenarioError as err:
             message = dbc.Alert(str(err), color="danger")
         except Exception as err:
@@ -47,6 +55,10 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     return html.Div([
         dcc.Store(id="opt-request"),
         dcc.Store(id="opt-result", data=result),
+        dcc.Store(id="opt-search"),
+        dcc.Store(id="opt-url-written"),
+        dcc.Store(id="opt-reattach-key", data=reattach),
+        dcc.Interval(id="opt-reattach-poll", interval=1000, disabled=reattach is None),
         html.H3("How far from the optimum?"),
         html.P([
             "For one scenario: the ", html.B("perfect-information lower bound"), " (an LP per demand path that "
@@ -126,6 +138,7 @@ def _card(title, value, id_):
     Output("opt-request", "data"),
     Output("opt-result", "data", allow_duplicate=True),
     Output("opt-status", "children", allow_duplicate=True),
+    Output("opt-search", "data"),
     Input("opt-run", "n_clicks"),
     State("opt-table", "data"), State("opt-replications", "value"), State("opt-days", "value"),
     State("opt-seed", "value"),
@@ -138,15 +151,17 @@ def prepare(_n, rows, replications, days, seed):
         sset = sc.rows_to_set((rows or [])[:1], replications=replications, days=days, seed=seed)
         sc.check_set(sset)
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, no_update, dbc.Alert(str(err), color="danger", id="opt-error")
+        return no_update, no_update, dbc.Alert(str(err), color="danger", id="opt-error"), no_update
     key = sc.result_key(sset, {"kind": KIND})
+    search = f"?set={sc.encode_set(sset)}"
     try:
         cached = job_store().get_result(KIND, key)
     except Exception as err:
-        return no_update, no_update, dbc.Alert(f"The job store is unavailable: {err}", color="warning")
+        return no_update, no_update, dbc.Alert(f"The job store is unavailable: {err}", color="warning"), search
     if cached is not None:
-        return no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="opt-cached")
-    return {"set": sset, "key": key, "submitted": time.time()}, no_update, None
+        return (no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="opt-cached"),
+                search)
+    return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
 
 
 @callback(
@@ -207,3 +222,39 @@ def cancelled(_n, request):
 @callback(Output("opt-results", "children"), Input("opt-result", "data"), prevent_initial_call=True)
 def show(rep):
     return _render(rep)
+
+
+dash.clientside_callback(
+    """function(search) {
+        if (search) { window.history.replaceState(null, '', window.location.pathname + search); }
+        return search || null;
+    }""",
+    Output("opt-url-written", "data"),
+    Input("opt-search", "data"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output("opt-result", "data", allow_duplicate=True),
+    Output("opt-status", "children", allow_duplicate=True),
+    Output("opt-reattach-poll", "disabled"),
+    Input("opt-reattach-poll", "n_intervals"),
+    State("opt-reattach-key", "data"),
+    prevent_initial_call=True,
+)
+def poll_reattached(_n, key):
+    """After a reload during a computation: wait for its result to reach the cache."""
+    if not key:
+        return no_update, no_update, True
+    store = job_store()
+    rep = store.get_result(KIND, key)
+    if rep is not None:
+        return rep, dbc.Alert("The computation finished.", color="success", id="opt-done"), True
+    status = store.get_status(KIND, key)
+    if not status or status.get("state") != "running":
+        return no_update, dbc.Alert("The computation this page was attached to stopped without a result "
+                                    "(cancelled or its worker died): press Compute to start it again.",
+                                    color="warning"), True
+    return no_update, dbc.Alert(f"Computation in progress: {status['done']}/{status['total']} (reattached).",
+                                color="info", id="opt-reattach-msg"), False

@@ -1,6 +1,8 @@
 """/optimum in a real browser (gunicorn app, Diskcache jobs), and what a colleague sees when opening a link."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -53,3 +55,26 @@ def test_optimum_page_computes_bound_best_levels_and_regrets(app, browser):
         assert name in text
     assert "S =" in browser.find_element(By.ID, "opt-best-s").text
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#opt-graph-curve .main-svg"))
+
+
+def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv):
+    from dashapp.jobs import JobStore
+    from tests.scenarios.test_jobs_integration import page_set
+
+    one = as_page_set(sc.canonical_set([{"name": "Long", "forecaster": "ma7", "demand": "synthetic"}],
+                                       replications=400, days=365, seed=5))
+    browser.get(f"{app.url}/optimum?set={sc.encode_set(one)}")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "opt-run"))
+    browser.find_element(By.ID, "opt-run").click()
+    sset = page_set(browser)
+    st = sample_csv.stat()
+    key = sc.set_hash(sset, {"kind": "optimum", "default_data": [st.st_size, int(st.st_mtime)]})
+    store = JobStore(None, directory=str(app.var / "jobs" / "scenario-records"))
+    deadline = time.monotonic() + 60
+    while not (store.get_status("optimum", key) or {}).get("done"):
+        assert time.monotonic() < deadline, "the optimum job never reported progress"
+        time.sleep(0.05)
+    browser.refresh()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "opt-reattach-msg"))
+    WebDriverWait(browser, 180).until(lambda d: d.find_elements(By.ID, "opt-policies"))
+    assert "best base-stock" in browser.find_element(By.ID, "opt-policies").text
