@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dashapp.config import REPO_ROOT, resolve_secret_key, settings
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
 SAMPLE_PATH = Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv")
 
@@ -272,45 +272,124 @@ def restore(state: dict, controls: dict | None = None):
     return Simulator.from_state(state)
 
 
+# ---------------------------------------------------------------- session storage layout
+# Per session, in the store (all JSON, all with the session TTL):
+#   sid                         the record: status, run, controls, horizon, days simulated, rev, run_key
+#   sid:series:<run_key>        the run's series (written once per run)
+#   sid:state:<rev>             the simulator state without series and ledger (a new key per save: the record
+#                               switches to it only after it is written, so a crash never mixes two saves)
+#   sid:ledger:<run_key>:<i>    ledger rows i*CHUNK .. (i+1)*CHUNK-1; a tick rewrites only the last chunk,
+#                               so saving costs the same on day 10 and on day 300
+LEDGER_CHUNK = 32
+
 # Live simulators of this process, keyed by session id and the revision of the stored record they match.
 # The store stays the source of truth: a record saved by another worker has another revision, so this process
-# rebuilds from the stored state; the cache only skips re-preparing a run that nobody else touched.
+# rebuilds from the stored state; the cache only skips re-reading and re-preparing a run nobody else touched.
 _LIVE_MAX = 64
 _live: "OrderedDict[str, tuple[str, object]]" = OrderedDict()
 _live_lock = threading.Lock()
 
 
-def live_simulator(sid: str, rec: dict):
-    """The simulator for this record; the cached one is taken out (it is about to change) and only goes back
-    in through save_record, so a failed save can never leave an advanced simulator under an old revision."""
+class SessionExpired(RuntimeError):
+    """Part of a session's stored run is gone (expired or evicted)."""
+
+
+def _chunk_key(sid: str, rec: dict, i: int) -> str:
+    return f"{sid}:ledger:{rec['run_key']}:{i}"
+
+
+def load_rows(store, sid: str, rec: dict) -> list[dict]:
+    """The stored ledger of the session's run (days 1..rec['days'])."""
+    days = int(rec.get("days") or 0)
+    if not rec.get("run_key") or days == 0:
+        return []
+    rows: list[dict] = []
+    for i in range((days - 1) // LEDGER_CHUNK + 1):
+        chunk = store.get(_chunk_key(sid, rec, i))
+        if chunk is None:
+            raise SessionExpired("the stored run has expired")
+        rows.extend(chunk["rows"])
+    if len(rows) < days:
+        raise SessionExpired("the stored run is incomplete")
+    return rows[:days]
+
+
+def load_state(store, sid: str, rec: dict) -> dict:
+    """The engine's full state (Simulator.from_state input) reassembled from its parts."""
+    state = store.get(f"{sid}:state:{rec['rev']}")
+    series = store.get(f"{sid}:series:{rec['run_key']}")
+    if state is None or series is None:
+        raise SessionExpired("the stored run has expired")
+    return {**state, "series": series, "ledger": load_rows(store, sid, rec)}
+
+
+def live_simulator(store, sid: str, rec: dict):
+    """The simulator for this record; a cached one is taken out (it is about to change) and only goes back in
+    through save_session, so a failed save can never leave an advanced simulator under an old revision."""
     with _live_lock:
         hit = _live.pop(sid, None)
     if hit is not None and rec.get("rev") is not None and hit[0] == rec["rev"]:
         return hit[1]
-    return restore(rec["sim"])
+    return restore(load_state(store, sid, rec))
 
 
-def save_record(store, sid: str, rec: dict, sim=None) -> None:
-    """Store the record under a new revision; remember the live simulator only once the save succeeded."""
+def rows_of(store, sid: str, rec: dict, sim=None) -> list[dict]:
     if sim is not None:
-        rec["sim"] = sim.to_state()
-    rec["rev"] = secrets.token_hex(8)
-    store.put(sid, rec)
+        return sim.ledger
     with _live_lock:
-        _live.pop(sid, None)
-        if sim is not None:
+        hit = _live.get(sid)
+    if hit is not None and hit[0] == rec.get("rev"):
+        return hit[1].ledger
+    return load_rows(store, sid, rec) if rec.get("has_sim") else []
+
+
+def save_session(store, sid: str, rec: dict, sim=None, new_run: bool = False) -> None:
+    """Store the record (and, with `sim`, the run's new state and ledger rows) under a new revision."""
+    old_rev = rec.get("rev")
+    if sim is not None:
+        state = sim.to_state()
+        ledger = state.pop("ledger")
+        series = state.pop("series")
+        if new_run or not rec.get("run_key"):
+            rec["run_key"] = secrets.token_hex(6)
+            store.put(f"{sid}:series:{rec['run_key']}", series)
+            first = 0
+        else:
+            first = int(rec.get("days") or 0) // LEDGER_CHUNK
+        for i in range(first, (len(ledger) - 1) // LEDGER_CHUNK + 1 if ledger else 0):
+            store.put(_chunk_key(sid, rec, i), {"rows": ledger[i * LEDGER_CHUNK:(i + 1) * LEDGER_CHUNK]})
+        rec["rev"] = secrets.token_hex(8)
+        store.put(f"{sid}:state:{rec['rev']}", state)
+        rec.update(days=len(ledger), has_sim=True)
+    store.put(sid, rec)
+    if sim is not None:
+        if old_rev and old_rev != rec["rev"]:
+            try:
+                store.delete(f"{sid}:state:{old_rev}")
+            except Exception:  # noqa: BLE001 - a leftover key expires with the TTL
+                pass
+        with _live_lock:
             _live[sid] = (rec["rev"], sim)
             while len(_live) > _LIVE_MAX:
                 _live.popitem(last=False)
 
 
-def improvement_hint(state: dict) -> dict:
-    """engine.optimum.improvement_hint for the stored run's settings and series."""
+def run_inputs(store, sid: str, rec: dict):
+    """(SimConfig, SeriesData) of the stored run."""
     edata, _r, SimConfig, _s, _c, _d = engine_api()
+    state = store.get(f"{sid}:state:{rec['rev']}")
+    series = store.get(f"{sid}:series:{rec['run_key']}")
+    if state is None or series is None:
+        raise SessionExpired("the stored run has expired")
+    return SimConfig.from_dict(state["config"]), edata.SeriesData.from_dict(series)
+
+
+def improvement_hint(config, series) -> dict:
+    """engine.optimum.improvement_hint: best z / constant S for these settings and the saving (30 CRN paths)."""
+    engine_api()
     from engine.optimum import improvement_hint as hint
 
-    cfg = SimConfig.from_dict(state["config"])
-    return hint(cfg, edata.SeriesData.from_dict(state["series"]))
+    return hint(config, series)
 
 
 def horizon_of(sim) -> int:
@@ -320,7 +399,7 @@ def horizon_of(sim) -> int:
 
 def user_error_types():
     edata, registry, _s, _sim, ConfigError, DataError = engine_api()
-    return (InputError, ConfigError, DataError, registry.UnknownForecaster)
+    return (InputError, ConfigError, DataError, registry.UnknownForecaster, SessionExpired)
 
 
 # ---------------------------------------------------------------- derived views

@@ -156,9 +156,8 @@ def _status_text(rec) -> str:
     return {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}.get(rec["status"], "")
 
 
-def _full_view(rec, message=None) -> list:
+def _full_view(rec, rows, message=None) -> list:
     """Every view output for the session's current state (page load, Start, Step, Reset)."""
-    rows = rec["sim"]["ledger"] if rec.get("sim") else []
     horizon = rec.get("horizon") or rec["controls"].get("horizon")
     kpis = S.kpi_values(rows, horizon)
     pct, label = _progress(len(rows), horizon)
@@ -201,9 +200,14 @@ def control(_start, _pause, _step, _reset, sid, *control_values):
             message = None
             if action == "load":
                 restored = [rec["controls"].get(k) for k in CONTROL_IDS.values()]
-                S.save_record(store, sid, rec)  # refreshes the TTL; creates the session when new
-                return [sid] + _full_view(rec) + restored
+                try:
+                    rows = S.rows_of(store, sid, rec)
+                except S.SessionExpired:
+                    rec, rows, message = S.new_record(rec["controls"]), [], "Your last run has expired."
+                S.save_session(store, sid, rec)  # refreshes the TTL; creates the session when new
+                return [sid] + _full_view(rec, rows, message) + restored
             raw = dict(zip(CONTROL_IDS.values(), control_values))
+            sim, new_run = None, False
             if action == "pause":
                 if rec["status"] == "running":
                     rec["status"] = "paused"
@@ -214,27 +218,24 @@ def control(_start, _pause, _step, _reset, sid, *control_values):
                         "The run has finished: press Start for a new run."
             elif action in ("start", "reset"):
                 controls = S.clean_controls(raw)
-                sim = S.build_simulator(store, sid, controls)
+                sim, new_run = S.build_simulator(store, sid, controls), True
                 rec.update(controls=controls, horizon=S.horizon_of(sim), run=rec["run"] + 1,
                            status="running" if action == "start" else "idle")
             elif action == "step":
-                if rec.get("sim") is None or rec["status"] in ("idle", "done"):
+                if not rec.get("has_sim") or rec["status"] in ("idle", "done"):
                     controls = S.clean_controls(raw)
-                    if rec.get("sim") is None or rec["status"] == "done" or controls != rec["controls"]:
-                        sim = S.build_simulator(store, sid, controls)
+                    if not rec.get("has_sim") or rec["status"] == "done" or controls != rec["controls"]:
+                        sim, new_run = S.build_simulator(store, sid, controls), True
                         rec.update(controls=controls, run=rec["run"] + 1)
                     else:
-                        sim = S.live_simulator(sid, rec)
+                        sim = S.live_simulator(store, sid, rec)
                 else:
-                    sim = S.live_simulator(sid, rec)
+                    sim = S.live_simulator(store, sid, rec)
                 if not sim.done:
                     sim.step()
                 rec.update(horizon=S.horizon_of(sim), status="done" if sim.done else "paused")
-            if action in ("start", "reset", "step"):
-                S.save_record(store, sid, rec, sim)
-            else:
-                S.save_record(store, sid, rec)
-            return [sid] + _full_view(rec, message) + keep_controls
+            S.save_session(store, sid, rec, sim, new_run=new_run)
+            return [sid] + _full_view(rec, S.rows_of(store, sid, rec, sim), message) + keep_controls
     except S.user_error_types() as exc:
         return [sid] + _only_message(f"{action.capitalize()} refused — {exc}") + keep_controls
     except SessionBusy:
@@ -273,9 +274,10 @@ def tick(_n, sid, shown, speed):
                 return [no_update] * N_VIEW
             if settings.test_tick_delay:
                 time.sleep(settings.test_tick_delay)  # test hook: a tick slower than the interval
-            state_day = len(rec["sim"]["ledger"]) if rec.get("sim") else 0
+            state_day = int(rec.get("days") or 0)
+            sim = None
             if rec["status"] == "running" and state_day == day:
-                sim = S.live_simulator(sid, rec)
+                sim = S.live_simulator(store, sid, rec)
                 _interval, k = S.days_per_tick(speed)
                 for _ in range(k):
                     if sim.done:
@@ -284,14 +286,16 @@ def tick(_n, sid, shown, speed):
                 rec["worker"] = os.getpid()  # which process served the last step (hosting tests kill it)
                 if sim.done:
                     rec["status"] = "done"
-                S.save_record(store, sid, rec, sim)
+                S.save_session(store, sid, rec, sim)
             elif state_day < day:
                 return _stop("The page is ahead of the session; reload the page.")
-            return _patch_view(rec, day)
+            return _patch_view(rec, S.rows_of(store, sid, rec, sim), day)
     except SessionBusy:
         return [no_update] * N_VIEW  # another worker holds the session: the next tick retries
     except StoreUnavailable as exc:
         return _stop(f"Session store unavailable: {exc}")
+    except S.SessionExpired:
+        return _stop("This run has expired from the session store: press Start for a new run.")
 
 
 def _stop(text) -> list:
@@ -301,9 +305,8 @@ def _stop(text) -> list:
     return out
 
 
-def _patch_view(rec, shown_day: int) -> list:
+def _patch_view(rec, rows, shown_day: int) -> list:
     """Only what changed since `shown_day`: new points by index, KPI texts, prepended log entries."""
-    rows = rec["sim"]["ledger"]
     horizon = rec.get("horizon")
     n = len(rows)
     patches = figures.point_patches(rows, shown_day)
@@ -351,11 +354,14 @@ def improvement_hint(status, sid):
     if status != "finished" or not S.valid_session_id(sid):
         return None
     try:
-        rec = get_store().get(sid)
-        if not rec or not rec.get("sim"):
-            return None
-        h = S.improvement_hint(rec["sim"])
-    except StoreUnavailable:
+        store = get_store()
+        with store.lock(sid):
+            rec = store.get(sid)
+            if not rec or not rec.get("has_sim"):
+                return None
+            cfg, series = S.run_inputs(store, sid, rec)
+        h = S.improvement_hint(cfg, series)  # outside the lock: ~0.5 s of simulation
+    except (StoreUnavailable, SessionBusy):
         return None
     except S.user_error_types() as exc:
         return C.message(f"No hint for these settings: {exc}", "secondary")
@@ -432,11 +438,13 @@ def upload(contents, filename, sid):
 def download_ledger(_n, sid):
     if not S.valid_session_id(sid):
         return no_update
+    store = get_store()
     try:
-        rec = get_store().get(sid)
-    except StoreUnavailable:
+        with store.lock(sid):
+            rec = store.get(sid)
+            rows = S.rows_of(store, sid, rec) if rec and rec.get("has_sim") else []
+    except (StoreUnavailable, SessionBusy, S.SessionExpired):
         return no_update
-    rows = rec["sim"]["ledger"] if rec and rec.get("sim") else []
     if not rows:
         return no_update
     return dict(content=S.ledger_csv(rows), filename="ledger.csv", type="text/csv")

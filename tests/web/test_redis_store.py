@@ -23,9 +23,12 @@ def test_sessions_in_redis_and_outage_message(server_factory, sample_csv, redis_
         s.fire(tick, ["tick.n_intervals"])
     assert s.get("sim-day", "data")["day"] == 5
     sid = s.get("session-id", "data")
-    raw = redis.Redis.from_url(redis_server.url).get("sim:s:" + sid)
-    rec = json.loads(raw)  # JSON, not a pickle
-    assert len(rec["sim"]["ledger"]) == 5 and rec["status"] == "running"
+    r = redis.Redis.from_url(redis_server.url)
+    rec = json.loads(r.get("sim:s:" + sid))  # JSON, not a pickle
+    assert rec["days"] == 5 and rec["status"] == "running"
+    chunk = json.loads(r.get(f"sim:s:{sid}:ledger:{rec['run_key']}:0"))
+    assert [row["day"] for row in chunk["rows"]] == [1, 2, 3, 4, 5]
+    assert json.loads(r.get(f"sim:s:{sid}:state:{rec['rev']}"))["day"] == 5
 
     redis_server.stop()
     r, _, _ = s.fire(tick, ["tick.n_intervals"])
