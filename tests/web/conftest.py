@@ -47,7 +47,8 @@ class AppServer:
             "SECRET_KEY": "test-secret-key-0123456789abcdef", "SIM_VAR_DIR": str(tmp),
             "PYTHONPATH": str(REPO), **(env or {}),
         }
-        self.env.pop("REDIS_URL", None) if "REDIS_URL" not in (env or {}) else None
+        if "REDIS_URL" not in (env or {}):
+            self.env.pop("REDIS_URL", None)  # the embedded store unless a test asks for Redis
         self.proc: subprocess.Popen | None = None
         self.log = tmp / "gunicorn.log"
 

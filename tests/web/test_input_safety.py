@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from bench.dash_client import DashSession
-from tests.web.conftest import click, open_app, set_input, snapshot, wait_until
+from tests.web.conftest import click, open_app, snapshot, wait_until
 
 UPLOAD_LIMIT = 64 * 1024
 

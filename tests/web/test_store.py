@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 
 import pytest
@@ -59,7 +58,7 @@ def _hold_lock(kind, where, started, release):
 
 
 def test_lock_works_across_processes(store):
-    where = store.directory if store.kind == "diskcache" else store.client.connection_pool.connection_kwargs
+    where = store.directory
     if store.kind == "redis":
         kw = store.client.connection_pool.connection_kwargs
         where = f"redis://{kw['host']}:{kw['port']}/0"
