@@ -58,10 +58,11 @@ def _hold_lock(kind, where, started, release):
 
 
 def test_lock_works_across_processes(store):
-    where = store.directory
     if store.kind == "redis":
         kw = store.client.connection_pool.connection_kwargs
         where = f"redis://{kw['host']}:{kw['port']}/0"
+    else:
+        where = store.directory
     ctx = mp.get_context("spawn")
     started, release = ctx.Event(), ctx.Event()
     p = ctx.Process(target=_hold_lock, args=(store.kind, where, started, release))
