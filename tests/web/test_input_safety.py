@@ -55,13 +55,29 @@ def test_bad_uploads_show_their_message_and_leave_the_run_untouched(app, browser
     assert after == before  # the paused run is exactly as it was
     assert d.find_element("id", "data-source").text.startswith("Bundled sample")
 
+    import datetime as dt
+
     good = tmp_path / "good.csv"
+    start = dt.date(2024, 1, 1)
     good.write_text("Date,SKU_ID,Warehouse_ID,Units_Sold\n" + "".join(
-        f"2024-01-{i:02d},SKU_9,WH_{w},{10 + i % 5}\n" for w in (1, 2) for i in range(1, 29)))
+        f"{start + dt.timedelta(days=i)},SKU_9,WH_{w},{10 + (i * w) % 7}\n" for w in (1, 2) for i in range(200)))
     file_input.send_keys(str(good))
     wait_until(lambda: "good.csv: 2 series" in d.find_element("id", "upload-status").text, 10, what="good upload")
     wait_until(lambda: "SKU_9/WH_1" in d.find_element("id", "series").text, 5, what="series picker")
     assert snapshot(d) == before  # uploading does not touch the run either
+    if "ensemble:default" in d.find_element("id", "forecaster").text or "Ensemble model 'default'" in \
+            d.find_element("id", "forecaster").text:
+        click(d, "start")  # the bundled ensemble needs the planning column this file lacks: a message, no run
+        wait_until(lambda: "Demand_Forecast" in d.find_element("id", "sim-message").text, 10, what="message")
+        assert snapshot(d) == before
+    planned = tmp_path / "planned.csv"
+    planned.write_text("Date,SKU_ID,Warehouse_ID,Units_Sold,Demand_Forecast\n" + "".join(
+        f"{start + dt.timedelta(days=i)},SKU_9,WH_{w},{10 + (i * w) % 7},{12.5}\n" for w in (1, 2)
+        for i in range(200)))
+    file_input.send_keys(str(planned))
+    wait_until(lambda: "planned.csv: 2 series" in d.find_element("id", "upload-status").text, 10, what="upload")
+    click(d, "start")  # a new run on the uploaded series
+    wait_until(lambda: snapshot(d)["day"] >= 2 and snapshot(d)["status"] == "running", 10, what="run on the upload")
     assert "Traceback" not in app.log_text()
 
 
