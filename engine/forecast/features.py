@@ -102,16 +102,17 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
     if t < window:
         raise ValueError(f"need at least {window} days of history, got {t}")
     recent = demand[:, t - window:]
-    lvl = recent.mean(axis=1)
-    if not np.isfinite(lvl.sum()):
+    lvl = recent.sum(axis=1)
+    lvl *= 1.0 / window
+    seas, ok = seasonal_level(demand, horizon)
+    if not np.isfinite(lvl.sum() + (seas.sum() if ok else 0.0)):
         raise ValueError("demand history contains NaN or infinite values")
     np.maximum(lvl, MIN_LEVEL, out=lvl)
     inv = (1.0 / lvl)[:, None]
-    seas, ok = seasonal_level(demand, horizon)
     if ok:
-        if not np.isfinite(seas.sum()):
-            raise ValueError("demand history contains NaN or infinite values")
-        seas_r = np.clip(seas * inv, *SEASON_CLIP)
+        seas_r = seas * inv
+        np.maximum(seas_r, SEASON_CLIP[0], out=seas_r)
+        np.minimum(seas_r, SEASON_CLIP[1], out=seas_r)
     else:
         seas_r = np.ones((n, horizon))
     C, K = channels(use_covariates), extra_dim(use_covariates)
