@@ -14,16 +14,15 @@ how wrong it is (a flat forecast gives σ = 0 and no safety stock whatever the d
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
 
-from engine.policy import Policy, PolicySetup, register_policy
+from engine.policy import Policy, PolicySetup, normal_quantile, register_policy
 
 RATIO_CLIP = (0.5001, 0.9999)
 
 
 def original_z(h: float, p: float) -> float:
     """z = Φ⁻¹(clip(p / (p + h), 0.5001, 0.9999)), the original's clipped critical ratio."""
-    return float(norm.ppf(np.clip(p / (p + h), *RATIO_CLIP)))
+    return float(normal_quantile(float(np.clip(p / (p + h), *RATIO_CLIP))))
 
 
 def original_level(past_forecasts, forecast, lead_time: int, h: float, p: float, z: float | None = None):

@@ -123,7 +123,6 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from scipy.stats import t as student_t  # noqa: E402
 
 import engine.policy_original  # noqa: E402,F401  (registers policy "original")
 from engine.data import DataError, load_csv  # noqa: E402
@@ -305,6 +304,8 @@ def _mean_ci(a: np.ndarray) -> dict:
     mean = float(a.mean())
     if a.size < 2:
         return {"mean": mean, "ci95": None}
+    from scipy.stats import t as student_t  # lazily: scipy.stats costs ~0.5 s at app start-up
+
     hw = float(student_t.ppf(0.975, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
     return {"mean": mean, "ci95": hw}
 
