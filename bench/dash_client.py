@@ -53,9 +53,10 @@ def is_component(obj: Any) -> bool:
     return isinstance(obj, dict) and "type" in obj and "namespace" in obj and "props" in obj
 
 
-def apply_patch(value: Any, patch: dict) -> Any:
-    """Apply a serialised dash.Patch to a copy of ``value`` the way dash-renderer does (common operations)."""
-    root = copy.deepcopy(value) if value is not None else {}
+def apply_patch(value: Any, patch: dict, copy_value: bool = True) -> Any:
+    """Apply a serialised dash.Patch the way dash-renderer does (common operations); ``copy_value=False``
+    patches ``value`` in place (the session owns its values: no deep copy of growing figures per tick)."""
+    root = (copy.deepcopy(value) if copy_value else value) if value is not None else {}
     for op in patch.get("operations", []):
         loc, params, name = op["location"], op.get("params", {}), op["operation"]
         if name in ("Assign", "Delete") and loc:
@@ -134,6 +135,7 @@ class DashSession:
 
     def __post_init__(self) -> None:
         self.base = require_loopback(self.base)
+        self.http.trust_env = False  # loopback only: no proxy lookups from the environment per request
 
     # ---- page load ---------------------------------------------------------------------------------------
     def load(self, path: str = "/", deps: list[dict] | None = None) -> None:
@@ -281,16 +283,17 @@ class DashSession:
                     key = (cid, prop)
                     if isinstance(val, dict) and val.get("__dash_patch_update"):
                         try:
-                            val = apply_patch(self.values.get(key), val)
+                            val = apply_patch(self.values.get(key), val, copy_value=False)
                         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
                             val = self.values.get(key)  # the renderer would log; values stay usable
                     self.values[key] = val
                     changed_out.append(f"{cid}.{prop}")
                     if prop == "data":
                         self._save_storage(cid)
-                    if isinstance(val, (list, dict)):
-                        new_ids |= self._register(val)
-                        if new_ids:
+                    if prop == "children" or _has_component(val):  # only these can carry components
+                        found = self._register(val)
+                        new_ids |= found
+                        if found:
                             self._restore_storage()
             # set_props side updates arrive under "sideUpdate"
             for cid, props in (data.get("sideUpdate") or {}).items():
