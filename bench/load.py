@@ -191,40 +191,73 @@ def percentile(values: list[float], q: float) -> float | None:
     return v[lo] + (v[hi] - v[lo]) * (k - lo)
 
 
-def run_load(url: str, sessions: int, seconds: float, interval_ms: int | None = None, cadence: str = "fixed",
-             controls: dict | None = None, timeout: float = 10.0, ramp: float | None = None) -> dict:
-    """Play ``sessions`` browser sessions for ``seconds`` each; return the figures (see format_text)."""
-    url = require_loopback(url)
-    if not 1 <= sessions <= MAX_SESSIONS:
-        raise ValueError(f"--sessions must be 1..{MAX_SESSIONS}")
-    if not 0 < seconds <= MAX_SECONDS:
-        raise ValueError(f"--seconds must be in (0, {MAX_SECONDS}]")
-    cpu0, wall0 = time.process_time(), time.monotonic()
-    deps = requests.get(url + "/_dash-dependencies", timeout=timeout).json()
-    ctl = {"horizon": 730, "speed": (interval_ms or 300) / 1000.0, "demand-mode": "forecast-noise"}
-    ctl.update(controls or {})
-    ramp = min(2.0, seconds / 10) if ramp is None else ramp
-    t0 = time.monotonic() + 0.2
+def _play_many(url: str, indices: list[int], seconds: float, interval_ms: int | None, deps: list[dict], ctl: dict,
+                t0: float, ramp: float, cadence: str, timeout: float) -> list[SessionResult]:
+    """One client process: a thread per session (threads of one process share its GIL; see --procs)."""
     stop = threading.Event()
-    results: list[SessionResult | None] = [None] * sessions
+    results: dict[int, SessionResult] = {}
 
     def worker(i: int) -> None:
         results[i] = play_session(i, url, seconds, interval_ms, deps, ctl, t0 + random.uniform(0, ramp), stop,
                                   cadence, timeout)
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(sessions)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in indices]
     for t in threads:
         t.start()
     hard_deadline = time.monotonic() + seconds + ramp + 60 + 3 * timeout
     for t in threads:
         t.join(max(0.0, hard_deadline - time.monotonic()))
     stop.set()
-    done = [r for r in results if r is not None]
+    return [results[i] for i in indices if i in results]
+
+
+def _play_in_child(args: tuple) -> tuple[list[SessionResult], float]:
+    c0 = time.process_time()
+    out = _play_many(*args)
+    return out, time.process_time() - c0
+
+
+def run_load(url: str, sessions: int, seconds: float, interval_ms: int | None = None, cadence: str = "fixed",
+             controls: dict | None = None, timeout: float = 10.0, ramp: float | None = None,
+             procs: int = 1) -> dict:
+    """Play ``sessions`` browser sessions for ``seconds`` each, spread over ``procs`` client processes;
+    return the figures (see format_text)."""
+    url = require_loopback(url)
+    if not 1 <= sessions <= MAX_SESSIONS:
+        raise ValueError(f"--sessions must be 1..{MAX_SESSIONS}")
+    if not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"--seconds must be in (0, {MAX_SECONDS}]")
+    procs = max(1, min(procs, sessions, 16))
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    deps = requests.get(url + "/_dash-dependencies", timeout=timeout).json()
+    ctl = {"horizon": 730, "speed": (interval_ms or 300) / 1000.0, "demand-mode": "forecast-noise"}
+    ctl.update(controls or {})
+    ramp = min(2.0, seconds / 10) if ramp is None else ramp
+    t0 = time.monotonic() + 0.5
+    groups = [list(range(i, sessions, procs)) for i in range(procs)]
+    child_cpu = 0.0
+    if procs == 1:
+        done = _play_many(url, groups[0], seconds, interval_ms, deps, ctl, t0, ramp, cadence, timeout)
+    else:
+        import multiprocessing as mp
+        ctx = mp.get_context("fork")  # children inherit t0 (CLOCK_MONOTONIC is system-wide)
+        with ctx.Pool(procs) as pool:
+            parts = pool.map(_play_in_child, [(url, g, seconds, interval_ms, deps, ctl, t0, ramp, cadence, timeout)
+                                              for g in groups])
+        done = [r for rs, _ in parts for r in rs]
+        child_cpu = sum(c for _, c in parts)
+    done.sort(key=lambda r: r.index)
+    return summarise(done, url, sessions, seconds, interval_ms, cadence, procs,
+                     client_cpu=time.process_time() - cpu0 + child_cpu, wall=time.monotonic() - wall0)
+
+
+def summarise(done: list[SessionResult], url: str, sessions: int, seconds: float, interval_ms: int | None,
+              cadence: str, procs: int, client_cpu: float, wall: float) -> dict:
     lat_all = [ms for r in done for v in r.latencies.values() for ms in v]
     lat_tick = [ms for r in done for ms in r.latencies.get("tick", [])]
-    out = {
+    return {
         "url": url, "sessions": sessions, "seconds": seconds, "cadence": cadence,
-        "interval_ms": interval_ms or 300,
+        "interval_ms": interval_ms or 300, "client_procs": procs,
         "requests": sum(r.requests for r in done),
         "errors": sum(r.errors + r.failures for r in done),
         "p50_ms": _round(percentile(lat_all, 50)), "p95_ms": _round(percentile(lat_all, 95)),
@@ -239,11 +272,10 @@ def run_load(url: str, sessions: int, seconds: float, interval_ms: int | None = 
                         "max_ms": _round(max(v))}
                     for k in ("load", "start", "tick", "pause", "ledger", "other")
                     if (v := [ms for r in done for ms in r.latencies.get(k, [])])},
-        "client_cpu_s": round(time.process_time() - cpu0, 1),
-        "wall_s": round(time.monotonic() - wall0, 1),
+        "client_cpu_s": round(client_cpu, 1),
+        "wall_s": round(wall, 1),
         "problems": [f"session {r.index}: {p}" for r in done for p in r.problems][:30],
     }
-    return out
 
 
 def _round(v: float | None) -> float | None:
@@ -253,13 +285,16 @@ def _round(v: float | None) -> float | None:
 def format_text(r: dict) -> str:
     lines = [
         f"load test: {r['sessions']} sessions x {r['seconds']:g} s, tick every {r['interval_ms']} ms "
-        f"({r['cadence']} cadence) against {r['url']}",
+        f"({r['cadence']} cadence) against {r['url']}, {r.get('client_procs', 1)} client process(es)",
         f"requests {r['requests']}, errors {r['errors']}, ticks {r['ticks']}",
         f"latency all callbacks: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms",
         f"latency ticks:         p50 {r['tick_p50_ms']} ms, p95 {r['tick_p95_ms']} ms, p99 {r['tick_p99_ms']} ms",
         f"days reached per session: {r['days_min']}..{r['days_max']}; incomplete ledgers {r['incomplete_ledgers']}"
         f" (unfinished sessions {r['unfinished_sessions']})",
     ]
+    if "server_p50_ms" in r:
+        lines.append(f"server-side time per request (gunicorn access log): p50 {r['server_p50_ms']} ms, "
+                     f"p95 {r['server_p95_ms']} ms, p99 {r['server_p99_ms']} ms over {r['server_requests']} requests")
     if "loadavg_1min_before" in r:
         lines.append(f"machine load average (1 min) before {r['loadavg_1min_before']}, after "
                      f"{r['loadavg_1min_after']} on {os.cpu_count()} cores; server: {r['server']}")
@@ -294,7 +329,8 @@ class SpawnedServer:
         self.log = open(Path(self.tmp.name) / "gunicorn.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "60"],
+             "--workers", str(workers), "--timeout", "60",
+             "--access-logfile", str(Path(self.tmp.name) / "access.log"), "--access-logformat", "%(D)s %(s)s %(U)s"],
             cwd=repo, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -306,6 +342,20 @@ class SpawnedServer:
             except requests.RequestException:
                 time.sleep(0.3)
         raise RuntimeError("gunicorn did not answer within 90 s")
+
+    def request_times(self) -> dict:
+        """Server-side time of each callback request, from gunicorn's access log (%(D)s: microseconds)."""
+        from pathlib import Path
+        xs = []
+        try:
+            for line in (Path(self.tmp.name) / "access.log").read_text().splitlines():
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "/_dash-update-component":
+                    xs.append(int(parts[0]) / 1000)
+        except OSError:
+            return {}
+        return {"server_requests": len(xs), "server_p50_ms": _round(percentile(xs, 50)),
+                "server_p95_ms": _round(percentile(xs, 95)), "server_p99_ms": _round(percentile(xs, 99))}
 
     def close(self) -> None:
         import os
@@ -337,6 +387,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="start a real gunicorn (embedded store, throw-away var dir) on a free loopback port, "
                          "test it, stop it (--url is ignored)")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers with --spawn (default 2)")
+    ap.add_argument("--procs", type=int, default=1,
+                    help="client processes the sessions are spread over (threads of one process share a GIL: "
+                         "on a busy machine their waiting shows up as latency)")
     args = ap.parse_args(argv)
     server = None
     try:
@@ -345,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
             args.url = server.url
         load_before = os.getloadavg()
         r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout,
-                     ramp=args.ramp)
+                     ramp=args.ramp, procs=args.procs)
+        if server is not None:
+            r.update(server.request_times())
         r["loadavg_1min_before"] = round(load_before[0], 2)
         r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
         r["server"] = f"gunicorn, {args.workers} workers (spawned)" if args.spawn else "given --url"
