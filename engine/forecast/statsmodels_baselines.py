@@ -17,6 +17,9 @@ __all__ = ["EtsForecaster", "ArimaForecaster"]
 class _Refitting(Forecaster):
     max_history = 365
     min_history = 10
+    # σ needs one refit per rolling origin: 24 origins (≥ 8 windows, the contract's minimum) keep a simulator's
+    # start at about a second instead of 12 s (ETS) / 53 s (ARIMA) with the default 120.
+    max_sigma_origins = 24
 
     def _fit_forecast(self, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -44,7 +47,7 @@ class EtsForecaster(_Refitting):
     """Exponential smoothing with an additive damped trend, parameters fitted by statsmodels on each call."""
 
     name = "ets"
-    label = "ETS (additive damped trend, statsmodels)"
+    label = "ETS (additive damped trend, statsmodels; slow: refits daily)"
 
     def _fit_forecast(self, y):
         from statsmodels.tsa.holtwinters import ExponentialSmoothing
@@ -56,7 +59,7 @@ class ArimaForecaster(_Refitting):
     """ARIMA(order) fitted by statsmodels on each call; default (1, 1, 1) as in the original's comparison."""
 
     name = "arima"
-    label = "ARIMA(1,1,1) (statsmodels)"
+    label = "ARIMA(1,1,1) (statsmodels; slow: refits daily)"
 
     def __init__(self, order=(1, 1, 1)) -> None:
         self.order = tuple(order)
