@@ -310,7 +310,7 @@ def format_text(r: dict) -> str:
 class SpawnedServer:
     """`gunicorn dashapp.app:server` on a free loopback port with a throw-away var dir (for --spawn)."""
 
-    def __init__(self, workers: int, env: dict[str, str] | None = None) -> None:
+    def __init__(self, workers: int, env: dict[str, str] | None = None, extra_args: list[str] | None = None) -> None:
         import os
         import secrets
         import socket
@@ -330,7 +330,8 @@ class SpawnedServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--timeout", "60",
-             "--access-logfile", str(Path(self.tmp.name) / "access.log"), "--access-logformat", "%(D)s %(s)s %(U)s"],
+             "--access-logfile", str(Path(self.tmp.name) / "access.log"), "--access-logformat", "%(D)s %(s)s %(U)s",
+             *(extra_args or [])],
             cwd=repo, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -387,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="start a real gunicorn (embedded store, throw-away var dir) on a free loopback port, "
                          "test it, stop it (--url is ignored)")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers with --spawn (default 2)")
+    ap.add_argument("--gunicorn-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for the spawned gunicorn (repeat), e.g. --gunicorn-arg=--threads=4")
     ap.add_argument("--procs", type=int, default=1,
                     help="client processes the sessions are spread over (threads of one process share a GIL: "
                          "on a busy machine their waiting shows up as latency)")
@@ -394,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         if args.spawn:
-            server = SpawnedServer(args.workers)
+            server = SpawnedServer(args.workers, extra_args=args.gunicorn_arg)
             args.url = server.url
         load_before = os.getloadavg()
         r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout,
@@ -403,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
             r.update(server.request_times())
         r["loadavg_1min_before"] = round(load_before[0], 2)
         r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
-        r["server"] = f"gunicorn, {args.workers} workers (spawned)" if args.spawn else "given --url"
+        r["server"] = (f"gunicorn, {args.workers} workers {' '.join(args.gunicorn_arg)} (spawned)".replace("  ", " ")
+                       if args.spawn else "given --url")
     except (ValueError, RuntimeError, requests.RequestException) as exc:
         print(f"load test cannot run: {exc}", file=sys.stderr)
         return 2
