@@ -13,14 +13,18 @@ from dashapp.config import REPO_ROOT, resolve_secret_key, settings
 log = logging.getLogger("dashapp")
 
 
-
 def _callback_error(err: Exception):
     """Last line of defence: an unexpected error in any callback is logged and shown as a message in the
     page header — never an HTTP 500 or a traceback in the browser."""
-    log.exception("callback failed: %s", err)
-    dash.set_props("app-message", {"children": dbc.Alert(
-        f"Something went wrong on the server ({type(err).__name__}); your session is unchanged.",
-        color="danger", dismissable=True, className="py-2")})
+    from dashapp.store import StoreUnavailable
+
+    if isinstance(err, StoreUnavailable):  # Redis down, disk full or read-only: say so, it is not a bug
+        log.warning("session store unavailable: %s", err)
+        text = f"Session store unavailable: {err}. Your session continues when it is back."
+    else:
+        log.exception("callback failed: %s", err)
+        text = f"Something went wrong on the server ({type(err).__name__}); your session is unchanged."
+    dash.set_props("app-message", {"children": dbc.Alert(text, color="danger", dismissable=True, className="py-2")})
     return None  # every output: no update
 
 

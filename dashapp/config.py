@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +11,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigurationError(SystemExit):
-    """A setting is missing or malformed: the process stops at start-up with a one-line message."""
+    """A setting is missing or malformed: the process stops at start-up with a one-line message.
+
+    The exit status is 3, gunicorn's "worker failed to boot": its master then stops with the message instead of
+    respawning workers that can never start. The line is written when the error is raised because SystemExit
+    with a numeric code prints nothing itself.
+    """
+
+    BOOT_ERROR = 3
 
     def __init__(self, message: str) -> None:
-        super().__init__(f"configuration error: {message}")
+        self.message = f"configuration error: {message}"
+        print(self.message, file=sys.stderr, flush=True)
+        super().__init__(self.BOOT_ERROR)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _int(name: str, default: int, minimum: int | None = None) -> int:

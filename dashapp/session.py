@@ -6,10 +6,8 @@ Callbacks stay thin: they call these functions and render what they return. Noth
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import hmac
-import io
 import math
 import os
 import secrets
@@ -19,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from dashapp.config import REPO_ROOT, resolve_secret_key, settings
+from engine.csv_safe import csv_text
 
 RECORD_VERSION = 2
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
@@ -458,23 +457,12 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
     }
 
 
-def _safe_cell(value):
-    """CSV formula-injection guard: text cells starting with = + - @ (or tab/CR) get a leading quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def ledger_csv(rows: list[dict]) -> str:
-    buf = io.StringIO()
+    """The run's ledger as CSV (formula-injection safe: engine.csv_safe)."""
     if not rows:
         return ""
     fields = list(rows[0].keys())
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([_safe_cell(f) for f in fields])
-    for r in rows:
-        w.writerow([_safe_cell(r.get(f)) for f in fields])
-    return buf.getvalue()
+    return csv_text([fields] + [[r.get(f) for f in fields] for r in rows])
 
 
 def days_per_tick(speed: float) -> tuple[int, int]:

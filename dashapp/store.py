@@ -13,7 +13,9 @@ shows instead of an HTTP 500.
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import socket
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -21,7 +23,25 @@ from typing import Iterator
 
 from dashapp.config import Settings, settings as default_settings
 
-LOCK_TTL = 30.0  # seconds after which a lock held by a crashed worker expires
+# Seconds after which a lock whose holder vanished expires (a tick holds it for milliseconds; the test hook's
+# delay is added). Short, so a session whose worker died mid-request, or whose lock request reached a hung Redis
+# after the client gave up, resumes within seconds rather than half a minute.
+LOCK_TTL = 6.0 + default_settings.test_tick_delay
+_HOST = socket.gethostname()
+
+
+def _holder_is_dead(token) -> bool:
+    """True when a lock token names a process on this host that no longer exists (killed worker)."""
+    try:
+        host, pid, _ = str(token).split(":", 2)
+        if host != _HOST:
+            return False
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError, OverflowError):
+        return False
+    return False
 
 
 class StoreUnavailable(RuntimeError):
@@ -84,9 +104,10 @@ class DiskSessionStore:
 
     @contextmanager
     def lock(self, key: str, timeout: float = 5.0) -> Iterator[None]:
-        name, token = "l:" + key, secrets.token_hex(8)
+        name, token = "l:" + key, f"{_HOST}:{os.getpid()}:{secrets.token_hex(8)}"
         deadline = time.monotonic() + timeout
         while not self._guard("lock", self.cache.add, name, token, expire=LOCK_TTL):
+            self._guard("lock", self._break_if_dead, name)
             if time.monotonic() >= deadline:
                 raise SessionBusy("this session is busy in another request")
             time.sleep(0.005)
@@ -98,6 +119,14 @@ class DiskSessionStore:
                     if self.cache.get(name) == token:
                         self.cache.delete(name)
             self._guard("unlock", release)
+
+    def _break_if_dead(self, name: str) -> None:
+        """Release a lock held by a worker process of this host that was killed while holding it."""
+        holder = self.cache.get(name)
+        if holder is not None and _holder_is_dead(holder):
+            with self.cache.transact():
+                if self.cache.get(name) == holder:
+                    self.cache.delete(name)
 
     def ping(self) -> None:
         self._guard("write", self.cache.set, "ping", time.time(), expire=60)

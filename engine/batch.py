@@ -17,7 +17,7 @@ from engine.demand import MAX_LEAD_TIME, build_plan
 from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
-from engine.policy import Observation, make_policy
+from engine.policy import Observation
 from engine.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare
 
 __all__ = ["run_batch", "BatchResult", "CHUNK_CELLS"]

@@ -8,8 +8,6 @@ the cache). Callbacks stay thin: parse, call engine.scenarios, render with dasha
 """
 from __future__ import annotations
 
-import csv
-import io
 import time
 
 import dash
@@ -20,6 +18,7 @@ from dashapp import scenario_figures as figs
 from dashapp.jobs import job_store
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
+from engine.csv_safe import csv_text
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
 
@@ -306,7 +305,4 @@ dash.clientside_callback(
 def download(_n, result):
     if not result:
         return no_update
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerows(sc.result_csv_rows(result))
-    return dcc.send_string(buf.getvalue(), "scenario_comparison.csv")
+    return dcc.send_string(csv_text(sc.result_csv_rows(result)), "scenario_comparison.csv")

@@ -188,7 +188,7 @@ def card_markdown(card: dict, result: dict) -> str:
                                                                  if dates else "") + ".",
         f"- Window {card['window']} days, horizon {card['horizon']} days, covariates: "
         f"{'promotion flag + planning forecast' if card['use_covariates'] else 'none (past demand only)'}.",
-        f"- Meta-learner weights: " + ", ".join(f"{n} {w:.3f}" for n, w in zip(card['meta']['inputs'],
+        "- Meta-learner weights: " + ", ".join(f"{n} {w:.3f}" for n, w in zip(card['meta']['inputs'],
                                                                               card['meta']['weights']))
         + f", bias {card['meta']['bias']:.3f}.",
         f"- Training time {tr['train_seconds']} s (seed {tr['config']['seed']}); ONNX vs Keras max difference "
