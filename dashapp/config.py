@@ -1,4 +1,4 @@
-"""Settings read once from the environment (documented in docs/WEB.md's Configuration table)."""
+"""Settings read once from the environment (documented in the README's Configuration table)."""
 from __future__ import annotations
 
 import os
