@@ -112,13 +112,14 @@ def write_ledger(rows: list[dict], path: str) -> None:
             w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
 
 
-def _clean(v):
+def json_safe(v):
+    """A result with NaN/inf replaced by None, so --json output is strict JSON (shared by the command modules)."""
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
+        return {k: json_safe(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_clean(x) for x in v]
+        return [json_safe(x) for x in v]
     return v
 
 
@@ -143,7 +144,7 @@ def cmd_simulate(args) -> int:
         ledger = sim.ledger
     if args.ledger:
         write_ledger(ledger, args.ledger)
-    out = _clean(out)
+    out = json_safe(out)
     if args.json:
         print(json.dumps(out, allow_nan=False))
     else:

@@ -7,9 +7,9 @@ simulation-optimised policies). Registered by engine/cli.py through `register(su
 from __future__ import annotations
 
 import json
-import math
 import sys
 
+from engine.cli import json_safe
 from engine.errors import ConfigError
 
 DEFAULT_REPLICATIONS = 100
@@ -83,7 +83,7 @@ def cmd_compare(args) -> int:
         result = sc.compare(sset, allow_files=True, defaults=defaults)
     except sc.ScenarioError as err:
         raise ConfigError(f"{args.scenarios}: {err}") from None
-    out = _clean(sc.cli_summary(sc.to_record(result)))
+    out = json_safe(sc.cli_summary(sc.to_record(result)))
     if args.json:
         print(json.dumps(out, allow_nan=False))
         return 0
@@ -110,7 +110,7 @@ def cmd_optimum(args) -> int:
     out["policies"] = [{"name": p["name"], "cost": p["cost"], "regret": p["regret"]} for p in report["policies"]]
     out["saa"] = None if report["saa"] is None else {k: v for k, v in report["saa"].items() if k != "orders"}
     out.update({k: report[k] for k in ("initial_inventory", "costs", "replications", "days")})
-    out = _clean(out)
+    out = json_safe(out)
     if args.json:
         print(json.dumps(out, allow_nan=False))
         return 0
@@ -132,14 +132,6 @@ def _pm(v: dict, signed: bool = False) -> str:
     return f"{v['mean']:{fmt}}{hw}"
 
 
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_clean(x) for x in v]
-    return v
 
 
 if __name__ == "__main__":  # pragma: no cover
