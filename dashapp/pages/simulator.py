@@ -275,6 +275,7 @@ def tick(_n, sid, shown, speed):
             if settings.test_tick_delay:
                 time.sleep(settings.test_tick_delay)  # test hook: a tick slower than the interval
             state_day = int(rec.get("days") or 0)
+            status_before = rec["status"]
             sim = None
             if rec["status"] == "running" and state_day == day:
                 sim = S.live_simulator(store, sid, rec)
@@ -289,7 +290,7 @@ def tick(_n, sid, shown, speed):
                 S.save_session(store, sid, rec, sim)
             elif state_day < day:
                 return _stop("The page is ahead of the session; reload the page.")
-            return _patch_view(rec, S.rows_of(store, sid, rec, sim), day)
+            return _patch_view(rec, S.rows_of(store, sid, rec, sim), day, status_before)
     except SessionBusy:
         return [no_update] * N_VIEW  # another worker holds the session: the next tick retries
     except StoreUnavailable as exc:
@@ -305,8 +306,13 @@ def _stop(text) -> list:
     return out
 
 
-def _patch_view(rec, rows, shown_day: int) -> list:
-    """Only what changed since `shown_day`: new points by index, KPI texts, prepended log entries."""
+def _patch_view(rec, rows, shown_day: int, status_before: str) -> list:
+    """Only what changed since `shown_day`: new points by index, KPI texts, prepended log entries.
+
+    While the run goes on, the status text and the Pause label are not re-sent: dash-renderer fires every
+    callback listening to a returned property even when its value is the same, so re-sending the status on
+    every tick would double the request rate (the improvement hint listens to it). Any other status is always
+    sent, so a page that missed the end of its run (a lost response) still learns it."""
     horizon = rec.get("horizon")
     n = len(rows)
     patches = figures.point_patches(rows, shown_day)
@@ -326,8 +332,9 @@ def _patch_view(rec, rows, shown_day: int) -> list:
     return (
         [patches[g] for g in figures.GRAPH_IDS]
         + [kpis[k][0] for k in C.KPI_IDS] + [kpis[k][1] for k in C.KPI_IDS]
-        + [pct, label, log, {"run": rec["run"], "day": n}, not running, no_update,
-           "Resume" if rec["status"] == "paused" else "Pause", _status_text(rec)]
+        + [pct, label, log, {"run": rec["run"], "day": n}, not running, no_update]
+        + (["Resume" if rec["status"] == "paused" else "Pause", _status_text(rec)]
+           if not (status_before == rec["status"] == "running") else [no_update, no_update])
     )
 
 
