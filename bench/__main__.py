@@ -147,11 +147,11 @@ def accuracy_table(quick: bool) -> tuple[str, dict | None]:
 def load_section(quick: bool) -> tuple[str, dict | None]:
     """The load test (bench/load.py) against a real gunicorn it starts itself, embedded store: 50 sessions x
     60 s ticking every 300 ms (quick: 5 x 5 s), client spread over 4 processes; first the Procfile's
-    configuration (2 sync workers), then 2 workers with 4 threads each (keep-alive)."""
+    configuration (2 workers with 4 threads each, gthread), then 2 plain sync workers for comparison."""
     from bench.load import SpawnedServer, format_text, run_load
     sessions, seconds, workers, procs = (5, 5, 2, 2) if quick else (50, 60, 2, 4)
     texts, raw = [], {}
-    for label, extra in (("Procfile (sync workers)", []), ("gthread, --threads=4", ["--threads=4"])):
+    for label, extra in (("Procfile (gthread, --threads=4)", ["--threads=4"]), ("sync workers", [])):
         server = SpawnedServer(workers, extra_args=extra)
         try:
             before = os.getloadavg()[0]
