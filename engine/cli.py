@@ -10,13 +10,13 @@ import argparse
 import csv
 import importlib
 import json
-import math
 import sys
 from pathlib import Path
 
 from engine.data import load_csv
 from engine.errors import ConfigError, DataError
 from engine.forecast.registry import UnknownForecaster
+from engine.json_safe import json_safe
 
 __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args", "write_ledger", "COMMON",
            "DEFAULT_DATA"]
@@ -110,17 +110,6 @@ def write_ledger(rows: list[dict], path: str) -> None:
         w.writerow(LEDGER_COLUMNS)
         for r in rows:
             w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
-
-
-def json_safe(v):
-    """A result with NaN/inf replaced by None, so --json output is strict JSON (shared by the command modules)."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: json_safe(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [json_safe(x) for x in v]
-    return v
 
 
 def cmd_simulate(args) -> int:

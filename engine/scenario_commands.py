@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from engine.cli import json_safe
+from engine.json_safe import json_safe
 from engine.errors import ConfigError
 
 DEFAULT_REPLICATIONS = 100

@@ -127,6 +127,7 @@ import numpy as np  # noqa: E402
 import engine.policy_original  # noqa: E402,F401  (registers policy "original")
 from engine.data import DataError, load_csv  # noqa: E402
 from engine.errors import ConfigError  # noqa: E402
+from engine.json_safe import json_safe  # noqa: E402
 from engine.forecast.base import Forecaster  # noqa: E402
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster  # noqa: E402
 from engine.metrics import KPI_NAMES  # noqa: E402
@@ -390,7 +391,7 @@ def compare(sset: dict, *, series=None, progress=None, allow_files: bool = False
                "same_demand_as_baseline": bool(np.array_equal(kp["total_demand"], per_kpi[b]["total_demand"])),
                "demand_group": list(shared).index(forecasters[i][0]),
                "total_cost_samples": [float(x) for x in kp["total_cost"]],
-               "info": _json_safe(infos[i])}
+               "info": json_safe(infos[i])}
         if kept[i] is not None:
             rec["trace"] = {c: [float(x) for x in kept[i][c][0]] for c in ("demand", "on_hand", "order_up_to",
                                                                             "order_qty")}
@@ -409,19 +410,6 @@ def to_record(result: dict) -> dict:
     out = dict(result)
     out["scenarios"] = [{k: v for k, v in s.items() if not k.startswith("_")} for s in result["scenarios"]]
     return out
-
-
-def _json_safe(x):
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, (np.floating, float)):
-        v = float(x)
-        return None if not math.isfinite(v) else v
-    if isinstance(x, np.integer):
-        return int(x)
-    return x
 
 
 def cli_summary(result: dict) -> dict:

@@ -17,6 +17,7 @@ from dashapp import scenario_figures as figs
 from dashapp.jobs import job_store
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
+from engine.json_safe import json_safe
 
 dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
 
@@ -202,7 +203,7 @@ def run_job(set_progress, request):
     except (sc.ScenarioError, ValueError) as err:
         store.clear_status(KIND, key)
         return no_update, dbc.Alert(str(err), color="danger", id="opt-error")
-    rep = sc._json_safe(rep)
+    rep = json_safe(rep)
     store.put_result(KIND, key, rep)
     return rep, dbc.Alert(f"Done in {rep['elapsed_s']:.1f} s.", color="success", id="opt-done")
 
