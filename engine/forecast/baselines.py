@@ -83,7 +83,7 @@ class PlanningForecast(Forecaster):
     """The file's own Demand_Forecast column for the coming days (a planner's forecast, known in advance)."""
 
     name = "planning"
-    label = "Planning forecast (Demand_Forecast column)"
+    label = "Planning forecast (Demand_Forecast column; optimistic on the sample data, see About)"
     min_history = 0
     uses_covariates = True
     requires_planning = True

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,9 @@ def read_card(folder) -> dict:
     return card
 
 
-def _session(path: Path):
+def _session(path: Path, batch_dims: tuple = ()):
+    """An onnxruntime session on one thread; batch_dims: names of free dimensions fixed to 1 (the single-row graph:
+    onnxruntime then folds the shape arithmetic tf2onnx emits for a dynamic batch)."""
     import onnxruntime as ort
     if not path.is_file():
         raise ModelError("is missing", path)
@@ -80,11 +83,40 @@ def _session(path: Path):
     opts.intra_op_num_threads = 1  # single-row calls are fastest on one thread; workers run in parallel anyway
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    for name in batch_dims:
+        opts.add_free_dimension_override_by_name(name, 1)
     try:
         return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types for corrupt files
         msg = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
         raise ModelError(f"is not a valid ONNX model ({msg})", path) from None
+
+
+class SingleRowRunner:
+    """The one-series forecast (one per simulated day and session) without per-call allocation.
+
+    Inputs are written in place into float32 arrays bound once to onnxruntime (IOBinding), and the output lands in
+    a bound array, on a session whose batch dimension is fixed to 1. One runner per thread (buffers are not shared).
+    """
+
+    def __init__(self, session, output: str, shapes: dict, out_shape: tuple) -> None:
+        import onnxruntime as ort
+        self.sess = session
+        self.arrays = {name: np.zeros((1, *shape), np.float32) for name, shape in shapes.items()}
+        self.out = np.zeros((1, *out_shape), np.float32)
+        self.binding = session.io_binding()
+        self._values = {name: ort.OrtValue.ortvalue_from_numpy(arr) for name, arr in self.arrays.items()}
+        for name, value in self._values.items():
+            self.binding.bind_ortvalue_input(name, value)
+        self._out_value = ort.OrtValue.ortvalue_from_numpy(self.out)
+        self.binding.bind_ortvalue_output(output, self._out_value)
+        a = self.arrays
+        self.bufs = F.Inputs(a["seq"], a["aux"], a["extra"], np.ones(1)) if "seq" in a else None
+
+    def run(self) -> np.ndarray:
+        """The output (1, ...) for the inputs currently in the bound arrays."""
+        self.sess.run_with_iobinding(self.binding)
+        return self.out
 
 
 class OnnxEnsemble(Forecaster):
@@ -101,8 +133,17 @@ class OnnxEnsemble(Forecaster):
         self.horizon = int(card["horizon"])
         self.min_history = self.window
         self.uses_covariates = bool(card.get("use_covariates", False))
+        self.extra_inputs = None
+        if self.kind == "ensemble":  # cards before "extra_inputs" existed: the meta inputs after the 3 base models
+            names = card.get("extra_inputs") or (card.get("meta") or {}).get("inputs", [])[3:] or None
+            try:
+                self.extra_inputs = F.check_extra(names, self.uses_covariates)
+            except ValueError as exc:
+                raise ModelError(str(exc), self.folder / CARD_FILE) from None
         self.requires_planning = self.uses_covariates
         self._sess = session
+        self._sess_one = None          # batch-1 session, made on the first single-row forecast (see _runner)
+        self._local = threading.local()
         self._inputs = [i.name for i in session.get_inputs()]
         self._output = session.get_outputs()[0].name
         res = card.get("residuals") or {}
@@ -160,13 +201,34 @@ class OnnxEnsemble(Forecaster):
                 raise ValueError(f"{self.name} was trained with covariates: it needs the promotion flag and the "
                                  "planning forecast (Demand_Forecast) for the coming days")
             promo, planning = covariates.promo, covariates.planning
-        inp = F.build_inputs(demand, promo, planning, window=self.window, horizon=self.horizon,
-                             use_covariates=self.uses_covariates)
-        ratio = self._sess.run([self._output], inp.feeds())[0]
-        out = ratio.astype(np.float64)
-        out *= inp.level[:, None]
-        np.maximum(out, 0.0, out=out)
-        return out
+        runner = self._runner() if demand.shape[0] == 1 else None
+        if runner is not None:
+            inp = F.build_inputs(demand, promo, planning, window=self.window, horizon=self.horizon,
+                                 use_covariates=self.uses_covariates, extra_inputs=self.extra_inputs,
+                                 out=runner.bufs)
+            ratio = runner.run()
+        else:
+            inp = F.build_inputs(demand, promo, planning, window=self.window, horizon=self.horizon,
+                                 use_covariates=self.uses_covariates, extra_inputs=self.extra_inputs)
+            ratio = self._sess.run([self._output], inp.feeds())[0]
+        out = np.multiply(ratio, inp.level[:, None])  # float64 (level is float64)
+        return np.maximum(out, 0.0, out=out)
+
+    def _runner(self) -> SingleRowRunner | None:
+        """This thread's single-row runner; None when the graph has free dimensions besides the batch."""
+        runner = getattr(self._local, "runner", None)
+        if runner is None:
+            shapes = {i.name: tuple(i.shape[1:]) for i in self._sess.get_inputs()}
+            out_shape = tuple(self._sess.get_outputs()[0].shape[1:])
+            if not all(isinstance(d, int) for shape in (*shapes.values(), out_shape) for d in shape):
+                self._local.runner = False
+                return None
+            if self._sess_one is None:
+                dims = tuple(i.shape[0] for i in self._sess.get_inputs() if isinstance(i.shape[0], str))
+                self._sess_one = _session(self.folder / self.card["onnx"], dims)
+            runner = SingleRowRunner(self._sess_one, self._output, shapes, out_shape)
+            self._local.runner = runner
+        return runner or None
 
     def _legacy_rows(self, demand: np.ndarray, planning: np.ndarray | None) -> np.ndarray:
         """(n, window, 6) raw feature rows of the original model for the last `window` days."""
@@ -182,8 +244,14 @@ class OnnxEnsemble(Forecaster):
 
     def forecast_raw(self, raw: np.ndarray) -> np.ndarray:
         """One-step forecast (n,) of the legacy model from raw (unscaled) rows (n, window, 6) — as the original."""
-        x = ((np.asarray(raw, dtype=float) - self._mean) / self._scale).astype(np.float32)
-        y = self._sess.run([self._output], {"x": x})[0][:, 0].astype(np.float64)
+        centred = np.asarray(raw, dtype=float) - self._mean
+        runner = self._runner() if centred.shape[0] == 1 else None
+        if runner is not None:  # the single-row fast path (see SingleRowRunner)
+            np.divide(centred, self._scale, out=runner.arrays["x"], casting="same_kind")
+            y = runner.run()[:, 0].astype(np.float64)
+        else:
+            y = self._sess.run([self._output], {"x": (centred / self._scale).astype(np.float32)})[0][:, 0]
+            y = y.astype(np.float64)
         return y * self._out_scale + self._out_mean
 
     def _predict_legacy(self, demand: np.ndarray, covariates: Covariates | None) -> np.ndarray:

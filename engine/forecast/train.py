@@ -46,6 +46,12 @@ class TrainConfig:
     seed: int = 1
     refit: bool = True
     threads: int = 2
+    meta_per_horizon: bool = False
+    meta_kind: str = "stack"              # "stack": w >= 0 and a free bias; "convex": w >= 0, sum w = 1, no bias
+    extra_inputs: tuple | None = None     # per-horizon meta-learner inputs (features.EXTRA_SOURCES); None: default
+
+    def extras(self) -> tuple:
+        return F.check_extra(self.extra_inputs, self.use_covariates)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,6 +76,7 @@ class TrainedEnsemble:
     history: dict = field(default_factory=dict)
     seconds: float = 0.0
     splits: dict = field(default_factory=dict)
+    meta_data: tuple = ()                    # (base_preds, extra, level, target) of the meta period, for diagnostics
 
 
 BASE_NAMES = ("mlp", "lstm", "cnn")
@@ -111,7 +118,7 @@ def examples(train_part: list[SeriesArrays], cfg: TrainConfig, first, last, targ
         row = lambda a: None if a is None else a[None, :]  # noqa: E731
         parts.append(F.training_examples(s.demand[None, :], row(s.promo), row(s.planning), origins=origins,
                                          target_end=target_end_of(t), window=cfg.window, horizon=cfg.horizon,
-                                         use_covariates=cfg.use_covariates))
+                                         use_covariates=cfg.use_covariates, extra_inputs=cfg.extras()))
     inputs = F.Inputs(*(np.concatenate([getattr(p[0], k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
     return inputs, np.concatenate([p[1] for p in parts])
 
@@ -178,22 +185,33 @@ def build_base_models(keras, cfg: TrainConfig, seed: int) -> dict:
     return models
 
 
-def build_ensemble_model(keras, cfg: TrainConfig, bases: dict, meta_weights: np.ndarray, meta_bias: float):
-    """One Keras graph: (seq, aux, extra) -> (n, H) ensemble level ratios; exported as one ONNX file."""
+def build_ensemble_model(keras, cfg: TrainConfig, bases: dict, meta_weights: np.ndarray, meta_bias):
+    """One Keras graph: (seq, aux, extra) -> (n, H) ensemble level ratios; exported as one ONNX file.
+
+    meta_weights (k,) with a scalar bias: one combination for every horizon; (H, k) with (H,) biases: one per horizon.
+    """
     L = keras.layers
     W, H, C = cfg.window, cfg.horizon, F.channels(cfg.use_covariates)
-    A, K = F.aux_dim(H, cfg.use_covariates), F.extra_dim(cfg.use_covariates)
+    A, K = F.aux_dim(H, cfg.use_covariates), F.extra_dim(cfg.use_covariates, cfg.extras())
     seq = keras.Input((W, C), name="seq")
     aux = keras.Input((A,), name="aux")
     extra = keras.Input((H, K), name="extra")
     outs = [L.Reshape((H, 1))(bases[name]([seq, aux])) for name in BASE_NAMES]
     stacked = L.Concatenate(axis=-1)(outs + [extra])
-    meta = L.Dense(1, name="meta")
-    y = L.Reshape((H,))(meta(stacked))
-    model = keras.Model([seq, aux, extra], y, name="ensemble")
-    meta.set_weights([np.asarray(meta_weights, dtype=np.float32).reshape(-1, 1),
-                      np.asarray([meta_bias], dtype=np.float32)])
-    return model
+    w = np.asarray(meta_weights, dtype=np.float32)
+    if w.ndim == 2:  # a Dense over the flattened (H, k) block with a block-diagonal kernel: exports as one MatMul
+        kernel = np.zeros((H * K + 3 * H, H), dtype=np.float32)
+        k = w.shape[1]
+        for h in range(H):
+            kernel[h * k:(h + 1) * k, h] = w[h]
+        meta = L.Dense(H, name="meta")
+        y = meta(L.Flatten()(stacked))
+        meta.set_weights([kernel, np.asarray(meta_bias, dtype=np.float32).reshape(H)])
+    else:
+        meta = L.Dense(1, name="meta")
+        y = L.Reshape((H,))(meta(stacked))
+        meta.set_weights([w.reshape(-1, 1), np.asarray([meta_bias], dtype=np.float32)])
+    return keras.Model([seq, aux, extra], y, name="ensemble")
 
 
 def _fit(keras, model, cfg, train, val=None, epochs=None, seed=0):
@@ -212,21 +230,53 @@ def _fit(keras, model, cfg, train, val=None, epochs=None, seed=0):
     return hist.history
 
 
-def fit_meta(base_preds: np.ndarray, extra: np.ndarray, level: np.ndarray, target: np.ndarray) -> tuple:
+META_KINDS = ("stack", "convex")
+
+
+def fit_meta(base_preds: np.ndarray, extra: np.ndarray, level: np.ndarray, target: np.ndarray,
+             per_horizon: bool = False, kind: str = "stack") -> tuple:
     """Non-negative linear stack in units: y ≈ L0 · (Σ w_k x_k + b), w ≥ 0, b free, by least squares -> (w, b).
+
+    per_horizon: one stack per forecast horizon h (w of shape (H, k), b of shape (H,)), each fitted on the origins
+    whose day-h target is known: the best mix for tomorrow (recent demand counts most) is not the best for day 30.
+    kind "convex": a forecast combination in the classical sense (w >= 0, Σ w = 1, bias 0): fewer degrees of
+    freedom than the free stack, so it cannot pull the forecast towards the meta period's own level (Timmermann,
+    "Forecast combinations", Handbook of Economic Forecasting, 2006, §4: constrained combinations are more robust).
 
     (Least absolute deviations was tried: a time-ordered two-fold comparison inside the pre-holdout meta period
     favoured it by < 0.5 % — not material — and it was worse on the public holdout, so least squares stays.)
     """
     from scipy.optimize import lsq_linear
     X = np.concatenate([base_preds, extra], axis=2)  # (m, H, k)
+    if per_horizon:
+        fits = [fit_meta(base_preds[:, h:h + 1], extra[:, h:h + 1], level, target[:, h:h + 1], kind=kind)
+                for h in range(target.shape[1])]
+        return np.stack([f[0] for f in fits]), np.asarray([f[1] for f in fits])
     mask = np.isfinite(target)
     lv = np.broadcast_to(level[:, None], target.shape)[mask]
     design = np.concatenate([X[mask] * lv[:, None], lv[:, None]], axis=1)
     y = target[mask] * lv
     k = X.shape[2]
+    if kind == "convex":
+        return _convex_weights(design[:, :k], y), 0.0
+    if kind != "stack":
+        raise ValueError(f"unknown meta-learner kind {kind!r}; expected one of {META_KINDS}")
     res = lsq_linear(design, y, bounds=(np.r_[np.zeros(k), -np.inf], np.full(k + 1, np.inf)))
     return res.x[:k], float(res.x[k])
+
+
+def _convex_weights(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """argmin ||X w − y||² over the simplex (w ≥ 0, Σ w = 1), by SLSQP from equal weights."""
+    from scipy.optimize import minimize
+    k = X.shape[1]
+    G, c = X.T @ X, X.T @ y
+    scale = float(np.trace(G)) / k or 1.0
+    res = minimize(lambda w: (w @ G @ w - 2 * c @ w) / scale, np.full(k, 1.0 / k),
+                   jac=lambda w: (2 * G @ w - 2 * c) / scale, bounds=[(0.0, 1.0)] * k,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones(k)}],
+                   method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})
+    w = np.clip(res.x, 0.0, None)
+    return w / w.sum()
 
 
 def residual_stats(pred: np.ndarray, target: np.ndarray) -> dict:
@@ -279,13 +329,20 @@ def train_ensemble(series: list[SeriesArrays], cfg: TrainConfig, log=print) -> T
         meta_preds.append(bases[name].predict([meta_in.seq, meta_in.aux], verbose=0, batch_size=1024))
         log(f"{name}: best epoch {best_epochs[name]} of {len(vl)}, validation masked MAE ratio {min(vl):.4f}")
     base_preds = np.stack(meta_preds, axis=2).astype(float)
-    w, bias = fit_meta(base_preds, meta_in.extra.astype(float), meta_in.level, meta_y)
-    stacked = np.concatenate([base_preds, meta_in.extra], axis=2) @ w + bias
+    w, bias = fit_meta(base_preds, meta_in.extra.astype(float), meta_in.level, meta_y, cfg.meta_per_horizon,
+                       cfg.meta_kind)
+    X = np.concatenate([base_preds, meta_in.extra], axis=2)
+    stacked = (np.einsum("mhk,hk->mh", X, w) if w.ndim == 2 else X @ w) + bias
     residuals = residual_stats(stacked, meta_y)
-    names = list(BASE_NAMES) + ["seasonal"] + (["planning"] if cfg.use_covariates else [])
-    meta = {"kind": "non-negative linear stack (least squares in units)", "inputs": names,
-            "weights": [float(x) for x in w], "bias": bias}
-    log("meta weights: " + ", ".join(f"{n}={x:.3f}" for n, x in zip(names, w)) + f", bias={bias:.3f}")
+    names = list(BASE_NAMES) + list(cfg.extras())
+    meta = {"kind": ("convex combination (weights >= 0 summing to 1, no bias; least squares in units)"
+                     if cfg.meta_kind == "convex" else "non-negative linear stack (least squares in units)")
+                    + (", one per horizon" if cfg.meta_per_horizon else ""), "fit": cfg.meta_kind,
+            "inputs": names, "per_horizon": cfg.meta_per_horizon,
+            "weights": np.round(w, 6).tolist(), "bias": np.round(bias, 6).tolist()}
+    w1, b1 = (w[0], bias[0]) if w.ndim == 2 else (w, bias)
+    log(("meta weights (day 1): " if w.ndim == 2 else "meta weights: ")
+        + ", ".join(f"{n}={x:.3f}" for n, x in zip(names, w1)) + f", bias={b1:.3f}")
 
     if cfg.refit:
         full = examples(part, cfg, lambda t: cfg.window, lambda t: t, lambda t: t)
@@ -295,7 +352,8 @@ def train_ensemble(series: list[SeriesArrays], cfg: TrainConfig, log=print) -> T
         log(f"refitted base models on {len(full[1])} examples")
     model = build_ensemble_model(keras, cfg, bases, w, bias)
     splits = {k: v for k, v in bounds.items()}
-    return TrainedEnsemble(model, cfg, meta, residuals, history, time.perf_counter() - t0, splits)
+    return TrainedEnsemble(model, cfg, meta, residuals, history, time.perf_counter() - t0, splits,
+                           (base_preds, meta_in.extra.astype(float), meta_in.level, meta_y))
 
 
 def keras_forecast(model, inputs: F.Inputs) -> np.ndarray:

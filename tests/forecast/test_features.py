@@ -71,3 +71,31 @@ def test_training_examples_mask_targets_at_the_boundary():
     assert np.all(np.isnan(tgt[0, 20:]))
     with pytest.raises(ValueError):
         F.training_examples(y, None, None, origins=[170], target_end=170)
+
+
+def test_extra_inputs_and_in_place_output():
+    rng = np.random.default_rng(3)
+    y = rng.poisson(20, (2, 200)).astype(float)
+    inp = F.build_inputs(y, extra_inputs=("seasonal", "ma7"))
+    assert inp.extra.shape == (2, 31, 2)
+    np.testing.assert_allclose(inp.extra[:, :, 1], (y[:, -7:].mean(axis=1) / inp.level)[:, None] * np.ones((1, 31)),
+                               rtol=1e-6)
+    np.testing.assert_array_equal(inp.extra[:, :, 0], F.build_inputs(y).extra[:, :, 0])
+    out = F.Inputs(np.full_like(inp.seq, 7), np.full_like(inp.aux, 7), np.full_like(inp.extra, 7), None)
+    again = F.build_inputs(y, extra_inputs=("seasonal", "ma7"), out=out)
+    assert again.seq is out.seq and again.extra is out.extra
+    for k in ("seq", "aux", "extra"):
+        np.testing.assert_array_equal(getattr(again, k), getattr(inp, k))
+    with pytest.raises(ValueError, match="shapes"):
+        F.build_inputs(y[:1], extra_inputs=("seasonal", "ma7"), out=out)
+
+
+@pytest.mark.parametrize("names, cov, msg", [
+    (("seasonal", "ma8"), False, "distinct names"),
+    (("seasonal", "seasonal"), False, "distinct names"),
+    ((), False, "distinct names"),
+    (("seasonal", "planning"), False, "needs a model with covariates"),
+])
+def test_bad_extra_inputs_are_refused(names, cov, msg):
+    with pytest.raises(ValueError, match=msg):
+        F.check_extra(names, cov)

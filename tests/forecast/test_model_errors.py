@@ -59,6 +59,10 @@ def test_card_that_does_not_match_the_graph(entry):
     card = json.loads((entry / "card.json").read_text())
     card["use_covariates"] = False  # the graph expects 3 channels
     (entry / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="card.json: the meta-learner input 'planning' needs a model with covar"):
+        OnnxEnsemble.load(entry)  # the card contradicts itself: refused before the graph runs
+    card["extra_inputs"] = ["seasonal"]
+    (entry / "card.json").write_text(json.dumps(card))
     with pytest.raises(ModelError, match="does not run with the card's settings"):
         OnnxEnsemble.load(entry)
     card["onnx"] = "../../etc/passwd"

@@ -19,25 +19,34 @@ def covariates(series, stop, h=31):
 
 
 @pytest.mark.slow
-def test_onnx_agrees_with_keras_within_1e_4(tmp_path):
+@pytest.mark.parametrize("per_horizon, kind, extras", [
+    (False, "stack", ("seasonal", "planning")),
+    (True, "convex", ("seasonal", "planning", "ma7")),
+])
+def test_onnx_agrees_with_keras_within_1e_4(tmp_path, per_horizon, kind, extras):
     from engine.forecast import export as E
     from engine.forecast import train as T
-    cfg = T.TrainConfig(use_covariates=True, epochs=2, seed=2)
+    cfg = T.TrainConfig(use_covariates=True, epochs=2, seed=2, meta_per_horizon=per_horizon, meta_kind=kind,
+                        extra_inputs=extras)
     series = sample_arrays(2)
     trained = T.train_ensemble(series, cfg, log=lambda m: None)
     W, H = cfg.window, cfg.horizon
-    proto = E.to_onnx(trained.keras_model, [("seq", (W, 3)), ("aux", (F.aux_dim(H, True),)), ("extra", (H, 2))])
+    proto = E.to_onnx(trained.keras_model, [("seq", (W, 3)), ("aux", (F.aux_dim(H, True),)),
+                                            ("extra", (H, len(extras)))])
     E.write_entry(tmp_path / "m", proto, {"kind": "ensemble", "window": W, "horizon": H, "use_covariates": True,
-                                         "residuals": trained.residuals})
+                                         "extra_inputs": list(extras), "residuals": trained.residuals})
     model = OnnxEnsemble.load(tmp_path / "m")
+    assert model.extra_inputs == extras
     y = np.stack([s.demand for s in series])
     for t in (40, 150, 300, 365):  # short (no seasonal fit) and long histories
         cov = covariates(series, t)
         got = model.predict(y[:, :t], cov)
         want = T.keras_forecast(trained.keras_model, F.build_inputs(y[:, :t], cov.promo, cov.planning,
-                                                                      use_covariates=True))
+                                                                      use_covariates=True, extra_inputs=extras))
         assert got.shape == (2, 31)
-        np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=4e-7)
+        one = model.predict(y[1:, :t], Covariates(promo=cov.promo[1:], planning=cov.planning[1:]))
+        np.testing.assert_array_equal(one, got[1:])  # the single-row fast path = the batch path
 
 
 def test_tiny_model_card_and_backtest(tiny_model):
@@ -110,3 +119,48 @@ def test_registry_serves_a_models_dir_entry(tiny_model, monkeypatch):
     assert isinstance(f, OnnxEnsemble) and f.name == "ensemble:tiny"
     with pytest.raises(registry.UnknownForecaster):
         registry.get_forecaster("ensemble:../tiny")
+
+
+def test_single_row_fast_path_is_thread_safe(tiny_model):
+    """Each thread has its own bound buffers: concurrent single-series forecasts never see each other's inputs."""
+    import threading
+    model = OnnxEnsemble.load(tiny_model)
+    series = sample_arrays(2)
+    jobs = []
+    for k in range(6):
+        s = series[k % 2]
+        t = 150 + 20 * k
+        cov = Covariates(promo=F._pad(s.promo[None, :], t + 31), planning=F._pad(s.planning[None, :], t + 31))
+        jobs.append((s.demand[None, :t], cov))
+    want = [model.predict(y, c) for y, c in jobs]
+    assert len({w.tobytes() for w in want}) == len(jobs)
+    bad = []
+
+    def work(k):
+        for _ in range(300):
+            if not np.array_equal(model.predict(*jobs[k]), want[k]):
+                bad.append(k)
+                return
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(jobs))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert bad == []
+
+
+def test_card_without_extra_inputs_uses_the_meta_inputs(tiny_model, tmp_path):
+    """Cards written before `extra_inputs` existed are served with the meta-learner inputs they list."""
+    import shutil
+    folder = tmp_path / "old"
+    shutil.copytree(tiny_model, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card.pop("extra_inputs", None)
+    (folder / "card.json").write_text(json.dumps(card))
+    assert OnnxEnsemble.load(folder).extra_inputs == ("seasonal", "planning")
+    card["extra_inputs"] = ["seasonal", "bogus"]
+    (folder / "card.json").write_text(json.dumps(card))
+    from engine.forecast.onnx_model import ModelError
+    with pytest.raises(ModelError, match="card.json.*bogus"):
+        OnnxEnsemble.load(folder)

@@ -1,0 +1,97 @@
+"""Choose the ensemble's meta-learner without looking at the holdout: an inner backtest inside the training part.
+
+    python -m bench.select_meta --data ../shared/data/supply_chain_sku1.csv [--holdout-days 73] [--seed 1]
+
+The real holdout (last `holdout_days` of every series) is dropped before anything else. What remains is split the
+same way again: the ensemble's base models are trained (once) on the inner training part with the train command's
+protocol, and every candidate meta-learner is fitted on the same meta period and scored by rolling one-step MAE on
+the inner holdout (the `holdout_days` days just before the real holdout). The candidate with the lowest inner MAE
+becomes the train command's default; the real holdout is then evaluated once (README, model cards).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+CANDIDATES = [  # (label, kind, per_horizon, extra inputs)
+    ("stack, shared, seasonal", "stack", False, ("seasonal",)),
+    ("stack, shared, seasonal+ma7", "stack", False, ("seasonal", "ma7")),
+    ("stack, per horizon, seasonal", "stack", True, ("seasonal",)),
+    ("stack, per horizon, seasonal+ma7", "stack", True, ("seasonal", "ma7")),
+    ("convex, shared, seasonal", "convex", False, ("seasonal",)),
+    ("convex, shared, seasonal+ma7", "convex", False, ("seasonal", "ma7")),
+    ("convex, per horizon, seasonal", "convex", True, ("seasonal",)),
+    ("convex, per horizon, seasonal+ma7", "convex", True, ("seasonal", "ma7")),
+]
+ALL_EXTRA = ("seasonal", "ma7")
+
+
+def inner_series(path: str, holdout_days: int) -> list:
+    """The series of the file with the real holdout cut off (never read again)."""
+    from engine.data import load_csv
+    from engine.forecast.train import SeriesArrays
+    ds = load_csv(path)
+    out = []
+    for s in ds.series.values():
+        end = len(s.demand) - holdout_days
+        out.append(SeriesArrays(s.key, np.asarray(s.demand[:end], dtype=float).copy(), None, None,
+                                None if s.dates is None else list(s.dates[:end])))
+    return out
+
+
+def run(data: str, holdout_days: int = 73, seed: int = 1, log=print) -> dict:
+    from engine.forecast import features as F
+    from engine.forecast import train as T
+    series = inner_series(data, holdout_days)
+    cfg = T.TrainConfig(use_covariates=False, holdout_days=holdout_days, seed=seed, extra_inputs=ALL_EXTRA)
+    trained = T.train_ensemble(series, cfg, log=log)
+    base_preds, extra, level, target = trained.meta_data
+    # base forecasts of the refitted models for every inner-holdout origin
+    parts, actual = [], []
+    for s in series:
+        n = len(s.demand)
+        for o in range(n - holdout_days, n):
+            parts.append(F.build_inputs(s.demand[None, :o], window=cfg.window, horizon=cfg.horizon,
+                                        extra_inputs=ALL_EXTRA))
+            actual.append(s.demand[o])
+    inp = F.Inputs(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
+    model = trained.keras_model
+    hold_base = np.stack([model.get_layer(name).predict([inp.seq, inp.aux], verbose=0, batch_size=4096)
+                          for name in T.BASE_NAMES], axis=2).astype(float)
+    actual = np.asarray(actual)
+    rows = []
+    for label, kind, per_h, extras in CANDIDATES:
+        cols = [ALL_EXTRA.index(x) for x in extras]
+        w, b = T.fit_meta(base_preds, extra[:, :, cols], level, target, per_h, kind)
+        X = np.concatenate([hold_base, inp.extra[:, :, cols].astype(float)], axis=2)[:, 0, :]  # day 1
+        w1, b1 = (w[0], b[0]) if np.ndim(w) == 2 else (w, b)
+        pred = np.maximum((X @ w1 + b1) * inp.level, 0.0)
+        rows.append({"candidate": label, "inner_mae": float(np.mean(np.abs(pred - actual))),
+                     "day1_weights": [round(float(x), 3) for x in w1], "day1_bias": round(float(b1), 3)})
+        log(f"{label:36s} inner MAE {rows[-1]['inner_mae']:.4f}  day-1 weights {rows[-1]['day1_weights']} "
+            f"bias {rows[-1]['day1_bias']}")
+    for label, x in (("seasonal feature alone", inp.extra[:, 0, 0]), ("ma7 alone", inp.extra[:, 0, 1])):
+        rows.append({"candidate": f"(reference) {label}",
+                     "inner_mae": float(np.mean(np.abs(np.maximum(x * inp.level, 0) - actual)))})
+        log(f"{'(reference) ' + label:36s} inner MAE {rows[-1]['inner_mae']:.4f}")
+    best = min((r for r in rows if not r["candidate"].startswith("(")), key=lambda r: r["inner_mae"])
+    return {"data": data, "holdout_days": holdout_days, "seed": seed, "inner_forecasts": int(len(actual)),
+            "rows": rows, "best": best["candidate"]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--holdout-days", type=int, default=73)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    res = run(args.data, args.holdout_days, args.seed, log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
