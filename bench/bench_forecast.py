@@ -120,7 +120,7 @@ def bench_ensemble(quick: bool) -> dict:
     from engine.forecast.onnx_model import OnnxEnsemble
 
     series = _sample_arrays()
-    extras = C.default_extra_inputs(True)
+    extras = F.check_extra(None, True)
     cfg = T.TrainConfig(use_covariates=True, epochs=3 if quick else 150, seed=1,
                         meta_per_horizon=C.DEFAULT_META == "per-horizon", extra_inputs=extras)
     t = time.perf_counter()

@@ -15,11 +15,6 @@ CARD_MD = "CARD.md"
 
 
 DEFAULT_META = "shared"
-DEFAULT_EXTRA = ("seasonal",)
-
-
-def default_extra_inputs(use_covariates: bool) -> tuple:
-    return DEFAULT_EXTRA + (("planning",) if use_covariates else ())
 
 
 def _parents(common):
@@ -46,7 +41,7 @@ def register(subparsers, common=None) -> None:
                    help="stack: non-negative weights and a free bias (default); convex: weights >= 0 summing to 1")
     p.add_argument("--meta-inputs", default=None,
                    help="comma-separated per-horizon meta-learner inputs besides the base models, from "
-                        "seasonal, planning, ma7 (default: " + ",".join(DEFAULT_EXTRA) + "[,planning with covariates])")
+                        "seasonal, planning, ma7 (default: seasonal[,planning with covariates])")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.set_defaults(func=cmd_train)
@@ -110,8 +105,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     if use_covariates and any(s.planning is None for s in ds.series.values()):
         raise DataError("has no Demand_Forecast column; train with --no-covariates", file=ds.name,
                         column="Demand_Forecast")
-    extras = F.check_extra(default_extra_inputs(use_covariates) if extra_inputs is None else extra_inputs,
-                           use_covariates)
+    extras = F.check_extra(extra_inputs, use_covariates)
     cfg = T.TrainConfig(window=window, use_covariates=use_covariates, holdout_days=holdout_days, epochs=epochs,
                         seed=seed, meta_per_horizon=(meta == "per-horizon"), meta_kind=meta_fit,
                         extra_inputs=extras)

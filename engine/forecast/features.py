@@ -53,13 +53,19 @@ EXTRA_SOURCES = ("seasonal", "planning", "ma7")
 
 
 def default_extra(use_covariates: bool) -> tuple[str, ...]:
-    """Meta-learner inputs of cards written before `extra_inputs` existed (and of the CLI default, see train.py)."""
+    """Meta-learner inputs of cards written before `extra_inputs` existed, and the train command's default."""
     return ("seasonal", "planning") if use_covariates else ("seasonal",)
 
 
 def check_extra(extra_inputs, use_covariates: bool) -> tuple[str, ...]:
     """The validated tuple of per-horizon meta-learner inputs (names from EXTRA_SOURCES)."""
-    names = default_extra(use_covariates) if extra_inputs is None else tuple(extra_inputs)
+    return _checked_extra(None if extra_inputs is None else tuple(extra_inputs), bool(use_covariates))
+
+
+@lru_cache(maxsize=64)
+def _checked_extra(extra_inputs: tuple | None, use_covariates: bool) -> tuple[str, ...]:
+    """check_extra's work, once per distinct argument (build_inputs calls it on every forecast)."""
+    names = default_extra(use_covariates) if extra_inputs is None else extra_inputs
     bad = [x for x in names if x not in EXTRA_SOURCES]
     if bad or not names or len(set(names)) != len(names):
         raise ValueError(f"meta-learner inputs {list(names)} must be distinct names from {list(EXTRA_SOURCES)}")

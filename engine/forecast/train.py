@@ -200,8 +200,8 @@ def build_ensemble_model(keras, cfg: TrainConfig, bases: dict, meta_weights: np.
     stacked = L.Concatenate(axis=-1)(outs + [extra])
     w = np.asarray(meta_weights, dtype=np.float32)
     if w.ndim == 2:  # a Dense over the flattened (H, k) block with a block-diagonal kernel: exports as one MatMul
-        kernel = np.zeros((H * K + 3 * H, H), dtype=np.float32)
-        k = w.shape[1]
+        k = w.shape[1]  # 3 base models + K extra inputs
+        kernel = np.zeros((H * k, H), dtype=np.float32)
         for h in range(H):
             kernel[h * k:(h + 1) * k, h] = w[h]
         meta = L.Dense(H, name="meta")
