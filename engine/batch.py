@@ -118,7 +118,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     if plan.future is not None:
         hist[:, n_ctx:] = plan.future
     cov = None
-    if f_model.uses_covariates:
+    if f_model.reads_covariates:
         cov = Covariates(plan.promo, plan.planning, plan.day_of_year)
     backorders = bool(config.backorders)
     crossing = bool(config.allow_crossing)

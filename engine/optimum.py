@@ -352,7 +352,7 @@ def _first_observation(prep):
     from engine.policy import Observation
 
     plan = prep.plan
-    f = prep.forecaster.predict(plan.context[None, :], None if not prep.forecaster.uses_covariates else
+    f = prep.forecaster.predict(plan.context[None, :], None if not prep.forecaster.reads_covariates else
                                 _cov(plan, prep.forecaster.horizon))
     obs = Observation()
     obs.day, obs.forecast, obs.forecasts = 1, float(f[0, 0]), f[0]

@@ -155,6 +155,7 @@ class SharedForecaster(Forecaster):
         self.horizon = inner.horizon
         self.min_history = inner.min_history
         self.uses_covariates = inner.uses_covariates
+        self.uses_calendar = getattr(inner, "uses_calendar", False)
         self.requires_planning = getattr(inner, "requires_planning", False)
         self.max_sigma_origins = getattr(inner, "max_sigma_origins", 120)
         self.scope = None

@@ -337,7 +337,7 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     std_d = float(recent.std()) if len(recent) > 1 else 0.0
     if sigma is None:
         cov = None
-        if forecaster.uses_covariates:
+        if forecaster.reads_covariates:
             cov = _covariates(plan).take(plan.n_context + forecaster.horizon, rows=slice(0, 1))
         try:
             sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
@@ -393,7 +393,7 @@ class Simulator:
         self._noise = plan.noise
         self._lead = [int(x) for x in plan.lead_times[0]]
         self._dates = plan.dates
-        self._cov = _covariates(plan) if self.forecaster.uses_covariates else None
+        self._cov = _covariates(plan) if self.forecaster.reads_covariates else None
         self._H = self.forecaster.horizon
         self._f0 = np.zeros(plan.days)
         self._obs = Observation()

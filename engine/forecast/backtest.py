@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.forecast import features as F
 from engine.forecast.base import Covariates
 
 DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "planning")
@@ -52,13 +53,8 @@ def covariates_for(series, horizon: int) -> Covariates:
             return None
         a = np.asarray(a, dtype=float)
         return np.concatenate([a, np.repeat(a[-1:], horizon)])[None, :]
-    doy = None
-    if getattr(series, "dates", None):
-        import datetime as _dt
-        d = [_dt.date.fromisoformat(x).timetuple().tm_yday for x in series.dates]
-        last = _dt.date.fromisoformat(series.dates[-1])
-        d += [(last + _dt.timedelta(days=k)).timetuple().tm_yday for k in range(1, horizon + 1)]
-        doy = np.asarray(d, dtype=np.int64)[None, :]
+    dates = getattr(series, "dates", None)
+    doy = F.day_of_year_of(dates, horizon)[None, :] if dates else None
     return Covariates(promo=pad(series.promo), planning=pad(series.planning), day_of_year=doy)
 
 
@@ -142,7 +138,7 @@ def forecast_targets(forecaster, targets: list[Target]) -> dict[str, np.ndarray]
             if pos < forecaster.min_history:
                 raise BacktestError(f"{forecaster.name} needs {forecaster.min_history} days of history; series "
                                     f"{t.key} has {pos} before its first held-out day")
-            c = cov.take(pos + h) if (forecaster.uses_covariates or getattr(forecaster, "kind", "") == "legacy") \
+            c = cov.take(pos + h) if (forecaster.reads_covariates or getattr(forecaster, "kind", "") == "legacy") \
                 else None
             preds.append(float(forecaster.predict(t.demand[None, :pos], c)[0, 0]))
         out[t.key] = np.asarray(preds)

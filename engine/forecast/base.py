@@ -55,9 +55,15 @@ class Forecaster:
     label: str = ""
     horizon: int = 31
     min_history: int = 1
-    uses_covariates: bool = False
+    uses_covariates: bool = False   # reads the promotion plan / planning forecast
+    uses_calendar: bool = False     # reads the day of year of the history and the horizon (when given)
     requires_planning: bool = False  # needs the Demand_Forecast column
     max_sigma_origins: int = 120     # rolling origins used by window_sigma (the most recent ones)
+
+    @property
+    def reads_covariates(self) -> bool:
+        """Whether predict reads its Covariates argument: callers pass them only then (slicing costs time)."""
+        return self.uses_covariates or self.uses_calendar
 
     def predict(self, demand: np.ndarray, covariates: Covariates | None = None) -> np.ndarray:
         raise NotImplementedError
@@ -79,7 +85,7 @@ class Forecaster:
         window_err: list[float] = []
         for o in origins:
             cov = None
-            if covariates is not None and self.uses_covariates:
+            if covariates is not None and self.reads_covariates:
                 cov = covariates.take(o + self.horizon, rows=slice(0, 1))
             f = self.predict(y[None, :o], cov)[0]
             one_step.append(y[o] - f[0])

@@ -41,7 +41,8 @@ def register(subparsers, common=None) -> None:
                    help="stack: non-negative weights and a free bias (default); convex: weights >= 0 summing to 1")
     p.add_argument("--meta-inputs", default=None,
                    help="comma-separated per-horizon meta-learner inputs besides the base models, from "
-                        "seasonal, planning, ma7 (default: seasonal[,planning with covariates])")
+                        "seasonal, planning, ma7, calendar (default: seasonal[,planning with covariates]); calendar: "
+                        "a yearly season by day of year pooled over the file's series (needs dates)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.set_defaults(func=cmd_train)
@@ -109,6 +110,9 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     cfg = T.TrainConfig(window=window, use_covariates=use_covariates, holdout_days=holdout_days, epochs=epochs,
                         seed=seed, meta_per_horizon=(meta == "per-horizon"), meta_kind=meta_fit,
                         extra_inputs=extras)
+    if "calendar" in extras and any(not s.dates for s in ds.series.values()):
+        raise DataError("has no Date column; the meta-learner input 'calendar' needs dates", file=ds.name,
+                        column="Date")
     arrays = [T.SeriesArrays(s.key, s.demand, s.promo, s.planning, s.dates) for s in ds.series.values()]
     for a in arrays:
         try:
@@ -129,8 +133,10 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
             pr = pl = None
             if use_covariates:
                 pr, pl = F._pad(a.promo[None, :], o + H), F._pad(a.planning[None, :], o + H)
+            doy = None if trained.calendar is None else T.series_days_of_year(a, cfg)[:, :o + H]
             parts.append(F.build_inputs(a.demand[None, :o], pr, pl, window=W, horizon=H,
-                                        use_covariates=use_covariates, extra_inputs=extras))
+                                        use_covariates=use_covariates, extra_inputs=extras, day_of_year=doy,
+                                        calendar=trained.calendar))
     inp = F.Inputs(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
     keras_units = T.keras_forecast(trained.keras_model, inp)
     onnx_units = np.maximum(E.onnx_run(proto, inp.feeds()).astype(float) * inp.level[:, None], 0.0)
@@ -166,6 +172,11 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
         "season": {"kind": "first-order Fourier fit on the series' own index", "period_days": F.SEASON_PERIOD,
                    "min_history": F.SEASON_MIN_HISTORY, "max_history": F.SEASON_MAX_HISTORY,
                    "clip_ratio": list(F.SEASON_CLIP)},
+        **({"calendar_season": {**trained.calendar.to_dict(),
+                                "kind": "g(d) = 1 + alpha sin(2 pi d / period) + beta cos(2 pi d / period), d = day "
+                                        "of year; pooled least squares over every series' training days; applied "
+                                        "to a series' deseasonalised mean of its last level_days days"}}
+           if trained.calendar is not None else {}),
         "meta": trained.meta, "residuals": trained.residuals,
         "residuals_note": "out-of-sample errors on the meta period (not the holdout), as ratios of L0; "
                           "window_sigma uses window_rmse_ratio × L0 when the context is too short for 8 windows",
@@ -188,7 +199,8 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     return card
 
 
-EXTRA_TEXT = {"seasonal": "seasonal ratio", "planning": "planning / L0", "ma7": "mean of the last 7 days / L0"}
+EXTRA_TEXT = {"seasonal": "seasonal ratio", "planning": "planning / L0", "ma7": "mean of the last 7 days / L0",
+              "calendar": "pooled calendar season × the series' deseasonalised level / L0"}
 
 
 def meta_summary(meta: dict) -> str:

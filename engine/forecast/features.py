@@ -12,6 +12,14 @@ The yearly cycle itself is captured by a *seasonal level*: a first-order Fourier
 series on its own time index, extrapolated over the horizon. It uses past values only (no calendar); with fewer
 than `SEASON_MIN_HISTORY` days the fit is unreliable and the feature falls back to the flat recent level (and the
 `season_ok` flag is 0).
+
+Optionally (meta-learner input "calendar") a *pooled calendar season*: one yearly seasonal index by day of year,
+g(d) = 1 + α·sin(2πd/P) + β·cos(2πd/P), fitted at training time on every series of the file together
+(`fit_calendar_season`), stored in the model card, and applied to a series by its own deseasonalised level over
+the last `level_days` days. Where the series of a file share one yearly pattern (one SKU in several warehouses),
+its two shape coefficients are estimated from all of them instead of from one series' own noisy fit. It needs
+the calendar (the day of year of the history and the horizon, known in advance); without dates it falls back to
+the series' own seasonal level.
 """
 from __future__ import annotations
 
@@ -49,7 +57,106 @@ def aux_dim(horizon: int, use_covariates: bool) -> int:
     return horizon + 1 + (2 * horizon if use_covariates else 0)
 
 
-EXTRA_SOURCES = ("seasonal", "planning", "ma7")
+EXTRA_SOURCES = ("seasonal", "planning", "ma7", "calendar")
+CALENDAR_LEVEL_DAYS = 91
+
+
+@dataclass(frozen=True)
+class CalendarSeason:
+    """A yearly seasonal index by day of year shared by the series of a model (see the module docstring)."""
+    alpha: float
+    beta: float
+    period: float = SEASON_PERIOD
+    level_days: int = CALENDAR_LEVEL_DAYS
+
+    def index(self, day_of_year) -> np.ndarray:
+        """g(d) for days of year d (any shape)."""
+        w = 2.0 * np.pi * np.asarray(day_of_year, dtype=float) / self.period
+        return 1.0 + self.alpha * np.sin(w) + self.beta * np.cos(w)
+
+    @property
+    def table(self) -> np.ndarray:
+        """g(d) for d = 0..366, looked up by integer day of year on the serving path."""
+        t = _calendar_tables.get(self)
+        if t is None:
+            t = self.index(np.arange(367))
+            t.setflags(write=False)
+            _calendar_tables[self] = t
+        return t
+
+    def to_dict(self) -> dict:
+        return {"alpha": float(self.alpha), "beta": float(self.beta), "period": float(self.period),
+                "level_days": int(self.level_days)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CalendarSeason":
+        out = cls(float(d["alpha"]), float(d["beta"]), float(d.get("period", SEASON_PERIOD)),
+                  int(d.get("level_days", CALENDAR_LEVEL_DAYS)))
+        if not (np.isfinite(out.alpha) and np.isfinite(out.beta) and out.period > 0 and out.level_days >= 1):
+            raise ValueError(f"invalid calendar season {d!r}")
+        if np.min(out.table[1:]) <= 0.05:
+            raise ValueError(f"calendar season {d!r} is not positive over the year")
+        return out
+
+
+_calendar_tables: dict = {}
+
+
+def fit_calendar_season(demands: list, days_of_year: list, level_days: int = CALENDAR_LEVEL_DAYS,
+                        period: float = SEASON_PERIOD) -> CalendarSeason:
+    """Pooled least-squares fit of y_it / mean_i ≈ c + a·sin + b·cos over every given series; α = a/c, β = b/c.
+
+    demands[i] and days_of_year[i] are the realised demand of series i and the day of year of each of its rows
+    (the training part only: the caller cuts them). Dividing by each series' mean lets series of different sizes
+    share one shape.
+    """
+    rows, xs = [], []
+    for y, d in zip(demands, days_of_year):
+        y = np.asarray(y, dtype=float)
+        d = np.asarray(d, dtype=float)[:len(y)]
+        if len(y) == 0 or len(d) != len(y):
+            raise ValueError("every series needs a day of year for each of its rows")
+        m = y.mean()
+        if m <= 0:
+            continue
+        rows.append(y / m)
+        xs.append(d)
+    if not rows:
+        raise ValueError("no series with positive mean demand to fit the calendar season on")
+    r, d = np.concatenate(rows), np.concatenate(xs)
+    w = 2.0 * np.pi * d / period
+    X = np.stack([np.ones_like(w), np.sin(w), np.cos(w)], axis=1)
+    c, a, b = np.linalg.lstsq(X, r, rcond=None)[0]
+    if c <= 0:
+        raise ValueError("the pooled calendar season has a non-positive level")
+    return CalendarSeason(float(a / c), float(b / c), float(period), int(level_days))
+
+
+def day_of_year_of(dates, extend: int = 0) -> np.ndarray:
+    """Day of year (1..366) of ISO dates, continued `extend` days past the last one (the calendar is known in
+    advance)."""
+    import datetime as _dt
+    days = [_dt.date.fromisoformat(str(x)[:10]) for x in dates]
+    days += [days[-1] + _dt.timedelta(days=k) for k in range(1, extend + 1)] if days else []
+    return np.asarray([d.timetuple().tm_yday for d in days], dtype=np.int64)
+
+
+def calendar_level(demand: np.ndarray, day_of_year: np.ndarray, calendar: CalendarSeason,
+                   horizon: int = HORIZON) -> np.ndarray:
+    """(n, horizon) forecasts: each row's deseasonalised mean of its last level_days days times g(horizon days).
+
+    demand (n, t); day_of_year (n, >= t + horizon) integers 1..366 aligned with demand (column t = first forecast
+    day).
+    """
+    n, t = demand.shape
+    k = min(calendar.level_days, t)
+    g = calendar.table
+    doy = np.asarray(day_of_year)
+    if doy.dtype.kind not in "iu":
+        doy = np.rint(doy).astype(np.int64)
+    past = g[doy[:, t - k:t]]
+    lvl = (demand[:, t - k:] / past).mean(axis=1)
+    return lvl[:, None] * g[doy[:, t:t + horizon]]
 
 
 def default_extra(use_covariates: bool) -> tuple[str, ...]:
@@ -119,13 +226,16 @@ def level_of(demand: np.ndarray, window: int) -> np.ndarray:
 
 def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: np.ndarray | None = None, *,
                  window: int = WINDOW, horizon: int = HORIZON, use_covariates: bool = False,
-                 extra_inputs=None, out: Inputs | None = None) -> Inputs:
+                 extra_inputs=None, out: Inputs | None = None, day_of_year: np.ndarray | None = None,
+                 calendar: CalendarSeason | None = None) -> Inputs:
     """Features for forecasting days t..t+horizon-1 of every row from history demand[:, :t].
 
     demand: (n, t) realised history. promo, planning: (n, t + horizon) arrays aligned with demand (column t = the
     first forecast day); only needed when use_covariates. Only columns < t of demand are read.
     extra_inputs: names of the per-horizon meta-learner inputs, in order (default: default_extra): "seasonal" (the
-    seasonal ratio), "planning" (planning / L0), "ma7" (mean of the last 7 days / L0, the same for every horizon).
+    seasonal ratio), "planning" (planning / L0), "ma7" (mean of the last 7 days / L0, the same for every horizon),
+    "calendar" (calendar_level / L0: needs `calendar`; without `day_of_year` (n, >= t + horizon) it is the seasonal
+    ratio).
     out: Inputs whose seq/aux/extra arrays (of the right shapes) are filled in place instead of new arrays — the
     serving fast path keeps them bound to onnxruntime (onnx_model.SingleRowRunner).
     """
@@ -167,6 +277,8 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
             extra[:, :, j] = seas_r
         elif name == "ma7":
             extra[:, :, j] = (demand[:, max(t - 7, 0):].mean(axis=1) * inv[:, 0])[:, None]
+        elif name == "calendar":
+            extra[:, :, j] = _calendar_ratio(demand, day_of_year, calendar, horizon, inv, seas_r)
     if use_covariates:
         if promo is None or planning is None:
             raise ValueError("this model needs the covariates promo and planning (Demand_Forecast) "
@@ -189,9 +301,28 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
     return Inputs(seq, aux, extra, lvl)
 
 
+def _calendar_ratio(demand, day_of_year, calendar, horizon, inv, fallback) -> np.ndarray:
+    """The "calendar" meta input: calendar_level / L0, clipped like the seasonal ratio; `fallback` without dates."""
+    if calendar is None:
+        raise ValueError("the meta-learner input 'calendar' needs the model's calendar season")
+    n, t = demand.shape
+    if day_of_year is None:
+        return fallback
+    doy = np.asarray(day_of_year)
+    if doy.ndim != 2 or doy.shape[0] != n or doy.shape[1] < t + horizon:
+        raise ValueError(f"day_of_year must have shape ({n}, >= {t + horizon}), got {doy.shape}")
+    used = doy[:, max(t - calendar.level_days, 0):t + horizon]
+    if (doy.dtype.kind == "f" and not np.isfinite(used).all()) or used.min() < 1 or used.max() > 366:
+        raise ValueError("day_of_year values must lie in 1..366")
+    r = calendar_level(demand, doy, calendar, horizon)
+    r *= inv
+    return np.clip(r, SEASON_CLIP[0], SEASON_CLIP[1], out=r)
+
+
 def training_examples(demand: np.ndarray, promo: np.ndarray | None, planning: np.ndarray | None, *,
                       origins: range | list, target_end: int, window: int = WINDOW, horizon: int = HORIZON,
-                      use_covariates: bool = False, extra_inputs=None) -> tuple[Inputs, np.ndarray]:
+                      use_covariates: bool = False, extra_inputs=None, day_of_year: np.ndarray | None = None,
+                      calendar: CalendarSeason | None = None) -> tuple[Inputs, np.ndarray]:
     """Examples for the given forecast origins of every row, targets masked (NaN) at days >= target_end.
 
     The history of origin o is demand[:, :o] and covariates are cut to o + horizon, so nothing at or after
@@ -207,8 +338,9 @@ def training_examples(demand: np.ndarray, promo: np.ndarray | None, planning: np
         pr = pl = None
         if use_covariates:
             pr, pl = _pad(promo, o + horizon), _pad(planning, o + horizon)
+        doy = None if day_of_year is None else np.asarray(day_of_year)[:, :o + horizon]
         inp = build_inputs(hist, pr, pl, window=window, horizon=horizon, use_covariates=use_covariates,
-                           extra_inputs=extra_inputs)
+                           extra_inputs=extra_inputs, day_of_year=doy, calendar=calendar)
         tgt = np.full((demand.shape[0], horizon), np.nan)
         stop = min(o + horizon, target_end)
         tgt[:, :stop - o] = demand[:, o:stop]

@@ -134,12 +134,18 @@ class OnnxEnsemble(Forecaster):
         self.min_history = self.window
         self.uses_covariates = bool(card.get("use_covariates", False))
         self.extra_inputs = None
+        self.calendar = None
         if self.kind == "ensemble":  # cards before "extra_inputs" existed: the meta inputs after the 3 base models
             names = card.get("extra_inputs") or (card.get("meta") or {}).get("inputs", [])[3:] or None
             try:
                 self.extra_inputs = F.check_extra(names, self.uses_covariates)
-            except ValueError as exc:
+                if "calendar" in self.extra_inputs:
+                    if not isinstance(card.get("calendar_season"), dict):
+                        raise ValueError("the meta-learner input 'calendar' needs the card's 'calendar_season'")
+                    self.calendar = F.CalendarSeason.from_dict(card["calendar_season"])
+            except (ValueError, TypeError, KeyError) as exc:
                 raise ModelError(str(exc), self.folder / CARD_FILE) from None
+        self.uses_calendar = self.calendar is not None
         self.requires_planning = self.uses_covariates
         self._sess = session
         self._sess_one = None          # batch-1 session, made on the first single-row forecast (see _runner)
@@ -195,7 +201,9 @@ class OnnxEnsemble(Forecaster):
             raise ValueError(f"{self.name} needs at least {self.min_history} days of history, got {demand.shape[1]}")
         if self.kind == "legacy":
             return self._predict_legacy(demand, covariates)
-        promo = planning = None
+        promo = planning = doy = None
+        if self.uses_calendar and covariates is not None:
+            doy = covariates.day_of_year
         if self.uses_covariates:
             if covariates is None or covariates.promo is None or covariates.planning is None:
                 raise ValueError(f"{self.name} was trained with covariates: it needs the promotion flag and the "
@@ -205,11 +213,12 @@ class OnnxEnsemble(Forecaster):
         if runner is not None:
             inp = F.build_inputs(demand, promo, planning, window=self.window, horizon=self.horizon,
                                  use_covariates=self.uses_covariates, extra_inputs=self.extra_inputs,
-                                 out=runner.bufs)
+                                 out=runner.bufs, day_of_year=doy, calendar=self.calendar)
             ratio = runner.run()
         else:
             inp = F.build_inputs(demand, promo, planning, window=self.window, horizon=self.horizon,
-                                 use_covariates=self.uses_covariates, extra_inputs=self.extra_inputs)
+                                 use_covariates=self.uses_covariates, extra_inputs=self.extra_inputs,
+                                 day_of_year=doy, calendar=self.calendar)
             ratio = self._sess.run([self._output], inp.feeds())[0]
         out = np.multiply(ratio, inp.level[:, None])  # float64 (level is float64)
         return np.maximum(out, 0.0, out=out)

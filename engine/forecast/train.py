@@ -49,6 +49,10 @@ class TrainConfig:
     meta_per_horizon: bool = False
     meta_kind: str = "stack"              # "stack": w >= 0 and a free bias; "convex": w >= 0, sum w = 1, no bias
     extra_inputs: tuple | None = None     # per-horizon meta-learner inputs (features.EXTRA_SOURCES); None: default
+    calendar_level_days: int = F.CALENDAR_LEVEL_DAYS  # level window of the "calendar" meta input
+
+    def uses_calendar(self) -> bool:
+        return "calendar" in self.extras()
 
     def extras(self) -> tuple:
         return F.check_extra(self.extra_inputs, self.use_covariates)
@@ -77,6 +81,7 @@ class TrainedEnsemble:
     seconds: float = 0.0
     splits: dict = field(default_factory=dict)
     meta_data: tuple = ()                    # (base_preds, extra, level, target) of the meta period, for diagnostics
+    calendar: F.CalendarSeason | None = None  # the pooled calendar season of the final model (meta input "calendar")
 
 
 BASE_NAMES = ("mlp", "lstm", "cnn")
@@ -107,7 +112,28 @@ def cut_training_part(series: list[SeriesArrays], cfg: TrainConfig) -> list[Seri
     return out
 
 
-def examples(train_part: list[SeriesArrays], cfg: TrainConfig, first, last, target_end_of) -> tuple:
+def series_days_of_year(s: SeriesArrays, cfg: TrainConfig) -> np.ndarray | None:
+    """(1, len + horizon) day of year of a series' rows and the horizon after them (the calendar is known in
+    advance); None without dates."""
+    return None if not s.dates else F.day_of_year_of(s.dates, cfg.horizon)[None, :]
+
+
+def fit_calendar(train_part: list[SeriesArrays], cfg: TrainConfig, stop_of) -> F.CalendarSeason | None:
+    """The pooled calendar season fitted on days [0, stop_of(T)) of every series (None unless the meta-learner
+    uses it)."""
+    if not cfg.uses_calendar():
+        return None
+    missing = [s.key for s in train_part if not s.dates]
+    if missing:
+        raise ValueError(f"the meta-learner input 'calendar' needs dates; series {missing[:3]} have none")
+    stops = [stop_of(len(s.demand)) for s in train_part]
+    return F.fit_calendar_season([s.demand[:k] for s, k in zip(train_part, stops)],
+                                 [F.day_of_year_of(s.dates[:k]) for s, k in zip(train_part, stops)],
+                                 level_days=cfg.calendar_level_days)
+
+
+def examples(train_part: list[SeriesArrays], cfg: TrainConfig, first, last, target_end_of,
+             calendar: F.CalendarSeason | None = None) -> tuple:
     """Stacked examples of every series for origins first(T)..last(T)-1, targets masked at target_end_of(T)."""
     parts = []
     for s in train_part:
@@ -118,7 +144,9 @@ def examples(train_part: list[SeriesArrays], cfg: TrainConfig, first, last, targ
         row = lambda a: None if a is None else a[None, :]  # noqa: E731
         parts.append(F.training_examples(s.demand[None, :], row(s.promo), row(s.planning), origins=origins,
                                          target_end=target_end_of(t), window=cfg.window, horizon=cfg.horizon,
-                                         use_covariates=cfg.use_covariates, extra_inputs=cfg.extras()))
+                                         use_covariates=cfg.use_covariates, extra_inputs=cfg.extras(),
+                                         day_of_year=series_days_of_year(s, cfg) if calendar else None,
+                                         calendar=calendar))
     inputs = F.Inputs(*(np.concatenate([getattr(p[0], k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
     return inputs, np.concatenate([p[1] for p in parts])
 
@@ -313,10 +341,13 @@ def train_ensemble(series: list[SeriesArrays], cfg: TrainConfig, log=print) -> T
     def b(t, k):
         return t - cfg.meta_days - (cfg.val_days if k == "val_start" else 0) if k != "train_end" else t
 
-    train = examples(part, cfg, lambda t: cfg.window, lambda t: b(t, "val_start"), lambda t: b(t, "val_start"))
+    # the calendar season of the meta period is fitted before it, like the base models; refitted on all at the end
+    calendar = fit_calendar(part, cfg, lambda t: b(t, "meta_start"))
+    train = examples(part, cfg, lambda t: cfg.window, lambda t: b(t, "val_start"), lambda t: b(t, "val_start"),
+                     calendar)
     val = examples(part, cfg, lambda t: b(t, "val_start"), lambda t: b(t, "meta_start"),
-                   lambda t: b(t, "meta_start"))
-    meta_in, meta_y = examples(part, cfg, lambda t: b(t, "meta_start"), lambda t: t, lambda t: t)
+                   lambda t: b(t, "meta_start"), calendar)
+    meta_in, meta_y = examples(part, cfg, lambda t: b(t, "meta_start"), lambda t: t, lambda t: t, calendar)
     log(f"examples: train {len(train[1])}, validation {len(val[1])}, meta {len(meta_y)}")
 
     bases = build_base_models(keras, cfg, cfg.seed)
@@ -345,15 +376,20 @@ def train_ensemble(series: list[SeriesArrays], cfg: TrainConfig, log=print) -> T
         + ", ".join(f"{n}={x:.3f}" for n, x in zip(names, w1)) + f", bias={b1:.3f}")
 
     if cfg.refit:
-        full = examples(part, cfg, lambda t: cfg.window, lambda t: t, lambda t: t)
+        full = examples(part, cfg, lambda t: cfg.window, lambda t: t, lambda t: t, calendar)
         bases = build_base_models(keras, cfg, cfg.seed)
         for i, name in enumerate(BASE_NAMES):
             _fit(keras, bases[name], cfg, full, None, epochs=best_epochs[name], seed=cfg.seed * 10 + i)
         log(f"refitted base models on {len(full[1])} examples")
+    if calendar is not None:
+        meta["calendar_season_meta_period"] = calendar.to_dict()
+        if cfg.refit:
+            calendar = fit_calendar(part, cfg, lambda t: t)
+        log(f"calendar season: alpha {calendar.alpha:.4f}, beta {calendar.beta:.4f}")
     model = build_ensemble_model(keras, cfg, bases, w, bias)
     splits = {k: v for k, v in bounds.items()}
     return TrainedEnsemble(model, cfg, meta, residuals, history, time.perf_counter() - t0, splits,
-                           (base_preds, meta_in.extra.astype(float), meta_in.level, meta_y))
+                           (base_preds, meta_in.extra.astype(float), meta_in.level, meta_y), calendar)
 
 
 def keras_forecast(model, inputs: F.Inputs) -> np.ndarray:

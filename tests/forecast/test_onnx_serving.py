@@ -15,13 +15,15 @@ from tests.forecast.conftest import sample_arrays
 def covariates(series, stop, h=31):
     pr = F._pad(np.stack([s.promo for s in series]), stop + h)
     pl = F._pad(np.stack([s.planning for s in series]), stop + h)
-    return Covariates(promo=pr, planning=pl)
+    doy = np.stack([F.day_of_year_of(s.dates, h)[:stop + h] for s in series])
+    return Covariates(promo=pr, planning=pl, day_of_year=doy)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("per_horizon, kind, extras", [
     (False, "stack", ("seasonal", "planning")),
     (True, "convex", ("seasonal", "planning", "ma7")),
+    (False, "convex", ("seasonal", "planning", "calendar")),
 ])
 def test_onnx_agrees_with_keras_within_1e_4(tmp_path, per_horizon, kind, extras):
     from engine.forecast import export as E
@@ -33,19 +35,24 @@ def test_onnx_agrees_with_keras_within_1e_4(tmp_path, per_horizon, kind, extras)
     W, H = cfg.window, cfg.horizon
     proto = E.to_onnx(trained.keras_model, [("seq", (W, 3)), ("aux", (F.aux_dim(H, True),)),
                                             ("extra", (H, len(extras)))])
+    calendar = trained.calendar
+    assert (calendar is not None) == ("calendar" in extras)
     E.write_entry(tmp_path / "m", proto, {"kind": "ensemble", "window": W, "horizon": H, "use_covariates": True,
-                                         "extra_inputs": list(extras), "residuals": trained.residuals})
+                                         "extra_inputs": list(extras), "residuals": trained.residuals,
+                                         **({"calendar_season": calendar.to_dict()} if calendar else {})})
     model = OnnxEnsemble.load(tmp_path / "m")
-    assert model.extra_inputs == extras
+    assert model.extra_inputs == extras and model.uses_calendar == (calendar is not None)
     y = np.stack([s.demand for s in series])
     for t in (40, 150, 300, 365):  # short (no seasonal fit) and long histories
         cov = covariates(series, t)
         got = model.predict(y[:, :t], cov)
-        want = T.keras_forecast(trained.keras_model, F.build_inputs(y[:, :t], cov.promo, cov.planning,
-                                                                      use_covariates=True, extra_inputs=extras))
+        want = T.keras_forecast(trained.keras_model, F.build_inputs(
+            y[:, :t], cov.promo, cov.planning, use_covariates=True, extra_inputs=extras,
+            day_of_year=cov.day_of_year, calendar=calendar))
         assert got.shape == (2, 31)
         np.testing.assert_allclose(got, want, atol=1e-4, rtol=4e-7)
-        one = model.predict(y[1:, :t], Covariates(promo=cov.promo[1:], planning=cov.planning[1:]))
+        one = model.predict(y[1:, :t], Covariates(promo=cov.promo[1:], planning=cov.planning[1:],
+                                                  day_of_year=cov.day_of_year[1:]))
         np.testing.assert_array_equal(one, got[1:])  # the single-row fast path = the batch path
 
 
@@ -163,4 +170,20 @@ def test_card_without_extra_inputs_uses_the_meta_inputs(tiny_model, tmp_path):
     (folder / "card.json").write_text(json.dumps(card))
     from engine.forecast.onnx_model import ModelError
     with pytest.raises(ModelError, match="card.json.*bogus"):
+        OnnxEnsemble.load(folder)
+
+
+def test_calendar_input_without_a_stored_season_is_refused(tiny_model, tmp_path):
+    import shutil
+    from engine.forecast.onnx_model import ModelError
+    folder = tmp_path / "cal"
+    shutil.copytree(tiny_model, folder)
+    card = json.loads((folder / "card.json").read_text())
+    card["extra_inputs"] = ["seasonal", "calendar"]
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="card.json.*calendar_season"):
+        OnnxEnsemble.load(folder)
+    card["calendar_season"] = {"alpha": 3.0, "beta": 0.0}
+    (folder / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="card.json.*not positive"):
         OnnxEnsemble.load(folder)
