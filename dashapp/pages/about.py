@@ -72,7 +72,9 @@ when $IP \le r$.
   **`ensemble:past-only`** (past demand only) or a baseline to judge what a policy would achieve in practice.
 * On past demand only, the public data is a yearly cycle plus promotions plus white noise: recent days add
   nothing beyond the seasonal curve, so the ensemble beats the moving averages by about 5 % (MAE 4.40 vs 4.66),
-  not by more.
+  not by more. An ensemble trained with the *calendar* input (one yearly shape by day of year pooled over the
+  file's series; reads the dates, not the promotion plan) scores 4.39–4.40: it only helps series that share
+  their yearly shape, so the bundled models do not use it.
 
 ## Assumptions
 

@@ -213,6 +213,13 @@ def meta_summary(meta: dict) -> str:
     return one(meta["weights"], meta["bias"])
 
 
+def calendar_line(season: dict) -> str:
+    """The calendar season of a card in one line of CARD.md."""
+    return (f"- Calendar season (pooled over the series, d = day of year): g(d) = 1 {season['alpha']:+.4f}·sin(2πd/"
+            f"{season['period']}) {season['beta']:+.4f}·cos(2πd/{season['period']}), applied to each series' "
+            f"deseasonalised mean of its last {season['level_days']} days.")
+
+
 def card_markdown(card: dict, result: dict) -> str:
     from engine.forecast.backtest import markdown_table
     tr = card["training"]
@@ -226,6 +233,7 @@ def card_markdown(card: dict, result: dict) -> str:
         f"- Window {card['window']} days, horizon {card['horizon']} days, covariates: "
         f"{'promotion flag + planning forecast' if card['use_covariates'] else 'none (past demand only)'}.",
         "- Meta-learner weights: " + meta_summary(card["meta"]) + ".",
+        *([calendar_line(card["calendar_season"])] if card.get("calendar_season") else []),
         f"- Training time {tr['train_seconds']} s (seed {tr['config']['seed']}); ONNX vs Keras max difference "
         f"{card['onnx_check']['max_abs_diff_vs_keras_units']:.1e} units.",
         f"- Reproduce: `{tr['command']}`",

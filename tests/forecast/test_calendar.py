@@ -113,6 +113,7 @@ def test_a_calendar_model_is_trained_served_and_given_the_calendar_by_the_simula
                        extra_inputs=("seasonal", "calendar"), log=lambda m: None, command="pytest", **TINY)
     assert card["extra_inputs"] == ["seasonal", "calendar"] and card["meta"]["inputs"][-1] == "calendar"
     assert F.CalendarSeason.from_dict(card["calendar_season"]).alpha > 0.2
+    assert "Calendar season (pooled over the series" in (out / "CARD.md").read_text()
     model = OnnxEnsemble.load(out)
     assert model.uses_calendar and model.reads_covariates and not model.uses_covariates
     seen = []
