@@ -142,7 +142,8 @@ def accuracy_table(quick: bool) -> tuple[str, dict | None]:
                         f"{len(res['series'])} series ({time.perf_counter() - t0:.0f} s).\n\n"
                         + markdown_table(res) + "\n" + ("\n" + "\n".join(notes + skipped) + "\n"
                                                         if notes or skipped else ""))
-    return f"Data: `{SHARED_DATA.name}` (read in place, never copied).\n\n" + "\n".join(out_text), raw
+    return ("The bundled models (trained on data/sample.csv, not on this file) and the baselines.\n\n"
+            f"Data: `{SHARED_DATA.name}` (read in place, never copied).\n\n" + "\n".join(out_text)), raw
 
 
 def load_section(quick: bool) -> tuple[str, dict | None]:
