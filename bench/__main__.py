@@ -150,15 +150,15 @@ def load_section(quick: bool) -> tuple[str, dict | None]:
     """The load test (bench/load.py) against a real gunicorn it starts itself, embedded store: 50 sessions x
     60 s ticking every 300 ms (quick: 5 x 5 s), client spread over 4 processes; first the Procfile's
     configuration (2 workers with 4 threads each, gthread), then 2 plain sync workers for comparison."""
-    from bench.load import SpawnedServer, format_text, run_load
+    from bench.load import format_text, run_load, server_times, spawn_server
     sessions, seconds, workers, procs = (5, 5, 2, 2) if quick else (50, 60, 2, 4)
     texts, raw = [], {}
     for label, extra in (("Procfile (gthread, --threads=4)", ["--threads=4"]), ("sync workers", [])):
-        server = SpawnedServer(workers, extra_args=extra)
+        server = spawn_server(workers, extra)
         try:
             before = os.getloadavg()[0]
             r = run_load(server.url, sessions, seconds, 300, procs=procs)
-            r.update(server.request_times())
+            r.update(server_times(server))
             r["loadavg_1min_before"], r["loadavg_1min_after"] = round(before, 2), round(os.getloadavg()[0], 2)
             r["server"] = f"gunicorn, {workers} workers {' '.join(extra)} (spawned), embedded diskcache store"
         finally:

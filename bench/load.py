@@ -307,68 +307,19 @@ def format_text(r: dict) -> str:
     return "\n".join(lines)
 
 
-class SpawnedServer:
-    """`gunicorn dashapp.app:server` on a free loopback port with a throw-away var dir (for --spawn)."""
+def spawn_server(workers: int, extra_args: list[str] | None = None):
+    """A real gunicorn (bench.app_server) with a throw-away var dir and an access log, ready to be tested."""
+    from bench.app_server import AppServer
+    return AppServer(None, workers=workers, args=list(extra_args or []), access_log=True).start()
 
-    def __init__(self, workers: int, env: dict[str, str] | None = None, extra_args: list[str] | None = None) -> None:
-        import os
-        import secrets
-        import socket
-        import subprocess
-        import tempfile
-        from pathlib import Path
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.tmp = tempfile.TemporaryDirectory(prefix="bench-load-")
-        repo = Path(__file__).resolve().parent.parent
-        full_env = {**os.environ, "SIM_VAR_DIR": self.tmp.name, "WEB_CONCURRENCY": str(workers),
-                    "SECRET_KEY": secrets.token_urlsafe(32), **(env or {})}
-        full_env.pop("REDIS_URL", None) if "REDIS_URL" not in (env or {}) else None
-        self.log = open(Path(self.tmp.name) / "gunicorn.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "60",
-             "--access-logfile", str(Path(self.tmp.name) / "access.log"), "--access-logformat", "%(D)s %(s)s %(U)s",
-             *(extra_args or [])],
-            cwd=repo, env=full_env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}")
-            try:
-                if requests.get(self.url + "/", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                time.sleep(0.3)
-        raise RuntimeError("gunicorn did not answer within 90 s")
 
-    def request_times(self) -> dict:
-        """Server-side time of each callback request, from gunicorn's access log (%(D)s: microseconds)."""
-        from pathlib import Path
-        xs = []
-        try:
-            for line in (Path(self.tmp.name) / "access.log").read_text().splitlines():
-                parts = line.split()
-                if len(parts) == 3 and parts[2] == "/_dash-update-component":
-                    xs.append(int(parts[0]) / 1000)
-        except OSError:
-            return {}
-        return {"server_requests": len(xs), "server_p50_ms": _round(percentile(xs, 50)),
-                "server_p95_ms": _round(percentile(xs, 95)), "server_p99_ms": _round(percentile(xs, 99))}
-
-    def close(self) -> None:
-        import os
-        import signal
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except Exception:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-        self.log.close()
-        self.tmp.cleanup()
+def server_times(server) -> dict:
+    """Percentiles of the server-side time of each callback request (gunicorn's access log, %(D)s)."""
+    xs = server.request_times()
+    if not xs:
+        return {}
+    return {"server_requests": len(xs), "server_p50_ms": _round(percentile(xs, 50)),
+            "server_p95_ms": _round(percentile(xs, 95)), "server_p99_ms": _round(percentile(xs, 99))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,13 +348,13 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         if args.spawn:
-            server = SpawnedServer(args.workers, extra_args=args.gunicorn_arg)
+            server = spawn_server(args.workers, args.gunicorn_arg)
             args.url = server.url
         load_before = os.getloadavg()
         r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout,
                      ramp=args.ramp, procs=args.procs)
         if server is not None:
-            r.update(server.request_times())
+            r.update(server_times(server))
         r["loadavg_1min_before"] = round(load_before[0], 2)
         r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
         r["server"] = (f"gunicorn, {args.workers} workers {' '.join(args.gunicorn_arg)} (spawned)".replace("  ", " ")

@@ -9,15 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.app_server import free_port  # noqa: F401 - re-exported for the suites
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data" / "supply_chain_sku1.csv"
 SHARED_SEED = REPO.parent / "shared" / "seed"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:

@@ -20,7 +20,8 @@ import pytest
 import requests
 
 from tests.conftest import REPO
-from tests.evidence.conftest import Gunicorn
+from bench.app_server import AppServer
+from tests.evidence.conftest import gunicorn_server
 from tests.evidence.corpus import _MarkerPayload
 from tests.evidence.page import Page, ledger_days
 
@@ -254,8 +255,8 @@ def test_debug_off_under_gunicorn(shared_gunicorn):
     assert "Traceback" not in r.text and "werkzeug" not in r.text.lower()
 
 
-def _boot(tmp_path: Path, env: dict, secret: str | None, workers: int) -> tuple[Gunicorn, int | None, str]:
-    g = Gunicorn(tmp_path / f"var{secrets.token_hex(3)}", workers=workers, env=env, secret=secret)
+def _boot(tmp_path: Path, env: dict, secret: str | None, workers: int) -> tuple[AppServer, int | None, str]:
+    g = gunicorn_server(tmp_path / f"var{secrets.token_hex(3)}", workers=workers, env=env, secret=secret)
     g.start(wait=False)
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline and g.proc.poll() is None:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import REPO, free_port, wait_for_port
+from bench.app_server import AppServer, stop_process_group
+from tests.conftest import REPO
 
 SECRET = "scenario-suite-secret-key-0123456789abcdef"
 
@@ -55,13 +54,7 @@ class Proc:
             return ""
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_process_group(self.proc)
         self._fh.close()
 
 
@@ -74,29 +67,9 @@ def app_env(var: Path, sample_csv: Path, redis_url: str | None = None) -> dict:
     return env
 
 
-class App:
-    """`gunicorn dashapp.app:server` (the Procfile's web line) on a free port."""
-
-    def __init__(self, var: Path, env: dict, workers: int = 2) -> None:
-        var.mkdir(parents=True, exist_ok=True)
-        self.var = var
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.p = Proc([sys.executable, "-m", "gunicorn", "dashapp.app:server", "--workers", str(workers),
-                       "--bind", f"127.0.0.1:{self.port}", "--timeout", "120"], env, var / "gunicorn.log")
-        wait_for_port(self.port, 60)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/scenarios", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"app did not start:\n{self.p.log()[-3000:]}")
-
-    def stop(self) -> None:
-        self.p.stop()
+def start_app(var: Path, env: dict, workers: int = 2) -> AppServer:
+    """`gunicorn dashapp.app:server` (bench.app_server, the Procfile's web line), ready when /scenarios answers."""
+    return AppServer(var, workers=workers, env=env, timeout=120).start(timeout=60, ready_path="/scenarios")
 
 
 class CeleryWorker:

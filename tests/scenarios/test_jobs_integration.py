@@ -18,7 +18,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashapp import scenario_figures as figs
 from dashapp.jobs import JobStore
 from engine import scenarios as sc
-from tests.scenarios.conftest import App, CeleryWorker, app_env
+from bench.app_server import AppServer
+from tests.scenarios.conftest import CeleryWorker, app_env, start_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,7 +43,7 @@ def as_page_set(sset: dict) -> dict:
                           seed=sset["seed"], baseline=sset["baseline"])
 
 
-def open_set(driver, app: App, sset: dict) -> None:
+def open_set(driver, app: AppServer, sset: dict) -> None:
     driver.get(f"{app.url}/scenarios?set={sc.encode_set(as_page_set(sset))}")
     WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "sc-run"))
 
@@ -75,9 +76,9 @@ def pid_stopped(pid: int) -> bool:
 def test_celery_and_diskcache_show_the_same_numbers(tmp_path, redis_server, sample_csv, browser):
     sset = small_set()
     expected = sc.to_record(sc.compare(sset, default_data=sample_csv))
-    disk_app = App(tmp_path / "disk", app_env(tmp_path / "disk", sample_csv))
+    disk_app = start_app(tmp_path / "disk", app_env(tmp_path / "disk", sample_csv))
     env = app_env(tmp_path / "celery", sample_csv, redis_server.url)
-    celery_app = App(tmp_path / "celery", env)
+    celery_app = start_app(tmp_path / "celery", env)
     worker = CeleryWorker(tmp_path / "worker", env)
     try:
         open_set(browser, disk_app, sset)
@@ -106,7 +107,7 @@ def test_celery_and_diskcache_show_the_same_numbers(tmp_path, redis_server, samp
 def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_csv, browser, manager):
     redis_url = redis_server.url if manager == "celery" else None
     env = app_env(tmp_path / "app", sample_csv, redis_url)
-    app = App(tmp_path / "app", env)
+    app = start_app(tmp_path / "app", env)
     worker = CeleryWorker(tmp_path / "worker", env) if manager == "celery" else None
     store = JobStore(redis_url, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
     sset = long_set()
@@ -116,7 +117,7 @@ def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_
         try:
             status = wait_running(store, server_key(page_set(browser), sample_csv))
         except TimeoutError:
-            raise AssertionError(browser.find_element(By.ID, "sc-status").text + app.p.log()[-3000:])
+            raise AssertionError(browser.find_element(By.ID, "sc-status").text + app.log()[-3000:])
         pid = status["pid"]
         assert psutil.pid_exists(pid)
         WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sc-cancel").is_enabled())
@@ -142,7 +143,7 @@ def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_
 def test_reload_during_a_run_reattaches_and_shows_the_result(tmp_path, redis_server, sample_csv, browser, manager):
     redis_url = redis_server.url if manager == "celery" else None
     env = app_env(tmp_path / "app", sample_csv, redis_url)
-    app = App(tmp_path / "app", env)
+    app = start_app(tmp_path / "app", env)
     worker = CeleryWorker(tmp_path / "worker", env) if manager == "celery" else None
     store = JobStore(redis_url, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
     sset = long_set(replications=1500)

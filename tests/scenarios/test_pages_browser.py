@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from engine import scenarios as sc
-from tests.scenarios.conftest import App, app_env
+from tests.scenarios.conftest import app_env, start_app
 from tests.scenarios.test_jobs_integration import as_page_set, open_set, run_and_wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, sample_csv):
     var = tmp_path_factory.mktemp("pages")
-    a = App(var / "app", app_env(var / "app", sample_csv))
+    a = start_app(var / "app", app_env(var / "app", sample_csv))
     yield a
     a.stop()
 
@@ -69,7 +69,7 @@ def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv
     sset = page_set(browser)
     st = sample_csv.stat()
     key = sc.set_hash(sset, {"kind": "optimum", "default_data": [st.st_size, int(st.st_mtime)]})
-    store = JobStore(None, directory=str(app.var / "jobs" / "scenario-records"))
+    store = JobStore(None, directory=str(app.var_dir / "jobs" / "scenario-records"))
     deadline = time.monotonic() + 60
     while not (store.get_status("optimum", key) or {}).get("done"):
         assert time.monotonic() < deadline, "the optimum job never reported progress"

@@ -6,18 +6,16 @@ fast. Chromium runs as root here, hence --no-sandbox.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import REPO, free_port, wait_for_port
+from bench.app_server import AppServer
+from tests.conftest import REPO
+
+SECRET = "test-secret-key-0123456789abcdef"
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -34,72 +32,15 @@ def chrome_options():
     return options
 
 
-class AppServer:
-    """`gunicorn dashapp.app:server` (the Procfile's command) with its own var dir and settings."""
-
-    def __init__(self, tmp: Path, workers: int = 2, env: dict | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
-        self.var = tmp
-        self.env = {
-            **os.environ, "PORT": str(self.port), "WEB_CONCURRENCY": str(workers),
-            "SECRET_KEY": "test-secret-key-0123456789abcdef", "SIM_VAR_DIR": str(tmp),
-            "PYTHONPATH": str(REPO), **(env or {}),
-        }
-        if "REDIS_URL" not in (env or {}):
-            self.env.pop("REDIS_URL", None)  # the embedded store unless a test asks for Redis
-        self.proc: subprocess.Popen | None = None
-        self.log = tmp / "gunicorn.log"
-
-    def start(self, timeout: float = 30.0) -> "AppServer":
-        self._fh = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--preload", "--workers", str(self.workers),
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=REPO, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT,
-        )
-        wait_for_port(self.port, timeout)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/", timeout=5).status_code == 200 and \
-                        len(self.worker_pids()) == self.workers:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"app did not serve / within {timeout}s:\n{self.log.read_text()[-3000:]}")
-
-    def worker_pids(self) -> list[int]:
-        import psutil
-
-        return [c.pid for c in psutil.Process(self.proc.pid).children()]
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-        if getattr(self, "_fh", None):
-            self._fh.close()
-
-
 @pytest.fixture(scope="module")
 def server_factory(tmp_path_factory):
     started: list[AppServer] = []
 
     def make(workers: int = 2, env: dict | None = None) -> AppServer:
-        srv = AppServer(tmp_path_factory.mktemp("app"), workers, env)
+        srv = AppServer(tmp_path_factory.mktemp("app") / "var", workers=workers, env=env, secret=SECRET,
+                        preload=True)
         started.append(srv)
-        return srv.start()
+        return srv.start(timeout=30)
 
     yield make
     for srv in started:

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def served_by(server, sid: str) -> int | None:
     """Which worker stepped the session last (the tick records its pid in the session record)."""
-    store = DiskSessionStore(str(server.var / "sessions"), 2**30, 3600)
+    store = DiskSessionStore(str(server.var_dir / "sessions"), 2**30, 3600)
     try:
         rec = store.get(sid)
         return rec.get("worker") if rec else None
@@ -50,7 +50,7 @@ def test_four_workers_90_days_exact_ledger_and_killed_worker(server_factory, sam
     assert victim not in srv.worker_pids()  # it really died; gunicorn replaced it
     ledger = download_ledger(d, tmp_path)
     assert [int(r["day"]) for r in ledger] == list(range(1, 91))  # none skipped, none doubled
-    assert "Traceback" not in srv.log_text()
+    assert "Traceback" not in srv.log()
 
 
 def test_slow_tick_no_pile_up_no_double_step(server_factory, sample_csv, browser_factory, tmp_path):

@@ -78,7 +78,7 @@ def test_bad_uploads_show_their_message_and_leave_the_run_untouched(app, browser
     wait_until(lambda: "planned.csv: 2 series" in d.find_element("id", "upload-status").text, 10, what="upload")
     click(d, "start")  # a new run on the uploaded series
     wait_until(lambda: snapshot(d)["day"] >= 2 and snapshot(d)["status"] == "running", 10, what="run on the upload")
-    assert "Traceback" not in app.log_text()
+    assert "Traceback" not in app.log()
 
 
 # ------------------------------------------------------------------------------------------- forged requests
@@ -185,4 +185,4 @@ def test_forged_uploads_and_bodies_never_500(app):
                   "changedPropIds": []}, {"garbage": True}, "not json"):
         r = requests.post(app.url + "/_dash-update-component", json=body, timeout=10)
         assert r.status_code < 500, (body, r.status_code, r.text[:200])
-    assert "Traceback" not in app.log_text()
+    assert "Traceback" not in app.log()

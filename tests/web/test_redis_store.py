@@ -42,4 +42,4 @@ def test_sessions_in_redis_and_outage_message(server_factory, sample_csv, redis_
     assert r.status_code == 200 and s.text("sim-message") == ""
     s.fire(tick, ["tick.n_intervals"])
     assert s.get("sim-day", "data")["day"] == 1
-    assert "Traceback" not in srv.log_text()
+    assert "Traceback" not in srv.log()
