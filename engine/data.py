@@ -51,6 +51,15 @@ def _show(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
+def days_of_year(dates, extend: int = 0) -> np.ndarray:
+    """Day of year (1..366, int64) of ISO dates, continued `extend` days past the last one (the calendar is known
+    in advance). The one date-to-season conversion of the engine (generator, demand plans, forecasters)."""
+    days = [_dt.date.fromisoformat(str(x)[:10]) for x in dates]
+    if days and extend:
+        days += [days[-1] + _dt.timedelta(days=k) for k in range(1, extend + 1)]
+    return np.asarray([d.timetuple().tm_yday for d in days], dtype=np.int64)
+
+
 @dataclass
 class SeriesData:
     """One demand series (one SKU × warehouse), arrays aligned day by day."""
@@ -91,9 +100,7 @@ class SeriesData:
 
     def day_of_year(self) -> np.ndarray | None:
         """Day of year (1..366) of each row, or None without dates."""
-        if self.dates is None:
-            return None
-        return np.array([_dt.date.fromisoformat(d).timetuple().tm_yday for d in self.dates], dtype=np.int64)
+        return None if self.dates is None else days_of_year(self.dates)
 
     def to_dict(self) -> dict:
         return {

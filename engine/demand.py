@@ -14,13 +14,12 @@ batch equals a single run of replication r, and every policy sees the same deman
 """
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from engine.data import SeriesData
+from engine.data import SeriesData, days_of_year
 from engine.errors import ConfigError
 from engine.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
 
@@ -77,7 +76,7 @@ def context_length(config, series: SeriesData, min_history: int) -> int:
 
 
 def _doy(dates: list[str]) -> np.ndarray:
-    return np.array([_dt.date.fromisoformat(d).timetuple().tm_yday for d in dates], dtype=np.float64)
+    return days_of_year(dates).astype(np.float64)
 
 
 def draw_lead_times(config, seed: int, rep: int, days: int) -> np.ndarray:

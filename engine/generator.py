@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from engine.data import days_of_year
+
 __all__ = ["GeneratorParams", "mean_demand", "draw_promo", "draw_demand", "draw_planning", "calibrate",
            "continue_series", "generate_csv", "generate_rows", "stream_rng", "STREAM_DEMAND", "STREAM_PROMO",
            "STREAM_PLANNING", "STREAM_LEAD_TIME", "STREAM_SERIES"]
@@ -86,7 +88,7 @@ def draw_planning(params: GeneratorParams, demand: np.ndarray, rng: np.random.Ge
 
 
 def _doy(dates: list[str]) -> np.ndarray:
-    return np.array([_dt.date.fromisoformat(d).timetuple().tm_yday for d in dates], dtype=np.float64)
+    return days_of_year(dates).astype(np.float64)
 
 
 def future_dates(last_date: str | None, n: int) -> list[str] | None:

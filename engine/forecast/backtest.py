@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.forecast import features as F
+from engine.data import days_of_year
 from engine.forecast.base import Covariates
 
 DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "planning")
@@ -54,7 +54,7 @@ def covariates_for(series, horizon: int) -> Covariates:
         a = np.asarray(a, dtype=float)
         return np.concatenate([a, np.repeat(a[-1:], horizon)])[None, :]
     dates = getattr(series, "dates", None)
-    doy = F.day_of_year_of(dates, horizon)[None, :] if dates else None
+    doy = days_of_year(dates, horizon)[None, :] if dates else None
     return Covariates(promo=pad(series.promo), planning=pad(series.planning), day_of_year=doy)
 
 

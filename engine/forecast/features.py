@@ -132,15 +132,6 @@ def fit_calendar_season(demands: list, days_of_year: list, level_days: int = CAL
     return CalendarSeason(float(a / c), float(b / c), float(period), int(level_days))
 
 
-def day_of_year_of(dates, extend: int = 0) -> np.ndarray:
-    """Day of year (1..366) of ISO dates, continued `extend` days past the last one (the calendar is known in
-    advance)."""
-    import datetime as _dt
-    days = [_dt.date.fromisoformat(str(x)[:10]) for x in dates]
-    days += [days[-1] + _dt.timedelta(days=k) for k in range(1, extend + 1)] if days else []
-    return np.asarray([d.timetuple().tm_yday for d in days], dtype=np.int64)
-
-
 def calendar_level(demand: np.ndarray, day_of_year: np.ndarray, calendar: CalendarSeason,
                    horizon: int = HORIZON) -> np.ndarray:
     """(n, horizon) forecasts: each row's deseasonalised mean of its last level_days days times g(horizon days).

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from engine.data import days_of_year
 from engine.forecast import features as F
 
 
@@ -115,7 +116,7 @@ def cut_training_part(series: list[SeriesArrays], cfg: TrainConfig) -> list[Seri
 def series_days_of_year(s: SeriesArrays, cfg: TrainConfig) -> np.ndarray | None:
     """(1, len + horizon) day of year of a series' rows and the horizon after them (the calendar is known in
     advance); None without dates."""
-    return None if not s.dates else F.day_of_year_of(s.dates, cfg.horizon)[None, :]
+    return None if not s.dates else days_of_year(s.dates, cfg.horizon)[None, :]
 
 
 def fit_calendar(train_part: list[SeriesArrays], cfg: TrainConfig, stop_of) -> F.CalendarSeason | None:
@@ -128,7 +129,7 @@ def fit_calendar(train_part: list[SeriesArrays], cfg: TrainConfig, stop_of) -> F
         raise ValueError(f"the meta-learner input 'calendar' needs dates; series {missing[:3]} have none")
     stops = [stop_of(len(s.demand)) for s in train_part]
     return F.fit_calendar_season([s.demand[:k] for s, k in zip(train_part, stops)],
-                                 [F.day_of_year_of(s.dates[:k]) for s, k in zip(train_part, stops)],
+                                 [days_of_year(s.dates[:k]) for s, k in zip(train_part, stops)],
                                  level_days=cfg.calendar_level_days)
 
 

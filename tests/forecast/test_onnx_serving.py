@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from engine.data import days_of_year
 from engine.forecast import features as F
 from engine.forecast.base import Covariates
 from engine.forecast.onnx_model import OnnxEnsemble
@@ -15,7 +16,7 @@ from tests.forecast.conftest import sample_arrays
 def covariates(series, stop, h=31):
     pr = F._pad(np.stack([s.promo for s in series]), stop + h)
     pl = F._pad(np.stack([s.planning for s in series]), stop + h)
-    doy = np.stack([F.day_of_year_of(s.dates, h)[:stop + h] for s in series])
+    doy = np.stack([days_of_year(s.dates, h)[:stop + h] for s in series])
     return Covariates(promo=pr, planning=pl, day_of_year=doy)
 
 
