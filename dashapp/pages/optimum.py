@@ -14,6 +14,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
 from dashapp import scenario_figures as figs
+from dashapp.job_pages import (JobWords, background_job, error_alert, reattach_components, register, run_and_cache,
+                                running_status)
 from dashapp.jobs import job_store
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
@@ -22,6 +24,7 @@ from engine.json_safe import json_safe
 dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
 
 KIND = "optimum"
+WORDS = JobWords(prefix="opt", kind=KIND, noun="computation", button="Compute")
 MAX_OPT_REPLICATIONS = 500
 
 
@@ -42,8 +45,8 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
             sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
             key = sc.result_key(sset, {"kind": KIND})
             result = job_store().get_result(KIND, key)
-            status = None if result is not None else job_store().get_status(KIND, key)
-            if status and status.get("state") == "running":
+            status = None if result is not None else running_status(KIND, key)
+            if status:
                 reattach = key
                 message = dbc.Alert(f"A computation for this scenario is in progress ({status['done']}/"
                                     f"{status['total']}) — reattached: the results appear here when it finishes.",
@@ -58,8 +61,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         dcc.Store(id="opt-result", data=result),
         dcc.Store(id="opt-search"),
         dcc.Store(id="opt-url-written"),
-        dcc.Store(id="opt-reattach-key", data=reattach),
-        dcc.Interval(id="opt-reattach-poll", interval=1000, disabled=reattach is None),
+        *reattach_components(WORDS, reattach),
         html.H3("How far from the optimum?"),
         html.P([
             "For one scenario: the ", html.B("perfect-information lower bound"), " (an LP per demand path that "
@@ -165,18 +167,9 @@ def prepare(_n, rows, replications, days, seed):
     return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
 
 
-@callback(
-    Output("opt-result", "data", allow_duplicate=True),
-    Output("opt-status", "children", allow_duplicate=True),
-    Input("opt-request", "data"),
-    background=True,
-    progress=[Output("opt-progress", "value"), Output("opt-progress", "label")],
-    progress_default=[0, ""],
-    running=[(Output("opt-run", "disabled"), True, False), (Output("opt-cancel", "disabled"), False, True)],
-    cancel=[Input("opt-cancel", "n_clicks")],
-    prevent_initial_call=True,
-)
+@background_job(WORDS)
 def run_job(set_progress, request):
+    """The background job: the optimum report of the first scenario, with progress and a heartbeat, cached."""
     if not request:
         raise dash.exceptions.PreventUpdate
     from engine.optimum import optimum_report
@@ -187,25 +180,14 @@ def run_job(set_progress, request):
         if not 2 <= sset["replications"] <= MAX_OPT_REPLICATIONS:
             raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}")
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, dbc.Alert(str(err), color="danger", id="opt-error")
-    key = sc.result_key(sset, {"kind": KIND})
-    store = job_store()
-    started = time.time()
+        return no_update, error_alert(WORDS, err)
 
-    def progress(done, total):
-        store.beat(KIND, key, done, total, started)
-        set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
-
-    try:
+    def compute(progress):
         config = sc.build_configs(sset, allow_files=False)[0]
         series = sc._load_series(config, {}, sc.DEFAULT_DATA)
-        rep = optimum_report(config, series, sset["replications"], progress=progress)
-    except (sc.ScenarioError, ValueError) as err:
-        store.clear_status(KIND, key)
-        return no_update, dbc.Alert(str(err), color="danger", id="opt-error")
-    rep = json_safe(rep)
-    store.put_result(KIND, key, rep)
-    return rep, dbc.Alert(f"Done in {rep['elapsed_s']:.1f} s.", color="success", id="opt-done")
+        return json_safe(optimum_report(config, series, sset["replications"], progress=progress))
+
+    return run_and_cache(WORDS, sc.result_key(sset, {"kind": KIND}), set_progress, compute)
 
 
 @callback(Output("opt-status", "children", allow_duplicate=True), Input("opt-cancel", "n_clicks"),
@@ -225,37 +207,4 @@ def show(rep):
     return _render(rep)
 
 
-dash.clientside_callback(
-    """function(search) {
-        if (search) { window.history.replaceState(null, '', window.location.pathname + search); }
-        return search || null;
-    }""",
-    Output("opt-url-written", "data"),
-    Input("opt-search", "data"),
-    prevent_initial_call=True,
-)
-
-
-@callback(
-    Output("opt-result", "data", allow_duplicate=True),
-    Output("opt-status", "children", allow_duplicate=True),
-    Output("opt-reattach-poll", "disabled"),
-    Input("opt-reattach-poll", "n_intervals"),
-    State("opt-reattach-key", "data"),
-    prevent_initial_call=True,
-)
-def poll_reattached(_n, key):
-    """After a reload during a computation: wait for its result to reach the cache."""
-    if not key:
-        return no_update, no_update, True
-    store = job_store()
-    rep = store.get_result(KIND, key)
-    if rep is not None:
-        return rep, dbc.Alert("The computation finished.", color="success", id="opt-done"), True
-    status = store.get_status(KIND, key)
-    if not status or status.get("state") != "running":
-        return no_update, dbc.Alert("The computation this page was attached to stopped without a result "
-                                    "(cancelled or its worker died): press Compute to start it again.",
-                                    color="warning"), True
-    return no_update, dbc.Alert(f"Computation in progress: {status['done']}/{status['total']} (reattached).",
-                                color="info", id="opt-reattach-msg"), False
+register(WORDS)  # the reattach poll and the address-bar write (dashapp/job_pages.py)

@@ -15,6 +15,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
 from dashapp import scenario_figures as figs
+from dashapp.job_pages import (JobWords, background_job, error_alert, reattach_components, register, run_and_cache,
+                                running_status)
 from dashapp.jobs import job_store
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
@@ -23,6 +25,7 @@ from engine.csv_safe import csv_text
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
 
 KIND = "scenarios"
+WORDS = JobWords(prefix="sc", kind=KIND, noun="run", button="Run", unit=" steps")
 def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
     """The page; `?set=TOKEN` (the shareable link) pre-fills the table and shows the cached result if any."""
     message = None
@@ -38,11 +41,10 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
             settings = {k: sset[k] for k in ("replications", "days", "seed", "baseline")}
             key = sc.result_key(sset)
             search = f"?set={set}"
-            store = job_store()
-            result = store.get_result(KIND, key)
+            result = job_store().get_result(KIND, key)
             if result is None:
-                status = store.get_status(KIND, key)
-                if status and status.get("state") == "running":
+                status = running_status(KIND, key)
+                if status:
                     reattach = key
                     message = dbc.Alert(
                         f"A run of this scenario set is in progress ({status['done']}/{status['total']} "
@@ -61,8 +63,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         dcc.Store(id="sc-url-written"),
         dcc.Store(id="sc-request"),
         dcc.Store(id="sc-result", data=result),
-        dcc.Store(id="sc-reattach-key", data=reattach),
-        dcc.Interval(id="sc-reattach-poll", interval=1000, disabled=reattach is None),
+        *reattach_components(WORDS, reattach),
         html.H3("Scenario comparison"),
         html.P("Every scenario runs on the same demand paths (common random numbers): differences are paired per "
                "replication, so their confidence intervals are far narrower than of separate runs. "
@@ -206,17 +207,7 @@ def prepare(_n, rows, replications, days, seed, baseline):
     return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
 
 
-@callback(
-    Output("sc-result", "data", allow_duplicate=True),
-    Output("sc-status", "children", allow_duplicate=True),
-    Input("sc-request", "data"),
-    background=True,
-    progress=[Output("sc-progress", "value"), Output("sc-progress", "label")],
-    progress_default=[0, ""],
-    running=[(Output("sc-run", "disabled"), True, False), (Output("sc-cancel", "disabled"), False, True)],
-    cancel=[Input("sc-cancel", "n_clicks")],
-    prevent_initial_call=True,
-)
+@background_job(WORDS)
 def run_job(set_progress, request):
     """The background job: runs the comparison, reports progress and a heartbeat, caches the result by hash."""
     if not request:
@@ -224,21 +215,9 @@ def run_job(set_progress, request):
     try:
         sset, key = sc.revalidate(request)  # the request came through the browser: check it again
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, dbc.Alert(str(err), color="danger", id="sc-error")
-    store = job_store()
-    started = time.time()
-
-    def progress(done, total):
-        store.beat(KIND, key, done, total, started)
-        set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
-
-    try:
-        result = sc.to_record(sc.compare(sset, progress=progress))
-    except (sc.ScenarioError, ValueError) as err:
-        store.clear_status(KIND, key)
-        return no_update, dbc.Alert(str(err), color="danger", id="sc-error")
-    store.put_result(KIND, key, result)
-    return result, dbc.Alert(f"Done in {result['elapsed_s']:.1f} s.", color="success", id="sc-done")
+        return no_update, error_alert(WORDS, err)
+    return run_and_cache(WORDS, key, set_progress,
+                         lambda progress: sc.to_record(sc.compare(sset, progress=progress)))
 
 
 @callback(Output("sc-status", "children", allow_duplicate=True), Input("sc-cancel", "n_clicks"),
@@ -251,28 +230,7 @@ def cancelled(_n, request):
     return dbc.Alert("Run cancelled.", color="warning", id="sc-cancelled")
 
 
-@callback(
-    Output("sc-result", "data", allow_duplicate=True),
-    Output("sc-status", "children", allow_duplicate=True),
-    Output("sc-reattach-poll", "disabled"),
-    Input("sc-reattach-poll", "n_intervals"),
-    State("sc-reattach-key", "data"),
-    prevent_initial_call=True,
-)
-def poll_reattached(_n, key):
-    """After a reload during a run: wait for the running job's result to reach the cache."""
-    if not key:
-        return no_update, no_update, True
-    store = job_store()
-    result = store.get_result(KIND, key)
-    if result is not None:
-        return result, dbc.Alert("The run finished.", color="success", id="sc-done"), True
-    status = store.get_status(KIND, key)
-    if not status or status.get("state") != "running":
-        return no_update, dbc.Alert("The run this page was attached to stopped without a result (cancelled or "
-                                    "its worker died): press Run to start it again.", color="warning"), True
-    return (no_update, dbc.Alert(f"Run in progress: {status['done']}/{status['total']} steps (reattached).",
-                                 color="info", id="sc-reattach-msg"), False)
+register(WORDS)  # the reattach poll and the address-bar write (dashapp/job_pages.py)
 
 
 @callback(Output("sc-results", "children"), Input("sc-result", "data"), prevent_initial_call=True)
@@ -285,19 +243,6 @@ def share_link(search):
     if not search:
         return "", ""
     return f"/scenarios{search}", f"/scenarios{search}"
-
-
-# The shareable link goes into the address bar with history.replaceState: no navigation, so the page (and a
-# running job's outputs) is not re-rendered; reloading or sending the address opens the same scenario set.
-dash.clientside_callback(
-    """function(search) {
-        if (search) { window.history.replaceState(null, '', window.location.pathname + search); }
-        return search || null;
-    }""",
-    Output("sc-url-written", "data"),
-    Input("sc-search", "data"),
-    prevent_initial_call=True,
-)
 
 
 @callback(Output("sc-download", "data"), Input("sc-download-btn", "n_clicks"), State("sc-result", "data"),
