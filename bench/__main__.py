@@ -172,6 +172,14 @@ def load_section(quick: bool) -> tuple[str, dict | None]:
     return "\n".join(texts), raw
 
 
+def guarded(section, quick: bool) -> tuple[str, dict | None]:
+    """(text, figures) of a report section; a section that raises is reported as FAILED and the others still run."""
+    try:
+        return section(quick)
+    except Exception as exc:
+        return f"FAILED: {type(exc).__name__}: {exc}\n", None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller runs (smoke check, figures not for the README)")
@@ -189,20 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(f"## {title}\n\n{text}" + (f"\n_{secs:.1f} s_\n" if secs else ""))
         raw[modname] = result
     print("[bench] forecast accuracy on ../shared/data ...", file=sys.stderr, flush=True)
-    try:
-        acc_text, acc = accuracy_table(args.quick)
-    except Exception as exc:
-        acc_text, acc = f"FAILED: {type(exc).__name__}: {exc}\n", None
+    acc_text, acc = guarded(accuracy_table, args.quick)
     sections.append(f"## Forecast accuracy (public data)\n\n{acc_text}")
     raw["accuracy"] = acc
     if args.no_load:
         sections.append("## Load test\n\nskipped (--no-load)\n")
     else:
         print("[bench] load test against a spawned gunicorn ...", file=sys.stderr, flush=True)
-        try:
-            load_text, load = load_section(args.quick)
-        except Exception as exc:
-            load_text, load = f"FAILED: {type(exc).__name__}: {exc}\n", None
+        load_text, load = guarded(load_section, args.quick)
         sections.append(f"## Load test\n\n{load_text}")
         raw["load"] = load
 

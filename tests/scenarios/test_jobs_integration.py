@@ -24,6 +24,16 @@ from tests.scenarios.conftest import CeleryWorker, app_env, start_app
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+def job_stack(tmp_path, redis_server, sample_csv, manager: str):
+    """The app (gunicorn), a Celery worker when manager == "celery" (else None: Diskcache jobs run in the app's
+    own subprocesses) and the job store the app writes to."""
+    redis_url = redis_server.url if manager == "celery" else None
+    env = app_env(tmp_path / "app", sample_csv, redis_url)
+    app = start_app(tmp_path / "app", env)
+    worker = CeleryWorker(tmp_path / "worker", env) if manager == "celery" else None
+    return app, worker, JobStore(redis_url, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
+
+
 def small_set():
     return sc.canonical_set([
         {"name": "L7", "forecaster": "ma7", "demand": "synthetic", "lead_time": 7},
@@ -105,11 +115,7 @@ def test_celery_and_diskcache_show_the_same_numbers(tmp_path, redis_server, samp
 
 @pytest.mark.parametrize("manager", ["diskcache", "celery"])
 def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_csv, browser, manager):
-    redis_url = redis_server.url if manager == "celery" else None
-    env = app_env(tmp_path / "app", sample_csv, redis_url)
-    app = start_app(tmp_path / "app", env)
-    worker = CeleryWorker(tmp_path / "worker", env) if manager == "celery" else None
-    store = JobStore(redis_url, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
+    app, worker, store = job_stack(tmp_path, redis_server, sample_csv, manager)
     sset = long_set()
     try:
         open_set(browser, app, sset)
@@ -141,11 +147,7 @@ def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_
 
 @pytest.mark.parametrize("manager", ["diskcache", "celery"])
 def test_reload_during_a_run_reattaches_and_shows_the_result(tmp_path, redis_server, sample_csv, browser, manager):
-    redis_url = redis_server.url if manager == "celery" else None
-    env = app_env(tmp_path / "app", sample_csv, redis_url)
-    app = start_app(tmp_path / "app", env)
-    worker = CeleryWorker(tmp_path / "worker", env) if manager == "celery" else None
-    store = JobStore(redis_url, directory=str(tmp_path / "app" / "jobs" / "scenario-records"))
+    app, worker, store = job_stack(tmp_path, redis_server, sample_csv, manager)
     sset = long_set(replications=1500)
     expected = sc.to_record(sc.compare(sset, default_data=sample_csv))
     try:
