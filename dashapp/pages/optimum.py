@@ -154,7 +154,7 @@ def prepare(_n, rows, replications, days, seed):
         sset = sc.rows_to_set((rows or [])[:1], replications=replications, days=days, seed=seed)
         sc.check_set(sset)
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, no_update, dbc.Alert(str(err), color="danger", id="opt-error"), no_update
+        return no_update, no_update, error_alert(WORDS, err), no_update
     key = sc.result_key(sset, {"kind": KIND})
     search = f"?set={sc.encode_set(sset)}"
     try:

@@ -194,7 +194,7 @@ def prepare(_n, rows, replications, days, seed, baseline):
         sset = sc.rows_to_set(rows, replications=replications, days=days, seed=seed, baseline=baseline or 0)
         sc.check_set(sset)
     except (sc.ScenarioError, ValueError) as err:
-        return no_update, no_update, dbc.Alert(str(err), color="danger", id="sc-error"), no_update
+        return no_update, no_update, error_alert(WORDS, err), no_update
     key = sc.result_key(sset)
     search = f"?set={sc.encode_set(sset)}"
     try:

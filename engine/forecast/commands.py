@@ -129,13 +129,14 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     parts = []
     for a in arrays:
         n = len(a.demand)
+        doy = None if trained.calendar is None else T.series_days_of_year(a, cfg)  # dates parsed once per series
         for o in range(n - holdout_days, n):
             pr = pl = None
             if use_covariates:
                 pr, pl = F._pad(a.promo[None, :], o + H), F._pad(a.planning[None, :], o + H)
-            doy = None if trained.calendar is None else T.series_days_of_year(a, cfg)[:, :o + H]
             parts.append(F.build_inputs(a.demand[None, :o], pr, pl, window=W, horizon=H,
-                                        use_covariates=use_covariates, extra_inputs=extras, day_of_year=doy,
+                                        use_covariates=use_covariates, extra_inputs=extras,
+                                        day_of_year=None if doy is None else doy[:, :o + H],
                                         calendar=trained.calendar))
     inp = F.Inputs(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
     keras_units = T.keras_forecast(trained.keras_model, inp)

@@ -77,12 +77,7 @@ class CalendarSeason:
     @property
     def table(self) -> np.ndarray:
         """g(d) for d = 0..366, looked up by integer day of year on the serving path."""
-        t = _calendar_tables.get(self)
-        if t is None:
-            t = self.index(np.arange(367))
-            t.setflags(write=False)
-            _calendar_tables[self] = t
-        return t
+        return _calendar_table(self)
 
     def to_dict(self) -> dict:
         return {"alpha": float(self.alpha), "beta": float(self.beta), "period": float(self.period),
@@ -99,7 +94,12 @@ class CalendarSeason:
         return out
 
 
-_calendar_tables: dict = {}
+@lru_cache(maxsize=64)
+def _calendar_table(season: CalendarSeason) -> np.ndarray:
+    """CalendarSeason.table's work, once per season (a frozen dataclass: hashable)."""
+    t = season.index(np.arange(367))
+    t.setflags(write=False)
+    return t
 
 
 def fit_calendar_season(demands: list, days_of_year: list, level_days: int = CALENDAR_LEVEL_DAYS,
