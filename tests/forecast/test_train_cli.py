@@ -37,3 +37,12 @@ def test_bad_meta_learner_inputs(tmp_path):
     r = run("--data", str(SAMPLE), "--meta-inputs", "seasonal,lunar", "--out", str(tmp_path / "e"))
     assert r.returncode == 2 and "'lunar'" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
+
+
+def test_calendar_input_needs_a_date_column(tmp_path):
+    f = tmp_path / "nodates.csv"
+    f.write_text("Units_Sold\n" + "".join(f"{i % 9}\n" for i in range(400)))
+    r = run("--data", str(f), "--no-covariates", "--meta-inputs", "seasonal,calendar", "--out", str(tmp_path / "f"))
+    assert r.returncode == 2 and "nodates.csv" in r.stderr and "Date" in r.stderr
+    assert "'calendar' needs dates" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "f").exists()
