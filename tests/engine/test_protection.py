@@ -72,3 +72,21 @@ def test_tracker_reads_only_completed_windows():
         tr.set_demand(d, demand[d])
     # error of the window that started on day 0: (1+2+3 − 10) / 10
     assert np.isclose(tr.buffer.data[0, 20], (6.0 - 10.0) / 10.0)
+
+
+def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series):
+    """A huge demand planted on day k changes no decision of days ≤ k, and does change later safety stocks."""
+    from engine.simulator import SimConfig, Simulator
+
+    cfg = SimConfig(days=60, lead_time=3, demand="synthetic", forecaster="ma7", seed=4)
+    base = Simulator(cfg, sample_series)
+    base.run()
+    k = 30
+    sim = Simulator(cfg, sample_series)
+    sim._future[k] = 1e6  # the marker, in the future of every decision up to day k
+    sim.run()
+    for a, b in zip(base.ledger[:k + 1], sim.ledger[:k + 1]):
+        assert (a["mu"], a["safety_stock"], a["order_up_to"], a["order_qty"]) == \
+               (b["mu"], b["safety_stock"], b["order_up_to"], b["order_qty"])
+    assert any(a["safety_stock"] != b["safety_stock"] for a, b in zip(base.ledger[k + 1:], sim.ledger[k + 1:]))
+    assert {r["quantile_method"] for r in base.ledger} <= {"seed", "tail"}
