@@ -39,7 +39,7 @@ from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, make_policy, policy_names
-from engine.protection import CAPACITY, METHODS, ProtectionTracker, floor_for, relative_errors
+from engine.protection import CAPACITY, SEED_KEPT, ProtectionTracker, floor_for, relative_errors
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
            "prepare", "load_series"]
@@ -341,13 +341,34 @@ class Prepared:
                                  self.lead_deviation)
 
 
-def _noise_prior(config, plan, window: int, floor: float) -> np.ndarray:
-    """Forecast-noise mode's own W-day relative errors: Σ ε_i · noise · max(1, f_i) / max(Σ f_i, floor), ε ~ N(0, 1),
-    with f at the context's recent level (28 days). CAPACITY draws from a fixed seed: the prior the online errors
-    of the run (which add the forecast revisions) replace as they arrive."""
-    level = max(float(plan.context[-28:].mean()), 0.0)
-    eps = np.random.default_rng(NOISE_SEED).standard_normal((CAPACITY, window)).sum(axis=1)
-    return eps * float(config.noise) * max(1.0, level) / max(window * level, floor)
+def _noise_prior(config, forecaster, plan, window: int, floor: float) -> np.ndarray:
+    """Forecast-noise mode's own W-day relative errors at the end of the context, by simulating the mode.
+
+    SEED_KEPT paths continue the context for W days exactly as the mode does (demand = max(0, f + ε · noise ·
+    max(1, f)), f the forecaster's forecast from the path's history, ε ~ N(0, 1) from a fixed seed); the error is
+    their W-day demand against μ = the W-day forecast made at the end of the context. This includes the forecast
+    revisions the mode's noise causes, which the noise alone does not."""
+    n, t0 = SEED_KEPT, plan.n_context
+    hist = np.empty((n, t0 + window))
+    hist[:, :t0] = plan.context
+    cov = None
+    if forecaster.reads_covariates:
+        full = _covariates(plan)
+
+        def rows(a):
+            return None if a is None else np.broadcast_to(a[:1], (n, a.shape[1]))
+        cov = Covariates(rows(full.promo), rows(full.planning), rows(full.day_of_year))
+    eps = np.random.default_rng(NOISE_SEED).standard_normal((n, window))
+
+    def predict(t):
+        c = None if cov is None else cov.take(t + forecaster.horizon)
+        return forecaster.predict(hist[:, :t], c)
+    f = predict(t0)
+    mu = window_sum(f, window)
+    for k in range(window):
+        f0 = f[:, 0] if k == 0 else predict(t0 + k)[:, 0]
+        hist[:, t0 + k] = np.maximum(0.0, f0 + eps[:, k] * float(config.noise) * np.maximum(1.0, f0))
+    return relative_errors(hist[:, t0:].sum(axis=1), mu, floor)
 
 
 def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
@@ -390,7 +411,7 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
             else:
                 sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
             if config.demand == "forecast-noise":
-                seed_errors, seed_source = _noise_prior(config, plan, window, floor), "noise"
+                seed_errors, seed_source = _noise_prior(config, forecaster, plan, window, floor), "noise"
             elif len(actual) >= 8:
                 seed_errors = relative_errors(actual, fc, floor)
             else:  # too short a context for W-day errors: a normal prior with the forecaster's σ

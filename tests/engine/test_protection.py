@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.protection import (ErrorBuffer, ProtectionTracker, coverage, error_quantile, protection_level,
+from engine.protection import (SCALE_POWER, SEED_KEPT, ErrorBuffer, ProtectionTracker, coverage, error_quantile, protection_level,
                                relative_errors)
 
 
@@ -43,7 +43,7 @@ def test_levels_invert_relative_errors():
     mu = np.array([0.0, 3.0, 50.0])
     actual = np.array([2.0, 9.0, 40.0])
     r = relative_errors(actual, mu, floor=4.0)
-    assert np.allclose(r, [0.5, 1.5, -0.2])
+    assert np.allclose(r, np.array([2.0, 6.0, -10.0]) / np.array([4.0, 4.0, 50.0]) ** SCALE_POWER)
     assert np.allclose(protection_level(mu, r, 4.0), actual)
     assert coverage(actual, protection_level(mu, r, 4.0)) == (1.0, 3)
 
@@ -52,7 +52,10 @@ def test_ring_buffer_keeps_the_most_recent_errors_and_round_trips():
     buf = ErrorBuffer(1, np.array([100.0, 200.0]), capacity=4)
     for x in (1.0, 2.0, 3.0):
         buf.push(np.array([x]))
-    assert sorted(buf.values()[0]) == [1.0, 2.0, 3.0, 200.0]
+    assert sorted(buf.values()[0]) == [1.0, 2.0, 3.0, 100.0, 200.0]  # the seed is kept until SEED_KEPT own errors
+    for x in range(SEED_KEPT):
+        buf.push(np.array([float(x)]))
+    assert sorted(buf.values()[0]) == [float(x) for x in range(SEED_KEPT - 4, SEED_KEPT)]  # the last 4 own errors
     back = ErrorBuffer.from_state(buf.to_state())
     assert sorted(back.values()[0]) == sorted(buf.values()[0]) and back.pos == buf.pos
     assert buf.quantile(0.5)[1] == "tail" and ErrorBuffer(1, [1.0, 2.0]).quantile(0.5)[1] == "seed"
@@ -71,7 +74,7 @@ def test_tracker_reads_only_completed_windows():
             assert not np.isnan(tr.demand[0, :tr.pushed_through + w]).any()
         tr.set_demand(d, demand[d])
     # error of the window that started on day 0: (1+2+3 − 10) / 10
-    assert np.isclose(tr.buffer.data[0, 20], (6.0 - 10.0) / 10.0)
+    assert np.isclose(tr.buffer.data[0, 0], (6.0 - 10.0) / 10.0 ** SCALE_POWER)
 
 
 def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series):

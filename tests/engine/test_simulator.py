@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.protection import error_quantile
+from engine.protection import error_quantile, protection_level, relative_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -141,7 +141,7 @@ def test_order_up_to_uses_coming_forecasts_and_out_of_sample_sigma(sample_series
     for o in range(len(ctx) - 120, len(ctx) - 5):
         mu_o = 6 * ctx[o - 7:o].mean()
         errs.append(ctx[o:o + 6].sum() - mu_o)
-        rel.append(errs[-1] / max(mu_o, 6.0))
+        rel.append(float(relative_errors(ctx[o:o + 6].sum(), mu_o, 6.0)))
     assert sim.sigma == pytest.approx(math.sqrt(np.mean(np.square(errs))), rel=1e-12)
     row = sim.step()
     assert row["forecast"] == pytest.approx(ctx[-7:].mean())
@@ -149,7 +149,7 @@ def test_order_up_to_uses_coming_forecasts_and_out_of_sample_sigma(sample_series
     quant, method = error_quantile(np.array(rel), sim.policy.quantile_level)
     mu = 6 * ctx[-7:].mean()
     assert method == "tail" and row["quantile_method"] == "seed" and row["mu"] == pytest.approx(mu)
-    assert row["order_up_to"] == pytest.approx(mu + quant[0] * mu)
+    assert row["order_up_to"] == pytest.approx(float(protection_level(mu, quant[0], 6.0)))
     assert row["inventory_position"] == row["on_hand_start"]
     assert row["order_qty"] == pytest.approx(max(0.0, row["order_up_to"] - row["inventory_position"]))
 
