@@ -177,6 +177,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         cols["lead_time"] = np.full((k_keep, days), -1, dtype=np.int64)
         cols["quantile_method"] = np.zeros((k_keep, days), dtype=np.int64)
     zero = np.zeros(R)
+    cycle_short = np.zeros(R, dtype=bool)  # the running replenishment cycle has had a stockout (metrics.py)
     for d in range(days):
         f, f0, mu = forecast(d)
         obs.day = d + 1
@@ -236,6 +237,12 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         tot["orders"] += placed
         tot["on_hand"] += on_hand
         tot["shipped"] += fulfilled + bf
+        if d > 0:
+            new_cycle = arrivals > 0
+            tot["cycles"] += new_cycle
+            tot["cycles_with_stockout"] += new_cycle & cycle_short
+            cycle_short = cycle_short & ~new_cycle
+        cycle_short = cycle_short | (unmet > 0)
         if k_keep:
             K = k_keep
             vals = {"forecast": np.broadcast_to(f0, (R,)), "demand": demand, "on_hand_start": on_hand_start,
@@ -248,4 +255,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
                 cols[c][:, d] = v[:K]
             cols["lead_time"][:, d] = np.where(placed[:K], arrival[:K] - d, -1)
             cols["quantile_method"][:, d] = METHODS.index(obs.quantile_method)
+    if days:
+        tot["cycles"] += 1.0
+        tot["cycles_with_stockout"] += cycle_short
     return tot, cols, obs.quantile_method

@@ -339,3 +339,20 @@ def test_covariates_have_one_row_per_path(sample_series):
     n = plan.n_context
     assert np.array_equal(plan.promo[1, :n], sample_series.promo)
     assert plan.day_of_year[0, n] == 366 and plan.day_of_year[0, n + 1] == 1  # 2024-12-31, then 2025-01-01
+
+
+def test_cycle_service_level_equals_a_count_over_the_ledger(sample_series):
+    """Cycles run from one arrival to the day before the next; the KPI is the share without unmet demand."""
+    sim = Simulator(SimConfig(days=120, lead_time=5, demand="synthetic", forecaster="ma7", seed=3, policy="s-S"),
+                    sample_series)
+    sim.run()
+    starts = [0] + [i for i, r in enumerate(sim.ledger) if i > 0 and r["arrivals"] > 0]
+    bounds = starts + [len(sim.ledger)]
+    cycles = [sim.ledger[a:b] for a, b in zip(bounds, bounds[1:])]
+    clean = sum(1 for c in cycles if all(r["unmet"] == 0 for r in c))
+    k = sim.kpis()
+    assert len(cycles) > 5 and 0 < clean < len(cycles)
+    assert k["cycle_service_level"] == pytest.approx(clean / len(cycles))
+    days_clean = sum(1 for r in sim.ledger if r["unmet"] == 0)
+    assert k["days_without_stockout"] == pytest.approx(days_clean / len(sim.ledger))
+    assert k["cycle_service_level"] < k["days_without_stockout"]
