@@ -143,6 +143,7 @@ class Dataset:
     series: dict[str, SeriesData] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    layout: object = None  # engine.layout.ColumnMapping when the file was read by column detection
 
     def get(self, key: str | None = None) -> SeriesData:
         """The series `key` ("SKU_1/WH_1"), or the first one when key is None."""
@@ -171,8 +172,18 @@ class Dataset:
             "date_range": date_range,
             "columns": list(self.columns),
             "ignored_columns": list(self.ignored_columns),
-            "defaults_applied": {c: DEFAULTS[c] for c in DEFAULTS if c not in self.columns},
+            "defaults_applied": {c: DEFAULTS[c] for c in DEFAULTS if c not in self._canonical_columns()},
+            "layout": None if self.layout is None else self.layout.to_dict(),
         }
+
+    def _canonical_columns(self) -> list[str]:
+        """The public-layout names of the columns present (a detected layout's roles translated)."""
+        if self.layout is None:
+            return list(self.columns)
+        roles = {"date": "Date", "item": "SKU_ID", "location": "Warehouse_ID", "demand": "Units_Sold",
+                 "price": "Unit_Price", "cost": "Unit_Cost", "promotion": "Promotion_Flag",
+                 "lead_time": "Supplier_Lead_Time_Days"}
+        return [roles[r] for r in self.layout.used()]
 
 
 def _missing_days(s: SeriesData) -> int | None:
@@ -236,10 +247,32 @@ def _parse_number(text: str, name: str, row: int, col: str) -> float:
     return value
 
 
-def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES) -> Dataset:
-    """Parse a CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads."""
+def _has_units_sold(text: str) -> bool:
+    """Whether the first non-blank line (the header) names Units_Sold: the public and the 30-day layouts."""
+    for line in text.splitlines():
+        if line.strip():
+            return "Units_Sold" in [c.strip() for c in next(csv.reader([line]), [])]
+    return True
+
+
+def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES, columns: str | None = None,
+             fill_missing_zero: bool | None = None) -> Dataset:
+    """Parse a CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
+
+    A file in the public layout (it has Units_Sold) is read here unless `columns` maps it; any other long-format
+    daily layout (date/sku/store/qty, ...) is read by `engine.layout.load_long` with the mapping `columns`
+    (--columns text; None: the command line's, else detected) and `fill_missing_zero`.
+    """
+    from engine import layout as _layout
+
+    cli_columns, cli_fill = _layout.current_layout()
+    columns = cli_columns if columns is None else columns
+    fill_missing_zero = cli_fill if fill_missing_zero is None else fill_missing_zero
     raw, name = _read_source(source, name, max_bytes)
     text = _decode(raw, name)
+    if columns or not _has_units_sold(text):
+        if columns or not _layout.detect_columns(_layout._header(raw, name)).missing_required():
+            return _layout.load_long(raw, columns, name=name, fill_missing_zero=fill_missing_zero)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = None
