@@ -248,11 +248,18 @@ def _parse_number(text: str, name: str, row: int, col: str) -> float:
 
 
 def _has_units_sold(text: str) -> bool:
-    """Whether the first non-blank line (the header) names Units_Sold: the public and the 30-day layouts."""
+    """Whether the header is the public or the 30-day layout (it names Units_Sold or the public schema's own
+    columns), which this module reads; any other layout goes to engine.layout."""
     for line in text.splitlines():
         if line.strip():
-            return "Units_Sold" in [c.strip() for c in next(csv.reader([line]), [])]
+            header = {c.strip() for c in next(csv.reader([line]), [])}
+            # a public-schema file that lost its Units_Sold column is refused as before, not re-detected
+            return "Units_Sold" in header or len(header & _PUBLIC_ONLY) >= 2
     return True
+
+
+_PUBLIC_ONLY = {"Inventory_Level", "Reorder_Point", "Order_Quantity", "Stockout_Flag", "Demand_Forecast", "Region",
+                "Supplier_ID"}
 
 
 def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES, columns: str | None = None,
