@@ -44,6 +44,8 @@ _SYNONYMS = {
     "promotion": ["promo", "promotion", "promotionflag", "onpromotion", "promoflag", "aktion"],
     "lead_time": ["leadtime", "leadtimedays", "supplierleadtimedays", "lieferzeit"],
 }
+_EXAMPLES = {"date": ["date", "ds", "day", "Date"], "demand": ["qty", "quantity", "units", "sales", "demand",
+                                                            "Units_Sold"]}
 DATE_FORMATS = [("%Y-%m-%d", "YYYY-MM-DD"), ("%d.%m.%Y", "DD.MM.YYYY"), ("%m/%d/%Y", "MM/DD/YYYY"),
                 ("%d/%m/%Y", "DD/MM/YYYY"), ("%Y/%m/%d", "YYYY/MM/DD"), ("%Y%m%d", "YYYYMMDD")]
 _FLAG_VALUES = {"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "false": 0.0, "true": 1.0, "": 0.0}
@@ -277,8 +279,9 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
             raise DataError(exc.detail, file=name, column=exc.column) from None
     missing = m.missing_required()
     if missing:
-        raise DataError(f"no {' and no '.join(missing)} column found (header: {', '.join(header[:20])}); "
-                        f"name them with --columns, e.g. --columns "
+        looked = "; ".join(f"{r}: {', '.join(_EXAMPLES[r])}" for r in missing)
+        raise DataError(f"no {' and no '.join(missing)} column found (looked for {looked}; found: "
+                        f"{', '.join(header[:20])}); name them with --columns, e.g. --columns "
                         + ",".join(f"{r}=COLUMN" for r in missing), file=name, row=1)
     used = m.used()
     frame = _read_frame(source, name, list(dict.fromkeys(used.values())), max_rows)
