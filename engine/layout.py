@@ -158,13 +158,21 @@ def current_layout() -> tuple[str | None, bool]:
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
-def _read_frame(source, name: str, usecols: list[str], max_rows: int):
+def _read_frame(source, name: str, usecols: list[str], max_rows: int, numeric: list[str]):
+    """Only the mapped columns: numbers as float64 when every cell is one (fast), else as text so that the
+    first bad cell can be named; everything else as text."""
     import pandas as pd
 
-    buf = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    def read(dtype):
+        buf = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+        return pd.read_csv(buf, usecols=usecols, dtype=dtype, keep_default_na=False, nrows=max_rows + 1,
+                           skipinitialspace=True, encoding="utf-8-sig")
+
     try:
-        frame = pd.read_csv(buf, usecols=usecols, dtype=str, keep_default_na=False, nrows=max_rows + 1,
-                            skipinitialspace=True, encoding="utf-8-sig")
+        try:
+            frame = read({c: (np.float64 if c in numeric else str) for c in usecols})
+        except (ValueError, TypeError):
+            frame = read(str)
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"is not a readable CSV ({str(exc).splitlines()[0]})", file=name) from None
     if len(frame) > max_rows:
@@ -174,6 +182,44 @@ def _read_frame(source, name: str, usecols: list[str], max_rows: int):
         raise DataError("has a header but no data rows", file=name)
     frame.columns = [c.strip() for c in frame.columns]
     return frame
+
+
+def _factorize(values):
+    import pandas as pd
+
+    codes, uniq = pd.factorize(values, sort=False)
+    return np.asarray(codes, dtype=np.int64), list(uniq)
+
+
+def _factorize_text(frame, column: str | None, role: str, name: str, n: int):
+    """(codes in order of first appearance, stripped names) of an item/location column; one name without it."""
+    if column is None:
+        return np.zeros(n, dtype=np.int64), [NO_LOCATION_ITEM]
+    codes, uniq = _factorize(frame[column].to_numpy(dtype=object))
+    names = [str(u).strip() for u in uniq]
+    if "" in names:
+        bad = int(np.flatnonzero(codes == names.index(""))[0])
+        raise DataError(f"is empty; every row needs its {role}", file=name, row=bad + 2, column=column)
+    if len(set(names)) < len(names):  # " A" and "A" are one item
+        merged, inv = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+        first = {}
+        for i, u in enumerate(inv[codes]):
+            first.setdefault(u, i)
+        rank = {u: k for k, u in enumerate(sorted(first, key=first.get))}
+        return np.array([rank[u] for u in inv[codes]], dtype=np.int64), [str(merged[u]) for u in
+                                                                          sorted(first, key=first.get)]
+    return codes, names
+
+
+def _codes_to_days(column, name: str, label: str) -> np.ndarray:
+    codes, uniq = _factorize(column.to_numpy(dtype=object))
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # the first row of each distinct text
+    uniq_days = _parse_dates(np.array([str(u).strip() for u in uniq]), name, label, first)
+    if len(uniq_days) and (codes < 0).any():
+        raise DataError("is empty; every row needs a date", file=name, row=int(np.flatnonzero(codes < 0)[0]) + 2,
+                        column=label)
+    return uniq_days[codes] if len(uniq_days) else uniq_days
 
 
 def _header(source, name: str) -> list[str]:
@@ -201,8 +247,11 @@ def _header(source, name: str) -> list[str]:
     return header
 
 
-def _parse_dates(values: np.ndarray, name: str, column: str) -> np.ndarray:
-    """Text dates -> datetime64[D]; one format for the whole file, else a message naming the mixed rows."""
+def _parse_dates(values: np.ndarray, name: str, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Text dates -> day ordinals (int64); one format for the whole file, else a message naming the mixed rows.
+
+    rows[i] is the 0-based data row of values[i] (default i) for the messages."""
+    rows = np.arange(len(values)) if rows is None else rows
     uniq, inverse = np.unique(values, return_inverse=True)
     uniq = [str(u) for u in uniq]
     parsed: dict[str, list] = {}
@@ -219,11 +268,11 @@ def _parse_dates(values: np.ndarray, name: str, column: str) -> np.ndarray:
     if not full:
         best = max(parsed, key=lambda f: sum(d is not None for d in parsed[f]))
         bad_u = next(i for i, d in enumerate(parsed[best]) if d is None)
-        row = int(np.flatnonzero(inverse == bad_u)[0]) + 2
+        row = int(rows[np.flatnonzero(inverse == bad_u)].min()) + 2
         other = [f for f in parsed if parsed[f][bad_u] is not None]
         if other and any(d is not None for d in parsed[best]):
             good_u = next(i for i, d in enumerate(parsed[best]) if d is not None)
-            good_row = int(np.flatnonzero(inverse == good_u)[0]) + 2
+            good_row = int(rows[np.flatnonzero(inverse == good_u)].min()) + 2
             raise DataError(f"mixed date formats: {uniq[bad_u]!r} is {label[other[0]]} but row {good_row} has "
                             f"{uniq[good_u]!r} ({label[best]}); use one format for the whole column",
                             file=name, row=row, column=column, value=uniq[bad_u])
@@ -242,18 +291,22 @@ def _parse_dates(values: np.ndarray, name: str, column: str) -> np.ndarray:
 def _numbers(values: np.ndarray, name: str, column: str, role: str, allow_negative: bool = False) -> np.ndarray:
     import pandas as pd
 
-    nums = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64)
+    if values.dtype.kind == "f":
+        nums = values.astype(np.float64, copy=False)
+    else:
+        nums = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(nums)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         text = str(values[i])
         what = "is empty; every row needs a demand value" if role == "demand" and text.strip() == "" else \
-            f"{text!r} is not a number"
+            f"{text!r} is not a {'finite ' if values.dtype.kind == 'f' else ''}number"
         raise DataError(what, file=name, row=i + 2, column=column, value=text)
     if not allow_negative and (nums < 0).any():
         i = int(np.flatnonzero(nums < 0)[0])
-        raise DataError(f"{'demand ' if role == 'demand' else ''}{values[i]} is negative", file=name, row=i + 2,
-                        column=column, value=str(values[i]))
+        shown = f"{nums[i]:g}" if values.dtype.kind == "f" else str(values[i])
+        raise DataError(f"{'demand ' if role == 'demand' else ''}{shown} is negative", file=name, row=i + 2,
+                        column=column, value=shown)
     return nums
 
 
@@ -284,49 +337,50 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
                         f"{', '.join(header[:20])}); name them with --columns, e.g. --columns "
                         + ",".join(f"{r}=COLUMN" for r in missing), file=name, row=1)
     used = m.used()
-    frame = _read_frame(source, name, list(dict.fromkeys(used.values())), max_rows)
-    col = {r: frame[c].to_numpy(dtype=object).astype(str) for r, c in used.items()}
+    numeric = [used[r] for r in ("demand", "price", "cost", "lead_time") if r in used]
+    frame = _read_frame(source, name, list(dict.fromkeys(used.values())), max_rows, numeric)
     n = len(frame)
-    del frame
-    days = _parse_dates(np.char.strip(col["date"].astype(str)), name, m.date)
-    demand = _numbers(col["demand"], name, m.demand, "demand")
-    item = np.char.strip(col["item"]) if "item" in col else np.full(n, NO_LOCATION_ITEM)
-    if "location" in col:
-        keys = np.char.add(np.char.add(item, "/"), np.char.strip(col["location"]))
+    days = _codes_to_days(frame[m.date], name, m.date)
+    demand = _numbers(frame[m.demand].to_numpy(), name, m.demand, "demand")
+    item_codes, item_names = _factorize_text(frame, m.item, "item", name, n)
+    if m.location is not None:
+        loc_codes, loc_names = _factorize_text(frame, m.location, "location", name, n)
+        pair_codes, pairs = _factorize(item_codes * len(loc_names) + loc_codes)
+        key_names = [f"{item_names[c // len(loc_names)]}/{loc_names[c % len(loc_names)]}" for c in pairs]
     else:
-        keys = item
-    for role, arr in (("item", col.get("item")), ("location", col.get("location"))):
-        if arr is not None:
-            empty = np.flatnonzero(np.char.strip(arr) == "")
-            if empty.size:
-                raise DataError(f"is empty; every row needs its {role}", file=name, row=int(empty[0]) + 2,
-                                column=getattr(m, role))
-    uniq_keys, first_idx, key_idx = np.unique(keys, return_index=True, return_inverse=True)
-    if len(uniq_keys) > max_series:
-        raise DataError(f"has {len(uniq_keys):,} series, above the limit of {max_series:,}; split the file",
+        pair_codes, key_names = item_codes, list(item_names)
+    if len(key_names) > max_series:
+        raise DataError(f"has {len(key_names):,} series, above the limit of {max_series:,}; split the file",
                         file=name)
+    key_idx = pair_codes  # codes in order of first appearance in the file
     order = np.lexsort((days, key_idx))
     k_sorted, d_sorted = key_idx[order], days[order]
     dup = np.flatnonzero((np.diff(k_sorted) == 0) & (np.diff(d_sorted) == 0))
     if dup.size:
         a, b = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
-        raise DataError(f"duplicate row: series {uniq_keys[k_sorted[dup[0]]]} has two rows for "
+        raise DataError(f"duplicate row: series {key_names[k_sorted[dup[0]]]} has two rows for "
                         f"{_dt.date.fromordinal(int(d_sorted[dup[0]]))} (rows {a + 2} and {b + 2}); "
                         "sum or remove them", file=name, row=b + 2)
-    nums = {r: _numbers(col[r], name, getattr(m, r), r) for r in ("price", "cost", "lead_time") if r in col}
+    nums = {r: _numbers(frame[used[r]].to_numpy(), name, used[r], r) for r in ("price", "cost", "lead_time")
+            if r in used}
     promo = None
-    if "promotion" in col:
-        flags = [_FLAG_VALUES.get(v.strip().lower()) for v in col["promotion"]]
-        bad = next((i for i, f in enumerate(flags) if f is None), None)
-        if bad is not None:
-            raise DataError(f"{str(col['promotion'][bad])!r} is not a 0/1 flag", file=name, row=bad + 2,
-                            column=m.promotion)
-        promo = np.asarray(flags, dtype=np.float64)
+    if m.promotion is not None:
+        codes, uniq = _factorize(frame[m.promotion].to_numpy(dtype=object))
+        flags = [_FLAG_VALUES.get(str(v).strip().lower()) for v in uniq]
+        if None in flags:
+            bad_u = flags.index(None)
+            bad = int(np.flatnonzero(codes == bad_u)[0])
+            raise DataError(f"{str(uniq[bad_u])!r} is not a 0/1 flag", file=name, row=bad + 2, column=m.promotion)
+        promo = np.asarray(flags, dtype=np.float64)[codes]
+    del frame
+    uniq_keys = key_names
+    day0 = int(days.min())
+    iso = [_dt.date.fromordinal(day0 + k).isoformat() for k in range(int(days.max()) - day0 + 1)]
     bounds = np.flatnonzero(np.diff(k_sorted)) + 1
     starts = np.concatenate([[0], bounds])
     stops = np.concatenate([bounds, [n]])
     series: dict[str, SeriesData] = {}
-    for ki in np.argsort(first_idx, kind="stable"):  # file order of first appearance
+    for ki in range(len(uniq_keys)):  # file order of first appearance
         lo, hi = starts[ki], stops[ki]
         key = str(uniq_keys[ki])
         rows = order[lo:hi]
@@ -355,7 +409,7 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
             d, y, p = full, y2, p2
         last_row = rows[-1]
         series[key] = SeriesData(
-            key=key, dates=[_dt.date.fromordinal(int(x)).isoformat() for x in d], demand=y, promo=p,
+            key=key, dates=[iso[k] for k in (d - day0).tolist()], demand=y, promo=p,
             unit_cost=float(nums["cost"][last_row]) if "cost" in nums else DEFAULT_UNIT_COST,
             unit_price=float(nums["price"][last_row]) if "price" in nums else DEFAULT_UNIT_PRICE,
             lead_time_days=int(nums["lead_time"][last_row]) if "lead_time" in nums else None, source=name)
