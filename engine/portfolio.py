@@ -26,11 +26,11 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import asdict, dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from engine.demand_class import INTERMITTENT_CLASSES, classify
+from engine.demand_class import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
 
@@ -318,7 +318,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         return dem, lvl
 
     R = s.replications
-    rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731
+    rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
     dem, lvl = paths(0)
     sel = _simulate(lvl, dem, rep(safety), rep(lead), rep(h), rep(p))
     served = sel["served"].reshape(n, R, K).sum(axis=1)
