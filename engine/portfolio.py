@@ -6,11 +6,13 @@ merge the records):
 2. forecaster chosen by backtest among a small set for the class (smooth/erratic: ses, ma28; intermittent/lumpy:
    croston, sba, tsb): the one with the smallest RMSE of its protection-period sums (L + 1 days, what an order
    must cover under daily review) over the last `backtest_days` origins of the history;
-3. policy: daily-review order-up-to, S_t = (L + 1) · forecast_t + safety. The safety candidates are empirical
-   quantiles of that forecaster's protection-period errors (no normal spread: a series that is zero 85 % of days
-   has a skewed error distribution); the recommended safety is the smallest candidate whose simulated fill rate
-   reaches the target (objective "fill-rate"), or the one of least expected cost (objective "cost"), on
-   SELECTION replications;
+3. policy: daily-review order-up-to at the protection-period level of engine.protection,
+   S_t = μ_t + Q · max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
+   protection-period errors r = (D − μ) / max(μ, floor) in the backtest (empirical / conformal order statistic, an
+   exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
+   skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
+   smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
+   (objective "cost"), on SELECTION replications;
 4. the recommendation is then costed on disjoint EVALUATION replications (other random streams): expected cost
    with a 95 % Student-t interval, fill rate, cycle service level (share of replenishment cycles — from one arrival
    to the day before the next — without a stockout), stockout days, orders.
@@ -33,6 +35,7 @@ import numpy as np
 from engine.demand_class import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
+from engine.protection import error_quantile, floor_for, protection_level, relative_errors
 
 __all__ = ["PortfolioSettings", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv", "RECORD_COLUMNS",
            "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
@@ -40,8 +43,8 @@ __all__ = ["PortfolioSettings", "run_portfolio", "run_chunk", "portfolio_totals"
 DEFAULT_LEAD_TIME = 7
 WARM_UP_DAYS = 28
 BLOCK_DAYS = 7
-SAFETY_LEVELS = np.concatenate([np.linspace(0.30, 0.90, 13), np.linspace(0.92, 0.99, 8), [0.995, 1.0]])
-SAFETY_STRETCH = (1.25, 1.5, 2.0, 3.0)  # multiples of the largest error, for targets the history never reached
+REFINE_STEPS = 9
+SAFETY_LEVELS = np.concatenate([np.linspace(0.30, 0.90, 13), np.linspace(0.92, 0.99, 8), [0.995, 0.999]])
 
 
 class PortfolioCancelled(RuntimeError):
@@ -155,20 +158,21 @@ def _t_half_width(a: np.ndarray) -> np.ndarray:
     return float(stdtrit(r - 1, 0.975)) * a.std(axis=1, ddof=1) / math.sqrt(r)
 
 
-def _simulate(level: np.ndarray, demand: np.ndarray, safety: np.ndarray, lead: np.ndarray, h: np.ndarray,
+def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
               p: np.ndarray) -> dict:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
-    level, demand: (rows, days) forecast per day (made before the day) and demand; safety: (rows, K);
-    lead, h, p: (rows,). Each day: order up to S = (L+1)·level + safety (order placed before the day's arrival,
-    so lead time 0 arrives the same day), receive, serve demand, lose the rest, pay holding on the end stock.
-    Returns per (rows, K) totals.
+    level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
+    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
+    (engine.protection.protection_level; the order is placed before the day's arrival, so lead time 0 arrives the
+    same day), receive, serve demand, lose the rest, pay holding on the end stock. Returns per (rows, K) totals.
     """
     rows, days = demand.shape
-    K = safety.shape[1]
+    K = quantile.shape[1]
     M = int(lead.max()) + 1
     w = (lead + 1.0)[:, None]
-    on_hand = np.maximum(w * level[:, :1] + safety, 0.0)
+    floor = np.array([floor_for(int(x) + 1) for x in lead])[:, None]
+    on_hand = protection_level(w * level[:, :1], quantile, floor)
     on_order = np.zeros((rows, K))
     pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
     ridx = np.arange(rows)
@@ -178,7 +182,8 @@ def _simulate(level: np.ndarray, demand: np.ndarray, safety: np.ndarray, lead: n
     cycle_short = np.zeros((rows, K), dtype=bool)
     hh, pp = h[:, None], p[:, None]
     for d in range(days):
-        qty = w * level[:, d:d + 1] + safety
+        mu = w * level[:, d:d + 1]
+        qty = mu + quantile * np.maximum(mu, floor)
         np.maximum(qty, 0.0, out=qty)
         qty -= on_hand
         qty -= on_order
@@ -258,7 +263,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     usable = (t_idx >= first[:, None] + WARM_UP_DAYS) & (t_idx + w[:, None] <= T) & \
         (t_idx > T - w[:, None] - s.backtest_days)
     names = sorted({m for c in classes for m in CANDIDATES[c.label]})
-    errors, final_state = {}, {}
+    errors, mus, final_state = {}, {}, {}
     for name in names:
         f = models[name]
         st = f.start(n)
@@ -266,7 +271,8 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         for t in range(T):
             lv[:, t] = f.level(st)
             _masked_step(f, st, Y[:, t], valid[:, t])
-        errors[name] = np.where(usable, actual - w[:, None] * lv, np.nan)
+        mus[name] = w[:, None] * lv
+        errors[name] = np.where(usable, actual - mus[name], np.nan)
         final_state[name] = st
     chosen, rmse = [], np.full(n, np.nan)
     for i, c in enumerate(classes):
@@ -280,20 +286,27 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         chosen.append(best)
         rmse[i] = best_score if math.isfinite(best_score) else np.nan
 
-    # safety candidates: empirical quantiles of the chosen forecaster's protection-period errors
-    K = len(SAFETY_LEVELS) + len(SAFETY_STRETCH)
-    safety = np.zeros((n, K))
+    # candidates: quantiles of the chosen forecaster's relative protection-period errors (engine.protection)
+    K = len(SAFETY_LEVELS)
+    quant = np.zeros((n, K))
+    method, rel = [], []
     for i in range(n):
-        e = errors[chosen[i]][i]
-        e = e[~np.isnan(e)]
-        if e.size == 0:  # history too short for a backtest: the spread of (L+1)-day sums around their mean
+        ok = ~np.isnan(errors[chosen[i]][i])
+        fl = floor_for(int(w[i]))
+        if ok.any():
+            r = relative_errors(actual[i, ok], mus[chosen[i]][i, ok], fl)
+        else:  # history too short for a backtest: (L+1)-day sums around their mean
             y = hist[i]
             sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
-            e = sums - sums.mean()
-        q = np.quantile(e, SAFETY_LEVELS)
-        top = max(float(q[-1]), float(np.mean(np.abs(e))), 1e-9)
-        safety[i] = np.concatenate([q, top * np.asarray(SAFETY_STRETCH)])
-    safety = np.maximum.accumulate(safety, axis=1)
+            r = relative_errors(sums, sums.mean(), fl)
+        rel.append(r)
+        methods = []
+        for k, q in enumerate(SAFETY_LEVELS):
+            v, how = error_quantile(r, float(q))
+            quant[i, k] = v[0]
+            methods.append(how)
+        method.append(methods)
+    quant = np.maximum.accumulate(quant, axis=1)
 
     level_now = np.array([models[chosen[i]].level({k: (v[i:i + 1] if isinstance(v, np.ndarray) else v)
                                                    for k, v in final_state[chosen[i]].items()})[0]
@@ -320,20 +333,32 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     R = s.replications
     rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
     dem, lvl = paths(0)
-    sel = _simulate(lvl, dem, rep(safety), rep(lead), rep(h), rep(p))
-    served = sel["served"].reshape(n, R, K).sum(axis=1)
-    demand_sum = sel["demand"].reshape(n, R, K).sum(axis=1)
-    fill_sel = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
-    cost_sel = (sel["holding"] + sel["stockout"]).reshape(n, R, K).mean(axis=1)
-    if s.objective == "cost":
-        k_best = np.argmin(cost_sel, axis=1)
-    else:
-        meets = fill_sel >= s.target_fill_rate
-        k_best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), K - 1)
-    best_safety = safety[np.arange(n), k_best]
+
+    def select(cands: np.ndarray):
+        """Index per series of the candidate the objective picks on the selection paths, and its fill rate."""
+        k = cands.shape[1]
+        sim = _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+        served = sim["served"].reshape(n, R, k).sum(axis=1)
+        demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
+        fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
+        if s.objective == "cost":
+            best = np.argmin((sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1), axis=1)
+        else:
+            meets = fill >= s.target_fill_rate
+            best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), k - 1)
+        return best, fill[np.arange(n), best]
+
+    # coarse: the quantile levels; fine: REFINE_STEPS points between the neighbours of the coarse choice
+    k0, _ = select(quant)
+    rows_n = np.arange(n)
+    lo = quant[rows_n, np.maximum(k0 - 1, 0)]
+    hi = quant[rows_n, np.minimum(k0 + 1, K - 1)] if s.objective == "cost" else quant[rows_n, k0]
+    fine = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, REFINE_STEPS)[None, :]
+    k1, fill_sel = select(fine)
+    best_q = fine[rows_n, k1]
 
     dem, lvl = paths(1)
-    ev = _simulate(lvl, dem, rep(best_safety[:, None]), rep(lead), rep(h), rep(p))
+    ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
     per = {k: v[:, 0].reshape(n, R) for k, v in ev.items()}
     total_cost = per["holding"] + per["stockout"]
     fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
@@ -346,15 +371,19 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         csl_i = csl[i][~np.isnan(csl[i])]
         wi = int(w[i])
         sd = rmse[i]
+        mu_now = wi * level_now[i]
+        s_now = float(protection_level(mu_now, best_q[i], floor_for(wi)))
         out.append({
             "series": x.key, "class": c.label, "adi": c.adi, "cv2": c.cv2, "zero_share": c.zero_share,
             "history_days": len(hist[i]), "forecaster": chosen[i],
             "backtest_rmse": None if np.isnan(sd) else float(sd),
             "policy": "order-up-to", "lead_time": int(lead[i]), "protection_days": wi,
-            "daily_forecast": float(level_now[i]), "safety_stock": float(best_safety[i]),
-            "order_up_to": float(max(wi * level_now[i] + best_safety[i], 0.0)),
-            "z": None if not sd or np.isnan(sd) else float(best_safety[i] / sd),
-            "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i, k_best[i]]),
+            "daily_forecast": float(level_now[i]), "protection_demand": float(mu_now),
+            "backtest_coverage": float(np.mean(rel[i] <= best_q[i] + 1e-12)), "quantile_method": method[i][k0[i]],
+            "relative_error_quantile": float(best_q[i]), "safety_stock": s_now - float(mu_now),
+            "order_up_to": s_now,
+            "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
+            "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
             "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
             "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
             "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
@@ -370,7 +399,8 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
 
 
 RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
-                  "policy", "lead_time", "protection_days", "daily_forecast", "safety_stock", "order_up_to", "z",
+                  "policy", "lead_time", "protection_days", "daily_forecast", "protection_demand", "backtest_coverage",
+                  "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",
                   "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "days", "replications"]

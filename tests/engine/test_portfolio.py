@@ -139,14 +139,14 @@ def test_cost_objective_never_costs_more_than_the_fill_rate_one_on_selection_pat
 
 
 def test_order_up_to_simulation_by_hand():
-    # constant demand 5, forecast 5, lead 2: S = 3·5 = 15 covers the pipeline, never short
+    # constant demand 5, forecast 5, lead 2: μ = 3·5 = 15; Q = 0 gives S = 15, which covers the pipeline
     days = 12
     dem = np.full((1, days), 5.0)
-    tot = _simulate(np.full((1, days), 5.0), dem, np.array([[0.0, -5.0]]), np.array([2]), np.array([0.1]),
+    tot = _simulate(np.full((1, days), 5.0), dem, np.array([[0.0, -1 / 3]]), np.array([2]), np.array([0.1]),
                     np.array([2.0]))
     assert tot["served"][0, 0] == 60 and tot["stockout_days"][0, 0] == 0
     assert tot["cycles"][0, 0] > 0 and tot["cycles_ok"][0, 0] == tot["cycles"][0, 0]
-    # safety −5: S = 10 < demand over the protection period: lost sales, cycles with a stockout
+    # Q = −1/3: S = 15 − 15/3 = 10 < demand over the protection period: lost sales, cycles with a stockout
     assert tot["served"][0, 1] < 60 and tot["stockout"][0, 1] == 2.0 * (60 - tot["served"][0, 1])
     assert tot["cycles_ok"][0, 1] < tot["cycles"][0, 1]
     assert tot["holding"][0, 0] == pytest.approx(0.1 * tot["on_hand"][0, 0])
