@@ -35,7 +35,7 @@ import numpy as np
 from engine.demand_class import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
-from engine.protection import error_quantile, floor_for, protection_level, relative_errors
+from engine.protection import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 
 __all__ = ["PortfolioSettings", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv", "RECORD_COLUMNS",
            "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
@@ -43,8 +43,8 @@ __all__ = ["PortfolioSettings", "run_portfolio", "run_chunk", "portfolio_totals"
 DEFAULT_LEAD_TIME = 7
 WARM_UP_DAYS = 28
 BLOCK_DAYS = 7
-REFINE_STEPS = 9
-SAFETY_LEVELS = np.concatenate([np.linspace(0.30, 0.90, 13), np.linspace(0.92, 0.99, 8), [0.995, 0.999]])
+REFINE_STEPS = 8
+SAFETY_LEVELS = np.array([0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999])
 
 
 class PortfolioCancelled(RuntimeError):
@@ -171,7 +171,7 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     K = quantile.shape[1]
     M = int(lead.max()) + 1
     w = (lead + 1.0)[:, None]
-    floor = np.array([floor_for(int(x) + 1) for x in lead])[:, None]
+    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.floor_for, per row
     on_hand = protection_level(w * level[:, :1], quantile, floor)
     on_order = np.zeros((rows, K))
     pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
