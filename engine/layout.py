@@ -25,7 +25,7 @@ from engine.errors import DataError
 __all__ = ["ColumnMapping", "detect_columns", "parse_columns_spec", "load_long", "ROLES", "REQUIRED_ROLES",
            "MAX_ROWS", "MAX_SERIES", "DATE_FORMATS", "cli_layout", "current_layout", "NO_LOCATION_ITEM"]
 
-MAX_ROWS = 5_000_000      # ~ 13,700 series-years of daily rows; beyond it the file is refused before parsing
+MAX_ROWS = 5_000_000      # ~ 13,700 series-years of daily rows; beyond it the file is refused (read stops there)
 MAX_SERIES = 20_000
 NO_LOCATION_ITEM = "ALL"  # the item key of a file that has neither an item nor a location column
 ROLES = ("date", "item", "location", "demand", "price", "cost", "promotion", "lead_time")
@@ -160,7 +160,8 @@ def current_layout() -> tuple[str | None, bool]:
 # -- reading -------------------------------------------------------------------------------------------------------
 def _read_frame(source, name: str, usecols: list[str], max_rows: int, numeric: list[str]):
     """Only the mapped columns: numbers as float64 when every cell is one (fast), else as text so that the
-    first bad cell can be named; everything else as text."""
+    first bad cell can be named; everything else as categories (one copy of each distinct text: a year of 1,000
+    series holds 365 dates and 1,000 item names, not 365,000 of each)."""
     import pandas as pd
 
     def read(dtype):
@@ -170,9 +171,9 @@ def _read_frame(source, name: str, usecols: list[str], max_rows: int, numeric: l
 
     try:
         try:
-            frame = read({c: (np.float64 if c in numeric else str) for c in usecols})
+            frame = read({c: (np.float64 if c in numeric else "category") for c in usecols})
         except (ValueError, TypeError):
-            frame = read(str)
+            frame = read({c: (str if c in numeric else "category") for c in usecols})
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"is not a readable CSV ({str(exc).splitlines()[0]})", file=name) from None
     if len(frame) > max_rows:
@@ -185,8 +186,17 @@ def _read_frame(source, name: str, usecols: list[str], max_rows: int, numeric: l
 
 
 def _factorize(values):
+    """(codes, distinct values) in order of first appearance; a categorical column without expanding it."""
     import pandas as pd
 
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        cats = list(values.cat.categories)
+        present, first = np.unique(codes, return_index=True)
+        order = present[np.argsort(first)]
+        remap = np.full(len(cats) + 1, -1, dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        return remap[codes], [cats[o] for o in order if o >= 0]
     codes, uniq = pd.factorize(values, sort=False)
     return np.asarray(codes, dtype=np.int64), list(uniq)
 
@@ -195,7 +205,7 @@ def _factorize_text(frame, column: str | None, role: str, name: str, n: int):
     """(codes in order of first appearance, stripped names) of an item/location column; one name without it."""
     if column is None:
         return np.zeros(n, dtype=np.int64), [NO_LOCATION_ITEM]
-    codes, uniq = _factorize(frame[column].to_numpy(dtype=object))
+    codes, uniq = _factorize(frame[column])
     names = [str(u).strip() for u in uniq]
     if "" in names:
         bad = int(np.flatnonzero(codes == names.index(""))[0])
@@ -212,7 +222,7 @@ def _factorize_text(frame, column: str | None, role: str, name: str, n: int):
 
 
 def _codes_to_days(column, name: str, label: str) -> np.ndarray:
-    codes, uniq = _factorize(column.to_numpy(dtype=object))
+    codes, uniq = _factorize(column)
     first = np.zeros(len(uniq), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # the first row of each distinct text
     uniq_days = _parse_dates(np.array([str(u).strip() for u in uniq]), name, label, first)
@@ -365,7 +375,7 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
             if r in used}
     promo = None
     if m.promotion is not None:
-        codes, uniq = _factorize(frame[m.promotion].to_numpy(dtype=object))
+        codes, uniq = _factorize(frame[m.promotion])
         flags = [_FLAG_VALUES.get(str(v).strip().lower()) for v in uniq]
         if None in flags:
             bad_u = flags.index(None)
