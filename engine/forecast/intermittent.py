@@ -8,8 +8,9 @@
   EJOR 214: smooth the probability d of a demand every day (β) and the size z on demand days (α); forecast d · z.
   It follows a series that dies out, which Croston cannot (its interval is only updated on demand days).
 
-Thin numpy code instead of a library: statsforecast brings numba (seconds of import and JIT, tens of MB) for three
-recursions of a few lines each. The state is a dict of (n,) arrays, so a simulation can advance it one day at a
+Thin numpy code instead of a library: the maintained one with all three, statsforecast (2.1.1), requires
+pandas < 3 (this project runs pandas 3) and pulls fugue, pyarrow (a 55 MB wheel) and statsmodels into the serving
+process, for three recursions of a few lines each; this module imports numpy only. The state is a dict of (n,) arrays, so a simulation can advance it one day at a
 time (`start` / `step` / `level`) and `predict` runs the same recursion over a whole history.
 """
 from __future__ import annotations
