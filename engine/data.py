@@ -278,7 +278,7 @@ def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
     raw, name = _read_source(source, name, max_bytes)
     text = _decode(raw, name)
     if columns or (not _has_units_sold(text)
-                   and not _layout.detect_columns(_layout._header(raw, name)).missing_required()):
+                   and not _layout.detect_columns(_layout.read_header(raw, name)).missing_required()):
         return _layout.load_long(raw, columns, name=name, fill_missing_zero=fill_missing_zero)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:

@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.errors import DataError
 
-__all__ = ["ColumnMapping", "detect_columns", "parse_columns_spec", "load_long", "ROLES", "REQUIRED_ROLES",
+__all__ = ["ColumnMapping", "detect_columns", "detect_layout", "read_header", "parse_columns_spec", "load_long", "ROLES", "REQUIRED_ROLES",
            "MAX_ROWS", "MAX_SERIES", "DATE_FORMATS", "cli_layout", "current_layout", "NO_LOCATION_ITEM"]
 
 MAX_ROWS = 5_000_000      # ~ 13,700 series-years of daily rows; beyond it the file is refused (read stops there)
@@ -232,7 +232,8 @@ def _codes_to_days(column, name: str, label: str) -> np.ndarray:
     return uniq_days[codes] if len(uniq_days) else uniq_days
 
 
-def _header(source, name: str) -> list[str]:
+def read_header(source, name: str) -> list[str]:
+    """The header of a CSV (path or bytes), stripped; DataError for an empty file or another separator."""
     import csv
 
     if isinstance(source, (bytes, bytearray)):
@@ -320,6 +321,18 @@ def _numbers(values: np.ndarray, name: str, column: str, role: str, allow_negati
     return nums
 
 
+def detect_layout(source, name: str | None = None, columns: str | dict | None = None) -> ColumnMapping:
+    """What a page shows after an upload: the mapping detected from the file's header (roles in `columns` as
+    given); the user changes it and passes it back to `load_long`."""
+    if name is None:
+        name = "upload" if isinstance(source, (bytes, bytearray)) else Path(source).name
+    given = parse_columns_spec(columns) if isinstance(columns, str) or columns is None else dict(columns)
+    try:
+        return detect_columns(read_header(source, name), given)
+    except DataError as exc:
+        raise DataError(exc.detail, file=name, column=exc.column) from None
+
+
 def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name: str | None = None,
               fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES):
     """Read a long-format daily file (path or bytes) into an `engine.data.Dataset`; one DataError if unusable.
@@ -331,7 +344,7 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
 
     if name is None:
         name = "upload" if isinstance(source, (bytes, bytearray)) else Path(source).name
-    header = _header(source, name)
+    header = read_header(source, name)
     if isinstance(mapping, ColumnMapping):
         m = mapping
     else:

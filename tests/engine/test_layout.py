@@ -6,7 +6,7 @@ import pytest
 from engine.cli import main
 from engine.data import load_csv
 from engine.errors import DataError
-from engine.layout import detect_columns, load_long, parse_columns_spec
+from engine.layout import ColumnMapping, detect_columns, detect_layout, load_long, parse_columns_spec
 
 PUBLIC_HEADER = ["Date", "SKU_ID", "Warehouse_ID", "Supplier_ID", "Region", "Units_Sold", "Inventory_Level",
                  "Supplier_Lead_Time_Days", "Reorder_Point", "Order_Quantity", "Unit_Cost", "Unit_Price",
@@ -141,3 +141,23 @@ def test_row_and_series_caps_are_stated(tmp_path):
         load_long(path, max_rows=5)
     with pytest.raises(DataError, match="3 series, above the limit of 2"):
         load_long(path, max_series=2)
+
+
+def test_a_page_shows_the_detected_mapping_and_passes_back_a_changed_one(tmp_path):
+    raw = b"Datum,Artikel,Filiale,Menge,Umsatz\n01.01.2024,A,F1,3,30\n02.01.2024,A,F1,4,40\n"
+    m = detect_layout(raw)
+    assert (m.date, m.item, m.location, m.demand) == ("Datum", "Artikel", "Filiale", "Menge")
+    assert m.unused == ["Umsatz"] and m.to_dict()["guessed"] == m.guessed
+    changed = ColumnMapping(**{**m.to_dict(), "demand": "Umsatz"})
+    assert load_long(raw, changed).get().demand.tolist() == [30.0, 40.0]
+
+
+def test_simulate_runs_on_another_layout(tmp_path, capsys):
+    rows = "".join(f"2024-{1 + d // 28:02d}-{1 + d % 28:02d},A,S1,{5 + d % 3}\n" for d in range(28 * 6))
+    path = write(tmp_path, "a.csv", "date,sku,store,qty\n" + rows)
+    assert main(["simulate", "--data", path, "--series", "A/S1", "--forecaster", "sba", "--days", "30",
+                 "--json"]) == 2  # Feb 29, 30, 31 ... never written: a gap, refused without the flag
+    assert "--fill-missing-zero" in capsys.readouterr().err
+    assert main(["simulate", "--data", path, "--series", "A/S1", "--forecaster", "sba", "--days", "30",
+                 "--fill-missing-zero", "--json"]) == 0
+    assert '"fill_rate"' in capsys.readouterr().out
