@@ -22,7 +22,8 @@ import numpy as np
 
 from engine.errors import DataError
 
-__all__ = ["ColumnMapping", "detect_columns", "detect_layout", "read_header", "parse_columns_spec", "load_long", "ROLES", "REQUIRED_ROLES",
+__all__ = ["ColumnMapping", "detect_columns", "detect_layout", "read_header", "parse_columns_spec", "load_long",
+           "ROLES", "REQUIRED_ROLES",
            "MAX_ROWS", "MAX_SERIES", "DATE_FORMATS", "cli_layout", "current_layout", "NO_LOCATION_ITEM"]
 
 MAX_ROWS = 5_000_000      # ~ 13,700 series-years of daily rows; beyond it the file is refused (read stops there)
@@ -266,7 +267,7 @@ def _parse_dates(values: np.ndarray, name: str, column: str, rows: np.ndarray | 
     uniq, inverse = np.unique(values, return_inverse=True)
     uniq = [str(u) for u in uniq]
     parsed: dict[str, list] = {}
-    for fmt, label in DATE_FORMATS:
+    for fmt, _label in DATE_FORMATS:
         out = []
         for u in uniq:
             try:

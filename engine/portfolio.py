@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import asdict, dataclass
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import numpy as np
 

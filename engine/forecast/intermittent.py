@@ -10,8 +10,9 @@
 
 Thin numpy code instead of a library: the maintained one with all three, statsforecast (2.1.1), requires
 pandas < 3 (this project runs pandas 3) and pulls fugue, pyarrow (a 55 MB wheel) and statsmodels into the serving
-process, for three recursions of a few lines each; this module imports numpy only. The state is a dict of (n,) arrays, so a simulation can advance it one day at a
-time (`start` / `step` / `level`) and `predict` runs the same recursion over a whole history.
+process, for three recursions of a few lines each; this module imports numpy only. The state is a dict of (n,)
+arrays, so a simulation can advance it one day at a time (`start` / `step` / `level`) and `predict` runs the
+same recursion over a whole history.
 """
 from __future__ import annotations
 

@@ -11,8 +11,15 @@ import pytest
 
 from engine.cli import main
 from engine.errors import ConfigError
-from engine.portfolio import (PortfolioCancelled, PortfolioSettings, _rng, _simulate, portfolio_totals,
-                              records_csv, run_portfolio)
+from engine.portfolio import (
+    PortfolioCancelled,
+    PortfolioSettings,
+    _rng,
+    _simulate,
+    portfolio_totals,
+    records_csv,
+    run_portfolio,
+)
 
 START = dt.date(2024, 1, 1)
 
