@@ -15,7 +15,8 @@ merge the records):
    (objective "cost"), on SELECTION replications;
 4. the recommendation is then costed on disjoint EVALUATION replications (other random streams): expected cost
    with a 95 % Student-t interval, fill rate, cycle service level (share of replenishment cycles — from one arrival
-   to the day before the next — without a stockout), stockout days, orders.
+   to the day before the next; the first starts on day 1, the last ends with the run — without a stockout),
+   stockout days, orders.
 
 Demand paths are moving-block bootstraps (blocks of 7 days, keeping the weekly pattern) of the series' history;
 lost sales; holding cost h = holding_rate · unit cost / 365 per unit-day, stockout cost p = price − cost per lost
@@ -178,7 +179,6 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     ridx = np.arange(rows)
     names = ("holding", "stockout", "demand", "served", "stockout_days", "orders", "on_hand", "cycles", "cycles_ok")
     tot = {k: np.zeros((rows, K)) for k in names}
-    in_cycle = np.zeros((rows, K), dtype=bool)
     cycle_short = np.zeros((rows, K), dtype=bool)
     hh, pp = h[:, None], p[:, None]
     for d in range(days):
@@ -193,13 +193,13 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
         arrived = pipe[d % M].copy()
         pipe[d % M] = 0.0
         on_order -= arrived
-        # a replenishment cycle runs from one arrival to the day before the next: close the running one
-        new = arrived > 0
-        closing = new & in_cycle
-        tot["cycles"] += closing
-        tot["cycles_ok"] += closing & ~cycle_short
-        cycle_short &= ~new
-        in_cycle |= new
+        # cycle service level (Silver, Pyke & Thomas ch. 6, "P1"): a replenishment cycle runs from one arrival to
+        # the day before the next; the first starts on day 1, the last ends with the run
+        if d > 0:
+            closing = arrived > 0
+            tot["cycles"] += closing
+            tot["cycles_ok"] += closing & ~cycle_short
+            cycle_short &= ~closing
         on_hand += arrived
         dem = demand[:, d:d + 1]
         served = np.minimum(on_hand, dem)
@@ -214,6 +214,8 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
         tot["stockout_days"] += short
         tot["orders"] += qty > 0
         tot["on_hand"] += on_hand
+    tot["cycles"] += 1.0
+    tot["cycles_ok"] += ~cycle_short
     return tot
 
 

@@ -187,3 +187,12 @@ def test_public_layout_runs_with_its_cost_price_and_lead_time_columns(sample_dat
     for r in recs:
         s = ds.get(r["series"])
         assert r["unit_cost"] == s.unit_cost and r["lead_time"] == s.lead_time_days
+
+
+def test_cycle_service_level_counts_cycles_between_arrivals_by_hand():
+    # lead 0, forecast 1, Q 0: S = 1. Day 2 loses 2 of 3 units; day 3's order arrives the same day and closes the
+    # first cycle (days 1-2, with a stockout); the second (days 3-4) ends with the run without one.
+    tot = _simulate(np.ones((1, 4)), np.array([[0, 3, 0, 0.0]]), np.zeros((1, 1)), np.array([0]), np.array([0.1]),
+                    np.array([2.0]))
+    assert (tot["cycles"][0, 0], tot["cycles_ok"][0, 0]) == (2, 1)
+    assert (tot["served"][0, 0], tot["stockout_days"][0, 0], tot["orders"][0, 0]) == (1, 1, 1)
