@@ -183,7 +183,8 @@ class Dataset:
         roles = {"date": "Date", "item": "SKU_ID", "location": "Warehouse_ID", "demand": "Units_Sold",
                  "price": "Unit_Price", "cost": "Unit_Cost", "promotion": "Promotion_Flag",
                  "lead_time": "Supplier_Lead_Time_Days"}
-        return [roles[r] for r in self.layout.used()]
+        # a detected layout keys series by ITEM/LOCATION or ITEM alone: no SKU/warehouse default is applied
+        return [roles[r] for r in self.layout.used()] + ["SKU_ID", "Warehouse_ID"]
 
 
 def _missing_days(s: SeriesData) -> int | None:

@@ -34,11 +34,11 @@ REQUIRED_ROLES = ("date", "demand")
 # Names compared after lower-casing and dropping everything but letters and digits ("Units_Sold" -> "unitssold").
 _SYNONYMS = {
     "date": ["date", "ds", "day", "datum", "tag", "fecha", "timestamp", "period"],
-    "item": ["sku", "skuid", "item", "itemid", "product", "productid", "artikel", "article", "articleid",
+    "item": ["sku", "skuid", "item", "itemid", "product", "productid", "produkt", "artikel", "article", "articleid",
              "material", "part", "partnumber"],
     "location": ["store", "storeid", "location", "locationid", "warehouse", "warehouseid", "filiale", "shop",
                  "site", "branch", "dc", "lager"],
-    "demand": ["qty", "quantity", "units", "unitssold", "sales", "demand", "menge", "sold", "y", "volume",
+    "demand": ["qty", "quantity", "units", "unitssold", "sales", "demand", "menge", "absatz", "sold", "y", "volume",
                "unitsordered"],
     "price": ["price", "unitprice", "sellingprice", "preis"],
     "cost": ["cost", "unitcost", "purchasecost", "kosten"],
