@@ -346,8 +346,12 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
     if name is None:
         name = "upload" if isinstance(source, (bytes, bytearray)) else Path(source).name
     header = read_header(source, name)
-    if isinstance(mapping, ColumnMapping):
+    if isinstance(mapping, ColumnMapping):  # as a page passes it back: every role as set, None = absent
         m = mapping
+        for role, column in m.used().items():
+            if column not in header:
+                raise DataError(f"the mapping's {role}={column} names no column of the header (found: "
+                                f"{', '.join(header[:20])})", file=name, row=1, column=column)
     else:
         given = parse_columns_spec(mapping) if isinstance(mapping, str) or mapping is None else dict(mapping)
         try:

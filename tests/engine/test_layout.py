@@ -151,6 +151,10 @@ def test_a_page_shows_the_detected_mapping_and_passes_back_a_changed_one(tmp_pat
     assert m.unused == ["Umsatz"] and m.to_dict()["guessed"] == m.guessed
     changed = ColumnMapping(**{**m.to_dict(), "demand": "Umsatz"})
     assert load_long(raw, changed).get().demand.tolist() == [30.0, 40.0]
+    no_location = ColumnMapping(**{**m.to_dict(), "location": None})
+    assert list(load_long(raw, no_location).series) == ["A"]
+    with pytest.raises(DataError, match="demand=Umsatz2 names no column"):
+        load_long(raw, ColumnMapping(**{**m.to_dict(), "demand": "Umsatz2"}))
 
 
 def test_simulate_runs_on_another_layout(tmp_path, capsys):
