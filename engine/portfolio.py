@@ -18,7 +18,8 @@ merge the records):
    to the day before the next; the first starts on day 1, the last ends with the run — without a stockout),
    stockout days, orders.
 
-Demand paths are moving-block bootstraps (blocks of 7 days, keeping the weekly pattern) of the series' history;
+Demand paths are moving-block bootstraps of the series' history (blocks of 7 consecutive days from random starts:
+the day-to-day dependence within a week is kept, the weekday alignment across blocks is not);
 lost sales; holding cost h = holding_rate · unit cost / 365 per unit-day, stockout cost p = price − cost per lost
 unit. Series × replications (× safety candidates) are the rows of one numpy array, so a whole chunk advances one
 day per step. Random streams are seeded by (seed, series key, selection/evaluation, replication): a series' record
