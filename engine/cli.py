@@ -23,7 +23,7 @@ __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args",
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
-OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands")
+OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.portfolio_cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost", "lost_sales", "backorders",
               "demand",
@@ -166,6 +166,12 @@ def cmd_validate(args) -> int:
     if summary["date_range"]:
         print(f"  dates: {summary['date_range'][0]} .. {summary['date_range'][1]}")
     print(f"  columns: {', '.join(summary['columns'])}")
+    if summary.get("layout"):
+        lay = summary["layout"]
+        roles = ", ".join(f"{r}={lay[r]}{' (detected)' if r in lay['guessed'] else ''}"
+                          for r in ("date", "item", "location", "demand", "price", "cost", "promotion", "lead_time")
+                          if lay[r] is not None)
+        print(f"  layout: {roles}")
     if summary["ignored_columns"]:
         print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary["defaults_applied"]:
@@ -266,14 +272,31 @@ def build_parser() -> argparse.ArgumentParser:
             except Exception as exc:  # an optional module must never break simulate/validate/generate
                 print(f"warning: commands of {modname} are unavailable ({type(exc).__name__}: {exc})",
                       file=sys.stderr)
+    _add_layout_options(sub)
     return parser
+
+
+def _add_layout_options(sub) -> None:
+    """--columns and --fill-missing-zero on every command that reads a data file (it has --data or a csv)."""
+    for p in sub.choices.values():
+        dests = {a.dest for a in p._actions}
+        if not dests & {"data", "csv"} or "columns" in dests:
+            continue
+        p.add_argument("--columns", metavar="ROLE=COLUMN,...",
+                       help="map a daily file's columns: date=…,item=…,location=…,demand=… (optional price=, "
+                            "cost=, promotion=, lead_time=); default: detected from the header")
+        p.add_argument("--fill-missing-zero", action="store_true",
+                       help="a day missing inside a series is a zero-demand day (default: refuse the file)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from engine.layout import cli_layout
+
     try:
-        return int(args.func(args) or 0)
+        with cli_layout(getattr(args, "columns", None), getattr(args, "fill_missing_zero", False)):
+            return int(args.func(args) or 0)
     except (DataError, ConfigError, UnknownForecaster) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
