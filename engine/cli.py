@@ -23,7 +23,7 @@ __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args",
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
-OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands")
+OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "lost_sales", "backorders", "demand",
               "noise", "seed", "initial_inventory", "replications", "context_days", "service_level",

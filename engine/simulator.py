@@ -392,6 +392,7 @@ class Simulator:
         self._z = None if plan.noise_z is None else [float(x) for x in plan.noise_z[0]]
         self._noise = plan.noise
         self._lead = [int(x) for x in plan.lead_times[0]]
+        self._max_lead = max(self._lead, default=0)
         self._dates = plan.dates
         self._cov = _covariates(plan) if self.forecaster.reads_covariates else None
         self._H = self.forecaster.horizon
@@ -429,11 +430,19 @@ class Simulator:
                               field="forecaster", value=self.forecaster.name)
         return f, f0, mu
 
+    def _pipeline_vector(self, d: int) -> np.ndarray:
+        """Outstanding orders by days until arrival (column j = due on day d + j), width = longest lead time."""
+        vec = np.zeros(self._max_lead)
+        for k, v in self.pipeline.items():
+            vec[k - d] += v
+        return vec
+
     def _initial_level(self) -> float:
         f, f0, mu = self._forecast(0)
         obs = Observation()
         obs.day, obs.forecast, obs.forecasts, obs.mu, obs.sigma = 1, f0, f[0], mu, self.sigma
         obs.past_forecasts = self._f0[:0]
+        obs.on_hand, obs.pipeline = 0.0, np.zeros(self._max_lead)
         return max(float(self.policy.initial_inventory(obs)), 0.0)
 
     @property
@@ -456,6 +465,8 @@ class Simulator:
         self._f0[d] = f0
         on_hand_start = self.on_hand
         ip = on_hand_start + self.on_order - self.backlog
+        obs.on_hand = on_hand_start
+        obs.pipeline = self._pipeline_vector(d)
         qty, level = self.policy.decide(ip, obs)
         qty = float(qty)
         level = float(level)

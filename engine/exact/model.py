@@ -55,10 +55,11 @@ def enumerate_simplex(k: int, B: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=16)
-def _binom_table(n: int) -> np.ndarray:
-    t = np.zeros((n + 1, n + 1), dtype=np.int64)
+def _binom_table(n: int, k: int) -> np.ndarray:
+    """C(i, j) for i ≤ n, j ≤ k (int64)."""
+    t = np.zeros((n + 1, k + 1), dtype=np.int64)
     for i in range(n + 1):
-        for j in range(i + 1):
+        for j in range(min(i, k) + 1):
             t[i, j] = comb(i, j)
     return t
 
@@ -72,7 +73,7 @@ def rank(tuples: np.ndarray, B: int) -> np.ndarray:
     """
     t = np.asarray(tuples, dtype=np.int64)
     k = t.shape[1]
-    C = _binom_table(B + k + 1)
+    C = _binom_table(B + k + 1, k)
     out = np.zeros(len(t), dtype=np.int64)
     R = np.full(len(t), B, dtype=np.int64)
     for i in range(k):
