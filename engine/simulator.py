@@ -59,6 +59,7 @@ LIMITS = {
 PARAM_LIMITS = {
     "service_level": (0.0, 1.0),  # exclusive both ends
     "base_stock_level": (0.0, 1e12), "s": (0.0, 1e12), "S": (0.0, 1e12), "r": (0.0, 1e12), "Q": (0.0, 1e12),
+    "cap": (0.0, 1e12), "target": (0.0, 1e12), "order_qty": (0.0, 1e12),
 }
 _INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days"}
 _BOOL_FIELDS = {"backorders", "allow_crossing"}

@@ -113,3 +113,17 @@ def test_simulator_passes_the_pipeline(sample_series):
     on_hand, pipe = seen[3]
     assert on_hand == rows[2]["on_hand"]
     assert pipe.tolist() == [rows[0]["order_qty"], rows[1]["order_qty"], rows[2]["order_qty"]]
+
+
+def test_cli_simulate_takes_the_new_policies(capsys):
+    import json
+
+    from engine.cli import main
+
+    for args in (["--policy", "capped-base-stock", "--S", "60", "--cap", "25"],
+                 ["--policy", "projected-inventory-level", "--target", "40"],
+                 ["--policy", "constant-order", "--order-qty", "20"]):
+        assert main(["simulate", *args, "--lead-time", "3", "--days", "20", "--forecaster", "ma7", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["days"] == 20
+    assert main(["simulate", "--policy", "constant-order", "--order-qty", "-3"]) == 2
+    assert "order_qty" in capsys.readouterr().err
