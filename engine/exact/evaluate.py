@@ -44,17 +44,29 @@ class PolicyValue:
 
 
 def evaluate_policy(model: LostSalesModel, actions: np.ndarray, start: np.ndarray | None = None,
-                    tol: float = 1e-11) -> PolicyValue:
-    """Exact average cost of ordering actions[s] in state s (actions are clipped to the bound B)."""
+                    tol: float = 1e-11, subset: np.ndarray | None = None) -> PolicyValue:
+    """Exact average cost of ordering actions[s] in state s (actions are clipped to the bound B).
+
+    subset: optional boolean mask of states closed under the policy (e.g. pipeline entries ≤ the cap of a capped
+    base-stock policy); the chain is then solved on those states only (π = 0 elsewhere). Closure is checked.
+    """
     s = model.states()
     room = model.B - s.sum(axis=1)
     want = np.asarray(actions, dtype=np.int64)
     rows = model.policy_rows(want)
-    P = transition_matrix(rows, model.L, model.B, model.pmf)
+    idx = np.arange(len(s)) if subset is None else np.nonzero(subset)[0]
+    P = transition_matrix(rows[idx], model.L, model.B, model.pmf)
+    if subset is not None:
+        P = P[:, idx].tocsr()
+        if np.abs(np.asarray(P.sum(axis=1)).ravel() - 1.0).max() > 1e-9:
+            raise ValueError("evaluate_policy: the subset is not closed under the policy")
     aperiodic = model.pmf[0] > 0
     if not aperiodic:
         P = (0.5 * (P + sp.identity(P.shape[0], format="csr"))).tocsr()
-    pi, it = stationary_distribution(P, start, tol)
+    sub_start = None if start is None else np.asarray(start)[idx]
+    pi_sub, it = stationary_distribution(P, sub_start, tol)
+    pi = np.zeros(len(s))
+    pi[idx] = pi_sub
     avail = rows[:, 0] + (rows[:, 1] if model.L == 0 else 0)
     d = np.arange(len(model.pmf))
     ymax = int(avail.max())

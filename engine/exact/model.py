@@ -36,15 +36,17 @@ def simplex_size(k: int, B: int) -> int:
     return comb(B + k, k)
 
 
-@lru_cache(maxsize=64)
-def _simplex(k: int, b: int) -> np.ndarray:
-    if k == 1:
-        return np.arange(b + 1, dtype=np.int64)[:, None]
-    parts = []
-    for v in range(b + 1):
-        sub = _simplex(k - 1, b - v)
-        parts.append(np.column_stack([np.full(len(sub), v, dtype=np.int64), sub]))
-    return np.concatenate(parts)
+@lru_cache(maxsize=8)
+def _simplex(k: int, B: int) -> np.ndarray:
+    """Built one coordinate at a time: each (j)-tuple with sum s is followed by the values 0..B − s, which keeps
+    lexicographic order."""
+    t = np.arange(B + 1, dtype=np.int64)[:, None]
+    for _ in range(k - 1):
+        n_next = B - t.sum(axis=1) + 1
+        first = np.cumsum(n_next) - n_next
+        last = np.arange(int(n_next.sum()), dtype=np.int64) - np.repeat(first, n_next)
+        t = np.column_stack([np.repeat(t, n_next, axis=0), last])
+    return t
 
 
 def enumerate_simplex(k: int, B: int) -> np.ndarray:

@@ -49,12 +49,13 @@ def evaluate_base_stock(L, pmf, h, p, S: int) -> PolicyValue:
 def evaluate_capped(L, pmf, h, p, S: int, cap: int) -> PolicyValue:
     m = _model(L, S, pmf, h, p)
     s = m.states()
-    return evaluate_policy(m, capped_order(s.sum(axis=1), S, cap).astype(np.int64))
+    # pipeline entries never exceed the cap once the initial pipeline has arrived: a closed set of states
+    closed = (s[:, 1:] <= cap).all(axis=1) if L >= 2 else None
+    return evaluate_policy(m, capped_order(s.sum(axis=1), S, cap).astype(np.int64), subset=closed)
 
 
 def pil_actions(model: LostSalesModel, target: float) -> np.ndarray:
     """The projected-inventory-level order in every state of the model."""
-    s = model.states()
     proj = _projection(model)
     return np.maximum(np.rint(target - proj), 0).astype(np.int64)
 
