@@ -20,12 +20,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine.exact.distributions import poisson  # noqa: E402
-from engine.exact.model import LostSalesModel  # noqa: E402
-from engine.exact.policies import (best_base_stock, best_capped_base_stock, best_constant_order,  # noqa: E402
-                                   best_pil)
-from engine.exact.report import default_bound  # noqa: E402
-from engine.exact.solve import solve_optimal  # noqa: E402
+from engine.exact.distributions import poisson
+from engine.exact.model import LostSalesModel
+from engine.exact.policies import (
+    best_base_stock,
+    best_capped_base_stock,
+    best_constant_order,
+    best_pil,
+)
+from engine.exact.report import default_bound
+from engine.exact.solve import solve_optimal
 
 PUBLISHED = {
     4: (4.04, 4.40, 4.60, 4.73), 9: (5.44, 6.09, 6.53, 6.84), 19: (6.68, 7.66, 8.36, 8.89),

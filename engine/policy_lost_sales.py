@@ -22,14 +22,29 @@ projected period has, so a forecast-driven projection only overrides that method
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
 from engine.errors import ConfigError
-from engine.policy import Observation, Policy, PolicySetup, _static_levels, critical_ratio_z, register_policy
+from engine.policy import (
+    Observation,
+    Policy,
+    PolicySetup,
+    _static_levels,
+    critical_ratio_z,
+    register_policy,
+)
 
-__all__ = ["CappedBaseStock", "ProjectedInventoryLevel", "ConstantOrder", "capped_order", "project_on_hand",
-           "fitted_pmf", "stock_and_pipeline"]
+__all__ = [
+    "CappedBaseStock",
+    "ConstantOrder",
+    "ProjectedInventoryLevel",
+    "capped_order",
+    "fitted_pmf",
+    "project_on_hand",
+    "stock_and_pipeline",
+]
 
 _PMF_TAIL = 1e-12
 
@@ -66,14 +81,9 @@ def project_on_hand(avail, rest, pmfs) -> np.ndarray:
         sf = np.concatenate([np.cumsum(pmf[::-1])[::-1], np.zeros(max(0, top + 2 - len(pmf)))])
         M[:, 0] = sf[levels]  # z = 0: D ≥ y
         dist = dist @ M
-        if k < rest.shape[1]:
-            shifted = np.zeros_like(dist)
-            q = rest[:, k]
-            cols = levels[None, :] + q[:, None]
-            ok = cols <= top
-            rows = np.broadcast_to(np.arange(n)[:, None], cols.shape)
-            np.add.at(shifted, (rows[ok], cols[ok]), dist[ok])
-            dist = shifted
+        if k < rest.shape[1]:  # the arrival q shifts each row's distribution up by q (zeros shift in)
+            padded = np.concatenate([np.zeros((n, top + 1)), dist], axis=1)
+            dist = np.take_along_axis(padded, levels[None, :] - rest[:, k:k + 1] + top + 1, axis=1)
     return dist @ levels
 
 
@@ -116,7 +126,7 @@ class CappedBaseStock(Policy):
     label = "Capped base-stock (S, cap)"
     help = "order up to S, but never more than cap units in one order (Xin 2021); good for lost sales"
     params = ("S", "cap")
-    param_bounds = {"S": (0.0, 1e12), "cap": (0.0, 1e12)}
+    param_bounds: ClassVar[dict] = {"S": (0.0, 1e12), "cap": (0.0, 1e12)}
 
     def __init__(self, setup: PolicySetup, S: float | None = None, cap: float | None = None) -> None:
         super().__init__(setup)
@@ -144,11 +154,11 @@ class ProjectedInventoryLevel(Policy):
     help = ("order so that the expected stock when the order arrives, after projected lost sales, reaches the "
             "target (van Jaarsveld & Arts)")
     params = ("target",)
-    param_bounds = {"target": (0.0, 1e12)}
+    param_bounds: ClassVar[dict] = {"target": (0.0, 1e12)}
 
     def __init__(self, setup: PolicySetup, target: float | None = None) -> None:
         super().__init__(setup)
-        self.lead = int(round(setup.lead_time))
+        self.lead = round(setup.lead_time)
         pmf = setup.extra.get("demand_pmf") if isinstance(setup.extra, dict) else None
         self.pmf = np.asarray(pmf, dtype=np.float64) if pmf is not None else fitted_pmf(setup.mean_demand,
                                                                                           setup.demand_std)
@@ -189,7 +199,7 @@ class ConstantOrder(Policy):
     label = "Constant order"
     help = "order the same quantity every period (Goldberg et al. 2016); near-optimal for long lead times"
     params = ("order_qty",)
-    param_bounds = {"order_qty": (0.0, 1e12)}
+    param_bounds: ClassVar[dict] = {"order_qty": (0.0, 1e12)}
 
     def __init__(self, setup: PolicySetup, order_qty: float | None = None) -> None:
         super().__init__(setup)
@@ -203,7 +213,7 @@ class ConstantOrder(Policy):
         return self.order_qty + 0.0 * ip, ip + self.order_qty
 
     def initial_inventory(self, obs):
-        return self.order_qty * (int(round(self.setup.lead_time)) + 1)
+        return self.order_qty * (round(self.setup.lead_time) + 1)
 
     def describe(self):
         return {"policy": self.name, "order_qty": self.order_qty}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["lead_time_demand", "newsvendor", "solve_backorders", "BackorderSolution", "base_stock_cost"]
+__all__ = ["BackorderSolution", "base_stock_cost", "lead_time_demand", "newsvendor", "solve_backorders"]
 
 
 def lead_time_demand(pmf: np.ndarray, L: int) -> np.ndarray:

@@ -8,7 +8,7 @@ from engine.exact.distributions import parse_demand_dist
 from engine.exact.report import exact_report
 from engine.json_safe import json_safe
 
-__all__ = ["register", "cmd_exact"]
+__all__ = ["cmd_exact", "register"]
 
 
 def register(subparsers, common=None) -> None:

@@ -14,7 +14,7 @@ from scipy import stats
 
 from engine.errors import ConfigError
 
-__all__ = ["DemandDist", "poisson", "negative_binomial", "empirical", "from_values", "parse_demand_dist", "TAIL"]
+__all__ = ["TAIL", "DemandDist", "empirical", "from_values", "negative_binomial", "parse_demand_dist", "poisson"]
 
 TAIL = 1e-12
 MAX_SUPPORT = 2000  # a demand pmf longer than this is refused (the state space would be far too large anyway)

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from engine.exact.model import LostSalesModel, transition_matrix
 
-__all__ = ["stationary_distribution", "PolicyValue", "evaluate_policy"]
+__all__ = ["PolicyValue", "evaluate_policy", "stationary_distribution"]
 
 
 def stationary_distribution(P: sp.csr_matrix, start: np.ndarray | None = None, tol: float = 1e-11,

@@ -25,10 +25,17 @@ from math import comb
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["simplex_size", "enumerate_simplex", "rank", "expected_period_cost", "transition_matrix", "LostSalesModel",
-           "MAX_STATES"]
+__all__ = [
+    "MAX_PAIRS",
+    "LostSalesModel",
+    "enumerate_simplex",
+    "expected_period_cost",
+    "rank",
+    "simplex_size",
+    "transition_matrix",
+]
 
-MAX_STATES = 3_000_000  # (state, action) pairs; beyond this the solve takes minutes and gigabytes
+MAX_PAIRS = 3_000_000  # (state, action) pairs; beyond this the solve takes minutes and gigabytes
 
 
 def simplex_size(k: int, B: int) -> int:

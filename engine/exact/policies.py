@@ -20,9 +20,19 @@ from engine.exact.evaluate import PolicyValue, evaluate_policy
 from engine.exact.model import LostSalesModel
 from engine.policy_lost_sales import capped_order, project_on_hand
 
-__all__ = ["PolicyResult", "best_base_stock", "best_capped_base_stock", "best_pil", "best_constant_order",
-           "pil_actions", "evaluate_base_stock", "evaluate_capped", "evaluate_pil", "evaluate_constant",
-           "LEAK"]
+__all__ = [
+    "LEAK",
+    "PolicyResult",
+    "best_base_stock",
+    "best_capped_base_stock",
+    "best_constant_order",
+    "best_pil",
+    "evaluate_base_stock",
+    "evaluate_capped",
+    "evaluate_constant",
+    "evaluate_pil",
+    "pil_actions",
+]
 
 LEAK = 1e-9  # largest stationary probability of an order cut by the state-space bound that is accepted
 
@@ -80,10 +90,13 @@ def evaluate_pil(L, pmf, h, p, target: float, B: int) -> tuple[PolicyValue, int]
     """(value, bound used): the bound grows by 25 % until the cut-order probability is below LEAK."""
     while True:
         m = _model(L, B, pmf, h, p)
-        v = evaluate_policy(m, pil_actions(m, target))
+        a = pil_actions(m, target)
+        # no order exceeds max(a), so pipelines with entries ≤ max(a) form a closed set
+        closed = (m.states()[:, 1:] <= a.max()).all(axis=1) if L >= 2 else None
+        v = evaluate_policy(m, a, subset=closed)
         if v.at_bound < LEAK:
             return v, B
-        B = int(math.ceil(B * 1.25)) + 1
+        B = math.ceil(B * 1.25) + 1
 
 
 def evaluate_constant(L, pmf, h, p, Q: int, B: int) -> tuple[PolicyValue, int]:
@@ -96,7 +109,7 @@ def evaluate_constant(L, pmf, h, p, Q: int, B: int) -> tuple[PolicyValue, int]:
         top = float(v.pi[m.states()[:, 0] >= B - Q].sum())
         if v.at_bound < LEAK and top < LEAK:
             return v, B
-        B = int(math.ceil(B * 1.5)) + 1
+        B = math.ceil(B * 1.5) + 1
 
 
 def _descend(f, start: int, lo: int, hi: int, tried: dict) -> int:
@@ -141,7 +154,7 @@ def best_capped_base_stock(L, pmf, h, p, base: PolicyResult | None = None) -> Po
     tried: dict = {}
     best = (math.inf, S, S)
     worse = 0
-    cap = max(1, int(math.ceil(mean)))
+    cap = max(1, math.ceil(mean))
     while cap < max(S, best[1]) and worse < 2:
         per_cap: dict = {}
         S = _descend(lambda s, c=cap: evaluate_capped(L, pmf, h, p, s, c).cost, S, cap, 10 * S + 10, per_cap)
@@ -196,7 +209,7 @@ def best_constant_order(L, pmf, h, p) -> PolicyResult:
     mean = float(np.arange(len(pmf)) @ pmf)
     tried: dict = {}
     B = int(4 * mean) + 20
-    for Q in range(0, int(math.ceil(mean))):
+    for Q in range(math.ceil(mean)):
         if Q >= mean:
             break
         v, B = evaluate_constant(L, pmf, h, p, Q, B)

@@ -13,11 +13,16 @@ from engine.exact.backorders import newsvendor, solve_backorders
 from engine.exact.distributions import DemandDist
 from engine.exact.evaluate import evaluate_policy
 from engine.exact.model import LostSalesModel
-from engine.exact.policies import (backorder_level, best_base_stock, best_capped_base_stock, best_constant_order,
-                                   best_pil)
+from engine.exact.policies import (
+    backorder_level,
+    best_base_stock,
+    best_capped_base_stock,
+    best_constant_order,
+    best_pil,
+)
 from engine.exact.solve import check_size, solve_optimal
 
-__all__ = ["exact_report", "default_bound", "MAX_LEAD"]
+__all__ = ["MAX_LEAD", "default_bound", "exact_report"]
 
 MAX_LEAD = 12
 

@@ -11,9 +11,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import ConfigError
-from engine.exact.model import MAX_STATES, LostSalesModel, simplex_size, transition_matrix
+from engine.exact.model import (
+    MAX_PAIRS,
+    LostSalesModel,
+    simplex_size,
+    transition_matrix,
+)
 
-__all__ = ["Solution", "solve_optimal", "check_size"]
+__all__ = ["Solution", "check_size", "solve_optimal"]
 
 
 @dataclass
@@ -25,11 +30,10 @@ class Solution:
     iterations: int
     states: int
     pairs: int
-    at_bound: float          # share of states where the optimal action lifts the position to the bound B
     seconds: float
 
 
-def check_size(L: int, B: int, limit: int = MAX_STATES) -> None:
+def check_size(L: int, B: int, limit: int = MAX_PAIRS) -> None:
     """ConfigError naming the bound and the size when the (state, action) space is too large to solve."""
     n = simplex_size(max(L, 1) + 1, B)
     if n > limit:
@@ -69,8 +73,6 @@ def solve_optimal(model: LostSalesModel, tol: float = 1e-7, max_iter: int = 100_
     action = pairs[:, -1]
     big = np.iinfo(np.int64).max
     chosen = np.minimum.reduceat(np.where(J <= best[group] + 1e-9 * (1 + np.abs(best[group])), action, big), starts)
-    room = model.B - model.states().sum(axis=1)
     g_lo, g_hi = (2 * lo, 2 * hi) if lazy else (lo, hi)
     return Solution(cost=0.5 * (g_lo + g_hi), lower=g_lo, upper=g_hi, actions=chosen, iterations=it, states=n,
-                    pairs=len(pairs), at_bound=float(np.mean((chosen == room) & (chosen > 0))),
-                    seconds=time.perf_counter() - t0)
+                    pairs=len(pairs), seconds=time.perf_counter() - t0)

@@ -14,8 +14,13 @@ from engine.exact.backorders import base_stock_cost, newsvendor, solve_backorder
 from engine.exact.distributions import negative_binomial, parse_demand_dist, poisson
 from engine.exact.evaluate import evaluate_policy
 from engine.exact.model import LostSalesModel, enumerate_simplex, rank, simplex_size
-from engine.exact.policies import (best_base_stock, best_capped_base_stock, best_pil, evaluate_base_stock,
-                                   evaluate_capped)
+from engine.exact.policies import (
+    best_base_stock,
+    best_capped_base_stock,
+    best_pil,
+    evaluate_base_stock,
+    evaluate_capped,
+)
 from engine.exact.report import default_bound
 from engine.exact.solve import solve_optimal
 from engine.simulator import SimConfig, Simulator
@@ -214,3 +219,17 @@ def test_cli_exact_unknown_series_names_the_choices(capsys, tmp_path):
     assert main(["exact", "--demand-dist", f"empirical:{f}:B/W"]) == 2
     err = capsys.readouterr().err
     assert "A/W" in err and err.count("\n") == 1
+
+
+def test_demand_without_zeros_uses_the_aperiodic_transform():
+    from engine.exact.distributions import from_values
+
+    dist = from_values([3, 4, 4, 5, 6], "test")
+    assert dist.pmf[0] == 0
+    model = LostSalesModel(1, 16, dist.pmf, 1.0, 9.0)
+    sol = solve_optimal(model)
+    assert sol.upper - sol.lower < 1e-5
+    v = evaluate_policy(model, sol.actions)
+    assert sol.lower - 1e-6 <= v.cost <= sol.upper + 1e-6
+    bo = solve_backorders(dist.pmf, 2, 1.0, 9.0)
+    assert bo.level == newsvendor(dist.pmf, 2, 1.0, 9.0)[0]
