@@ -74,17 +74,31 @@ def project_on_hand(avail, rest, pmfs) -> np.ndarray:
     dist = np.zeros((n, top + 1))
     dist[np.arange(n), avail] = 1.0
     for k, pmf in enumerate(pmfs):
-        pmf = np.asarray(pmf, dtype=np.float64)
-        # M[y, z] = P((y − D)⁺ = z)
-        d = levels[:, None] - levels[None, :]
-        M = np.where(d >= 0, pmf[np.clip(d, 0, len(pmf) - 1)] * (d < len(pmf)), 0.0)
-        sf = np.concatenate([np.cumsum(pmf[::-1])[::-1], np.zeros(max(0, top + 2 - len(pmf)))])
-        M[:, 0] = sf[levels]  # z = 0: D ≥ y
-        dist = dist @ M
+        dist = _after_demand(dist, np.asarray(pmf, dtype=np.float64))
         if k < rest.shape[1]:  # the arrival q shifts each row's distribution up by q (zeros shift in)
             padded = np.concatenate([np.zeros((n, top + 1)), dist], axis=1)
             dist = np.take_along_axis(padded, levels[None, :] - rest[:, k:k + 1] + top + 1, axis=1)
     return dist @ levels
+
+
+def _after_demand(dist: np.ndarray, pmf: np.ndarray) -> np.ndarray:
+    """Rows: distribution of y over 0..m−1 → distribution of (y − D)⁺. P(z) = Σ_j dist[z + j]·pmf[j] for z ≥ 1,
+    P(0) = Σ_y dist[y]·P(D ≥ y): a product with the (m × m) transition matrix for small m, else a correlation by
+    FFT along the rows."""
+    m = dist.shape[1]
+    dmax = len(pmf) - 1
+    sf = np.cumsum(pmf[::-1])[::-1]  # sf[y] = P(D ≥ y)
+    sf = np.concatenate([sf, np.zeros(max(0, m - len(sf)))])[:m]
+    if m <= 96:
+        lag = np.arange(m)[:, None] - np.arange(m)[None, :]  # y − z
+        M = np.where((lag >= 0) & (lag <= dmax), pmf[np.clip(lag, 0, dmax)], 0.0)
+        M[:, 0] = sf
+        return dist @ M
+    from scipy.signal import fftconvolve
+
+    out = np.clip(fftconvolve(dist, pmf[::-1][None, :], axes=1)[:, dmax:dmax + m], 0.0, None)
+    out[:, 0] = dist @ sf
+    return out
 
 
 def fitted_pmf(mean: float, std: float) -> np.ndarray:

@@ -127,3 +127,12 @@ def test_cli_simulate_takes_the_new_policies(capsys):
         assert json.loads(capsys.readouterr().out)["days"] == 20
     assert main(["simulate", "--policy", "constant-order", "--order-qty", "-3"]) == 2
     assert "order_qty" in capsys.readouterr().err
+
+
+def test_projection_with_many_stock_levels_matches_a_direct_sum():
+    # more than 96 stock levels takes the FFT path; compare with the double sum over two periods of demand
+    pmf = poisson(21.0).pmf
+    d = np.arange(len(pmf))
+    x, q = 130, 7
+    direct = sum(pmf[a] * (np.maximum(max(x - a, 0) + q - d, 0) @ pmf) for a in range(len(pmf)))
+    assert project_on_hand(np.array([x]), np.array([[q]]), [pmf, pmf])[0] == pytest.approx(direct, rel=1e-12)
