@@ -25,7 +25,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
 OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
-              "holding_rate", "unit_cost", "unit_price", "stockout_cost", "lost_sales", "backorders", "demand",
+              "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost", "lost_sales", "backorders",
+              "demand",
               "noise", "seed", "initial_inventory", "replications", "context_days", "service_level",
               "base_stock_level", "s", "S", "r", "Q", "cap", "target", "order_qty"]
 
@@ -55,6 +56,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--unit-cost", type=float, help="unit cost (default: the file's last row, else 20)")
     g.add_argument("--unit-price", type=float, help="unit price (default: the file's last row, else 40)")
     g.add_argument("--stockout-cost", type=float, help="stockout cost per unit (default price − cost)")
+    g.add_argument("--backorder-cost", type=float,
+                   help="backorder cost per unit per day of backlog (default --stockout-cost, else (price − cost) / 30)")
     ls = g.add_mutually_exclusive_group()
     ls.add_argument("--lost-sales", action="store_const", const=True, default=None,
                     help="unmet demand is lost (default)")
@@ -146,7 +149,7 @@ def cmd_simulate(args) -> int:
               f"demand {info['demand']}  days {info['days']}  replications {out['replications']}")
         hw = out.get("half_width") or {}
         for k in ("total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
-                  "stockout_days", "orders_placed", "average_on_hand", "inventory_turns"):
+                  "days_without_stockout", "stockout_days", "orders_placed", "average_on_hand", "inventory_turns"):
             v = out.get(k)
             text = "n/a" if v is None else f"{v:,.4f}"
             if hw.get(k) is not None:
