@@ -233,3 +233,13 @@ def test_demand_without_zeros_uses_the_aperiodic_transform():
     assert sol.lower - 1e-6 <= v.cost <= sol.upper + 1e-6
     bo = solve_backorders(dist.pmf, 2, 1.0, 9.0)
     assert bo.level == newsvendor(dist.pmf, 2, 1.0, 9.0)[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("p,L", [(p, L) for p in (4, 9, 19, 39) for L in (1, 2, 3, 4)])
+def test_best_lost_sales_aware_policy_within_one_percent_of_the_optimum(p, L):
+    opt = _optimum(p, L).cost
+    base = best_base_stock(L, MEAN5.pmf, 1.0, float(p))
+    best = min(best_capped_base_stock(L, MEAN5.pmf, 1.0, float(p), base).cost,
+               best_pil(L, MEAN5.pmf, 1.0, float(p)).cost)
+    assert opt * (1 - 1e-6) <= best < opt * 1.01
