@@ -45,10 +45,15 @@ def cmd_exact(args) -> int:
     print(f"{'policy':<28} {'parameters':<24} {'cost':>9} {'gap':>8}")
     bs = rep["base_stock"]
     print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} "
-          f"{bs['cost'] / rep['optimal_cost'] - 1:>8.2%}")
+          f"{_gap(bs['cost'] / rep['optimal_cost'] - 1):>8.2%}")
     for r in rep["policies"]:
         if r["name"] == "base-stock":
             continue
         params = ", ".join(f"{k}={v:g}" for k, v in r["params"].items())
-        print(f"{r['name']:<28} {params:<24} {r['cost']:>9.4f} {r['gap']:>8.2%}")
+        print(f"{r['name']:<28} {params:<24} {r['cost']:>9.4f} {_gap(r['gap']):>8.2%}")
     return 0
+
+
+def _gap(g: float) -> float:
+    """Gaps within the solver's tolerance print as 0 (not −0.00 %)."""
+    return 0.0 if abs(g) < 1e-6 else g
