@@ -23,12 +23,13 @@ __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args",
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
-OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.portfolio_cli")
+OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.portfolio_cli",
+                            "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost", "lost_sales", "backorders",
               "demand",
               "noise", "seed", "initial_inventory", "replications", "context_days", "service_level",
-              "base_stock_level", "s", "S", "r", "Q"]
+              "base_stock_level", "s", "S", "r", "Q", "cap", "target", "order_qty"]
 
 
 def default_data_path() -> str:
@@ -45,7 +46,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--series", help="series key SKU/WAREHOUSE, e.g. SKU_1/WH_1 (default: first in file)")
     g.add_argument("--forecaster", help="forecaster name (default: ensemble:default when models/default exists, "
                                         "else ma7); see `python -m engine forecasters`")
-    g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q")
+    g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q | capped-base-stock | "
+                                    "projected-inventory-level | constant-order")
     g.add_argument("--days", type=int, help="days to simulate (default 90)")
     g.add_argument("--lead-time", type=int, help="fixed lead time L in days (default 7)")
     g.add_argument("--lead-time-dist", help="stochastic lead times: uniform:LOW:HIGH or poisson:MEAN")
@@ -72,9 +74,12 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--service-level", type=float, help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)")
     g.add_argument("--base-stock-level", type=float, help="base-stock level (default from the context)")
     g.add_argument("--s", type=float, dest="s", help="s-S: reorder level s")
-    g.add_argument("--S", type=float, dest="S", help="s-S: order-up-to level S")
+    g.add_argument("--S", type=float, dest="S", help="s-S, capped-base-stock: order-up-to level S")
     g.add_argument("--r", type=float, dest="r", help="r-Q: reorder point r")
     g.add_argument("--Q", type=float, dest="Q", help="r-Q: order quantity Q")
+    g.add_argument("--cap", type=float, help="capped-base-stock: largest single order")
+    g.add_argument("--target", type=float, help="projected-inventory-level: target stock when the order arrives")
+    g.add_argument("--order-qty", type=float, help="constant-order: the quantity ordered every day")
 
 
 def config_from_args(args: argparse.Namespace):
