@@ -131,6 +131,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     obs.sigma = prep.sigma
     q = getattr(policy, "quantile_level", None)
     tracker = prep.tracker(R, days)
+    reads_errors = getattr(policy, "reads_errors", False)
 
     def protect(d, mu, o):
         tracker.set_mu(d, mu)
@@ -138,6 +139,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
             o.safety, o.quantile_method = 0.0, "none"
         else:
             o.safety, o.quantile_method = tracker.safety(d, q)
+            if reads_errors:
+                o.errors = tracker.buffer.values()
 
     def forecast(d):
         t = n_ctx + d

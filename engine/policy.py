@@ -67,11 +67,13 @@ class Observation:
     past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1));
     on_hand: on-hand stock at the decision, before today's arrivals (scalar or (R,));
     pipeline: outstanding orders by arrival day, column j = due j days from today, j = 0 today ((K,) or (R, K),
-    K = the longest lead time of the run; read-only).
+    K = the longest lead time of the run; read-only);
+    errors: the calibrated relative W-day error sample ((R, n), engine.protection) — set only for a policy with
+    `reads_errors = True`, else None.
     """
 
     __slots__ = ("day", "forecast", "forecasts", "mu", "sigma", "safety", "quantile_method", "past_forecasts",
-                 "on_hand", "pipeline")
+                 "on_hand", "pipeline", "errors")
 
     def __init__(self) -> None:
         self.day = 0
@@ -84,6 +86,7 @@ class Observation:
         self.past_forecasts = None
         self.on_hand = 0.0
         self.pipeline = None
+        self.errors = None
 
 
 class Policy:
@@ -247,7 +250,7 @@ def unregister_policy(name: str) -> None:
     POLICY_PARAMS.pop(name, None)
 
 
-_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales")  # optional modules that register more policies when imported
+_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales", "engine.policy_forecast_pil")  # optional modules that register more policies when imported
 _plugins_loaded = False
 
 

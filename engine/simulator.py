@@ -534,6 +534,8 @@ class Simulator:
             return
         safety, method = self.protection.safety(d, self._q)
         obs.safety, obs.quantile_method = float(safety[0]), method
+        if getattr(self.policy, "reads_errors", False):
+            obs.errors = self.protection.buffer.values()
 
     def _initial_level(self) -> float:
         f, f0, mu = self._forecast(0)
