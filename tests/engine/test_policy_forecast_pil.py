@@ -1,0 +1,128 @@
+"""Forecast-driven projected inventory level (engine.policy_forecast_pil)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from engine.batch import run_batch
+from engine.policy import Observation, PolicySetup, make_policy, policy_names
+from engine.policy_forecast_pil import forecast_projection, path_positions
+from engine.simulator import SimConfig, Simulator
+
+
+def _setup(L, backorders=False):
+    return PolicySetup(h=1.0, p=9.0, lead_time=L, window=L + 1, sigma_window=4.0, sigma_one=2.0, mean_demand=8.0,
+                       demand_std=3.0, backorders=backorders)
+
+
+def _obs(on_hand, pipeline, forecasts, mu, safety, errors):
+    o = Observation()
+    o.on_hand, o.pipeline, o.forecasts, o.mu, o.safety, o.errors = on_hand, pipeline, forecasts, mu, safety, errors
+    return o
+
+
+def test_registered_with_its_parameter_and_bounds():
+    assert "forecast-pil" in policy_names()
+    pol = make_policy("forecast-pil", _setup(3))
+    assert set(pol.param_bounds) == set(pol.params) == {"service_level"}
+    assert pol.quantile_level == pytest.approx(0.9)  # p / (p + h) when no level is given
+    assert pol.help and pol.label
+
+
+def test_deterministic_demand_projection_equals_a_hand_computation():
+    # lead 3: on-hand 10, arrivals 5 today, 0 tomorrow, 4 the day after; forecasts 8, 9, 6 (then 7); no error.
+    # day 0: 15 − 8 = 7; day 1: 7 + 0 − 9 → 2 lost, 0 left; day 2: 0 + 4 − 6 → 2 lost, 0 left.
+    pol = make_policy("forecast-pil", _setup(3), {"service_level": 0.8})
+    obs = _obs(10.0, np.array([5.0, 0.0, 4.0]), np.array([8.0, 9.0, 6.0, 7.0]), 30.0, 5.0, np.zeros((1, 50)))
+    on_hand, lost = pol.projection(obs)
+    assert on_hand.tolist() == [0.0] and lost.tolist() == [4.0]
+    qty, level = pol.decide(19.0, obs)  # IP = 10 + 5 + 4
+    assert level == 35.0  # μ + safety, the order-up-to level
+    assert qty == 35.0 - 19.0 - 4.0  # the order-up-to order less the 4 projected lost units
+
+
+def test_constant_errors_are_a_bias_shared_by_the_days_in_proportion_to_their_forecast():
+    # every error r = 0.5, window 4 with forecasts 4 a day: μ = 16, the window's mean error 0.5 · √16 = 2 units,
+    # i.e. 0.5 a day; nothing is lost, so the stock at arrival is 20 − 3 · 4.5.
+    avail, rest = np.array([20.0]), np.zeros((1, 2))
+    on_hand, lost = forecast_projection(avail, rest, np.full((1, 4), 4.0), np.full((1, 30), 0.5),
+                                        path_positions(3), 16.0, 4)
+    assert on_hand[0] == pytest.approx(20.0 - 3 * 4.5, abs=1e-12) and lost[0] == 0.0
+
+
+def test_error_spread_projects_lost_sales_when_the_mean_path_loses_none():
+    # stock exactly covers the forecast: with zero errors nothing is lost, with spread some paths run out
+    avail, rest, f = np.array([30.0]), np.zeros((1, 2)), np.full((1, 4), 10.0)
+    spread = np.linspace(-2.0, 2.0, 41)[None, :]
+    _, none = forecast_projection(avail, rest, f, np.zeros((1, 41)), path_positions(3), 40.0, 4)
+    on_hand, some = forecast_projection(avail, rest, f, spread, path_positions(3), 40.0, 4)
+    assert none[0] == 0.0 and some[0] > 0.1
+    assert on_hand[0] > 0.0  # and on others stock is left: E[on-hand] > (30 − 30)⁺
+
+
+def test_backorders_make_it_the_order_up_to_rule(sample_series):
+    kw = dict(demand="synthetic", days=40, lead_time=5, seed=3, backorders=True, forecaster="ma7")
+    a = Simulator(SimConfig(policy="forecast-pil", **kw), sample_series).run()
+    b = Simulator(SimConfig(policy="order-up-to", **kw), sample_series).run()
+    assert [r["order_qty"] for r in a] == [r["order_qty"] for r in b]
+
+
+def test_lost_sales_orders_never_exceed_the_order_up_to_orders_from_the_same_state(sample_series):
+    cfg = SimConfig(policy="forecast-pil", demand="synthetic", days=80, lead_time=7, seed=4, forecaster="ma7",
+                    policy_params={"service_level": 0.6})
+    sim = Simulator(cfg, sample_series)
+    decide = sim.policy.decide
+    cut = []
+
+    def spy(ip, obs):
+        qty, level = decide(ip, obs)
+        assert qty <= max(level - ip, 0.0) + 1e-9
+        cut.append(max(level - ip, 0.0) - qty)
+        return qty, level
+
+    sim.policy.decide = spy
+    sim.run()
+    assert max(cut) > 0.0  # at a 60 % level some lost sales are projected and the order is smaller
+
+
+def test_future_demand_changes_no_decision_before_it(sample_series):
+    cfg = SimConfig(policy="forecast-pil", demand="replay", days=60, lead_time=7, forecaster="ma7",
+                    policy_params={"service_level": 0.7})
+    base = Simulator(cfg, sample_series).run()
+    marked = sample_series.demand.copy()
+    day = 30  # the 30th simulated day (replay: the last `days` rows are simulated)
+    marked[len(marked) - 60 + day - 1] += 500.0
+    changed = Simulator(cfg, dataclasses.replace(sample_series, demand=marked)).run()
+    assert changed[day - 1]["demand"] == base[day - 1]["demand"] + 500.0
+    for d in range(day):  # decisions of days 1..day are made before its demand is known
+        assert changed[d]["order_qty"] == base[d]["order_qty"], d + 1
+    assert any(changed[d]["order_qty"] != base[d]["order_qty"] for d in range(day, 60))
+
+
+@pytest.mark.parametrize("mode,lead_dist", [("synthetic", None), ("replay", None),
+                                            ("forecast-noise", {"kind": "uniform", "low": 2, "high": 9})])
+def test_batch_replications_equal_single_runs_exactly(sample_series, mode, lead_dist):
+    cfg = dict(demand=mode, policy="forecast-pil", days=60, seed=11, noise=0.4, lead_time=7,
+               lead_time_dist=lead_dist, forecaster="ses" if mode == "forecast-noise" else "ma7",
+               policy_params={"service_level": 0.8})
+    res = run_batch(SimConfig(**cfg), sample_series, replications=3, keep_ledgers=3)
+    for r in range(3):
+        sim = Simulator(SimConfig(**cfg), sample_series, replication=r)
+        sim.run()
+        assert res.ledger(r) == sim.ledger  # bit for bit, every column of every day
+        assert res.kpis["total_cost"][r] == sim.kpis()["total_cost"]
+
+
+def test_cli_simulate_runs_it_and_refuses_a_bad_level(capsys):
+    from engine.cli import main
+
+    args = ["simulate", "--policy", "forecast-pil", "--lead-time", "7", "--days", "20", "--forecaster", "ma7"]
+    assert main([*args, "--service-level", "0.9", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["days"] == 20
+    assert main([*args, "--service-level", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert "service_level" in err and "Traceback" not in err
