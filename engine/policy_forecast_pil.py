@@ -40,7 +40,7 @@ from engine.protection import FLOOR_PER_DAY, SCALE_POWER
 
 __all__ = ["ForecastPIL", "N_PATHS", "forecast_projection"]
 
-N_PATHS = 32          # projection paths (Latin hypercube over path × day)
+N_PATHS = 16          # projection paths (Latin hypercube over path × day)
 _PATH_SEED = 424242   # constant: the paths are part of the rule, not of the simulation's randomness
 
 
@@ -77,25 +77,35 @@ def forecast_projection(avail, rest, forecasts, errors, positions, mu, window: i
     R = avail.shape[0]
     if lead == 0:
         return avail.copy(), np.zeros(R)
-    x = np.repeat(avail[:, None], paths, axis=1)
-    lost = np.zeros((R, paths))
-    errors = np.ascontiguousarray(errors, dtype=np.float64)
+    errors = np.asarray(errors, dtype=np.float64)
     n = errors.shape[1]
-    mean = errors.sum(axis=1, keepdims=True) / n
+    mean = np.cumsum(errors, axis=1)[:, -1:] / n  # a sequential sum: the same bits for a row alone or in a batch
     level = np.maximum(np.asarray(mu, dtype=np.float64), float(window) * FLOOR_PER_DAY).reshape(-1, 1)
-    bias_per_unit = mean * level ** SCALE_POWER / level
+    f = np.maximum(forecasts[:, :lead], 0.0)
+    fl = np.maximum(f, FLOOR_PER_DAY)
+    scale = fl ** SCALE_POWER
+    # demand = max(0, base + r · scale): base = f + r̄ · s_W · fl / level − r̄ · scale, per row and day
+    base = f + (mean * level ** SCALE_POWER / level) * fl - mean * scale
     idx = np.minimum((positions * n).astype(np.int64), n - 1)
+    demand = errors[:, idx.ravel()].reshape(R, lead, paths)
+    demand *= scale[:, :, None]
+    demand += base[:, :, None]
+    np.maximum(demand, 0.0, out=demand)
+    x = np.repeat(avail[:, None], paths, axis=1)
+    supplied = avail.copy()
+    taken = np.zeros((R, paths))
     for k in range(lead):
-        fk = np.maximum(forecasts[:, k:k + 1], 0.0)
-        fl = np.maximum(fk, FLOOR_PER_DAY)
-        demand = fk + bias_per_unit * fl + (errors[:, idx[k]] - mean) * fl ** SCALE_POWER
-        demand = np.maximum(demand, 0.0)
-        left = x - demand
-        lost = lost + np.maximum(-left, 0.0)
-        x = np.maximum(left, 0.0)
+        d = demand[:, k]
+        x -= d
+        taken += d
+        np.maximum(x, 0.0, out=x)
         if k < lead - 1:
-            x = x + rest[:, k:k + 1]
-    return _columns_sum(x) / paths, _columns_sum(lost) / paths
+            x += rest[:, k:k + 1]
+            supplied = supplied + rest[:, k]
+    on_hand = _columns_sum(x) / paths
+    # on every path: on-hand at arrival = supplied − demand + lost
+    lost = on_hand - supplied + _columns_sum(taken) / paths
+    return on_hand, np.maximum(lost, 0.0)
 
 
 class ForecastPIL(Policy):

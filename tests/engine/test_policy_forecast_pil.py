@@ -126,3 +126,17 @@ def test_cli_simulate_runs_it_and_refuses_a_bad_level(capsys):
     assert main([*args, "--service-level", "1.5"]) == 2
     err = capsys.readouterr().err
     assert "service_level" in err and "Traceback" not in err
+
+
+def test_projection_of_a_row_alone_equals_the_row_in_a_batch():
+    # sums are sequential, so a row's bits do not depend on its neighbours or its memory alignment
+    rng = np.random.default_rng(3)
+    R, L = 7, 6
+    for n in (5, 37, 200, 365):
+        avail, rest, f = rng.random(R) * 90, rng.random((R, L - 1)) * 30, rng.random((R, 9)) * 25
+        errors, mu = rng.standard_normal((R, n)) + 0.3, rng.random(R) * 200
+        on_hand, lost = forecast_projection(avail, rest, f, errors, path_positions(L), mu, L + 1)
+        for r in range(R):
+            a, b = forecast_projection(avail[r:r + 1], rest[r:r + 1], f[r:r + 1], errors[r:r + 1],
+                                       path_positions(L), mu[r], L + 1)
+            assert (a[0], b[0]) == (on_hand[r], lost[r])
