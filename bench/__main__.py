@@ -27,6 +27,8 @@ PARTS = [
     ("Web app", "bench.bench_web"),
     ("Scenarios", "bench.bench_scenarios"),
     ("Forecast accuracy goals (ensembles trained on the public file)", "bench.accuracy_public"),
+    ("Exact lost-sales optimum (Zipkin's instances)", "bench.bench_exact"),
+    ("Forecast-driven projected inventory level vs order-up-to (lost sales)", "bench.bench_pil"),
 ]
 
 

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-__all__ = ["search_level", "paired_comparison", "compare_pil_with_order_up_to"]
+__all__ = ["compare_pil_with_order_up_to", "paired_comparison", "search_level"]
 
 PIL = "forecast-pil"
 OUT = "order-up-to"

@@ -38,7 +38,7 @@ from engine.policy import Observation, Policy, PolicySetup, register_policy
 from engine.policy_lost_sales import stock_and_pipeline
 from engine.protection import FLOOR_PER_DAY, SCALE_POWER
 
-__all__ = ["ForecastPIL", "N_PATHS", "forecast_projection"]
+__all__ = ["N_PATHS", "ForecastPIL", "forecast_projection"]
 
 N_PATHS = 16          # projection paths (Latin hypercube over path × day)
 _PATH_SEED = 424242   # constant: the paths are part of the rule, not of the simulation's randomness

@@ -64,7 +64,7 @@ def test_error_spread_projects_lost_sales_when_the_mean_path_loses_none():
 
 
 def test_backorders_make_it_the_order_up_to_rule(sample_series):
-    kw = dict(demand="synthetic", days=40, lead_time=5, seed=3, backorders=True, forecaster="ma7")
+    kw = {"demand": "synthetic", "days": 40, "lead_time": 5, "seed": 3, "backorders": True, "forecaster": "ma7"}
     a = Simulator(SimConfig(policy="forecast-pil", **kw), sample_series).run()
     b = Simulator(SimConfig(policy="order-up-to", **kw), sample_series).run()
     assert [r["order_qty"] for r in a] == [r["order_qty"] for r in b]
@@ -105,9 +105,9 @@ def test_future_demand_changes_no_decision_before_it(sample_series):
 @pytest.mark.parametrize("mode,lead_dist", [("synthetic", None), ("replay", None),
                                             ("forecast-noise", {"kind": "uniform", "low": 2, "high": 9})])
 def test_batch_replications_equal_single_runs_exactly(sample_series, mode, lead_dist):
-    cfg = dict(demand=mode, policy="forecast-pil", days=60, seed=11, noise=0.4, lead_time=7,
-               lead_time_dist=lead_dist, forecaster="ses" if mode == "forecast-noise" else "ma7",
-               policy_params={"service_level": 0.8})
+    cfg = {"demand": mode, "policy": "forecast-pil", "days": 60, "seed": 11, "noise": 0.4, "lead_time": 7,
+               "lead_time_dist": lead_dist, "forecaster": "ses" if mode == "forecast-noise" else "ma7",
+               "policy_params": {"service_level": 0.8}}
     res = run_batch(SimConfig(**cfg), sample_series, replications=3, keep_ledgers=3)
     for r in range(3):
         sim = Simulator(SimConfig(**cfg), sample_series, replication=r)
