@@ -53,8 +53,10 @@ def _columns_sum(a: np.ndarray) -> np.ndarray:
 
 
 def path_positions(lead: int, paths: int = N_PATHS) -> np.ndarray:
-    """(lead, paths) uniform positions in [0, 1): for each projected day a stratified sample (one point in each of
-    `paths` equal strata, in a random order per day), so every day's error distribution is covered evenly."""
+    """(lead, paths) uniform positions in [0, 1): for each projected day one point in each of `paths` equal strata,
+    in a random order per day, so each day's draws are spread evenly over the error sample. The sample is kept in
+    the order the errors arrived (not sorted: a sort per decision would cost more than the projection), so the
+    strata spread the draws over time, not over the error quantiles."""
     rng = np.random.default_rng(_PATH_SEED)
     out = np.empty((lead, paths))
     for k in range(lead):
