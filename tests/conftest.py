@@ -76,8 +76,9 @@ def shared_data() -> Path:
 
 
 # ------------------------------------------------------------------ test tiers
-# The fast tier (`scripts/test.sh --fast`) is `not (browser or server or training or slow)`. These markers are set
-# here from the fixtures a test uses, so a new test is classified by what it asks for; `slow` stays explicit.
+# The fast tier (`scripts/test.sh --fast`) is `not (browser or server or training or slow)` and runs in a .venv
+# without TensorFlow. These markers are set here from the fixtures a test uses, so a new test is classified by what
+# it asks for; `slow`, and `training` for a test that imports Keras without a trained-model fixture, are set by hand.
 FIXTURE_MARKERS = {
     "browser": {"dash_duo", "dash_br", "browser", "browser_factory"},
     "server": {"server_factory", "gunicorn_factory", "shared_gunicorn", "redis_server", "dash_thread_server",
