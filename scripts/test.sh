@@ -4,7 +4,7 @@
 #   bash scripts/test.sh --fast     the fast tier: no browser, no gunicorn, no Redis/Celery, no TensorFlow training
 #   bash scripts/test.sh --rest     everything the fast tier leaves out
 # Further arguments go to pytest (e.g. -x, -k NAME, a test file). The tiers are the markers that tests/conftest.py
-# assigns from the fixtures a test uses (see pytest.ini).
+# assigns from the fixtures a test uses (see pytest.ini). Works with bash 3.2 (macOS) too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
@@ -26,9 +26,9 @@ else
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-  apt_install "${need[@]}"
+  apt_install ${need[@]+"${need[@]}"}
   ensure_venv requirements-dev.txt
   select=()
   [ "$tier" = rest ] && select=(-m "not ($FAST)")
 fi
-exec "$VENV_PY" -m pytest -p no:cacheprovider "${select[@]}" "$@"
+exec "$VENV_PY" -m pytest -p no:cacheprovider ${select[@]+"${select[@]}"} "$@"

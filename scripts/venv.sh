@@ -41,6 +41,8 @@ ensure_venv_module() {
   "$py" -c 'import ensurepip, venv' >/dev/null 2>&1 || die "$py still has no venv/ensurepip after installing python$ver-venv"
 }
 
+sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi | cut -d' ' -f1; }
+
 # Requirement files with every file they include (-r), so a change in any of them is seen by the stamp.
 requirement_closure() {
   local f="$1" inc
@@ -62,7 +64,7 @@ ensure_venv() {
     "$py" -m venv "$VENV_DIR"
   fi
   local stamp="$VENV_DIR/.installed-$(basename "$req" .txt).sha256" hash
-  hash="$(requirement_closure "$req" | sort -u | xargs cat | sha256sum | cut -d' ' -f1)"
+  hash="$(requirement_closure "$req" | sort -u | xargs cat | sha256)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$hash" ]; then
     echo "installing $req into $VENV_DIR (pip)" >&2
     "$VENV_PY" -m pip install -q --disable-pip-version-check -r "$req"
