@@ -81,8 +81,8 @@ def shared_data() -> Path:
 # it asks for; `slow`, and `training` for a test that imports Keras without a trained-model fixture, are set by hand.
 FIXTURE_MARKERS = {
     "browser": {"dash_duo", "dash_br", "browser", "browser_factory"},
-    "server": {"server_factory", "gunicorn_factory", "shared_gunicorn", "redis_server", "dash_thread_server",
-               "dash_process_server"},
+    "server": {"server_factory", "gunicorn_factory", "shared_gunicorn", "redis_server", "celery_worker",
+               "dash_thread_server", "dash_process_server"},
     "training": {"tiny_model"},
 }
 # A test parametrized over a backend that is a service process (e.g. a store on "redis") needs that service too.
