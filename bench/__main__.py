@@ -1,7 +1,8 @@
 """`python -m bench [--quick] [--out bench/REPORT.md]`: run every benchmark, print the report, write it as Markdown.
 
-Why one entry point: the README quotes these figures with their date and machine, and a reviewer reruns exactly
-this command to check them. Each part lives in its own module exposing ``run(quick=False) -> dict``:
+Why one entry point: bench/REPORT.md holds these figures with their date and machine, and a reviewer reruns
+exactly this command to check them; the report's hand-written notes (below NOTES_MARKER) are kept across runs.
+Each part lives in its own module exposing ``run(quick=False) -> dict``:
 bench.bench_engine, bench.bench_forecast, bench.bench_web, bench.bench_scenarios, bench.accuracy_public. A module
 that is missing or fails is reported as such (with the reason) and the other parts still run. The forecast
 accuracy table on ../shared/data is computed here and skipped with a clear line when that folder is absent.
