@@ -12,6 +12,7 @@ KPI_LABELS = {
     "stockout_cost": "Stockout cost",
     "fill_rate": "Fill rate",
     "cycle_service_level": "Cycle service level",
+    "days_without_stockout": "Days without stockout",
     "stockout_days": "Stockout days",
     "orders_placed": "Orders placed",
     "average_on_hand": "Average on-hand",
@@ -47,7 +48,7 @@ def kpi_table_rows(result: dict) -> list[dict]:
 
 
 def _fmt(kpi: str, mean: float, hw: float, signed: bool = False) -> str:
-    if kpi in ("fill_rate", "cycle_service_level"):
+    if kpi in ("fill_rate", "cycle_service_level", "days_without_stockout"):
         return f"{mean * 100:{'+' if signed else ''}.2f}% ± {hw * 100:.2f}"
     return f"{mean:{'+' if signed else ''},.2f} ± {hw:,.2f}"
 

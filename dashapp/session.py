@@ -452,7 +452,7 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
         "kpi-on-order": (f"{last['on_order']:.0f}", f"S = {last['order_up_to']:.1f}"
                          if last.get("order_up_to") is not None else ""),
         "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
-        "kpi-fill-rate": (f"{100 * fill:.1f}%", f"cycle service level {100 * csl:.1f}%"),
+        "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without stockout {100 * csl:.1f}%"),
         "kpi-order": (f"{last['order_qty']:.0f}", f"forecast {last['forecast']:.1f}"),
     }
 

@@ -18,12 +18,13 @@ from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
 from engine.policy import Observation
-from engine.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare
+from engine.protection import METHODS
+from engine.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare, protection_info
 
 __all__ = ["run_batch", "BatchResult", "CHUNK_CELLS"]
 
 CHUNK_CELLS = 4_000_000
-_NUMERIC_COLUMNS = [c for c in LEDGER_COLUMNS if c not in ("day", "date", "lead_time")]
+_NUMERIC_COLUMNS = [c for c in LEDGER_COLUMNS if c not in ("day", "date", "lead_time", "quantile_method")]
 
 
 @dataclass
@@ -53,6 +54,7 @@ class BatchResult:
                 row[c] = float(self.kept[c][r, d])
             lt = int(self.kept["lead_time"][r, d])
             row["lead_time"] = lt if lt >= 0 else None
+            row["quantile_method"] = METHODS[int(self.kept["quantile_method"][r, d])]
             rows.append({c: row[c] for c in LEDGER_COLUMNS})
         return rows
 
@@ -90,7 +92,7 @@ def run_batch(config: SimConfig, series: SeriesData, replications: int | None = 
         plan = plan0 if len(reps) == 1 and start == 0 else build_plan(prep.config, series,
                                                                        prep.forecaster.min_history, reps)
         k_keep = max(0, min(keep_ledgers - start, len(reps)))
-        tot, cols = _run_chunk(prep, plan, len(reps), k_keep)
+        tot, cols, method = _run_chunk(prep, plan, len(reps), k_keep)
         for k in TOTAL_NAMES:
             totals[k].append(tot[k])
         for c, a in cols.items():
@@ -101,7 +103,7 @@ def run_batch(config: SimConfig, series: SeriesData, replications: int | None = 
     info = {"forecaster": prep.forecaster.name, "policy": prep.policy.describe(), "costs": dict(prep.costs),
             "sigma_window": prep.sigma, "window": prep.window, "context_days": plan0.n_context,
             "days": plan0.days, "series": series.key, "demand": prep.config.demand, "replications": R,
-            "first_replication": first_replication}
+            "first_replication": first_replication, **protection_info(prep, method)}
     return BatchResult(config=prep.config, replications=R, kpis=kpis, info=info, dates=plan0.dates, kept=kept)
 
 
@@ -127,6 +129,15 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     past_f0 = np.zeros((n, days))
     obs = Observation()
     obs.sigma = prep.sigma
+    q = getattr(policy, "quantile_level", None)
+    tracker = prep.tracker(R, days)
+
+    def protect(d, mu, o):
+        tracker.set_mu(d, mu)
+        if q is None:
+            o.safety, o.quantile_method = 0.0, "none"
+        else:
+            o.safety, o.quantile_method = tracker.safety(d, q)
 
     def forecast(d):
         t = n_ctx + d
@@ -149,6 +160,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         f, f0, mu = forecast(0)
         o = Observation()
         o.day, o.forecast, o.forecasts, o.mu, o.sigma, o.past_forecasts = 1, f0, f, mu, prep.sigma, past_f0[:, :0]
+        o.on_hand, o.pipeline = np.zeros(R), np.zeros((R, int(plan.lead_times.max()) if plan.lead_times.size else 0))
+        protect(0, mu, o)
         init = np.broadcast_to(np.asarray(policy.initial_inventory(o), dtype=np.float64), (R,))
         on_hand = np.maximum(init, 0.0)
     on_order = np.zeros(R)
@@ -163,7 +176,9 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     if k_keep:
         cols = {c: np.zeros((k_keep, days)) for c in _NUMERIC_COLUMNS}
         cols["lead_time"] = np.full((k_keep, days), -1, dtype=np.int64)
+        cols["quantile_method"] = np.zeros((k_keep, days), dtype=np.int64)
     zero = np.zeros(R)
+    cycle_short = np.zeros(R, dtype=bool)  # the running replenishment cycle has had a stockout (metrics.py)
     for d in range(days):
         f, f0, mu = forecast(d)
         obs.day = d + 1
@@ -172,8 +187,11 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         obs.mu = mu
         obs.past_forecasts = past_f0[:, :d]
         past_f0[:, d] = f0
+        protect(d, mu, obs)
         on_hand_start = on_hand
         ip = on_hand_start + on_order - backlog
+        obs.on_hand = on_hand_start
+        obs.pipeline = pipe[:, d:d + max_lead]
         qty, level = policy.decide(ip, obs)
         qty = np.broadcast_to(np.asarray(qty, dtype=np.float64), (R,))
         level = np.broadcast_to(np.asarray(level, dtype=np.float64), (R,))
@@ -203,6 +221,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         else:
             demand = np.maximum(0.0, f0 + plan.noise_z[:, d] * noise * np.maximum(1.0, f0))
             hist[:, n_ctx + d] = demand
+        tracker.set_demand(d, demand)
         fulfilled = np.minimum(on_hand, demand)
         unmet = demand - fulfilled
         on_hand = on_hand - fulfilled
@@ -221,14 +240,25 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         tot["orders"] += placed
         tot["on_hand"] += on_hand
         tot["shipped"] += fulfilled + bf
+        if d > 0:
+            new_cycle = arrivals > 0
+            tot["cycles"] += new_cycle
+            tot["cycles_with_stockout"] += new_cycle & cycle_short
+            cycle_short = cycle_short & ~new_cycle
+        cycle_short = cycle_short | (unmet > 0)
         if k_keep:
             K = k_keep
             vals = {"forecast": np.broadcast_to(f0, (R,)), "demand": demand, "on_hand_start": on_hand_start,
                     "arrivals": arrivals, "backlog_filled": bf, "fulfilled": fulfilled, "unmet": unmet,
                     "backlog": backlog, "on_hand": on_hand, "on_order": on_order, "inventory_position": ip,
-                    "order_qty": qty, "order_up_to": level, "holding_cost": holding, "stockout_cost": stockout,
+                    "order_qty": qty, "order_up_to": level, "mu": np.broadcast_to(mu, (R,)),
+                    "safety_stock": np.broadcast_to(obs.safety, (R,)), "holding_cost": holding, "stockout_cost": stockout,
                     "daily_cost": daily, "cumulative_cost": cum}
             for c, v in vals.items():
                 cols[c][:, d] = v[:K]
             cols["lead_time"][:, d] = np.where(placed[:K], arrival[:K] - d, -1)
-    return tot, cols
+            cols["quantile_method"][:, d] = METHODS.index(obs.quantile_method)
+    if days:
+        tot["cycles"] += 1.0
+        tot["cycles_with_stockout"] += cycle_short
+    return tot, cols, obs.quantile_method

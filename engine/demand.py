@@ -23,7 +23,7 @@ from engine.data import SeriesData, days_of_year
 from engine.errors import ConfigError
 from engine.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
 
-__all__ = ["DemandPlan", "build_plan", "context_length", "MAX_LEAD_TIME", "PAD"]
+__all__ = ["DemandPlan", "build_plan", "context_length", "MAX_LEAD_TIME", "PAD", "effective_lead_times"]
 
 MAX_LEAD_TIME = 60
 PAD = 128  # covariate columns beyond the last simulated day (≥ forecaster horizon + protection period)
@@ -141,3 +141,30 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
     z = np.stack([stream_rng(seed, r, STREAM_DEMAND).standard_normal(days) for r in reps])
     return DemandPlan(mode, ctx, days, context, None, z, float(config.noise), promo, planning, doy, dates, lead,
                       False)
+
+
+EFFECTIVE_LEAD_DAYS = 20_000   # simulated order days for the effective lead-time distribution
+EFFECTIVE_LEAD_SEED = 20_231   # fixed: the protection period must not depend on the run's seed
+
+
+def effective_lead_times(config) -> np.ndarray:
+    """Sample of the lead time an order really waits, from the arrival process (one order per day).
+
+    Fixed lead time: L itself. Stochastic with crossing allowed: draws of L. Without crossing an order cannot
+    overtake an earlier one, so it arrives at max(d + L_d, previous arrival): the queue makes the effective lead
+    time longer than E[L] (uniform 5..9: mean ≈ 7.45 against 7). Simulated once over EFFECTIVE_LEAD_DAYS days with
+    a fixed seed (independent of the run's seed, so every replication plans with the same protection period).
+    """
+    dist = config.lead_time_dist
+    if not dist:
+        return np.array([int(config.lead_time)], dtype=np.int64)
+    rng = np.random.default_rng(EFFECTIVE_LEAD_SEED)
+    n = EFFECTIVE_LEAD_DAYS
+    if dist["kind"] == "uniform":
+        lead = rng.integers(int(dist["low"]), int(dist["high"]) + 1, n).astype(np.int64)
+    else:
+        lead = np.minimum(rng.poisson(float(dist["mean"]), n), MAX_LEAD_TIME).astype(np.int64)
+    if config.allow_crossing:
+        return lead
+    arrival = np.maximum.accumulate(np.arange(n) + lead)
+    return arrival - np.arange(n)

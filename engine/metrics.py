@@ -1,8 +1,10 @@
 """KPIs of a run, from per-replication totals so single runs and batches share one definition.
 
 total_cost = holding_cost + stockout_cost; fill_rate = units of demand served on the day they were demanded /
-units demanded (1 when nothing was demanded); cycle_service_level = share of days without a stockout (a day with
-unmet demand > 0); stockout_days; orders_placed; average_on_hand = mean ending on-hand; inventory_turns =
+units demanded (1 when nothing was demanded); cycle_service_level = share of replenishment cycles without a
+stockout (Silver, Pyke & Thomas ch. 6, "P1"): a cycle runs from one arrival to the day before the next (the first
+starts on day 1, the last ends on the last day), and has a stockout when any of its days has unmet demand > 0;
+days_without_stockout = share of days without a stockout; stockout_days; orders_placed; average_on_hand = mean ending on-hand; inventory_turns =
 annualised units shipped (incl. backlog served) / average on-hand (None when average on-hand is 0); days.
 """
 from __future__ import annotations
@@ -13,15 +15,22 @@ import numpy as np
 
 __all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
 
-KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level", "stockout_days",
+KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
+             "days_without_stockout", "stockout_days",
              "orders_placed", "average_on_hand", "inventory_turns", "days", "total_demand", "unmet_units"]
 TOTAL_NAMES = ["holding", "stockout", "demand", "fulfilled", "unmet", "stockout_days", "orders", "on_hand",
-               "shipped"]
+               "shipped", "cycles", "cycles_with_stockout"]
 
 
 def ledger_totals(rows: list[dict]) -> dict:
     tot = {k: 0.0 for k in TOTAL_NAMES}
-    for r in rows:
+    short = False
+    for i, r in enumerate(rows):
+        if i > 0 and r["arrivals"] > 0:  # an arrival closes the running cycle and opens the next
+            tot["cycles"] += 1.0
+            tot["cycles_with_stockout"] += 1.0 if short else 0.0
+            short = False
+        short = short or r["unmet"] > 0
         tot["holding"] += r["holding_cost"]
         tot["stockout"] += r["stockout_cost"]
         tot["demand"] += r["demand"]
@@ -31,6 +40,9 @@ def ledger_totals(rows: list[dict]) -> dict:
         tot["orders"] += 1.0 if r["order_qty"] > 0 else 0.0
         tot["on_hand"] += r["on_hand"]
         tot["shipped"] += r["fulfilled"] + r.get("backlog_filled", 0.0)
+    if rows:  # the last cycle ends with the run
+        tot["cycles"] += 1.0
+        tot["cycles_with_stockout"] += 1.0 if short else 0.0
     return tot
 
 
@@ -51,7 +63,9 @@ def kpis_from_totals(tot: dict, days: int):
         "holding_cost": np.asarray(tot["holding"], dtype=np.float64),
         "stockout_cost": np.asarray(tot["stockout"], dtype=np.float64),
         "fill_rate": fill,
-        "cycle_service_level": 1.0 - np.asarray(tot["stockout_days"]) / days,
+        "cycle_service_level": 1.0 - np.asarray(tot["cycles_with_stockout"]) / np.maximum(np.asarray(tot["cycles"]),
+                                                                                               1.0),
+        "days_without_stockout": 1.0 - np.asarray(tot["stockout_days"]) / days,
         "stockout_days": np.asarray(tot["stockout_days"], dtype=np.float64),
         "orders_placed": np.asarray(tot["orders"], dtype=np.float64),
         "average_on_hand": avg_oh,

@@ -5,12 +5,18 @@ t + L; arrivals come before demand; cost of a day = h × ending on-hand + p × u
 p × backlog at day end (backorders)):
 
 (a) ``perfect_information_bound`` — the LP over one known demand path (HiGHS through ``scipy.optimize.linprog``).
-    No real policy knows the future, so its cost on that path can never be lower: a lower bound.
+    No real policy knows the future, so its cost on that path can never be lower: a lower bound, reported as the
+    value of perfect information (what knowing the future would be worth), not as an attainable optimum.
 (b) ``saa_plan`` / ``evaluate_plan`` — the original research notebook's model: one open-loop order plan that
     minimises the average cost over K sampled paths (sample-average-approximation LP), then evaluated out of
     sample on fresh paths.
 (c) ``search_base_stock`` / ``search_z`` — simulation-optimised constant base-stock level and z of the
     order-up-to rule, searched on common random numbers with the engine's batch mode.
+
+Honest yardsticks: every tuned parameter (best z, best S) is *chosen* on selection paths and *costed* on disjoint
+evaluation paths — replications R..2R−1 against 0..R−1; in replay mode (one path) on the `days` days before the
+replayed window against the replayed window (``selection_config``). A choice scored on the paths it was tuned on
+is optimistic (in-sample); regret is measured against the best policy found out of sample.
 
 The LP and plan code is pure numpy/scipy and does not need the rest of the engine; (c) and
 ``improvement_hint`` call ``engine.batch``.
@@ -308,7 +314,8 @@ def relaxed_arrival_days(lead_times) -> np.ndarray:
 class _Study:
     """One config + series + replications with a shared forecaster: runs policy variants on the same paths."""
 
-    def __init__(self, config, series, replications: int, forecaster=None, initial_inventory=None):
+    def __init__(self, config, series, replications: int, forecaster=None, initial_inventory=None,
+                 first_replication: int = 0):
         from dataclasses import replace
 
         from engine.forecast.registry import default_forecaster_name, get_forecaster
@@ -318,16 +325,18 @@ class _Study:
         import engine.policy_original  # noqa: F401  (policy "original")
 
         self.R = int(replications)
+        self.first = int(first_replication)
         base = replace(config, replications=self.R, policy_params=dict(config.policy_params))
         inner = forecaster or get_forecaster(base.forecaster or default_forecaster_name())
+        inner = getattr(inner, "inner", inner)  # never share a cache across studies of different paths
         self.fc = SharedForecaster(inner)
-        self.fc.set_scope((0, self.R))
+        self.fc.set_scope((self.first, self.first + self.R))
         self.series = series
         self.costs = resolve_costs(base, series)
         if initial_inventory is None and base.initial_inventory is None:
             # one starting stock for every policy: the order-up-to rule's day-1 level (so one bound fits all)
             ou = replace(base, policy="order-up-to", policy_params={}, initial_inventory=None)
-            prep = prepare(ou, series, self.fc, [0])
+            prep = prepare(ou, series, self.fc, [self.first])
             initial_inventory = float(prep.policy.initial_inventory(_first_observation(prep)))
         if initial_inventory is not None:
             base = replace(base, initial_inventory=float(max(initial_inventory, 0.0)))
@@ -341,7 +350,8 @@ class _Study:
 
         cfg = replace(self.base, policy=policy, policy_params=dict(params or {}))
         self.runs += 1
-        return run_batch(cfg, self.series, replications=self.R, forecaster=self.fc, keep_ledgers=keep)
+        return run_batch(cfg, self.series, replications=self.R, forecaster=self.fc, keep_ledgers=keep,
+                         first_replication=self.first)
 
     def cost(self, policy: str, params: dict | None = None) -> np.ndarray:
         return np.asarray(self.run(policy, params).kpis["total_cost"], dtype=np.float64)
@@ -357,6 +367,12 @@ def _first_observation(prep):
     obs = Observation()
     obs.day, obs.forecast, obs.forecasts = 1, float(f[0, 0]), f[0]
     obs.mu, obs.sigma, obs.past_forecasts = float(window_sum(f, prep.window)[0]), prep.sigma, np.zeros(0)
+    q = getattr(prep.policy, "quantile_level", None)
+    if q is not None:
+        tracker = prep.tracker(1, 1)
+        tracker.set_mu(0, obs.mu)
+        safety, obs.quantile_method = tracker.safety(0, q)
+        obs.safety = float(safety[0])
     return obs
 
 
@@ -422,7 +438,8 @@ def demand_paths(study: _Study):
     res = study.run("base-stock", {"base_stock_level": 0.0}, keep=study.R)
     demand = np.asarray(res.kept["demand"], dtype=np.float64)
     cfg = study.base
-    lead = np.stack([draw_lead_times(cfg, int(cfg.seed), r, demand.shape[1]) for r in range(study.R)])
+    lead = np.stack([draw_lead_times(cfg, int(cfg.seed), r, demand.shape[1])
+                     for r in range(study.first, study.first + study.R)])
     return demand, lead
 
 
@@ -439,18 +456,65 @@ def lower_bounds(study: _Study, demand, lead) -> np.ndarray:
     return out
 
 
+def selection_config(config, series, forecaster_min_history: int = 1):
+    """(config of the selection paths, first replication of the selection paths, label).
+
+    Synthetic / forecast-noise: the same settings on replications R..2R−1 (the evaluation uses 0..R−1).
+    Replay (one path): the `days` days just before the replayed window, with the history before them as context
+    (shorter when the history is short; at least 14 days) — chosen on the past, costed on the later days.
+    Returns None for the config when the history leaves no earlier window.
+    """
+    from dataclasses import replace
+
+    from engine.demand import context_length
+
+    R = int(config.replications)
+    if config.demand != "replay":
+        return config, R, "replications %d..%d (evaluation: 0..%d)" % (R, 2 * R - 1, R - 1)
+    n_ctx = context_length(config, series, forecaster_min_history)
+    need = max(int(forecaster_min_history), 28)
+    days = min(int(config.days), n_ctx - need)
+    if days < 14:
+        return None, 0, "no earlier window"
+    return (replace(config, context_days=n_ctx - days, days=days),
+            0, f"the {days} days before the replayed window")
+
+
+def calibration_of(result, nominal: float) -> dict:
+    """Coverage of the order-up-to level as a quantile of the protection-period demand: the share of decision
+    days t (whose W-day window lies inside the run) with Σ demand[t..t+W−1] ≤ μ_t + safety_t, over kept ledgers."""
+    from engine.protection import coverage
+
+    W = int(result.info["window"])
+    d = np.asarray(result.kept["demand"], dtype=np.float64)
+    level = np.asarray(result.kept["mu"], dtype=np.float64) + np.asarray(result.kept["safety_stock"])
+    T = d.shape[1] - W + 1
+    if T <= 0:
+        return {"nominal": nominal, "coverage": None, "n": 0}
+    c = np.cumsum(np.concatenate([np.zeros((d.shape[0], 1)), d], axis=1), axis=1)
+    sums = c[:, W:W + T] - c[:, :T]
+    cov, n = coverage(sums, level[:, :T])
+    return {"nominal": nominal, "coverage": cov, "n": n}
+
+
 def optimum_report(config, series, replications: int = 100, *, forecaster=None, quick: bool = False,
                    saa_paths: int = 20, progress=None) -> dict:
     """Everything the /optimum page and `python -m engine optimum --json` show, on common random numbers.
 
-    Keys: lower_bound {mean, ci95}; best_base_stock {level, cost}; best_z {z, cost}; policies [{name, cost,
-    regret}] for the order-up-to rule, the original rule and the best base-stock; plus curve (cost vs S),
-    z_curve, saa (plan cost in and out of sample), initial_inventory, costs, and per-path checks.
+    Keys: lower_bound {mean, ci95} (the perfect-information LP: the value of perfect information, labelled so);
+    best_base_stock {level, cost, cost_selection, selection}; best_z {z, cost, cost_selection, selection} — chosen
+    on the selection paths, `cost` on the evaluation paths; policies [{name, cost, regret, ...}] with regret
+    against the cheapest policy found out of sample; calibration {nominal, coverage, n} of the order-up-to rule's
+    quantile on the evaluation paths; plus curve (cost vs S) and z_curve on the selection paths, saa (plan cost in
+    and out of sample), initial_inventory, costs, and per-path checks.
     """
     import time as _time
+    from dataclasses import replace
+
+    from scipy.stats import norm
 
     t0 = _time.perf_counter()
-    steps = 6
+    steps = 7
     done = [0]
 
     def tick():
@@ -460,18 +524,35 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
 
     if config.demand == "replay":  # one demand path (the history): more replications would repeat it
         replications = 1
+    config = replace(config, replications=int(replications))
     study = _Study(config, series, replications, forecaster=forecaster)
-    ou = study.run("order-up-to", {k: v for k, v in config.policy_params.items() if k == "service_level"}
-                   if config.policy == "order-up-to" else {}, keep=1)
+    ou_params = ({k: v for k, v in config.policy_params.items() if k == "service_level"}
+                 if config.policy == "order-up-to" else {})
+    ou = study.run("order-up-to", ou_params, keep=study.R)
     ou_cost = np.asarray(ou.kpis["total_cost"], dtype=np.float64)
     center = float(np.mean(ou.kept["order_up_to"][0]))
+    q_nominal = ou.info["protection"]["quantile_level"]
+    calibration = calibration_of(ou, q_nominal)
     tick()
     orig_cost = study.cost("original")
     tick()
+    sel_cfg, sel_first, sel_label = selection_config(config, series, study.fc.min_history)
+    if sel_cfg is None:  # no earlier window: choose on the evaluated path itself, and say so
+        sel, selection = study, "in-sample"
+    else:
+        sel = _Study(sel_cfg, series, sel_cfg.replications if sel_cfg.demand != "replay" else 1,
+                     forecaster=forecaster, initial_inventory=(study.base.initial_inventory
+                                                               if sel_cfg.demand != "replay" else None),
+                     first_replication=sel_first)
+        selection = "out-of-sample"
     coarse, fine = (9, 5) if quick else (13, 9)
-    best_s, best_s_cost, curve, s_costs = search_base_stock(study, center, coarse, fine)
+    best_s, best_s_sel, curve, _ = search_base_stock(sel, center, coarse, fine)
     tick()
-    best_z, best_z_cost, z_curve, _ = search_z(study, coarse, fine)
+    best_z, best_z_sel, z_curve, _ = search_z(sel, coarse, fine)
+    tick()
+    s_eval = study.cost("base-stock", {"base_stock_level": best_s})
+    z_eval = study.cost("order-up-to", {"service_level": float(norm.cdf(best_z))})
+    best_s_cost, best_z_cost = float(s_eval.mean()), float(z_eval.mean())
     tick()
     demand, lead = demand_paths(study)
     bounds = lower_bounds(study, demand, lead)
@@ -487,24 +568,33 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         oos = evaluate_plan(plan.orders, demand[k:], **kw)["total_cost"]
         saa = {"paths": k, "cost_in_sample": plan.cost, "cost_out_of_sample": float(oos.mean()),
                "ci95_out_of_sample": mean_ci95(oos)["ci95"], "orders": [float(x) for x in plan.orders],
-               "regret": _regret(float(oos.mean()), float(bounds[k:].mean()))}
+               "vs_perfect_information": _regret(float(oos.mean()), float(bounds[k:].mean()))}
     tick()
+    best_found = min(float(np.mean(c)) for c in (ou_cost, orig_cost, s_eval, z_eval))
 
     def entry(name, costs, **extra):
         c = float(np.mean(costs))
-        return {"name": name, "cost": c, "regret": _regret(c, lb["mean"]), "ci95": mean_ci95(costs)["ci95"],
+        return {"name": name, "cost": c, "regret": _regret(c, best_found), "ci95": mean_ci95(costs)["ci95"],
+                "vs_perfect_information": _regret(c, lb["mean"]),
                 "gap_vs_best_base_stock": (c - best_s_cost) / best_s_cost if best_s_cost > 0 else None, **extra}
 
     policies = [entry("order-up-to", ou_cost, z=ou.info["policy"].get("z")),
                 entry("original", orig_cost),
-                entry("best base-stock", s_costs[best_s], level=best_s)]
+                entry("best base-stock", s_eval, level=best_s),
+                entry("order-up-to, best z", z_eval, z=best_z)]
     bound_ok = {name: bool(np.all(bounds <= c + 1e-6 * np.maximum(1.0, np.abs(c)))) for name, c in
-                (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_costs[best_s]))}
+                (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_eval))}
     return {
         "lower_bound": lb,
-        "best_base_stock": {"level": best_s, "cost": best_s_cost},
-        "best_z": {"z": best_z, "cost": best_z_cost},
+        "lower_bound_meaning": "value of perfect information: the least cost of a planner who knows every "
+                               "future demand (no real policy can reach it)",
+        "best_base_stock": {"level": best_s, "cost": best_s_cost, "cost_selection": best_s_sel,
+                            "selection": selection, "selected_on": sel_label},
+        "best_z": {"z": best_z, "cost": best_z_cost, "cost_selection": best_z_sel, "selection": selection,
+                   "selected_on": sel_label},
+        "calibration": calibration,
         "policies": policies,
+        "regret_reference": "the cheapest policy found out of sample (cost %.2f)" % best_found,
         "saa": saa,
         "curve": curve,
         "z_curve": {"z": z_curve["levels"], "mean": z_curve["mean"], "ci95": z_curve["ci95"]},
@@ -512,7 +602,7 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         "costs": {"h": study.costs["h"], "p": study.costs["p"]},
         "replications": study.R, "days": int(demand.shape[1]),
         "bound_below_every_policy_on_every_path": bound_ok,
-        "batch_runs": study.runs, "elapsed_s": _time.perf_counter() - t0,
+        "batch_runs": study.runs + (sel.runs if sel is not study else 0), "elapsed_s": _time.perf_counter() - t0,
     }
 
 
@@ -524,33 +614,52 @@ def _regret(cost: float, bound: float):
 
 def improvement_hint(config, series, replications: int = 30, *, forecaster=None, current_cost: float | None = None,
                      quick: bool = True) -> dict:
-    """The simulator page's hint: the best z (order-up-to) and best constant S for these settings, and what
-    they would have saved against the rule as configured — all on the same demand paths.
+    """The simulator page's hint: the best z (order-up-to) and best constant S for these settings, chosen on
+    selection paths and costed, with the rule as configured, on disjoint evaluation paths (``selection_config``:
+    replications R..2R−1 vs 0..R−1; replay: the days before the replayed window vs the window). Only
+    out-of-sample figures.
 
     Returns JSON-safe {"best_z", "best_z_cost", "best_base_stock", "best_base_stock_cost", "current_cost",
-    "saving", "saving_pct", "best", "message", "replications"}; costs are means over `replications` paths
-    (seed from config), so they compare like with like (not with a single animated run's cost).
+    "saving", "saving_pct", "best", "message", "replications", "selection"}; costs are means over the evaluation
+    paths (seed from config), so they compare like with like (not with a single animated run's cost).
     """
+    from dataclasses import replace
+
+    from scipy.stats import norm
+
     replay = config.demand == "replay"
     if replay:  # one demand path (the history): more replications would repeat it
         replications = 1
+    config = replace(config, replications=int(replications))
     study = _Study(config, series, replications, forecaster=forecaster,
                    initial_inventory=config.initial_inventory)
     cur = study.cost(config.policy, dict(config.policy_params))
-    center = float(np.mean(study.run("order-up-to", {}, keep=1).kept["order_up_to"][0]))
+    sel_cfg, sel_first, sel_label = selection_config(config, series, study.fc.min_history)
+    if sel_cfg is None:
+        current = float(cur.mean())
+        return {"best_z": None, "best_z_cost": None, "best_base_stock": None, "best_base_stock_cost": None,
+                "current_cost": current, "saving": 0.0, "saving_pct": 0.0, "best": None, "replications": study.R,
+                "message": "The history before the replayed window is too short to choose z or S out of sample.",
+                "selection": "none", "single_run_cost": current_cost}
+    sel = _Study(sel_cfg, series, sel_cfg.replications if not replay else 1, forecaster=forecaster,
+                 initial_inventory=config.initial_inventory, first_replication=sel_first)
+    center = float(np.mean(sel.run("order-up-to", {}, keep=1).kept["order_up_to"][0]))
     coarse, fine = (9, 5) if quick else (13, 9)
-    best_s, best_s_cost, _, _ = search_base_stock(study, center, coarse, fine)
-    best_z, best_z_cost, _, _ = search_z(study, coarse, fine)
+    best_s, _, _, _ = search_base_stock(sel, center, coarse, fine)
+    best_z, _, _, _ = search_z(sel, coarse, fine)
+    best_s_cost = float(study.cost("base-stock", {"base_stock_level": best_s}).mean())
+    best_z_cost = float(study.cost("order-up-to", {"service_level": float(norm.cdf(best_z))}).mean())
     current = float(cur.mean())
     best_name, best_cost = ("order-up-to with z = %.2f" % best_z, best_z_cost) if best_z_cost <= best_s_cost \
         else ("base-stock S = %.1f" % best_s, best_s_cost)
     saving = max(0.0, current - best_cost)
     pct = saving / current if current > 0 else 0.0
     where = "on the replayed history" if replay else f"over {study.R} demand paths"
-    msg = (f"Best for these settings: {best_name} — cost {best_cost:,.2f} vs {current:,.2f} for your rule "
-           f"({pct:.1%} less) {where}." if saving > 0 else
-           f"Your rule is already as good as the best z / S found (cost {current:,.2f} {where}).")
+    chosen = f"chosen on {sel_label}"
+    msg = (f"Best for these settings ({chosen}): {best_name} — cost {best_cost:,.2f} vs {current:,.2f} for your "
+           f"rule ({pct:.1%} less) {where}." if saving > 0 else
+           f"Your rule is already as good as the best z / S {chosen} (cost {current:,.2f} {where}).")
     return {"best_z": best_z, "best_z_cost": best_z_cost, "best_base_stock": best_s,
             "best_base_stock_cost": best_s_cost, "current_cost": current, "saving": saving, "saving_pct": pct,
-            "best": best_name, "message": msg, "replications": study.R,
-            "single_run_cost": current_cost}
+            "best": best_name, "message": msg, "replications": study.R, "selection": "out-of-sample",
+            "selected_on": sel_label, "single_run_cost": current_cost}

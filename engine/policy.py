@@ -61,11 +61,17 @@ class Observation:
     """Information at the order decision of a day (reused object; fields are scalars or (R,) arrays).
 
     day: 1-based day; forecast: forecast for today; forecasts: (H,) or (R, H) forecasts for today onwards;
-    mu: Σ forecasts over the protection period; sigma: σ over the protection period;
-    past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1)).
+    mu: Σ forecasts over the protection period; sigma: σ over the protection period (set before day 1);
+    safety: the calibrated safety stock at the policy's `quantile_level` (engine.protection; 0 when the policy
+    has no quantile level); quantile_method: how that quantile was obtained (engine.protection.METHODS);
+    past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1));
+    on_hand: on-hand stock at the decision, before today's arrivals (scalar or (R,));
+    pipeline: outstanding orders by arrival day, column j = due j days from today, j = 0 today ((K,) or (R, K),
+    K = the longest lead time of the run; read-only).
     """
 
-    __slots__ = ("day", "forecast", "forecasts", "mu", "sigma", "past_forecasts")
+    __slots__ = ("day", "forecast", "forecasts", "mu", "sigma", "safety", "quantile_method", "past_forecasts",
+                 "on_hand", "pipeline")
 
     def __init__(self) -> None:
         self.day = 0
@@ -73,7 +79,11 @@ class Observation:
         self.forecasts = None
         self.mu = 0.0
         self.sigma = 0.0
+        self.safety = 0.0
+        self.quantile_method = "none"
         self.past_forecasts = None
+        self.on_hand = 0.0
+        self.pipeline = None
 
 
 class Policy:
@@ -100,7 +110,14 @@ class Policy:
 
 
 class OrderUpTo(Policy):
-    """S_t = μ_t + zσ over the protection period L + 1; order S_t − IP when positive."""
+    """S_t = μ_t + safety_t: the quantile at level q of the protection-period demand; order S_t − IP when positive.
+
+    The simulator supplies safety_t = Q_q(r)·max(μ_t, floor) from the calibrated relative-error distribution
+    (engine.protection) at this rule's `quantile_level` q = service_level, or the critical ratio p/(p + h) when no
+    service level is given (the newsvendor fractile; Silver, Pyke & Thomas ch. 6). `z` = Φ⁻¹(q) is reported as the
+    normal score of that level: the optimum search tunes z, i.e. the quantile level Φ(z) of the calibrated
+    distribution (not a multiplier of a normal σ).
+    """
 
     name = "order-up-to"
     label = "Order-up-to (forecast-driven)"
@@ -115,9 +132,11 @@ class OrderUpTo(Policy):
             self.target = setup.p / (setup.p + setup.h)
             self.z = critical_ratio_z(setup.p, setup.h)
         self.service_level = service_level
+        self.quantile_level = self.target
 
     def decide(self, ip, obs):
-        level = obs.mu + self.z * obs.sigma
+        level = obs.mu + obs.safety
+        level = level * (level > 0) + 0.0
         gap = level - ip
         return gap * (gap > 0) + 0.0, level
 
@@ -228,7 +247,7 @@ def unregister_policy(name: str) -> None:
     POLICY_PARAMS.pop(name, None)
 
 
-_PLUGINS = ("engine.policy_original",)  # optional modules that register more policies when imported
+_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales")  # optional modules that register more policies when imported
 _plugins_loaded = False
 
 

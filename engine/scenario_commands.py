@@ -108,6 +108,7 @@ def cmd_optimum(args) -> int:
     report = optimum_report(config, series, config.replications, quick=args.quick)
     out = {k: report[k] for k in ("lower_bound", "best_base_stock", "best_z")}
     out["policies"] = [{"name": p["name"], "cost": p["cost"], "regret": p["regret"]} for p in report["policies"]]
+    out["calibration"] = report["calibration"]
     out["saa"] = None if report["saa"] is None else {k: v for k, v in report["saa"].items() if k != "orders"}
     out.update({k: report[k] for k in ("initial_inventory", "costs", "replications", "days")})
     out = json_safe(out)
@@ -115,12 +116,17 @@ def cmd_optimum(args) -> int:
         print(json.dumps(out, allow_nan=False))
         return 0
     lb = out["lower_bound"]
-    print(f"perfect-information lower bound {_pm(lb)} ({out['replications']} paths × {out['days']} days)")
+    print(f"value of perfect information (cost if the future were known) {_pm(lb)} ({out['replications']} paths × "
+          f"{out['days']} days)")
     print(f"best base-stock S = {out['best_base_stock']['level']:.2f}: cost {out['best_base_stock']['cost']:,.2f}")
     print(f"best z = {out['best_z']['z']:.3f}: cost {out['best_z']['cost']:,.2f}")
     for p in out["policies"]:
         reg = "n/a" if p["regret"] is None else f"{p['regret']:.1%}"
-        print(f"  {p['name']:<18} cost {p['cost']:,.2f}  regret {reg}")
+        print(f"  {p['name']:<20} cost {p['cost']:,.2f}  regret vs best found out of sample {reg}")
+    cal = out["calibration"]
+    if cal.get("coverage") is not None:
+        print(f"order-up-to quantile: nominal {cal['nominal']:.4f}, coverage {cal['coverage']:.4f} "
+              f"over {cal['n']} windows")
     return 0
 
 

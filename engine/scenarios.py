@@ -188,6 +188,13 @@ class SharedForecaster(Forecaster):
             self._sigmas[key] = self.inner.window_sigma(demand, covariates, window)
         return self._sigmas[key]
 
+    def window_errors(self, demand, covariates, window):
+        a = np.ascontiguousarray(np.asarray(demand, dtype=np.float64))
+        key = ("errors", int(window), a.shape, hashlib.sha256(a.tobytes()).hexdigest())
+        if key not in self._sigmas:
+            self._sigmas[key] = self.inner.window_errors(demand, covariates, window)
+        return self._sigmas[key]
+
 
 def _scenario_options(sc_: dict) -> dict:
     return {k: v for k, v in sc_.items() if k != "name"}

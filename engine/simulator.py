@@ -5,16 +5,24 @@
    an order placed on day t arrives at the start of day t + L (L = 0: the same day, before demand);
 2. arrivals due today go on hand (with backorders, they first serve the outstanding backlog);
 3. demand: fulfilled from on-hand; the rest is lost (default) or backordered (`backorders=True`);
-4. costs: h × ending on-hand + p × unmet units (lost sales) or p × backlog at day end (backorders).
+4. costs: h × ending on-hand + p × unmet units (lost sales) or b × backlog at day end (backorders).
 
-Costs: h = holding_rate × unit_cost / 365, p = unit_price − unit_cost unless `stockout_cost` is given (p ≤ 0 is a
-ConfigError). Initial inventory (default): the policy's day-1 level — order-up-to: S₁ = μ₁ + zσ; base-stock: its
-level; s-S: S; r-Q: r + Q — with an empty pipeline. σ of the protection period is computed once, before day 1,
-from the forecaster's out-of-sample errors on the context (Forecaster.window_sigma); with stochastic lead times
-σ² += (mean daily demand)² · Var(L) (heuristic) and the protection period is round(E[L]) + 1.
+Costs: h = holding_rate × unit_cost / 365; lost sales: p = unit_price − unit_cost (the margin lost per unit)
+unless `stockout_cost` is given; backorders: b per unit per day of backlog = `backorder_cost`, else
+`stockout_cost`, else margin / BACKORDER_DAYS (a unit a month late costs its margin: the customer's patience is
+priced at the margin over a month). A non-positive p is a ConfigError. Initial inventory (default): the policy's
+day-1 level — order-up-to: S₁ = μ₁ + safety₁; base-stock: its level; s-S: S; r-Q: r + Q — with an empty pipeline.
 
-State is a plain JSON-safe dict (`to_state()`, version 1); `Simulator.from_state` rebuilds the same demand paths
-from the seed and continues exactly where the stored run stopped.
+Protection period W = round(mean effective lead time) + 1, the effective lead time coming from the arrival process
+(engine.demand.effective_lead_times: without crossing, orders queue). The order-up-to rule's safety stock is the
+quantile of relative W-day forecast errors (engine.protection): seeded before day 1 from the forecaster's
+rolling-origin errors on the context (Forecaster.window_errors) — in forecast-noise mode from the mode's own noise
+— and updated online with each window completed before the decision day. σ (the RMSE of the context's W-day
+errors, with (mean daily demand)² · Var(L) added for stochastic lead times) is still given to other policies.
+
+State is a plain JSON-safe dict (`to_state()`, version 2: adds the protection error buffer);
+`Simulator.from_state` rebuilds the same demand paths from the seed and continues exactly where the stored run
+stopped.
 """
 from __future__ import annotations
 
@@ -25,22 +33,25 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from engine.data import SeriesData, load_csv
-from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan, context_length
+from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan, context_length, effective_lead_times
 from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, make_policy, policy_names
+from engine.protection import CAPACITY, SEED_KEPT, ProtectionTracker, floor_for, relative_errors
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
            "prepare", "load_series"]
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+BACKORDER_DAYS = 30.0  # default backorder cost per unit per day = unit margin / BACKORDER_DAYS
+NOISE_SEED = 7_331   # fixed seed of the forecast-noise mode's simulated prior errors
 DEMAND_MODES = ("replay", "synthetic", "forecast-noise")
 LEDGER_COLUMNS = [
     "day", "date", "forecast", "demand", "on_hand_start", "arrivals", "backlog_filled", "fulfilled", "unmet",
     "backlog", "on_hand", "on_order", "inventory_position", "order_qty", "order_up_to", "lead_time",
-    "holding_cost", "stockout_cost", "daily_cost", "cumulative_cost",
+    "mu", "safety_stock", "quantile_method", "holding_cost", "stockout_cost", "daily_cost", "cumulative_cost",
 ]
 # (min, max, min_inclusive) of numeric settings; the web app uses the same table to refuse forged input
 LIMITS = {
@@ -53,12 +64,14 @@ LIMITS = {
     "unit_cost": (0.0, 1e9, False),
     "unit_price": (0.0, 1e9, False),
     "stockout_cost": (0.0, 1e9, False),
+    "backorder_cost": (0.0, 1e9, False),
     "initial_inventory": (0.0, 1e12, True),
     "context_days": (1, 100000, True),
 }
 PARAM_LIMITS = {
     "service_level": (0.0, 1.0),  # exclusive both ends
     "base_stock_level": (0.0, 1e12), "s": (0.0, 1e12), "S": (0.0, 1e12), "r": (0.0, 1e12), "Q": (0.0, 1e12),
+    "cap": (0.0, 1e12), "target": (0.0, 1e12), "order_qty": (0.0, 1e12),
 }
 _INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days"}
 _BOOL_FIELDS = {"backorders", "allow_crossing"}
@@ -81,6 +94,7 @@ class SimConfig:
     unit_cost: float | None = None        # None = from the series (last row; default 20)
     unit_price: float | None = None       # None = from the series (last row; default 40)
     stockout_cost: float | None = None    # None = unit_price − unit_cost
+    backorder_cost: float | None = None   # per unit per day of backlog; None = stockout_cost or margin / 30
     backorders: bool = False              # False = lost sales (as the original)
     demand: str = "replay"
     noise: float = 0.1
@@ -93,7 +107,8 @@ class SimConfig:
         for name, (lo, hi, lo_incl) in LIMITS.items():
             v = getattr(self, name)
             if v is None:
-                if name in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "context_days"):
+                if name in ("unit_cost", "unit_price", "stockout_cost", "backorder_cost", "initial_inventory",
+                            "context_days"):
                     continue
                 raise ConfigError(f"{name} is required", field=name, value=v)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or (name in _INT_FIELDS and v != int(v)):
@@ -172,6 +187,7 @@ class SimConfig:
                                   value=kw["backorders"])
             kw["backorders"] = not lost_sales
         kw = {k: v for k, v in kw.items() if v is not None or k in ("unit_cost", "unit_price", "stockout_cost",
+                                                                      "backorder_cost",
                                                                       "initial_inventory", "context_days",
                                                                       "forecaster", "series", "data",
                                                                       "lead_time_dist")}
@@ -279,7 +295,9 @@ def resolve_costs(config: SimConfig, series: SeriesData) -> dict:
         raise ConfigError(f"unit cost must be positive (got {cost:g}); set --unit-cost", field="unit_cost",
                           value=cost)
     h = config.holding_rate * cost / 365.0
-    if config.stockout_cost is not None:
+    if config.backorders and config.backorder_cost is not None:
+        p = float(config.backorder_cost)
+    elif config.stockout_cost is not None:
         p = float(config.stockout_cost)
     else:
         p = price - cost
@@ -287,6 +305,8 @@ def resolve_costs(config: SimConfig, series: SeriesData) -> dict:
             raise ConfigError(
                 f"stockout cost p = unit price − unit cost = {price:g} − {cost:g} = {p:g} is not positive; "
                 "set --stockout-cost or a unit price above the unit cost", field="stockout_cost", value=p)
+        if config.backorders:
+            p = p / BACKORDER_DAYS
     return {"h": h, "p": p, "unit_cost": cost, "unit_price": price}
 
 
@@ -310,6 +330,46 @@ class Prepared:
     policy: object
     window: int
     sigma: float
+    seed_errors: np.ndarray = field(default_factory=lambda: np.zeros(0))   # relative W-day errors before day 1
+    seed_source: str = "context"          # "context" (rolling-origin errors) | "noise" (forecast-noise prior)
+    lead_deviation: np.ndarray | None = None   # (L_eff + 1 − W) / W samples (stochastic lead times)
+    effective_lead_time: float = 0.0
+    floor: float = 1.0
+
+    def tracker(self, rows: int, days: int) -> ProtectionTracker:
+        """A fresh online quantile tracker for `rows` replications (the same seed errors for all)."""
+        return ProtectionTracker(rows, days, self.window, self.seed_errors, self.floor, CAPACITY,
+                                 self.lead_deviation)
+
+
+def _noise_prior(config, forecaster, plan, window: int, floor: float) -> np.ndarray:
+    """Forecast-noise mode's own W-day relative errors at the end of the context, by simulating the mode.
+
+    SEED_KEPT paths continue the context for W days exactly as the mode does (demand = max(0, f + ε · noise ·
+    max(1, f)), f the forecaster's forecast from the path's history, ε ~ N(0, 1) from a fixed seed); the error is
+    their W-day demand against μ = the W-day forecast made at the end of the context. This includes the forecast
+    revisions the mode's noise causes, which the noise alone does not."""
+    n, t0 = SEED_KEPT, plan.n_context
+    hist = np.empty((n, t0 + window))
+    hist[:, :t0] = plan.context
+    cov = None
+    if forecaster.reads_covariates:
+        full = _covariates(plan)
+
+        def rows(a):
+            return None if a is None else np.broadcast_to(a[:1], (n, a.shape[1]))
+        cov = Covariates(rows(full.promo), rows(full.planning), rows(full.day_of_year))
+    eps = np.random.default_rng(NOISE_SEED).standard_normal((n, window))
+
+    def predict(t):
+        c = None if cov is None else cov.take(t + forecaster.horizon)
+        return forecaster.predict(hist[:, :t], c)
+    f = predict(t0)
+    mu = window_sum(f, window)
+    for k in range(window):
+        f0 = f[:, 0] if k == 0 else predict(t0 + k)[:, 0]
+        hist[:, t0 + k] = np.maximum(0.0, f0 + eps[:, k] * float(config.noise) * np.maximum(1.0, f0))
+    return relative_errors(hist[:, t0:].sum(axis=1), mu, floor)
 
 
 def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
@@ -329,18 +389,35 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
                           f"{series.key} does not have", field="forecaster", value=forecaster.name)
     costs = resolve_costs(config, series)
     plan = build_plan(config, series, forecaster.min_history, reps)
-    mean_l, var_l = lead_time_moments(config)
-    window = int(round(mean_l)) + 1
+    mean_l, _ = lead_time_moments(config)
+    eff = effective_lead_times(config)
+    eff_mean = float(eff.mean())
+    var_l = float(eff.var())
+    window = int(round(eff_mean)) + 1
+    deviation = None if not config.lead_time_dist else (eff[:CAPACITY * 4] + 1.0 - window) / window
+    floor = floor_for(window)
     ctx = plan.context
     recent = ctx[-28:]
     mean_d = float(recent.mean())
     std_d = float(recent.std()) if len(recent) > 1 else 0.0
+    seed_errors, seed_source = np.zeros(0), "context"
     if sigma is None:
         cov = None
         if forecaster.reads_covariates:
             cov = _covariates(plan).take(plan.n_context + forecaster.horizon, rows=slice(0, 1))
         try:
-            sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
+            actual, fc = forecaster.window_errors(ctx[None, :], cov, window)
+            if len(actual) >= 8:
+                sigma_w = float(math.sqrt(np.mean(np.square(actual - fc))))
+            else:
+                sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
+            if config.demand == "forecast-noise":
+                seed_errors, seed_source = _noise_prior(config, forecaster, plan, window, floor), "noise"
+            elif len(actual) >= 8:
+                seed_errors = relative_errors(actual, fc, floor)
+            else:  # too short a context for W-day errors: a normal prior with the forecaster's σ
+                draws = np.random.default_rng(NOISE_SEED).standard_normal(CAPACITY)
+                seed_errors, seed_source = draws * sigma_w / max(window * mean_d, floor), "sigma"
         except ConfigError:
             raise
         except ValueError as exc:
@@ -350,7 +427,17 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
                         sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
     policy = make_policy(config.policy, setup, config.policy_params)
-    return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma)
+    return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
+                    deviation, eff_mean, floor)
+
+
+def protection_info(prep: Prepared, method: str | None = None) -> dict:
+    """How the order-up-to level is obtained (JSON-safe, for `info`): the quantile level, its method, the window."""
+    q = getattr(prep.policy, "quantile_level", None)
+    return {"protection": {"quantile_level": q, "quantile_method": method if q is not None else "none",
+                           "seed": prep.seed_source, "seed_errors": int(len(prep.seed_errors)),
+                           "effective_lead_time": prep.effective_lead_time, "window": prep.window,
+                           "floor": prep.floor, "error_capacity": CAPACITY}}
 
 
 def forecast_failed(forecaster, series: SeriesData, exc: Exception) -> ConfigError:
@@ -392,12 +479,15 @@ class Simulator:
         self._z = None if plan.noise_z is None else [float(x) for x in plan.noise_z[0]]
         self._noise = plan.noise
         self._lead = [int(x) for x in plan.lead_times[0]]
+        self._max_lead = max(self._lead, default=0)
         self._dates = plan.dates
         self._cov = _covariates(plan) if self.forecaster.reads_covariates else None
         self._H = self.forecaster.horizon
         self._f0 = np.zeros(plan.days)
         self._obs = Observation()
         self._obs.sigma = self.sigma
+        self._q = getattr(self.policy, "quantile_level", None)
+        self.protection = prep.tracker(1, plan.days)
         config = self.config
         self._backorders = bool(config.backorders)
         self._crossing = bool(config.allow_crossing)
@@ -429,11 +519,29 @@ class Simulator:
                               field="forecaster", value=self.forecaster.name)
         return f, f0, mu
 
+    def _pipeline_vector(self, d: int) -> np.ndarray:
+        """Outstanding orders by days until arrival (column j = due on day d + j), width = longest lead time."""
+        vec = np.zeros(self._max_lead)
+        for k, v in self.pipeline.items():
+            vec[k - d] += v
+        return vec
+
+    def _protect(self, d: int, mu: float, obs: Observation) -> None:
+        """μ and the calibrated safety stock of day d (only windows completed by day d − 1 are read)."""
+        self.protection.set_mu(d, mu)
+        if self._q is None:
+            obs.safety, obs.quantile_method = 0.0, "none"
+            return
+        safety, method = self.protection.safety(d, self._q)
+        obs.safety, obs.quantile_method = float(safety[0]), method
+
     def _initial_level(self) -> float:
         f, f0, mu = self._forecast(0)
         obs = Observation()
         obs.day, obs.forecast, obs.forecasts, obs.mu, obs.sigma = 1, f0, f[0], mu, self.sigma
         obs.past_forecasts = self._f0[:0]
+        obs.on_hand, obs.pipeline = 0.0, np.zeros(self._max_lead)
+        self._protect(0, mu, obs)
         return max(float(self.policy.initial_inventory(obs)), 0.0)
 
     @property
@@ -454,8 +562,11 @@ class Simulator:
         obs.mu = mu
         obs.past_forecasts = self._f0[:d]
         self._f0[d] = f0
+        self._protect(d, mu, obs)
         on_hand_start = self.on_hand
         ip = on_hand_start + self.on_order - self.backlog
+        obs.on_hand = on_hand_start
+        obs.pipeline = self._pipeline_vector(d)
         qty, level = self.policy.decide(ip, obs)
         qty = float(qty)
         level = float(level)
@@ -487,6 +598,7 @@ class Simulator:
         else:
             demand = max(0.0, f0 + self._z[d] * self._noise * max(1.0, f0))
             self._hist[0, self._n_ctx + d] = demand
+        self.protection.set_demand(d, demand)
         fulfilled = min(on_hand, demand)
         unmet = demand - fulfilled
         on_hand -= fulfilled
@@ -505,7 +617,8 @@ class Simulator:
             "demand": demand, "on_hand_start": on_hand_start, "arrivals": arrivals,
             "backlog_filled": backlog_filled, "fulfilled": fulfilled, "unmet": unmet, "backlog": backlog,
             "on_hand": on_hand, "on_order": self.on_order, "inventory_position": ip, "order_qty": qty,
-            "order_up_to": level, "lead_time": lead, "holding_cost": holding, "stockout_cost": stockout,
+            "order_up_to": level, "lead_time": lead, "mu": mu, "safety_stock": obs.safety,
+            "quantile_method": obs.quantile_method, "holding_cost": holding, "stockout_cost": stockout,
             "daily_cost": daily, "cumulative_cost": self.cumulative_cost,
         }
         self.ledger.append(row)
@@ -527,7 +640,7 @@ class Simulator:
         return {"forecaster": self.forecaster.name, "policy": self.policy.describe(), "costs": dict(self.costs),
                 "sigma_window": self.sigma, "window": self.window, "context_days": self._n_ctx,
                 "days": self.days, "series": self.series.key, "demand": self.config.demand,
-                "replication": self.replication}
+                "replication": self.replication, **protection_info(self._prep, self._obs.quantile_method)}
 
     # -- state ---------------------------------------------------------------------------------------------
     def to_state(self) -> dict:
@@ -538,6 +651,7 @@ class Simulator:
             "series": self.series.to_dict(),
             "replication": self.replication,
             "sigma": self.sigma,
+            "protection": self.protection.to_state(),
             "day": self.day,
             "on_hand": self.on_hand,
             "on_order": self.on_order,
@@ -569,6 +683,10 @@ class Simulator:
             sim.cumulative_cost = float(state["cumulative_cost"])
             sim.last_arrival = int(state["last_arrival"])
             sim.pipeline = {int(k): float(v) for k, v in state["pipeline"]}
+            sim.protection.restore(state["protection"], [float(r["mu"]) for r in ledger],
+                                   [float(r["demand"]) for r in ledger])
+            if ledger:
+                sim._obs.quantile_method = str(ledger[-1]["quantile_method"])
             for i, r in enumerate(ledger):
                 sim._f0[i] = float(r["forecast"])
                 sim._hist[0, sim._n_ctx + i] = float(r["demand"])

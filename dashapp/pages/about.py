@@ -27,12 +27,20 @@ The protection period is $L + 1$ days (the lead time plus the review period of o
 $\mu_{L+1}$ the sum of the forecasts for days $t, \dots, t+L$ and $\sigma_{L+1}$ the standard deviation of the
 forecast error over $L+1$-day windows,
 
-$$S_t = \mu_{L+1} + z\,\sigma_{L+1}, \qquad z = \Phi^{-1}\!\left(\frac{p}{p+h}\right), \qquad
-Q_t = \max\left(0,\; S_t - IP_t\right).$$
+$$S_t = \mu_t + Q_q(r)\,\max(\mu_t, \text{floor})^{1/2}, \qquad q = \frac{p}{p+h}, \qquad
+Q_t = \max\left(0,\; S_t - IP_t\right),$$
+
+with $\mu_t$ the sum of the forecasts of the $L+1$ days the order protects and $Q_q(r)$ the quantile at level $q$
+of the relative forecast errors $r = (D - \mu)/\max(\mu, \text{floor})^{1/2}$ of past $(L+1)$-day windows: seeded
+from out-of-sample errors on the history and updated every day with the windows completed before that day (an
+order-statistic where the errors resolve $q$, a fitted exponential tail beyond). The ledger shows $\mu$, the safety
+stock and how the quantile was obtained. With backorders the cost is $b$ per unit per day of backlog (default
+margin / 30); the lead time is the effective one of the arrival process (orders queue when crossing is off).
 
 Costs as in the original app: $h = \text{annual holding rate} \times \text{unit cost} / 365$ per unit per day and
 $p = \text{unit price} - \text{unit cost}$ per unit short, both overridable; $p \le 0$ is an error, not a silent
-clip. Instead of $z$ from costs you may give a target cycle service level $\alpha$: $z = \Phi^{-1}(\alpha)$.
+clip. Instead of the critical ratio you may give a target service level $\alpha$ (the quantile level $q$; its
+normal score $z = \Phi^{-1}(\alpha)$ is what the optimum search reports).
 
 **How $\sigma$ is estimated.** From the forecaster's *out-of-sample* errors on the history: for each rolling origin
 $o$, $e_o = \sum \text{actual}[o:o+L+1] - \sum \text{forecast}(\text{history}[:o])[0:L+1]$ and
@@ -50,7 +58,8 @@ when $IP \le r$.
 | KPI | definition |
 |---|---|
 | Fill rate | fulfilled units / demanded units |
-| Cycle service level | share of days without a stockout |
+| Cycle service level | share of replenishment cycles (one arrival to the day before the next) without a stockout |
+| Days without stockout | share of days without a stockout |
 | Cumulative cost | holding + stockout cost so far |
 | Inventory position | on-hand + on order − backlog |
 

@@ -12,7 +12,8 @@ from engine.cli import main
 
 from .conftest import REPO
 
-KPI_KEYS = {"total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level", "stockout_days",
+KPI_KEYS = {"total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level", "days_without_stockout",
+            "stockout_days",
             "orders_placed", "average_on_hand", "days"}
 LEDGER_KEYS = ["day", "forecast", "demand", "arrivals", "fulfilled", "unmet", "on_hand", "on_order", "order_qty",
                "order_up_to", "holding_cost", "stockout_cost", "cumulative_cost"]

@@ -14,23 +14,26 @@ SETUP = PolicySetup(h=0.18, p=0.70, lead_time=3, window=4, sigma_window=8.0, sig
                     demand_std=3.0)
 
 
-def obs(mu, sigma=8.0):
+def obs(mu, sigma=8.0, safety=6.604):
     o = Observation()
-    o.mu, o.sigma, o.day = mu, sigma, 1
+    o.mu, o.sigma, o.day, o.safety = mu, sigma, 1, safety
     return o
 
 
 def test_newsvendor_example():
     assert critical_ratio_z(0.70, 0.18) == pytest.approx(norm.ppf(0.70 / 0.88))
     assert newsvendor_level(50, 8, 0.18, 0.70) == pytest.approx(56.604, abs=5e-4)
-    qty, level = OrderUpTo(SETUP).decide(0.0, obs(50.0))
-    assert level == pytest.approx(56.604, abs=5e-4) and qty == level
+    rule = OrderUpTo(SETUP)
+    assert rule.quantile_level == pytest.approx(0.70 / 0.88)  # the simulator's quantile level: the critical ratio
+    qty, level = rule.decide(0.0, obs(50.0))
+    assert level == pytest.approx(56.604, abs=5e-4) and qty == level  # S = μ + the calibrated safety stock
+    assert rule.decide(0.0, obs(5.0, safety=-9.0)) == (0.0, 0.0)  # a level never goes below zero
 
 
 def test_service_level_overrides_costs():
     p = make_policy("order-up-to", SETUP, {"service_level": 0.95})
-    assert p.z == pytest.approx(1.6448536, rel=1e-6)
-    _, level = p.decide(0.0, obs(100.0, 10.0))
+    assert p.z == pytest.approx(1.6448536, rel=1e-6) and p.quantile_level == 0.95
+    _, level = p.decide(0.0, obs(100.0, 10.0, safety=16.448536))
     assert level == pytest.approx(116.448536, rel=1e-8)
 
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.protection import (ErrorBuffer, ProtectionTracker, coverage, error_quantile, protection_level,
+from engine.protection import (SCALE_POWER, SEED_KEPT, ErrorBuffer, ProtectionTracker, coverage, error_quantile, protection_level,
                                relative_errors)
 
 
@@ -43,7 +43,7 @@ def test_levels_invert_relative_errors():
     mu = np.array([0.0, 3.0, 50.0])
     actual = np.array([2.0, 9.0, 40.0])
     r = relative_errors(actual, mu, floor=4.0)
-    assert np.allclose(r, [0.5, 1.5, -0.2])
+    assert np.allclose(r, np.array([2.0, 6.0, -10.0]) / np.array([4.0, 4.0, 50.0]) ** SCALE_POWER)
     assert np.allclose(protection_level(mu, r, 4.0), actual)
     assert coverage(actual, protection_level(mu, r, 4.0)) == (1.0, 3)
 
@@ -52,7 +52,10 @@ def test_ring_buffer_keeps_the_most_recent_errors_and_round_trips():
     buf = ErrorBuffer(1, np.array([100.0, 200.0]), capacity=4)
     for x in (1.0, 2.0, 3.0):
         buf.push(np.array([x]))
-    assert sorted(buf.values()[0]) == [1.0, 2.0, 3.0, 200.0]
+    assert sorted(buf.values()[0]) == [1.0, 2.0, 3.0, 100.0, 200.0]  # the seed is kept until SEED_KEPT own errors
+    for x in range(SEED_KEPT):
+        buf.push(np.array([float(x)]))
+    assert sorted(buf.values()[0]) == [float(x) for x in range(SEED_KEPT - 4, SEED_KEPT)]  # the last 4 own errors
     back = ErrorBuffer.from_state(buf.to_state())
     assert sorted(back.values()[0]) == sorted(buf.values()[0]) and back.pos == buf.pos
     assert buf.quantile(0.5)[1] == "tail" and ErrorBuffer(1, [1.0, 2.0]).quantile(0.5)[1] == "seed"
@@ -71,4 +74,22 @@ def test_tracker_reads_only_completed_windows():
             assert not np.isnan(tr.demand[0, :tr.pushed_through + w]).any()
         tr.set_demand(d, demand[d])
     # error of the window that started on day 0: (1+2+3 − 10) / 10
-    assert np.isclose(tr.buffer.data[0, 20], (6.0 - 10.0) / 10.0)
+    assert np.isclose(tr.buffer.data[0, 0], (6.0 - 10.0) / 10.0 ** SCALE_POWER)
+
+
+def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series):
+    """A huge demand planted on day k changes no decision of days ≤ k, and does change later safety stocks."""
+    from engine.simulator import SimConfig, Simulator
+
+    cfg = SimConfig(days=60, lead_time=3, demand="synthetic", forecaster="ma7", seed=4)
+    base = Simulator(cfg, sample_series)
+    base.run()
+    k = 30
+    sim = Simulator(cfg, sample_series)
+    sim._future[k] = 1e6  # the marker, in the future of every decision up to day k
+    sim.run()
+    for a, b in zip(base.ledger[:k + 1], sim.ledger[:k + 1]):
+        assert (a["mu"], a["safety_stock"], a["order_up_to"], a["order_qty"]) == \
+               (b["mu"], b["safety_stock"], b["order_up_to"], b["order_qty"])
+    assert any(a["safety_stock"] != b["safety_stock"] for a, b in zip(base.ledger[k + 1:], sim.ledger[k + 1:]))
+    assert {r["quantile_method"] for r in base.ledger} <= {"seed", "tail"}

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+
+from engine.protection import error_quantile, protection_level, relative_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +45,9 @@ def check_identities(ledger, backorders):
     on_hand_prev = None
     for r in ledger:
         for c in LEDGER_COLUMNS:
-            if c not in ("date", "lead_time"):
+            if c == "quantile_method":
+                assert r[c] in ("none", "empirical", "tail", "seed"), r[c]
+            elif c not in ("date", "lead_time"):
                 assert isinstance(r[c], (int, float)) and math.isfinite(r[c]), (c, r[c])
         for c in ("demand", "arrivals", "fulfilled", "unmet", "backlog", "on_hand", "on_order", "order_qty",
                   "holding_cost", "stockout_cost", "backlog_filled", "on_hand_start"):
@@ -133,13 +137,19 @@ def test_order_up_to_uses_coming_forecasts_and_out_of_sample_sigma(sample_series
     z = sim.policy.z
     assert z == pytest.approx(__import__("scipy.stats").stats.norm.ppf(sim.costs["p"] / (sim.costs["p"] + sim.costs["h"])))
     # σ: RMSE of 6-day window errors of ma7 forecasts made at rolling origins (the last 120) of the context
-    errs = []
+    errs, rel = [], []
     for o in range(len(ctx) - 120, len(ctx) - 5):
-        errs.append(ctx[o:o + 6].sum() - 6 * ctx[o - 7:o].mean())
+        mu_o = 6 * ctx[o - 7:o].mean()
+        errs.append(ctx[o:o + 6].sum() - mu_o)
+        rel.append(float(relative_errors(ctx[o:o + 6].sum(), mu_o, 6.0)))
     assert sim.sigma == pytest.approx(math.sqrt(np.mean(np.square(errs))), rel=1e-12)
     row = sim.step()
     assert row["forecast"] == pytest.approx(ctx[-7:].mean())
-    assert row["order_up_to"] == pytest.approx(6 * ctx[-7:].mean() + z * sim.sigma)
+    # the level: μ + the quantile at the critical ratio of the relative 6-day errors, scaled by μ (seed errors only)
+    quant, method = error_quantile(np.array(rel), sim.policy.quantile_level)
+    mu = 6 * ctx[-7:].mean()
+    assert method == "tail" and row["quantile_method"] == "seed" and row["mu"] == pytest.approx(mu)
+    assert row["order_up_to"] == pytest.approx(float(protection_level(mu, quant[0], 6.0)))
     assert row["inventory_position"] == row["on_hand_start"]
     assert row["order_qty"] == pytest.approx(max(0.0, row["order_up_to"] - row["inventory_position"]))
 
@@ -175,7 +185,7 @@ def test_state_round_trip_continues_identically(sample_series, cfg):
     part = Simulator(SimConfig(days=80, seed=3, **cfg), sample_series)
     part.run(37)
     state = json.loads(json.dumps(part.to_state(), allow_nan=False))  # plain JSON, no NaN
-    assert state["version"] == 1
+    assert state["version"] == 2
     resumed = Simulator.from_state(state)
     assert resumed.day == 37 and resumed.ledger == part.ledger
     resumed.run()
@@ -215,8 +225,12 @@ def test_costs_lost_sales_and_backorders():
     assert rows[2]["unmet"] == 0.0  # day-1 order (S − IP = 30 − 15) arrived on day 3
     sim = Simulator(SimConfig(lead_time=2, days=4, initial_inventory=15.0, backorders=True), series)
     rows = sim.run()
-    assert rows[1]["backlog"] == 5.0 and rows[1]["stockout_cost"] == pytest.approx(5 * 5.0)
+    # backorders: default b = margin / 30 per unit per day of backlog; --backorder-cost overrides it
+    assert rows[1]["backlog"] == 5.0 and rows[1]["stockout_cost"] == pytest.approx(5 * 5.0 / 30)
     assert rows[2]["backlog_filled"] == 5.0 and rows[2]["backlog"] == 0.0
+    sim = Simulator(SimConfig(lead_time=2, days=4, initial_inventory=15.0, backorders=True, backorder_cost=2.0),
+                    series)
+    assert sim.run()[1]["stockout_cost"] == pytest.approx(5 * 2.0)
     sim = Simulator(SimConfig(lead_time=2, days=4, stockout_cost=100.0, initial_inventory=0.0), series)
     assert sim.step()["stockout_cost"] == 1000.0
 
@@ -325,3 +339,20 @@ def test_covariates_have_one_row_per_path(sample_series):
     n = plan.n_context
     assert np.array_equal(plan.promo[1, :n], sample_series.promo)
     assert plan.day_of_year[0, n] == 366 and plan.day_of_year[0, n + 1] == 1  # 2024-12-31, then 2025-01-01
+
+
+def test_cycle_service_level_equals_a_count_over_the_ledger(sample_series):
+    """Cycles run from one arrival to the day before the next; the KPI is the share without unmet demand."""
+    sim = Simulator(SimConfig(days=120, lead_time=5, demand="synthetic", forecaster="ma7", seed=3, policy="s-S"),
+                    sample_series)
+    sim.run()
+    starts = [0] + [i for i, r in enumerate(sim.ledger) if i > 0 and r["arrivals"] > 0]
+    bounds = starts + [len(sim.ledger)]
+    cycles = [sim.ledger[a:b] for a, b in zip(bounds, bounds[1:])]
+    clean = sum(1 for c in cycles if all(r["unmet"] == 0 for r in c))
+    k = sim.kpis()
+    assert len(cycles) > 5 and 0 < clean < len(cycles)
+    assert k["cycle_service_level"] == pytest.approx(clean / len(cycles))
+    days_clean = sum(1 for r in sim.ledger if r["unmet"] == 0)
+    assert k["days_without_stockout"] == pytest.approx(days_clean / len(sim.ledger))
+    assert k["cycle_service_level"] < k["days_without_stockout"]
