@@ -294,6 +294,9 @@ def _add_layout_options(sub) -> None:
                        help="a day missing inside a series is a zero-demand day (default: refuse the file)")
 
 
+TRAINING_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "sklearn")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -304,6 +307,13 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.func(args) or 0)
     except (DataError, ConfigError, UnknownForecaster) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        # train / import-pkl need requirements-train.txt, which the serving set-up (scripts/run.sh) leaves out
+        if (exc.name or "").split(".")[0] not in TRAINING_PACKAGES:
+            raise
+        print(f"error: this command needs the training packages ({exc.name} is not installed): "
+              "pip install -r requirements-train.txt", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

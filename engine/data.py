@@ -401,7 +401,7 @@ def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             if not missing:
                 planning = np.array([r["Demand_Forecast"] for r in rows], dtype=np.float64)
 
-        def last_value(col, default):
+        def last_value(col, default, rows=rows):
             for r in reversed(rows):
                 if r.get(col) is not None:
                     return r[col]
