@@ -77,8 +77,8 @@ def run(quick: bool = False) -> dict:
     for lead in LEADS:
         for pol in ("order-up-to", "forecast-pil"):
             timing[f"{pol} L={lead}"] = batch_seconds(pol, lead, 200 if quick else 1000)
-    out = {"settings": rows, "sensitivity_p_9h": sensitivity, "batch_1000x365_ma7_seconds": timing, "replications": reps, "days": days,
-           "seconds_total": time.perf_counter() - t_all}
+    out = {"settings": rows, "sensitivity_p_9h": sensitivity, "batch_1000x365_ma7_seconds": timing,
+           "replications": reps, "days": days, "seconds_total": time.perf_counter() - t_all}
     out["markdown"] = markdown(out)
     return out
 

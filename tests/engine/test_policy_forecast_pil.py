@@ -140,3 +140,27 @@ def test_projection_of_a_row_alone_equals_the_row_in_a_batch():
             a, b = forecast_projection(avail[r:r + 1], rest[r:r + 1], f[r:r + 1], errors[r:r + 1],
                                        path_positions(L), mu[r], L + 1)
             assert (a[0], b[0]) == (on_hand[r], lost[r])
+
+
+def test_paired_comparison_by_hand():
+    from engine.pil_comparison import paired_comparison
+
+    res = paired_comparison([10.0, 12.0, 14.0], [10.0, 10.0, 10.0])
+    t = 4.302652729749464  # Student t, 97.5 %, 2 degrees of freedom
+    assert res["ratio"] == pytest.approx(1.2) and res["difference"] == pytest.approx(2.0)
+    assert res["difference_ci95"] == pytest.approx([2.0 - t * 2 / 3 ** 0.5, 2.0 + t * 2 / 3 ** 0.5])
+    # delta method: sd of a − 1.2 b = sd(−2, 0, 2) = 2, over √3 · mean(b) = √3 · 10
+    assert res["ratio_ci95"] == pytest.approx([1.2 - t * 2 / (3 ** 0.5 * 10), 1.2 + t * 2 / (3 ** 0.5 * 10)])
+
+
+def test_levels_are_tuned_on_other_paths_than_they_are_costed_on(sample_series):
+    from engine.pil_comparison import compare_pil_with_order_up_to
+
+    cfg = SimConfig(demand="synthetic", days=30, lead_time=3, forecaster="ma7", seed=2, stockout_cost=0.05)
+    res = compare_pil_with_order_up_to(cfg, sample_series, 4, coarse=3, fine=3)
+    assert res["selection"].startswith("replications 4..7")
+    for pol in ("forecast-pil", "order-up-to"):
+        assert 0.0 < res["levels"][pol]["tuned"] < 1.0
+    assert res["tuned"]["paths"] == res["from_costs"]["paths"] == 4
+    direct = run_batch(dataclasses.replace(cfg, policy="forecast-pil", initial_inventory=None), sample_series, 4)
+    assert direct.info["policy"]["quantile_level"] == res["levels"]["forecast-pil"]["from_costs"]
