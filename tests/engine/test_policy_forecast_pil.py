@@ -164,3 +164,17 @@ def test_levels_are_tuned_on_other_paths_than_they_are_costed_on(sample_series):
     assert res["tuned"]["paths"] == res["from_costs"]["paths"] == 4
     direct = run_batch(dataclasses.replace(cfg, policy="forecast-pil", initial_inventory=None), sample_series, 4)
     assert direct.info["policy"]["quantile_level"] == res["levels"]["forecast-pil"]["from_costs"]
+
+
+def test_a_stored_run_continues_identically(sample_series):
+    from tests.engine.conftest import SAMPLE
+
+    cfg = SimConfig(data=str(SAMPLE), demand="synthetic", days=50, lead_time=7, forecaster="ma7", seed=1,
+                    policy="forecast-pil", policy_params={"service_level": 0.8})
+    whole = Simulator(cfg, sample_series)
+    whole.run()
+    part = Simulator(cfg, sample_series)
+    part.run(23)
+    resumed = Simulator.from_state(json.loads(json.dumps(part.to_state(), allow_nan=False)))
+    resumed.run()
+    assert resumed.ledger == whole.ledger
