@@ -167,8 +167,8 @@ class ForecastPIL(Policy):
 
     def initial_inventory(self, obs):
         """The order-up-to rule's day-1 level μ + safety (pipeline empty)."""
-        return max(float(np.asarray(obs.mu + obs.safety).ravel()[0]), 0.0) if np.ndim(obs.mu) == 0 else \
-            np.maximum(obs.mu + obs.safety, 0.0)
+        level = obs.mu + obs.safety
+        return level * (level > 0) + 0.0
 
     def describe(self):
         return {"policy": self.name, "service_level": self.service_level, "quantile_level": self.quantile_level,
