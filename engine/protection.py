@@ -204,9 +204,9 @@ class ProtectionTracker:
 
     `set_mu(d, μ)` stores decision day d's μ and `set_demand(d, demand)`, after the day, its demand; `safety(d, q)` returns
     (safety stock Q·max(μ_d, floor), method) for day d after first moving every window completed by day d − 1
-    into the error sample. `lead_deviation` (optional, cycled) is added to each error: the relative change of the
-    window's demand when the effective lead time differs from W − 1 ((L_eff + 1 − W) / W, from the arrival
-    process), so the spread includes lead-time variability.
+    into the error sample. `lead_deviation` (optional, cycled): δ = (L_eff + 1 − W) / W from the arrival process;
+    each window's demand gets δ·μ added (the demand of the days by which the lead time differs from W − 1, at the
+    forecast rate), so the spread includes lead-time variability. Seed errors must already include it.
     """
 
     def __init__(self, rows: int, days: int, window: int, seed_errors=None, floor: float | None = None,
@@ -219,12 +219,7 @@ class ProtectionTracker:
         self.cum[0] = 0.0
         self.lead_deviation = None if lead_deviation is None or len(lead_deviation) == 0 else \
             np.asarray(lead_deviation, dtype=np.float64)
-        seed = None
-        if seed_errors is not None:
-            seed = np.asarray(seed_errors, dtype=np.float64)
-            if self.lead_deviation is not None:
-                seed = seed + self._deviation(np.arange(seed.shape[-1]) + 7919)
-        self.buffer = ErrorBuffer(self.R, seed, capacity)
+        self.buffer = ErrorBuffer(self.R, seed_errors, capacity)
         self.pushed_through = -1   # last decision day whose window entered the sample
 
     def _deviation(self, k):
@@ -243,9 +238,9 @@ class ProtectionTracker:
         while self.pushed_through < last:
             s = self.pushed_through + 1
             actual = self.cum[s + self.window] - self.cum[s]
+            if self.lead_deviation is not None:  # the window's demand had the lead time been L_eff
+                actual = actual + self._deviation(s) * self.mu[s]
             r = relative_errors(actual, self.mu[s], self.floor)
-            if self.lead_deviation is not None:
-                r = r + self._deviation(s)
             self.buffer.push(r)
             self.pushed_through = s
 
