@@ -92,3 +92,18 @@ def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series
                (b["mu"], b["safety_stock"], b["order_up_to"], b["order_qty"])
     assert any(a["safety_stock"] != b["safety_stock"] for a, b in zip(base.ledger[k + 1:], sim.ledger[k + 1:]))
     assert {r["quantile_method"] for r in base.ledger} <= {"seed", "tail"}
+
+
+def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_series):
+    """Without crossing an order waits behind earlier ones: uniform 5..9 has E[L] = 7 but waits ~7.45 days."""
+    from engine.demand import effective_lead_times
+    from engine.simulator import SimConfig, Simulator
+
+    queued = SimConfig(lead_time_dist={"kind": "uniform", "low": 5, "high": 9})
+    crossing = SimConfig(lead_time_dist={"kind": "uniform", "low": 5, "high": 9}, allow_crossing=True)
+    assert 7.3 < effective_lead_times(queued).mean() < 7.6
+    assert abs(effective_lead_times(crossing).mean() - 7.0) < 0.05
+    late = SimConfig(days=10, demand="synthetic", forecaster="ma7", lead_time_dist={"kind": "uniform", "low": 6,
+                                                                                   "high": 10})
+    info = Simulator(late, sample_series).info()["protection"]
+    assert info["effective_lead_time"] > 8.3 and info["window"] == 9 and info["window"] == round(info["effective_lead_time"]) + 1
