@@ -7,8 +7,8 @@
 - Latency, same model measured in one run: our ensemble (the Keras model just trained, and its ONNX export served by
   OnnxEnsemble.predict, features included, timed in a fresh process that never imports TensorFlow — as the web app
   and the simulator serve it; TensorFlow's idle thread pools in this process would otherwise share the 2 cores; the
-  same call timed here, beside TensorFlow, is reported too) and, when ../shared/seed is present, the original's pickle (four Keras
-  predict() calls per forecast, as the original app) vs models/original via onnxruntime.
+  same call timed here, beside TensorFlow, is reported too) and, when ../shared/seed is present, the original's
+  pickle (four Keras predict() calls per forecast, as the original app) vs models/original via onnxruntime.
 - serving_rss_mb: RSS of a fresh process that imports only serving code, loads models/default and forecasts.
 """
 from __future__ import annotations

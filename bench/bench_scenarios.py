@@ -80,7 +80,7 @@ def time_lp(days: int = 365, repeats: int = 5) -> dict:
     out = {}
     for backorders in (False, True):
         times = []
-        for r in range(repeats):
+        for _ in range(repeats):
             d = rng.gamma(4.0, 5.0, size=days)
             t0 = time.perf_counter()
             perfect_information_bound(d, lead_time=7, holding_cost=0.0137, stockout_cost=20.0,
@@ -149,7 +149,8 @@ def report(res: dict) -> str:
             continue
         name = r.get("forecaster") or key
         uns = r.get("unshared_s")
-        ratio = f"; each scenario forecasting on its own: {uns:.2f} s (speed-up from sharing {uns / r['seconds']:.2f}×)" if uns else ""
+        ratio = (f"; each scenario forecasting on its own: {uns:.2f} s (speed-up from sharing "
+                 f"{uns / r['seconds']:.2f}×)" if uns else "")
         lines.append(f"  {name}: {r['seconds']:.2f} s (goal ≤ {r['goal_s']:g} s){ratio}; forecast blocks "
                      f"computed {r['sharing']['forecast_blocks_computed']}, reused "
                      f"{r['sharing']['forecast_blocks_reused']}")

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import io
 import json
+import os
 import random
 import re
 import sys

@@ -160,6 +160,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         f, f0, mu = forecast(0)
         o = Observation()
         o.day, o.forecast, o.forecasts, o.mu, o.sigma, o.past_forecasts = 1, f0, f, mu, prep.sigma, past_f0[:, :0]
+        o.on_hand, o.pipeline = np.zeros(R), np.zeros((R, int(plan.lead_times.max()) if plan.lead_times.size else 0))
         protect(0, mu, o)
         init = np.broadcast_to(np.asarray(policy.initial_inventory(o), dtype=np.float64), (R,))
         on_hand = np.maximum(init, 0.0)
@@ -189,6 +190,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         protect(d, mu, obs)
         on_hand_start = on_hand
         ip = on_hand_start + on_order - backlog
+        obs.on_hand = on_hand_start
+        obs.pipeline = pipe[:, d:d + max_lead]
         qty, level = policy.decide(ip, obs)
         qty = np.broadcast_to(np.asarray(qty, dtype=np.float64), (R,))
         level = np.broadcast_to(np.asarray(level, dtype=np.float64), (R,))

@@ -23,12 +23,13 @@ __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args",
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
-OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands")
+OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.portfolio_cli",
+                            "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost", "lost_sales", "backorders",
               "demand",
               "noise", "seed", "initial_inventory", "replications", "context_days", "service_level",
-              "base_stock_level", "s", "S", "r", "Q"]
+              "base_stock_level", "s", "S", "r", "Q", "cap", "target", "order_qty"]
 
 
 def default_data_path() -> str:
@@ -45,7 +46,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--series", help="series key SKU/WAREHOUSE, e.g. SKU_1/WH_1 (default: first in file)")
     g.add_argument("--forecaster", help="forecaster name (default: ensemble:default when models/default exists, "
                                         "else ma7); see `python -m engine forecasters`")
-    g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q")
+    g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q | capped-base-stock | "
+                                    "projected-inventory-level | constant-order")
     g.add_argument("--days", type=int, help="days to simulate (default 90)")
     g.add_argument("--lead-time", type=int, help="fixed lead time L in days (default 7)")
     g.add_argument("--lead-time-dist", help="stochastic lead times: uniform:LOW:HIGH or poisson:MEAN")
@@ -72,9 +74,12 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--service-level", type=float, help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)")
     g.add_argument("--base-stock-level", type=float, help="base-stock level (default from the context)")
     g.add_argument("--s", type=float, dest="s", help="s-S: reorder level s")
-    g.add_argument("--S", type=float, dest="S", help="s-S: order-up-to level S")
+    g.add_argument("--S", type=float, dest="S", help="s-S, capped-base-stock: order-up-to level S")
     g.add_argument("--r", type=float, dest="r", help="r-Q: reorder point r")
     g.add_argument("--Q", type=float, dest="Q", help="r-Q: order quantity Q")
+    g.add_argument("--cap", type=float, help="capped-base-stock: largest single order")
+    g.add_argument("--target", type=float, help="projected-inventory-level: target stock when the order arrives")
+    g.add_argument("--order-qty", type=float, help="constant-order: the quantity ordered every day")
 
 
 def config_from_args(args: argparse.Namespace):
@@ -166,6 +171,12 @@ def cmd_validate(args) -> int:
     if summary["date_range"]:
         print(f"  dates: {summary['date_range'][0]} .. {summary['date_range'][1]}")
     print(f"  columns: {', '.join(summary['columns'])}")
+    if summary.get("layout"):
+        lay = summary["layout"]
+        roles = ", ".join(f"{r}={lay[r]}{' (detected)' if r in lay['guessed'] else ''}"
+                          for r in ("date", "item", "location", "demand", "price", "cost", "promotion", "lead_time")
+                          if lay[r] is not None)
+        print(f"  layout: {roles}")
     if summary["ignored_columns"]:
         print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary["defaults_applied"]:
@@ -266,16 +277,43 @@ def build_parser() -> argparse.ArgumentParser:
             except Exception as exc:  # an optional module must never break simulate/validate/generate
                 print(f"warning: commands of {modname} are unavailable ({type(exc).__name__}: {exc})",
                       file=sys.stderr)
+    _add_layout_options(sub)
     return parser
+
+
+def _add_layout_options(sub) -> None:
+    """--columns and --fill-missing-zero on every command that reads a data file (it has --data or a csv)."""
+    for p in sub.choices.values():
+        dests = {a.dest for a in p._actions}
+        if not dests & {"data", "csv"} or "columns" in dests:
+            continue
+        p.add_argument("--columns", metavar="ROLE=COLUMN,...",
+                       help="map a daily file's columns: date=…,item=…,location=…,demand=… (optional price=, "
+                            "cost=, promotion=, lead_time=); default: detected from the header")
+        p.add_argument("--fill-missing-zero", action="store_true",
+                       help="a day missing inside a series is a zero-demand day (default: refuse the file)")
+
+
+TRAINING_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "sklearn")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from engine.layout import cli_layout
+
     try:
-        return int(args.func(args) or 0)
+        with cli_layout(getattr(args, "columns", None), getattr(args, "fill_missing_zero", False)):
+            return int(args.func(args) or 0)
     except (DataError, ConfigError, UnknownForecaster) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        # train / import-pkl need requirements-train.txt, which the serving set-up (scripts/run.sh) leaves out
+        if (exc.name or "").split(".")[0] not in TRAINING_PACKAGES:
+            raise
+        print(f"error: this command needs the training packages ({exc.name} is not installed): "
+              "pip install -r requirements-train.txt", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

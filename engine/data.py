@@ -143,6 +143,7 @@ class Dataset:
     series: dict[str, SeriesData] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    layout: object = None  # engine.layout.ColumnMapping when the file was read by column detection
 
     def get(self, key: str | None = None) -> SeriesData:
         """The series `key` ("SKU_1/WH_1"), or the first one when key is None."""
@@ -171,8 +172,19 @@ class Dataset:
             "date_range": date_range,
             "columns": list(self.columns),
             "ignored_columns": list(self.ignored_columns),
-            "defaults_applied": {c: DEFAULTS[c] for c in DEFAULTS if c not in self.columns},
+            "defaults_applied": {c: DEFAULTS[c] for c in DEFAULTS if c not in self._canonical_columns()},
+            "layout": None if self.layout is None else self.layout.to_dict(),
         }
+
+    def _canonical_columns(self) -> list[str]:
+        """The public-layout names of the columns present (a detected layout's roles translated)."""
+        if self.layout is None:
+            return list(self.columns)
+        roles = {"date": "Date", "item": "SKU_ID", "location": "Warehouse_ID", "demand": "Units_Sold",
+                 "price": "Unit_Price", "cost": "Unit_Cost", "promotion": "Promotion_Flag",
+                 "lead_time": "Supplier_Lead_Time_Days"}
+        # a detected layout keys series by ITEM/LOCATION or ITEM alone: no SKU/warehouse default is applied
+        return [roles[r] for r in self.layout.used()] + ["SKU_ID", "Warehouse_ID"]
 
 
 def _missing_days(s: SeriesData) -> int | None:
@@ -236,10 +248,39 @@ def _parse_number(text: str, name: str, row: int, col: str) -> float:
     return value
 
 
-def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES) -> Dataset:
-    """Parse a CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads."""
+def _has_units_sold(text: str) -> bool:
+    """Whether the header is the public or the 30-day layout (it names Units_Sold or the public schema's own
+    columns), which this module reads; any other layout goes to engine.layout."""
+    for line in text.splitlines():
+        if line.strip():
+            header = {c.strip() for c in next(csv.reader([line]), [])}
+            # a public-schema file that lost its Units_Sold column is refused as before, not re-detected
+            return "Units_Sold" in header or len(header & _PUBLIC_ONLY) >= 2
+    return True
+
+
+_PUBLIC_ONLY = {"Inventory_Level", "Reorder_Point", "Order_Quantity", "Stockout_Flag", "Demand_Forecast", "Region",
+                "Supplier_ID"}
+
+
+def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES, columns: str | None = None,
+             fill_missing_zero: bool | None = None) -> Dataset:
+    """Parse a CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
+
+    A file in the public layout (it has Units_Sold) is read here unless `columns` maps it; any other long-format
+    daily layout (date/sku/store/qty, ...) is read by `engine.layout.load_long` with the mapping `columns`
+    (--columns text; None: the command line's, else detected) and `fill_missing_zero`.
+    """
+    from engine import layout as _layout
+
+    cli_columns, cli_fill = _layout.current_layout()
+    columns = cli_columns if columns is None else columns
+    fill_missing_zero = cli_fill if fill_missing_zero is None else fill_missing_zero
     raw, name = _read_source(source, name, max_bytes)
     text = _decode(raw, name)
+    if columns or (not _has_units_sold(text)
+                   and not _layout.detect_columns(_layout.read_header(raw, name)).missing_required()):
+        return _layout.load_long(raw, columns, name=name, fill_missing_zero=fill_missing_zero)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = None
@@ -360,7 +401,7 @@ def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES)
             if not missing:
                 planning = np.array([r["Demand_Forecast"] for r in rows], dtype=np.float64)
 
-        def last_value(col, default):
+        def last_value(col, default, rows=rows):
             for r in reversed(rows):
                 if r.get(col) is not None:
                     return r[col]

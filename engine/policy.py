@@ -64,10 +64,14 @@ class Observation:
     mu: Σ forecasts over the protection period; sigma: σ over the protection period (set before day 1);
     safety: the calibrated safety stock at the policy's `quantile_level` (engine.protection; 0 when the policy
     has no quantile level); quantile_method: how that quantile was obtained (engine.protection.METHODS);
-    past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1)).
+    past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1));
+    on_hand: on-hand stock at the decision, before today's arrivals (scalar or (R,));
+    pipeline: outstanding orders by arrival day, column j = due j days from today, j = 0 today ((K,) or (R, K),
+    K = the longest lead time of the run; read-only).
     """
 
-    __slots__ = ("day", "forecast", "forecasts", "mu", "sigma", "safety", "quantile_method", "past_forecasts")
+    __slots__ = ("day", "forecast", "forecasts", "mu", "sigma", "safety", "quantile_method", "past_forecasts",
+                 "on_hand", "pipeline")
 
     def __init__(self) -> None:
         self.day = 0
@@ -78,6 +82,8 @@ class Observation:
         self.safety = 0.0
         self.quantile_method = "none"
         self.past_forecasts = None
+        self.on_hand = 0.0
+        self.pipeline = None
 
 
 class Policy:
@@ -241,7 +247,7 @@ def unregister_policy(name: str) -> None:
     POLICY_PARAMS.pop(name, None)
 
 
-_PLUGINS = ("engine.policy_original",)  # optional modules that register more policies when imported
+_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales")  # optional modules that register more policies when imported
 _plugins_loaded = False
 
 

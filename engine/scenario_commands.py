@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
-from engine.json_safe import json_safe
 from engine.errors import ConfigError
+from engine.json_safe import json_safe
 
 DEFAULT_REPLICATIONS = 100
 

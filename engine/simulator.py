@@ -71,6 +71,7 @@ LIMITS = {
 PARAM_LIMITS = {
     "service_level": (0.0, 1.0),  # exclusive both ends
     "base_stock_level": (0.0, 1e12), "s": (0.0, 1e12), "S": (0.0, 1e12), "r": (0.0, 1e12), "Q": (0.0, 1e12),
+    "cap": (0.0, 1e12), "target": (0.0, 1e12), "order_qty": (0.0, 1e12),
 }
 _INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days"}
 _BOOL_FIELDS = {"backorders", "allow_crossing"}
@@ -482,6 +483,7 @@ class Simulator:
         self._z = None if plan.noise_z is None else [float(x) for x in plan.noise_z[0]]
         self._noise = plan.noise
         self._lead = [int(x) for x in plan.lead_times[0]]
+        self._max_lead = max(self._lead, default=0)
         self._dates = plan.dates
         self._cov = _covariates(plan) if self.forecaster.reads_covariates else None
         self._H = self.forecaster.horizon
@@ -521,6 +523,13 @@ class Simulator:
                               field="forecaster", value=self.forecaster.name)
         return f, f0, mu
 
+    def _pipeline_vector(self, d: int) -> np.ndarray:
+        """Outstanding orders by days until arrival (column j = due on day d + j), width = longest lead time."""
+        vec = np.zeros(self._max_lead)
+        for k, v in self.pipeline.items():
+            vec[k - d] += v
+        return vec
+
     def _protect(self, d: int, mu: float, obs: Observation) -> None:
         """μ and the calibrated safety stock of day d (only windows completed by day d − 1 are read)."""
         self.protection.set_mu(d, mu)
@@ -535,6 +544,7 @@ class Simulator:
         obs = Observation()
         obs.day, obs.forecast, obs.forecasts, obs.mu, obs.sigma = 1, f0, f[0], mu, self.sigma
         obs.past_forecasts = self._f0[:0]
+        obs.on_hand, obs.pipeline = 0.0, np.zeros(self._max_lead)
         self._protect(0, mu, obs)
         return max(float(self.policy.initial_inventory(obs)), 0.0)
 
@@ -559,6 +569,8 @@ class Simulator:
         self._protect(d, mu, obs)
         on_hand_start = self.on_hand
         ip = on_hand_start + self.on_order - self.backlog
+        obs.on_hand = on_hand_start
+        obs.pipeline = self._pipeline_vector(d)
         qty, level = self.policy.decide(ip, obs)
         qty = float(qty)
         level = float(level)

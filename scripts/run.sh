@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Install the serving dependencies and start the app on the embedded defaults
-# (bundled model and sample data, diskcache session store, no external service).
+# Start the app on the embedded defaults (bundled model and sample data, diskcache session store, no external
+# service) on http://127.0.0.1:${PORT:-8050}/. Installs the serving dependencies (requirements.txt, no TensorFlow)
+# into the project's .venv/ on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m pip install -q -r requirements.txt
-exec python3 -m dashapp "$@"
+. scripts/venv.sh
+ensure_venv requirements.txt
+exec "$VENV_PY" -m dashapp "$@"

@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Install everything the tests need on a fresh Debian machine and run the whole suite.
-# Debian packages: chromium + chromedriver (browser tests), redis-server (integration tests start their own).
+# Run the tests in the project's .venv/ (created and filled on first use).
+#   bash scripts/test.sh            the whole suite
+#   bash scripts/test.sh --fast     the fast tier: no browser, no gunicorn, no Redis/Celery, no TensorFlow training
+#   bash scripts/test.sh --rest     everything the fast tier leaves out
+# Further arguments go to pytest (e.g. -x, -k NAME, a test file). The tiers are the markers that tests/conftest.py
+# assigns from the fixtures a test uses (see pytest.ini). Works with bash 3.2 (macOS) too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-if [ ${#need[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+. scripts/venv.sh
+
+FAST='not (browser or server or training or slow)'
+tier=all
+case "${1:-}" in
+  --fast) tier=fast; shift ;;
+  --rest) tier=rest; shift ;;
+esac
+
+if [ "$tier" = fast ]; then
+  # serving dependencies + test tools; TensorFlow (requirements-train.txt) is not needed
+  ensure_venv requirements-test.txt
+  select=(-m "$FAST")
+else
+  # Debian packages: Chromium + chromedriver (browser tests), redis-server (the tests start their own on a free port)
+  need=()
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  apt_install ${need[@]+"${need[@]}"}
+  ensure_venv requirements-dev.txt
+  select=()
+  [ "$tier" = rest ] && select=(-m "not ($FAST)")
 fi
-python3 -m pip install -q -r requirements-dev.txt
-# Redis for the integration tests is started by the tests themselves (tests/conftest.py) on a free port.
-exec python3 -m pytest -p no:cacheprovider "$@"
+exec "$VENV_PY" -m pytest -p no:cacheprovider ${select[@]+"${select[@]}"} "$@"

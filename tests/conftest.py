@@ -73,3 +73,28 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"{SHARED_DATA} is not present (it lives beside the checkout, never in the repo)")
     return SHARED_DATA
+
+
+# ------------------------------------------------------------------ test tiers
+# The fast tier (`scripts/test.sh --fast`) is `not (browser or server or training or slow)` and runs in a .venv
+# without TensorFlow. These markers are set here from the fixtures a test uses, so a new test is classified by what
+# it asks for; `slow`, and `training` for a test that imports Keras without a trained-model fixture, are set by hand.
+FIXTURE_MARKERS = {
+    "browser": {"dash_duo", "dash_br", "browser", "browser_factory"},
+    "server": {"server_factory", "gunicorn_factory", "shared_gunicorn", "redis_server", "celery_worker",
+               "dash_thread_server", "dash_process_server"},
+    "training": {"tiny_model"},
+}
+# A test parametrized over a backend that is a service process (e.g. a store on "redis") needs that service too.
+SERVICE_PARAMS = {"redis", "celery"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for marker, fixtures in FIXTURE_MARKERS.items():
+            if used & fixtures:
+                item.add_marker(marker)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if any(isinstance(v, str) and v in SERVICE_PARAMS for v in params.values()):
+            item.add_marker("server")

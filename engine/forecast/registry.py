@@ -27,6 +27,9 @@ _BASELINES = {
     "ses": (SimpleExpSmoothing.label, SimpleExpSmoothing),
     "planning": (PlanningForecast.label, PlanningForecast),
 }
+from engine.forecast.intermittent import REGISTRY as _INTERMITTENT  # noqa: E402 (after the baselines it extends)
+
+_BASELINES.update(_INTERMITTENT)
 _STATSMODELS = {"ets": ("ETS (statsmodels)", "EtsForecaster"), "arima": ("ARIMA (statsmodels)", "ArimaForecaster")}
 _ensemble_cache: dict[tuple[str, float], Forecaster] = {}
 

@@ -30,7 +30,8 @@ def test_corpus_is_large_enough():
 def test_cli_validate(corpus, name, tmp_path):
     case = _case(corpus, name)
     res = run_measured(["-m", "engine", "validate", str(case.path)], timeout=120, tmp=tmp_path)
-    where = f"{case.name} ({case.why}): rc={res.rc}, {res.seconds:.1f}s, peak {res.peak_rss_mb:.0f} MB\n{res.out[-1500:]}"
+    where = (f"{case.name} ({case.why}): rc={res.rc}, {res.seconds:.1f}s, peak {res.peak_rss_mb:.0f} MB\n"
+             f"{res.out[-1500:]}")
     assert not res.timed_out, "validate did not finish within 120 s: " + where
     assert "Traceback" not in res.out, "a traceback reached the user: " + where
     assert res.peak_rss_mb < PEAK_LIMIT_MB, "memory not bounded: " + where

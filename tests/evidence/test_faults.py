@@ -6,7 +6,6 @@ and the session resumes when storage is back.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import threading

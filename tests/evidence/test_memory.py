@@ -9,7 +9,6 @@ minimum (1 MB) so that 1,000 sessions with running simulations must exceed it an
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest

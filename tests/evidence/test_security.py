@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import REPO
 from bench.app_server import AppServer
+from tests.conftest import REPO
 from tests.evidence.conftest import gunicorn_server
 from tests.evidence.corpus import _MarkerPayload
 from tests.evidence.page import Page, ledger_days
@@ -77,7 +77,8 @@ def test_forecaster_name_never_used_as_path_or_import(victim, tmp_path):
 def test_data_source_and_series_never_paths(victim):
     p = victim
     day = p.day
-    for field, value, words in [("data_source", "/etc/passwd", ("data",)), ("data_source", "../data/sample.csv", ("data",)),
+    for field, value, words in [("data_source", "/etc/passwd", ("data",)),
+                                ("data_source", "../data/sample.csv", ("data",)),
                                 ("series", "../../etc/passwd", ("series",)), ("series", {"$ne": 1}, ("series",))]:
         p.start(**{"horizon": 300, "demand_mode": "forecast-noise", "speed": 0.3, "seed": 7, field: value})
         refused(p, words)

@@ -71,6 +71,7 @@ def test_shipped_original_entry_matches_the_pickles_card(seed_pickle):
     assert model.forecast_raw(ctx[None])[0] == pytest.approx(ctx_card, abs=1e-4)
 
 
+@pytest.mark.training  # unpickling needs Keras
 def test_missing_or_corrupt_pickle_gives_a_model_error(tmp_path):
     from engine.forecast import legacy
     with pytest.raises(ModelError, match="nope.pkl.*does not exist"):

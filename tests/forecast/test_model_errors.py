@@ -71,6 +71,7 @@ def test_card_that_does_not_match_the_graph(entry):
         OnnxEnsemble.load(entry)
 
 
+@pytest.mark.training  # unpickling needs Keras
 def test_cli_reports_a_bad_pickle_without_a_traceback(tmp_path):
     bad = tmp_path / "broken.pkl"
     bad.write_bytes(b"garbage")

@@ -15,10 +15,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bench.app_server import AppServer
 from dashapp import scenario_figures as figs
 from dashapp.jobs import JobStore
 from engine import scenarios as sc
-from bench.app_server import AppServer
 from tests.scenarios.conftest import CeleryWorker, app_env, start_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -122,8 +122,8 @@ def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_
         browser.find_element(By.ID, "sc-run").click()
         try:
             status = wait_running(store, server_key(page_set(browser), sample_csv))
-        except TimeoutError:
-            raise AssertionError(browser.find_element(By.ID, "sc-status").text + app.log()[-3000:])
+        except TimeoutError as exc:
+            raise AssertionError(browser.find_element(By.ID, "sc-status").text + app.log()[-3000:]) from exc
         pid = status["pid"]
         assert psutil.pid_exists(pid)
         WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sc-cancel").is_enabled())

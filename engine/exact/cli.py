@@ -1,0 +1,59 @@
+"""`python -m engine exact`: the optimal average cost of an i.i.d. demand setting and each policy's gap to it
+(engine.exact.report). Registered by engine/cli.py's OPTIONAL_COMMAND_MODULES."""
+from __future__ import annotations
+
+import json
+
+from engine.exact.distributions import parse_demand_dist
+from engine.exact.report import exact_report
+from engine.json_safe import json_safe
+
+__all__ = ["cmd_exact", "register"]
+
+
+def register(subparsers, common=None) -> None:
+    p = subparsers.add_parser("exact", allow_abbrev=False,
+                              help="exact optimum (lost sales or backorders, i.i.d. demand) and policy gaps")
+    p.add_argument("--demand-dist", required=True, metavar="DIST",
+                   help="poisson:MEAN | negbin:MEAN:VAR | empirical:FILE.csv[:SERIES]")
+    p.add_argument("--lead-time", type=int, default=1, help="periods between order and arrival (default 1)")
+    p.add_argument("--holding-cost", type=float, default=1.0, help="h per unit left at period end (default 1)")
+    p.add_argument("--stockout-cost", type=float, default=9.0,
+                   help="p per lost unit, or per backlogged unit per period (default 9)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--lost-sales", dest="backorders", action="store_false", help="unmet demand is lost (default)")
+    g.add_argument("--backorders", dest="backorders", action="store_true", help="unmet demand waits")
+    p.add_argument("--bound", type=int, default=None,
+                   help="largest inventory position after ordering (default: backorder base-stock level + 2)")
+    p.add_argument("--no-policies", action="store_true", help="only the optimum and the best base-stock")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_exact, backorders=False)
+
+
+def cmd_exact(args) -> int:
+    dist = parse_demand_dist(args.demand_dist)
+    rep = exact_report(dist, args.lead_time, args.holding_cost, args.stockout_cost, args.backorders, args.bound,
+                       policies=not args.no_policies)
+    if args.json:
+        print(json.dumps(json_safe(rep)))
+        return 0
+    print(f"{rep['model']}, demand {rep['demand']} (mean {rep['demand_mean']:.3f}, var {rep['demand_var']:.3f}), "
+          f"lead time {rep['lead_time']}, h = {rep['holding_cost']:g}, p = {rep['stockout_cost']:g}")
+    lo, hi = rep["optimal_bounds"]
+    print(f"optimal average cost  {rep['optimal_cost']:.4f}   (bounds {lo:.6f} .. {hi:.6f}; {rep['states']:,} states; "
+          f"{rep['seconds']:.1f} s)")
+    print(f"{'policy':<28} {'parameters':<24} {'cost':>9} {'gap':>8}")
+    bs = rep["base_stock"]
+    print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} "
+          f"{_gap(bs['cost'] / rep['optimal_cost'] - 1):>8.2%}")
+    for r in rep["policies"]:
+        if r["name"] == "base-stock":
+            continue
+        params = ", ".join(f"{k}={v:g}" for k, v in r["params"].items())
+        print(f"{r['name']:<28} {params:<24} {r['cost']:>9.4f} {_gap(r['gap']):>8.2%}")
+    return 0
+
+
+def _gap(g: float) -> float:
+    """Gaps within the solver's tolerance print as 0 (not −0.00 %)."""
+    return 0.0 if abs(g) < 1e-6 else g

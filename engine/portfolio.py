@@ -1,0 +1,478 @@
+"""One recommendation per series of a planner's file: demand class, forecaster, order-up-to level, cost and service.
+
+For every ITEM/LOCATION series (chunks of series are independent, so a page or a Celery task can run any chunk and
+merge the records):
+1. class (Syntetos–Boylan, engine.demand_class) on the last `history_days` days;
+2. forecaster chosen by backtest among a small set for the class (smooth/erratic: ses, ma28; intermittent/lumpy:
+   croston, sba, tsb): the one with the smallest RMSE of its protection-period sums (L + 1 days, what an order
+   must cover under daily review) over the last `backtest_days` origins of the history;
+3. policy: daily-review order-up-to at the protection-period level of engine.protection,
+   S_t = μ_t + Q · max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
+   protection-period errors r = (D − μ) / max(μ, floor) in the backtest (empirical / conformal order statistic, an
+   exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
+   skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
+   smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
+   (objective "cost"), on SELECTION replications;
+4. the recommendation is then costed on disjoint EVALUATION replications (other random streams): expected cost
+   with a 95 % Student-t interval, fill rate, cycle service level (share of replenishment cycles — from one arrival
+   to the day before the next; the first starts on day 1, the last ends with the run — without a stockout),
+   stockout days, orders.
+
+Demand paths are moving-block bootstraps of the series' history (blocks of 7 consecutive days from random starts:
+the day-to-day dependence within a week is kept, the weekday alignment across blocks is not);
+lost sales; holding cost h = holding_rate · unit cost / 365 per unit-day, stockout cost p = price − cost per lost
+unit. Series × replications (× safety candidates) are the rows of one numpy array, so a whole chunk advances one
+day per step. Random streams are seeded by (seed, series key, selection/evaluation, replication): a series' record
+does not depend on which chunk or file layout it came in.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from engine.demand_class import classify
+from engine.errors import ConfigError, DataError
+from engine.forecast.intermittent import SBA, TSB, Croston
+from engine.protection import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
+
+__all__ = ["PortfolioSettings", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv", "RECORD_COLUMNS",
+           "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
+
+DEFAULT_LEAD_TIME = 7
+WARM_UP_DAYS = 28
+BLOCK_DAYS = 7
+REFINE_STEPS = 8
+SAFETY_LEVELS = np.array([0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999])
+
+
+class PortfolioCancelled(RuntimeError):
+    """The caller's cancel() returned True between two chunks."""
+
+
+@dataclass
+class PortfolioSettings:
+    lead_time: int | None = None        # days; None: the series' lead-time column, else DEFAULT_LEAD_TIME
+    replications: int = 20              # evaluation replications (selection uses as many, on other streams)
+    days: int = 90                      # simulated days per replication
+    target_fill_rate: float = 0.95
+    objective: str = "fill-rate"        # "fill-rate": least stock meeting the target; "cost": least expected cost
+    holding_rate: float = 0.25          # per year, on unit cost
+    seed: int = 42
+    history_days: int = 365             # the most recent days of each series that are used
+    backtest_days: int = 90             # forecast origins scored when choosing the forecaster
+
+    def validate(self) -> "PortfolioSettings":
+        checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= 90, "0..90"),
+                  ("replications", 2 <= self.replications <= 1000, "2..1000"),
+                  ("days", 7 <= self.days <= 3650, "7..3650"),
+                  ("target_fill_rate", 0.5 <= self.target_fill_rate < 1.0, "[0.5, 1)"),
+                  ("objective", self.objective in ("fill-rate", "cost"), "fill-rate | cost"),
+                  ("holding_rate", 0 < self.holding_rate <= 5, "(0, 5]"),
+                  ("history_days", 60 <= self.history_days <= 3650, "60..3650"),
+                  ("backtest_days", 14 <= self.backtest_days <= 730, "14..730")]
+        for name, ok, allowed in checks:
+            if not ok:
+                value = getattr(self, name)
+                raise ConfigError(f"--{name.replace('_', '-')} {value} is out of range ({allowed})", field=name,
+                                  value=value)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# -- forecasters with a day-by-day state (same recursions as the registry's ses / ma28 / croston / sba / tsb) ----
+class _SES:
+    name = "ses"
+
+    def __init__(self, alpha: float = 0.2) -> None:
+        self.alpha = alpha
+
+    def start(self, n):
+        return {"level": np.zeros(n), "seen": np.zeros(n, dtype=bool)}
+
+    def step(self, s, y):
+        s["level"] = np.where(s["seen"], s["level"] + self.alpha * (y - s["level"]), y)
+        s["seen"] = np.ones_like(s["seen"])
+
+    def level(self, s):
+        return s["level"]
+
+
+class _MovingAverage:
+    name = "ma28"
+
+    def __init__(self, window: int = 28) -> None:
+        self.window = window
+
+    def start(self, n):
+        return {"buf": np.zeros((n, self.window)), "count": 0, "sum": np.zeros(n)}
+
+    def step(self, s, y):
+        slot = s["count"] % self.window
+        s["sum"] = s["sum"] + y - s["buf"][:, slot]
+        s["buf"][:, slot] = y
+        s["count"] += 1
+
+    def level(self, s):
+        return s["sum"] / max(1, min(s["count"], self.window))
+
+
+def _forecasters():
+    return {"ses": _SES(), "ma28": _MovingAverage(), "croston": Croston(), "sba": SBA(), "tsb": TSB()}
+
+
+CANDIDATES = {"smooth": ("ses", "ma28"), "erratic": ("ses", "ma28"), "intermittent": ("croston", "sba", "tsb"),
+              "lumpy": ("croston", "sba", "tsb"), "no demand": ("ses",)}
+
+
+def _masked_step(f, s: dict, y: np.ndarray, valid: np.ndarray) -> None:
+    """Advance the state only on rows whose day is part of their history (histories are left-padded)."""
+    if valid.all():
+        f.step(s, y)
+        return
+    old = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+    f.step(s, np.where(valid, y, 0.0))
+    for k, v in s.items():
+        if isinstance(v, np.ndarray) and v.shape[:1] == valid.shape:
+            mask = valid if v.ndim == 1 else valid[:, None]
+            s[k] = np.where(mask, v, old[k])
+
+
+def _replicate(s: dict, times: int) -> dict:
+    """Each row of a state repeated `times` times (row i -> rows i*times .. i*times+times-1)."""
+    return {k: (np.repeat(v, times, axis=0) if isinstance(v, np.ndarray) else v) for k, v in s.items()}
+
+
+def _rng(seed: int, key: str, phase: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(key.encode("utf-8")), phase]))
+
+
+def _t_half_width(a: np.ndarray) -> np.ndarray:
+    """95 % Student-t half-width of the mean, per row of a (n, R) array."""
+    from scipy.special import stdtrit  # the Student-t quantile without importing scipy.stats (~0.5 s)
+
+    r = a.shape[1]
+    return float(stdtrit(r - 1, 0.975)) * a.std(axis=1, ddof=1) / math.sqrt(r)
+
+
+def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
+              p: np.ndarray) -> dict:
+    """Daily-review order-up-to with lost sales for rows × candidates.
+
+    level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
+    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
+    (engine.protection.protection_level; the order is placed before the day's arrival, so lead time 0 arrives the
+    same day), receive, serve demand, lose the rest, pay holding on the end stock. Returns per (rows, K) totals.
+    """
+    rows, days = demand.shape
+    K = quantile.shape[1]
+    M = int(lead.max()) + 1
+    w = (lead + 1.0)[:, None]
+    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.floor_for, per row
+    on_hand = protection_level(w * level[:, :1], quantile, floor)
+    on_order = np.zeros((rows, K))
+    pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
+    ridx = np.arange(rows)
+    names = ("holding", "stockout", "demand", "served", "stockout_days", "orders", "on_hand", "cycles", "cycles_ok")
+    tot = {k: np.zeros((rows, K)) for k in names}
+    cycle_short = np.zeros((rows, K), dtype=bool)
+    hh, pp = h[:, None], p[:, None]
+    for d in range(days):
+        mu = w * level[:, d:d + 1]
+        qty = mu + quantile * np.maximum(mu, floor)
+        np.maximum(qty, 0.0, out=qty)
+        qty -= on_hand
+        qty -= on_order
+        np.maximum(qty, 0.0, out=qty)
+        pipe[(d + lead) % M, ridx] += qty
+        on_order += qty
+        arrived = pipe[d % M].copy()
+        pipe[d % M] = 0.0
+        on_order -= arrived
+        # cycle service level (Silver, Pyke & Thomas ch. 6, "P1"): a replenishment cycle runs from one arrival to
+        # the day before the next; the first starts on day 1, the last ends with the run
+        if d > 0:
+            closing = arrived > 0
+            tot["cycles"] += closing
+            tot["cycles_ok"] += closing & ~cycle_short
+            cycle_short &= ~closing
+        on_hand += arrived
+        dem = demand[:, d:d + 1]
+        served = np.minimum(on_hand, dem)
+        lost = dem - served
+        on_hand -= served
+        short = lost > 0
+        cycle_short |= short
+        tot["holding"] += hh * on_hand
+        tot["stockout"] += pp * lost
+        tot["demand"] += dem
+        tot["served"] += served
+        tot["stockout_days"] += short
+        tot["orders"] += qty > 0
+        tot["on_hand"] += on_hand
+    tot["cycles"] += 1.0
+    tot["cycles_ok"] += ~cycle_short
+    return tot
+
+
+def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generator) -> np.ndarray:
+    """(reps, days) moving-block bootstrap paths of a 1-d history (circular blocks of BLOCK_DAYS days)."""
+    n = len(history)
+    blocks = -(-days // BLOCK_DAYS)
+    starts = rng.integers(0, n, size=(reps, blocks))
+    idx = (starts[:, :, None] + np.arange(BLOCK_DAYS)[None, None, :]) % n
+    return history[idx.reshape(reps, -1)[:, :days]]
+
+
+def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
+    """Recommendations for a list of `SeriesData` (independent of every other chunk)."""
+    s = settings
+    n = len(series)
+    if n == 0:
+        return []
+    hist = [np.asarray(x.demand[-s.history_days:], dtype=np.float64) for x in series]
+    T = max(len(y) for y in hist)
+    Y = np.zeros((n, T))
+    valid = np.zeros((n, T), dtype=bool)
+    for i, y in enumerate(hist):
+        Y[i, T - len(y):] = y
+        valid[i, T - len(y):] = True
+    lead = np.array([s.lead_time if s.lead_time is not None else
+                     (x.lead_time_days if x.lead_time_days is not None else DEFAULT_LEAD_TIME) for x in series],
+                    dtype=np.int64)
+    w = lead + 1
+    classes = [classify(y) for y in hist]
+    cost = np.array([x.unit_cost for x in series], dtype=np.float64)
+    price = np.array([x.unit_price for x in series], dtype=np.float64)
+    h = s.holding_rate * cost / 365.0
+    p = price - cost
+    for i, x in enumerate(series):
+        if not p[i] > 0:
+            raise DataError(f"series {x.key}: unit price {price[i]:g} is not above unit cost {cost[i]:g}, so a lost "
+                            "sale costs nothing; fix the price/cost columns", file=x.source)
+
+    # backtest: level before each day, protection-period sums from that day on
+    models = _forecasters()
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(Y, axis=1)], axis=1)
+    t_idx = np.arange(T)[None, :]
+    end = np.minimum(t_idx + w[:, None], T)
+    actual = np.take_along_axis(csum, end, axis=1) - csum[:, :T]
+    first = T - np.array([len(y) for y in hist])
+    usable = (t_idx >= first[:, None] + WARM_UP_DAYS) & (t_idx + w[:, None] <= T) & \
+        (t_idx > T - w[:, None] - s.backtest_days)
+    names = sorted({m for c in classes for m in CANDIDATES[c.label]})
+    errors, mus, final_state = {}, {}, {}
+    for name in names:
+        f = models[name]
+        st = f.start(n)
+        lv = np.empty((n, T))
+        for t in range(T):
+            lv[:, t] = f.level(st)
+            _masked_step(f, st, Y[:, t], valid[:, t])
+        mus[name] = w[:, None] * lv
+        errors[name] = np.where(usable, actual - mus[name], np.nan)
+        final_state[name] = st
+    chosen, rmse = [], np.full(n, np.nan)
+    for i, c in enumerate(classes):
+        best, best_score = CANDIDATES[c.label][0], math.inf
+        for name in CANDIDATES[c.label]:
+            e = errors[name][i]
+            e = e[~np.isnan(e)]
+            score = float(np.sqrt(np.mean(e * e))) if e.size else math.inf
+            if score < best_score:
+                best, best_score = name, score
+        chosen.append(best)
+        rmse[i] = best_score if math.isfinite(best_score) else np.nan
+
+    # candidates: quantiles of the chosen forecaster's relative protection-period errors (engine.protection)
+    K = len(SAFETY_LEVELS)
+    quant = np.zeros((n, K))
+    method, rel = [], []
+    for i in range(n):
+        ok = ~np.isnan(errors[chosen[i]][i])
+        fl = floor_for(int(w[i]))
+        if ok.any():
+            r = relative_errors(actual[i, ok], mus[chosen[i]][i, ok], fl)
+        else:  # history too short for a backtest: (L+1)-day sums around their mean
+            y = hist[i]
+            sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
+            r = relative_errors(sums, sums.mean(), fl)
+        rel.append(r)
+        methods = []
+        for k, q in enumerate(SAFETY_LEVELS):
+            v, how = error_quantile(r, float(q))
+            quant[i, k] = v[0]
+            methods.append(how)
+        method.append(methods)
+    quant = np.maximum.accumulate(quant, axis=1)
+
+    level_now = np.array([models[chosen[i]].level({k: (v[i:i + 1] if isinstance(v, np.ndarray) else v)
+                                                   for k, v in final_state[chosen[i]].items()})[0]
+                          for i in range(n)])
+
+    def paths(phase: int):
+        R = s.replications
+        dem = np.vstack([_bootstrap(hist[i], s.days, R, _rng(s.seed, series[i].key, phase)) for i in range(n)])
+        lvl = np.empty_like(dem)
+        for name in set(chosen):
+            sel = np.array([c == name for c in chosen])
+            rows = np.repeat(sel, R)
+            f = models[name]
+            st = _replicate({k: (v[sel] if isinstance(v, np.ndarray) else v)
+                             for k, v in final_state[name].items()}, R)
+            sub = dem[rows]
+            out = np.empty_like(sub)
+            for d in range(s.days):
+                out[:, d] = f.level(st)
+                f.step(st, sub[:, d])
+            lvl[rows] = out
+        return dem, lvl
+
+    R = s.replications
+    rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
+    dem, lvl = paths(0)
+
+    def select(cands: np.ndarray):
+        """Index per series of the candidate the objective picks on the selection paths, and its fill rate."""
+        k = cands.shape[1]
+        sim = _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+        served = sim["served"].reshape(n, R, k).sum(axis=1)
+        demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
+        fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
+        if s.objective == "cost":
+            best = np.argmin((sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1), axis=1)
+        else:
+            meets = fill >= s.target_fill_rate
+            best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), k - 1)
+        return best, fill[np.arange(n), best]
+
+    # coarse: the quantile levels; fine: REFINE_STEPS points between the neighbours of the coarse choice
+    k0, _ = select(quant)
+    rows_n = np.arange(n)
+    lo = quant[rows_n, np.maximum(k0 - 1, 0)]
+    hi = quant[rows_n, np.minimum(k0 + 1, K - 1)] if s.objective == "cost" else quant[rows_n, k0]
+    fine = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, REFINE_STEPS)[None, :]
+    k1, fill_sel = select(fine)
+    best_q = fine[rows_n, k1]
+
+    dem, lvl = paths(1)
+    ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
+    per = {k: v[:, 0].reshape(n, R) for k, v in ev.items()}
+    total_cost = per["holding"] + per["stockout"]
+    fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
+    csl = np.where(per["cycles"] > 0, per["cycles_ok"] / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
+    cost_hw = _t_half_width(total_cost)
+    out = []
+    for i, x in enumerate(series):
+        c = classes[i]
+        fill_i = fill[i][~np.isnan(fill[i])]
+        csl_i = csl[i][~np.isnan(csl[i])]
+        wi = int(w[i])
+        sd = rmse[i]
+        mu_now = wi * level_now[i]
+        s_now = float(protection_level(mu_now, best_q[i], floor_for(wi)))
+        out.append({
+            "series": x.key, "class": c.label, "adi": c.adi, "cv2": c.cv2, "zero_share": c.zero_share,
+            "history_days": len(hist[i]), "forecaster": chosen[i],
+            "backtest_rmse": None if np.isnan(sd) else float(sd),
+            "policy": "order-up-to", "lead_time": int(lead[i]), "protection_days": wi,
+            "daily_forecast": float(level_now[i]), "protection_demand": float(mu_now),
+            "backtest_coverage": float(np.mean(rel[i] <= best_q[i] + 1e-12)), "quantile_method": method[i][k0[i]],
+            "relative_error_quantile": float(best_q[i]), "safety_stock": s_now - float(mu_now),
+            "order_up_to": s_now,
+            "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
+            "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
+            "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
+            "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
+            "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
+            "fill_rate": float(per["served"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
+            else None,
+            "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
+            "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
+            "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
+            "average_on_hand": float(per["on_hand"][i].mean() / s.days),
+            "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
+        })
+    return out
+
+
+RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
+                  "policy", "lead_time", "protection_days", "daily_forecast", "protection_demand", "backtest_coverage",
+                  "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
+                  "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
+                  "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",
+                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "days", "replications"]
+
+
+def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
+    from engine.data import Dataset, SeriesData
+    from engine.layout import load_long
+
+    src = frame_or_path
+    if isinstance(src, Dataset):
+        return list(src.series.values())
+    if isinstance(src, dict):
+        return list(src.values())
+    if isinstance(src, (list, tuple)) and all(isinstance(x, SeriesData) for x in src):
+        return list(src)
+    if hasattr(src, "to_csv") and hasattr(src, "columns"):  # a pandas DataFrame in long format
+        src = src.to_csv(index=False).encode("utf-8")
+        return list(load_long(src, columns, name="frame", fill_missing_zero=fill_missing_zero).series.values())
+    return list(load_long(src, columns, fill_missing_zero=fill_missing_zero).series.values())
+
+
+def run_portfolio(frame_or_path, settings: PortfolioSettings | None = None,
+                  progress: Callable[[int, int], None] | None = None, cancel: Callable[[], bool] | None = None,
+                  chunk: int | None = None, *, columns=None, fill_missing_zero: bool = False) -> list[dict]:
+    """Records (one dict per series, RECORD_COLUMNS) for a file path / bytes / DataFrame / Dataset.
+
+    Series are processed `chunk` at a time (default 200) and merged; progress(done, total) after each chunk;
+    cancel() is asked before each chunk (PortfolioCancelled when it says True).
+    """
+    settings = (settings or PortfolioSettings()).validate()
+    series = _series_list(frame_or_path, columns, fill_missing_zero)
+    size = max(1, int(chunk or 200))
+    records: list[dict] = []
+    for start in range(0, len(series), size):
+        if cancel is not None and cancel():
+            raise PortfolioCancelled(f"cancelled after {start} of {len(series)} series")
+        records.extend(run_chunk(series[start:start + size], settings))
+        if progress is not None:
+            progress(min(start + size, len(series)), len(series))
+    return records
+
+
+def portfolio_totals(records: list[dict]) -> dict:
+    """Sums over series: expected cost (95 % half-width from independent series' half-widths), demand-weighted
+    fill rate is not known from records alone, so the mean fill rate and the count per class are given."""
+    if not records:
+        return {"series": 0}
+    cost = sum(r["expected_cost"] for r in records)
+    hw = math.sqrt(sum(((r["cost_ci_high"] - r["cost_ci_low"]) / 2) ** 2 for r in records))
+    fills = [r["fill_rate"] for r in records if r["fill_rate"] is not None]
+    csl = [r["cycle_service_level"] for r in records if r["cycle_service_level"] is not None]
+    by_class: dict[str, int] = {}
+    by_forecaster: dict[str, int] = {}
+    for r in records:
+        by_class[r["class"]] = by_class.get(r["class"], 0) + 1
+        by_forecaster[r["forecaster"]] = by_forecaster.get(r["forecaster"], 0) + 1
+    return {"series": len(records), "expected_cost": cost, "cost_ci_low": cost - hw, "cost_ci_high": cost + hw,
+            "holding_cost": sum(r["holding_cost"] for r in records),
+            "stockout_cost": sum(r["stockout_cost"] for r in records),
+            "mean_fill_rate": float(np.mean(fills)) if fills else None,
+            "mean_cycle_service_level": float(np.mean(csl)) if csl else None,
+            "series_meeting_target": sum(1 for r in records if r["fill_rate"] is not None
+                                         and r["fill_rate"] >= r["target_fill_rate"]),
+            "by_class": by_class, "by_forecaster": by_forecaster}
+
+
+def records_csv(records: list[dict]) -> str:
+    """The records as formula-safe CSV text (engine.csv_safe)."""
+    from engine.csv_safe import csv_text
+
+    return csv_text([RECORD_COLUMNS] + [[r.get(c) for c in RECORD_COLUMNS] for r in records])

@@ -1,0 +1,65 @@
+"""`python -m engine portfolio`: one recommendation per series of a daily file (engine.portfolio)."""
+from __future__ import annotations
+
+import json
+import sys
+
+__all__ = ["register", "cmd_portfolio"]
+
+
+def register(subparsers, common=None) -> None:
+    p = subparsers.add_parser("portfolio", allow_abbrev=False,
+                              help="recommend a policy for every series of a daily file (class, forecaster, "
+                                   "order-up-to level, cost, fill rate, cycle service level)")
+    p.add_argument("--data", required=True, help="CSV in long format: one row per day and series")
+    p.add_argument("--lead-time", type=int, help="lead time in days (default: the file's lead-time column, else 7)")
+    p.add_argument("--replications", type=int, default=20, help="evaluation replications (default 20; as many "
+                                                                   "other ones choose the safety stock)")
+    p.add_argument("--days", type=int, default=90, help="simulated days per replication (default 90)")
+    p.add_argument("--target-fill-rate", type=float, default=0.95, help="fill-rate target (default 0.95)")
+    p.add_argument("--objective", choices=["fill-rate", "cost"], default="fill-rate",
+                   help="fill-rate: least stock meeting the target (default); cost: least expected cost")
+    p.add_argument("--holding-rate", type=float, default=0.25, help="annual holding rate (default 0.25)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--chunk", type=int, default=200, help="series per chunk (default 200)")
+    p.add_argument("--out", metavar="RECS.csv", help="write the recommendations as CSV")
+    p.add_argument("--json", action="store_true", help="print one JSON object (records and totals)")
+    p.set_defaults(func=cmd_portfolio)
+
+
+def cmd_portfolio(args) -> int:
+    from engine.errors import ConfigError
+    from engine.json_safe import json_safe
+    from engine.portfolio import PortfolioSettings, portfolio_totals, records_csv, run_portfolio
+
+    if args.chunk < 1:
+        raise ConfigError(f"--chunk {args.chunk} must be at least 1", field="chunk", value=args.chunk)
+    settings = PortfolioSettings(lead_time=args.lead_time, replications=args.replications, days=args.days,
+                                 target_fill_rate=args.target_fill_rate, objective=args.objective,
+                                 holding_rate=args.holding_rate, seed=args.seed)
+    records = run_portfolio(args.data, settings, chunk=args.chunk, columns=getattr(args, "columns", None),
+                            fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
+    totals = portfolio_totals(records)
+    if args.out:
+        try:
+            with open(args.out, "w", newline="", encoding="utf-8") as fh:
+                fh.write(records_csv(records))
+        except OSError as exc:
+            raise ConfigError(f"--out {args.out}: cannot be written ({exc.strerror})", field="out") from None
+    if args.json:
+        print(json.dumps(json_safe({"settings": settings.to_dict(), "totals": totals, "records": records}),
+                         allow_nan=False))
+        return 0
+    print(f"{totals['series']} series  expected cost {totals['expected_cost']:,.2f} "
+          f"[{totals['cost_ci_low']:,.2f}, {totals['cost_ci_high']:,.2f}] over {settings.days} days  "
+          f"series meeting the fill-rate target {totals['series_meeting_target']}")
+    print(f"{'series':<24} {'class':<12} {'forecaster':<9} {'S':>10} {'safety':>9} {'cost':>11} {'fill':>6} "
+          f"{'CSL':>6}")
+    for r in records:
+        fill = "n/a" if r["fill_rate"] is None else f"{r['fill_rate']:.3f}"
+        csl = "n/a" if r["cycle_service_level"] is None else f"{r['cycle_service_level']:.3f}"
+        print(f"{r['series'][:24]:<24} {r['class']:<12} {r['forecaster']:<9} {r['order_up_to']:>10.2f} "
+              f"{r['safety_stock']:>9.2f} {r['expected_cost']:>11.2f} {fill:>6} {csl:>6}")
+    if args.out:
+        print(f"recommendations written to {args.out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,35 @@
+"""Without requirements-train.txt (the serving set-up of scripts/run.sh) the training commands say what to install."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Runs the CLI with TensorFlow and Keras made unimportable, as in a .venv holding only requirements.txt.
+WITHOUT_TENSORFLOW = ("import sys; sys.modules['tensorflow'] = sys.modules['keras'] = None; "
+                      "from engine.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", WITHOUT_TENSORFLOW, *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_train_without_tensorflow_names_the_requirements_file(tmp_path):
+    r = run_cli("train", "--data", str(REPO / "data" / "sample.csv"), "--out", str(tmp_path / "m"), "--epochs", "1")
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "error: this command needs the training packages (tensorflow is not installed): "
+        "pip install -r requirements-train.txt"]
+
+
+def test_import_pkl_without_keras_names_the_requirements_file(tmp_path):
+    pkl = tmp_path / "model.pkl"
+    pkl.write_bytes(b"garbage")
+    r = run_cli("import-pkl", str(pkl), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "requirements-train.txt" in r.stderr
+    assert not (tmp_path / "o").exists()
