@@ -202,7 +202,8 @@ class ErrorBuffer:
 class ProtectionTracker:
     """Online protection-period quantiles for R replications over `days` decision days.
 
-    `set_mu(d, μ)` stores decision day d's μ and `set_demand(d, demand)`, after the day, its demand; `safety(d, q)` returns
+    `set_mu(d, μ)` stores decision day d's μ and `set_demand(d, demand)`, after the day, its demand;
+    `safety(d, q)` returns
     (safety stock Q·max(μ_d, floor), method) for day d after first moving every window completed by day d − 1
     into the error sample. `lead_deviation` (optional, cycled): δ = (L_eff + 1 − W) / W from the arrival process;
     each window's demand gets δ·μ added (the demand of the days by which the lead time differs from W − 1, at the
