@@ -449,12 +449,21 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
     return {
         "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
         "kpi-on-hand": (f"{last['on_hand']:.0f}", f"position {last['inventory_position']:.0f}"),
-        "kpi-on-order": (f"{last['on_order']:.0f}", f"S = {last['order_up_to']:.1f}"
-                         if last.get("order_up_to") is not None else ""),
+        "kpi-on-order": (f"{last['on_order']:.0f}", _level_text(last)),
         "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
         "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without stockout {100 * csl:.1f}%"),
         "kpi-order": (f"{last['order_qty']:.0f}", f"forecast {last['forecast']:.1f}"),
     }
+
+
+def _level_text(row: dict) -> str:
+    """The order-up-to level with its parts: S = μ + safety stock (how the quantile was obtained)."""
+    if row.get("order_up_to") is None:
+        return ""
+    text = f"S = {row['order_up_to']:.1f}"
+    if row.get("quantile_method") not in (None, "none"):
+        text += f" = μ {row['mu']:.1f} + {row['safety_stock']:.1f} ({row['quantile_method']} quantile)"
+    return text
 
 
 def ledger_csv(rows: list[dict]) -> str:

@@ -255,7 +255,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
                     "arrivals": arrivals, "backlog_filled": bf, "fulfilled": fulfilled, "unmet": unmet,
                     "backlog": backlog, "on_hand": on_hand, "on_order": on_order, "inventory_position": ip,
                     "order_qty": qty, "order_up_to": level, "mu": np.broadcast_to(mu, (R,)),
-                    "safety_stock": np.broadcast_to(obs.safety, (R,)), "holding_cost": holding, "stockout_cost": stockout,
+                    "safety_stock": np.broadcast_to(obs.safety, (R,)), "holding_cost": holding,
+                    "stockout_cost": stockout,
                     "daily_cost": daily, "cumulative_cost": cum}
             for c, v in vals.items():
                 cols[c][:, d] = v[:K]

@@ -4,8 +4,9 @@ total_cost = holding_cost + stockout_cost; fill_rate = units of demand served on
 units demanded (1 when nothing was demanded); cycle_service_level = share of replenishment cycles without a
 stockout (Silver, Pyke & Thomas ch. 6, "P1"): a cycle runs from one arrival to the day before the next (the first
 starts on day 1, the last ends on the last day), and has a stockout when any of its days has unmet demand > 0;
-days_without_stockout = share of days without a stockout; stockout_days; orders_placed; average_on_hand = mean ending on-hand; inventory_turns =
-annualised units shipped (incl. backlog served) / average on-hand (None when average on-hand is 0); days.
+days_without_stockout = share of days without a stockout; stockout_days; orders_placed; average_on_hand = mean
+ending on-hand; inventory_turns = annualised units shipped (incl. backlog served) / average on-hand (None when
+average on-hand is 0); days.
 """
 from __future__ import annotations
 

@@ -318,11 +318,10 @@ class _Study:
                  first_replication: int = 0):
         from dataclasses import replace
 
+        import engine.policy_original  # noqa: F401  (policy "original")
         from engine.forecast.registry import default_forecaster_name, get_forecaster
         from engine.scenarios import SharedForecaster
         from engine.simulator import prepare, resolve_costs
-
-        import engine.policy_original  # noqa: F401  (policy "original")
 
         self.R = int(replications)
         self.first = int(first_replication)

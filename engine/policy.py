@@ -145,7 +145,7 @@ class OrderUpTo(Policy):
 
     def describe(self):
         return {"policy": self.name, "z": self.z, "critical_ratio": self.target,
-                "service_level": self.service_level}
+                "service_level": self.service_level, "quantile_level": self.quantile_level}
 
 
 class BaseStock(Policy):

@@ -342,13 +342,13 @@ class Prepared:
                                  self.lead_deviation)
 
 
-def _noise_prior(config, forecaster, plan, window: int, floor: float) -> np.ndarray:
+def _noise_prior(config, forecaster, plan, window: int) -> tuple[np.ndarray, np.ndarray]:
     """Forecast-noise mode's own W-day relative errors at the end of the context, by simulating the mode.
 
     SEED_KEPT paths continue the context for W days exactly as the mode does (demand = max(0, f + ε · noise ·
     max(1, f)), f the forecaster's forecast from the path's history, ε ~ N(0, 1) from a fixed seed); the error is
-    their W-day demand against μ = the W-day forecast made at the end of the context. This includes the forecast
-    revisions the mode's noise causes, which the noise alone does not."""
+    their W-day demand against μ = the W-day forecast made at the end of the context (returned: (demand sums, μ)).
+    This includes the forecast revisions the mode's noise causes, which the noise alone does not."""
     n, t0 = SEED_KEPT, plan.n_context
     hist = np.empty((n, t0 + window))
     hist[:, :t0] = plan.context
@@ -369,7 +369,7 @@ def _noise_prior(config, forecaster, plan, window: int, floor: float) -> np.ndar
     for k in range(window):
         f0 = f[:, 0] if k == 0 else predict(t0 + k)[:, 0]
         hist[:, t0 + k] = np.maximum(0.0, f0 + eps[:, k] * float(config.noise) * np.maximum(1.0, f0))
-    return relative_errors(hist[:, t0:].sum(axis=1), mu, floor)
+    return hist[:, t0:].sum(axis=1), mu
 
 
 def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
@@ -412,12 +412,16 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
             else:
                 sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
             if config.demand == "forecast-noise":
-                seed_errors, seed_source = _noise_prior(config, forecaster, plan, window, floor), "noise"
-            elif len(actual) >= 8:
+                actual, fc = _noise_prior(config, forecaster, plan, window)
+                seed_source = "noise"
+            if len(actual) >= 8:
+                if deviation is not None:  # the lead-time variability of the arrival process (see the tracker)
+                    actual = actual + deviation[np.arange(len(actual)) % len(deviation)] * fc
                 seed_errors = relative_errors(actual, fc, floor)
             else:  # too short a context for W-day errors: a normal prior with the forecaster's σ
                 draws = np.random.default_rng(NOISE_SEED).standard_normal(CAPACITY)
-                seed_errors, seed_source = draws * sigma_w / max(window * mean_d, floor), "sigma"
+                level = window * mean_d
+                seed_errors, seed_source = relative_errors(level + draws * sigma_w, level, floor), "sigma"
         except ConfigError:
             raise
         except ValueError as exc:

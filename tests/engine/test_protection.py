@@ -2,10 +2,17 @@
 import math
 
 import numpy as np
-import pytest
 
-from engine.protection import (SCALE_POWER, SEED_KEPT, ErrorBuffer, ProtectionTracker, coverage, error_quantile, protection_level,
-                               relative_errors)
+from engine.protection import (
+    SCALE_POWER,
+    SEED_KEPT,
+    ErrorBuffer,
+    ProtectionTracker,
+    coverage,
+    error_quantile,
+    protection_level,
+    relative_errors,
+)
 
 
 def test_empirical_quantile_is_the_conformal_order_statistic():
@@ -70,8 +77,7 @@ def test_tracker_reads_only_completed_windows():
         tr.safety(d, 0.5)
         # before day d's demand is recorded, only windows ending by day d−1 may have entered
         assert tr.pushed_through == max(d - w, -1)
-        if tr.pushed_through >= 0:
-            assert not np.isnan(tr.demand[0, :tr.pushed_through + w]).any()
+        assert np.isnan(tr.cum[d + 1:]).all()  # nothing of day ≥ d is known at day d's decision
         tr.set_demand(d, demand[d])
     # error of the window that started on day 0: (1+2+3 − 10) / 10
     assert np.isclose(tr.buffer.data[0, 0], (6.0 - 10.0) / 10.0 ** SCALE_POWER)
@@ -93,3 +99,18 @@ def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series
                (b["mu"], b["safety_stock"], b["order_up_to"], b["order_qty"])
     assert any(a["safety_stock"] != b["safety_stock"] for a, b in zip(base.ledger[k + 1:], sim.ledger[k + 1:]))
     assert {r["quantile_method"] for r in base.ledger} <= {"seed", "tail"}
+
+
+def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_series):
+    """Without crossing an order waits behind earlier ones: uniform 5..9 has E[L] = 7 but waits ~7.45 days."""
+    from engine.demand import effective_lead_times
+    from engine.simulator import SimConfig, Simulator
+
+    queued = SimConfig(lead_time_dist={"kind": "uniform", "low": 5, "high": 9})
+    crossing = SimConfig(lead_time_dist={"kind": "uniform", "low": 5, "high": 9}, allow_crossing=True)
+    assert 7.3 < effective_lead_times(queued).mean() < 7.6
+    assert abs(effective_lead_times(crossing).mean() - 7.0) < 0.05
+    late = SimConfig(days=10, demand="synthetic", forecaster="ma7", lead_time_dist={"kind": "uniform", "low": 6,
+                                                                                   "high": 10})
+    info = Simulator(late, sample_series).info()["protection"]
+    assert info["effective_lead_time"] > 8.3 and info["window"] == 9

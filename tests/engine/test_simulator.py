@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.protection import error_quantile, protection_level, relative_errors
+from engine.protection import SEED_KEPT, error_quantile, protection_level, relative_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -146,7 +146,7 @@ def test_order_up_to_uses_coming_forecasts_and_out_of_sample_sigma(sample_series
     row = sim.step()
     assert row["forecast"] == pytest.approx(ctx[-7:].mean())
     # the level: μ + the quantile at the critical ratio of the relative 6-day errors, scaled by μ (seed errors only)
-    quant, method = error_quantile(np.array(rel), sim.policy.quantile_level)
+    quant, method = error_quantile(np.array(rel[-SEED_KEPT:]), sim.policy.quantile_level)
     mu = 6 * ctx[-7:].mean()
     assert method == "tail" and row["quantile_method"] == "seed" and row["mu"] == pytest.approx(mu)
     assert row["order_up_to"] == pytest.approx(float(protection_level(mu, quant[0], 6.0)))
