@@ -61,7 +61,7 @@ def test_bad_settings_exit_2_without_traceback(args, message):
 
 def test_validate(tmp_path):
     r = run("validate", "data/sample.csv")
-    assert r.returncode == 0 and "5 series, 1825 rows" in r.stdout and "2024-01-01 .. 2024-12-30" in r.stdout
+    assert r.returncode == 0 and "5 series, 3650 rows" in r.stdout and "2024-01-01 .. 2025-12-30" in r.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("Date,Units_Sold\n2024-01-01,4\n2024-01-02,abc\n")
     r = run("validate", str(bad))
@@ -122,12 +122,12 @@ def test_common_helpers_for_command_modules():
     assert cfg.data.endswith("data/sample.csv")
 
 
-def test_default_forecaster_is_the_trained_ensemble_when_present(monkeypatch):
+def test_default_forecaster_is_the_past_only_ensemble_when_present(monkeypatch):
     from engine.forecast.registry import default_forecaster_name
 
     monkeypatch.delenv("SIM_MODELS_DIR")
     expected = default_forecaster_name()
-    assert expected == ("ensemble:default" if (REPO / "models" / "default" / "card.json").exists() else "ma7")
+    assert expected == ("ensemble:past-only" if (REPO / "models" / "past-only" / "card.json").exists() else "ma7")
     r = run("simulate", "--days", "10", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["info"]["forecaster"] == expected

@@ -324,4 +324,4 @@ def test_covariates_have_one_row_per_path(sample_series):
     # the context part is the real history in every row; day-of-year continues the calendar
     n = plan.n_context
     assert np.array_equal(plan.promo[1, :n], sample_series.promo)
-    assert plan.day_of_year[0, n] == 366 and plan.day_of_year[0, n + 1] == 1  # 2024-12-31, then 2025-01-01
+    assert plan.day_of_year[0, n] == 365 and plan.day_of_year[0, n + 1] == 1  # 2025-12-31, then 2026-01-01
