@@ -5,7 +5,9 @@ import numpy as np
 
 from engine.forecast.base import Covariates, Forecaster
 
-__all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "PlanningForecast"]
+__all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "PlanningForecast", "FourierRegression"]
+
+YEAR_DAYS = 365.25
 
 
 class Naive(Forecaster):
@@ -100,3 +102,51 @@ class PlanningForecast(Forecaster):
         if out.shape[0] != demand.shape[0]:
             out = np.broadcast_to(out, (demand.shape[0], self.horizon))
         return np.array(out, dtype=np.float64)
+
+
+class FourierRegression(Forecaster):
+    """Yearly harmonic regression: y_t = a + b·cos(2π·d_t/365.25) + c·sin(2π·d_t/365.25), least squares on the
+    whole history (Hyndman & Athanasopoulos, Forecasting: Principles and Practice, 3rd ed., §7.4 Fourier terms).
+
+    d_t is the day of year from the covariates. Without dates the position in the history stands in for it: on
+    consecutive daily rows this gives the same fit (the phase is a free parameter), except across 29 February.
+    With fewer than `min_season_days` days a yearly cycle cannot be estimated and the forecast is the history's
+    mean (the level alone).
+    """
+
+    name = "fourier"
+    label = "Fourier regression (yearly sine/cosine + level)"
+    min_history = 2
+    uses_calendar = True
+    min_season_days = 120
+
+    def predict(self, demand, covariates: Covariates | None = None):
+        n, t = demand.shape
+        if t < self.min_season_days:
+            return np.repeat(demand.mean(axis=1)[:, None], self.horizon, axis=1)
+        doy = None if covariates is None else covariates.day_of_year
+        if doy is None or doy.shape[1] < t + self.horizon:
+            days = np.arange(t + self.horizon, dtype=np.float64)[None, :]
+        else:
+            days = np.asarray(doy[:, :t + self.horizon], dtype=np.float64)
+        if days.shape[0] == 1 or np.all(days == days[:1]):
+            coef = self._pinv(days[0], t) @ demand.T                       # (3, n)
+            return np.maximum(self._design(days[0, t:]) @ coef, 0.0).T
+        out = np.empty((n, self.horizon))
+        for i in range(n):
+            coef = self._pinv(days[i], t) @ demand[i]
+            out[i] = np.maximum(self._design(days[i, t:]) @ coef, 0.0)
+        return out
+
+    @staticmethod
+    def _design(days: np.ndarray) -> np.ndarray:
+        ang = 2.0 * np.pi * days / YEAR_DAYS
+        return np.column_stack([np.ones(len(days)), np.cos(ang), np.sin(ang)])
+
+    def _pinv(self, days: np.ndarray, t: int) -> np.ndarray:
+        key = (t, float(days[0]), float(days[t - 1]))
+        cache = getattr(self, "_pinv_cache", None)
+        if cache is None or cache[0] != key:
+            cache = (key, np.linalg.pinv(self._design(days[:t])))
+            self._pinv_cache = cache
+        return cache[1]

@@ -190,7 +190,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
 
     model = OnnxEnsemble.load(out)
     model.name = f"ensemble:{Path(out).name}"
-    names = [model, "naive", "seasonal-naive", "ma7", "ma28", "ses"] + (
+    names = [model, "naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier"] + (
         ["planning"] if all(s.planning is not None for s in ds.series.values()) else [])
     result = B.run_backtest(ds, names, "per-series", holdout_days, data_path=data, log=log)
     card = json.loads((Path(out) / "card.json").read_text())
