@@ -42,8 +42,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("simulation")
     g.add_argument("--data", help=f"CSV file (default {DEFAULT_DATA})")
     g.add_argument("--series", help="series key SKU/WAREHOUSE, e.g. SKU_1/WH_1 (default: first in file)")
-    g.add_argument("--forecaster", help="forecaster name (default: ensemble:default when models/default exists, "
-                                        "else ma7); see `python -m engine forecasters`")
+    g.add_argument("--forecaster", help="forecaster name (default: ensemble:past-only when models/past-only "
+                                        "exists, else ma7); see `python -m engine forecasters`")
     g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q")
     g.add_argument("--days", type=int, help="days to simulate (default 90)")
     g.add_argument("--lead-time", type=int, help="fixed lead time L in days (default 7)")

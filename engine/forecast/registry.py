@@ -9,14 +9,15 @@ import re
 from pathlib import Path
 
 from engine.forecast.base import Forecaster
-from engine.forecast.baselines import MovingAverage, Naive, PlanningForecast, SeasonalNaive, SimpleExpSmoothing
+from engine.forecast.baselines import (FourierRegression, MovingAverage, Naive, PlanningForecast, SeasonalNaive,
+                                      SimpleExpSmoothing)
 
 __all__ = ["list_forecasters", "get_forecaster", "default_forecaster_name", "models_dir", "UnknownForecaster",
            "FALLBACK_FORECASTER"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FALLBACK_FORECASTER = "ma7"
-DEFAULT_ENSEMBLE = "ensemble:default"
+DEFAULT_ENSEMBLE = "ensemble:past-only"  # reads past demand only: no column derived from realised demand
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _BASELINES = {
@@ -26,6 +27,7 @@ _BASELINES = {
     "ma28": ("Moving average (28 days)", lambda: MovingAverage(28)),
     "ses": (SimpleExpSmoothing.label, SimpleExpSmoothing),
     "planning": (PlanningForecast.label, PlanningForecast),
+    "fourier": (FourierRegression.label, FourierRegression),
 }
 _STATSMODELS = {"ets": ("ETS (statsmodels)", "EtsForecaster"), "arima": ("ARIMA (statsmodels)", "ArimaForecaster")}
 _ensemble_cache: dict[tuple[str, float], Forecaster] = {}
