@@ -112,6 +112,19 @@ def write_ledger(rows: list[dict], path: str) -> None:
             w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
 
 
+def _add_window_info(info: dict, config, series) -> None:
+    """info.first_date / last_date (simulated days) and info.warnings (a replay inside the model's training)."""
+    from engine.forecast.registry import get_forecaster
+    from engine.forecast.training_window import replay_warnings, simulated_dates
+
+    first, last = simulated_dates(series, config.demand, int(info["context_days"]), int(info["days"]))
+    info["first_date"], info["last_date"] = first, last
+    warnings = []
+    if config.demand == "replay":
+        warnings = replay_warnings(get_forecaster(info["forecaster"]), series, first, config.data)
+    info["warnings"] = warnings
+
+
 def cmd_simulate(args) -> int:
     from engine.batch import run_batch
     from engine.simulator import Simulator
@@ -133,6 +146,7 @@ def cmd_simulate(args) -> int:
         ledger = sim.ledger
     if args.ledger:
         write_ledger(ledger, args.ledger)
+    _add_window_info(out["info"], config, series)
     out = json_safe(out)
     if args.json:
         print(json.dumps(out, allow_nan=False))
@@ -140,6 +154,8 @@ def cmd_simulate(args) -> int:
         info = out["info"]
         print(f"series {info['series']}  forecaster {info['forecaster']}  policy {info['policy']['policy']}  "
               f"demand {info['demand']}  days {info['days']}  replications {out['replications']}")
+        for w in info["warnings"]:
+            print(f"  warning: {w}")
         hw = out.get("half_width") or {}
         for k in ("total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
                   "stockout_days", "orders_placed", "average_on_hand", "inventory_turns"):
