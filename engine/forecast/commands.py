@@ -41,8 +41,9 @@ def register(subparsers, common=None) -> None:
                    help="stack: non-negative weights and a free bias (default); convex: weights >= 0 summing to 1")
     p.add_argument("--meta-inputs", default=None,
                    help="comma-separated per-horizon meta-learner inputs besides the base models, from "
-                        "seasonal, planning, ma7, calendar (default: seasonal[,planning with covariates]); calendar: "
-                        "a yearly season by day of year pooled over the file's series (needs dates)")
+                        "seasonal, planning, ma7, calendar, fourier (default: seasonal[,planning with covariates]); "
+                        "calendar: a yearly season by day of year pooled over the file's series (needs dates); "
+                        "fourier: the yearly sine/cosine regression of the series' own history")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.set_defaults(func=cmd_train)
@@ -202,7 +203,8 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
 
 
 EXTRA_TEXT = {"seasonal": "seasonal ratio", "planning": "planning / L0", "ma7": "mean of the last 7 days / L0",
-              "calendar": "pooled calendar season × the series' deseasonalised level / L0"}
+              "calendar": "pooled calendar season × the series' deseasonalised level / L0",
+              "fourier": "yearly Fourier regression of the series' whole history / L0"}
 
 
 def meta_summary(meta: dict) -> str:
