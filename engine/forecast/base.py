@@ -68,6 +68,37 @@ class Forecaster:
     def predict(self, demand: np.ndarray, covariates: Covariates | None = None) -> np.ndarray:
         raise NotImplementedError
 
+    def _rolling_origin(self, demand, covariates: Covariates | None, window: int):
+        """(one-step errors, W-day actual sums, W-day forecast sums) over the most recent rolling origins."""
+        y = as_2d(demand)[0]
+        t = len(y)
+        start = max(int(self.min_history), 1)
+        origins = list(range(start, t))
+        if len(origins) > self.max_sigma_origins:
+            origins = origins[-self.max_sigma_origins:]
+        one_step: list[float] = []
+        actual: list[float] = []
+        forecast: list[float] = []
+        for o in origins:
+            cov = None
+            if covariates is not None and self.reads_covariates:
+                cov = covariates.take(o + self.horizon, rows=slice(0, 1))
+            f = self.predict(y[None, :o], cov)[0]
+            one_step.append(y[o] - f[0])
+            if o + window <= t:
+                actual.append(float(y[o:o + window].sum()))
+                forecast.append(float(window_sum(f[None, :], window)[0]))
+        return np.asarray(one_step), np.asarray(actual), np.asarray(forecast)
+
+    def window_errors(self, demand, covariates: Covariates | None, window: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rolling-origin out-of-sample `window`-day sums on `demand` (the context): (actual sums, forecast sums).
+
+        Origin o forecasts from history[:o] only; actual = Σ demand[o:o+window], forecast = Σ of its first `window`
+        forecasts. The most recent `max_sigma_origins` origins whose window fits in the context.
+        """
+        _, actual, forecast = self._rolling_origin(demand, covariates, window)
+        return actual, forecast
+
     def window_sigma(self, demand, covariates: Covariates | None, window: int) -> float:
         """σ of demand over `window` days from rolling-origin out-of-sample errors on `demand` (the context).
 
@@ -77,20 +108,8 @@ class Forecaster:
         """
         y = as_2d(demand)[0]
         t = len(y)
-        start = max(int(self.min_history), 1)
-        origins = list(range(start, t))
-        if len(origins) > self.max_sigma_origins:
-            origins = origins[-self.max_sigma_origins:]
-        one_step: list[float] = []
-        window_err: list[float] = []
-        for o in origins:
-            cov = None
-            if covariates is not None and self.reads_covariates:
-                cov = covariates.take(o + self.horizon, rows=slice(0, 1))
-            f = self.predict(y[None, :o], cov)[0]
-            one_step.append(y[o] - f[0])
-            if o + window <= t:
-                window_err.append(y[o:o + window].sum() - float(window_sum(f[None, :], window)[0]))
+        one_step, actual, forecast = self._rolling_origin(demand, covariates, window)
+        window_err = actual - forecast
         if len(window_err) >= 8:
             return float(math.sqrt(np.mean(np.square(window_err))))
         if len(one_step) >= 2:
