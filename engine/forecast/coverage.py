@@ -1,47 +1,51 @@
-"""Coverage of (L+1)-day-sum quantiles built from earlier forecast errors (split-conformal, time-ordered).
+"""Coverage of (L+1)-day-sum quantiles built from earlier forecast errors, as the policy builds them.
 
-Each rolling origin i has a forecast sum F_i of the next W = L+1 days, the realised sum A_i and the relative
-error r_i = (A_i − F_i) / max(F_i, 1) (errors grow with the level: Vovk, Gammerman & Shafer, Algorithmic Learning
-in a Random World, 2005, split-conformal prediction; heteroscedastic by scaling with the forecast). Origin j's
-α-quantile is F_j + q·max(F_j, 1), q = the ⌈(n+1)α⌉-th smallest of the n errors already *known* at j (origins i
-with t_i + W ≤ t_j: their whole window was realised before j's first day). An origin is scored only when n is large
-enough for that rank (n ≥ α/(1−α)); coverage = share of scored origins with A_j ≤ its quantile.
+Each rolling origin i has a forecast sum μ_i of the next W = L + 1 days and the realised sum D_i. Origin j's
+quantile at level q is the protection module's: S_j = μ_j + Q_q(r)·max(μ_j, floor) with r the relative errors
+(engine.protection.relative_errors) of the origins whose whole window was realised before j's first day
+(t_i + W ≤ t_j) — never an error j could not have known — and Q_q the split-conformal order statistic, or the
+exponential tail where the errors do not resolve q (engine.protection.error_quantile). Origins with fewer than
+`min_errors` known errors are not scored. Coverage = share of scored origins with D_j ≤ S_j (the textbook measure;
+nominal q).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-__all__ = ["conformal_coverage", "NOMINAL"]
+from engine.protection import coverage, error_quantile, floor_for, protection_level, relative_errors
+
+__all__ = ["conformal_coverage", "NOMINAL", "MIN_ERRORS"]
 
 NOMINAL = (0.90, 0.99)
+MIN_ERRORS = 20
 
 
-def conformal_coverage(times, forecast_sums, actual_sums, window: int, nominal=NOMINAL) -> dict:
-    """{"nominal": [...], "coverage": [...], "n": [...]}: measured share per nominal level (None if no origin
-    could be scored) and the number of origins scored. `times` are day numbers on one calendar for every series
-    (so errors of other series count once their window has ended)."""
+def conformal_coverage(times, forecast_sums, actual_sums, window: int, nominal=NOMINAL,
+                       min_errors: int = MIN_ERRORS) -> dict:
+    """{"nominal": [...], "coverage": [...], "n": [...], "methods": [...]}: measured share per nominal level (None
+    when no origin could be scored), origins scored, and how the quantiles were obtained (counts per method).
+    `times` are day numbers on one calendar for every series (errors of other series count once their window has
+    ended)."""
     t = np.asarray(times, dtype=np.float64)
-    f = np.asarray(forecast_sums, dtype=np.float64)
-    a = np.asarray(actual_sums, dtype=np.float64)
-    scale = np.maximum(f, 1.0)
-    r = (a - f) / scale
-    order = np.argsort(t, kind="stable")
-    t, f, a, r, scale = t[order], f[order], a[order], r[order], scale[order]
-    known_at = t + window
-    by_known = np.argsort(known_at, kind="stable")
-    coverage, counts = [], []
-    for alpha in nominal:
-        hits, scored = 0, 0
+    mu = np.asarray(forecast_sums, dtype=np.float64)
+    d = np.asarray(actual_sums, dtype=np.float64)
+    floor = floor_for(window)
+    r = relative_errors(d, mu, floor)
+    by_known = np.argsort(t + window, kind="stable")
+    known_at = (t + window)[by_known]
+    out = {"nominal": list(nominal), "coverage": [], "n": [], "methods": []}
+    for q in nominal:
+        levels, actual, methods = [], [], {}
         for j in range(len(t)):
-            n = int(np.searchsorted(known_at[by_known], t[j], side="right"))
-            rank = math.ceil((n + 1) * alpha)
-            if n == 0 or rank > n:
+            n = int(np.searchsorted(known_at, t[j], side="right"))
+            if n < min_errors:
                 continue
-            q = np.partition(r[by_known[:n]], rank - 1)[rank - 1]
-            hits += int(a[j] <= f[j] + q * scale[j])
-            scored += 1
-        coverage.append(hits / scored if scored else None)
-        counts.append(scored)
-    return {"nominal": list(nominal), "coverage": coverage, "n": counts}
+            qv, method = error_quantile(r[by_known[:n]], q)
+            levels.append(float(protection_level(mu[j], qv[0], floor)))
+            actual.append(d[j])
+            methods[method] = methods.get(method, 0) + 1
+        share, scored = coverage(actual, levels) if levels else (None, 0)
+        out["coverage"].append(share)
+        out["n"].append(scored)
+        out["methods"].append(methods)
+    return out

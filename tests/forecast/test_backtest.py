@@ -105,8 +105,8 @@ def test_conformal_coverage_is_near_nominal_and_reads_only_finished_windows():
     a = f + rng.normal(0.0, 10.0, n)
     got = conformal_coverage(times, f, a, 8)
     assert got["coverage"][0] == pytest.approx(0.90, abs=0.02) and got["coverage"][1] == pytest.approx(0.99, abs=0.01)
-    # origin j knows the j − 7 errors of origins ≤ j − 8; rank ⌈(k + 1)·0.9⌉ ≤ k needs k ≥ 9: j ≥ 16 are scored
-    assert got["n"][0] == n - 16
+    # origin j knows the j − 7 errors of origins ≤ j − 8; it is scored once it knows MIN_ERRORS = 20 (j ≥ 27)
+    assert got["n"][0] == got["n"][1] == n - 27
     # an error whose window has not ended at origin j never moves j's quantile: a huge last error changes nothing
     # before it, and the last 8 origins' outcomes are scored with errors known before them
     a2 = a.copy()
