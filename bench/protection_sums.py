@@ -31,7 +31,8 @@ def bundled_config() -> dict:
     cfg = card["training"]["config"]
     return {"use_covariates": False, "meta_fit": cfg.get("meta_kind", "stack"),
             "extra_inputs": tuple(cfg["extra_inputs"]) if cfg.get("extra_inputs") else None,
-            "meta": "per-horizon" if cfg.get("meta_per_horizon") else "shared"}
+            "meta": "per-horizon" if cfg.get("meta_per_horizon") else "shared",
+            "calendar_days": cfg.get("calendar_level_days")}
 
 
 def rows_of(result: dict, label_of=lambda n: n) -> list[dict]:

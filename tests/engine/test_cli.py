@@ -49,7 +49,7 @@ def test_simulate_replications_report_half_widths(capsys):
     (["simulate", "--forecaster", "ensemble:../../etc"], "error: unknown forecaster 'ensemble:../../etc'"),
     (["simulate", "--policy", "s-S", "--s", "50", "--S", "10"], "error: policy s-S needs S > s"),
     (["simulate", "--series", "SKU_1/WH_9"], "no series 'SKU_1/WH_9'"),
-    (["simulate", "--days", "400"], "replaying 400 days"),
+    (["simulate", "--days", "800"], "replaying 800 days"),
     (["simulate", "--data", "nope.csv"], "error: file nope.csv: does not exist"),
     (["simulate", "--unit-cost", "50", "--unit-price", "40"], "stockout cost p = unit price − unit cost"),
 ])
@@ -131,3 +131,34 @@ def test_default_forecaster_is_the_past_only_ensemble_when_present(monkeypatch):
     r = run("simulate", "--days", "10", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["info"]["forecaster"] == expected
+
+
+def test_default_replay_lies_outside_the_default_models_training_period(monkeypatch):
+    """The app's and CLI's default run (replay, 90 days) plays only days the default model never trained on."""
+    from engine.forecast.registry import default_forecaster_name
+
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    name = default_forecaster_name()
+    card = json.loads((REPO / "models" / name.split(":", 1)[1] / "card.json").read_text())
+    r = run("simulate", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)["info"]
+    assert info["forecaster"] == name and info["demand"] == "replay" and info["days"] == 90
+    last_trained = card["training"]["last_train_date_by_series"][info["series"]]
+    assert card["training"]["last_date"] >= last_trained
+    assert info["first_date"] > last_trained and info["last_date"] == "2025-12-30"
+    assert info["warnings"] == []
+
+
+def test_a_replay_inside_the_training_period_warns(monkeypatch):
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "500", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)["info"]
+    assert info["first_date"] == "2024-08-18"
+    assert len(info["warnings"]) == 1 and "inside the training period of ensemble:past-only" in info["warnings"][0]
+    r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "500")   # the text output says it too
+    assert r.returncode == 0 and "warning: the replay starts on 2024-08-18" in r.stdout
+    r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "30", "--demand", "synthetic", "--json")
+    info = json.loads(r.stdout)["info"]
+    assert info["first_date"] == "2025-12-31" and info["warnings"] == []
