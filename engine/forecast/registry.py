@@ -85,8 +85,11 @@ def list_forecasters() -> list[dict]:
 
 
 def default_forecaster_name() -> str:
-    """"ensemble:default" when models/default/card.json exists and can be served, else "ma7"."""
-    if _ensemble_available() and "default" in _ensemble_names():
+    """"ensemble:past-only" when models/past-only/card.json exists and can be served, else "ma7".
+
+    Not ensemble:default: it reads the Demand_Forecast column, which in the public file is realised demand plus
+    noise, so its accuracy there is not a forecaster's."""
+    if _ensemble_available() and DEFAULT_ENSEMBLE.split(":", 1)[1] in _ensemble_names():
         return DEFAULT_ENSEMBLE
     return FALLBACK_FORECASTER
 
