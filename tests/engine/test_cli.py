@@ -162,3 +162,15 @@ def test_a_replay_inside_the_training_period_warns(monkeypatch):
     r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "30", "--demand", "synthetic", "--json")
     info = json.loads(r.stdout)["info"]
     assert info["first_date"] == "2025-12-31" and info["warnings"] == []
+
+
+def test_the_app_run_gets_the_same_training_window_warning(monkeypatch, sample_series):
+    """The simulator page builds a Simulator: simulator_warnings flags the same replay windows as simulate."""
+    from engine.forecast.training_window import simulator_warnings
+    from engine.simulator import SimConfig, Simulator
+
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    inside = Simulator(SimConfig(days=500, forecaster="ensemble:past-only"), sample_series)
+    assert len(simulator_warnings(inside)) == 1 and "2024-08-18" in simulator_warnings(inside)[0]
+    assert simulator_warnings(Simulator(SimConfig(days=90, forecaster="ensemble:past-only"), sample_series)) == []
+    assert simulator_warnings(Simulator(SimConfig(days=500, forecaster="ma7"), sample_series)) == []
