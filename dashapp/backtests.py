@@ -14,7 +14,7 @@ import os
 from dashapp.config import settings
 
 HOLDOUT_BOUNDS = (7, 365)
-FAST_DEFAULT = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "planning")
+FAST_DEFAULT = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
 SLOW = {"ets", "arima"}
 
 _cache = None
@@ -57,7 +57,7 @@ def model_result(dataset, digest: str, model: str, holdout: int, data_path=None)
     from engine.forecast.backtest import forecast_targets, run_backtest, targets_per_series
     from engine.forecast.registry import get_forecaster
 
-    key = f"bt:v1:{digest}:{model}:{holdout}"
+    key = f"bt:v2:{digest}:{model}:{holdout}"
     c = cache()
     hit = c.get(key)
     if hit is not None:
@@ -67,7 +67,7 @@ def model_result(dataset, digest: str, model: str, holdout: int, data_path=None)
     out = {"metrics": entry, "skipped": result["skipped"].get(model), "forecasts": {}}
     if entry is not None:
         fc = forecast_targets(get_forecaster(model), targets_per_series(dataset, holdout))
-        out["forecasts"] = {k: [float(x) for x in v] for k, v in fc.items()}
+        out["forecasts"] = {k: [float(x) for x in v] for k, v in fc.items() if not k.endswith("#sum")}
     out = _clean(out)
     c.set(key, json.dumps(out), expire=7 * 24 * 3600)
     return out
@@ -84,15 +84,18 @@ def actuals(dataset, holdout: int) -> dict:
 
 
 def table_rows(results: dict[str, dict]) -> list[dict]:
-    """Overall metrics per model, best MAE first."""
+    """Overall metrics per model, best MAE first: one-step MAE/RMSE/bias/MASE, the RMSE of the 8-day (L + 1)
+    demand sum and the measured coverage of its 0.90 / 0.99 quantiles."""
     rows = []
     for name, r in results.items():
         if r.get("metrics") is None:
-            rows.append({"model": name, "mae": None, "rmse": None, "bias": None, "mase": None,
-                         "note": r.get("skipped") or "not evaluated"})
+            rows.append({"model": name, "mae": None, "rmse": None, "bias": None, "mase": None, "sum_rmse": None,
+                         "cover_90": None, "cover_99": None, "note": r.get("skipped") or "not evaluated"})
             continue
         o = r["metrics"]["overall"]
+        cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
         rows.append({"model": name, "mae": o["mae"], "rmse": o["rmse"], "bias": o["bias"], "mase": o["mase"],
+                     "sum_rmse": o.get("sum_rmse"), "cover_90": cov[0], "cover_99": cov[1],
                      "note": r["metrics"].get("note") or ""})
     rows.sort(key=lambda x: (x["mae"] is None, x["mae"] if x["mae"] is not None else 0))
     return rows

@@ -44,10 +44,10 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("simulation")
     g.add_argument("--data", help=f"CSV file (default {DEFAULT_DATA})")
     g.add_argument("--series", help="series key SKU/WAREHOUSE, e.g. SKU_1/WH_1 (default: first in file)")
-    g.add_argument("--forecaster", help="forecaster name (default: ensemble:default when models/default exists, "
-                                        "else ma7); see `python -m engine forecasters`")
+    g.add_argument("--forecaster", help="forecaster name (default: ensemble:past-only when models/past-only "
+                                        "exists, else ma7); see `python -m engine forecasters`")
     g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q | capped-base-stock | "
-                                    "projected-inventory-level | constant-order")
+                                    "projected-inventory-level | constant-order | forecast-pil")
     g.add_argument("--days", type=int, help="days to simulate (default 90)")
     g.add_argument("--lead-time", type=int, help="fixed lead time L in days (default 7)")
     g.add_argument("--lead-time-dist", help="stochastic lead times: uniform:LOW:HIGH or poisson:MEAN")
@@ -120,6 +120,19 @@ def write_ledger(rows: list[dict], path: str) -> None:
             w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
 
 
+def _add_window_info(info: dict, config, series) -> None:
+    """info.first_date / last_date (simulated days) and info.warnings (a replay inside the model's training)."""
+    from engine.forecast.registry import get_forecaster
+    from engine.forecast.training_window import replay_warnings, simulated_dates
+
+    first, last = simulated_dates(series, config.demand, int(info["context_days"]), int(info["days"]))
+    info["first_date"], info["last_date"] = first, last
+    warnings = []
+    if config.demand == "replay":
+        warnings = replay_warnings(get_forecaster(info["forecaster"]), series, first, config.data)
+    info["warnings"] = warnings
+
+
 def cmd_simulate(args) -> int:
     from engine.batch import run_batch
     from engine.simulator import Simulator
@@ -141,6 +154,7 @@ def cmd_simulate(args) -> int:
         ledger = sim.ledger
     if args.ledger:
         write_ledger(ledger, args.ledger)
+    _add_window_info(out["info"], config, series)
     out = json_safe(out)
     if args.json:
         print(json.dumps(out, allow_nan=False))
@@ -148,6 +162,8 @@ def cmd_simulate(args) -> int:
         info = out["info"]
         print(f"series {info['series']}  forecaster {info['forecaster']}  policy {info['policy']['policy']}  "
               f"demand {info['demand']}  days {info['days']}  replications {out['replications']}")
+        for w in info["warnings"]:
+            print(f"  warning: {w}")
         hw = out.get("half_width") or {}
         for k in ("total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
                   "days_without_stockout", "stockout_days", "orders_placed", "average_on_hand", "inventory_turns"):

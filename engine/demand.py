@@ -125,7 +125,9 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
                        None if series.planning is None else series.planning[start:start + ctx])
     fut_all = future_dates(last_date, days + PAD)
     fut_doy = None if fut_all is None else _doy(fut_all)
-    conts = [continue_series(params, days + PAD, seed, r, offset=ctx, day_of_year=fut_doy) for r in reps]
+    history = (context, series.promo[start:start + ctx], None if ctx_dates is None else _doy(ctx_dates))
+    conts = [continue_series(params, days + PAD, seed, r, offset=ctx, day_of_year=fut_doy, history=history)
+             for r in reps]
     promo = np.stack([np.concatenate([series.promo[start:start + ctx], c["promo"]]) for c in conts])
     planning = None
     if series.planning is not None:  # without a Demand_Forecast column there is no planning covariate at all

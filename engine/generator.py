@@ -1,10 +1,14 @@
 """Synthetic demand in the public dataset's schema: yearly cycle, optional trend and weekly pattern, planned
-promotions, count noise and a noisy planning forecast — seeded and reproducible byte for byte.
+promotions, count noise and an ex-ante planning forecast — seeded and reproducible byte for byte.
 
 Defaults look like the public data (NOTES.md): mean ≈ 20.5 units/day with a yearly cycle from ~10 (late
-September) to ~31 (early April), promotions on 10% of days (+25%), no weekly cycle, Poisson counts, and a planning
-forecast (Demand_Forecast) within ~13% of the realised demand (MAE ≈ 2.3 units, like the public column — which,
-like this one, is far better than any forecaster can be, so treat the `planning` forecaster as optimistic).
+September) to ~31 (early April), promotions on 10% of days (+25%), no weekly cycle, Poisson counts.
+
+The planning forecast (Demand_Forecast) is made the way a planner would, `planning_lead` days before the day, from
+information available then: the mean of the 28 realised days up to the plan date with the promotions and the
+yearly cycle divided out, times the day's cycle and promotion factor (the calendar and the promotion plan are known
+in advance), times a judgement noise (1 + planning_error·N(0, 1)). It never reads the day's demand or any later
+one — unlike the public file's column, which is realised demand plus noise (see About).
 
 Random streams: SeedSequence([seed, index, stream]) with stream ids below; `index` is the series number for
 `generate_csv` and the replication number for the simulator's synthetic mode.
@@ -21,7 +25,8 @@ import numpy as np
 
 from engine.data import days_of_year
 
-__all__ = ["GeneratorParams", "mean_demand", "draw_promo", "draw_demand", "draw_planning", "calibrate",
+__all__ = ["GeneratorParams", "mean_demand", "draw_promo", "draw_demand", "draw_planning", "planner_forecast",
+           "calibrate",
            "continue_series", "generate_csv", "generate_rows", "stream_rng", "STREAM_DEMAND", "STREAM_PROMO",
            "STREAM_PLANNING", "STREAM_LEAD_TIME", "STREAM_SERIES"]
 
@@ -33,6 +38,7 @@ STREAM_SERIES = 5     # per-series attributes in generate_csv
 STREAM_EXTRA = 6      # region labels / inventory book-keeping in generate_csv
 YEAR = 365.25
 REGIONS = ("North", "South", "East", "West")
+PLANNING_WINDOW = 28  # realised days the planner averages
 
 
 def stream_rng(seed: int, index: int, stream: int) -> np.random.Generator:
@@ -50,7 +56,8 @@ class GeneratorParams:
     promo_rate: float = 0.10        # share of days with a promotion
     promo_uplift: float = 0.25      # relative demand uplift on promotion days
     dispersion: float | None = None  # negative-binomial size k (variance = m + m²/k); None = Poisson
-    planning_error: float = 0.13    # relative σ of the planning forecast around realised demand
+    planning_error: float = 0.05    # relative σ of the planner's judgement noise on top of the ex-ante estimate
+    planning_lead: int = 31         # days before the day the plan is made (≥ the forecasters' horizon of 31)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,10 +88,43 @@ def draw_demand(params: GeneratorParams, mean: np.ndarray, rng: np.random.Genera
     return rng.negative_binomial(k, k / (k + mean)).astype(np.float64)
 
 
-def draw_planning(params: GeneratorParams, demand: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Planning forecast = realised demand × (1 + N(0, planning_error)), ≥ 0, 2 decimals."""
-    noise = rng.standard_normal(len(demand))
-    return np.round(np.maximum(0.0, demand * (1.0 + params.planning_error * noise)), 2)
+def cycle_factor(params: GeneratorParams, day_of_year: np.ndarray | None, n: int) -> np.ndarray:
+    """The yearly cycle as a factor of the base level (1 without dates or amplitude)."""
+    if not params.amplitude or day_of_year is None:
+        return np.ones(n)
+    level = params.base + params.amplitude * np.cos(2 * np.pi * (np.asarray(day_of_year) - params.peak_day) / YEAR)
+    return np.maximum(level, 0.1) / max(params.base, 0.1)
+
+
+def planner_forecast(params: GeneratorParams, demand: np.ndarray, promo: np.ndarray,
+                     day_of_year: np.ndarray | None = None, first: int = 0) -> np.ndarray:
+    """The planner's noise-free forecast of days first..len(demand)-1, each made `planning_lead` days before.
+
+    For day d: level = mean over the realised days k in [d − lead − 27, d − lead] (those ≥ 0) of
+    y_k / ((1 + uplift·promo_k)·cycle_k); forecast = level · cycle_d · (1 + uplift·promo_d). With no realised day
+    yet the level is `params.base` (the planner's prior). Day d's value reads demand[:d − lead + 1] only.
+    """
+    y = np.asarray(demand, dtype=np.float64)
+    pr = np.asarray(promo, dtype=np.float64)
+    n = len(y)
+    lead = max(int(params.planning_lead), 1)
+    cyc = cycle_factor(params, day_of_year, n)
+    x = y / ((1.0 + params.promo_uplift * pr) * cyc)
+    csum = np.concatenate([[0.0], np.cumsum(x)])
+    d = np.arange(first, n)
+    end = np.clip(d - lead + 1, 0, n)
+    start = np.maximum(end - PLANNING_WINDOW, 0)
+    count = end - start
+    level = np.where(count > 0, (csum[end] - csum[start]) / np.maximum(count, 1), params.base)
+    return level * cyc[first:] * (1.0 + params.promo_uplift * pr[first:])
+
+
+def draw_planning(params: GeneratorParams, demand: np.ndarray, promo: np.ndarray, rng: np.random.Generator,
+                  day_of_year: np.ndarray | None = None, first: int = 0) -> np.ndarray:
+    """Planning forecast of days first.. = planner_forecast × (1 + planning_error·N(0, 1)), ≥ 0, 2 decimals."""
+    base = planner_forecast(params, demand, promo, day_of_year, first)
+    noise = rng.standard_normal(len(base))
+    return np.round(np.maximum(0.0, base * (1.0 + params.planning_error * noise)), 2)
 
 
 def _doy(dates: list[str]) -> np.ndarray:
@@ -105,8 +145,9 @@ def calibrate(demand: np.ndarray, promo: np.ndarray, dates: list[str] | None = N
     base, amplitude and peak, and the promotion uplift is Σ demand / Σ fitted level over promotion days − 1;
     otherwise uplift = mean(promo days)/mean(other days) − 1 (needs ≥ 3 of each, else 0.25) and base = mean of
     the last 28 de-promoted days, no cycle; uplift clipped to [0, 2]; count noise Poisson unless the
-    residual variance exceeds 1.1 × the mean (then negative binomial); planning error from the Demand_Forecast
-    column when present. No trend, no weekly pattern.
+    residual variance exceeds 1.1 × the mean (then negative binomial); planning error = relative spread of the
+    Demand_Forecast column around the planner's noise-free forecast of the context (planner_forecast), when the
+    column is present. No trend, no weekly pattern.
     """
     y = np.asarray(demand, dtype=np.float64)
     pr = np.asarray(promo, dtype=np.float64)
@@ -138,16 +179,18 @@ def calibrate(demand: np.ndarray, promo: np.ndarray, dates: list[str] | None = N
         ratio = float(np.var(y - fitted) / max(fitted.mean(), 1e-9))
         p.dispersion = None if ratio <= 1.1 else float(max(fitted.mean() / (ratio - 1.0), 0.05))
     if planning is not None and n >= 10:
-        rel = (planning - y) / np.maximum(y, 1.0)
+        ex_ante = planner_forecast(p, y, pr, doy)
+        rel = (np.asarray(planning, dtype=np.float64) - ex_ante) / np.maximum(ex_ante, 1.0)
         p.planning_error = float(np.clip(np.std(rel), 0.01, 2.0))
     return p
 
 
 def continue_series(params: GeneratorParams, days: int, seed: int, index: int, last_date: str | None = None,
-                    offset: int = 0, day_of_year: np.ndarray | None = None) -> dict:
+                    offset: int = 0, day_of_year: np.ndarray | None = None, history: tuple | None = None) -> dict:
     """`days` more days after a context: dict(demand, promo, planning, dates, day_of_year, mean) with the demand,
     promotion and planning streams of (seed, index). Pass `day_of_year` (precomputed) to skip date arithmetic
-    (dates is then None)."""
+    (dates is then None). `history` = (demand, promo, day_of_year or None) of the context: the planner's first
+    plans read its last days (without it they start from the prior `params.base`)."""
     if day_of_year is None:
         dates = future_dates(last_date, days)
         doy = _doy(dates) if dates is not None else None
@@ -156,9 +199,22 @@ def continue_series(params: GeneratorParams, days: int, seed: int, index: int, l
     promo = draw_promo(params, stream_rng(seed, index, STREAM_PROMO), days)
     mean = mean_demand(params, days, promo, doy, offset=offset)
     demand = draw_demand(params, mean, stream_rng(seed, index, STREAM_DEMAND))
-    planning = draw_planning(params, demand, stream_rng(seed, index, STREAM_PLANNING))
+    planning = _continued_planning(params, demand, promo, doy, history, stream_rng(seed, index, STREAM_PLANNING))
     return {"demand": demand, "promo": promo, "planning": planning, "dates": dates, "day_of_year": doy,
             "mean": mean}
+
+
+def _continued_planning(params, demand, promo, doy, history, rng) -> np.ndarray:
+    """Planning forecasts of continued days, the planner's window reaching back into the context `history`."""
+    if history is None:
+        return draw_planning(params, demand, promo, rng, doy)
+    h_demand, h_promo, h_doy = history
+    keep = PLANNING_WINDOW + max(int(params.planning_lead), 1)
+    h_demand, h_promo = np.asarray(h_demand)[-keep:], np.asarray(h_promo)[-keep:]
+    k = len(h_demand)
+    full_doy = None if doy is None or h_doy is None else np.concatenate([np.asarray(h_doy)[-k:], doy])
+    return draw_planning(params, np.concatenate([h_demand, demand]), np.concatenate([h_promo, promo]), rng,
+                         full_doy, first=k)
 
 
 def generate_rows(days: int = 365, series: int = 5, seed: int = 42, start: str = "2024-01-01",
@@ -182,7 +238,7 @@ def generate_rows(days: int = 365, series: int = 5, seed: int = 42, start: str =
         promo = draw_promo(sp, stream_rng(seed, i, STREAM_PROMO), days)
         mean = mean_demand(sp, days, promo, doy, weekday)
         demand = draw_demand(sp, mean, stream_rng(seed, i, STREAM_DEMAND))
-        planning = draw_planning(sp, demand, stream_rng(seed, i, STREAM_PLANNING))
+        planning = draw_planning(sp, demand, promo, stream_rng(seed, i, STREAM_PLANNING), doy)
         extra = stream_rng(seed, i, STREAM_EXTRA)
         regions = extra.integers(0, len(REGIONS), days)
         # the warehouse's own book-keeping: a reorder point / fixed quantity rule that rarely runs out

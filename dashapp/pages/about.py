@@ -75,10 +75,12 @@ when $IP \le r$.
 
 ## Forecasters and what they may know
 
-* **`planning` and `ensemble:default` are optimistic.** The `Demand_Forecast` column of the public dataset is the
-  realised demand plus noise (regressed on it: slope 1.000, intercept −0.02), and the bundled sample data
-  reproduces it. A forecaster that reads it for the coming days sees part of the future demand. Use
-  **`ensemble:past-only`** (past demand only) or a baseline to judge what a policy would achieve in practice.
+* **On the public file, `planning` and `ensemble:default` are optimistic.** The `Demand_Forecast` column of the
+  public dataset is the realised demand plus noise (regressed on it: slope 1.000, intercept −0.02): a forecaster
+  that reads it for the coming days sees part of the future demand. The bundled sample's column is a real ex-ante
+  plan (made 31 days ahead from earlier demand, the promotion plan and the calendar), so there it measures skill.
+  The default forecaster is **`ensemble:past-only`** (past demand only), and the default replay plays only days
+  after its training period; a replay that starts inside a model's training period shows a warning.
 * On past demand only, the public data is a yearly cycle plus promotions plus white noise: recent days add
   nothing beyond the seasonal curve, so the ensemble beats the moving averages by about 5 % (MAE 4.40 vs 4.66),
   not by more. An ensemble trained with the *calendar* input (one yearly shape by day of year pooled over the

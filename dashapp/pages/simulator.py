@@ -221,6 +221,8 @@ def control(_start, _pause, _step, _reset, sid, *control_values):
                 sim, new_run = S.build_simulator(store, sid, controls), True
                 rec.update(controls=controls, horizon=S.horizon_of(sim), run=rec["run"] + 1,
                            status="running" if action == "start" else "idle")
+                from engine.forecast.training_window import simulator_warnings  # lazy, like every engine import
+                message = " ".join(w[:1].upper() + w[1:] for w in simulator_warnings(sim)) or None
             elif action == "step":
                 if not rec.get("has_sim") or rec["status"] in ("idle", "done"):
                     controls = S.clean_controls(raw)

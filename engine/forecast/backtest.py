@@ -10,6 +10,10 @@ Protocols
 
 Metrics per model, overall and per series: MAE, RMSE, bias (mean of forecast − actual: positive = over-forecast),
 MASE (MAE / in-sample MAE of the one-step naive forecast on the training part; overall: pooled over series).
+What an order-up-to policy uses is the demand of the protection period, L + 1 days: from every held-out origin whose
+next `sum_days` (default 8, L = 7) days are all held out, `sum_rmse` is the RMSE of the forecast sum of those days
+(the same forecast, made at the origin) against the realised sum, and `sum_coverage` the measured coverage of
+split-conformal quantiles of that sum at nominal 0.90 and 0.99 (engine.forecast.coverage; overall only).
 
 A trained ensemble is only evaluated when its card proves it never saw the held-out days: if the card's training
 file has the same SHA-256 as the backtest file, its last training date must be before the first held-out date
@@ -25,10 +29,12 @@ from pathlib import Path
 import numpy as np
 
 from engine.data import days_of_year
-from engine.forecast.base import Covariates
+from engine.forecast.base import Covariates, window_sum
+from engine.forecast.coverage import conformal_coverage
 
-DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "planning")
+DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
 SEED_HOLDOUT_FRACTION = 0.10
+SUM_DAYS = 8  # protection period L + 1 with the app's default lead time L = 7
 
 
 class BacktestError(ValueError):
@@ -127,22 +133,49 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
     return "trained on the days before the holdout of this file" if training.get("data_sha256") == data_sha else ""
 
 
-def forecast_targets(forecaster, targets: list[Target]) -> dict[str, np.ndarray]:
-    """One-step-ahead forecasts for every held-out position of every target series."""
+def forecast_targets(forecaster, targets: list[Target], sum_days: int = SUM_DAYS) -> dict[str, np.ndarray]:
+    """One-step-ahead forecasts for every held-out position of every target series, and (key + "#sum") the forecast
+    sum of the next `sum_days` days from every held-out origin whose window ends inside the series."""
     out = {}
     h = forecaster.horizon
     for t in targets:
         cov = covariates_for(t, h)
-        preds = []
+        preds, sums = [], []
         for pos in t.positions:
             if pos < forecaster.min_history:
                 raise BacktestError(f"{forecaster.name} needs {forecaster.min_history} days of history; series "
                                     f"{t.key} has {pos} before its first held-out day")
             c = cov.take(pos + h) if (forecaster.reads_covariates or getattr(forecaster, "kind", "") == "legacy") \
                 else None
-            preds.append(float(forecaster.predict(t.demand[None, :pos], c)[0, 0]))
+            f = forecaster.predict(t.demand[None, :pos], c)
+            preds.append(float(f[0, 0]))
+            if pos + sum_days <= len(t.demand):
+                sums.append(float(window_sum(f[:1], sum_days)[0]))
         out[t.key] = np.asarray(preds)
+        out[t.key + "#sum"] = np.asarray(sums)
     return out
+
+
+def sum_origins(t: Target, sum_days: int) -> list[int]:
+    """Held-out origins of a target whose `sum_days`-day window lies inside the series."""
+    return [p for p in t.positions if p + sum_days <= len(t.demand)]
+
+
+def actual_sums(t: Target, sum_days: int) -> np.ndarray:
+    return np.asarray([t.demand[p:p + sum_days].sum() for p in sum_origins(t, sum_days)], dtype=np.float64)
+
+
+def origin_times(t: Target, sum_days: int) -> np.ndarray:
+    """Day numbers of a target's sum origins on a calendar shared by the series (dates when known)."""
+    pos = sum_origins(t, sum_days)
+    if t.dates:
+        import datetime as _dt
+        return np.asarray([_dt.date.fromisoformat(str(t.dates[p])[:10]).toordinal() for p in pos], dtype=np.float64)
+    return np.asarray(pos, dtype=np.float64)
+
+
+def sum_rmse(actual: np.ndarray, forecast: np.ndarray) -> float | None:
+    return float(np.sqrt(np.mean((forecast - actual) ** 2))) if len(actual) else None
 
 
 def metrics(actual: np.ndarray, forecast: np.ndarray, naive_scale: float) -> dict:
@@ -153,7 +186,7 @@ def metrics(actual: np.ndarray, forecast: np.ndarray, naive_scale: float) -> dic
 
 
 def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdout_days: int = 73,
-                 data_path=None, log=None) -> dict:
+                 data_path=None, log=None, sum_days: int = SUM_DAYS) -> dict:
     """Backtest forecasters (registry names or Forecaster objects) on a Dataset; returns a JSON-safe dict."""
     from engine.forecast.registry import get_forecaster
     if protocol == "per-series":
@@ -172,12 +205,15 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
     pooled_diffs = np.concatenate([np.abs(np.diff(t.demand[:t.positions[0]])) for t in targets])
     pooled_scale = float(pooled_diffs.mean()) if len(pooled_diffs) else float("nan")
     actual = {t.key: t.demand[t.positions] for t in targets}
+    sums_actual = {t.key: actual_sums(t, sum_days) for t in targets}
+    sums_time = {t.key: origin_times(t, sum_days) for t in targets}
 
     results, skipped = {}, {}
     names = list(models) + (["train-mean"] if protocol == "seed" else [])
     for name in names:
         if name == "train-mean":
             fc = {t.key: np.full(len(t.positions), train_mean) for t in targets}
+            fc.update({t.key + "#sum": np.full(len(sums_actual[t.key]), sum_days * train_mean) for t in targets})
             note = "mean of the training rows (90 %)"
         else:
             f = get_forecaster(name) if isinstance(name, str) else name
@@ -186,29 +222,48 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
                 skipped[name] = "the file has no Demand_Forecast column"
                 continue
             note = check_training_period(f, targets, data_sha)
-            fc = forecast_targets(f, targets)
+            fc = forecast_targets(f, targets, sum_days)
         all_a = np.concatenate([actual[k] for k in actual])
         all_f = np.concatenate([fc[k] for k in actual])
-        entry = {"overall": metrics(all_a, all_f, pooled_scale), "note": note,
-                 "per_series": {k: metrics(actual[k], fc[k], scales[k]) for k in actual}}
+        sa = np.concatenate([sums_actual[k] for k in actual])
+        sf = np.concatenate([fc[k + "#sum"] for k in actual])
+        overall = metrics(all_a, all_f, pooled_scale)
+        overall.update({"sum_rmse": sum_rmse(sa, sf), "sum_n": int(len(sa)),
+                        "sum_coverage": conformal_coverage(np.concatenate([sums_time[k] for k in actual]), sf, sa,
+                                                           sum_days)})
+        per_series = {}
+        for k in actual:
+            per_series[k] = metrics(actual[k], fc[k], scales[k])
+            per_series[k]["sum_rmse"] = sum_rmse(sums_actual[k], fc[k + "#sum"])
+        entry = {"overall": overall, "note": note, "per_series": per_series}
         results[name] = entry
         if log:
-            log(f"{name:>24}: MAE {entry['overall']['mae']:.3f}  RMSE {entry['overall']['rmse']:.3f}")
+            cov = overall["sum_coverage"]["coverage"]
+            shown = " ".join("–" if c is None else f"{c:.2f}" for c in cov)
+            sr = "–" if overall["sum_rmse"] is None else f"{overall['sum_rmse']:.3f}"
+            log(f"{name:>24}: MAE {overall['mae']:.3f}  RMSE {overall['rmse']:.3f}  {sum_days}-day-sum RMSE {sr}  "
+                f"coverage 0.90/0.99 {shown}")
     return {"protocol": protocol, "data": getattr(dataset, "name", None), "data_sha256": data_sha,
             "holdout_days": holdout_days if protocol == "per-series" else None,
             "holdout_rows": int(sum(len(t.positions) for t in targets)),
             "first_holdout_date": first_date if protocol == "seed" else None,
-            "series": [t.key for t in targets], "models": results, "skipped": skipped}
+            "sum_days": sum_days, "series": [t.key for t in targets], "models": results, "skipped": skipped}
 
 
 def markdown_table(result: dict) -> str:
     """The overall table of a backtest result as Markdown (for model cards and the README)."""
-    lines = ["| model | MAE | RMSE | bias | MASE |", "|---|---:|---:|---:|---:|"]
+    w = result.get("sum_days", SUM_DAYS)
+    lines = [f"| model | MAE | RMSE | bias | MASE | {w}-day-sum RMSE | coverage 0.90 | coverage 0.99 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     ranked = sorted(result["models"].items(), key=lambda kv: kv[1]["overall"]["mae"])
+
+    def num(v, fmt=".3f"):
+        return "–" if v is None else format(v, fmt)
     for name, r in ranked:
         o = r["overall"]
-        mase = "–" if o["mase"] is None else f"{o['mase']:.3f}"
-        lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {mase} |")
+        cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {num(o['mase'])} | "
+                     f"{num(o.get('sum_rmse'))} | {num(cov[0])} | {num(cov[1])} |")
     return "\n".join(lines)
 
 

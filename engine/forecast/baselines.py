@@ -5,7 +5,10 @@ import numpy as np
 
 from engine.forecast.base import Covariates, Forecaster
 
-__all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "PlanningForecast"]
+__all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "PlanningForecast", "FourierRegression",
+           "fourier_forecast"]
+
+YEAR_DAYS = 365.25
 
 
 class Naive(Forecaster):
@@ -100,3 +103,53 @@ class PlanningForecast(Forecaster):
         if out.shape[0] != demand.shape[0]:
             out = np.broadcast_to(out, (demand.shape[0], self.horizon))
         return np.array(out, dtype=np.float64)
+
+
+def _harmonics(days: np.ndarray) -> np.ndarray:
+    ang = 2.0 * np.pi * np.asarray(days, dtype=np.float64) / YEAR_DAYS
+    return np.column_stack([np.ones(len(ang)), np.cos(ang), np.sin(ang)])
+
+
+def fourier_forecast(demand: np.ndarray, horizon: int, days: np.ndarray | None = None,
+                     min_season_days: int = 120) -> np.ndarray:
+    """(n, horizon) forecasts of the yearly harmonic regression y = a + b·cos(2πd/365.25) + c·sin(2πd/365.25),
+    least squares over each row's whole history (Hyndman & Athanasopoulos, Forecasting: Principles and Practice,
+    3rd ed., §7.4 Fourier terms); clipped at 0.
+
+    days: (t + horizon,) day numbers shared by the rows (e.g. day of year); None = positions 0, 1, ... — on
+    consecutive daily rows the same fit (the phase is free), except across 29 February. With fewer than
+    `min_season_days` days a yearly cycle cannot be estimated and the forecast is the history's mean.
+    """
+    n, t = demand.shape
+    if t < min_season_days:
+        return np.repeat(demand.mean(axis=1)[:, None], horizon, axis=1)
+    d = np.arange(t + horizon, dtype=np.float64) if days is None else np.asarray(days, dtype=np.float64)
+    X = _harmonics(d[:t])
+    # normal equations (3 × 3): one pass over the history, identical for every row
+    coef = np.linalg.solve(X.T @ X, X.T @ demand.T)                # (3, n)
+    return np.maximum(_harmonics(d[t:t + horizon]) @ coef, 0.0).T
+
+
+class FourierRegression(Forecaster):
+    """Yearly harmonic regression baseline (fourier_forecast) on the whole history before the origin.
+
+    The day of year comes from the covariates; without dates the position in the history stands in for it (the
+    same fit on consecutive daily rows, see fourier_forecast). With fewer than `min_season_days` days: the mean.
+    """
+
+    name = "fourier"
+    label = "Fourier regression (yearly sine/cosine + level)"
+    min_history = 2
+    uses_calendar = True
+    min_season_days = 120
+
+    def predict(self, demand, covariates: Covariates | None = None):
+        n, t = demand.shape
+        doy = None if covariates is None else covariates.day_of_year
+        if doy is None or doy.shape[1] < t + self.horizon:
+            return fourier_forecast(demand, self.horizon, None, self.min_season_days)
+        doy = np.asarray(doy[:, :t + self.horizon], dtype=np.float64)
+        if doy.shape[0] == 1 or np.all(doy == doy[:1]):
+            return fourier_forecast(demand, self.horizon, doy[0], self.min_season_days)
+        return np.concatenate([fourier_forecast(demand[i:i + 1], self.horizon, doy[i], self.min_season_days)
+                               for i in range(n)])

@@ -41,8 +41,12 @@ def register(subparsers, common=None) -> None:
                    help="stack: non-negative weights and a free bias (default); convex: weights >= 0 summing to 1")
     p.add_argument("--meta-inputs", default=None,
                    help="comma-separated per-horizon meta-learner inputs besides the base models, from "
-                        "seasonal, planning, ma7, calendar (default: seasonal[,planning with covariates]); calendar: "
-                        "a yearly season by day of year pooled over the file's series (needs dates)")
+                        "seasonal, planning, ma7, calendar, fourier (default: seasonal[,planning with covariates]); "
+                        "calendar: a yearly season by day of year pooled over the file's series (needs dates); "
+                        "fourier: the yearly sine/cosine regression of the series' own history")
+    p.add_argument("--calendar-days", type=int, default=None,
+                   help="level window (days) of the calendar meta input (default 91; bench/select_meta.py scores "
+                        "91 and 365)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.set_defaults(func=cmd_train)
@@ -92,7 +96,8 @@ def _load(path, series_arg):
 
 # -- train --------------------------------------------------------------------------------------------------------
 def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, use_covariates=True, window=28,
-                meta=DEFAULT_META, meta_fit="stack", extra_inputs=None, log=print, command=None) -> dict:
+                meta=DEFAULT_META, meta_fit="stack", extra_inputs=None, log=print, command=None,
+                calendar_days=None) -> dict:
     """Train, export, verify and backtest; writes out/model.onnx, out/card.json and out/CARD.md. Returns the card."""
     import numpy as np
     from engine.errors import DataError
@@ -109,7 +114,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     extras = F.check_extra(extra_inputs, use_covariates)
     cfg = T.TrainConfig(window=window, use_covariates=use_covariates, holdout_days=holdout_days, epochs=epochs,
                         seed=seed, meta_per_horizon=(meta == "per-horizon"), meta_kind=meta_fit,
-                        extra_inputs=extras)
+                        extra_inputs=extras, calendar_level_days=int(calendar_days or F.CALENDAR_LEVEL_DAYS))
     if "calendar" in extras and any(not s.dates for s in ds.series.values()):
         raise DataError("has no Date column; the meta-learner input 'calendar' needs dates", file=ds.name,
                         column="Date")
@@ -153,6 +158,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
         "train_days_by_series": {a.key: len(a.demand) - holdout_days for a in arrays},
         "first_date_by_series": {a.key: a.dates[0] for a in arrays if a.dates},
         "last_train_date_by_series": {a.key: a.dates[len(a.demand) - holdout_days - 1] for a in arrays if a.dates},
+        "last_date": max((a.dates[len(a.demand) - holdout_days - 1] for a in arrays if a.dates), default=None),
         "splits": {"val_days": cfg.val_days, "meta_days": cfg.meta_days,
                    "by_series": trained.splits},
         "config": cfg.to_dict(), "history": trained.history, "train_seconds": round(trained.seconds, 1),
@@ -190,7 +196,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
 
     model = OnnxEnsemble.load(out)
     model.name = f"ensemble:{Path(out).name}"
-    names = [model, "naive", "seasonal-naive", "ma7", "ma28", "ses"] + (
+    names = [model, "naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier"] + (
         ["planning"] if all(s.planning is not None for s in ds.series.values()) else [])
     result = B.run_backtest(ds, names, "per-series", holdout_days, data_path=data, log=log)
     card = json.loads((Path(out) / "card.json").read_text())
@@ -201,7 +207,8 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
 
 
 EXTRA_TEXT = {"seasonal": "seasonal ratio", "planning": "planning / L0", "ma7": "mean of the last 7 days / L0",
-              "calendar": "pooled calendar season × the series' deseasonalised level / L0"}
+              "calendar": "pooled calendar season × the series' deseasonalised level / L0",
+              "fourier": "yearly Fourier regression of the series' whole history / L0"}
 
 
 def meta_summary(meta: dict) -> str:
@@ -250,13 +257,15 @@ def card_markdown(card: dict, result: dict) -> str:
 def cmd_train(args) -> int:
     from engine.errors import DataError
     cmd = "python -m engine train " + " ".join(shlex.quote(a) for a in _argv_after("train"))
+    if args.calendar_days is not None and not 7 <= args.calendar_days <= 730:
+        return _err(f"--calendar-days {args.calendar_days} is out of range [7, 730]")
     try:
         card = train_model(args.data, args.out, series=args.series, holdout_days=args.holdout_days,
                            epochs=args.epochs, seed=args.seed, use_covariates=not args.no_covariates,
                            window=args.window, meta=args.meta, meta_fit=args.meta_fit,
                            extra_inputs=None if args.meta_inputs is None else
                            tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
-                           log=lambda m: print(m, file=sys.stderr), command=cmd)
+                           log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days)
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:

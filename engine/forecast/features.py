@@ -57,7 +57,7 @@ def aux_dim(horizon: int, use_covariates: bool) -> int:
     return horizon + 1 + (2 * horizon if use_covariates else 0)
 
 
-EXTRA_SOURCES = ("seasonal", "planning", "ma7", "calendar")
+EXTRA_SOURCES = ("seasonal", "planning", "ma7", "calendar", "fourier")
 CALENDAR_LEVEL_DAYS = 91
 
 
@@ -226,7 +226,8 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
     extra_inputs: names of the per-horizon meta-learner inputs, in order (default: default_extra): "seasonal" (the
     seasonal ratio), "planning" (planning / L0), "ma7" (mean of the last 7 days / L0, the same for every horizon),
     "calendar" (calendar_level / L0: needs `calendar`; without `day_of_year` (n, >= t + horizon) it is the seasonal
-    ratio).
+    ratio), "fourier" (the yearly Fourier regression of the whole history, baselines.fourier_forecast, / L0,
+    clipped like the seasonal ratio; past demand and its positions only).
     out: Inputs whose seq/aux/extra arrays (of the right shapes) are filled in place instead of new arrays — the
     serving fast path keeps them bound to onnxruntime (onnx_model.SingleRowRunner).
     """
@@ -270,6 +271,9 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
             extra[:, :, j] = (demand[:, max(t - 7, 0):].mean(axis=1) * inv[:, 0])[:, None]
         elif name == "calendar":
             extra[:, :, j] = _calendar_ratio(demand, day_of_year, calendar, horizon, inv, seas_r)
+        elif name == "fourier":
+            from engine.forecast.baselines import fourier_forecast
+            extra[:, :, j] = np.clip(fourier_forecast(demand, horizon) * inv, SEASON_CLIP[0], SEASON_CLIP[1])
     if use_covariates:
         if promo is None or planning is None:
             raise ValueError("this model needs the covariates promo and planning (Demand_Forecast) "

@@ -9,14 +9,15 @@ import re
 from pathlib import Path
 
 from engine.forecast.base import Forecaster
-from engine.forecast.baselines import MovingAverage, Naive, PlanningForecast, SeasonalNaive, SimpleExpSmoothing
+from engine.forecast.baselines import (FourierRegression, MovingAverage, Naive, PlanningForecast, SeasonalNaive,
+                                      SimpleExpSmoothing)
 
 __all__ = ["list_forecasters", "get_forecaster", "default_forecaster_name", "models_dir", "UnknownForecaster",
            "FALLBACK_FORECASTER"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FALLBACK_FORECASTER = "ma7"
-DEFAULT_ENSEMBLE = "ensemble:default"
+DEFAULT_ENSEMBLE = "ensemble:past-only"  # reads past demand only: no column derived from realised demand
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 _BASELINES = {
@@ -26,6 +27,7 @@ _BASELINES = {
     "ma28": ("Moving average (28 days)", lambda: MovingAverage(28)),
     "ses": (SimpleExpSmoothing.label, SimpleExpSmoothing),
     "planning": (PlanningForecast.label, PlanningForecast),
+    "fourier": (FourierRegression.label, FourierRegression),
 }
 from engine.forecast.intermittent import REGISTRY as _INTERMITTENT  # noqa: E402 (after the baselines it extends)
 
@@ -86,8 +88,11 @@ def list_forecasters() -> list[dict]:
 
 
 def default_forecaster_name() -> str:
-    """"ensemble:default" when models/default/card.json exists and can be served, else "ma7"."""
-    if _ensemble_available() and "default" in _ensemble_names():
+    """"ensemble:past-only" when models/past-only/card.json exists and can be served, else "ma7".
+
+    Not ensemble:default: it reads the Demand_Forecast column, which in the public file is realised demand plus
+    noise, so its accuracy there is not a forecaster's."""
+    if _ensemble_available() and DEFAULT_ENSEMBLE.split(":", 1)[1] in _ensemble_names():
         return DEFAULT_ENSEMBLE
     return FALLBACK_FORECASTER
 

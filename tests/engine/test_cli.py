@@ -50,7 +50,7 @@ def test_simulate_replications_report_half_widths(capsys):
     (["simulate", "--forecaster", "ensemble:../../etc"], "error: unknown forecaster 'ensemble:../../etc'"),
     (["simulate", "--policy", "s-S", "--s", "50", "--S", "10"], "error: policy s-S needs S > s"),
     (["simulate", "--series", "SKU_1/WH_9"], "no series 'SKU_1/WH_9'"),
-    (["simulate", "--days", "400"], "replaying 400 days"),
+    (["simulate", "--days", "800"], "replaying 800 days"),
     (["simulate", "--data", "nope.csv"], "error: file nope.csv: does not exist"),
     (["simulate", "--unit-cost", "50", "--unit-price", "40"], "stockout cost p = unit price − unit cost"),
 ])
@@ -62,7 +62,7 @@ def test_bad_settings_exit_2_without_traceback(args, message):
 
 def test_validate(tmp_path):
     r = run("validate", "data/sample.csv")
-    assert r.returncode == 0 and "5 series, 1825 rows" in r.stdout and "2024-01-01 .. 2024-12-30" in r.stdout
+    assert r.returncode == 0 and "5 series, 3650 rows" in r.stdout and "2024-01-01 .. 2025-12-30" in r.stdout
     bad = tmp_path / "bad.csv"
     bad.write_text("Date,Units_Sold\n2024-01-01,4\n2024-01-02,abc\n")
     r = run("validate", str(bad))
@@ -123,12 +123,55 @@ def test_common_helpers_for_command_modules():
     assert cfg.data.endswith("data/sample.csv")
 
 
-def test_default_forecaster_is_the_trained_ensemble_when_present(monkeypatch):
+def test_default_forecaster_is_the_past_only_ensemble_when_present(monkeypatch):
     from engine.forecast.registry import default_forecaster_name
 
     monkeypatch.delenv("SIM_MODELS_DIR")
     expected = default_forecaster_name()
-    assert expected == ("ensemble:default" if (REPO / "models" / "default" / "card.json").exists() else "ma7")
+    assert expected == ("ensemble:past-only" if (REPO / "models" / "past-only" / "card.json").exists() else "ma7")
     r = run("simulate", "--days", "10", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["info"]["forecaster"] == expected
+
+
+def test_default_replay_lies_outside_the_default_models_training_period(monkeypatch):
+    """The app's and CLI's default run (replay, 90 days) plays only days the default model never trained on."""
+    from engine.forecast.registry import default_forecaster_name
+
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    name = default_forecaster_name()
+    card = json.loads((REPO / "models" / name.split(":", 1)[1] / "card.json").read_text())
+    r = run("simulate", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)["info"]
+    assert info["forecaster"] == name and info["demand"] == "replay" and info["days"] == 90
+    last_trained = card["training"]["last_train_date_by_series"][info["series"]]
+    assert card["training"]["last_date"] >= last_trained
+    assert info["first_date"] > last_trained and info["last_date"] == "2025-12-30"
+    assert info["warnings"] == []
+
+
+def test_a_replay_inside_the_training_period_warns(monkeypatch):
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "500", "--json")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)["info"]
+    assert info["first_date"] == "2024-08-18"
+    assert len(info["warnings"]) == 1 and "inside the training period of ensemble:past-only" in info["warnings"][0]
+    r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "500")   # the text output says it too
+    assert r.returncode == 0 and "warning: the replay starts on 2024-08-18" in r.stdout
+    r = run("simulate", "--forecaster", "ensemble:past-only", "--days", "30", "--demand", "synthetic", "--json")
+    info = json.loads(r.stdout)["info"]
+    assert info["first_date"] == "2025-12-31" and info["warnings"] == []
+
+
+def test_the_app_run_gets_the_same_training_window_warning(monkeypatch, sample_series):
+    """The simulator page builds a Simulator: simulator_warnings flags the same replay windows as simulate."""
+    from engine.forecast.training_window import simulator_warnings
+    from engine.simulator import SimConfig, Simulator
+
+    monkeypatch.delenv("SIM_MODELS_DIR")
+    inside = Simulator(SimConfig(days=500, forecaster="ensemble:past-only"), sample_series)
+    assert len(simulator_warnings(inside)) == 1 and "2024-08-18" in simulator_warnings(inside)[0]
+    assert simulator_warnings(Simulator(SimConfig(days=90, forecaster="ensemble:past-only"), sample_series)) == []
+    assert simulator_warnings(Simulator(SimConfig(days=500, forecaster="ma7"), sample_series)) == []

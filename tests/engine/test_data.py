@@ -38,12 +38,12 @@ def error_of(path_or_bytes, **kw) -> DataError:
 def test_sample_has_five_series_in_file_order(sample_dataset):
     s = sample_dataset.summary()
     assert s["series"] == [f"SKU_1/WH_{i}" for i in range(1, 6)]
-    assert s["rows"] == 1825
-    assert s["date_range"] == ["2024-01-01", "2024-12-30"]
+    assert s["rows"] == 3650
+    assert s["date_range"] == ["2024-01-01", "2025-12-30"]
     assert s["columns"] == HEADER.split(",")
     wh1 = sample_dataset.get("SKU_1/WH_1")
-    assert len(wh1) == 365 and wh1.dates[0] == "2024-01-01" and wh1.planning is not None
-    last = sample_lines(365)[-1].split(",")  # WH_1's last row
+    assert len(wh1) == 730 and wh1.dates[0] == "2024-01-01" and wh1.planning is not None
+    last = sample_lines(730)[-1].split(",")  # WH_1's last row
     assert wh1.unit_cost == float(last[10]) and wh1.unit_price == float(last[11])
     assert wh1.lead_time_days == int(last[7]) and wh1.last_inventory == float(last[6])
 

@@ -90,16 +90,23 @@ def test_unknown_names_are_refused(name, tmp_path, monkeypatch):
 def test_default_forecaster_rule(tmp_path, monkeypatch):
     monkeypatch.setenv("SIM_MODELS_DIR", str(tmp_path))
     assert default_forecaster_name() == "ma7"
-    (tmp_path / "default").mkdir()
+    (tmp_path / "past-only").mkdir()
     assert default_forecaster_name() == "ma7"  # a folder without card.json is not a model
     (tmp_path / "bad name!").mkdir()
     (tmp_path / "bad name!" / "card.json").write_text("{}")
+    (tmp_path / "default").mkdir()
     (tmp_path / "default" / "card.json").write_text("{}")
+    try:
+        import engine.forecast.onnx_model  # noqa: F401
+        assert default_forecaster_name() == "ma7"  # the covariate model reads the planning column: never default
+    except ImportError:
+        pass
+    (tmp_path / "past-only" / "card.json").write_text("{}")
     try:
         import engine.forecast.onnx_model  # noqa: F401
     except ImportError:
         assert default_forecaster_name() == "ma7"  # the ensemble cannot be served without its module
         return
-    assert default_forecaster_name() == "ensemble:default"
+    assert default_forecaster_name() == "ensemble:past-only"
     names = [f["name"] for f in list_forecasters()]
     assert "ensemble:default" in names and not any("bad name" in n for n in names)

@@ -42,12 +42,12 @@ def test_per_series_metrics_match_an_independent_computation():
 def test_seed_protocol_holds_out_the_last_tenth_of_date_sorted_rows():
     ds = load_csv(SAMPLE)
     targets, train_mean, first = B.targets_seed(ds)
-    assert sum(len(t.positions) for t in targets) == math.ceil(1825 * 0.1)
+    assert sum(len(t.positions) for t in targets) == math.ceil(3650 * 0.1)
     all_rows = sorted((d, k) for k, s in ds.series.items() for d in s.dates)
-    assert first == all_rows[-183][0]
+    assert first == all_rows[-365][0]
     held = {(ds.series[t.key].dates[p], t.key) for t in targets for p in t.positions}
-    assert held == set(all_rows[-183:])
-    train_vals = [ds.series[k].demand[ds.series[k].dates.index(d)] for d, k in all_rows[:-183]]
+    assert held == set(all_rows[-365:])
+    train_vals = [ds.series[k].demand[ds.series[k].dates.index(d)] for d, k in all_rows[:-365]]
     assert train_mean == pytest.approx(np.mean(train_vals))
     res = B.run_backtest(ds, ["ma7"], "seed", data_path=SAMPLE)
     assert set(res["models"]) == {"ma7", "train-mean"}
@@ -78,3 +78,58 @@ def test_cli_json_and_bad_input(tmp_path):
     r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(missing)], cwd=REPO,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "absent.csv" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_protection_period_sums_match_an_independent_computation():
+    ds = load_csv(SAMPLE)
+    res = B.run_backtest(ds, ["ma7"], "per-series", 30, data_path=SAMPLE)
+    errs = []
+    for s in ds.series.values():
+        y = s.demand
+        n = len(y)
+        for t in range(n - 30, n - 8 + 1):   # origins whose 8 days are all held out
+            errs.append(8 * y[t - 7:t].mean() - y[t:t + 8].sum())
+    o = res["models"]["ma7"]["overall"]
+    assert res["sum_days"] == 8 and o["sum_n"] == len(errs) == 5 * 23
+    assert o["sum_rmse"] == pytest.approx(math.sqrt(np.mean(np.square(errs))))
+    cov = o["sum_coverage"]
+    assert cov["nominal"] == [0.9, 0.99] and all(c is None or 0.0 <= c <= 1.0 for c in cov["coverage"])
+
+
+def test_conformal_coverage_is_near_nominal_and_reads_only_finished_windows():
+    from engine.forecast.coverage import conformal_coverage
+    rng = np.random.default_rng(5)
+    n = 4000
+    times = np.arange(n, dtype=float)
+    f = np.full(n, 100.0)
+    a = f + rng.normal(0.0, 10.0, n)
+    got = conformal_coverage(times, f, a, 8)
+    assert got["coverage"][0] == pytest.approx(0.90, abs=0.02) and got["coverage"][1] == pytest.approx(0.99, abs=0.01)
+    # origin j knows the j − 7 errors of origins ≤ j − 8; it is scored once it knows MIN_ERRORS = 20 (j ≥ 27)
+    assert got["n"][0] == got["n"][1] == n - 27
+    # an error whose window has not ended at origin j never moves j's quantile: a huge last error changes nothing
+    # before it, and the last 8 origins' outcomes are scored with errors known before them
+    a2 = a.copy()
+    a2[-1] = 1e9
+    head = conformal_coverage(times[:-1], f[:-1], a[:-1], 8)
+    both = conformal_coverage(times, f, a2, 8)
+    assert both["n"][0] == head["n"][0] + 1
+    hits_head = head["coverage"][0] * head["n"][0]
+    assert both["coverage"][0] * both["n"][0] == pytest.approx(hits_head)   # the marker origin is a miss
+
+
+def test_fourier_regression_recovers_a_yearly_cycle_and_needs_no_dates():
+    from engine.forecast.base import Covariates
+    from engine.forecast.baselines import FourierRegression
+    days = np.arange(1, 400 + 31 + 1, dtype=float)
+    doy = (days - 1) % 365 + 1
+    y = 20 + 8 * np.cos(2 * np.pi * (doy - 95) / 365.25)
+    f = FourierRegression()
+    with_dates = f.predict(y[None, :400], Covariates(day_of_year=doy[None, :]))
+    truth = y[400:400 + f.horizon]
+    assert np.max(np.abs(with_dates[0] - (20 + 8 * np.cos(2 * np.pi * (doy[400:431] - 95) / 365.25)))) < 0.05
+    without = f.predict(y[None, :300])   # without dates the position stands in (the same fit within a year)
+    np.testing.assert_allclose(without, f.predict(y[None, :300], Covariates(day_of_year=doy[None, :])), atol=1e-9)
+    assert truth.shape == (31,)
+    short = f.predict(y[None, :50])
+    assert np.allclose(short, y[:50].mean())   # too short for a yearly cycle: the level alone

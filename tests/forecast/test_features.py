@@ -99,3 +99,16 @@ def test_extra_inputs_and_in_place_output():
 def test_bad_extra_inputs_are_refused(names, cov, msg):
     with pytest.raises(ValueError, match=msg):
         F.check_extra(names, cov)
+
+
+def test_fourier_meta_input_is_the_yearly_regression_of_the_history():
+    from engine.forecast.baselines import fourier_forecast
+    rng = np.random.default_rng(2)
+    t = 300
+    days = np.arange(t + 31)
+    y = rng.poisson(20 + 8 * np.cos(2 * np.pi * (days - 95) / 365.25)).astype(float)[None, :]
+    inp = F.build_inputs(y[:, :t], window=28, horizon=31, extra_inputs=("seasonal", "fourier"))
+    want = np.clip(fourier_forecast(y[:, :t], 31) / inp.level[:, None], *F.SEASON_CLIP)
+    np.testing.assert_allclose(inp.extra[0, :, 1], want[0], rtol=1e-6)
+    truth = (20 + 8 * np.cos(2 * np.pi * (days[t:] - 95) / 365.25)) / inp.level[0]
+    assert np.max(np.abs(inp.extra[0, :, 1] - truth)) < 0.1   # it extrapolates the yearly cycle

@@ -62,7 +62,8 @@ def test_tiny_model_card_and_backtest(tiny_model):
     assert card["kind"] == "ensemble" and card["use_covariates"] is True
     assert card["onnx_check"]["max_abs_diff_vs_keras_units"] <= 1e-4
     tr = card["training"]
-    assert tr["last_train_date_by_series"] == {"SKU_1/WH_1": "2024-10-18", "SKU_1/WH_2": "2024-10-18"}
+    assert tr["last_train_date_by_series"] == {"SKU_1/WH_1": "2025-10-18", "SKU_1/WH_2": "2025-10-18"}
+    assert tr["last_date"] == "2025-10-18"
     assert set(card["backtest"]["models"]) >= {"ensemble:tiny", "ma7", "planning"}
     assert card["backtest"]["holdout_rows"] == 2 * 73
     assert len(card["residuals"]["window_rmse_ratio"]) >= 8

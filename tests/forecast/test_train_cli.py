@@ -36,7 +36,10 @@ def test_bad_meta_learner_inputs(tmp_path):
     assert r.returncode == 2 and "'planning' needs a model with covariates" in r.stderr
     r = run("--data", str(SAMPLE), "--meta-inputs", "seasonal,lunar", "--out", str(tmp_path / "e"))
     assert r.returncode == 2 and "'lunar'" in r.stderr and "Traceback" not in r.stderr
-    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
+    r = run("--data", str(SAMPLE), "--no-covariates", "--meta-inputs", "seasonal,calendar", "--calendar-days", "3",
+            "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "--calendar-days 3 is out of range" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists() and not (tmp_path / "g").exists()
 
 
 def test_calendar_input_needs_a_date_column(tmp_path):
