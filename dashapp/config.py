@@ -70,6 +70,7 @@ class Settings:
     debug: bool  # SIM_DEBUG=1: Dash debug mode for `python -m dashapp` only
     test_tick_delay: float  # SIM_TEST_TICK_DELAY: seconds slept inside each tick (test hook)
     var_dir: str
+    sample_data: Path  # SIM_SAMPLE_DATA: the bundled series the simulator starts with
 
     @property
     def secret_key_required(self) -> bool:
@@ -93,6 +94,7 @@ def load_settings() -> Settings:
         debug=os.environ.get("SIM_DEBUG", "") == "1",
         test_tick_delay=_float("SIM_TEST_TICK_DELAY", 0.0),
         var_dir=str(var),
+        sample_data=Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv"),
     )
 
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-
-import numpy as np
 from statistics import NormalDist
 
 from engine.errors import ConfigError
@@ -264,8 +262,3 @@ def make_policy(name: str, setup: PolicySetup, params: dict | None = None) -> Po
         raise ConfigError(f"policy {name} does not take {', '.join(extra)} (it takes: "
                           f"{', '.join(allowed) or 'no parameters'})", field="policy_params", value=extra)
     return _REGISTRY[name](setup, **params)
-
-
-def as_float_array(x, n: int) -> np.ndarray:
-    """Broadcast a policy output (scalar or (R,)) to (R,) float64."""
-    return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))

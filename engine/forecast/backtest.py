@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -210,7 +209,3 @@ def markdown_table(result: dict) -> str:
         mase = "–" if o["mase"] is None else f"{o['mase']:.3f}"
         lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {mase} |")
     return "\n".join(lines)
-
-
-def data_name(path) -> str:
-    return Path(path).name
