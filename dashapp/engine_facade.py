@@ -6,25 +6,18 @@ from functools import lru_cache
 
 import engine.policy_original  # noqa: F401  registers the original app's rule ("original")
 from dashapp.config import settings
+from dashapp.policy_fields import field_map
 from dashapp.validation import DEFAULT_CONTROLS, InputError
 from engine import data as edata
 from engine.errors import ConfigError, DataError
 from engine.forecast import registry
 from engine.optimum import improvement_hint
-from engine.policy import policy_names
+from engine.policy import policy_label, policy_names
 from engine.simulator import SimConfig, Simulator
 
 __all__ = ["improvement_hint", "forecaster_options", "policy_options", "default_forecaster", "new_controls",
            "sample_dataset", "upload_key", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
 
-POLICY_LABELS = {"order-up-to": "Order-up-to S = μ + zσ", "base-stock": "Constant base-stock S",
-                 "s-S": "(s, S)", "r-Q": "(r, Q)", "original": "Original app's rule (for comparison)"}
-POLICY_PARAM_MAP = {  # page field -> engine policy parameter, per policy
-    "order-up-to": {"service_level": "service_level"},
-    "base-stock": {"policy_level": "base_stock_level"},
-    "s-S": {"policy_s": "s", "policy_level": "S"},
-    "r-Q": {"policy_s": "r", "policy_q": "Q"},
-}
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
 
@@ -43,7 +36,7 @@ def forecaster_options() -> list[dict]:
 
 
 def policy_options() -> dict[str, str]:
-    return {name: POLICY_LABELS.get(name, name) for name in policy_names()}
+    return {name: policy_label(name) for name in policy_names()}
 
 
 @lru_cache(maxsize=1)
@@ -81,8 +74,7 @@ def sim_config(controls: dict, series_key: str | None = None) -> SimConfig:
         "days": c["horizon"], "lead_time": c["lead_time"], "holding_rate": c["holding_rate"],
         "noise": c["noise"], "seed": c["seed"], "forecaster": c["forecaster"], "policy": c["policy"],
         "demand": c["demand_mode"], "backorders": c["backorders"], "series": series_key,
-        "policy_params": {eng: c[page] for page, eng in POLICY_PARAM_MAP.get(c["policy"], {}).items()
-                          if c.get(page) is not None},
+        "policy_params": {eng: c[page] for page, eng in field_map(c["policy"]).items() if c.get(page) is not None},
     }
     for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory"):
         if c.get(f) is not None:

@@ -6,19 +6,19 @@ from dash import dcc, html
 
 from dashapp import components as C, engine_facade as E, figures, ids
 from dashapp.config import settings
+from dashapp.policy_fields import field_specs
 from dashapp.validation import BOUNDS, DEFAULT_CONTROLS as D, DEMAND_MODES
 
-# page field -> (label, step) of the policy parameters; shown only for the policies that take them
-POLICY_FIELDS = {
-    "service_level": ("Service-level target (blank: z from costs)", 0.001),
-    "policy_level": ("Level S (base-stock, s-S)", 1),
-    "policy_s": ("Reorder point s / r", 1),
-    "policy_q": ("Order quantity Q (r-Q)", 1),
-}
 
 
-def _number(key: str, step, value=None):
-    return C.number(ids.control_id(key), value, *BOUNDS[key], step)
+def _number(key: str, step, value=None, bounds=None):
+    return C.number(ids.control_id(key), value, *(bounds or BOUNDS[key]), step)
+
+
+def _policy_fields() -> list:
+    """One field per policy parameter (dashapp.policy_fields); the policy dropdown shows the chosen one's."""
+    return [C.field(label, _number(key, step, bounds=bounds), hidden_id=ids.field_row(key))
+            for key, (label, step, bounds) in field_specs().items()]
 
 
 def _data_fields() -> list:
@@ -57,7 +57,7 @@ def _controls_panel():
         dbc.Switch(id="backorders", label="Backorders (off: lost sales)", value=False, className="small"),
         html.H6("Policy"),
         C.field("Policy", C.dropdown(ids.POLICY, policies, D["policy"])),
-        *[C.field(label, _number(key, step), hidden_id=ids.field_row(key)) for key, (label, step) in POLICY_FIELDS.items()],
+        *_policy_fields(),
         html.H6("Animation"),
         C.field("Speed (seconds per day)", _number("speed", 0.05, D["speed"])),
     ], className="controls")

@@ -19,10 +19,6 @@ BOUNDS = {
     "unit_price": (0.0, 1e7),
     "stockout_cost": (0.0, 1e7),
     "initial_inventory": (0.0, 1e9),
-    "service_level": (0.5, 0.9999),
-    "policy_level": (0.0, 1e9),
-    "policy_s": (0.0, 1e9),
-    "policy_q": (0.0, 1e9),
 }
 DEMAND_MODES = {"replay": "Replay the data", "synthetic": "Synthetic (generator)",
                 "forecast-noise": "Forecast + noise (original app)"}
@@ -35,8 +31,7 @@ DEFAULT_CONTROLS = {
 }
 _INTEGER = ("horizon", "lead_time", "seed")
 _REAL = ("holding_rate", "noise", "speed")
-_OPTIONAL = ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "service_level",
-             "policy_level", "policy_s", "policy_q")
+_OPTIONAL = ("unit_cost", "unit_price", "stockout_cost", "initial_inventory")
 
 
 class InputError(ValueError):
@@ -51,6 +46,11 @@ def number(field: str, raw, integer: bool = False, optional: bool = False):
             return None
         raise InputError(f"{label}: a value is required")
     return number_in(label, raw, BOUNDS[field], integer)
+
+
+def optional_number_in(field: str, raw, bounds: tuple):
+    """None for a blank field, else a number within bounds."""
+    return None if raw is None or raw == "" else number_in(field.replace("_", " "), raw, bounds)
 
 
 def number_in(label: str, raw, bounds: tuple, integer: bool = False):
@@ -85,9 +85,9 @@ def choice(field: str, raw, allowed) -> str:
     return raw
 
 
-def clean_controls(raw: dict, forecasters, policies) -> dict:
+def clean_controls(raw: dict, forecasters, policies, policy_bounds: dict) -> dict:
     """Every control value checked (InputError with a message otherwise); `forecasters` and `policies` are the
-    names the page offers."""
+    names the page offers, `policy_bounds` the policy fields' bounds (dashapp.policy_fields)."""
     c = {
         "forecaster": choice("forecaster", raw.get("forecaster"), forecasters),
         "policy": choice("policy", raw.get("policy"), policies),
@@ -97,6 +97,7 @@ def clean_controls(raw: dict, forecasters, policies) -> dict:
     c.update({f: number(f, raw.get(f), integer=True) for f in _INTEGER})
     c.update({f: number(f, raw.get(f)) for f in _REAL})
     c.update({f: number(f, raw.get(f), optional=True) for f in _OPTIONAL})
+    c.update({f: optional_number_in(f, raw.get(f), b) for f, b in policy_bounds.items()})
     c["backorders"] = bool(raw.get("backorders"))
     series = raw.get("series")
     if series is not None and not isinstance(series, str):

@@ -15,7 +15,8 @@ from dashapp.config import settings
 from dashapp.services.simulation import USER_ERRORS, SimulationService
 from dashapp.services.uploads import accept_upload, series_names
 from dashapp.session_views import days_per_tick, ledger_csv
-from dashapp.simulator_layout import POLICY_FIELDS, simulator_layout
+from dashapp.policy_fields import field_map, field_specs
+from dashapp.simulator_layout import simulator_layout
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
 from dashapp.validation import InputError, number, speed_or_default
@@ -23,6 +24,8 @@ from dashapp.validation import InputError, number, speed_or_default
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")
 
 BUTTONS = (ids.START, ids.PAUSE, ids.STEP, ids.RESET)
+POLICY_KEYS = tuple(field_specs())  # control keys of the policy-parameter fields
+CONTROLS = {**ids.CONTROLS, **{ids.control_id(k): k for k in POLICY_KEYS}}  # field id -> controls-dict key
 
 
 def layout(**_query):
@@ -35,19 +38,19 @@ def _service() -> SimulationService:
 
 @callback(
     output={"sid": Output(ids.SESSION_ID, "data"), "view": VIEW,
-            "controls": {cid: Output(cid, "value", allow_duplicate=True) for cid in ids.CONTROLS}},
+            "controls": {cid: Output(cid, "value", allow_duplicate=True) for cid in CONTROLS}},
     inputs={"clicks": {b: Input(b, "n_clicks") for b in BUTTONS}},
-    state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in ids.CONTROLS}},
+    state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in CONTROLS}},
     prevent_initial_call="initial_duplicate",
 )
 def control(clicks, sid, values):
     """Page load (no trigger) and the four buttons."""
     # A new page renders its buttons with n_clicks=0 and dash may report them as triggered: that is a load.
     action = ctx.triggered_id if ctx.triggered_id in clicks and clicks[ctx.triggered_id] else "load"
-    raw = {ids.CONTROLS[cid]: v for cid, v in values.items()}
+    raw = {CONTROLS[cid]: v for cid, v in values.items()}
     screen = _service().press(sid, action, raw)
-    restored = {cid: screen.controls.get(key) for cid, key in ids.CONTROLS.items()} if screen.controls \
-        else dict.fromkeys(ids.CONTROLS, no_update)
+    restored = {cid: screen.controls.get(key) for cid, key in CONTROLS.items()} if screen.controls \
+        else dict.fromkeys(CONTROLS, no_update)
     return {"sid": screen.sid, "view": render(screen), "controls": restored}
 
 
@@ -142,10 +145,10 @@ def download_ledger(_n, sid):
 
 
 @callback(
-    output={key: Output(ids.field_row(key), "style") for key in POLICY_FIELDS},
+    output={key: Output(ids.field_row(key), "style") for key in POLICY_KEYS},
     inputs={"policy": Input(ids.POLICY, "value")},
 )
 def policy_fields(policy):
     """Show only the parameters of the chosen policy."""
-    shown = E.POLICY_PARAM_MAP.get(policy, {})
-    return {key: None if key in shown else {"display": "none"} for key in POLICY_FIELDS}
+    shown = field_map(policy) if isinstance(policy, str) else {}
+    return {key: None if key in shown else {"display": "none"} for key in POLICY_KEYS}

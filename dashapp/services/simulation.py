@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from dashapp import engine_facade as E
 from dashapp import session_storage as st
+from dashapp.policy_fields import field_specs
 from dashapp.session_ids import new_session_id, valid_session_id
 from dashapp.session_views import days_per_tick
 from dashapp.store import SessionBusy, StoreUnavailable
@@ -45,8 +46,10 @@ def _screen(sid: str, kind: str, rec: dict, rows: list, **kw) -> Screen:
     return Screen(sid, kind, rows=rows, status=rec["status"], run=rec["run"], horizon=horizon, **kw)
 
 
-def _choices() -> tuple[set, dict]:
-    return {f["value"] for f in E.forecaster_options()}, E.policy_options()
+def _choices() -> tuple[set, dict, dict]:
+    """What clean_controls accepts: the offered forecasters, policies and policy fields' bounds."""
+    bounds = {key: spec[2] for key, spec in field_specs().items()}
+    return {f["value"] for f in E.forecaster_options()}, E.policy_options(), bounds
 
 
 class SimulationService:

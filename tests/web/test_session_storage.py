@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dashapp import engine_facade as E, session_storage as S
+from dashapp.policy_fields import field_specs
 from dashapp.session_ids import new_session_id
 from dashapp.validation import DEFAULT_CONTROLS, clean_controls
 from dashapp.store import DiskSessionStore
@@ -33,7 +34,7 @@ def store(tmp_path):
 
 def _sim(days=120):
     c = clean_controls(dict(DEFAULT_CONTROLS, forecaster="ma7", demand_mode="synthetic", horizon=days),
-                       {"ma7"}, E.policy_options())
+                       {"ma7"}, E.policy_options(), {k: b for k, (_l, _s, b) in field_specs().items()})
     return c, E.build_simulator(None, "x", c)
 
 
