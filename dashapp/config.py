@@ -1,4 +1,4 @@
-"""Settings read once from the environment (documented in the README's Configuration table)."""
+"""Settings read once from the environment (documented in the README's Configuration table), paths included."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from engine.paths import REPO_ROOT, sample_data
+
 
 
 class ConfigurationError(SystemExit):
@@ -94,7 +95,7 @@ def load_settings() -> Settings:
         debug=os.environ.get("SIM_DEBUG", "") == "1",
         test_tick_delay=_float("SIM_TEST_TICK_DELAY", 0.0),
         var_dir=str(var),
-        sample_data=Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv"),
+        sample_data=sample_data(),
     )
 
 

@@ -17,12 +17,12 @@ from engine.data import load_csv
 from engine.errors import ConfigError, DataError
 from engine.forecast.registry import UnknownForecaster
 from engine.json_safe import json_safe
+from engine.paths import REPO_ROOT
 from engine.policy import all_params, policy_names
 
 __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args", "write_ledger", "COMMON",
            "DEFAULT_DATA"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
 OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",

@@ -118,7 +118,6 @@ def decode_set(token: str) -> dict:
 # Running a scenario set
 # ---------------------------------------------------------------------------------------------------------------
 import math  # noqa: E402
-import os  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -131,10 +130,10 @@ from engine.json_safe import json_safe  # noqa: E402
 from engine.forecast.base import Forecaster  # noqa: E402
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster  # noqa: E402
 from engine.metrics import KPI_NAMES  # noqa: E402
+from engine.paths import sample_data  # noqa: E402
 from engine.policy import policy_names, policy_params  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv")
+DEFAULT_DATA = sample_data()
 SET_LEVEL = ("replications", "days", "seed")
 REPORTED_KPIS = [k for k in KPI_NAMES if k != "days"]
 _DEMAND_KEYS = ("data", "series", "demand", "noise", "context_days")

@@ -8,13 +8,13 @@ import os
 import re
 from pathlib import Path
 
+from engine import paths
 from engine.forecast.base import Forecaster
 from engine.forecast.baselines import MovingAverage, Naive, PlanningForecast, SeasonalNaive, SimpleExpSmoothing
 
 __all__ = ["list_forecasters", "get_forecaster", "default_forecaster_name", "models_dir", "UnknownForecaster",
            "FALLBACK_FORECASTER"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FALLBACK_FORECASTER = "ma7"
 DEFAULT_ENSEMBLE = "ensemble:default"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -36,7 +36,7 @@ class UnknownForecaster(ValueError):
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("SIM_MODELS_DIR") or (REPO_ROOT / "models"))
+    return paths.models_dir()
 
 
 def _statsmodels_module():
