@@ -96,6 +96,20 @@ def _series(source, sid):
     return [{"label": k, "value": k} for k in keys], keys[0] if keys else None
 
 
+def _checked_request(source, holdout, models) -> int:
+    """The hold-out days of a valid request (InputError naming the field otherwise)."""
+    if source not in ("sample", "upload"):
+        raise InputError(f"data: {str(source)[:60]!r} is not one of the offered choices")
+    h = number_in("hold-out days", holdout, B.HOLDOUT_BOUNDS, integer=True)
+    names = {f["value"] for f in E.forecaster_options()}
+    if not isinstance(models, list) or not models:
+        raise InputError("models: choose at least one model")
+    bad = [m for m in models if not isinstance(m, str) or m not in names]
+    if bad:
+        raise InputError(f"models: {str(bad[0])[:60]!r} is not one of the offered choices")
+    return h
+
+
 @callback(
     Output("bt-result", "data"), Output("bt-message", "children"),
     Input("bt-run", "n_clicks"),
@@ -111,15 +125,7 @@ def run(set_progress, _n, source, holdout, models, sid):
     try:
         from engine.forecast.backtest import BacktestError
 
-        if source not in ("sample", "upload"):
-            raise InputError(f"data: {str(source)[:60]!r} is not one of the offered choices")
-        h = number_in("hold-out days", holdout, B.HOLDOUT_BOUNDS, integer=True)
-        names = {f["value"] for f in E.forecaster_options()}
-        if not isinstance(models, list) or not models:
-            raise InputError("models: choose at least one model")
-        bad = [m for m in models if not isinstance(m, str) or m not in names]
-        if bad:
-            raise InputError(f"models: {str(bad[0])[:60]!r} is not one of the offered choices")
+        h = _checked_request(source, holdout, models)
         ds, path = _dataset(source, sid)
         digest = B.dataset_digest(ds)
         results = {}

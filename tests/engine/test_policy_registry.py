@@ -6,34 +6,16 @@ import pytest
 
 from engine.cli import build_parser
 from engine.errors import ConfigError
-from engine.policy import (Param, Policy, all_params, policy_label, policy_params, register_policy,
-                           unregister_policy)
+from engine.policy import Param, all_params, policy_label, policy_params
 from engine.scenarios import rows_to_set
 from engine.simulator import SimConfig
-
-
-class Capped(Policy):
-    """Order up to S, at most `cap` units a day."""
-
-    name = "capped-test"
-    label = "Capped order-up-to"
-    params = ("S", "cap")  # plain names: the default spec, narrowed by param_bounds
-    param_bounds = {"cap": (1.0, 50.0)}
-
-    def __init__(self, setup, S=None, cap=None):
-        super().__init__(setup)
-        self.S, self.cap = S or 10.0, cap or 5.0
-
-    def decide(self, ip, obs):
-        gap = self.S - ip
-        return min(max(gap, 0.0), self.cap), self.S
+from tests.policy_doubles import registered
 
 
 @pytest.fixture
 def capped():
-    register_policy(Capped.name, Capped)
-    yield Capped
-    unregister_policy(Capped.name)
+    with registered() as cls:
+        yield cls
 
 
 def test_builtin_policies_declare_their_parameters_once():

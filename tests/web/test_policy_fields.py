@@ -8,30 +8,13 @@ from dashapp import engine_facade as E
 from dashapp.policy_fields import field_map, field_specs
 from dashapp.scenario_table import table_columns
 from dashapp.validation import DEFAULT_CONTROLS, InputError, clean_controls
-from engine.policy import Policy, register_policy, unregister_policy
-
-
-class Capped(Policy):
-    """Order up to S, at most `cap` units a day."""
-
-    name = "capped-web-test"
-    label = "Capped order-up-to"
-    params = ("S", "cap")
-    param_bounds = {"cap": (1.0, 50.0)}
-
-    def __init__(self, setup, S=None, cap=None):
-        super().__init__(setup)
-        self.S, self.cap = S or 10.0, cap or 5.0
-
-    def decide(self, ip, obs):
-        return min(max(self.S - ip, 0.0), self.cap), self.S
+from tests.policy_doubles import registered
 
 
 @pytest.fixture
 def capped():
-    register_policy(Capped.name, Capped)
-    yield Capped
-    unregister_policy(Capped.name)
+    with registered() as cls:
+        yield cls
 
 
 def test_builtin_policies_fill_the_fields_the_page_always_had():
@@ -42,10 +25,10 @@ def test_builtin_policies_fill_the_fields_the_page_always_had():
 
 def test_a_new_parameter_gets_its_own_field_column_and_check(capped):
     assert field_specs()["param_cap"] == ("cap", 0.01, (1.0, 50.0))
-    assert field_map("capped-web-test") == {"policy_level": "S", "param_cap": "cap"}
+    assert field_map("capped-test") == {"policy_level": "S", "param_cap": "cap"}
     assert "cap" in [c["id"] for c in table_columns()]
     bounds = {k: b for k, (_l, _s, b) in field_specs().items()}
-    raw = dict(DEFAULT_CONTROLS, forecaster="ma7", policy="capped-web-test", param_cap=60)
+    raw = dict(DEFAULT_CONTROLS, forecaster="ma7", policy="capped-test", param_cap=60)
     with pytest.raises(InputError, match=r"param cap: 60 is out of range \(1 to 50\)"):
         clean_controls(raw, {"ma7"}, E.policy_options(), bounds)
     controls = clean_controls(dict(raw, param_cap=12, policy_level=30), {"ma7"}, E.policy_options(), bounds)
