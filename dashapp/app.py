@@ -7,7 +7,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashapp import components, jobs
+from dashapp import components, ids, jobs
 from dashapp.config import REPO_ROOT, resolve_secret_key, settings
 
 log = logging.getLogger("dashapp")
@@ -24,7 +24,7 @@ def _callback_error(err: Exception):
     else:
         log.exception("callback failed: %s", err)
         text = f"Something went wrong on the server ({type(err).__name__}); your session is unchanged."
-    dash.set_props("app-message", {"children": dbc.Alert(text, color="danger", dismissable=True, className="py-2")})
+    dash.set_props(ids.APP_MESSAGE, {"children": dbc.Alert(text, color="danger", dismissable=True, className="py-2")})
     return None  # every output: no update
 
 
@@ -46,9 +46,9 @@ server.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes * 2  # base64 up
 
 app.layout = html.Div([
     # The only thing the browser keeps: a random, signed session id (per tab: sessionStorage).
-    dcc.Store(id="session-id", storage_type="session"),
+    dcc.Store(id=ids.SESSION_ID, storage_type="session"),
     components.navbar(),
-    dbc.Container([html.Div(id="app-message"), dash.page_container], fluid=True),
+    dbc.Container([html.Div(id=ids.APP_MESSAGE), dash.page_container], fluid=True),
 ])
 
 

@@ -12,22 +12,22 @@ import math
 import os
 
 from dashapp.config import settings
+from dashapp.store import make_kv
 
 HOLDOUT_BOUNDS = (7, 365)
 FAST_DEFAULT = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
 SLOW = {"ets", "arima"}
+CACHE_TTL = 7 * 24 * 3600
 
 _cache = None
 
 
 def cache():
+    """The machine's backtest cache (dashapp.store's diskcache back end, 256 MB, a week per entry)."""
     global _cache
     if _cache is None:
-        import diskcache
-
-        path = os.path.join(settings.var_dir, "backtests")
-        os.makedirs(path, exist_ok=True)
-        _cache = diskcache.Cache(path, size_limit=256 * 2**20)
+        _cache = make_kv(None, os.path.join(settings.var_dir, "backtests"), CACHE_TTL, prefix="",
+                         size_limit=256 * 2**20)
     return _cache
 
 
@@ -61,7 +61,7 @@ def model_result(dataset, digest: str, model: str, holdout: int, data_path=None)
     c = cache()
     hit = c.get(key)
     if hit is not None:
-        return json.loads(hit)
+        return hit
     result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path)
     entry = next(iter(result["models"].values()), None)
     out = {"metrics": entry, "skipped": result["skipped"].get(model), "forecasts": {}}
@@ -69,7 +69,7 @@ def model_result(dataset, digest: str, model: str, holdout: int, data_path=None)
         fc = forecast_targets(get_forecaster(model), targets_per_series(dataset, holdout))
         out["forecasts"] = {k: [float(x) for x in v] for k, v in fc.items() if not k.endswith("#sum")}
     out = _clean(out)
-    c.set(key, json.dumps(out), expire=7 * 24 * 3600)
+    c.put(key, out)
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashapp.ids import kpi_sub
+
 NAV_LINKS = [
     ("Simulator", "/"),
     ("Forecasts", "/forecasts"),
@@ -12,7 +14,6 @@ NAV_LINKS = [
     ("About", "/about"),
 ]
 
-KPI_IDS = ("kpi-day", "kpi-on-hand", "kpi-on-order", "kpi-cost", "kpi-fill-rate", "kpi-order")
 KPI_TITLES = {
     "kpi-day": "Day",
     "kpi-on-hand": "On-hand",
@@ -40,7 +41,7 @@ def kpi_card(kpi_id: str) -> dbc.Card:
         dbc.CardBody([
             html.Div(KPI_TITLES[kpi_id], className="kpi-title"),
             html.Div("–", id=kpi_id, className="kpi-value"),
-            html.Div("", id=f"{kpi_id}-sub", className="kpi-sub"),
+            html.Div("", id=kpi_sub(kpi_id), className="kpi-sub"),
         ]),
         className="kpi-card h-100",
     )

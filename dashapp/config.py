@@ -1,4 +1,4 @@
-"""Settings read once from the environment (documented in the README's Configuration table)."""
+"""Settings read once from the environment (documented in the README's Configuration table), paths included."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from engine.paths import REPO_ROOT, sample_data
+
 
 
 class ConfigurationError(SystemExit):
@@ -70,6 +71,7 @@ class Settings:
     debug: bool  # SIM_DEBUG=1: Dash debug mode for `python -m dashapp` only
     test_tick_delay: float  # SIM_TEST_TICK_DELAY: seconds slept inside each tick (test hook)
     var_dir: str
+    sample_data: Path  # SIM_SAMPLE_DATA: the bundled series the simulator starts with
 
     @property
     def secret_key_required(self) -> bool:
@@ -93,6 +95,7 @@ def load_settings() -> Settings:
         debug=os.environ.get("SIM_DEBUG", "") == "1",
         test_tick_delay=_float("SIM_TEST_TICK_DELAY", 0.0),
         var_dir=str(var),
+        sample_data=sample_data(),
     )
 
 

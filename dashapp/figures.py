@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 import plotly.graph_objects as go
 from dash import Patch
 
-GRAPH_IDS = ("graph-demand", "graph-inventory", "graph-orders", "graph-cost")
+from dashapp.ids import GRAPHS as GRAPH_IDS
 
 # graph id -> [(trace name, column, plotly trace kwargs)], in trace order.
 TRACES: dict[str, list[tuple[str, str, dict]]] = {
@@ -96,10 +96,6 @@ def build_figure(graph_id: str, rows: Sequence[dict], horizon: int | None = None
     return fig
 
 
-def build_figures(rows: Sequence[dict], horizon: int | None = None) -> dict[str, go.Figure]:
-    return {gid: build_figure(gid, rows, horizon) for gid in GRAPH_IDS}
-
-
 def point_patches(rows: Sequence[dict], start: int) -> dict[str, Patch]:
     """Patches that write the points of days start+1..len(rows) at their indices (idempotent)."""
     cols = columns(rows, start)
@@ -112,12 +108,6 @@ def point_patches(rows: Sequence[dict], start: int) -> dict[str, Patch]:
                 p["data"][ti]["y"][i] = cols[key][j]
         patches[gid] = p
     return patches
-
-
-def figure_point_counts(fig: dict | go.Figure) -> list[int]:
-    """Number of x values per trace (used by tests and the bench)."""
-    data = fig["data"] if isinstance(fig, dict) else fig.to_plotly_json()["data"]
-    return [len(t.get("x") or []) for t in data]
 
 
 def backtest_figure(actual: Sequence[float], forecasts: dict[str, Sequence[float]], x: Iterable | None = None,

@@ -6,13 +6,13 @@ several hosts can share the load. The Procfile's `worker:` line starts such a wo
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 
 from dash import CeleryManager, DiskcacheManager
 
 from dashapp.config import settings
+from dashapp.store import make_kv
 
 celery_app = None
 
@@ -40,38 +40,22 @@ class JobStore:
     set's hash, and a status record (state, progress, heartbeat) per running hash so that a page reloaded
     during a run can reattach to it and a cancelled run can be observed to stop.
 
-    Redis when REDIS_URL is set, else a diskcache directory beside the background-job cache. JSON only.
+    Redis when REDIS_URL is set, else a diskcache directory beside the background-job cache (dashapp.store). JSON only.
     """
 
     def __init__(self, redis_url: str | None = None, directory: str | None = None, ttl: int | None = None):
         self.ttl = int(ttl or settings.job_result_ttl)
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-            self._disk = None
-        else:
-            import diskcache
-
-            self._redis = None
-            self._disk = diskcache.Cache(directory or os.path.join(settings.jobs_dir, "scenario-records"))
+        self._kv = make_kv(redis_url, directory or os.path.join(settings.jobs_dir, "scenario-records"), self.ttl,
+                           prefix="")
 
     def _get(self, key: str):
-        raw = self._redis.get(key) if self._redis is not None else self._disk.get(key)
-        return None if raw is None else json.loads(raw)
+        return self._kv.get(key)
 
     def _set(self, key: str, value: dict, ttl: int | None = None) -> None:
-        blob = json.dumps(value, separators=(",", ":"), allow_nan=False)
-        if self._redis is not None:
-            self._redis.set(key, blob, ex=ttl or self.ttl)
-        else:
-            self._disk.set(key, blob, expire=ttl or self.ttl)
+        self._kv.put(key, value, ttl=ttl)
 
     def _delete(self, key: str) -> None:
-        if self._redis is not None:
-            self._redis.delete(key)
-        else:
-            self._disk.delete(key)
+        self._kv.delete(key)
 
     def get_result(self, kind: str, key: str) -> dict | None:
         return self._get(f"sim:{kind}:result:{key}")

@@ -1,17 +1,40 @@
 """The editable scenario table shared by /scenarios and /optimum: columns and dropdown options.
 
 Kept out of the page modules because Dash imports pages itself (importing one page from another registers it
-twice). Column ids are simulate's option names (engine.scenarios.TABLE_COLUMNS).
+twice). Column ids are simulate's option names; the policy column offers the registered policies and each policy
+parameter (engine.policy.all_params) gets a column labelled as its policy declares it.
 """
 from __future__ import annotations
 
 from engine import scenarios as sc
 from engine.forecast.registry import list_forecasters
+from engine.policy import all_params, policy_names
+
+# (column id, label, kind, dropdown options or None) of the columns that are not policy parameters
+_OPTION_COLUMNS = {
+    "lead_time": ("Lead time", "numeric", None),
+    "lead_time_dist": ("Stochastic lead time (uniform:5:9 | poisson:7)", "text", None),
+    "holding_rate": ("Holding rate / yr", "numeric", None),
+    "unit_cost": ("Unit cost", "numeric", None),
+    "unit_price": ("Unit price", "numeric", None),
+    "stockout_cost": ("Stockout cost (blank: price − cost)", "numeric", None),
+    "sales": ("Unmet demand", "text", sc.SALES_CHOICES),
+    "forecaster": ("Forecaster", "text", []),  # filled from the forecaster registry
+    "demand": ("Demand", "text", sc.DEMAND_CHOICES),
+    "noise": ("Noise", "numeric", None),
+}
+
+
+def table_spec() -> list[tuple[str, str, str, list | None]]:
+    """Every column: name, policy, one per policy parameter, then the other options."""
+    return ([("name", "Name", "text", None), ("policy", "Policy", "text", policy_names())]
+            + [(p.name, p.label or p.name, "numeric", None) for p in all_params().values()]
+            + [(cid, *spec) for cid, spec in _OPTION_COLUMNS.items()])
 
 
 def table_columns() -> list[dict]:
     cols = []
-    for cid, label, kind, options in sc.TABLE_COLUMNS:
+    for cid, label, kind, options in table_spec():
         col = {"id": cid, "name": label, "editable": True}
         if options is not None:
             col["presentation"] = "dropdown"
@@ -23,7 +46,7 @@ def table_columns() -> list[dict]:
 
 def table_dropdowns() -> dict:
     out = {}
-    for cid, _label, _kind, options in sc.TABLE_COLUMNS:
+    for cid, _label, _kind, options in table_spec():
         if options is None:
             continue
         if cid == "forecaster":

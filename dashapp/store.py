@@ -1,6 +1,8 @@
-"""Server-side session store: the browser holds only a random id; the simulator state lives here.
+"""The key-value store behind sessions, scenario/optimum job records and the backtest cache: the browser holds
+only a random id; the simulator state lives here.
 
-Two back ends behind one interface:
+Two back ends behind one interface (get, put with an optional per-key TTL, delete, exists, lock, ping, close;
+each instance keeps its keys under its own prefix):
 - embedded default: a diskcache directory (SQLite + files) — shared by every gunicorn worker on one machine,
   survives a worker restart, bounded in size (least-recently-stored eviction) and with a TTL per entry;
 - Redis when REDIS_URL is set — shared by several hosts; TTL via EX.
@@ -61,10 +63,11 @@ class DiskSessionStore:
 
     kind = "diskcache"
 
-    def __init__(self, directory: str, size_limit: int, ttl: int) -> None:
+    def __init__(self, directory: str, size_limit: int, ttl: int | None, prefix: str = "s:") -> None:
         import diskcache
 
         self.ttl = ttl
+        self.prefix = prefix
         self.directory = directory
         try:
             self.cache = diskcache.Cache(
@@ -90,14 +93,15 @@ class DiskSessionStore:
             ) from exc
 
     def get(self, key: str) -> dict | None:
-        raw = self._guard("read", self.cache.get, "s:" + key)
+        raw = self._guard("read", self.cache.get, self.prefix + key)
         return None if raw is None else json.loads(raw)
 
-    def put(self, key: str, value: dict) -> None:
-        self._guard("write", self.cache.set, "s:" + key, _dumps(value), expire=self.ttl)
+    def put(self, key: str, value: dict, ttl: int | None = None) -> None:
+        """Store `value` (JSON) for `ttl` seconds (default: the store's TTL; None there: no expiry)."""
+        self._guard("write", self.cache.set, self.prefix + key, _dumps(value), expire=ttl or self.ttl)
 
     def delete(self, key: str) -> None:
-        self._guard("delete", self.cache.delete, "s:" + key)
+        self._guard("delete", self.cache.delete, self.prefix + key)
 
     def exists(self, key: str) -> bool:
         return self.get(key) is not None
@@ -140,10 +144,11 @@ class RedisSessionStore:
 
     kind = "redis"
 
-    def __init__(self, url: str, ttl: int) -> None:
+    def __init__(self, url: str, ttl: int | None, prefix: str = "sim:s:") -> None:
         import redis
 
         self.ttl = ttl
+        self.prefix = prefix
         self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self._errors = (redis.exceptions.RedisError, OSError)
 
@@ -154,17 +159,18 @@ class RedisSessionStore:
             raise StoreUnavailable(f"session store (Redis) cannot {what}: {exc}") from exc
 
     def get(self, key: str) -> dict | None:
-        raw = self._guard("read", self.client.get, "sim:s:" + key)
+        raw = self._guard("read", self.client.get, self.prefix + key)
         return None if raw is None else json.loads(raw)
 
-    def put(self, key: str, value: dict) -> None:
-        self._guard("write", self.client.set, "sim:s:" + key, _dumps(value), ex=self.ttl)
+    def put(self, key: str, value: dict, ttl: int | None = None) -> None:
+        """Store `value` (JSON) for `ttl` seconds (default: the store's TTL; None there: no expiry)."""
+        self._guard("write", self.client.set, self.prefix + key, _dumps(value), ex=ttl or self.ttl)
 
     def delete(self, key: str) -> None:
-        self._guard("delete", self.client.delete, "sim:s:" + key)
+        self._guard("delete", self.client.delete, self.prefix + key)
 
     def exists(self, key: str) -> bool:
-        return bool(self._guard("read", self.client.exists, "sim:s:" + key))
+        return bool(self._guard("read", self.client.exists, self.prefix + key))
 
     @contextmanager
     def lock(self, key: str, timeout: float = 5.0) -> Iterator[None]:
@@ -191,10 +197,19 @@ class RedisSessionStore:
 
 
 def make_store(s: Settings | None = None) -> DiskSessionStore | RedisSessionStore:
+    """The session store: Redis with REDIS_URL, else a diskcache directory bounded in size."""
     s = s or default_settings
     if s.redis_url:
         return RedisSessionStore(s.redis_url, s.session_ttl)
     return DiskSessionStore(s.session_dir, s.session_store_bytes, s.session_ttl)
+
+
+def make_kv(redis_url: str | None, directory: str, ttl: int | None, prefix: str,
+            size_limit: int = 2**30) -> DiskSessionStore | RedisSessionStore:
+    """A key-value store for another kind of record (job records, caches) under its own key prefix."""
+    if redis_url:
+        return RedisSessionStore(redis_url, ttl, prefix=prefix)
+    return DiskSessionStore(directory, size_limit, ttl, prefix=prefix)
 
 
 _store = None

@@ -17,19 +17,19 @@ from engine.data import load_csv
 from engine.errors import ConfigError, DataError
 from engine.forecast.registry import UnknownForecaster
 from engine.json_safe import json_safe
+from engine.paths import REPO_ROOT
+from engine.policy import all_params, policy_names
 
 __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args", "write_ledger", "COMMON",
            "DEFAULT_DATA"]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "data/sample.csv"
 OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.portfolio_cli",
                             "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
-              "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost", "lost_sales", "backorders",
-              "demand",
-              "noise", "seed", "initial_inventory", "replications", "context_days", "service_level",
-              "base_stock_level", "s", "S", "r", "Q", "cap", "target", "order_qty"]
+              "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost",
+              "lost_sales", "backorders", "demand",
+              "noise", "seed", "initial_inventory", "replications", "context_days"]  # + the policies' parameters
 
 
 def default_data_path() -> str:
@@ -46,8 +46,7 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--series", help="series key SKU/WAREHOUSE, e.g. SKU_1/WH_1 (default: first in file)")
     g.add_argument("--forecaster", help="forecaster name (default: ensemble:past-only when models/past-only "
                                         "exists, else ma7); see `python -m engine forecasters`")
-    g.add_argument("--policy", help="order-up-to (default) | base-stock | s-S | r-Q | capped-base-stock | "
-                                    "projected-inventory-level | constant-order | forecast-pil")
+    g.add_argument("--policy", help=" | ".join(n + " (default)" if n == "order-up-to" else n for n in policy_names()))
     g.add_argument("--days", type=int, help="days to simulate (default 90)")
     g.add_argument("--lead-time", type=int, help="fixed lead time L in days (default 7)")
     g.add_argument("--lead-time-dist", help="stochastic lead times: uniform:LOW:HIGH or poisson:MEAN")
@@ -71,15 +70,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--replications", type=int, help="Monte Carlo replications (default 1)")
     g.add_argument("--context-days", type=int, help="history rows before day 1 (default: replay all rows but the "
                                                     "last DAYS; synthetic/forecast-noise all rows)")
-    g.add_argument("--service-level", type=float, help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)")
-    g.add_argument("--base-stock-level", type=float, help="base-stock level (default from the context)")
-    g.add_argument("--s", type=float, dest="s", help="s-S: reorder level s")
-    g.add_argument("--S", type=float, dest="S", help="s-S, capped-base-stock: order-up-to level S")
-    g.add_argument("--r", type=float, dest="r", help="r-Q: reorder point r")
-    g.add_argument("--Q", type=float, dest="Q", help="r-Q: order quantity Q")
-    g.add_argument("--cap", type=float, help="capped-base-stock: largest single order")
-    g.add_argument("--target", type=float, help="projected-inventory-level: target stock when the order arrives")
-    g.add_argument("--order-qty", type=float, help="constant-order: the quantity ordered every day")
+    for p in all_params().values():  # declared once on each policy class (engine/policy_params.py)
+        g.add_argument(p.flag, type=float, dest=p.name, help=p.help or p.label)
 
 
 def config_from_args(args: argparse.Namespace):
@@ -87,7 +79,7 @@ def config_from_args(args: argparse.Namespace):
     from engine.simulator import SimConfig
 
     opts = {}
-    for dest in _SIM_DESTS:
+    for dest in _SIM_DESTS + list(all_params()):
         v = getattr(args, dest, None)
         if v is not None:
             opts[dest] = v

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-
-import numpy as np
 from statistics import NormalDist
 
 from engine.errors import ConfigError
+from engine.policy_params import Param, param_specs
 
 __all__ = ["PolicySetup", "Observation", "Policy", "OrderUpTo", "BaseStock", "SS", "RQ", "register_policy",
-           "unregister_policy", "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level"]
+           "unregister_policy", "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level",
+           "Param", "policy_params", "all_params", "policy_label", "policy_help"]
 
 
 _NORMAL = NormalDist()
@@ -94,7 +94,7 @@ class Policy:
 
     name = "policy"
     label = ""
-    params: tuple[str, ...] = ()
+    params: tuple = ()  # Param objects or plain names (engine/policy_params.py)
 
     def __init__(self, setup: PolicySetup, **params) -> None:
         self.setup = setup
@@ -123,8 +123,9 @@ class OrderUpTo(Policy):
     """
 
     name = "order-up-to"
-    label = "Order-up-to (forecast-driven)"
-    params = ("service_level",)
+    label = "Order-up-to S = μ + zσ"
+    params = (Param("service_level", "Service target (blank: z from costs)", (0.0, 1.0), exclusive=True,
+                    help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)"),)
 
     def __init__(self, setup: PolicySetup, service_level: float | None = None) -> None:
         super().__init__(setup)
@@ -152,8 +153,8 @@ class BaseStock(Policy):
     """Constant order-up-to level: order level − IP each day when positive."""
 
     name = "base-stock"
-    label = "Base-stock (constant level)"
-    params = ("base_stock_level",)
+    label = "Constant base-stock S"
+    params = (Param("base_stock_level", "Base-stock S", help="base-stock level (default from the context)"),)
 
     def __init__(self, setup: PolicySetup, base_stock_level: float | None = None) -> None:
         super().__init__(setup)
@@ -172,7 +173,7 @@ class SS(Policy):
 
     name = "s-S"
     label = "(s, S)"
-    params = ("s", "S")
+    params = (Param("s", "s", help="s-S: reorder level s"), Param("S", "S", help="s-S: order-up-to level S"))
 
     def __init__(self, setup: PolicySetup, s: float | None = None, S: float | None = None) -> None:
         super().__init__(setup)
@@ -197,7 +198,7 @@ class RQ(Policy):
 
     name = "r-Q"
     label = "(r, Q)"
-    params = ("r", "Q")
+    params = (Param("r", "r", help="r-Q: reorder point r"), Param("Q", "Q", help="r-Q: order quantity Q"))
 
     def __init__(self, setup: PolicySetup, r: float | None = None, Q: float | None = None) -> None:
         super().__init__(setup)
@@ -232,12 +233,14 @@ def _static_levels(setup: PolicySetup) -> dict:
 
 _REGISTRY: dict[str, type[Policy]] = {}
 POLICY_PARAMS: dict[str, tuple[str, ...]] = {}
+_SPECS: dict[str, tuple[Param, ...]] = {}
 
 
 def register_policy(name: str, cls: type[Policy]) -> None:  # noqa: D401
-    """Make `cls` available under `name` (its constructor: cls(setup, **params); `cls.params` lists the names)."""
+    """Make `cls` available under `name` (its constructor: cls(setup, **params); `cls.params` declares them)."""
     _REGISTRY[name] = cls
-    POLICY_PARAMS[name] = tuple(getattr(cls, "params", ()))
+    _SPECS[name] = param_specs(cls)
+    POLICY_PARAMS[name] = tuple(p.name for p in _SPECS[name])
 
 
 for _cls in (OrderUpTo, BaseStock, SS, RQ):
@@ -248,9 +251,11 @@ def unregister_policy(name: str) -> None:
     """Remove a policy added with register_policy (tests)."""
     _REGISTRY.pop(name, None)
     POLICY_PARAMS.pop(name, None)
+    _SPECS.pop(name, None)
 
 
-_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales", "engine.policy_forecast_pil")  # optional modules that register more policies when imported
+# Modules that register more policies when imported: adding a policy is its module, a line here and its tests.
+_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales", "engine.policy_forecast_pil")
 _plugins_loaded = False
 
 
@@ -262,10 +267,7 @@ def _load_plugins() -> None:
     import importlib
 
     for mod in _PLUGINS:
-        try:
-            importlib.import_module(mod)
-        except ImportError:
-            pass
+        importlib.import_module(mod)
 
 
 def policy_names() -> list[str]:
@@ -288,6 +290,34 @@ def make_policy(name: str, setup: PolicySetup, params: dict | None = None) -> Po
     return _REGISTRY[name](setup, **params)
 
 
-def as_float_array(x, n: int) -> np.ndarray:
-    """Broadcast a policy output (scalar or (R,)) to (R,) float64."""
-    return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,))
+def policy_params(name: str) -> tuple[Param, ...]:
+    """The parameters policy `name` declares (ConfigError for an unknown name)."""
+    _load_plugins()
+    if name not in _SPECS:
+        raise ConfigError(f"unknown policy {name!r}; choose one of: {', '.join(_REGISTRY)}", field="policy",
+                          value=name)
+    return _SPECS[name]
+
+
+def all_params() -> dict[str, Param]:
+    """Every parameter any registered policy takes, by name (the first declaration of a shared name wins)."""
+    _load_plugins()
+    out: dict[str, Param] = {}
+    for specs in _SPECS.values():
+        for p in specs:
+            out.setdefault(p.name, p)
+    return out
+
+
+def policy_label(name: str) -> str:
+    """The policy's label (its name when it declares none)."""
+    _load_plugins()
+    cls = _REGISTRY.get(name)
+    return (getattr(cls, "label", "") or name) if cls else name
+
+
+def policy_help(name: str) -> str:
+    """The first line of the policy class's docstring."""
+    _load_plugins()
+    doc = (_REGISTRY[name].__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""

@@ -46,7 +46,7 @@ class OriginalRule(Policy):
     """The original app's rule (see the module docstring); registered as policy "original"."""
 
     name = "original"
-    label = "Original app's rule (heuristic, for comparison)"
+    label = "Original app's rule (for comparison)"
     params = ()
 
     def __init__(self, setup: PolicySetup) -> None:

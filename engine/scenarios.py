@@ -118,7 +118,6 @@ def decode_set(token: str) -> dict:
 # Running a scenario set
 # ---------------------------------------------------------------------------------------------------------------
 import math  # noqa: E402
-import os  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -131,9 +130,10 @@ from engine.json_safe import json_safe  # noqa: E402
 from engine.forecast.base import Forecaster  # noqa: E402
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster  # noqa: E402
 from engine.metrics import KPI_NAMES  # noqa: E402
+from engine.paths import sample_data  # noqa: E402
+from engine.policy import policy_names, policy_params  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = Path(os.environ.get("SIM_SAMPLE_DATA") or REPO_ROOT / "data" / "sample.csv")
+DEFAULT_DATA = sample_data()
 SET_LEVEL = ("replications", "days", "seed")
 REPORTED_KPIS = [k for k in KPI_NAMES if k != "days"]
 _DEMAND_KEYS = ("data", "series", "demand", "noise", "context_days")
@@ -446,35 +446,13 @@ def result_csv_rows(result: dict) -> list[list]:
 # ---------------------------------------------------------------------------------------------------------------
 # The page's editable table <-> scenario sets
 # ---------------------------------------------------------------------------------------------------------------
-POLICY_CHOICES = ["order-up-to", "base-stock", "s-S", "r-Q", "original"]
 DEMAND_CHOICES = ["synthetic", "forecast-noise", "replay"]
 SALES_CHOICES = ["lost sales", "backorders"]
-# (column id = option name, label, kind, dropdown options or None); forecaster/series options are filled in
-# by the page from the registry and the sample data.
-TABLE_COLUMNS = [
-    ("name", "Name", "text", None),
-    ("policy", "Policy", "text", POLICY_CHOICES),
-    ("service_level", "Service target (blank: z from costs)", "numeric", None),
-    ("base_stock_level", "Base-stock S", "numeric", None),
-    ("s", "s", "numeric", None),
-    ("S", "S", "numeric", None),
-    ("r", "r", "numeric", None),
-    ("Q", "Q", "numeric", None),
-    ("lead_time", "Lead time", "numeric", None),
-    ("lead_time_dist", "Stochastic lead time (uniform:5:9 | poisson:7)", "text", None),
-    ("holding_rate", "Holding rate / yr", "numeric", None),
-    ("unit_cost", "Unit cost", "numeric", None),
-    ("unit_price", "Unit price", "numeric", None),
-    ("stockout_cost", "Stockout cost (blank: price − cost)", "numeric", None),
-    ("sales", "Unmet demand", "text", SALES_CHOICES),
-    ("forecaster", "Forecaster", "text", []),
-    ("demand", "Demand", "text", DEMAND_CHOICES),
-    ("noise", "Noise", "numeric", None),
-]
+# The table's columns besides name, policy, the policies' parameters (engine.policy.all_params) and sales:
+# simulate's option names. Their labels and widgets are the page's (dashapp/scenario_table.py).
+TABLE_OPTION_COLUMNS = ("lead_time", "lead_time_dist", "holding_rate", "unit_cost", "unit_price", "stockout_cost",
+                        "forecaster", "demand", "noise")
 REQUIRED_TABLE_COLUMNS = ("name", "policy", "sales", "demand")
-_POLICY_PARAM_COLUMNS = {"order-up-to": ("service_level",), "base-stock": ("base_stock_level",),
-                         "s-S": ("s", "S"), "r-Q": ("r", "Q"), "original": ()}
-_ALL_PARAM_COLUMNS = ("service_level", "base_stock_level", "s", "S", "r", "Q")
 
 
 def default_table_rows() -> list[dict]:
@@ -494,13 +472,8 @@ def rows_to_set(rows, *, replications, days, seed, baseline: int = 0) -> dict:
         row = dict(row or {})
         policy = row.get("policy") or "order-up-to"
         item = {"name": row.get("name"), "policy": policy}
-        for cid, _label, _kind, _opts in TABLE_COLUMNS:
-            if cid in ("name", "policy", "sales") or cid in _ALL_PARAM_COLUMNS:
-                continue
-            v = row.get(cid)
-            if v is not None and v != "":
-                item[cid] = v
-        for cid in _POLICY_PARAM_COLUMNS.get(policy, ()):
+        own = tuple(p.name for p in policy_params(policy)) if policy in policy_names() else ()
+        for cid in TABLE_OPTION_COLUMNS + own:  # other policies' parameters are ignored
             v = row.get(cid)
             if v is not None and v != "":
                 item[cid] = v

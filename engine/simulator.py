@@ -38,7 +38,7 @@ from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
-from engine.policy import POLICY_PARAMS, Observation, PolicySetup, make_policy, policy_names
+from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names
 from engine.protection import CAPACITY, SEED_KEPT, ProtectionTracker, floor_for, relative_errors
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
@@ -67,11 +67,6 @@ LIMITS = {
     "backorder_cost": (0.0, 1e9, False),
     "initial_inventory": (0.0, 1e12, True),
     "context_days": (1, 100000, True),
-}
-PARAM_LIMITS = {
-    "service_level": (0.0, 1.0),  # exclusive both ends
-    "base_stock_level": (0.0, 1e12), "s": (0.0, 1e12), "S": (0.0, 1e12), "r": (0.0, 1e12), "Q": (0.0, 1e12),
-    "cap": (0.0, 1e12), "target": (0.0, 1e12), "order_qty": (0.0, 1e12),
 }
 _INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days"}
 _BOOL_FIELDS = {"backorders", "allow_crossing"}
@@ -132,13 +127,8 @@ class SimConfig:
             if k not in allowed:
                 raise ConfigError(f"policy {self.policy} does not take {k} (it takes: "
                                   f"{', '.join(allowed) or 'no parameters'})", field=k, value=v)
-            if k in PARAM_LIMITS:
-                lo, hi = PARAM_LIMITS[k]
-                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                    raise ConfigError(f"{k} must be a number, got {v!r}", field=k, value=v)
-                bad = (v <= lo or v >= hi) if k == "service_level" else (v < lo or v > hi)
-                if bad:
-                    raise ConfigError(f"{k} = {v!r} is out of range", field=k, value=v)
+            if k in all_params():
+                all_params()[k].check(v)  # bounds declared by the policy (engine/policy_params.py)
         for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false", field=name, value=getattr(self, name))
@@ -174,7 +164,7 @@ class SimConfig:
                 continue
             if key == "lost_sales":
                 lost_sales = _to_bool(key, value)
-            elif key in PARAM_LIMITS:
+            elif key in all_params():
                 if value is not None and value != "":
                     params[key] = _to_number(key, value)
             elif key in names:

@@ -10,19 +10,17 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp import backtests as B
 from dashapp import components as C
-from dashapp import figures, session as S
+from dashapp import engine_facade as E, figures
+from dashapp.config import settings
+from dashapp.session_ids import valid_session_id
+from dashapp.validation import InputError, number_in
 from dashapp.store import StoreUnavailable, get_store
 
 dash.register_page(__name__, path="/forecasts", name="Forecasts", title="Forecasts · Inventory Simulator")
 
 
 def _model_choices():
-    try:
-        from engine.forecast.registry import list_forecasters
-
-        fs = list_forecasters()
-    except Exception:  # noqa: BLE001 - engine missing: the page says so on Run
-        fs = []
+    fs = E.registry.list_forecasters()
     opts = []
     for f in fs:
         label = f["label"] + (" — slow the first time (minutes), cached afterwards" if f["name"] in B.SLOW else "")
@@ -79,16 +77,15 @@ def layout(**_query):
 
 def _dataset(source, sid):
     if source == "upload":
-        if not S.valid_session_id(sid):
-            raise S.InputError("data: no session yet; open the Simulator page first")
-        stored = get_store().get(S.upload_key(sid))
+        if not valid_session_id(sid):
+            raise InputError("data: no session yet; open the Simulator page first")
+        stored = get_store().get(E.upload_key(sid))
         if not stored:
-            raise S.InputError("data: no uploaded file in this session; upload one on the Simulator page")
-        edata, *_ = S.engine_api()
-        ds = edata.Dataset(name=stored["name"], series={k: edata.SeriesData.from_dict(v)
-                                                         for k, v in stored["series"].items()})
+            raise InputError("data: no uploaded file in this session; upload one on the Simulator page")
+        ds = E.edata.Dataset(name=stored["name"], series={k: E.series_from_dict(v)
+                                                           for k, v in stored["series"].items()})
         return ds, None
-    return S.sample_dataset(), str(S.SAMPLE_PATH)
+    return E.sample_dataset(), str(settings.sample_data)
 
 
 @callback(Output("bt-series", "options"), Output("bt-series", "value"), Input("bt-data", "value"),
@@ -96,10 +93,24 @@ def _dataset(source, sid):
 def _series(source, sid):
     try:
         ds, _ = _dataset(source, sid)
-    except (S.InputError, StoreUnavailable, Exception):  # noqa: BLE001 - shown on Run
+    except Exception:  # noqa: BLE001 - shown on Run
         return [], None
     keys = list(ds.series)
     return [{"label": k, "value": k} for k in keys], keys[0] if keys else None
+
+
+def _checked_request(source, holdout, models) -> int:
+    """The hold-out days of a valid request (InputError naming the field otherwise)."""
+    if source not in ("sample", "upload"):
+        raise InputError(f"data: {str(source)[:60]!r} is not one of the offered choices")
+    h = number_in("hold-out days", holdout, B.HOLDOUT_BOUNDS, integer=True)
+    names = {f["value"] for f in E.forecaster_options()}
+    if not isinstance(models, list) or not models:
+        raise InputError("models: choose at least one model")
+    bad = [m for m in models if not isinstance(m, str) or m not in names]
+    if bad:
+        raise InputError(f"models: {str(bad[0])[:60]!r} is not one of the offered choices")
+    return h
 
 
 @callback(
@@ -117,15 +128,7 @@ def run(set_progress, _n, source, holdout, models, sid):
     try:
         from engine.forecast.backtest import BacktestError
 
-        if source not in ("sample", "upload"):
-            raise S.InputError(f"data: {str(source)[:60]!r} is not one of the offered choices")
-        h = S._number_in("hold-out days", holdout, B.HOLDOUT_BOUNDS, integer=True)
-        names = {f["value"] for f in S.forecaster_options()}
-        if not isinstance(models, list) or not models:
-            raise S.InputError("models: choose at least one model")
-        bad = [m for m in models if not isinstance(m, str) or m not in names]
-        if bad:
-            raise S.InputError(f"models: {str(bad[0])[:60]!r} is not one of the offered choices")
+        h = _checked_request(source, holdout, models)
         ds, path = _dataset(source, sid)
         digest = B.dataset_digest(ds)
         results = {}
@@ -139,7 +142,7 @@ def run(set_progress, _n, source, holdout, models, sid):
         return {"results": results, "actuals": B.actuals(ds, h), "holdout": h, "data": ds.name}, None
     except BacktestError as exc:
         return no_update, C.message(f"Backtest refused — {exc}")
-    except S.user_error_types() as exc:
+    except E.USER_ERRORS as exc:
         return no_update, C.message(f"Backtest refused — {exc}")
     except StoreUnavailable as exc:
         return no_update, C.message(f"Session store unavailable: {exc}")

@@ -14,10 +14,10 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
-from dashapp import scenario_figures as figs
 from dashapp.job_pages import (JobWords, background_job, error_alert, reattach_components, register, run_and_cache,
                                 running_status)
 from dashapp.jobs import job_store
+from dashapp.scenario_results import render_results
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
 from engine.csv_safe import csv_text
@@ -103,61 +103,8 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         html.Div([html.Span("Shareable link: ", className="small"),
                   dcc.Link("", href="", id="sc-share-link", className="small text-break")]),
         html.Hr(),
-        html.Div(id="sc-results", children=_render(result)),
+        html.Div(id="sc-results", children=render_results(result)),
     ])
-
-
-def _render(result: dict | None):
-    if not result:
-        return html.Div("No results yet.", className="text-muted", id="sc-empty")
-    rows = figs.kpi_table_rows(result)
-    cols = [{"id": "scenario", "name": "Scenario"}] + [
-        {"id": k, "name": v} for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
-    cols.append({"id": "diff_total_cost", "name": f"Δ total cost vs {result.get('baseline_name', 'baseline')}"})
-    return html.Div([
-        html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
-                 f"mean ± 95% CI half-width; run took {result.get('elapsed_s', 0):.1f} s.",
-                 className="small text-muted", id="sc-result-summary"),
-        _crn_note(result),
-        dash_table.DataTable(id="sc-kpi-table", columns=cols, data=rows, style_table={"overflowX": "auto"},
-                             style_cell={"fontSize": "0.85rem"}),
-        html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
-                 id="sc-optimum-links", className="my-1"),
-        dbc.Button("Download CSV", id="sc-download-btn", size="sm", color="secondary", className="my-2"),
-        dcc.Download(id="sc-download"),
-        dbc.Row([
-            dbc.Col(dcc.Graph(id="sc-graph-diff", figure=figs.paired_difference_figure(result)), md=6),
-            dbc.Col(dcc.Graph(id="sc-graph-breakdown", figure=figs.cost_breakdown_figure(result)), md=6),
-            dbc.Col(dcc.Graph(id="sc-graph-distribution", figure=figs.cost_distribution_figure(result)), md=6),
-            dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
-        ]),
-    ])
-
-
-def _crn_note(result: dict):
-    """Say whether every scenario faced the baseline's demand paths (common random numbers)."""
-    other = [s["name"] for s in result.get("scenarios", []) if not s.get("same_demand_as_baseline", True)]
-    if not other:
-        return html.Div("Every scenario faced the same demand paths as the baseline (checked per replication).",
-                        className="small text-success", id="sc-crn-note")
-    return html.Div(f"Different demand than the baseline (other demand settings, or forecast-noise demand driven by "
-                    f"another forecaster): {', '.join(other)} — their differences are still paired by seed but "
-                    "include the demand change.", className="small text-warning", id="sc-crn-note")
-
-
-def _optimum_links(result: dict) -> list:
-    """One /optimum link per scenario (a one-scenario set with this run's days and seed)."""
-    links = []
-    for i, s in enumerate(result.get("scenarios", [])):
-        try:
-            one = sc.canonical_set([{"name": s["name"], **s.get("options", {})}],
-                                   replications=max(2, min(result["replications"], 500)), days=result["days"],
-                                   seed=result["seed"])
-        except sc.ScenarioError:
-            continue
-        links += [" · " if links else "", dcc.Link(s["name"], href=f"/optimum?set={sc.encode_set(one)}",
-                                                  className="small", id={"type": "sc-optimum-link", "index": i})]
-    return links
 
 
 @callback(Output("sc-table", "data"), Input("sc-add", "n_clicks"), State("sc-table", "data"),
@@ -235,7 +182,7 @@ register(WORDS)  # the reattach poll and the address-bar write (dashapp/job_page
 
 @callback(Output("sc-results", "children"), Input("sc-result", "data"), prevent_initial_call=True)
 def show(result):
-    return _render(result)
+    return render_results(result)
 
 
 @callback(Output("sc-share-link", "children"), Output("sc-share-link", "href"), Input("sc-search", "data"))

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -265,7 +264,3 @@ def markdown_table(result: dict) -> str:
         lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {num(o['mase'])} | "
                      f"{num(o.get('sum_rmse'))} | {num(cov[0])} | {num(cov[1])} |")
     return "\n".join(lines)
-
-
-def data_name(path) -> str:
-    return Path(path).name

@@ -6,10 +6,11 @@ TensorFlow is only imported by `train` and `import-pkl`, inside their handlers.
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 from pathlib import Path
+
+from engine import paths
 
 CARD_MD = "CARD.md"
 
@@ -302,7 +303,7 @@ def cmd_backtest(args) -> int:
     from engine.forecast.onnx_model import ModelError
     from engine.forecast.registry import UnknownForecaster, list_forecasters
     if args.models_dir:
-        os.environ["SIM_MODELS_DIR"] = args.models_dir
+        paths.use_models_dir(args.models_dir)
     try:
         ds = _load(args.data, args.series)
         if args.models:

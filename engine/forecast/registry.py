@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from engine import paths
 from engine.forecast.base import Forecaster
 from engine.forecast.baselines import (FourierRegression, MovingAverage, Naive, PlanningForecast, SeasonalNaive,
                                       SimpleExpSmoothing)
@@ -15,7 +16,6 @@ from engine.forecast.baselines import (FourierRegression, MovingAverage, Naive, 
 __all__ = ["list_forecasters", "get_forecaster", "default_forecaster_name", "models_dir", "UnknownForecaster",
            "FALLBACK_FORECASTER"]
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FALLBACK_FORECASTER = "ma7"
 DEFAULT_ENSEMBLE = "ensemble:past-only"  # reads past demand only: no column derived from realised demand
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -41,7 +41,7 @@ class UnknownForecaster(ValueError):
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("SIM_MODELS_DIR") or (REPO_ROOT / "models"))
+    return paths.models_dir()
 
 
 def _statsmodels_module():

@@ -9,7 +9,7 @@ import plotly.io as pio
 
 from bench.dash_client import apply_patch
 from dashapp import figures
-from dashapp import session as S
+from dashapp import session_ids, session_views as S
 
 
 def rows(n: int) -> list[dict]:
@@ -85,11 +85,11 @@ def test_ledger_csv_neutralises_formulas():
 
 
 def test_session_ids_are_random_signed_and_forgery_is_detected():
-    a, b = S.new_session_id(), S.new_session_id()
-    assert a != b and S.valid_session_id(a)
+    a, b = session_ids.new_session_id(), session_ids.new_session_id()
+    assert a != b and session_ids.valid_session_id(a)
     token, tag = a.split(".")
     assert len(token) >= 32  # 24 random bytes = 192 bits
-    assert not S.valid_session_id(token + "." + "A" * len(tag))
-    assert not S.valid_session_id("../../etc/passwd")
-    assert not S.valid_session_id({"x": 1})
-    assert not S.valid_session_id(None)
+    assert not session_ids.valid_session_id(token + "." + "A" * len(tag))
+    assert not session_ids.valid_session_id("../../etc/passwd")
+    assert not session_ids.valid_session_id({"x": 1})
+    assert not session_ids.valid_session_id(None)

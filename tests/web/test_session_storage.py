@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from dashapp import session as S
+from dashapp import engine_facade as E, session_storage as S
+from dashapp.policy_fields import field_specs
+from dashapp.session_ids import new_session_id
+from dashapp.validation import DEFAULT_CONTROLS, clean_controls
 from dashapp.store import DiskSessionStore
 
 
@@ -30,12 +33,13 @@ def store(tmp_path):
 
 
 def _sim(days=120):
-    c = S.clean_controls(dict(S.DEFAULT_CONTROLS, forecaster="ma7", demand_mode="synthetic", horizon=days))
-    return c, S.build_simulator(None, "x", c)
+    c = clean_controls(dict(DEFAULT_CONTROLS, forecaster="ma7", demand_mode="synthetic", horizon=days),
+                       {"ma7"}, E.policy_options(), {k: b for k, (_l, _s, b) in field_specs().items()})
+    return c, E.build_simulator(None, "x", c)
 
 
 def test_parts_reassemble_into_the_engine_state_and_ticks_write_constant_sizes(store):
-    sid = S.new_session_id()
+    sid = new_session_id()
     controls, sim = _sim()
     rec = S.new_record(controls)
     S.save_session(store, sid, rec, sim, new_run=True)
@@ -57,7 +61,7 @@ def test_parts_reassemble_into_the_engine_state_and_ticks_write_constant_sizes(s
 
 
 def test_lost_part_is_session_expired(store):
-    sid = S.new_session_id()
+    sid = new_session_id()
     controls, sim = _sim()
     rec = S.new_record(controls)
     sim.run(40)

@@ -1,0 +1,105 @@
+"""What the web layer asks of the engine: the choices the page offers, the chosen series, a simulator built from
+validated controls, and the error types whose message a user should see."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import engine.policy_original  # noqa: F401  registers the original app's rule ("original")
+from dashapp.config import settings
+from dashapp.policy_fields import field_map
+from dashapp.validation import DEFAULT_CONTROLS, InputError
+from engine import data as edata
+from engine.errors import ConfigError, DataError
+from engine.forecast import registry
+from engine.optimum import improvement_hint
+from engine.policy import policy_label, policy_names
+from engine.simulator import SimConfig, Simulator
+
+__all__ = ["improvement_hint", "forecaster_options", "policy_options", "default_forecaster", "new_controls",
+           "sample_dataset", "upload_key", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
+
+# Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
+USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
+
+
+def default_forecaster() -> str:
+    """The bundled ensemble when models/default is servable, else the 7-day moving average."""
+    return registry.default_forecaster_name()
+
+
+def new_controls() -> dict:
+    return dict(DEFAULT_CONTROLS, forecaster=default_forecaster())
+
+
+def forecaster_options() -> list[dict]:
+    return [{"label": f["label"], "value": f["name"]} for f in registry.list_forecasters()]
+
+
+def policy_options() -> dict[str, str]:
+    return {name: policy_label(name) for name in policy_names()}
+
+
+@lru_cache(maxsize=1)
+def sample_dataset():
+    return edata.load_csv(str(settings.sample_data), name="sample.csv")
+
+
+def upload_key(sid: str) -> str:
+    return sid + ":upload"
+
+
+def dataset_for(store, sid: str, controls: dict):
+    """The chosen series: the bundled sample or this session's uploaded file (never a path from the browser)."""
+    if controls["data_source"] == "upload":
+        stored = store.get(upload_key(sid))
+        if not stored:
+            raise InputError("data: no uploaded file in this session; upload a CSV or choose the sample data")
+        series = {k: edata.SeriesData.from_dict(v) for k, v in stored["series"].items()}
+        name = stored["name"]
+    else:
+        ds = sample_dataset()
+        series, name = ds.series, ds.name
+    key = controls.get("series")
+    if key is None or key not in series:
+        if key is not None:
+            raise InputError(f"series: {str(key)[:60]!r} is not in {name}")
+        key = next(iter(series))
+    return series[key]
+
+
+def sim_config(controls: dict, series_key: str | None = None) -> SimConfig:
+    """Map validated controls to the engine's SimConfig, which validates again (ConfigError names the field)."""
+    c = controls
+    d = {
+        "days": c["horizon"], "lead_time": c["lead_time"], "holding_rate": c["holding_rate"],
+        "noise": c["noise"], "seed": c["seed"], "forecaster": c["forecaster"], "policy": c["policy"],
+        "demand": c["demand_mode"], "backorders": c["backorders"], "series": series_key,
+        "policy_params": {eng: c[page] for page, eng in field_map(c["policy"]).items() if c.get(page) is not None},
+    }
+    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory"):
+        if c.get(f) is not None:
+            d[f] = c[f]
+    return SimConfig.from_dict(d)
+
+
+def build_simulator(store, sid: str, controls: dict) -> Simulator:
+    series = dataset_for(store, sid, controls)
+    return Simulator(sim_config(controls, series.key), series)
+
+
+def load_upload(raw: bytes, name: str):
+    """An uploaded CSV checked by the engine (DataError naming file, row and column otherwise)."""
+    return edata.load_csv(raw, name=name, max_bytes=settings.upload_max_bytes)
+
+
+def series_from_dict(d: dict):
+    return edata.SeriesData.from_dict(d)
+
+
+def config_from_dict(d: dict) -> SimConfig:
+    return SimConfig.from_dict(d)
+
+
+def restore(state: dict) -> Simulator:
+    """The simulator from its stored state (forecasters are cached per process by the registry)."""
+    return Simulator.from_state(state)

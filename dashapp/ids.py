@@ -1,0 +1,59 @@
+"""Component ids of the app shell and the simulator page, named once (browser tests address the same strings).
+
+Page-local ids of /scenarios, /optimum and /forecasts carry their page's prefix (sc-, opt-, bt-) in those pages.
+"""
+from __future__ import annotations
+
+# app shell
+SESSION_ID = "session-id"
+APP_MESSAGE = "app-message"
+
+# simulator: run bar and status
+START, PAUSE, STEP, RESET = "start", "pause", "step", "reset"
+STATUS = "sim-status"
+MESSAGE = "sim-message"
+HINT = "sim-hint"
+HINT_TEXT = "hint-text"
+PROGRESS = "progress"
+SHOWN_DAY = "sim-day"  # store: the (run, day) the page shows
+TICK = "tick"
+TICK_WATCHDOG = "tick-watchdog"
+EVENT_LOG = "event-log"
+DOWNLOAD_LEDGER = "download-ledger"
+LEDGER_DOWNLOAD = "ledger-download"
+
+# simulator: data upload
+UPLOAD = "upload-data"
+UPLOAD_STATUS = "upload-status"
+
+# simulator: graphs and KPI cards
+GRAPH_DEMAND, GRAPH_INVENTORY, GRAPH_ORDERS, GRAPH_COST = "graph-demand", "graph-inventory", "graph-orders", "graph-cost"
+GRAPHS = (GRAPH_DEMAND, GRAPH_INVENTORY, GRAPH_ORDERS, GRAPH_COST)
+KPIS = ("kpi-day", "kpi-on-hand", "kpi-on-order", "kpi-cost", "kpi-fill-rate", "kpi-order")
+
+
+def kpi_sub(kpi_id: str) -> str:
+    """The id of a KPI card's second line."""
+    return f"{kpi_id}-sub"
+
+
+# simulator: control fields, id -> key of the controls dict
+CONTROLS = {
+    "data-source": "data_source", "series": "series", "forecaster": "forecaster", "policy": "policy",
+    "demand-mode": "demand_mode", "horizon": "horizon", "lead-time": "lead_time", "holding-rate": "holding_rate",
+    "noise": "noise", "speed": "speed", "seed": "seed", "unit-cost": "unit_cost", "unit-price": "unit_price",
+    "stockout-cost": "stockout_cost", "backorders": "backorders", "initial-inventory": "initial_inventory",
+    "service-level": "service_level", "policy-level": "policy_level", "policy-s": "policy_s",
+    "policy-q": "policy_q",
+}
+DATA_SOURCE, SERIES, POLICY, SPEED = "data-source", "series", "policy", "speed"
+
+
+def control_id(key: str) -> str:
+    """The field id of a controls-dict key ("lead_time" -> "lead-time")."""
+    return key.replace("_", "-")
+
+
+def field_row(key: str) -> str:
+    """The id of the row holding a policy parameter's field (hidden when the policy does not take it)."""
+    return f"row-{control_id(key)}"

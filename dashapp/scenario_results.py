@@ -1,0 +1,62 @@
+"""The /scenarios page's results: summary line, KPI table, links to /optimum per scenario, CSV button, four
+figures (dashapp.scenario_figures). Kept out of the page module because Dash imports pages itself."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from dashapp import scenario_figures as figs
+from engine import scenarios as sc
+
+
+def render_results(result: dict | None):
+    if not result:
+        return html.Div("No results yet.", className="text-muted", id="sc-empty")
+    rows = figs.kpi_table_rows(result)
+    cols = [{"id": "scenario", "name": "Scenario"}] + [
+        {"id": k, "name": v} for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
+    cols.append({"id": "diff_total_cost", "name": f"Δ total cost vs {result.get('baseline_name', 'baseline')}"})
+    return html.Div([
+        html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
+                 f"mean ± 95% CI half-width; run took {result.get('elapsed_s', 0):.1f} s.",
+                 className="small text-muted", id="sc-result-summary"),
+        _crn_note(result),
+        dash_table.DataTable(id="sc-kpi-table", columns=cols, data=rows, style_table={"overflowX": "auto"},
+                             style_cell={"fontSize": "0.85rem"}),
+        html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
+                 id="sc-optimum-links", className="my-1"),
+        dbc.Button("Download CSV", id="sc-download-btn", size="sm", color="secondary", className="my-2"),
+        dcc.Download(id="sc-download"),
+        dbc.Row([
+            dbc.Col(dcc.Graph(id="sc-graph-diff", figure=figs.paired_difference_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-breakdown", figure=figs.cost_breakdown_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-distribution", figure=figs.cost_distribution_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
+        ]),
+    ])
+
+
+def _crn_note(result: dict):
+    """Say whether every scenario faced the baseline's demand paths (common random numbers)."""
+    other = [s["name"] for s in result.get("scenarios", []) if not s.get("same_demand_as_baseline", True)]
+    if not other:
+        return html.Div("Every scenario faced the same demand paths as the baseline (checked per replication).",
+                        className="small text-success", id="sc-crn-note")
+    return html.Div(f"Different demand than the baseline (other demand settings, or forecast-noise demand driven by "
+                    f"another forecaster): {', '.join(other)} — their differences are still paired by seed but "
+                    "include the demand change.", className="small text-warning", id="sc-crn-note")
+
+
+def _optimum_links(result: dict) -> list:
+    """One /optimum link per scenario (a one-scenario set with this run's days and seed)."""
+    links = []
+    for i, s in enumerate(result.get("scenarios", [])):
+        try:
+            one = sc.canonical_set([{"name": s["name"], **s.get("options", {})}],
+                                   replications=max(2, min(result["replications"], 500)), days=result["days"],
+                                   seed=result["seed"])
+        except sc.ScenarioError:
+            continue
+        links += [" · " if links else "", dcc.Link(s["name"], href=f"/optimum?set={sc.encode_set(one)}",
+                                                  className="small", id={"type": "sc-optimum-link", "index": i})]
+    return links

@@ -1,0 +1,64 @@
+"""A CSV uploaded on the simulator page: decoded, checked by the engine, kept in the session's store entry.
+No dash here; the callback shows the returned message."""
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from dashapp import engine_facade as E
+from dashapp.session_ids import valid_session_id
+from dashapp.store import StoreUnavailable
+
+
+@dataclass
+class UploadResult:
+    message: str
+    accepted: bool  # True: the file is kept and the page switches its data source to it
+
+
+def _refused(text: str) -> UploadResult:
+    return UploadResult(text, False)
+
+
+def _file_name(filename) -> str:
+    """The file's own name (no client path), at most 120 characters."""
+    name = filename if isinstance(filename, str) and filename else "upload.csv"
+    return name.replace("\\", "/").rsplit("/", 1)[-1][:120]
+
+
+def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResult:
+    """Validate a data-URL upload with the engine and keep it for this session (a running run is untouched)."""
+    name = _file_name(filename)
+    if not valid_session_id(sid):
+        return _refused("No session yet: reload the page.")
+    if not isinstance(contents, str) or "," not in contents:
+        return _refused(f"{name}: not a file upload")
+    b64 = contents.split(",", 1)[1]
+    if len(b64) * 3 // 4 > max_bytes + 3:
+        return _refused(f"{name}: the file is larger than the {max_bytes / 2**20:.0f} MB upload limit; "
+                        "nothing was loaded")
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        return _refused(f"{name}: the upload is not valid base64 data")
+    try:
+        ds = E.load_upload(raw, name)
+        summary = ds.summary()
+        store.put(E.upload_key(sid), {"name": ds.name, "series": {k: s.to_dict() for k, s in ds.series.items()}})
+    except E.USER_ERRORS as exc:
+        return _refused(f"Upload refused — {exc}")
+    except StoreUnavailable as exc:
+        return _refused(f"Upload not kept — session store unavailable: {exc}")
+    dates = summary.get("date_range")
+    return UploadResult(f"{name}: {len(summary['series'])} series, {summary['rows']} rows"
+                        + (f", {dates[0]} to {dates[1]}" if dates else "") + ". Choose a series and press Start.",
+                        True)
+
+
+def series_names(store, sid, source: str) -> list[str]:
+    """The series the Series dropdown offers: of this session's upload, or of the bundled sample."""
+    if source == "upload" and valid_session_id(sid):
+        stored = store.get(E.upload_key(sid))
+        return list(stored["series"]) if stored else []
+    return list(E.sample_dataset().series)

@@ -1,0 +1,93 @@
+"""What the simulator page derives from a run's ledger rows: KPI card texts, event-log entries, the ledger CSV,
+the progress bar and the tick pace. Pure functions of the rows; nothing here reads the store or imports dash."""
+from __future__ import annotations
+
+from engine.csv_safe import csv_text
+
+MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
+STATUS_TEXT = {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}
+
+
+def events_of(row: dict) -> list[tuple[str, str]]:
+    """Event-log entries of one ledger row, newest first within the day: (text, kind)."""
+    out = []
+    d = int(row["day"])
+    if row.get("order_qty"):
+        out.append((f"Day {d}: ordered {row['order_qty']:.0f} units (S = {row.get('order_up_to', 0):.1f})", "order"))
+    if row.get("unmet"):
+        what = "backordered" if row.get("backlog") else "lost"
+        out.append((f"Day {d}: STOCKOUT — {row['unmet']:.0f} of {row['demand']:.0f} units {what}", "stockout"))
+    if row.get("arrivals"):
+        out.append((f"Day {d}: {row['arrivals']:.0f} units arrived", "arrival"))
+    return out
+
+
+def latest_events(rows: list[dict], limit: int = MAX_LOG) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for row in reversed(rows):
+        out.extend(events_of(row))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def event_count(rows: list[dict]) -> int:
+    return sum(len(events_of(r)) for r in rows)
+
+
+def kpi_values(rows: list[dict], horizon: int | None) -> dict:
+    """The KPI cards' texts: id -> (main text, sub text). Fill rate = fulfilled / demand; beside it the share of
+    days without a stockout (the per-cycle service level is engine.metrics' cycle_service_level)."""
+    n = len(rows)
+    hz = horizon or 0
+    if not rows:
+        return {
+            "kpi-day": (f"Day 0 of {hz}", "not started"), "kpi-on-hand": ("–", ""), "kpi-on-order": ("–", ""),
+            "kpi-cost": ("0.00", "holding 0.00 · stockout 0.00"), "kpi-fill-rate": ("–", ""),
+            "kpi-order": ("–", ""),
+        }
+    last = rows[-1]
+    hold = sum(float(r["holding_cost"]) for r in rows)
+    short = sum(float(r["stockout_cost"]) for r in rows)
+    demand = sum(float(r["demand"]) for r in rows)
+    fulfilled = sum(float(r["fulfilled"]) for r in rows)
+    fill = fulfilled / demand if demand > 0 else 1.0
+    clean_days = sum(1 for r in rows if not r.get("unmet")) / n
+    return {
+        "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
+        "kpi-on-hand": (f"{last['on_hand']:.0f}", f"position {last['inventory_position']:.0f}"),
+        "kpi-on-order": (f"{last['on_order']:.0f}", _level_text(last)),
+        "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
+        "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without stockout {100 * clean_days:.1f}%"),
+        "kpi-order": (f"{last['order_qty']:.0f}", f"forecast {last['forecast']:.1f}"),
+    }
+
+
+def _level_text(row: dict) -> str:
+    """The order-up-to level with its parts: S = μ + safety stock (how the quantile was obtained)."""
+    if row.get("order_up_to") is None:
+        return ""
+    text = f"S = {row['order_up_to']:.1f}"
+    if row.get("quantile_method") not in (None, "none"):
+        text += f" = μ {row['mu']:.1f} + {row['safety_stock']:.1f} ({row['quantile_method']} quantile)"
+    return text
+
+
+def progress(n: int, horizon: int | None) -> tuple[int, str]:
+    """(percent done, "n / horizon") for the progress bar."""
+    pct = round(100 * n / horizon) if horizon else 0
+    return pct, f"{n} / {horizon}" if horizon else ""
+
+
+def ledger_csv(rows: list[dict]) -> str:
+    """The run's ledger as CSV (formula-injection safe: engine.csv_safe)."""
+    if not rows:
+        return ""
+    fields = list(rows[0].keys())
+    return csv_text([fields] + [[r.get(f) for f in fields] for r in rows])
+
+
+def days_per_tick(speed: float) -> tuple[int, int]:
+    """(interval in ms, days per tick): ticks never fire faster than every 100 ms; faster speeds step more days."""
+    interval = max(100, int(round(speed * 1000)))
+    return interval, max(1, int(round(0.1 / speed))) if speed < 0.1 else 1

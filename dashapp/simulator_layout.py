@@ -1,0 +1,108 @@
+"""The simulator page's layout: control fields, run bar, KPI cards, graphs, event log (ids: dashapp.ids)."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashapp import components as C, engine_facade as E, figures, ids
+from dashapp.config import settings
+from dashapp.policy_fields import field_specs
+from dashapp.validation import BOUNDS, DEFAULT_CONTROLS as D, DEMAND_MODES
+
+
+
+def _number(key: str, step, value=None, bounds=None):
+    return C.number(ids.control_id(key), value, *(bounds or BOUNDS[key]), step)
+
+
+def _policy_fields() -> list:
+    """One field per policy parameter (dashapp.policy_fields); the policy dropdown shows the chosen one's."""
+    return [C.field(label, _number(key, step, bounds=bounds), hidden_id=ids.field_row(key))
+            for key, (label, step, bounds) in field_specs().items()]
+
+
+def _data_fields() -> list:
+    return [
+        html.H6("Data"),
+        C.field("Source", C.dropdown(ids.DATA_SOURCE, [
+            {"label": "Bundled sample data", "value": "sample"},
+            {"label": "Uploaded CSV (this session)", "value": "upload"}], D["data_source"])),
+        C.field("Series", C.dropdown(ids.SERIES, [], None)),
+        dcc.Upload(
+            html.Div(["Drop a CSV here or ", html.A("choose a file")]), id=ids.UPLOAD,
+            className="upload-box", max_size=settings.upload_max_bytes, multiple=False, accept=".csv,text/csv,text/plain",
+        ),
+        html.Div(id=ids.UPLOAD_STATUS, className="small mt-1 mb-2", role="status",
+                 **{"data-max-bytes": str(settings.upload_max_bytes)}),
+    ]
+
+
+def _controls_panel():
+    policies = [{"label": v, "value": k} for k, v in E.policy_options().items()]
+    return html.Div(_data_fields() + [
+        html.H6("Forecast & demand"),
+        C.field("Forecaster", C.dropdown("forecaster", E.forecaster_options(), E.default_forecaster())),
+        C.field("Demand mode", C.dropdown("demand-mode", [{"label": v, "value": k}
+                                                          for k, v in DEMAND_MODES.items()], D["demand_mode"])),
+        C.field("Noise (forecast-noise mode)", _number("noise", 0.01, D["noise"])),
+        C.field("Random seed", _number("seed", 1, D["seed"])),
+        html.H6("Supply & costs"),
+        C.field("Horizon (days)", _number("horizon", 1, D["horizon"])),
+        C.field("Lead time (days)", _number("lead_time", 1, D["lead_time"])),
+        C.field("Annual holding rate", _number("holding_rate", 0.01, D["holding_rate"])),
+        C.field("Unit cost (blank: from data)", _number("unit_cost", 0.01)),
+        C.field("Unit price (blank: from data)", _number("unit_price", 0.01)),
+        C.field("Stockout cost per unit (blank: price − cost)", _number("stockout_cost", 0.01)),
+        C.field("Initial inventory (blank: engine default)", _number("initial_inventory", 1)),
+        dbc.Switch(id="backorders", label="Backorders (off: lost sales)", value=False, className="small"),
+        html.H6("Policy"),
+        C.field("Policy", C.dropdown(ids.POLICY, policies, D["policy"])),
+        *_policy_fields(),
+        html.H6("Animation"),
+        C.field("Speed (seconds per day)", _number("speed", 0.05, D["speed"])),
+    ], className="controls")
+
+
+def _run_bar():
+    buttons = dbc.ButtonGroup([
+        dbc.Button("Start", id=ids.START, color="success", n_clicks=0),
+        dbc.Button("Pause", id=ids.PAUSE, color="warning", n_clicks=0),
+        dbc.Button("Step", id=ids.STEP, color="secondary", n_clicks=0),
+        dbc.Button("Reset", id=ids.RESET, color="danger", outline=True, n_clicks=0),
+    ], className="me-3")
+    return html.Div([buttons, html.Span(id=ids.STATUS, className="text-muted small")],
+                    className="d-flex align-items-center mb-2")
+
+
+def _results():
+    graphs = dbc.Row([
+        dbc.Col(html.Div(dcc.Graph(id=gid, figure=figures.build_figure(gid, [], D["horizon"]),
+                                   config={"displaylogo": False, "displayModeBar": False}), className="graph-card"), lg=6)
+        for gid in ids.GRAPHS
+    ])
+    return [
+        html.Div(id=ids.MESSAGE),
+        html.Div(id=ids.HINT),
+        dbc.Progress(id=ids.PROGRESS, value=0, label="", className="mb-3", style={"height": "18px"}),
+        dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, sm=6, className="mb-2") for k in ids.KPIS]),
+        graphs,
+        dbc.Row([
+            dbc.Col([html.H6("Event log (newest first, latest 200)"),
+                     html.Div(id=ids.EVENT_LOG, className="event-log")], md=9),
+            dbc.Col([html.H6("Ledger"), dbc.Button("Download ledger CSV", id=ids.DOWNLOAD_LEDGER,
+                                                   color="primary", outline=True, size="sm")], md=3),
+        ], className="mb-4"),
+    ]
+
+
+def simulator_layout():
+    return html.Div([
+        dcc.Store(id=ids.SHOWN_DAY, data={"run": 0, "day": 0}),  # what this page shows: the tick's expected day
+        dcc.Interval(id=ids.TICK, interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
+        dcc.Interval(id=ids.TICK_WATCHDOG, interval=1000),
+        dcc.Download(id=ids.LEDGER_DOWNLOAD),
+        dbc.Row([
+            dbc.Col(_controls_panel(), lg=3, md=4),
+            dbc.Col([_run_bar(), *_results()], lg=9, md=8),
+        ]),
+    ])

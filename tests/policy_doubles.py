@@ -1,0 +1,33 @@
+"""A policy declared the way another module adds one (plain parameter names plus param_bounds), for the tests
+that check the CLI, the validation, the scenario table and the simulator page all follow the registry."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from engine.policy import Policy, register_policy, unregister_policy
+
+
+class Capped(Policy):
+    """Order up to S, at most `cap` units a day."""
+
+    name = "capped-test"
+    label = "Capped order-up-to"
+    params = ("S", "cap")  # plain names: the default spec, narrowed by param_bounds
+    param_bounds = {"cap": (1.0, 50.0)}
+
+    def __init__(self, setup, S=None, cap=None):
+        super().__init__(setup)
+        self.S, self.cap = S or 10.0, cap or 5.0
+
+    def decide(self, ip, obs):
+        return min(max(self.S - ip, 0.0), self.cap), self.S
+
+
+@contextmanager
+def registered(cls=Capped):
+    """`cls` registered for the duration of the block."""
+    register_policy(cls.name, cls)
+    try:
+        yield cls
+    finally:
+        unregister_policy(cls.name)

@@ -1,0 +1,35 @@
+"""The simulator page's policy fields follow the policy registry: the fields the page always had keep their ids,
+a parameter no built-in policy has gets a field of its own, and its value reaches the engine."""
+from __future__ import annotations
+
+import pytest
+
+from dashapp import engine_facade as E
+from dashapp.policy_fields import field_map, field_specs
+from dashapp.scenario_table import table_columns
+from dashapp.validation import DEFAULT_CONTROLS, InputError, clean_controls
+from tests.policy_doubles import registered
+
+
+@pytest.fixture
+def capped():
+    with registered() as cls:
+        yield cls
+
+
+def test_builtin_policies_fill_the_fields_the_page_always_had():
+    assert list(field_specs()) == ["service_level", "policy_level", "policy_s", "policy_q"]
+    assert field_map("s-S") == {"policy_s": "s", "policy_level": "S"}
+    assert field_map("original") == {} and field_map("unknown") == {}
+
+
+def test_a_new_parameter_gets_its_own_field_column_and_check(capped):
+    assert field_specs()["param_cap"] == ("cap", 0.01, (1.0, 50.0))
+    assert field_map("capped-test") == {"policy_level": "S", "param_cap": "cap"}
+    assert "cap" in [c["id"] for c in table_columns()]
+    bounds = {k: b for k, (_l, _s, b) in field_specs().items()}
+    raw = dict(DEFAULT_CONTROLS, forecaster="ma7", policy="capped-test", param_cap=60)
+    with pytest.raises(InputError, match=r"param cap: 60 is out of range \(1 to 50\)"):
+        clean_controls(raw, {"ma7"}, E.policy_options(), bounds)
+    controls = clean_controls(dict(raw, param_cap=12, policy_level=30), {"ma7"}, E.policy_options(), bounds)
+    assert E.sim_config(controls).policy_params == {"S": 30.0, "cap": 12.0}

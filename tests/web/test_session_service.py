@@ -1,0 +1,114 @@
+"""The simulator page's run logic (dashapp.services.simulation) on a real diskcache store and the real engine,
+without a browser or a server: what each button and tick leaves the page to show."""
+from __future__ import annotations
+
+import pytest
+
+from dashapp.services.simulation import FULL, MESSAGE, NOTHING, PATCH, STOP, SimulationService
+from dashapp.session_ids import new_session_id
+from dashapp.store import DiskSessionStore
+from dashapp.validation import DEFAULT_CONTROLS
+
+CONTROLS = dict(DEFAULT_CONTROLS, forecaster="ma7", demand_mode="synthetic", horizon=12, lead_time=2)
+
+
+@pytest.fixture
+def service(tmp_path):
+    store = DiskSessionStore(str(tmp_path / "sessions"), 64 * 2**20, 600)
+    yield SimulationService(store)
+    store.close()
+
+
+@pytest.fixture
+def sid(service):
+    return service.press(None, "load", {}).sid
+
+
+def _tick(service, screen, speed=0.3, day=None):
+    """The tick the page sends after showing `screen` (rows are the live ledger: read its length now)."""
+    shown = len(screen.rows) if day is None else day
+    return service.tick(screen.sid, {"run": screen.run, "day": shown}, speed)
+
+
+def test_load_makes_a_signed_session_and_a_forged_id_gets_a_new_one(service):
+    first = service.press(None, "load", {})
+    assert first.kind == FULL and first.status == "idle" and first.rows == [] and first.controls
+    again = service.press(first.sid, "load", {})
+    assert again.sid == first.sid
+    forged = service.press(first.sid[:-2] + "AA", "load", {})
+    assert forged.sid not in (first.sid, first.sid[:-2] + "AA")
+
+
+def test_start_then_ticks_advance_one_day_each_until_done(service, sid):
+    screen = service.press(sid, "start", CONTROLS)
+    assert (screen.kind, screen.status, screen.run, screen.horizon, screen.rows) == (FULL, "running", 1, 12, [])
+    days = []
+    while screen.status == "running":
+        screen = _tick(service, screen)
+        assert screen.kind == PATCH
+        days.append(len(screen.rows))
+    assert days == list(range(1, 13)) and screen.status == "done" and screen.status_changed
+
+
+def test_a_repeated_tick_sends_the_missing_days_without_stepping(service, sid):
+    start = service.press(sid, "start", CONTROLS)
+    one = _tick(service, start, day=0)
+    repeat = _tick(service, start, day=0)  # the same request again (a lost response retried)
+    assert len(one.rows) == len(repeat.rows) == 1 and repeat.shown_day == 0
+    assert not one.status_changed  # the run goes on: status and Pause label are not re-sent
+
+
+def test_pause_resume_and_a_paused_run_does_not_advance(service, sid):
+    screen = _tick(service, service.press(sid, "start", CONTROLS))
+    paused = service.press(sid, "pause", CONTROLS)
+    assert paused.status == "paused" and len(paused.rows) == 1
+    assert len(_tick(service, paused).rows) == 1
+    resumed = service.press(sid, "pause", CONTROLS)
+    assert resumed.status == "running" and resumed.run == screen.run
+    assert len(_tick(service, resumed).rows) == 2
+
+
+def test_step_before_a_run_starts_one_paused_at_day_one_and_step_during_a_run_pauses(service, sid):
+    first = service.press(sid, "step", CONTROLS)
+    assert (first.status, len(first.rows), first.run) == ("paused", 1, 1)
+    assert len(service.press(sid, "step", CONTROLS).rows) == 2
+    running = len(_tick(service, service.press(sid, "start", CONTROLS)).rows)
+    stepped = service.press(sid, "step", CONTROLS)
+    assert (stepped.status, len(stepped.rows), stepped.run) == ("paused", running + 1, 2)
+
+
+def test_reset_starts_a_new_idle_run_and_late_ticks_of_the_old_run_change_nothing(service, sid):
+    old = _tick(service, service.press(sid, "start", CONTROLS))
+    reset = service.press(sid, "reset", CONTROLS)
+    assert (reset.status, reset.rows, reset.run) == ("idle", [], old.run + 1)
+    assert _tick(service, old, day=1).kind == NOTHING
+
+
+def test_pause_without_a_run_and_bad_controls_are_messages(service, sid):
+    nothing = service.press(sid, "pause", CONTROLS)
+    assert nothing.message == "Nothing to pause: press Start first." and nothing.status == "idle"
+    refused = service.press(sid, "start", dict(CONTROLS, horizon=0))
+    assert refused.kind == MESSAGE and refused.message == "Start refused — horizon: 0 is out of range (1 to 730)"
+    forged = service.press(sid, "start", dict(CONTROLS, policy="../../etc"))
+    assert forged.kind == MESSAGE and "policy" in forged.message
+
+
+def test_fast_speeds_step_several_days_per_tick(service, sid):
+    screen = service.press(sid, "start", CONTROLS)
+    assert len(_tick(service, screen, speed=0.05).rows) == 2  # ticks fire at most every 100 ms
+
+
+def test_bad_tick_requests_stop_the_ticks(service, sid):
+    assert service.tick("forged.id", {"run": 1, "day": 0}, 0.3).kind == STOP
+    assert service.tick(sid, {"run": "1", "day": 0}, 0.3).message == "Bad tick request."
+    unknown = new_session_id()
+    assert service.tick(unknown, {"run": 1, "day": 0}, 0.3).message.startswith("This session has expired")
+
+
+def test_ledger_rows_and_run_inputs_follow_the_run(service, sid):
+    assert service.ledger_rows(sid) == [] and service.finished_run_inputs(sid) is None
+    screen = service.press(sid, "step", CONTROLS)
+    rows = service.ledger_rows(sid)
+    assert rows == screen.rows and rows[0]["day"] == 1
+    config, series = service.finished_run_inputs(sid)
+    assert config.days == 12 and config.lead_time == 2 and series.key
