@@ -38,7 +38,8 @@ from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
-from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names
+from engine.policy import (POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names,
+                           policy_params)
 from engine.protection import CAPACITY, SEED_KEPT, ProtectionTracker, floor_for, relative_errors
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
@@ -127,8 +128,8 @@ class SimConfig:
             if k not in allowed:
                 raise ConfigError(f"policy {self.policy} does not take {k} (it takes: "
                                   f"{', '.join(allowed) or 'no parameters'})", field=k, value=v)
-            if k in all_params():
-                all_params()[k].check(v)  # bounds declared by the policy (engine/policy_params.py)
+            own = {spec.name: spec for spec in policy_params(self.policy)}
+            own[k].check(v)  # bounds declared by this policy (engine/policy_params.py)
         for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false", field=name, value=getattr(self, name))

@@ -8,19 +8,19 @@ from engine.policy import Policy, register_policy, unregister_policy
 
 
 class Capped(Policy):
-    """Order up to S, at most `cap` units a day."""
+    """Order up to S, at most `daily_cap` units a day."""
 
     name = "capped-test"
     label = "Capped order-up-to"
-    params = ("S", "cap")  # plain names: the default spec, narrowed by param_bounds
-    param_bounds = {"cap": (1.0, 50.0)}
+    params = ("S", "daily_cap")  # plain names: the default spec, narrowed by param_bounds
+    param_bounds = {"daily_cap": (1.0, 50.0)}
 
-    def __init__(self, setup, S=None, cap=None):
+    def __init__(self, setup, S=None, daily_cap=None):
         super().__init__(setup)
-        self.S, self.cap = S or 10.0, cap or 5.0
+        self.S, self.daily_cap = S or 10.0, daily_cap or 5.0
 
     def decide(self, ip, obs):
-        return min(max(self.S - ip, 0.0), self.cap), self.S
+        return min(max(self.S - ip, 0.0), self.daily_cap), self.S
 
 
 @contextmanager

@@ -18,18 +18,19 @@ def capped():
 
 
 def test_builtin_policies_fill_the_fields_the_page_always_had():
-    assert list(field_specs()) == ["service_level", "policy_level", "policy_s", "policy_q"]
+    assert list(field_specs())[:4] == ["service_level", "policy_level", "policy_s", "policy_q"]
+    assert field_map("capped-base-stock") == {"policy_level": "S", "param_cap": "cap"}  # a plugin's own field
     assert field_map("s-S") == {"policy_s": "s", "policy_level": "S"}
     assert field_map("original") == {} and field_map("unknown") == {}
 
 
 def test_a_new_parameter_gets_its_own_field_column_and_check(capped):
-    assert field_specs()["param_cap"] == ("cap", 0.01, (1.0, 50.0))
-    assert field_map("capped-test") == {"policy_level": "S", "param_cap": "cap"}
-    assert "cap" in [c["id"] for c in table_columns()]
+    assert field_specs()["param_daily_cap"] == ("daily_cap", 0.01, (1.0, 50.0))
+    assert field_map("capped-test") == {"policy_level": "S", "param_daily_cap": "daily_cap"}
+    assert "daily_cap" in [c["id"] for c in table_columns()]
     bounds = {k: b for k, (_l, _s, b) in field_specs().items()}
-    raw = dict(DEFAULT_CONTROLS, forecaster="ma7", policy="capped-test", param_cap=60)
-    with pytest.raises(InputError, match=r"param cap: 60 is out of range \(1 to 50\)"):
+    raw = dict(DEFAULT_CONTROLS, forecaster="ma7", policy="capped-test", param_daily_cap=60)
+    with pytest.raises(InputError, match=r"param daily cap: 60 is out of range \(1 to 50\)"):
         clean_controls(raw, {"ma7"}, E.policy_options(), bounds)
-    controls = clean_controls(dict(raw, param_cap=12, policy_level=30), {"ma7"}, E.policy_options(), bounds)
-    assert E.sim_config(controls).policy_params == {"S": 30.0, "cap": 12.0}
+    controls = clean_controls(dict(raw, param_daily_cap=12, policy_level=30), {"ma7"}, E.policy_options(), bounds)
+    assert E.sim_config(controls).policy_params == {"S": 30.0, "daily_cap": 12.0}
