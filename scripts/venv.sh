@@ -70,4 +70,7 @@ ensure_venv() {
     "$VENV_PY" -m pip install -q --disable-pip-version-check -r "$req"
     echo "$hash" > "$stamp"
   fi
+  # the venv's console scripts (gunicorn, celery) first on PATH for the processes the tests start
+  case "$VENV_DIR" in /*) PATH="$VENV_DIR/bin:$PATH" ;; *) PATH="$PWD/$VENV_DIR/bin:$PATH" ;; esac
+  export PATH
 }
