@@ -114,7 +114,10 @@ def error_quantile(errors, q: float, min_tail: int = MIN_TAIL_COUNT) -> tuple[np
 
 def _row_sum(a: np.ndarray) -> np.ndarray:
     """Row sums added column by column: the same arithmetic for one row as for many (numpy's axis reductions
-    may group the additions differently by shape, and a single run must equal its replication bit for bit)."""
+    may group the additions differently by shape, and a single run must equal its replication bit for bit).
+    cumsum adds sequentially too (the same bits) and is the faster of the two for a few rows."""
+    if a.shape[0] <= 64:
+        return np.cumsum(a, axis=1)[:, -1].copy()
     acc = a[:, 0].copy()
     for j in range(1, a.shape[1]):
         acc += a[:, j]

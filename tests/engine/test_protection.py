@@ -114,3 +114,14 @@ def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_seri
                                                                                    "high": 10})
     info = Simulator(late, sample_series).info()["protection"]
     assert info["effective_lead_time"] > 8.3 and info["window"] == 9
+
+
+def test_tail_sum_of_a_row_is_the_same_alone_and_in_a_large_batch():
+    from engine.protection import _row_sum
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((100, 37)) * 10.0 ** rng.uniform(-4, 4, (100, 37))
+    together = _row_sum(a)
+    alone = np.array([_row_sum(a[i:i + 1])[0] for i in range(100)])
+    assert np.array_equal(together, alone)
+    assert np.allclose(together, a.sum(axis=1))
