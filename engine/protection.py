@@ -25,6 +25,8 @@ quantile of the error sample:
   Values", §4.2–4.3). Shape 0 is chosen because a fitted GPD shape from ~20 exceedances is too noisy to
   extrapolate with, and the exponential tail is the conservative choice among light tails;
 - ``seed``: (ledger label) the quantile came from seed errors only — no error of the run itself yet.
+Errors of consecutive windows overlap W − 1 days, so n of them count as about n / W independent errors: the sample
+is read at a level raised for that effective size (``ErrorBuffer.effective_level``).
 
 Online: on decision day t the window that began on decision day t − W ends on day t − 1, so its error is known and
 enters the sample; no demand of day ≥ t is ever read (``ProtectionTracker``). The sample is a bounded ring
