@@ -330,7 +330,7 @@ class Prepared:
     def tracker(self, rows: int, days: int) -> ProtectionTracker:
         """A fresh online quantile tracker for `rows` replications (the same seed errors for all)."""
         return ProtectionTracker(rows, days, self.window, self.seed_errors, self.floor, CAPACITY,
-                                 self.lead_deviation)
+                                 self.lead_deviation, seed_independent=self.seed_source == "noise")
 
 
 def _noise_prior(config, forecaster, plan, window: int) -> tuple[np.ndarray, np.ndarray]:

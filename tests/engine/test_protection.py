@@ -2,6 +2,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from engine.protection import (
     SCALE_POWER,
@@ -114,3 +115,31 @@ def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_seri
                                                                                    "high": 10})
     info = Simulator(late, sample_series).info()["protection"]
     assert info["effective_lead_time"] > 8.3 and info["window"] == 9
+
+
+def test_tail_sum_of_a_row_is_the_same_alone_and_in_a_large_batch():
+    from engine.protection import _row_sum
+
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((100, 37)) * 10.0 ** rng.uniform(-4, 4, (100, 37))
+    together = _row_sum(a)
+    alone = np.array([_row_sum(a[i:i + 1])[0] for i in range(100)])
+    assert np.array_equal(together, alone)
+    assert np.allclose(together, a.sum(axis=1))
+
+
+def test_overlapping_windows_read_the_sample_at_a_level_raised_for_their_effective_size():
+    from engine.protection import ErrorBuffer, ProtectionTracker
+
+    tr = ProtectionTracker(1, 200, window=8, seed_errors=np.linspace(-1.0, 1.0, 30))
+    q = 0.9
+    n_eff = 30 / 8   # 30 overlapping seed windows of 8 days carry about 30/8 independent errors
+    assert tr.buffer.effective_level(q) == pytest.approx(1.0 - 0.1 * n_eff / (n_eff + 1.0))
+    independent = ProtectionTracker(1, 200, window=8, seed_errors=np.linspace(-1.0, 1.0, 30), seed_independent=True)
+    assert independent.buffer.effective_level(q) == pytest.approx(1.0 - 0.1 * 30 / 31)
+    assert tr.buffer.effective_level(q) > independent.buffer.effective_level(q) > q
+    assert ErrorBuffer(1, np.linspace(-1.0, 1.0, 30)).effective_level(q) == q   # one-day windows: no overlap
+    # the level falls back towards q as the run's own errors accumulate
+    for _ in range(160):
+        tr.buffer.push(np.array([0.0]))
+    assert q < tr.buffer.effective_level(q) < 1.0 - 0.1 * n_eff / (n_eff + 1.0)
