@@ -104,3 +104,52 @@ def test_empirical_distribution_of_a_series_of_the_data():
     req = ox.request_from_fields("empirical", None, None, series, 0, 1, 9, "lost sales")
     d = ox.demand_dist(req)
     assert d.label == f"empirical:{series}" and d.mean > 0
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, sample_csv):
+    from tests.scenarios.conftest import app_env, start_app
+
+    var = tmp_path_factory.mktemp("optimum-exact")
+    a = start_app(var / "app", app_env(var / "app", sample_csv))
+    yield a
+    a.stop()
+
+
+def _type(browser, element_id: str, value) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    field = browser.find_element(By.ID, element_id)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(str(value))
+
+
+def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dashapp import ids
+
+    browser.get(f"{app.url}/optimum")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, ids.EXACT_RUN))
+    _type(browser, ids.EXACT_MEAN, 4)
+    _type(browser, ids.EXACT_LEAD, 1)
+    browser.find_element(By.ID, ids.EXACT_RUN).click()
+    WebDriverWait(browser, 90).until(lambda d: d.find_elements(By.ID, ids.EXACT_TABLE)
+                                     or d.find_elements(By.ID, "optx-error"))
+    assert not browser.find_elements(By.ID, "optx-error"), browser.find_element(By.ID, ids.EXACT_STATUS).text
+    expected = ox.exact_record(ox.request_from_fields("poisson", 4, None, None, 1, 1, 9, "lost sales"))
+    head = browser.find_element(By.ID, ids.EXACT_HEADLINE).text
+    assert head == ox.headline(expected)
+    table = browser.find_element(By.ID, ids.EXACT_TABLE).text
+    for row in ox.gap_rows(expected):
+        assert row["policy"] in table and row["cost"] in table and row["gap"] in table
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#{ids.EXACT_GRAPH} .main-svg"))
+
+    _type(browser, ids.EXACT_MEAN, 20)
+    _type(browser, ids.EXACT_LEAD, 8)
+    browser.find_element(By.ID, ids.EXACT_RUN).click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "optx-error"))
+    text = browser.find_element(By.ID, "optx-error").text
+    assert "state space too large" in text and "B =" in text and "Traceback" not in text
