@@ -57,3 +57,12 @@ def control_id(key: str) -> str:
 def field_row(key: str) -> str:
     """The id of the row holding a policy parameter's field (hidden when the policy does not take it)."""
     return f"row-{control_id(key)}"
+
+# /optimum: the exact optimum for stationary demand (dashapp/optimum_exact.py); "optx" is its job prefix
+EXACT_PREFIX = "optx"
+EXACT_DIST, EXACT_MEAN, EXACT_VAR, EXACT_SERIES = "optx-dist", "optx-mean", "optx-var", "optx-series"
+EXACT_LEAD, EXACT_H, EXACT_P, EXACT_SALES = "optx-lead-time", "optx-h", "optx-p", "optx-sales"
+EXACT_RUN, EXACT_CANCEL, EXACT_PROGRESS = "optx-run", "optx-cancel", "optx-progress"
+EXACT_REQUEST, EXACT_RESULT, EXACT_STATUS = "optx-request", "optx-result", "optx-status"
+EXACT_RESULTS, EXACT_HEADLINE, EXACT_OPTIMAL = "optx-results", "optx-headline", "optx-optimal-cost"
+EXACT_TABLE, EXACT_GRAPH = "optx-gaps", "optx-graph-policy"

@@ -17,6 +17,7 @@ from dashapp import scenario_figures as figs
 from dashapp.job_pages import (JobWords, background_job, error_alert, reattach_components, register, run_and_cache,
                                 running_status)
 from dashapp.jobs import job_store
+from dashapp.optimum_exact import exact_section
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
 from engine.json_safe import json_safe
@@ -63,6 +64,9 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         dcc.Store(id="opt-url-written"),
         *reattach_components(WORDS, reattach),
         html.H3("How far from the optimum?"),
+        exact_section(),
+        html.Hr(),
+        html.H4("This scenario (non-stationary demand): best policies found by simulation, chosen out of sample"),
         html.P([
             "For one scenario: the ", html.B("perfect-information lower bound"), " (an LP per demand path that "
             "knows the future — no real policy can beat it, and it is loose by design: the gap is the value of "

@@ -1,0 +1,271 @@
+"""/optimum, section "Exact optimum (stationary demand)": the optimal long-run cost of an i.i.d. demand setting,
+each policy's true gap to it and a picture of the optimal policy (engine.exact).
+
+Why a background job: a lead time of 2 solves in well under a second, but L = 4 with p = 19 takes about 17 s on
+this machine — too long for a web worker. The request is checked (and the state-space size with it) before the job
+starts, so a too-large instance gets the solver's message at once. Results are cached by the request.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+
+from dashapp import ids
+from dashapp.job_pages import JobWords, background_job, error_alert, run_and_cache
+from dashapp.jobs import job_store
+from dashapp.optimum_exact_figures import optimal_order_figure
+from engine import scenarios as sc
+from engine.data import DataError
+from engine.errors import ConfigError
+from engine.json_safe import json_safe
+
+__all__ = ["WORDS", "exact_section", "gap_rows", "headline", "policy_records", "render", "request_from_fields"]
+
+KIND = "optimum-exact"
+WORDS = JobWords(prefix=ids.EXACT_PREFIX, kind=KIND, noun="exact solve", button="Solve exactly")
+MAX_HEATMAP_LEAD = 2
+DIST_CHOICES = [{"label": "Poisson (mean)", "value": "poisson"},
+                {"label": "Negative binomial (mean, variance)", "value": "negbin"},
+                {"label": "Fitted from a series of the data (empirical)", "value": "empirical"}]
+POLICY_LABELS = {"base-stock": "Base-stock", "capped-base-stock": "Capped base-stock",
+                 "projected-inventory-level": "Projected inventory level (PIL)", "constant-order": "Constant order"}
+PARAM_LABELS = {"S": "S", "cap": "cap", "target": "target", "order_qty": "Q"}
+
+
+def _series_names() -> list[str]:
+    try:
+        from engine.data import load_csv
+        return list(load_csv(sc.DEFAULT_DATA).series)
+    except (DataError, OSError):
+        return []
+
+
+def _field(label, component, width=2):
+    return dbc.Col([dbc.Label(label, className="small mb-0"), component], md=width)
+
+
+def exact_section() -> html.Div:
+    """The section's inputs, buttons and result area (defaults: Zipkin's instance, Poisson mean 5, L = 2, p = 9)."""
+    series = _series_names()
+    return html.Div([
+        dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT),
+        html.H4("Exact optimum (stationary demand)"),
+        html.P("When demand is the same distribution every day (i.i.d.), the best possible policy can be computed "
+               "exactly (relative value iteration over on-hand stock and the pipeline), and so can the true cost of "
+               "each simple policy. Costs are per day: h per unit left over at the end of a day, p per unit short "
+               "(lost, or backlogged for a day).", className="small text-muted"),
+        dbc.Row([
+            _field("Demand distribution", dcc.Dropdown(id=ids.EXACT_DIST, options=DIST_CHOICES, value="poisson",
+                                                       clearable=False), width=3),
+            _field("Mean (units/day)", dbc.Input(id=ids.EXACT_MEAN, type="number", min=0, value=5, size="sm")),
+            _field("Variance (negative binomial)", dbc.Input(id=ids.EXACT_VAR, type="number", min=0, value=10,
+                                                              size="sm")),
+            _field("Series (empirical)", dcc.Dropdown(id=ids.EXACT_SERIES, options=series,
+                                                      value=series[0] if series else None, clearable=False), 3),
+        ], className="g-2 align-items-end"),
+        dbc.Row([
+            _field("Lead time (days)", dbc.Input(id=ids.EXACT_LEAD, type="number", min=0, step=1, value=2, size="sm")),
+            _field("h (per unit per day)", dbc.Input(id=ids.EXACT_H, type="number", min=0, value=1, size="sm")),
+            _field("p (per unit short)", dbc.Input(id=ids.EXACT_P, type="number", min=0, value=9, size="sm")),
+            _field("Unmet demand", dcc.Dropdown(id=ids.EXACT_SALES, options=["lost sales", "backorders"],
+                                                value="lost sales", clearable=False)),
+            dbc.Col(dbc.Button("Solve exactly", id=ids.EXACT_RUN, color="primary"), width="auto"),
+            dbc.Col(dbc.Button("Cancel", id=ids.EXACT_CANCEL, color="danger", outline=True, disabled=True),
+                    width="auto"),
+            dbc.Col(dbc.Progress(id=ids.EXACT_PROGRESS, value=0, label="", style={"height": "24px"})),
+        ], className="g-2 align-items-end my-2"),
+        html.Div(id=ids.EXACT_STATUS),
+        html.Div(id=ids.EXACT_RESULTS, children=render(None)),
+    ], className="mt-3")
+
+
+def request_from_fields(dist, mean, var, series, lead_time, h, p, sales) -> dict:
+    """The checked request; ConfigError (one sentence naming the field) when a field is missing or out of range,
+    including a state space too large for the solver (its message names the bound and the size)."""
+    from engine.exact.report import MAX_LEAD, default_bound
+    from engine.exact.solve import check_size
+
+    def number(name, v):
+        if v is None or v == "":
+            raise ConfigError(f"{name} is missing", field=name, value=v)
+        return float(v)
+
+    if dist not in {c["value"] for c in DIST_CHOICES}:
+        raise ConfigError(f"demand distribution must be poisson, negbin or empirical (got {dist!r})",
+                          field="demand_dist", value=dist)
+    lead = number("lead time", lead_time)
+    if lead != int(lead) or not 0 <= lead <= MAX_LEAD:
+        raise ConfigError(f"lead time must be a whole number of days in [0, {MAX_LEAD}] (got {lead_time!r})",
+                          field="lead_time", value=lead_time)
+    req = {"dist": dist, "lead_time": int(lead), "h": number("h", h), "p": number("p", p),
+           "backorders": sales == "backorders"}
+    if dist in ("poisson", "negbin"):
+        req["mean"] = number("mean", mean)
+    if dist == "negbin":
+        req["var"] = number("variance", var)
+    if dist == "empirical":
+        if not series:
+            raise ConfigError("choose a series for the empirical distribution", field="series", value=series)
+        req["series"] = str(series)
+    d = demand_dist(req)
+    if not req["backorders"]:
+        for name in ("h", "p"):
+            if not req[name] > 0:
+                raise ConfigError(f"{name} must be positive (got {req[name]:g})", field=name, value=req[name])
+        check_size(req["lead_time"], default_bound(req["lead_time"], d.pmf, req["h"], req["p"]))
+    return req
+
+
+def demand_dist(req: dict):
+    from engine.exact.distributions import empirical, negative_binomial, poisson
+
+    if req["dist"] == "poisson":
+        return poisson(req["mean"])
+    if req["dist"] == "negbin":
+        return negative_binomial(req["mean"], req["var"])
+    return empirical(str(sc.DEFAULT_DATA), req["series"])
+
+
+def request_key(req: dict) -> str:
+    return hashlib.sha256(json.dumps(req, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def policy_records(dist, lead_time: int, h: float, p: float, bound: int) -> list[dict]:
+    """The optimal order in every state of the solved lost-sales model (L ≤ 2): [{"on_hand", "pipeline",
+    "order"}]; the pipeline is 0 when L ≤ 1 (no order in transit between decisions)."""
+    from engine.exact.model import LostSalesModel
+    from engine.exact.solve import solve_optimal
+
+    model = LostSalesModel(int(lead_time), int(bound), dist.pmf, float(h), float(p))
+    sol = solve_optimal(model)
+    s = model.states()
+    return [{"on_hand": int(st[0]), "pipeline": int(st[1]) if lead_time >= 2 else 0, "order": int(a)}
+            for st, a in zip(s, sol.actions)]
+
+
+def exact_record(req: dict, progress=None) -> dict:
+    """The exact report of a checked request, with the optimal-policy records for L ≤ 2 (lost sales)."""
+    from engine.exact.report import exact_report
+
+    t0 = time.perf_counter()
+    dist = demand_dist(req)
+    if progress:
+        progress(0, 2)
+    rep = exact_report(dist, req["lead_time"], req["h"], req["p"], req["backorders"])
+    if progress:
+        progress(1, 2)
+    if not req["backorders"] and req["lead_time"] <= MAX_HEATMAP_LEAD:
+        rep["policy_records"] = policy_records(dist, req["lead_time"], req["h"], req["p"], rep["bound"])
+    rep["elapsed_s"] = time.perf_counter() - t0
+    return json_safe(rep)
+
+
+def _params(params: dict) -> str:
+    return ", ".join(f"{PARAM_LABELS.get(k, k)} = {v:g}" for k, v in params.items())
+
+
+def _pct(gap: float) -> str:
+    return f"{100 * (0.0 if abs(gap) < 1e-6 else gap):.2f} %"
+
+
+def gap_rows(rep: dict) -> list[dict]:
+    """One row per policy: name, best parameters, long-run cost per day and the true gap to the optimum."""
+    opt = rep["optimal_cost"]
+    rows = [{"policy": "Optimal policy", "params": "state-dependent (see the picture)" if rep.get("policy_records")
+             else "state-dependent", "cost": f"{opt:,.3f} per day", "gap": "0.00 %"}]
+    listed = [{"name": "base-stock", "params": {"S": rep["base_stock"]["level"]}, "cost": rep["base_stock"]["cost"]}]
+    listed += [r for r in rep["policies"] if r["name"] != "base-stock"]
+    for r in listed:
+        rows.append({"policy": POLICY_LABELS.get(r["name"], r["name"]), "params": _params(r["params"]),
+                     "cost": f"{r['cost']:,.3f} per day", "gap": _pct(r["cost"] / opt - 1.0)})
+    return rows
+
+
+def headline(rep: dict) -> str:
+    """One plain sentence: the best possible cost, how close the best simple policy gets, what base-stock loses."""
+    opt = rep["optimal_cost"]
+    bs = rep["base_stock"]
+    base_gap = bs["cost"] / opt - 1.0
+    if rep["model"] == "backorders":
+        return (f"Best possible: {opt:,.3f} per day — with backorders base-stock is optimal: order up to "
+                f"S = {bs['level']:g} units (exact).")
+    capped = next((r for r in rep["policies"] if r["name"] == "capped-base-stock"), None)
+    lead = f"Best possible: {opt:,.3f} per day (exact, lead time {rep['lead_time']} days). "
+    if capped is None:
+        return lead + f"Base-stock (S = {bs['level']:g}) loses {_pct(base_gap)}."
+    return (lead + f"Capped base-stock ({_params(capped['params'])}) is within {_pct(capped['gap'])} of it; "
+            f"base-stock (S = {bs['level']:g}) loses {_pct(base_gap)}.")
+
+
+def render(rep: dict | None):
+    if not rep:
+        return html.Div("No exact solve yet: choose a demand distribution and press Solve exactly.",
+                        className="text-muted", id="optx-empty")
+    table = dash_table.DataTable(id=ids.EXACT_TABLE, data=gap_rows(rep), columns=[
+        {"id": "policy", "name": "Policy"}, {"id": "params", "name": "Best parameters (units)"},
+        {"id": "cost", "name": "Long-run cost (per day)"}, {"id": "gap", "name": "Gap to the optimum"}],
+        style_cell={"fontSize": "0.85rem", "textAlign": "left", "padding": "4px 8px"})
+    states = f"{rep['states']:,} states" + (f", bound B = {rep['bound']}" if rep.get("bound") else "")
+    parts = [html.P(headline(rep), id=ids.EXACT_HEADLINE, className="fw-semibold"),
+             html.Div(f"Demand {rep['demand']} (mean {rep['demand_mean']:.2f}, variance {rep['demand_var']:.2f} "
+                      f"units/day), {rep['model']}, h = {rep['holding_cost']:g} per unit per day, "
+                      f"p = {rep['stockout_cost']:g} per unit short; optimal cost {rep['optimal_cost']:,.4f} per day "
+                      f"({states}; solved in {rep['seconds']:.1f} s).", id=ids.EXACT_OPTIMAL,
+                      className="small text-muted mb-2"),
+             table]
+    if rep.get("policy_records"):
+        parts.append(dcc.Graph(id=ids.EXACT_GRAPH,
+                               figure=optimal_order_figure(rep["policy_records"], rep["lead_time"])))
+    elif rep["model"] == "lost sales":
+        parts.append(html.Div(f"The picture of the optimal policy is drawn for lead times up to {MAX_HEATMAP_LEAD}.",
+                              className="small text-muted"))
+    return html.Div(parts)
+
+
+@callback(
+    Output(ids.EXACT_REQUEST, "data"),
+    Output(ids.EXACT_RESULT, "data", allow_duplicate=True),
+    Output(ids.EXACT_STATUS, "children", allow_duplicate=True),
+    Input(ids.EXACT_RUN, "n_clicks"),
+    State(ids.EXACT_DIST, "value"), State(ids.EXACT_MEAN, "value"), State(ids.EXACT_VAR, "value"),
+    State(ids.EXACT_SERIES, "value"), State(ids.EXACT_LEAD, "value"), State(ids.EXACT_H, "value"),
+    State(ids.EXACT_P, "value"), State(ids.EXACT_SALES, "value"),
+    prevent_initial_call=True,
+)
+def prepare_exact(_n, *fields):
+    try:
+        req = request_from_fields(*fields)
+    except (ConfigError, DataError, ValueError, TypeError) as err:
+        return no_update, no_update, error_alert(WORDS, err)
+    try:
+        cached = job_store().get_result(KIND, request_key(req))
+    except Exception as err:
+        return no_update, no_update, dbc.Alert(f"The job store is unavailable: {err}", color="warning")
+    if cached is not None:
+        return no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="optx-cached")
+    return {"request": req, "submitted": time.time()}, no_update, None
+
+
+@background_job(WORDS)
+def run_exact(set_progress, request):
+    """The background job: the exact report of the request (checked again: it came through the browser)."""
+    from dash.exceptions import PreventUpdate
+
+    if not request:
+        raise PreventUpdate
+    try:
+        req = request_from_fields(*(request["request"].get(k) for k in (
+            "dist", "mean", "var", "series", "lead_time", "h", "p")),
+            "backorders" if request["request"].get("backorders") else "lost sales")
+    except (ConfigError, DataError, ValueError, TypeError, KeyError, AttributeError) as err:
+        return no_update, error_alert(WORDS, err)
+    return run_and_cache(WORDS, request_key(req), set_progress, lambda progress: exact_record(req, progress))
+
+
+@callback(Output(ids.EXACT_RESULTS, "children"), Input(ids.EXACT_RESULT, "data"), prevent_initial_call=True)
+def show_exact(rep):
+    return render(rep)

@@ -1,0 +1,155 @@
+"""The exact-optimum section of /optimum: its request check, its sentence, its gap table and its picture are pure
+functions of the solver's record (fast tier); one browser test solves a small Poisson instance on the real app."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from dashapp import optimum_exact as ox
+from dashapp.optimum_exact_figures import optimal_order_figure
+from engine.errors import ConfigError
+from engine.exact.policies import evaluate_base_stock
+
+
+@pytest.fixture(scope="module")
+def poisson_record():
+    req = ox.request_from_fields("poisson", 5, None, None, 2, 1, 9, "lost sales")
+    return ox.exact_record(req)
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(x.replace(",", "")) for x in re.findall(r"-?[0-9][0-9,]*\.?[0-9]*", text)]
+
+
+def test_headline_names_the_optimum_and_the_gaps_the_table_shows(poisson_record):
+    rep = poisson_record
+    line = ox.headline(rep)
+    assert line.startswith(f"Best possible: {rep['optimal_cost']:,.3f} per day")
+    rows = {r["policy"]: r for r in ox.gap_rows(rep)}
+    assert f"within {rows['Capped base-stock']['gap']}" in line
+    assert f"loses {rows['Base-stock']['gap']}" in line
+    capped = next(r for r in rep["policies"] if r["name"] == "capped-base-stock")
+    assert f"S = {capped['params']['S']:g}, cap = {capped['params']['cap']:g}" in line
+
+
+def test_gap_table_has_every_policy_with_units_and_true_gaps(poisson_record):
+    rep = poisson_record
+    rows = ox.gap_rows(rep)
+    assert [r["policy"] for r in rows] == ["Optimal policy", "Base-stock", "Capped base-stock",
+                                          "Projected inventory level (PIL)", "Constant order"]
+    assert all(r["cost"].endswith("per day") and r["gap"].endswith("%") for r in rows)
+    gaps = [_numbers(r["gap"])[0] for r in rows]
+    assert gaps[0] == 0 and all(g >= 0 for g in gaps[1:])
+    # the base-stock row is the exact cost of that level, computed independently of the report
+    S = rep["base_stock"]["level"]
+    exact = evaluate_base_stock(2, ox.demand_dist({"dist": "poisson", "mean": 5}).pmf, 1, 9, S).cost
+    assert rows[1]["cost"] == f"{exact:,.3f} per day"
+    assert gaps[1] == pytest.approx(100 * (exact / rep["optimal_cost"] - 1), abs=0.006)
+    assert gaps[1] > gaps[2]  # capped base-stock closes part of base-stock's gap
+
+
+def test_picture_shows_the_optimal_order_of_every_state(poisson_record):
+    rep = poisson_record
+    recs = rep["policy_records"]
+    fig = optimal_order_figure(recs, 2)
+    heat = fig.data[0]
+    assert heat.type == "heatmap"
+    z = {(x, y): heat.z[j][i] for j, y in enumerate(heat.y) for i, x in enumerate(heat.x)}
+    assert all(z[(r["on_hand"], r["pipeline"])] == r["order"] for r in recs)
+    assert len(recs) == rep["states"]
+    # more stock on hand never calls for a larger order (the optimal lost-sales order falls with on-hand stock)
+    for y in heat.y:
+        row = [z[(x, y)] for x in heat.x if z[(x, y)] is not None]
+        assert all(a >= b for a, b in zip(row, row[1:]))
+    assert z[(0, 0)] > 0 and z[(max(heat.x), 0)] == 0
+    assert "units" in fig.layout.xaxis.title.text and "units" in fig.layout.yaxis.title.text
+
+
+def test_lead_time_one_picture_is_a_single_row():
+    recs = [{"on_hand": x, "pipeline": 0, "order": max(4 - x, 0)} for x in range(6)]
+    heat = optimal_order_figure(recs, 1).data[0]
+    assert list(heat.y) == [0] and heat.z[0] == [4, 3, 2, 1, 0, 0]
+
+
+def test_backorders_say_base_stock_is_optimal():
+    rep = ox.exact_record(ox.request_from_fields("poisson", 5, None, None, 1, 1, 9, "backorders"))
+    line = ox.headline(rep)
+    assert "base-stock is optimal" in line and f"S = {rep['base_stock']['level']:g}" in line
+    assert "policy_records" not in rep  # the backorder optimum is base-stock: no state picture
+
+
+def test_too_large_state_space_is_refused_before_the_job_with_the_bound_and_size():
+    with pytest.raises(ConfigError) as err:
+        ox.request_from_fields("poisson", 20, None, None, 8, 1, 19, "lost sales")
+    text = str(err.value)
+    assert "state space too large" in text and "B =" in text and "pairs" in text
+
+
+@pytest.mark.parametrize("fields, words", [
+    (("poisson", None, None, None, 2, 1, 9, "lost sales"), "mean is missing"),
+    (("negbin", 5, 4, None, 2, 1, 9, "lost sales"), "VAR > MEAN"),
+    (("poisson", 5, None, None, 1.5, 1, 9, "lost sales"), "lead time must be a whole number"),
+    (("poisson", 5, None, None, 2, 0, 9, "lost sales"), "h must be positive"),
+    (("empirical", None, None, None, 2, 1, 9, "lost sales"), "choose a series"),
+    (("weibull", 5, None, None, 2, 1, 9, "lost sales"), "demand distribution must be"),
+])
+def test_bad_fields_get_one_sentence(fields, words):
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        ox.request_from_fields(*fields)
+
+
+def test_empirical_distribution_of_a_series_of_the_data():
+    series = ox._series_names()[0]
+    req = ox.request_from_fields("empirical", None, None, series, 0, 1, 9, "lost sales")
+    d = ox.demand_dist(req)
+    assert d.label == f"empirical:{series}" and d.mean > 0
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, sample_csv):
+    from tests.scenarios.conftest import app_env, start_app
+
+    var = tmp_path_factory.mktemp("optimum-exact")
+    a = start_app(var / "app", app_env(var / "app", sample_csv))
+    yield a
+    a.stop()
+
+
+def _type(browser, element_id: str, value) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    field = browser.find_element(By.ID, element_id)
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(str(value))
+
+
+def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dashapp import ids
+
+    browser.get(f"{app.url}/optimum")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, ids.EXACT_RUN))
+    _type(browser, ids.EXACT_MEAN, 4)
+    _type(browser, ids.EXACT_LEAD, 1)
+    browser.find_element(By.ID, ids.EXACT_RUN).click()
+    WebDriverWait(browser, 90).until(lambda d: d.find_elements(By.ID, ids.EXACT_TABLE)
+                                     or d.find_elements(By.ID, "optx-error"))
+    assert not browser.find_elements(By.ID, "optx-error"), browser.find_element(By.ID, ids.EXACT_STATUS).text
+    expected = ox.exact_record(ox.request_from_fields("poisson", 4, None, None, 1, 1, 9, "lost sales"))
+    head = browser.find_element(By.ID, ids.EXACT_HEADLINE).text
+    assert head == ox.headline(expected)
+    table = browser.find_element(By.ID, ids.EXACT_TABLE).text
+    for row in ox.gap_rows(expected):
+        assert row["policy"] in table and row["cost"] in table and row["gap"] in table
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#{ids.EXACT_GRAPH} .main-svg"))
+
+    _type(browser, ids.EXACT_MEAN, 20)
+    _type(browser, ids.EXACT_LEAD, 8)
+    browser.find_element(By.ID, ids.EXACT_RUN).click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "optx-error"))
+    text = browser.find_element(By.ID, "optx-error").text
+    assert "state space too large" in text and "B =" in text and "Traceback" not in text
