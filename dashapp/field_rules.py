@@ -26,7 +26,7 @@ def optional(key: str) -> bool:
 def range_text(key: str) -> str:
     """The sentence shown under a field, e.g. "1 to 730 days, whole number"."""
     lo, hi = bounds_of(key)
-    text = f"{lo:g} to {hi:g}"
+    text = f"{_plain(lo)} to {_plain(hi)}"
     if key in UNITS:
         text += f" {UNITS[key]}"
     if key in INTEGER_FIELDS:
@@ -34,6 +34,11 @@ def range_text(key: str) -> str:
     if key in PERCENT_FIELDS:
         text += f" (or a percentage: 95 means {0.95:g})"
     return text
+
+
+def _plain(v: float) -> str:
+    """A bound as a person writes it: 4,294,967,295 and 10,000,000, not 4.29497e+09."""
+    return f"{int(v):,}" if float(v).is_integer() else f"{v:g}"
 
 
 def problem(key: str, value) -> str | None:

@@ -82,3 +82,29 @@ def test_a_price_below_cost_is_said_in_the_page_s_words():
 def test_cli_flags_become_field_labels():
     assert page_words("unit cost must be positive (got 0); set --unit-cost") == \
         "unit cost must be positive (got 0); enter “Unit cost”"
+
+
+def test_the_simulator_layout_shows_each_number_field_s_range_and_no_html_bounds():
+    """No min/max/step on the inputs (a browser would hand dash an empty value for a number outside them)."""
+    from dashapp.simulator_layout import simulator_layout
+
+    found = {}
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            for n in node:
+                walk(n)
+            return
+        if not hasattr(node, "to_plotly_json"):
+            return
+        props = node.to_plotly_json()["props"]
+        found[props.get("id")] = node
+        walk(props.get("children"))
+
+    walk(simulator_layout())
+    for key in ("horizon", "lead_time", "speed", "service_level", "unit_cost"):
+        fid = key.replace("_", "-")
+        field = found[fid]
+        assert getattr(field, "min", None) is None and getattr(field, "max", None) is None
+        assert field.step == "any"
+        assert found[f"{fid}-range"].children == range_text(key)
