@@ -66,7 +66,7 @@ def checked_number(id_: str, value, range_text: str) -> list:
     """A number field with its allowed range beside it; a clientside check sets `invalid` as the user types
     (dashapp.field_rules). No HTML min/max/step: out-of-range values must reach the check, not vanish."""
     return [dbc.Input(id=id_, type="number", value=value, step="any", size="sm", debounce=False),
-            dbc.FormFeedback(f"Allowed: {range_text}", id=f"{id_}-invalid"),
+            dbc.FormFeedback(f"Allowed: {range_text}", id=f"{id_}-invalid", type="invalid"),
             dbc.FormText(range_text, id=f"{id_}-range", className="field-range")]
 
 
