@@ -100,3 +100,34 @@ def test_the_day_card_fits_at_1440_px(page):
         "const c = card.getBoundingClientRect(), r = v.getBoundingClientRect();"
         "return [r.right <= c.right + 0.5, v.scrollWidth <= v.clientWidth, r.right, c.right];")
     assert fits[0] and fits[1], fits
+
+
+def test_the_backtest_plot_shows_the_three_best_models_and_the_actual_in_front(app, browser_factory):
+    import time
+
+    d = browser_factory()
+    d.set_window_size(1440, 1000)
+    d.get(app.url + "/forecasts")
+    wait_until(lambda: d.find_element("id", "bt-run"), 15, what="the forecasts page")
+    boxes = d.find_elements("css selector", "#bt-models input[type=checkbox]")
+    keep = {b.get_attribute("value") for b in boxes[:4]}
+    for box in boxes:
+        if (box.get_attribute("value") in keep) != box.is_selected():
+            d.execute_script("arguments[0].click();", box)
+    time.sleep(0.3)
+    click(d, "bt-run")
+    wait_until(lambda: d.find_elements("id", "backtest-table"), 90, what="the backtest table")
+    evaluated = [r.text.split()[0] for r in d.find_elements("css selector", "#backtest-table tbody tr")
+                 if r.text.split()[1] != "–"]
+    names = wait_until(lambda: (n := d.execute_script(
+        "const g = document.querySelector('#bt-graph .js-plotly-plot');"
+        "return g && g.data ? g.data.map(t => t.name) : null;")) and "Actual" in n and n, 15, what="the plot")
+    assert len(evaluated) == 4 and names[-1] == "Actual" and sorted(names[:-1]) == sorted(evaluated[:3]), names
+    legend_bottom = d.execute_script(
+        "return document.querySelector('#bt-graph .legend').getBoundingClientRect().bottom")
+    xtitle_top = d.execute_script(
+        "return document.querySelector('#bt-graph .g-xtitle').getBoundingClientRect().top")
+    legend_left = d.execute_script("return document.querySelector('#bt-graph .legend').getBoundingClientRect().left")
+    xtitle_right = d.execute_script(
+        "return document.querySelector('#bt-graph .g-xtitle').getBoundingClientRect().right")
+    assert legend_bottom <= xtitle_top or legend_left >= xtitle_right  # the legend clear of the x-axis title
