@@ -11,7 +11,8 @@ import json
 from dashapp.policy_fields import field_specs
 from dashapp.validation import BOUNDS, INTEGER_FIELDS, OPTIONAL_FIELDS, PERCENT_FIELDS
 
-UNITS = {"horizon": "days", "lead_time": "days", "speed": "s per day", "holding_rate": "per year"}
+UNITS = {"horizon": "days", "lead_time": "days", "speed": "s per day",
+         "holding_rate": "per year, a fraction of the unit cost (0.25 = 25 %)"}
 
 
 def bounds_of(key: str) -> tuple[float, float]:
