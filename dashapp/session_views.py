@@ -7,8 +7,8 @@ from engine.csv_safe import csv_text
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
 STATUS_TEXT = {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}
 # Beside the status: why Start is off, or what a button will do now.
-RUN_NOTES = {"running": "— Start is off during a run: Pause (or Step) stops it, then Start begins again at day 1.",
-             "paused": "— Resume goes on; Step advances one day; Start begins a new run at day 1."}
+RUN_NOTES = {"running": "— Start is off during a run: Pause first.",
+             "paused": "— Start begins a new run at day 1."}
 
 
 def button_states(status: str, days_shown: int) -> dict[str, bool]:
