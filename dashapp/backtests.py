@@ -109,3 +109,8 @@ def model_card(name: str) -> dict | None:
     if name not in {f["name"] for f in list_forecasters() if f["kind"] == "ensemble"}:
         return None
     return read_card(models_dir() / name.split(":", 1)[1])
+
+
+def plot_default(results: dict[str, dict], n: int = 3) -> list[str]:
+    """The models the backtest plot shows at first: the n best by overall MAE (table_rows' order), evaluated ones."""
+    return [r["model"] for r in table_rows(results) if r["mae"] is not None][:n]

@@ -48,7 +48,9 @@ def kpi_card(kpi_id: str) -> dbc.Card:
 
 
 def field(label: str, control, help_text: str | None = None, hidden_id: str | None = None) -> html.Div:
-    children = [dbc.Label(label, html_for=getattr(control, "id", None), className="mb-0 small"), control]
+    first = control[0] if isinstance(control, list) else control
+    children = [dbc.Label(label, html_for=getattr(first, "id", None), className="mb-0 small"),
+                *(control if isinstance(control, list) else [control])]
     if help_text:
         children.append(dbc.FormText(help_text))
     kwargs = {"id": hidden_id} if hidden_id else {}
@@ -58,6 +60,14 @@ def field(label: str, control, help_text: str | None = None, hidden_id: str | No
 def number(id_: str, value, min_=None, max_=None, step=None) -> dbc.Input:
     return dbc.Input(id=id_, type="number", value=value, min=min_, max=max_, step=step, size="sm",
                      debounce=True)
+
+
+def checked_number(id_: str, value, range_text: str) -> list:
+    """A number field with its allowed range beside it; a clientside check sets `invalid` as the user types
+    (dashapp.field_rules). No HTML min/max/step: out-of-range values must reach the check, not vanish."""
+    return [dbc.Input(id=id_, type="number", value=value, step="any", size="sm", debounce=False),
+            dbc.FormFeedback(f"Allowed: {range_text}", id=f"{id_}-invalid", type="invalid"),
+            dbc.FormText(range_text, id=f"{id_}-range", className="field-range")]
 
 
 def dropdown(id_: str, options, value, clearable: bool = False) -> dcc.Dropdown:

@@ -24,14 +24,21 @@ TRACES: dict[str, list[tuple[str, str, dict]]] = {
         ("On-hand (end of day)", "on_hand", dict(mode="lines", line=dict(color="#2ca02c"))),
         ("Inventory position", "inventory_position", dict(mode="lines", line=dict(color="#9467bd"))),
         ("Order-up-to level S", "order_up_to", dict(mode="lines", line=dict(color="#ff7f0e", dash="dash", shape="hv"))),
-        ("Arrivals", "arrivals_marker", dict(mode="markers", marker=dict(symbol="triangle-up", size=9, color="#17becf"))),
+        # open, half-transparent markers: an arrival never hides the on-hand line under it
+        ("Arrivals", "arrivals_marker", dict(mode="markers", opacity=0.7,
+                                             marker=dict(symbol="triangle-up-open", size=8, color="#17becf",
+                                                         line=dict(width=1.5)))),
     ],
     "graph-orders": [
         ("Order quantity", "order_qty", dict(type="bar", marker=dict(color="#8c564b"))),
     ],
     "graph-cost": [
-        ("Holding (cumulative)", "cum_holding", dict(mode="lines", stackgroup="cost", line=dict(color="#bcbd22"))),
-        ("Stockout (cumulative)", "cum_stockout", dict(mode="lines", stackgroup="cost", line=dict(color="#e377c2"))),
+        # stacked areas: the stockout band sits on the holding area and has no edge line of its own, so with no
+        # stockout cost the band is empty and the holding line stays visible (the band's top is the total)
+        ("Holding (cumulative)", "cum_holding", dict(mode="lines", stackgroup="cost", line=dict(color="#9a9b1c"),
+                                                     fillcolor="rgba(188,189,34,0.35)")),
+        ("Stockout (cumulative, stacked on holding)", "cum_stockout",
+         dict(mode="none", stackgroup="cost", fillcolor="rgba(227,119,194,0.55)")),
     ],
 }
 
@@ -112,16 +119,18 @@ def point_patches(rows: Sequence[dict], start: int) -> dict[str, Patch]:
 
 def backtest_figure(actual: Sequence[float], forecasts: dict[str, Sequence[float]], x: Iterable | None = None,
                     title: str = "Forecast vs actual (holdout)") -> go.Figure:
-    """Holdout actuals against each model's one-step-ahead forecasts."""
+    """Holdout actuals against each model's one-step-ahead forecasts. The actual series is the last trace, so it is
+    drawn in front of the forecasts; the legend sits at the right, clear of the x-axis title."""
     xs = list(x) if x is not None else list(range(1, len(actual) + 1))
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=[_num(v) for v in actual], name="Actual", mode="lines",
-                             line=dict(color="black", width=2)))
     for name, values in forecasts.items():
-        fig.add_trace(go.Scatter(x=xs, y=[_num(v) for v in values], name=name, mode="lines"))
-    fig.update_layout(title=title, template="plotly_white", height=380, margin=dict(l=50, r=10, t=40, b=40),
+        fig.add_trace(go.Scatter(x=xs, y=[_num(v) for v in values], name=name, mode="lines",
+                                 line=dict(width=1.5), opacity=0.85))
+    fig.add_trace(go.Scatter(x=xs, y=[_num(v) for v in actual], name="Actual", mode="lines",
+                             line=dict(color="black", width=2.5)))
+    fig.update_layout(title=title, template="plotly_white", height=380, margin=dict(l=50, r=10, t=40, b=45),
                       xaxis=dict(title="holdout day"), yaxis=dict(title="units / day"),
-                      legend=dict(orientation="h", y=-0.2))
+                      legend=dict(orientation="v", x=1.01, y=1, xanchor="left", yanchor="top"))
     return fig
 
 

@@ -11,6 +11,8 @@ APP_MESSAGE = "app-message"
 # simulator: run bar and status
 START, PAUSE, STEP, RESET = "start", "pause", "step", "reset"
 STATUS = "sim-status"
+RUN_NOTE = "run-note"  # why a run-bar button is off, or what it will do
+RUN_BAR = "run-bar"
 MESSAGE = "sim-message"
 HINT = "sim-hint"
 HINT_TEXT = "hint-text"

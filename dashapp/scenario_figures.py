@@ -22,7 +22,9 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 
 def _layout(fig: go.Figure, title: str, **kw) -> go.Figure:
-    fig.update_layout(title=title, template="plotly_white", margin=dict(l=50, r=20, t=50, b=40),
+    """Shared look; the plot toolbar stands upright in the right margin, clear of the title at the top left."""
+    fig.update_layout(title=dict(text=title, x=0.01, xanchor="left", font=dict(size=14)), template="plotly_white",
+                      margin=dict(l=50, r=45, t=50, b=40), modebar=dict(orientation="v"),
                       legend=dict(orientation="h", y=-0.2), **kw)
     return fig
 

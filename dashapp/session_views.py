@@ -6,6 +6,17 @@ from engine.csv_safe import csv_text
 
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
 STATUS_TEXT = {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}
+# Beside the status: why Start is off, or what a button will do now.
+RUN_NOTES = {"running": "— Start is off during a run: Pause first.",
+             "paused": "— Start begins a new run at day 1."}
+
+
+def button_states(status: str, days_shown: int) -> dict[str, bool]:
+    """Which run-bar buttons are disabled (True) in a status: Pause only applies to a run that is running or
+    paused, Reset only when there is something to clear, Start not while a run is going on (it would restart
+    the run without asking). Step always applies (during a run it pauses, see SimulationService._step)."""
+    return {"start": status == "running", "pause": status not in ("running", "paused"),
+            "step": False, "reset": status == "idle" and days_shown == 0}
 
 
 def events_of(row: dict) -> list[tuple[str, str]]:

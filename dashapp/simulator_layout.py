@@ -6,19 +6,20 @@ from dash import dcc, html
 
 from dashapp import components as C, engine_facade as E, figures, ids
 from dashapp.config import settings
+from dashapp.field_rules import range_text
 from dashapp.policy_fields import field_specs
-from dashapp.validation import BOUNDS, DEFAULT_CONTROLS as D, DEMAND_MODES
+from dashapp.validation import DEFAULT_CONTROLS as D, DEMAND_MODES
 
 
 
-def _number(key: str, step, value=None, bounds=None):
-    return C.number(ids.control_id(key), value, *(bounds or BOUNDS[key]), step)
+def _number(key: str, value=None):
+    return C.checked_number(ids.control_id(key), value, range_text(key))
 
 
 def _policy_fields() -> list:
     """One field per policy parameter (dashapp.policy_fields); the policy dropdown shows the chosen one's."""
-    return [C.field(label, _number(key, step, bounds=bounds), hidden_id=ids.field_row(key))
-            for key, (label, step, bounds) in field_specs().items()]
+    return [C.field(label, _number(key), hidden_id=ids.field_row(key))
+            for key, (label, _step, _bounds) in field_specs().items()]
 
 
 def _data_fields() -> list:
@@ -44,34 +45,40 @@ def _controls_panel():
         C.field("Forecaster", C.dropdown("forecaster", E.forecaster_options(), E.default_forecaster())),
         C.field("Demand mode", C.dropdown("demand-mode", [{"label": v, "value": k}
                                                           for k, v in DEMAND_MODES.items()], D["demand_mode"])),
-        C.field("Noise (forecast-noise mode)", _number("noise", 0.01, D["noise"])),
-        C.field("Random seed", _number("seed", 1, D["seed"])),
+        C.field("Noise (forecast-noise mode)", _number("noise", D["noise"])),
+        C.field("Random seed", _number("seed", D["seed"])),
         html.H6("Supply & costs"),
-        C.field("Horizon (days)", _number("horizon", 1, D["horizon"])),
-        C.field("Lead time (days)", _number("lead_time", 1, D["lead_time"])),
-        C.field("Annual holding rate", _number("holding_rate", 0.01, D["holding_rate"])),
-        C.field("Unit cost (blank: from data)", _number("unit_cost", 0.01)),
-        C.field("Unit price (blank: from data)", _number("unit_price", 0.01)),
-        C.field("Stockout cost per unit (blank: price − cost)", _number("stockout_cost", 0.01)),
-        C.field("Initial inventory (blank: engine default)", _number("initial_inventory", 1)),
+        C.field("Horizon (days)", _number("horizon", D["horizon"])),
+        C.field("Lead time (days)", _number("lead_time", D["lead_time"])),
+        C.field("Annual holding rate", _number("holding_rate", D["holding_rate"])),
+        C.field("Unit cost (blank: from data)", _number("unit_cost")),
+        C.field("Unit price (blank: from data)", _number("unit_price")),
+        C.field("Stockout cost per unit (blank: price − cost)", _number("stockout_cost")),
+        C.field("Initial inventory (blank: engine default)", _number("initial_inventory")),
         dbc.Switch(id="backorders", label="Backorders (off: lost sales)", value=False, className="small"),
         html.H6("Policy"),
         C.field("Policy", C.dropdown(ids.POLICY, policies, D["policy"])),
         *_policy_fields(),
-        html.H6("Animation"),
-        C.field("Speed (seconds per day)", _number("speed", 0.05, D["speed"])),
     ], className="controls")
 
 
 def _run_bar():
+    """Start/Pause/Step/Reset, the status, why a button is off, and the speed box: sticky at the top of the main
+    column, so changing the speed mid-run keeps the buttons in view. Before a run only Start and Step apply."""
     buttons = dbc.ButtonGroup([
         dbc.Button("Start", id=ids.START, color="success", n_clicks=0),
-        dbc.Button("Pause", id=ids.PAUSE, color="warning", n_clicks=0),
+        dbc.Button("Pause", id=ids.PAUSE, color="warning", n_clicks=0, disabled=True),
         dbc.Button("Step", id=ids.STEP, color="secondary", n_clicks=0),
-        dbc.Button("Reset", id=ids.RESET, color="danger", outline=True, n_clicks=0),
+        dbc.Button("Reset", id=ids.RESET, color="danger", outline=True, n_clicks=0, disabled=True),
     ], className="me-3")
-    return html.Div([buttons, html.Span(id=ids.STATUS, className="text-muted small")],
-                    className="d-flex align-items-center mb-2")
+    speed = html.Div([dbc.Label("Speed (seconds per day)", html_for=ids.SPEED, className="mb-0 me-2 small"),
+                      html.Div(_number("speed", D["speed"]), className="run-speed-field")],
+                     className="run-speed d-flex align-items-start ms-auto")
+    return html.Div([buttons,
+                     html.Div([html.Span(id=ids.STATUS, className="text-muted small"),
+                               html.Span(id=ids.RUN_NOTE, className="small ms-2 run-note")], className="me-3"),
+                     speed],
+                    className="run-bar d-flex flex-wrap align-items-center mb-2", id=ids.RUN_BAR)
 
 
 def _results():

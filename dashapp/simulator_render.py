@@ -9,7 +9,8 @@ from dash import Output, Patch, no_update
 
 from dashapp import components as C, figures, ids
 from dashapp.services.simulation import FULL, MESSAGE, PATCH, STOP, Screen
-from dashapp.session_views import MAX_LOG, STATUS_TEXT, event_count, kpi_values, latest_events, progress
+from dashapp.session_views import (MAX_LOG, RUN_NOTES, STATUS_TEXT, button_states, event_count, kpi_values,
+                                   latest_events, progress)
 
 
 def _out(component: str, prop: str) -> Output:
@@ -24,6 +25,8 @@ VIEW = {
     "event_log": _out(ids.EVENT_LOG, "children"), "shown_day": _out(ids.SHOWN_DAY, "data"),
     "tick_disabled": _out(ids.TICK, "disabled"), "message": _out(ids.MESSAGE, "children"),
     "pause_label": _out(ids.PAUSE, "children"), "status": _out(ids.STATUS, "children"),
+    **{f"{b}_disabled": _out(b, "disabled") for b in (ids.START, ids.PAUSE, ids.STEP, ids.RESET)},
+    "run_note": _out(ids.RUN_NOTE, "children"),
 }
 
 
@@ -44,7 +47,10 @@ def _cards(rows, horizon) -> dict:
 
 
 def _status(s: Screen) -> dict:
-    return {"pause_label": "Resume" if s.status == "paused" else "Pause", "status": STATUS_TEXT.get(s.status, "")}
+    out = {"pause_label": "Resume" if s.status == "paused" else "Pause", "status": STATUS_TEXT.get(s.status, "")}
+    out.update({f"{b}_disabled": off for b, off in button_states(s.status, len(s.rows)).items()},
+               run_note=RUN_NOTES.get(s.status, ""))
+    return out
 
 
 def _full(s: Screen) -> dict:

@@ -6,6 +6,7 @@ refused with a message naming the field instead of reaching the engine unchecked
 from __future__ import annotations
 
 import math
+import re
 
 # Bounds the page offers and the server enforces.
 BOUNDS = {
@@ -29,9 +30,16 @@ DEFAULT_CONTROLS = {
     "backorders": False, "initial_inventory": None, "service_level": None,
     "policy_level": None, "policy_s": None, "policy_q": None,
 }
-_INTEGER = ("horizon", "lead_time", "seed")
+INTEGER_FIELDS = ("horizon", "lead_time", "seed")
 _REAL = ("holding_rate", "noise", "speed")
-_OPTIONAL = ("unit_cost", "unit_price", "stockout_cost", "initial_inventory")
+OPTIONAL_FIELDS = ("unit_cost", "unit_price", "stockout_cost", "initial_inventory")
+# Fractions a planner may type as a percentage: 95 is read as 0.95.
+PERCENT_FIELDS = ("service_level",)
+# The page's names of the engine's CLI flags, for engine messages that name a flag.
+PAGE_FIELD_NAMES = {"--stockout-cost": "“Stockout cost per unit”", "--unit-cost": "“Unit cost”",
+                    "--unit-price": "“Unit price”", "--lead-time": "“Lead time”", "--horizon": "“Horizon”",
+                    "--holding-rate": "“Annual holding rate”", "--initial-inventory": "“Initial inventory”",
+                    "--service-level": "“Service-level target”"}
 
 
 class InputError(ValueError):
@@ -44,7 +52,9 @@ def number(field: str, raw, integer: bool = False, optional: bool = False):
     if raw is None or raw == "":
         if optional:
             return None
-        raise InputError(f"{label}: a value is required")
+        lo, hi = BOUNDS[field]
+        kind = "a whole number" if integer else "a number"
+        raise InputError(f"{label}: a value is required ({kind} from {lo:g} to {hi:g})")
     return number_in(label, raw, BOUNDS[field], integer)
 
 
@@ -67,8 +77,34 @@ def number_in(label: str, raw, bounds: tuple, integer: bool = False):
     if not lo <= value <= hi:
         raise InputError(f"{label}: {raw!r} is out of range ({lo:g} to {hi:g})")
     if integer and value != int(value):
-        raise InputError(f"{label}: {raw!r} must be a whole number")
+        raise InputError(f"{label}: {raw!r} must be a whole number ({lo:g} to {hi:g})")
     return int(value) if integer else value
+
+
+def fraction_or_percent(field: str, raw, bounds: tuple):
+    """A fraction field (service level): blank is None, 95 (a percentage, above 1 and up to 100) is 0.95."""
+    if raw is None or raw == "":
+        return None
+    value = number_in(field.replace("_", " "), raw, (-math.inf, math.inf))
+    if 1 < value <= 100:
+        value = value / 100
+    lo, hi = bounds
+    if not lo <= value <= hi:
+        raise InputError(f"{field.replace('_', ' ')}: {raw!r} is out of range ({lo:g} to {hi:g}, "
+                         f"or {100 * lo:g} to {100 * hi:g} as a percentage)")
+    return value
+
+
+def page_words(message: str) -> str:
+    """An engine message in the page's words: CLI flags become the fields' labels, and a price at or below cost
+    is said as such."""
+    below = re.search(r"unit price − unit cost = (\S+) − (\S+) = \S+ is not positive", message)
+    if below:
+        price, cost = below.groups()
+        return (f"the unit price ({price}) is not above the unit cost ({cost}), so a lost sale costs nothing: "
+                f"enter a {PAGE_FIELD_NAMES['--stockout-cost']} above 0, or a unit price above the unit cost")
+    message = message.replace("set --", "enter --")
+    return re.sub(r"--[a-z][a-z-]*", lambda m: PAGE_FIELD_NAMES.get(m.group(0), m.group(0)), message)
 
 
 def speed_or_default(raw) -> float:
@@ -94,10 +130,11 @@ def clean_controls(raw: dict, forecasters, policies, policy_bounds: dict) -> dic
         "demand_mode": choice("demand_mode", raw.get("demand_mode"), DEMAND_MODES),
         "data_source": choice("data_source", raw.get("data_source") or "sample", {"sample", "upload"}),
     }
-    c.update({f: number(f, raw.get(f), integer=True) for f in _INTEGER})
+    c.update({f: number(f, raw.get(f), integer=True) for f in INTEGER_FIELDS})
     c.update({f: number(f, raw.get(f)) for f in _REAL})
-    c.update({f: number(f, raw.get(f), optional=True) for f in _OPTIONAL})
-    c.update({f: optional_number_in(f, raw.get(f), b) for f, b in policy_bounds.items()})
+    c.update({f: number(f, raw.get(f), optional=True) for f in OPTIONAL_FIELDS})
+    c.update({f: (fraction_or_percent if f in PERCENT_FIELDS else optional_number_in)(f, raw.get(f), b)
+              for f, b in policy_bounds.items()})
     c["backorders"] = bool(raw.get("backorders"))
     series = raw.get("series")
     if series is not None and not isinstance(series, str):

@@ -63,8 +63,12 @@ def layout(**_query):
             dbc.Col([
                 html.Div(id="bt-message"),
                 html.Div(id="bt-table"),
-                html.Div(dcc.Graph(id="bt-graph", figure=figures.empty_figure("Press Run backtest")),
-                         className="graph-card"),
+                html.Div([
+                    C.field("Models in the plot (default: the three best by MAE; the actual is always drawn, "
+                            "in front)", dcc.Dropdown(id="bt-plot-models", options=[], value=[], multi=True,
+                                                      className="dropdown-sm")),
+                    dcc.Graph(id="bt-graph", figure=figures.empty_figure("Press Run backtest")),
+                ], className="graph-card"),
                 dcc.Store(id="bt-result"),
                 html.H5("Model card"),
                 C.field("Model", C.dropdown("card-model", [{"label": n, "value": n} for n in ensembles],
@@ -152,9 +156,18 @@ def _fmt(v, sign=False):
     return "–" if v is None else (f"{v:+.3f}" if sign else f"{v:.3f}")
 
 
+@callback(Output("bt-plot-models", "options"), Output("bt-plot-models", "value"), Input("bt-result", "data"))
+def plot_choices(result):
+    """Every evaluated model may be plotted; the three best are at first."""
+    if not result:
+        return [], []
+    names = [r["model"] for r in B.table_rows(result["results"]) if r["mae"] is not None]
+    return [{"label": n, "value": n} for n in names], B.plot_default(result["results"])
+
+
 @callback(Output("bt-table", "children"), Output("bt-graph", "figure"), Input("bt-result", "data"),
-          Input("bt-series", "value"))
-def show(result, series):
+          Input("bt-series", "value"), Input("bt-plot-models", "value"))
+def show(result, series, plotted):
     if not result:
         return None, figures.empty_figure("Press Run backtest")
     rows = B.table_rows(result["results"])
@@ -170,7 +183,9 @@ def show(result, series):
     act = result["actuals"].get(series) if series else None
     if act is None and result["actuals"]:
         series, act = next(iter(result["actuals"].items()))
-    fc = {m: r["forecasts"][series] for m, r in result["results"].items() if r.get("forecasts", {}).get(series)}
+    chosen = plotted if isinstance(plotted, list) else B.plot_default(result["results"])
+    fc = {m: r["forecasts"][series] for m, r in result["results"].items()
+          if m in chosen and r.get("forecasts", {}).get(series)}
     fig = figures.backtest_figure(act["y"], fc, x=act["x"],
                                   title=f"{series}: one-step forecasts vs actual, last {result['holdout']} days")
     return [html.Div(f"{result['data']}: overall over all series (best MAE first)", className="small text-muted"),

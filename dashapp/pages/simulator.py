@@ -19,13 +19,15 @@ from dashapp.policy_fields import field_map, field_specs
 from dashapp.simulator_layout import simulator_layout
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
-from dashapp.validation import InputError, number, speed_or_default
+from dashapp.field_rules import check_js
+from dashapp.validation import BOUNDS, InputError, number, speed_or_default
 
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")
 
 BUTTONS = (ids.START, ids.PAUSE, ids.STEP, ids.RESET)
 POLICY_KEYS = tuple(field_specs())  # control keys of the policy-parameter fields
 CONTROLS = {**ids.CONTROLS, **{ids.control_id(k): k for k in POLICY_KEYS}}  # field id -> controls-dict key
+NUMBER_KEYS = (*BOUNDS, *POLICY_KEYS)  # the keys of the number fields
 
 
 def layout(**_query):
@@ -152,3 +154,9 @@ def policy_fields(policy):
     """Show only the parameters of the chosen policy."""
     shown = field_map(policy) if isinstance(policy, str) else {}
     return {key: None if key in shown else {"display": "none"} for key in POLICY_KEYS}
+
+
+# Every number field marked invalid while its typed value is outside what the server accepts (dashapp.field_rules).
+for _key in NUMBER_KEYS:
+    dash.clientside_callback(check_js(_key), Output(ids.control_id(_key), "invalid"),
+                             Input(ids.control_id(_key), "value"))

@@ -16,7 +16,7 @@ from dashapp.policy_fields import field_specs
 from dashapp.session_ids import new_session_id, valid_session_id
 from dashapp.session_views import days_per_tick
 from dashapp.store import SessionBusy, StoreUnavailable
-from dashapp.validation import clean_controls
+from dashapp.validation import clean_controls, page_words
 
 FULL, PATCH, MESSAGE, STOP, NOTHING = "full", "patch", "message", "stop", "nothing"
 # Errors whose message is for the user; anything else is a bug (logged by the app, generic message).
@@ -71,7 +71,7 @@ class SimulationService:
                     return self._load(sid, rec)
                 return getattr(self, "_" + action)(sid, rec, raw_controls)
         except USER_ERRORS as exc:
-            return Screen(sid, MESSAGE, message=f"{action.capitalize()} refused — {exc}")
+            return Screen(sid, MESSAGE, message=f"{action.capitalize()} refused — {page_words(str(exc))}")
         except SessionBusy:
             return Screen(sid, MESSAGE, message="The simulator is busy with the previous request; try again.",
                           color="warning")
@@ -119,6 +119,7 @@ class SimulationService:
         """One day. Before a run (or after one, or with changed controls while idle) Step starts a new run
         paused at day 1; during a run it pauses the run and advances one day."""
         sim, new_run = None, False
+        was_running = rec["status"] == "running"
         if not rec.get("has_sim") or rec["status"] in ("idle", "done"):
             controls = clean_controls(raw, *_choices())
             if not rec.get("has_sim") or rec["status"] == "done" or controls != rec["controls"]:
@@ -127,7 +128,9 @@ class SimulationService:
         if not sim.done:
             sim.step()
         rec.update(horizon=int(sim.days), status="done" if sim.done else "paused")
-        return self._saved(sid, rec, sim, new_run=new_run)
+        message = (f"Paused at day {sim.day}: Step advances one day at a time, Resume goes on."
+                   if was_running and not sim.done else None)
+        return self._saved(sid, rec, sim, new_run=new_run, message=message)
 
     # ------------------------------------------------------------------ the tick
     def tick(self, sid, shown, speed: float) -> Screen:

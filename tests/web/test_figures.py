@@ -93,3 +93,48 @@ def test_session_ids_are_random_signed_and_forgery_is_detected():
     assert not session_ids.valid_session_id("../../etc/passwd")
     assert not session_ids.valid_session_id({"x": 1})
     assert not session_ids.valid_session_id(None)
+
+
+def test_the_stockout_band_draws_no_line_over_the_total():
+    """Stacked areas: the stockout band has no edge line, so with stockout cost 0 the holding line is the one seen."""
+    no_stockout = [dict(r, stockout_cost=0.0) for r in rows(12)]
+    fig = json.loads(pio.to_json(figures.build_figure("graph-cost", no_stockout, 90)))
+    holding, stockout = fig["data"]
+    assert holding["stackgroup"] == stockout["stackgroup"] and holding["mode"] == "lines"
+    assert stockout["mode"] == "none" and stockout["y"] == [0.0] * 12
+
+
+def test_arrival_markers_are_open_so_the_on_hand_line_shows_through():
+    fig = json.loads(pio.to_json(figures.build_figure("graph-inventory", rows(14), 90)))
+    arrivals = next(t for t in fig["data"] if t["name"] == "Arrivals")
+    assert arrivals["marker"]["symbol"].endswith("-open") and arrivals["opacity"] < 1
+
+
+def test_backtest_plot_draws_the_actual_in_front_with_the_legend_clear_of_the_axis_title():
+    fig = figures.backtest_figure([5, 6, 7], {"ma7": [5, 5, 6], "ses": [6, 6, 6]})
+    assert [t.name for t in fig.data] == ["ma7", "ses", "Actual"]  # the last trace is drawn on top
+    assert fig.layout.legend.orientation == "v" and fig.layout.legend.x > 1  # at the right, not under the x-axis
+
+
+def test_backtest_plot_defaults_to_the_three_best_models_by_mae():
+    from dashapp.backtests import plot_default
+
+    def res(mae):
+        return {"metrics": {"overall": {"mae": mae, "rmse": mae, "bias": 0, "mase": 1}}}
+    results = {"a": res(3.0), "b": res(1.0), "c": {"metrics": None, "skipped": "too short"}, "d": res(2.0),
+               "e": res(5.0)}
+    assert plot_default(results) == ["b", "d", "a"]
+
+
+def test_scenario_and_optimum_figures_keep_the_toolbar_off_the_title():
+    from dashapp import scenario_figures
+
+    fig = scenario_figures._layout(go_figure(), "A long title at the top left")
+    assert fig.layout.modebar.orientation == "v" and fig.layout.title.xanchor == "left"
+    assert fig.layout.margin.r >= 40
+
+
+def go_figure():
+    import plotly.graph_objects as go
+
+    return go.Figure()

@@ -112,3 +112,36 @@ def test_ledger_rows_and_run_inputs_follow_the_run(service, sid):
     assert rows == screen.rows and rows[0]["day"] == 1
     config, series = service.finished_run_inputs(sid)
     assert config.days == 12 and config.lead_time == 2 and series.key
+
+
+def test_a_price_below_cost_is_refused_in_the_page_s_words(service, sid):
+    refused = service.press(sid, "start", dict(CONTROLS, unit_cost=8.0, unit_price=5.0))
+    assert refused.kind == MESSAGE and "--" not in refused.message
+    assert refused.message.startswith("Start refused — the unit price (5) is not above the unit cost (8)")
+
+
+def test_step_while_running_pauses_and_says_so(service, sid):
+    days_before = len(_tick(service, service.press(sid, "start", CONTROLS)).rows)
+    stepped = service.press(sid, "step", CONTROLS)
+    assert stepped.status == "paused" and len(stepped.rows) == days_before + 1
+    assert stepped.message == f"Paused at day {len(stepped.rows)}: Step advances one day at a time, Resume goes on."
+    again = service.press(sid, "step", CONTROLS)  # already paused: no message
+    assert again.status == "paused" and again.message is None
+
+
+def test_a_service_level_of_95_reaches_the_run_as_095(service, sid):
+    service.press(sid, "start", dict(CONTROLS, service_level=95))
+    assert service.press(sid, "load", {}).controls["service_level"] == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize("status, days, disabled", [
+    ("idle", 0, {"start": False, "pause": True, "step": False, "reset": True}),     # before a run
+    ("running", 3, {"start": True, "pause": False, "step": False, "reset": False}),
+    ("paused", 3, {"start": False, "pause": False, "step": False, "reset": False}),
+    ("done", 12, {"start": False, "pause": True, "step": False, "reset": False}),
+])
+def test_run_bar_buttons_are_enabled_only_when_they_apply(status, days, disabled):
+    from dashapp.session_views import RUN_NOTES, button_states
+
+    assert button_states(status, days) == disabled
+    assert ("Start is off" in RUN_NOTES.get(status, "")) == disabled["start"]  # a disabled Start says why
