@@ -10,7 +10,6 @@ from pathlib import Path
 from engine.paths import REPO_ROOT, sample_data
 
 
-
 class ConfigurationError(SystemExit):
     """A setting is missing or malformed: the process stops at start-up with a one-line message.
 

@@ -29,7 +29,8 @@ UPLOAD = "upload-data"
 UPLOAD_STATUS = "upload-status"
 
 # simulator: graphs and KPI cards
-GRAPH_DEMAND, GRAPH_INVENTORY, GRAPH_ORDERS, GRAPH_COST = "graph-demand", "graph-inventory", "graph-orders", "graph-cost"
+GRAPH_DEMAND, GRAPH_INVENTORY = "graph-demand", "graph-inventory"
+GRAPH_ORDERS, GRAPH_COST = "graph-orders", "graph-cost"
 GRAPHS = (GRAPH_DEMAND, GRAPH_INVENTORY, GRAPH_ORDERS, GRAPH_COST)
 KPIS = ("kpi-day", "kpi-on-hand", "kpi-on-order", "kpi-cost", "kpi-fill-rate", "kpi-order")
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashapp import components as C, engine_facade as E, figures, ids
+from dashapp import components as C
+from dashapp import engine_facade as E
+from dashapp import figures, ids
 from dashapp.config import settings
 from dashapp.field_rules import range_text
 from dashapp.policy_fields import field_specs
-from dashapp.validation import DEFAULT_CONTROLS as D, DEMAND_MODES
-
+from dashapp.validation import DEFAULT_CONTROLS as D
+from dashapp.validation import DEMAND_MODES
 
 
 def _number(key: str, value=None):
@@ -31,7 +33,8 @@ def _data_fields() -> list:
         C.field("Series", C.dropdown(ids.SERIES, [], None)),
         dcc.Upload(
             html.Div(["Drop a CSV here or ", html.A("choose a file")]), id=ids.UPLOAD,
-            className="upload-box", max_size=settings.upload_max_bytes, multiple=False, accept=".csv,text/csv,text/plain",
+            className="upload-box", max_size=settings.upload_max_bytes, multiple=False,
+            accept=".csv,text/csv,text/plain",
         ),
         html.Div(id=ids.UPLOAD_STATUS, className="small mt-1 mb-2", role="status",
                  **{"data-max-bytes": str(settings.upload_max_bytes)}),
@@ -84,7 +87,8 @@ def _run_bar():
 def _results():
     graphs = dbc.Row([
         dbc.Col(html.Div(dcc.Graph(id=gid, figure=figures.build_figure(gid, [], D["horizon"]),
-                                   config={"displaylogo": False, "displayModeBar": False}), className="graph-card"), lg=6)
+                                   config={"displaylogo": False, "displayModeBar": False}),
+                         className="graph-card"), lg=6)
         for gid in ids.GRAPHS
     ])
     return [

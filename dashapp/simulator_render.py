@@ -7,10 +7,19 @@ from __future__ import annotations
 
 from dash import Output, Patch, no_update
 
-from dashapp import components as C, figures, ids
+from dashapp import components as C
+from dashapp import figures, ids
 from dashapp.services.simulation import FULL, MESSAGE, PATCH, STOP, Screen
-from dashapp.session_views import (MAX_LOG, RUN_NOTES, STATUS_TEXT, button_states, event_count, kpi_values,
-                                   latest_events, progress)
+from dashapp.session_views import (
+    MAX_LOG,
+    RUN_NOTES,
+    STATUS_TEXT,
+    button_states,
+    event_count,
+    kpi_values,
+    latest_events,
+    progress,
+)
 
 
 def _out(component: str, prop: str) -> Output:

@@ -23,7 +23,8 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from dashapp.config import Settings, settings as default_settings
+from dashapp.config import Settings
+from dashapp.config import settings as default_settings
 
 # Seconds after which a lock whose holder vanished expires (a tick holds it for milliseconds; the test hook's
 # delay is added). Short, so a session whose worker died mid-request, or whose lock request reached a hung Redis

@@ -57,7 +57,8 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--unit-price", type=float, help="unit price (default: the file's last row, else 40)")
     g.add_argument("--stockout-cost", type=float, help="stockout cost per unit (default price − cost)")
     g.add_argument("--backorder-cost", type=float,
-                   help="backorder cost per unit per day of backlog (default --stockout-cost, else (price − cost) / 30)")
+                   help="backorder cost per unit per day of backlog "
+                        "(default --stockout-cost, else (price − cost) / 30)")
     ls = g.add_mutually_exclusive_group()
     ls.add_argument("--lost-sales", action="store_const", const=True, default=None,
                     help="unmet demand is lost (default)")
@@ -188,7 +189,8 @@ def cmd_validate(args) -> int:
     if summary["ignored_columns"]:
         print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
     if summary["defaults_applied"]:
-        print("  defaults for missing columns: " + ", ".join(f"{k}={v}" for k, v in summary["defaults_applied"].items()))
+        applied = summary["defaults_applied"].items()
+        print("  defaults for missing columns: " + ", ".join(f"{k}={v}" for k, v in applied))
     for s in summary["series_detail"]:
         dates = f"{s['first_date']} .. {s['last_date']}" if s["first_date"] else "no dates"
         gaps = f", {s['missing_days']} calendar days missing" if s["missing_days"] else ""
@@ -209,7 +211,8 @@ def cmd_generate(args) -> int:
         import datetime as _dt
         _dt.date.fromisoformat(args.start)
     except ValueError:
-        raise ConfigError(f"--start {args.start!r} is not a date (YYYY-MM-DD)", field="start", value=args.start) from None
+        raise ConfigError(f"--start {args.start!r} is not a date (YYYY-MM-DD)", field="start",
+                          value=args.start) from None
     from engine.generator import GeneratorParams
 
     if not (0 <= args.weekly_amplitude < 1 and -1 <= args.trend <= 1 and 0 <= args.promo_rate <= 1):

@@ -126,9 +126,9 @@ import numpy as np  # noqa: E402
 import engine.policy_original  # noqa: E402,F401  (registers policy "original")
 from engine.data import DataError, load_csv  # noqa: E402
 from engine.errors import ConfigError  # noqa: E402
-from engine.json_safe import json_safe  # noqa: E402
 from engine.forecast.base import Forecaster  # noqa: E402
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster  # noqa: E402
+from engine.json_safe import json_safe  # noqa: E402
 from engine.metrics import KPI_NAMES  # noqa: E402
 from engine.paths import sample_data  # noqa: E402
 from engine.policy import policy_names, policy_params  # noqa: E402

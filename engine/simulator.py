@@ -38,8 +38,7 @@ from engine.errors import ConfigError
 from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
-from engine.policy import (POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names,
-                           policy_params)
+from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
 from engine.protection import CAPACITY, SEED_KEPT, ProtectionTracker, floor_for, relative_errors
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
@@ -662,7 +661,8 @@ class Simulator:
     @classmethod
     def from_state(cls, state: dict) -> "Simulator":
         if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-            raise ConfigError(f"unsupported simulator state version {state.get('version') if isinstance(state, dict) else None!r}",
+            version = state.get("version") if isinstance(state, dict) else None
+            raise ConfigError(f"unsupported simulator state version {version!r}",
                               field="version")
         try:
             config = SimConfig.from_dict(state["config"])

@@ -10,11 +10,12 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp import backtests as B
 from dashapp import components as C
-from dashapp import engine_facade as E, figures
+from dashapp import engine_facade as E
+from dashapp import figures
 from dashapp.config import settings
 from dashapp.session_ids import valid_session_id
-from dashapp.validation import InputError, number_in
 from dashapp.store import StoreUnavailable, get_store
+from dashapp.validation import InputError, number_in
 
 dash.register_page(__name__, path="/forecasts", name="Forecasts", title="Forecasts · Inventory Simulator")
 

@@ -14,8 +14,15 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
 from dashapp import scenario_figures as figs
-from dashapp.job_pages import (JobWords, background_job, error_alert, reattach_components, register, run_and_cache,
-                                running_status)
+from dashapp.job_pages import (
+    JobWords,
+    background_job,
+    error_alert,
+    reattach_components,
+    register,
+    run_and_cache,
+    running_status,
+)
 from dashapp.jobs import job_store
 from dashapp.optimum_exact import exact_section
 from dashapp.scenario_table import table_columns, table_dropdowns
@@ -103,10 +110,13 @@ def _render(rep: dict | None):
         return html.Div("No results yet.", className="text-muted", id="opt-empty")
     lb = rep["lower_bound"]
     cards = dbc.Row([
-        _card("Value of perfect information (cost knowing the future)", f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
-        _card("Best base-stock S (chosen out of sample)", f"S = {rep['best_base_stock']['level']:,.1f} → {rep['best_base_stock']['cost']:,.2f}",
+        _card("Value of perfect information (cost knowing the future)",
+              f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
+        _card("Best base-stock S (chosen out of sample)",
+              f"S = {rep['best_base_stock']['level']:,.1f} → {rep['best_base_stock']['cost']:,.2f}",
               "opt-best-s"),
-        _card("Best z (order-up-to, chosen out of sample)", f"z = {rep['best_z']['z']:.2f} → {rep['best_z']['cost']:,.2f}", "opt-best-z"),
+        _card("Best z (order-up-to, chosen out of sample)",
+              f"z = {rep['best_z']['z']:.2f} → {rep['best_z']['cost']:,.2f}", "opt-best-z"),
         _card("SAA plan (out of sample)", "n/a (stochastic lead times)" if not rep.get("saa") else
               f"{rep['saa']['cost_out_of_sample']:,.2f} (in sample {rep['saa']['cost_in_sample']:,.2f})", "opt-saa"),
     ], className="g-2 mb-2")
@@ -124,7 +134,8 @@ def _render(rep: dict | None):
         cards,
         dash_table.DataTable(id="opt-policies", data=rows, columns=[
             {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean cost ± 95% CI"},
-            {"id": "regret", "name": "Regret vs best found out of sample"}, {"id": "gap", "name": "Gap vs best base-stock"}],
+            {"id": "regret", "name": "Regret vs best found out of sample"},
+            {"id": "gap", "name": "Gap vs best base-stock"}],
             style_cell={"fontSize": "0.85rem"}),
         dbc.Row([
             dbc.Col(dcc.Graph(id="opt-graph-curve", figure=figs.cost_curve_figure(rep["curve"], lb["mean"], marks)),

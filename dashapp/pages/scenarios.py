@@ -14,8 +14,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
 
-from dashapp.job_pages import (JobWords, background_job, error_alert, reattach_components, register, run_and_cache,
-                                running_status)
+from dashapp.job_pages import (
+    JobWords,
+    background_job,
+    error_alert,
+    reattach_components,
+    register,
+    run_and_cache,
+    running_status,
+)
 from dashapp.jobs import job_store
 from dashapp.scenario_results import render_results
 from dashapp.scenario_table import table_columns, table_dropdowns

@@ -10,16 +10,18 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
 
-from dashapp import components as C, engine_facade as E, ids
+from dashapp import components as C
+from dashapp import engine_facade as E
+from dashapp import ids
 from dashapp.config import settings
+from dashapp.field_rules import check_js
+from dashapp.policy_fields import field_map, field_specs
 from dashapp.services.simulation import USER_ERRORS, SimulationService
 from dashapp.services.uploads import accept_upload, series_names
 from dashapp.session_views import days_per_tick, ledger_csv
-from dashapp.policy_fields import field_map, field_specs
 from dashapp.simulator_layout import simulator_layout
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
-from dashapp.field_rules import check_js
 from dashapp.validation import BOUNDS, InputError, number, speed_or_default
 
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")

@@ -72,7 +72,7 @@ def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_ite
     lazy = pmf[0] == 0
     it = 0
     low = up = 0.0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - `it` is the iteration count reported after the loop
         W = G + V[idx] @ pmf                      # value of ordering up to y
         best_from = np.minimum.accumulate(W[::-1])[::-1]  # min over y ≥ x
         TV = best_from

@@ -57,7 +57,7 @@ def solve_optimal(model: LostSalesModel, tol: float = 1e-7, max_iter: int = 100_
     V = np.zeros(n)
     lo = hi = 0.0
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - `it` is the iteration count reported after the loop
         J = cost + P @ V
         TV = np.minimum.reduceat(J, starts)
         if lazy:

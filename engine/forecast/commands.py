@@ -101,6 +101,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
                 calendar_days=None) -> dict:
     """Train, export, verify and backtest; writes out/model.onnx, out/card.json and out/CARD.md. Returns the card."""
     import numpy as np
+
     from engine.errors import DataError
     from engine.forecast import backtest as B
     from engine.forecast import export as E
@@ -283,8 +284,8 @@ def _argv_after(word: str) -> list[str]:
 
 # -- import-pkl ---------------------------------------------------------------------------------------------------
 def cmd_import_pkl(args) -> int:
-    from engine.forecast.onnx_model import ModelError
     from engine.forecast.legacy import import_pickle
+    from engine.forecast.onnx_model import ModelError
     try:
         card = import_pickle(args.file, args.out, context=args.context, log=lambda m: print(m, file=sys.stderr))
     except ModelError as exc:

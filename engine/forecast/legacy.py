@@ -27,6 +27,7 @@ def load_pickle(path) -> dict:
     path = Path(path)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import warnings
+
     import keras  # noqa: F401 - the Keras models in the pickle unpickle through keras
     if not path.is_file():
         raise ModelError("does not exist", path)

@@ -10,8 +10,14 @@ from pathlib import Path
 
 from engine import paths
 from engine.forecast.base import Forecaster
-from engine.forecast.baselines import (FourierRegression, MovingAverage, Naive, PlanningForecast, SeasonalNaive,
-                                      SimpleExpSmoothing)
+from engine.forecast.baselines import (
+    FourierRegression,
+    MovingAverage,
+    Naive,
+    PlanningForecast,
+    SeasonalNaive,
+    SimpleExpSmoothing,
+)
 
 __all__ = ["list_forecasters", "get_forecaster", "default_forecaster_name", "models_dir", "UnknownForecaster",
            "FALLBACK_FORECASTER"]

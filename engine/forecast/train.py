@@ -154,8 +154,8 @@ def examples(train_part: list[SeriesArrays], cfg: TrainConfig, first, last, targ
 
 def _setup_tf(cfg: TrainConfig):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
     try:
         tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
         tf.config.threading.set_inter_op_parallelism_threads(cfg.threads)

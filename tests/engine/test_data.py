@@ -90,7 +90,7 @@ def test_header_only(tmp_path):
 
 
 def test_wrong_delimiter(tmp_path):
-    text = HEADER.replace(",", ";") + "\n" + "\n".join(l.replace(",", ";") for l in sample_lines(3))
+    text = HEADER.replace(",", ";") + "\n" + "\n".join(line.replace(",", ";") for line in sample_lines(3))
     e = error_of(write(tmp_path, "semi.csv", text))
     assert "separated by semicolons, not commas" in str(e) and e.row == 1 and "semi.csv" in str(e)
 

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from engine.forecast.base import Covariates, Forecaster
-from engine.forecast.baselines import MovingAverage, SimpleExpSmoothing
-from engine.forecast.registry import (UnknownForecaster, default_forecaster_name, get_forecaster,
-                                      list_forecasters)
+from engine.forecast.baselines import SimpleExpSmoothing
+from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster, list_forecasters
 
 BASELINES = ["naive", "seasonal-naive", "ma7", "ma28", "ses", "planning"]
 

@@ -7,8 +7,15 @@ import sys
 
 import numpy as np
 
-from engine.generator import (GeneratorParams, calibrate, continue_series, draw_planning, generate_csv,
-                              planner_forecast, stream_rng)
+from engine.generator import (
+    GeneratorParams,
+    calibrate,
+    continue_series,
+    draw_planning,
+    generate_csv,
+    planner_forecast,
+    stream_rng,
+)
 
 from .conftest import REPO, SAMPLE
 

@@ -6,9 +6,21 @@ import pytest
 from scipy.stats import norm
 
 from engine.errors import ConfigError
-from engine.policy import (BaseStock, Observation, OrderUpTo, Policy, PolicySetup, RQ, SS, critical_ratio_z,
-                           make_policy, newsvendor_level, policy_names, register_policy,
-                           unregister_policy)
+from engine.policy import (
+    RQ,
+    SS,
+    BaseStock,
+    Observation,
+    OrderUpTo,
+    Policy,
+    PolicySetup,
+    critical_ratio_z,
+    make_policy,
+    newsvendor_level,
+    policy_names,
+    register_policy,
+    unregister_policy,
+)
 
 SETUP = PolicySetup(h=0.18, p=0.70, lead_time=3, window=4, sigma_window=8.0, sigma_one=4.0, mean_demand=12.5,
                     demand_std=3.0)
@@ -43,8 +55,8 @@ def test_scalar_and_array_decisions_agree():
                 RQ(SETUP, r=50, Q=25)):
         q_arr, l_arr = pol.decide(ips, obs(np.full(len(ips), 50.0)))
         for i, ip in enumerate(ips):
-            q, l = pol.decide(float(ip), obs(50.0))
-            assert q == q_arr[i] and l == l_arr[i]
+            q, level = pol.decide(float(ip), obs(50.0))
+            assert q == q_arr[i] and level == l_arr[i]
             assert q >= 0 and not (q == 0 and np.signbit(q))  # never -0.0
 
 

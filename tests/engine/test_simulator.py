@@ -7,13 +7,12 @@ import math
 
 import numpy as np
 import pytest
-
-from engine.protection import SEED_KEPT, error_quantile, protection_level, relative_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ConfigError
 from engine.policy import newsvendor_level
+from engine.protection import SEED_KEPT, error_quantile, protection_level, relative_errors
 from engine.simulator import LEDGER_COLUMNS, SimConfig, Simulator
 
 from .conftest import constant_series
@@ -135,7 +134,8 @@ def test_order_up_to_uses_coming_forecasts_and_out_of_sample_sigma(sample_series
     sim = Simulator(SimConfig(lead_time=5, days=10, forecaster="ma7"), sample_series)
     ctx = sample_series.demand[:len(sample_series) - 10]
     z = sim.policy.z
-    assert z == pytest.approx(__import__("scipy.stats").stats.norm.ppf(sim.costs["p"] / (sim.costs["p"] + sim.costs["h"])))
+    ratio = sim.costs["p"] / (sim.costs["p"] + sim.costs["h"])
+    assert z == pytest.approx(__import__("scipy.stats").stats.norm.ppf(ratio))
     # σ: RMSE of 6-day window errors of ma7 forecasts made at rolling origins (the last 120) of the context
     errs, rel = [], []
     for o in range(len(ctx) - 120, len(ctx) - 5):

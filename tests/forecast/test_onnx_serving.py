@@ -177,6 +177,7 @@ def test_card_without_extra_inputs_uses_the_meta_inputs(tiny_model, tmp_path):
 
 def test_calendar_input_without_a_stored_season_is_refused(tiny_model, tmp_path):
     import shutil
+
     from engine.forecast.onnx_model import ModelError
     folder = tmp_path / "cal"
     shutil.copytree(tiny_model, folder)

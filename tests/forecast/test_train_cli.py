@@ -32,7 +32,8 @@ def test_covariates_need_the_planning_column(tmp_path):
 
 
 def test_bad_meta_learner_inputs(tmp_path):
-    r = run("--data", str(SAMPLE), "--no-covariates", "--meta-inputs", "seasonal,planning", "--out", str(tmp_path / "d"))
+    r = run("--data", str(SAMPLE), "--no-covariates", "--meta-inputs", "seasonal,planning",
+            "--out", str(tmp_path / "d"))
     assert r.returncode == 2 and "'planning' needs a model with covariates" in r.stderr
     r = run("--data", str(SAMPLE), "--meta-inputs", "seasonal,lunar", "--out", str(tmp_path / "e"))
     assert r.returncode == 2 and "'lunar'" in r.stderr and "Traceback" not in r.stderr

@@ -10,8 +10,16 @@ import time
 
 import pytest
 
-from tests.web.conftest import (click, download_ledger, interval_disabled, open_app, session_id, set_input,
-                                snapshot, wait_until)
+from tests.web.conftest import (
+    click,
+    download_ledger,
+    interval_disabled,
+    open_app,
+    session_id,
+    set_input,
+    snapshot,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

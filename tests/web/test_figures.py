@@ -8,8 +8,8 @@ import numpy as np
 import plotly.io as pio
 
 from bench.dash_client import apply_patch
-from dashapp import figures
-from dashapp import session_ids, session_views as S
+from dashapp import figures, session_ids
+from dashapp import session_views as S
 
 
 def rows(n: int) -> list[dict]:

@@ -12,8 +12,16 @@ import pytest
 
 from dashapp.store import DiskSessionStore
 from tests.conftest import REPO
-from tests.web.conftest import click, download_ledger, interval_disabled, open_app, session_id, set_input, \
-    snapshot, wait_until
+from tests.web.conftest import (
+    click,
+    download_ledger,
+    interval_disabled,
+    open_app,
+    session_id,
+    set_input,
+    snapshot,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -48,7 +48,7 @@ def test_bad_uploads_show_their_message_and_leave_the_run_untouched(app, browser
         path = tmp_path / name
         path.write_bytes(content)
         file_input.send_keys(str(path))
-        wait_until(lambda: name in d.find_element("id", "upload-status").text, 10, what=f"message for {name}")
+        wait_until(lambda name=name: name in d.find_element("id", "upload-status").text, 10, what=f"message for {name}")
         status = d.find_element("id", "upload-status").text
         assert needle in status, (name, status)
     after = snapshot(d)

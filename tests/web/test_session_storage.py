@@ -6,11 +6,12 @@ import json
 
 import pytest
 
-from dashapp import engine_facade as E, session_storage as S
+from dashapp import engine_facade as E
+from dashapp import session_storage as S
 from dashapp.policy_fields import field_specs
 from dashapp.session_ids import new_session_id
-from dashapp.validation import DEFAULT_CONTROLS, clean_controls
 from dashapp.store import DiskSessionStore
+from dashapp.validation import DEFAULT_CONTROLS, clean_controls
 
 
 class CountingStore(DiskSessionStore):
@@ -44,7 +45,7 @@ def test_parts_reassemble_into_the_engine_state_and_ticks_write_constant_sizes(s
     rec = S.new_record(controls)
     S.save_session(store, sid, rec, sim, new_run=True)
     sizes = []
-    for day in range(1, 101):
+    for _day in range(1, 101):
         store.writes.clear()
         sim.step()
         S.save_session(store, sid, rec, sim)
