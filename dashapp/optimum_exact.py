@@ -7,8 +7,6 @@ starts, so a too-large instance gets the solver's message at once. Results are c
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 
 import dash_bootstrap_components as dbc
@@ -18,19 +16,22 @@ from dashapp import ids
 from dashapp.job_pages import JobWords, background_job, error_alert, run_and_cache
 from dashapp.jobs import job_store
 from dashapp.optimum_exact_figures import optimal_order_figure
+from dashapp.services.exact_optimum import (
+    DIST_CHOICES,
+    MAX_HEATMAP_LEAD,
+    exact_record,
+    policy_records,
+    request_from_fields,
+    request_key,
+)
 from engine import scenarios as sc
 from engine.data import DataError
 from engine.errors import ConfigError
-from engine.json_safe import json_safe
 
 __all__ = ["WORDS", "exact_section", "gap_rows", "headline", "policy_records", "render", "request_from_fields"]
 
 KIND = "optimum-exact"
 WORDS = JobWords(prefix=ids.EXACT_PREFIX, kind=KIND, noun="exact solve", button="Solve exactly")
-MAX_HEATMAP_LEAD = 2
-DIST_CHOICES = [{"label": "Poisson (mean)", "value": "poisson"},
-                {"label": "Negative binomial (mean, variance)", "value": "negbin"},
-                {"label": "Fitted from a series of the data (empirical)", "value": "empirical"}]
 POLICY_LABELS = {"base-stock": "Base-stock", "capped-base-stock": "Capped base-stock",
                  "projected-inventory-level": "Projected inventory level (PIL)", "constant-order": "Constant order"}
 PARAM_LABELS = {"S": "S", "cap": "cap", "target": "target", "order_qty": "Q"}
@@ -81,87 +82,6 @@ def exact_section() -> html.Div:
         html.Div(id=ids.EXACT_STATUS),
         html.Div(id=ids.EXACT_RESULTS, children=render(None)),
     ], className="mt-3")
-
-
-def request_from_fields(dist, mean, var, series, lead_time, h, p, sales) -> dict:
-    """The checked request; ConfigError (one sentence naming the field) when a field is missing or out of range,
-    including a state space too large for the solver (its message names the bound and the size)."""
-    from engine.exact.report import MAX_LEAD, default_bound
-    from engine.exact.solve import check_size
-
-    def number(name, v):
-        if v is None or v == "":
-            raise ConfigError(f"{name} is missing", field=name, value=v)
-        return float(v)
-
-    if dist not in {c["value"] for c in DIST_CHOICES}:
-        raise ConfigError(f"demand distribution must be poisson, negbin or empirical (got {dist!r})",
-                          field="demand_dist", value=dist)
-    lead = number("lead time", lead_time)
-    if lead != int(lead) or not 0 <= lead <= MAX_LEAD:
-        raise ConfigError(f"lead time must be a whole number of days in [0, {MAX_LEAD}] (got {lead_time!r})",
-                          field="lead_time", value=lead_time)
-    req = {"dist": dist, "lead_time": int(lead), "h": number("h", h), "p": number("p", p),
-           "backorders": sales == "backorders"}
-    if dist in ("poisson", "negbin"):
-        req["mean"] = number("mean", mean)
-    if dist == "negbin":
-        req["var"] = number("variance", var)
-    if dist == "empirical":
-        if not series:
-            raise ConfigError("choose a series for the empirical distribution", field="series", value=series)
-        req["series"] = str(series)
-    d = demand_dist(req)
-    if not req["backorders"]:
-        for name in ("h", "p"):
-            if not req[name] > 0:
-                raise ConfigError(f"{name} must be positive (got {req[name]:g})", field=name, value=req[name])
-        check_size(req["lead_time"], default_bound(req["lead_time"], d.pmf, req["h"], req["p"]))
-    return req
-
-
-def demand_dist(req: dict):
-    from engine.exact.distributions import empirical, negative_binomial, poisson
-
-    if req["dist"] == "poisson":
-        return poisson(req["mean"])
-    if req["dist"] == "negbin":
-        return negative_binomial(req["mean"], req["var"])
-    return empirical(str(sc.DEFAULT_DATA), req["series"])
-
-
-def request_key(req: dict) -> str:
-    return hashlib.sha256(json.dumps(req, sort_keys=True).encode()).hexdigest()[:32]
-
-
-def policy_records(dist, lead_time: int, h: float, p: float, bound: int) -> list[dict]:
-    """The optimal order in every state of the solved lost-sales model (L ≤ 2): [{"on_hand", "pipeline",
-    "order"}]; the pipeline is 0 when L ≤ 1 (no order in transit between decisions)."""
-    from engine.exact.model import LostSalesModel
-    from engine.exact.solve import solve_optimal
-
-    model = LostSalesModel(int(lead_time), int(bound), dist.pmf, float(h), float(p))
-    sol = solve_optimal(model)
-    s = model.states()
-    return [{"on_hand": int(st[0]), "pipeline": int(st[1]) if lead_time >= 2 else 0, "order": int(a)}
-            for st, a in zip(s, sol.actions)]
-
-
-def exact_record(req: dict, progress=None) -> dict:
-    """The exact report of a checked request, with the optimal-policy records for L ≤ 2 (lost sales)."""
-    from engine.exact.report import exact_report
-
-    t0 = time.perf_counter()
-    dist = demand_dist(req)
-    if progress:
-        progress(0, 2)
-    rep = exact_report(dist, req["lead_time"], req["h"], req["p"], req["backorders"])
-    if progress:
-        progress(1, 2)
-    if not req["backorders"] and req["lead_time"] <= MAX_HEATMAP_LEAD:
-        rep["policy_records"] = policy_records(dist, req["lead_time"], req["h"], req["p"], rep["bound"])
-    rep["elapsed_s"] = time.perf_counter() - t0
-    return json_safe(rep)
 
 
 def _params(params: dict) -> str:

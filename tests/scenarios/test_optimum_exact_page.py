@@ -8,14 +8,15 @@ import pytest
 
 from dashapp import optimum_exact as ox
 from dashapp.optimum_exact_figures import optimal_order_figure
+from dashapp.services import exact_optimum as svc
 from engine.errors import ConfigError
 from engine.exact.policies import evaluate_base_stock
 
 
 @pytest.fixture(scope="module")
 def poisson_record():
-    req = ox.request_from_fields("poisson", 5, None, None, 2, 1, 9, "lost sales")
-    return ox.exact_record(req)
+    req = svc.request_from_fields("poisson", 5, None, None, 2, 1, 9, "lost sales")
+    return svc.exact_record(req)
 
 
 def _numbers(text: str) -> list[float]:
@@ -43,7 +44,7 @@ def test_gap_table_has_every_policy_with_units_and_true_gaps(poisson_record):
     assert gaps[0] == 0 and all(g >= 0 for g in gaps[1:])
     # the base-stock row is the exact cost of that level, computed independently of the report
     S = rep["base_stock"]["level"]
-    exact = evaluate_base_stock(2, ox.demand_dist({"dist": "poisson", "mean": 5}).pmf, 1, 9, S).cost
+    exact = evaluate_base_stock(2, svc.demand_dist({"dist": "poisson", "mean": 5}).pmf, 1, 9, S).cost
     assert rows[1]["cost"] == f"{exact:,.3f} per day"
     assert gaps[1] == pytest.approx(100 * (exact / rep["optimal_cost"] - 1), abs=0.006)
     assert gaps[1] > gaps[2]  # capped base-stock closes part of base-stock's gap
@@ -73,7 +74,7 @@ def test_lead_time_one_picture_is_a_single_row():
 
 
 def test_backorders_say_base_stock_is_optimal():
-    rep = ox.exact_record(ox.request_from_fields("poisson", 5, None, None, 1, 1, 9, "backorders"))
+    rep = svc.exact_record(svc.request_from_fields("poisson", 5, None, None, 1, 1, 9, "backorders"))
     line = ox.headline(rep)
     assert "base-stock is optimal" in line and f"S = {rep['base_stock']['level']:g}" in line
     assert "policy_records" not in rep  # the backorder optimum is base-stock: no state picture
@@ -81,7 +82,7 @@ def test_backorders_say_base_stock_is_optimal():
 
 def test_too_large_state_space_is_refused_before_the_job_with_the_bound_and_size():
     with pytest.raises(ConfigError) as err:
-        ox.request_from_fields("poisson", 20, None, None, 8, 1, 19, "lost sales")
+        svc.request_from_fields("poisson", 20, None, None, 8, 1, 19, "lost sales")
     text = str(err.value)
     assert "state space too large" in text and "B =" in text and "pairs" in text
 
@@ -96,13 +97,13 @@ def test_too_large_state_space_is_refused_before_the_job_with_the_bound_and_size
 ])
 def test_bad_fields_get_one_sentence(fields, words):
     with pytest.raises(ConfigError, match=re.escape(words)):
-        ox.request_from_fields(*fields)
+        svc.request_from_fields(*fields)
 
 
 def test_empirical_distribution_of_a_series_of_the_data():
     series = ox._series_names()[0]
-    req = ox.request_from_fields("empirical", None, None, series, 0, 1, 9, "lost sales")
-    d = ox.demand_dist(req)
+    req = svc.request_from_fields("empirical", None, None, series, 0, 1, 9, "lost sales")
+    d = svc.demand_dist(req)
     assert d.label == f"empirical:{series}" and d.mean > 0
 
 
@@ -139,7 +140,7 @@ def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, b
     WebDriverWait(browser, 90).until(lambda d: d.find_elements(By.ID, ids.EXACT_TABLE)
                                      or d.find_elements(By.ID, "optx-error"))
     assert not browser.find_elements(By.ID, "optx-error"), browser.find_element(By.ID, ids.EXACT_STATUS).text
-    expected = ox.exact_record(ox.request_from_fields("poisson", 4, None, None, 1, 1, 9, "lost sales"))
+    expected = svc.exact_record(svc.request_from_fields("poisson", 4, None, None, 1, 1, 9, "lost sales"))
     head = browser.find_element(By.ID, ids.EXACT_HEADLINE).text
     assert head == ox.headline(expected)
     table = browser.find_element(By.ID, ids.EXACT_TABLE).text
