@@ -62,7 +62,7 @@ def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv
     from tests.scenarios.test_jobs_integration import page_set
 
     one = as_page_set(sc.canonical_set([{"name": "Long", "forecaster": "ma7", "demand": "synthetic"}],
-                                       replications=400, days=365, seed=5))
+                                       replications=150, days=365, seed=5))
     browser.get(f"{app.url}/optimum?set={sc.encode_set(one)}")
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "opt-run"))
     browser.find_element(By.ID, "opt-run").click()
