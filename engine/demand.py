@@ -79,18 +79,20 @@ def _doy(dates: list[str]) -> np.ndarray:
     return days_of_year(dates).astype(np.float64)
 
 
-def draw_lead_times(config, seed: int, rep: int, days: int) -> np.ndarray:
+def draw_lead_times(config, seed: int, rep: int, days: int, spawn_key: tuple = ()) -> np.ndarray:
     dist = config.lead_time_dist
     if not dist:
         return np.full(days, int(config.lead_time), dtype=np.int64)
-    rng = stream_rng(seed, rep, STREAM_LEAD_TIME)
+    rng = stream_rng(seed, rep, STREAM_LEAD_TIME, spawn_key)
     if dist["kind"] == "uniform":
         return rng.integers(int(dist["low"]), int(dist["high"]) + 1, days).astype(np.int64)
     return np.minimum(rng.poisson(float(dist["mean"]), days), MAX_LEAD_TIME).astype(np.int64)
 
 
-def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]) -> DemandPlan:
-    """Demand, covariates and lead times of replications `reps` (rows in that order)."""
+def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int],
+               spawn_key: tuple = ()) -> DemandPlan:
+    """Demand, covariates and lead times of replications `reps` (rows in that order); a non-empty `spawn_key`
+    draws them from streams disjoint from every replication's (engine.protection_prior's extra paths)."""
     ctx = context_length(config, series, min_history)
     days = int(config.days)
     total = ctx + days + PAD
@@ -100,7 +102,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
     context = series.demand[start:start + ctx].copy()
     ctx_dates = None if series.dates is None else series.dates[start:start + ctx]
     last_date = ctx_dates[-1] if ctx_dates else None
-    lead = np.stack([draw_lead_times(config, seed, r, days) for r in reps])
+    lead = np.stack([draw_lead_times(config, seed, r, days, spawn_key) for r in reps])
 
     if mode == "replay":
         avail = min(len(series) - start, total)
@@ -126,8 +128,8 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
     fut_all = future_dates(last_date, days + PAD)
     fut_doy = None if fut_all is None else _doy(fut_all)
     history = (context, series.promo[start:start + ctx], None if ctx_dates is None else _doy(ctx_dates))
-    conts = [continue_series(params, days + PAD, seed, r, offset=ctx, day_of_year=fut_doy, history=history)
-             for r in reps]
+    conts = [continue_series(params, days + PAD, seed, r, offset=ctx, day_of_year=fut_doy, history=history,
+                             spawn_key=spawn_key) for r in reps]
     promo = np.stack([np.concatenate([series.promo[start:start + ctx], c["promo"]]) for c in conts])
     planning = None
     if series.planning is not None:  # without a Demand_Forecast column there is no planning covariate at all
@@ -140,7 +142,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
         future = np.stack([c["demand"][:days] for c in conts])
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
                           lead, False)
-    z = np.stack([stream_rng(seed, r, STREAM_DEMAND).standard_normal(days) for r in reps])
+    z = np.stack([stream_rng(seed, r, STREAM_DEMAND, spawn_key).standard_normal(days) for r in reps])
     return DemandPlan(mode, ctx, days, context, None, z, float(config.noise), promo, planning, doy, dates, lead,
                       False)
 

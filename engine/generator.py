@@ -41,9 +41,11 @@ REGIONS = ("North", "South", "East", "West")
 PLANNING_WINDOW = 28  # realised days the planner averages
 
 
-def stream_rng(seed: int, index: int, stream: int) -> np.random.Generator:
-    """The random generator of one stream: SeedSequence([seed, index, stream])."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), int(index), int(stream)]))
+def stream_rng(seed: int, index: int, stream: int, spawn_key: tuple = ()) -> np.random.Generator:
+    """The random generator of one stream: SeedSequence([seed, index, stream]); a non-empty `spawn_key` gives a
+    family of streams disjoint from the run's (the protection prior's extra paths, engine.protection_prior)."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(index), int(stream)],
+                                                        spawn_key=tuple(spawn_key)))
 
 
 @dataclass
@@ -186,7 +188,8 @@ def calibrate(demand: np.ndarray, promo: np.ndarray, dates: list[str] | None = N
 
 
 def continue_series(params: GeneratorParams, days: int, seed: int, index: int, last_date: str | None = None,
-                    offset: int = 0, day_of_year: np.ndarray | None = None, history: tuple | None = None) -> dict:
+                    offset: int = 0, day_of_year: np.ndarray | None = None, history: tuple | None = None,
+                    spawn_key: tuple = ()) -> dict:
     """`days` more days after a context: dict(demand, promo, planning, dates, day_of_year, mean) with the demand,
     promotion and planning streams of (seed, index). Pass `day_of_year` (precomputed) to skip date arithmetic
     (dates is then None). `history` = (demand, promo, day_of_year or None) of the context: the planner's first
@@ -196,10 +199,11 @@ def continue_series(params: GeneratorParams, days: int, seed: int, index: int, l
         doy = _doy(dates) if dates is not None else None
     else:
         dates, doy = None, day_of_year
-    promo = draw_promo(params, stream_rng(seed, index, STREAM_PROMO), days)
+    promo = draw_promo(params, stream_rng(seed, index, STREAM_PROMO, spawn_key), days)
     mean = mean_demand(params, days, promo, doy, offset=offset)
-    demand = draw_demand(params, mean, stream_rng(seed, index, STREAM_DEMAND))
-    planning = _continued_planning(params, demand, promo, doy, history, stream_rng(seed, index, STREAM_PLANNING))
+    demand = draw_demand(params, mean, stream_rng(seed, index, STREAM_DEMAND, spawn_key))
+    planning = _continued_planning(params, demand, promo, doy, history,
+                                   stream_rng(seed, index, STREAM_PLANNING, spawn_key))
     return {"demand": demand, "promo": promo, "planning": planning, "dates": dates, "day_of_year": doy,
             "mean": mean}
 

@@ -42,7 +42,8 @@ import math
 import numpy as np
 
 __all__ = ["CAPACITY", "MIN_TAIL_COUNT", "FLOOR_PER_DAY", "METHODS", "relative_errors", "error_quantile",
-           "protection_level", "coverage", "ErrorBuffer", "ProtectionTracker"]
+           "protection_level", "coverage", "ErrorBuffer", "ProtectionTracker", "PriorDistribution",
+           "mixture_quantile", "PRIOR_WEIGHT"]
 
 CAPACITY = 365          # online errors kept (most recent); bounds memory and the per-day quantile cost
 SEED_KEPT = 30          # seed errors in the sample before the run's own errors displace them one for one
@@ -51,7 +52,9 @@ MIN_TAIL_COUNT = 5      # empirical order statistic only while ≥ this many err
 MIN_EXCEEDANCES = 10    # peaks-over-threshold: at least this many exceedances for the exponential fit
 FLOOR_PER_DAY = 1.0     # floor of the level errors are relative to: one unit per day of the window
 SCALE_POWER = 0.5
-METHODS = ("none", "empirical", "tail", "seed")   # ledger code 0..3
+METHODS = ("none", "empirical", "tail", "seed", "prior", "mixture")   # ledger code 0..5
+PRIOR_WEIGHT = 30.0     # weight of a simulated prior (PriorDistribution) in independent errors, see ErrorBuffer
+FULL_SCAN_ROWS = 16     # mixture_quantile: up to this many rows evaluate every own error, beyond it bisect
 
 
 def floor_for(window: int, per_day: float = FLOOR_PER_DAY) -> float:
@@ -126,6 +129,88 @@ def _row_sum(a: np.ndarray) -> np.ndarray:
     return acc
 
 
+class PriorDistribution:
+    """The distribution of a large prior error sample (engine.protection_prior): quantile function and CDF.
+
+    Inside what the sample resolves (levels up to p_cut = 1 − MIN_TAIL_COUNT / n_eff, n_eff = n / overlap) the
+    quantile interpolates the order statistics at plotting positions i / (n + 1); beyond p_cut it continues with the
+    exponential tail of the peaks-over-threshold fit (module docstring; Coles 2001 §4.2): the excess over the
+    value at p_cut is exponential with the mean excess β of the top m = max(MIN_EXCEEDANCES, n/10) errors
+    (memorylessness: the same β above any point of the tail), so Q(p) = x_cut + β ln((1 − p_cut) / (1 − p)).
+    """
+
+    def __init__(self, errors, overlap: float = 1.0) -> None:
+        e = np.sort(np.asarray(errors, dtype=np.float64).ravel())
+        n = len(e)
+        if n < 2 * MIN_EXCEEDANCES:
+            raise ValueError(f"a prior needs at least {2 * MIN_EXCEEDANCES} errors, got {n}")
+        self.sorted = e
+        self.n = n
+        self.n_eff = n / max(float(overlap), 1.0)
+        self.levels = np.arange(1, n + 1) / (n + 1.0)
+        self.p_cut = min(max(1.0 - MIN_TAIL_COUNT / self.n_eff, self.levels[0]), self.levels[-1])
+        self.x_cut = float(np.interp(self.p_cut, self.levels, e))
+        m = min(max(MIN_EXCEEDANCES, n // 10), n - 1)
+        u = e[n - m - 1]
+        self.beta = max(float(np.mean(e[n - m:]) - u), 1e-12)
+
+    def quantile(self, p):
+        """Q(p), elementwise (p in (0, 1); p ≤ 0 gives the smallest error)."""
+        p = np.asarray(p, dtype=np.float64)
+        body = np.interp(p, self.levels, self.sorted)
+        tail = self.x_cut + self.beta * np.log((1.0 - self.p_cut) / np.maximum(1.0 - p, 1e-300))
+        return np.where(p > self.p_cut, tail, body)
+
+    def cdf(self, x):
+        """F(x), elementwise: the inverse of `quantile`."""
+        x = np.asarray(x, dtype=np.float64)
+        body = np.interp(x, self.sorted, self.levels, left=0.0)
+        tail = 1.0 - (1.0 - self.p_cut) * np.exp(-np.maximum(x - self.x_cut, 0.0) / self.beta)
+        return np.where(x > self.x_cut, tail, body)
+
+
+def mixture_quantile(prior: PriorDistribution, weight: float, own, own_weight: float, a: float) -> np.ndarray:
+    """Per row of `own` ((R, n)), the smallest x with weight·F_prior(x) + own_weight·#{own ≤ x} ≥ a · total.
+
+    The quantile at level a of the mixture of the prior distribution (total weight `weight`, in independent
+    errors) and the row's own errors (`own_weight` each): the prior that the run's own errors update. Between two
+    consecutive own errors the count is constant, so the solution is the prior's quantile at the level the count
+    leaves, clipped to that interval; the interval is found by bisection over the sorted own errors.
+    """
+    own = np.asarray(own, dtype=np.float64)
+    R, n = own.shape
+    if n == 0 or own_weight <= 0:
+        return np.full(R, float(prior.quantile(a)))
+    if not np.isfinite(weight):
+        return np.full(R, float(prior.quantile(a)))
+    e = np.sort(own, axis=1)
+    target = a * (weight + own_weight * n)
+    rows = np.arange(R)
+    if R <= FULL_SCAN_ROWS:  # a few rows: G at every own error at once (G rises with j: the same j as bisection)
+        g = weight * prior.cdf(e) + own_weight * np.arange(1, n + 1)
+        reached = g >= target
+        hi = np.where(reached.any(axis=1), np.argmax(reached, axis=1) + 1, n + 1)
+        lo = hi - 1
+    else:
+        lo = np.zeros(R, dtype=np.int64)        # smallest j (1-based count) with G(j) ≥ target lies in (lo, hi]
+        hi = np.full(R, n + 1, dtype=np.int64)  # n + 1: no own error reaches the target
+    while True:
+        open_ = hi - lo > 1
+        if not open_.any():
+            break
+        mid = (lo + hi) // 2
+        g = weight * prior.cdf(e[rows, np.minimum(mid, n) - 1]) + own_weight * mid
+        ok = (g >= target) & open_
+        hi = np.where(ok, mid, hi)
+        lo = np.where(~ok & open_, mid, lo)
+    j = hi  # own errors ≤ x* : j − 1 strictly below the interval's upper end
+    below = (j - 1).astype(np.float64)
+    x = prior.quantile((target - own_weight * below) / weight) if weight > 0 else np.full(R, -np.inf)
+    lower = np.where(j > 1, e[rows, np.maximum(j - 2, 0)], -np.inf)
+    upper = np.where(j <= n, e[rows, np.minimum(j, n) - 1], np.inf)
+    return np.minimum(np.maximum(x, lower), upper)
+
+
 class ErrorBuffer:
     """Errors per replication: seed errors (before day 1) and a bounded ring of the run's own errors.
 
@@ -151,6 +236,8 @@ class ErrorBuffer:
         self.overlap = 1.0  # days each error's window shares with the next ones (W): n_eff = n / overlap
         self.seed_independent = False  # seed errors from separate simulated paths (forecast-noise prior)
         self.cached = None  # (q, online count when computed, (R,) quantiles, method)
+        self.prior: PriorDistribution | None = None  # simulated-mode prior (replaces the seed errors)
+        self.prior_weight = PRIOR_WEIGHT             # its weight, in independent errors
 
     def push(self, values) -> None:
         """Append one error per row."""
@@ -180,6 +267,11 @@ class ErrorBuffer:
         Not tuned: on seed 5 it moved the 0.90 coverage of the four under-covering cells measured from
         0.79/0.82/0.86/0.89 to 0.82/0.84/0.88/0.90; the figures in bench/REPORT.md are seed 11.
         """
+        if self.prior is not None:
+            n_eff = self.prior_weight + self.online / self.overlap
+            if not np.isfinite(n_eff):
+                return q
+            return 1.0 - (1.0 - q) * n_eff / (n_eff + 1.0)
         kept = min(self.seed.shape[1], max(0, SEED_KEPT - self.online))
         n_eff = self.online / self.overlap + (kept if self.seed_independent else kept / self.overlap)
         if self.overlap <= 1 or n_eff <= 0:
@@ -195,6 +287,12 @@ class ErrorBuffer:
         c = self.cached
         if c is not None and c[0] == q and (self.online == c[1] or (c[1] > 0 and self.online < c[1] + REFRESH)):
             return c[2], c[3]
+        if self.prior is not None:
+            v = mixture_quantile(self.prior, self.prior_weight, self.data[:, :self.count], 1.0 / self.overlap,
+                                 self.effective_level(q))
+            method = "prior" if self.online == 0 else "mixture"
+            self.cached = (q, self.online, v, method)
+            return v, method
         v, method = error_quantile(self.values(), self.effective_level(q))
         if method != "none" and self.online == 0:
             method = "seed"
@@ -237,7 +335,8 @@ class ProtectionTracker:
     """
 
     def __init__(self, rows: int, days: int, window: int, seed_errors=None, floor: float | None = None,
-                 capacity: int = CAPACITY, lead_deviation=None, seed_independent: bool = False) -> None:
+                 capacity: int = CAPACITY, lead_deviation=None, seed_independent: bool = False,
+                 prior: PriorDistribution | None = None) -> None:
         self.R = int(rows)
         self.window = max(int(window), 1)
         self.floor = floor_for(self.window) if floor is None else float(floor)
@@ -249,6 +348,7 @@ class ProtectionTracker:
         self.buffer = ErrorBuffer(self.R, seed_errors, capacity)
         self.buffer.overlap = float(self.window)
         self.buffer.seed_independent = bool(seed_independent)
+        self.buffer.prior = prior
         self.pushed_through = -1   # last decision day whose window entered the sample
 
     def _deviation(self, k):
@@ -284,11 +384,11 @@ class ProtectionTracker:
 
     def restore(self, state: dict, mu, demand) -> None:
         """Continue a stored single run: its buffer and its recorded μ and demand per simulated day."""
-        seed_independent = self.buffer.seed_independent
+        seed_independent, prior, weight = self.buffer.seed_independent, self.buffer.prior, self.buffer.prior_weight
         self.buffer = ErrorBuffer.from_state(state["buffer"])
         self.buffer.overlap = float(self.window)
-        self.buffer.seed_independent = seed_independent
         self.buffer.seed_independent = bool(seed_independent)
+        self.buffer.prior, self.buffer.prior_weight = prior, weight
         self.pushed_through = int(state["pushed_through"])
         n = len(mu)
         self.mu[:n, 0] = mu

@@ -39,7 +39,8 @@ from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
-from engine.protection import CAPACITY, SEED_KEPT, ProtectionTracker, floor_for, relative_errors
+from engine.protection import CAPACITY, PriorDistribution, ProtectionTracker, floor_for, relative_errors
+from engine.protection_prior import simulated_prior
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
            "prepare", "load_series"]
@@ -48,6 +49,7 @@ STATE_VERSION = 2
 BACKORDER_DAYS = 30.0  # default backorder cost per unit per day = unit margin / BACKORDER_DAYS
 NOISE_SEED = 7_331   # fixed seed of the forecast-noise mode's simulated prior errors
 DEMAND_MODES = ("replay", "synthetic", "forecast-noise")
+SIMULATED_PRIOR_MODES = ("synthetic", "forecast-noise")   # modes whose prior comes from engine.protection_prior
 LEDGER_COLUMNS = [
     "day", "date", "forecast", "demand", "on_hand_start", "arrivals", "backlog_filled", "fulfilled", "unmet",
     "backlog", "on_hand", "on_order", "inventory_position", "order_qty", "order_up_to", "lead_time",
@@ -325,41 +327,13 @@ class Prepared:
     lead_deviation: np.ndarray | None = None   # (L_eff + 1 − W) / W samples (stochastic lead times)
     effective_lead_time: float = 0.0
     floor: float = 1.0
+    prior: PriorDistribution | None = None  # synthetic / forecast-noise: errors on extra paths of the mode
 
     def tracker(self, rows: int, days: int) -> ProtectionTracker:
         """A fresh online quantile tracker for `rows` replications (the same seed errors for all)."""
         return ProtectionTracker(rows, days, self.window, self.seed_errors, self.floor, CAPACITY,
-                                 self.lead_deviation, seed_independent=self.seed_source == "noise")
-
-
-def _noise_prior(config, forecaster, plan, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Forecast-noise mode's own W-day relative errors at the end of the context, by simulating the mode.
-
-    SEED_KEPT paths continue the context for W days exactly as the mode does (demand = max(0, f + ε · noise ·
-    max(1, f)), f the forecaster's forecast from the path's history, ε ~ N(0, 1) from a fixed seed); the error is
-    their W-day demand against μ = the W-day forecast made at the end of the context (returned: (demand sums, μ)).
-    This includes the forecast revisions the mode's noise causes, which the noise alone does not."""
-    n, t0 = SEED_KEPT, plan.n_context
-    hist = np.empty((n, t0 + window))
-    hist[:, :t0] = plan.context
-    cov = None
-    if forecaster.reads_covariates:
-        full = _covariates(plan)
-
-        def rows(a):
-            return None if a is None else np.broadcast_to(a[:1], (n, a.shape[1]))
-        cov = Covariates(rows(full.promo), rows(full.planning), rows(full.day_of_year))
-    eps = np.random.default_rng(NOISE_SEED).standard_normal((n, window))
-
-    def predict(t):
-        c = None if cov is None else cov.take(t + forecaster.horizon)
-        return forecaster.predict(hist[:, :t], c)
-    f = predict(t0)
-    mu = window_sum(f, window)
-    for k in range(window):
-        f0 = f[:, 0] if k == 0 else predict(t0 + k)[:, 0]
-        hist[:, t0 + k] = np.maximum(0.0, f0 + eps[:, k] * float(config.noise) * np.maximum(1.0, f0))
-    return hist[:, t0:].sum(axis=1), mu
+                                 self.lead_deviation, seed_independent=self.seed_source == "noise",
+                                 prior=self.prior)
 
 
 def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
@@ -401,9 +375,6 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
                 sigma_w = float(math.sqrt(np.mean(np.square(actual - fc))))
             else:
                 sigma_w = float(forecaster.window_sigma(ctx[None, :], cov, window))
-            if config.demand == "forecast-noise":
-                actual, fc = _noise_prior(config, forecaster, plan, window)
-                seed_source = "noise"
             if len(actual) >= 8:
                 if deviation is not None:  # the lead-time variability of the arrival process (see the tracker)
                     actual = actual + deviation[np.arange(len(actual)) % len(deviation)] * fc
@@ -417,19 +388,30 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
         except ValueError as exc:
             raise forecast_failed(forecaster, series, exc) from None
         sigma = math.sqrt(sigma_w * sigma_w + mean_d * mean_d * var_l)
+    prior = None
+    if config.demand in SIMULATED_PRIOR_MODES:
+        try:
+            prior_errors = simulated_prior(config, series, forecaster, window, floor, deviation)
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise forecast_failed(forecaster, series, exc) from None
+        prior = PriorDistribution(prior_errors, window)
+        seed_errors, seed_source = np.zeros(0), "simulated"
     sigma_one = sigma / math.sqrt(window)
     setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
                         sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
     policy = make_policy(config.policy, setup, config.policy_params)
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
-                    deviation, eff_mean, floor)
+                    deviation, eff_mean, floor, prior)
 
 
 def protection_info(prep: Prepared, method: str | None = None) -> dict:
     """How the order-up-to level is obtained (JSON-safe, for `info`): the quantile level, its method, the window."""
     q = getattr(prep.policy, "quantile_level", None)
     return {"protection": {"quantile_level": q, "quantile_method": method if q is not None else "none",
-                           "seed": prep.seed_source, "seed_errors": int(len(prep.seed_errors)),
+                           "seed": prep.seed_source,
+                           "seed_errors": int(len(prep.seed_errors) if prep.prior is None else prep.prior.n),
                            "effective_lead_time": prep.effective_lead_time, "window": prep.window,
                            "floor": prep.floor, "error_capacity": CAPACITY}}
 

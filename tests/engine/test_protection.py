@@ -99,7 +99,7 @@ def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series
         assert (a["mu"], a["safety_stock"], a["order_up_to"], a["order_qty"]) == \
                (b["mu"], b["safety_stock"], b["order_up_to"], b["order_qty"])
     assert any(a["safety_stock"] != b["safety_stock"] for a, b in zip(base.ledger[k + 1:], sim.ledger[k + 1:]))
-    assert {r["quantile_method"] for r in base.ledger} <= {"seed", "tail"}
+    assert {r["quantile_method"] for r in base.ledger} <= {"prior", "mixture"}
 
 
 def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_series):
@@ -143,3 +143,88 @@ def test_overlapping_windows_read_the_sample_at_a_level_raised_for_their_effecti
     for _ in range(160):
         tr.buffer.push(np.array([0.0]))
     assert q < tr.buffer.effective_level(q) < 1.0 - 0.1 * n_eff / (n_eff + 1.0)
+
+
+def test_prior_distribution_inverts_and_extends_the_sample_with_an_exponential_tail():
+    from engine.protection import MIN_TAIL_COUNT, PriorDistribution
+
+    rng = np.random.default_rng(8)
+    prior = PriorDistribution(rng.exponential(1.0, 8000), overlap=8.0)
+    assert prior.p_cut == pytest.approx(1.0 - MIN_TAIL_COUNT / 1000.0)
+    p = np.array([0.1, 0.5, 0.9, 0.99, 0.999, 0.9999])
+    assert np.allclose(prior.cdf(prior.quantile(p)), p, atol=1e-3)
+    # beyond what 1,000 effective errors resolve, Exp(1)'s quantile −ln(1 − p) is continued by the tail fit
+    assert np.all(np.abs(prior.quantile(p[3:]) - (-np.log(1.0 - p[3:]))) < 0.25 * -np.log(1.0 - p[3:]))
+    assert np.all(np.diff(prior.quantile(np.linspace(0.001, 0.99999, 500))) >= 0)
+
+
+def test_mixture_quantile_moves_from_the_prior_to_the_run_s_own_errors():
+    from engine.protection import PriorDistribution, mixture_quantile
+
+    rng = np.random.default_rng(9)
+    prior = PriorDistribution(rng.normal(0.0, 1.0, 5000))
+    own = rng.normal(3.0, 1.0, (2, 400))   # a path that runs well above the prior
+    a = 0.9
+    only_prior = mixture_quantile(prior, np.inf, own, 1.0, a)
+    assert np.allclose(only_prior, prior.quantile(a))
+    light = mixture_quantile(prior, 1e-6, own, 1.0, a)   # a negligible prior: the own errors' order statistic
+    assert np.allclose(light, np.sort(own, axis=1)[:, math.ceil(400 * a) - 1])
+    mixed = mixture_quantile(prior, 100.0, own, 1.0, a)
+    assert np.all(only_prior < mixed) and np.all(mixed < light)
+    # the solution is the mixture's quantile: weight·F_prior(x) + #{own ≤ x} reaches a·(weight + n) at x
+    total = 100.0 * prior.cdf(mixed) + (own <= mixed[:, None]).sum(axis=1)
+    assert np.all(total >= a * 500.0 - 1e-9)
+    below = 100.0 * prior.cdf(mixed - 1e-6) + (own <= mixed[:, None] - 1e-6).sum(axis=1)
+    assert np.all(below < a * 500.0)
+
+
+def test_mixture_quantile_is_the_same_for_a_row_alone_and_in_a_large_batch():
+    from engine.protection import FULL_SCAN_ROWS, PriorDistribution, mixture_quantile
+
+    rng = np.random.default_rng(10)
+    prior = PriorDistribution(rng.normal(0.0, 1.0, 3000), overlap=8.0)
+    own = rng.normal(rng.normal(0.0, 1.0, (200, 1)), 1.0, (200, 90))
+    assert own.shape[0] > FULL_SCAN_ROWS
+    for a in (0.5, 0.9, 0.99, 0.9988):
+        together = mixture_quantile(prior, 30.0, own, 1.0 / 8.0, a)
+        alone = np.array([mixture_quantile(prior, 30.0, own[i:i + 1], 1.0 / 8.0, a)[0] for i in range(200)])
+        assert np.array_equal(together, alone)
+
+
+def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_series):
+    """The prior's extra paths come from their own SeedSequence family: none equals a replication's path."""
+    from engine.demand import build_plan
+    from engine.forecast.registry import get_forecaster
+    from engine.protection_prior import PRIOR_PATHS, prior_paths
+    from engine.simulator import SimConfig
+
+    f = get_forecaster("ma7")
+    for mode in ("synthetic", "forecast-noise"):
+        cfg = SimConfig(days=60, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate()
+        plan, days = prior_paths(cfg, sample_series, f, 8)
+        runs = build_plan(SimConfig(days=days + 7, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate(),
+                          sample_series, f.min_history, list(range(2 * PRIOR_PATHS)))
+        mine = plan.future if mode == "synthetic" else plan.noise_z
+        theirs = runs.future if mode == "synthetic" else runs.noise_z
+        assert mine.shape == (PRIOR_PATHS, days + 7)
+        assert not np.any(np.all(mine[:, None, :] == theirs[None, :, :], axis=2))
+        assert len({tuple(np.round(r, 9)) for r in mine}) == PRIOR_PATHS   # distinct among themselves too
+
+
+def test_simulated_modes_plan_from_the_prior_and_reuse_it(sample_series):
+    from engine.batch import run_batch
+    from engine.protection_prior import _cache
+    from engine.simulator import SimConfig, Simulator
+
+    cfg = SimConfig(days=40, lead_time=7, demand="synthetic", forecaster="ma7", seed=3)
+    sim = Simulator(cfg, sample_series, replication=1)
+    sim.run()
+    info = sim.info()["protection"]
+    assert info["seed"] == "simulated" and info["seed_errors"] >= 40 * 64
+    assert sim.ledger[0]["quantile_method"] == "prior" and sim.ledger[-1]["quantile_method"] == "mixture"
+    cached = len(_cache)
+    batch = run_batch(cfg, sample_series, 2, keep_ledgers=2)
+    assert len(_cache) == cached   # the same prior: not simulated again
+    assert [r["order_up_to"] for r in batch.ledger(1)] == [r["order_up_to"] for r in sim.ledger]
+    replayed = Simulator(SimConfig(days=40, lead_time=7, demand="replay", forecaster="ma7"), sample_series)
+    assert replayed.info()["protection"]["seed"] == "context"

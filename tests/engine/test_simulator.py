@@ -45,7 +45,7 @@ def check_identities(ledger, backorders):
     for r in ledger:
         for c in LEDGER_COLUMNS:
             if c == "quantile_method":
-                assert r[c] in ("none", "empirical", "tail", "seed"), r[c]
+                assert r[c] in ("none", "empirical", "tail", "seed", "prior", "mixture"), r[c]
             elif c not in ("date", "lead_time"):
                 assert isinstance(r[c], (int, float)) and math.isfinite(r[c]), (c, r[c])
         for c in ("demand", "arrivals", "fulfilled", "unmet", "backlog", "on_hand", "on_order", "order_qty",

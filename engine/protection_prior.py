@@ -1,0 +1,95 @@
+"""Prior of the protection-period errors in the simulated demand modes, from extra paths of the same process.
+
+In synthetic and forecast-noise mode the simulator knows the process its demand comes from, so the distribution
+of the W-day forecast errors over the simulated days can be sampled before day 1: PRIOR_PATHS extra paths are
+drawn exactly as the simulator draws a replication (engine.demand.build_plan: the same calibrated generator,
+promotions, planning column, forecast-noise draws), but from the SeedSequence family with spawn key
+PRIOR_SPAWN_KEY, disjoint from every replication's streams (evaluation and selection paths alike). The chosen
+forecaster then forecasts each extra path day by day from its own history, as in the run (rolling origin), and
+every day's W-day error enters the prior. Nothing of the run's own paths is read.
+
+The errors are relative (engine.protection.relative_errors) and, with stochastic lead times, include the
+lead-time deviation of the arrival process, as the run's own errors do. The prior covers the first
+min(days, PRIOR_DAYS) simulated days (a longer run repeats the season). It is cached per (series, forecaster,
+settings that change the paths or the forecasts), so a second Start of the same run costs nothing; the same
+arguments always give the same prior, so a single run equals its replication in a batch bit for bit.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import replace
+
+import numpy as np
+
+from engine.demand import build_plan
+from engine.forecast.base import Covariates, window_sum
+from engine.protection import relative_errors
+
+__all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "simulated_prior", "prior_paths"]
+
+PRIOR_PATHS = 64        # extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
+PRIOR_DAYS = 365        # at most one season of simulated days
+PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run's streams have none)
+_CACHE_SIZE = 16
+_cache: OrderedDict = OrderedDict()
+
+
+def prior_paths(config, series, forecaster, window: int, paths: int = PRIOR_PATHS):
+    """(demand plan of the extra paths, number of decision days in the prior) — the paths themselves."""
+    days = min(int(config.days), PRIOR_DAYS)
+    cfg = replace(config, days=days + window - 1)
+    plan = build_plan(cfg, series, forecaster.min_history, list(range(paths)), spawn_key=PRIOR_SPAWN_KEY)
+    return plan, days
+
+
+def _key(config, series, forecaster, window, deviation, floor) -> tuple:
+    h = hashlib.sha1(np.ascontiguousarray(series.demand, dtype=np.float64).tobytes())
+    for a in (series.promo, series.planning):
+        if a is not None:
+            h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    dev = None if deviation is None else hashlib.sha1(np.asarray(deviation, dtype=np.float64).tobytes()).hexdigest()
+    inner = getattr(forecaster, "inner", forecaster)
+    return (series.key, h.hexdigest(), len(series), forecaster.name, type(inner).__qualname__, config.demand,
+            int(config.seed), min(int(config.days), PRIOR_DAYS), config.context_days, float(config.noise),
+            int(window), dev, float(floor))
+
+
+def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
+    """Relative W-day errors of `forecaster` on PRIOR_PATHS extra paths of the run's demand mode ((n,) array,
+    path-major: PRIOR_PATHS blocks of min(days, PRIOR_DAYS) overlapping windows)."""
+    key = _key(config, series, forecaster, window, deviation, floor)
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+        return hit
+    plan, days = prior_paths(config, series, forecaster, window)
+    K, n_ctx = plan.future.shape[0] if plan.future is not None else plan.noise_z.shape[0], plan.n_context
+    total = days + window - 1
+    hist = np.empty((K, n_ctx + total))
+    hist[:, :n_ctx] = plan.context
+    if plan.future is not None:
+        hist[:, n_ctx:] = plan.future
+    cov = None
+    if forecaster.reads_covariates:
+        cov = Covariates(plan.promo, plan.planning, plan.day_of_year)
+    H = forecaster.horizon
+    mu = np.empty((K, days))
+    for d in range(total if plan.future is None else days):
+        t = n_ctx + d
+        f = forecaster.predict(hist[:, :t], None if cov is None else cov.take(t + H))
+        if d < days:
+            mu[:, d] = window_sum(f, window)
+        if plan.future is None:  # forecast-noise: the day's demand is the forecast plus the mode's noise
+            f0 = f[:, 0]
+            hist[:, t] = np.maximum(0.0, f0 + plan.noise_z[:, d] * plan.noise * np.maximum(1.0, f0))
+    c = np.concatenate([np.zeros((K, 1)), np.cumsum(hist[:, n_ctx:], axis=1)], axis=1)
+    actual = c[:, window:window + days] - c[:, :days]
+    if deviation is not None:  # the lead-time variability of the arrival process, as ProtectionTracker adds it
+        actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
+    errors = relative_errors(actual, mu, floor).ravel()
+    errors.setflags(write=False)
+    _cache[key] = errors
+    if len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return errors
