@@ -183,17 +183,25 @@ def mixture_quantile(prior: PriorDistribution, weight: float, own, own_weight: f
         return np.full(R, float(prior.quantile(a)))
     if not np.isfinite(weight):
         return np.full(R, float(prior.quantile(a)))
-    e = np.sort(own, axis=1)
     target = a * (weight + own_weight * n)
+    # G(j) ≤ weight + own_weight·j, so no j below j_lo reaches the target: only the top of each row is sorted
+    j_lo = int(min(max(math.floor((target - weight) / own_weight), 1), n + 1))
+    k = max(j_lo - 2, 0)   # 0-based index of the smallest own error the search can read (e_{j_lo − 1})
+    if k == 0:
+        e = np.sort(own, axis=1)
+    else:
+        e = np.partition(own, k, axis=1)
+        e[:, k + 1:] = np.sort(e[:, k + 1:], axis=1)
     rows = np.arange(R)
-    if R <= FULL_SCAN_ROWS:  # a few rows: G at every own error at once (G rises with j: the same j as bisection)
-        g = weight * prior.cdf(e) + own_weight * np.arange(1, n + 1)
+    if R <= FULL_SCAN_ROWS:  # a few rows: G at every candidate at once (G rises with j: the same j as bisection)
+        js = np.arange(j_lo, n + 1)
+        g = weight * prior.cdf(e[:, j_lo - 1:]) + own_weight * js
         reached = g >= target
-        hi = np.where(reached.any(axis=1), np.argmax(reached, axis=1) + 1, n + 1)
+        hi = np.where(reached.any(axis=1), np.argmax(reached, axis=1) + j_lo, n + 1)
         lo = hi - 1
     else:
-        lo = np.zeros(R, dtype=np.int64)        # smallest j (1-based count) with G(j) ≥ target lies in (lo, hi]
-        hi = np.full(R, n + 1, dtype=np.int64)  # n + 1: no own error reaches the target
+        lo = np.full(R, j_lo - 1, dtype=np.int64)  # smallest j (1-based count) with G(j) ≥ target is in (lo, hi]
+        hi = np.full(R, n + 1, dtype=np.int64)     # n + 1: no own error reaches the target
     while True:
         open_ = hi - lo > 1
         if not open_.any():
