@@ -43,7 +43,7 @@ import numpy as np
 
 __all__ = ["CAPACITY", "MIN_TAIL_COUNT", "FLOOR_PER_DAY", "METHODS", "relative_errors", "error_quantile",
            "protection_level", "coverage", "ErrorBuffer", "ProtectionTracker", "PriorDistribution",
-           "mixture_quantile", "PRIOR_WEIGHT"]
+           "mixture_quantile", "PRIOR_WEIGHT", "SeasonalPrior"]
 
 CAPACITY = 365          # online errors kept (most recent); bounds memory and the per-day quantile cost
 SEED_KEPT = 30          # seed errors in the sample before the run's own errors displace them one for one
@@ -54,6 +54,8 @@ FLOOR_PER_DAY = 1.0     # floor of the level errors are relative to: one unit pe
 SCALE_POWER = 0.5
 METHODS = ("none", "empirical", "tail", "seed", "prior", "mixture")   # ledger code 0..5
 PRIOR_WEIGHT = 30.0     # weight of a simulated prior (PriorDistribution) in independent errors, see ErrorBuffer
+PRIOR_BLOCK = 7         # SeasonalPrior: days that share one prior distribution
+PRIOR_SPAN = 14         # SeasonalPrior: days on each side of a block whose windows enter its distribution
 FULL_SCAN_ROWS = 16     # mixture_quantile: up to this many rows evaluate every own error, beyond it bisect
 
 
@@ -169,6 +171,36 @@ class PriorDistribution:
         return np.where(x > self.x_cut, tail, body)
 
 
+class SeasonalPrior:
+    """The prior by decision day: errors of the extra paths' windows that began within PRIOR_SPAN days of the
+    day's PRIOR_BLOCK-day block (a PriorDistribution per block).
+
+    The extra paths cover the same calendar days as the run, so the errors of the days around day d, over all
+    paths, are a sample of the day's own error distribution: a seasonal peak's errors (a lagging forecast in the
+    rise, a level-dependent bias) are not mixed with a trough's. Days beyond the prior's days repeat it (d mod H:
+    the prior covers up to a year).
+    """
+
+    def __init__(self, errors, overlap: float = 1.0, block: int = PRIOR_BLOCK, span: int = PRIOR_SPAN) -> None:
+        e = np.asarray(errors, dtype=np.float64)
+        if e.ndim != 2:
+            raise ValueError("seasonal prior errors must be (paths, days)")
+        self.days = e.shape[1]
+        self.block = max(int(block), 1)
+        self.parts = []
+        for b in range(-(-self.days // self.block)):
+            lo = max(0, b * self.block - int(span))
+            hi = min(self.days, (b + 1) * self.block + int(span))
+            self.parts.append(PriorDistribution(e[:, lo:hi], overlap))
+        self.n = int(e.size)
+
+    def block_of(self, day: int) -> int:
+        return (int(day) % self.days) // self.block
+
+    def at(self, day: int) -> PriorDistribution:
+        return self.parts[self.block_of(day)]
+
+
 def mixture_quantile(prior: PriorDistribution, weight: float, own, own_weight: float, a: float) -> np.ndarray:
     """Per row of `own` ((R, n)), the smallest x with weight·F_prior(x) + own_weight·#{own ≤ x} ≥ a · total.
 
@@ -244,7 +276,7 @@ class ErrorBuffer:
         self.overlap = 1.0  # days each error's window shares with the next ones (W): n_eff = n / overlap
         self.seed_independent = False  # seed errors from separate simulated paths (forecast-noise prior)
         self.cached = None  # (q, online count when computed, (R,) quantiles, method)
-        self.prior: PriorDistribution | None = None  # simulated-mode prior (replaces the seed errors)
+        self.prior: SeasonalPrior | None = None      # simulated-mode prior (replaces the seed errors)
         self.prior_weight = PRIOR_WEIGHT             # its weight, in independent errors
 
     def push(self, values) -> None:
@@ -286,31 +318,34 @@ class ErrorBuffer:
             return q
         return 1.0 - (1.0 - q) * n_eff / (n_eff + 1.0)
 
-    def quantile(self, q: float) -> tuple[np.ndarray, str]:
+    def quantile(self, q: float, day: int = 0) -> tuple[np.ndarray, str]:
         """Per-row quantile and its method; "seed" when no error of the run itself has entered yet.
 
         Recomputed when the first own error arrives and then after every REFRESH new errors (a week's errors move
         a 120–365-error quantile little; recomputing it daily would add about a third to the batch's run time).
         """
+        block = -1 if self.prior is None else self.prior.block_of(day)
         c = self.cached
-        if c is not None and c[0] == q and (self.online == c[1] or (c[1] > 0 and self.online < c[1] + REFRESH)):
+        if c is not None and c[0] == q and c[4] == block and \
+                (self.online == c[1] or (c[1] > 0 and self.online < c[1] + REFRESH)):
             return c[2], c[3]
         if self.prior is not None:
-            v = mixture_quantile(self.prior, self.prior_weight, self.data[:, :self.count], 1.0 / self.overlap,
-                                 self.effective_level(q))
+            v = mixture_quantile(self.prior.at(day), self.prior_weight, self.data[:, :self.count],
+                                 1.0 / self.overlap, self.effective_level(q))
             method = "prior" if self.online == 0 else "mixture"
-            self.cached = (q, self.online, v, method)
+            self.cached = (q, self.online, v, method, block)
             return v, method
         v, method = error_quantile(self.values(), self.effective_level(q))
         if method != "none" and self.online == 0:
             method = "seed"
-        self.cached = (q, self.online, v, method)
+        self.cached = (q, self.online, v, method, block)
         return v, method
 
     def to_state(self) -> dict:
         """JSON-safe contents (row 0 only: the single run's state)."""
         c = self.cached
-        cached = None if c is None else {"q": c[0], "online": c[1], "value": float(c[2][0]), "method": c[3]}
+        cached = None if c is None else {"q": c[0], "online": c[1], "value": float(c[2][0]), "method": c[3],
+                                         "block": c[4]}
         return {"seed": [float(x) for x in self.seed[0]], "errors": [float(x) for x in self.data[0, :self.count]],
                 "pos": self.pos, "count": self.count, "online": self.online, "capacity": self.capacity,
                 "cached": cached}
@@ -327,7 +362,8 @@ class ErrorBuffer:
         buf.data[0, :buf.count] = errs
         c = state.get("cached")
         if c is not None:
-            buf.cached = (float(c["q"]), int(c["online"]), np.array([float(c["value"])]), str(c["method"]))
+            buf.cached = (float(c["q"]), int(c["online"]), np.array([float(c["value"])]), str(c["method"]),
+                          int(c.get("block", -1)))
         return buf
 
 
@@ -344,7 +380,7 @@ class ProtectionTracker:
 
     def __init__(self, rows: int, days: int, window: int, seed_errors=None, floor: float | None = None,
                  capacity: int = CAPACITY, lead_deviation=None, seed_independent: bool = False,
-                 prior: PriorDistribution | None = None) -> None:
+                 prior: SeasonalPrior | None = None) -> None:
         self.R = int(rows)
         self.window = max(int(window), 1)
         self.floor = floor_for(self.window) if floor is None else float(floor)
@@ -384,7 +420,7 @@ class ProtectionTracker:
     def safety(self, d: int, q: float) -> tuple[np.ndarray, str]:
         """(R,) safety stock for day d at quantile level q (μ_d set before) and the quantile's method."""
         self.update(d)
-        quant, method = self.buffer.quantile(q)
+        quant, method = self.buffer.quantile(q, d)
         return quant * np.maximum(self.mu[d], self.floor) ** SCALE_POWER, method
 
     def to_state(self) -> dict:

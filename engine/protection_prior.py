@@ -56,8 +56,8 @@ def _key(config, series, forecaster, window, deviation, floor) -> tuple:
 
 
 def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
-    """Relative W-day errors of `forecaster` on PRIOR_PATHS extra paths of the run's demand mode ((n,) array,
-    path-major: PRIOR_PATHS blocks of min(days, PRIOR_DAYS) overlapping windows)."""
+    """Relative W-day errors of `forecaster` on PRIOR_PATHS extra paths of the run's demand mode: a
+    (PRIOR_PATHS, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d."""
     key = _key(config, series, forecaster, window, deviation, floor)
     hit = _cache.get(key)
     if hit is not None:
@@ -87,7 +87,7 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
     actual = c[:, window:window + days] - c[:, :days]
     if deviation is not None:  # the lead-time variability of the arrival process, as ProtectionTracker adds it
         actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
-    errors = relative_errors(actual, mu, floor).ravel()
+    errors = relative_errors(actual, mu, floor)
     errors.setflags(write=False)
     _cache[key] = errors
     if len(_cache) > _CACHE_SIZE:

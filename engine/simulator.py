@@ -39,7 +39,7 @@ from engine.forecast.base import Covariates, Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
-from engine.protection import CAPACITY, PriorDistribution, ProtectionTracker, floor_for, relative_errors
+from engine.protection import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
 from engine.protection_prior import simulated_prior
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
@@ -327,7 +327,7 @@ class Prepared:
     lead_deviation: np.ndarray | None = None   # (L_eff + 1 − W) / W samples (stochastic lead times)
     effective_lead_time: float = 0.0
     floor: float = 1.0
-    prior: PriorDistribution | None = None  # synthetic / forecast-noise: errors on extra paths of the mode
+    prior: SeasonalPrior | None = None  # synthetic / forecast-noise: errors on extra paths of the mode
 
     def tracker(self, rows: int, days: int) -> ProtectionTracker:
         """A fresh online quantile tracker for `rows` replications (the same seed errors for all)."""
@@ -396,7 +396,7 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
             raise
         except ValueError as exc:
             raise forecast_failed(forecaster, series, exc) from None
-        prior = PriorDistribution(prior_errors, window)
+        prior = SeasonalPrior(prior_errors, window)
         seed_errors, seed_source = np.zeros(0), "simulated"
     sigma_one = sigma / math.sqrt(window)
     setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
