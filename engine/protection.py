@@ -30,8 +30,15 @@ is read at a level raised for that effective size (``ErrorBuffer.effective_level
 
 Online: on decision day t the window that began on decision day t − W ends on day t − 1, so its error is known and
 enters the sample; no demand of day ≥ t is ever read (``ProtectionTracker``). The sample is a bounded ring
-(``CAPACITY`` most recent errors) after a prior of SEED_KEPT out-of-sample errors from before day 1 that the run's
-own errors displace (ErrorBuffer). Everything is vectorised over
+(``CAPACITY`` most recent errors). Before day 1 it has a prior:
+- replay: SEED_KEPT out-of-sample rolling-origin errors of the context, which the run's own errors displace one for
+  one (ErrorBuffer);
+- synthetic and forecast-noise: the forecaster's errors on extra paths of the mode itself
+  (engine.protection_prior), by decision day (``SeasonalPrior``: a location and scale per week, a shape pooled
+  over the year). It is never displaced: the quantile is that of the mixture of the prior (weight PRIOR_WEIGHT
+  independent errors) and the run's own errors (1/W each, ``mixture_quantile``) — a prior the run's own errors
+  update, so a path that runs above or below the others moves its own level.
+Everything is vectorised over
 replications: arrays have shape (R, ...); a single run is R = 1, so the single run and the batch share one
 implementation and one arithmetic.
 """
@@ -137,8 +144,10 @@ class PriorDistribution:
     Inside what the sample resolves (levels up to p_cut = 1 − MIN_TAIL_COUNT / n_eff, n_eff = n / overlap) the
     quantile interpolates the order statistics at plotting positions i / (n + 1); beyond p_cut it continues with the
     exponential tail of the peaks-over-threshold fit (module docstring; Coles 2001 §4.2): the excess over the
-    value at p_cut is exponential with the mean excess β of the top m = max(MIN_EXCEEDANCES, n/10) errors
-    (memorylessness: the same β above any point of the tail), so Q(p) = x_cut + β ln((1 − p_cut) / (1 − p)).
+    value at p_cut is exponential with the mean excess β of the errors above a threshold as high as still leaves
+    2·MIN_EXCEEDANCES effective exceedances (Coles §4.3.1: the highest threshold with enough data; a low one, as
+    the top tenth, lets the body's slope into β and over-states a light tail), and by memorylessness the same β
+    holds above any point of the tail, so Q(p) = x_cut + β ln((1 − p_cut) / (1 − p)).
     """
 
     def __init__(self, errors, overlap: float = 1.0) -> None:
@@ -152,7 +161,8 @@ class PriorDistribution:
         self.levels = np.arange(1, n + 1) / (n + 1.0)
         self.p_cut = min(max(1.0 - MIN_TAIL_COUNT / self.n_eff, self.levels[0]), self.levels[-1])
         self.x_cut = float(np.interp(self.p_cut, self.levels, e))
-        m = min(max(MIN_EXCEEDANCES, n // 10), n - 1)
+        # threshold: the top 2·MIN_EXCEEDANCES effective errors — as high as still leaves enough exceedances
+        m = min(max(MIN_EXCEEDANCES, int(round(2 * MIN_EXCEEDANCES * n / self.n_eff))), n - 1)
         u = e[n - m - 1]
         self.beta = max(float(np.mean(e[n - m:]) - u), 1e-12)
 
@@ -171,14 +181,30 @@ class PriorDistribution:
         return np.where(x > self.x_cut, tail, body)
 
 
-class SeasonalPrior:
-    """The prior by decision day: errors of the extra paths' windows that began within PRIOR_SPAN days of the
-    day's PRIOR_BLOCK-day block (a PriorDistribution per block).
+class ScaledPrior:
+    """A pooled standardised distribution moved to a location and a scale: Q(p) = m + s·Q_z(p)."""
 
-    The extra paths cover the same calendar days as the run, so the errors of the days around day d, over all
-    paths, are a sample of the day's own error distribution: a seasonal peak's errors (a lagging forecast in the
-    rise, a level-dependent bias) are not mixed with a trough's. Days beyond the prior's days repeat it (d mod H:
-    the prior covers up to a year).
+    def __init__(self, pooled: PriorDistribution, location: float, scale: float) -> None:
+        self.pooled, self.location, self.scale = pooled, float(location), float(scale)
+
+    def quantile(self, p):
+        return self.location + self.scale * self.pooled.quantile(p)
+
+    def cdf(self, x):
+        return self.pooled.cdf((np.asarray(x, dtype=np.float64) - self.location) / self.scale)
+
+
+class SeasonalPrior:
+    """The prior by decision day: a location and scale per PRIOR_BLOCK-day block, a shape pooled over the year.
+
+    The extra paths cover the same calendar days as the run, so the errors of the windows that begin within
+    PRIOR_SPAN days of a block, over all paths, show that block's error distribution: a seasonal peak's errors (a
+    lagging forecast in the rise, a level-dependent bias) are not mixed with a trough's. A block's sample (64 paths
+    × 35 days, about 280 independent 8-day errors) fixes its mean and standard deviation well but not its 0.9988
+    quantile, so the shape is pooled (a location-scale family): every error is standardised by its own block's
+    mean and standard deviation, and the pooled standardised errors (all days, ~1,400 independent) give the
+    quantile function Q_z with its exponential tail; block b's quantile is m_b + s_b·Q_z(p). Days beyond the
+    prior's days repeat it (d mod H: the prior covers up to a year).
     """
 
     def __init__(self, errors, overlap: float = 1.0, block: int = PRIOR_BLOCK, span: int = PRIOR_SPAN) -> None:
@@ -187,17 +213,21 @@ class SeasonalPrior:
             raise ValueError("seasonal prior errors must be (paths, days)")
         self.days = e.shape[1]
         self.block = max(int(block), 1)
-        self.parts = []
-        for b in range(-(-self.days // self.block)):
-            lo = max(0, b * self.block - int(span))
-            hi = min(self.days, (b + 1) * self.block + int(span))
-            self.parts.append(PriorDistribution(e[:, lo:hi], overlap))
+        blocks = -(-self.days // self.block)
+        loc, scale = np.empty(blocks), np.empty(blocks)
+        for b in range(blocks):
+            part = e[:, max(0, b * self.block - int(span)):min(self.days, (b + 1) * self.block + int(span))]
+            loc[b], scale[b] = float(part.mean()), float(part.std())
+        scale = np.maximum(scale, 1e-9 + 1e-6 * max(float(np.abs(e).max()), 1.0))
+        of_day = np.arange(self.days) // self.block
+        pooled = PriorDistribution((e - loc[of_day]) / scale[of_day], overlap)
+        self.parts = [ScaledPrior(pooled, loc[b], scale[b]) for b in range(blocks)]
         self.n = int(e.size)
 
     def block_of(self, day: int) -> int:
         return (int(day) % self.days) // self.block
 
-    def at(self, day: int) -> PriorDistribution:
+    def at(self, day: int) -> ScaledPrior:
         return self.parts[self.block_of(day)]
 
 
@@ -322,12 +352,14 @@ class ErrorBuffer:
         """Per-row quantile and its method; "seed" when no error of the run itself has entered yet.
 
         Recomputed when the first own error arrives and then after every REFRESH new errors (a week's errors move
-        a 120–365-error quantile little; recomputing it daily would add about a third to the batch's run time).
+        a 120–365-error quantile little; recomputing it daily would add about a third to the batch's run time);
+        with a seasonal prior, when the first own error arrives and whenever the day enters a new prior block
+        (every PRIOR_BLOCK days).
         """
         block = -1 if self.prior is None else self.prior.block_of(day)
         c = self.cached
-        if c is not None and c[0] == q and c[4] == block and \
-                (self.online == c[1] or (c[1] > 0 and self.online < c[1] + REFRESH)):
+        if c is not None and c[0] == q and c[4] == block and (self.online == c[1] or (c[1] > 0 and (
+                self.prior is not None or self.online < c[1] + REFRESH))):
             return c[2], c[3]
         if self.prior is not None:
             v = mixture_quantile(self.prior.at(day), self.prior_weight, self.data[:, :self.count],

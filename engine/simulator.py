@@ -16,8 +16,9 @@ day-1 level — order-up-to: S₁ = μ₁ + safety₁; base-stock: its level; s-
 Protection period W = round(mean effective lead time) + 1, the effective lead time coming from the arrival process
 (engine.demand.effective_lead_times: without crossing, orders queue). The order-up-to rule's safety stock is the
 quantile of relative W-day forecast errors (engine.protection): seeded before day 1 from the forecaster's
-rolling-origin errors on the context (Forecaster.window_errors) — in forecast-noise mode from the mode's own noise
-— and updated online with each window completed before the decision day. σ (the RMSE of the context's W-day
+rolling-origin errors on the context (Forecaster.window_errors) in replay mode, from the forecaster's errors on
+extra paths of the mode itself in synthetic and forecast-noise mode (engine.protection_prior), and updated online
+with each window completed before the decision day. σ (the RMSE of the context's W-day
 errors, with (mean daily demand)² · Var(L) added for stochastic lead times) is still given to other policies.
 
 State is a plain JSON-safe dict (`to_state()`, version 2: adds the protection error buffer);

@@ -228,3 +228,21 @@ def test_simulated_modes_plan_from_the_prior_and_reuse_it(sample_series):
     assert [r["order_up_to"] for r in batch.ledger(1)] == [r["order_up_to"] for r in sim.ledger]
     replayed = Simulator(SimConfig(days=40, lead_time=7, demand="replay", forecaster="ma7"), sample_series)
     assert replayed.info()["protection"]["seed"] == "context"
+
+
+def test_seasonal_prior_follows_the_season_of_the_decision_day():
+    """Errors twice as wide in the second half of the days: a day's prior quantile is read from its own season."""
+    from engine.protection import SeasonalPrior
+
+    rng = np.random.default_rng(12)
+    days = 140
+    width = np.where(np.arange(days) < 70, 1.0, 2.0)
+    errors = rng.normal(0.0, 1.0, (64, days)) * width
+    prior = SeasonalPrior(errors, overlap=1.0)
+    early, late = prior.at(10), prior.at(120)
+    assert late.quantile(0.9) == pytest.approx(2.0 * early.quantile(0.9), rel=0.1)
+    assert prior.at(10 + days) is early          # days beyond the prior's repeat it
+    fresh = rng.normal(0.0, 2.0, 200_000)
+    for q in (0.9, 0.99, 0.9988):   # the pooled shape with the late block's scale covers fresh late errors
+        assert abs(float(np.mean(fresh <= late.quantile(q))) - q) < 0.25 * (1.0 - q) + 0.002
+    assert np.allclose(late.cdf(late.quantile(np.array([0.2, 0.5, 0.95]))), [0.2, 0.5, 0.95], atol=1e-3)
