@@ -35,9 +35,11 @@ enters the sample; no demand of day ≥ t is ever read (``ProtectionTracker``). 
   one (ErrorBuffer);
 - synthetic and forecast-noise: the forecaster's errors on extra paths of the mode itself
   (engine.protection_prior), by decision day (``SeasonalPrior``: a location and scale per week, a shape pooled
-  over the year). It is never displaced: the quantile is that of the mixture of the prior (weight PRIOR_WEIGHT
-  independent errors) and the run's own errors (1/W each, ``mixture_quantile``) — a prior the run's own errors
-  update, so a path that runs above or below the others moves its own level.
+  over the year). It is never displaced: the run's own errors are held standardised by their day's location and
+  scale, and the quantile is that of the mixture of the pooled standardised prior (weight PRIOR_WEIGHT
+  independent errors) and the run's own standardised errors (1/W each, ``mixture_quantile``), mapped back with the
+  decision day's location and scale — a prior the run's own errors update, so a path that runs above or below the
+  others moves its own level, while the season comes from the prior.
 Everything is vectorised over
 replications: arrays have shape (R, ...); a single run is R = 1, so the single run and the batch share one
 implementation and one arithmetic.
@@ -220,9 +222,14 @@ class SeasonalPrior:
             loc[b], scale[b] = float(part.mean()), float(part.std())
         scale = np.maximum(scale, 1e-9 + 1e-6 * max(float(np.abs(e).max()), 1.0))
         of_day = np.arange(self.days) // self.block
-        pooled = PriorDistribution((e - loc[of_day]) / scale[of_day], overlap)
-        self.parts = [ScaledPrior(pooled, loc[b], scale[b]) for b in range(blocks)]
+        self.pooled = PriorDistribution((e - loc[of_day]) / scale[of_day], overlap)
+        self.parts = [ScaledPrior(self.pooled, loc[b], scale[b]) for b in range(blocks)]
         self.n = int(e.size)
+
+    def standardise(self, errors, day: int):
+        """Errors of windows that began on `day`, in the pooled shape's units: (e − m_b) / s_b."""
+        part = self.at(day)
+        return (np.asarray(errors, dtype=np.float64) - part.location) / part.scale
 
     def block_of(self, day: int) -> int:
         return (int(day) % self.days) // self.block
@@ -349,35 +356,32 @@ class ErrorBuffer:
         return 1.0 - (1.0 - q) * n_eff / (n_eff + 1.0)
 
     def quantile(self, q: float, day: int = 0) -> tuple[np.ndarray, str]:
-        """Per-row quantile and its method; "seed" when no error of the run itself has entered yet.
+        """Per-row quantile and its method; "seed" ("prior") when no error of the run itself has entered yet.
 
         Recomputed when the first own error arrives and then after every REFRESH new errors (a week's errors move
-        a 120–365-error quantile little; recomputing it daily would add about a third to the batch's run time);
-        with a seasonal prior, when the first own error arrives and whenever the day enters a new prior block
-        (every PRIOR_BLOCK days).
+        a 120–365-error quantile little; recomputing it daily would add about a third to the batch's run time).
+        With a seasonal prior the own errors are held standardised (ProtectionTracker.update): the mixture's
+        quantile is a standardised value z, and the day's quantile is its block's location + scale · z.
         """
-        block = -1 if self.prior is None else self.prior.block_of(day)
         c = self.cached
-        if c is not None and c[0] == q and c[4] == block and (self.online == c[1] or (c[1] > 0 and (
-                self.prior is not None or self.online < c[1] + REFRESH))):
-            return c[2], c[3]
+        if not (c is not None and c[0] == q and (self.online == c[1] or (c[1] > 0 and self.online < c[1] + REFRESH))):
+            if self.prior is not None:
+                v = mixture_quantile(self.prior.pooled, self.prior_weight, self.data[:, :self.count],
+                                     1.0 / self.overlap, self.effective_level(q))
+                method = "prior" if self.online == 0 else "mixture"
+            else:
+                v, method = error_quantile(self.values(), self.effective_level(q))
+                if method != "none" and self.online == 0:
+                    method = "seed"
+            self.cached = c = (q, self.online, v, method)
         if self.prior is not None:
-            v = mixture_quantile(self.prior.at(day), self.prior_weight, self.data[:, :self.count],
-                                 1.0 / self.overlap, self.effective_level(q))
-            method = "prior" if self.online == 0 else "mixture"
-            self.cached = (q, self.online, v, method, block)
-            return v, method
-        v, method = error_quantile(self.values(), self.effective_level(q))
-        if method != "none" and self.online == 0:
-            method = "seed"
-        self.cached = (q, self.online, v, method, block)
-        return v, method
+            return self.prior.at(day).location + self.prior.at(day).scale * c[2], c[3]
+        return c[2], c[3]
 
     def to_state(self) -> dict:
         """JSON-safe contents (row 0 only: the single run's state)."""
         c = self.cached
-        cached = None if c is None else {"q": c[0], "online": c[1], "value": float(c[2][0]), "method": c[3],
-                                         "block": c[4]}
+        cached = None if c is None else {"q": c[0], "online": c[1], "value": float(c[2][0]), "method": c[3]}
         return {"seed": [float(x) for x in self.seed[0]], "errors": [float(x) for x in self.data[0, :self.count]],
                 "pos": self.pos, "count": self.count, "online": self.online, "capacity": self.capacity,
                 "cached": cached}
@@ -394,8 +398,7 @@ class ErrorBuffer:
         buf.data[0, :buf.count] = errs
         c = state.get("cached")
         if c is not None:
-            buf.cached = (float(c["q"]), int(c["online"]), np.array([float(c["value"])]), str(c["method"]),
-                          int(c.get("block", -1)))
+            buf.cached = (float(c["q"]), int(c["online"]), np.array([float(c["value"])]), str(c["method"]))
         return buf
 
 
@@ -446,6 +449,8 @@ class ProtectionTracker:
             if self.lead_deviation is not None:  # the window's demand had the lead time been L_eff
                 actual = actual + self._deviation(s) * self.mu[s]
             r = relative_errors(actual, self.mu[s], self.floor)
+            if self.buffer.prior is not None:  # held in the prior's standardised units (its season removed)
+                r = self.buffer.prior.standardise(r, s)
             self.buffer.push(r)
             self.pushed_through = s
 

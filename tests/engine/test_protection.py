@@ -246,3 +246,24 @@ def test_seasonal_prior_follows_the_season_of_the_decision_day():
     for q in (0.9, 0.99, 0.9988):   # the pooled shape with the late block's scale covers fresh late errors
         assert abs(float(np.mean(fresh <= late.quantile(q))) - q) < 0.25 * (1.0 - q) + 0.002
     assert np.allclose(late.cdf(late.quantile(np.array([0.2, 0.5, 0.95]))), [0.2, 0.5, 0.95], atol=1e-3)
+
+
+def test_with_a_seasonal_prior_own_errors_are_held_standardised_and_mapped_back_by_day():
+    from engine.protection import SeasonalPrior
+
+    rng = np.random.default_rng(13)
+    days, w = 70, 3
+    width = np.where(np.arange(days) < 35, 1.0, 3.0)
+    prior = SeasonalPrior(rng.normal(0.0, 1.0, (64, days)) * width, overlap=w)
+    tr = ProtectionTracker(1, days, w, floor=1.0, prior=prior)
+    for d in range(days):
+        tr.set_mu(d, 10.0)
+        safety, method = tr.safety(d, 0.9)
+        z = tr.buffer.cached[2][0]
+        part = prior.at(d)
+        assert safety[0] == pytest.approx((part.location + part.scale * z) * 10.0 ** SCALE_POWER)
+        assert method == ("prior" if d < w else "mixture")
+        tr.set_demand(d, 10.0 / w + 1.0)   # every window errs by +w units: r = w / √10
+    r = w / 10.0 ** SCALE_POWER
+    assert tr.buffer.data[0, 0] == pytest.approx(prior.standardise(r, 0))
+    assert tr.buffer.data[0, 40] == pytest.approx(prior.standardise(r, 40))
