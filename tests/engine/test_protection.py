@@ -158,36 +158,37 @@ def test_prior_distribution_inverts_and_extends_the_sample_with_an_exponential_t
     assert np.all(np.diff(prior.quantile(np.linspace(0.001, 0.99999, 500))) >= 0)
 
 
-def test_mixture_quantile_moves_from_the_prior_to_the_run_s_own_errors():
-    from engine.protection import PriorDistribution, mixture_quantile
+def test_updated_quantile_moves_from_the_prior_to_the_run_s_own_level_and_spread():
+    from engine.protection import PriorDistribution, updated_quantile
 
     rng = np.random.default_rng(9)
-    prior = PriorDistribution(rng.normal(0.0, 1.0, 5000))
-    own = rng.normal(3.0, 1.0, (2, 400))   # a path that runs well above the prior
-    a = 0.9
-    only_prior = mixture_quantile(prior, np.inf, own, 1.0, a)
-    assert np.allclose(only_prior, prior.quantile(a))
-    light = mixture_quantile(prior, 1e-6, own, 1.0, a)   # a negligible prior: the own errors' order statistic
-    assert np.allclose(light, np.sort(own, axis=1)[:, math.ceil(400 * a) - 1])
-    mixed = mixture_quantile(prior, 100.0, own, 1.0, a)
-    assert np.all(only_prior < mixed) and np.all(mixed < light)
-    # the solution is the mixture's quantile: weight·F_prior(x) + #{own ≤ x} reaches a·(weight + n) at x
-    total = 100.0 * prior.cdf(mixed) + (own <= mixed[:, None]).sum(axis=1)
-    assert np.all(total >= a * 500.0 - 1e-9)
-    below = 100.0 * prior.cdf(mixed - 1e-6) + (own <= mixed[:, None] - 1e-6).sum(axis=1)
-    assert np.all(below < a * 500.0)
+    pooled = PriorDistribution(rng.normal(0.0, 1.0, 20000))
+    own = rng.normal(3.0, 2.0, (2, 4000))   # a path that runs well above the prior, twice as wide
+    a = 0.99
+    base = pooled.quantile(a)
+    assert np.allclose(updated_quantile(pooled, np.inf, own, 1.0, a), base)
+    assert np.allclose(updated_quantile(pooled, 10.0, own[:, :0], 1.0, a), base)
+    # a negligible prior: the own errors' location and scale with the pooled shape
+    light = updated_quantile(pooled, 1e-9, own, 1.0, a)
+    assert np.allclose(light, own.mean(axis=1) + own.std(axis=1) * base)
+    assert np.all(np.abs(light - (3.0 + 2.0 * 2.326)) < 0.15)
+    # equal weights: the moments of the half-half mixture
+    half = updated_quantile(pooled, 4000.0, own, 1.0, a)
+    m_o, v_o = own.mean(axis=1), own.var(axis=1)
+    m = m_o / 2
+    assert np.allclose(half, m + np.sqrt((1 + m * m + v_o + (m_o - m) ** 2) / 2) * base)
+    assert np.all(base < half) and np.all(half < light)
 
 
-def test_mixture_quantile_is_the_same_for_a_row_alone_and_in_a_large_batch():
-    from engine.protection import FULL_SCAN_ROWS, PriorDistribution, mixture_quantile
+def test_updated_quantile_is_the_same_for_a_row_alone_and_in_a_large_batch():
+    from engine.protection import PriorDistribution, updated_quantile
 
     rng = np.random.default_rng(10)
-    prior = PriorDistribution(rng.normal(0.0, 1.0, 3000), overlap=8.0)
+    pooled = PriorDistribution(rng.normal(0.0, 1.0, 3000), overlap=8.0)
     own = rng.normal(rng.normal(0.0, 1.0, (200, 1)), 1.0, (200, 90))
-    assert own.shape[0] > FULL_SCAN_ROWS
     for a in (0.5, 0.9, 0.99, 0.9988):
-        together = mixture_quantile(prior, 30.0, own, 1.0 / 8.0, a)
-        alone = np.array([mixture_quantile(prior, 30.0, own[i:i + 1], 1.0 / 8.0, a)[0] for i in range(200)])
+        together = updated_quantile(pooled, 10.0, own, 1.0 / 8.0, a)
+        alone = np.array([updated_quantile(pooled, 10.0, own[i:i + 1], 1.0 / 8.0, a)[0] for i in range(200)])
         assert np.array_equal(together, alone)
 
 
