@@ -241,8 +241,10 @@ class SeasonalPrior:
         return self.parts[self.block_of(day)]
 
 
-def updated_quantile(pooled: PriorDistribution, weight: float, own, own_weight: float, a: float) -> np.ndarray:
-    """Per row of `own` ((R, n) standardised errors of the run), the level-a quantile of the prior updated by them.
+def updated_quantile(pooled: PriorDistribution, weight: float, n: int, sum1, sum2, own_weight: float,
+                     a: float) -> np.ndarray:
+    """Per row, the level-a quantile of the prior updated by the run's n own standardised errors, given by their
+    sums `sum1` and sums of squares `sum2` ((R,) each: ErrorBuffer keeps them as running sums).
 
     The prior is the pooled standardised distribution (mean 0, variance 1, weight `weight` in independent errors);
     the row's own errors count `own_weight` each (1/W: overlapping windows). The update moves the location and
@@ -253,14 +255,13 @@ def updated_quantile(pooled: PriorDistribution, weight: float, own, own_weight: 
     spread lie, not what its 1-in-800 window looks like (an empirical mixture would have no mass beyond the
     largest own error and under-state the tail once the own errors outweigh the prior).
     """
-    own = np.asarray(own, dtype=np.float64)
-    R, n = own.shape
+    sum1 = np.asarray(sum1, dtype=np.float64)
     base = float(pooled.quantile(a))
     if n == 0 or own_weight <= 0 or not np.isfinite(weight):
-        return np.full(R, base)
+        return np.full(sum1.shape, base)
     n_e = n * own_weight
-    m_o = _row_sum(own) / n
-    v_o = np.maximum(_row_sum(own * own) / n - m_o * m_o, 0.0)
+    m_o = sum1 / n
+    v_o = np.maximum(np.asarray(sum2, dtype=np.float64) / n - m_o * m_o, 0.0)
     m = n_e * m_o / (weight + n_e)
     var = (weight * (1.0 + m * m) + n_e * (v_o + (m_o - m) ** 2)) / (weight + n_e)
     return m + np.sqrt(var) * base
@@ -281,7 +282,9 @@ class ErrorBuffer:
     def __init__(self, rows: int, seed_errors=None, capacity: int = CAPACITY) -> None:
         self.capacity = int(capacity)
         self.rows = int(rows)
-        self.data = np.zeros((self.rows, self.capacity))
+        self.ring = np.zeros((self.capacity, self.rows))   # slot-major: a day's push is contiguous
+        self.sum1 = np.zeros(self.rows)   # running Σ and Σ² of the errors in the ring (updated_quantile)
+        self.sum2 = np.zeros(self.rows)
         self.count = 0      # online errors held (≤ capacity)
         self.pos = 0        # next slot to write
         self.online = 0     # online errors pushed so far
@@ -294,9 +297,21 @@ class ErrorBuffer:
         self.prior: SeasonalPrior | None = None      # simulated-mode prior (replaces the seed errors)
         self.prior_weight = PRIOR_WEIGHT             # its weight, in independent errors
 
+    @property
+    def data(self) -> np.ndarray:
+        """(R, capacity) view of the ring: row r holds replication r's errors."""
+        return self.ring.T
+
     def push(self, values) -> None:
         """Append one error per row."""
-        self.data[:, self.pos] = values
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), (self.rows,))
+        if self.count == self.capacity:   # the oldest error leaves the ring and its sums
+            old = self.ring[self.pos]
+            self.sum1 -= old
+            self.sum2 -= old * old
+        self.sum1 += values
+        self.sum2 += values * values
+        self.ring[self.pos] = values
         self.pos = (self.pos + 1) % self.capacity
         self.count = min(self.count + 1, self.capacity)
         self.online += 1
@@ -344,7 +359,7 @@ class ErrorBuffer:
         c = self.cached
         if not (c is not None and c[0] == q and (self.online == c[1] or (c[1] > 0 and self.online < c[1] + REFRESH))):
             if self.prior is not None:
-                v = updated_quantile(self.prior.pooled, self.prior_weight, self.data[:, :self.count],
+                v = updated_quantile(self.prior.pooled, self.prior_weight, self.count, self.sum1, self.sum2,
                                      1.0 / self.overlap, self.effective_level(q))
                 method = "prior" if self.online == 0 else "mixture"
             else:
@@ -362,7 +377,7 @@ class ErrorBuffer:
         cached = None if c is None else {"q": c[0], "online": c[1], "value": float(c[2][0]), "method": c[3]}
         return {"seed": [float(x) for x in self.seed[0]], "errors": [float(x) for x in self.data[0, :self.count]],
                 "pos": self.pos, "count": self.count, "online": self.online, "capacity": self.capacity,
-                "cached": cached}
+                "cached": cached, "sums": [float(self.sum1[0]), float(self.sum2[0])]}
 
     @classmethod
     def from_state(cls, state: dict) -> "ErrorBuffer":
@@ -373,7 +388,14 @@ class ErrorBuffer:
         buf.online = int(state["online"])
         if errs.shape != (buf.count,) or not 0 <= buf.pos < buf.capacity or buf.count > buf.capacity:
             raise ValueError("protection error buffer is malformed")
-        buf.data[0, :buf.count] = errs
+        buf.ring[:buf.count, 0] = errs
+        sums = state.get("sums")
+        if sums is not None:   # the running sums as they were (recomputed they could differ in the last bits)
+            buf.sum1[0], buf.sum2[0] = float(sums[0]), float(sums[1])
+        else:
+            for x in errs:
+                buf.sum1[0] += x
+                buf.sum2[0] += x * x
         c = state.get("cached")
         if c is not None:
             buf.cached = (float(c["q"]), int(c["online"]), np.array([float(c["value"])]), str(c["method"]))

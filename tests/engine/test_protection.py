@@ -158,6 +158,10 @@ def test_prior_distribution_inverts_and_extends_the_sample_with_an_exponential_t
     assert np.all(np.diff(prior.quantile(np.linspace(0.001, 0.99999, 500))) >= 0)
 
 
+def _sums(own):
+    return own.shape[1], own.sum(axis=1), (own * own).sum(axis=1)
+
+
 def test_updated_quantile_moves_from_the_prior_to_the_run_s_own_level_and_spread():
     from engine.protection import PriorDistribution, updated_quantile
 
@@ -166,30 +170,34 @@ def test_updated_quantile_moves_from_the_prior_to_the_run_s_own_level_and_spread
     own = rng.normal(3.0, 2.0, (2, 4000))   # a path that runs well above the prior, twice as wide
     a = 0.99
     base = pooled.quantile(a)
-    assert np.allclose(updated_quantile(pooled, np.inf, own, 1.0, a), base)
-    assert np.allclose(updated_quantile(pooled, 10.0, own[:, :0], 1.0, a), base)
+    assert np.allclose(updated_quantile(pooled, np.inf, *_sums(own), 1.0, a), base)
+    assert np.allclose(updated_quantile(pooled, 10.0, *_sums(own[:, :0]), 1.0, a), base)
     # a negligible prior: the own errors' location and scale with the pooled shape
-    light = updated_quantile(pooled, 1e-9, own, 1.0, a)
+    light = updated_quantile(pooled, 1e-9, *_sums(own), 1.0, a)
     assert np.allclose(light, own.mean(axis=1) + own.std(axis=1) * base)
     assert np.all(np.abs(light - (3.0 + 2.0 * 2.326)) < 0.15)
     # equal weights: the moments of the half-half mixture
-    half = updated_quantile(pooled, 4000.0, own, 1.0, a)
+    half = updated_quantile(pooled, 4000.0, *_sums(own), 1.0, a)
     m_o, v_o = own.mean(axis=1), own.var(axis=1)
     m = m_o / 2
     assert np.allclose(half, m + np.sqrt((1 + m * m + v_o + (m_o - m) ** 2) / 2) * base)
     assert np.all(base < half) and np.all(half < light)
 
 
-def test_updated_quantile_is_the_same_for_a_row_alone_and_in_a_large_batch():
-    from engine.protection import PriorDistribution, updated_quantile
-
+def test_running_sums_of_the_ring_follow_its_contents_and_survive_a_state_round_trip():
     rng = np.random.default_rng(10)
-    pooled = PriorDistribution(rng.normal(0.0, 1.0, 3000), overlap=8.0)
-    own = rng.normal(rng.normal(0.0, 1.0, (200, 1)), 1.0, (200, 90))
-    for a in (0.5, 0.9, 0.99, 0.9988):
-        together = updated_quantile(pooled, 10.0, own, 1.0 / 8.0, a)
-        alone = np.array([updated_quantile(pooled, 10.0, own[i:i + 1], 1.0 / 8.0, a)[0] for i in range(200)])
-        assert np.array_equal(together, alone)
+    buf = ErrorBuffer(3, capacity=50)
+    for _ in range(137):   # the ring wraps: the oldest errors leave the sums
+        buf.push(rng.normal(size=3))
+    held = buf.data[:, :buf.count]
+    assert np.allclose(buf.sum1, held.sum(axis=1)) and np.allclose(buf.sum2, (held * held).sum(axis=1))
+    single = ErrorBuffer(1, capacity=50)
+    rng = np.random.default_rng(10)
+    for _ in range(137):
+        single.push(rng.normal(size=3)[:1])
+    assert single.sum1[0] == buf.sum1[0] and single.sum2[0] == buf.sum2[0]   # row 0 alone: the same bits
+    back = ErrorBuffer.from_state(single.to_state())
+    assert back.sum1[0] == single.sum1[0] and back.sum2[0] == single.sum2[0]
 
 
 def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_series):
