@@ -48,7 +48,7 @@ __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COL
 
 STATE_VERSION = 2
 BACKORDER_DAYS = 30.0  # default backorder cost per unit per day = unit margin / BACKORDER_DAYS
-NOISE_SEED = 7_331   # fixed seed of the forecast-noise mode's simulated prior errors
+NOISE_SEED = 7_331   # fixed seed of the normal prior used when the context is too short for W-day errors
 DEMAND_MODES = ("replay", "synthetic", "forecast-noise")
 SIMULATED_PRIOR_MODES = ("synthetic", "forecast-noise")   # modes whose prior comes from engine.protection_prior
 LEDGER_COLUMNS = [
