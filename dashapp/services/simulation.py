@@ -65,6 +65,7 @@ class SimulationService:
         """`action` is "load" (no button) or one of start, pause, step, reset; an invalid id gets a new one."""
         if not valid_session_id(sid):
             sid = new_session_id()
+        self._pressed_at = self.clock()  # a run's pace counts from the press, not from the end of building it
         try:
             with self.store.lock(sid):
                 rec = st.load_record(self.store, sid)
@@ -100,7 +101,7 @@ class SimulationService:
 
     def _start(self, sid: str, rec: dict, raw: dict) -> Screen:
         sim = self._new_run(sid, rec, raw, "running")
-        rec["pace"] = new_clock(self.clock(), 0, rec["controls"].get("speed") or 0.3)
+        rec["pace"] = new_clock(self._pressed_at, 0, rec["controls"].get("speed") or 0.3)
         return self._saved(sid, rec, sim, new_run=True, message=_replay_warning(sim))
 
     def _reset(self, sid: str, rec: dict, raw: dict) -> Screen:
@@ -113,7 +114,7 @@ class SimulationService:
         if rec["status"] in flip:
             rec["status"] = flip[rec["status"]]
             if rec["status"] == "running":  # the pause does not count: the clock restarts at the current day
-                rec["pace"] = new_clock(self.clock(), int(rec.get("days") or 0), rec["controls"].get("speed") or 0.3)
+                rec["pace"] = new_clock(self._pressed_at, int(rec.get("days") or 0), rec["controls"].get("speed") or 0.3)
             return self._saved(sid, rec)
         message = ("Nothing to pause: press Start first." if rec["status"] == "idle"
                    else "The run has finished: press Start for a new run.")
