@@ -6,6 +6,8 @@ shows; the simulator state lives in the store.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, html, no_update
@@ -32,8 +34,15 @@ CONTROLS = {**ids.CONTROLS, **{ids.control_id(k): k for k in POLICY_KEYS}}  # fi
 NUMBER_KEYS = (*BOUNDS, *POLICY_KEYS)  # the keys of the number fields
 
 
-def layout(**_query):
+@lru_cache(maxsize=1)
+def _layout_once():
     return simulator_layout()
+
+
+def layout(**_query):
+    """The same component tree for every page load: it depends on nothing per request (the session's values come
+    from the load callback), and building it — four figures among ~150 components — took most of a page load."""
+    return _layout_once()
 
 
 def _service() -> SimulationService:
