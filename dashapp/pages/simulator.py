@@ -6,11 +6,13 @@ shows; the simulator state lives in the store.
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from plotly.utils import PlotlyJSONEncoder
 
 from dashapp import components as C
 from dashapp import engine_facade as E
@@ -36,7 +38,13 @@ NUMBER_KEYS = (*BOUNDS, *POLICY_KEYS)  # the keys of the number fields
 
 @lru_cache(maxsize=1)
 def _layout_once():
-    return simulator_layout()
+    """The page's components with each graph's figure as its plain JSON dict: a go.Figure would be deep-copied and
+    walked by plotly's encoder on every page load."""
+    tree = simulator_layout()
+    for component in tree._traverse():
+        if isinstance(component, dcc.Graph) and hasattr(getattr(component, "figure", None), "to_plotly_json"):
+            component.figure = json.loads(json.dumps(component.figure, cls=PlotlyJSONEncoder))
+    return tree
 
 
 def layout(**_query):
