@@ -98,9 +98,10 @@ def format_text(r: dict) -> str:
              f"{r['never_rendered']}"]
     for i, x in enumerate(r["runs"], 1):
         s = x["slowest_request"]
-        lines.append(f"  start {i}: port open after {x['port_open_s']} s, first graph {x['first_graph_s']} s after it; "
-                     f"slowest request {s['ms']} ms {s['status']} {s['path']} of {x['requests']}; worker timeout/restart "
-                     f"{x['worker_timeout_or_restart']}; load average {x['loadavg_1min']}")
+        lines.append(f"  start {i}: port open after {x['port_open_s']} s, "
+                     f"first graph {x['first_graph_s']} s after it; "
+                     f"slowest request {s['ms']} ms {s['status']} {s['path']} of {x['requests']}; "
+                     f"worker timeout/restart {x['worker_timeout_or_restart']}; load average {x['loadavg_1min']}")
     return "\n".join(lines)
 
 

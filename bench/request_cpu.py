@@ -37,9 +37,9 @@ def run(sessions: int = 12, ticks: int = 20) -> dict:
     server.wsgi_app = timed
     kinds: dict[str, list[float]] = {"page load": [], "start": [], "tick": []}
 
-    def cpu(fn) -> float:
+    def cpu(fn, *args) -> float:
         n = len(spent)
-        fn()
+        fn(*args)
         return sum(spent[n:])
 
     base = "http://127.0.0.1:1"
@@ -47,13 +47,13 @@ def run(sessions: int = 12, ticks: int = 20) -> dict:
         for _ in range(sessions):
             s = DashSession(base)
             s.http = _TestHTTP(server, base)
-            kinds["page load"].append(cpu(lambda: s.load("/")))
+            kinds["page load"].append(cpu(s.load, "/"))
             s.values.update({("horizon", "value"): 730, ("speed", "value"): 5.0,
                              ("demand-mode", "value"): "forecast-noise"})
-            kinds["start"].append(cpu(lambda: s.click("start")))
+            kinds["start"].append(cpu(s.click, "start"))
             tick = s.find(input="tick.n_intervals")
             for _ in range(ticks):
-                kinds["tick"].append(cpu(lambda: s.fire(tick, ["tick.n_intervals"])))
+                kinds["tick"].append(cpu(s.fire, tick, ["tick.n_intervals"]))
     finally:
         server.wsgi_app = inner
     warm = {"page load": kinds["page load"][2:], "start": kinds["start"][2:], "tick": kinds["tick"][2 * ticks:]}

@@ -114,7 +114,8 @@ class SimulationService:
         if rec["status"] in flip:
             rec["status"] = flip[rec["status"]]
             if rec["status"] == "running":  # the pause does not count: the clock restarts at the current day
-                rec["pace"] = new_clock(self._pressed_at, int(rec.get("days") or 0), rec["controls"].get("speed") or 0.3)
+                rec["pace"] = new_clock(self._pressed_at, int(rec.get("days") or 0),
+                                        rec["controls"].get("speed") or 0.3)
             return self._saved(sid, rec)
         message = ("Nothing to pause: press Start first." if rec["status"] == "idle"
                    else "The run has finished: press Start for a new run.")
