@@ -6,7 +6,7 @@ import numpy as np
 from engine.forecast.base import Covariates, Forecaster
 
 __all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "PlanningForecast", "FourierRegression",
-           "fourier_forecast"]
+           "fourier_forecast", "fourier_forecast_calendar"]
 
 YEAR_DAYS = 365.25
 
@@ -144,12 +144,23 @@ class FourierRegression(Forecaster):
     min_season_days = 120
 
     def predict(self, demand, covariates: Covariates | None = None):
-        n, t = demand.shape
         doy = None if covariates is None else covariates.day_of_year
-        if doy is None or doy.shape[1] < t + self.horizon:
-            return fourier_forecast(demand, self.horizon, None, self.min_season_days)
-        doy = np.asarray(doy[:, :t + self.horizon], dtype=np.float64)
-        if doy.shape[0] == 1 or np.all(doy == doy[:1]):
-            return fourier_forecast(demand, self.horizon, doy[0], self.min_season_days)
-        return np.concatenate([fourier_forecast(demand[i:i + 1], self.horizon, doy[i], self.min_season_days)
-                               for i in range(n)])
+        return fourier_forecast_calendar(demand, self.horizon, doy, self.min_season_days)
+
+
+def fourier_forecast_calendar(demand: np.ndarray, horizon: int, day_of_year: np.ndarray | None = None,
+                              min_season_days: int = 120) -> np.ndarray:
+    """fourier_forecast of each row on its calendar: day_of_year (n or 1, >= t + horizon) aligned with demand
+    (column t = the first forecast day); without it (or too short) the positions stand in for the day of year.
+
+    The calendar matters where the positions drift from it: across 29 February a position-based fit of the year
+    after a leap year is one day out of phase with the season.
+    """
+    n, t = demand.shape
+    if day_of_year is None or day_of_year.shape[1] < t + horizon:
+        return fourier_forecast(demand, horizon, None, min_season_days)
+    doy = np.asarray(day_of_year[:, :t + horizon], dtype=np.float64)
+    if doy.shape[0] == 1 or np.all(doy == doy[:1]):
+        return fourier_forecast(demand, horizon, doy[0], min_season_days)
+    return np.concatenate([fourier_forecast(demand[i:i + 1], horizon, doy[i], min_season_days)
+                           for i in range(n)])

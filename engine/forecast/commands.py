@@ -136,7 +136,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     parts = []
     for a in arrays:
         n = len(a.demand)
-        doy = None if trained.calendar is None else T.series_days_of_year(a, cfg)  # dates parsed once per series
+        doy = T.series_days_of_year(a, cfg) if cfg.reads_day_of_year() else None  # dates parsed once per series
         for o in range(n - holdout_days, n):
             pr = pl = None
             if use_covariates:
