@@ -105,9 +105,22 @@ class PlanningForecast(Forecaster):
         return np.array(out, dtype=np.float64)
 
 
-def _harmonics(days: np.ndarray) -> np.ndarray:
+def _harmonics_of(days: np.ndarray) -> np.ndarray:
     ang = 2.0 * np.pi * np.asarray(days, dtype=np.float64) / YEAR_DAYS
     return np.column_stack([np.ones(len(ang)), np.cos(ang), np.sin(ang)])
+
+
+_DOY_HARMONICS = _harmonics_of(np.arange(367))  # rows for days of year 0..366, looked up on the serving path
+_DOY_HARMONICS.setflags(write=False)
+
+
+def _harmonics(days: np.ndarray) -> np.ndarray:
+    """(len, 3) design rows [1, cos, sin] of day numbers; integer days of year come from a table (no trigonometry
+    per forecast: the ensemble's Fourier member is built on every simulated day)."""
+    days = np.asarray(days)
+    if days.dtype.kind in "iu" and len(days) and days.min() >= 0 and days.max() <= 366:
+        return _DOY_HARMONICS[days]
+    return _harmonics_of(days)
 
 
 def fourier_forecast(demand: np.ndarray, horizon: int, days: np.ndarray | None = None,
@@ -123,7 +136,7 @@ def fourier_forecast(demand: np.ndarray, horizon: int, days: np.ndarray | None =
     n, t = demand.shape
     if t < min_season_days:
         return np.repeat(demand.mean(axis=1)[:, None], horizon, axis=1)
-    d = np.arange(t + horizon, dtype=np.float64) if days is None else np.asarray(days, dtype=np.float64)
+    d = np.arange(t + horizon, dtype=np.float64) if days is None else np.asarray(days)
     X = _harmonics(d[:t])
     # normal equations (3 × 3): one pass over the history, identical for every row
     coef = np.linalg.solve(X.T @ X, X.T @ demand.T)                # (3, n)
@@ -159,7 +172,7 @@ def fourier_forecast_calendar(demand: np.ndarray, horizon: int, day_of_year: np.
     n, t = demand.shape
     if day_of_year is None or day_of_year.shape[1] < t + horizon:
         return fourier_forecast(demand, horizon, None, min_season_days)
-    doy = np.asarray(day_of_year[:, :t + horizon], dtype=np.float64)
+    doy = np.asarray(day_of_year[:, :t + horizon])
     if doy.shape[0] == 1 or np.all(doy == doy[:1]):
         return fourier_forecast(demand, horizon, doy[0], min_season_days)
     return np.concatenate([fourier_forecast(demand[i:i + 1], horizon, doy[i], min_season_days)
