@@ -210,7 +210,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
 
 EXTRA_TEXT = {"seasonal": "seasonal ratio", "planning": "planning / L0", "ma7": "mean of the last 7 days / L0",
               "calendar": "pooled calendar season × the series' deseasonalised level / L0",
-              "fourier": "yearly Fourier regression of the series' whole history / L0"}
+              "fourier": "yearly Fourier regression of the series' whole history on the day of year / L0"}
 
 
 def meta_summary(meta: dict) -> str:
