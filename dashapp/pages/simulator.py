@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashapp import components as C
 from dashapp import engine_facade as E
@@ -20,6 +20,7 @@ from dashapp.services.simulation import USER_ERRORS, SimulationService
 from dashapp.services.uploads import accept_upload, series_names
 from dashapp.session_views import days_per_tick, ledger_csv
 from dashapp.simulator_layout import simulator_layout
+from dashapp.simulator_link import link_controls
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
 from dashapp.validation import BOUNDS, InputError, number, speed_or_default
@@ -32,8 +33,11 @@ CONTROLS = {**ids.CONTROLS, **{ids.control_id(k): k for k in POLICY_KEYS}}  # fi
 NUMBER_KEYS = (*BOUNDS, *POLICY_KEYS)  # the keys of the number fields
 
 
-def layout(**_query):
-    return simulator_layout()
+LINK = "sim-link"  # store: controls a link's query sets on page load (dashapp.simulator_link)
+
+
+def layout(**query):
+    return html.Div([dcc.Store(id=LINK, data=link_controls(query) or None), simulator_layout()])
 
 
 def _service() -> SimulationService:
@@ -44,10 +48,11 @@ def _service() -> SimulationService:
     output={"sid": Output(ids.SESSION_ID, "data"), "view": VIEW,
             "controls": {cid: Output(cid, "value", allow_duplicate=True) for cid in CONTROLS}},
     inputs={"clicks": {b: Input(b, "n_clicks") for b in BUTTONS}},
-    state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in CONTROLS}},
+    state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in CONTROLS},
+           "link": State(LINK, "data")},
     prevent_initial_call="initial_duplicate",
 )
-def control(clicks, sid, values):
+def control(clicks, sid, values, link=None):
     """Page load (no trigger) and the four buttons."""
     # A new page renders its buttons with n_clicks=0 and dash may report them as triggered: that is a load.
     action = ctx.triggered_id if ctx.triggered_id in clicks and clicks[ctx.triggered_id] else "load"
@@ -55,6 +60,8 @@ def control(clicks, sid, values):
     screen = _service().press(sid, action, raw)
     restored = {cid: screen.controls.get(key) for cid, key in CONTROLS.items()} if screen.controls \
         else dict.fromkeys(CONTROLS, no_update)
+    if action == "load" and link:  # a link's query (e.g. from /portfolio) wins over the stored controls
+        restored.update({cid: link[key] for cid, key in CONTROLS.items() if key in link})
     return {"sid": screen.sid, "view": render(screen), "controls": restored}
 
 
