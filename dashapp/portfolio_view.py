@@ -26,7 +26,8 @@ def choices_from_values(values: list) -> dict:
 
 def _card(title: str, value: str, sub: str = "", card_id: str | None = None):
     return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="kpi-title"),
-                                          html.Div(value, className="kpi-value", id=card_id),
+                                          html.Div(value, className="kpi-value",
+                                                   **({"id": card_id} if card_id else {})),
                                           html.Div(sub, className="kpi-sub")]), className="kpi-card h-100"),
                    xl=2, md=4, sm=6, className="mb-2")
 
@@ -91,7 +92,7 @@ def column_defs() -> list[dict]:
         {"headerName": "Fill rate", "field": "fill_rate", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Cycle service level", "field": "cycle_service_level", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Stockout days", "field": "stockout_days", "valueFormatter": _num(".1f"), **num},
-        {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self",
+        {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self", "pinned": "right",
          "sortable": False, "filter": False, "minWidth": 160},
     ]
 

@@ -180,6 +180,8 @@ def upload(contents, filename):
 )
 def prepare(_n, file, *rest):
     """Read the file with the chosen mapping; serve a cached result at once or hand the run to the job."""
+    if not _n:  # the page's insertion can fire it (the session-id output lives in the app shell): not a click
+        raise dash.exceptions.PreventUpdate
     roles, (fill, lead, reps, days, objective, target, sid) = rest[:len(ROLES)], rest[len(ROLES):]
     try:
         if not file:
@@ -242,6 +244,8 @@ def run_job(set_progress, request):
           State(ids.PF_REQUEST, "data"), prevent_initial_call=True)
 def cancelled(_n, request):
     """Dash stops the job; the chunks it queued on Celery workers are revoked here."""
+    if not _n:
+        raise dash.exceptions.PreventUpdate
     key = (request or {}).get("key")
     if P.valid_key(key):
         try:

@@ -124,13 +124,16 @@ def set_speed(speed):
 @callback(
     Output(ids.SERIES, "options"), Output(ids.SERIES, "value"),
     Input(ids.DATA_SOURCE, "value"), State(ids.SERIES, "value"), State(ids.SESSION_ID, "data"),
+    State(LINK, "data"),
 )
-def series_choices(source, current, sid):
+def series_choices(source, current, sid, link=None):
     try:
         keys = series_names(get_store(), sid, source)
     except Exception:  # noqa: BLE001 - store/engine trouble shows up on Start with its message
         return [], None
-    return [{"label": k, "value": k} for k in keys], current if current in keys else (keys[0] if keys else None)
+    # a link's series wins (the page-load call for the initial source may have reset the field meanwhile)
+    chosen = next((k for k in ((link or {}).get("series"), current) if k in keys), keys[0] if keys else None)
+    return [{"label": k, "value": k} for k in keys], chosen
 
 
 @callback(
