@@ -218,7 +218,7 @@ def _runner(key: str, submitted: float):
         return bool(note and note.get("at", 0) >= submitted)
 
     def run(series, s, progress):
-        return run_on_workers(celery_app, series, s, progress, chunk=P.CHUNK, cancelled=cancelled,
+        return run_on_workers(celery_app, series, s, progress, chunk=P.chunk_size(s), cancelled=cancelled,
                               submitted=lambda task_ids: job_store().put_note(P.KIND, key, "tasks",
                                                                               {"ids": task_ids}))
     return run, "the Celery workers"

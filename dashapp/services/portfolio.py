@@ -217,13 +217,20 @@ def valid_key(key) -> bool:
 ChunkRunner = Callable[[list, PortfolioSettings, Callable[[int, int], None]], list]
 
 
+def chunk_size(settings: PortfolioSettings) -> int:
+    """Series per chunk: CHUNK at the default 20 replications × 90 days (~0.6 s a chunk here), fewer for longer
+    runs, so that progress and the job's heartbeat (a reloaded page takes a job silent for 10 s as dead) keep
+    coming."""
+    return max(1, min(CHUNK, int(CHUNK * 20 * 90 / (settings.replications * settings.days))))
+
+
 def run_records(series: list, settings: PortfolioSettings, progress: Callable[[int, int], None],
-                runner: ChunkRunner | None = None, chunk: int = CHUNK) -> list[dict]:
+                runner: ChunkRunner | None = None) -> list[dict]:
     """Records for every series, in file order: engine.portfolio in this process, or `runner` (the Celery
     chunk dispatcher of dashapp.portfolio_workers) — both run engine.portfolio.run_chunk on the same chunks."""
     if runner is not None:
         return runner(series, settings, progress)
-    return run_portfolio(series, settings, progress=progress, chunk=chunk)
+    return run_portfolio(series, settings, progress=progress, chunk=chunk_size(settings))
 
 
 def compute(dataset, settings: PortfolioSettings, key: str, progress: Callable[[int, int], None],

@@ -168,6 +168,13 @@ def test_compute_gives_the_engine_s_records_with_totals_as_strict_json(files):
     json.dumps(result, allow_nan=False)
 
 
+def test_chunks_shrink_with_longer_runs_so_progress_keeps_coming():
+    assert P.chunk_size(PortfolioSettings()) == P.CHUNK
+    assert P.chunk_size(PortfolioSettings(replications=200, days=90)) == 5
+    assert P.chunk_size(PortfolioSettings(replications=1000, days=3650)) == 1
+    assert P.chunk_size(PortfolioSettings(replications=2, days=7)) == P.CHUNK
+
+
 def test_the_simulator_link_opens_the_series_with_the_recommendation():
     from dashapp.simulator_link import link_controls
 
