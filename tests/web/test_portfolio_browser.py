@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import pytest
 
@@ -141,3 +142,52 @@ def test_a_bad_file_shows_the_engine_s_message_and_loses_nothing(page, app, tmp_
     d.get(app.url + "/")
     wait_until(lambda: "Day 5 of 5" in text_of(d, "kpi-day"), 20, what="the simulator's run")
     assert prop(d, "data-source") == "sample"
+
+
+def long_file(path, series: int = 60):
+    """Enough work for a run that is still going when the test reloads and cancels it."""
+    from tests.web.test_portfolio_service import german_csv
+
+    path.write_bytes(german_csv(days=200, series=series))
+    return path
+
+
+def progress_value(d) -> int:
+    return int(prop(d, "pf-progress") or 0)
+
+
+def test_a_running_job_is_found_again_after_a_reload_and_cancel_stops_it(page, app, tmp_path):
+    d = page
+    open_portfolio(d, app.url)
+    upload(d, long_file(tmp_path / "long.csv"))
+    wait_until(lambda: prop(d, "pf-role-location") == "Filiale", 20, what="the detected mapping")
+    set_input(d, "pf-replications", 400)
+    set_input(d, "pf-days", 365)
+    click(d, "pf-run")
+    wait_until(lambda: d.find_element("id", "pf-cancel").is_enabled(), 20, what="Cancel enabled while running")
+    wait_until(lambda: progress_value(d) > 0, 120, what="progress")
+    wait_until(lambda: "?run=" in d.current_url, 5, what="the run's address")
+    from dashapp.jobs import JobStore
+
+    store = JobStore(None, directory=str(app.var_dir / "jobs" / "scenario-records"))
+    assert store.get_status("portfolio", d.current_url.split("?run=")[1])["state"] == "running"
+    # a reload finds the running job again
+    d.refresh()
+    msg = wait_until(lambda: text_of(d, "pf-reattach-msg"), 20, what="the reattach message")
+    assert "in progress" in msg and "series" in msg
+    # the page that started a run cancels it: a fresh start of another setting, then Cancel
+    upload(d, long_file(tmp_path / "long2.csv", series=40))
+    wait_until(lambda: prop(d, "pf-role-location") == "Filiale", 20, what="the detected mapping")
+    set_input(d, "pf-replications", 300)
+    set_input(d, "pf-days", 365)
+    click(d, "pf-run")
+    wait_until(lambda: progress_value(d) > 0, 120, what="progress of the second run")
+    click(d, "pf-cancel")
+    wait_until(lambda: "cancelled" in text_of(d, "pf-cancelled"), 10, what="the cancel message")
+    wait_until(lambda: d.find_element("id", "pf-run").is_enabled(), 20, what="Run enabled again")
+    stopped_at = progress_value(d)
+    time.sleep(3)
+    assert progress_value(d) == stopped_at and not d.find_elements("css selector", "#pf-grid .ag-row")
+    # the job is gone, not only hidden: no heartbeat after the cancel, no result
+    key = d.current_url.split("?run=")[1]
+    assert store.get_status("portfolio", key) is None and store.get_result("portfolio", key) is None
