@@ -15,7 +15,7 @@ from engine.layout import ROLES
 
 FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
                      "sba": "Syntetos–Boylan approximation", "tsb": "Teunter–Syntetos–Babai"}
-POLICY_LABELS = {"order-up-to": "Order-up-to, daily review"}
+POLICY_LABELS = {"order-up-to": "Order-up-to, daily review", "r-Q": "Reorder point r, quantity Q"}
 NONE = "__none__"  # the dropdown value of "not in this file"
 
 
@@ -44,7 +44,8 @@ def totals_cards(result: dict):
         _card("Series", f"{t['series']:,}", by_class, ids.PF_TOTAL_SERIES),
         _card(f"Expected cost ({s['days']} days)", f"{t['expected_cost']:,.2f}",
               f"95 % CI {t['cost_ci_low']:,.2f} – {t['cost_ci_high']:,.2f}", ids.PF_TOTAL_COST),
-        _card("Holding · stockout cost", f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f}"),
+        _card("Holding · stockout cost", f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f}",
+              ", ".join(f"{n} {POLICY_LABELS.get(k, k)}" for k, n in sorted(t.get("by_policy", {}).items()))),
         _card("Mean fill rate", _pct(t.get("mean_fill_rate")), f"target {100 * s['target_fill_rate']:.1f} %"),
         _card("Mean cycle service level", _pct(t.get("mean_cycle_service_level")),
               "share of replenishment cycles without a stockout"),
@@ -60,6 +61,7 @@ def grid_rows(records: list[dict]) -> list[dict]:
             "series": r["series"], "class": r["class"],
             "forecaster": FORECASTER_LABELS.get(r["forecaster"], r["forecaster"]),
             "policy": POLICY_LABELS.get(r["policy"], r["policy"]), "lead_time": r["lead_time"],
+            "reorder_point": r.get("reorder_point"), "order_quantity": r.get("order_quantity"),
             "order_up_to": r["order_up_to"], "safety_stock": r["safety_stock"], "z": r["z"],
             "daily_forecast": r["daily_forecast"], "expected_cost": r["expected_cost"],
             "cost_ci": f"{r['cost_ci_low']:,.2f} – {r['cost_ci_high']:,.2f}",
@@ -83,6 +85,8 @@ def column_defs() -> list[dict]:
         {"headerName": "Forecaster (by backtest)", "field": "forecaster", "minWidth": 190, **text},
         {"headerName": "Policy", "field": "policy", "minWidth": 190, **text},
         {"headerName": "Lead time (days)", "field": "lead_time", **num},
+        {"headerName": "Reorder point r", "field": "reorder_point", "valueFormatter": _num(",.1f"), **num},
+        {"headerName": "Order quantity Q", "field": "order_quantity", "valueFormatter": _num(",.0f"), **num},
         {"headerName": "Order-up-to level S", "field": "order_up_to", "valueFormatter": _num(",.1f"), **num},
         {"headerName": "Safety stock", "field": "safety_stock", "valueFormatter": _num(",.1f"), **num},
         {"headerName": "z (safety ÷ backtest RMSE)", "field": "z", "valueFormatter": _num(".2f"), **num},
@@ -112,9 +116,11 @@ def results_view(result: dict | None):
                className="text-muted small", id=ids.PF_RESULT_NOTE),
         totals_cards(result),
         dbc.Row([
-            dbc.Col(html.P("Sort or filter by any column header; “Open in simulator” opens that series on the "
-                           "Simulator page with its forecaster, lead time and today's order-up-to level as a "
-                           "base-stock level.", className="small text-muted mb-1")),
+            dbc.Col(html.P("Sort or filter by any column header. Policy: the order-up-to level S (the columns S, "
+                           "safety stock, z) or a static reorder point r with quantity Q, whichever reached the "
+                           "objective better on the selection replications. “Open in simulator” opens that series "
+                           "on the Simulator page with its forecaster, lead time and policy (an order-up-to winner "
+                           "as a base-stock level at today's S).", className="small text-muted mb-1")),
             dbc.Col(dbc.Button("Download recommendations (CSV)", id=ids.PF_DOWNLOAD_BTN, size="sm",
                                color="primary", outline=True), width="auto"),
         ], className="align-items-end"),

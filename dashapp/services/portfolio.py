@@ -259,11 +259,17 @@ SIMULATOR_LEAD_TIME_MAX = 30   # the simulator page's lead-time bound (dashapp.v
 
 def simulator_link(record: dict) -> str:
     """The simulator page on this series with the recommendation: the uploaded file as data, the chosen
-    forecaster, the lead time, and the recommended order-up-to level as a constant base-stock level S (the
-    portfolio's S moves with the forecast; the link starts from today's)."""
+    forecaster, the lead time, and the recommended policy — an (r, Q) winner as the simulator's r-Q with its r and
+    Q, an order-up-to winner as a constant base-stock level S at today's level (the portfolio's S moves with the
+    forecast)."""
     query = {"data_source": "upload", "series": record["series"], "forecaster": record["forecaster"],
-             "lead_time": min(int(record["lead_time"]), SIMULATOR_LEAD_TIME_MAX), "policy": "base-stock",
-             "policy_level": round(float(record["order_up_to"]), 2), "horizon": min(int(record["days"]), 730)}
+             "lead_time": min(int(record["lead_time"]), SIMULATOR_LEAD_TIME_MAX)}
+    if record.get("policy") == "r-Q":
+        query.update(policy="r-Q", policy_s=round(float(record["reorder_point"]), 2),
+                     policy_q=round(float(record["order_quantity"]), 2))
+    else:
+        query.update(policy="base-stock", policy_level=round(float(record["order_up_to"]), 2))
+    query["horizon"] = min(int(record["days"]), 730)
     return "/?" + urlencode(query)
 
 

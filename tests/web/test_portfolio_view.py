@@ -26,7 +26,7 @@ def test_grid_rows_use_labels_and_keep_numbers(result):
     r = rows[0]
     assert r["forecaster"] in ("Exponential smoothing", "28-day moving average", "Croston",
                                "Syntetos–Boylan approximation", "Teunter–Syntetos–Babai")
-    assert r["policy"] == "Order-up-to, daily review"
+    assert r["policy"] in ("Order-up-to, daily review", "Reorder point r, quantity Q")
     assert isinstance(r["expected_cost"], float) and isinstance(r["fill_rate"], float)
     assert " – " in r["cost_ci"]
     assert r["simulate"].startswith("[Open in simulator](/?") and "series=SKU_1%2FWH_1" in r["simulate"]
