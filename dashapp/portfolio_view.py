@@ -96,7 +96,8 @@ def column_defs() -> list[dict]:
         {"headerName": "Fill rate", "field": "fill_rate", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Cycle service level", "field": "cycle_service_level", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Stockout days", "field": "stockout_days", "valueFormatter": _num(".1f"), **num},
-        {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self", "pinned": "right",
+        {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self",
+         "pinned": "right",
          "sortable": False, "filter": False, "minWidth": 160},
     ]
 

@@ -486,7 +486,8 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
 
 
 RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
-                  "policy", "reorder_point", "order_quantity", "lead_time", "protection_days", "daily_forecast", "protection_demand", "backtest_coverage",
+                  "policy", "reorder_point", "order_quantity", "lead_time", "protection_days", "daily_forecast",
+                  "protection_demand", "backtest_coverage",
                   "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",

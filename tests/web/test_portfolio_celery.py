@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bench.bench_portfolio_celery import start_workers
 from bench.app_server import stop_process_group
+from bench.bench_portfolio_celery import start_workers
 from engine.portfolio import PortfolioCancelled, PortfolioSettings, run_portfolio
 from tests.conftest import REPO
 from tests.web.test_portfolio_service import german_csv

@@ -178,7 +178,8 @@ def test_chunks_shrink_with_longer_runs_so_progress_keeps_coming():
 def test_the_simulator_link_opens_the_series_with_the_recommendation():
     from dashapp.simulator_link import link_controls
 
-    rec = {"series": "SKU 1/WH&2", "forecaster": "croston", "policy": "order-up-to", "lead_time": 45, "order_up_to": 12.3456, "days": 90}
+    rec = {"series": "SKU 1/WH&2", "forecaster": "croston", "policy": "order-up-to", "lead_time": 45,
+           "order_up_to": 12.3456, "days": 90}
     url = urlsplit(P.simulator_link(rec))
     assert url.path == "/"
     controls = link_controls(dict(parse_qsl(url.query)))
