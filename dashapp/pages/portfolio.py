@@ -172,6 +172,7 @@ def upload(contents, filename):
     Output(ids.PF_STATUS, "children", allow_duplicate=True),
     Output(ids.PF_SEARCH, "data"),
     Output(ids.SESSION_ID, "data", allow_duplicate=True),
+    Output("pf-reattach-poll", "disabled", allow_duplicate=True),
     Input(ids.PF_RUN, "n_clicks"),
     State(ids.PF_FILE, "data"), *[State(rid, "value") for rid in ROLE_IDS], State(ids.PF_FILL_ZERO, "value"),
     State(ids.PF_LEAD_TIME, "value"), State(ids.PF_REPLICATIONS, "value"), State(ids.PF_DAYS, "value"),
@@ -189,7 +190,7 @@ def prepare(_n, file, *rest):
         s = P.settings_from_form(lead, reps, days, objective, target)
         ds = P.read_dataset(files(), file.get("file_id"), choices_from_values(roles), fill)
     except P.PortfolioInputError as err:
-        return no_update, no_update, error_alert(WORDS, err), no_update, no_update
+        return no_update, no_update, error_alert(WORDS, err), no_update, no_update, no_update
     key = P.result_key(file["file_id"], ds.layout, bool(fill), s)
     new_sid = no_update
     if not valid_session_id(sid):
@@ -199,13 +200,14 @@ def prepare(_n, file, *rest):
         cached = job_store().get_result(P.KIND, key)
     except Exception as err:  # noqa: BLE001 - the store is down: say so
         return no_update, no_update, dbc.Alert(f"The store is unavailable: {err}", color="warning"), no_update, \
-            new_sid
+            new_sid, no_update
+    # this page now follows the new run: a run it had reattached to after a reload no longer writes its status
     if cached is not None:
         return no_update, cached, dbc.Alert("Served from the result cache (same file, columns and settings).",
-                                            color="success", id="pf-cached"), f"?run={key}", new_sid
+                                            color="success", id="pf-cached"), f"?run={key}", new_sid, True
     request = {"file_id": file["file_id"], "roles": choices_from_values(roles), "fill": bool(fill),
                "settings": s.to_dict(), "key": key, "submitted": time.time()}
-    return request, no_update, None, f"?run={key}", new_sid
+    return request, no_update, None, f"?run={key}", new_sid, True
 
 
 def _runner(key: str, submitted: float):
