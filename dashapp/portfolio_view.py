@@ -45,7 +45,7 @@ def totals_cards(result: dict):
         _card(f"Expected cost ({s['days']} days)", f"{t['expected_cost']:,.2f}",
               f"95 % CI {t['cost_ci_low']:,.2f} – {t['cost_ci_high']:,.2f}", ids.PF_TOTAL_COST),
         _card("Holding · stockout cost", f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f}",
-              ", ".join(f"{n} {POLICY_LABELS.get(k, k)}" for k, n in sorted(t.get("by_policy", {}).items()))),
+              " · ".join(f"{n} {POLICY_LABELS.get(k, k)}" for k, n in sorted(t.get("by_policy", {}).items()))),
         _card("Mean fill rate", _pct(t.get("mean_fill_rate")), f"target {100 * s['target_fill_rate']:.1f} %"),
         _card("Mean cycle service level", _pct(t.get("mean_cycle_service_level")),
               "share of replenishment cycles without a stockout"),

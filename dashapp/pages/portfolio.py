@@ -19,7 +19,15 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp import ids
 from dashapp.config import settings
-from dashapp.job_pages import JobWords, background_job, error_alert, reattach_components, register, run_and_cache
+from dashapp.job_pages import (
+    JobWords,
+    background_job,
+    error_alert,
+    reattach_components,
+    register,
+    run_and_cache,
+    running_status,
+)
 from dashapp.jobs import celery_app, job_store
 from dashapp.portfolio_view import NONE, choices_from_values, results_view
 from dashapp.portfolio_workers import register as register_chunk_task
@@ -94,8 +102,6 @@ def layout(run: str | None = None, **_query):
             try:
                 result = job_store().get_result(P.KIND, run)
                 if result is None:
-                    from dashapp.job_pages import running_status
-
                     status = running_status(P.KIND, run)
                     if status:
                         reattach = run
