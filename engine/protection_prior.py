@@ -17,6 +17,7 @@ arguments always give the same prior, so a single run equals its replication in 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -33,6 +34,7 @@ PRIOR_DAYS = 365        # at most one season of simulated days
 PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run's streams have none)
 _CACHE_SIZE = 16
 _cache: OrderedDict = OrderedDict()
+_lock = threading.Lock()   # the web server's threads share the cache
 
 
 def prior_paths(config, series, forecaster, window: int, paths: int = PRIOR_PATHS):
@@ -59,10 +61,11 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
     """Relative W-day errors of `forecaster` on PRIOR_PATHS extra paths of the run's demand mode: a
     (PRIOR_PATHS, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d."""
     key = _key(config, series, forecaster, window, deviation, floor)
-    hit = _cache.get(key)
-    if hit is not None:
-        _cache.move_to_end(key)
-        return hit
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
     plan, days = prior_paths(config, series, forecaster, window)
     K, n_ctx = plan.future.shape[0] if plan.future is not None else plan.noise_z.shape[0], plan.n_context
     total = days + window - 1
@@ -89,7 +92,8 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
         actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
     errors = relative_errors(actual, mu, floor)
     errors.setflags(write=False)
-    _cache[key] = errors
-    if len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _lock:
+        _cache[key] = errors
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return errors
