@@ -23,7 +23,7 @@ WORKER_RSS_LIMIT_MB = 1024
 def running(shared_gunicorn):
     """A session with a simulation running (a few days in), the one every upload goes to."""
     p = Page(shared_gunicorn.url).open()
-    p.start(horizon=700, demand_mode="forecast-noise", speed=0.3)
+    p.start(horizon=700, demand_mode="forecast-noise", speed=5.0)
     assert p.ticking, f"could not start a run: {p.message()!r}"
     p.run_ticks(3)
     assert p.day == 3

@@ -52,7 +52,7 @@ def test_simulator_ledger_export_is_safe(shared_gunicorn):
     status = p.text("upload-status")
     if "refused" in status.lower():
         pytest.skip(f"the upload refuses formula text outright (also safe): {status}")
-    p.start(data_source="upload", horizon=20, demand_mode="forecast-noise", speed=0.3)
+    p.start(data_source="upload", horizon=20, demand_mode="forecast-noise", speed=5.0)
     assert p.ticking, p.message()
     p.run_ticks(5)
     text = p.ledger_csv_text()

@@ -43,7 +43,7 @@ def _one_session(url: str) -> tuple[str, int | None]:
     p.upload("mine.csv", UPLOAD)
     assert "refused" not in p.text("upload-status").lower(), p.text("upload-status")
     # ma7: this test measures memory, and a Start with the ensemble simulates its forecast-noise prior (≈ 0.15 s)
-    p.start(data_source="sample", forecaster="ma7", horizon=365, demand_mode="forecast-noise", speed=0.3)
+    p.start(data_source="sample", forecaster="ma7", horizon=365, demand_mode="forecast-noise", speed=5.0)
     p.run_ticks(2)
     bad = [c.status for c in p.s.calls if c.status >= 500 or c.status == 0]
     assert not bad, f"HTTP errors {bad}: {p.message()!r}"

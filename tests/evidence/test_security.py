@@ -45,7 +45,7 @@ def no_5xx(p: Page) -> None:
 def victim(shared_gunicorn):
     """A session with a run in progress: forged requests must never disturb it."""
     p = Page(shared_gunicorn.url).open()
-    p.start(horizon=300, demand_mode="forecast-noise", speed=0.3, seed=7)
+    p.start(horizon=300, demand_mode="forecast-noise", speed=5.0, seed=7)
     assert p.ticking, p.message()
     p.run_ticks(4)
     assert p.day == 4
@@ -65,7 +65,7 @@ def test_forecaster_name_never_used_as_path_or_import(victim, tmp_path):
              "__import__('os').system('id')", "engine.forecast.train", "file://" + str(pkl), "pickle:" + str(pkl),
              "", None, 42, ["ma7"], {"name": "ma7"}]
     for name in names:
-        p.start(forecaster=name, horizon=300, demand_mode="forecast-noise", speed=0.3, seed=7)
+        p.start(forecaster=name, horizon=300, demand_mode="forecast-noise", speed=5.0, seed=7)
         refused(p, ("forecaster",))
         assert not marker.exists(), f"forecaster={name!r} made the server UNPICKLE a client-chosen file"
     p.set(forecaster="ma7")
@@ -80,7 +80,7 @@ def test_data_source_and_series_never_paths(victim):
     for field, value, words in [("data_source", "/etc/passwd", ("data",)),
                                 ("data_source", "../data/sample.csv", ("data",)),
                                 ("series", "../../etc/passwd", ("series",)), ("series", {"$ne": 1}, ("series",))]:
-        p.start(**{"horizon": 300, "demand_mode": "forecast-noise", "speed": 0.3, "seed": 7, field: value})
+        p.start(**{"horizon": 300, "demand_mode": "forecast-noise", "speed": 5.0, "seed": 7, field: value})
         refused(p, words)
         p.set(data_source="sample", series=None)
     p.tick()
@@ -174,10 +174,10 @@ OUT_OF_RANGE = [
 def test_out_of_range_forged_parameter_refused(victim, field, value):
     p = victim
     day = p.day
-    p.start(**{"horizon": 300, "demand_mode": "forecast-noise", "speed": 0.3, "seed": 7, field: value})
+    p.start(**{"horizon": 300, "demand_mode": "forecast-noise", "speed": 5.0, "seed": 7, field: value})
     refused(p, (field.replace("_", " "), field.replace("_", "-"), field))
     # put the good value back (as the page's input would hold it) and check the run is intact
-    p.set(horizon=300, demand_mode="forecast-noise", speed=0.3, seed=7, lead_time=7, holding_rate=0.25, noise=0.1,
+    p.set(horizon=300, demand_mode="forecast-noise", speed=5.0, seed=7, lead_time=7, holding_rate=0.25, noise=0.1,
           policy="order-up-to", unit_cost=None, unit_price=None, initial_inventory=None, service_level=None)
     p.tick()
     assert p.day == day + 1, f"after a refused {field}={value!r}: {p.text('kpi-day')!r}"
@@ -188,7 +188,7 @@ def test_out_of_range_forged_parameter_refused(victim, field, value):
                                    "garbage", None, {"day": 2}, {"run": 10**12, "day": 0}])
 def test_forged_tick_state_is_harmless(shared_gunicorn, shown):
     p = Page(shared_gunicorn.url).open()
-    p.start(horizon=200, demand_mode="forecast-noise", speed=0.3)
+    p.start(horizon=200, demand_mode="forecast-noise", speed=5.0)
     p.run_ticks(2)
     good = p.s.get("sim-day", "data")
     p.s.values[("sim-day", "data")] = shown
