@@ -84,6 +84,16 @@ def _run_bar():
                     className="run-bar d-flex flex-wrap align-items-center mb-2", id=ids.RUN_BAR)
 
 
+def _settings_links():
+    """Links that carry the fields' current settings to /optimum and /scenarios (hrefs set by a callback)."""
+    return html.Div([html.Span("With these settings: ", className="small"),
+                     dcc.Link("find the best z / S on /optimum", href="/optimum", id=ids.OPTIMUM_LINK,
+                              className="small"),
+                     html.Span(" · ", className="small"),
+                     dcc.Link("compare rules on /scenarios", href="/scenarios", id=ids.SCENARIOS_LINK,
+                              className="small")], id=ids.SETTINGS_LINKS, className="mb-2")
+
+
 def _results():
     graphs = dbc.Row([
         dbc.Col(html.Div(dcc.Graph(id=gid, figure=figures.build_figure(gid, [], D["horizon"]),
@@ -92,6 +102,7 @@ def _results():
         for gid in ids.GRAPHS
     ])
     return [
+        _settings_links(),
         html.Div(id=ids.MESSAGE),
         html.Div(id=ids.HINT),
         dbc.Progress(id=ids.PROGRESS, value=0, label="", className="mb-3", style={"height": "18px"}),

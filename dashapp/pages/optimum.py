@@ -25,6 +25,7 @@ from dashapp.job_pages import (
 )
 from dashapp.jobs import job_store
 from dashapp.optimum_exact import exact_section
+from dashapp.result_sentences import optimum_sentence, per_day
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
 from engine.json_safe import json_safe
@@ -109,15 +110,17 @@ def _render(rep: dict | None):
     if not rep:
         return html.Div("No results yet.", className="text-muted", id="opt-empty")
     lb = rep["lower_bound"]
+    days = rep.get("days")
+    unit = f"currency, total over {days} days"
     cards = dbc.Row([
-        _card("Value of perfect information (cost knowing the future)",
+        _card(f"Perfect-information bound ({unit})",
               f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
-        _card("Best base-stock S (chosen out of sample)",
-              f"S = {rep['best_base_stock']['level']:,.1f} → {rep['best_base_stock']['cost']:,.2f}",
+        _card(f"Best base-stock S (units) → mean cost ({unit})",
+              f"S = {rep['best_base_stock']['level']:,.1f} units → {per_day(rep['best_base_stock']['cost'], days)}",
               "opt-best-s"),
-        _card("Best z (order-up-to, chosen out of sample)",
-              f"z = {rep['best_z']['z']:.2f} → {rep['best_z']['cost']:,.2f}", "opt-best-z"),
-        _card("SAA plan (out of sample)", "n/a (stochastic lead times)" if not rep.get("saa") else
+        _card(f"Best z of the order-up-to rule → mean cost ({unit})",
+              f"z = {rep['best_z']['z']:.2f} → {per_day(rep['best_z']['cost'], days)}", "opt-best-z"),
+        _card(f"SAA plan, out of sample ({unit})", "n/a (stochastic lead times)" if not rep.get("saa") else
               f"{rep['saa']['cost_out_of_sample']:,.2f} (in sample {rep['saa']['cost_in_sample']:,.2f})", "opt-saa"),
     ], className="g-2 mb-2")
     rows = [{"policy": p["name"], "cost": f"{p['cost']:,.2f} ± {(p.get('ci95') or 0):,.2f}",
@@ -127,13 +130,14 @@ def _render(rep: dict | None):
     marks = [{"name": p["name"], "level": p.get("level"), "cost": p["cost"]} for p in rep["policies"]]
     policies = [p for p in rep["policies"] if p["regret"] is not None]
     return html.Div([
+        dbc.Alert(optimum_sentence(rep), color="primary", className="py-2 mb-2 lead-sentence", id="opt-sentence"),
         html.Div(f"{rep['replications']} paths × {rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
                  f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
                  f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="opt-summary"),
         cards,
         dash_table.DataTable(id="opt-policies", data=rows, columns=[
-            {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean cost ± 95% CI"},
+            {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean total cost ± 95% CI (currency)"},
             {"id": "regret", "name": "Regret vs best found out of sample"},
             {"id": "gap", "name": "Gap vs best base-stock"}],
             style_cell={"fontSize": "0.85rem"}),
@@ -149,7 +153,7 @@ def _render(rep: dict | None):
 
 def _card(title, value, id_):
     return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="kpi-title"),
-                                          html.Div(value, id=id_, className="kpi-value")])), md=3)
+                                          html.Div(value, id=id_, className="kpi-value kpi-wrap")])), md=6, xl=3)
 
 
 @callback(

@@ -24,10 +24,10 @@ from dashapp.job_pages import (
     running_status,
 )
 from dashapp.jobs import job_store
+from dashapp.scenario_csv import scenario_csv
 from dashapp.scenario_results import render_results
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
-from engine.csv_safe import csv_text
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
 
@@ -204,4 +204,4 @@ def share_link(search):
 def download(_n, result):
     if not result:
         return no_update
-    return dcc.send_string(csv_text(sc.result_csv_rows(result)), "scenario_comparison.csv")
+    return dcc.send_string(scenario_csv(result), "scenario_comparison.csv")

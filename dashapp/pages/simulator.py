@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
+from dashapp import carry_settings as carry
 from dashapp import components as C
 from dashapp import engine_facade as E
 from dashapp import ids
 from dashapp.config import settings
 from dashapp.field_rules import check_js
 from dashapp.policy_fields import field_map, field_specs
-from dashapp.services.simulation import USER_ERRORS, SimulationService
+from dashapp.run_hint import hint_sentence
+from dashapp.services.simulation import USER_ERRORS, SimulationService, accepted_choices
 from dashapp.services.uploads import accept_upload, series_names
 from dashapp.session_views import days_per_tick, ledger_csv
 from dashapp.simulator_layout import simulator_layout
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
-from dashapp.validation import BOUNDS, InputError, number, speed_or_default
+from dashapp.validation import BOUNDS, InputError, clean_controls, number, speed_or_default
+from engine import scenarios as sc
 
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")
 
@@ -89,8 +92,9 @@ dash.clientside_callback(
 @callback(Output(ids.HINT, "children"), Input(ids.STATUS, "children"), State(ids.SESSION_ID, "data"),
           prevent_initial_call=True)
 def improvement_hint(status, sid):
-    """After a run: the best z / constant S for these settings and what it would have saved (engine.optimum,
-    mean over 30 common-random-number demand paths — not the animated run's single path)."""
+    """After a run: its own cost (as on the cost card), then the best z / constant S for these settings and what
+    it would have saved (engine.optimum, on evaluation paths — dashapp.run_hint says which), with a link to
+    /optimum carrying the run's settings."""
     if status != "finished":
         return None
     try:
@@ -98,11 +102,33 @@ def improvement_hint(status, sid):
         if inputs is None:
             return None
         h = E.improvement_hint(*inputs)  # outside the session lock: ~0.5 s of simulation
+        rows = _service().ledger_rows(sid)
+        run_cost = float(rows[-1]["cumulative_cost"]) if rows else None
+        href = "/optimum" + carry.optimum_search(inputs[0])
     except USER_ERRORS as exc:
         return C.message(f"No hint for these settings: {exc}", "secondary")
-    return dbc.Alert([html.Strong("Hint: "), h["message"],
-                      html.Span(" (see /optimum for the full comparison)", className="small")],
+    except sc.ScenarioError:
+        href = "/optimum"
+    return dbc.Alert([html.Strong("Hint: "), hint_sentence(h, run_cost), " ",
+                      dcc.Link("See the full comparison on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
+                               className="alert-link small")],
                      color="info", className="py-2 mb-2", id=ids.HINT_TEXT)
+
+
+@callback(Output(ids.OPTIMUM_LINK, "href"), Output(ids.SCENARIOS_LINK, "href"),
+          inputs={"values": {cid: Input(cid, "value") for cid in CONTROLS if cid != ids.SPEED}},
+          state={"sid": State(ids.SESSION_ID, "data")})
+def settings_links(values, sid):
+    """The /optimum and /scenarios links carry the settings in the fields (the pages' defaults while a field is
+    invalid: Start names what is wrong)."""
+    raw = {CONTROLS[cid]: v for cid, v in values.items()}
+    raw["speed"] = 1.0
+    try:
+        config = E.sim_config(clean_controls(raw, *accepted_choices()),
+                              raw.get("series") if raw.get("data_source") != "upload" else None)
+        return "/optimum" + carry.optimum_search(config), "/scenarios" + carry.scenarios_search(config)
+    except (*USER_ERRORS, sc.ScenarioError, ValueError):
+        return "/optimum", "/scenarios"
 
 
 @callback(Output(ids.TICK, "interval"), Input(ids.SPEED, "value"))
