@@ -73,3 +73,7 @@ EXACT_TABLE, EXACT_GRAPH = "optx-gaps", "optx-graph-policy"
 # simulator: the settings carried to /optimum and /scenarios (dashapp/carry_settings.py)
 SETTINGS_LINKS, OPTIMUM_LINK, SCENARIOS_LINK = "sim-links", "sim-optimum-link", "sim-scenarios-link"
 HINT_OPTIMUM_LINK = "hint-optimum-link"
+
+# simulator: the event log's summary line and its filter by event kind
+EVENT_SUMMARY, EVENT_FILTER = "event-summary", "event-filter"
+EVENT_KINDS = {"order": "Orders", "arrival": "Arrivals", "stockout": "Stockouts"}

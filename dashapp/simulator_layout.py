@@ -110,6 +110,10 @@ def _results():
         graphs,
         dbc.Row([
             dbc.Col([html.H6("Event log (newest first, latest 200)"),
+                     html.Div(id=ids.EVENT_SUMMARY, className="small mb-1 event-summary", role="status"),
+                     dbc.Checklist(id=ids.EVENT_FILTER, inline=True, className="small mb-1",
+                                   options=[{"label": v, "value": k} for k, v in ids.EVENT_KINDS.items()],
+                                   value=list(ids.EVENT_KINDS)),
                      html.Div(id=ids.EVENT_LOG, className="event-log")], md=9),
             dbc.Col([html.H6("Ledger"), dbc.Button("Download ledger CSV", id=ids.DOWNLOAD_LEDGER,
                                                    color="primary", outline=True, size="sm")], md=3),

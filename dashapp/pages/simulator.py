@@ -184,6 +184,16 @@ def policy_fields(policy):
     return {key: None if key in shown else {"display": "none"} for key in POLICY_KEYS}
 
 
+# The event-log filter hides the unchecked kinds with a class on the log (no server trip; new entries obey it too).
+dash.clientside_callback(
+    """function(kinds) {
+        const all = %s;
+        return 'event-log' + all.filter(k => !(kinds || []).includes(k)).map(k => ' hide-' + k).join('');
+    }""" % list(ids.EVENT_KINDS),
+    Output(ids.EVENT_LOG, "className"), Input(ids.EVENT_FILTER, "value"),
+)
+
+
 # Every number field marked invalid while its typed value is outside what the server accepts (dashapp.field_rules).
 for _key in NUMBER_KEYS:
     dash.clientside_callback(check_js(_key), Output(ids.control_id(_key), "invalid"),
