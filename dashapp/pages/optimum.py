@@ -19,9 +19,12 @@ from dashapp.job_pages import (
     background_job,
     error_alert,
     reattach_components,
+    reattached_alert,
     register,
     run_and_cache,
+    run_controls,
     running_status,
+    submit,
 )
 from dashapp.jobs import job_store
 from dashapp.optimum_exact import exact_section
@@ -48,6 +51,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     sset = _default_set()
     result = None
     reattach = None
+    status = None
     if set:
         try:
             sset = sc.decode_set(set)
@@ -57,14 +61,13 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
             status = None if result is not None else running_status(KIND, key)
             if status:
                 reattach = key
-                message = dbc.Alert(f"A computation for this scenario is in progress ({status['done']}/"
-                                    f"{status['total']}) — reattached: the results appear here when it finishes.",
-                                    color="info", id="opt-reattach-msg")
+                message = reattached_alert(WORDS, status, "A computation for this scenario")
         except sc.ScenarioError as err:
             message = dbc.Alert(str(err), color="danger")
         except Exception as err:
             message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}).", color="warning")
     rows = sc.set_to_rows(sset)
+    run_button, cancel_button, progress_bar = run_controls(WORDS, status if reattach else None)
     return html.Div([
         dcc.Store(id="opt-request"),
         dcc.Store(id="opt-result", data=result),
@@ -95,10 +98,9 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                                value=sset["days"] or 90, size="sm")], width=2),
             dbc.Col([dbc.Label("Seed", className="small mb-0"),
                      dbc.Input(id="opt-seed", type="number", min=0, step=1, value=sset["seed"], size="sm")], width=2),
-            dbc.Col(dbc.Button("Compute", id="opt-run", color="primary"), width="auto"),
-            dbc.Col(dbc.Button("Cancel", id="opt-cancel", color="danger", outline=True, disabled=True),
-                    width="auto"),
-            dbc.Col(dbc.Progress(id="opt-progress", value=0, label="", style={"height": "24px"})),
+            dbc.Col(run_button, width="auto"),
+            dbc.Col(cancel_button, width="auto"),
+            dbc.Col(progress_bar, xs=12, md=True),
         ], className="g-2 align-items-end my-2"),
         html.Div(message, id="opt-status"),
         html.Hr(),
@@ -183,6 +185,7 @@ def prepare(_n, rows, replications, days, seed):
     if cached is not None:
         return (no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="opt-cached"),
                 search)
+    submit(WORDS, key)
     return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
 
 
@@ -215,7 +218,9 @@ def cancelled(_n, request):
     try:
         sset, _ = sc.revalidate(request)
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
-        job_store().clear_status(KIND, sc.result_key(sset, {"kind": KIND}))
+        key = sc.result_key(sset, {"kind": KIND})
+        job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
+        job_store().clear_status(KIND, key)
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
         pass
     return dbc.Alert("Computation cancelled.", color="warning", id="opt-cancelled")
