@@ -45,7 +45,7 @@ def kpi_grid(result: dict):
     for row, scen in zip(rows, result.get("scenarios", [])):
         diff = scen.get("diff_vs_baseline", {}).get("total_cost")
         if scen.get("name") == base:
-            row["diff_total_cost"] = "baseline"
+            row["diff_total_cost"] = f"{row.get('diff_total_cost', '')} (baseline)".strip()
         elif not_significant(diff) and row.get("diff_total_cost"):
             row["diff_total_cost"] += " (not significant)"
     cols = [{"field": "scenario", "headerName": "Scenario", "pinned": "left", "minWidth": 150,

@@ -127,8 +127,17 @@ def simulator_layout():
         dcc.Interval(id=ids.TICK, interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
         dcc.Interval(id=ids.TICK_WATCHDOG, interval=1000),
         dcc.Download(id=ids.LEDGER_DOWNLOAD),
+        dcc.Store(id=ids.START_REQUEST),
+        dcc.ConfirmDialog(id=ids.START_CONFIRM, message="Start a new run from day 1? The current run's days are "
+                                                          "discarded (Resume goes on instead)."),
+        _run_bar(),  # first: on a phone Start is on the first screen; sticky, so it stays in view
+        html.Button("Settings ▾", id=ids.SETTINGS_TOGGLE, n_clicks=0, type="button",
+                    className="btn btn-outline-secondary btn-sm d-md-none mb-2 settings-toggle",
+                    **{"aria-controls": ids.SETTINGS_PANEL, "aria-expanded": "false"}),
         dbc.Row([
-            dbc.Col(_controls_panel(), lg=3, md=4),
-            dbc.Col([_run_bar(), *_results()], lg=9, md=8),
+            # Collapsed on a phone (the toggle above opens it); always shown from the md breakpoint (style.css).
+            dbc.Col(dbc.Collapse(_controls_panel(), id=ids.SETTINGS_PANEL, is_open=False,
+                                 className="settings-panel"), lg=3, md=4),
+            dbc.Col(_results(), lg=9, md=8),
         ]),
-    ])
+    ], className="simulator-page")
