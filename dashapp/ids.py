@@ -83,3 +83,6 @@ START_CONFIRM, START_REQUEST = "start-confirm", "start-request"
 
 # simulator: the settings panel, collapsible on a phone
 SETTINGS_TOGGLE, SETTINGS_PANEL = "settings-toggle", "settings-panel"
+
+# simulator: the forecaster dropdown (its options depend on the chosen series' columns)
+FORECASTER = "forecaster"

@@ -172,6 +172,25 @@ def series_choices(source, current, sid):
 
 
 @callback(
+    Output(ids.FORECASTER, "options"), Output(ids.FORECASTER, "value", allow_duplicate=True),
+    Input(ids.SERIES, "value"), Input(ids.DATA_SOURCE, "value"), State(ids.FORECASTER, "value"),
+    State(ids.SESSION_ID, "data"), prevent_initial_call="initial_duplicate",
+)
+def forecaster_choices(series, source, current, sid):
+    """Only the forecasters that work on the chosen series are selectable; the others say what they need."""
+    try:
+        chosen = E.dataset_for(get_store(), sid, {"data_source": source or "sample", "series": series})
+    except Exception:  # noqa: BLE001 - no series yet (or the store is down): every forecaster is offered
+        return E.forecaster_options(), no_update
+    options = E.forecaster_options_for(chosen)
+    usable = [o["value"] for o in options if not o["disabled"]]
+    if current in usable or not usable:
+        return options, no_update
+    fallback = E.default_forecaster()
+    return options, fallback if fallback in usable else usable[0]
+
+
+@callback(
     Output(ids.UPLOAD_STATUS, "children"), Output(ids.DATA_SOURCE, "value"),
     Input(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), State(ids.SESSION_ID, "data"),
     prevent_initial_call=True,
@@ -179,6 +198,9 @@ def series_choices(source, current, sid):
 def upload(contents, filename, sid):
     """Validate an uploaded CSV with the engine; keep it for this session. A running simulation is untouched."""
     result = accept_upload(get_store(), sid, contents, filename, settings.upload_max_bytes)
+    if result.needs_mapping:
+        return C.message([result.message, " ", dcc.Link("Open the Portfolio page", href="/portfolio",
+                                                        id="upload-portfolio-link")]), no_update
     if not result.accepted:
         return C.message(result.message), no_update
     return C.message(result.message, "success"), "upload"
