@@ -78,9 +78,6 @@ HINT_OPTIMUM_LINK = "hint-optimum-link"
 EVENT_SUMMARY, EVENT_FILTER = "event-summary", "event-filter"
 EVENT_KINDS = {"order": "Orders", "arrival": "Arrivals", "stockout": "Stockouts"}
 
-# simulator: Start during a paused (or running) run asks first; the confirmed press reaches the server here
-START_CONFIRM, START_REQUEST = "start-confirm", "start-request"
-
 # simulator: the settings panel, collapsible on a phone
 SETTINGS_TOGGLE, SETTINGS_PANEL = "settings-toggle", "settings-panel"
 

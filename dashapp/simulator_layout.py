@@ -106,7 +106,7 @@ def _results():
         html.Div(id=ids.MESSAGE),
         html.Div(id=ids.HINT),
         dbc.Progress(id=ids.PROGRESS, value=0, label="", className="mb-3", style={"height": "18px"}),
-        dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, sm=6, className="mb-2") for k in ids.KPIS]),
+        dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, xs=6, className="mb-2") for k in ids.KPIS]),
         graphs,
         dbc.Row([
             dbc.Col([html.H6("Event log (newest first, latest 200)"),
@@ -127,9 +127,6 @@ def simulator_layout():
         dcc.Interval(id=ids.TICK, interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
         dcc.Interval(id=ids.TICK_WATCHDOG, interval=1000),
         dcc.Download(id=ids.LEDGER_DOWNLOAD),
-        dcc.Store(id=ids.START_REQUEST),
-        dcc.ConfirmDialog(id=ids.START_CONFIRM, message="Start a new run from day 1? The current run's days are "
-                                                          "discarded (Resume goes on instead)."),
         _run_bar(),  # first: on a phone Start is on the first screen; sticky, so it stays in view
         html.Button("Settings ▾", id=ids.SETTINGS_TOGGLE, n_clicks=0, type="button",
                     className="btn btn-outline-secondary btn-sm d-md-none mb-2 settings-toggle",

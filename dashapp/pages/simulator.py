@@ -46,38 +46,19 @@ def _service() -> SimulationService:
 @callback(
     output={"sid": Output(ids.SESSION_ID, "data"), "view": VIEW,
             "controls": {cid: Output(cid, "value", allow_duplicate=True) for cid in CONTROLS}},
-    inputs={"clicks": {**{b: Input(b, "n_clicks") for b in BUTTONS if b != ids.START},
-                       ids.START: Input(ids.START_REQUEST, "data")}},  # Start arrives once confirmed
+    inputs={"clicks": {b: Input(b, "n_clicks") for b in BUTTONS}},
     state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in CONTROLS}},
     prevent_initial_call="initial_duplicate",
 )
 def control(clicks, sid, values):
     """Page load (no trigger) and the four buttons."""
     # A new page renders its buttons with n_clicks=0 and dash may report them as triggered: that is a load.
-    pressed = ids.START if ctx.triggered_id == ids.START_REQUEST else ctx.triggered_id
-    action = pressed if pressed in clicks and clicks[pressed] else "load"
+    action = ctx.triggered_id if ctx.triggered_id in clicks and clicks[ctx.triggered_id] else "load"
     raw = {CONTROLS[cid]: v for cid, v in values.items()}
     screen = _service().press(sid, action, raw)
     restored = {cid: screen.controls.get(key) for cid, key in CONTROLS.items()} if screen.controls \
         else dict.fromkeys(CONTROLS, no_update)
     return {"sid": screen.sid, "view": render(screen), "controls": restored}
-
-
-# Start during a paused (or running) run would restart from day 1: ask first (dcc.ConfirmDialog). Otherwise, and
-# once confirmed, the press goes on to `control` through the START_REQUEST store.
-dash.clientside_callback(
-    """function(nStart, nConfirm, status) {
-        const trig = (window.dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
-        const noUp = window.dash_clientside.no_update;
-        if (trig.startsWith('%(confirm)s')) { return [false, Date.now()]; }
-        if (!nStart) { return [noUp, noUp]; }
-        if (status === 'paused' || status === 'running') { return [true, noUp]; }
-        return [noUp, Date.now()];
-    }""" % {"confirm": ids.START_CONFIRM},
-    Output(ids.START_CONFIRM, "displayed"), Output(ids.START_REQUEST, "data"),
-    Input(ids.START, "n_clicks"), Input(ids.START_CONFIRM, "submit_n_clicks"), State(ids.STATUS, "children"),
-    prevent_initial_call=True,
-)
 
 
 @callback(
