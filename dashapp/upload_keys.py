@@ -31,10 +31,13 @@ def merged_key_columns(raw: bytes) -> list[tuple[str, int]]:
     """[(column, distinct values)] of the columns the simulator ignores that look like an item or location and
     take several values inside one of its series (so loading would merge those rows). [] when nothing merges."""
     try:
-        reader = csv.reader(io.StringIO(raw.decode("utf-8-sig", errors="replace")))
-        header = [h.strip() for h in next(reader)]
+        return _merged(csv.reader(io.StringIO(raw.decode("utf-8-sig", errors="replace"), newline="")))
     except (StopIteration, csv.Error):
-        return []
+        return []  # not a CSV the simulator could merge: the engine's own check names what is wrong
+
+
+def _merged(reader) -> list[tuple[str, int]]:
+    header = [h.strip() for h in next(reader)]
     ignored = [i for i, h in enumerate(header) if h and h not in COLUMNS]
     if not ignored:
         return []

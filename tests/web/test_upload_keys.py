@@ -49,3 +49,8 @@ def test_forecasters_needing_the_planning_column_are_disabled_for_a_series_witho
     options = {o["value"]: o for o in E.forecaster_options_for(next(iter(bare.series.values())))}
     assert options["planning"]["disabled"] and "Demand_Forecast" in options["planning"]["label"]
     assert not options["ma7"]["disabled"]
+
+
+@pytest.mark.parametrize("raw", [b"", b"Date,Units_Sold\n", bytes(range(256)) * 4, b"Date;Units_Sold\n2024-01-01;3\n"])
+def test_files_that_are_not_csv_are_left_to_the_engine_s_message(raw):
+    assert merged_key_columns(raw) == []
