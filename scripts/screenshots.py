@@ -33,8 +33,11 @@ def _wait(fn, timeout=60.0, what="condition"):
 def _full_page(driver, path: Path, width: int) -> None:
     """The whole page: the window grown to the document's height, then one screenshot."""
     driver.set_window_size(width, 1000)
+    time.sleep(2.0)  # graphs and grids finish their layout at the new width
+    driver.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
     time.sleep(0.5)
     height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    driver.execute_script("window.scrollTo(0, 0)")
     driver.set_window_size(width, min(int(height) + 100, 8000))
     time.sleep(0.8)
     driver.save_screenshot(str(path))
