@@ -63,7 +63,7 @@ def run(path: str, replications: int, days: int) -> dict:
     return {"series": len(records), "wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
             "load_avg_1min": round(os.getloadavg()[0], 2), "series_per_s": round(len(records) / wall, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "by_class": totals["by_class"], "by_forecaster": totals["by_forecaster"],
+            "by_class": totals["by_class"], "by_forecaster": totals["by_forecaster"], "by_policy": totals["by_policy"],
             "mean_fill_rate": round(totals["mean_fill_rate"], 4),
             "fill_rate_within_3_points_of_target": sum(abs(r["fill_rate"] - r["target_fill_rate"]) <= 0.03
                                                        for r in records if r["fill_rate"] is not None),

@@ -69,7 +69,8 @@ def tick_figures(days: int = 320, forecaster: str | None = None) -> dict:
     s.http = _TestHTTP(server, base)
     s.load("/")
     s.trigger("start.n_clicks", 1, extra={"forecaster.value": forecaster, "horizon.value": days,
-                                           "demand-mode.value": "synthetic", "speed.value": 0.1})
+                                           "demand-mode.value": "synthetic",
+                                           "speed.value": 5.0})  # the slowest pace: one day a tick
     msg = s.text("sim-message")
     if msg:
         raise RuntimeError(f"start refused: {msg}")

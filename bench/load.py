@@ -295,6 +295,9 @@ def format_text(r: dict) -> str:
     if "server_p50_ms" in r:
         lines.append(f"server-side time per request (gunicorn access log): p50 {r['server_p50_ms']} ms, "
                      f"p95 {r['server_p95_ms']} ms, p99 {r['server_p99_ms']} ms over {r['server_requests']} requests")
+    if "server_cpu_ms_per_request" in r:
+        lines.append(f"server CPU per request (workers' user + system time / requests): "
+                     f"{r['server_cpu_ms_per_request']} ms")
     if "loadavg_1min_before" in r:
         lines.append(f"machine load average (1 min) before {r['loadavg_1min_before']}, after "
                      f"{r['loadavg_1min_after']} on {os.cpu_count()} cores; server: {r['server']}")
@@ -320,6 +323,20 @@ def server_times(server) -> dict:
         return {}
     return {"server_requests": len(xs), "server_p50_ms": _round(percentile(xs, 50)),
             "server_p95_ms": _round(percentile(xs, 95)), "server_p99_ms": _round(percentile(xs, 99))}
+
+
+def worker_cpu_s(server) -> float:
+    """CPU seconds (user + system) the server's worker processes have used so far."""
+    import psutil
+
+    total = 0.0
+    for pid in server.worker_pids():
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,10 +368,14 @@ def main(argv: list[str] | None = None) -> int:
             server = spawn_server(args.workers, args.gunicorn_arg)
             args.url = server.url
         load_before = os.getloadavg()
+        cpu_before = worker_cpu_s(server) if server is not None else None
         r = run_load(args.url, args.sessions, args.seconds, args.interval_ms, args.cadence, timeout=args.timeout,
                      ramp=args.ramp, procs=args.procs)
         if server is not None:
             r.update(server_times(server))
+            if r.get("server_requests"):  # the CPU a request costs survives a busy machine better than latency
+                r["server_cpu_ms_per_request"] = _round(1000 * (worker_cpu_s(server) - cpu_before)
+                                                        / r["server_requests"])
         r["loadavg_1min_before"] = round(load_before[0], 2)
         r["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
         r["server"] = (f"gunicorn, {args.workers} workers {' '.join(args.gunicorn_arg)} (spawned)".replace("  ", " ")

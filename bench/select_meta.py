@@ -8,7 +8,8 @@ protocol, and every candidate meta-learner is fitted on the same meta period and
 the inner holdout (the `holdout_days` days just before the real holdout). The candidate with the lowest inner MAE
 becomes the train command's default; the real holdout is then evaluated once (README, model cards).
 The "calendar" candidates use the pooled calendar season (features.CalendarSeason) with a level window of 91 or
-365 days; the "fourier" candidates the yearly Fourier regression of each series' whole history.
+365 days; the "fourier" candidates the yearly Fourier regression of each series' whole history on the day of
+year (the `fourier` baseline's forecast).
 Each candidate is also scored by the RMSE of its 8-day (L + 1, L = 7) forecast sums from the inner-holdout origins
 whose 8 days lie in the inner holdout — what an order-up-to policy uses; `best` is the lowest inner MAE,
 `best_sum` the lowest inner 8-day-sum RMSE.

@@ -72,3 +72,19 @@ def _unhandled(err):
     if request.path.endswith("_dash-update-component"):
         return {"message": f"malformed callback request ({type(err).__name__})"}, 400
     return {"message": "the server could not handle this request"}, 500
+
+
+def _set_up_before_serving() -> None:
+    """Run Dash's first-request set-up now, in one thread, before any request can arrive.
+
+    Dash sets an app up on a process's first request (a before_request hook registers the script bundles it may
+    serve, copies the callbacks, adds the pages router's callback) and marks that done *before* doing it. Under
+    gunicorn's threaded workers a second request arriving meanwhile skips the set-up and meets a half-built app:
+    a renderer bundle answers 500 ("dash is not a registered library") or the callback list lacks the router,
+    and the first browser after a start stays at "Loading...". With --preload this runs once in the master and
+    every forked worker inherits the finished set-up; without it, each worker runs it while importing the app."""
+    with server.test_request_context("/"):
+        server.preprocess_request()
+
+
+_set_up_before_serving()

@@ -11,6 +11,7 @@ NAV_LINKS = [
     ("Forecasts", "/forecasts"),
     ("Scenarios", "/scenarios"),
     ("Optimum", "/optimum"),
+    ("Portfolio", "/portfolio"),
     ("About", "/about"),
 ]
 

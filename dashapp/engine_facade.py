@@ -2,6 +2,7 @@
 validated controls, and the error types whose message a user should see."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 import engine.policy_original  # noqa: F401  registers the original app's rule ("original")
@@ -59,7 +60,18 @@ def policy_options() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def sample_dataset():
-    return edata.load_csv(str(settings.sample_data), name="sample.csv")
+    """The bundled sample, parsed once per process and file version (every page load and Start asks for it;
+    nothing changes a loaded SeriesData)."""
+    try:
+        st = os.stat(settings.sample_data)
+    except OSError:  # the loader says what is wrong with the path
+        return edata.load_csv(str(settings.sample_data), name="sample.csv")
+    return _parsed_sample(str(settings.sample_data), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=2)
+def _parsed_sample(path: str, _mtime_ns: int, _size: int):
+    return edata.load_csv(path, name="sample.csv")
 
 
 def upload_key(sid: str) -> str:

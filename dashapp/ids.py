@@ -83,3 +83,16 @@ SETTINGS_TOGGLE, SETTINGS_PANEL = "settings-toggle", "settings-panel"
 
 # simulator: the forecaster dropdown (its options depend on the chosen series' columns)
 FORECASTER = "forecaster"
+
+# /portfolio: upload, mapping step, run settings, totals and grid (dashapp/pages/portfolio.py); "pf" is its job prefix
+PF_PREFIX = "pf"
+PF_UPLOAD, PF_UPLOAD_STATUS, PF_FILE, PF_MAPPING = "pf-upload", "pf-upload-status", "pf-file", "pf-mapping"
+PF_ROLE_PREFIX = "pf-role-"  # + engine.layout role: the dropdown of that role's column
+PF_FILE_OK, PF_FILE_PROBLEM, PF_FILL_ZERO = "pf-file-ok", "pf-file-problem", "pf-fill-zero"
+PF_LEAD_TIME, PF_REPLICATIONS, PF_DAYS = "pf-lead-time", "pf-replications", "pf-days"
+PF_OBJECTIVE, PF_TARGET = "pf-objective", "pf-target"
+PF_RUN, PF_CANCEL, PF_PROGRESS = "pf-run", "pf-cancel", "pf-progress"
+PF_REQUEST, PF_RESULT, PF_STATUS, PF_RESULTS = "pf-request", "pf-result", "pf-status", "pf-results"
+PF_RESULT_NOTE, PF_TOTAL_SERIES, PF_TOTAL_COST = "pf-result-note", "pf-total-series", "pf-total-cost"
+PF_GRID, PF_DOWNLOAD_BTN, PF_DOWNLOAD = "pf-grid", "pf-download-btn", "pf-download"
+PF_SEARCH = "pf-search"

@@ -34,6 +34,7 @@ class JobWords:
     kind: str          # the job store's kind ("scenarios", "optimum")
     noun: str          # "run", "computation"
     button: str        # the button that starts the job: "Run", "Compute"
+    unit: str = ""     # what the steps count, e.g. " series" (a page's own progress words)
 
 
 def running_status(kind: str, key: str) -> dict | None:

@@ -95,6 +95,13 @@ class JobStore:
     def cancel_requested(self, kind: str, key: str) -> bool:
         return self._get(f"sim:{kind}:cancel:{key}") is not None
 
+    def put_note(self, kind: str, key: str, name: str, value: dict) -> None:
+        """A job's side record (e.g. the ids of the Celery tasks it queued, so Cancel can revoke them)."""
+        self._set(f"sim:{kind}:{name}:{key}", value)
+
+    def get_note(self, kind: str, key: str, name: str) -> dict | None:
+        return self._get(f"sim:{kind}:{name}:{key}")
+
 
 STALE_AFTER = 10.0
 _store: JobStore | None = None

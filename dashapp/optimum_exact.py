@@ -20,7 +20,6 @@ from dashapp.services.exact_optimum import (
     DIST_CHOICES,
     MAX_HEATMAP_LEAD,
     exact_record,
-    policy_records,
     request_from_fields,
     request_key,
 )
@@ -28,7 +27,7 @@ from engine import scenarios as sc
 from engine.data import DataError
 from engine.errors import ConfigError
 
-__all__ = ["WORDS", "exact_section", "gap_rows", "headline", "policy_records", "render", "request_from_fields"]
+__all__ = ["WORDS", "exact_section", "gap_rows", "headline", "render", "request_from_fields"]
 
 KIND = "optimum-exact"
 WORDS = JobWords(prefix=ids.EXACT_PREFIX, kind=KIND, noun="exact solve", button="Solve exactly")

@@ -104,30 +104,29 @@ def rows_of(store, sid: str, rec: dict, sim=None) -> list[dict]:
 
 
 def save_session(store, sid: str, rec: dict, sim=None, new_run: bool = False) -> None:
-    """Store the record (and, with `sim`, the run's new state and ledger rows) under a new revision."""
+    """Store the record (and, with `sim`, the run's new state and ledger rows) under a new revision, in one
+    write (store.put_many: one transaction / one round trip) so a tick waits once for the store's write lock."""
     old_rev = rec.get("rev")
+    items: dict[str, dict] = {}
     if sim is not None:
         state = sim.to_state()
         ledger = state.pop("ledger")
         series = state.pop("series")
         if new_run or not rec.get("run_key"):
             rec["run_key"] = secrets.token_hex(6)
-            store.put(f"{sid}:series:{rec['run_key']}", series)
+            items[f"{sid}:series:{rec['run_key']}"] = series
             first = 0
         else:
             first = int(rec.get("days") or 0) // LEDGER_CHUNK
         for i in range(first, (len(ledger) - 1) // LEDGER_CHUNK + 1 if ledger else 0):
-            store.put(_chunk_key(sid, rec, i), {"rows": ledger[i * LEDGER_CHUNK:(i + 1) * LEDGER_CHUNK]})
+            items[_chunk_key(sid, rec, i)] = {"rows": ledger[i * LEDGER_CHUNK:(i + 1) * LEDGER_CHUNK]}
         rec["rev"] = secrets.token_hex(8)
-        store.put(f"{sid}:state:{rec['rev']}", state)
+        items[f"{sid}:state:{rec['rev']}"] = state
         rec.update(days=len(ledger), has_sim=True)
-    store.put(sid, rec)
+    items[sid] = rec  # last: a reader never sees a record whose parts are not written
+    stale = [f"{sid}:state:{old_rev}"] if sim is not None and old_rev and old_rev != rec["rev"] else []
+    store.put_many(items, delete=stale)
     if sim is not None:
-        if old_rev and old_rev != rec["rev"]:
-            try:
-                store.delete(f"{sid}:state:{old_rev}")
-            except Exception:  # noqa: BLE001 - a leftover key expires with the TTL
-                pass
         with _live_lock:
             _live[sid] = (rec["rev"], sim)
             while len(_live) > _LIVE_MAX:

@@ -29,13 +29,13 @@ stock is continuous).
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import numpy as np
 
 from engine.errors import ConfigError
 from engine.policy import Observation, Policy, PolicySetup, register_policy
 from engine.policy_lost_sales import stock_and_pipeline
+from engine.policy_params import Param
 from engine.protection import FLOOR_PER_DAY, SCALE_POWER
 
 __all__ = ["N_PATHS", "ForecastPIL", "forecast_projection"]
@@ -117,8 +117,9 @@ class ForecastPIL(Policy):
     label = "Projected inventory level (forecast-driven)"
     help = ("order so that the stock expected when the order arrives, after the lost sales the forecasts and "
             "their calibrated errors project, covers the protection-period quantile at the service level")
-    params = ("service_level",)
-    param_bounds: ClassVar[dict] = {"service_level": (0.0, 1.0)}
+    params = (Param("service_level", "Service target (blank: critical ratio from costs)", (0.0, 1.0), exclusive=True,
+                    help="forecast-driven projected level: the protection-period quantile level, strictly "
+                         "between 0 and 1"),)
     reads_errors = True   # the simulator passes the calibrated error sample in obs.errors
 
     def __init__(self, setup: PolicySetup, service_level: float | None = None) -> None:

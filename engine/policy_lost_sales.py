@@ -22,7 +22,6 @@ projected period has, so a forecast-driven projection only overrides that method
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from engine.policy import (
     critical_ratio_z,
     register_policy,
 )
+from engine.policy_params import Param
 
 __all__ = [
     "CappedBaseStock",
@@ -139,8 +139,9 @@ class CappedBaseStock(Policy):
     name = "capped-base-stock"
     label = "Capped base-stock (S, cap)"
     help = "order up to S, but never more than cap units in one order (Xin 2021); good for lost sales"
-    params = ("S", "cap")
-    param_bounds: ClassVar[dict] = {"S": (0.0, 1e12), "cap": (0.0, 1e12)}
+    params = (Param("S", "Order-up-to S", help="capped base-stock: order up to S (units; default from the context)"),
+              Param("cap", "Cap per order", help="capped base-stock: at most this many units in one order "
+                    "(default: mean + one standard deviation of daily demand)"))
 
     def __init__(self, setup: PolicySetup, S: float | None = None, cap: float | None = None) -> None:
         super().__init__(setup)
@@ -167,8 +168,8 @@ class ProjectedInventoryLevel(Policy):
     label = "Projected inventory level (lost sales)"
     help = ("order so that the expected stock when the order arrives, after projected lost sales, reaches the "
             "target (van Jaarsveld & Arts)")
-    params = ("target",)
-    param_bounds: ClassVar[dict] = {"target": (0.0, 1e12)}
+    params = (Param("target", "Target at arrival", help="projected inventory level: the stock (units) the order "
+                    "aims at when it arrives (default: mean + z·sd of daily demand, z from costs)"),)
 
     def __init__(self, setup: PolicySetup, target: float | None = None) -> None:
         super().__init__(setup)
@@ -212,8 +213,8 @@ class ConstantOrder(Policy):
     name = "constant-order"
     label = "Constant order"
     help = "order the same quantity every period (Goldberg et al. 2016); near-optimal for long lead times"
-    params = ("order_qty",)
-    param_bounds: ClassVar[dict] = {"order_qty": (0.0, 1e12)}
+    params = (Param("order_qty", "Order quantity", help="constant order: units ordered every day "
+                    "(default: mean daily demand × p/(p+h))"),)
 
     def __init__(self, setup: PolicySetup, order_qty: float | None = None) -> None:
         super().__init__(setup)

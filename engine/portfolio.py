@@ -12,7 +12,10 @@ merge the records):
    exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
    skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
    smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
-   (objective "cost"), on SELECTION replications;
+   (objective "cost"), on SELECTION replications. A second candidate, a static (r, Q) rule (Q one week of mean
+   demand, r chosen the same way among quantiles of the history's (L + 1)-day demand sums), is chosen on the same
+   selection replications; the objective decides between the two (fill-rate: the one reaching the target with
+   less stock on hand; cost: the cheaper), and the record's `policy` says which won;
 4. the recommendation is then costed on disjoint EVALUATION replications (other random streams): expected cost
    with a 95 % Student-t interval, fill rate, cycle service level (share of replenishment cycles — from one arrival
    to the day before the next; the first starts on day 1, the last ends with the run — without a stockout),
@@ -220,6 +223,56 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     return tot
 
 
+def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
+                 p: np.ndarray) -> dict:
+    """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policy.RQ: when the inventory
+    position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
+    the run starts with r + Q on hand. demand: (rows, days); reorder: (rows, K) reorder points r; qty, lead, h, p:
+    (rows,). Event order and totals as in `_simulate`."""
+    rows, days = demand.shape
+    K = reorder.shape[1]
+    M = int(lead.max()) + 1
+    Q = qty[:, None]
+    on_hand = reorder + Q
+    on_order = np.zeros((rows, K))
+    pipe = np.zeros((M, rows, K))
+    ridx = np.arange(rows)
+    names = ("holding", "stockout", "demand", "served", "stockout_days", "orders", "on_hand", "cycles", "cycles_ok")
+    tot = {k: np.zeros((rows, K)) for k in names}
+    cycle_short = np.zeros((rows, K), dtype=bool)
+    hh, pp = h[:, None], p[:, None]
+    for d in range(days):
+        position = on_hand + on_order
+        order = (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
+        pipe[(d + lead) % M, ridx] += order
+        on_order += order
+        arrived = pipe[d % M].copy()
+        pipe[d % M] = 0.0
+        on_order -= arrived
+        if d > 0:
+            closing = arrived > 0
+            tot["cycles"] += closing
+            tot["cycles_ok"] += closing & ~cycle_short
+            cycle_short &= ~closing
+        on_hand += arrived
+        dem = demand[:, d:d + 1]
+        served = np.minimum(on_hand, dem)
+        lost = dem - served
+        on_hand -= served
+        short = lost > 0
+        cycle_short |= short
+        tot["holding"] += hh * on_hand
+        tot["stockout"] += pp * lost
+        tot["demand"] += dem
+        tot["served"] += served
+        tot["stockout_days"] += short
+        tot["orders"] += order > 0
+        tot["on_hand"] += on_hand
+    tot["cycles"] += 1.0
+    tot["cycles_ok"] += ~cycle_short
+    return tot
+
+
 def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generator) -> np.ndarray:
     """(reps, days) moving-block bootstrap paths of a 1-d history (circular blocks of BLOCK_DAYS days)."""
     n = len(history)
@@ -337,32 +390,60 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
     dem, lvl = paths(0)
 
-    def select(cands: np.ndarray):
-        """Index per series of the candidate the objective picks on the selection paths, and its fill rate."""
+    rows_n = np.arange(n)
+
+    def select(cands: np.ndarray, simulate=None):
+        """Per series: the candidate the objective picks on the selection paths, and its fill rate, mean cost
+        and mean on-hand stock there (candidates must be in increasing order of stock)."""
         k = cands.shape[1]
-        sim = _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+        sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
         served = sim["served"].reshape(n, R, k).sum(axis=1)
         demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
         fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
+        cost = (sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1)
         if s.objective == "cost":
-            best = np.argmin((sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1), axis=1)
+            best = np.argmin(cost, axis=1)
         else:
             meets = fill >= s.target_fill_rate
             best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), k - 1)
-        return best, fill[np.arange(n), best]
+        stock = sim["on_hand"].reshape(n, R, k).mean(axis=1)
+        return best, fill[rows_n, best], cost[rows_n, best], stock[rows_n, best]
 
-    # coarse: the quantile levels; fine: REFINE_STEPS points between the neighbours of the coarse choice
-    k0, _ = select(quant)
-    rows_n = np.arange(n)
-    lo = quant[rows_n, np.maximum(k0 - 1, 0)]
-    hi = quant[rows_n, np.minimum(k0 + 1, K - 1)] if s.objective == "cost" else quant[rows_n, k0]
-    fine = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, REFINE_STEPS)[None, :]
-    k1, fill_sel = select(fine)
-    best_q = fine[rows_n, k1]
+    def refine(grid: np.ndarray, simulate=None):
+        """Coarse: the grid's levels; fine: REFINE_STEPS points between the neighbours of the coarse choice."""
+        k0 = select(grid, simulate)[0]
+        kk = grid.shape[1]
+        lo = grid[rows_n, np.maximum(k0 - 1, 0)]
+        hi = grid[rows_n, np.minimum(k0 + 1, kk - 1)] if s.objective == "cost" else grid[rows_n, k0]
+        fine = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, REFINE_STEPS)[None, :]
+        k1, fill_, cost_, stock_ = select(fine, simulate)
+        return k0, fine[rows_n, k1], fill_, cost_, stock_
+
+    k0, best_q, fill_sel, cost_sel, stock_sel = refine(quant)
+
+    # the (r, Q) candidate: Q one week of mean demand (engine.policy's default), r among the empirical quantiles
+    # of the history's (L + 1)-day demand sums; chosen on the same selection paths, then compared with the
+    # order-up-to choice by the objective (fill-rate: least stock among those reaching the target)
+    order_qty = np.array([max(1.0, round(7.0 * float(np.mean(y)))) if len(y) else 1.0 for y in hist])
+    r_grid = np.zeros((n, K))
+    for i, y in enumerate(hist):
+        sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
+        r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
+    r_grid = np.maximum.accumulate(r_grid, axis=1)
+    rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p))  # noqa: E731
+    _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, rq_sim)
+    if s.objective == "cost":
+        use_rq = cost_rq < cost_sel
+    else:
+        out_ok, rq_ok = fill_sel >= s.target_fill_rate, fill_rq >= s.target_fill_rate
+        use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
+    fill_sel = np.where(use_rq, fill_rq, fill_sel)
 
     dem, lvl = paths(1)
     ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
-    per = {k: v[:, 0].reshape(n, R) for k, v in ev.items()}
+    ev_rq = _simulate_rq(dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p))
+    won = rep(use_rq)[:, None]
+    per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
     total_cost = per["holding"] + per["stockout"]
     fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
     csl = np.where(per["cycles"] > 0, per["cycles_ok"] / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
@@ -380,7 +461,10 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
             "series": x.key, "class": c.label, "adi": c.adi, "cv2": c.cv2, "zero_share": c.zero_share,
             "history_days": len(hist[i]), "forecaster": chosen[i],
             "backtest_rmse": None if np.isnan(sd) else float(sd),
-            "policy": "order-up-to", "lead_time": int(lead[i]), "protection_days": wi,
+            "policy": "r-Q" if use_rq[i] else "order-up-to",
+            "reorder_point": float(best_r[i]) if use_rq[i] else None,
+            "order_quantity": float(order_qty[i]) if use_rq[i] else None,
+            "lead_time": int(lead[i]), "protection_days": wi,
             "daily_forecast": float(level_now[i]), "protection_demand": float(mu_now),
             "backtest_coverage": float(np.mean(rel[i] <= best_q[i] + 1e-12)), "quantile_method": method[i][k0[i]],
             "relative_error_quantile": float(best_q[i]), "safety_stock": s_now - float(mu_now),
@@ -402,7 +486,8 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
 
 
 RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
-                  "policy", "lead_time", "protection_days", "daily_forecast", "protection_demand", "backtest_coverage",
+                  "policy", "reorder_point", "order_quantity", "lead_time", "protection_days", "daily_forecast",
+                  "protection_demand", "backtest_coverage",
                   "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",
@@ -458,7 +543,9 @@ def portfolio_totals(records: list[dict]) -> dict:
     csl = [r["cycle_service_level"] for r in records if r["cycle_service_level"] is not None]
     by_class: dict[str, int] = {}
     by_forecaster: dict[str, int] = {}
+    by_policy: dict[str, int] = {}
     for r in records:
+        by_policy[r["policy"]] = by_policy.get(r["policy"], 0) + 1
         by_class[r["class"]] = by_class.get(r["class"], 0) + 1
         by_forecaster[r["forecaster"]] = by_forecaster.get(r["forecaster"], 0) + 1
     return {"series": len(records), "expected_cost": cost, "cost_ci_low": cost - hw, "cost_ci_high": cost + hw,
@@ -468,7 +555,7 @@ def portfolio_totals(records: list[dict]) -> dict:
             "mean_cycle_service_level": float(np.mean(csl)) if csl else None,
             "series_meeting_target": sum(1 for r in records if r["fill_rate"] is not None
                                          and r["fill_rate"] >= r["target_fill_rate"]),
-            "by_class": by_class, "by_forecaster": by_forecaster}
+            "by_class": by_class, "by_forecaster": by_forecaster, "by_policy": by_policy}
 
 
 def records_csv(records: list[dict]) -> str:

@@ -53,13 +53,16 @@ def cmd_portfolio(args) -> int:
     print(f"{totals['series']} series  expected cost {totals['expected_cost']:,.2f} "
           f"[{totals['cost_ci_low']:,.2f}, {totals['cost_ci_high']:,.2f}] over {settings.days} days  "
           f"series meeting the fill-rate target {totals['series_meeting_target']}")
-    print(f"{'series':<24} {'class':<12} {'forecaster':<9} {'S':>10} {'safety':>9} {'cost':>11} {'fill':>6} "
-          f"{'CSL':>6}")
+    print(f"{'series':<24} {'class':<12} {'forecaster':<9} {'policy':<11} {'S or r':>10} {'Q':>6} {'cost':>11} "
+          f"{'fill':>6} {'CSL':>6}")
     for r in records:
         fill = "n/a" if r["fill_rate"] is None else f"{r['fill_rate']:.3f}"
         csl = "n/a" if r["cycle_service_level"] is None else f"{r['cycle_service_level']:.3f}"
-        print(f"{r['series'][:24]:<24} {r['class']:<12} {r['forecaster']:<9} {r['order_up_to']:>10.2f} "
-              f"{r['safety_stock']:>9.2f} {r['expected_cost']:>11.2f} {fill:>6} {csl:>6}")
+        rq = r["policy"] == "r-Q"
+        level = r["reorder_point"] if rq else r["order_up_to"]
+        qty = f"{r['order_quantity']:>6.0f}" if rq else f"{'':>6}"
+        print(f"{r['series'][:24]:<24} {r['class']:<12} {r['forecaster']:<9} {r['policy']:<11} {level:>10.2f} "
+              f"{qty} {r['expected_cost']:>11.2f} {fill:>6} {csl:>6}")
     if args.out:
         print(f"recommendations written to {args.out}", file=sys.stderr)
     return 0

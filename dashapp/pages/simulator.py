@@ -6,9 +6,13 @@ shows; the simulator state lives in the store.
 """
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from plotly.utils import PlotlyJSONEncoder
 
 from dashapp import carry_settings as carry
 from dashapp import components as C
@@ -22,6 +26,7 @@ from dashapp.services.simulation import USER_ERRORS, SimulationService, accepted
 from dashapp.services.uploads import accept_upload, series_names
 from dashapp.session_views import days_per_tick, ledger_csv
 from dashapp.simulator_layout import simulator_layout
+from dashapp.simulator_link import link_controls
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
 from dashapp.validation import BOUNDS, InputError, clean_controls, number, speed_or_default
@@ -35,8 +40,24 @@ CONTROLS = {**ids.CONTROLS, **{ids.control_id(k): k for k in POLICY_KEYS}}  # fi
 NUMBER_KEYS = (*BOUNDS, *POLICY_KEYS)  # the keys of the number fields
 
 
-def layout(**_query):
-    return simulator_layout()
+LINK = "sim-link"  # store: controls a link's query sets on page load (dashapp.simulator_link)
+
+
+@lru_cache(maxsize=1)
+def _layout_once():
+    """The page's components with each graph's figure as its plain JSON dict: a go.Figure would be deep-copied and
+    walked by plotly's encoder on every page load."""
+    tree = simulator_layout()
+    for component in tree._traverse():
+        if isinstance(component, dcc.Graph) and hasattr(getattr(component, "figure", None), "to_plotly_json"):
+            component.figure = json.loads(json.dumps(component.figure, cls=PlotlyJSONEncoder))
+    return tree
+
+
+def layout(**query):
+    """The same component tree for every page load (building it — four figures among ~150 components — took most of
+    a page load; the session's values come from the load callback), plus the controls a link's query sets."""
+    return html.Div([dcc.Store(id=LINK, data=link_controls(query) or None), _layout_once()])
 
 
 def _service() -> SimulationService:
@@ -47,10 +68,11 @@ def _service() -> SimulationService:
     output={"sid": Output(ids.SESSION_ID, "data"), "view": VIEW,
             "controls": {cid: Output(cid, "value", allow_duplicate=True) for cid in CONTROLS}},
     inputs={"clicks": {b: Input(b, "n_clicks") for b in BUTTONS}},
-    state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in CONTROLS}},
+    state={"sid": State(ids.SESSION_ID, "data"), "values": {cid: State(cid, "value") for cid in CONTROLS},
+           "link": State(LINK, "data")},
     prevent_initial_call="initial_duplicate",
 )
-def control(clicks, sid, values):
+def control(clicks, sid, values, link=None):
     """Page load (no trigger) and the four buttons."""
     # A new page renders its buttons with n_clicks=0 and dash may report them as triggered: that is a load.
     action = ctx.triggered_id if ctx.triggered_id in clicks and clicks[ctx.triggered_id] else "load"
@@ -58,6 +80,8 @@ def control(clicks, sid, values):
     screen = _service().press(sid, action, raw)
     restored = {cid: screen.controls.get(key) for cid, key in CONTROLS.items()} if screen.controls \
         else dict.fromkeys(CONTROLS, no_update)
+    if action == "load" and link:  # a link's query (e.g. from /portfolio) wins over the stored controls
+        restored.update({cid: link[key] for cid, key in CONTROLS.items() if key in link})
     return {"sid": screen.sid, "view": render(screen), "controls": restored}
 
 
@@ -143,13 +167,16 @@ def set_speed(speed):
 @callback(
     Output(ids.SERIES, "options"), Output(ids.SERIES, "value"),
     Input(ids.DATA_SOURCE, "value"), State(ids.SERIES, "value"), State(ids.SESSION_ID, "data"),
+    State(LINK, "data"),
 )
-def series_choices(source, current, sid):
+def series_choices(source, current, sid, link=None):
     try:
         keys = series_names(get_store(), sid, source)
     except Exception:  # noqa: BLE001 - store/engine trouble shows up on Start with its message
         return [], None
-    return [{"label": k, "value": k} for k in keys], current if current in keys else (keys[0] if keys else None)
+    # a link's series wins (the page-load call for the initial source may have reset the field meanwhile)
+    chosen = next((k for k in ((link or {}).get("series"), current) if k in keys), keys[0] if keys else None)
+    return [{"label": k, "value": k} for k in keys], chosen
 
 
 @callback(

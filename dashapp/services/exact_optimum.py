@@ -10,7 +10,7 @@ from engine import scenarios as sc
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
 
-__all__ = ["DIST_CHOICES", "MAX_HEATMAP_LEAD", "demand_dist", "exact_record", "policy_records", "request_from_fields",
+__all__ = ["DIST_CHOICES", "MAX_HEATMAP_LEAD", "demand_dist", "exact_record", "request_from_fields",
            "request_key"]
 
 MAX_HEATMAP_LEAD = 2
@@ -70,19 +70,6 @@ def request_key(req: dict) -> str:
     return hashlib.sha256(json.dumps(req, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def policy_records(dist, lead_time: int, h: float, p: float, bound: int) -> list[dict]:
-    """The optimal order in every state of the solved lost-sales model (L ≤ 2): [{"on_hand", "pipeline",
-    "order"}]; the pipeline is 0 when L ≤ 1 (no order in transit between decisions)."""
-    from engine.exact.model import LostSalesModel
-    from engine.exact.solve import solve_optimal
-
-    model = LostSalesModel(int(lead_time), int(bound), dist.pmf, float(h), float(p))
-    sol = solve_optimal(model)
-    s = model.states()
-    return [{"on_hand": int(st[0]), "pipeline": int(st[1]) if lead_time >= 2 else 0, "order": int(a)}
-            for st, a in zip(s, sol.actions)]
-
-
 def exact_record(req: dict, progress=None) -> dict:
     """The exact report of a checked request, with the optimal-policy records for L ≤ 2 (lost sales)."""
     from engine.exact.report import exact_report
@@ -91,10 +78,9 @@ def exact_record(req: dict, progress=None) -> dict:
     dist = demand_dist(req)
     if progress:
         progress(0, 2)
-    rep = exact_report(dist, req["lead_time"], req["h"], req["p"], req["backorders"])
+    rep = exact_report(dist, req["lead_time"], req["h"], req["p"], req["backorders"],
+                       with_actions=req["lead_time"] <= MAX_HEATMAP_LEAD)
     if progress:
         progress(1, 2)
-    if not req["backorders"] and req["lead_time"] <= MAX_HEATMAP_LEAD:
-        rep["policy_records"] = policy_records(dist, req["lead_time"], req["h"], req["p"], rep["bound"])
     rep["elapsed_s"] = time.perf_counter() - t0
     return json_safe(rep)

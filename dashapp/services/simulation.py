@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from dashapp import engine_facade as E
 from dashapp import session_storage as st
 from dashapp.policy_fields import field_specs
+from dashapp.run_pace import days_due, new_clock
 from dashapp.session_ids import new_session_id, valid_session_id
-from dashapp.session_views import days_per_tick
 from dashapp.store import SessionBusy, StoreUnavailable
 from dashapp.validation import clean_controls, page_words
 
@@ -58,15 +58,17 @@ accepted_choices = _choices  # public: the page's settings links check controls 
 class SimulationService:
     """Start/Pause/Step/Reset and the tick on sessions kept in `store` (a dashapp.store back end)."""
 
-    def __init__(self, store, tick_delay: float = 0.0) -> None:
+    def __init__(self, store, tick_delay: float = 0.0, clock=time.time) -> None:
         self.store = store
         self.tick_delay = tick_delay  # test hook: a tick slower than its interval
+        self.clock = clock  # wall time in seconds (tests pass a fake one); the run's pace is kept against it
 
     # ------------------------------------------------------------------ buttons and page load
     def press(self, sid, action: str, raw_controls: dict) -> Screen:
         """`action` is "load" (no button) or one of start, pause, step, reset; an invalid id gets a new one."""
         if not valid_session_id(sid):
             sid = new_session_id()
+        self._pressed_at = self.clock()  # a run's pace counts from the press, not from the end of building it
         try:
             with self.store.lock(sid):
                 rec = st.load_record(self.store, sid)
@@ -102,6 +104,7 @@ class SimulationService:
 
     def _start(self, sid: str, rec: dict, raw: dict) -> Screen:
         sim = self._new_run(sid, rec, raw, "running")
+        rec["pace"] = new_clock(self._pressed_at, 0, rec["controls"].get("speed") or 0.3)
         return self._saved(sid, rec, sim, new_run=True, message=_replay_warning(sim))
 
     def _reset(self, sid: str, rec: dict, raw: dict) -> Screen:
@@ -113,6 +116,9 @@ class SimulationService:
         flip = {"running": "paused", "paused": "running"}
         if rec["status"] in flip:
             rec["status"] = flip[rec["status"]]
+            if rec["status"] == "running":  # the pause does not count: the clock restarts at the current day
+                rec["pace"] = new_clock(self._pressed_at, int(rec.get("days") or 0),
+                                        rec["controls"].get("speed") or 0.3)
             return self._saved(sid, rec)
         message = ("Nothing to pause: press Start first." if rec["status"] == "idle"
                    else "The run has finished: press Start for a new run.")
@@ -137,8 +143,9 @@ class SimulationService:
 
     # ------------------------------------------------------------------ the tick
     def tick(self, sid, shown, speed: float) -> Screen:
-        """Advance the days one tick asks for — unless the stored run is already past the day the page shows
-        (a repeated or late tick), in which case only the missing days are sent."""
+        """Advance the days due by the run's pace (dashapp.run_pace: wall time since the run started or resumed,
+        at least one day) — unless the stored run is already past the day the page shows (a repeated or late
+        tick), in which case only the missing days are sent."""
         if not valid_session_id(sid) or not isinstance(shown, dict):
             return Screen(sid, STOP, message="Session lost: reload the page.")
         run, day = shown.get("run"), shown.get("day")
@@ -165,7 +172,8 @@ class SimulationService:
         state_day, status_before, sim = int(rec.get("days") or 0), rec["status"], None
         if rec["status"] == "running" and state_day == day:
             sim = st.live_simulator(self.store, sid, rec)
-            for _ in range(days_per_tick(speed)[1]):
+            n, rec["pace"] = days_due(rec.get("pace"), self.clock(), state_day, speed)
+            for _ in range(n):
                 if sim.done:
                     break
                 sim.step()

@@ -43,9 +43,20 @@ def _check(L, h, p, bound):
         raise ConfigError(f"bound must be a whole number >= 1 (got {bound!r})", field="bound", value=bound)
 
 
+def policy_records(model: LostSalesModel, actions: np.ndarray) -> list[dict]:
+    """The optimal order in every state: [{"on_hand", "pipeline", "order"}] for L ≤ 2 (the pipeline is 0 when
+    L ≤ 1: no order in transit between decisions)."""
+    states = model.states()
+    return [{"on_hand": int(st[0]), "pipeline": int(st[1]) if model.L >= 2 else 0, "order": int(a)}
+            for st, a in zip(states, actions)]
+
+
 def exact_report(dist: DemandDist, L: int, h: float = 1.0, p: float = 9.0, backorders: bool = False,
-                 bound: int | None = None, policies: bool = True) -> dict:
-    """JSON-safe {"optimal_cost", "base_stock", "policies", "states", "seconds", ...} (module docstring)."""
+                 bound: int | None = None, policies: bool = True, with_actions: bool = False) -> dict:
+    """JSON-safe {"optimal_cost", "base_stock", "policies", "states", "seconds", ...} (module docstring).
+
+    with_actions: lost sales with L ≤ 2 also return "policy_records", the solved policy's order in every state
+    (what the page's heatmap draws), from the same solve."""
     _check(L, h, p, bound)
     L = int(L)
     t0 = time.perf_counter()
@@ -73,6 +84,8 @@ def exact_report(dist: DemandDist, L: int, h: float = 1.0, p: float = 9.0, backo
                 "bound_mass": float(greedy.pi[ip_after >= B].sum()),
                 "states": sol.states, "pairs": sol.pairs, "iterations": sol.iterations,
                 "solve_seconds": sol.seconds})
+    if with_actions and L <= 2:
+        out["policy_records"] = policy_records(model, sol.actions)
     base = best_base_stock(L, pmf, h, p)
     out["base_stock"] = {"level": base.params["S"], "cost": base.cost, "gap": base.cost / sol.cost - 1.0}
     rows = []

@@ -6,7 +6,7 @@ import numpy as np
 from engine.forecast.base import Covariates, Forecaster
 
 __all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "PlanningForecast", "FourierRegression",
-           "fourier_forecast"]
+           "fourier_forecast", "fourier_forecast_calendar"]
 
 YEAR_DAYS = 365.25
 
@@ -105,9 +105,22 @@ class PlanningForecast(Forecaster):
         return np.array(out, dtype=np.float64)
 
 
-def _harmonics(days: np.ndarray) -> np.ndarray:
+def _harmonics_of(days: np.ndarray) -> np.ndarray:
     ang = 2.0 * np.pi * np.asarray(days, dtype=np.float64) / YEAR_DAYS
     return np.column_stack([np.ones(len(ang)), np.cos(ang), np.sin(ang)])
+
+
+_DOY_HARMONICS = _harmonics_of(np.arange(367))  # rows for days of year 0..366, looked up on the serving path
+_DOY_HARMONICS.setflags(write=False)
+
+
+def _harmonics(days: np.ndarray) -> np.ndarray:
+    """(len, 3) design rows [1, cos, sin] of day numbers; integer days of year come from a table (no trigonometry
+    per forecast: the ensemble's Fourier member is built on every simulated day)."""
+    days = np.asarray(days)
+    if days.dtype.kind in "iu" and len(days) and days.min() >= 0 and days.max() <= 366:
+        return _DOY_HARMONICS[days]
+    return _harmonics_of(days)
 
 
 def fourier_forecast(demand: np.ndarray, horizon: int, days: np.ndarray | None = None,
@@ -123,7 +136,7 @@ def fourier_forecast(demand: np.ndarray, horizon: int, days: np.ndarray | None =
     n, t = demand.shape
     if t < min_season_days:
         return np.repeat(demand.mean(axis=1)[:, None], horizon, axis=1)
-    d = np.arange(t + horizon, dtype=np.float64) if days is None else np.asarray(days, dtype=np.float64)
+    d = np.arange(t + horizon, dtype=np.float64) if days is None else np.asarray(days)
     X = _harmonics(d[:t])
     # normal equations (3 × 3): one pass over the history, identical for every row
     coef = np.linalg.solve(X.T @ X, X.T @ demand.T)                # (3, n)
@@ -144,12 +157,23 @@ class FourierRegression(Forecaster):
     min_season_days = 120
 
     def predict(self, demand, covariates: Covariates | None = None):
-        n, t = demand.shape
         doy = None if covariates is None else covariates.day_of_year
-        if doy is None or doy.shape[1] < t + self.horizon:
-            return fourier_forecast(demand, self.horizon, None, self.min_season_days)
-        doy = np.asarray(doy[:, :t + self.horizon], dtype=np.float64)
-        if doy.shape[0] == 1 or np.all(doy == doy[:1]):
-            return fourier_forecast(demand, self.horizon, doy[0], self.min_season_days)
-        return np.concatenate([fourier_forecast(demand[i:i + 1], self.horizon, doy[i], self.min_season_days)
-                               for i in range(n)])
+        return fourier_forecast_calendar(demand, self.horizon, doy, self.min_season_days)
+
+
+def fourier_forecast_calendar(demand: np.ndarray, horizon: int, day_of_year: np.ndarray | None = None,
+                              min_season_days: int = 120) -> np.ndarray:
+    """fourier_forecast of each row on its calendar: day_of_year (n or 1, >= t + horizon) aligned with demand
+    (column t = the first forecast day); without it (or too short) the positions stand in for the day of year.
+
+    The calendar matters where the positions drift from it: across 29 February a position-based fit of the year
+    after a leap year is one day out of phase with the season.
+    """
+    n, t = demand.shape
+    if day_of_year is None or day_of_year.shape[1] < t + horizon:
+        return fourier_forecast(demand, horizon, None, min_season_days)
+    doy = np.asarray(day_of_year[:, :t + horizon])
+    if doy.shape[0] == 1 or np.all(doy == doy[:1]):
+        return fourier_forecast(demand, horizon, doy[0], min_season_days)
+    return np.concatenate([fourier_forecast(demand[i:i + 1], horizon, doy[i], min_season_days)
+                           for i in range(n)])

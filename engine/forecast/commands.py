@@ -136,7 +136,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     parts = []
     for a in arrays:
         n = len(a.demand)
-        doy = None if trained.calendar is None else T.series_days_of_year(a, cfg)  # dates parsed once per series
+        doy = T.series_days_of_year(a, cfg) if cfg.reads_day_of_year() else None  # dates parsed once per series
         for o in range(n - holdout_days, n):
             pr = pl = None
             if use_covariates:
@@ -210,7 +210,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
 
 EXTRA_TEXT = {"seasonal": "seasonal ratio", "planning": "planning / L0", "ma7": "mean of the last 7 days / L0",
               "calendar": "pooled calendar season × the series' deseasonalised level / L0",
-              "fourier": "yearly Fourier regression of the series' whole history / L0"}
+              "fourier": "yearly Fourier regression of the series' whole history on the day of year / L0"}
 
 
 def meta_summary(meta: dict) -> str:

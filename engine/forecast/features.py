@@ -226,8 +226,9 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
     extra_inputs: names of the per-horizon meta-learner inputs, in order (default: default_extra): "seasonal" (the
     seasonal ratio), "planning" (planning / L0), "ma7" (mean of the last 7 days / L0, the same for every horizon),
     "calendar" (calendar_level / L0: needs `calendar`; without `day_of_year` (n, >= t + horizon) it is the seasonal
-    ratio), "fourier" (the yearly Fourier regression of the whole history, baselines.fourier_forecast, / L0,
-    clipped like the seasonal ratio; past demand and its positions only).
+    ratio), "fourier" (the yearly Fourier regression of the whole history on the day of year — the `fourier`
+    baseline's forecast, baselines.fourier_forecast_calendar — / L0, clipped like the seasonal ratio; past demand
+    and the calendar only; without `day_of_year` the positions stand in for the day of year).
     out: Inputs whose seq/aux/extra arrays (of the right shapes) are filled in place instead of new arrays — the
     serving fast path keeps them bound to onnxruntime (onnx_model.SingleRowRunner).
     """
@@ -272,8 +273,7 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
         elif name == "calendar":
             extra[:, :, j] = _calendar_ratio(demand, day_of_year, calendar, horizon, inv, seas_r)
         elif name == "fourier":
-            from engine.forecast.baselines import fourier_forecast
-            extra[:, :, j] = np.clip(fourier_forecast(demand, horizon) * inv, SEASON_CLIP[0], SEASON_CLIP[1])
+            extra[:, :, j] = _fourier_ratio(demand, day_of_year, horizon, inv)
     if use_covariates:
         if promo is None or planning is None:
             raise ValueError("this model needs the covariates promo and planning (Demand_Forecast) "
@@ -294,6 +294,21 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
         if "planning" in names:
             extra[:, :, names.index("planning")] = pl[:, window:]
     return Inputs(seq, aux, extra, lvl)
+
+
+def _fourier_ratio(demand, day_of_year, horizon, inv) -> np.ndarray:
+    """The "fourier" meta input: the yearly Fourier regression on the calendar (positions without dates) / L0,
+    clipped like the seasonal ratio. With the clip not binding, ratio × L0 is the regression's forecast itself."""
+    from engine.forecast.baselines import fourier_forecast_calendar
+    n, t = demand.shape
+    if day_of_year is not None:
+        doy = np.asarray(day_of_year)
+        if doy.ndim != 2 or doy.shape[0] not in (1, n) or doy.shape[1] < t + horizon:
+            raise ValueError(f"day_of_year must have shape ({n}, >= {t + horizon}), got {doy.shape}")
+        day_of_year = doy
+    r = fourier_forecast_calendar(demand, horizon, day_of_year)
+    r *= inv
+    return np.clip(r, SEASON_CLIP[0], SEASON_CLIP[1], out=r)
 
 
 def _calendar_ratio(demand, day_of_year, calendar, horizon, inv, fallback) -> np.ndarray:

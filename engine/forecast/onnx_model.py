@@ -145,7 +145,8 @@ class OnnxEnsemble(Forecaster):
                     self.calendar = F.CalendarSeason.from_dict(card["calendar_season"])
             except (ValueError, TypeError, KeyError) as exc:
                 raise ModelError(str(exc), self.folder / CARD_FILE) from None
-        self.uses_calendar = self.calendar is not None
+        # the "calendar" and "fourier" meta inputs read the day of year of the history and the horizon
+        self.uses_calendar = self.calendar is not None or "fourier" in (self.extra_inputs or ())
         self.requires_planning = self.uses_covariates
         self._sess = session
         self._sess_one = None          # batch-1 session, made on the first single-row forecast (see _runner)

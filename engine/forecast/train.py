@@ -55,6 +55,10 @@ class TrainConfig:
     def uses_calendar(self) -> bool:
         return "calendar" in self.extras()
 
+    def reads_day_of_year(self) -> bool:
+        """Whether a meta input reads the calendar (the pooled season or the Fourier regression on the day of year)."""
+        return bool({"calendar", "fourier"} & set(self.extras()))
+
     def extras(self) -> tuple:
         return F.check_extra(self.extra_inputs, self.use_covariates)
 
@@ -146,7 +150,8 @@ def examples(train_part: list[SeriesArrays], cfg: TrainConfig, first, last, targ
         parts.append(F.training_examples(s.demand[None, :], row(s.promo), row(s.planning), origins=origins,
                                          target_end=target_end_of(t), window=cfg.window, horizon=cfg.horizon,
                                          use_covariates=cfg.use_covariates, extra_inputs=cfg.extras(),
-                                         day_of_year=series_days_of_year(s, cfg) if calendar else None,
+                                         day_of_year=series_days_of_year(s, cfg) if cfg.reads_day_of_year()
+                                         else None,
                                          calendar=calendar))
     inputs = F.Inputs(*(np.concatenate([getattr(p[0], k) for p in parts]) for k in ("seq", "aux", "extra", "level")))
     return inputs, np.concatenate([p[1] for p in parts])

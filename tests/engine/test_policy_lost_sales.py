@@ -8,7 +8,7 @@ from engine.batch import run_batch
 from engine.exact.distributions import poisson
 from engine.exact.model import LostSalesModel
 from engine.exact.policies import pil_actions
-from engine.policy import Observation, PolicySetup, make_policy, policy_names
+from engine.policy import Observation, PolicySetup, make_policy, policy_names, policy_params
 from engine.policy_lost_sales import project_on_hand
 from engine.simulator import SimConfig, Simulator
 
@@ -32,7 +32,7 @@ def test_registered_with_params_and_bounds():
     for n in NAMES:
         assert n in names
         pol = make_policy(n, _setup())
-        assert set(pol.param_bounds) == set(pol.params) and pol.help and pol.label
+        assert all(p.label and p.help for p in policy_params(pol.name)) and pol.help and pol.label
 
 
 def test_capped_base_stock_orders_the_gap_up_to_the_cap():

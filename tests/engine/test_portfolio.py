@@ -16,6 +16,7 @@ from engine.portfolio import (
     PortfolioSettings,
     _rng,
     _simulate,
+    _simulate_rq,
     portfolio_totals,
     records_csv,
     run_portfolio,
@@ -196,3 +197,26 @@ def test_cycle_service_level_counts_cycles_between_arrivals_by_hand():
                     np.array([2.0]))
     assert (tot["cycles"][0, 0], tot["cycles_ok"][0, 0]) == (2, 1)
     assert (tot["served"][0, 0], tot["stockout_days"][0, 0], tot["orders"][0, 0]) == (1, 1, 1)
+
+
+def test_reorder_point_quantity_simulation_by_hand():
+    # constant demand 5, lead 2, r = 15, Q = 10: starts with 25 on hand; IP ≤ 15 triggers one order of 10
+    days = 12
+    tot = _simulate_rq(np.full((1, days), 5.0), np.array([[15.0, 4.0]]), np.array([10.0]), np.array([2]),
+                       np.array([0.1]), np.array([2.0]))
+    assert tot["served"][0, 0] == 60 and tot["stockout_days"][0, 0] == 0
+    assert tot["orders"][0, 0] == 5  # 60 units in orders of 10 (25 to start, 25 + 50 − 60 = 15 left)
+    # r = 4 cannot cover 2 days of lead time (10 units): lost sales, paid at p per unit
+    assert tot["served"][0, 1] < 60 and tot["stockout"][0, 1] == pytest.approx(2.0 * (60 - tot["served"][0, 1]))
+
+
+def test_the_record_names_the_policy_that_won_with_its_parameters(layouts):
+    for objective in ("fill-rate", "cost"):
+        recs = run_portfolio(str(layouts["a"]), PortfolioSettings(objective=objective))
+        for r in recs:
+            assert r["policy"] in ("order-up-to", "r-Q")
+            if r["policy"] == "r-Q":
+                assert r["reorder_point"] >= 0 and r["order_quantity"] >= 1
+            else:
+                assert r["reorder_point"] is None and r["order_quantity"] is None
+        assert sum(portfolio_totals(recs)["by_policy"].values()) == 4

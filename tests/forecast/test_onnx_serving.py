@@ -25,6 +25,7 @@ def covariates(series, stop, h=31):
     (False, "stack", ("seasonal", "planning")),
     (True, "convex", ("seasonal", "planning", "ma7")),
     (False, "convex", ("seasonal", "planning", "calendar")),
+    (False, "convex", ("seasonal", "planning", "fourier")),
 ])
 def test_onnx_agrees_with_keras_within_1e_4(tmp_path, per_horizon, kind, extras):
     from engine.forecast import export as E
@@ -42,7 +43,7 @@ def test_onnx_agrees_with_keras_within_1e_4(tmp_path, per_horizon, kind, extras)
                                          "extra_inputs": list(extras), "residuals": trained.residuals,
                                          **({"calendar_season": calendar.to_dict()} if calendar else {})})
     model = OnnxEnsemble.load(tmp_path / "m")
-    assert model.extra_inputs == extras and model.uses_calendar == (calendar is not None)
+    assert model.extra_inputs == extras and model.uses_calendar == bool({"calendar", "fourier"} & set(extras))
     y = np.stack([s.demand for s in series])
     for t in (40, 150, 300, 365):  # short (no seasonal fit) and long histories
         cov = covariates(series, t)

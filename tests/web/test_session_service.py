@@ -12,10 +12,25 @@ from dashapp.validation import DEFAULT_CONTROLS
 CONTROLS = dict(DEFAULT_CONTROLS, forecaster="ma7", demand_mode="synthetic", horizon=12, lead_time=2)
 
 
+class FakeClock:
+    """Wall time the test moves by hand (the run's pace is kept against the service's clock)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def service(tmp_path):
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def service(tmp_path, clock):
     store = DiskSessionStore(str(tmp_path / "sessions"), 64 * 2**20, 600)
-    yield SimulationService(store)
+    yield SimulationService(store, clock=clock)
     store.close()
 
 
@@ -24,8 +39,10 @@ def sid(service):
     return service.press(None, "load", {}).sid
 
 
-def _tick(service, screen, speed=0.3, day=None):
-    """The tick the page sends after showing `screen` (rows are the live ledger: read its length now)."""
+def _tick(service, screen, speed=0.3, day=None, wait=None):
+    """The tick the page sends after showing `screen` (rows are the live ledger: read its length now), `wait`
+    seconds after the previous one (default: one interval of dcc.Interval, max(0.1, speed))."""
+    service.clock.now += max(0.1, speed) if wait is None else wait
     shown = len(screen.rows) if day is None else day
     return service.tick(screen.sid, {"run": screen.run, "day": shown}, speed)
 
@@ -94,8 +111,8 @@ def test_pause_without_a_run_and_bad_controls_are_messages(service, sid):
 
 
 def test_fast_speeds_step_several_days_per_tick(service, sid):
-    screen = service.press(sid, "start", CONTROLS)
-    assert len(_tick(service, screen, speed=0.05).rows) == 2  # ticks fire at most every 100 ms
+    screen = service.press(sid, "start", dict(CONTROLS, speed=0.05))
+    assert len(_tick(service, screen, speed=0.05).rows) == 2  # ticks fire at most every 100 ms: 2 days due
 
 
 def test_bad_tick_requests_stop_the_ticks(service, sid):
@@ -145,3 +162,45 @@ def test_run_bar_buttons_are_enabled_only_when_they_apply(status, days, disabled
 
     assert button_states(status, days) == disabled
     assert ("Start is off" in RUN_NOTES.get(status, "")) == disabled["start"]  # a disabled Start says why
+
+
+def test_slow_round_trips_are_caught_up_so_the_run_keeps_its_pace(service, sid):
+    """Each tick arrives 0.15 s late (interval + round trip): the days done follow wall time / speed."""
+    screen = service.press(sid, "start", CONTROLS)
+    for _ in range(4):
+        screen = _tick(service, screen, speed=0.3, wait=0.45)
+    assert len(screen.rows) == 6  # 1.8 s at 0.3 s/day, not 4 ticks = 4 days
+    assert [r["day"] for r in screen.rows] == list(range(1, 7))  # every day's row, in order
+
+
+def test_resume_re_bases_the_clock_so_a_pause_is_not_caught_up(service, sid, clock):
+    day = len(_tick(service, service.press(sid, "start", CONTROLS)).rows)
+    service.press(sid, "pause", CONTROLS)
+    clock.now += 60.0  # a long pause
+    resumed = service.press(sid, "pause", CONTROLS)
+    assert len(_tick(service, resumed).rows) == day + 1
+
+
+def test_a_speed_change_mid_run_keeps_the_new_pace(service, sid):
+    screen = _tick(service, service.press(sid, "start", dict(CONTROLS, horizon=100)), speed=0.3)
+    day = len(screen.rows)
+    for _ in range(10):
+        screen = _tick(service, screen, speed=0.05, wait=0.15)  # 100 ms interval + 50 ms round trip
+    assert len(screen.rows) == day + 1 + 27  # re-based at the first fast tick, then 1.35 s / 0.05 s
+
+
+def test_a_tab_back_from_the_background_does_not_race_through_the_run(service, sid):
+    """A throttled tab's tick after 10 s at 0.3 s/day advances at most 2 s worth of days, then the run goes on
+    at its pace from there."""
+    screen = _tick(service, service.press(sid, "start", dict(CONTROLS, horizon=100)))
+    screen = _tick(service, screen, wait=10.0)
+    assert len(screen.rows) == 1 + 7  # ceil(2 / 0.3) days
+    assert len(_tick(service, screen, day=8).rows) == 1 + 7 + 1
+
+
+def test_pace_keeps_ticks_idempotent(service, sid):
+    """A repeated tick (lost response) sends the days the first one stepped, however late it comes."""
+    start = service.press(sid, "start", CONTROLS)
+    first = _tick(service, start, day=0, wait=0.9)
+    repeat = _tick(service, start, day=0, wait=0.9)
+    assert len(first.rows) == len(repeat.rows) == 3 and repeat.shown_day == 0

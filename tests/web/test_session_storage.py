@@ -25,6 +25,10 @@ class CountingStore(DiskSessionStore):
         self.writes.append((key, len(json.dumps(value))))
         super().put(key, value)
 
+    def put_many(self, items, delete=()):
+        self.writes.extend((key, len(json.dumps(value))) for key, value in items.items())
+        super().put_many(items, delete)
+
 
 @pytest.fixture
 def store(tmp_path):

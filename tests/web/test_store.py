@@ -152,3 +152,40 @@ def test_full_disk_is_store_unavailable(tiny_disk):
         for i in range(100):
             s.put(f"s{i}", {"blob": "y" * 200_000})
     assert s.get("first") == {"x": 1}  # what was stored is still readable
+
+
+def test_put_many_stores_and_deletes_together(store):
+    store.put("old", {"x": 0})
+    store.put_many({"a": {"x": 1}, "b": {"x": 2}}, delete=["old"])
+    assert (store.get("a"), store.get("b"), store.get("old")) == ({"x": 1}, {"x": 2}, None)
+
+
+def _hold_lock_forever(where, started):
+    s = DiskSessionStore(where, 8 * 2**20, 60)
+    with s.lock("held"):
+        started.set()
+        time.sleep(60)
+
+
+def test_a_killed_holder_releases_the_disk_lock_at_once(tmp_path):
+    """A worker killed while holding a session's lock (SIGKILL) does not leave the session busy."""
+    where = str(tmp_path / "sessions")
+    s = DiskSessionStore(where, 8 * 2**20, 60)
+    ctx = mp.get_context("spawn")
+    started = ctx.Event()
+    p = ctx.Process(target=_hold_lock_forever, args=(where, started))
+    p.start()
+    try:
+        assert started.wait(20)
+        with pytest.raises(SessionBusy):
+            with s.lock("held", timeout=0.2):
+                pass
+        p.kill()
+        p.join(10)
+        t0 = time.monotonic()
+        with s.lock("held", timeout=1.0):
+            assert time.monotonic() - t0 < 0.5
+    finally:
+        p.kill()
+        p.join(5)
+        s.close()
