@@ -1,6 +1,6 @@
 /* Accessible names and roles that dash components cannot set themselves (found by axe-core; see
    tests/web/test_phone_and_a11y_browser.py). Re-applied, once per animation frame, whenever the DOM changes:
-   - dcc.Upload's file input gets a name;
+   - a dcc.Upload's file input gets a name;
    - dcc.Dropdown's hidden focus proxy (aria-hidden, yet in the Tab order) leaves the Tab order and its button
      enters it instead;
    - a dropdown button is named by its field's <label for=...> (its aria-labelledby named only the value);
@@ -11,8 +11,8 @@
   var scheduled = false;
   function fix() {
     scheduled = false;
-    document.querySelectorAll('#upload-data input[type=file]:not([aria-label])').forEach(function (el) {
-      el.setAttribute('aria-label', 'Upload a CSV file of daily demand');
+    document.querySelectorAll('input[type=file]:not([aria-label])').forEach(function (el) {
+      el.setAttribute('aria-label', 'Upload a CSV file of daily ' + (el.closest('#upload-data') ? 'demand' : 'sales'));
     });
     document.querySelectorAll('input.dash-dropdown-focus-target:not([tabindex="-1"])').forEach(function (el) {
       var button = el.parentElement && el.parentElement.querySelector('button.dash-dropdown');
@@ -45,6 +45,7 @@
   function schedule() {
     if (!scheduled) { scheduled = true; window.requestAnimationFrame(fix); }
   }
-  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true});
+  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true,
+                                                                     attributes: true, attributeFilter: ['tabindex']});
   document.addEventListener('DOMContentLoaded', schedule);
 })();

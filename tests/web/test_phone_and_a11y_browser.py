@@ -3,6 +3,7 @@ collapsed panel below it and no page is wider than the screen; Start is early in
 shows a focus ring (the yellow Pause too), and axe-core finds no serious or critical violation on any page."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,7 @@ def test_start_is_early_in_the_tab_order_and_every_run_bar_button_shows_a_focus_
 def _axe(d) -> list[dict]:
     import axe_core_python
 
+    time.sleep(0.5)  # late components (dropdowns, grids) finish rendering
     script = (Path(axe_core_python.__file__).parent / "axe.min.js").read_text()
     d.execute_script(script)
     d.set_script_timeout(60)
