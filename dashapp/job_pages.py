@@ -59,10 +59,10 @@ def reattach_components(words: JobWords, reattach_key: str | None) -> list:
 
 def run_controls(words: JobWords, status: dict | None) -> tuple:
     """The Run and Cancel buttons and the progress bar of a page, as a reattached job's status leaves them:
-    Run off and Cancel on while it runs, the bar at its progress."""
+    Cancel on while it runs, the bar at its progress (Run stays on: a new run is the user's call)."""
     p = words.prefix
     value, label = progress_of(status)
-    return (dbc.Button(words.button, id=f"{p}-run", color="primary", disabled=status is not None),
+    return (dbc.Button(words.button, id=f"{p}-run", color="primary"),
             dbc.Button("Cancel", id=f"{p}-cancel", color="danger", outline=True, disabled=status is None),
             dbc.Progress(id=f"{p}-progress", value=value, label=label, style={"height": "24px"}))
 
@@ -74,7 +74,8 @@ def reattached_alert(words: JobWords, status: dict, what: str) -> dbc.Alert:
 
 
 def poll_once(words: JobWords, key: str | None) -> dict:
-    """One tick of the reattach poll: result, status alert, poll off, progress bar, Run/Cancel states."""
+    """One tick of the reattach poll: result, status alert, poll off, progress bar, Cancel (and Run once the job
+    ended: a page's own job turns Run off while it runs)."""
     keep = dict.fromkeys(("result", "status", "progress", "progress_label", "run_off", "cancel_off"), no_update)
     if not key:
         return {**keep, "poll_off": True}
@@ -90,8 +91,7 @@ def poll_once(words: JobWords, key: str | None) -> dict:
                                     f"(cancelled or its worker died): press {words.button} to start it again.",
                                     color="warning")}
     value, label = progress_of(status)
-    return {**keep, "poll_off": False, "progress": value, "progress_label": label, "run_off": True,
-            "cancel_off": False,
+    return {**keep, "poll_off": False, "progress": value, "progress_label": label, "cancel_off": False,
             "status": dbc.Alert(f"{words.noun.capitalize()} in progress: {label or 'starting'} (reattached).",
                                 color="info", id=f"{words.prefix}-reattach-msg")}
 
