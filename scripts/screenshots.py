@@ -80,13 +80,18 @@ def _forecasts(d, url):
     _wait(lambda: d.find_elements("id", "model-card-facts") or d.find_elements("id", "bt-run"), 30, "/forecasts")
 
 
+def _portfolio(d, url):
+    d.get(f"{url}/portfolio")
+    _wait(lambda: d.find_elements("id", "pf-run"), 30, "/portfolio")
+
+
 def _about(d, url):
     d.get(f"{url}/about")
     _wait(lambda: d.find_elements("css selector", "mjx-container"), 30, "/about")
 
 
 PAGES = {"simulator": _simulator, "scenarios": _scenarios, "optimum": _optimum, "forecasts": _forecasts,
-         "about": _about}
+         "portfolio": _portfolio, "about": _about}
 
 
 def main(argv=None) -> int:
