@@ -40,6 +40,7 @@ app = dash.Dash(
     update_title=None,
     on_error=_callback_error,
 )
+app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # the page's language, for screen readers
 server = app.server
 server.secret_key = resolve_secret_key(settings)
 server.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes * 2  # base64 upload + JSON envelope

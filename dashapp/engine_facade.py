@@ -16,8 +16,9 @@ from engine.optimum import improvement_hint
 from engine.policy import policy_label, policy_names
 from engine.simulator import SimConfig, Simulator
 
-__all__ = ["improvement_hint", "forecaster_options", "policy_options", "default_forecaster", "new_controls",
-           "sample_dataset", "upload_key", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
+__all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
+           "new_controls", "sample_dataset", "upload_key", "dataset_for", "sim_config", "build_simulator",
+           "USER_ERRORS"]
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
@@ -34,6 +35,23 @@ def new_controls() -> dict:
 
 def forecaster_options() -> list[dict]:
     return [{"label": f["label"], "value": f["name"]} for f in registry.list_forecasters()]
+
+
+def forecaster_options_for(series) -> list[dict]:
+    """The forecaster choices for one series: a forecaster that needs a column the series lacks is offered
+    disabled, its label saying why (instead of Start refusing it after the fact)."""
+    out = []
+    for f in registry.list_forecasters():
+        reason = None
+        try:
+            fc = registry.get_forecaster(f["name"])
+            if getattr(fc, "requires_planning", False) and series is not None and series.planning is None:
+                reason = "needs the Demand_Forecast column, which this data lacks"
+        except (ValueError, OSError) as exc:  # a model that cannot load here
+            reason = f"cannot be loaded ({str(exc)[:80]})"
+        out.append({"label": f["label"] + (f" — {reason}" if reason else ""), "value": f["name"],
+                    "disabled": reason is not None})
+    return out
 
 
 def policy_options() -> dict[str, str]:

@@ -70,6 +70,20 @@ EXACT_REQUEST, EXACT_RESULT, EXACT_STATUS = "optx-request", "optx-result", "optx
 EXACT_RESULTS, EXACT_HEADLINE, EXACT_OPTIMAL = "optx-results", "optx-headline", "optx-optimal-cost"
 EXACT_TABLE, EXACT_GRAPH = "optx-gaps", "optx-graph-policy"
 
+# simulator: the settings carried to /optimum and /scenarios (dashapp/carry_settings.py)
+SETTINGS_LINKS, OPTIMUM_LINK, SCENARIOS_LINK = "sim-links", "sim-optimum-link", "sim-scenarios-link"
+HINT_OPTIMUM_LINK = "hint-optimum-link"
+
+# simulator: the event log's summary line and its filter by event kind
+EVENT_SUMMARY, EVENT_FILTER = "event-summary", "event-filter"
+EVENT_KINDS = {"order": "Orders", "arrival": "Arrivals", "stockout": "Stockouts"}
+
+# simulator: the settings panel, collapsible on a phone
+SETTINGS_TOGGLE, SETTINGS_PANEL = "settings-toggle", "settings-panel"
+
+# simulator: the forecaster dropdown (its options depend on the chosen series' columns)
+FORECASTER = "forecaster"
+
 # /portfolio: upload, mapping step, run settings, totals and grid (dashapp/pages/portfolio.py); "pf" is its job prefix
 PF_PREFIX = "pf"
 PF_UPLOAD, PF_UPLOAD_STATUS, PF_FILE, PF_MAPPING = "pf-upload", "pf-upload-status", "pf-file", "pf-mapping"

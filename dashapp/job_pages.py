@@ -8,6 +8,7 @@ its component-id prefix and the words it uses (`JobWords`); the callbacks are re
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ class JobWords:
     kind: str          # the job store's kind ("scenarios", "optimum")
     noun: str          # "run", "computation"
     button: str        # the button that starts the job: "Run", "Compute"
-    unit: str = ""     # after done/total in progress messages, e.g. " steps"
+    unit: str = ""     # what the steps count, e.g. " series" (a page's own progress words)
 
 
 def running_status(kind: str, key: str) -> dict | None:
@@ -42,26 +43,62 @@ def running_status(kind: str, key: str) -> dict | None:
     return status if status and status.get("state") == "running" else None
 
 
+def progress_of(status: dict | None) -> tuple[int, str]:
+    """(percent, label) of a job's status record for the progress bar."""
+    if not status:
+        return 0, ""
+    done, total = int(status.get("done") or 0), int(status.get("total") or 0)
+    return (int(100 * done / total) if total else 0), status.get("label") or (f"{done}/{total}" if total else "")
+
+
 def reattach_components(words: JobWords, reattach_key: str | None) -> list:
     """The key of the job a reloaded page follows and the interval that polls it (off when there is none)."""
     return [dcc.Store(id=f"{words.prefix}-reattach-key", data=reattach_key),
             dcc.Interval(id=f"{words.prefix}-reattach-poll", interval=1000, disabled=reattach_key is None)]
 
 
-def poll_once(words: JobWords, key: str | None) -> tuple:
-    """(result or no_update, status alert, poll disabled) for one tick of the reattach poll."""
+def run_controls(words: JobWords, status: dict | None) -> tuple:
+    """The Run and Cancel buttons and the progress bar of a page, as a reattached job's status leaves them:
+    Cancel on while it runs, the bar at its progress (Run stays on: a new run is the user's call)."""
+    p = words.prefix
+    value, label = progress_of(status)
+    return (dbc.Button(words.button, id=f"{p}-run", color="primary"),
+            dbc.Button("Cancel", id=f"{p}-cancel", color="danger", outline=True, disabled=status is None),
+            dbc.Progress(id=f"{p}-progress", value=value, label=label, style={"height": "24px"}))
+
+
+def reattached_alert(words: JobWords, status: dict, what: str) -> dbc.Alert:
+    value, label = progress_of(status)
+    return dbc.Alert(f"{what} is in progress ({label or 'starting'}) — reattached: the results appear here when "
+                     "it finishes; Cancel stops it.", color="info", id=f"{words.prefix}-reattach-msg")
+
+
+def poll_once(words: JobWords, key: str | None) -> dict:
+    """One tick of the reattach poll: result, status alert, poll off, progress bar, Cancel (and Run once the job
+    ended: a page's own job turns Run off while it runs)."""
+    keep = dict.fromkeys(("result", "status", "progress", "progress_label", "run_off", "cancel_off"), no_update)
     if not key:
-        return no_update, no_update, True
+        return {**keep, "poll_off": True}
     result = job_store().get_result(words.kind, key)
+    done = {"poll_off": True, "run_off": False, "cancel_off": True}
     if result is not None:
-        return result, dbc.Alert(f"The {words.noun} finished.", color="success", id=f"{words.prefix}-done"), True
+        return {**keep, **done, "result": result, "progress": 100, "progress_label": "done",
+                "status": dbc.Alert(f"The {words.noun} finished.", color="success", id=f"{words.prefix}-done")}
     status = running_status(words.kind, key)
     if status is None:
-        return no_update, dbc.Alert(f"The {words.noun} this page was attached to stopped without a result "
+        return {**keep, **done, "progress": 0, "progress_label": "",
+                "status": dbc.Alert(f"The {words.noun} this page was attached to stopped without a result "
                                     f"(cancelled or its worker died): press {words.button} to start it again.",
-                                    color="warning"), True
-    return no_update, dbc.Alert(f"{words.noun.capitalize()} in progress: {status['done']}/{status['total']}"
-                                f"{words.unit} (reattached).", color="info", id=f"{words.prefix}-reattach-msg"), False
+                                    color="warning")}
+    value, label = progress_of(status)
+    return {**keep, "poll_off": False, "progress": value, "progress_label": label, "cancel_off": False,
+            "status": dbc.Alert(f"{words.noun.capitalize()} in progress: {label or 'starting'} (reattached).",
+                                color="info", id=f"{words.prefix}-reattach-msg")}
+
+
+def submit(words: JobWords, key: str, label: str = "starting") -> None:
+    """Record the job as running before it is handed to a worker (a reload in between finds it)."""
+    job_store().submitted(words.kind, key, label)
 
 
 def background_job(words: JobWords):
@@ -86,21 +123,53 @@ def error_alert(words: JobWords, err) -> dbc.Alert:
     return dbc.Alert(str(err), color="danger", id=f"{words.prefix}-error")
 
 
-def run_and_cache(words: JobWords, key: str, set_progress, compute) -> tuple:
+class JobCancelled(Exception):
+    """A cancel request reached the job (dashapp.jobs.JobStore.request_cancel)."""
+
+
+def run_and_cache(words: JobWords, key: str, set_progress, compute, label=None) -> tuple:
     """The body of a background job: compute(progress) with a heartbeat in the job store (a reloaded page finds
-    it and reattaches) and the progress bar; the record is cached under `key`. Returns (record, status alert)."""
+    it, shows its progress and can cancel it) and the progress bar; the record is cached under `key`.
+    `label(done, total)` words the progress ("3/8" by default). Returns (record, status alert).
+
+    A thread re-beats every 2 s between progress reports, so a long first step never looks like a dead job."""
     store = job_store()
     started = time.time()
+    latest = {"done": 0, "total": 0, "label": "starting"}
+    stop = threading.Event()
+
+    def heartbeat():
+        while not stop.wait(2.0):
+            store.beat(words.kind, key, latest["done"], latest["total"], started, latest["label"])
 
     def progress(done, total):
-        store.beat(words.kind, key, done, total, started)
-        set_progress([int(100 * done / max(total, 1)), f"{done}/{total}"])
+        if store.cancel_requested(words.kind, key):
+            raise JobCancelled
+        latest.update(done=done, total=total, label=label(done, total) if label else f"{done}/{total}")
+        store.beat(words.kind, key, done, total, started, latest["label"])
+        set_progress([int(100 * done / max(total, 1)), latest["label"]])
+
+    store.beat(words.kind, key, 0, 0, started, "starting")
+    beating = threading.Thread(target=heartbeat, daemon=True)
+    beating.start()
+    def stop_beating():
+        stop.set()
+        beating.join(timeout=5)  # no beat may land after the status is cleared or the result stored
 
     try:
         record = compute(progress)
+    except JobCancelled:
+        stop_beating()
+        store.clear_status(words.kind, key)
+        return no_update, dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning",
+                                    id=f"{words.prefix}-cancelled")
     except (sc.ScenarioError, ValueError) as err:
+        stop_beating()
         store.clear_status(words.kind, key)
         return no_update, error_alert(words, err)
+    finally:
+        stop.set()
+    stop_beating()
     store.put_result(words.kind, key, record)
     return record, dbc.Alert(f"Done in {record['elapsed_s']:.1f} s.", color="success", id=f"{words.prefix}-done")
 
@@ -110,16 +179,37 @@ def register(words: JobWords) -> None:
     p = words.prefix
 
     @callback(
-        Output(f"{p}-result", "data", allow_duplicate=True),
-        Output(f"{p}-status", "children", allow_duplicate=True),
-        Output(f"{p}-reattach-poll", "disabled"),
-        Input(f"{p}-reattach-poll", "n_intervals"),
-        State(f"{p}-reattach-key", "data"),
+        output={"result": Output(f"{p}-result", "data", allow_duplicate=True),
+                "status": Output(f"{p}-status", "children", allow_duplicate=True),
+                "poll_off": Output(f"{p}-reattach-poll", "disabled"),
+                "progress": Output(f"{p}-progress", "value", allow_duplicate=True),
+                "progress_label": Output(f"{p}-progress", "label", allow_duplicate=True),
+                "run_off": Output(f"{p}-run", "disabled", allow_duplicate=True),
+                "cancel_off": Output(f"{p}-cancel", "disabled", allow_duplicate=True)},
+        inputs={"_n": Input(f"{p}-reattach-poll", "n_intervals")},
+        state={"key": State(f"{p}-reattach-key", "data")},
         prevent_initial_call=True,
     )
     def poll_reattached(_n, key):
-        """After a reload during a job: wait for its result to reach the cache."""
+        """After a reload during a job: follow its progress until its result reaches the cache."""
         return poll_once(words, key)
+
+    @callback(
+        Output(f"{p}-status", "children", allow_duplicate=True),
+        Output(f"{p}-reattach-poll", "disabled", allow_duplicate=True),
+        Output(f"{p}-run", "disabled", allow_duplicate=True),
+        Output(f"{p}-cancel", "disabled", allow_duplicate=True),
+        Input(f"{p}-cancel", "n_clicks"),
+        State(f"{p}-reattach-key", "data"),
+        prevent_initial_call=True,
+    )
+    def cancel_reattached(_n, key):
+        """Cancel on a reloaded page: the job stops at its next progress report (it checks the job store)."""
+        if not key:
+            raise dash.exceptions.PreventUpdate
+        job_store().request_cancel(words.kind, key)
+        return (dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning", id=f"{p}-cancelled"),
+                True, False, True)
 
     dash.clientside_callback(WRITE_SEARCH_JS, Output(f"{p}-url-written", "data"), Input(f"{p}-search", "data"),
                              prevent_initial_call=True)

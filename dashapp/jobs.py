@@ -71,13 +71,29 @@ class JobStore:
             st["state"] = "stale"
         return st
 
-    def beat(self, kind: str, key: str, done: int, total: int, started: float) -> None:
+    def beat(self, kind: str, key: str, done: int, total: int, started: float, label: str | None = None) -> None:
         self._set(f"sim:{kind}:status:{key}", {"state": "running", "done": int(done), "total": int(total),
-                                             "started": started, "heartbeat": time.time(), "pid": os.getpid()},
+                                             "label": label or f"{int(done)}/{int(total)}", "started": started,
+                                             "heartbeat": time.time(), "pid": os.getpid()},
                   ttl=60)
 
     def clear_status(self, kind: str, key: str) -> None:
         self._delete(f"sim:{kind}:status:{key}")
+
+    def submitted(self, kind: str, key: str, label: str = "starting") -> None:
+        """Mark a job as running before its worker picks it up: a page reloaded in that window finds it (and any
+        earlier cancel request for the same key is forgotten)."""
+        self._delete(f"sim:{kind}:cancel:{key}")
+        self._set(f"sim:{kind}:status:{key}", {"state": "running", "done": 0, "total": 0, "label": label,
+                                             "started": time.time(), "heartbeat": time.time(), "pid": None},
+                  ttl=60)
+
+    def request_cancel(self, kind: str, key: str) -> None:
+        """Ask the job for `key` to stop at its next progress report (works from any page, reattached ones too)."""
+        self._set(f"sim:{kind}:cancel:{key}", {"at": time.time()}, ttl=600)
+
+    def cancel_requested(self, kind: str, key: str) -> bool:
+        return self._get(f"sim:{kind}:cancel:{key}") is not None
 
     def put_note(self, kind: str, key: str, name: str, value: dict) -> None:
         """A job's side record (e.g. the ids of the Celery tasks it queued, so Cancel can revoke them)."""

@@ -45,7 +45,8 @@ def _series_names() -> list[str]:
 
 
 def _field(label, component, width=2):
-    return dbc.Col([dbc.Label(label, className="small mb-0"), component], md=width)
+    return dbc.Col([dbc.Label(label, html_for=getattr(component, "id", None), className="small mb-0"), component],
+                   md=width)
 
 
 def exact_section() -> html.Div:

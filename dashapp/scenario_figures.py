@@ -137,6 +137,7 @@ def regret_figure(policies: list[dict]) -> go.Figure:
     """Each policy's regret = (cost − bound) / bound, as a percentage."""
     fig = go.Figure(go.Bar(x=[p["name"] for p in policies], y=[100.0 * float(p["regret"]) for p in policies],
                            text=[f"{100 * float(p['regret']):.1f}%" for p in policies], textposition="outside",
+                           hovertemplate="%{x}: regret %{y:,.1f}%<extra></extra>",
                            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(policies))]))
     fig = _layout(fig, "Regret against the perfect-information bound", yaxis_title="regret (%)")
     vals = [100.0 * float(p["regret"]) for p in policies if float(p["regret"]) > 0]

@@ -2,30 +2,31 @@
 figures (dashapp.scenario_figures). Kept out of the page module because Dash imports pages itself."""
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashapp import scenario_figures as figs
+from dashapp.result_sentences import not_significant, scenarios_sentence
 from engine import scenarios as sc
 
 
 def render_results(result: dict | None):
     if not result:
         return html.Div("No results yet.", className="text-muted", id="sc-empty")
-    rows = figs.kpi_table_rows(result)
-    cols = [{"id": "scenario", "name": "Scenario"}] + [
-        {"id": k, "name": v} for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
-    cols.append({"id": "diff_total_cost", "name": f"Δ total cost vs {result.get('baseline_name', 'baseline')}"})
     return html.Div([
+        dbc.Alert(scenarios_sentence(result), color="primary", className="py-2 mb-2 lead-sentence",
+                  id="sc-sentence"),
         html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
-                 f"mean ± 95% CI half-width; run took {result.get('elapsed_s', 0):.1f} s.",
+                 f"mean ± 95% CI half-width; costs in currency, totals over the {result['days']} days; "
+                 f"run took {result.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="sc-result-summary"),
         _crn_note(result),
-        dash_table.DataTable(id="sc-kpi-table", columns=cols, data=rows, style_table={"overflowX": "auto"},
-                             style_cell={"fontSize": "0.85rem"}),
+        kpi_grid(result),
         html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
                  id="sc-optimum-links", className="my-1"),
-        dbc.Button("Download CSV", id="sc-download-btn", size="sm", color="secondary", className="my-2"),
+        dbc.Button("Download CSV (settings and KPIs)", id="sc-download-btn", size="sm", color="secondary",
+                   className="my-2"),
         dcc.Download(id="sc-download"),
         dbc.Row([
             dbc.Col(dcc.Graph(id="sc-graph-diff", figure=figs.paired_difference_figure(result)), md=6),
@@ -34,6 +35,35 @@ def render_results(result: dict | None):
             dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
         ]),
     ])
+
+
+def kpi_grid(result: dict):
+    """The KPI table as an AG Grid: the scenario name pinned left, the Δ-vs-baseline column right after it,
+    a difference whose 95 % CI spans 0 marked "not significant", tooltips naming what each column is."""
+    rows = figs.kpi_table_rows(result)
+    base = result.get("baseline_name", "baseline")
+    for row, scen in zip(rows, result.get("scenarios", [])):
+        diff = scen.get("diff_vs_baseline", {}).get("total_cost")
+        if scen.get("name") == base:
+            row["diff_total_cost"] = f"{row.get('diff_total_cost', '')} (baseline)".strip()
+        elif not_significant(diff) and row.get("diff_total_cost"):
+            row["diff_total_cost"] += " (not significant)"
+    cols = [{"field": "scenario", "headerName": "Scenario", "pinned": "left", "minWidth": 150,
+             "headerTooltip": "Scenario name (the table above)"},
+            {"field": "diff_total_cost", "headerName": f"Δ total cost vs {base}", "minWidth": 230,
+             "headerTooltip": "Paired difference of mean total cost against the baseline, ± 95% CI half-width; "
+                              "\"not significant\" when that interval contains 0",
+             "tooltipField": "diff_total_cost",
+             "cellClassRules": {"not-significant": "params.value && params.value.includes('not significant')"}}]
+    cols += [{"field": k, "headerName": v, "minWidth": 140, "tooltipField": k,
+              "headerTooltip": f"{v}: mean ± 95% CI half-width over the replications"}
+             for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
+    return dag.AgGrid(id="sc-kpi-table", rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+                      defaultColDef={"resizable": True, "sortable": True, "wrapHeaderText": True,
+                                     "autoHeaderHeight": True},
+                      dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True,
+                                       "tooltipShowDelay": 300, "enableCellTextSelection": True},
+                      columnSize="autoSize", style={"width": "100%"})
 
 
 def _crn_note(result: dict):

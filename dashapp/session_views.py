@@ -42,6 +42,18 @@ def latest_events(rows: list[dict], limit: int = MAX_LOG) -> list[tuple[str, str
     return out[:limit]
 
 
+def event_summary(rows: list[dict]) -> str:
+    """The whole run's events in one line (the log itself keeps only the latest MAX_LOG entries)."""
+    if not rows:
+        return "No events yet."
+    orders = sum(1 for r in rows if r.get("order_qty"))
+    arrivals = sum(1 for r in rows if r.get("arrivals"))
+    stockouts = sum(1 for r in rows if r.get("unmet"))
+    unmet = sum(float(r.get("unmet") or 0.0) for r in rows)
+    return (f"{len(rows)} days: {orders} orders · {arrivals} arrivals · {stockouts} stockout days "
+            f"({unmet:,.0f} units unmet)")
+
+
 def event_count(rows: list[dict]) -> int:
     return sum(len(events_of(r)) for r in rows)
 

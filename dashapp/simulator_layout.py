@@ -84,6 +84,16 @@ def _run_bar():
                     className="run-bar d-flex flex-wrap align-items-center mb-2", id=ids.RUN_BAR)
 
 
+def _settings_links():
+    """Links that carry the fields' current settings to /optimum and /scenarios (hrefs set by a callback)."""
+    return html.Div([html.Span("With these settings: ", className="small"),
+                     dcc.Link("find the best z / S on /optimum", href="/optimum", id=ids.OPTIMUM_LINK,
+                              className="small"),
+                     html.Span(" · ", className="small"),
+                     dcc.Link("compare rules on /scenarios", href="/scenarios", id=ids.SCENARIOS_LINK,
+                              className="small")], id=ids.SETTINGS_LINKS, className="mb-2")
+
+
 def _results():
     graphs = dbc.Row([
         dbc.Col(html.Div(dcc.Graph(id=gid, figure=figures.build_figure(gid, [], D["horizon"]),
@@ -92,13 +102,18 @@ def _results():
         for gid in ids.GRAPHS
     ])
     return [
+        _settings_links(),
         html.Div(id=ids.MESSAGE),
         html.Div(id=ids.HINT),
         dbc.Progress(id=ids.PROGRESS, value=0, label="", className="mb-3", style={"height": "18px"}),
-        dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, sm=6, className="mb-2") for k in ids.KPIS]),
+        dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, xs=6, className="mb-2") for k in ids.KPIS]),
         graphs,
         dbc.Row([
             dbc.Col([html.H6("Event log (newest first, latest 200)"),
+                     html.Div(id=ids.EVENT_SUMMARY, className="small mb-1 event-summary", role="status"),
+                     dbc.Checklist(id=ids.EVENT_FILTER, inline=True, className="small mb-1",
+                                   options=[{"label": v, "value": k} for k, v in ids.EVENT_KINDS.items()],
+                                   value=list(ids.EVENT_KINDS)),
                      html.Div(id=ids.EVENT_LOG, className="event-log")], md=9),
             dbc.Col([html.H6("Ledger"), dbc.Button("Download ledger CSV", id=ids.DOWNLOAD_LEDGER,
                                                    color="primary", outline=True, size="sm")], md=3),
@@ -112,8 +127,14 @@ def simulator_layout():
         dcc.Interval(id=ids.TICK, interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
         dcc.Interval(id=ids.TICK_WATCHDOG, interval=1000),
         dcc.Download(id=ids.LEDGER_DOWNLOAD),
+        _run_bar(),  # first: on a phone Start is on the first screen; sticky, so it stays in view
+        html.Button("Settings ▾", id=ids.SETTINGS_TOGGLE, n_clicks=0, type="button",
+                    className="btn btn-outline-secondary btn-sm d-md-none mb-2 settings-toggle",
+                    **{"aria-controls": ids.SETTINGS_PANEL, "aria-expanded": "false"}),
         dbc.Row([
-            dbc.Col(_controls_panel(), lg=3, md=4),
-            dbc.Col([_run_bar(), *_results()], lg=9, md=8),
+            # Collapsed on a phone (the toggle above opens it); always shown from the md breakpoint (style.css).
+            dbc.Col(dbc.Collapse(_controls_panel(), id=ids.SETTINGS_PANEL, is_open=False,
+                                 className="settings-panel"), lg=3, md=4),
+            dbc.Col(_results(), lg=9, md=8),
         ]),
-    ])
+    ], className="simulator-page")

@@ -20,6 +20,7 @@ from dashapp.session_views import (
     STATUS_TEXT,
     button_states,
     event_count,
+    event_summary,
     kpi_values,
     latest_events,
     progress,
@@ -39,7 +40,7 @@ VIEW = {
     "tick_disabled": _out(ids.TICK, "disabled"), "message": _out(ids.MESSAGE, "children"),
     "pause_label": _out(ids.PAUSE, "children"), "status": _out(ids.STATUS, "children"),
     **{f"{b}_disabled": _out(b, "disabled") for b in (ids.START, ids.PAUSE, ids.STEP, ids.RESET)},
-    "run_note": _out(ids.RUN_NOTE, "children"),
+    "run_note": _out(ids.RUN_NOTE, "children"), "event_summary": _out(ids.EVENT_SUMMARY, "children"),
 }
 
 
@@ -55,7 +56,8 @@ def _cards(rows, horizon) -> dict:
     kpis = kpi_values(rows, horizon)
     pct, label = progress(len(rows), horizon)
     out = {kid: kpis[kid][0] for kid in ids.KPIS}
-    out.update({ids.kpi_sub(kid): kpis[kid][1] for kid in ids.KPIS}, progress=pct, progress_label=label)
+    out.update({ids.kpi_sub(kid): kpis[kid][1] for kid in ids.KPIS}, progress=pct, progress_label=label,
+               event_summary=event_summary(rows))
     return out
 
 

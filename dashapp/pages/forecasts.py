@@ -2,8 +2,6 @@
 ensemble(s) against the baselines, and the model card. Runs as a background job (cancellable), cached."""
 from __future__ import annotations
 
-import json
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
@@ -13,6 +11,7 @@ from dashapp import components as C
 from dashapp import engine_facade as E
 from dashapp import figures
 from dashapp.config import settings
+from dashapp.model_card_view import card_view, model_label
 from dashapp.session_ids import valid_session_id
 from dashapp.store import StoreUnavailable, get_store
 from dashapp.validation import InputError, number_in
@@ -72,7 +71,7 @@ def layout(**_query):
                 ], className="graph-card"),
                 dcc.Store(id="bt-result"),
                 html.H5("Model card"),
-                C.field("Model", C.dropdown("card-model", [{"label": n, "value": n} for n in ensembles],
+                C.field("Model", C.dropdown("card-model", [{"label": model_label(n), "value": n} for n in ensembles],
                                             ensembles[0] if ensembles else None)),
                 html.Div(id="model-card", className="bg-white p-3 rounded small"),
             ], lg=9, md=8),
@@ -163,7 +162,7 @@ def plot_choices(result):
     if not result:
         return [], []
     names = [r["model"] for r in B.table_rows(result["results"]) if r["mae"] is not None]
-    return [{"label": n, "value": n} for n in names], B.plot_default(result["results"])
+    return [{"label": model_label(n), "value": n} for n in names], B.plot_default(result["results"])
 
 
 @callback(Output("bt-table", "children"), Output("bt-graph", "figure"), Input("bt-result", "data"),
@@ -172,20 +171,20 @@ def show(result, series, plotted):
     if not result:
         return None, figures.empty_figure("Press Run backtest")
     rows = B.table_rows(result["results"])
-    header = html.Thead(html.Tr([html.Th(x) for x in ("model", "MAE", "RMSE", "bias", "MASE", "8-day-sum RMSE",
+    header = html.Thead(html.Tr([html.Th(x) for x in ("Model", "MAE", "RMSE", "bias", "MASE", "8-day-sum RMSE",
                                                        "coverage 0.90", "coverage 0.99", "note")]))
-    body = html.Tbody([html.Tr([html.Td(r["model"]), html.Td(_fmt(r["mae"])), html.Td(_fmt(r["rmse"])),
+    body = html.Tbody([html.Tr([html.Td(model_label(r["model"])), html.Td(_fmt(r["mae"])), html.Td(_fmt(r["rmse"])),
                                 html.Td(_fmt(r["bias"], True)), html.Td(_fmt(r["mase"])),
                                 html.Td(_fmt(r.get("sum_rmse"))), html.Td(_fmt(r.get("cover_90"))),
                                 html.Td(_fmt(r.get("cover_99"))),
-                                html.Td(r["note"], className="small")]) for r in rows])
+                                html.Td(r["note"], className="small")], **{"data-model": r["model"]}) for r in rows])
     table = dbc.Table([header, body], bordered=False, striped=True, size="sm", className="bg-white",
                       id="backtest-table")
     act = result["actuals"].get(series) if series else None
     if act is None and result["actuals"]:
         series, act = next(iter(result["actuals"].items()))
     chosen = plotted if isinstance(plotted, list) else B.plot_default(result["results"])
-    fc = {m: r["forecasts"][series] for m, r in result["results"].items()
+    fc = {model_label(m): r["forecasts"][series] for m, r in result["results"].items()
           if m in chosen and r.get("forecasts", {}).get(series)}
     fig = figures.backtest_figure(act["y"], fc, x=act["x"],
                                   title=f"{series}: one-step forecasts vs actual, last {result['holdout']} days")
@@ -203,22 +202,4 @@ def card(name):
         return C.message(f"{name}: {exc}")
     if c is None:
         return C.message(f"{name} is not a registered model")
-    facts = [("kind", c.get("kind")), ("description", c.get("description")), ("window", c.get("window")),
-             ("horizon", c.get("horizon")), ("covariates", c.get("use_covariates")),
-             ("features", ", ".join(map(str, c.get("feature_columns") or c.get("features") or [])))]
-    training = c.get("training") or c.get("source")
-    items = [html.Tr([html.Th(k), html.Td(str(v))]) for k, v in facts if v not in (None, "")]
-    if training:
-        items.append(html.Tr([html.Th("training / source"), html.Td(json.dumps(training)[:400])]))
-    if c.get("versions"):
-        items.append(html.Tr([html.Th("versions"), html.Td(", ".join(f"{k} {v}" for k, v in c["versions"].items()))]))
-    out = [dbc.Table(html.Tbody(items), size="sm")]
-    bt = c.get("backtest")
-    if isinstance(bt, dict) and bt.get("models"):
-        try:
-            from engine.forecast.backtest import markdown_table
-
-            out += [html.H6("Backtest stored in the card"), dcc.Markdown(markdown_table(bt))]
-        except Exception:  # noqa: BLE001 - an older card layout: show the raw facts only
-            pass
-    return out
+    return card_view(c)

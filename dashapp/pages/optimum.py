@@ -19,12 +19,16 @@ from dashapp.job_pages import (
     background_job,
     error_alert,
     reattach_components,
+    reattached_alert,
     register,
     run_and_cache,
+    run_controls,
     running_status,
+    submit,
 )
 from dashapp.jobs import job_store
 from dashapp.optimum_exact import exact_section
+from dashapp.result_sentences import optimum_sentence, per_day
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
 from engine.json_safe import json_safe
@@ -47,6 +51,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     sset = _default_set()
     result = None
     reattach = None
+    status = None
     if set:
         try:
             sset = sc.decode_set(set)
@@ -56,14 +61,13 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
             status = None if result is not None else running_status(KIND, key)
             if status:
                 reattach = key
-                message = dbc.Alert(f"A computation for this scenario is in progress ({status['done']}/"
-                                    f"{status['total']}) — reattached: the results appear here when it finishes.",
-                                    color="info", id="opt-reattach-msg")
+                message = reattached_alert(WORDS, status, "A computation for this scenario")
         except sc.ScenarioError as err:
             message = dbc.Alert(str(err), color="danger")
         except Exception as err:
             message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}).", color="warning")
     rows = sc.set_to_rows(sset)
+    run_button, cancel_button, progress_bar = run_controls(WORDS, status if reattach else None)
     return html.Div([
         dcc.Store(id="opt-request"),
         dcc.Store(id="opt-result", data=result),
@@ -86,18 +90,18 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                              style_cell={"fontSize": "0.85rem", "minWidth": "80px"},
                              css=[{"selector": ".Select-menu-outer", "rule": "display: block !important"}]),
         dbc.Row([
-            dbc.Col([dbc.Label("Replications", className="small mb-0"),
+            dbc.Col([dbc.Label("Replications", html_for="opt-replications", className="small mb-0"),
                      dbc.Input(id="opt-replications", type="number", min=2, max=MAX_OPT_REPLICATIONS, step=1,
-                               value=sset["replications"], size="sm")], width=2),
-            dbc.Col([dbc.Label("Days", className="small mb-0"),
+                               value=sset["replications"], size="sm")], xs=6, md=2),
+            dbc.Col([dbc.Label("Days", html_for="opt-days", className="small mb-0"),
                      dbc.Input(id="opt-days", type="number", min=1, max=sc.MAX_DAYS, step=1,
-                               value=sset["days"] or 90, size="sm")], width=2),
-            dbc.Col([dbc.Label("Seed", className="small mb-0"),
-                     dbc.Input(id="opt-seed", type="number", min=0, step=1, value=sset["seed"], size="sm")], width=2),
-            dbc.Col(dbc.Button("Compute", id="opt-run", color="primary"), width="auto"),
-            dbc.Col(dbc.Button("Cancel", id="opt-cancel", color="danger", outline=True, disabled=True),
-                    width="auto"),
-            dbc.Col(dbc.Progress(id="opt-progress", value=0, label="", style={"height": "24px"})),
+                               value=sset["days"] or 90, size="sm")], xs=6, md=2),
+            dbc.Col([dbc.Label("Seed", html_for="opt-seed", className="small mb-0"),
+                     dbc.Input(id="opt-seed", type="number", min=0, step=1, value=sset["seed"], size="sm")],
+                    xs=6, md=2),
+            dbc.Col(run_button, width="auto"),
+            dbc.Col(cancel_button, width="auto"),
+            dbc.Col(progress_bar, xs=12, md=True),
         ], className="g-2 align-items-end my-2"),
         html.Div(message, id="opt-status"),
         html.Hr(),
@@ -109,15 +113,17 @@ def _render(rep: dict | None):
     if not rep:
         return html.Div("No results yet.", className="text-muted", id="opt-empty")
     lb = rep["lower_bound"]
+    days = rep.get("days")
+    unit = f"currency, total over {days} days"
     cards = dbc.Row([
-        _card("Value of perfect information (cost knowing the future)",
+        _card(f"Perfect-information bound ({unit})",
               f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
-        _card("Best base-stock S (chosen out of sample)",
-              f"S = {rep['best_base_stock']['level']:,.1f} → {rep['best_base_stock']['cost']:,.2f}",
+        _card(f"Best base-stock S (units) → mean cost ({unit})",
+              f"S = {rep['best_base_stock']['level']:,.1f} units → {per_day(rep['best_base_stock']['cost'], days)}",
               "opt-best-s"),
-        _card("Best z (order-up-to, chosen out of sample)",
-              f"z = {rep['best_z']['z']:.2f} → {rep['best_z']['cost']:,.2f}", "opt-best-z"),
-        _card("SAA plan (out of sample)", "n/a (stochastic lead times)" if not rep.get("saa") else
+        _card(f"Best z of the order-up-to rule → mean cost ({unit})",
+              f"z = {rep['best_z']['z']:.2f} → {per_day(rep['best_z']['cost'], days)}", "opt-best-z"),
+        _card(f"SAA plan, out of sample ({unit})", "n/a (stochastic lead times)" if not rep.get("saa") else
               f"{rep['saa']['cost_out_of_sample']:,.2f} (in sample {rep['saa']['cost_in_sample']:,.2f})", "opt-saa"),
     ], className="g-2 mb-2")
     rows = [{"policy": p["name"], "cost": f"{p['cost']:,.2f} ± {(p.get('ci95') or 0):,.2f}",
@@ -127,13 +133,14 @@ def _render(rep: dict | None):
     marks = [{"name": p["name"], "level": p.get("level"), "cost": p["cost"]} for p in rep["policies"]]
     policies = [p for p in rep["policies"] if p["regret"] is not None]
     return html.Div([
+        dbc.Alert(optimum_sentence(rep), color="primary", className="py-2 mb-2 lead-sentence", id="opt-sentence"),
         html.Div(f"{rep['replications']} paths × {rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
                  f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
                  f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="opt-summary"),
         cards,
         dash_table.DataTable(id="opt-policies", data=rows, columns=[
-            {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean cost ± 95% CI"},
+            {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean total cost ± 95% CI (currency)"},
             {"id": "regret", "name": "Regret vs best found out of sample"},
             {"id": "gap", "name": "Gap vs best base-stock"}],
             style_cell={"fontSize": "0.85rem"}),
@@ -149,7 +156,7 @@ def _render(rep: dict | None):
 
 def _card(title, value, id_):
     return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="kpi-title"),
-                                          html.Div(value, id=id_, className="kpi-value")])), md=3)
+                                          html.Div(value, id=id_, className="kpi-value kpi-wrap")])), md=6, xl=3)
 
 
 @callback(
@@ -179,6 +186,7 @@ def prepare(_n, rows, replications, days, seed):
     if cached is not None:
         return (no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="opt-cached"),
                 search)
+    submit(WORDS, key)
     return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
 
 
@@ -211,7 +219,9 @@ def cancelled(_n, request):
     try:
         sset, _ = sc.revalidate(request)
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
-        job_store().clear_status(KIND, sc.result_key(sset, {"kind": KIND}))
+        key = sc.result_key(sset, {"kind": KIND})
+        job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
+        job_store().clear_status(KIND, key)
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
         pass
     return dbc.Alert("Computation cancelled.", color="warning", id="opt-cancelled")

@@ -19,20 +19,25 @@ from dashapp.job_pages import (
     background_job,
     error_alert,
     reattach_components,
+    reattached_alert,
     register,
     run_and_cache,
+    run_controls,
     running_status,
+    submit,
 )
 from dashapp.jobs import job_store
+from dashapp.scenario_csv import scenario_csv
 from dashapp.scenario_results import render_results
 from dashapp.scenario_table import table_columns, table_dropdowns
 from engine import scenarios as sc
-from engine.csv_safe import csv_text
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
 
 KIND = "scenarios"
-WORDS = JobWords(prefix="sc", kind=KIND, noun="run", button="Run", unit=" steps")
+WORDS = JobWords(prefix="sc", kind=KIND, noun="run", button="Run")
+
+
 def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
     """The page; `?set=TOKEN` (the shareable link) pre-fills the table and shows the cached result if any."""
     message = None
@@ -40,6 +45,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     settings = {"replications": 100, "days": 365, "seed": 1, "baseline": 0}
     result = None
     reattach = None
+    status = None
     search = None
     if set:
         try:
@@ -53,10 +59,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                 status = running_status(KIND, key)
                 if status:
                     reattach = key
-                    message = dbc.Alert(
-                        f"A run of this scenario set is in progress ({status['done']}/{status['total']} "
-                        "steps) — reattached: the results appear here when it finishes.", color="info",
-                        id="sc-reattach-msg")
+                    message = reattached_alert(WORDS, status, "A run of this scenario set")
                 else:
                     message = dbc.Alert("This link's scenario set has no stored result yet: press Run to "
                                         "compute it (same seed, same numbers).", color="secondary")
@@ -65,6 +68,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         except Exception as err:  # the store is down: say so, keep the page usable
             message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}); runs cannot start.",
                                 color="warning")
+    run_button, cancel_button, progress_bar = run_controls(WORDS, status if reattach else None)
     return html.Div([
         dcc.Store(id="sc-search", data=search),  # "?set=TOKEN": written into the address bar without a page reload
         dcc.Store(id="sc-url-written"),
@@ -86,26 +90,22 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         dbc.Row([
             dbc.Col(dbc.Button("Add scenario", id="sc-add", size="sm", color="secondary", className="mt-2"),
                     width="auto"),
-            dbc.Col([dbc.Label("Replications", className="small mb-0"),
+            dbc.Col([dbc.Label("Replications", html_for="sc-replications", className="small mb-0"),
                      dbc.Input(id="sc-replications", type="number", min=1, max=sc.MAX_REPLICATIONS, step=1,
-                               value=settings["replications"], size="sm")], width=2),
-            dbc.Col([dbc.Label("Days", className="small mb-0"),
+                               value=settings["replications"], size="sm")], xs=6, md=2),
+            dbc.Col([dbc.Label("Days", html_for="sc-days", className="small mb-0"),
                      dbc.Input(id="sc-days", type="number", min=1, max=sc.MAX_DAYS, step=1,
-                               value=settings["days"], size="sm")], width=2),
-            dbc.Col([dbc.Label("Seed", className="small mb-0"),
+                               value=settings["days"], size="sm")], xs=6, md=2),
+            dbc.Col([dbc.Label("Seed", html_for="sc-seed", className="small mb-0"),
                      dbc.Input(id="sc-seed", type="number", min=0, step=1, value=settings["seed"], size="sm")],
-                    width=2),
-            dbc.Col([dbc.Label("Baseline", className="small mb-0"),
+                    xs=6, md=2),
+            dbc.Col([dbc.Label("Baseline", html_for="sc-baseline", className="small mb-0"),
                      dcc.Dropdown(id="sc-baseline", clearable=False, value=settings["baseline"],
                                   options=[{"label": r.get("name", f"#{i + 1}"), "value": i}
-                                           for i, r in enumerate(rows)])], width=2),
+                                           for i, r in enumerate(rows)])], xs=6, md=2),
         ], className="g-2 align-items-end my-2"),
-        dbc.Row([
-            dbc.Col(dbc.Button("Run", id="sc-run", color="primary"), width="auto"),
-            dbc.Col(dbc.Button("Cancel", id="sc-cancel", color="danger", outline=True, disabled=True),
-                    width="auto"),
-            dbc.Col(dbc.Progress(id="sc-progress", value=0, label="", style={"height": "24px"}), className="pt-1"),
-        ], className="g-2 align-items-center mb-2"),
+        dbc.Row([dbc.Col(run_button, width="auto"), dbc.Col(cancel_button, width="auto"),
+                 dbc.Col(progress_bar, className="pt-1")], className="g-2 align-items-center mb-2"),
         html.Div(message, id="sc-status"),
         html.Div([html.Span("Shareable link: ", className="small"),
                   dcc.Link("", href="", id="sc-share-link", className="small text-break")]),
@@ -158,7 +158,18 @@ def prepare(_n, rows, replications, days, seed, baseline):
     if cached is not None:
         return no_update, cached, dbc.Alert("Served from the result cache (same scenario set, same seed).",
                                             color="success", id="sc-cached"), search
+    submit(WORDS, key)
     return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
+
+
+def step_label(n_scenarios: int):
+    """The progress words of a comparison: its steps are blocks of replications × scenarios."""
+    def label(done: int, total: int) -> str:
+        blocks = max(1, total // max(n_scenarios, 1))
+        if blocks == 1:
+            return f"{done} of {n_scenarios} scenarios"
+        return f"{done} of {total} steps ({n_scenarios} scenarios × {blocks} blocks of replications)"
+    return label
 
 
 @background_job(WORDS)
@@ -171,14 +182,17 @@ def run_job(set_progress, request):
     except (sc.ScenarioError, ValueError, TypeError) as err:
         return no_update, error_alert(WORDS, err)
     return run_and_cache(WORDS, key, set_progress,
-                         lambda progress: sc.to_record(sc.compare(sset, progress=progress)))
+                         lambda progress: sc.to_record(sc.compare(sset, progress=progress)),
+                         label=step_label(len(sset["scenarios"])))
 
 
 @callback(Output("sc-status", "children", allow_duplicate=True), Input("sc-cancel", "n_clicks"),
           State("sc-request", "data"), prevent_initial_call=True)
 def cancelled(_n, request):
     try:
-        job_store().clear_status(KIND, sc.revalidate(request)[1])
+        key = sc.revalidate(request)[1]
+        job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
+        job_store().clear_status(KIND, key)
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
         pass
     return dbc.Alert("Run cancelled.", color="warning", id="sc-cancelled")
@@ -204,4 +218,4 @@ def share_link(search):
 def download(_n, result):
     if not result:
         return no_update
-    return dcc.send_string(csv_text(sc.result_csv_rows(result)), "scenario_comparison.csv")
+    return dcc.send_string(scenario_csv(result), "scenario_comparison.csv")

@@ -14,20 +14,23 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from plotly.utils import PlotlyJSONEncoder
 
+from dashapp import carry_settings as carry
 from dashapp import components as C
 from dashapp import engine_facade as E
 from dashapp import ids
 from dashapp.config import settings
 from dashapp.field_rules import check_js
 from dashapp.policy_fields import field_map, field_specs
-from dashapp.services.simulation import USER_ERRORS, SimulationService
+from dashapp.run_hint import hint_sentence
+from dashapp.services.simulation import USER_ERRORS, SimulationService, accepted_choices
 from dashapp.services.uploads import accept_upload, series_names
 from dashapp.session_views import days_per_tick, ledger_csv
 from dashapp.simulator_layout import simulator_layout
 from dashapp.simulator_link import link_controls
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
-from dashapp.validation import BOUNDS, InputError, number, speed_or_default
+from dashapp.validation import BOUNDS, InputError, clean_controls, number, speed_or_default
+from engine import scenarios as sc
 
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")
 
@@ -113,8 +116,9 @@ dash.clientside_callback(
 @callback(Output(ids.HINT, "children"), Input(ids.STATUS, "children"), State(ids.SESSION_ID, "data"),
           prevent_initial_call=True)
 def improvement_hint(status, sid):
-    """After a run: the best z / constant S for these settings and what it would have saved (engine.optimum,
-    mean over 30 common-random-number demand paths — not the animated run's single path)."""
+    """After a run: its own cost (as on the cost card), then the best z / constant S for these settings and what
+    it would have saved (engine.optimum, on evaluation paths — dashapp.run_hint says which), with a link to
+    /optimum carrying the run's settings."""
     if status != "finished":
         return None
     try:
@@ -122,11 +126,33 @@ def improvement_hint(status, sid):
         if inputs is None:
             return None
         h = E.improvement_hint(*inputs)  # outside the session lock: ~0.5 s of simulation
+        rows = _service().ledger_rows(sid)
+        run_cost = float(rows[-1]["cumulative_cost"]) if rows else None
+        href = "/optimum" + carry.optimum_search(inputs[0])
     except USER_ERRORS as exc:
         return C.message(f"No hint for these settings: {exc}", "secondary")
-    return dbc.Alert([html.Strong("Hint: "), h["message"],
-                      html.Span(" (see /optimum for the full comparison)", className="small")],
+    except sc.ScenarioError:
+        href = "/optimum"
+    return dbc.Alert([html.Strong("Hint: "), hint_sentence(h, run_cost), " ",
+                      dcc.Link("See the full comparison on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
+                               className="alert-link small")],
                      color="info", className="py-2 mb-2", id=ids.HINT_TEXT)
+
+
+@callback(Output(ids.OPTIMUM_LINK, "href"), Output(ids.SCENARIOS_LINK, "href"),
+          inputs={"values": {cid: Input(cid, "value") for cid in CONTROLS if cid != ids.SPEED}},
+          state={"sid": State(ids.SESSION_ID, "data")})
+def settings_links(values, sid):
+    """The /optimum and /scenarios links carry the settings in the fields (the pages' defaults while a field is
+    invalid: Start names what is wrong)."""
+    raw = {CONTROLS[cid]: v for cid, v in values.items()}
+    raw["speed"] = 1.0
+    try:
+        config = E.sim_config(clean_controls(raw, *accepted_choices()),
+                              raw.get("series") if raw.get("data_source") != "upload" else None)
+        return "/optimum" + carry.optimum_search(config), "/scenarios" + carry.scenarios_search(config)
+    except (*USER_ERRORS, sc.ScenarioError, ValueError):
+        return "/optimum", "/scenarios"
 
 
 @callback(Output(ids.TICK, "interval"), Input(ids.SPEED, "value"))
@@ -154,6 +180,25 @@ def series_choices(source, current, sid, link=None):
 
 
 @callback(
+    Output(ids.FORECASTER, "options"), Output(ids.FORECASTER, "value", allow_duplicate=True),
+    Input(ids.SERIES, "value"), Input(ids.DATA_SOURCE, "value"), State(ids.FORECASTER, "value"),
+    State(ids.SESSION_ID, "data"), prevent_initial_call="initial_duplicate",
+)
+def forecaster_choices(series, source, current, sid):
+    """Only the forecasters that work on the chosen series are selectable; the others say what they need."""
+    try:
+        chosen = E.dataset_for(get_store(), sid, {"data_source": source or "sample", "series": series})
+    except Exception:  # noqa: BLE001 - no series yet (or the store is down): every forecaster is offered
+        return E.forecaster_options(), no_update
+    options = E.forecaster_options_for(chosen)
+    usable = [o["value"] for o in options if not o["disabled"]]
+    if current in usable or not usable:
+        return options, no_update
+    fallback = E.default_forecaster()
+    return options, fallback if fallback in usable else usable[0]
+
+
+@callback(
     Output(ids.UPLOAD_STATUS, "children"), Output(ids.DATA_SOURCE, "value"),
     Input(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), State(ids.SESSION_ID, "data"),
     prevent_initial_call=True,
@@ -161,6 +206,9 @@ def series_choices(source, current, sid, link=None):
 def upload(contents, filename, sid):
     """Validate an uploaded CSV with the engine; keep it for this session. A running simulation is untouched."""
     result = accept_upload(get_store(), sid, contents, filename, settings.upload_max_bytes)
+    if result.needs_mapping:
+        return C.message([result.message, " ", dcc.Link("Open the Portfolio page", href="/portfolio",
+                                                        id="upload-portfolio-link")]), no_update
     if not result.accepted:
         return C.message(result.message), no_update
     return C.message(result.message, "success"), "upload"
@@ -183,6 +231,24 @@ def policy_fields(policy):
     """Show only the parameters of the chosen policy."""
     shown = field_map(policy) if isinstance(policy, str) else {}
     return {key: None if key in shown else {"display": "none"} for key in POLICY_KEYS}
+
+
+# The event-log filter hides the unchecked kinds with a class on the log (no server trip; new entries obey it too).
+dash.clientside_callback(
+    """function(kinds) {
+        const all = %s;
+        return 'event-log' + all.filter(k => !(kinds || []).includes(k)).map(k => ' hide-' + k).join('');
+    }""" % list(ids.EVENT_KINDS),
+    Output(ids.EVENT_LOG, "className"), Input(ids.EVENT_FILTER, "value"),
+)
+
+
+# On a phone the settings sit in a collapsed panel below the run bar; the toggle opens and closes it.
+dash.clientside_callback(
+    """function(n, open) { return [!open, String(!open)]; }""",
+    Output(ids.SETTINGS_PANEL, "is_open"), Output(ids.SETTINGS_TOGGLE, "aria-expanded"),
+    Input(ids.SETTINGS_TOGGLE, "n_clicks"), State(ids.SETTINGS_PANEL, "is_open"), prevent_initial_call=True,
+)
 
 
 # Every number field marked invalid while its typed value is outside what the server accepts (dashapp.field_rules).

@@ -52,6 +52,9 @@ def _choices() -> tuple[set, dict, dict]:
     return {f["value"] for f in E.forecaster_options()}, E.policy_options(), bounds
 
 
+accepted_choices = _choices  # public: the page's settings links check controls the same way
+
+
 class SimulationService:
     """Start/Pause/Step/Reset and the tick on sessions kept in `store` (a dashapp.store back end)."""
 

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from dashapp import engine_facade as E
 from dashapp.session_ids import valid_session_id
 from dashapp.store import StoreUnavailable
+from dashapp.upload_keys import merge_message, merged_key_columns
 
 
 @dataclass
 class UploadResult:
     message: str
     accepted: bool  # True: the file is kept and the page switches its data source to it
+    needs_mapping: bool = False  # refused because its item/location columns need mapping (/portfolio)
 
 
 def _refused(text: str) -> UploadResult:
@@ -42,6 +44,9 @@ def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResul
         raw = base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
         return _refused(f"{name}: the upload is not valid base64 data")
+    merged = merged_key_columns(raw)
+    if merged:  # never merge several items or locations into one series silently
+        return UploadResult(merge_message(name, merged), False, needs_mapping=True)
     try:
         ds = E.load_upload(raw, name)
         summary = ds.summary()

@@ -141,8 +141,8 @@ def test_forecasts_page_backtest_matches_the_engine(app, browser_factory, sample
     time.sleep(0.3)
     click(d, "bt-run")
     wait_until(lambda: d.find_elements("id", "backtest-table"), 60, what="the backtest table")
-    rows = [r.text.split() for r in d.find_elements("css selector", "#backtest-table tbody tr")]
-    shown = {r[0]: float(r[1]) for r in rows}
+    rows = d.find_elements("css selector", "#backtest-table tbody tr")  # a row shows the label, keeps the name
+    shown = {r.get_attribute("data-model"): float(r.find_elements("tag name", "td")[1].text) for r in rows}
     assert set(shown) == keep
     ref = run_backtest(load_csv(str(sample_csv)), sorted(keep), holdout_days=73)
     for name in keep:

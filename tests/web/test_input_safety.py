@@ -68,6 +68,7 @@ def test_bad_uploads_show_their_message_and_leave_the_run_untouched(app, browser
     if "ensemble:default" in d.find_element("id", "forecaster").text or "Ensemble model 'default'" in \
             d.find_element("id", "forecaster").text:
         click(d, "start")  # the bundled ensemble needs the planning column this file lacks: a message, no run
+        wait_until(lambda: d.switch_to.alert, 5, what="the restart confirmation").accept()
         wait_until(lambda: "Demand_Forecast" in d.find_element("id", "sim-message").text, 10, what="message")
         assert snapshot(d) == before
     planned = tmp_path / "planned.csv"
@@ -76,7 +77,8 @@ def test_bad_uploads_show_their_message_and_leave_the_run_untouched(app, browser
         for i in range(200)))
     file_input.send_keys(str(planned))
     wait_until(lambda: "planned.csv: 2 series" in d.find_element("id", "upload-status").text, 10, what="upload")
-    click(d, "start")  # a new run on the uploaded series
+    click(d, "start")  # a new run on the uploaded series: the paused run is discarded after a confirmation
+    wait_until(lambda: d.switch_to.alert, 5, what="the restart confirmation").accept()
     wait_until(lambda: snapshot(d)["day"] >= 2 and snapshot(d)["status"] == "running", 10, what="run on the upload")
     assert "Traceback" not in app.log()
 

@@ -117,8 +117,9 @@ def test_the_backtest_plot_shows_the_three_best_models_and_the_actual_in_front(a
     time.sleep(0.3)
     click(d, "bt-run")
     wait_until(lambda: d.find_elements("id", "backtest-table"), 90, what="the backtest table")
-    evaluated = [r.text.split()[0] for r in d.find_elements("css selector", "#backtest-table tbody tr")
-                 if r.text.split()[1] != "–"]
+    cells = [[td.text for td in r.find_elements("tag name", "td")]
+             for r in d.find_elements("css selector", "#backtest-table tbody tr")]
+    evaluated = [c[0] for c in cells if c[1] != "–"]  # model labels, as in the plot's legend
     names = wait_until(lambda: (n := d.execute_script(
         "const g = document.querySelector('#bt-graph .js-plotly-plot');"
         "return g && g.data ? g.data.map(t => t.name) : null;")) and "Actual" in n and n, 15, what="the plot")

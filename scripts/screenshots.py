@@ -1,0 +1,126 @@
+"""Screenshots of every page in headless Chromium at 1440 px and 390 px, into docs/screenshots/.
+
+`python scripts/screenshots.py [--out docs/screenshots]` starts the app (gunicorn, bench.app_server) on the bundled
+sample, runs a short simulation, a small scenario comparison and a small /optimum search so the pages show
+results, and saves `<page>-<width>.png` (the whole page, not only the first screen).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+WIDTHS = (1440, 390)
+
+
+def _wait(fn, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if fn():
+                return
+        except Exception:  # noqa: BLE001 - not rendered yet
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"screenshots: timed out waiting for {what}")
+
+
+def _full_page(driver, path: Path, width: int) -> None:
+    """The whole page: the window grown to the document's height, then one screenshot."""
+    driver.set_window_size(width, 1000)
+    time.sleep(2.0)  # graphs and grids finish their layout at the new width
+    driver.execute_script("window.scrollTo(0, document.documentElement.scrollHeight)")
+    time.sleep(0.5)
+    height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.set_window_size(width, min(int(height) + 100, 8000))
+    time.sleep(0.8)
+    driver.save_screenshot(str(path))
+
+
+def _simulator(d, url):
+    from tests.web.conftest import click, open_app, set_input, text_of
+
+    open_app(d, url)
+    set_input(d, "horizon", 60)
+    set_input(d, "speed", 0.05)
+    click(d, "start")
+    _wait(lambda: "finished" in text_of(d, "sim-status"), 90, "the simulation")
+    _wait(lambda: d.find_elements("id", "hint-text"), 60, "the hint")
+
+
+def _scenarios(d, url):
+    from engine import scenarios as sc
+
+    sset = sc.rows_to_set(sc.default_table_rows(), replications=30, days=120, seed=1)
+    d.get(f"{url}/scenarios?set={sc.encode_set(sset)}")
+    _wait(lambda: d.find_elements("id", "sc-run"), 30, "/scenarios")
+    d.find_element("id", "sc-run").click()
+    _wait(lambda: d.find_elements("id", "sc-sentence"), 180, "the comparison")
+
+
+def _optimum(d, url):
+    from engine import scenarios as sc
+
+    row = dict(sc.default_table_rows()[0], name="Current scenario")
+    sset = sc.rows_to_set([row], replications=20, days=90, seed=1)
+    d.get(f"{url}/optimum?set={sc.encode_set(sset)}")
+    _wait(lambda: d.find_elements("id", "opt-run"), 30, "/optimum")
+    d.find_element("id", "opt-run").click()
+    _wait(lambda: d.find_elements("id", "opt-sentence"), 300, "the optimum")
+
+
+def _forecasts(d, url):
+    d.get(f"{url}/forecasts")
+    _wait(lambda: d.find_elements("id", "model-card-facts") or d.find_elements("id", "bt-run"), 30, "/forecasts")
+
+
+def _portfolio(d, url):
+    d.get(f"{url}/portfolio")
+    _wait(lambda: d.find_elements("id", "pf-run"), 30, "/portfolio")
+
+
+def _about(d, url):
+    d.get(f"{url}/about")
+    _wait(lambda: d.find_elements("css selector", "mjx-container"), 30, "/about")
+
+
+PAGES = {"simulator": _simulator, "scenarios": _scenarios, "optimum": _optimum, "forecasts": _forecasts,
+         "portfolio": _portfolio, "about": _about}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "docs" / "screenshots"))
+    parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset of " + ", ".join(PAGES))
+    args = parser.parse_args(argv)
+    from bench.app_server import AppServer
+    from tests.web.conftest import make_browser
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = REPO / "data" / "sample.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        srv = AppServer(Path(tmp) / "var", workers=2, env={"SIM_SAMPLE_DATA": str(sample)}, preload=True)
+        srv.start(timeout=60)
+        d = make_browser()
+        try:
+            for name in args.pages.split(","):
+                d.set_window_size(1440, 1000)
+                PAGES[name](d, srv.url)  # results computed once; both widths show them (same session / link)
+                for width in WIDTHS:
+                    _full_page(d, out / f"{name}-{width}.png", width)
+                    print(f"{out / f'{name}-{width}.png'}")
+        finally:
+            d.quit()
+            srv.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

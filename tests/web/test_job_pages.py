@@ -1,0 +1,59 @@
+"""The job plumbing /scenarios and /optimum share (dashapp/job_pages.py): a job is findable from the moment Run
+is pressed, a reattached page gets its progress and Run/Cancel states, and a cancel request stops the job at its
+next step — checked on a real job store directory, without a browser."""
+from __future__ import annotations
+
+import pytest
+
+from dashapp import job_pages as J
+from dashapp import jobs
+from dashapp.jobs import JobStore
+
+WORDS = J.JobWords(prefix="sc", kind="scenarios", noun="run", button="Run")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    s = JobStore(None, directory=str(tmp_path / "records"))
+    s._pid = __import__("os").getpid()
+    monkeypatch.setattr(jobs, "_store", s)
+    return s
+
+
+def test_a_submitted_job_is_running_before_its_first_progress_report(store):
+    J.submit(WORDS, "k1")
+    status = J.running_status("scenarios", "k1")
+    assert status and status["done"] == 0 and status["label"] == "starting"
+    out = J.poll_once(WORDS, "k1")
+    assert out["poll_off"] is False and out["cancel_off"] is False
+    assert "starting" in str(out["status"].children)
+
+
+def test_a_reattached_poll_shows_the_progress_and_the_result_re_enables_run(store):
+    store.beat("scenarios", "k2", 3, 8, 0.0, "3 of 8 steps (2 scenarios × 4 blocks of replications)")
+    out = J.poll_once(WORDS, "k2")
+    assert out["progress"] == 37 and out["progress_label"].startswith("3 of 8 steps")
+    store.put_result("scenarios", "k2", {"elapsed_s": 1.0})
+    out = J.poll_once(WORDS, "k2")
+    assert out["result"] == {"elapsed_s": 1.0} and out["poll_off"] and not out["run_off"] and out["cancel_off"]
+
+
+def test_a_cancel_request_stops_the_job_at_its_next_step_and_clears_its_status(store):
+    shown = []
+    steps = []
+
+    def compute(progress):
+        for i in range(1, 9):
+            steps.append(i)
+            if i == 3:
+                store.request_cancel("scenarios", "k3")
+            progress(i, 8)
+        return {"elapsed_s": 0.0}
+
+    J.submit(WORDS, "k3")
+    record, alert = J.run_and_cache(WORDS, "k3", shown.append, compute, label=lambda d, t: f"{d} of {t}")
+    assert steps == [1, 2, 3] and record is J.no_update and "cancelled" in str(alert.children)
+    assert store.get_status("scenarios", "k3") is None and store.get_result("scenarios", "k3") is None
+    assert shown == [[12, "1 of 8"], [25, "2 of 8"]]
+    J.submit(WORDS, "k3")  # a new run of the same set forgets the old cancel request
+    assert not store.cancel_requested("scenarios", "k3")

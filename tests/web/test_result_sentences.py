@@ -1,0 +1,101 @@
+"""The results pages' opening sentences, the after-run hint's sentence, the settings carried to /optimum and
+/scenarios, and the scenario CSV: pure functions, checked on hand-made records."""
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from dashapp import carry_settings as carry
+from dashapp.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
+from dashapp.run_hint import hint_sentence
+from dashapp.scenario_csv import scenario_csv
+from engine import scenarios as sc
+
+
+def test_the_flat_range_is_the_levels_within_the_best_s_ci_around_it():
+    levels = [10, 20, 30, 40, 50, 60]
+    mean = [100, 40, 31, 30, 32.5, 60]
+    hw = [1, 1, 1, 2, 1, 1]
+    assert flat_range(levels, mean, hw) == (30, 40)  # 31 <= 30 + 2; 32.5 > 32
+    assert flat_range(levels, mean, [0, 0, 0, 3, 0, 0]) == (30, 50)
+    assert flat_range([], [], []) is None
+
+
+def _rep(s_cost=21.0, z_cost=25.0, current=30.0, current_hw=1.0):
+    return {"days": 60, "best_base_stock": {"level": 282.0, "cost": s_cost}, "best_z": {"z": 3.1, "cost": z_cost},
+            "curve": {"levels": [270, 280, 290, 300], "mean": [23.0, 21.0, 21.5, 26.0], "ci95": [1, 1, 1, 1]},
+            "z_curve": {"z": [2.9, 3.1, 3.3], "mean": [26, 25, 25.8], "ci95": [1, 1, 1]},
+            "policies": [{"name": "order-up-to", "cost": current, "ci95": current_hw}]}
+
+
+def test_the_optimum_sentence_says_what_to_set_what_it_saves_and_the_flat_range():
+    text = optimum_sentence(_rep())
+    assert text.startswith("Set a constant base-stock level S of about 282 units")
+    assert "9.00 (30%) less than the order-up-to rule as set" in text
+    assert "any S from 280 to 290 units" in text and "(0.35 per day)" in text
+    z_text = optimum_sentence(_rep(s_cost=26.0, z_cost=25.0))
+    assert "safety factor z ≈ 3.10" in z_text and "any z from 2.90 to 3.30" in z_text
+
+
+def test_a_saving_inside_the_rule_s_ci_is_called_not_significant():
+    assert "not a significant saving" in optimum_sentence(_rep(current=21.5, current_hw=2.0))
+    assert "not a significant" not in optimum_sentence(_rep(current=30.0, current_hw=2.0))
+
+
+def _result(diff_mean, diff_hw):
+    k = lambda m: {"total_cost": {"mean": m, "ci95": 1.0}}  # noqa: E731
+    return {"days": 100, "replications": 50, "seed": 1, "baseline_name": "A", "scenarios": [
+        {"name": "A", "kpis": k(50.0), "diff_vs_baseline": {"total_cost": {"mean": 0.0, "ci95": 0.0}},
+         "options": {"policy": "order-up-to", "lead_time": 7}},
+        {"name": "B", "kpis": k(50.0 + diff_mean), "diff_vs_baseline": {"total_cost": {"mean": diff_mean,
+                                                                                       "ci95": diff_hw}},
+         "options": {"policy": "original", "lead_time": 3}}]}
+
+
+def test_the_scenarios_sentence_names_the_cheapest_and_whether_the_saving_is_significant():
+    text = scenarios_sentence(_result(-4.0, 1.0))
+    assert text.startswith('Use "B"') and "4.00 less than the baseline \"A\"" in text
+    assert "3.00 to 5.00" in text and "significant at 95 %" in text
+    assert "not significant" in scenarios_sentence(_result(-4.0, 5.0))
+    assert "keep its settings" in scenarios_sentence(_result(3.0, 1.0))
+    assert not_significant({"mean": -1.0, "ci95": 2.0}) and not not_significant({"mean": -3.0, "ci95": 2.0})
+
+
+def test_the_scenario_csv_has_the_settings_beside_rounded_kpis():
+    res = _result(-4.123456789, 1.0)
+    rows = list(csv.DictReader(io.StringIO(scenario_csv(res))))
+    assert [r["scenario"] for r in rows] == ["A", "B"]
+    assert rows[1]["policy"] == "original" and rows[1]["lead_time"] == "3" and rows[1]["replications"] == "50"
+    assert rows[1]["total_cost_diff_mean"] == "-4.12" and rows[1]["total_cost_mean"] == "45.88"
+
+
+@pytest.mark.parametrize("replications, run_cost, needle", [
+    (1, 12.18, "cost 7.54 vs 12.18 for your rule"),
+    (30, 6.0, "your rule averages 54.29"),
+])
+def test_the_hint_states_the_run_s_own_cost_as_on_the_card(replications, run_cost, needle):
+    current = 12.18 if replications == 1 else 54.29
+    h = {"current_cost": current, "replications": replications, "best": "base-stock S = 155.3",
+         "saving": current - 7.54, "saving_pct": (current - 7.54) / current, "selected_on": "the days before",
+         "message": "engine text"}
+    text = hint_sentence(h, run_cost)
+    assert text.startswith(f"Your run cost {run_cost:,.2f} (the Cumulative cost card).")
+    assert needle in text and "your rule" in text
+
+
+def test_the_simulator_settings_travel_in_the_link():
+    from dashapp import engine_facade as E
+
+    controls = dict(E.new_controls(), forecaster="ma7", lead_time=3, demand_mode="replay", horizon=30,
+                    holding_rate=0.3, unit_cost=8.0, unit_price=20.0)
+    config = E.sim_config(controls, "SKU_1/WH_1")
+    one = sc.decode_set(carry.optimum_search(config).removeprefix("?set="))
+    (s,) = one["scenarios"]
+    assert (s["name"], s["lead_time"], s["demand"], s["forecaster"], s["holding_rate"], s["unit_cost"]) == \
+        (carry.CURRENT_NAME, 3, "replay", "ma7", 0.3, 8)
+    assert one["days"] == 30 and one["seed"] == controls["seed"]
+    two = sc.decode_set(carry.scenarios_search(config).removeprefix("?set="))
+    assert [x["policy"] for x in two["scenarios"]] == ["order-up-to", "original"]
+    assert all(x["lead_time"] == 3 for x in two["scenarios"])
