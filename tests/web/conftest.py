@@ -71,6 +71,23 @@ def browser_factory():
 
 
 # ------------------------------------------------------------------ page helpers used by the browser tests
+@pytest.fixture(scope="module")
+def app(server_factory, sample_csv):
+    """The app on two gunicorn workers with the generated sample data, one per test module (a module that needs
+    other settings defines its own `app`)."""
+    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
+
+
+@pytest.fixture
+def page(app, browser_factory):
+    """A headless Chromium at 1440 × 1000 on the simulator page (a session exists, as for a planner who starts
+    there)."""
+    d = browser_factory()
+    d.set_window_size(1440, 1000)
+    open_app(d, app.url)
+    return d
+
+
 def wait_until(fn, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
     deadline = time.monotonic() + timeout
     last = None

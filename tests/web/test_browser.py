@@ -24,11 +24,6 @@ from tests.web.conftest import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
 def consistent(snap) -> bool:
     """Both traces of graph-demand hold exactly one point per simulated day, days 1..N in order."""
     return snap["points"] == [snap["day"], snap["day"]] and snap["xs"] == list(range(1, snap["day"] + 1))

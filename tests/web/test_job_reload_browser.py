@@ -14,11 +14,6 @@ from tests.web.conftest import text_of, wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
 def _page_set(replications: int) -> dict:
     rows = [{"name": "Lead 3", "policy": "order-up-to", "forecaster": "ma7", "demand": "synthetic", "lead_time": 3,
              "sales": "lost sales"},

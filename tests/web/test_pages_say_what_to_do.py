@@ -8,22 +8,9 @@ import re
 
 import pytest
 
-from tests.web.conftest import click, open_app, set_input, text_of, wait_until
+from tests.web.conftest import click, set_input, text_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
-@pytest.fixture
-def page(app, browser_factory):
-    d = browser_factory()
-    d.set_window_size(1440, 1000)
-    open_app(d, app.url)
-    return d
 
 
 def _run_short_replay(d):

@@ -18,11 +18,6 @@ PHONE = (390, 844)
 PAGES = ("/", "/forecasts", "/scenarios", "/optimum", "/about")
 
 
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
 def _open(d, url, path):
     d.get(url + path)
     wait_until(lambda: d.execute_script("return document.querySelector('#_pages_content') &&"

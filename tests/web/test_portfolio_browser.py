@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.web.conftest import click, open_app, set_input, text_of, wait_until
+from tests.web.conftest import click, set_input, text_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,19 +30,6 @@ def planner_file(path, days: int = 120, series: int = 3):
                     r[col["Units_Sold"]], r[col["Unit_Price"]], r[col["Unit_Cost"]]])
     path.write_text(out.getvalue())
     return path
-
-
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
-@pytest.fixture
-def page(app, browser_factory):
-    d = browser_factory()
-    d.set_window_size(1440, 1000)
-    open_app(d, app.url)  # a simulator session exists, as for a planner who came from the simulator
-    return d
 
 
 def open_portfolio(d, url):

@@ -10,11 +10,6 @@ from tests.web.conftest import click, open_app, set_input, shown_day, text_of, w
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
 def test_start_while_paused_asks_and_cancelling_keeps_the_run(app, browser_factory):
     d = browser_factory()
     d.set_window_size(1440, 1000)

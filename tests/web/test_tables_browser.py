@@ -11,11 +11,6 @@ from tests.web.conftest import click, open_app, set_input, text_of, wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
 def test_the_model_card_reads_as_fields_and_its_backtest_grid_shows_labels(app, browser_factory):
     d = browser_factory()
     d.set_window_size(1440, 1000)

@@ -12,11 +12,6 @@ from tests.web.conftest import open_app, text_of, wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def app(server_factory, sample_csv):
-    return server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
-
-
 def _rows(header: str, line) -> str:
     start = dt.date(2024, 1, 1)
     return header + "\n" + "".join(line(start + dt.timedelta(days=i), item, store, i)
