@@ -24,8 +24,9 @@ def test_streamed_page_equals_a_fresh_render(server_factory, sample_csv):
     srv = server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
     s = DashSession(srv.url)
     s.load("/")
+    # the slowest pace (5 s/day): each scripted tick is one day (dashapp.run_pace)
     s.trigger("start.n_clicks", 1, extra={"horizon.value": 160, "demand-mode.value": "synthetic",
-                                           "speed.value": 0.1, "forecaster.value": "ma7"})  # one day per tick
+                                           "speed.value": 5.0, "forecaster.value": "ma7"})
     tick = s.find(input="tick.n_intervals")
     sizes = []
     while s.get("sim-day", "data")["day"] < 160:
