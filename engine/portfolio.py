@@ -163,21 +163,15 @@ def _t_half_width(a: np.ndarray) -> np.ndarray:
     return float(stdtrit(r - 1, 0.975)) * a.std(axis=1, ddof=1) / math.sqrt(r)
 
 
-def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
-              p: np.ndarray) -> dict:
-    """Daily-review order-up-to with lost sales for rows × candidates.
-
-    level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
-    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
-    (engine.protection.protection_level; the order is placed before the day's arrival, so lead time 0 arrives the
-    same day), receive, serve demand, lose the rest, pay holding on the end stock. Returns per (rows, K) totals.
-    """
+def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
+                     order: Callable[[int, np.ndarray, np.ndarray], np.ndarray]) -> dict:
+    """The day loop both portfolio rules share, for rows × candidates with lost sales: each day place
+    order(day, on_hand, on_order) (before the day's arrival, so lead time 0 arrives the same day), receive, serve
+    demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand: (rows, K) starting stock;
+    lead, h, p: (rows,). Returns per (rows, K) totals."""
     rows, days = demand.shape
-    K = quantile.shape[1]
+    K = on_hand.shape[1]
     M = int(lead.max()) + 1
-    w = (lead + 1.0)[:, None]
-    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.floor_for, per row
-    on_hand = protection_level(w * level[:, :1], quantile, floor)
     on_order = np.zeros((rows, K))
     pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
     ridx = np.arange(rows)
@@ -186,12 +180,7 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     cycle_short = np.zeros((rows, K), dtype=bool)
     hh, pp = h[:, None], p[:, None]
     for d in range(days):
-        mu = w * level[:, d:d + 1]
-        qty = mu + quantile * np.maximum(mu, floor)
-        np.maximum(qty, 0.0, out=qty)
-        qty -= on_hand
-        qty -= on_order
-        np.maximum(qty, 0.0, out=qty)
+        qty = order(d, on_hand, on_order)
         pipe[(d + lead) % M, ridx] += qty
         on_order += qty
         arrived = pipe[d % M].copy()
@@ -223,54 +212,42 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     return tot
 
 
+def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
+              p: np.ndarray) -> dict:
+    """Daily-review order-up-to with lost sales for rows × candidates.
+
+    level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
+    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
+    (engine.protection.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
+    """
+    w = (lead + 1.0)[:, None]
+    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.floor_for, per row
+
+    def order_up_to(d, on_hand, on_order):
+        mu = w * level[:, d:d + 1]
+        qty = mu + quantile * np.maximum(mu, floor)
+        np.maximum(qty, 0.0, out=qty)
+        qty -= on_hand
+        qty -= on_order
+        np.maximum(qty, 0.0, out=qty)
+        return qty
+
+    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor), lead, h, p, order_up_to)
+
+
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
                  p: np.ndarray) -> dict:
     """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policy.RQ: when the inventory
     position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
     the run starts with r + Q on hand. demand: (rows, days); reorder: (rows, K) reorder points r; qty, lead, h, p:
-    (rows,). Event order and totals as in `_simulate`."""
-    rows, days = demand.shape
-    K = reorder.shape[1]
-    M = int(lead.max()) + 1
+    (rows,). Event order and totals as in `_lost_sales_days`."""
     Q = qty[:, None]
-    on_hand = reorder + Q
-    on_order = np.zeros((rows, K))
-    pipe = np.zeros((M, rows, K))
-    ridx = np.arange(rows)
-    names = ("holding", "stockout", "demand", "served", "stockout_days", "orders", "on_hand", "cycles", "cycles_ok")
-    tot = {k: np.zeros((rows, K)) for k in names}
-    cycle_short = np.zeros((rows, K), dtype=bool)
-    hh, pp = h[:, None], p[:, None]
-    for d in range(days):
+
+    def reorder_point(d, on_hand, on_order):
         position = on_hand + on_order
-        order = (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
-        pipe[(d + lead) % M, ridx] += order
-        on_order += order
-        arrived = pipe[d % M].copy()
-        pipe[d % M] = 0.0
-        on_order -= arrived
-        if d > 0:
-            closing = arrived > 0
-            tot["cycles"] += closing
-            tot["cycles_ok"] += closing & ~cycle_short
-            cycle_short &= ~closing
-        on_hand += arrived
-        dem = demand[:, d:d + 1]
-        served = np.minimum(on_hand, dem)
-        lost = dem - served
-        on_hand -= served
-        short = lost > 0
-        cycle_short |= short
-        tot["holding"] += hh * on_hand
-        tot["stockout"] += pp * lost
-        tot["demand"] += dem
-        tot["served"] += served
-        tot["stockout_days"] += short
-        tot["orders"] += order > 0
-        tot["on_hand"] += on_hand
-    tot["cycles"] += 1.0
-    tot["cycles_ok"] += ~cycle_short
-    return tot
+        return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
+
+    return _lost_sales_days(demand, reorder + Q, lead, h, p, reorder_point)
 
 
 def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generator) -> np.ndarray:
