@@ -11,7 +11,6 @@ key-value store under the SHA-256 of its bytes, and read back only by that hash.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import re
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from dashapp.services.uploads import UploadRefused, decode_data_url, file_name
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
 from engine.layout import ROLES, ColumnMapping, detect_layout, load_long, read_header
@@ -57,24 +57,13 @@ class Inspection:
 
 
 # -- the uploaded file ---------------------------------------------------------------------------------------------
-def _file_name(filename) -> str:
-    name = filename if isinstance(filename, str) and filename else "upload.csv"
-    return name.replace("\\", "/").rsplit("/", 1)[-1][:120]
-
-
 def decode_upload(contents, filename, max_bytes: int) -> tuple[str, bytes]:
     """(file name, bytes) of a data-URL upload; PortfolioInputError for anything that is not one."""
-    name = _file_name(filename)
-    if not isinstance(contents, str) or "," not in contents:
-        raise PortfolioInputError(f"{name}: not a file upload")
-    b64 = contents.split(",", 1)[1]
-    if len(b64) * 3 // 4 > max_bytes + 3:
-        raise PortfolioInputError(f"{name}: the file is larger than the {max_bytes / 2**20:.0f} MB upload limit; "
-                                  "nothing was loaded")
+    name = file_name(filename)
     try:
-        raw = base64.b64decode(b64, validate=True)
-    except (binascii.Error, ValueError):
-        raise PortfolioInputError(f"{name}: the upload is not valid base64 data") from None
+        raw = decode_data_url(contents, name, max_bytes)
+    except UploadRefused as exc:
+        raise PortfolioInputError(str(exc)) from None
     if not raw.strip():
         raise PortfolioInputError(f"{name}: the file is empty")
     return name, raw

@@ -23,27 +23,39 @@ def _refused(text: str) -> UploadResult:
     return UploadResult(text, False)
 
 
-def _file_name(filename) -> str:
+class UploadRefused(ValueError):
+    """A data-URL upload that is not a usable file; the message names the file and what is wrong."""
+
+
+def file_name(filename) -> str:
     """The file's own name (no client path), at most 120 characters."""
     name = filename if isinstance(filename, str) and filename else "upload.csv"
     return name.replace("\\", "/").rsplit("/", 1)[-1][:120]
 
 
-def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResult:
-    """Validate a data-URL upload with the engine and keep it for this session (a running run is untouched)."""
-    name = _file_name(filename)
-    if not valid_session_id(sid):
-        return _refused("No session yet: reload the page.")
+def decode_data_url(contents, name: str, max_bytes: int) -> bytes:
+    """The bytes of a browser upload (a base64 data URL) no larger than max_bytes; UploadRefused otherwise."""
     if not isinstance(contents, str) or "," not in contents:
-        return _refused(f"{name}: not a file upload")
+        raise UploadRefused(f"{name}: not a file upload")
     b64 = contents.split(",", 1)[1]
     if len(b64) * 3 // 4 > max_bytes + 3:
-        return _refused(f"{name}: the file is larger than the {max_bytes / 2**20:.0f} MB upload limit; "
-                        "nothing was loaded")
+        raise UploadRefused(f"{name}: the file is larger than the {max_bytes / 2**20:.0f} MB upload limit; "
+                            "nothing was loaded")
     try:
-        raw = base64.b64decode(b64, validate=True)
+        return base64.b64decode(b64, validate=True)
     except (binascii.Error, ValueError):
-        return _refused(f"{name}: the upload is not valid base64 data")
+        raise UploadRefused(f"{name}: the upload is not valid base64 data") from None
+
+
+def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResult:
+    """Validate a data-URL upload with the engine and keep it for this session (a running run is untouched)."""
+    name = file_name(filename)
+    if not valid_session_id(sid):
+        return _refused("No session yet: reload the page.")
+    try:
+        raw = decode_data_url(contents, name, max_bytes)
+    except UploadRefused as exc:
+        return _refused(str(exc))
     merged = merged_key_columns(raw)
     if merged:  # never merge several items or locations into one series silently
         return UploadResult(merge_message(name, merged), False, needs_mapping=True)
