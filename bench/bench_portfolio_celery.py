@@ -15,35 +15,19 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.app_server import free_port, wait_for_port
+
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 CHUNK = 50
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"redis-server did not listen on port {port}")
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -132,12 +116,12 @@ def main(argv=None) -> int:
                                  capture_output=True, text=True, check=True)
             s = json.loads(out.stdout)
             single = {k: s[k] for k in ("series", "wall_s", "cpu_s", "series_per_s", "peak_rss_mb", "load_avg_1min")}
-        port = _free_port()
+        port = free_port()
         redis = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                                   "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         workers = []
         try:
-            _wait_port(port)
+            wait_for_port(port)
             url = f"redis://127.0.0.1:{port}/0"
             env = {**os.environ, "REDIS_URL": url, "SIM_VAR_DIR": str(tmp / "var"), "PYTHONPATH": str(REPO),
                    "SECRET_KEY": "bench-portfolio-celery-0123456789abcdef"}

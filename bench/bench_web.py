@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.app_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -101,17 +102,11 @@ def tick_figures(days: int = 320, forecaster: str | None = None) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
 def gunicorn_figures(workers: int = 2, var: str | None = None) -> dict:
     import psutil
     import requests
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": str(workers), "PYTHONPATH": str(REPO),
            "SECRET_KEY": "bench-secret-key-0123456789", "SIM_VAR_DIR": var or tempfile.mkdtemp(prefix="bench-web-")}
     t0 = time.perf_counter()

@@ -2,29 +2,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from bench.app_server import free_port  # noqa: F401 - re-exported for the suites
+from bench.app_server import free_port, wait_for_port  # noqa: F401 - re-exported for the suites
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data" / "supply_chain_sku1.csv"
 SHARED_SEED = REPO.parent / "shared" / "seed"
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 class RedisServer:
