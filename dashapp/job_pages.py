@@ -149,6 +149,10 @@ def run_and_cache(words: JobWords, key: str, set_progress, compute, label=None) 
         store.beat(words.kind, key, done, total, started, latest["label"])
         set_progress([int(100 * done / max(total, 1)), latest["label"]])
 
+    if store.cancel_requested(words.kind, key):  # cancelled between Run and the job's start
+        store.clear_status(words.kind, key)
+        return no_update, dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning",
+                                    id=f"{words.prefix}-cancelled")
     store.beat(words.kind, key, 0, 0, started, "starting")
     beating = threading.Thread(target=heartbeat, daemon=True)
     beating.start()

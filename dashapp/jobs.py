@@ -65,8 +65,16 @@ class JobStore:
         self._delete(f"sim:{kind}:status:{key}")
 
     def get_status(self, kind: str, key: str) -> dict | None:
-        """The running job's record, or None; a record whose heartbeat is older than 10 s is a dead job."""
+        """The running job's record, or None; a record whose heartbeat is older than 10 s is a dead job.
+
+        A job cancelled after it started has no record, even if a last heartbeat landed after the cancel (the
+        cancel request and the job's own writes race: the job may be killed between them)."""
         st = self._get(f"sim:{kind}:status:{key}")
+        if st is not None:
+            cancel = self._get(f"sim:{kind}:cancel:{key}")
+            if cancel is not None and float(cancel.get("at", 0)) >= float(st.get("started", 0)):
+                self._delete(f"sim:{kind}:status:{key}")
+                return None
         if st is not None and time.time() - st.get("heartbeat", 0) > STALE_AFTER:
             st["state"] = "stale"
         return st

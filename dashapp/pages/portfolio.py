@@ -27,6 +27,7 @@ from dashapp.job_pages import (
     register,
     run_and_cache,
     running_status,
+    submit,
 )
 from dashapp.jobs import celery_app, job_store
 from dashapp.portfolio_view import NONE, choices_from_values, results_view
@@ -211,6 +212,11 @@ def prepare(_n, file, *rest):
     if cached is not None:
         return no_update, cached, dbc.Alert("Served from the result cache (same file, columns and settings).",
                                             color="success", id="pf-cached"), f"?run={key}", new_sid, True
+    try:
+        submit(WORDS, key)  # a reload before the job starts finds it; an earlier cancel of this key is forgotten
+    except Exception as err:  # noqa: BLE001 - the store is down: say so
+        return no_update, no_update, dbc.Alert(f"The store is unavailable: {err}", color="warning"), no_update, \
+            new_sid, no_update
     request = {"file_id": file["file_id"], "roles": choices_from_values(roles), "fill": bool(fill),
                "settings": s.to_dict(), "key": key, "submitted": time.time()}
     return request, no_update, None, f"?run={key}", new_sid, True

@@ -57,3 +57,22 @@ def test_a_cancel_request_stops_the_job_at_its_next_step_and_clears_its_status(s
     assert shown == [[12, "1 of 8"], [25, "2 of 8"]]
     J.submit(WORDS, "k3")  # a new run of the same set forgets the old cancel request
     assert not store.cancel_requested("scenarios", "k3")
+
+
+def test_a_heartbeat_that_lands_after_the_cancel_does_not_revive_the_job(store):
+    """The cancel request and a killed job's last heartbeat race; the cancel wins whichever lands last."""
+    J.submit(WORDS, "k4")
+    store.request_cancel("scenarios", "k4")
+    store.beat("scenarios", "k4", 2, 8, 0.0, "2 of 8")  # a beat of the job that started before the cancel
+    assert store.get_status("scenarios", "k4") is None
+    J.submit(WORDS, "k4")  # a new run after the cancel is running again
+    assert store.get_status("scenarios", "k4")["state"] == "running"
+
+
+def test_a_job_cancelled_before_it_starts_never_computes(store):
+    J.submit(WORDS, "k5")
+    store.request_cancel("scenarios", "k5")
+    ran = []
+    record, alert = J.run_and_cache(WORDS, "k5", lambda _v: None, lambda progress: ran.append(1))
+    assert ran == [] and record is J.no_update and "cancelled" in str(alert.children)
+    assert store.get_status("scenarios", "k5") is None
