@@ -1,12 +1,20 @@
 """Prior of the protection-period errors in the simulated demand modes, from extra paths of the same process.
 
 In synthetic and forecast-noise mode the simulator knows the process its demand comes from, so the distribution
-of the W-day forecast errors over the simulated days can be sampled before day 1: PRIOR_PATHS extra paths are
+of the W-day forecast errors over the simulated days can be sampled before day 1: extra paths are
 drawn exactly as the simulator draws a replication (engine.demand.build_plan: the same calibrated generator,
 promotions, planning column, forecast-noise draws), but from the SeedSequence family with spawn key
 PRIOR_SPAWN_KEY, disjoint from every replication's streams (evaluation and selection paths alike). The chosen
 forecaster then forecasts each extra path day by day from its own history, as in the run (rolling origin), and
 every day's W-day error enters the prior. Nothing of the run's own paths is read.
+
+How many extra paths (``prior_path_count``): enough that the prior holds PRIOR_WINDOWS independent W-day windows
+(paths × days / W) whatever the protection period. Errors of windows that overlap are dependent, so a fixed number of
+paths resolves the prior less and less as W grows (64 paths × 180 days: 1,440 independent 8-day windows but 768
+15-day ones), and the prior is common to every replication of a run: its noise is an error of the whole run, which
+more replications cannot average out (forecast-noise mode, ma7, L = 14: the 0.90 coverage of six seeds ranged
+0.879–0.924 with 64 paths, 0.884–0.916 with 120). Never fewer than PRIOR_PATHS paths; at most PRIOR_BUDGET
+path-days (forecaster calls per path and day), which bounds the cost of a Start for long protection periods.
 
 The errors are relative (engine.protection.relative_errors) and, with stochastic lead times, include the
 lead-time deviation of the arrival process, as the run's own errors do. The prior covers the first
@@ -27,9 +35,12 @@ from engine.demand import build_plan
 from engine.forecast.base import Covariates, window_sum
 from engine.protection import relative_errors
 
-__all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "simulated_prior", "prior_paths"]
+__all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "simulated_prior",
+           "prior_paths", "prior_path_count"]
 
-PRIOR_PATHS = 64        # extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
+PRIOR_PATHS = 64        # fewest extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
+PRIOR_WINDOWS = 1_440   # independent W-day windows the prior aims at: what PRIOR_PATHS give at W = 8 over 180 days
+PRIOR_BUDGET = 48_000   # most path-days of a prior: four times 64 paths × 187 days (ensembles: ~1 s per 12,000)
 PRIOR_DAYS = 365        # at most one season of simulated days
 PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run's streams have none)
 _CACHE_SIZE = 16
@@ -37,9 +48,21 @@ _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()   # the web server's threads share the cache
 
 
-def prior_paths(config, series, forecaster, window: int, paths: int = PRIOR_PATHS):
-    """(demand plan of the extra paths, number of decision days in the prior) — the paths themselves."""
+def prior_path_count(days: int, window: int) -> int:
+    """Extra paths of a prior over `days` decision days with W-day windows (module docstring): the fewest that hold
+    PRIOR_WINDOWS independent windows (paths × days / W), at least PRIOR_PATHS, within PRIOR_BUDGET path-days."""
+    days, window = max(int(days), 1), max(int(window), 1)
+    wanted = -(-PRIOR_WINDOWS * window // days)
+    affordable = PRIOR_BUDGET // (days + window - 1)
+    return max(PRIOR_PATHS, min(wanted, affordable))
+
+
+def prior_paths(config, series, forecaster, window: int, paths: int | None = None):
+    """(demand plan of the extra paths, number of decision days in the prior) — the paths themselves;
+    `paths` defaults to prior_path_count."""
     days = min(int(config.days), PRIOR_DAYS)
+    if paths is None:
+        paths = prior_path_count(days, window)
     cfg = replace(config, days=days + window - 1)
     plan = build_plan(cfg, series, forecaster.min_history, list(range(paths)), spawn_key=PRIOR_SPAWN_KEY)
     return plan, days
@@ -58,8 +81,8 @@ def _key(config, series, forecaster, window, deviation, floor) -> tuple:
 
 
 def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
-    """Relative W-day errors of `forecaster` on PRIOR_PATHS extra paths of the run's demand mode: a
-    (PRIOR_PATHS, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d."""
+    """Relative W-day errors of `forecaster` on prior_path_count extra paths of the run's demand mode: a
+    (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d."""
     key = _key(config, series, forecaster, window, deviation, floor)
     with _lock:
         hit = _cache.get(key)

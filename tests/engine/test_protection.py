@@ -204,20 +204,55 @@ def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_ser
     """The prior's extra paths come from their own SeedSequence family: none equals a replication's path."""
     from engine.demand import build_plan
     from engine.forecast.registry import get_forecaster
-    from engine.protection_prior import PRIOR_PATHS, prior_paths
+    from engine.protection_prior import prior_path_count, prior_paths
     from engine.simulator import SimConfig
 
     f = get_forecaster("ma7")
     for mode in ("synthetic", "forecast-noise"):
         cfg = SimConfig(days=60, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate()
         plan, days = prior_paths(cfg, sample_series, f, 8)
+        paths = prior_path_count(days, 8)
         runs = build_plan(SimConfig(days=days + 7, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate(),
-                          sample_series, f.min_history, list(range(2 * PRIOR_PATHS)))
+                          sample_series, f.min_history, list(range(2 * paths)))
         mine = plan.future if mode == "synthetic" else plan.noise_z
         theirs = runs.future if mode == "synthetic" else runs.noise_z
-        assert mine.shape == (PRIOR_PATHS, days + 7)
+        assert mine.shape == (paths, days + 7)
         assert not np.any(np.all(mine[:, None, :] == theirs[None, :, :], axis=2))
-        assert len({tuple(np.round(r, 9)) for r in mine}) == PRIOR_PATHS   # distinct among themselves too
+        assert len({tuple(np.round(r, 9)) for r in mine}) == paths   # distinct among themselves too
+
+
+def test_prior_holds_a_fixed_number_of_independent_windows_for_every_protection_period():
+    """paths × days / W reaches PRIOR_WINDOWS for every W (never fewer than PRIOR_PATHS paths), within the budget."""
+    from engine.protection_prior import PRIOR_BUDGET, PRIOR_PATHS, PRIOR_WINDOWS, prior_path_count
+
+    assert prior_path_count(180, 8) == PRIOR_PATHS          # the 64 paths the windows count was set from
+    assert prior_path_count(180, 3) == PRIOR_PATHS          # short periods keep the fewest paths
+    assert prior_path_count(180, 15) == 120                 # L = 14: 120 × 180 / 15 = 1,440
+    for days in (20, 60, 180, 365):
+        for window in (1, 3, 8, 15, 31, 61):
+            n = prior_path_count(days, window)
+            assert n >= PRIOR_PATHS
+            within = n * (days + window - 1) <= PRIOR_BUDGET
+            assert within or n == PRIOR_PATHS                  # only the floor of paths may exceed the budget
+            if n * days / window < PRIOR_WINDOWS:               # short of the windows only when the budget binds
+                assert (n + 1) * (days + window - 1) > PRIOR_BUDGET
+            elif n > PRIOR_PATHS:                               # and never more paths than the windows need
+                assert (n - 1) * days / window < PRIOR_WINDOWS
+
+
+def test_a_long_protection_period_simulates_more_prior_paths(sample_series):
+    from engine.forecast.registry import get_forecaster
+    from engine.protection import floor_for
+    from engine.protection_prior import prior_path_count, simulated_prior
+    from engine.simulator import SimConfig
+
+    f = get_forecaster("ma7")
+    cfg = SimConfig(days=180, lead_time=14, demand="forecast-noise", forecaster="ma7", seed=5).validate()
+    errors = simulated_prior(cfg, sample_series, f, 15, floor_for(15))
+    assert errors.shape == (prior_path_count(180, 15), 180) == (120, 180)
+    short = simulated_prior(SimConfig(days=180, lead_time=2, demand="forecast-noise", forecaster="ma7",
+                                      seed=5).validate(), sample_series, f, 3, floor_for(3))
+    assert short.shape == (64, 180)
 
 
 def test_simulated_modes_plan_from_the_prior_and_reuse_it(sample_series):
