@@ -68,6 +68,16 @@ def prior_paths(config, series, forecaster, window: int, paths: int | None = Non
     return plan, days
 
 
+def _row_parts(paths: int) -> list[slice]:
+    """Rows of the prior's paths in the order they are forecast: the extra paths beyond PRIOR_PATHS, then the first
+    PRIOR_PATHS in a call of their own. The first PRIOR_PATHS paths are the same for every protection period, so
+    scenarios of different lead times that share one forecaster (engine.scenarios.SharedForecaster keeps the last
+    block of each shape) reuse their forecasts; the extra paths differ in number and are forecast anew."""
+    if paths <= PRIOR_PATHS:
+        return [slice(0, paths)]
+    return [slice(PRIOR_PATHS, paths), slice(0, PRIOR_PATHS)]
+
+
 def _key(config, series, forecaster, window, deviation, floor) -> tuple:
     h = hashlib.sha1(np.ascontiguousarray(series.demand, dtype=np.float64).tobytes())
     for a in (series.promo, series.planning):
@@ -103,12 +113,13 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
     mu = np.empty((K, days))
     for d in range(total if plan.future is None else days):
         t = n_ctx + d
-        f = forecaster.predict(hist[:, :t], None if cov is None else cov.take(t + H))
-        if d < days:
-            mu[:, d] = window_sum(f, window)
-        if plan.future is None:  # forecast-noise: the day's demand is the forecast plus the mode's noise
-            f0 = f[:, 0]
-            hist[:, t] = np.maximum(0.0, f0 + plan.noise_z[:, d] * plan.noise * np.maximum(1.0, f0))
+        for rows in _row_parts(K):
+            f = forecaster.predict(hist[rows, :t], None if cov is None else cov.take(t + H, rows=rows))
+            if d < days:
+                mu[rows, d] = window_sum(f, window)
+            if plan.future is None:  # forecast-noise: the day's demand is the forecast plus the mode's noise
+                f0 = f[:, 0]
+                hist[rows, t] = np.maximum(0.0, f0 + plan.noise_z[rows, d] * plan.noise * np.maximum(1.0, f0))
     c = np.concatenate([np.zeros((K, 1)), np.cumsum(hist[:, n_ctx:], axis=1)], axis=1)
     actual = c[:, window:window + days] - c[:, :days]
     if deviation is not None:  # the lead-time variability of the arrival process, as ProtectionTracker adds it
