@@ -65,7 +65,10 @@ def _errors_key(demand, covariates: Covariates | None, window: int, origins: int
     h.update(repr(as_2d(demand).shape).encode())
     if covariates is not None:
         for a in (covariates.promo, covariates.planning, covariates.day_of_year):
-            h.update(b"-" if a is None else np.ascontiguousarray(a, dtype=np.float64).tobytes() + repr(a.shape).encode())
+            if a is None:
+                h.update(b"-")
+            else:
+                h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes() + repr(a.shape).encode())
     return h.hexdigest(), int(window), int(origins)
 
 
