@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.keyed_locks import KeyedLocks
+
 __all__ = ["Covariates", "Forecaster", "window_sum", "as_2d"]
 
 
@@ -53,6 +55,7 @@ def window_sum(forecasts: np.ndarray, window: int) -> np.ndarray:
 
 _ERRORS_CACHE_SIZE = 32
 _errors_lock = threading.Lock()  # the web server's threads share a cached forecaster
+_errors_building = KeyedLocks()
 
 
 def _errors_key(demand, covariates: Covariates | None, window: int, origins: int) -> tuple:
@@ -121,22 +124,21 @@ class Forecaster:
         forecasts. The most recent `max_sigma_origins` origins whose window fits in the context.
         """
         key = _errors_key(demand, covariates if self.reads_covariates else None, window, self.max_sigma_origins)
-        cache = self.__dict__.get("_window_errors_cache")
-        with _errors_lock:
-            if cache is None:
+        with _errors_building.hold((id(self), key)):  # threads asking for the same errors compute them once
+            with _errors_lock:
                 cache = self.__dict__.setdefault("_window_errors_cache", OrderedDict())
-            hit = cache.get(key)
-            if hit is not None:
-                cache.move_to_end(key)
-                return hit
-        _, actual, forecast = self._rolling_origin(demand, covariates, window)
-        actual.setflags(write=False)
-        forecast.setflags(write=False)
-        with _errors_lock:
-            cache[key] = (actual, forecast)
-            if len(cache) > _ERRORS_CACHE_SIZE:
-                cache.popitem(last=False)
-        return actual, forecast
+                hit = cache.get(key)
+                if hit is not None:
+                    cache.move_to_end(key)
+                    return hit
+            _, actual, forecast = self._rolling_origin(demand, covariates, window)
+            actual.setflags(write=False)
+            forecast.setflags(write=False)
+            with _errors_lock:
+                cache[key] = (actual, forecast)
+                if len(cache) > _ERRORS_CACHE_SIZE:
+                    cache.popitem(last=False)
+            return actual, forecast
 
     def window_sigma(self, demand, covariates: Covariates | None, window: int) -> float:
         """σ of demand over `window` days from rolling-origin out-of-sample errors on `demand` (the context).
