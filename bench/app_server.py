@@ -95,8 +95,8 @@ class AppServer:
 
     # -- life cycle -----------------------------------------------------------------------------------------------
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers), *self.args]
+        return [sys.executable, "-m", "gunicorn", "dashapp.app:server", "--config", "python:dashapp.gunicorn_hooks",
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers), *self.args]
 
     def start(self, wait: bool = True, timeout: float = 90.0, ready_path: str = "/") -> "AppServer":
         self.var_dir.mkdir(parents=True, exist_ok=True)

@@ -48,6 +48,7 @@ class SessionResult:
     errors: int = 0  # requests answered with an HTTP error or not answered (timeout, connection reset)
     failures: int = 0  # sessions broken by something else (an unexpected page, a missing element)
     requests: int = 0
+    tick_log: list[tuple[float, float]] = field(default_factory=list)  # (monotonic send time, latency ms)
 
 
 def parse_day(text: str) -> int | None:
@@ -136,6 +137,7 @@ def play_session(index: int, url: str, seconds: float, interval_ms: int | None, 
             except requests.RequestException as exc:
                 res.problems.append(f"tick {n}: {type(exc).__name__}")
             _account(res, s, n_before, "tick")
+            res.tick_log.append((t0, sum(c.ms for c in s.calls[n_before:])))
             res.ticks += 1
             next_at = (next_at + period) if cadence == "fixed" else (time.monotonic() + period)
             if next_at < t0:
@@ -255,6 +257,10 @@ def summarise(done: list[SessionResult], url: str, sessions: int, seconds: float
               cadence: str, procs: int, client_cpu: float, wall: float) -> dict:
     lat_all = [ms for r in done for v in r.latencies.values() for ms in v]
     lat_tick = [ms for r in done for ms in r.latencies.get("tick", [])]
+    # steady state: ticks sent once every session is ticking (the page loads and Starts of the ramp are over)
+    firsts = [r.tick_log[0][0] for r in done if r.tick_log]
+    settled = max(firsts) if len(firsts) == len(done) and firsts else None
+    lat_steady = [ms for r in done for t, ms in r.tick_log if settled is not None and t >= settled]
     return {
         "url": url, "sessions": sessions, "seconds": seconds, "cadence": cadence,
         "interval_ms": interval_ms or 300, "client_procs": procs,
@@ -264,6 +270,9 @@ def summarise(done: list[SessionResult], url: str, sessions: int, seconds: float
         "p99_ms": _round(percentile(lat_all, 99)),
         "tick_p50_ms": _round(percentile(lat_tick, 50)), "tick_p95_ms": _round(percentile(lat_tick, 95)),
         "tick_p99_ms": _round(percentile(lat_tick, 99)), "ticks": len(lat_tick),
+        "steady_ticks": len(lat_steady), "steady_tick_p50_ms": _round(percentile(lat_steady, 50)),
+        "steady_tick_p95_ms": _round(percentile(lat_steady, 95)),
+        "steady_tick_p99_ms": _round(percentile(lat_steady, 99)),
         "incomplete_ledgers": sum(1 for r in done if not r.ledger_complete) + (sessions - len(done)),
         "unfinished_sessions": sessions - len(done),
         "days_min": min((r.final_day or 0 for r in done), default=0),
@@ -289,6 +298,8 @@ def format_text(r: dict) -> str:
         f"requests {r['requests']}, errors {r['errors']}, ticks {r['ticks']}",
         f"latency all callbacks: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms",
         f"latency ticks:         p50 {r['tick_p50_ms']} ms, p95 {r['tick_p95_ms']} ms, p99 {r['tick_p99_ms']} ms",
+        f"  once every session ticks ({r.get('steady_ticks', 0)} ticks): p50 {r.get('steady_tick_p50_ms')} ms, "
+        f"p95 {r.get('steady_tick_p95_ms')} ms, p99 {r.get('steady_tick_p99_ms')} ms",
         f"days reached per session: {r['days_min']}..{r['days_max']}; incomplete ledgers {r['incomplete_ledgers']}"
         f" (unfinished sessions {r['unfinished_sessions']})",
     ]

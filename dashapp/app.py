@@ -49,7 +49,8 @@ app.layout = html.Div([
     # The only thing the browser keeps: a random, signed session id (per tab: sessionStorage).
     dcc.Store(id=ids.SESSION_ID, storage_type="session"),
     components.navbar(),
-    dbc.Container([html.Div(id=ids.APP_MESSAGE), dash.page_container], fluid=True),
+    # one main landmark around every page (screen readers jump to it; axe: landmark-one-main, region)
+    html.Main(dbc.Container([html.Div(id=ids.APP_MESSAGE), dash.page_container], fluid=True), id="main"),
 ])
 
 

@@ -3,6 +3,7 @@ validated controls, and the error types whose message a user should see."""
 from __future__ import annotations
 
 import os
+import time
 from functools import lru_cache
 
 import engine.policy_original  # noqa: F401  registers the original app's rule ("original")
@@ -17,8 +18,8 @@ from engine.policy import policy_label, policy_names
 from engine.simulator import SimConfig, Simulator
 
 __all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
-           "new_controls", "sample_dataset", "upload_key", "dataset_for", "sim_config", "build_simulator",
-           "USER_ERRORS"]
+           "new_controls", "warm_default_run", "sample_dataset", "upload_key", "dataset_for", "sim_config",
+           "build_simulator", "USER_ERRORS"]
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
@@ -115,6 +116,17 @@ def sim_config(controls: dict, series_key: str | None = None) -> SimConfig:
 def build_simulator(store, sid: str, controls: dict) -> Simulator:
     series = dataset_for(store, sid, controls)
     return Simulator(sim_config(controls, series.key), series)
+
+
+def warm_default_run() -> float:
+    """Build the page's default run once and drop it; returns the seconds it took.
+
+    Why: a process's first Start otherwise pays for loading the forecaster (onnxruntime and the ensemble's
+    model, ~0.3 s) and its rolling-origin errors on the context (cached per forecaster afterwards). A web worker
+    calls this before it serves (dashapp.gunicorn_hooks), so the first planner to press Start does not wait."""
+    t0 = time.perf_counter()
+    build_simulator(None, "", new_controls())
+    return time.perf_counter() - t0
 
 
 def load_upload(raw: bytes, name: str):

@@ -14,6 +14,7 @@ import plotly.io as pio
 from dash import Patch
 
 from dashapp.ids import GRAPHS as GRAPH_IDS
+from dashapp.ledger_totals import totals
 
 # The app's figures use plotly_white. Set as the default once: a `template=` per figure is validated anew each
 # time (~35 ms of a 50 ms figure; a page load builds four), the default is applied without that.
@@ -71,8 +72,8 @@ def columns(rows: Sequence[dict], start: int = 0) -> dict[str, list]:
     for key in ("forecast", "demand", "on_hand", "inventory_position", "order_up_to", "order_qty"):
         out[key] = [_num(r.get(key)) for r in part]
     out["arrivals_marker"] = [_num(r["arrivals"]) if r.get("arrivals") else None for r in part]
-    h = sum(float(r.get("holding_cost") or 0.0) for r in rows[:start])
-    s = sum(float(r.get("stockout_cost") or 0.0) for r in rows[:start])
+    before = totals(rows, start)
+    h, s = before["holding"], before["stockout"]
     cum_h, cum_s = [], []
     for r in part:
         h += float(r.get("holding_cost") or 0.0)

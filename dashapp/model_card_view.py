@@ -59,10 +59,10 @@ def card_view(card: dict) -> list:
                    className="card-facts", id="model-card-facts")]
     for key, label in NESTED:
         if isinstance(card.get(key), dict):
-            out += [html.H6(label, className="mt-2"), html.Ul(field_lines(card[key]), className="card-fields")]
+            out += [html.H3(label, className="h6 mt-2"), html.Ul(field_lines(card[key]), className="card-fields")]
     bt = card.get("backtest")
     if isinstance(bt, dict) and isinstance(bt.get("models"), dict):
-        out += [html.H6("Backtest stored in the card", className="mt-2"), backtest_grid(bt)]
+        out += [html.H3("Backtest stored in the card", className="h6 mt-2"), backtest_grid(bt)]
     return out
 
 

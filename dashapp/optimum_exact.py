@@ -54,7 +54,7 @@ def exact_section() -> html.Div:
     series = _series_names()
     return html.Div([
         dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT),
-        html.H4("Exact optimum (stationary demand)"),
+        html.H2("Exact optimum (stationary demand)", className="h4"),
         html.P("When demand is the same distribution every day (i.i.d.), the best possible policy can be computed "
                "exactly (relative value iteration over on-hand stock and the pipeline), and so can the true cost of "
                "each simple policy. Costs are per day: h per unit left over at the end of a day, p per unit short "

@@ -109,20 +109,21 @@ def save_session(store, sid: str, rec: dict, sim=None, new_run: bool = False) ->
     old_rev = rec.get("rev")
     items: dict[str, dict] = {}
     if sim is not None:
-        state = sim.to_state()
-        ledger = state.pop("ledger")
-        series = state.pop("series")
-        if new_run or not rec.get("run_key"):
+        new = new_run or not rec.get("run_key")
+        first = 0 if new else int(rec.get("days") or 0) // LEDGER_CHUNK
+        # only what changed: the series once per run, the ledger from the first chunk not yet complete
+        state = sim.to_state(series=new, ledger_from=first * LEDGER_CHUNK)
+        part = state.pop("ledger")
+        days = len(sim.ledger)
+        if new:
             rec["run_key"] = secrets.token_hex(6)
-            items[f"{sid}:series:{rec['run_key']}"] = series
-            first = 0
-        else:
-            first = int(rec.get("days") or 0) // LEDGER_CHUNK
-        for i in range(first, (len(ledger) - 1) // LEDGER_CHUNK + 1 if ledger else 0):
-            items[_chunk_key(sid, rec, i)] = {"rows": ledger[i * LEDGER_CHUNK:(i + 1) * LEDGER_CHUNK]}
+            items[f"{sid}:series:{rec['run_key']}"] = state.pop("series")
+        for i in range(first, (days - 1) // LEDGER_CHUNK + 1 if days else 0):
+            j = (i - first) * LEDGER_CHUNK
+            items[_chunk_key(sid, rec, i)] = {"rows": part[j:j + LEDGER_CHUNK]}
         rec["rev"] = secrets.token_hex(8)
         items[f"{sid}:state:{rec['rev']}"] = state
-        rec.update(days=len(ledger), has_sim=True)
+        rec.update(days=days, has_sim=True)
     items[sid] = rec  # last: a reader never sees a record whose parts are not written
     stale = [f"{sid}:state:{old_rev}"] if sim is not None and old_rev and old_rev != rec["rev"] else []
     store.put_many(items, delete=stale)

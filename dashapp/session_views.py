@@ -2,6 +2,7 @@
 the progress bar and the tick pace. Pure functions of the rows; nothing here reads the store or imports dash."""
 from __future__ import annotations
 
+from dashapp.ledger_totals import totals
 from engine.csv_safe import csv_text
 
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
@@ -46,16 +47,14 @@ def event_summary(rows: list[dict]) -> str:
     """The whole run's events in one line (the log itself keeps only the latest MAX_LOG entries)."""
     if not rows:
         return "No events yet."
-    orders = sum(1 for r in rows if r.get("order_qty"))
-    arrivals = sum(1 for r in rows if r.get("arrivals"))
-    stockouts = sum(1 for r in rows if r.get("unmet"))
-    unmet = sum(float(r.get("unmet") or 0.0) for r in rows)
-    return (f"{len(rows)} days: {orders} orders · {arrivals} arrivals · {stockouts} stockout days "
-            f"({unmet:,.0f} units unmet)")
+    t = totals(rows)
+    return (f"{len(rows)} days: {t['orders']:.0f} orders · {t['arrivals']:.0f} arrivals · "
+            f"{t['stockout_days']:.0f} stockout days ({t['unmet']:,.0f} units unmet)")
 
 
-def event_count(rows: list[dict]) -> int:
-    return sum(len(events_of(r)) for r in rows)
+def event_count(rows: list[dict], upto: int | None = None) -> int:
+    """Event-log entries of rows[:upto] (all rows by default)."""
+    return int(totals(rows, upto)["events"])
 
 
 def kpi_values(rows: list[dict], horizon: int | None) -> dict:
@@ -70,12 +69,10 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
             "kpi-order": ("–", ""),
         }
     last = rows[-1]
-    hold = sum(float(r["holding_cost"]) for r in rows)
-    short = sum(float(r["stockout_cost"]) for r in rows)
-    demand = sum(float(r["demand"]) for r in rows)
-    fulfilled = sum(float(r["fulfilled"]) for r in rows)
-    fill = fulfilled / demand if demand > 0 else 1.0
-    clean_days = sum(1 for r in rows if not r.get("unmet")) / n
+    t = totals(rows)
+    hold, short, demand = t["holding"], t["stockout"], t["demand"]
+    fill = t["fulfilled"] / demand if demand > 0 else 1.0
+    clean_days = (n - t["stockout_days"]) / n
     return {
         "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
         "kpi-on-hand": (f"{last['on_hand']:.0f}", f"position {last['inventory_position']:.0f}"),

@@ -26,7 +26,7 @@ def _policy_fields() -> list:
 
 def _data_fields() -> list:
     return [
-        html.H6("Data"),
+        html.H2("Data", className="h6"),
         C.field("Source", C.dropdown(ids.DATA_SOURCE, [
             {"label": "Bundled sample data", "value": "sample"},
             {"label": "Uploaded CSV (this session)", "value": "upload"}], D["data_source"])),
@@ -44,13 +44,13 @@ def _data_fields() -> list:
 def _controls_panel():
     policies = [{"label": v, "value": k} for k, v in E.policy_options().items()]
     return html.Div(_data_fields() + [
-        html.H6("Forecast & demand"),
+        html.H2("Forecast & demand", className="h6"),
         C.field("Forecaster", C.dropdown("forecaster", E.forecaster_options(), E.default_forecaster())),
         C.field("Demand mode", C.dropdown("demand-mode", [{"label": v, "value": k}
                                                           for k, v in DEMAND_MODES.items()], D["demand_mode"])),
         C.field("Noise (forecast-noise mode)", _number("noise", D["noise"])),
         C.field("Random seed", _number("seed", D["seed"])),
-        html.H6("Supply & costs"),
+        html.H2("Supply & costs", className="h6"),
         C.field("Horizon (days)", _number("horizon", D["horizon"])),
         C.field("Lead time (days)", _number("lead_time", D["lead_time"])),
         C.field("Annual holding rate", _number("holding_rate", D["holding_rate"])),
@@ -59,7 +59,7 @@ def _controls_panel():
         C.field("Stockout cost per unit (blank: price − cost)", _number("stockout_cost")),
         C.field("Initial inventory (blank: engine default)", _number("initial_inventory")),
         dbc.Switch(id="backorders", label="Backorders (off: lost sales)", value=False, className="small"),
-        html.H6("Policy"),
+        html.H2("Policy", className="h6"),
         C.field("Policy", C.dropdown(ids.POLICY, policies, D["policy"])),
         *_policy_fields(),
     ], className="controls")
@@ -109,13 +109,14 @@ def _results():
         dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, xs=6, className="mb-2") for k in ids.KPIS]),
         graphs,
         dbc.Row([
-            dbc.Col([html.H6("Event log (newest first, latest 200)"),
+            dbc.Col([html.H2("Event log (newest first, latest 200)", className="h6"),
                      html.Div(id=ids.EVENT_SUMMARY, className="small mb-1 event-summary", role="status"),
                      dbc.Checklist(id=ids.EVENT_FILTER, inline=True, className="small mb-1",
                                    options=[{"label": v, "value": k} for k, v in ids.EVENT_KINDS.items()],
                                    value=list(ids.EVENT_KINDS)),
-                     html.Div(id=ids.EVENT_LOG, className="event-log")], md=9),
-            dbc.Col([html.H6("Ledger"), dbc.Button("Download ledger CSV", id=ids.DOWNLOAD_LEDGER,
+                     html.Div(id=ids.EVENT_LOG, className="event-log", tabIndex="0", role="log",
+                              **{"aria-label": "Event log"})], md=9),
+            dbc.Col([html.H2("Ledger", className="h6"), dbc.Button("Download ledger CSV", id=ids.DOWNLOAD_LEDGER,
                                                    color="primary", outline=True, size="sm")], md=3),
         ], className="mb-4"),
     ]
@@ -123,6 +124,7 @@ def _results():
 
 def simulator_layout():
     return html.Div([
+        html.H1("Inventory simulator", className="visually-hidden"),  # the page's heading for screen readers
         dcc.Store(id=ids.SHOWN_DAY, data={"run": 0, "day": 0}),  # what this page shows: the tick's expected day
         dcc.Interval(id=ids.TICK, interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
         dcc.Interval(id=ids.TICK_WATCHDOG, interval=1000),

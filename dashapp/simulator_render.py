@@ -104,7 +104,7 @@ def _log_patch(rows, shown_day: int):
     log = Patch()
     for text, kind in reversed(new):
         log.prepend(C.log_entry(text, kind))
-    total = min(MAX_LOG, event_count(rows[:shown_day])) + len(new)
+    total = min(MAX_LOG, event_count(rows, shown_day)) + len(new)
     for i in range(total - 1, MAX_LOG - 1, -1):
         del log[i]
     return log

@@ -42,8 +42,8 @@ from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 
-__all__ = ["PortfolioSettings", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv", "RECORD_COLUMNS",
-           "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
+__all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv",
+           "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
 
 DEFAULT_LEAD_TIME = 7
 WARM_UP_DAYS = 28
@@ -259,6 +259,19 @@ def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generat
     return history[idx.reshape(reps, -1)[:, :days]]
 
 
+def check_margins(series) -> None:
+    """DataError unless every series sells above its cost: the lost-sales cost p = price − cost must be positive
+    (a lost sale that costs nothing makes no stock the optimum). Named with the first such series and the count,
+    so a page can refuse a Run before any simulation starts."""
+    bad = [x for x in series if not float(x.unit_price) - float(x.unit_cost) > 0]
+    if bad:
+        x = bad[0]
+        more = f" (and {len(bad) - 1} more series)" if len(bad) > 1 else ""
+        raise DataError(f"series {x.key}: unit price {float(x.unit_price):g} is not above unit cost "
+                        f"{float(x.unit_cost):g}{more}, so a lost sale costs nothing; fix the price/cost columns",
+                        file=x.source)
+
+
 def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     """Recommendations for a list of `SeriesData` (independent of every other chunk)."""
     s = settings
@@ -281,10 +294,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     price = np.array([x.unit_price for x in series], dtype=np.float64)
     h = s.holding_rate * cost / 365.0
     p = price - cost
-    for i, x in enumerate(series):
-        if not p[i] > 0:
-            raise DataError(f"series {x.key}: unit price {price[i]:g} is not above unit cost {cost[i]:g}, so a lost "
-                            "sale costs nothing; fix the price/cost columns", file=x.source)
+    check_margins(series)
 
     # backtest: level before each day, protection-period sums from that day on
     models = _forecasters()

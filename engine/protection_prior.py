@@ -33,6 +33,7 @@ import numpy as np
 
 from engine.demand import build_plan
 from engine.forecast.base import Covariates, window_sum
+from engine.keyed_locks import KeyedLocks
 from engine.protection import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "simulated_prior",
@@ -46,6 +47,7 @@ PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run
 _CACHE_SIZE = 16
 _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()   # the web server's threads share the cache
+_building = KeyedLocks()
 
 
 def prior_path_count(days: int, window: int) -> int:
@@ -92,8 +94,14 @@ def _key(config, series, forecaster, window, deviation, floor) -> tuple:
 
 def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
     """Relative W-day errors of `forecaster` on prior_path_count extra paths of the run's demand mode: a
-    (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d."""
+    (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d.
+    Built once per key even when many threads ask at once (engine.keyed_locks)."""
     key = _key(config, series, forecaster, window, deviation, floor)
+    with _building.hold(key):
+        return _simulated_prior(key, config, series, forecaster, window, floor, deviation)
+
+
+def _simulated_prior(key, config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
     with _lock:
         hit = _cache.get(key)
         if hit is not None:

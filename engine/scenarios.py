@@ -464,7 +464,8 @@ def default_table_rows() -> list[dict]:
 
 
 def rows_to_set(rows, *, replications, days, seed, baseline: int = 0) -> dict:
-    """Table rows → canonical set. Blank cells mean 'default'; parameters of other policies are ignored."""
+    """Table rows → canonical set. Blank cells mean 'default'; parameters of other policies are ignored. A row's
+    `series` (no column of its own: it comes with a simulator link) is kept."""
     if not rows:
         raise ScenarioError("the table is empty: add a scenario")
     scen = []
@@ -481,6 +482,8 @@ def rows_to_set(rows, *, replications, days, seed, baseline: int = 0) -> dict:
         if sales not in SALES_CHOICES:
             raise ScenarioError(f"scenario {i}: unmet demand must be 'lost sales' or 'backorders', got {sales!r}")
         item["backorders"] = sales == "backorders"
+        if row.get("series") not in (None, ""):  # not a column: a row from a link keeps the series it names
+            item["series"] = row["series"]
         scen.append(item)
     return canonical_set(scen, replications=replications, days=days, seed=seed, baseline=baseline)
 

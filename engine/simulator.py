@@ -622,12 +622,16 @@ class Simulator:
                 "replication": self.replication, **protection_info(self._prep, self._obs.quantile_method)}
 
     # -- state ---------------------------------------------------------------------------------------------
-    def to_state(self) -> dict:
-        """Plain JSON-safe dict; `Simulator.from_state(state)` continues exactly."""
+    def to_state(self, series: bool = True, ledger_from: int = 0) -> dict:
+        """Plain JSON-safe dict; `Simulator.from_state(state)` continues exactly.
+
+        A store that keeps the series and the ledger's earlier rows from a previous save asks for less:
+        series=False leaves the series out, ledger_from=k gives the ledger rows from day k+1 on only (what
+        changed since the last save; the caller puts the full ledger back before from_state)."""
         return {
             "version": STATE_VERSION,
             "config": self.config.to_dict(),
-            "series": self.series.to_dict(),
+            **({"series": self.series.to_dict()} if series else {}),
             "replication": self.replication,
             "sigma": self.sigma,
             "protection": self.protection.to_state(),
@@ -638,7 +642,7 @@ class Simulator:
             "cumulative_cost": self.cumulative_cost,
             "last_arrival": self.last_arrival,
             "pipeline": [[int(k), float(v)] for k, v in sorted(self.pipeline.items())],
-            "ledger": [dict(r) for r in self.ledger],
+            "ledger": [dict(r) for r in self.ledger[max(0, int(ledger_from)):]],
         }
 
     @classmethod

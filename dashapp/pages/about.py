@@ -105,5 +105,6 @@ when $IP \le r$.
 """
 
 layout = html.Div([
+    html.H1("About the simulator", className="h3 mt-3"),
     dcc.Markdown(TEXT, mathjax=True, id="about-text", className="bg-white p-4 rounded"),
 ])

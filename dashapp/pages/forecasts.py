@@ -33,7 +33,7 @@ def _model_choices():
 def layout(**_query):
     opts, default, ensembles = _model_choices()
     return html.Div([
-        html.H4("Forecasters on held-out data"),
+        html.H1("Forecasters on held-out data", className="h4"),
         html.P(["Rolling one-step-ahead forecasts over the last days of every series; every model sees only the "
                 "days before the one it forecasts. The ensemble is evaluated only when its model card proves it "
                 "never trained on the held-out days. MASE < 1: better than the naive forecast in-sample. What an "
@@ -50,7 +50,7 @@ def layout(**_query):
                         "sample")),
                     C.field("Hold-out days per series", C.number("bt-holdout", 73, *B.HOLDOUT_BOUNDS, 1)),
                     C.field("Series to plot", C.dropdown("bt-series", [], None)),
-                    html.H6("Models"),
+                    html.H2("Models", className="h6"),
                     dbc.Checklist(id="bt-models", options=opts, value=default, className="small"),
                     html.Div([
                         dbc.Button("Run backtest", id="bt-run", color="primary", size="sm", className="me-2"),
@@ -70,7 +70,7 @@ def layout(**_query):
                     dcc.Graph(id="bt-graph", figure=figures.empty_figure("Press Run backtest")),
                 ], className="graph-card"),
                 dcc.Store(id="bt-result"),
-                html.H5("Model card"),
+                html.H2("Model card", className="h5"),
                 C.field("Model", C.dropdown("card-model", [{"label": model_label(n), "value": n} for n in ensembles],
                                             ensembles[0] if ensembles else None)),
                 html.Div(id="model-card", className="bg-white p-3 rounded small"),

@@ -74,10 +74,11 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         dcc.Store(id="opt-search"),
         dcc.Store(id="opt-url-written"),
         *reattach_components(WORDS, reattach),
-        html.H3("How far from the optimum?"),
+        html.H1("How far from the optimum?", className="h3"),
         exact_section(),
         html.Hr(),
-        html.H4("This scenario (non-stationary demand): best policies found by simulation, chosen out of sample"),
+        html.H2("This scenario (non-stationary demand): best policies found by simulation, chosen out of sample",
+                className="h4"),
         html.P([
             "For one scenario: the ", html.B("perfect-information lower bound"), " (an LP per demand path that "
             "knows the future — no real policy can beat it, and it is loose by design: the gap is the value of "

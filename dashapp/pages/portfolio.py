@@ -63,7 +63,7 @@ def _mapping_step():
                      dcc.Dropdown(id=ids.PF_ROLE_PREFIX + r, options=[], value=NONE, clearable=False,
                                   className="dropdown-sm")], md=3, sm=6, className="mb-2") for r in ROLES]
     return html.Div([
-        html.H5("Columns", id="pf-mapping-title"),
+        html.H2("Columns", id="pf-mapping-title", className="h5"),
         html.P("What each column of the file means, as detected from its header; change any role. * required.",
                className="text-muted small"),
         dbc.Row(rows, className="g-2"),
@@ -122,7 +122,7 @@ def layout(run: str | None = None, **_query):
         dcc.Store(id=ids.PF_RESULT, data=result),
         dcc.Download(id=ids.PF_DOWNLOAD),
         *reattach_components(WORDS, reattach),
-        html.H3("Portfolio"),
+        html.H1("Portfolio", className="h3"),
         html.P("Upload a daily sales file in long format (one row per day and item, or item × location): every "
                "series gets its demand class, the forecaster its backtest prefers, an order-up-to level, and the "
                "expected cost (95 % CI), fill rate and cycle service level that level gives in simulation. "

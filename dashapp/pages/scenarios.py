@@ -75,7 +75,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         dcc.Store(id="sc-request"),
         dcc.Store(id="sc-result", data=result),
         *reattach_components(WORDS, reattach),
-        html.H3("Scenario comparison"),
+        html.H1("Scenario comparison", className="h3"),
         html.P("Every scenario runs on the same demand paths (common random numbers): differences are paired per "
                "replication, so their confidence intervals are far narrower than of separate runs. "
                "\"original\" is the replaced app's rule, kept for comparison: a heuristic (μ from past forecasts over "

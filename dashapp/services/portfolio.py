@@ -23,7 +23,7 @@ from dashapp.services.uploads import UploadRefused, decode_data_url, file_name
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
 from engine.layout import ROLES, ColumnMapping, detect_layout, load_long, read_header
-from engine.portfolio import PortfolioSettings, portfolio_totals, records_csv, run_portfolio
+from engine.portfolio import PortfolioSettings, check_margins, portfolio_totals, records_csv, run_portfolio
 
 KIND = "portfolio"                 # the job store's kind for results and heartbeats
 CHUNK = 50                         # series per chunk: a chunk is one progress step, one heartbeat, one Celery task
@@ -109,7 +109,9 @@ def inspect_upload(files, contents, filename, max_bytes: int) -> Inspection:
     fid = keep_file(files, name, raw)
     summary, problem = None, None
     try:
-        summary = _summary(load_long(raw, mapping, name=name))
+        ds = load_long(raw, mapping, name=name)
+        summary = _summary(ds)
+        check_margins(ds.series.values())  # said on upload, not only when a run starts
     except DataError as exc:
         problem = str(exc)
     return Inspection(fid, name, header, {r: getattr(mapping, r) for r in ROLES}, list(mapping.guessed), summary,
@@ -145,7 +147,9 @@ def read_dataset(files, fid, choices: dict, fill_missing_zero: bool):
     name, raw = kept_file(files, fid)
     try:
         mapping = mapping_from_choices(choices, read_header(raw, name))
-        return load_long(raw, mapping, name=name, fill_missing_zero=bool(fill_missing_zero))
+        ds = load_long(raw, mapping, name=name, fill_missing_zero=bool(fill_missing_zero))
+        check_margins(ds.series.values())  # refused at Run, before a job starts
+        return ds
     except DataError as exc:
         raise PortfolioInputError(str(exc)) from None
 

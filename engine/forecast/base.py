@@ -6,10 +6,15 @@ forecast, calendar), aligned with the history so that column t is the first fore
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+
+from engine.keyed_locks import KeyedLocks
 
 __all__ = ["Covariates", "Forecaster", "window_sum", "as_2d"]
 
@@ -46,6 +51,28 @@ def window_sum(forecasts: np.ndarray, window: int) -> np.ndarray:
     if window <= h:
         return forecasts[:, :window].sum(axis=1)
     return forecasts.sum(axis=1) + (window - h) * forecasts[:, -1]
+
+
+_ERRORS_CACHE_SIZE = 32
+_errors_lock = threading.Lock()  # the web server's threads share a cached forecaster
+_errors_building = KeyedLocks()
+
+
+def _errors_key(demand, covariates: Covariates | None, window: int, origins: int) -> tuple:
+    """What window_errors' result depends on besides the forecaster: the context and the covariates it reads.
+
+    Why a cache: the ensemble's rolling-origin errors on the context (120 origins, ~0.1 s) are the bulk of a
+    simulator's set-up, and every Start, scenario and optimum study with the same data and lead time asks for the
+    same ones; a forecaster's predictions depend only on its inputs."""
+    h = hashlib.sha1(np.ascontiguousarray(as_2d(demand)).tobytes())
+    h.update(repr(as_2d(demand).shape).encode())
+    if covariates is not None:
+        for a in (covariates.promo, covariates.planning, covariates.day_of_year):
+            if a is None:
+                h.update(b"-")
+            else:
+                h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes() + repr(a.shape).encode())
+    return h.hexdigest(), int(window), int(origins)
 
 
 class Forecaster:
@@ -96,8 +123,22 @@ class Forecaster:
         Origin o forecasts from history[:o] only; actual = Σ demand[o:o+window], forecast = Σ of its first `window`
         forecasts. The most recent `max_sigma_origins` origins whose window fits in the context.
         """
-        _, actual, forecast = self._rolling_origin(demand, covariates, window)
-        return actual, forecast
+        key = _errors_key(demand, covariates if self.reads_covariates else None, window, self.max_sigma_origins)
+        with _errors_building.hold((id(self), key)):  # threads asking for the same errors compute them once
+            with _errors_lock:
+                cache = self.__dict__.setdefault("_window_errors_cache", OrderedDict())
+                hit = cache.get(key)
+                if hit is not None:
+                    cache.move_to_end(key)
+                    return hit
+            _, actual, forecast = self._rolling_origin(demand, covariates, window)
+            actual.setflags(write=False)
+            forecast.setflags(write=False)
+            with _errors_lock:
+                cache[key] = (actual, forecast)
+                if len(cache) > _ERRORS_CACHE_SIZE:
+                    cache.popitem(last=False)
+            return actual, forecast
 
     def window_sigma(self, demand, covariates: Covariates | None, window: int) -> float:
         """σ of demand over `window` days from rolling-origin out-of-sample errors on `demand` (the context).

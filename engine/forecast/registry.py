@@ -59,16 +59,15 @@ def _statsmodels_module():
 
 
 def _ensemble_names() -> list[str]:
-    root = models_dir()
+    """Model folders with a card, read afresh on every call (a model trained meanwhile is listed at once); plain
+    os calls, no pathlib: every page load lists the forecasters."""
+    root = str(models_dir())
     try:
-        entries = sorted(os.listdir(root))
+        with os.scandir(root) as it:
+            entries = [e.name for e in it if _NAME_RE.match(e.name)]
     except OSError:
         return []
-    names = []
-    for entry in entries:
-        if _NAME_RE.match(entry) and (root / entry / "card.json").is_file():
-            names.append(entry)
-    return names
+    return sorted(e for e in entries if os.path.isfile(os.path.join(root, e, "card.json")))
 
 
 def _ensemble_available() -> bool:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bench.dash_client import apply_patch, require_loopback, split_output
-from bench.load import check_ledger, parse_day, percentile, run_load
+from bench.load import SessionResult, check_ledger, parse_day, percentile, run_load, summarise
 from tests.conftest import REPO
 
 
@@ -20,6 +20,17 @@ def test_ledger_check_finds_lost_and_doubled_days():
     assert "doubled [2]" in check_ledger([1, 2, 2, 3], 4)
     assert "shows day 5" in check_ledger([1, 2, 3], 5)
     assert check_ledger([], 0) is None and check_ledger([], 4) == "empty ledger"
+
+
+def test_steady_state_ticks_start_once_every_session_ticks():
+    """The ramp's ticks (sent before the last session's first tick) are left out of the steady-state figures."""
+    early = SessionResult(0, tick_log=[(1.0, 900.0), (1.3, 800.0), (2.0, 10.0), (2.3, 12.0)])
+    late = SessionResult(1, tick_log=[(2.0, 20.0), (2.3, 30.0)])
+    for r, ms in ((early, [900.0, 800.0, 10.0, 12.0]), (late, [20.0, 30.0])):
+        r.latencies["tick"] = ms
+    out = summarise([early, late], "http://127.0.0.1:1", 2, 1.0, 300, "fixed", 1, 0.0, 1.0)
+    assert out["ticks"] == 6 and out["steady_ticks"] == 4
+    assert out["steady_tick_p50_ms"] == 16.0 and out["tick_p95_ms"] > 500
 
 
 def test_parse_day_and_percentile():

@@ -128,8 +128,9 @@ def test_procfile_defaults_share_a_generated_key_across_workers(tmp_path, sample
     env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "SECRET_KEY", "REDIS_URL")}
     env.update(PORT=str(port), SIM_VAR_DIR=str(tmp_path), SIM_SAMPLE_DATA=str(sample_csv), PYTHONPATH=str(REPO))
     web = web.replace("0.0.0.0", "127.0.0.1")  # loopback only in tests
-    proc = subprocess.Popen(["bash", "-c", "exec " + web], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    log_path = tmp_path / "gunicorn.log"
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(["bash", "-c", "exec " + web], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, 30)
         wait_until(lambda: len(psutil.Process(proc.pid).children()) == 2, 30, what="2 workers")
@@ -145,9 +146,12 @@ def test_procfile_defaults_share_a_generated_key_across_workers(tmp_path, sample
         assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
         s.load("/")  # a reload on any worker finds the same session
         assert s.text("kpi-day").startswith("Day 30")
+        # each worker built the page's default run before it served (dashapp.gunicorn_hooks)
+        assert log_path.read_text().count("default run prepared in") == 2
     finally:
         proc.terminate()
         proc.wait(15)
+        log.close()
 
 
 def test_python_m_dashapp_runs_locally_on_port(tmp_path, sample_csv):

@@ -165,19 +165,30 @@ def test_a_running_job_is_found_again_after_a_reload_and_cancel_stops_it(page, a
     d.refresh()
     msg = wait_until(lambda: text_of(d, "pf-reattach-msg"), 20, what="the reattach message")
     assert "in progress" in msg and "series" in msg
+    # the reloaded page cancels the job it found: it stops at its next progress report, no result is stored
+    first = d.current_url.split("?run=")[1]
+    wait_until(lambda: d.find_element("id", "pf-cancel").is_enabled(), 20, what="Cancel enabled after the reload")
+    click(d, "pf-cancel")
+    wait_until(lambda: "cancelled" in text_of(d, "pf-cancelled"), 10, what="the cancel message after the reload")
+    wait_until(lambda: store.get_status("portfolio", first) is None, 60, what="the reattached job to stop")
+    time.sleep(2)
+    assert store.get_result("portfolio", first) is None
     # the page that started a run cancels it: a fresh start of another setting, then Cancel
     upload(d, long_file(tmp_path / "long2.csv", series=40))
     wait_until(lambda: prop(d, "pf-role-location") == "Filiale", 20, what="the detected mapping")
     set_input(d, "pf-replications", 300)
     set_input(d, "pf-days", 365)
     click(d, "pf-run")
-    wait_until(lambda: progress_value(d) > 0, 120, what="progress of the second run")
+    wait_until(lambda: "?run=" in d.current_url and d.current_url.split("?run=")[1] != first, 10,
+               what="the second run's address")
+    key = d.current_url.split("?run=")[1]
+    wait_until(lambda: (store.get_status("portfolio", key) or {}).get("done", 0) > 0, 120,
+               what="progress of the second run")
     click(d, "pf-cancel")
-    wait_until(lambda: "cancelled" in text_of(d, "pf-cancelled"), 10, what="the cancel message")
     wait_until(lambda: d.find_element("id", "pf-run").is_enabled(), 20, what="Run enabled again")
+    assert "cancelled" in text_of(d, "pf-cancelled")
     stopped_at = progress_value(d)
     time.sleep(3)
     assert progress_value(d) == stopped_at and not d.find_elements("css selector", "#pf-grid .ag-row")
     # the job is gone, not only hidden: no heartbeat after the cancel, no result
-    key = d.current_url.split("?run=")[1]
     assert store.get_status("portfolio", key) is None and store.get_result("portfolio", key) is None

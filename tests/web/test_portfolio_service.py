@@ -275,3 +275,20 @@ def test_the_dispatcher_stops_and_revokes_the_rest_on_cancel(files):
 
 def test_roles_are_the_engine_s():
     assert set(P.ROLE_LABELS) == set(ROLES)
+
+
+def test_a_price_at_or_below_cost_is_said_on_upload_and_refused_at_run_before_any_job(files):
+    """The margin check (engine.portfolio.check_margins) runs on upload and in read_dataset (the Run button's
+    check), naming the first series and how many more — not only once a job has started."""
+    text = german_csv(series=3).decode().splitlines()
+    head, rows = text[0], [r.split(",") for r in text[1:]]
+    for r in rows:  # every row of the first article sells at cost
+        if r[1] == rows[0][1]:
+            r[4] = r[5]
+    raw = "\n".join([head] + [",".join(r) for r in rows]).encode()
+    insp = P.inspect_upload(files, data_url(raw), "verkauf.csv", 2**20)
+    assert insp.summary is not None and insp.problem and "is not above unit cost" in insp.problem
+    with pytest.raises(P.PortfolioInputError, match="is not above unit cost"):
+        P.read_dataset(files, insp.file_id, insp.mapping, False)
+    ok = P.inspect_upload(files, data_url(german_csv(series=3)), "ok.csv", 2**20)
+    assert ok.problem is None and len(P.read_dataset(files, ok.file_id, ok.mapping, False).series) == 3

@@ -99,3 +99,19 @@ def test_the_simulator_settings_travel_in_the_link():
     two = sc.decode_set(carry.scenarios_search(config).removeprefix("?set="))
     assert [x["policy"] for x in two["scenarios"]] == ["order-up-to", "original"]
     assert all(x["lead_time"] == 3 for x in two["scenarios"])
+
+
+def test_the_series_of_a_link_survives_the_table_and_run():
+    """The table has no series column; rows from a link keep the series they name, and Run (rows_to_set, the
+    page's prepare) computes that series, not the data's first one."""
+    from dashapp import engine_facade as E
+
+    config = E.sim_config(dict(E.new_controls(), forecaster="ma7", lead_time=3), "SKU_1/WH_2")
+    two = sc.decode_set(carry.scenarios_search(config).removeprefix("?set="))
+    rows = sc.set_to_rows(two)
+    assert all(r["series"] == "SKU_1/WH_2" for r in rows)
+    again = sc.rows_to_set(rows, replications=two["replications"], days=two["days"], seed=two["seed"])
+    assert [s.get("series") for s in again["scenarios"]] == ["SKU_1/WH_2", "SKU_1/WH_2"]
+    assert sc.result_key(again) == sc.result_key(two)  # the same set: a link's cached result is found again
+    plain = sc.rows_to_set(sc.default_table_rows(), replications=10, days=30, seed=1)
+    assert all("series" not in s for s in plain["scenarios"])
