@@ -204,9 +204,9 @@ class SeasonalPrior:
 
     The extra paths cover the same calendar days as the run, so the errors of the windows that begin within
     PRIOR_SPAN days of a block, over all paths, show that block's error distribution: a seasonal peak's errors (a
-    lagging forecast in the rise, a level-dependent bias) are not mixed with a trough's. A block's sample (at least 64 paths
-    × 35 days, about 280 independent 8-day errors) fixes its mean and standard deviation well but not its 0.9988
-    quantile, so the shape is pooled (a location-scale family): every error is standardised by its own block's
+    lagging forecast in the rise, a level-dependent bias) are not mixed with a trough's. A block's sample (at least
+    64 paths × 35 days, about 280 independent 8-day errors) fixes its mean and standard deviation well but not its
+    0.9988 quantile, so the shape is pooled (a location-scale family): every error is standardised by its own block's
     mean and standard deviation, and the pooled standardised errors (all days, ~1,400 independent) give the
     quantile function Q_z with its exponential tail; block b's quantile is m_b + s_b·Q_z(p). Days beyond the
     prior's days repeat it (d mod H: the prior covers up to a year).
