@@ -106,7 +106,7 @@ def test_rejected_upload_keeps_previous_file(shared_gunicorn, corpus):
     p.upload("text_in_number.csv", _case(corpus, "text_in_number.csv").path.read_bytes())
     assert "refused" in p.text("upload-status").lower()
     assert p.s.get("series", "options") == options_before
-    p.start(data_source="upload", horizon=30, demand_mode="replay")
+    p.start(data_source="upload", horizon=30, demand_mode="replay", speed=5.0)  # one day per tick
     assert p.ticking, f"Start on the kept upload failed: {p.message()!r}"
     p.run_ticks(2)
     assert p.day == 2
