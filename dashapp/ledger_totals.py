@@ -5,15 +5,20 @@ afresh each tick, a 730-day run spends most of a late tick re-reading rows it ha
 ledger is one list that only grows by appending (a new run is a new list), so the sums up to any day are kept as
 prefix sums beside that list and extended by the new rows only. A list seen for the first time (a ledger read back
 from the store) is summed once. Pure Python; nothing here reads the store or imports dash.
+
+Memory: an entry holds its prefix sums (arrays of doubles) and the last row it has summed, never the list: the
+ledger lives as long as its simulator does, not as long as this memo. That row is also the identity check — a
+list found under a remembered id whose row at that position is another object is another ledger (summed afresh).
 """
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import OrderedDict
 
 FIELDS = ("holding", "stockout", "demand", "fulfilled", "unmet", "orders", "arrivals", "stockout_days", "events")
-_MAX = 128  # ledgers remembered (sessions live in this process: dashapp.session_storage keeps 64)
-_memo: "OrderedDict[int, tuple[list, dict]]" = OrderedDict()
+_MAX = 128  # ledgers remembered (live simulators of this process: dashapp.session_storage keeps 64)
+_memo: "OrderedDict[int, list]" = OrderedDict()  # id(rows) -> [last row summed, prefix sums]
 _lock = threading.Lock()
 
 
@@ -44,16 +49,21 @@ def totals(rows: list, upto: int | None = None) -> dict:
     order, arrival and stockout days, event-log entries."""
     n = len(rows) if upto is None else max(0, min(int(upto), len(rows)))
     with _lock:
-        hit = _memo.get(id(rows))
-        if hit is not None and hit[0] is rows and len(hit[1]["events"]) - 1 <= len(rows):
-            prefix = hit[1]
-            _memo.move_to_end(id(rows))
-        else:
-            prefix = {k: [0.0] for k in FIELDS}
-            _memo[id(rows)] = (rows, prefix)
+        entry = _memo.get(id(rows))
+        if entry is not None:
+            done = len(entry[1]["events"]) - 1
+            if done > len(rows) or (done and rows[done - 1] is not entry[0]):
+                entry = None  # another list under a reused id, or this one was cut: sum afresh
+        if entry is None:
+            entry = [None, {k: array("d", [0.0]) for k in FIELDS}]
+            _memo[id(rows)] = entry
             while len(_memo) > _MAX:
                 _memo.popitem(last=False)
+        else:
+            _memo.move_to_end(id(rows))
+        prefix = entry[1]
         done = len(prefix["events"]) - 1
-        if done < n:
+        if done < len(rows) and done < n:
             _extend(prefix, rows, done)
+            entry[0] = rows[-1]
         return {k: prefix[k][n] for k in FIELDS}

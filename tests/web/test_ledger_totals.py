@@ -53,3 +53,33 @@ def test_a_list_seen_first_when_long_and_a_new_run_are_summed_afresh():
     fresh.step()
     assert T.totals(fresh.ledger) == _plain(fresh.ledger)
     assert T.totals([]) == dict.fromkeys(T.FIELDS, 0.0)
+
+
+class Row(dict):
+    """A ledger row that a weak reference can watch."""
+
+
+def test_the_memo_keeps_neither_the_ledger_nor_its_rows_alive_but_the_last_summed_one():
+    import gc
+    import weakref
+
+    sim = _sim(False)
+    for _ in range(20):
+        sim.step()
+    rows = [Row(r) for r in sim.ledger]
+    first, last = weakref.ref(rows[0]), weakref.ref(rows[-1])
+    assert T.totals(rows) == _plain(rows)
+    del rows
+    gc.collect()
+    assert first() is None and last() is not None
+
+
+def test_a_list_under_a_remembered_id_with_other_rows_is_summed_afresh():
+    sim = _sim(False)
+    for _ in range(30):
+        sim.step()
+    rows = [dict(r) for r in sim.ledger]
+    stale = [None, {k: __import__("array").array("d", [0.0] + [123.0] * 10) for k in T.FIELDS}]
+    T._memo[id(rows)] = stale  # as if a freed ledger of 10 rows had lived at this address
+    assert T.totals(rows) == _plain(rows)
+    assert T.totals(rows, 5) == _plain(rows[:5])
