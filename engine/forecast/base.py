@@ -86,6 +86,9 @@ class Forecaster:
     uses_calendar: bool = False     # reads the day of year of the history and the horizon (when given)
     requires_planning: bool = False  # needs the Demand_Forecast column
     max_sigma_origins: int = 120     # rolling origins used by window_sigma (the most recent ones)
+    # window_errors remembers its results by context: only for a forecaster whose predictions depend on its inputs
+    # alone and never on attributes changed after it is built (the served ensembles, kept per process)
+    caches_window_errors: bool = False
 
     @property
     def reads_covariates(self) -> bool:
@@ -123,6 +126,9 @@ class Forecaster:
         Origin o forecasts from history[:o] only; actual = Σ demand[o:o+window], forecast = Σ of its first `window`
         forecasts. The most recent `max_sigma_origins` origins whose window fits in the context.
         """
+        if not self.caches_window_errors:
+            _, actual, forecast = self._rolling_origin(demand, covariates, window)
+            return actual, forecast
         key = _errors_key(demand, covariates if self.reads_covariates else None, window, self.max_sigma_origins)
         with _errors_building.hold((id(self), key)):  # threads asking for the same errors compute them once
             with _errors_lock:

@@ -123,6 +123,7 @@ class OnnxEnsemble(Forecaster):
     """A models/NAME entry served with onnxruntime. Use `OnnxEnsemble.load(folder)`."""
 
     label = "Ensemble (ONNX)"
+    caches_window_errors = True  # immutable once loaded; the registry keeps one per model and card version
 
     def __init__(self, folder: Path, card: dict, session) -> None:
         self.folder = Path(folder)

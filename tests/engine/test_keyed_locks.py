@@ -51,6 +51,7 @@ def test_concurrent_window_errors_of_one_forecaster_compute_its_rolling_origins_
     from engine.forecast.registry import get_forecaster
 
     f = get_forecaster("ma7")
+    f.caches_window_errors = True  # as the served ensembles do
     calls, inner = [], f.predict
 
     def predict(demand, covariates=None):

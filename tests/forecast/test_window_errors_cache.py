@@ -23,6 +23,7 @@ class Counting:
 
 def test_the_same_context_is_answered_from_the_cache_and_another_one_is_not():
     f = get_forecaster("ma7")
+    f.caches_window_errors = True  # as the served ensembles do
     count = Counting(f)
     y = np.random.default_rng(1).gamma(5.0, 4.0, 200)
     a1, f1 = f.window_errors(y[None, :], None, 8)
@@ -43,6 +44,7 @@ def test_the_same_context_is_answered_from_the_cache_and_another_one_is_not():
 
 def test_covariates_a_forecaster_reads_are_part_of_the_key():
     f = get_forecaster("ma7")
+    f.caches_window_errors = True  # as the served ensembles do
     f.uses_covariates = True  # pretend it reads them: then a changed promotion plan is another context
     count = Counting(f)
     y = np.random.default_rng(2).gamma(5.0, 4.0, 120)
@@ -59,7 +61,23 @@ def test_covariates_a_forecaster_reads_are_part_of_the_key():
 
 def test_the_rolling_origin_result_is_unchanged_by_the_cache():
     f, g = get_forecaster("ses"), get_forecaster("ses")
+    f.caches_window_errors = True
     y = np.random.default_rng(3).gamma(5.0, 4.0, 180)
     a, fc = f.window_errors(y[None, :], None, 8)
     _, a0, f0 = g._rolling_origin(y[None, :], None, 8)
     assert np.array_equal(a, a0) and np.array_equal(fc, f0)
+
+
+def test_only_forecasters_that_opt_in_remember_their_errors():
+    """A baseline's attributes may be changed after it is built (its predictions then change): it recomputes every
+    time; the served ensembles, immutable once loaded, remember."""
+    f = get_forecaster("ses")
+    count = Counting(f)
+    y = np.random.default_rng(4).gamma(5.0, 4.0, 160)
+    f.window_errors(y[None, :], None, 8)
+    once = count.calls
+    f.alpha = 0.9
+    a, _ = f.window_errors(y[None, :], None, 8)
+    assert count.calls == 2 * once
+    from engine.forecast.onnx_model import OnnxEnsemble
+    assert OnnxEnsemble.caches_window_errors and not type(f).caches_window_errors
