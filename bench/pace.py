@@ -13,14 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import time
 
+from bench.browser import make_browser, set_input, wait_until
 from bench.dash_client import require_loopback
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 # Records [performance.now(), day] each time the Day card's text changes; the Start click's time is set by the
 # same script that clicks, so both ends are on the page's own clock.
@@ -42,60 +38,18 @@ def procfile_server():
     return AppServer(None, workers=2, preload=True, args=["--threads", "4"]).start()
 
 
-def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,1000"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    return driver
-
-
-def _wait(fn, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = fn()
-            if value:
-                return value
-        except Exception:  # noqa: BLE001 - the element is not there yet
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"timed out after {timeout:g} s waiting for {what}")
-
-
-def _set_number(driver, element_id: str, value) -> None:
-    from selenium.webdriver.common.keys import Keys
-
-    el = driver.find_element("id", element_id)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-    el.send_keys(Keys.CONTROL, "a")
-    el.send_keys(Keys.DELETE)
-    el.send_keys(str(value))
-    el.send_keys(Keys.TAB)
-    _wait(lambda: float(driver.execute_script(
-        "const s = window.store.getState(); let n = s.layout;"
-        "for (const k of s.paths.strs[arguments[0]]) n = n[k]; return n.props.value;", element_id)) == float(value),
-        5, f"{element_id} = {value}")
-
-
 def one_run(driver, url: str, speed: float, days: int) -> dict:
     """A fresh tab state (new session), one run of `days` days at `speed` s/day; the page's own timings."""
     driver.get(url + "/")
     driver.execute_script("sessionStorage.clear();")
     driver.get(url + "/")
-    _wait(lambda: "Day 0 of" in driver.find_element("id", "kpi-day").text, 60, "the simulator page")
-    _set_number(driver, "horizon", days)
-    _set_number(driver, "speed", speed)
+    wait_until(lambda: "Day 0 of" in driver.find_element("id", "kpi-day").text, 60, what="the simulator page")
+    set_input(driver, "horizon", days)
+    set_input(driver, "speed", speed)
     driver.execute_script(_OBSERVE)
     driver.execute_script(_CLICK)
-    _wait(lambda: f"Day {days} of" in driver.find_element("id", "kpi-day").text, speed * days * 3 + 30,
-          f"day {days}")
+    wait_until(lambda: f"Day {days} of" in driver.find_element("id", "kpi-day").text, speed * days * 3 + 30,
+               what=f"day {days}")
     pace = driver.execute_script("return window.__pace;")
     first = {}
     for t, d in pace["days"]:
@@ -118,7 +72,7 @@ def run(url: str | None = None, speeds=(0.3, 0.05), days: int = 60, repeat: int 
             server = procfile_server()
             url = server.url
         url = require_loopback(url)
-        driver = browser()
+        driver = make_browser("1440,1000", page_load_timeout=60)
         try:
             runs = [one_run(driver, url, s, days) for s in speeds for _ in range(repeat)]
         finally:
@@ -151,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         r = run(args.url, args.speeds, args.days, args.repeat)
-    except (RuntimeError, ValueError) as exc:
+    except (AssertionError, RuntimeError, ValueError) as exc:  # AssertionError: a wait timed out
         print(f"pace bench cannot run: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(r) if args.json else format_text(r))

@@ -1,36 +1,21 @@
 """Web fixtures: a real gunicorn server subprocess on a free loopback port and headless Chromium (selenium).
 
 Browser tests drive the real app over HTTP exactly like a user; they start few servers (module scope) to stay
-fast. Chromium runs as root here, hence --no-sandbox.
+fast. The driver, wait_until and set_input are bench/browser.py's (the pace benchmark uses the same ones).
 """
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from bench.app_server import AppServer
+from bench.browser import make_browser, set_input, wait_until  # noqa: F401 - the browser tests import them from here
 from tests.conftest import REPO
 
 SECRET = "test-secret-key-0123456789abcdef"
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-def chrome_options():
-    """Headless Chromium as root (the options dash_duo's pytest_setup_options hook would return)."""
-    from selenium.webdriver.chrome.options import Options
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    return options
-
 
 @pytest.fixture(scope="module")
 def server_factory(tmp_path_factory):
@@ -45,15 +30,6 @@ def server_factory(tmp_path_factory):
     yield make
     for srv in started:
         srv.stop()
-
-
-def make_browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=chrome_options())
-    driver.set_page_load_timeout(30)
-    return driver
 
 
 @pytest.fixture
@@ -88,20 +64,6 @@ def page(app, browser_factory):
     return d
 
 
-def wait_until(fn, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except Exception as exc:  # noqa: BLE001 - element not there yet
-            last = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
 def text_of(driver, element_id: str) -> str:
     return driver.find_element("id", element_id).text
 
@@ -129,24 +91,6 @@ def interval_disabled(driver) -> bool:
         "const path = s.paths.strs['tick'];"
         "let node = s.layout; for (const k of path) node = node[k];"
         "return node.props.disabled;")
-
-
-def set_input(driver, element_id: str, value) -> None:
-    from selenium.webdriver.common.keys import Keys
-
-    el = driver.find_element("id", element_id)
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", el)
-    el.send_keys(Keys.CONTROL, "a")
-    el.send_keys(Keys.DELETE)
-    el.send_keys(str(value))
-    el.send_keys(Keys.ENTER)
-    el.send_keys(Keys.TAB)
-    # debounced inputs commit on Enter/blur: wait until the renderer holds the new value
-    wait_until(lambda: str(driver.execute_script(
-        "const s = window.store.getState(); let n = s.layout;"
-        "for (const k of s.paths.strs[arguments[0]]) n = n[k]; return n.props.value;", element_id))
-        in (str(value), str(float(value)) if isinstance(value, (int, float)) else str(value)),
-        5, what=f"{element_id} = {value}")
 
 
 def click(driver, element_id: str) -> None:
