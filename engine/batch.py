@@ -15,7 +15,7 @@ import numpy as np
 from engine.data import SeriesData
 from engine.demand import MAX_LEAD_TIME, build_plan
 from engine.errors import ConfigError
-from engine.forecast.base import Covariates, Forecaster, window_sum
+from engine.forecast.base import Forecaster, window_sum
 from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
 from engine.policy import Observation
 from engine.protection import METHODS
@@ -115,13 +115,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     days, n_ctx, w, H = plan.days, plan.n_context, prep.window, f_model.horizon
     shared = plan.shared_demand
     n = 1 if shared else R
-    hist = np.empty((n, n_ctx + days))
-    hist[:, :n_ctx] = plan.context
-    if plan.future is not None:
-        hist[:, n_ctx:] = plan.future
-    cov = None
-    if f_model.reads_covariates:
-        cov = Covariates(plan.promo, plan.planning, plan.day_of_year)
+    hist = plan.history(n)
+    cov = plan.covariates() if f_model.reads_covariates else None
     backorders = bool(config.backorders)
     crossing = bool(config.allow_crossing)
     noise = plan.noise

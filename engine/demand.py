@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.data import SeriesData, days_of_year
 from engine.errors import ConfigError
+from engine.forecast.base import Covariates
 from engine.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
 
 __all__ = ["DemandPlan", "build_plan", "context_length", "MAX_LEAD_TIME", "PAD", "effective_lead_times"]
@@ -44,6 +45,20 @@ class DemandPlan:
     dates: list[str] | None           # dates of the simulated days
     lead_times: np.ndarray            # (R, days) int lead time of an order placed on each day
     shared_demand: bool               # True when the demand path is the same in every replication
+
+    def history(self, rows: int) -> np.ndarray:
+        """(rows, n_context + days) demand a forecaster reads: the context, then the known future paths (one row
+        each, or one shared row broadcast); in forecast-noise mode the future columns are left for the run to fill
+        day by day (the demand depends on the forecast)."""
+        hist = np.empty((rows, self.n_context + self.days))
+        hist[:, :self.n_context] = self.context
+        if self.future is not None:
+            hist[:, self.n_context:] = self.future
+        return hist
+
+    def covariates(self) -> Covariates:
+        """The known-in-advance inputs, aligned with history() (column t = the first forecast day of day t)."""
+        return Covariates(promo=self.promo, planning=self.planning, day_of_year=self.day_of_year)
 
 
 def context_length(config, series: SeriesData, min_history: int) -> int:

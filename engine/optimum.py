@@ -376,9 +376,7 @@ def _first_observation(prep):
 
 
 def _cov(plan, horizon):
-    from engine.forecast.base import Covariates
-
-    return Covariates(plan.promo, plan.planning, plan.day_of_year).take(plan.n_context + horizon, rows=slice(0, 1))
+    return plan.covariates().take(plan.n_context + horizon, rows=slice(0, 1))
 
 
 def _golden_grid(fn, lo: float, hi: float, coarse: int, fine: int, expand: int = 0):

@@ -32,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 
 from engine.demand import build_plan
-from engine.forecast.base import Covariates, window_sum
+from engine.forecast.base import window_sum
 from engine.keyed_locks import KeyedLocks
 from engine.protection import relative_errors
 
@@ -110,13 +110,8 @@ def _simulated_prior(key, config, series, forecaster, window: int, floor: float,
     plan, days = prior_paths(config, series, forecaster, window)
     K, n_ctx = plan.future.shape[0] if plan.future is not None else plan.noise_z.shape[0], plan.n_context
     total = days + window - 1
-    hist = np.empty((K, n_ctx + total))
-    hist[:, :n_ctx] = plan.context
-    if plan.future is not None:
-        hist[:, n_ctx:] = plan.future
-    cov = None
-    if forecaster.reads_covariates:
-        cov = Covariates(plan.promo, plan.planning, plan.day_of_year)
+    hist = plan.history(K)  # plan.days == total: the prior paths run W - 1 days past the last decision day
+    cov = plan.covariates() if forecaster.reads_covariates else None
     H = forecaster.horizon
     mu = np.empty((K, days))
     for d in range(total if plan.future is None else days):

@@ -36,7 +36,7 @@ import numpy as np
 from engine.data import SeriesData, load_csv
 from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan, context_length, effective_lead_times
 from engine.errors import ConfigError
-from engine.forecast.base import Covariates, Forecaster, window_sum
+from engine.forecast.base import Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
@@ -369,7 +369,7 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     if sigma is None:
         cov = None
         if forecaster.reads_covariates:
-            cov = _covariates(plan).take(plan.n_context + forecaster.horizon, rows=slice(0, 1))
+            cov = plan.covariates().take(plan.n_context + forecaster.horizon, rows=slice(0, 1))
         try:
             actual, fc = forecaster.window_errors(ctx[None, :], cov, window)
             if len(actual) >= 8:
@@ -423,10 +423,6 @@ def forecast_failed(forecaster, series: SeriesData, exc: Exception) -> ConfigErr
                        field="forecaster", value=forecaster.name)
 
 
-def _covariates(plan: DemandPlan) -> Covariates:
-    return Covariates(promo=plan.promo, planning=plan.planning, day_of_year=plan.day_of_year)
-
-
 class Simulator:
     """One replication, one day per `step()`; the ledger is a list of plain dict rows (LEDGER_COLUMNS)."""
 
@@ -447,18 +443,14 @@ class Simulator:
         self.days = plan.days
         self._h, self._p = prep.costs["h"], prep.costs["p"]
         self._n_ctx = plan.n_context
-        hist = np.empty((1, plan.n_context + plan.days))
-        hist[0, :plan.n_context] = plan.context
-        if plan.future is not None:
-            hist[0, plan.n_context:] = plan.future[0]
-        self._hist = hist
+        self._hist = plan.history(1)
         self._future = None if plan.future is None else [float(x) for x in plan.future[0]]
         self._z = None if plan.noise_z is None else [float(x) for x in plan.noise_z[0]]
         self._noise = plan.noise
         self._lead = [int(x) for x in plan.lead_times[0]]
         self._max_lead = max(self._lead, default=0)
         self._dates = plan.dates
-        self._cov = _covariates(plan) if self.forecaster.reads_covariates else None
+        self._cov = plan.covariates() if self.forecaster.reads_covariates else None
         self._H = self.forecaster.horizon
         self._f0 = np.zeros(plan.days)
         self._obs = Observation()
