@@ -72,12 +72,18 @@ def run(path: str, replications: int, days: int) -> dict:
             if intermittent else None}
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_job_arguments(ap: argparse.ArgumentParser) -> None:
+    """The measured job (series × history days, replications × days): one definition for this bench and
+    bench_portfolio_celery, which must time the same job."""
     ap.add_argument("--series", type=int, default=1000)
     ap.add_argument("--history", type=int, default=365)
     ap.add_argument("--replications", type=int, default=20)
     ap.add_argument("--days", type=int, default=90)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_job_arguments(ap)
     ap.add_argument("--run", metavar="FILE", help=argparse.SUPPRESS)  # the measured child process
     args = ap.parse_args(argv)
     if args.run:

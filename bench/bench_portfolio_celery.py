@@ -91,15 +91,13 @@ def chunks_per_worker(logs: list[Path]) -> dict:
 
 
 def main(argv=None) -> int:
+    from bench.bench_portfolio import add_job_arguments, write_file
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--series", type=int, default=1000)
-    ap.add_argument("--history", type=int, default=365)
-    ap.add_argument("--replications", type=int, default=20)
-    ap.add_argument("--days", type=int, default=90)
+    add_job_arguments(ap)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-single", action="store_true", help="skip the single-process figure")
     args = ap.parse_args(argv)
-    from bench.bench_portfolio import write_file
 
     exe = shutil.which("redis-server")
     if exe is None:
