@@ -51,10 +51,16 @@ def progress_of(status: dict | None) -> tuple[int, str]:
     return (int(100 * done / total) if total else 0), status.get("label") or (f"{done}/{total}" if total else "")
 
 
-def reattach_components(words: JobWords, reattach_key: str | None) -> list:
-    """The key of the job a reloaded page follows and the interval that polls it (off when there is none)."""
-    return [dcc.Store(id=f"{words.prefix}-reattach-key", data=reattach_key),
-            dcc.Interval(id=f"{words.prefix}-reattach-poll", interval=1000, disabled=reattach_key is None)]
+def job_stores(words: JobWords, reattach_key: str | None, search: str | None = None, result=None) -> list:
+    """The stores this module's callbacks read and write on a job page: `{p}-request` (what Run hands to the
+    background job), `{p}-result`, `{p}-search` ("?…" written into the address bar without a page reload, via
+    `{p}-url-written`), and the key of the job a reloaded page follows with the interval that polls it (off when
+    there is none)."""
+    p = words.prefix
+    return [dcc.Store(id=f"{p}-request"), dcc.Store(id=f"{p}-result", data=result),
+            dcc.Store(id=f"{p}-search", data=search), dcc.Store(id=f"{p}-url-written"),
+            dcc.Store(id=f"{p}-reattach-key", data=reattach_key),
+            dcc.Interval(id=f"{p}-reattach-poll", interval=1000, disabled=reattach_key is None)]
 
 
 def run_controls(words: JobWords, status: dict | None) -> tuple:

@@ -18,7 +18,7 @@ from dashapp.job_pages import (
     JobWords,
     background_job,
     error_alert,
-    reattach_components,
+    job_stores,
     reattached_alert,
     register,
     run_and_cache,
@@ -69,11 +69,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     rows = sc.set_to_rows(sset)
     run_button, cancel_button, progress_bar = run_controls(WORDS, status if reattach else None)
     return html.Div([
-        dcc.Store(id="opt-request"),
-        dcc.Store(id="opt-result", data=result),
-        dcc.Store(id="opt-search"),
-        dcc.Store(id="opt-url-written"),
-        *reattach_components(WORDS, reattach),
+        *job_stores(WORDS, reattach, result=result),
         html.H1("How far from the optimum?", className="h3"),
         exact_section(),
         html.Hr(),

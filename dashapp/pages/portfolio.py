@@ -23,7 +23,7 @@ from dashapp.job_pages import (
     JobWords,
     background_job,
     error_alert,
-    reattach_components,
+    job_stores,
     register,
     run_and_cache,
     running_status,
@@ -115,13 +115,9 @@ def layout(run: str | None = None, **_query):
             except Exception as err:  # noqa: BLE001 - the job store is down: say so, keep the page usable
                 message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}).", color="warning")
     return html.Div([
-        dcc.Store(id=ids.PF_SEARCH, data=search),
-        dcc.Store(id="pf-url-written"),
+        *job_stores(WORDS, reattach, search=search, result=result),  # search: "?run=KEY"
         dcc.Store(id=ids.PF_FILE),
-        dcc.Store(id=ids.PF_REQUEST),
-        dcc.Store(id=ids.PF_RESULT, data=result),
         dcc.Download(id=ids.PF_DOWNLOAD),
-        *reattach_components(WORDS, reattach),
         html.H1("Portfolio", className="h3"),
         html.P("Upload a daily sales file in long format (one row per day and item, or item × location): every "
                "series gets its demand class, the forecaster its backtest prefers, an order-up-to level, and the "

@@ -18,7 +18,7 @@ from dashapp.job_pages import (
     JobWords,
     background_job,
     error_alert,
-    reattach_components,
+    job_stores,
     reattached_alert,
     register,
     run_and_cache,
@@ -70,11 +70,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                                 color="warning")
     run_button, cancel_button, progress_bar = run_controls(WORDS, status if reattach else None)
     return html.Div([
-        dcc.Store(id="sc-search", data=search),  # "?set=TOKEN": written into the address bar without a page reload
-        dcc.Store(id="sc-url-written"),
-        dcc.Store(id="sc-request"),
-        dcc.Store(id="sc-result", data=result),
-        *reattach_components(WORDS, reattach),
+        *job_stores(WORDS, reattach, search=search, result=result),  # search: "?set=TOKEN"
         html.H1("Scenario comparison", className="h3"),
         html.P("Every scenario runs on the same demand paths (common random numbers): differences are paired per "
                "replication, so their confidence intervals are far narrower than of separate runs. "
