@@ -3,13 +3,12 @@ detection missed, run the portfolio, see the totals and the grid, get the second
 series in the simulator from the grid; a bad file shows engine.layout's message and loses nothing already there."""
 from __future__ import annotations
 
-import csv
-import io
 import time
 
 import pytest
 
 from tests.web.conftest import click, set_input, text_of, wait_until
+from tests.web.test_portfolio_service import german_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -17,18 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def planner_file(path, days: int = 120, series: int = 3):
     """The engine's generator output with German columns; the location column is "Markt", a name detection does
     not know, so the mapping step must be used."""
-    from engine.generator import generate_rows
-
-    rows = generate_rows(days=days, series=series, seed=11)
-    col = {c: i for i, c in enumerate(rows[0])}
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["Datum", "Artikel", "Markt", "Menge", "Preis", "Kosten"])
-    for r in rows[1:]:
-        y, m, d = r[col["Date"]].split("-")
-        w.writerow([f"{d}.{m}.{y}", r[col["SKU_ID"]], r[col["Warehouse_ID"]].replace("WH_", "Markt "),
-                    r[col["Units_Sold"]], r[col["Unit_Price"]], r[col["Unit_Cost"]]])
-    path.write_text(out.getvalue())
+    path.write_bytes(german_csv(days=days, series=series, seed=11, location="Markt", location_prefix="Markt "))
     return path
 
 
@@ -136,8 +124,6 @@ def test_a_bad_file_shows_the_engine_s_message_and_loses_nothing(page, app, tmp_
 
 def long_file(path, series: int = 60):
     """Enough work for a run that is still going when the test reloads and cancels it."""
-    from tests.web.test_portfolio_service import german_csv
-
     path.write_bytes(german_csv(days=200, series=series))
     return path
 

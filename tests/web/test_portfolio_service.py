@@ -19,18 +19,22 @@ from engine.portfolio import PortfolioSettings, run_portfolio
 SMALL = dict(replications=4, days=21, history_days=60, backtest_days=14)
 
 
-def german_csv(days: int = 90, series: int = 2, seed: int = 5) -> bytes:
-    """The engine's generator output in a German layout (Datum DD.MM.YYYY, Artikel, Filiale, Menge, Preis, Kosten)."""
+def german_csv(days: int = 90, series: int = 2, seed: int = 5, location: str = "Filiale",
+               location_prefix: str | None = None) -> bytes:
+    """The engine's generator output in a German layout (Datum DD.MM.YYYY, Artikel, `location`, Menge, Preis,
+    Kosten); `location_prefix` replaces the generator's "WH_" in the location values."""
     from engine.generator import generate_rows
 
     rows = generate_rows(days=days, series=series, seed=seed)
     col = {c: i for i, c in enumerate(rows[0])}
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["Datum", "Artikel", "Filiale", "Menge", "Preis", "Kosten"])
+    w.writerow(["Datum", "Artikel", location, "Menge", "Preis", "Kosten"])
     for r in rows[1:]:
         y, m, d = r[col["Date"]].split("-")
-        w.writerow([f"{d}.{m}.{y}", r[col["SKU_ID"]], r[col["Warehouse_ID"]], r[col["Units_Sold"]],
+        where = r[col["Warehouse_ID"]] if location_prefix is None else \
+            r[col["Warehouse_ID"]].replace("WH_", location_prefix)
+        w.writerow([f"{d}.{m}.{y}", r[col["SKU_ID"]], where, r[col["Units_Sold"]],
                     r[col["Unit_Price"]], r[col["Unit_Cost"]]])
     return out.getvalue().encode()
 
