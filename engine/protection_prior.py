@@ -25,15 +25,13 @@ arguments always give the same prior, so a single run equals its replication in 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
 
 from engine.demand import build_plan
 from engine.forecast.base import window_sum
-from engine.keyed_locks import KeyedLocks
+from engine.keyed_locks import BuildOnceCache
 from engine.protection import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "simulated_prior",
@@ -44,10 +42,7 @@ PRIOR_WINDOWS = 1_440   # independent W-day windows the prior aims at: what PRIO
 PRIOR_BUDGET = 48_000   # most path-days of a prior: four times 64 paths × 187 days (ensembles: ~1 s per 12,000)
 PRIOR_DAYS = 365        # at most one season of simulated days
 PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run's streams have none)
-_CACHE_SIZE = 16
-_cache: OrderedDict = OrderedDict()
-_lock = threading.Lock()   # the web server's threads share the cache
-_building = KeyedLocks()
+_cache = BuildOnceCache(16)  # the web server's threads share it
 
 
 def prior_path_count(days: int, window: int) -> int:
@@ -97,16 +92,10 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
     (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d.
     Built once per key even when many threads ask at once (engine.keyed_locks)."""
     key = _key(config, series, forecaster, window, deviation, floor)
-    with _building.hold(key):
-        return _simulated_prior(key, config, series, forecaster, window, floor, deviation)
+    return _cache.get_or_build(key, lambda: _simulated_prior(config, series, forecaster, window, floor, deviation))
 
 
-def _simulated_prior(key, config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
+def _simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
     plan, days = prior_paths(config, series, forecaster, window)
     K, n_ctx = plan.future.shape[0] if plan.future is not None else plan.noise_z.shape[0], plan.n_context
     total = days + window - 1
@@ -129,8 +118,4 @@ def _simulated_prior(key, config, series, forecaster, window: int, floor: float,
         actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
     errors = relative_errors(actual, mu, floor)
     errors.setflags(write=False)
-    with _lock:
-        _cache[key] = errors
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
     return errors

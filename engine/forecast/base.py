@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
-from engine.keyed_locks import KeyedLocks
+from engine.keyed_locks import BuildOnceCache
 
 __all__ = ["Covariates", "Forecaster", "window_sum", "as_2d"]
 
@@ -54,8 +53,7 @@ def window_sum(forecasts: np.ndarray, window: int) -> np.ndarray:
 
 
 _ERRORS_CACHE_SIZE = 32
-_errors_lock = threading.Lock()  # the web server's threads share a cached forecaster
-_errors_building = KeyedLocks()
+_errors_cache_made = threading.Lock()  # the web server's threads share a cached forecaster
 
 
 def _errors_key(demand, covariates: Covariates | None, window: int, origins: int) -> tuple:
@@ -130,21 +128,15 @@ class Forecaster:
             _, actual, forecast = self._rolling_origin(demand, covariates, window)
             return actual, forecast
         key = _errors_key(demand, covariates if self.reads_covariates else None, window, self.max_sigma_origins)
-        with _errors_building.hold((id(self), key)):  # threads asking for the same errors compute them once
-            with _errors_lock:
-                cache = self.__dict__.setdefault("_window_errors_cache", OrderedDict())
-                hit = cache.get(key)
-                if hit is not None:
-                    cache.move_to_end(key)
-                    return hit
+        with _errors_cache_made:
+            cache = self.__dict__.setdefault("_window_errors_cache", BuildOnceCache(_ERRORS_CACHE_SIZE))
+
+        def build():
             _, actual, forecast = self._rolling_origin(demand, covariates, window)
             actual.setflags(write=False)
             forecast.setflags(write=False)
-            with _errors_lock:
-                cache[key] = (actual, forecast)
-                if len(cache) > _ERRORS_CACHE_SIZE:
-                    cache.popitem(last=False)
             return actual, forecast
+        return cache.get_or_build(key, build)
 
     def window_sigma(self, demand, covariates: Covariates | None, window: int) -> float:
         """σ of demand over `window` days from rolling-origin out-of-sample errors on `demand` (the context).

@@ -93,3 +93,14 @@ def test_concurrent_starts_with_the_same_settings_build_the_simulated_prior_once
     for t in threads:
         t.join()
     assert len(builds) == 1 and len(out) == 5 and all(o is out[0] for o in out)
+
+
+def test_the_build_once_cache_drops_the_least_recently_used_entry():
+    from engine.keyed_locks import BuildOnceCache
+
+    cache, built = BuildOnceCache(2), []
+
+    def get(k):
+        return cache.get_or_build(k, lambda: built.append(k) or k * 10)
+    assert [get(1), get(2), get(1), get(3)] == [10, 20, 10, 30]  # 3 drops 2 (1 was used after it)
+    assert get(1) == 10 and get(2) == 20 and built == [1, 2, 3, 2] and len(cache) == 2
