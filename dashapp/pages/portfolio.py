@@ -218,14 +218,14 @@ def prepare(_n, file, *rest):
     return request, no_update, None, f"?run={key}", new_sid, True
 
 
-def _runner(key: str, submitted: float):
-    """The Celery chunk dispatcher for this run (None without REDIS_URL: the run stays in the job's process)."""
+def _runner(key: str):
+    """The Celery chunk dispatcher for this run (None without REDIS_URL: the run stays in the job's process).
+    It stops on the key's cancel request (an earlier run's request was forgotten when Run was pressed)."""
     if celery_app is None:
         return None, "this server (one process)"
 
     def cancelled() -> bool:
-        note = job_store().get_note(P.KIND, key, "cancel")
-        return bool(note and note.get("at", 0) >= submitted)
+        return job_store().cancel_requested(P.KIND, key)
 
     def run(series, s, progress):
         return run_on_workers(celery_app, series, s, progress, chunk=P.chunk_size(s), cancelled=cancelled,
@@ -245,7 +245,7 @@ def run_job(set_progress, request):
         key = P.result_key(request["file_id"], ds.layout, bool(request.get("fill")), s)
     except (P.PortfolioInputError, KeyError, TypeError) as err:  # the request came through the browser
         return no_update, error_alert(WORDS, err)
-    runner, where = _runner(key, float(request.get("submitted") or 0))
+    runner, where = _runner(key)
     return run_and_cache(WORDS, key, set_progress,
                          lambda progress: P.compute(ds, s, key, progress, runner=runner, where=where))
 
@@ -260,7 +260,7 @@ def cancelled(_n, request):
     if P.valid_key(key):
         try:
             store = job_store()
-            store.put_note(P.KIND, key, "cancel", {"at": time.time()})
+            store.request_cancel(P.KIND, key)
             tasks = store.get_note(P.KIND, key, "tasks")
             if tasks and celery_app is not None:
                 revoke_all(celery_app, tasks.get("ids") or [])
