@@ -18,8 +18,8 @@ from engine.policy import policy_label, policy_names
 from engine.simulator import SimConfig, Simulator
 
 __all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
-           "new_controls", "warm_default_run", "sample_dataset", "upload_key", "dataset_for", "sim_config",
-           "build_simulator", "USER_ERRORS"]
+           "new_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload", "dataset_for",
+           "sim_config", "build_simulator", "USER_ERRORS"]
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
@@ -77,6 +77,11 @@ def _parsed_sample(path: str, _mtime_ns: int, _size: int):
 
 def upload_key(sid: str) -> str:
     return sid + ":upload"
+
+
+def keep_upload(store, sid: str, dataset) -> None:
+    """Make `dataset` this session's uploaded data (what dataset_for reads back with data source "upload")."""
+    store.put(upload_key(sid), {"name": dataset.name, "series": {k: s.to_dict() for k, s in dataset.series.items()}})
 
 
 def dataset_for(store, sid: str, controls: dict):

@@ -242,8 +242,7 @@ def share_with_simulator(store, sid: str, dataset) -> None:
     writes), so a link from the grid opens a series that exists there."""
     from dashapp import engine_facade as E
 
-    store.put(E.upload_key(sid), {"name": dataset.name,
-                                  "series": {k: s.to_dict() for k, s in dataset.series.items()}})
+    E.keep_upload(store, sid, dataset)
 
 
 # -- what the grid and the export show -----------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResul
     try:
         ds = E.load_upload(raw, name)
         summary = ds.summary()
-        store.put(E.upload_key(sid), {"name": ds.name, "series": {k: s.to_dict() for k, s in ds.series.items()}})
+        E.keep_upload(store, sid, ds)
     except E.USER_ERRORS as exc:
         return _refused(f"Upload refused — {exc}")
     except StoreUnavailable as exc:
