@@ -18,8 +18,8 @@ from engine.policy import policy_label, policy_names
 from engine.simulator import SimConfig, Simulator
 
 __all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
-           "new_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload", "dataset_for",
-           "sim_config", "build_simulator", "USER_ERRORS"]
+           "new_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload", "kept_upload",
+           "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
@@ -80,21 +80,28 @@ def upload_key(sid: str) -> str:
 
 
 def keep_upload(store, sid: str, dataset) -> None:
-    """Make `dataset` this session's uploaded data (what dataset_for reads back with data source "upload")."""
+    """Make `dataset` this session's uploaded data (kept_upload reads it back)."""
     store.put(upload_key(sid), {"name": dataset.name, "series": {k: s.to_dict() for k, s in dataset.series.items()}})
+
+
+def kept_upload(store, sid: str):
+    """This session's uploaded data as an engine Dataset, or None when the session has none."""
+    stored = store.get(upload_key(sid))
+    if not stored:
+        return None
+    return edata.Dataset(name=stored["name"],
+                         series={k: edata.SeriesData.from_dict(v) for k, v in stored["series"].items()})
 
 
 def dataset_for(store, sid: str, controls: dict):
     """The chosen series: the bundled sample or this session's uploaded file (never a path from the browser)."""
     if controls["data_source"] == "upload":
-        stored = store.get(upload_key(sid))
-        if not stored:
+        ds = kept_upload(store, sid)
+        if ds is None:
             raise InputError("data: no uploaded file in this session; upload a CSV or choose the sample data")
-        series = {k: edata.SeriesData.from_dict(v) for k, v in stored["series"].items()}
-        name = stored["name"]
     else:
         ds = sample_dataset()
-        series, name = ds.series, ds.name
+    series, name = ds.series, ds.name
     key = controls.get("series")
     if key is None or key not in series:
         if key is not None:

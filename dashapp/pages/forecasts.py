@@ -83,11 +83,9 @@ def _dataset(source, sid):
     if source == "upload":
         if not valid_session_id(sid):
             raise InputError("data: no session yet; open the Simulator page first")
-        stored = get_store().get(E.upload_key(sid))
-        if not stored:
+        ds = E.kept_upload(get_store(), sid)
+        if ds is None:
             raise InputError("data: no uploaded file in this session; upload one on the Simulator page")
-        ds = E.edata.Dataset(name=stored["name"], series={k: E.series_from_dict(v)
-                                                           for k, v in stored["series"].items()})
         return ds, None
     return E.sample_dataset(), str(settings.sample_data)
 
