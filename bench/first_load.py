@@ -19,7 +19,7 @@ import sys
 import time
 
 from bench.app_server import AppServer
-from bench.pace import browser
+from bench.browser import make_browser
 
 RENDERED = ("const g = document.querySelector('#graph-demand .js-plotly-plot');"
             "return !!(g && g.data && g.data.length);")
@@ -77,7 +77,7 @@ def one_start(driver, limit: float) -> dict:
 
 
 def run(starts: int = 12, limit: float = 60.0) -> dict:
-    driver = browser()
+    driver = make_browser("1440,1000", page_load_timeout=60)
     try:
         driver.get("about:blank")
         results = []

@@ -19,15 +19,12 @@ WIDTHS = (1440, 390)
 
 
 def _wait(fn, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if fn():
-                return
-        except Exception:  # noqa: BLE001 - not rendered yet
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"screenshots: timed out waiting for {what}")
+    from bench.browser import wait_until
+
+    try:
+        wait_until(fn, timeout, 0.2, what=what)
+    except AssertionError:
+        raise SystemExit(f"screenshots: timed out waiting for {what}") from None
 
 
 def _full_page(driver, path: Path, width: int) -> None:
@@ -100,7 +97,7 @@ def main(argv=None) -> int:
     parser.add_argument("--pages", default=",".join(PAGES), help="comma-separated subset of " + ", ".join(PAGES))
     args = parser.parse_args(argv)
     from bench.app_server import AppServer
-    from tests.web.conftest import make_browser
+    from bench.browser import make_browser
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

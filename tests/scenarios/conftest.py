@@ -95,16 +95,9 @@ class CeleryWorker:
 @pytest.fixture
 def browser():
     shutil.which("chromium") or pytest.fail("chromium is not installed (scripts/test.sh installs it)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
+    from bench.browser import make_browser
 
-    options = Options()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"),
-                              options=options)
+    driver = make_browser()
     try:
         yield driver
     finally:
