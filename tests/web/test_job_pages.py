@@ -29,6 +29,18 @@ def test_a_submitted_job_is_running_before_its_first_progress_report(store):
     assert "starting" in str(out["status"].children)
 
 
+def test_a_submitted_job_no_worker_picked_up_reads_as_stopped_after_the_stale_delay(store):
+    """A reload between Run and the browser's request for the background job drops that request: the page's own
+    record must not promise a run for ever."""
+    J.submit(WORDS, "k0")
+    record = store._get("sim:scenarios:status:k0")
+    record["heartbeat"] -= jobs.STALE_AFTER + 1  # no job beat since the page's submit
+    store._set("sim:scenarios:status:k0", record, ttl=60)
+    assert J.running_status("scenarios", "k0") is None
+    out = J.poll_once(WORDS, "k0")
+    assert out["poll_off"] is True and out["run_off"] is False and "press Run" in str(out["status"].children)
+
+
 def test_a_reattached_poll_shows_the_progress_and_the_result_re_enables_run(store):
     store.beat("scenarios", "k2", 3, 8, 0.0, "3 of 8 steps (2 scenarios × 4 blocks of replications)")
     out = J.poll_once(WORDS, "k2")

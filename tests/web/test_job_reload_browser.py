@@ -32,8 +32,11 @@ def test_a_reload_right_after_run_finds_the_job_shows_its_progress_and_cancels_i
     key = sc.set_hash(sset, {"default_data": [st.st_size, int(st.st_mtime)]})
     store = JobStore(None, directory=str(app.var_dir / "jobs" / "scenario-records"))
     d.find_element("id", "sc-run").click()
-    first = wait_until(lambda: store.get_status("scenarios", key), 15, interval=0.01, what="the job registered")
-    assert first["done"] == 0  # registered before any progress: the window a reload used to miss
+    # The page's own record (pid None) lands before the browser asks for the background job; a reload in between
+    # would drop that request, so wait for the job's own first heartbeat (pid set) and reload before any progress.
+    first = wait_until(lambda: (s := store.get_status("scenarios", key)) and s.get("pid") and s, 30, interval=0.01,
+                       what="the job's first heartbeat")
+    assert first["done"] == 0  # started, no progress report yet: the window a reload used to miss
     d.refresh()
     wait_until(lambda: d.find_elements("id", "sc-reattach-msg"), 15, what="the reattached page")
     assert "reattached" in text_of(d, "sc-status")
