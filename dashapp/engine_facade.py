@@ -15,11 +15,15 @@ from engine.errors import ConfigError, DataError
 from engine.forecast import registry
 from engine.optimum import improvement_hint
 from engine.policy import policy_label, policy_names
+from engine.protection_prior import PRIOR_DAYS, use_prior_store
 from engine.simulator import SimConfig, Simulator
 
 __all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
-           "new_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload", "kept_upload",
-           "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
+           "new_controls", "warm_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload",
+           "kept_upload", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
+
+# The web workers and job processes of this machine build each simulated prior once (engine.prior_store).
+use_prior_store(os.path.join(settings.var_dir, "priors"))
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
@@ -130,14 +134,31 @@ def build_simulator(store, sid: str, controls: dict) -> Simulator:
     return Simulator(sim_config(controls, series.key), series)
 
 
-def warm_default_run() -> float:
-    """Build the page's default run once and drop it; returns the seconds it took.
+def warm_controls() -> list[dict]:
+    """The runs a web worker prepares before it serves: the page's defaults in each demand mode, the simulated
+    modes also over a season (their protection prior covers at most PRIOR_DAYS days, so that one serves every
+    longer horizon too)."""
+    base = new_controls()
+    runs = [base]
+    for mode in ("synthetic", "forecast-noise"):
+        runs += [dict(base, demand_mode=mode), dict(base, demand_mode=mode, horizon=max(base["horizon"], PRIOR_DAYS))]
+    return runs
+
+
+def warm_default_run(first: int = 0) -> float:
+    """Build each of warm_controls()' runs once and drop them, starting with the `first`-th (web workers start at
+    different ones and share what the others built through the prior store); returns the seconds it took.
 
     Why: a process's first Start otherwise pays for loading the forecaster (onnxruntime and the ensemble's
-    model, ~0.3 s) and its rolling-origin errors on the context (cached per forecaster afterwards). A web worker
-    calls this before it serves (dashapp.gunicorn_hooks), so the first planner to press Start does not wait."""
+    model, ~0.3 s), its rolling-origin errors on the context (cached per forecaster afterwards) and, in a simulated
+    demand mode, the protection prior (~1 s; engine.protection_prior). A web worker calls this before it serves
+    (dashapp.gunicorn_hooks), so the first planners to press Start do not wait."""
     t0 = time.perf_counter()
-    build_simulator(None, "", new_controls())
+    runs = warm_controls()
+    k = int(first) % len(runs)
+    build_simulator(None, "", runs[0])  # the forecaster and its context errors, which every run shares
+    for controls in runs[k:] + runs[:k]:
+        build_simulator(None, "", controls)
     return time.perf_counter() - t0
 
 

@@ -68,18 +68,25 @@ def _status(s: Screen) -> dict:
     return out
 
 
-@lru_cache(maxsize=128)
-def _empty_figure_json(graph_id: str, horizon: int | None) -> str:
-    return json.dumps(figures.build_figure(graph_id, [], horizon).to_plotly_json(), cls=PlotlyJSONEncoder)
+@lru_cache(maxsize=16)
+def _empty_figure_json(graph_id: str) -> str:
+    """The figure without rows, its x-axis range drawn for a 1-day horizon (figure_dict sets the run's)."""
+    return json.dumps(figures.build_figure(graph_id, [], 1).to_plotly_json(), cls=PlotlyJSONEncoder)
 
 
 def figure_dict(graph_id: str, rows, horizon: int | None) -> dict:
     """figures.build_figure(graph_id, rows, horizon) as the JSON dict Dash sends, without plotly's validation.
 
     Why: go.Figure validates every property it is given (~15 ms a figure, four per page load and per Start, the
-    bulk of their CPU). The figure without rows is built once per (graph, horizon) by build_figure itself; only
-    the traces' x and y are filled in, from the same columns build_figure plots."""
-    fig = json.loads(_empty_figure_json(graph_id, horizon))  # a fresh copy: the cached text is never shared
+    bulk of their CPU). The figure without rows is built once per graph by build_figure itself; only the x-axis
+    range (figures._layout's, for the horizon) and the traces' x and y are filled in, from the same columns
+    build_figure plots."""
+    fig = json.loads(_empty_figure_json(graph_id))  # a fresh copy: the cached text is never shared
+    xaxis = fig["layout"]["xaxis"]
+    if horizon:
+        xaxis["range"] = [0.5, horizon + 0.5]
+    else:
+        xaxis.pop("range", None)
     if rows:
         cols = figures.columns(rows)
         for trace, (_name, key, _kw) in zip(fig["data"], figures.TRACES[graph_id]):

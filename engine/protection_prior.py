@@ -32,10 +32,11 @@ import numpy as np
 from engine.demand import build_plan
 from engine.forecast.base import window_sum
 from engine.keyed_locks import BuildOnceCache
+from engine.prior_store import PriorStore
 from engine.protection import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "simulated_prior",
-           "prior_paths", "prior_path_count"]
+           "prior_paths", "prior_path_count", "use_prior_store"]
 
 PRIOR_PATHS = 64        # fewest extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
 PRIOR_WINDOWS = 1_440   # independent W-day windows the prior aims at: what PRIOR_PATHS give at W = 8 over 180 days
@@ -43,6 +44,7 @@ PRIOR_BUDGET = 48_000   # most path-days of a prior: four times 64 paths × 187 
 PRIOR_DAYS = 365        # at most one season of simulated days
 PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run's streams have none)
 _cache = BuildOnceCache(16)  # the web server's threads share it
+_disk: PriorStore | None = None  # and, when set, the machine's processes (use_prior_store)
 
 
 def prior_path_count(days: int, window: int) -> int:
@@ -87,12 +89,27 @@ def _key(config, series, forecaster, window, deviation, floor) -> tuple:
             int(window), dev, float(floor))
 
 
+def use_prior_store(directory) -> None:
+    """Share priors between processes through `directory` (engine.prior_store; None: this process only)."""
+    global _disk
+    _disk = None if directory is None else PriorStore(directory)
+
+
 def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
     """Relative W-day errors of `forecaster` on prior_path_count extra paths of the run's demand mode: a
     (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d.
-    Built once per key even when many threads ask at once (engine.keyed_locks)."""
+    Built once per key even when many threads ask at once (engine.keyed_locks), and once per machine when a
+    prior store is in use (use_prior_store)."""
     key = _key(config, series, forecaster, window, deviation, floor)
-    return _cache.get_or_build(key, lambda: _simulated_prior(config, series, forecaster, window, floor, deviation))
+
+    def build():
+        disk = _disk
+        if disk is None:
+            return _simulated_prior(config, series, forecaster, window, floor, deviation)
+        identity = getattr(getattr(forecaster, "inner", forecaster), "identity", "")
+        return disk.get_or_build(key + (identity,),
+                                 lambda: _simulated_prior(config, series, forecaster, window, floor, deviation))
+    return _cache.get_or_build(key, build)
 
 
 def _simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:

@@ -87,6 +87,9 @@ class Forecaster:
     # window_errors remembers its results by context: only for a forecaster whose predictions depend on its inputs
     # alone and never on attributes changed after it is built (the served ensembles, kept per process)
     caches_window_errors: bool = False
+    # what makes the predictions besides the class's code and the name (a served model: its bytes and card); a
+    # cache shared by processes (engine.prior_store) keys on it
+    identity: str = ""
 
     @property
     def reads_covariates(self) -> bool:

@@ -16,6 +16,7 @@ heuristic. Documented in the card's "residuals" section.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
@@ -119,6 +120,15 @@ class SingleRowRunner:
         return self.out
 
 
+def model_identity(folder: Path, card: dict) -> str:
+    """sha1 of a served model's graph bytes and its card: a retrained model in the same folder is a new model."""
+    onnx = Path(folder) / str(card.get("onnx") or "")
+    h = hashlib.sha1(json.dumps(card, sort_keys=True).encode())
+    if onnx.is_file():
+        h.update(onnx.read_bytes())
+    return h.hexdigest()
+
+
 class OnnxEnsemble(Forecaster):
     """A models/NAME entry served with onnxruntime. Use `OnnxEnsemble.load(folder)`."""
 
@@ -130,6 +140,7 @@ class OnnxEnsemble(Forecaster):
         self.card = card
         self.kind = card["kind"]
         self.name = f"ensemble:{self.folder.name}"
+        self.identity = model_identity(self.folder, card)
         self.window = int(card["window"])
         self.horizon = int(card["horizon"])
         self.min_history = self.window

@@ -84,6 +84,7 @@ def test_concurrent_starts_with_the_same_settings_build_the_simulated_prior_once
         builds.append(1)
         return inner(*a, **k)
     monkeypatch.setattr(PP, "prior_paths", counting)
+    monkeypatch.setattr(PP, "_disk", None)  # this process's cache only (a prior store may hold it from a past run)
     out = []
     threads = [threading.Thread(target=lambda: out.append(PP.simulated_prior(cfg, series, get_forecaster("ma7"), 4,
                                                                               0.5)))

@@ -28,9 +28,10 @@ def ledger():
 
 @pytest.mark.parametrize("graph_id", ids.GRAPHS)
 @pytest.mark.parametrize("days", [0, 1, 30])
-def test_figure_dict_equals_the_built_figure(ledger, graph_id, days):
-    built = figures.build_figure(graph_id, ledger[:days], 40).to_plotly_json()
-    assert _json(figure_dict(graph_id, ledger[:days], 40)) == _json(built)
+@pytest.mark.parametrize("horizon", [40, 730, None])
+def test_figure_dict_equals_the_built_figure(ledger, graph_id, days, horizon):
+    built = figures.build_figure(graph_id, ledger[:days], horizon).to_plotly_json()
+    assert _json(figure_dict(graph_id, ledger[:days], horizon)) == _json(built)
 
 
 def test_figure_dicts_are_independent_copies(ledger):
