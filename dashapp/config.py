@@ -64,12 +64,14 @@ class Settings:
     session_ttl: int  # seconds an idle session is kept
     session_dir: str  # embedded (diskcache) session store
     session_store_bytes: int  # size bound of the embedded store
+    session_store_shards: int  # SQLite databases of the embedded store (dashapp.store.DiskSessionStore)
     jobs_dir: str
     job_result_ttl: int
     upload_max_bytes: int
     debug: bool  # SIM_DEBUG=1: Dash debug mode for `python -m dashapp` only
     test_tick_delay: float  # SIM_TEST_TICK_DELAY: seconds slept inside each tick (test hook)
     var_dir: str
+    prior_dir: str  # SIM_PRIOR_DIR: the machine's simulated priors (engine.prior_store), shared by its processes
     sample_data: Path  # SIM_SAMPLE_DATA: the bundled series the simulator starts with
 
     @property
@@ -88,12 +90,14 @@ def load_settings() -> Settings:
         session_ttl=_int("SESSION_TTL", 6 * 3600, minimum=60),
         session_dir=os.environ.get("SIM_SESSION_DIR", str(var / "sessions")),
         session_store_bytes=_int("SESSION_STORE_BYTES", 512 * 2**20, minimum=2**20),
+        session_store_shards=_int("SESSION_STORE_SHARDS", 8, minimum=1),
         jobs_dir=os.environ.get("SIM_JOBS_DIR", str(var / "jobs")),
         job_result_ttl=_int("JOB_RESULT_TTL", 3600),
         upload_max_bytes=_int("UPLOAD_MAX_BYTES", 20 * 2**20, minimum=1024),
         debug=os.environ.get("SIM_DEBUG", "") == "1",
         test_tick_delay=_float("SIM_TEST_TICK_DELAY", 0.0),
         var_dir=str(var),
+        prior_dir=os.environ.get("SIM_PRIOR_DIR", str(var / "priors")),
         sample_data=sample_data(),
     )
 

@@ -23,7 +23,7 @@ __all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "
            "kept_upload", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
 
 # The web workers and job processes of this machine build each simulated prior once (engine.prior_store).
-use_prior_store(os.path.join(settings.var_dir, "priors"))
+use_prior_store(settings.prior_dir)
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)

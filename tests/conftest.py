@@ -1,8 +1,11 @@
 """Fixtures shared by every suite: real service processes on loopback, paths, the shared-data marker."""
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,14 @@ import pytest
 from bench.app_server import free_port, wait_for_port  # noqa: F401 - re-exported for the suites
 
 REPO = Path(__file__).resolve().parent.parent
+
+# The servers the suites start (and this process) share one store of simulated priors: each web worker prepares
+# the default runs before it serves (dashapp.warmup), and the first server of a test session builds them once for
+# all the others (bench runs, which measure a cold start, do not set it).
+_PRIORS = tempfile.mkdtemp(prefix="sim-test-priors-")
+os.environ.setdefault("SIM_PRIOR_DIR", _PRIORS)
+atexit.register(shutil.rmtree, _PRIORS, True)
+
 SHARED_DATA = REPO.parent / "shared" / "data" / "supply_chain_sku1.csv"
 SHARED_SEED = REPO.parent / "shared" / "seed"
 

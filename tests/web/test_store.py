@@ -189,3 +189,20 @@ def test_a_killed_holder_releases_the_disk_lock_at_once(tmp_path):
         p.kill()
         p.join(5)
         s.close()
+
+
+def test_a_sharded_store_keeps_each_sessions_keys_together_and_reads_them_back(tmp_path):
+    s = DiskSessionStore(str(tmp_path / "sharded"), 64 * 2**20, ttl=600, shards=4)
+    sids = [f"sess{i}" for i in range(16)]
+    for sid in sids:
+        s.put_many({sid: {"rec": sid}, f"{sid}:state:1": {"day": 1}, f"{sid}:ledger:r:0": {"rows": [sid]}})
+    used = {id(s._shard(sid)) for sid in sids}
+    assert len(used) > 1  # the sessions spread over the databases
+    for sid in sids:
+        assert {id(s._shard(k)) for k in (sid, f"{sid}:state:1", f"{sid}:ledger:r:0")} == {id(s._shard(sid))}
+        assert s.get(sid) == {"rec": sid} and s.get(f"{sid}:ledger:r:0") == {"rows": [sid]}
+    s.put_many({"sess0:state:2": {"day": 2}}, delete=["sess0:state:1"])
+    assert s.get("sess0:state:1") is None and s.get("sess0:state:2") == {"day": 2}
+    s.close()
+    reopened = DiskSessionStore(str(tmp_path / "sharded"), 64 * 2**20, ttl=600, shards=4)
+    assert all(reopened.get(sid) == {"rec": sid} for sid in sids)
