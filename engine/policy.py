@@ -137,6 +137,18 @@ class OrderUpTo(Policy):
             self.z = critical_ratio_z(setup.p, setup.h)
         self.service_level = service_level
         self.quantile_level = self.target
+        self.level_source = "service level" if service_level is not None else "critical ratio"
+
+    @property
+    def takes_lost_sales_level(self) -> bool:
+        """The level comes from costs (no service target): under lost sales the simulator may replace the critical
+        ratio by the level chosen on the simulated prior's paths (engine.lost_sales_level)."""
+        return self.service_level is None
+
+    def use_lost_sales_level(self, q: float) -> None:
+        self.quantile_level = float(q)
+        self.z = normal_quantile(self.quantile_level)
+        self.level_source = "lost-sales level on the prior's paths (heuristic)"
 
     def decide(self, ip, obs):
         level = obs.mu + obs.safety
@@ -146,7 +158,8 @@ class OrderUpTo(Policy):
 
     def describe(self):
         return {"policy": self.name, "z": self.z, "critical_ratio": self.target,
-                "service_level": self.service_level, "quantile_level": self.quantile_level}
+                "service_level": self.service_level, "quantile_level": self.quantile_level,
+                "level_source": self.level_source}
 
 
 class BaseStock(Policy):

@@ -36,7 +36,7 @@ from engine.prior_store import PriorStore
 from engine.protection import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "simulated_prior",
-           "prior_paths", "prior_path_count", "use_prior_store"]
+           "prior_paths", "prior_path_count", "use_prior_store", "simulated_prior_paths"]
 
 PRIOR_PATHS = 64        # fewest extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
 PRIOR_WINDOWS = 1_440   # independent W-day windows the prior aims at: what PRIOR_PATHS give at W = 8 over 180 days
@@ -97,7 +97,13 @@ def use_prior_store(directory) -> None:
 
 def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
     """Relative W-day errors of `forecaster` on prior_path_count extra paths of the run's demand mode: a
-    (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d.
+    (paths, min(days, PRIOR_DAYS)) array, column d the windows that begin on simulated day d."""
+    return simulated_prior_paths(config, series, forecaster, window, floor, deviation)[0]
+
+
+def simulated_prior_paths(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
+    """The prior's extra paths as a read-only (3, paths, min(days, PRIOR_DAYS)) array: [0] the relative W-day
+    errors (simulated_prior), [1] the forecaster's W-day forecast sums μ of each decision day, [2] each day's demand.
     Built once per key even when many threads ask at once (engine.keyed_locks), and once per machine when a
     prior store is in use (use_prior_store)."""
     key = _key(config, series, forecaster, window, deviation, floor)
@@ -113,6 +119,7 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
 
 
 def _simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
+    """(3, K, days): errors, μ and daily demand of the extra paths (simulated_prior_paths)."""
     plan, days = prior_paths(config, series, forecaster, window)
     K, n_ctx = plan.future.shape[0] if plan.future is not None else plan.noise_z.shape[0], plan.n_context
     total = days + window - 1
@@ -134,5 +141,6 @@ def _simulated_prior(config, series, forecaster, window: int, floor: float, devi
     if deviation is not None:  # the lead-time variability of the arrival process, as ProtectionTracker adds it
         actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
     errors = relative_errors(actual, mu, floor)
-    errors.setflags(write=False)
-    return errors
+    out = np.stack([errors, mu, hist[:, n_ctx:n_ctx + days]])
+    out.setflags(write=False)
+    return out

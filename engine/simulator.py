@@ -38,10 +38,11 @@ from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan, context_length,
 from engine.errors import ConfigError
 from engine.forecast.base import Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
+from engine.lost_sales_level import lost_sales_level
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
 from engine.protection import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
-from engine.protection_prior import simulated_prior
+from engine.protection_prior import simulated_prior_paths
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
            "prepare", "load_series"]
@@ -392,7 +393,8 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     prior = None
     if config.demand in SIMULATED_PRIOR_MODES:
         try:
-            prior_errors = simulated_prior(config, series, forecaster, window, floor, deviation)
+            prior_paths = simulated_prior_paths(config, series, forecaster, window, floor, deviation)
+            prior_errors = prior_paths[0]
         except ConfigError:
             raise
         except ValueError as exc:
@@ -403,6 +405,9 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
                         sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
     policy = make_policy(config.policy, setup, config.policy_params)
+    if prior is not None and not config.backorders and getattr(policy, "takes_lost_sales_level", False):
+        policy.use_lost_sales_level(lost_sales_level(prior_paths, policy.target, costs["h"], costs["p"], window,
+                                                     floor, config.initial_inventory))
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
                     deviation, eff_mean, floor, prior)
 

@@ -42,6 +42,13 @@ $p = \text{unit price} - \text{unit cost}$ per unit short, both overridable; $p 
 clip. Instead of the critical ratio you may give a target service level $\alpha$ (the quantile level $q$; its
 normal score $z = \Phi^{-1}(\alpha)$ is what the optimum search reports).
 
+**Lost sales (heuristic).** $p/(p+h)$ is the optimal fractile of the *backorder* system; with lost sales a stockout
+does not carry into the next position, and the backorder level over-stocks. In synthetic and forecast-noise mode
+the level $q$ is therefore chosen on the extra paths the prior is made of (never on a scored path): the rule is
+simulated there at $q = \Phi(z^* - \delta)$, $\delta = 0, 0.05, \dots, 1$, and the level nearest $p/(p+h)$ whose
+mean cost is within one standard error of the lowest is used. The run's `info.policy.level_source` says which level
+was used; a service-level target, backorders or replay keep $q$ as given.
+
 **How $\sigma$ is estimated.** From the forecaster's *out-of-sample* errors on the history: for each rolling origin
 $o$, $e_o = \sum \text{actual}[o:o+L+1] - \sum \text{forecast}(\text{history}[:o])[0:L+1]$ and
 $\sigma_{L+1} = \text{RMSE}(e)$ when there are at least 8 windows.
@@ -101,6 +108,7 @@ when $IP \le r$.
 | $\sigma$ fallback $\sigma_1\sqrt{L+1}$ | heuristic (independent errors) | enough history for ≥ 8 windows |
 | forecast-noise demand | heuristic (original app's mode) | replay / synthetic demand |
 | $z$ from $p/(p+h)$ with a forecast-driven $\mu$ | newsvendor approximation per day | simulation-optimised $z$ or $S$ on **/optimum** |
+| the lost-sales level on the prior's paths | sample-average choice (one-standard-error rule), lead time $W-1$ fixed | simulation-optimised $z$ on **/optimum** |
 | the original's rule (past forecasts, forecast spread) | reproduced for comparison only | order-up-to rule above |
 """
 

@@ -86,8 +86,8 @@ def test_concurrent_starts_with_the_same_settings_build_the_simulated_prior_once
     monkeypatch.setattr(PP, "prior_paths", counting)
     monkeypatch.setattr(PP, "_disk", None)  # this process's cache only (a prior store may hold it from a past run)
     out = []
-    threads = [threading.Thread(target=lambda: out.append(PP.simulated_prior(cfg, series, get_forecaster("ma7"), 4,
-                                                                              0.5)))
+    threads = [threading.Thread(target=lambda: out.append(PP.simulated_prior_paths(cfg, series, get_forecaster("ma7"),
+                                                                                    4, 0.5)))
                for _ in range(5)]
     for t in threads:
         t.start()

@@ -83,11 +83,11 @@ def test_the_simulated_prior_from_the_store_equals_a_fresh_build_and_a_new_model
     fresh = PP._simulated_prior(cfg, series, f, 3, 0.5)
     PP.use_prior_store(tmp_path)
     monkeypatch.setattr(PP, "_cache", PP.BuildOnceCache(4))
-    first = PP.simulated_prior(cfg, series, f, 3, 0.5)
+    first = PP.simulated_prior_paths(cfg, series, f, 3, 0.5)
     monkeypatch.setattr(PP, "_cache", PP.BuildOnceCache(4))  # a new process: only the store remembers
     builds = []
     monkeypatch.setattr(PP, "_simulated_prior", lambda *a, **k: builds.append(1) or fresh)
-    second = PP.simulated_prior(cfg, series, f, 3, 0.5)
+    second = PP.simulated_prior_paths(cfg, series, f, 3, 0.5)
     assert builds == [] and np.array_equal(first, fresh) and np.array_equal(second, fresh)
     monkeypatch.setattr(PP, "_cache", PP.BuildOnceCache(4))
     monkeypatch.setattr(f, "identity", "a retrained model", raising=False)
