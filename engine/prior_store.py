@@ -35,7 +35,8 @@ def engine_source_digest() -> str:
 
 
 class PriorStore:
-    """`get_or_build(key, build)`: the array stored under `key` (a tuple of plain values), built once per machine."""
+    """`get_or_build(key, build)`: the array stored under `key` (a tuple of plain values), built once per machine.
+    A directory that cannot be written (full, read-only) costs the sharing, never the result."""
 
     def __init__(self, directory, max_files: int = 128) -> None:
         self.directory = Path(directory)
@@ -51,13 +52,16 @@ class PriorStore:
         found = self._read(path)
         if found is not None:
             return found
-        with self._locked(name):
-            found = self._read(path)  # another process built it while this one waited
-            if found is not None:
-                return found
-            value = np.asarray(build())
-            self._write(path, value)
-        self._trim()
+        try:
+            with self._locked(name):
+                found = self._read(path)  # another process built it while this one waited
+                if found is not None:
+                    return found
+                value = np.asarray(build())
+                self._write(path, value)
+            self._trim()
+        except OSError:  # a full or read-only disk: the prior is still built, only not shared
+            return np.asarray(build())
         return value
 
     @contextmanager

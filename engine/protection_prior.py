@@ -92,7 +92,10 @@ def _key(config, series, forecaster, window, deviation, floor) -> tuple:
 def use_prior_store(directory) -> None:
     """Share priors between processes through `directory` (engine.prior_store; None: this process only)."""
     global _disk
-    _disk = None if directory is None else PriorStore(directory)
+    try:
+        _disk = None if directory is None else PriorStore(directory)
+    except OSError:  # cannot create the directory (read-only disk): each process keeps its own priors
+        _disk = None
 
 
 def simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:

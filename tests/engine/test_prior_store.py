@@ -93,3 +93,18 @@ def test_the_simulated_prior_from_the_store_equals_a_fresh_build_and_a_new_model
     monkeypatch.setattr(f, "identity", "a retrained model", raising=False)
     PP.simulated_prior(cfg, series, f, 3, 0.5)
     assert builds == [1]
+
+
+def test_a_directory_that_cannot_be_written_costs_the_sharing_not_the_result(tmp_path, monkeypatch):
+    store = PS.PriorStore(tmp_path / "priors")
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(store, "_write", full)
+    assert store.get_or_build(("k",), lambda: np.arange(3.0)).tolist() == [0.0, 1.0, 2.0]
+    assert len(store) == 0
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a directory")
+    monkeypatch.setattr(PP, "_disk", None)
+    PP.use_prior_store(blocker / "priors")
+    assert PP._disk is None
