@@ -32,6 +32,10 @@ from dashapp.config import settings as default_settings
 # after the client gave up, resumes within seconds rather than half a minute.
 LOCK_TTL = 6.0 + default_settings.test_tick_delay
 LOCK_STRIPES = 1024  # lock files of the embedded store (sessions hash onto them)
+# Least bytes per database of a sharded embedded store: each shard evicts on its own, so a shard must hold many
+# sessions (a session with an uploaded file and a year's ledger is ~0.1–1 MB) or a few busy ones would evict each
+# other's live runs.
+MIN_SHARD_BYTES = 16 * 2**20
 
 
 class StoreUnavailable(RuntimeError):
@@ -49,9 +53,10 @@ def _dumps(value: dict) -> str:
 class DiskSessionStore:
     """diskcache back end (embedded default).
 
-    `shards` SQLite databases (the first in `directory`, the others in `directory/shard-N`), a key's shard chosen
-    by what precedes its first ":" — a session's id for all of that session's keys, so one session's records
-    always share a database and put_many stays one transaction. Why: SQLite has one write lock per database, and
+    `shards` SQLite databases (at most as many as hold MIN_SHARD_BYTES each within `size_limit`; the first in
+    `directory`, the others in `directory/shard-N`), a key's shard chosen by what precedes its first ":" — a
+    session's id for all of that session's keys, so one session's records always share a database and put_many
+    stays one transaction. Why: SQLite has one write lock per database, and
     every tick writes once; with one database the threads of all workers queued on it (py-spy: about half of a
     tick's wall time under 30 sessions, in SQLite's busy handler, which sleeps in steps of up to 100 ms)."""
 
@@ -63,10 +68,10 @@ class DiskSessionStore:
         self.ttl = ttl
         self.prefix = prefix
         self.directory = directory
-        n = max(1, int(shards))
+        n = max(1, min(int(shards), int(size_limit) // MIN_SHARD_BYTES))  # a small store stays one database
         try:
             self.caches = [diskcache.Cache(
-                directory if i == 0 else os.path.join(directory, f"shard-{i}"), size_limit=max(size_limit // n, 2**20),
+                directory if i == 0 else os.path.join(directory, f"shard-{i}"), size_limit=max(size_limit // n, 2**16),
                 eviction_policy="least-recently-stored", cull_limit=10, timeout=5,
                 disk_min_file_size=2**22,  # session records stay inside SQLite: no file churn per tick
             ) for i in range(n)]
@@ -165,6 +170,10 @@ class DiskSessionStore:
 
     def ping(self) -> None:
         self._guard("write", self.cache.set, "ping", time.time(), expire=60)
+
+    def volume(self) -> tuple[int, int]:
+        """(bytes on disk, entries) over every shard."""
+        return sum(c.volume() for c in self.caches), sum(len(c) for c in self.caches)
 
     def close(self) -> None:
         for cache in self.caches:

@@ -24,10 +24,15 @@ RSS_GROWTH_LIMIT_MB = 50
 
 
 def _store_volume(session_dir: str) -> tuple[int, int]:
-    """(bytes, entries) of the embedded diskcache session store, read from disk by this test process."""
-    import diskcache
-    with diskcache.Cache(session_dir) as c:
-        return c.volume(), len(c)
+    """(bytes, entries) of the embedded diskcache session store (every shard), read from disk by this process."""
+    from dashapp.config import settings
+    from dashapp.store import DiskSessionStore
+
+    store = DiskSessionStore(session_dir, STORE_BOUND, None, shards=settings.session_store_shards)
+    try:
+        return store.volume()
+    finally:
+        store.close()
 
 
 UPLOAD = None

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from dashapp.config import settings
 from dashapp.store import DiskSessionStore
 from tests.conftest import REPO
 from tests.web.conftest import (
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def served_by(server, sid: str) -> int | None:
     """Which worker stepped the session last (the tick records its pid in the session record)."""
-    store = DiskSessionStore(str(server.var_dir / "sessions"), 2**30, 3600)
+    store = DiskSessionStore(str(server.var_dir / "sessions"), 2**30, 3600, shards=settings.session_store_shards)
     try:
         rec = store.get(sid)
         return rec.get("worker") if rec else None
@@ -147,7 +148,7 @@ def test_procfile_defaults_share_a_generated_key_across_workers(tmp_path, sample
         s.load("/")  # a reload on any worker finds the same session
         assert s.text("kpi-day").startswith("Day 30")
         # each worker built the page's default run before it served (dashapp.gunicorn_hooks)
-        assert log_path.read_text().count("default run prepared in") == 2
+        assert log_path.read_text().count("prepared before serving: runs") == 2
     finally:
         proc.terminate()
         proc.wait(15)

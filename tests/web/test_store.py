@@ -206,3 +206,10 @@ def test_a_sharded_store_keeps_each_sessions_keys_together_and_reads_them_back(t
     s.close()
     reopened = DiskSessionStore(str(tmp_path / "sharded"), 64 * 2**20, ttl=600, shards=4)
     assert all(reopened.get(sid) == {"rec": sid} for sid in sids)
+    assert reopened.volume()[1] == 3 * len(sids)
+
+
+def test_a_small_store_stays_one_database_so_busy_sessions_never_evict_each_other(tmp_path):
+    assert len(DiskSessionStore(str(tmp_path / "small"), 2**20, ttl=600, shards=8).caches) == 1
+    assert len(DiskSessionStore(str(tmp_path / "mid"), 48 * 2**20, ttl=600, shards=8).caches) == 3
+    assert len(DiskSessionStore(str(tmp_path / "big"), 512 * 2**20, ttl=600, shards=8).caches) == 8
