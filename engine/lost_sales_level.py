@@ -16,11 +16,12 @@ and the run's costs, for quantile levels Φ(z* − δ), δ = 0, 0.05, …, MAX_S
 the backorder level is the one lost sales over-stock), all levels on the same paths (common random numbers); the
 rule takes the level nearest the critical ratio whose mean cost is within one standard error of the lowest
 (one_standard_error_choice). With a service-level target, backorders or replay demand the rule
-keeps its level (the ledger's `info.policy.level_source` says which).
+keeps its level (the run's `info.policy.level_source` says which).
 """
 from __future__ import annotations
 
 import hashlib
+from statistics import NormalDist
 
 import numpy as np
 
@@ -32,11 +33,6 @@ __all__ = ["MAX_SHIFT", "STEP", "lost_sales_level", "simulated_costs", "one_stan
 MAX_SHIFT = 1.0   # largest step below z* searched (in normal scores of the level)
 STEP = 0.05       # grid step in z
 _cache = BuildOnceCache(32)
-
-
-def _normal():
-    from statistics import NormalDist
-    return NormalDist()
 
 
 def simulated_costs(prior: SeasonalPrior, mu, demand, levels, h: float, p: float, lead: int, floor: float,
@@ -89,7 +85,7 @@ def lost_sales_level(paths, critical: float, h: float, p: float, window: int, fl
            float(p), int(window), float(floor), None if initial is None else float(initial))
 
     def build():
-        nd = _normal()
+        nd = NormalDist()
         z_star = nd.inv_cdf(min(max(float(critical), 1e-9), 1.0 - 1e-9))
         shifts = np.arange(0.0, MAX_SHIFT + STEP / 2, STEP)
         levels = np.array([nd.cdf(z_star - s) for s in shifts])
