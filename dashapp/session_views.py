@@ -93,6 +93,19 @@ def _level_text(row: dict) -> str:
     return text
 
 
+def level_note(level: dict | None) -> str:
+    """The order-up-to rule's quantile level and where it came from, as a sentence ('' for other policies)."""
+    if not level or level.get("quantile_level") is None:
+        return ""
+    q, source = float(level["quantile_level"]), str(level.get("level_source") or "")
+    if source.startswith("lost-sales"):
+        return (f"Level used: q = {q:.4f}, chosen for lost sales on the prior's extra paths (a heuristic; "
+                f"p/(p+h) = {float(level['critical_ratio']):.4f}).")
+    if source == "service level":
+        return f"Level used: your service target q = {q:.4f}."
+    return f"Level used: q = p/(p+h) = {q:.4f}."
+
+
 def progress(n: int, horizon: int | None) -> tuple[int, str]:
     """(percent done, "n / horizon") for the progress bar."""
     pct = round(100 * n / horizon) if horizon else 0

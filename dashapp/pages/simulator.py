@@ -24,7 +24,7 @@ from dashapp.policy_fields import field_map, field_specs
 from dashapp.run_hint import hint_sentence
 from dashapp.services.simulation import USER_ERRORS, SimulationService, accepted_choices
 from dashapp.services.uploads import accept_upload, series_names
-from dashapp.session_views import days_per_tick, ledger_csv
+from dashapp.session_views import days_per_tick, ledger_csv, level_note
 from dashapp.simulator_layout import simulator_layout
 from dashapp.simulator_link import link_controls
 from dashapp.simulator_render import VIEW, render
@@ -133,9 +133,11 @@ def improvement_hint(status, sid):
         return C.message(f"No hint for these settings: {exc}", "secondary")
     except sc.ScenarioError:
         href = "/optimum"
+    level = level_note(_service().level_of(sid))
     return dbc.Alert([html.Strong("Hint: "), hint_sentence(h, run_cost), " ",
                       dcc.Link("See the full comparison on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
-                               className="alert-link small")],
+                               className="alert-link small"),
+                      *([html.Br(), html.Span(level, className="small", id=ids.HINT_LEVEL)] if level else [])],
                      color="info", className="py-2 mb-2", id=ids.HINT_TEXT)
 
 

@@ -95,7 +95,10 @@ class SimulationService:
     def _new_run(self, sid: str, rec: dict, raw: dict, status: str):
         controls = clean_controls(raw, *_choices())
         sim = E.build_simulator(self.store, sid, controls)
-        rec.update(controls=controls, horizon=int(sim.days), run=rec["run"] + 1, status=status)
+        policy = sim.policy.describe()
+        rec.update(controls=controls, horizon=int(sim.days), run=rec["run"] + 1, status=status,
+                   level={k: policy.get(k) for k in ("quantile_level", "critical_ratio", "level_source")}
+                   if policy.get("level_source") else None)
         return sim
 
     def _saved(self, sid: str, rec: dict, sim=None, new_run: bool = False, message=None) -> Screen:
@@ -197,6 +200,16 @@ class SimulationService:
                 return st.rows_of(self.store, sid, rec) if rec and rec.get("has_sim") else []
         except (StoreUnavailable, SessionBusy, st.SessionExpired):
             return []
+
+    def level_of(self, sid) -> dict | None:
+        """How the session's run set its order-up-to level (quantile level, critical ratio, source), or None."""
+        if not valid_session_id(sid):
+            return None
+        try:
+            rec = self.store.get(sid)
+        except StoreUnavailable:
+            return None
+        return rec.get("level") if rec else None
 
     def finished_run_inputs(self, sid):
         """(SimConfig, SeriesData) of the session's run, or None (no run, or the store cannot answer)."""

@@ -32,6 +32,7 @@ def test_the_hint_cost_matches_the_card_and_its_optimum_link_carries_the_run_s_s
     hint = wait_until(lambda: text_of(d, "hint-text"), 30, what="the hint")
     card = text_of(d, "kpi-cost")
     assert f"Your run cost {card} (the Cumulative cost card)" in hint, (hint, card)
+    assert text_of(d, "hint-level").startswith("Level used: q = p/(p+h) = ")  # replay: the critical ratio itself
     link = d.find_element("id", "hint-optimum-link")
     assert link.tag_name == "a" and "/optimum?set=" in link.get_attribute("href")
     click(d, "hint-optimum-link")

@@ -204,3 +204,18 @@ def test_pace_keeps_ticks_idempotent(service, sid):
     first = _tick(service, start, day=0, wait=0.9)
     repeat = _tick(service, start, day=0, wait=0.9)
     assert len(first.rows) == len(repeat.rows) == 3 and repeat.shown_day == 0
+
+
+def test_a_run_records_how_its_order_up_to_level_was_set_and_the_page_says_it(service, sid):
+    from dashapp.session_views import level_note
+
+    service.press(sid, "start", dict(CONTROLS, lead_time=7))  # synthetic demand, lost sales
+    lost = service.level_of(sid)
+    assert lost["level_source"].startswith("lost-sales") and lost["quantile_level"] <= lost["critical_ratio"]
+    assert "lost sales" in level_note(lost) and f"{lost['critical_ratio']:.4f}" in level_note(lost)
+    service.press(sid, "start", dict(CONTROLS, backorders=True))
+    assert level_note(service.level_of(sid)).startswith("Level used: q = p/(p+h) = ")
+    service.press(sid, "start", dict(CONTROLS, service_level=0.9))
+    assert level_note(service.level_of(sid)) == "Level used: your service target q = 0.9000."
+    service.press(sid, "start", dict(CONTROLS, policy="base-stock"))
+    assert service.level_of(sid) is None and level_note(None) == ""
