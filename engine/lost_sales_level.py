@@ -20,7 +20,6 @@ keeps its level (the run's `info.policy.level_source` says which).
 """
 from __future__ import annotations
 
-import hashlib
 from statistics import NormalDist
 
 import numpy as np
@@ -75,14 +74,15 @@ def one_standard_error_choice(costs) -> int:
     return int(np.flatnonzero(diff.mean(axis=1) <= se)[0])
 
 
-def lost_sales_level(paths, critical: float, h: float, p: float, window: int, floor: float,
+def lost_sales_level(paths, paths_key, critical: float, h: float, p: float, window: int, floor: float,
                      initial=None) -> float:
-    """The quantile level of the order-up-to rule under lost sales (module docstring): the level among
-    Φ(z* − δ) with the lowest mean cost on the prior's paths. `paths`: the (3, K, days) array of
-    engine.protection_prior.simulated_prior_paths (errors, μ, daily demand)."""
-    paths = np.asarray(paths, dtype=np.float64)
-    key = (hashlib.sha1(np.ascontiguousarray(paths).tobytes()).hexdigest(), paths.shape, float(critical), float(h),
-           float(p), int(window), float(floor), None if initial is None else float(initial))
+    """The quantile level of the order-up-to rule under lost sales (module docstring): among Φ(z* − δ), the level
+    nearest the critical ratio whose mean cost on the prior's paths is within one standard error of the lowest.
+    `paths`: the (3, K, days) array of engine.protection_prior.simulated_prior_paths (errors, μ, daily demand);
+    `paths_key`: what identifies them (engine.protection_prior.prior_key), so the choice is made once per paths
+    and costs."""
+    key = (paths_key, float(critical), float(h), float(p), int(window), float(floor),
+           None if initial is None else float(initial))
 
     def build():
         nd = NormalDist()

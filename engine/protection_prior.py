@@ -36,7 +36,7 @@ from engine.prior_store import PriorStore
 from engine.protection import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "simulated_prior",
-           "prior_paths", "prior_path_count", "use_prior_store", "simulated_prior_paths"]
+           "prior_paths", "prior_path_count", "use_prior_store", "simulated_prior_paths", "prior_key"]
 
 PRIOR_PATHS = 64        # fewest extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
 PRIOR_WINDOWS = 1_440   # independent W-day windows the prior aims at: what PRIOR_PATHS give at W = 8 over 180 days
@@ -77,16 +77,19 @@ def _row_parts(paths: int) -> list[slice]:
     return [slice(PRIOR_PATHS, paths), slice(0, PRIOR_PATHS)]
 
 
-def _key(config, series, forecaster, window, deviation, floor) -> tuple:
+def prior_key(config, series, forecaster, window, floor, deviation=None) -> tuple:
+    """What a prior depends on: the series, the forecaster (its name, class and identity — a served model's bytes
+    and card), the settings that change the paths or the forecasts. The key of both caches (this process's and the
+    machine's store), and of what is derived from a prior (engine.lost_sales_level)."""
     h = hashlib.sha1(np.ascontiguousarray(series.demand, dtype=np.float64).tobytes())
     for a in (series.promo, series.planning):
         if a is not None:
             h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
     dev = None if deviation is None else hashlib.sha1(np.asarray(deviation, dtype=np.float64).tobytes()).hexdigest()
     inner = getattr(forecaster, "inner", forecaster)
-    return (series.key, h.hexdigest(), len(series), forecaster.name, type(inner).__qualname__, config.demand,
-            int(config.seed), min(int(config.days), PRIOR_DAYS), config.context_days, float(config.noise),
-            int(window), dev, float(floor))
+    return (series.key, h.hexdigest(), len(series), forecaster.name, type(inner).__qualname__,
+            getattr(inner, "identity", ""), config.demand, int(config.seed), min(int(config.days), PRIOR_DAYS),
+            config.context_days, float(config.noise), int(window), dev, float(floor))
 
 
 def use_prior_store(directory) -> None:
@@ -109,15 +112,13 @@ def simulated_prior_paths(config, series, forecaster, window: int, floor: float,
     errors (simulated_prior), [1] the forecaster's W-day forecast sums μ of each decision day, [2] each day's demand.
     Built once per key even when many threads ask at once (engine.keyed_locks), and once per machine when a
     prior store is in use (use_prior_store)."""
-    key = _key(config, series, forecaster, window, deviation, floor)
+    key = prior_key(config, series, forecaster, window, floor, deviation)
 
     def build():
         disk = _disk
         if disk is None:
             return _simulated_prior(config, series, forecaster, window, floor, deviation)
-        identity = getattr(getattr(forecaster, "inner", forecaster), "identity", "")
-        return disk.get_or_build(key + (identity,),
-                                 lambda: _simulated_prior(config, series, forecaster, window, floor, deviation))
+        return disk.get_or_build(key, lambda: _simulated_prior(config, series, forecaster, window, floor, deviation))
     return _cache.get_or_build(key, build)
 
 

@@ -42,7 +42,7 @@ from engine.lost_sales_level import lost_sales_level
 from engine.metrics import ledger_kpis
 from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
 from engine.protection import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
-from engine.protection_prior import simulated_prior_paths
+from engine.protection_prior import prior_key, simulated_prior_paths
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
            "prepare", "load_series"]
@@ -406,8 +406,9 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
                         sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
     policy = make_policy(config.policy, setup, config.policy_params)
     if prior is not None and not config.backorders and getattr(policy, "takes_lost_sales_level", False):
-        policy.use_lost_sales_level(lost_sales_level(prior_paths, policy.target, costs["h"], costs["p"], window,
-                                                     floor, config.initial_inventory))
+        policy.use_lost_sales_level(lost_sales_level(
+            prior_paths, prior_key(config, series, forecaster, window, floor, deviation), policy.target,
+            costs["h"], costs["p"], window, floor, config.initial_inventory))
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
                     deviation, eff_mean, floor, prior)
 

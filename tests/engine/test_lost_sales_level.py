@@ -72,5 +72,5 @@ def test_the_level_is_never_above_the_critical_ratio():
     mu = np.full((K, days), 24.0)
     demand = rng.poisson(3.0, (K, days)).astype(float)
     paths = np.stack([errors, mu, demand])
-    q = lost_sales_level(paths, 0.999, h=0.01, p=5.0, window=8, floor=8.0)
+    q = lost_sales_level(paths, ("test paths", 7), 0.999, h=0.01, p=5.0, window=8, floor=8.0)
     assert 0.5 < q <= 0.999
