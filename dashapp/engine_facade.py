@@ -146,18 +146,18 @@ def warm_controls() -> list[dict]:
 
 
 def warm_default_run(first: int = 0) -> float:
-    """Build each of warm_controls()' runs once and drop them, starting with the `first`-th (web workers start at
-    different ones and share what the others built through the prior store); returns the seconds it took.
+    """Build each of warm_controls()' runs once and drop them: the page's default first, then the simulated ones
+    from the `first`-th on (web workers start at different ones and read what the others built from the prior
+    store); returns the seconds it took.
 
     Why: a process's first Start otherwise pays for loading the forecaster (onnxruntime and the ensemble's
     model, ~0.3 s), its rolling-origin errors on the context (cached per forecaster afterwards) and, in a simulated
     demand mode, the protection prior (~1 s; engine.protection_prior). A web worker calls this before it serves
     (dashapp.gunicorn_hooks), so the first planners to press Start do not wait."""
     t0 = time.perf_counter()
-    runs = warm_controls()
-    k = int(first) % len(runs)
-    build_simulator(None, "", runs[0])  # the forecaster and its context errors, which every run shares
-    for controls in runs[k:] + runs[:k]:
+    base, *simulated = warm_controls()
+    k = int(first) % len(simulated)
+    for controls in [base, *simulated[k:], *simulated[:k]]:  # base first: the forecaster and its context errors
         build_simulator(None, "", controls)
     return time.perf_counter() - t0
 
