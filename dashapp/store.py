@@ -71,7 +71,7 @@ class DiskSessionStore:
         n = max(1, min(int(shards), int(size_limit) // MIN_SHARD_BYTES))  # a small store stays one database
         try:
             self.caches = [diskcache.Cache(
-                directory if i == 0 else os.path.join(directory, f"shard-{i}"), size_limit=max(size_limit // n, 2**16),
+                directory if i == 0 else os.path.join(directory, f"shard-{i}"), size_limit=size_limit // n,
                 eviction_policy="least-recently-stored", cull_limit=10, timeout=5,
                 disk_min_file_size=2**22,  # session records stay inside SQLite: no file churn per tick
             ) for i in range(n)]
