@@ -47,15 +47,21 @@ def simulated_costs(prior: SeasonalPrior, mu, demand, levels, h: float, p: float
     C = len(levels)
     scale = np.maximum(mu, floor) ** SCALE_POWER                                     # (K, days)
     quant = np.stack([prior.at(d).quantile(levels) for d in range(days)], axis=1)     # (C, days)
-    S = np.maximum(mu[None, :, :] + quant[:, None, :] * scale[None, :, :], 0.0)       # (C, K, days)
-    on_hand = np.broadcast_to(S[:, :, 0] if initial is None else float(initial), (C, K)).astype(np.float64).copy()
-    pipe = np.zeros((C, K, days + lead + 1))
+    # one day's levels at a time and a ring of lead + 1 arrival slots: memory O(C·K·lead), not O(C·K·days)
+    first = np.maximum(mu[None, :, 0] + quant[:, 0, None] * scale[None, :, 0], 0.0)
+    on_hand = (first if initial is None else np.full((C, K), float(initial))).astype(np.float64)
+    ring = np.zeros((lead + 1, C, K))     # slot (d mod (lead + 1)): what arrives on day d
+    on_order = np.zeros((C, K))           # outstanding, today's arrival included (not yet on hand)
     cost = np.zeros((C, K))
     for d in range(days):
-        on_order = pipe[:, :, d:d + lead + 1].sum(axis=2)  # outstanding, today's arrival included (not yet on hand)
-        qty = np.maximum(S[:, :, d] - (on_hand + on_order), 0.0)
-        pipe[:, :, d + lead] += qty
-        on_hand = on_hand + pipe[:, :, d]
+        S = np.maximum(mu[None, :, d] + quant[:, d, None] * scale[None, :, d], 0.0)
+        qty = np.maximum(S - (on_hand + on_order), 0.0)
+        slot = d % (lead + 1)
+        ring[(slot + lead) % (lead + 1)] += qty   # lead 0: today's own slot, it arrives at once
+        arriving = ring[slot].copy()
+        ring[slot] = 0.0
+        on_order += qty - arriving
+        on_hand = on_hand + arriving
         sold = np.minimum(on_hand, demand[None, :, d])
         on_hand = on_hand - sold
         cost += h * on_hand + p * (demand[None, :, d] - sold)

@@ -158,6 +158,7 @@ class SharedForecaster(Forecaster):
         self.uses_calendar = getattr(inner, "uses_calendar", False)
         self.requires_planning = getattr(inner, "requires_planning", False)
         self.max_sigma_origins = getattr(inner, "max_sigma_origins", 120)
+        self.prior_budget = getattr(inner, "prior_budget", 0)
         self.scope = None
         self._blocks: dict = {}
         self._sigmas: dict = {}

@@ -90,6 +90,9 @@ class Forecaster:
     # what makes the predictions besides the class's code and the name (a served model: its bytes and card); a
     # cache shared by processes (engine.prior_store) keys on it
     identity: str = ""
+    # path-days a simulated prior may spend on this forecaster to resolve the critical ratio's tail
+    # (engine.protection_prior.prior_path_count); 0: the prior's base budget only
+    prior_budget: int = 0
 
     @property
     def reads_covariates(self) -> bool:

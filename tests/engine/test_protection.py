@@ -204,14 +204,14 @@ def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_ser
     """The prior's extra paths come from their own SeedSequence family: none equals a replication's path."""
     from engine.demand import build_plan
     from engine.forecast.registry import get_forecaster
-    from engine.protection_prior import prior_path_count, prior_paths
+    from engine.protection_prior import forecaster_budget, prior_path_count, prior_paths
     from engine.simulator import SimConfig
 
     f = get_forecaster("ma7")
     for mode in ("synthetic", "forecast-noise"):
         cfg = SimConfig(days=60, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate()
         plan, days = prior_paths(cfg, sample_series, f, 8)
-        paths = prior_path_count(days, 8)
+        paths = prior_path_count(days, 8, forecaster_budget(f))
         runs = build_plan(SimConfig(days=days + 7, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate(),
                           sample_series, f.min_history, list(range(2 * paths)))
         mine = plan.future if mode == "synthetic" else plan.noise_z
@@ -240,19 +240,41 @@ def test_prior_holds_a_fixed_number_of_independent_windows_for_every_protection_
                 assert (n - 1) * days / window < PRIOR_WINDOWS
 
 
+def test_a_forecasters_budget_buys_the_tail_windows_and_no_more():
+    """With a budget of path-days the prior holds TAIL_WINDOWS independent windows as far as the budget reaches;
+    without one (the ONNX ensembles, Croston) it keeps the base count."""
+    from engine.protection_prior import TAIL_WINDOWS, prior_path_count
+
+    budget = 300_000
+    assert prior_path_count(180, 3, budget) == 267          # 267 × 180 / 3 ≥ 16,000
+    assert prior_path_count(180, 15, budget) == 1334        # 1,334 × 194 path-days, within the budget
+    assert prior_path_count(180, 61, budget) == budget // 240   # the budget binds
+    for days in (20, 60, 180, 365):
+        for window in (1, 3, 8, 15, 31, 61):
+            n = prior_path_count(days, window, budget)
+            base = prior_path_count(days, window)
+            assert n >= base
+            if n > base:
+                assert n * (days + window - 1) <= budget
+                assert (n - 1) * days / window < TAIL_WINDOWS    # never more than the tail windows need
+                assert n * days / window >= TAIL_WINDOWS or (n + 1) * (days + window - 1) > budget
+            assert prior_path_count(days, window, 0) == base
+
+
 def test_a_long_protection_period_simulates_more_prior_paths(sample_series):
     from engine.forecast.registry import get_forecaster
     from engine.protection import floor_for
-    from engine.protection_prior import prior_path_count, simulated_prior
+    from engine.protection_prior import forecaster_budget, prior_path_count, simulated_prior
     from engine.simulator import SimConfig
 
     f = get_forecaster("ma7")
+    assert forecaster_budget(f) > 0 and forecaster_budget(get_forecaster("croston")) == 0
     cfg = SimConfig(days=180, lead_time=14, demand="forecast-noise", forecaster="ma7", seed=5).validate()
     errors = simulated_prior(cfg, sample_series, f, 15, floor_for(15))
-    assert errors.shape == (prior_path_count(180, 15), 180) == (120, 180)
+    assert errors.shape == (prior_path_count(180, 15, forecaster_budget(f)), 180) == (1334, 180)
     short = simulated_prior(SimConfig(days=180, lead_time=2, demand="forecast-noise", forecaster="ma7",
                                       seed=5).validate(), sample_series, f, 3, floor_for(3))
-    assert short.shape == (64, 180)
+    assert short.shape == (267, 180)
 
 
 def test_simulated_modes_plan_from_the_prior_and_reuse_it(sample_series):
