@@ -21,7 +21,7 @@ order statistic with ~5 independent windows beyond it, continued by an exponenti
 and that noise is an error of the whole run (ma7, forecast-noise, lost sales, L = 2, seed 11: the level at the
 critical ratio cost 6.5 % more than the best on 600 evaluation paths, where seeds 5 and 23 cost 0–0.3 % more). A
 forecaster that is cheap per path-day declares a `prior_budget` (engine.forecast.base.Forecaster; the vectorised
-baselines 300,000 path-days, 1–2.5 s), and its prior takes up to TAIL_WINDOWS independent windows within it: ~20
+baselines 540,000 path-days, ≤ ~2 s), and its prior takes up to TAIL_WINDOWS independent windows within it: ~20
 beyond the 0.9988 quantile, which becomes an order statistic of the prior's own errors.
 
 The errors are relative (engine.protection.relative_errors) and, with stochastic lead times, include the
@@ -44,13 +44,14 @@ from engine.prior_store import PriorStore
 from engine.protection import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "TAIL_WINDOWS",
-           "simulated_prior", "prior_paths", "prior_path_count", "forecaster_budget", "use_prior_store",
-           "simulated_prior_paths", "prior_key"]
+           "PATH_SETUP_DAYS", "simulated_prior", "prior_paths", "prior_path_count", "forecaster_budget",
+           "use_prior_store", "simulated_prior_paths", "prior_key"]
 
 PRIOR_PATHS = 64        # fewest extra paths: 64 × 180 days ≈ 1,400 disjoint 8-day windows, resolving the 0.99 quantile
 PRIOR_WINDOWS = 1_440   # independent W-day windows the prior aims at: what PRIOR_PATHS give at W = 8 over 180 days
 PRIOR_BUDGET = 48_000   # most path-days of a prior: four times 64 paths × 187 days (ensembles: ~1 s per 12,000)
 TAIL_WINDOWS = 16_000   # independent windows a forecaster's prior_budget may buy: ~20 beyond the 0.9988 quantile
+PATH_SETUP_DAYS = 200   # drawing one path's streams (~0.7 ms) costs what a vectorised forecaster's 200 path-days do
 PRIOR_DAYS = 365        # at most one season of simulated days
 PRIOR_SPAWN_KEY = (1,)  # SeedSequence spawn key of the prior's streams (the run's streams have none)
 _cache = BuildOnceCache(16)  # the web server's threads share it
@@ -60,11 +61,12 @@ _disk: PriorStore | None = None  # and, when set, the machine's processes (use_p
 def prior_path_count(days: int, window: int, budget: int = 0) -> int:
     """Extra paths of a prior over `days` decision days with W-day windows (module docstring): the fewest that hold
     PRIOR_WINDOWS independent windows (paths × days / W), at least PRIOR_PATHS, within PRIOR_BUDGET path-days; and
-    with a forecaster's `budget` of path-days, the fewest that hold TAIL_WINDOWS windows as far as it reaches."""
+    with a forecaster's `budget` of path-days, the fewest that hold TAIL_WINDOWS windows as far as it reaches (each
+    path counted with PATH_SETUP_DAYS for drawing it)."""
     days, window = max(int(days), 1), max(int(window), 1)
     path_days = days + window - 1
     base = max(PRIOR_PATHS, min(-(-PRIOR_WINDOWS * window // days), PRIOR_BUDGET // path_days))
-    tail = min(-(-TAIL_WINDOWS * window // days), max(int(budget), 0) // path_days)
+    tail = min(-(-TAIL_WINDOWS * window // days), max(int(budget), 0) // (path_days + PATH_SETUP_DAYS))
     return max(base, tail)
 
 

@@ -243,21 +243,22 @@ def test_prior_holds_a_fixed_number_of_independent_windows_for_every_protection_
 def test_a_forecasters_budget_buys_the_tail_windows_and_no_more():
     """With a budget of path-days the prior holds TAIL_WINDOWS independent windows as far as the budget reaches;
     without one (the ONNX ensembles, Croston) it keeps the base count."""
-    from engine.protection_prior import TAIL_WINDOWS, prior_path_count
+    from engine.protection_prior import PATH_SETUP_DAYS, TAIL_WINDOWS, prior_path_count
 
-    budget = 300_000
+    budget = 540_000
     assert prior_path_count(180, 3, budget) == 267          # 267 × 180 / 3 ≥ 16,000
-    assert prior_path_count(180, 15, budget) == 1334        # 1,334 × 194 path-days, within the budget
-    assert prior_path_count(180, 61, budget) == budget // 240   # the budget binds
+    assert prior_path_count(180, 15, budget) == 1334        # 1,334 × (194 + 200 to draw it) path-days ≤ budget
+    assert prior_path_count(180, 61, budget) == budget // (240 + PATH_SETUP_DAYS)   # the budget binds
     for days in (20, 60, 180, 365):
         for window in (1, 3, 8, 15, 31, 61):
             n = prior_path_count(days, window, budget)
             base = prior_path_count(days, window)
+            per_path = days + window - 1 + PATH_SETUP_DAYS
             assert n >= base
             if n > base:
-                assert n * (days + window - 1) <= budget
+                assert n * per_path <= budget
                 assert (n - 1) * days / window < TAIL_WINDOWS    # never more than the tail windows need
-                assert n * days / window >= TAIL_WINDOWS or (n + 1) * (days + window - 1) > budget
+                assert n * days / window >= TAIL_WINDOWS or (n + 1) * per_path > budget
             assert prior_path_count(days, window, 0) == base
 
 
