@@ -201,7 +201,8 @@ def test_running_sums_of_the_ring_follow_its_contents_and_survive_a_state_round_
 
 
 def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_series):
-    """The prior's extra paths come from their own SeedSequence family: none equals a replication's path."""
+    """The prior's extra paths come from their own SeedSequence family: none equals a replication's path (the
+    calibration's evaluation and selection paths are replications 0..119)."""
     from engine.demand import build_plan
     from engine.forecast.registry import get_forecaster
     from engine.protection_prior import forecaster_budget, prior_path_count, prior_paths
@@ -213,7 +214,7 @@ def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_ser
         plan, days = prior_paths(cfg, sample_series, f, 8)
         paths = prior_path_count(days, 8, forecaster_budget(f))
         runs = build_plan(SimConfig(days=days + 7, lead_time=7, demand=mode, forecaster="ma7", seed=11).validate(),
-                          sample_series, f.min_history, list(range(2 * paths)))
+                          sample_series, f.min_history, list(range(128)))  # evaluation + selection paths
         mine = plan.future if mode == "synthetic" else plan.noise_z
         theirs = runs.future if mode == "synthetic" else runs.noise_z
         assert mine.shape == (paths, days + 7)
