@@ -12,7 +12,8 @@ Tuned parameters are never scored on the paths they were chosen on. The public f
 (../shared/data/supply_chain_sku1.csv, relative to the repository) is skipped with a note when absent.
 
 Examples: `python -m bench.calibration --quick` (sample data, ma7, L = 7, both modes and stock rules);
-`python -m bench.calibration --forecasters ma7,ses --lead-times 2,7,14 --data sample`.
+`python -m bench.calibration --forecasters ma7,ses --lead-times 2,7,14 --data sample`;
+`--data my.csv` runs the grid on a file of one's own (its first series).
 """
 from __future__ import annotations
 
@@ -86,7 +87,8 @@ HEADER = ("| data | forecaster | demand | stock | L | z (costs) | best z (select
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.calibration", description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="sample,public", help="comma list of: sample, public")
+    ap.add_argument("--data", default="sample,public",
+                    help="comma list of: sample, public, or paths of .csv files in the public schema")
     ap.add_argument("--forecasters", default=",".join(FORECASTERS))
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--stock", default=",".join(STOCK), help="comma list of: lost, backorders")
@@ -105,16 +107,21 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: --lead-times must be whole numbers, got {a.lead_times!r}", file=sys.stderr)
         return 2
+    files = {}
     for name in a.data.split(","):
-        if name not in DATA:
-            print(f"error: unknown data {name!r}; choose from {', '.join(DATA)}", file=sys.stderr)
+        if name in DATA:
+            files[name] = DATA[name]
+        elif name.lower().endswith(".csv") and Path(name).is_file():
+            files[Path(name).stem] = Path(name)
+        else:
+            print(f"error: unknown data {name!r}; choose from {', '.join(DATA)} or give a .csv file that exists",
+                  file=sys.stderr)
             return 2
     print(f"seed {a.seed}, {a.replications} evaluation + {a.replications} selection paths × {a.days} days")
     print(HEADER + (" cost best base-stock |" if a.base_stock else ""))
     print("|" + "---|" * (HEADER.count("|") - 1 + (1 if a.base_stock else 0)))
     ratios, covs = [], []
-    for name in a.data.split(","):
-        path = DATA[name]
+    for name, path in files.items():
         if not path.exists():
             print(f"(skipped {name}: {path} is absent)")
             continue
