@@ -44,6 +44,8 @@ class Inputs:
     aux: np.ndarray         # (n, aux_dim) float32: future seasonal ratio (H), season_ok (1) [, promo (H), plan/L0 (H)]
     extra: np.ndarray       # (n, H, k) float32: per-horizon inputs of the meta-learner: seasonal [, planning]
     level: np.ndarray       # (n,) float64: L0
+    ratios: dict | None = None  # the meta-learner inputs by name, (n, H) float64 before the graph's float32 cast
+    units: dict | None = None   # inputs that are forecasts in units before the ratio (fourier), (n, H) float64
 
     def feeds(self) -> dict:
         return {"seq": self.seq, "aux": self.aux, "extra": self.extra}
@@ -265,15 +267,21 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
     seq[:, :, 0] = recent * inv
     aux[:, :horizon] = seas_r
     aux[:, horizon] = 1.0 if ok else 0.0
+    ratios, units = {}, {}
     for j, name in enumerate(names):
         if name == "seasonal":
-            extra[:, :, j] = seas_r
+            ratios[name] = seas_r
         elif name == "ma7":
-            extra[:, :, j] = (demand[:, max(t - 7, 0):].mean(axis=1) * inv[:, 0])[:, None]
+            ratios[name] = np.broadcast_to((demand[:, max(t - 7, 0):].mean(axis=1) * inv[:, 0])[:, None],
+                                           (n, horizon))
         elif name == "calendar":
-            extra[:, :, j] = _calendar_ratio(demand, day_of_year, calendar, horizon, inv, seas_r)
+            ratios[name] = _calendar_ratio(demand, day_of_year, calendar, horizon, inv, seas_r)
         elif name == "fourier":
-            extra[:, :, j] = _fourier_ratio(demand, day_of_year, horizon, inv)
+            units[name] = _fourier_units(demand, day_of_year, horizon)
+            r = units[name] * inv
+            ratios[name] = np.clip(r, SEASON_CLIP[0], SEASON_CLIP[1], out=r)
+        if name in ratios:
+            extra[:, :, j] = ratios[name]
     if use_covariates:
         if promo is None or planning is None:
             raise ValueError("this model needs the covariates promo and planning (Demand_Forecast) "
@@ -292,13 +300,14 @@ def build_inputs(demand: np.ndarray, promo: np.ndarray | None = None, planning: 
         aux[:, horizon + 1:2 * horizon + 1] = pr[:, window:]
         aux[:, 2 * horizon + 1:] = pl[:, window:]
         if "planning" in names:
-            extra[:, :, names.index("planning")] = pl[:, window:]
-    return Inputs(seq, aux, extra, lvl)
+            ratios["planning"] = pl[:, window:]
+            extra[:, :, names.index("planning")] = ratios["planning"]
+    return Inputs(seq, aux, extra, lvl, ratios, units)
 
 
-def _fourier_ratio(demand, day_of_year, horizon, inv) -> np.ndarray:
-    """The "fourier" meta input: the yearly Fourier regression on the calendar (positions without dates) / L0,
-    clipped like the seasonal ratio. With the clip not binding, ratio × L0 is the regression's forecast itself."""
+def _fourier_units(demand, day_of_year, horizon) -> np.ndarray:
+    """The "fourier" meta input before its ratio: the yearly Fourier regression on the calendar (positions without
+    dates), the `fourier` baseline's forecast. The input is this / L0, clipped like the seasonal ratio."""
     from engine.forecast.baselines import fourier_forecast_calendar
     n, t = demand.shape
     if day_of_year is not None:
@@ -306,9 +315,17 @@ def _fourier_ratio(demand, day_of_year, horizon, inv) -> np.ndarray:
         if doy.ndim != 2 or doy.shape[0] not in (1, n) or doy.shape[1] < t + horizon:
             raise ValueError(f"day_of_year must have shape ({n}, >= {t + horizon}), got {doy.shape}")
         day_of_year = doy
-    r = fourier_forecast_calendar(demand, horizon, day_of_year)
-    r *= inv
-    return np.clip(r, SEASON_CLIP[0], SEASON_CLIP[1], out=r)
+    return fourier_forecast_calendar(demand, horizon, day_of_year)
+
+
+def input_forecast(inp: Inputs, name: str) -> np.ndarray:
+    """The meta-learner input `name` as a forecast in units (input × L0), float64: what an ensemble whose weights
+    sit wholly on that input forecasts. An input that is a forecast before its ratio (fourier) is taken as such,
+    clipped to the input's band, so that where the band does not bind it is that baseline's forecast bit for bit."""
+    lvl = inp.level[:, None]
+    if inp.units and name in inp.units:
+        return np.clip(inp.units[name], SEASON_CLIP[0] * lvl, SEASON_CLIP[1] * lvl)
+    return inp.ratios[name] * lvl
 
 
 def _calendar_ratio(demand, day_of_year, calendar, horizon, inv, fallback) -> np.ndarray:
