@@ -71,8 +71,9 @@ def prior_path_count(days: int, window: int, budget: int = 0) -> int:
 
 
 def forecaster_budget(forecaster) -> int:
-    """The path-days a prior may spend on `forecaster` (its `prior_budget`; a shared wrapper's inner one's)."""
-    return int(getattr(getattr(forecaster, "inner", forecaster), "prior_budget", 0) or 0)
+    """The path-days a prior may spend on `forecaster` (its `prior_budget`; engine.scenarios.SharedForecaster
+    carries its inner one's)."""
+    return int(getattr(forecaster, "prior_budget", 0) or 0)
 
 
 def prior_paths(config, series, forecaster, window: int, paths: int | None = None):

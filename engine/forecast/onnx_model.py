@@ -113,8 +113,7 @@ def sole_meta_input(card: dict) -> str | None:
     if len(ones) != 1 or any(x != 0.0 for i, x in enumerate(w) if i != ones[0]):
         return None
     name = names[ones[0]]
-    extra = card.get("extra_inputs") or names[3:]
-    return name if name in extra and name in F.EXTRA_SOURCES else None
+    return name if name in F.EXTRA_SOURCES else None  # never a network (mlp, lstm, cnn): its graph must run
 
 
 class SingleRowRunner:
