@@ -116,7 +116,7 @@ def accuracy_table(quick: bool) -> tuple[str, dict | None]:
         return (f"skipped: {SHARED_DATA} is absent (the public dataset lives beside the checkout, never in it)\n",
                 None)
     try:
-        from engine.data import load_csv
+        from engine.data.dataset import load_csv
         from engine.forecast.backtest import DEFAULT_MODELS, markdown_table, run_backtest
         from engine.forecast.registry import list_forecasters
     except ImportError as exc:

@@ -35,7 +35,7 @@ BASELINES = ["naive", "seasonal-naive", "ma7", "ses", "ets", "arima", "planning"
 
 def run(quick: bool = False, data=None, seeds=(1,), log=None) -> dict:
     """Train, backtest and compare with the goals; returns figures and a Markdown table."""
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.backtest import run_backtest
     from engine.forecast.commands import train_model
     from engine.forecast.onnx_model import OnnxEnsemble

@@ -17,9 +17,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine.batch import run_batch  # noqa: E402
-from engine.data import load_csv  # noqa: E402
-from engine.simulator import SimConfig, Simulator  # noqa: E402
+from engine.data.dataset import load_csv  # noqa: E402
+from engine.simulation.batch import run_batch  # noqa: E402
+from engine.simulation.simulator import SimConfig, Simulator  # noqa: E402
 
 
 def _series():

@@ -71,7 +71,7 @@ def serving_rss(model: str = "ensemble:default") -> dict:
 
 
 def _sample_arrays():
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.train import SeriesArrays
     ds = load_csv(SAMPLE)
     return [SeriesArrays(s.key, s.demand, s.promo, s.planning, s.dates) for s in ds.series.values()]

@@ -5,7 +5,7 @@ and 14, 60 evaluation replications × 180 days on common random numbers (seed 11
 `python -m bench.bench_pil [--quick] [--json]` prints, per setting, cost(PIL) ÷ cost(order-up-to) with a 95 %
 interval (delta method) and the mean paired difference with its 95 % interval — once with both quantile levels
 from the costs (p / (p + h)) and once with each level tuned out of sample (chosen on replications 60..119, costed
-on 0..59; engine.pil_comparison) — and the time of a 1,000 × 365 batch of each policy with MA(7). A sensitivity
+on 0..59; engine.studies.pil_comparison) — and the time of a 1,000 × 365 batch of each policy with MA(7). A sensitivity
 table, labelled as such, repeats the ma7 rows with a stockout cost of 9 days of holding (critical ratio 0.9): the
 data's own costs give a critical ratio of 0.9988, at which lost sales before an arrival are rare.
 """
@@ -22,9 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine.batch import run_batch
-from engine.pil_comparison import compare_pil_with_order_up_to
-from engine.simulator import SimConfig, load_series, resolve_costs
+from engine.simulation.batch import run_batch
+from engine.simulation.simulator import SimConfig, load_series, resolve_costs
+from engine.studies.pil_comparison import compare_pil_with_order_up_to
 
 SAMPLE = REPO / "data" / "sample.csv"
 FORECASTERS = ("ensemble:past-only", "ma7")

@@ -28,9 +28,9 @@ HEADER = ["date", "sku", "store", "qty", "cost", "price", "lead_time"]
 
 
 def write_file(path: Path, series: int, days: int, seed: int = 1) -> None:
-    """Half the series from engine.generator (smooth demand of the public schema), half intermittent: demand on a
+    """Half the series from engine.data.generator (smooth demand of the public schema), half intermittent: demand on a
     share 5-30 % of days, size 1 + Poisson(1-8)."""
-    from engine.generator import generate_rows
+    from engine.data.generator import generate_rows
 
     smooth = series // 2
     rows = generate_rows(days=days, series=smooth, seed=seed)
@@ -53,7 +53,7 @@ def write_file(path: Path, series: int, days: int, seed: int = 1) -> None:
 
 
 def run(path: str, replications: int, days: int) -> dict:
-    from engine.portfolio import PortfolioSettings, portfolio_totals, run_portfolio
+    from engine.studies.portfolio import PortfolioSettings, portfolio_totals, run_portfolio
 
     t0, c0 = time.perf_counter(), time.process_time()
     records = run_portfolio(path, PortfolioSettings(replications=replications, days=days))

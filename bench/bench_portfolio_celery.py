@@ -1,5 +1,5 @@
 """Portfolio over Celery workers: the bench_portfolio job (1,000 series × 365 days, 20 + 20 replications × 90 days)
-split into chunks of 50 series, each chunk a Celery task running engine.portfolio.run_chunk on one of N workers
+split into chunks of 50 series, each chunk a Celery task running engine.studies.portfolio.run_chunk on one of N workers
 (`celery -A dashapp.jobs:celery_app worker --concurrency=1`, the Procfile's worker line) over a real redis-server
 started on a free loopback port. The dispatching process runs no chunk itself (help_locally=False), so the figure
 is the workers' alone.
@@ -60,8 +60,8 @@ def run_celery(path: str, redis_url: str, replications: int, days: int, workers:
     from celery import Celery
 
     from dashapp.portfolio_workers import run_on_workers
-    from engine.layout import load_long
-    from engine.portfolio import PortfolioSettings
+    from engine.data.layout import load_long
+    from engine.studies.portfolio import PortfolioSettings
 
     app = Celery("bench", broker=redis_url, backend=redis_url)
     t0 = time.perf_counter()

@@ -22,11 +22,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _sample_data() -> Path:
-    from engine.scenarios import DEFAULT_DATA
+    from engine.studies.scenarios import DEFAULT_DATA
 
     if DEFAULT_DATA.is_file():
         return DEFAULT_DATA
-    from engine.generator import generate_csv
+    from engine.data.generator import generate_csv
 
     out = REPO / "bench" / "out" / "sample.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +49,7 @@ def eight_scenarios(forecaster: str) -> list[dict]:
 
 
 def time_compare(forecaster: str, replications: int, days: int, data: Path) -> dict:
-    from engine import scenarios as sc
+    from engine.studies import scenarios as sc
 
     sset = sc.canonical_set(eight_scenarios(forecaster), replications=replications, days=days, seed=1)
     t0 = time.perf_counter()
@@ -60,9 +60,9 @@ def time_compare(forecaster: str, replications: int, days: int, data: Path) -> d
 
 def time_unshared(forecaster: str, replications: int, days: int, data: Path) -> float:
     """The same 8 scenarios, each a separate batch run with its own forecasts (what sharing saves)."""
-    from engine.batch import run_batch
-    from engine.data import load_csv
-    from engine.simulator import SimConfig
+    from engine.data.dataset import load_csv
+    from engine.simulation.batch import run_batch
+    from engine.simulation.simulator import SimConfig
 
     series = load_csv(str(data)).get(None)
     t0 = time.perf_counter()
@@ -74,7 +74,7 @@ def time_unshared(forecaster: str, replications: int, days: int, data: Path) -> 
 
 
 def time_lp(days: int = 365, repeats: int = 5) -> dict:
-    from engine.optimum import perfect_information_bound
+    from engine.studies.optimum import perfect_information_bound
 
     rng = np.random.default_rng(0)
     out = {}
@@ -92,10 +92,10 @@ def time_lp(days: int = 365, repeats: int = 5) -> dict:
 
 
 def policy_quality(data: Path, replications: int) -> dict:
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.registry import default_forecaster_name
-    from engine.optimum import optimum_report
-    from engine.simulator import SimConfig
+    from engine.simulation.simulator import SimConfig
+    from engine.studies.optimum import optimum_report
 
     series = load_csv(str(data)).get(None)
     cfg = SimConfig.from_options({"lead_time": 7, "days": 90, "holding_rate": 0.25, "noise": 0.1,

@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from engine.data import load_csv  # noqa: E402
-from engine.optimum import _Study, calibration_of, search_base_stock, search_z  # noqa: E402
-from engine.simulator import SimConfig  # noqa: E402
+from engine.data.dataset import load_csv  # noqa: E402
+from engine.simulation.simulator import SimConfig  # noqa: E402
+from engine.studies.optimum import _Study, calibration_of, search_base_stock, search_z  # noqa: E402
 
 DATA = {"sample": REPO / "data" / "sample.csv",
         "public": REPO.parent / "shared" / "data" / "supply_chain_sku1.csv"}

@@ -52,7 +52,7 @@ def rows_of(result: dict, label_of=lambda n: n) -> list[dict]:
 
 
 def run(quick: bool = False, data_public=None, seeds=(1,), ets: bool = False, log=None) -> dict:
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.backtest import run_backtest
     from engine.forecast.registry import get_forecaster
     log = log or (lambda m: print(m, file=sys.stderr))

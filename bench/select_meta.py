@@ -52,7 +52,7 @@ CALENDAR_DAYS = (91, 365)
 
 def inner_series(path: str, holdout_days: int) -> list:
     """The series of the file with the real holdout cut off (never read again)."""
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.train import SeriesArrays
     ds = load_csv(path)
     out = []

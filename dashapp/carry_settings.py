@@ -1,13 +1,13 @@
 """The simulator's settings carried to /optimum and /scenarios as a shareable `?set=TOKEN` link.
 
 Why: a planner who just ran lead time 3 on replayed demand must find those settings under "Current scenario" on
-/optimum and /scenarios, not the pages' defaults. The link holds a canonical scenario set (engine.scenarios), so
+/optimum and /scenarios, not the pages' defaults. The link holds a canonical scenario set (engine.studies.scenarios), so
 the pages need nothing new to read it. Only the bundled data can travel (a link never carries an uploaded file):
 `data_note` says so when the run used an upload. No dash here.
 """
 from __future__ import annotations
 
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 CURRENT_NAME = "Your simulator settings"
 OPTIMUM_REPLICATIONS = 100   # /optimum's default number of demand paths
@@ -15,7 +15,7 @@ SCENARIO_REPLICATIONS = 100  # /scenarios' default number of demand paths
 
 
 def scenario_row(config) -> dict:
-    """One scenario-table row (engine.scenarios' option names) of a SimConfig: what the simulator ran."""
+    """One scenario-table row (engine.studies.scenarios' option names) of a SimConfig: what the simulator ran."""
     row = {"name": CURRENT_NAME, "policy": config.policy, **dict(config.policy_params or {}),
            "lead_time": int(config.lead_time), "holding_rate": float(config.holding_rate),
            "demand": config.demand, "noise": float(config.noise),

@@ -71,7 +71,8 @@ class Settings:
     debug: bool  # SIM_DEBUG=1: Dash debug mode for `python -m dashapp` only
     test_tick_delay: float  # SIM_TEST_TICK_DELAY: seconds slept inside each tick (test hook)
     var_dir: str
-    prior_dir: str  # SIM_PRIOR_DIR: the machine's simulated priors (engine.prior_store), shared by its processes
+    prior_dir: str  # SIM_PRIOR_DIR: the machine's simulated priors (engine.protection.prior_store), shared by its
+                    # processes
     sample_data: Path  # SIM_SAMPLE_DATA: the bundled series the simulator starts with
 
     @property

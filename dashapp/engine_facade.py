@@ -6,23 +6,23 @@ import os
 import time
 from functools import lru_cache
 
-import engine.policy_original  # noqa: F401  registers the original app's rule ("original")
+import engine.policies.original  # noqa: F401  registers the original app's rule ("original")
 from dashapp.config import settings
 from dashapp.policy_fields import field_map
 from dashapp.validation import DEFAULT_CONTROLS, InputError
-from engine import data as edata
+from engine.data import dataset as edata
 from engine.errors import ConfigError, DataError
 from engine.forecast import registry
-from engine.optimum import improvement_hint
-from engine.policy import policy_label, policy_names
-from engine.protection_prior import PRIOR_DAYS, use_prior_store
-from engine.simulator import SimConfig, Simulator
+from engine.policies.base import policy_label, policy_names
+from engine.protection.prior import PRIOR_DAYS, use_prior_store
+from engine.simulation.simulator import SimConfig, Simulator
+from engine.studies.optimum import improvement_hint
 
 __all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
            "new_controls", "warm_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload",
            "kept_upload", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
 
-# The web workers and job processes of this machine build each simulated prior once (engine.prior_store).
+# The web workers and job processes of this machine build each simulated prior once (engine.protection.prior_store).
 use_prior_store(settings.prior_dir)
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
@@ -152,7 +152,7 @@ def warm_default_run(first: int = 0) -> float:
 
     Why: a process's first Start otherwise pays for loading the forecaster (onnxruntime and the ensemble's
     model, ~0.3 s), its rolling-origin errors on the context (cached per forecaster afterwards) and, in a simulated
-    demand mode, the protection prior (~1 s; engine.protection_prior). A web worker calls this before it serves
+    demand mode, the protection prior (~1 s; engine.protection.prior). A web worker calls this before it serves
     (dashapp.gunicorn_hooks), so the first planners to press Start do not wait."""
     t0 = time.perf_counter()
     base, *simulated = warm_controls()

@@ -88,7 +88,7 @@ FORECASTER = "forecaster"
 # /portfolio: upload, mapping step, run settings, totals and grid (dashapp/pages/portfolio.py); "pf" is its job prefix
 PF_PREFIX = "pf"
 PF_UPLOAD, PF_UPLOAD_STATUS, PF_FILE, PF_MAPPING = "pf-upload", "pf-upload-status", "pf-file", "pf-mapping"
-PF_ROLE_PREFIX = "pf-role-"  # + engine.layout role: the dropdown of that role's column
+PF_ROLE_PREFIX = "pf-role-"  # + engine.data.layout role: the dropdown of that role's column
 PF_FILE_OK, PF_FILE_PROBLEM, PF_FILL_ZERO = "pf-file-ok", "pf-file-problem", "pf-fill-zero"
 PF_LEAD_TIME, PF_REPLICATIONS, PF_DAYS = "pf-lead-time", "pf-replications", "pf-days"
 PF_OBJECTIVE, PF_TARGET = "pf-objective", "pf-target"

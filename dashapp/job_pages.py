@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from dashapp.jobs import job_store
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 # The shareable link goes into the address bar with history.replaceState: no navigation, so the page (and a
 # running job's outputs) is not re-rendered; reloading or sending the address opens the same set.

@@ -23,9 +23,9 @@ from dashapp.services.exact_optimum import (
     request_from_fields,
     request_key,
 )
-from engine import scenarios as sc
-from engine.data import DataError
+from engine.data.dataset import DataError
 from engine.errors import ConfigError
+from engine.studies import scenarios as sc
 
 __all__ = ["WORDS", "exact_section", "gap_rows", "headline", "render", "request_from_fields"]
 
@@ -38,7 +38,7 @@ PARAM_LABELS = {"S": "S", "cap": "cap", "target": "target", "order_qty": "Q"}
 
 def _series_names() -> list[str]:
     try:
-        from engine.data import load_csv
+        from engine.data.dataset import load_csv
         return list(load_csv(sc.DEFAULT_DATA).series)
     except (DataError, OSError):
         return []

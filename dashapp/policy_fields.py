@@ -1,5 +1,5 @@
 """The simulator page's policy-parameter fields, derived from the parameters each policy declares
-(engine/policy_params.py): which field a parameter fills, its label, step and bounds, and which policy shows it.
+(engine/policies/params.py): which field a parameter fills, its label, step and bounds, and which policy shows it.
 
 The four fields the page had before the registry keep their ids (service-level, policy-level, policy-s,
 policy-q), shared by the policies whose parameters play the same part; any other parameter gets a field of its
@@ -7,7 +7,7 @@ own, `param-<name>`.
 """
 from __future__ import annotations
 
-from engine.policy import all_params, policy_names, policy_params
+from engine.policies.base import all_params, policy_names, policy_params
 
 # engine parameter -> page control key of the shared fields
 SHARED = {"service_level": "service_level", "base_stock_level": "policy_level", "S": "policy_level",

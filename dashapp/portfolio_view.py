@@ -11,7 +11,7 @@ from dash import html
 
 from dashapp import ids
 from dashapp.services.portfolio import simulator_link
-from engine.layout import ROLES
+from engine.data.layout import ROLES
 
 FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
                      "sba": "Syntetos–Boylan approximation", "tsb": "Teunter–Syntetos–Babai"}

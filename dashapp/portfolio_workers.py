@@ -1,5 +1,5 @@
 """The portfolio run over Celery workers (REDIS_URL): series split into chunks, each chunk one task running
-engine.portfolio.run_chunk — the code a single process runs — and the records merged in file order.
+engine.studies.portfolio.run_chunk — the code a single process runs — and the records merged in file order.
 
 Why chunks as separate tasks: a 1,000-series file is ~20 chunks of independent work (a series' record depends only
 on its own history, settings and seed), so every worker takes chunks as it frees up. The page's own background
@@ -15,10 +15,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from engine.data import SeriesData
+from engine.data.dataset import SeriesData
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
-from engine.portfolio import PortfolioCancelled, PortfolioSettings, run_chunk
+from engine.studies.portfolio import PortfolioCancelled, PortfolioSettings, run_chunk
 
 TASK_NAME = "dashapp.portfolio_chunk"
 POLL_S = 0.1

@@ -1,5 +1,5 @@
 """The after-run hint's sentence: the run's own cost (the figure on the Cumulative cost card) first, then the best
-z / S for these settings on the improvement study's evaluation paths (engine.optimum.improvement_hint).
+z / S for these settings on the improvement study's evaluation paths (engine.studies.optimum.improvement_hint).
 
 Why here and not the engine's message: the card shows the animated run's single demand path, the study a mean
 over many paths; a sentence that names one cost without saying which run it is reads as a contradiction

@@ -1,10 +1,10 @@
 """The /scenarios CSV download: one row per scenario with the settings behind it beside its KPIs (mean, 95 % CI
 half-width, paired difference vs the baseline), numbers rounded to what the simulation can tell apart. No dash;
-formula-injection safe through engine.csv_safe."""
+formula-injection safe through engine.data.csv_safe."""
 from __future__ import annotations
 
-from engine import scenarios as sc
-from engine.csv_safe import csv_text
+from engine.data.csv_safe import csv_text
+from engine.studies import scenarios as sc
 
 FRACTION_KPIS = ("fill_rate", "cycle_service_level", "days_without_stockout")
 

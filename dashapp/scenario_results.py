@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from dashapp import scenario_figures as figs
 from dashapp.result_sentences import not_significant, scenarios_sentence
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 
 def render_results(result: dict | None):

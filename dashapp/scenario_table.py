@@ -2,13 +2,13 @@
 
 Kept out of the page modules because Dash imports pages itself (importing one page from another registers it
 twice). Column ids are simulate's option names; the policy column offers the registered policies and each policy
-parameter (engine.policy.all_params) gets a column labelled as its policy declares it.
+parameter (engine.policies.base.all_params) gets a column labelled as its policy declares it.
 """
 from __future__ import annotations
 
-from engine import scenarios as sc
 from engine.forecast.registry import list_forecasters
-from engine.policy import all_params, policy_names
+from engine.policies.base import all_params, policy_names
+from engine.studies import scenarios as sc
 
 # (column id, label, kind, dropdown options or None) of the columns that are not policy parameters
 _OPTION_COLUMNS = {

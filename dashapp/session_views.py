@@ -3,7 +3,7 @@ the progress bar and the tick pace. Pure functions of the rows; nothing here rea
 from __future__ import annotations
 
 from dashapp.ledger_totals import totals
-from engine.csv_safe import csv_text
+from engine.data.csv_safe import csv_text
 
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
 STATUS_TEXT = {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}
@@ -59,7 +59,7 @@ def event_count(rows: list[dict], upto: int | None = None) -> int:
 
 def kpi_values(rows: list[dict], horizon: int | None) -> dict:
     """The KPI cards' texts: id -> (main text, sub text). Fill rate = fulfilled / demand; beside it the share of
-    days without a stockout (the per-cycle service level is engine.metrics' cycle_service_level)."""
+    days without a stockout (the per-cycle service level is engine.simulation.metrics' cycle_service_level)."""
     n = len(rows)
     hz = horizon or 0
     if not rows:
@@ -113,7 +113,7 @@ def progress(n: int, horizon: int | None) -> tuple[int, str]:
 
 
 def ledger_csv(rows: list[dict]) -> str:
-    """The run's ledger as CSV (formula-injection safe: engine.csv_safe)."""
+    """The run's ledger as CSV (formula-injection safe: engine.data.csv_safe)."""
     if not rows:
         return ""
     fields = list(rows[0].keys())

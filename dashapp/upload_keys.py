@@ -1,15 +1,16 @@
 """Would an uploaded file's series be merged? The simulator reads series keys only from SKU_ID and Warehouse_ID
-(engine.data.load_csv); a planner file whose item / location columns carry other names ("Artikel", "store") would
+(engine.data.dataset.load_csv); a planner file whose item / location columns carry other names ("Artikel", "store")
+would
 load as one series of every row mixed together. This check finds such columns so the upload is refused with their
-names, and the page points to /portfolio, which maps any column layout (engine.layout). No dash.
+names, and the page points to /portfolio, which maps any column layout (engine.data.layout). No dash.
 """
 from __future__ import annotations
 
 import csv
 import io
 
-from engine.data import COLUMNS
-from engine.layout import detect_columns
+from engine.data.dataset import COLUMNS
+from engine.data.layout import detect_columns
 
 KEY_COLUMNS = ("SKU_ID", "Warehouse_ID")
 MAX_ROWS_READ = 200_000

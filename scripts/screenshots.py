@@ -52,7 +52,7 @@ def _simulator(d, url):
 
 
 def _scenarios(d, url):
-    from engine import scenarios as sc
+    from engine.studies import scenarios as sc
 
     sset = sc.rows_to_set(sc.default_table_rows(), replications=30, days=120, seed=1)
     d.get(f"{url}/scenarios?set={sc.encode_set(sset)}")
@@ -62,7 +62,7 @@ def _scenarios(d, url):
 
 
 def _optimum(d, url):
-    from engine import scenarios as sc
+    from engine.studies import scenarios as sc
 
     row = dict(sc.default_table_rows()[0], name="Current scenario")
     sset = sc.rows_to_set([row], replications=20, days=90, seed=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from engine.policy import Policy, register_policy, unregister_policy
+from engine.policies.base import Policy, register_policy, unregister_policy
 
 
 class Capped(Policy):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from bench.calibration import main
-from engine.generator import generate_csv
+from engine.data.generator import generate_csv
 
 
 def test_a_csv_of_ones_own_runs_a_cell_and_prints_its_ratio_and_coverage(tmp_path, capsys):

@@ -30,8 +30,8 @@ from dashapp.jobs import job_store
 from dashapp.optimum_exact import exact_section
 from dashapp.result_sentences import optimum_sentence, per_day
 from dashapp.scenario_table import table_columns, table_dropdowns
-from engine import scenarios as sc
 from engine.json_safe import json_safe
+from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
 
@@ -192,7 +192,7 @@ def run_job(set_progress, request):
     """The background job: the optimum report of the first scenario, with progress and a heartbeat, cached."""
     if not request:
         raise dash.exceptions.PreventUpdate
-    from engine.optimum import optimum_report
+    from engine.studies.optimum import optimum_report
 
     try:
         sset, _ = sc.revalidate(request)  # the request came through the browser: check it again

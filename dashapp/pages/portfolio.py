@@ -1,8 +1,8 @@
 """/portfolio: a planner's daily file → the mapping step → one recommendation per series, as a background job.
 
-Flow: upload → dashapp.services.portfolio keeps the file (by hash) and shows what engine.layout detected, each
+Flow: upload → dashapp.services.portfolio keeps the file (by hash) and shows what engine.data.layout detected, each
 role a dropdown the user can change, plus "missing dates are zero demand" → Run reads the file with that mapping
-(a layout error shows engine.layout's message; nothing else on the page or in the session changes), makes the
+(a layout error shows engine.data.layout's message; nothing else on the page or in the session changes), makes the
 file this session's uploaded data on the simulator page, and serves the cached result for the same file, mapping
 and settings or starts the background job (Diskcache by default; with REDIS_URL a Celery task that spreads chunks
 of series over the workers, dashapp.portfolio_workers) → totals cards and the grid (dashapp.portfolio_view). The
@@ -36,7 +36,7 @@ from dashapp.portfolio_workers import revoke_all, run_on_workers
 from dashapp.services import portfolio as P
 from dashapp.session_ids import new_session_id, valid_session_id
 from dashapp.store import get_store, make_kv
-from engine.layout import ROLES
+from engine.data.layout import ROLES
 
 dash.register_page(__name__, path="/portfolio", title="Portfolio · Inventory Simulator", name="Portfolio")
 

@@ -4,7 +4,7 @@ Flow: Run → `prepare` validates the table, puts the scenario set into the URL 
 the cached result (cache key = the set's hash) or hands the set to the background job `run_job` (Diskcache
 processes by default, Celery workers with REDIS_URL — same code). The job reports progress to the page and a
 heartbeat to the job store; a reloaded page finds that heartbeat and reattaches (polls until the result lands in
-the cache). Callbacks stay thin: parse, call engine.scenarios, render with dashapp.scenario_figures.
+the cache). Callbacks stay thin: parse, call engine.studies.scenarios, render with dashapp.scenario_figures.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from dashapp.jobs import job_store
 from dashapp.scenario_csv import scenario_csv
 from dashapp.scenario_results import render_results
 from dashapp.scenario_table import table_columns, table_dropdowns
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
 

@@ -30,7 +30,7 @@ from dashapp.simulator_link import link_controls
 from dashapp.simulator_render import VIEW, render
 from dashapp.store import get_store
 from dashapp.validation import BOUNDS, InputError, clean_controls, number, speed_or_default
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")
 
@@ -117,7 +117,7 @@ dash.clientside_callback(
           prevent_initial_call=True)
 def improvement_hint(status, sid):
     """After a run: its own cost (as on the cost card), then the best z / constant S for these settings and what
-    it would have saved (engine.optimum, on evaluation paths — dashapp.run_hint says which), with a link to
+    it would have saved (engine.studies.optimum, on evaluation paths — dashapp.run_hint says which), with a link to
     /optimum carrying the run's settings."""
     if status != "finished":
         return None

@@ -6,9 +6,9 @@ import hashlib
 import json
 import time
 
-from engine import scenarios as sc
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
+from engine.studies import scenarios as sc
 
 __all__ = ["DIST_CHOICES", "MAX_HEATMAP_LEAD", "demand_dist", "exact_record", "request_from_fields",
            "request_key"]

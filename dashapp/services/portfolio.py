@@ -1,5 +1,6 @@
 """The /portfolio page's operations as plain Python (no Dash): receive a planner's daily file, show what
-engine.layout detected, read it with the user's mapping, run engine.portfolio on it (one process, or chunks over
+engine.data.layout detected, read it with the user's mapping, run engine.studies.portfolio on it (one process, or
+chunks over
 Celery workers through a runner the page passes in), cache the result by file hash + mapping + settings, and turn
 records into grid rows, simulator links and the CSV export.
 
@@ -20,10 +21,10 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dashapp.services.uploads import UploadRefused, decode_data_url, file_name
+from engine.data.layout import ROLES, ColumnMapping, detect_layout, load_long, read_header
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
-from engine.layout import ROLES, ColumnMapping, detect_layout, load_long, read_header
-from engine.portfolio import PortfolioSettings, check_margins, portfolio_totals, records_csv, run_portfolio
+from engine.studies.portfolio import PortfolioSettings, check_margins, portfolio_totals, records_csv, run_portfolio
 
 KIND = "portfolio"                 # the job store's kind for results and heartbeats
 CHUNK = 50                         # series per chunk: a chunk is one progress step, one heartbeat, one Celery task
@@ -41,7 +42,7 @@ class PortfolioInputError(ValueError):
 @dataclass
 class Inspection:
     """What the page shows after an upload: the file, its header, the detected mapping and the check of the whole
-    file with that mapping (`problem` is engine.layout's message, None when the file reads as it is)."""
+    file with that mapping (`problem` is engine.data.layout's message, None when the file reads as it is)."""
 
     file_id: str
     name: str
@@ -142,7 +143,7 @@ def mapping_from_choices(choices: dict, header: list[str]) -> ColumnMapping:
 
 
 def read_dataset(files, fid, choices: dict, fill_missing_zero: bool):
-    """The kept file read with the user's mapping (engine.layout.load_long); PortfolioInputError with the
+    """The kept file read with the user's mapping (engine.data.layout.load_long); PortfolioInputError with the
     engine's message when it cannot be read."""
     name, raw = kept_file(files, fid)
     try:
@@ -219,8 +220,8 @@ def chunk_size(settings: PortfolioSettings) -> int:
 
 def run_records(series: list, settings: PortfolioSettings, progress: Callable[[int, int], None],
                 runner: ChunkRunner | None = None) -> list[dict]:
-    """Records for every series, in file order: engine.portfolio in this process, or `runner` (the Celery
-    chunk dispatcher of dashapp.portfolio_workers) — both run engine.portfolio.run_chunk on the same chunks."""
+    """Records for every series, in file order: engine.studies.portfolio in this process, or `runner` (the Celery
+    chunk dispatcher of dashapp.portfolio_workers) — both run engine.studies.portfolio.run_chunk on the same chunks."""
     if runner is not None:
         return runner(series, settings, progress)
     return run_portfolio(series, settings, progress=progress, chunk=chunk_size(settings))
@@ -266,5 +267,5 @@ def simulator_link(record: dict) -> str:
 
 
 def export_csv(result: dict) -> str:
-    """The recommendations as formula-safe CSV (engine.portfolio.records_csv -> engine.csv_safe)."""
+    """The recommendations as formula-safe CSV (engine.studies.portfolio.records_csv -> engine.data.csv_safe)."""
     return records_csv(result.get("records") or [])

@@ -1,5 +1,5 @@
 """`python -m engine exact`: the optimal average cost of an i.i.d. demand setting and each policy's gap to it
-(engine.exact.report). Registered by engine/cli.py's OPTIONAL_COMMAND_MODULES."""
+(engine.exact.report). Registered by engine/cli/main.py's OPTIONAL_COMMAND_MODULES."""
 from __future__ import annotations
 
 import json

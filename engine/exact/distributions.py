@@ -114,8 +114,9 @@ def from_values(values, label: str) -> DemandDist:
 
 
 def empirical(path: str, series: str | None) -> DemandDist:
-    """The empirical distribution of the Units_Sold column of one series of a data file (engine.data.load_csv)."""
-    from engine.data import load_csv
+    """The empirical distribution of the Units_Sold column of one series of a data file
+    (engine.data.dataset.load_csv)."""
+    from engine.data.dataset import load_csv
 
     s = load_csv(path).get(series)
     return from_values(s.demand, s.key)

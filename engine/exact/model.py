@@ -1,4 +1,5 @@
-"""The periodic-review lost-sales model on a bounded state space (engine event order, see engine/simulator.py).
+"""The periodic-review lost-sales model on a bounded state space (engine event order, see
+engine/simulation/simulator.py).
 
 At the start of period t the state is (x, q_1, …, q_{L−1}): x = on-hand available for this period's demand (today's
 arrival included), q_i = the order arriving at the start of period t + i. The decision a (integer ≥ 0) arrives at

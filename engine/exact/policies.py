@@ -1,6 +1,6 @@
 """Base-stock, capped base-stock, projected inventory level and constant order on the exact lost-sales model,
 each with its parameters chosen by exact evaluation (engine.exact.evaluate) — the order rules are the engine's
-own (engine.policy_lost_sales), applied to every state of the model.
+own (engine.policies.lost_sales), applied to every state of the model.
 
 Search: integer parameters by a local search that walks downhill from a start (the average cost of these
 one-parameter families is unimodal in practice; the search reports every value it evaluated); the PIL target
@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.exact.evaluate import PolicyValue, evaluate_policy
 from engine.exact.model import LostSalesModel
-from engine.policy_lost_sales import capped_order, project_on_hand
+from engine.policies.lost_sales import capped_order, project_on_hand
 
 __all__ = [
     "LEAK",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.data import days_of_year
+from engine.data.dataset import days_of_year
 from engine.forecast.base import Covariates, window_sum
 from engine.forecast.coverage import conformal_coverage
 

@@ -88,10 +88,10 @@ class Forecaster:
     # alone and never on attributes changed after it is built (the served ensembles, kept per process)
     caches_window_errors: bool = False
     # what makes the predictions besides the class's code and the name (a served model: its bytes and card); a
-    # cache shared by processes (engine.prior_store) keys on it
+    # cache shared by processes (engine.protection.prior_store) keys on it
     identity: str = ""
     # path-days a simulated prior may spend on this forecaster to resolve the critical ratio's tail
-    # (engine.protection_prior.prior_path_count); 0: the prior's base budget only
+    # (engine.protection.prior.prior_path_count); 0: the prior's base budget only
     prior_budget: int = 0
 
     @property

@@ -11,7 +11,7 @@ __all__ = ["Naive", "SeasonalNaive", "MovingAverage", "SimpleExpSmoothing", "Pla
 YEAR_DAYS = 365.25
 # a closed form vectorised over paths costs 3–9 µs per path-day (ONNX ensembles ~30, Croston's loop ~200): a prior
 # of this many path-days (drawing the paths included) takes ≤ ~2 s, and buys the tail windows of
-# engine.protection_prior.TAIL_WINDOWS up to L = 14 over 180 days
+# engine.protection.prior.TAIL_WINDOWS up to L = 14 over 180 days
 VECTORISED_PRIOR_BUDGET = 540_000
 
 

@@ -1,4 +1,4 @@
-"""CLI subcommands of the forecasting work: `train`, `import-pkl`, `backtest` (registered by engine/cli.py).
+"""CLI subcommands of the forecasting work: `train`, `import-pkl`, `backtest` (registered by engine/cli/main.py).
 
 Each handler returns an exit code: 0 success, 2 bad input (message on stderr naming the file/field), 1 failure.
 TensorFlow is only imported by `train` and `import-pkl`, inside their handlers.
@@ -82,7 +82,7 @@ def _err(msg: str) -> int:
 
 
 def _load(path, series_arg):
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     ds = load_csv(path)
     if series_arg:
         keys = [k.strip() for k in series_arg.split(",") if k.strip()]

@@ -2,9 +2,9 @@
 
 Each rolling origin i has a forecast sum μ_i of the next W = L + 1 days and the realised sum D_i. Origin j's
 quantile at level q is the protection module's: S_j = μ_j + Q_q(r)·max(μ_j, floor) with r the relative errors
-(engine.protection.relative_errors) of the origins whose whole window was realised before j's first day
+(engine.protection.tracker.relative_errors) of the origins whose whole window was realised before j's first day
 (t_i + W ≤ t_j) — never an error j could not have known — and Q_q the split-conformal order statistic, or the
-exponential tail where the errors do not resolve q (engine.protection.error_quantile). Origins with fewer than
+exponential tail where the errors do not resolve q (engine.protection.tracker.error_quantile). Origins with fewer than
 `min_errors` known errors are not scored. Coverage = share of scored origins with D_j ≤ S_j (the textbook measure;
 nominal q).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.protection import coverage, error_quantile, floor_for, protection_level, relative_errors
+from engine.protection.tracker import coverage, error_quantile, floor_for, protection_level, relative_errors
 
 __all__ = ["conformal_coverage", "NOMINAL", "MIN_ERRORS"]
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from engine.data import days_of_year
+from engine.data.dataset import days_of_year
 from engine.forecast import features as F
 
 
@@ -68,7 +68,7 @@ class TrainConfig:
 
 @dataclass
 class SeriesArrays:
-    """The arrays of one series the trainer needs (a view of engine.data.SeriesData)."""
+    """The arrays of one series the trainer needs (a view of engine.data.dataset.SeriesData)."""
     key: str
     demand: np.ndarray
     promo: np.ndarray | None = None

@@ -47,7 +47,7 @@ def replay_warnings(forecaster, series, first_date: str | None, data_path=None) 
 
 
 def simulator_warnings(sim, data_path=None) -> list[str]:
-    """replay_warnings for a built engine.simulator.Simulator (the app's run)."""
+    """replay_warnings for a built engine.simulation.simulator.Simulator (the app's run)."""
     if sim.config.demand != "replay":
         return []
     first, _ = simulated_dates(sim.series, "replay", int(sim.info()["context_days"]), int(sim.days))

@@ -1,4 +1,4 @@
-"""Engine test fixtures: data the project generates itself (data/sample.csv is made by engine.generator)."""
+"""Engine test fixtures: data the project generates itself (data/sample.csv is made by engine.data.generator)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.data import SeriesData, load_csv
+from engine.data.dataset import SeriesData, load_csv
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample.csv"

@@ -6,8 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
-from engine.batch import run_batch
-from engine.simulator import SimConfig, Simulator
+from engine.simulation.batch import run_batch
+from engine.simulation.simulator import SimConfig, Simulator
 
 CASES = list(itertools.product(
     ["replay", "synthetic", "forecast-noise"],
@@ -44,7 +44,7 @@ def test_common_random_numbers_across_policies(sample_series):
 
 
 def test_chunking_does_not_change_results(sample_series, monkeypatch):
-    import engine.batch as b
+    import engine.simulation.batch as b
     cfg = SimConfig(demand="synthetic", days=50, seed=2)
     whole = run_batch(cfg, sample_series, 9)
     monkeypatch.setattr(b, "CHUNK_CELLS", 1)  # one replication per chunk

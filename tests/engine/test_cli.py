@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 from .conftest import REPO
 
@@ -84,7 +84,7 @@ def test_generate_bad_arguments():
 def test_generate_weekly_pattern_and_trend(tmp_path):
     import numpy as np
 
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     out = tmp_path / "w.csv"
     assert main(["generate", "--out", str(out), "--days", "728", "--series", "1", "--weekly-amplitude", "0.5",
                  "--trend", "0.02"]) == 0
@@ -97,7 +97,7 @@ def test_generate_weekly_pattern_and_trend(tmp_path):
 def test_optional_command_module_failure_does_not_break_the_cli(monkeypatch, capsys):
     import types
 
-    import engine.cli as cli
+    import engine.cli.main as cli
     broken = types.ModuleType("broken_commands")
 
     def register(sub, common):
@@ -114,7 +114,7 @@ def test_optional_command_module_failure_does_not_break_the_cli(monkeypatch, cap
 def test_common_helpers_for_command_modules():
     import argparse
 
-    from engine.cli import COMMON
+    from engine.cli.main import COMMON
     p = argparse.ArgumentParser()
     COMMON.add_simulation_options(p)
     args = p.parse_args(["--lead-time", "3", "--backorders", "--service-level", "0.9"])
@@ -168,7 +168,7 @@ def test_a_replay_inside_the_training_period_warns(monkeypatch):
 def test_the_app_run_gets_the_same_training_window_warning(monkeypatch, sample_series):
     """The simulator page builds a Simulator: simulator_warnings flags the same replay windows as simulate."""
     from engine.forecast.training_window import simulator_warnings
-    from engine.simulator import SimConfig, Simulator
+    from engine.simulation.simulator import SimConfig, Simulator
 
     monkeypatch.delenv("SIM_MODELS_DIR")
     inside = Simulator(SimConfig(days=500, forecaster="ensemble:past-only"), sample_series)

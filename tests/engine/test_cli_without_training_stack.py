@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # Runs the CLI with TensorFlow and Keras made unimportable, as in a .venv holding only requirements.txt.
 WITHOUT_TENSORFLOW = ("import sys; sys.modules['tensorflow'] = sys.modules['keras'] = None; "
-                      "from engine.cli import main; sys.exit(main(sys.argv[1:]))")
+                      "from engine.cli.main import main; sys.exit(main(sys.argv[1:]))")
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from engine.errors import ConfigError
-from engine.simulator import SimConfig, parse_lead_time_dist
+from engine.simulation.simulator import SimConfig, parse_lead_time_dist
 
 
 def test_defaults_as_the_original_app():

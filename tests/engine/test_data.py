@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 
-import engine.data as edata
-from engine.data import MAX_UPLOAD_BYTES, DataError, SeriesData, load_csv
+import engine.data.dataset as edata
+from engine.data.dataset import MAX_UPLOAD_BYTES, DataError, SeriesData, load_csv
 
 from .conftest import SAMPLE
 

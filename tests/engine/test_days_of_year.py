@@ -1,4 +1,5 @@
-"""engine.data.days_of_year (vectorised) against the calendar: leap years, year ends, extension, other ISO forms."""
+"""engine.data.dataset.days_of_year (vectorised) against the calendar: leap years, year ends, extension, other ISO
+forms."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from engine.data import days_of_year
+from engine.data.dataset import days_of_year
 
 
 def _reference(dates, extend=0):

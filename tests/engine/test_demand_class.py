@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.demand_class import classify
+from engine.demand.classes import classify
 
 
 @pytest.mark.parametrize("demand, label", [

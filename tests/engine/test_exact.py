@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine.cli import main
-from engine.data import SeriesData
+from engine.cli.main import main
+from engine.data.dataset import SeriesData
 from engine.exact.backorders import base_stock_cost, newsvendor, solve_backorders
 from engine.exact.distributions import negative_binomial, parse_demand_dist, poisson
 from engine.exact.evaluate import evaluate_policy
@@ -23,7 +23,7 @@ from engine.exact.policies import (
 )
 from engine.exact.report import default_bound
 from engine.exact.solve import solve_optimal
-from engine.simulator import SimConfig, Simulator
+from engine.simulation.simulator import SimConfig, Simulator
 
 # Zipkin (2008), Operations Research 56(5): Poisson demand, mean 5, h = 1; optimal average cost by (p, L).
 # The issue quotes 4.73 (p = 4, L = 4) and 8.89 (p = 19, L = 4); the rest of rows p = 4, 9, 19 are the

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from engine.generator import (
+from engine.data.generator import (
     GeneratorParams,
     calibrate,
     continue_series,
@@ -57,7 +57,7 @@ def test_sample_looks_like_the_public_data(sample_dataset):
 
 
 def test_calibration_recovers_generator_parameters():
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     params = GeneratorParams(base=30.0, amplitude=8.0, peak_day=200.0, promo_rate=0.15, promo_uplift=0.4)
     text = generate_csv(days=730, series=1, seed=5, params=params)
     s = load_csv(text.encode(), name="g.csv").get()
@@ -91,7 +91,7 @@ def test_planning_value_of_a_day_never_reads_that_day_or_a_later_demand():
 
 def test_sample_planning_column_is_ex_ante(sample_dataset):
     """Re-planning a series with its future replaced by a marker leaves every earlier plan of the file unchanged."""
-    from engine.data import days_of_year
+    from engine.data.dataset import days_of_year
     s = sample_dataset.get("SKU_1/WH_1")
     params = GeneratorParams()
     doy = days_of_year(s.dates).astype(float)

@@ -70,11 +70,11 @@ def test_concurrent_window_errors_of_one_forecaster_compute_its_rolling_origins_
 
 
 def test_concurrent_starts_with_the_same_settings_build_the_simulated_prior_once(monkeypatch):
-    from engine import protection_prior as PP
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
+    from engine.data.generator import generate_csv
     from engine.forecast.registry import get_forecaster
-    from engine.generator import generate_csv
-    from engine.simulator import SimConfig
+    from engine.protection import prior as PP
+    from engine.simulation.simulator import SimConfig
 
     series = next(iter(load_csv(generate_csv().encode(), name="generated.csv").series.values()))
     cfg = SimConfig(days=40, lead_time=3, forecaster="ma7", demand="synthetic", seed=1234567)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cli import main
-from engine.data import load_csv
+from engine.cli.main import main
+from engine.data.dataset import load_csv
+from engine.data.layout import ColumnMapping, detect_columns, detect_layout, load_long, parse_columns_spec
 from engine.errors import DataError
-from engine.layout import ColumnMapping, detect_columns, detect_layout, load_long, parse_columns_spec
 
 PUBLIC_HEADER = ["Date", "SKU_ID", "Warehouse_ID", "Supplier_ID", "Region", "Units_Sold", "Inventory_Level",
                  "Supplier_Lead_Time_Days", "Reorder_Point", "Order_Quantity", "Unit_Cost", "Unit_Price",

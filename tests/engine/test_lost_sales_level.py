@@ -1,11 +1,12 @@
-"""engine.lost_sales_level: under lost sales the order-up-to rule's level is chosen on the simulated prior's extra
+"""engine.protection.lost_sales_level: under lost sales the order-up-to rule's level is chosen on the simulated
+prior's extra
 paths (never the scored ones), at or below the critical ratio, and only when the level comes from costs."""
 from __future__ import annotations
 
 import numpy as np
 
-from engine.lost_sales_level import lost_sales_level, one_standard_error_choice, simulated_costs
-from engine.protection import SeasonalPrior
+from engine.protection.lost_sales_level import lost_sales_level, one_standard_error_choice, simulated_costs
+from engine.protection.tracker import SeasonalPrior
 
 
 def _reference_cost(S, demand, h, p, lead, initial):
@@ -47,8 +48,8 @@ def test_the_one_standard_error_rule_keeps_the_critical_ratio_unless_a_lower_lev
 
 
 def test_lost_sales_runs_take_the_level_from_the_prior_paths_and_other_runs_keep_theirs(sample_series):
-    from engine.batch import run_batch
-    from engine.simulator import SimConfig, Simulator
+    from engine.simulation.batch import run_batch
+    from engine.simulation.simulator import SimConfig, Simulator
 
     base = dict(days=60, lead_time=14, demand="forecast-noise", forecaster="ma7", seed=11)
     lost = Simulator(SimConfig(**base), sample_series).info()["policy"]

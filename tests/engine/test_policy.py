@@ -6,7 +6,7 @@ import pytest
 from scipy.stats import norm
 
 from engine.errors import ConfigError
-from engine.policy import (
+from engine.policies.base import (
     RQ,
     SS,
     BaseStock,

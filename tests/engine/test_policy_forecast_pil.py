@@ -1,4 +1,4 @@
-"""Forecast-driven projected inventory level (engine.policy_forecast_pil)."""
+"""Forecast-driven projected inventory level (engine.policies.forecast_pil)."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from engine.batch import run_batch
-from engine.policy import Observation, PolicySetup, make_policy, policy_names, policy_params
-from engine.policy_forecast_pil import forecast_projection, path_positions
-from engine.simulator import SimConfig, Simulator
+from engine.policies.base import Observation, PolicySetup, make_policy, policy_names, policy_params
+from engine.policies.forecast_pil import forecast_projection, path_positions
+from engine.simulation.batch import run_batch
+from engine.simulation.simulator import SimConfig, Simulator
 
 
 def _setup(L, backorders=False):
@@ -117,7 +117,7 @@ def test_batch_replications_equal_single_runs_exactly(sample_series, mode, lead_
 
 
 def test_cli_simulate_runs_it_and_refuses_a_bad_level(capsys):
-    from engine.cli import main
+    from engine.cli.main import main
 
     args = ["simulate", "--policy", "forecast-pil", "--lead-time", "7", "--days", "20", "--forecaster", "ma7"]
     assert main([*args, "--service-level", "0.9", "--json"]) == 0
@@ -143,7 +143,7 @@ def test_projection_of_a_row_alone_equals_the_row_in_a_batch():
 
 
 def test_paired_comparison_by_hand():
-    from engine.pil_comparison import paired_comparison
+    from engine.studies.pil_comparison import paired_comparison
 
     res = paired_comparison([10.0, 12.0, 14.0], [10.0, 10.0, 10.0])
     t = 4.302652729749464  # Student t, 97.5 %, 2 degrees of freedom
@@ -154,7 +154,7 @@ def test_paired_comparison_by_hand():
 
 
 def test_levels_are_tuned_on_other_paths_than_they_are_costed_on(sample_series):
-    from engine.pil_comparison import compare_pil_with_order_up_to
+    from engine.studies.pil_comparison import compare_pil_with_order_up_to
 
     cfg = SimConfig(demand="synthetic", days=30, lead_time=3, forecaster="ma7", seed=2, stockout_cost=0.05)
     res = compare_pil_with_order_up_to(cfg, sample_series, 4, coarse=3, fine=3)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.batch import run_batch
 from engine.exact.distributions import poisson
 from engine.exact.model import LostSalesModel
 from engine.exact.policies import pil_actions
-from engine.policy import Observation, PolicySetup, make_policy, policy_names, policy_params
-from engine.policy_lost_sales import project_on_hand
-from engine.simulator import SimConfig, Simulator
+from engine.policies.base import Observation, PolicySetup, make_policy, policy_names, policy_params
+from engine.policies.lost_sales import project_on_hand
+from engine.simulation.batch import run_batch
+from engine.simulation.simulator import SimConfig, Simulator
 
 NAMES = ("capped-base-stock", "projected-inventory-level", "constant-order")
 
@@ -118,7 +118,7 @@ def test_simulator_passes_the_pipeline(sample_series):
 def test_cli_simulate_takes_the_new_policies(capsys):
     import json
 
-    from engine.cli import main
+    from engine.cli.main import main
 
     for args in (["--policy", "capped-base-stock", "--S", "60", "--cap", "25"],
                  ["--policy", "projected-inventory-level", "--target", "40"],

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.cli import build_parser
+from engine.cli.main import build_parser
 from engine.errors import ConfigError
-from engine.policy import Param, all_params, policy_label, policy_params
-from engine.scenarios import rows_to_set
-from engine.simulator import SimConfig
+from engine.policies.base import Param, all_params, policy_label, policy_params
+from engine.simulation.simulator import SimConfig
+from engine.studies.scenarios import rows_to_set
 from tests.policy_doubles import registered
 
 

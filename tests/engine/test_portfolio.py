@@ -9,9 +9,9 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.errors import ConfigError
-from engine.portfolio import (
+from engine.studies.portfolio import (
     PortfolioCancelled,
     PortfolioSettings,
     _rng,
@@ -179,7 +179,7 @@ def test_bad_settings_exit_2(layouts, capsys):
 
 
 def test_public_layout_runs_with_its_cost_price_and_lead_time_columns(sample_dataset):
-    from engine.layout import load_long
+    from engine.data.layout import load_long
     from tests.engine.conftest import SAMPLE
 
     recs = run_portfolio(str(SAMPLE), PortfolioSettings(replications=5))

@@ -1,4 +1,4 @@
-"""engine.prior_store: a simulated prior is built once per machine — processes that ask together wait for one
+"""engine.protection.prior_store: a simulated prior is built once per machine — processes that ask together wait for one
 build and read it; a changed model or engine, or a broken file, never serves an old array."""
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from engine import prior_store as PS
-from engine import protection_prior as PP
-from engine.data import load_csv
+from engine.data.dataset import load_csv
+from engine.data.generator import generate_csv
 from engine.forecast.registry import get_forecaster
-from engine.generator import generate_csv
-from engine.simulator import SimConfig
+from engine.protection import prior as PP
+from engine.protection import prior_store as PS
+from engine.simulation.simulator import SimConfig
 
 
 def _slow_build_in_child(directory: str, marks: str, out) -> None:

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.protection import (
+from engine.protection.tracker import (
     SCALE_POWER,
     SEED_KEPT,
     ErrorBuffer,
@@ -86,7 +86,7 @@ def test_tracker_reads_only_completed_windows():
 
 def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series):
     """A huge demand planted on day k changes no decision of days ≤ k, and does change later safety stocks."""
-    from engine.simulator import SimConfig, Simulator
+    from engine.simulation.simulator import SimConfig, Simulator
 
     cfg = SimConfig(days=60, lead_time=3, demand="synthetic", forecaster="ma7", seed=4)
     base = Simulator(cfg, sample_series)
@@ -104,8 +104,8 @@ def test_online_spread_never_reads_a_demand_after_the_decision_day(sample_series
 
 def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_series):
     """Without crossing an order waits behind earlier ones: uniform 5..9 has E[L] = 7 but waits ~7.45 days."""
-    from engine.demand import effective_lead_times
-    from engine.simulator import SimConfig, Simulator
+    from engine.demand.modes import effective_lead_times
+    from engine.simulation.simulator import SimConfig, Simulator
 
     queued = SimConfig(lead_time_dist={"kind": "uniform", "low": 5, "high": 9})
     crossing = SimConfig(lead_time_dist={"kind": "uniform", "low": 5, "high": 9}, allow_crossing=True)
@@ -118,7 +118,7 @@ def test_protection_period_uses_the_effective_lead_time_of_the_queue(sample_seri
 
 
 def test_tail_sum_of_a_row_is_the_same_alone_and_in_a_large_batch():
-    from engine.protection import _row_sum
+    from engine.protection.tracker import _row_sum
 
     rng = np.random.default_rng(3)
     a = rng.standard_normal((100, 37)) * 10.0 ** rng.uniform(-4, 4, (100, 37))
@@ -129,7 +129,7 @@ def test_tail_sum_of_a_row_is_the_same_alone_and_in_a_large_batch():
 
 
 def test_overlapping_windows_read_the_sample_at_a_level_raised_for_their_effective_size():
-    from engine.protection import ErrorBuffer, ProtectionTracker
+    from engine.protection.tracker import ErrorBuffer, ProtectionTracker
 
     tr = ProtectionTracker(1, 200, window=8, seed_errors=np.linspace(-1.0, 1.0, 30))
     q = 0.9
@@ -146,7 +146,7 @@ def test_overlapping_windows_read_the_sample_at_a_level_raised_for_their_effecti
 
 
 def test_prior_distribution_inverts_and_extends_the_sample_with_an_exponential_tail():
-    from engine.protection import MIN_TAIL_COUNT, PriorDistribution
+    from engine.protection.tracker import MIN_TAIL_COUNT, PriorDistribution
 
     rng = np.random.default_rng(8)
     prior = PriorDistribution(rng.exponential(1.0, 8000), overlap=8.0)
@@ -163,7 +163,7 @@ def _sums(own):
 
 
 def test_updated_quantile_moves_from_the_prior_to_the_run_s_own_level_and_spread():
-    from engine.protection import PriorDistribution, updated_quantile
+    from engine.protection.tracker import PriorDistribution, updated_quantile
 
     rng = np.random.default_rng(9)
     pooled = PriorDistribution(rng.normal(0.0, 1.0, 20000))
@@ -203,10 +203,10 @@ def test_running_sums_of_the_ring_follow_its_contents_and_survive_a_state_round_
 def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_series):
     """The prior's extra paths come from their own SeedSequence family: none equals a replication's path (the
     calibration's evaluation and selection paths are replications 0..119)."""
-    from engine.demand import build_plan
+    from engine.demand.modes import build_plan
     from engine.forecast.registry import get_forecaster
-    from engine.protection_prior import forecaster_budget, prior_path_count, prior_paths
-    from engine.simulator import SimConfig
+    from engine.protection.prior import forecaster_budget, prior_path_count, prior_paths
+    from engine.simulation.simulator import SimConfig
 
     f = get_forecaster("ma7")
     for mode in ("synthetic", "forecast-noise"):
@@ -224,7 +224,7 @@ def test_prior_paths_are_disjoint_from_evaluation_and_selection_paths(sample_ser
 
 def test_prior_holds_a_fixed_number_of_independent_windows_for_every_protection_period():
     """paths × days / W reaches PRIOR_WINDOWS for every W (never fewer than PRIOR_PATHS paths), within the budget."""
-    from engine.protection_prior import PRIOR_BUDGET, PRIOR_PATHS, PRIOR_WINDOWS, prior_path_count
+    from engine.protection.prior import PRIOR_BUDGET, PRIOR_PATHS, PRIOR_WINDOWS, prior_path_count
 
     assert prior_path_count(180, 8) == PRIOR_PATHS          # the 64 paths the windows count was set from
     assert prior_path_count(180, 3) == PRIOR_PATHS          # short periods keep the fewest paths
@@ -244,7 +244,7 @@ def test_prior_holds_a_fixed_number_of_independent_windows_for_every_protection_
 def test_a_forecasters_budget_buys_the_tail_windows_and_no_more():
     """With a budget of path-days the prior holds TAIL_WINDOWS independent windows as far as the budget reaches;
     without one (the ONNX ensembles, Croston) it keeps the base count."""
-    from engine.protection_prior import PATH_SETUP_DAYS, TAIL_WINDOWS, prior_path_count
+    from engine.protection.prior import PATH_SETUP_DAYS, TAIL_WINDOWS, prior_path_count
 
     budget = 540_000
     assert prior_path_count(180, 3, budget) == 267          # 267 × 180 / 3 ≥ 16,000
@@ -265,9 +265,9 @@ def test_a_forecasters_budget_buys_the_tail_windows_and_no_more():
 
 def test_a_long_protection_period_simulates_more_prior_paths(sample_series):
     from engine.forecast.registry import get_forecaster
-    from engine.protection import floor_for
-    from engine.protection_prior import forecaster_budget, prior_path_count, simulated_prior
-    from engine.simulator import SimConfig
+    from engine.protection.prior import forecaster_budget, prior_path_count, simulated_prior
+    from engine.protection.tracker import floor_for
+    from engine.simulation.simulator import SimConfig
 
     f = get_forecaster("ma7")
     assert forecaster_budget(f) > 0 and forecaster_budget(get_forecaster("croston")) == 0
@@ -280,9 +280,9 @@ def test_a_long_protection_period_simulates_more_prior_paths(sample_series):
 
 
 def test_simulated_modes_plan_from_the_prior_and_reuse_it(sample_series):
-    from engine.batch import run_batch
-    from engine.protection_prior import _cache
-    from engine.simulator import SimConfig, Simulator
+    from engine.protection.prior import _cache
+    from engine.simulation.batch import run_batch
+    from engine.simulation.simulator import SimConfig, Simulator
 
     cfg = SimConfig(days=40, lead_time=7, demand="synthetic", forecaster="ma7", seed=3)
     sim = Simulator(cfg, sample_series, replication=1)
@@ -300,7 +300,7 @@ def test_simulated_modes_plan_from_the_prior_and_reuse_it(sample_series):
 
 def test_seasonal_prior_follows_the_season_of_the_decision_day():
     """Errors twice as wide in the second half of the days: a day's prior quantile is read from its own season."""
-    from engine.protection import SeasonalPrior
+    from engine.protection.tracker import SeasonalPrior
 
     rng = np.random.default_rng(12)
     days = 140
@@ -317,7 +317,7 @@ def test_seasonal_prior_follows_the_season_of_the_decision_day():
 
 
 def test_with_a_seasonal_prior_own_errors_are_held_standardised_and_mapped_back_by_day():
-    from engine.protection import SeasonalPrior
+    from engine.protection.tracker import SeasonalPrior
 
     rng = np.random.default_rng(13)
     days, w = 70, 3

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ConfigError
-from engine.policy import newsvendor_level
-from engine.protection import SEED_KEPT, error_quantile, protection_level, relative_errors
-from engine.simulator import LEDGER_COLUMNS, SimConfig, Simulator
+from engine.policies.base import newsvendor_level
+from engine.protection.tracker import SEED_KEPT, error_quantile, protection_level, relative_errors
+from engine.simulation.simulator import LEDGER_COLUMNS, SimConfig, Simulator
 
 from .conftest import constant_series
 
@@ -291,8 +291,8 @@ def test_malformed_state_is_a_config_error(sample_series):
 
 
 def test_a_forecaster_returning_nan_is_a_clear_error(sample_series):
-    from engine.batch import run_batch
     from engine.forecast.baselines import MovingAverage
+    from engine.simulation.batch import run_batch
 
     class Broken(MovingAverage):
         def predict(self, demand, covariates=None):
@@ -333,7 +333,7 @@ def test_a_forecaster_refusing_the_series_is_a_clear_error(sample_series):
 
 
 def test_covariates_have_one_row_per_path(sample_series):
-    from engine.demand import build_plan
+    from engine.demand.modes import build_plan
     cfg = SimConfig(demand="synthetic", days=30)
     plan = build_plan(cfg, sample_series, 7, [0, 1, 2])
     assert plan.promo.shape == plan.planning.shape == plan.day_of_year.shape

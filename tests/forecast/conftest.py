@@ -15,7 +15,7 @@ TINY = dict(holdout_days=73, epochs=2, seed=3)
 
 def sample_arrays(keys=2):
     """The first `keys` series of data/sample.csv as SeriesArrays (the trainer's input)."""
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.train import SeriesArrays
     ds = load_csv(SAMPLE)
     out = []

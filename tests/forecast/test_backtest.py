@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from engine.data import load_csv
+from engine.data.dataset import load_csv
 from engine.forecast import backtest as B
 from tests.conftest import REPO
 from tests.forecast.conftest import SAMPLE

@@ -102,11 +102,11 @@ def test_calendar_needs_dates():
 def test_a_calendar_model_is_trained_served_and_given_the_calendar_by_the_simulator(tmp_path):
     """train --meta-inputs seasonal,calendar end to end: the card stores the season, the served model reads the
     day of year, and the simulator hands it the calendar of its context and horizon."""
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.base import Covariates
     from engine.forecast.commands import train_model
     from engine.forecast.onnx_model import OnnxEnsemble
-    from engine.simulator import SimConfig, Simulator
+    from engine.simulation.simulator import SimConfig, Simulator
     from tests.forecast.conftest import SAMPLE, TINY
     out = tmp_path / "cal"
     card = train_model(SAMPLE, out, series="SKU_1/WH_1,SKU_1/WH_2", use_covariates=False, meta_fit="convex",

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from engine.data import days_of_year
+from engine.data.dataset import days_of_year
 from engine.forecast import features as F
 from engine.forecast.base import Covariates
 from engine.forecast.onnx_model import OnnxEnsemble

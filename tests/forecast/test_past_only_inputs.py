@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.data import days_of_year
+from engine.data.dataset import days_of_year
 from engine.forecast import features as F
 from engine.forecast import train as T
 from engine.forecast.backtest import covariates_for
@@ -28,7 +28,7 @@ def past_only():
 
 @pytest.fixture(scope="module")
 def series():
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     return next(iter(load_csv(REPO / "data" / "sample.csv").series.values()))
 
 

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from engine.data import days_of_year, load_csv
+from engine.data.dataset import days_of_year, load_csv
 from engine.forecast import features as F
 from engine.forecast.base import Covariates
 from engine.forecast.baselines import FourierRegression

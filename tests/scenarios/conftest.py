@@ -24,7 +24,7 @@ SECRET = "scenario-suite-secret-key-0123456789abcdef"
 @pytest.fixture(scope="session")
 def sample_csv(tmp_path_factory) -> Path:
     """A two-year, two-series file made by the project's own generator (never a copy of ../shared)."""
-    from engine.generator import generate_csv
+    from engine.data.generator import generate_csv
 
     path = tmp_path_factory.mktemp("data") / "sample.csv"
     path.write_text(generate_csv(days=730, series=2, seed=42))
@@ -33,7 +33,7 @@ def sample_csv(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_series(sample_csv):
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
 
     return load_csv(str(sample_csv)).get(None)
 

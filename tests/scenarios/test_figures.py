@@ -6,7 +6,7 @@ import json
 import plotly.io as pio
 
 from dashapp import scenario_figures as figs
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 
 def _result(sample_csv):

@@ -1,7 +1,7 @@
 """The /scenarios page end to end: real gunicorn app, headless Chromium, jobs in Diskcache subprocesses or in a
 real Celery worker on a real redis-server.
 
-- the same scenario set gives the same numbers through Celery as through Diskcache (and as engine.scenarios
+- the same scenario set gives the same numbers through Celery as through Diskcache (and as engine.studies.scenarios
   computed in this process);
 - Cancel stops the job's process within 2 s (both managers);
 - reloading the page during a run reattaches to it and shows the result when it lands.
@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from bench.app_server import AppServer
 from dashapp import scenario_figures as figs
 from dashapp.jobs import JobStore
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 from tests.scenarios.conftest import CeleryWorker, app_env, start_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.data import load_csv
-from engine.optimum import _Study, demand_paths, improvement_hint, lower_bounds, optimum_report
-from engine.simulator import SimConfig, Simulator
+from engine.data.dataset import load_csv
+from engine.simulation.simulator import SimConfig, Simulator
+from engine.studies.optimum import _Study, demand_paths, improvement_hint, lower_bounds, optimum_report
 
 
 @pytest.mark.parametrize("opts", [
@@ -81,7 +81,7 @@ def test_optimum_report_shape_and_relations(sample_series):
 
 
 def test_selection_and_evaluation_paths_are_disjoint(sample_series):
-    from engine.optimum import selection_config
+    from engine.studies.optimum import selection_config
 
     cfg = SimConfig.from_options({"forecaster": "ma7", "demand": "synthetic", "days": 40, "seed": 2,
                                   "replications": 6})

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.optimum import evaluate_plan, perfect_information_bound, saa_plan
+from engine.studies.optimum import evaluate_plan, perfect_information_bound, saa_plan
 
 
 def reference_base_stock(demand, level, *, L, h, p, I0, backorders=False):

@@ -7,7 +7,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 from tests.scenarios.conftest import app_env, start_app
 from tests.scenarios.test_jobs_integration import as_page_set, open_set, run_and_wait
 

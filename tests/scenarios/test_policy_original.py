@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from engine.policy import Observation, PolicySetup, make_policy, policy_names
-from engine.policy_original import OriginalRule
+from engine.policies.base import Observation, PolicySetup, make_policy, policy_names
+from engine.policies.original import OriginalRule
 
 
 def literal_original(forecast_history: list[float], today: float, L: int, h: float, p: float) -> float:

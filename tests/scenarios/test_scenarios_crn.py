@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from engine import scenarios as sc
-from engine.batch import run_batch
-from engine.simulator import SimConfig
+from engine.simulation.batch import run_batch
+from engine.simulation.simulator import SimConfig
+from engine.studies import scenarios as sc
 
 
 def run(scen, sample_csv, R=24, days=60, seed=5, **kw):
@@ -53,14 +53,14 @@ def test_every_scenario_saw_identical_demand_paths(sample_csv):
     # and they are the paths a plain batch run of the same seed produces (replication r = SeedSequence([seed, r]))
     cfg = SimConfig.from_options({"data": str(sample_csv), "forecaster": "ma7", "demand": "synthetic", "days": 60,
                                   "seed": 5, "replications": R})
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     direct = run_batch(cfg, load_csv(str(sample_csv)).get(None), keep_ledgers=R)
     assert np.array_equal(direct.kept["demand"], paths[0])
 
 
 def test_shared_forecasts_change_no_number(sample_csv):
     """Scenarios sharing one forecaster reuse its forecasts; each must equal its own separate batch run."""
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
 
     scen = [{"name": "L3", "forecaster": "ma7", "demand": "forecast-noise", "lead_time": 3},
             {"name": "L10", "forecaster": "ma7", "demand": "forecast-noise", "lead_time": 10},

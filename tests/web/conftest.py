@@ -116,7 +116,7 @@ def sample_csv(tmp_path_factory) -> Path:
     bundled = REPO / "data" / "sample.csv"
     if bundled.exists():
         return bundled
-    from engine.generator import generate_csv
+    from engine.data.generator import generate_csv
 
     path = tmp_path_factory.mktemp("data") / "sample.csv"
     path.write_text(generate_csv())

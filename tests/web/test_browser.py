@@ -123,7 +123,7 @@ def test_two_sessions_stay_independent(app, browser_factory):
 
 
 def test_forecasts_page_backtest_matches_the_engine(app, browser_factory, sample_csv):
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
     from engine.forecast.backtest import run_backtest
 
     d = browser_factory()

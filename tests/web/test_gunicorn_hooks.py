@@ -25,7 +25,7 @@ class Worker:
 
 
 def test_the_hook_prepares_the_default_run_so_the_next_build_reuses_it(tmp_path, monkeypatch):
-    from engine import protection_prior as PP
+    from engine.protection import prior as PP
 
     monkeypatch.setattr(PP, "_disk", None)
     PP.use_prior_store(tmp_path / "priors")

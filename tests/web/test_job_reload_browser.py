@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dashapp.jobs import JobStore
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 from tests.web.conftest import text_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

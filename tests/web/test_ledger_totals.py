@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dashapp import ledger_totals as T
 from dashapp.session_views import events_of
-from engine.data import load_csv
-from engine.generator import generate_csv
-from engine.simulator import SimConfig, Simulator
+from engine.data.dataset import load_csv
+from engine.data.generator import generate_csv
+from engine.simulation.simulator import SimConfig, Simulator
 
 
 def _plain(rows):

@@ -134,7 +134,7 @@ def test_axe_core_finds_no_moderate_serious_or_critical_violation_on_any_page(ap
 
 def test_axe_core_finds_no_serious_or_critical_violation_in_the_results_of_scenarios_and_optimum(
         app, browser_factory):
-    from engine import scenarios as sc
+    from engine.studies import scenarios as sc
 
     d = browser_factory()
     d.set_window_size(1440, 1000)

@@ -1,6 +1,6 @@
 """/portfolio in headless Chromium at 1440 px, as a planner uses it: upload a German-layout file, fix the one role
 detection missed, run the portfolio, see the totals and the grid, get the second Run from the cache, and open one
-series in the simulator from the grid; a bad file shows engine.layout's message and loses nothing already there."""
+series in the simulator from the grid; a bad file shows engine.data.layout's message and loses nothing already there."""
 from __future__ import annotations
 
 import time
@@ -106,7 +106,7 @@ def test_a_bad_file_shows_the_engine_s_message_and_loses_nothing(page, app, tmp_
     msg = wait_until(lambda: text_of(d, "pf-upload-error"), 10, what="the refusal")
     assert "semicolons" in msg
     assert prop(d, "pf-role-date") == "Datum" and "good.csv" in text_of(d, "pf-file-check")
-    # readable header, but weekly rows / a gap: engine.layout's message, on upload and on Run
+    # readable header, but weekly rows / a gap: engine.data.layout's message, on upload and on Run
     (tmp_path / "weekly.csv").write_text("date,sku,qty\n2024-01-01,A,3\n2024-01-08,A,1\n2024-01-15,A,1\n")
     upload(d, tmp_path / "weekly.csv")
     wait_until(lambda: "weekly" in text_of(d, "pf-file-problem"), 10, what="the weekly message")

@@ -10,7 +10,7 @@ import pytest
 
 from bench.app_server import stop_process_group
 from bench.bench_portfolio_celery import start_workers
-from engine.portfolio import PortfolioCancelled, PortfolioSettings, run_portfolio
+from engine.studies.portfolio import PortfolioCancelled, PortfolioSettings, run_portfolio
 from tests.conftest import REPO
 from tests.web.test_portfolio_service import german_csv
 
@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow]
 
 @pytest.fixture
 def series():
-    from engine.layout import load_long
+    from engine.data.layout import load_long
 
     return list(load_long(german_csv(days=120, series=6), name="verkauf.csv").series.values())
 

@@ -13,8 +13,8 @@ import pytest
 
 from dashapp.services import portfolio as P
 from dashapp.store import make_kv
-from engine.layout import ROLES
-from engine.portfolio import PortfolioSettings, run_portfolio
+from engine.data.layout import ROLES
+from engine.studies.portfolio import PortfolioSettings, run_portfolio
 
 SMALL = dict(replications=4, days=21, history_days=60, backtest_days=14)
 
@@ -23,7 +23,7 @@ def german_csv(days: int = 90, series: int = 2, seed: int = 5, location: str = "
                location_prefix: str | None = None) -> bytes:
     """The engine's generator output in a German layout (Datum DD.MM.YYYY, Artikel, `location`, Menge, Preis,
     Kosten); `location_prefix` replaces the generator's "WH_" in the location values."""
-    from engine.generator import generate_rows
+    from engine.data.generator import generate_rows
 
     rows = generate_rows(days=days, series=series, seed=seed)
     col = {c: i for i, c in enumerate(rows[0])}
@@ -267,7 +267,7 @@ def test_the_dispatcher_runs_unstarted_chunks_itself_and_merges_in_file_order(fi
 
 def test_the_dispatcher_stops_and_revokes_the_rest_on_cancel(files):
     from dashapp.portfolio_workers import run_on_workers
-    from engine.portfolio import PortfolioCancelled
+    from engine.studies.portfolio import PortfolioCancelled
 
     insp = P.inspect_upload(files, data_url(german_csv(series=3)), "verkauf.csv", 2**20)
     series = list(P.read_dataset(files, insp.file_id, insp.mapping, False).series.values())
@@ -282,7 +282,7 @@ def test_roles_are_the_engine_s():
 
 
 def test_a_price_at_or_below_cost_is_said_on_upload_and_refused_at_run_before_any_job(files):
-    """The margin check (engine.portfolio.check_margins) runs on upload and in read_dataset (the Run button's
+    """The margin check (engine.studies.portfolio.check_margins) runs on upload and in read_dataset (the Run button's
     check), naming the first series and how many more — not only once a job has started."""
     text = german_csv(series=3).decode().splitlines()
     head, rows = text[0], [r.split(",") for r in text[1:]]

@@ -6,7 +6,7 @@ import pytest
 
 from dashapp.portfolio_view import column_defs, grid_rows, results_view
 from dashapp.services import portfolio as P
-from engine.portfolio import PortfolioSettings
+from engine.studies.portfolio import PortfolioSettings
 from tests.web.test_portfolio_service import SMALL, data_url, german_csv
 
 

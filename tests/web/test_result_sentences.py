@@ -11,7 +11,7 @@ from dashapp import carry_settings as carry
 from dashapp.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
 from dashapp.run_hint import hint_sentence
 from dashapp.scenario_csv import scenario_csv
-from engine import scenarios as sc
+from engine.studies import scenarios as sc
 
 
 def test_the_flat_range_is_the_levels_within_the_best_s_ci_around_it():

@@ -39,7 +39,7 @@ def test_the_public_layout_and_numeric_extras_are_not_refused(sample_csv):
 
 def test_forecasters_needing_the_planning_column_are_disabled_for_a_series_without_it(sample_csv):
     from dashapp import engine_facade as E
-    from engine.data import load_csv
+    from engine.data.dataset import load_csv
 
     series = next(iter(load_csv(str(sample_csv)).series.values()))
     assert series.planning is not None

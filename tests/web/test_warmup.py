@@ -8,7 +8,7 @@ import pytest
 from dashapp import engine_facade as E
 from dashapp import ids, simulator_render
 from dashapp.warmup import warm_worker
-from engine import protection_prior as PP
+from engine.protection import prior as PP
 
 
 def test_a_worker_prepares_the_priors_the_others_then_read_and_the_first_requests_work(tmp_path, monkeypatch):

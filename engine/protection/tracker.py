@@ -34,7 +34,7 @@ enters the sample; no demand of day ≥ t is ever read (``ProtectionTracker``). 
 - replay: SEED_KEPT out-of-sample rolling-origin errors of the context, which the run's own errors displace one for
   one (ErrorBuffer);
 - synthetic and forecast-noise: the forecaster's errors on extra paths of the mode itself
-  (engine.protection_prior), by decision day (``SeasonalPrior``: a location and scale per week, a shape pooled
+  (engine.protection.prior), by decision day (``SeasonalPrior``: a location and scale per week, a shape pooled
   over the year). It is never displaced: the run's own errors are held standardised by their day's location and
   scale; they update the pooled standardised prior's location and scale (weight PRIOR_WEIGHT independent errors
   against 1/W for each own error, ``updated_quantile``), the shape and tail stay the pooled prior's, and the result
@@ -144,7 +144,7 @@ def _row_sum(a: np.ndarray) -> np.ndarray:
 
 
 class PriorDistribution:
-    """The distribution of a large prior error sample (engine.protection_prior): quantile function and CDF.
+    """The distribution of a large prior error sample (engine.protection.prior): quantile function and CDF.
 
     Inside what the sample resolves (levels up to p_cut = 1 − MIN_TAIL_COUNT / n_eff, n_eff = n / overlap) the
     quantile interpolates the order statistics at plotting positions i / (n + 1); beyond p_cut it continues with the

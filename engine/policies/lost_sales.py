@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from engine.errors import ConfigError
-from engine.policy import (
+from engine.policies.base import (
     Observation,
     Policy,
     PolicySetup,
@@ -34,7 +34,7 @@ from engine.policy import (
     critical_ratio_z,
     register_policy,
 )
-from engine.policy_params import Param
+from engine.policies.params import Param
 
 __all__ = [
     "CappedBaseStock",

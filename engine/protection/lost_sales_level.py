@@ -9,7 +9,7 @@ for lost-sales inventory systems", Oper. Res. 56(5); Huh, Janakiraman, Muckstadt
 closed form for the lost-sales level with a lead time, so this is a heuristic, labelled as one: a sample average
 approximation on paths the run never scores.
 
-How: in synthetic and forecast-noise mode the prior (engine.protection_prior) already holds extra demand paths of
+How: in synthetic and forecast-noise mode the prior (engine.protection.prior) already holds extra demand paths of
 the run's own process with the chosen forecaster's W-day forecasts μ. On those paths the order-up-to rule is
 simulated with lost sales, lead time W − 1, the prior's own level by decision day (SeasonalPrior, no online update)
 and the run's costs, for quantile levels Φ(z* − δ), δ = 0, 0.05, …, MAX_SHIFT (at or below the critical ratio:
@@ -25,7 +25,7 @@ from statistics import NormalDist
 import numpy as np
 
 from engine.keyed_locks import BuildOnceCache
-from engine.protection import SCALE_POWER, SeasonalPrior
+from engine.protection.tracker import SCALE_POWER, SeasonalPrior
 
 __all__ = ["MAX_SHIFT", "STEP", "lost_sales_level", "simulated_costs", "one_standard_error_choice"]
 
@@ -84,8 +84,8 @@ def lost_sales_level(paths, paths_key, critical: float, h: float, p: float, wind
                      initial=None) -> float:
     """The quantile level of the order-up-to rule under lost sales (module docstring): among Φ(z* − δ), the level
     nearest the critical ratio whose mean cost on the prior's paths is within one standard error of the lowest.
-    `paths`: the (3, K, days) array of engine.protection_prior.simulated_prior_paths (errors, μ, daily demand);
-    `paths_key`: what identifies them (engine.protection_prior.prior_key), so the choice is made once per paths
+    `paths`: the (3, K, days) array of engine.protection.prior.simulated_prior_paths (errors, μ, daily demand);
+    `paths_key`: what identifies them (engine.protection.prior.prior_key), so the choice is made once per paths
     and costs."""
     key = (paths_key, float(critical), float(h), float(p), int(window), float(floor),
            None if initial is None else float(initial))

@@ -1,10 +1,10 @@
 """Forecast-driven projected inventory level (PIL) for lost sales on non-stationary series.
 
-The stationary PIL (engine.policy_lost_sales; van Jaarsveld & Arts, "Projected inventory level policies for lost
+The stationary PIL (engine.policies.lost_sales; van Jaarsveld & Arts, "Projected inventory level policies for lost
 sales inventory systems", Operations Research 2024) orders (target − E[on-hand when the order arrives])⁺ with the
 projection running the stock and the pipeline through the L days of demand before the arrival, lost sales
 included. Here the days differ: the demand of day t + k (k = 0..L−1) is located at its forecast f_k and spread
-with the calibrated protection-period errors of engine.protection — the online sample of relative W-day errors r
+with the calibrated protection-period errors of engine.protection.tracker — the online sample of relative W-day errors r
 (W = L + 1), scaled to one day. The sample's mean r̄ (the forecaster's bias: a moving average lags a trend) and
 the deviations r − r̄ scale differently: the bias of a window is the sum of its days' biases, so day k gets the
 share max(f_k, 1) / max(μ_t, W) of the window's mean error r̄ · max(μ_t, W)^SCALE_POWER; the deviations follow the
@@ -19,7 +19,7 @@ compute it with the same elementwise arithmetic (bit for bit equal).
 
 Target (parameter ``service_level`` = q, default the critical ratio p/(p + h)): the order brings the projected
 on-hand at the arrival up to T_t = S_t − D̄_L,t, with S_t = μ_t + safety_t the calibrated quantile at level q of the
-W-day protection-period demand (the order-up-to rule's level, engine.policy.OrderUpTo) and D̄_L,t the projected
+W-day protection-period demand (the order-up-to rule's level, engine.policies.base.OrderUpTo) and D̄_L,t the projected
 mean demand of the L days before the arrival. As E[on-hand at arrival] = IP − D̄_L,t + E[units lost before the
 arrival] on every path, the order is (S_t − IP − E[lost before the arrival])⁺: the order-up-to rule less the
 projected lost sales (demand that finds no stock does not consume the stock the order-up-to rule counts on).
@@ -33,10 +33,10 @@ import math
 import numpy as np
 
 from engine.errors import ConfigError
-from engine.policy import Observation, Policy, PolicySetup, register_policy
-from engine.policy_lost_sales import stock_and_pipeline
-from engine.policy_params import Param
-from engine.protection import FLOOR_PER_DAY, SCALE_POWER
+from engine.policies.base import Observation, Policy, PolicySetup, register_policy
+from engine.policies.lost_sales import stock_and_pipeline
+from engine.policies.params import Param
+from engine.protection.tracker import FLOOR_PER_DAY, SCALE_POWER
 
 __all__ = ["N_PATHS", "ForecastPIL", "forecast_projection"]
 
@@ -45,7 +45,7 @@ _PATH_SEED = 424242   # constant: the paths are part of the rule, not of the sim
 
 
 def _columns_sum(a: np.ndarray) -> np.ndarray:
-    """Row sums column by column (one row gives the same bits as many; engine.protection._row_sum)."""
+    """Row sums column by column (one row gives the same bits as many; engine.protection.tracker._row_sum)."""
     acc = a[:, 0].copy()
     for j in range(1, a.shape[1]):
         acc += a[:, j]

@@ -2,11 +2,11 @@
 
 For every ITEM/LOCATION series (chunks of series are independent, so a page or a Celery task can run any chunk and
 merge the records):
-1. class (Syntetos–Boylan, engine.demand_class) on the last `history_days` days;
+1. class (Syntetos–Boylan, engine.demand.classes) on the last `history_days` days;
 2. forecaster chosen by backtest among a small set for the class (smooth/erratic: ses, ma28; intermittent/lumpy:
    croston, sba, tsb): the one with the smallest RMSE of its protection-period sums (L + 1 days, what an order
    must cover under daily review) over the last `backtest_days` origins of the history;
-3. policy: daily-review order-up-to at the protection-period level of engine.protection,
+3. policy: daily-review order-up-to at the protection-period level of engine.protection.tracker,
    S_t = μ_t + Q · max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
    protection-period errors r = (D − μ) / max(μ, floor) in the backtest (empirical / conformal order statistic, an
    exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
@@ -37,10 +37,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from engine.demand_class import classify
+from engine.demand.classes import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
-from engine.protection import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
+from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 
 __all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv",
            "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
@@ -218,10 +218,10 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
     error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
-    (engine.protection.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
+    (engine.protection.tracker.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
     """
     w = (lead + 1.0)[:, None]
-    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.floor_for, per row
+    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.tracker.floor_for, per row
 
     def order_up_to(d, on_hand, on_order):
         mu = w * level[:, d:d + 1]
@@ -237,7 +237,8 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
 
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
                  p: np.ndarray) -> dict:
-    """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policy.RQ: when the inventory
+    """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policies.base.RQ: when the
+    inventory
     position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
     the run starts with r + Q on hand. demand: (rows, days); reorder: (rows, K) reorder points r; qty, lead, h, p:
     (rows,). Event order and totals as in `_lost_sales_days`."""
@@ -329,7 +330,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         chosen.append(best)
         rmse[i] = best_score if math.isfinite(best_score) else np.nan
 
-    # candidates: quantiles of the chosen forecaster's relative protection-period errors (engine.protection)
+    # candidates: quantiles of the chosen forecaster's relative protection-period errors (engine.protection.tracker)
     K = len(SAFETY_LEVELS)
     quant = np.zeros((n, K))
     method, rel = [], []
@@ -408,7 +409,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
 
     k0, best_q, fill_sel, cost_sel, stock_sel = refine(quant)
 
-    # the (r, Q) candidate: Q one week of mean demand (engine.policy's default), r among the empirical quantiles
+    # the (r, Q) candidate: Q one week of mean demand (engine.policies.base's default), r among the empirical quantiles
     # of the history's (L + 1)-day demand sums; chosen on the same selection paths, then compared with the
     # order-up-to choice by the objective (fill-rate: least stock among those reaching the target)
     order_qty = np.array([max(1.0, round(7.0 * float(np.mean(y)))) if len(y) else 1.0 for y in hist])
@@ -482,8 +483,8 @@ RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days",
 
 
 def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
-    from engine.data import Dataset, SeriesData
-    from engine.layout import load_long
+    from engine.data.dataset import Dataset, SeriesData
+    from engine.data.layout import load_long
 
     src = frame_or_path
     if isinstance(src, Dataset):
@@ -546,7 +547,7 @@ def portfolio_totals(records: list[dict]) -> dict:
 
 
 def records_csv(records: list[dict]) -> str:
-    """The records as formula-safe CSV text (engine.csv_safe)."""
-    from engine.csv_safe import csv_text
+    """The records as formula-safe CSV text (engine.data.csv_safe)."""
+    from engine.data.csv_safe import csv_text
 
     return csv_text([RECORD_COLUMNS] + [[r.get(c) for c in RECORD_COLUMNS] for r in records])

@@ -123,15 +123,15 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import engine.policy_original  # noqa: E402,F401  (registers policy "original")
-from engine.data import DataError, load_csv  # noqa: E402
+import engine.policies.original  # noqa: E402,F401  (registers policy "original")
+from engine.data.dataset import DataError, load_csv  # noqa: E402
 from engine.errors import ConfigError  # noqa: E402
 from engine.forecast.base import Forecaster  # noqa: E402
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster  # noqa: E402
 from engine.json_safe import json_safe  # noqa: E402
-from engine.metrics import KPI_NAMES  # noqa: E402
 from engine.paths import sample_data  # noqa: E402
-from engine.policy import policy_names, policy_params  # noqa: E402
+from engine.policies.base import policy_names, policy_params  # noqa: E402
+from engine.simulation.metrics import KPI_NAMES  # noqa: E402
 
 DEFAULT_DATA = sample_data()
 SET_LEVEL = ("replications", "days", "seed")
@@ -203,7 +203,7 @@ def _scenario_options(sc_: dict) -> dict:
 
 def build_configs(sset: dict, *, allow_files: bool = True, defaults: dict | None = None):
     """One SimConfig per scenario (ScenarioError naming the scenario on any bad setting)."""
-    from engine.simulator import SimConfig
+    from engine.simulation.simulator import SimConfig
 
     configs = []
     for sc_ in sset["scenarios"]:
@@ -330,7 +330,7 @@ def compare(sset: dict, *, series=None, progress=None, allow_files: bool = False
     demand settings share forecasts (computed once per path). keep_ledgers=K keeps replication 0..K-1's ledgers
     of every scenario (used by the tests; the page keeps replication 0 for the overlaid traces).
     """
-    from engine.batch import run_batch
+    from engine.simulation.batch import run_batch
 
     t0 = time.perf_counter()
     configs = build_configs(sset, allow_files=allow_files, defaults=defaults)
@@ -449,7 +449,7 @@ def result_csv_rows(result: dict) -> list[list]:
 # ---------------------------------------------------------------------------------------------------------------
 DEMAND_CHOICES = ["synthetic", "forecast-noise", "replay"]
 SALES_CHOICES = ["lost sales", "backorders"]
-# The table's columns besides name, policy, the policies' parameters (engine.policy.all_params) and sales:
+# The table's columns besides name, policy, the policies' parameters (engine.policies.base.all_params) and sales:
 # simulate's option names. Their labels and widgets are the page's (dashapp/scenario_table.py).
 TABLE_OPTION_COLUMNS = ("lead_time", "lead_time_dist", "holding_rate", "unit_cost", "unit_price", "stockout_cost",
                         "forecaster", "demand", "noise")

@@ -14,10 +14,10 @@ priced at the margin over a month). A non-positive p is a ConfigError. Initial i
 day-1 level — order-up-to: S₁ = μ₁ + safety₁; base-stock: its level; s-S: S; r-Q: r + Q — with an empty pipeline.
 
 Protection period W = round(mean effective lead time) + 1, the effective lead time coming from the arrival process
-(engine.demand.effective_lead_times: without crossing, orders queue). The order-up-to rule's safety stock is the
-quantile of relative W-day forecast errors (engine.protection): seeded before day 1 from the forecaster's
+(engine.demand.modes.effective_lead_times: without crossing, orders queue). The order-up-to rule's safety stock is the
+quantile of relative W-day forecast errors (engine.protection.tracker): seeded before day 1 from the forecaster's
 rolling-origin errors on the context (Forecaster.window_errors) in replay mode, from the forecaster's errors on
-extra paths of the mode itself in synthetic and forecast-noise mode (engine.protection_prior), and updated online
+extra paths of the mode itself in synthetic and forecast-noise mode (engine.protection.prior), and updated online
 with each window completed before the decision day. σ (the RMSE of the context's W-day
 errors, with (mean daily demand)² · Var(L) added for stochastic lead times) is still given to other policies.
 
@@ -33,16 +33,24 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from engine.data import SeriesData, load_csv
-from engine.demand import MAX_LEAD_TIME, DemandPlan, build_plan, context_length, effective_lead_times
+from engine.data.dataset import SeriesData, load_csv
+from engine.demand.modes import MAX_LEAD_TIME, DemandPlan, build_plan, context_length, effective_lead_times
 from engine.errors import ConfigError
 from engine.forecast.base import Forecaster, window_sum
 from engine.forecast.registry import UnknownForecaster, default_forecaster_name, get_forecaster
-from engine.lost_sales_level import lost_sales_level
-from engine.metrics import ledger_kpis
-from engine.policy import POLICY_PARAMS, Observation, PolicySetup, all_params, make_policy, policy_names, policy_params
-from engine.protection import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
-from engine.protection_prior import prior_key, simulated_prior_paths
+from engine.policies.base import (
+    POLICY_PARAMS,
+    Observation,
+    PolicySetup,
+    all_params,
+    make_policy,
+    policy_names,
+    policy_params,
+)
+from engine.protection.lost_sales_level import lost_sales_level
+from engine.protection.prior import prior_key, simulated_prior_paths
+from engine.protection.tracker import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
+from engine.simulation.metrics import ledger_kpis
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
            "prepare", "load_series"]
@@ -51,7 +59,7 @@ STATE_VERSION = 2
 BACKORDER_DAYS = 30.0  # default backorder cost per unit per day = unit margin / BACKORDER_DAYS
 NOISE_SEED = 7_331   # fixed seed of the normal prior used when the context is too short for W-day errors
 DEMAND_MODES = ("replay", "synthetic", "forecast-noise")
-SIMULATED_PRIOR_MODES = ("synthetic", "forecast-noise")   # modes whose prior comes from engine.protection_prior
+SIMULATED_PRIOR_MODES = ("synthetic", "forecast-noise")   # modes whose prior comes from engine.protection.prior
 LEDGER_COLUMNS = [
     "day", "date", "forecast", "demand", "on_hand_start", "arrivals", "backlog_filled", "fulfilled", "unmet",
     "backlog", "on_hand", "on_order", "inventory_position", "order_qty", "order_up_to", "lead_time",
@@ -132,7 +140,7 @@ class SimConfig:
                 raise ConfigError(f"policy {self.policy} does not take {k} (it takes: "
                                   f"{', '.join(allowed) or 'no parameters'})", field=k, value=v)
             own = {spec.name: spec for spec in policy_params(self.policy)}
-            own[k].check(v)  # bounds declared by this policy (engine/policy_params.py)
+            own[k].check(v)  # bounds declared by this policy (engine/policies/params.py)
         for name in _BOOL_FIELDS:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false", field=name, value=getattr(self, name))

@@ -336,12 +336,12 @@ def detect_layout(source, name: str | None = None, columns: str | dict | None = 
 
 def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name: str | None = None,
               fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES):
-    """Read a long-format daily file (path or bytes) into an `engine.data.Dataset`; one DataError if unusable.
+    """Read a long-format daily file (path or bytes) into an `engine.data.dataset.Dataset`; one DataError if unusable.
 
     mapping: a ColumnMapping, {role: column}, a `--columns` text, or None (detect everything). The dataset's
     `layout` attribute is the mapping used. Rows of a series may come in any order (they are sorted by date).
     """
-    from engine.data import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE, Dataset, SeriesData
+    from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE, Dataset, SeriesData
 
     if name is None:
         name = "upload" if isinstance(source, (bytes, bytearray)) else Path(source).name

@@ -149,7 +149,7 @@ class Dataset:
     series: dict[str, SeriesData] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    layout: object = None  # engine.layout.ColumnMapping when the file was read by column detection
+    layout: object = None  # engine.data.layout.ColumnMapping when the file was read by column detection
 
     def get(self, key: str | None = None) -> SeriesData:
         """The series `key` ("SKU_1/WH_1"), or the first one when key is None."""
@@ -256,7 +256,7 @@ def _parse_number(text: str, name: str, row: int, col: str) -> float:
 
 def _has_units_sold(text: str) -> bool:
     """Whether the header is the public or the 30-day layout (it names Units_Sold or the public schema's own
-    columns), which this module reads; any other layout goes to engine.layout."""
+    columns), which this module reads; any other layout goes to engine.data.layout."""
     for line in text.splitlines():
         if line.strip():
             header = {c.strip() for c in next(csv.reader([line]), [])}
@@ -274,10 +274,10 @@ def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
     """Parse a CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
 
     A file in the public layout (it has Units_Sold) is read here unless `columns` maps it; any other long-format
-    daily layout (date/sku/store/qty, ...) is read by `engine.layout.load_long` with the mapping `columns`
+    daily layout (date/sku/store/qty, ...) is read by `engine.data.layout.load_long` with the mapping `columns`
     (--columns text; None: the command line's, else detected) and `fill_missing_zero`.
     """
-    from engine import layout as _layout
+    from engine.data import layout as _layout
 
     cli_columns, cli_fill = _layout.current_layout()
     columns = cli_columns if columns is None else columns

@@ -2,14 +2,14 @@
 
 - replay: actual demand = the loaded history after the context window (context = all rows except the last
   `days` unless `context_days` is given; horizon limited to what remains). Identical in every replication.
-- synthetic: the generator continues the series, calibrated to the context (engine.generator.calibrate), with its
+- synthetic: the generator continues the series, calibrated to the context (engine.data.generator.calibrate), with its
   own future promotions and planning forecast (known in advance to the forecaster).
 - forecast-noise: the original app's mode, demand = max(0, f + N(0, noise·max(1, f))) with f the forecaster's
   forecast for the day; the promotion plan and planning column of the future come from the calibrated generator.
   Synthetic and forecast-noise use the *last* context_days rows (default: all rows) as context.
 Without a Demand_Forecast column there is no planning covariate (None) in any mode.
 
-Streams per replication r: SeedSequence([seed, r, stream]) (engine.generator.stream_rng), so replication r of a
+Streams per replication r: SeedSequence([seed, r, stream]) (engine.data.generator.stream_rng), so replication r of a
 batch equals a single run of replication r, and every policy sees the same demand (common random numbers).
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Sequence
 
 import numpy as np
 
-from engine.data import SeriesData, days_of_year
+from engine.data.dataset import SeriesData, days_of_year
+from engine.data.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
 from engine.errors import ConfigError
 from engine.forecast.base import Covariates
-from engine.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
 
 __all__ = ["DemandPlan", "build_plan", "context_length", "MAX_LEAD_TIME", "PAD", "effective_lead_times"]
 
@@ -107,7 +107,7 @@ def draw_lead_times(config, seed: int, rep: int, days: int, spawn_key: tuple = (
 def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int],
                spawn_key: tuple = ()) -> DemandPlan:
     """Demand, covariates and lead times of replications `reps` (rows in that order); a non-empty `spawn_key`
-    draws them from streams disjoint from every replication's (engine.protection_prior's extra paths)."""
+    draws them from streams disjoint from every replication's (engine.protection.prior's extra paths)."""
     ctx = context_length(config, series, min_history)
     days = int(config.days)
     total = ctx + days + PAD

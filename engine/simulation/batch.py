@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.data import SeriesData
-from engine.demand import MAX_LEAD_TIME, build_plan
+from engine.data.dataset import SeriesData
+from engine.demand.modes import MAX_LEAD_TIME, build_plan
 from engine.errors import ConfigError
 from engine.forecast.base import Forecaster, window_sum
-from engine.metrics import TOTAL_NAMES, kpis_from_totals, summarize
-from engine.policy import Observation
-from engine.protection import METHODS
-from engine.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare, protection_info
+from engine.policies.base import Observation
+from engine.protection.tracker import METHODS
+from engine.simulation.metrics import TOTAL_NAMES, kpis_from_totals, summarize
+from engine.simulation.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare, protection_info
 
 __all__ = ["run_batch", "BatchResult", "CHUNK_CELLS"]
 

@@ -1,4 +1,4 @@
-"""`python -m engine portfolio`: one recommendation per series of a daily file (engine.portfolio)."""
+"""`python -m engine portfolio`: one recommendation per series of a daily file (engine.studies.portfolio)."""
 from __future__ import annotations
 
 import json
@@ -30,7 +30,7 @@ def register(subparsers, common=None) -> None:
 def cmd_portfolio(args) -> int:
     from engine.errors import ConfigError
     from engine.json_safe import json_safe
-    from engine.portfolio import PortfolioSettings, portfolio_totals, records_csv, run_portfolio
+    from engine.studies.portfolio import PortfolioSettings, portfolio_totals, records_csv, run_portfolio
 
     if args.chunk < 1:
         raise ConfigError(f"--chunk {args.chunk} must be at least 1", field="chunk", value=args.chunk)

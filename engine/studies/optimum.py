@@ -19,7 +19,7 @@ replayed window against the replayed window (``selection_config``). A choice sco
 is optimistic (in-sample); regret is measured against the best policy found out of sample.
 
 The LP and plan code is pure numpy/scipy and does not need the rest of the engine; (c) and
-``improvement_hint`` call ``engine.batch``.
+``improvement_hint`` call ``engine.simulation.batch``.
 """
 from __future__ import annotations
 
@@ -318,10 +318,10 @@ class _Study:
                  first_replication: int = 0):
         from dataclasses import replace
 
-        import engine.policy_original  # noqa: F401  (policy "original")
+        import engine.policies.original  # noqa: F401  (policy "original")
         from engine.forecast.registry import default_forecaster_name, get_forecaster
-        from engine.scenarios import SharedForecaster
-        from engine.simulator import prepare, resolve_costs
+        from engine.simulation.simulator import prepare, resolve_costs
+        from engine.studies.scenarios import SharedForecaster
 
         self.R = int(replications)
         self.first = int(first_replication)
@@ -345,7 +345,7 @@ class _Study:
     def run(self, policy: str, params: dict | None = None, keep: int = 0):
         from dataclasses import replace
 
-        from engine.batch import run_batch
+        from engine.simulation.batch import run_batch
 
         cfg = replace(self.base, policy=policy, policy_params=dict(params or {}))
         self.runs += 1
@@ -358,7 +358,7 @@ class _Study:
 
 def _first_observation(prep):
     from engine.forecast.base import window_sum
-    from engine.policy import Observation
+    from engine.policies.base import Observation
 
     plan = prep.plan
     f = prep.forecaster.predict(plan.context[None, :], None if not prep.forecaster.reads_covariates else
@@ -430,7 +430,7 @@ def search_z(study: _Study, coarse: int = 13, fine: int = 9):
 
 def demand_paths(study: _Study):
     """(R, days) demand and (R, days) lead times the policies of this study all face (common random numbers)."""
-    from engine.demand import draw_lead_times
+    from engine.demand.modes import draw_lead_times
 
     res = study.run("base-stock", {"base_stock_level": 0.0}, keep=study.R)
     demand = np.asarray(res.kept["demand"], dtype=np.float64)
@@ -463,7 +463,7 @@ def selection_config(config, series, forecaster_min_history: int = 1):
     """
     from dataclasses import replace
 
-    from engine.demand import context_length
+    from engine.demand.modes import context_length
 
     R = int(config.replications)
     if config.demand != "replay":
@@ -480,7 +480,7 @@ def selection_config(config, series, forecaster_min_history: int = 1):
 def calibration_of(result, nominal: float) -> dict:
     """Coverage of the order-up-to level as a quantile of the protection-period demand: the share of decision
     days t (whose W-day window lies inside the run) with Σ demand[t..t+W−1] ≤ μ_t + safety_t, over kept ledgers."""
-    from engine.protection import coverage
+    from engine.protection.tracker import coverage
 
     W = int(result.info["window"])
     d = np.asarray(result.kept["demand"], dtype=np.float64)

@@ -1,5 +1,5 @@
 """CLI commands of the scenario work: `compare` (scenarios on common random numbers) and `optimum` (bounds and
-simulation-optimised policies). Registered by engine/cli.py through `register(subparsers, common)`.
+simulation-optimised policies). Registered by engine/cli/main.py through `register(subparsers, common)`.
 
     python -m engine compare --scenarios FILE.json [--replications R] [--days N] [--seed S] --json
     python -m engine optimum [simulate's options] [--replications R] --json
@@ -71,7 +71,7 @@ def _set_level(data: list, key: str, given, default, path: str = ""):
 
 
 def cmd_compare(args) -> int:
-    from engine import scenarios as sc
+    from engine.studies import scenarios as sc
 
     data = _read_scenarios(args.scenarios)
     try:
@@ -97,8 +97,8 @@ def cmd_compare(args) -> int:
 
 
 def cmd_optimum(args) -> int:
-    from engine.data import load_csv
-    from engine.optimum import optimum_report
+    from engine.data.dataset import load_csv
+    from engine.studies.optimum import optimum_report
 
     config = args._common.config_from_args(args)
     if args.replications is None:

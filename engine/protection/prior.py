@@ -2,7 +2,7 @@
 
 In synthetic and forecast-noise mode the simulator knows the process its demand comes from, so the distribution
 of the W-day forecast errors over the simulated days can be sampled before day 1: extra paths are
-drawn exactly as the simulator draws a replication (engine.demand.build_plan: the same calibrated generator,
+drawn exactly as the simulator draws a replication (engine.demand.modes.build_plan: the same calibrated generator,
 promotions, planning column, forecast-noise draws), but from the SeedSequence family with spawn key
 PRIOR_SPAWN_KEY, disjoint from every replication's streams (evaluation and selection paths alike). The chosen
 forecaster then forecasts each extra path day by day from its own history, as in the run (rolling origin), and
@@ -24,7 +24,7 @@ forecaster that is cheap per path-day declares a `prior_budget` (engine.forecast
 baselines 540,000 path-days, ≤ ~2 s), and its prior takes up to TAIL_WINDOWS independent windows within it: ~20
 beyond the 0.9988 quantile, which becomes an order statistic of the prior's own errors.
 
-The errors are relative (engine.protection.relative_errors) and, with stochastic lead times, include the
+The errors are relative (engine.protection.tracker.relative_errors) and, with stochastic lead times, include the
 lead-time deviation of the arrival process, as the run's own errors do. The prior covers the first
 min(days, PRIOR_DAYS) simulated days (a longer run repeats the season). It is cached per (series, forecaster,
 settings that change the paths or the forecasts), so a second Start of the same run costs nothing; the same
@@ -37,11 +37,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.demand import build_plan
+from engine.demand.modes import build_plan
 from engine.forecast.base import window_sum
 from engine.keyed_locks import BuildOnceCache
-from engine.prior_store import PriorStore
-from engine.protection import relative_errors
+from engine.protection.prior_store import PriorStore
+from engine.protection.tracker import relative_errors
 
 __all__ = ["PRIOR_PATHS", "PRIOR_DAYS", "PRIOR_SPAWN_KEY", "PRIOR_WINDOWS", "PRIOR_BUDGET", "TAIL_WINDOWS",
            "PATH_SETUP_DAYS", "simulated_prior", "prior_paths", "prior_path_count", "forecaster_budget",
@@ -71,7 +71,7 @@ def prior_path_count(days: int, window: int, budget: int = 0) -> int:
 
 
 def forecaster_budget(forecaster) -> int:
-    """The path-days a prior may spend on `forecaster` (its `prior_budget`; engine.scenarios.SharedForecaster
+    """The path-days a prior may spend on `forecaster` (its `prior_budget`; engine.studies.scenarios.SharedForecaster
     carries its inner one's)."""
     return int(getattr(forecaster, "prior_budget", 0) or 0)
 
@@ -90,7 +90,8 @@ def prior_paths(config, series, forecaster, window: int, paths: int | None = Non
 def _row_parts(paths: int) -> list[slice]:
     """Rows of the prior's paths in the order they are forecast: the extra paths beyond PRIOR_PATHS, then the first
     PRIOR_PATHS in a call of their own. The first PRIOR_PATHS paths are the same for every protection period, so
-    scenarios of different lead times that share one forecaster (engine.scenarios.SharedForecaster keeps the last
+    scenarios of different lead times that share one forecaster (engine.studies.scenarios.SharedForecaster keeps the
+    last
     block of each shape) reuse their forecasts; the extra paths differ in number and are forecast anew."""
     if paths <= PRIOR_PATHS:
         return [slice(0, paths)]
@@ -100,7 +101,7 @@ def _row_parts(paths: int) -> list[slice]:
 def prior_key(config, series, forecaster, window, floor, deviation=None) -> tuple:
     """What a prior depends on: the series, the forecaster (its name, class and identity — a served model's bytes
     and card), the settings that change the paths or the forecasts. The key of both caches (this process's and the
-    machine's store), and of what is derived from a prior (engine.lost_sales_level)."""
+    machine's store), and of what is derived from a prior (engine.protection.lost_sales_level)."""
     h = hashlib.sha1(np.ascontiguousarray(series.demand, dtype=np.float64).tobytes())
     for a in (series.promo, series.planning):
         if a is not None:
@@ -113,7 +114,7 @@ def prior_key(config, series, forecaster, window, floor, deviation=None) -> tupl
 
 
 def use_prior_store(directory) -> None:
-    """Share priors between processes through `directory` (engine.prior_store; None: this process only)."""
+    """Share priors between processes through `directory` (engine.protection.prior_store; None: this process only)."""
     global _disk
     try:
         _disk = None if directory is None else PriorStore(directory)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 
 from engine.errors import ConfigError
-from engine.policy_params import Param, param_specs
+from engine.policies.params import Param, param_specs
 
 __all__ = ["PolicySetup", "Observation", "Policy", "OrderUpTo", "BaseStock", "SS", "RQ", "register_policy",
            "unregister_policy", "make_policy", "policy_names", "POLICY_PARAMS", "critical_ratio_z", "newsvendor_level",
@@ -62,13 +62,13 @@ class Observation:
 
     day: 1-based day; forecast: forecast for today; forecasts: (H,) or (R, H) forecasts for today onwards;
     mu: Σ forecasts over the protection period; sigma: σ over the protection period (set before day 1);
-    safety: the calibrated safety stock at the policy's `quantile_level` (engine.protection; 0 when the policy
-    has no quantile level); quantile_method: how that quantile was obtained (engine.protection.METHODS);
+    safety: the calibrated safety stock at the policy's `quantile_level` (engine.protection.tracker; 0 when the policy
+    has no quantile level); quantile_method: how that quantile was obtained (engine.protection.tracker.METHODS);
     past_forecasts: today's-forecast values of the previous simulated days ((day-1,) or (R, day-1));
     on_hand: on-hand stock at the decision, before today's arrivals (scalar or (R,));
     pipeline: outstanding orders by arrival day, column j = due j days from today, j = 0 today ((K,) or (R, K),
     K = the longest lead time of the run; read-only);
-    errors: the calibrated relative W-day error sample ((R, n), engine.protection) — set only for a policy with
+    errors: the calibrated relative W-day error sample ((R, n), engine.protection.tracker) — set only for a policy with
     `reads_errors = True`, else None.
     """
 
@@ -94,7 +94,7 @@ class Policy:
 
     name = "policy"
     label = ""
-    params: tuple = ()  # Param objects or plain names (engine/policy_params.py)
+    params: tuple = ()  # Param objects or plain names (engine/policies/params.py)
 
     def __init__(self, setup: PolicySetup, **params) -> None:
         self.setup = setup
@@ -116,7 +116,8 @@ class OrderUpTo(Policy):
     """S_t = μ_t + safety_t: the quantile at level q of the protection-period demand; order S_t − IP when positive.
 
     The simulator supplies safety_t = Q_q(r)·max(μ_t, floor) from the calibrated relative-error distribution
-    (engine.protection) at this rule's `quantile_level` q = service_level, or the critical ratio p/(p + h) when no
+    (engine.protection.tracker) at this rule's `quantile_level` q = service_level, or the critical ratio p/(p + h)
+    when no
     service level is given (the newsvendor fractile; Silver, Pyke & Thomas ch. 6). `z` = Φ⁻¹(q) is reported as the
     normal score of that level: the optimum search tunes z, i.e. the quantile level Φ(z) of the calibrated
     distribution (not a multiplier of a normal σ).
@@ -142,7 +143,7 @@ class OrderUpTo(Policy):
     @property
     def takes_lost_sales_level(self) -> bool:
         """The level comes from costs (no service target): under lost sales the simulator may replace the critical
-        ratio by the level chosen on the simulated prior's paths (engine.lost_sales_level)."""
+        ratio by the level chosen on the simulated prior's paths (engine.protection.lost_sales_level)."""
         return self.service_level is None
 
     def use_lost_sales_level(self, q: float) -> None:
@@ -268,7 +269,7 @@ def unregister_policy(name: str) -> None:
 
 
 # Modules that register more policies when imported: adding a policy is its module, a line here and its tests.
-_PLUGINS = ("engine.policy_original", "engine.policy_lost_sales", "engine.policy_forecast_pil")
+_PLUGINS = ("engine.policies.original", "engine.policies.lost_sales", "engine.policies.forecast_pil")
 _plugins_loaded = False
 
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from engine.data import days_of_year
+from engine.data.dataset import days_of_year
 
 __all__ = ["GeneratorParams", "mean_demand", "draw_promo", "draw_demand", "draw_planning", "planner_forecast",
            "calibrate",
@@ -43,7 +43,7 @@ PLANNING_WINDOW = 28  # realised days the planner averages
 
 def stream_rng(seed: int, index: int, stream: int, spawn_key: tuple = ()) -> np.random.Generator:
     """The random generator of one stream: SeedSequence([seed, index, stream]); a non-empty `spawn_key` gives a
-    family of streams disjoint from the run's (the protection prior's extra paths, engine.protection_prior)."""
+    family of streams disjoint from the run's (the protection prior's extra paths, engine.protection.prior)."""
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(index), int(stream)],
                                                         spawn_key=tuple(spawn_key)))
 
@@ -224,7 +224,7 @@ def _continued_planning(params, demand, promo, doy, history, rng) -> np.ndarray:
 def generate_rows(days: int = 365, series: int = 5, seed: int = 42, start: str = "2024-01-01",
                   sku: str = "SKU_1", params: GeneratorParams | None = None) -> list[list[str]]:
     """Rows (as text, header first) of a file in the public schema: `series` warehouses WH_1.. of one SKU."""
-    from engine.data import COLUMNS
+    from engine.data.dataset import COLUMNS
 
     params = params or GeneratorParams()
     d0 = _dt.date.fromisoformat(start)

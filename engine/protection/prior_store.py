@@ -1,6 +1,6 @@
 """A directory of simulated protection priors shared by the processes of one machine (web workers, restarts).
 
-Why: a prior costs ~1 s of CPU with an ensemble (engine.protection_prior) and each web worker used to build its own
+Why: a prior costs ~1 s of CPU with an ensemble (engine.protection.prior) and each web worker used to build its own
 on its first Start with those settings; a server restart built them all again. Here the first process to need a
 prior builds it while holding a file lock on its key and writes it as a plain .npy file (numpy, never pickled);
 a process that asks for the same key meanwhile waits for that lock and then reads the file. Keys are digests of
@@ -26,7 +26,7 @@ __all__ = ["PriorStore", "engine_source_digest"]
 @lru_cache(maxsize=1)
 def engine_source_digest() -> str:
     """sha1 of every .py file of the engine package (names and contents): a changed engine is a new key space."""
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent
     h = hashlib.sha1()
     for path in sorted(root.rglob("*.py")):
         h.update(str(path.relative_to(root)).encode())

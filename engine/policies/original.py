@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.policy import Policy, PolicySetup, normal_quantile, register_policy
+from engine.policies.base import Policy, PolicySetup, normal_quantile, register_policy
 
 RATIO_CLIP = (0.5001, 0.9999)
 

@@ -1,6 +1,6 @@
 """Command line: `python -m engine simulate|validate|generate` (+ commands registered by optional modules).
 
-Optional command modules `engine.forecast.commands` and `engine.scenario_commands` expose
+Optional command modules `engine.forecast.commands` and `engine.cli.scenario_commands` expose
 `register(subparsers, common)`; `common` offers `add_simulation_options(parser)` and `config_from_args(args)`.
 A DataError / ConfigError / unknown forecaster anywhere → one message on stderr, exit code 2, no traceback.
 """
@@ -13,18 +13,18 @@ import json
 import sys
 from pathlib import Path
 
-from engine.data import load_csv
+from engine.data.dataset import load_csv
 from engine.errors import ConfigError, DataError
 from engine.forecast.registry import UnknownForecaster
 from engine.json_safe import json_safe
 from engine.paths import REPO_ROOT
-from engine.policy import all_params, policy_names
+from engine.policies.base import all_params, policy_names
 
 __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args", "write_ledger", "COMMON",
            "DEFAULT_DATA"]
 
 DEFAULT_DATA = "data/sample.csv"
-OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.scenario_commands", "engine.portfolio_cli",
+OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.cli.scenario_commands", "engine.cli.portfolio",
                             "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost",
@@ -71,13 +71,13 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--replications", type=int, help="Monte Carlo replications (default 1)")
     g.add_argument("--context-days", type=int, help="history rows before day 1 (default: replay all rows but the "
                                                     "last DAYS; synthetic/forecast-noise all rows)")
-    for p in all_params().values():  # declared once on each policy class (engine/policy_params.py)
+    for p in all_params().values():  # declared once on each policy class (engine/policies/params.py)
         g.add_argument(p.flag, type=float, dest=p.name, help=p.help or p.label)
 
 
 def config_from_args(args: argparse.Namespace):
     """SimConfig from parsed simulation options (ConfigError on bad values)."""
-    from engine.simulator import SimConfig
+    from engine.simulation.simulator import SimConfig
 
     opts = {}
     for dest in _SIM_DESTS + list(all_params()):
@@ -104,7 +104,7 @@ COMMON = _Common()
 
 
 def write_ledger(rows: list[dict], path: str) -> None:
-    from engine.simulator import LEDGER_COLUMNS
+    from engine.simulation.simulator import LEDGER_COLUMNS
 
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -127,8 +127,8 @@ def _add_window_info(info: dict, config, series) -> None:
 
 
 def cmd_simulate(args) -> int:
-    from engine.batch import run_batch
-    from engine.simulator import Simulator
+    from engine.simulation.batch import run_batch
+    from engine.simulation.simulator import Simulator
 
     config = config_from_args(args)
     series = load_csv(config.data).get(config.series)
@@ -199,7 +199,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from engine.generator import generate_csv
+    from engine.data.generator import generate_csv
 
     if not 1 <= args.days <= 36500:
         raise ConfigError(f"--days {args.days} is out of range [1, 36500]", field="days", value=args.days)
@@ -213,7 +213,7 @@ def cmd_generate(args) -> int:
     except ValueError:
         raise ConfigError(f"--start {args.start!r} is not a date (YYYY-MM-DD)", field="start",
                           value=args.start) from None
-    from engine.generator import GeneratorParams
+    from engine.data.generator import GeneratorParams
 
     if not (0 <= args.weekly_amplitude < 1 and -1 <= args.trend <= 1 and 0 <= args.promo_rate <= 1):
         raise ConfigError("--weekly-amplitude must be in [0, 1), --trend in [-1, 1], --promo-rate in [0, 1]",
@@ -311,7 +311,7 @@ TRAINING_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "sklearn")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from engine.layout import cli_layout
+    from engine.data.layout import cli_layout
 
     try:
         with cli_layout(getattr(args, "columns", None), getattr(args, "fill_missing_zero", False)):

@@ -1,10 +1,10 @@
 """Forecast-driven PIL against the calibrated order-up-to rule on common random numbers, each with its quantile
 level from the costs and tuned by simulation out of sample.
 
-Tuning (engine.optimum's protocol): the normal score z of the quantile level q = Φ(z) is searched on a grid
-(engine.optimum._golden_grid over [Z_MIN, Z_MAX]) on the *selection* paths and the chosen level is costed on the
+Tuning (engine.studies.optimum's protocol): the normal score z of the quantile level q = Φ(z) is searched on a grid
+(engine.studies.optimum._golden_grid over [Z_MIN, Z_MAX]) on the *selection* paths and the chosen level is costed on the
 disjoint *evaluation* paths (synthetic / forecast-noise: replications R..2R−1 against 0..R−1; replay: the days
-before the replayed window against the window; engine.optimum.selection_config). Every policy starts from the
+before the replayed window against the window; engine.studies.optimum.selection_config). Every policy starts from the
 same stock (the order-up-to rule's day-1 level) and sees the same demand paths.
 
 Comparison: per evaluation path r the paired difference c_PIL,r − c_OUT,r (its mean and 95 % t interval) and
@@ -27,7 +27,7 @@ def search_level(study, policy: str, coarse: int = 13, fine: int = 9):
     """(best q, its mean cost on the study's paths, curve) for a policy whose parameter is `service_level`."""
     from scipy.stats import norm
 
-    from engine.optimum import Z_MAX, Z_MIN, _golden_grid
+    from engine.studies.optimum import Z_MAX, Z_MIN, _golden_grid
 
     best_z, best_cost, curve, _ = _golden_grid(
         lambda z: study.cost(policy, {"service_level": float(norm.cdf(z))}), Z_MIN, Z_MAX, coarse, fine)
@@ -66,7 +66,7 @@ def compare_pil_with_order_up_to(config, series, replications: int, *, forecaste
     """
     from dataclasses import replace
 
-    from engine.optimum import _Study, selection_config
+    from engine.studies.optimum import _Study, selection_config
 
     config = replace(config, replications=int(replications))
     study = _Study(config, series, replications, forecaster=forecaster)

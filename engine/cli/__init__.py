@@ -1,0 +1,1 @@
+"""`python -m engine ...`: the argparse front end and its command modules."""

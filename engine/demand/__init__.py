@@ -1,0 +1,1 @@
+"""Demand paths of the simulated days (replay, synthetic, forecast-noise), lead times, demand classes."""

@@ -1,0 +1,1 @@
+"""Replenishment policies behind one interface, declared once, registered by name."""

@@ -1,0 +1,1 @@
+"""Protection-period demand: error quantiles, the simulated prior, its store, the lost-sales level."""

@@ -1,0 +1,1 @@
+"""Studies built on the simulation: scenarios on common random numbers, the optimum, the portfolio."""
