@@ -1,6 +1,6 @@
 """Portfolio over Celery workers: the bench_portfolio job (1,000 series × 365 days, 20 + 20 replications × 90 days)
 split into chunks of 50 series, each chunk a Celery task running engine.studies.portfolio.run_chunk on one of N workers
-(`celery -A dashapp.jobs:celery_app worker --concurrency=1`, the Procfile's worker line) over a real redis-server
+(`celery -A dashapp.ui.jobs:celery_app worker --concurrency=1`, the Procfile's worker line) over a real redis-server
 started on a free loopback port. The dispatching process runs no chunk itself (help_locally=False), so the figure
 is the workers' alone.
 
@@ -42,7 +42,7 @@ def start_workers(n: int, env: dict, logdir: Path) -> list[tuple[subprocess.Pope
     for i in range(n):
         log = logdir / f"worker{i + 1}.log"
         fh = open(log, "ab")
-        p = subprocess.Popen([sys.executable, "-m", "celery", "-A", "dashapp.jobs:celery_app", "worker",
+        p = subprocess.Popen([sys.executable, "-m", "celery", "-A", "dashapp.ui.jobs:celery_app", "worker",
                               "--loglevel=info", "--concurrency=1", "--without-gossip", "--without-mingle",
                               "-n", f"bench{i + 1}@%h"], cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT,
                              start_new_session=True)
@@ -59,7 +59,7 @@ def start_workers(n: int, env: dict, logdir: Path) -> list[tuple[subprocess.Pope
 def run_celery(path: str, redis_url: str, replications: int, days: int, workers: int) -> dict:
     from celery import Celery
 
-    from dashapp.portfolio_workers import run_on_workers
+    from dashapp.platform.portfolio_workers import run_on_workers
     from engine.data.layout import load_long
     from engine.studies.portfolio import PortfolioSettings
 

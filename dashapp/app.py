@@ -7,8 +7,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashapp import components, ids, jobs
-from dashapp.config import REPO_ROOT, resolve_secret_key, settings
+from dashapp import ids
+from dashapp.platform.config import REPO_ROOT, resolve_secret_key, settings
+from dashapp.ui import components, jobs
 
 log = logging.getLogger("dashapp")
 
@@ -16,7 +17,7 @@ log = logging.getLogger("dashapp")
 def _callback_error(err: Exception):
     """Last line of defence: an unexpected error in any callback is logged and shown as a message in the
     page header — never an HTTP 500 or a traceback in the browser."""
-    from dashapp.store import StoreUnavailable
+    from dashapp.platform.store import StoreUnavailable
 
     if isinstance(err, StoreUnavailable):  # Redis down, disk full or read-only: say so, it is not a bug
         log.warning("session store unavailable: %s", err)

@@ -7,9 +7,9 @@ import time
 from functools import lru_cache
 
 import engine.policies.original  # noqa: F401  registers the original app's rule ("original")
-from dashapp.config import settings
-from dashapp.policy_fields import field_map
-from dashapp.validation import DEFAULT_CONTROLS, InputError
+from dashapp.platform.config import settings
+from dashapp.ui.policy_fields import field_map
+from dashapp.ui.validation import DEFAULT_CONTROLS, InputError
 from engine.data import dataset as edata
 from engine.errors import ConfigError, DataError
 from engine.forecast import registry

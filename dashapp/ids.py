@@ -61,7 +61,7 @@ def field_row(key: str) -> str:
     """The id of the row holding a policy parameter's field (hidden when the policy does not take it)."""
     return f"row-{control_id(key)}"
 
-# /optimum: the exact optimum for stationary demand (dashapp/optimum_exact.py); "optx" is its job prefix
+# /optimum: the exact optimum for stationary demand (dashapp/pages/optimum/exact.py); "optx" is its job prefix
 EXACT_PREFIX = "optx"
 EXACT_DIST, EXACT_MEAN, EXACT_VAR, EXACT_SERIES = "optx-dist", "optx-mean", "optx-var", "optx-series"
 EXACT_LEAD, EXACT_H, EXACT_P, EXACT_SALES = "optx-lead-time", "optx-h", "optx-p", "optx-sales"
@@ -70,7 +70,7 @@ EXACT_REQUEST, EXACT_RESULT, EXACT_STATUS = "optx-request", "optx-result", "optx
 EXACT_RESULTS, EXACT_HEADLINE, EXACT_OPTIMAL = "optx-results", "optx-headline", "optx-optimal-cost"
 EXACT_TABLE, EXACT_GRAPH = "optx-gaps", "optx-graph-policy"
 
-# simulator: the settings carried to /optimum and /scenarios (dashapp/carry_settings.py)
+# simulator: the settings carried to /optimum and /scenarios (dashapp/ui/carry_settings.py)
 SETTINGS_LINKS, OPTIMUM_LINK, SCENARIOS_LINK = "sim-links", "sim-optimum-link", "sim-scenarios-link"
 HINT_OPTIMUM_LINK = "hint-optimum-link"
 HINT_LEVEL = "hint-level"  # the after-run hint's sentence on the order-up-to level used
@@ -85,7 +85,8 @@ SETTINGS_TOGGLE, SETTINGS_PANEL = "settings-toggle", "settings-panel"
 # simulator: the forecaster dropdown (its options depend on the chosen series' columns)
 FORECASTER = "forecaster"
 
-# /portfolio: upload, mapping step, run settings, totals and grid (dashapp/pages/portfolio.py); "pf" is its job prefix
+# /portfolio: upload, mapping step, run settings, totals and grid (dashapp/pages/portfolio/page.py); "pf" is its job
+# prefix
 PF_PREFIX = "pf"
 PF_UPLOAD, PF_UPLOAD_STATUS, PF_FILE, PF_MAPPING = "pf-upload", "pf-upload-status", "pf-file", "pf-mapping"
 PF_ROLE_PREFIX = "pf-role-"  # + engine.data.layout role: the dropdown of that role's column

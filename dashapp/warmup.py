@@ -16,7 +16,7 @@ import dash
 from plotly.io.json import to_json_plotly
 
 from dashapp import engine_facade as E
-from dashapp.store import DiskSessionStore
+from dashapp.platform.store import DiskSessionStore
 
 
 def warm_worker(first: int = 0) -> dict[str, float]:
@@ -42,8 +42,8 @@ def warm_pages() -> None:
 def warm_simulator_views() -> None:
     """Load, Start, two ticks and Pause of the page's default run in a throw-away session store, each screen
     rendered and encoded as the simulator's callbacks do."""
-    from dashapp.pages.simulator import render
-    from dashapp.services.simulation import SimulationService
+    from dashapp.pages.simulator.page import render
+    from dashapp.pages.simulator.service import SimulationService
 
     with tempfile.TemporaryDirectory(prefix="warm-sessions-") as folder:
         service = SimulationService(DiskSessionStore(folder, 2**26, ttl=60))

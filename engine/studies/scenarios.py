@@ -450,7 +450,7 @@ def result_csv_rows(result: dict) -> list[list]:
 DEMAND_CHOICES = ["synthetic", "forecast-noise", "replay"]
 SALES_CHOICES = ["lost sales", "backorders"]
 # The table's columns besides name, policy, the policies' parameters (engine.policies.base.all_params) and sales:
-# simulate's option names. Their labels and widgets are the page's (dashapp/scenario_table.py).
+# simulate's option names. Their labels and widgets are the page's (dashapp/ui/scenario_table.py).
 TABLE_OPTION_COLUMNS = ("lead_time", "lead_time_dist", "holding_rate", "unit_cost", "unit_price", "stockout_cost",
                         "forecaster", "demand", "noise")
 REQUIRED_TABLE_COLUMNS = ("name", "policy", "sales", "demand")

@@ -59,7 +59,8 @@ class Page:
     def tick(self) -> requests.Response:
         """One dcc.Interval firing (what the browser sends every `speed` seconds while enabled).
 
-        A tick advances the days due by wall time (dashapp.run_pace), at least one: tests that count one day per
+        A tick advances the days due by wall time (dashapp.pages.simulator.pace), at least one: tests that count one
+        day per
         tick start their runs at the slowest pace (5 s/day) and tick faster than that."""
         assert self.interval_id, "the page has no interval driving a server callback"
         iid = self.interval_id

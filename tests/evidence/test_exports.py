@@ -102,7 +102,7 @@ def test_cli_ledger_export_is_safe(tmp_path):
 
 
 def test_ledger_csv_helper_neutralises_text():
-    from dashapp.session_views import ledger_csv
+    from dashapp.pages.simulator.session_views import ledger_csv
     rows = [{"day": 1, "note": s, "value": -3.5} for s in INJECTIONS]
     text = ledger_csv(rows)
     assert not unsafe_cells(text), unsafe_cells(text)

@@ -18,7 +18,7 @@ from tests.evidence.page import Page, ledger_days
 
 pytestmark = pytest.mark.slow
 
-# the slowest pace: each scripted tick is one day (dashapp.run_pace)
+# the slowest pace: each scripted tick is one day (dashapp.pages.simulator.pace)
 RUN = dict(horizon=400, demand_mode="forecast-noise", speed=5.0)
 RESUME_WITHIN_S = 10.0  # a user retrying after a fault should not wait for stale locks to expire
 

@@ -25,8 +25,8 @@ RSS_GROWTH_LIMIT_MB = 50
 
 def _store_volume(session_dir: str) -> tuple[int, int]:
     """(bytes, entries) of the embedded diskcache session store (every shard), read from disk by this process."""
-    from dashapp.config import settings
-    from dashapp.store import DiskSessionStore
+    from dashapp.platform.config import settings
+    from dashapp.platform.store import DiskSessionStore
 
     store = DiskSessionStore(session_dir, STORE_BOUND, None, shards=settings.session_store_shards)
     try:

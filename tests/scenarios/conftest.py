@@ -73,11 +73,11 @@ def start_app(var: Path, env: dict, workers: int = 2) -> AppServer:
 
 
 class CeleryWorker:
-    """The Procfile's worker line: `celery -A dashapp.jobs:celery_app worker` (prefork, one child)."""
+    """The Procfile's worker line: `celery -A dashapp.ui.jobs:celery_app worker` (prefork, one child)."""
 
     def __init__(self, var: Path, env: dict) -> None:
         var.mkdir(parents=True, exist_ok=True)
-        self.p = Proc([sys.executable, "-m", "celery", "-A", "dashapp.jobs:celery_app", "worker", "--loglevel=info",
+        self.p = Proc([sys.executable, "-m", "celery", "-A", "dashapp.ui.jobs:celery_app", "worker", "--loglevel=info",
                        "--concurrency=1", "--without-gossip", "--without-mingle"], env, var / "celery.log")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -5,7 +5,7 @@ import json
 
 import plotly.io as pio
 
-from dashapp import scenario_figures as figs
+from dashapp.ui import scenario_figures as figs
 from engine.studies import scenarios as sc
 
 

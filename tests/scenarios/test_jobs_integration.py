@@ -16,8 +16,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench.app_server import AppServer
-from dashapp import scenario_figures as figs
-from dashapp.jobs import JobStore
+from dashapp.ui import scenario_figures as figs
+from dashapp.ui.jobs import JobStore
 from engine.studies import scenarios as sc
 from tests.scenarios.conftest import CeleryWorker, app_env, start_app
 

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from dashapp import optimum_exact as ox
-from dashapp.optimum_exact_figures import optimal_order_figure
-from dashapp.services import exact_optimum as svc
+from dashapp.pages.optimum import exact as ox
+from dashapp.pages.optimum import exact_service as svc
+from dashapp.pages.optimum.exact_figures import optimal_order_figure
 from engine.errors import ConfigError
 from engine.exact.policies import evaluate_base_stock
 

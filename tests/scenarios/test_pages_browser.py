@@ -58,7 +58,7 @@ def test_optimum_page_computes_bound_best_levels_and_regrets(app, browser):
 
 
 def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv):
-    from dashapp.jobs import JobStore
+    from dashapp.ui.jobs import JobStore
     from tests.scenarios.test_jobs_integration import page_set
 
     one = as_page_set(sc.canonical_set([{"name": "Long", "forecaster": "ma7", "demand": "synthetic"}],

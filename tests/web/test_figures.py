@@ -8,8 +8,9 @@ import numpy as np
 import plotly.io as pio
 
 from bench.dash_client import apply_patch
-from dashapp import figures, session_ids
-from dashapp import session_views as S
+from dashapp.pages.simulator import session_views as S
+from dashapp.platform import session_ids
+from dashapp.ui import figures
 
 
 def rows(n: int) -> list[dict]:
@@ -117,7 +118,7 @@ def test_backtest_plot_draws_the_actual_in_front_with_the_legend_clear_of_the_ax
 
 
 def test_backtest_plot_defaults_to_the_three_best_models_by_mae():
-    from dashapp.backtests import plot_default
+    from dashapp.pages.forecasts.backtests import plot_default
 
     def res(mae):
         return {"metrics": {"overall": {"mae": mae, "rmse": mae, "bias": 0, "mase": 1}}}
@@ -127,7 +128,7 @@ def test_backtest_plot_defaults_to_the_three_best_models_by_mae():
 
 
 def test_scenario_and_optimum_figures_keep_the_toolbar_off_the_title():
-    from dashapp import scenario_figures
+    from dashapp.ui import scenario_figures
 
     fig = scenario_figures._layout(go_figure(), "A long title at the top left")
     assert fig.layout.modebar.orientation == "v" and fig.layout.title.xanchor == "left"

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from dashapp.config import settings
-from dashapp.store import DiskSessionStore
+from dashapp.platform.config import settings
+from dashapp.platform.store import DiskSessionStore
 from tests.conftest import REPO
 from tests.web.conftest import (
     click,
@@ -81,7 +81,8 @@ def test_slow_tick_no_pile_up_no_double_step(server_factory, sample_csv, browser
     time.sleep(delay * 2)
     snap = snapshot(d)
     elapsed = paused_at - t0
-    # one tick at a time, each catching up the days the pace asks for (dashapp.run_pace) and never more: the run is
+    # one tick at a time, each catching up the days the pace asks for (dashapp.pages.simulator.pace) and never more:
+    # the run is
     # not ahead of 0.1 s/day, and Pause is not stuck behind a queue of ticks
     # (the tick in flight when Pause was pressed still steps the days due until it holds the lock: + reacted)
     assert snap["day"] <= (elapsed + reacted) / 0.1 + 2, (snap, elapsed, reacted)

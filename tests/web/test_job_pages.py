@@ -1,13 +1,13 @@
-"""The job plumbing /scenarios and /optimum share (dashapp/job_pages.py): a job is findable from the moment Run
+"""The job plumbing /scenarios and /optimum share (dashapp/ui/job_pages.py): a job is findable from the moment Run
 is pressed, a reattached page gets its progress and Run/Cancel states, and a cancel request stops the job at its
 next step — checked on a real job store directory, without a browser."""
 from __future__ import annotations
 
 import pytest
 
-from dashapp import job_pages as J
-from dashapp import jobs
-from dashapp.jobs import JobStore
+from dashapp.ui import job_pages as J
+from dashapp.ui import jobs
+from dashapp.ui.jobs import JobStore
 
 WORDS = J.JobWords(prefix="sc", kind="scenarios", noun="run", button="Run")
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dashapp.jobs import JobStore
+from dashapp.ui.jobs import JobStore
 from engine.studies import scenarios as sc
 from tests.web.conftest import text_of, wait_until
 

@@ -1,9 +1,9 @@
-"""dashapp.ledger_totals: the running sums the cards, the event summary and the cumulative-cost points read equal
+"""dashapp.ui.ledger_totals: the running sums the cards, the event summary and the cumulative-cost points read equal
 plain sums over the rows, day by day as a run grows, for a list seen first at any length, and after a new run."""
 from __future__ import annotations
 
-from dashapp import ledger_totals as T
-from dashapp.session_views import events_of
+from dashapp.pages.simulator.session_views import events_of
+from dashapp.ui import ledger_totals as T
 from engine.data.dataset import load_csv
 from engine.data.generator import generate_csv
 from engine.simulation.simulator import SimConfig, Simulator

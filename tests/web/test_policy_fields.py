@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dashapp import engine_facade as E
-from dashapp.policy_fields import field_map, field_specs
-from dashapp.scenario_table import table_columns
-from dashapp.validation import DEFAULT_CONTROLS, InputError, clean_controls
+from dashapp.ui.policy_fields import field_map, field_specs
+from dashapp.ui.scenario_table import table_columns
+from dashapp.ui.validation import DEFAULT_CONTROLS, InputError, clean_controls
 from tests.policy_doubles import registered
 
 

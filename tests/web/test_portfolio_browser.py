@@ -143,7 +143,7 @@ def test_a_running_job_is_found_again_after_a_reload_and_cancel_stops_it(page, a
     wait_until(lambda: d.find_element("id", "pf-cancel").is_enabled(), 20, what="Cancel enabled while running")
     wait_until(lambda: progress_value(d) > 0, 120, what="progress")
     wait_until(lambda: "?run=" in d.current_url, 5, what="the run's address")
-    from dashapp.jobs import JobStore
+    from dashapp.ui.jobs import JobStore
 
     store = JobStore(None, directory=str(app.var_dir / "jobs" / "scenario-records"))
     assert store.get_status("portfolio", d.current_url.split("?run=")[1])["state"] == "running"

@@ -48,7 +48,7 @@ def succeeded(logs) -> int:
 
 
 def test_chunks_on_two_workers_give_the_single_process_records_in_order(series, workers, client):
-    from dashapp.portfolio_workers import run_on_workers
+    from dashapp.platform.portfolio_workers import run_on_workers
 
     s = PortfolioSettings(replications=5, days=30, history_days=90, backtest_days=30)
     seen = []
@@ -63,7 +63,7 @@ def test_chunks_on_two_workers_give_the_single_process_records_in_order(series, 
 
 
 def test_cancel_revokes_the_chunks_not_yet_run(series, workers, client):
-    from dashapp.portfolio_workers import run_on_workers
+    from dashapp.platform.portfolio_workers import run_on_workers
 
     s = PortfolioSettings(replications=200, days=365, history_days=90, backtest_days=30)
     progress = []

@@ -11,8 +11,8 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 import pytest
 
-from dashapp.services import portfolio as P
-from dashapp.store import make_kv
+from dashapp.pages.portfolio import service as P
+from dashapp.platform.store import make_kv
 from engine.data.layout import ROLES
 from engine.studies.portfolio import PortfolioSettings, run_portfolio
 
@@ -180,7 +180,7 @@ def test_chunks_shrink_with_longer_runs_so_progress_keeps_coming():
 
 
 def test_the_simulator_link_opens_the_series_with_the_recommendation():
-    from dashapp.simulator_link import link_controls
+    from dashapp.pages.simulator.link import link_controls
 
     rec = {"series": "SKU 1/WH&2", "forecaster": "croston", "policy": "order-up-to", "lead_time": 45,
            "order_up_to": 12.3456, "days": 90}
@@ -198,8 +198,8 @@ def test_the_simulator_link_opens_the_series_with_the_recommendation():
 
 def test_the_file_becomes_the_session_s_upload_on_the_simulator_page(files, tmp_path):
     from dashapp import engine_facade as E
-    from dashapp.services.uploads import series_names
-    from dashapp.session_ids import new_session_id
+    from dashapp.platform.session_ids import new_session_id
+    from dashapp.ui.uploads import series_names
 
     store = make_kv(None, str(tmp_path / "sessions"), 600, prefix="s:")
     sid = new_session_id()
@@ -250,7 +250,7 @@ class _Queue:
 
 
 def test_the_dispatcher_runs_unstarted_chunks_itself_and_merges_in_file_order(files):
-    from dashapp.portfolio_workers import run_on_workers
+    from dashapp.platform.portfolio_workers import run_on_workers
 
     insp = P.inspect_upload(files, data_url(german_csv(series=5)), "verkauf.csv", 2**20)
     series = list(P.read_dataset(files, insp.file_id, insp.mapping, False).series.values())
@@ -266,7 +266,7 @@ def test_the_dispatcher_runs_unstarted_chunks_itself_and_merges_in_file_order(fi
 
 
 def test_the_dispatcher_stops_and_revokes_the_rest_on_cancel(files):
-    from dashapp.portfolio_workers import run_on_workers
+    from dashapp.platform.portfolio_workers import run_on_workers
     from engine.studies.portfolio import PortfolioCancelled
 
     insp = P.inspect_upload(files, data_url(german_csv(series=3)), "verkauf.csv", 2**20)

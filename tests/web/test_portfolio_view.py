@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from dashapp.portfolio_view import column_defs, grid_rows, results_view
-from dashapp.services import portfolio as P
+from dashapp.pages.portfolio import service as P
+from dashapp.pages.portfolio.view import column_defs, grid_rows, results_view
 from engine.studies.portfolio import PortfolioSettings
 from tests.web.test_portfolio_service import SMALL, data_url, german_csv
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    from dashapp.store import make_kv
+    from dashapp.platform.store import make_kv
 
     files = make_kv(None, str(tmp_path_factory.mktemp("files")), 600, prefix="pf:")
     insp = P.inspect_upload(files, data_url(german_csv()), "verkauf.csv", 2**20)

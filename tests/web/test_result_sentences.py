@@ -7,10 +7,10 @@ import io
 
 import pytest
 
-from dashapp import carry_settings as carry
-from dashapp.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
-from dashapp.run_hint import hint_sentence
-from dashapp.scenario_csv import scenario_csv
+from dashapp.pages.scenarios.csv_export import scenario_csv
+from dashapp.pages.simulator.hint import hint_sentence
+from dashapp.ui import carry_settings as carry
+from dashapp.ui.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
 from engine.studies import scenarios as sc
 
 

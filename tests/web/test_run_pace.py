@@ -1,9 +1,10 @@
-"""The run's pace (dashapp.run_pace): days due per tick from wall time, with catch-up, re-basing and a cap."""
+"""The run's pace (dashapp.pages.simulator.pace): days due per tick from wall time, with catch-up, re-basing and a
+cap."""
 from __future__ import annotations
 
 import pytest
 
-from dashapp.run_pace import days_due, max_days_per_tick, new_clock
+from dashapp.pages.simulator.pace import days_due, max_days_per_tick, new_clock
 
 
 def test_a_tick_on_time_advances_one_day_and_keeps_the_clock():

@@ -1,13 +1,13 @@
-"""The simulator page's run logic (dashapp.services.simulation) on a real diskcache store and the real engine,
+"""The simulator page's run logic (dashapp.pages.simulator.service) on a real diskcache store and the real engine,
 without a browser or a server: what each button and tick leaves the page to show."""
 from __future__ import annotations
 
 import pytest
 
-from dashapp.services.simulation import FULL, MESSAGE, NOTHING, PATCH, STOP, SimulationService
-from dashapp.session_ids import new_session_id
-from dashapp.store import DiskSessionStore
-from dashapp.validation import DEFAULT_CONTROLS
+from dashapp.pages.simulator.service import FULL, MESSAGE, NOTHING, PATCH, STOP, SimulationService
+from dashapp.platform.session_ids import new_session_id
+from dashapp.platform.store import DiskSessionStore
+from dashapp.ui.validation import DEFAULT_CONTROLS
 
 CONTROLS = dict(DEFAULT_CONTROLS, forecaster="ma7", demand_mode="synthetic", horizon=12, lead_time=2)
 
@@ -158,7 +158,7 @@ def test_a_service_level_of_95_reaches_the_run_as_095(service, sid):
     ("done", 12, {"start": False, "pause": True, "step": False, "reset": False}),
 ])
 def test_run_bar_buttons_are_enabled_only_when_they_apply(status, days, disabled):
-    from dashapp.session_views import RUN_NOTES, button_states
+    from dashapp.pages.simulator.session_views import RUN_NOTES, button_states
 
     assert button_states(status, days) == disabled
     assert ("Start is off" in RUN_NOTES.get(status, "")) == disabled["start"]  # a disabled Start says why
@@ -207,7 +207,7 @@ def test_pace_keeps_ticks_idempotent(service, sid):
 
 
 def test_a_run_records_how_its_order_up_to_level_was_set_and_the_page_says_it(service, sid):
-    from dashapp.session_views import level_note
+    from dashapp.pages.simulator.session_views import level_note
 
     service.press(sid, "start", dict(CONTROLS, lead_time=7))  # synthetic demand, lost sales
     lost = service.level_of(sid)

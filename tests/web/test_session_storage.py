@@ -7,11 +7,11 @@ import json
 import pytest
 
 from dashapp import engine_facade as E
-from dashapp import session_storage as S
-from dashapp.policy_fields import field_specs
-from dashapp.session_ids import new_session_id
-from dashapp.store import DiskSessionStore
-from dashapp.validation import DEFAULT_CONTROLS, clean_controls
+from dashapp.platform import session_storage as S
+from dashapp.platform.session_ids import new_session_id
+from dashapp.platform.store import DiskSessionStore
+from dashapp.ui.policy_fields import field_specs
+from dashapp.ui.validation import DEFAULT_CONTROLS, clean_controls
 
 
 class CountingStore(DiskSessionStore):

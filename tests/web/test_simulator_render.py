@@ -1,4 +1,4 @@
-"""The simulator page's full redraw sends exactly the figures dashapp.figures builds, without building them."""
+"""The simulator page's full redraw sends exactly the figures dashapp.ui.figures builds, without building them."""
 from __future__ import annotations
 
 import json
@@ -7,10 +7,11 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 
 from dashapp import engine_facade as E
-from dashapp import figures, ids
-from dashapp.policy_fields import field_specs
-from dashapp.simulator_render import figure_dict
-from dashapp.validation import DEFAULT_CONTROLS, clean_controls
+from dashapp import ids
+from dashapp.pages.simulator.render import figure_dict
+from dashapp.ui import figures
+from dashapp.ui.policy_fields import field_specs
+from dashapp.ui.validation import DEFAULT_CONTROLS, clean_controls
 
 
 def _json(obj) -> dict:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dashapp.store import DiskSessionStore, RedisSessionStore, SessionBusy, StoreUnavailable
+from dashapp.platform.store import DiskSessionStore, RedisSessionStore, SessionBusy, StoreUnavailable
 
 
 @pytest.fixture(params=["diskcache", "redis"])

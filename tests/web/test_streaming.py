@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.dash_client import DashSession
-from dashapp.figures import GRAPH_IDS
+from dashapp.ui.figures import GRAPH_IDS
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_streamed_page_equals_a_fresh_render(server_factory, sample_csv):
     srv = server_factory(workers=2, env={"SIM_SAMPLE_DATA": str(sample_csv)})
     s = DashSession(srv.url)
     s.load("/")
-    # the slowest pace (5 s/day): each scripted tick is one day (dashapp.run_pace)
+    # the slowest pace (5 s/day): each scripted tick is one day (dashapp.pages.simulator.pace)
     s.trigger("start.n_clicks", 1, extra={"horizon.value": 160, "demand-mode.value": "synthetic",
                                            "speed.value": 5.0, "forecaster.value": "ma7"})
     tick = s.find(input="tick.n_intervals")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from dashapp.upload_keys import merge_message, merged_key_columns
+from dashapp.platform.upload_keys import merge_message, merged_key_columns
 
 
 def _file(header: list[str], line) -> bytes:

@@ -1,13 +1,13 @@
 """What the simulator page's number fields accept and what the page says when they do not: the server's checks
-(dashapp.validation), the rules the page shows beside each field (dashapp.field_rules), and engine messages put
+(dashapp.ui.validation), the rules the page shows beside each field (dashapp.ui.field_rules), and engine messages put
 into the page's words."""
 from __future__ import annotations
 
 import pytest
 
-from dashapp.field_rules import problem, range_text
-from dashapp.policy_fields import field_specs
-from dashapp.validation import DEFAULT_CONTROLS, InputError, clean_controls, page_words
+from dashapp.ui.field_rules import problem, range_text
+from dashapp.ui.policy_fields import field_specs
+from dashapp.ui.validation import DEFAULT_CONTROLS, InputError, clean_controls, page_words
 
 FORECASTERS, POLICIES = {"ma7"}, {"order-up-to": "Order-up-to"}
 BOUNDS = {key: spec[2] for key, spec in field_specs().items()}
@@ -86,7 +86,7 @@ def test_cli_flags_become_field_labels():
 
 def test_the_simulator_layout_shows_each_number_field_s_range_and_no_html_bounds():
     """No min/max/step on the inputs (a browser would hand dash an empty value for a number outside them)."""
-    from dashapp.simulator_layout import simulator_layout
+    from dashapp.pages.simulator.layout import simulator_layout
 
     found = {}
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from dashapp import engine_facade as E
-from dashapp import ids, simulator_render
+from dashapp import ids
+from dashapp.pages.simulator import render as simulator_render
 from dashapp.warmup import warm_worker
 from engine.protection import prior as PP
 

@@ -1,0 +1,1 @@
+"""The forecasts page (/forecasts) and the modules only it uses."""

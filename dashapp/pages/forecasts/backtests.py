@@ -1,0 +1,116 @@
+"""Backtests for the /forecasts page, cached per (data, model, hold-out): the engine's `run_backtest` gives the
+table (its numbers are the CLI's), `forecast_targets` the one-step forecasts plotted for one series.
+
+Cache: a diskcache directory under the var dir, shared by the workers of one machine, JSON values. ETS/ARIMA
+backtests take minutes the first time and milliseconds afterwards.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+
+from dashapp.platform.config import settings
+from dashapp.platform.store import make_kv
+
+HOLDOUT_BOUNDS = (7, 365)
+FAST_DEFAULT = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
+SLOW = {"ets", "arima"}
+CACHE_TTL = 7 * 24 * 3600
+
+_cache = None
+
+
+def cache():
+    """The machine's backtest cache (dashapp.platform.store's diskcache back end, 256 MB, a week per entry)."""
+    global _cache
+    if _cache is None:
+        _cache = make_kv(None, os.path.join(settings.var_dir, "backtests"), CACHE_TTL, prefix="",
+                         size_limit=256 * 2**20)
+    return _cache
+
+
+def dataset_digest(dataset) -> str:
+    """Content hash of the series (so an upload and the sample file never share cache entries)."""
+    h = hashlib.sha256()
+    for key, s in dataset.series.items():
+        h.update(key.encode())
+        h.update(json.dumps(s.to_dict(), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _finite(v):
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+
+
+def _clean(obj):
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return _finite(obj)
+
+
+def model_result(dataset, digest: str, model: str, holdout: int, data_path=None) -> dict:
+    """{"metrics": run_backtest entry or None, "skipped": reason or None, "forecasts": {series: [..]}}."""
+    from engine.forecast.backtest import forecast_targets, run_backtest, targets_per_series
+    from engine.forecast.registry import get_forecaster
+
+    key = f"bt:v2:{digest}:{model}:{holdout}"
+    c = cache()
+    hit = c.get(key)
+    if hit is not None:
+        return hit
+    result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path)
+    entry = next(iter(result["models"].values()), None)
+    out = {"metrics": entry, "skipped": result["skipped"].get(model), "forecasts": {}}
+    if entry is not None:
+        fc = forecast_targets(get_forecaster(model), targets_per_series(dataset, holdout))
+        out["forecasts"] = {k: [float(x) for x in v] for k, v in fc.items() if not k.endswith("#sum")}
+    out = _clean(out)
+    c.put(key, out)
+    return out
+
+
+def actuals(dataset, holdout: int) -> dict:
+    from engine.forecast.backtest import targets_per_series
+
+    out = {}
+    for t in targets_per_series(dataset, holdout):
+        xs = [t.dates[p] for p in t.positions] if t.dates else [p + 1 for p in t.positions]
+        out[t.key] = {"x": xs, "y": [float(t.demand[p]) for p in t.positions]}
+    return out
+
+
+def table_rows(results: dict[str, dict]) -> list[dict]:
+    """Overall metrics per model, best MAE first: one-step MAE/RMSE/bias/MASE, the RMSE of the 8-day (L + 1)
+    demand sum and the measured coverage of its 0.90 / 0.99 quantiles."""
+    rows = []
+    for name, r in results.items():
+        if r.get("metrics") is None:
+            rows.append({"model": name, "mae": None, "rmse": None, "bias": None, "mase": None, "sum_rmse": None,
+                         "cover_90": None, "cover_99": None, "note": r.get("skipped") or "not evaluated"})
+            continue
+        o = r["metrics"]["overall"]
+        cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        rows.append({"model": name, "mae": o["mae"], "rmse": o["rmse"], "bias": o["bias"], "mase": o["mase"],
+                     "sum_rmse": o.get("sum_rmse"), "cover_90": cov[0], "cover_99": cov[1],
+                     "note": r["metrics"].get("note") or ""})
+    rows.sort(key=lambda x: (x["mae"] is None, x["mae"] if x["mae"] is not None else 0))
+    return rows
+
+
+def model_card(name: str) -> dict | None:
+    """The card of ensemble:NAME from the registry's models directory (read by the engine's checker)."""
+    from engine.forecast.onnx_model import read_card
+    from engine.forecast.registry import list_forecasters, models_dir
+
+    if name not in {f["name"] for f in list_forecasters() if f["kind"] == "ensemble"}:
+        return None
+    return read_card(models_dir() / name.split(":", 1)[1])
+
+
+def plot_default(results: dict[str, dict], n: int = 3) -> list[str]:
+    """The models the backtest plot shows at first: the n best by overall MAE (table_rows' order), evaluated ones."""
+    return [r["model"] for r in table_rows(results) if r["mae"] is not None][:n]

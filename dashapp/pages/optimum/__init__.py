@@ -1,0 +1,1 @@
+"""The optimum page (/optimum) and the modules only it uses."""

@@ -1,0 +1,191 @@
+"""/optimum, section "Exact optimum (stationary demand)": the optimal long-run cost of an i.i.d. demand setting,
+each policy's true gap to it and a picture of the optimal policy (engine.exact).
+
+Why a background job: a lead time of 2 solves in well under a second, but L = 4 with p = 19 takes about 17 s on
+this machine — too long for a web worker. The request is checked (and the state-space size with it) before the job
+starts, so a too-large instance gets the solver's message at once. Results are cached by the request.
+"""
+from __future__ import annotations
+
+import time
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+
+from dashapp import ids
+from dashapp.pages.optimum.exact_figures import optimal_order_figure
+from dashapp.pages.optimum.exact_service import (
+    DIST_CHOICES,
+    MAX_HEATMAP_LEAD,
+    exact_record,
+    request_from_fields,
+    request_key,
+)
+from dashapp.ui.job_pages import JobWords, background_job, error_alert, run_and_cache
+from dashapp.ui.jobs import job_store
+from engine.data.dataset import DataError
+from engine.errors import ConfigError
+from engine.studies import scenarios as sc
+
+__all__ = ["WORDS", "exact_section", "gap_rows", "headline", "render", "request_from_fields"]
+
+KIND = "optimum-exact"
+WORDS = JobWords(prefix=ids.EXACT_PREFIX, kind=KIND, noun="exact solve", button="Solve exactly")
+POLICY_LABELS = {"base-stock": "Base-stock", "capped-base-stock": "Capped base-stock",
+                 "projected-inventory-level": "Projected inventory level (PIL)", "constant-order": "Constant order"}
+PARAM_LABELS = {"S": "S", "cap": "cap", "target": "target", "order_qty": "Q"}
+
+
+def _series_names() -> list[str]:
+    try:
+        from engine.data.dataset import load_csv
+        return list(load_csv(sc.DEFAULT_DATA).series)
+    except (DataError, OSError):
+        return []
+
+
+def _field(label, component, width=2):
+    return dbc.Col([dbc.Label(label, html_for=getattr(component, "id", None), className="small mb-0"), component],
+                   md=width)
+
+
+def exact_section() -> html.Div:
+    """The section's inputs, buttons and result area (defaults: Zipkin's instance, Poisson mean 5, L = 2, p = 9)."""
+    series = _series_names()
+    return html.Div([
+        dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT),
+        html.H2("Exact optimum (stationary demand)", className="h4"),
+        html.P("When demand is the same distribution every day (i.i.d.), the best possible policy can be computed "
+               "exactly (relative value iteration over on-hand stock and the pipeline), and so can the true cost of "
+               "each simple policy. Costs are per day: h per unit left over at the end of a day, p per unit short "
+               "(lost, or backlogged for a day).", className="small text-muted"),
+        dbc.Row([
+            _field("Demand distribution", dcc.Dropdown(id=ids.EXACT_DIST, options=DIST_CHOICES, value="poisson",
+                                                       clearable=False), width=3),
+            _field("Mean (units/day)", dbc.Input(id=ids.EXACT_MEAN, type="number", min=0, value=5, size="sm")),
+            _field("Variance (negative binomial)", dbc.Input(id=ids.EXACT_VAR, type="number", min=0, value=10,
+                                                              size="sm")),
+            _field("Series (empirical)", dcc.Dropdown(id=ids.EXACT_SERIES, options=series,
+                                                      value=series[0] if series else None, clearable=False), 3),
+        ], className="g-2 align-items-end"),
+        dbc.Row([
+            _field("Lead time (days)", dbc.Input(id=ids.EXACT_LEAD, type="number", min=0, step=1, value=2, size="sm")),
+            _field("h (per unit per day)", dbc.Input(id=ids.EXACT_H, type="number", min=0, value=1, size="sm")),
+            _field("p (per unit short)", dbc.Input(id=ids.EXACT_P, type="number", min=0, value=9, size="sm")),
+            _field("Unmet demand", dcc.Dropdown(id=ids.EXACT_SALES, options=["lost sales", "backorders"],
+                                                value="lost sales", clearable=False)),
+            dbc.Col(dbc.Button("Solve exactly", id=ids.EXACT_RUN, color="primary"), width="auto"),
+            dbc.Col(dbc.Button("Cancel", id=ids.EXACT_CANCEL, color="danger", outline=True, disabled=True),
+                    width="auto"),
+            dbc.Col(dbc.Progress(id=ids.EXACT_PROGRESS, value=0, label="", style={"height": "24px"})),
+        ], className="g-2 align-items-end my-2"),
+        html.Div(id=ids.EXACT_STATUS),
+        html.Div(id=ids.EXACT_RESULTS, children=render(None)),
+    ], className="mt-3")
+
+
+def _params(params: dict) -> str:
+    return ", ".join(f"{PARAM_LABELS.get(k, k)} = {v:g}" for k, v in params.items())
+
+
+def _pct(gap: float) -> str:
+    return f"{100 * (0.0 if abs(gap) < 1e-6 else gap):.2f} %"
+
+
+def gap_rows(rep: dict) -> list[dict]:
+    """One row per policy: name, best parameters, long-run cost per day and the true gap to the optimum."""
+    opt = rep["optimal_cost"]
+    rows = [{"policy": "Optimal policy", "params": "state-dependent (see the picture)" if rep.get("policy_records")
+             else "state-dependent", "cost": f"{opt:,.3f} per day", "gap": "0.00 %"}]
+    listed = [{"name": "base-stock", "params": {"S": rep["base_stock"]["level"]}, "cost": rep["base_stock"]["cost"]}]
+    listed += [r for r in rep["policies"] if r["name"] != "base-stock"]
+    for r in listed:
+        rows.append({"policy": POLICY_LABELS.get(r["name"], r["name"]), "params": _params(r["params"]),
+                     "cost": f"{r['cost']:,.3f} per day", "gap": _pct(r["cost"] / opt - 1.0)})
+    return rows
+
+
+def headline(rep: dict) -> str:
+    """One plain sentence: the best possible cost, how close the best simple policy gets, what base-stock loses."""
+    opt = rep["optimal_cost"]
+    bs = rep["base_stock"]
+    base_gap = bs["cost"] / opt - 1.0
+    if rep["model"] == "backorders":
+        return (f"Best possible: {opt:,.3f} per day — with backorders base-stock is optimal: order up to "
+                f"S = {bs['level']:g} units (exact).")
+    capped = next((r for r in rep["policies"] if r["name"] == "capped-base-stock"), None)
+    lead = f"Best possible: {opt:,.3f} per day (exact, lead time {rep['lead_time']} days). "
+    if capped is None:
+        return lead + f"Base-stock (S = {bs['level']:g}) loses {_pct(base_gap)}."
+    return (lead + f"Capped base-stock ({_params(capped['params'])}) is within {_pct(capped['gap'])} of it; "
+            f"base-stock (S = {bs['level']:g}) loses {_pct(base_gap)}.")
+
+
+def render(rep: dict | None):
+    if not rep:
+        return html.Div("No exact solve yet: choose a demand distribution and press Solve exactly.",
+                        className="text-muted", id="optx-empty")
+    table = dash_table.DataTable(id=ids.EXACT_TABLE, data=gap_rows(rep), columns=[
+        {"id": "policy", "name": "Policy"}, {"id": "params", "name": "Best parameters (units)"},
+        {"id": "cost", "name": "Long-run cost (per day)"}, {"id": "gap", "name": "Gap to the optimum"}],
+        style_cell={"fontSize": "0.85rem", "textAlign": "left", "padding": "4px 8px"})
+    states = f"{rep['states']:,} states" + (f", bound B = {rep['bound']}" if rep.get("bound") else "")
+    parts = [html.P(headline(rep), id=ids.EXACT_HEADLINE, className="fw-semibold"),
+             html.Div(f"Demand {rep['demand']} (mean {rep['demand_mean']:.2f}, variance {rep['demand_var']:.2f} "
+                      f"units/day), {rep['model']}, h = {rep['holding_cost']:g} per unit per day, "
+                      f"p = {rep['stockout_cost']:g} per unit short; optimal cost {rep['optimal_cost']:,.4f} per day "
+                      f"({states}; solved in {rep['seconds']:.1f} s).", id=ids.EXACT_OPTIMAL,
+                      className="small text-muted mb-2"),
+             table]
+    if rep.get("policy_records"):
+        parts.append(dcc.Graph(id=ids.EXACT_GRAPH,
+                               figure=optimal_order_figure(rep["policy_records"], rep["lead_time"])))
+    elif rep["model"] == "lost sales":
+        parts.append(html.Div(f"The picture of the optimal policy is drawn for lead times up to {MAX_HEATMAP_LEAD}.",
+                              className="small text-muted"))
+    return html.Div(parts)
+
+
+@callback(
+    Output(ids.EXACT_REQUEST, "data"),
+    Output(ids.EXACT_RESULT, "data", allow_duplicate=True),
+    Output(ids.EXACT_STATUS, "children", allow_duplicate=True),
+    Input(ids.EXACT_RUN, "n_clicks"),
+    State(ids.EXACT_DIST, "value"), State(ids.EXACT_MEAN, "value"), State(ids.EXACT_VAR, "value"),
+    State(ids.EXACT_SERIES, "value"), State(ids.EXACT_LEAD, "value"), State(ids.EXACT_H, "value"),
+    State(ids.EXACT_P, "value"), State(ids.EXACT_SALES, "value"),
+    prevent_initial_call=True,
+)
+def prepare_exact(_n, *fields):
+    try:
+        req = request_from_fields(*fields)
+    except (ConfigError, DataError, ValueError, TypeError) as err:
+        return no_update, no_update, error_alert(WORDS, err)
+    try:
+        cached = job_store().get_result(KIND, request_key(req))
+    except Exception as err:
+        return no_update, no_update, dbc.Alert(f"The job store is unavailable: {err}", color="warning")
+    if cached is not None:
+        return no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="optx-cached")
+    return {"request": req, "submitted": time.time()}, no_update, None
+
+
+@background_job(WORDS)
+def run_exact(set_progress, request):
+    """The background job: the exact report of the request (checked again: it came through the browser)."""
+    from dash.exceptions import PreventUpdate
+
+    if not request:
+        raise PreventUpdate
+    try:
+        req = request_from_fields(*(request["request"].get(k) for k in (
+            "dist", "mean", "var", "series", "lead_time", "h", "p")),
+            "backorders" if request["request"].get("backorders") else "lost sales")
+    except (ConfigError, DataError, ValueError, TypeError, KeyError, AttributeError) as err:
+        return no_update, error_alert(WORDS, err)
+    return run_and_cache(WORDS, request_key(req), set_progress, lambda progress: exact_record(req, progress))
+
+
+@callback(Output(ids.EXACT_RESULTS, "children"), Input(ids.EXACT_RESULT, "data"), prevent_initial_call=True)
+def show_exact(rep):
+    return render(rep)

@@ -1,0 +1,1 @@
+"""The portfolio page (/portfolio) and the modules only it uses."""

@@ -1,0 +1,133 @@
+"""What the /portfolio page draws from a result: the totals cards and the recommendations grid (dash-ag-grid).
+
+Labels, not internal names: the grid shows "Croston" rather than "croston", percentages for fill rates, money with
+two decimals; numbers stay numbers in the grid (formatted by the grid), so sorting and filtering work on values.
+"""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashapp import ids
+from dashapp.pages.portfolio.service import simulator_link
+from engine.data.layout import ROLES
+
+FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
+                     "sba": "Syntetos–Boylan approximation", "tsb": "Teunter–Syntetos–Babai"}
+POLICY_LABELS = {"order-up-to": "Order-up-to, daily review", "r-Q": "Reorder point r, quantity Q"}
+NONE = "__none__"  # the dropdown value of "not in this file"
+
+
+def choices_from_values(values: list) -> dict:
+    """{role: column or None} from the dropdowns' values, in ROLES order."""
+    return {role: (None if v in (None, NONE) else v) for role, v in zip(ROLES, values)}
+
+
+def _card(title: str, value: str, sub: str = "", card_id: str | None = None):
+    return dbc.Col(dbc.Card(dbc.CardBody([html.Div(title, className="kpi-title"),
+                                          html.Div(value, className="kpi-value",
+                                                   **({"id": card_id} if card_id else {})),
+                                          html.Div(sub, className="kpi-sub")]), className="kpi-card h-100"),
+                   xl=2, md=4, sm=6, className="mb-2")
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def totals_cards(result: dict):
+    t = result["totals"]
+    s = result["settings"]
+    by_class = ", ".join(f"{n} {c}" for c, n in sorted(t.get("by_class", {}).items()))
+    return dbc.Row([
+        _card("Series", f"{t['series']:,}", by_class, ids.PF_TOTAL_SERIES),
+        _card(f"Expected cost ({s['days']} days)", f"{t['expected_cost']:,.2f}",
+              f"95 % CI {t['cost_ci_low']:,.2f} – {t['cost_ci_high']:,.2f}", ids.PF_TOTAL_COST),
+        _card("Holding · stockout cost", f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f}",
+              " · ".join(f"{n} {POLICY_LABELS.get(k, k)}" for k, n in sorted(t.get("by_policy", {}).items()))),
+        _card("Mean fill rate", _pct(t.get("mean_fill_rate")), f"target {100 * s['target_fill_rate']:.1f} %"),
+        _card("Mean cycle service level", _pct(t.get("mean_cycle_service_level")),
+              "share of replenishment cycles without a stockout"),
+        _card("Series meeting the target", f"{t['series_meeting_target']:,}", "simulated fill rate ≥ target"),
+    ])
+
+
+def grid_rows(records: list[dict]) -> list[dict]:
+    """One grid row per record: numbers kept as numbers, names as labels, a link to the simulator."""
+    rows = []
+    for r in records:
+        rows.append({
+            "series": r["series"], "class": r["class"],
+            "forecaster": FORECASTER_LABELS.get(r["forecaster"], r["forecaster"]),
+            "policy": POLICY_LABELS.get(r["policy"], r["policy"]), "lead_time": r["lead_time"],
+            "reorder_point": r.get("reorder_point"), "order_quantity": r.get("order_quantity"),
+            "order_up_to": r["order_up_to"], "safety_stock": r["safety_stock"], "z": r["z"],
+            "daily_forecast": r["daily_forecast"], "expected_cost": r["expected_cost"],
+            "cost_ci": f"{r['cost_ci_low']:,.2f} – {r['cost_ci_high']:,.2f}",
+            "fill_rate": r["fill_rate"], "cycle_service_level": r["cycle_service_level"],
+            "stockout_days": r["stockout_days"],
+            "simulate": f"[Open in simulator]({simulator_link(r)})",
+        })
+    return rows
+
+
+def _num(fmt: str) -> dict:
+    return {"function": f"params.value == null ? '–' : d3.format('{fmt}')(params.value)"}
+
+
+def column_defs() -> list[dict]:
+    text = {"filter": "agTextColumnFilter"}
+    num = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
+    return [
+        {"headerName": "Series", "field": "series", "pinned": "left", "minWidth": 150, **text},
+        {"headerName": "Demand class", "field": "class", **text},
+        {"headerName": "Forecaster (by backtest)", "field": "forecaster", "minWidth": 190, **text},
+        {"headerName": "Policy", "field": "policy", "minWidth": 190, **text},
+        {"headerName": "Lead time (days)", "field": "lead_time", **num},
+        {"headerName": "Reorder point r", "field": "reorder_point", "valueFormatter": _num(",.1f"), **num},
+        {"headerName": "Order quantity Q", "field": "order_quantity", "valueFormatter": _num(",.0f"), **num},
+        {"headerName": "Order-up-to level S", "field": "order_up_to", "valueFormatter": _num(",.1f"), **num},
+        {"headerName": "Safety stock", "field": "safety_stock", "valueFormatter": _num(",.1f"), **num},
+        {"headerName": "z (safety ÷ backtest RMSE)", "field": "z", "valueFormatter": _num(".2f"), **num},
+        {"headerName": "Forecast per day", "field": "daily_forecast", "valueFormatter": _num(",.2f"), **num},
+        {"headerName": "Expected cost", "field": "expected_cost", "valueFormatter": _num(",.2f"), **num},
+        {"headerName": "Cost 95 % CI", "field": "cost_ci", "minWidth": 170, "sortable": False, **text},
+        {"headerName": "Fill rate", "field": "fill_rate", "valueFormatter": _num(".1%"), **num},
+        {"headerName": "Cycle service level", "field": "cycle_service_level", "valueFormatter": _num(".1%"), **num},
+        {"headerName": "Stockout days", "field": "stockout_days", "valueFormatter": _num(".1f"), **num},
+        {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self",
+         "pinned": "right",
+         "sortable": False, "filter": False, "minWidth": 160},
+    ]
+
+
+def results_view(result: dict | None):
+    if not result:
+        return None
+    s = result["settings"]
+    lead = "from the file (else 7 days)" if s.get("lead_time") is None else f"{s['lead_time']} days"
+    goal = (f"least stock reaching a {100 * s['target_fill_rate']:.1f} % fill rate" if s["objective"] == "fill-rate"
+            else "least expected cost")
+    return html.Div([
+        html.P(f"{result['file']}: {s['replications']} replications × {s['days']} days per series (as many other "
+               f"replications chose the safety stock), lead time {lead}, objective: {goal}. "
+               f"Computed in {result['elapsed_s']:.1f} s on {result.get('ran_on', 'the server')}; a second Run of the "
+               "same file, mapping and settings is served from the result cache at once.",
+               className="text-muted small", id=ids.PF_RESULT_NOTE),
+        totals_cards(result),
+        dbc.Row([
+            dbc.Col(html.P("Sort or filter by any column header. Policy: the order-up-to level S (the columns S, "
+                           "safety stock, z) or a static reorder point r with quantity Q, whichever reached the "
+                           "objective better on the selection replications. “Open in simulator” opens that series "
+                           "on the Simulator page with its forecaster, lead time and policy (an order-up-to winner "
+                           "as a base-stock level at today's S).", className="small text-muted mb-1")),
+            dbc.Col(dbc.Button("Download recommendations (CSV)", id=ids.PF_DOWNLOAD_BTN, size="sm",
+                               color="primary", outline=True), width="auto"),
+        ], className="align-items-end"),
+        dag.AgGrid(id=ids.PF_GRID, rowData=grid_rows(result["records"]), columnDefs=column_defs(),
+                   defaultColDef={"sortable": True, "filter": True, "resizable": True, "floatingFilter": True,
+                                  "minWidth": 110},
+                   dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False},
+                   columnSize="autoSize", style={"height": "620px", "width": "100%"}),
+    ])

@@ -1,0 +1,1 @@
+"""The scenarios page (/scenarios) and the modules only it uses."""

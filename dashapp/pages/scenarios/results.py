@@ -1,0 +1,92 @@
+"""The /scenarios page's results: summary line, KPI table, links to /optimum per scenario, CSV button, four
+figures (dashapp.ui.scenario_figures). Kept out of the page module because Dash imports pages itself."""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashapp.ui import scenario_figures as figs
+from dashapp.ui.result_sentences import not_significant, scenarios_sentence
+from engine.studies import scenarios as sc
+
+
+def render_results(result: dict | None):
+    if not result:
+        return html.Div("No results yet.", className="text-muted", id="sc-empty")
+    return html.Div([
+        dbc.Alert(scenarios_sentence(result), color="primary", className="py-2 mb-2 lead-sentence",
+                  id="sc-sentence"),
+        html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
+                 f"mean ± 95% CI half-width; costs in currency, totals over the {result['days']} days; "
+                 f"run took {result.get('elapsed_s', 0):.1f} s.",
+                 className="small text-muted", id="sc-result-summary"),
+        _crn_note(result),
+        kpi_grid(result),
+        html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
+                 id="sc-optimum-links", className="my-1"),
+        dbc.Button("Download CSV (settings and KPIs)", id="sc-download-btn", size="sm", color="secondary",
+                   className="my-2"),
+        dcc.Download(id="sc-download"),
+        dbc.Row([
+            dbc.Col(dcc.Graph(id="sc-graph-diff", figure=figs.paired_difference_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-breakdown", figure=figs.cost_breakdown_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-distribution", figure=figs.cost_distribution_figure(result)), md=6),
+            dbc.Col(dcc.Graph(id="sc-graph-traces", figure=figs.inventory_traces_figure(result)), md=6),
+        ]),
+    ])
+
+
+def kpi_grid(result: dict):
+    """The KPI table as an AG Grid: the scenario name pinned left, the Δ-vs-baseline column right after it,
+    a difference whose 95 % CI spans 0 marked "not significant", tooltips naming what each column is."""
+    rows = figs.kpi_table_rows(result)
+    base = result.get("baseline_name", "baseline")
+    for row, scen in zip(rows, result.get("scenarios", [])):
+        diff = scen.get("diff_vs_baseline", {}).get("total_cost")
+        if scen.get("name") == base:
+            row["diff_total_cost"] = f"{row.get('diff_total_cost', '')} (baseline)".strip()
+        elif not_significant(diff) and row.get("diff_total_cost"):
+            row["diff_total_cost"] += " (not significant)"
+    cols = [{"field": "scenario", "headerName": "Scenario", "pinned": "left", "minWidth": 150,
+             "headerTooltip": "Scenario name (the table above)"},
+            {"field": "diff_total_cost", "headerName": f"Δ total cost vs {base}", "minWidth": 230,
+             "headerTooltip": "Paired difference of mean total cost against the baseline, ± 95% CI half-width; "
+                              "\"not significant\" when that interval contains 0",
+             "tooltipField": "diff_total_cost",
+             "cellClassRules": {"not-significant": "params.value && params.value.includes('not significant')"}}]
+    cols += [{"field": k, "headerName": v, "minWidth": 140, "tooltipField": k,
+              "headerTooltip": f"{v}: mean ± 95% CI half-width over the replications"}
+             for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
+    return dag.AgGrid(id="sc-kpi-table", rowData=rows, columnDefs=cols, className="ag-theme-alpine",
+                      defaultColDef={"resizable": True, "sortable": True, "wrapHeaderText": True,
+                                     "autoHeaderHeight": True},
+                      dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True,
+                                       "tooltipShowDelay": 300, "enableCellTextSelection": True},
+                      columnSize="autoSize", style={"width": "100%"})
+
+
+def _crn_note(result: dict):
+    """Say whether every scenario faced the baseline's demand paths (common random numbers)."""
+    other = [s["name"] for s in result.get("scenarios", []) if not s.get("same_demand_as_baseline", True)]
+    if not other:
+        return html.Div("Every scenario faced the same demand paths as the baseline (checked per replication).",
+                        className="small text-success", id="sc-crn-note")
+    return html.Div(f"Different demand than the baseline (other demand settings, or forecast-noise demand driven by "
+                    f"another forecaster): {', '.join(other)} — their differences are still paired by seed but "
+                    "include the demand change.", className="small text-warning", id="sc-crn-note")
+
+
+def _optimum_links(result: dict) -> list:
+    """One /optimum link per scenario (a one-scenario set with this run's days and seed)."""
+    links = []
+    for i, s in enumerate(result.get("scenarios", [])):
+        try:
+            one = sc.canonical_set([{"name": s["name"], **s.get("options", {})}],
+                                   replications=max(2, min(result["replications"], 500)), days=result["days"],
+                                   seed=result["seed"])
+        except sc.ScenarioError:
+            continue
+        links += [" · " if links else "", dcc.Link(s["name"], href=f"/optimum?set={sc.encode_set(one)}",
+                                                  className="small", id={"type": "sc-optimum-link", "index": i})]
+    return links

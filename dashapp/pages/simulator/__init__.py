@@ -1,0 +1,1 @@
+"""The simulator page (/) and the modules only it uses."""

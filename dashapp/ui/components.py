@@ -1,0 +1,86 @@
+"""Reusable layout pieces: navigation, KPI cards, control inputs, event-log entries, messages."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashapp.ids import kpi_sub
+
+NAV_LINKS = [
+    ("Simulator", "/"),
+    ("Forecasts", "/forecasts"),
+    ("Scenarios", "/scenarios"),
+    ("Optimum", "/optimum"),
+    ("Portfolio", "/portfolio"),
+    ("About", "/about"),
+]
+
+KPI_TITLES = {
+    "kpi-day": "Day",
+    "kpi-on-hand": "On-hand",
+    "kpi-on-order": "On order",
+    "kpi-cost": "Cumulative cost",
+    "kpi-fill-rate": "Fill rate · cycle service",
+    "kpi-order": "Today's order",
+}
+
+
+def navbar() -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=f"nav-{label.lower()}"))
+             for label, path in NAV_LINKS]
+    return dbc.Navbar(
+        dbc.Container([
+            dbc.NavbarBrand("Inventory Simulator", href="/"),
+            dbc.Nav(links, navbar=True, className="ms-auto"),
+        ], fluid=True),
+        color="dark", dark=True, className="mb-3",
+    )
+
+
+def kpi_card(kpi_id: str) -> dbc.Card:
+    return dbc.Card(
+        dbc.CardBody([
+            html.Div(KPI_TITLES[kpi_id], className="kpi-title"),
+            html.Div("–", id=kpi_id, className="kpi-value"),
+            html.Div("", id=kpi_sub(kpi_id), className="kpi-sub"),
+        ]),
+        className="kpi-card h-100",
+    )
+
+
+def field(label: str, control, help_text: str | None = None, hidden_id: str | None = None) -> html.Div:
+    first = control[0] if isinstance(control, list) else control
+    children = [dbc.Label(label, html_for=getattr(first, "id", None), className="mb-0 small"),
+                *(control if isinstance(control, list) else [control])]
+    if help_text:
+        children.append(dbc.FormText(help_text))
+    kwargs = {"id": hidden_id} if hidden_id else {}
+    return html.Div(children, className="mb-2", **kwargs)
+
+
+def number(id_: str, value, min_=None, max_=None, step=None) -> dbc.Input:
+    return dbc.Input(id=id_, type="number", value=value, min=min_, max=max_, step=step, size="sm",
+                     debounce=True)
+
+
+def checked_number(id_: str, value, range_text: str) -> list:
+    """A number field with its allowed range beside it; a clientside check sets `invalid` as the user types
+    (dashapp.ui.field_rules). No HTML min/max/step: out-of-range values must reach the check, not vanish."""
+    return [dbc.Input(id=id_, type="number", value=value, step="any", size="sm", debounce=False),
+            dbc.FormFeedback(f"Allowed: {range_text}", id=f"{id_}-invalid", type="invalid"),
+            dbc.FormText(range_text, id=f"{id_}-range", className="field-range")]
+
+
+def dropdown(id_: str, options, value, clearable: bool = False) -> dcc.Dropdown:
+    return dcc.Dropdown(id=id_, options=options, value=value, clearable=clearable, className="dropdown-sm")
+
+
+def log_entry(text: str, kind: str) -> html.Div:
+    return html.Div(text, className=f"log-entry log-{kind}")
+
+
+def message(text: str | None, color: str = "danger"):
+    """An alert for the page (None hides it)."""
+    if not text:
+        return None
+    return dbc.Alert(text, color=color, className="py-2 mb-2", dismissable=True)

@@ -1,0 +1,195 @@
+"""The inventory day: the one implementation of the contract's event order that every simulation calls.
+
+Day d (0-based) of an inventory, after the policy has seen the inventory position (`position()`):
+
+1. `place(d, qty, lead)`: the order joins the pipeline, due on day d + lead (without crossing, never before the
+   last order placed; a lead time of 0 arrives today);
+2. `serve(d, demand)`: today's arrivals are received, the backlog is served first (backorders), then today's
+   demand; what is left unmet is lost or backordered; holding h × closing on-hand, stockout p × units lost (lost
+   sales) or b × closing backlog (backorders; p is then the backorder cost per unit per day).
+
+The state may be one inventory (Python floats: the day-by-day simulator, ~1 µs of arithmetic a day) or an array of
+any shape (replications, series × candidate levels, levels × paths): the arithmetic is written once over a small
+ops namespace (`SCALAR` for floats, `VECTOR` for numpy), so the single run and every batch add the same numbers in
+the same order and agree bit for bit. Totals for the KPIs (engine.simulation.metrics.TOTAL_NAMES) accumulate as the
+days are served; the cycle service level counts replenishment cycles from one arrival to the day before the next
+(Silver, Pyke & Thomas, "Inventory and Production Management in Supply Chains", 4th ed., ch. 6, "P1").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from engine.simulation.metrics import TOTAL_NAMES
+
+__all__ = ["InventoryKernel", "DayFlows", "SCALAR", "VECTOR"]
+
+
+def _where_scalar(cond, a, b):
+    return a if cond else b
+
+
+SCALAR = SimpleNamespace(minimum=min, maximum=max, where=_where_scalar, zeros=lambda shape: 0.0,
+                         false=lambda shape: False, any=bool)
+VECTOR = SimpleNamespace(minimum=np.minimum, maximum=np.maximum, where=np.where,
+                         zeros=lambda shape: np.zeros(shape), false=lambda shape: np.zeros(shape, dtype=bool),
+                         any=lambda a: bool(np.any(a)))
+
+
+@dataclass
+class DayFlows:
+    """What one `serve` moved: floats for a scalar kernel, arrays of the state's shape otherwise."""
+    arrivals: object
+    backlog_filled: object
+    fulfilled: object
+    unmet: object
+    holding: object
+    stockout: object
+
+    @property
+    def daily(self):
+        return self.holding + self.stockout
+
+
+class InventoryKernel:
+    """Inventories of one shape (a float, or an array) advanced one day at a time on the contract's event order.
+
+    on_hand: the starting stock (float or array; its shape is the state's); h, p: floats or arrays broadcastable
+    to it; max_lead: the longest lead time an order can have (the pipeline is a ring of max_lead + 1 slots, so
+    memory is O(shape × lead), not O(shape × days)); crossing: whether a later order may arrive before an earlier
+    one; pipeline: orders already outstanding at the start, {days from now (≥ 1): quantity}.
+    """
+
+    def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
+                 pipeline: dict | None = None) -> None:
+        self.scalar = np.ndim(on_hand) == 0 and not isinstance(on_hand, np.ndarray)
+        self.ops = ops = SCALAR if self.scalar else VECTOR
+        self.shape = () if self.scalar else np.shape(on_hand)
+        self.on_hand = float(on_hand) if self.scalar else np.array(on_hand, dtype=np.float64)
+        self.h, self.p = h, p
+        self.backorders = bool(backorders)
+        self.crossing = bool(crossing)
+        start_lead = max(pipeline or {0: 0.0})
+        self.max_lead = max(int(max_lead), int(start_lead))
+        self.slots = self.max_lead + 1
+        if self.scalar:
+            self.ring = [0.0] * self.slots
+        else:
+            self.ring = np.zeros((self.slots,) + self.shape)
+        for ahead, qty in (pipeline or {}).items():
+            if ahead < 1:
+                raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 1 or more")
+            self.ring[int(ahead) % self.slots] += qty
+        self.backlog = ops.zeros(self.shape)
+        self.on_order = self._outstanding(0)  # nothing of the starting pipeline is due on day 0 (ahead ≥ 1)
+        self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
+        self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES}
+        self._cycle_short = ops.false(self.shape)
+        self._days = 0
+
+    def position(self):
+        """Inventory position the policy sees: on-hand + on order − backlog."""
+        return self.on_hand + self.on_order - self.backlog
+
+    def pipeline(self, d: int, width: int | None = None):
+        """Outstanding orders by days until arrival at the start of day d (column j = due on day d + j)."""
+        width = self.max_lead if width is None else width
+        cols = [self.ring[(d + j) % self.slots] for j in range(width)]
+        if self.scalar:
+            return np.array(cols, dtype=np.float64)
+        return np.stack(cols, axis=-1) if cols else np.zeros(self.shape + (0,))
+
+    def place(self, d: int, qty, lead):
+        """Place today's order: qty ≥ 0 (float or array), lead: days until arrival (int or array of the state's
+        shape, ≤ max_lead). Returns (placed, arrival day)."""
+        ops = self.ops
+        placed = qty > 0
+        arrival = d + lead
+        if not self.crossing:
+            arrival = ops.maximum(arrival, self.last_arrival)
+        if self.scalar:
+            if placed:
+                self.last_arrival = arrival
+                self.ring[arrival % self.slots] += qty
+                self.on_order += qty
+            return placed, arrival
+        self.last_arrival = np.where(placed, arrival, self.last_arrival)
+        self.on_order = self.on_order + np.where(placed, qty, 0.0)
+        if np.ndim(arrival) == 0:
+            self.ring[int(arrival) % self.slots] += np.where(placed, qty, 0.0)
+        elif ops.any(placed):
+            slot = np.broadcast_to(arrival % self.slots, self.shape)
+            amount = np.broadcast_to(np.where(placed, qty, 0.0), self.shape)
+            flat = self.ring.reshape(self.slots, -1)
+            np.add.at(flat, (slot.ravel(), np.arange(flat.shape[1])), amount.ravel())
+        return placed, arrival
+
+    def _outstanding(self, d: int):
+        """Orders due after day d, summed in arrival order (the same numbers in the same order every day: no
+        drift between a running sum and the pipeline)."""
+        total = self.ops.zeros(self.shape)
+        for j in range(1, self.slots):
+            total = total + self.ring[(d + j) % self.slots]
+        return total
+
+    def serve(self, d: int, demand, placed=False) -> DayFlows:
+        """Receive today's arrivals, serve the backlog then today's demand, pay holding and stockout. `placed`
+        (whether an order was placed today) only counts orders for the KPIs."""
+        ops = self.ops
+        slot = d % self.slots
+        arrivals = self.ring[slot]
+        if self.scalar:
+            self.ring[slot] = 0.0
+        else:
+            arrivals = arrivals.copy()
+            self.ring[slot] = 0.0
+        self.on_order = self._outstanding(d)
+        on_hand = self.on_hand + arrivals
+        backlog = self.backlog
+        if self.backorders:
+            filled = ops.minimum(on_hand, backlog)
+            on_hand = on_hand - filled
+            backlog = backlog - filled
+        else:
+            filled = ops.zeros(self.shape)
+        fulfilled = ops.minimum(on_hand, demand)
+        unmet = demand - fulfilled
+        on_hand = on_hand - fulfilled
+        if self.backorders:
+            backlog = backlog + unmet
+        holding = self.h * on_hand
+        stockout = self.p * (backlog if self.backorders else unmet)
+        self.on_hand, self.backlog = on_hand, backlog
+        tot = self.totals
+        tot["holding"] += holding
+        tot["stockout"] += stockout
+        tot["demand"] += demand
+        tot["fulfilled"] += fulfilled
+        tot["unmet"] += unmet
+        short = unmet > 0
+        tot["stockout_days"] += short
+        tot["orders"] += placed
+        tot["on_hand"] += on_hand
+        tot["shipped"] += fulfilled + filled
+        if self._days > 0:  # an arrival closes the running cycle and opens the next
+            new_cycle = arrivals > 0
+            tot["cycles"] += new_cycle
+            tot["cycles_with_stockout"] += new_cycle & self._cycle_short
+            self._cycle_short = self._cycle_short & (not new_cycle if self.scalar else ~new_cycle)
+        self._cycle_short = self._cycle_short | short
+        self._days += 1
+        return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
+
+    def finish(self) -> dict:
+        """The totals with the running cycle closed (the last cycle ends with the run); call once, at the end."""
+        tot = dict(self.totals)
+        if self._days:
+            tot["cycles"] = tot["cycles"] + 1.0
+            tot["cycles_with_stockout"] = tot["cycles_with_stockout"] + self._cycle_short
+        return tot
+
+    @property
+    def days(self) -> int:
+        return self._days
