@@ -1,5 +1,5 @@
 """The portfolio run over Celery workers (REDIS_URL): series split into chunks, each chunk one task running
-engine.studies.portfolio.run_chunk — the code a single process runs — and the records merged in file order.
+engine.studies.portfolio.recommend_chunk — the code a single process runs — and the records merged in file order.
 
 Why chunks as separate tasks: a 1,000-series file is ~20 chunks of independent work (a series' record depends only
 on its own history, settings and seed), so every worker takes chunks as it frees up. The page's own background
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from engine.data.dataset import SeriesData
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
-from engine.studies.portfolio import PortfolioCancelled, PortfolioSettings, run_chunk
+from engine.studies.portfolio import PortfolioCancelled, PortfolioSettings, recommend_chunk
 
 TASK_NAME = "dashapp.portfolio_chunk"
 POLL_S = 0.1
@@ -38,7 +38,7 @@ def run_payload(series_dicts: list[dict], settings_dict: dict) -> dict:
     page shows, rather than a worker traceback)."""
     try:
         series = [SeriesData.from_dict(d) for d in series_dicts]
-        return {"records": json_safe(run_chunk(series, PortfolioSettings(**settings_dict).validate()))}
+        return {"records": json_safe(recommend_chunk(series, PortfolioSettings(**settings_dict).validate()))}
     except (DataError, ConfigError) as exc:
         return {"error": str(exc)}
 

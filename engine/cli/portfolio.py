@@ -17,8 +17,8 @@ def register(subparsers, common=None) -> None:
                                                                    "other ones choose the safety stock)")
     p.add_argument("--days", type=int, default=90, help="simulated days per replication (default 90)")
     p.add_argument("--target-fill-rate", type=float, default=0.95, help="fill-rate target (default 0.95)")
-    p.add_argument("--objective", choices=["fill-rate", "cost"], default="fill-rate",
-                   help="fill-rate: least stock meeting the target (default); cost: least expected cost")
+    p.add_argument("--objective", choices=["cost", "fill-rate"], default="cost",
+                   help="cost: least expected cost (default); fill-rate: least stock meeting the target")
     p.add_argument("--holding-rate", type=float, default=0.25, help="annual holding rate (default 0.25)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--chunk", type=int, default=200, help="series per chunk (default 200)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
+from engine.cli.recommend import add_recommendation_options
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
 
@@ -34,6 +35,7 @@ def register(subparsers, common) -> None:
     common.add_simulation_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="coarser searches (faster)")
+    add_recommendation_options(p, simulation_options=True)
     p.set_defaults(func=cmd_optimum, _common=common)
 
 
@@ -97,6 +99,7 @@ def cmd_compare(args) -> int:
 
 
 def cmd_optimum(args) -> int:
+    from engine.cli.recommend import describe
     from engine.data.dataset import load_csv
     from engine.studies.optimum import optimum_report
 
@@ -105,8 +108,9 @@ def cmd_optimum(args) -> int:
         from dataclasses import replace
         config = replace(config, replications=DEFAULT_REPLICATIONS)
     series = load_csv(config.data).get(config.series)
-    report = optimum_report(config, series, config.replications, quick=args.quick)
-    out = {k: report[k] for k in ("lower_bound", "best_base_stock", "best_z")}
+    report = optimum_report(config, series, config.replications, quick=args.quick, objective=args.objective,
+                            target_fill_rate=args.target_fill_rate)
+    out = {k: report[k] for k in ("recommendation", "lower_bound", "best_base_stock", "best_z")}
     out["policies"] = [{"name": p["name"], "cost": p["cost"], "regret": p["regret"]} for p in report["policies"]]
     out["calibration"] = report["calibration"]
     out["saa"] = None if report["saa"] is None else {k: v for k, v in report["saa"].items() if k != "orders"}
@@ -115,6 +119,7 @@ def cmd_optimum(args) -> int:
     if args.json:
         print(json.dumps(out, allow_nan=False))
         return 0
+    print("recommended:\n  " + describe(out["recommendation"]).replace("\n", "\n  "))
     lb = out["lower_bound"]
     print(f"value of perfect information (cost if the future were known) {_pm(lb)} ({out['replications']} paths × "
           f"{out['days']} days)")

@@ -495,7 +495,7 @@ def calibration_of(result, nominal: float) -> dict:
 
 
 def optimum_report(config, series, replications: int = 100, *, forecaster=None, quick: bool = False,
-                   saa_paths: int = 20, progress=None) -> dict:
+                   saa_paths: int = 20, progress=None, objective: str = "cost", target_fill_rate: float = 0.95) -> dict:
     """Everything the /optimum page and `python -m engine optimum --json` show, on common random numbers.
 
     Keys: lower_bound {mean, ci95} (the perfect-information LP: the value of perfect information, labelled so);
@@ -503,12 +503,16 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
     on the selection paths, `cost` on the evaluation paths; policies [{name, cost, regret, ...}] with regret
     against the cheapest policy found out of sample; calibration {nominal, coverage, n} of the order-up-to rule's
     quantile on the evaluation paths; plus curve (cost vs S) and z_curve on the selection paths, saa (plan cost in
-    and out of sample), initial_inventory, costs, and per-path checks.
+    and out of sample), initial_inventory, costs, and per-path checks; recommendation: what to do for this series
+    (engine.studies.recommend, the same record the simulator's hint and the portfolio give for these settings and
+    `objective`) — the yardsticks above measure the rule as configured, the recommendation is the answer.
     """
     import time as _time
     from dataclasses import replace
 
     from scipy.stats import norm
+
+    from engine.studies.recommend import recommend, settings_for
 
     t0 = _time.perf_counter()
     steps = 7
@@ -581,7 +585,10 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
                 entry("order-up-to, best z", z_eval, z=best_z)]
     bound_ok = {name: bool(np.all(bounds <= c + 1e-6 * np.maximum(1.0, np.abs(c)))) for name, c in
                 (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_eval))}
+    recommendation = recommend(series, settings_for(config, objective=objective,
+                                                                 target_fill_rate=target_fill_rate))
     return {
+        "recommendation": recommendation,
         "lower_bound": lb,
         "lower_bound_meaning": "value of perfect information: the least cost of a planner who knows every "
                                "future demand (no real policy can reach it)",

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -41,9 +41,10 @@ from engine.demand.classes import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
+from engine.studies.recommendation import OBJECTIVES, recommendation_from_record, service_premium
 
-__all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv",
-           "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
+__all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "recommend_chunk", "portfolio_totals",
+           "records_csv", "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
 
 DEFAULT_LEAD_TIME = 7
 WARM_UP_DAYS = 28
@@ -62,18 +63,21 @@ class PortfolioSettings:
     replications: int = 20              # evaluation replications (selection uses as many, on other streams)
     days: int = 90                      # simulated days per replication
     target_fill_rate: float = 0.95
-    objective: str = "fill-rate"        # "fill-rate": least stock meeting the target; "cost": least expected cost
+    objective: str = "cost"             # "cost": least expected cost; "fill-rate": least stock meeting the target
     holding_rate: float = 0.25          # per year, on unit cost
     seed: int = 42
     history_days: int = 365             # the most recent days of each series that are used
     backtest_days: int = 90             # forecast origins scored when choosing the forecaster
+    unit_cost: float | None = None      # overrides every series' unit cost (None: the series' own)
+    unit_price: float | None = None     # overrides every series' unit price (None: the series' own)
+    stockout_cost: float | None = None  # cost per lost unit for every series (None: price − cost)
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= 90, "0..90"),
                   ("replications", 2 <= self.replications <= 1000, "2..1000"),
                   ("days", 7 <= self.days <= 3650, "7..3650"),
                   ("target_fill_rate", 0.5 <= self.target_fill_rate < 1.0, "[0.5, 1)"),
-                  ("objective", self.objective in ("fill-rate", "cost"), "fill-rate | cost"),
+                  ("objective", self.objective in OBJECTIVES, " | ".join(OBJECTIVES)),
                   ("holding_rate", 0 < self.holding_rate <= 5, "(0, 5]"),
                   ("history_days", 60 <= self.history_days <= 3650, "60..3650"),
                   ("backtest_days", 14 <= self.backtest_days <= 730, "14..730")]
@@ -260,16 +264,20 @@ def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generat
     return history[idx.reshape(reps, -1)[:, :days]]
 
 
-def check_margins(series) -> None:
+def check_margins(series, settings: PortfolioSettings | None = None) -> None:
     """DataError unless every series sells above its cost: the lost-sales cost p = price − cost must be positive
     (a lost sale that costs nothing makes no stock the optimum). Named with the first such series and the count,
     so a page can refuse a Run before any simulation starts."""
-    bad = [x for x in series if not float(x.unit_price) - float(x.unit_cost) > 0]
+    def unit(x, name):
+        override = None if settings is None else getattr(settings, name)
+        return float(getattr(x, name) if override is None else override)
+
+    bad = [x for x in series if not unit(x, "unit_price") - unit(x, "unit_cost") > 0]
     if bad:
         x = bad[0]
         more = f" (and {len(bad) - 1} more series)" if len(bad) > 1 else ""
-        raise DataError(f"series {x.key}: unit price {float(x.unit_price):g} is not above unit cost "
-                        f"{float(x.unit_cost):g}{more}, so a lost sale costs nothing; fix the price/cost columns",
+        raise DataError(f"series {x.key}: unit price {unit(x, 'unit_price'):g} is not above unit cost "
+                        f"{unit(x, 'unit_cost'):g}{more}, so a lost sale costs nothing; fix the price/cost columns",
                         file=x.source)
 
 
@@ -291,11 +299,12 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
                     dtype=np.int64)
     w = lead + 1
     classes = [classify(y) for y in hist]
-    cost = np.array([x.unit_cost for x in series], dtype=np.float64)
-    price = np.array([x.unit_price for x in series], dtype=np.float64)
+    cost = np.array([x.unit_cost if s.unit_cost is None else s.unit_cost for x in series], dtype=np.float64)
+    price = np.array([x.unit_price if s.unit_price is None else s.unit_price for x in series], dtype=np.float64)
     h = s.holding_rate * cost / 365.0
-    p = price - cost
-    check_margins(series)
+    p = price - cost if s.stockout_cost is None else np.full(n, float(s.stockout_cost))
+    if s.stockout_cost is None:
+        check_margins(series, s)
 
     # backtest: level before each day, protection-period sums from that day on
     models = _forecasters()
@@ -470,7 +479,30 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
             "average_on_hand": float(per["on_hand"][i].mean() / s.days),
             "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
         })
+        out[-1]["recommendation"] = recommendation_from_record(
+            out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
+                         "unit_price": float(price[i]), "source": cost_source(x, s)})
     return out
+
+
+def recommend_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
+    """`run_chunk`'s records, each recommendation with its `service_premium`: under the service objective what it
+    costs beyond the least-cost recommendation on the same evaluation paths (None under the cost objective), so
+    a page that chose "least stock meeting a fill-rate target" says how much that target costs."""
+    records = run_chunk(series, settings)
+    cheapest = run_chunk(series, replace(settings, objective="cost")) if settings.objective != "cost" else records
+    for rec, low in zip(records, cheapest):
+        rec["recommendation"]["service_premium"] = (None if low is rec else
+                                                    service_premium(rec["recommendation"], low["recommendation"]))
+    return records
+
+
+def cost_source(series, settings: PortfolioSettings) -> str:
+    """Where a series' unit cost and price came from: "entered" (the settings override them), "file" (the data
+    file's price/cost columns), "assumed" (the engine's defaults: shown beside every figure they drive)."""
+    if settings.unit_cost is not None or settings.unit_price is not None or settings.stockout_cost is not None:
+        return "entered"
+    return "file" if getattr(series, "price_from_file", False) else "assumed"
 
 
 RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
@@ -514,7 +546,7 @@ def run_portfolio(frame_or_path, settings: PortfolioSettings | None = None,
     for start in range(0, len(series), size):
         if cancel is not None and cancel():
             raise PortfolioCancelled(f"cancelled after {start} of {len(series)} series")
-        records.extend(run_chunk(series[start:start + size], settings))
+        records.extend(recommend_chunk(series[start:start + size], settings))
         if progress is not None:
             progress(min(start + size, len(series)), len(series))
     return records

@@ -70,7 +70,10 @@ def layouts(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def records(layouts):
-    return run_portfolio(str(layouts["a"]))
+    return run_portfolio(str(layouts["a"]), FILL)
+
+
+FILL = PortfolioSettings(objective="fill-rate")  # the records below: least stock meeting the 0.95 target
 
 
 def by_series(recs):
@@ -78,8 +81,8 @@ def by_series(recs):
 
 
 def test_three_layouts_give_identical_results(layouts, records, capsys):
-    b = run_portfolio(str(layouts["b"]))
-    assert main(["portfolio", "--data", str(layouts["de"]), "--columns",
+    b = run_portfolio(str(layouts["b"]), FILL)
+    assert main(["portfolio", "--data", str(layouts["de"]), "--objective", "fill-rate", "--columns",
                  "date=Datum,item=Artikel,location=Filiale,demand=Menge", "--json"]) == 0
     de = json.loads(capsys.readouterr().out)["records"]
     assert set(by_series(records)) == {"A/S1", "A/S2", "B/S1", "C/S3"}
@@ -117,7 +120,7 @@ def test_selection_and_evaluation_use_different_random_streams():
 
 def test_chunks_are_independent(layouts, records):
     done = []
-    one_by_one = run_portfolio(str(layouts["a"]), chunk=1, progress=lambda d, n: done.append((d, n)))
+    one_by_one = run_portfolio(str(layouts["a"]), FILL, chunk=1, progress=lambda d, n: done.append((d, n)))
     assert one_by_one == records
     assert done == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
@@ -136,7 +139,7 @@ def test_cancel_stops_between_chunks(layouts):
 def test_a_dataframe_gives_the_same_records(layouts, records):
     pd = pytest.importorskip("pandas")
     frame = pd.read_csv(layouts["b"], dtype=str)
-    assert by_series(run_portfolio(frame)) == by_series(records)
+    assert by_series(run_portfolio(frame, FILL)) == by_series(records)
 
 
 def test_cost_objective_never_costs_more_than_the_fill_rate_one_on_selection_paths(layouts, records):

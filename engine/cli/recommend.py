@@ -1,0 +1,93 @@
+"""`python -m engine recommend`: what to do for one series — the one recommendation (engine.studies.recommend)
+that /optimum, the simulator's hint and `engine portfolio` also give for it."""
+from __future__ import annotations
+
+import json
+
+__all__ = ["register", "cmd_recommend", "add_recommendation_options", "recommendation_settings"]
+
+
+def add_recommendation_options(p, simulation_options: bool = False) -> None:
+    """The options that decide a recommendation. With `simulation_options` the parser already has the simulate
+    command's (--lead-time, --holding-rate, --unit-cost, --unit-price, --stockout-cost, --seed, --days) and only
+    the objective is added."""
+    g = p.add_argument_group("recommendation")
+    g.add_argument("--objective", choices=["cost", "fill-rate"], default="cost",
+                   help="cost: least expected cost (default); fill-rate: least stock meeting --target-fill-rate")
+    g.add_argument("--target-fill-rate", type=float, default=0.95, help="fill-rate target (default 0.95)")
+    if simulation_options:
+        return
+    g.add_argument("--data", help="CSV file (default data/sample.csv)")
+    g.add_argument("--series", help="series key, e.g. SKU_1/WH_1 (default: the first in the file)")
+    g.add_argument("--lead-time", type=int, help="lead time in days (default: the file's lead-time column, else 7)")
+    g.add_argument("--holding-rate", type=float, default=0.25, help="annual holding rate (default 0.25)")
+    g.add_argument("--unit-cost", type=float, help="unit cost (default: the file's, else 20 — an assumption)")
+    g.add_argument("--unit-price", type=float, help="unit price (default: the file's, else 40 — an assumption)")
+    g.add_argument("--stockout-cost", type=float, help="cost per lost unit (default unit price − unit cost)")
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--days", type=int, default=90, help="simulated days per path (default 90)")
+    g.add_argument("--replications", type=int, default=20,
+                   help="evaluation paths (default 20; as many other ones choose the policy)")
+
+
+def recommendation_settings(args):
+    from engine.studies.portfolio import PortfolioSettings
+
+    return PortfolioSettings(lead_time=args.lead_time, holding_rate=args.holding_rate, seed=args.seed,
+                             days=args.days, replications=args.replications, objective=args.objective,
+                             target_fill_rate=args.target_fill_rate, unit_cost=args.unit_cost,
+                             unit_price=args.unit_price, stockout_cost=args.stockout_cost).validate()
+
+
+def register(subparsers, common=None) -> None:
+    p = subparsers.add_parser("recommend", allow_abbrev=False,
+                              help="the recommended policy for one series: parameters, expected cost with its 95 % "
+                                   "interval, fill rate, cycle service level, the objective and the costs used")
+    add_recommendation_options(p)
+    p.add_argument("--json", action="store_true", help="print the recommendation as one JSON object")
+    p.set_defaults(func=cmd_recommend, _common=common)
+
+
+def cmd_recommend(args) -> int:
+    from engine.cli.main import default_data_path
+    from engine.data.dataset import load_csv
+    from engine.json_safe import json_safe
+    from engine.studies.recommend import recommend
+
+    settings = recommendation_settings(args)
+    series = load_csv(args.data or default_data_path()).get(args.series)
+    rec = json_safe(recommend(series, settings))
+    if args.json:
+        print(json.dumps(rec, allow_nan=False))
+        return 0
+    print(describe(rec))
+    return 0
+
+
+def describe(rec: dict) -> str:
+    """The recommendation in a planner's words, one line per fact."""
+    p = rec["params"]
+    if rec["policy"] == "r-Q":
+        what = f"(r, Q): when the position is at or below r = {p['reorder_point']:.1f}, order Q = " \
+               f"{p['order_quantity']:.0f} (or the multiple of Q that lifts it above r)"
+    else:
+        what = f"order up to S = {p['order_up_to']:.1f} today ({p['forecaster']} forecast over " \
+               f"{p['protection_days']} days + safety stock {p['safety_stock']:.1f}), S following the forecast daily"
+    lo, hi = rec["expected_cost_ci"]
+    c = rec["costs"]
+    assumed = "  (assumed: edit --unit-cost / --unit-price)" if c["source"] == "assumed" else ""
+    fill = "n/a" if rec["fill_rate"] is None else f"{rec['fill_rate']:.3f}"
+    csl = "n/a" if rec["cycle_service_level"] is None else f"{rec['cycle_service_level']:.3f}"
+    lines = [f"series {rec['series']}: {what}",
+             f"expected cost {rec['expected_cost']:,.2f} [{lo:,.2f}, {hi:,.2f}] over {rec['evaluation']['days']} days "
+             f"({rec['evaluation']['paths']} evaluation paths)",
+             f"fill rate {fill}  cycle service level {csl}  mean on-hand {rec['average_on_hand']:.1f}",
+             f"objective: {rec['objective']['meaning']}",
+             f"costs ({c['source']}): h {c['h']:.4f} per unit-day, p {c['p']:.2f} per lost unit, unit cost "
+             f"{c['unit_cost']:g}, price {c['unit_price']:g}{assumed}"]
+    prem = rec.get("service_premium")
+    if prem:
+        share = "" if prem["extra_share"] is None else f" ({prem['extra_share']:.1%})"
+        lines.append(f"the service objective costs {prem['extra_cost']:,.2f}{share} more than the least-cost "
+                     f"recommendation ({prem['least_cost']:,.2f})")
+    return "\n".join(lines)

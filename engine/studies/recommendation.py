@@ -1,0 +1,88 @@
+"""The recommendation record: what a planner is told to do for one series, in one shape on every page and command.
+
+One procedure decides it (engine.studies.portfolio.run_chunk: demand class, forecaster by backtest, the policy and
+its parameters chosen on selection paths, costed on disjoint evaluation paths); this module only names the result.
+The simulator's hint, /optimum's headline, /portfolio's rows, `engine recommend`, `engine optimum` and `engine
+portfolio` all show this record, so one item with one set of settings gets one answer.
+
+Keys: policy ("order-up-to" | "r-Q"), params (the policy's parameters: the forecaster, the protection period, the
+relative error quantile and today's level S for the forecast-driven order-up-to rule; r and Q for (r, Q)),
+expected_cost with expected_cost_ci [low, high] (95 %, Student t over the evaluation paths), fill_rate (units served
+on the day / units demanded over all evaluation paths), cycle_service_level (share of replenishment cycles without a
+stockout), average_on_hand, objective {name, target_fill_rate, meaning}, costs {h, p, unit_cost, unit_price, source}
+("file": from the data file's price/cost columns; "assumed": the defaults, shown as an assumption; "entered": set by
+the user), and how it was chosen (selection, evaluation: paths, days, start).
+"""
+from __future__ import annotations
+
+__all__ = ["OBJECTIVES", "objective_meaning", "recommendation_from_record", "same_recommendation", "service_premium"]
+
+OBJECTIVES = ("cost", "fill-rate")
+
+
+def objective_meaning(objective: str, target_fill_rate: float) -> str:
+    if objective == "cost":
+        return "least expected cost (holding + lost sales)"
+    return f"least stock whose fill rate reaches {100 * target_fill_rate:.1f} % (costs may be higher)"
+
+
+def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
+    """The recommendation of one portfolio record (engine.studies.portfolio.run_chunk), JSON-safe."""
+    rq = record["policy"] == "r-Q"
+    if rq:
+        params = {"reorder_point": record["reorder_point"], "order_quantity": record["order_quantity"]}
+    else:
+        params = {"order_up_to": record["order_up_to"], "forecaster": record["forecaster"],
+                  "protection_days": record["protection_days"],
+                  "relative_error_quantile": record["relative_error_quantile"],
+                  "daily_forecast": record["daily_forecast"], "safety_stock": record["safety_stock"]}
+    start = getattr(settings, "initial_on_hand", None)
+    return {
+        "series": record["series"],
+        "policy": record["policy"],
+        "params": params,
+        "lead_time": record["lead_time"],
+        "expected_cost": record["expected_cost"],
+        "expected_cost_ci": [record["cost_ci_low"], record["cost_ci_high"]],
+        "fill_rate": record["fill_rate"],
+        "cycle_service_level": record["cycle_service_level"],
+        "average_on_hand": record["average_on_hand"],
+        "objective": {"name": settings.objective, "target_fill_rate": settings.target_fill_rate,
+                      "meaning": objective_meaning(settings.objective, settings.target_fill_rate)},
+        "costs": dict(costs),
+        "selection": "chosen on selection paths (moving-block bootstraps of the series' history), costed on "
+                     "disjoint evaluation paths",
+        "evaluation": {"paths": record["replications"], "days": record["days"],
+                       "start_on_hand": "at the policy's level" if start is None else float(start)},
+    }
+
+
+def service_premium(service: dict, cheapest: dict) -> dict:
+    """What the service objective's recommendation costs beyond the least-cost one (same evaluation paths)."""
+    base = cheapest["expected_cost"]
+    extra = service["expected_cost"] - base
+    return {"least_cost": base, "extra_cost": extra, "extra_share": extra / base if base > 0 else None,
+            "least_cost_policy": cheapest["policy"], "least_cost_params": cheapest["params"]}
+
+
+def same_recommendation(a: dict, b: dict, rel: float = 1e-9) -> bool:
+    """True when two recommendations say the same (numbers equal to `rel`): the pages' and commands' check."""
+    if a.keys() != b.keys():
+        return False
+    for k in a:
+        x, y = a[k], b[k]
+        if isinstance(x, dict) and isinstance(y, dict):
+            if not same_recommendation(x, y, rel):
+                return False
+        elif isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+            if len(x) != len(y) or not all(_close(u, v, rel) for u, v in zip(x, y)):
+                return False
+        elif not _close(x, y, rel):
+            return False
+    return True
+
+
+def _close(x, y, rel):
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+        return abs(x - y) <= rel * max(1.0, abs(x), abs(y))
+    return x == y

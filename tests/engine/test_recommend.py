@@ -1,0 +1,114 @@
+"""engine.studies.recommend: one item, one answer — `engine recommend`, `engine optimum` and `engine portfolio`
+give the same recommendation for the same series and settings, with the keys a planner reads."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli.main import main
+from engine.simulation.simulator import SimConfig
+from engine.studies.portfolio import PortfolioSettings
+from engine.studies.recommend import recommend, settings_for
+from engine.studies.recommendation import same_recommendation
+
+from .conftest import SAMPLE
+
+KEYS = {"policy", "params", "expected_cost", "expected_cost_ci", "fill_rate", "cycle_service_level", "objective",
+        "costs"}
+OPTS = ["--data", str(SAMPLE), "--series", "SKU_1/WH_1", "--lead-time", "7", "--seed", "5", "--days", "60",
+        "--replications", "8"]
+
+
+def _json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def cli_recommendation():
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["recommend", *OPTS, "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
+def test_recommend_prints_the_policy_its_parameters_cost_interval_service_objective_and_costs(cli_recommendation):
+    rec = cli_recommendation
+    assert KEYS <= rec.keys()
+    assert rec["policy"] in ("order-up-to", "r-Q") and isinstance(rec["params"], dict) and rec["params"]
+    lo, hi = rec["expected_cost_ci"]
+    assert lo <= rec["expected_cost"] <= hi and hi > lo
+    assert 0.0 <= rec["fill_rate"] <= 1.0 and 0.0 <= rec["cycle_service_level"] <= 1.0
+    assert rec["objective"]["name"] == "cost"
+    assert {"h", "p", "unit_cost", "unit_price", "source"} <= rec["costs"].keys()
+    assert rec["costs"]["p"] == pytest.approx(rec["costs"]["unit_price"] - rec["costs"]["unit_cost"])
+
+
+def test_optimum_carries_the_same_recommendation(cli_recommendation, capsys):
+    out = _json(capsys, ["optimum", *OPTS[:-2], "--replications", "4", "--quick", "--json"])
+    # optimum's --replications sizes its own study; the recommendation keeps the default evaluation paths
+    rec = recommend(_sample_series(), settings_for(SimConfig(data=str(SAMPLE), lead_time=7, seed=5, days=60)))
+    assert same_recommendation(out["recommendation"], json.loads(json.dumps(rec)))
+
+
+def _sample_series():
+    from engine.data.dataset import load_csv
+
+    return load_csv(SAMPLE).get("SKU_1/WH_1")
+
+
+def test_each_portfolio_record_carries_what_recommend_says_for_its_series(capsys):
+    out = _json(capsys, ["portfolio", "--data", str(SAMPLE), "--lead-time", "7", "--seed", "5", "--days", "60",
+                         "--replications", "8", "--objective", "cost", "--json", "--chunk", "2"])
+    settings = PortfolioSettings(lead_time=7, seed=5, days=60, replications=8, objective="cost")
+    from engine.data.dataset import load_csv
+
+    ds = load_csv(SAMPLE)
+    assert len(out["records"]) == len(ds.series) >= 3
+    for record in out["records"]:
+        alone = json.loads(json.dumps(recommend(ds.get(record["series"]), settings)))
+        assert same_recommendation(record["recommendation"], alone), record["series"]
+
+
+def test_the_service_objective_says_what_it_costs_beyond_the_least_cost_answer(sample_series):
+    base = PortfolioSettings(lead_time=7, seed=5, days=60, replications=8)
+    cheapest = recommend(sample_series, base)
+    service = recommend(sample_series, PortfolioSettings(lead_time=7, seed=5, days=60, replications=8,
+                                                         objective="fill-rate", target_fill_rate=0.99))
+    assert cheapest["service_premium"] is None
+    prem = service["service_premium"]
+    assert prem["least_cost"] == pytest.approx(cheapest["expected_cost"])
+    assert prem["extra_cost"] == pytest.approx(service["expected_cost"] - cheapest["expected_cost"])
+    assert service["objective"]["name"] == "fill-rate" and "99.0 %" in service["objective"]["meaning"]
+
+
+def test_entered_costs_drive_the_recommendation_and_are_named_entered(sample_series):
+    rec = recommend(sample_series, PortfolioSettings(lead_time=3, days=30, replications=4, unit_cost=10.0,
+                                                     unit_price=25.0))
+    assert rec["costs"]["source"] == "entered"
+    assert rec["costs"]["p"] == pytest.approx(15.0)
+    assert rec["costs"]["h"] == pytest.approx(0.25 * 10.0 / 365.0)
+
+
+def test_settings_for_a_simulation_take_its_lead_time_costs_seed_and_horizon():
+    s = settings_for(SimConfig(lead_time_dist={"kind": "uniform", "low": 4, "high": 10}, holding_rate=0.3, seed=9,
+                               days=120, unit_cost=5.0), objective="fill-rate")
+    assert (s.lead_time, s.holding_rate, s.seed, s.days, s.unit_cost, s.objective) == (7, 0.3, 9, 120, 5.0,
+                                                                                          "fill-rate")
+
+
+def test_a_bad_objective_is_refused_on_the_command_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["recommend", "--objective", "cheapest"])
+    assert exc.value.code == 2
+    assert "cheapest" in capsys.readouterr().err
+
+
+def test_same_recommendation_tells_a_different_number():
+    a = {"policy": "r-Q", "params": {"r": 1.0}, "expected_cost_ci": [1.0, 2.0]}
+    assert same_recommendation(a, {"policy": "r-Q", "params": {"r": 1.0}, "expected_cost_ci": [1.0, 2.0]})
+    assert not same_recommendation(a, {"policy": "r-Q", "params": {"r": 1.0 + 1e-6}, "expected_cost_ci": [1.0, 2.0]})
