@@ -16,17 +16,24 @@ from engine.forecast import registry
 from engine.policies.base import policy_label, policy_names
 from engine.protection.prior import PRIOR_DAYS, use_prior_store
 from engine.simulation.simulator import SimConfig, Simulator
-from engine.studies.optimum import improvement_hint
+from engine.studies.recommend import recommend, rule_on_recommendation_paths, settings_for
 
-__all__ = ["improvement_hint", "forecaster_options", "forecaster_options_for", "policy_options", "default_forecaster",
-           "new_controls", "warm_controls", "warm_default_run", "sample_dataset", "upload_key", "keep_upload",
-           "kept_upload", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
+__all__ = ["recommendation_hint", "forecaster_options", "forecaster_options_for", "policy_options",
+           "default_forecaster", "new_controls", "warm_controls", "warm_default_run", "sample_dataset", "upload_key",
+           "keep_upload", "kept_upload", "dataset_for", "sim_config", "build_simulator", "USER_ERRORS"]
 
 # The web workers and job processes of this machine build each simulated prior once (engine.protection.prior_store).
 use_prior_store(settings.prior_dir)
 
 # Errors whose message is for the user (the page shows it); anything else is a bug (logged, generic message).
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
+
+
+def recommendation_hint(config, series) -> tuple[dict, dict]:
+    """(the recommendation for the run's series and settings, the run's rule costed on its evaluation paths)."""
+    rec_settings = settings_for(config)
+    rec = recommend(series, rec_settings)
+    return rec, rule_on_recommendation_paths(config, series, rec, rec_settings)
 
 
 def default_forecaster() -> str:

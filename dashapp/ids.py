@@ -73,6 +73,8 @@ EXACT_TABLE, EXACT_GRAPH = "optx-gaps", "optx-graph-policy"
 # simulator: the settings carried to /optimum and /scenarios (dashapp/ui/carry_settings.py)
 SETTINGS_LINKS, OPTIMUM_LINK, SCENARIOS_LINK = "sim-links", "sim-optimum-link", "sim-scenarios-link"
 HINT_OPTIMUM_LINK = "hint-optimum-link"
+HINT_RECOMMENDATION = "hint-recommendation"  # the recommendation in the hint (dashapp.ui.recommendation ids)
+HINT_COMPARISON = "hint-comparison"  # your rule vs the recommendation on the same paths
 HINT_LEVEL = "hint-level"  # the after-run hint's sentence on the order-up-to level used
 
 # simulator: the event log's summary line and its filter by event kind

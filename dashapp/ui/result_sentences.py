@@ -32,8 +32,9 @@ def per_day(total: float, days: int | None) -> str:
 
 
 def optimum_sentence(rep: dict) -> str:
-    """/optimum: the cheaper of the best base-stock S and the best z, its flat range, and the saving against the
-    scenario's order-up-to rule as set (both costed on the same evaluation paths)."""
+    """/optimum's yardstick sentence below the recommendation: the cheaper of the best base-stock S and the best z
+    of the rule as set, its flat range, and the saving against that rule (both costed on the same evaluation
+    paths). What to do is the recommendation's (engine.studies.recommend); this measures the rule as set."""
     days = rep.get("days")
     current = next((p for p in rep.get("policies", []) if p.get("name") == "order-up-to"), None)
     s, z = rep["best_base_stock"], rep["best_z"]
@@ -49,7 +50,8 @@ def optimum_sentence(rep: dict) -> str:
         what = f"the order-up-to rule with safety factor z ≈ {z['z']:.2f}"
         span = f"any z from {rng[0]:.2f} to {rng[1]:.2f}" if rng and rng[0] != rng[1] else None
         cost = z["cost"]
-    text = f"Set {what}: mean cost {per_day(cost, days)} over {days} days"
+    text = (f"Yardstick for the rule as set (its forecaster, the demand mode of this page): the best of its kind "
+            f"is {what}, mean cost {per_day(cost, days)} over {days} days")
     if current is not None:
         saving = current["cost"] - cost
         if saving > 0:

@@ -66,19 +66,14 @@ def cmd_recommend(args) -> int:
 
 def describe(rec: dict) -> str:
     """The recommendation in a planner's words, one line per fact."""
-    p = rec["params"]
-    if rec["policy"] == "r-Q":
-        what = f"(r, Q): when the position is at or below r = {p['reorder_point']:.1f}, order Q = " \
-               f"{p['order_quantity']:.0f} (or the multiple of Q that lifts it above r)"
-    else:
-        what = f"order up to S = {p['order_up_to']:.1f} today ({p['forecaster']} forecast over " \
-               f"{p['protection_days']} days + safety stock {p['safety_stock']:.1f}), S following the forecast daily"
+    from engine.studies.recommendation import policy_words
+
     lo, hi = rec["expected_cost_ci"]
     c = rec["costs"]
     assumed = "  (assumed: edit --unit-cost / --unit-price)" if c["source"] == "assumed" else ""
     fill = "n/a" if rec["fill_rate"] is None else f"{rec['fill_rate']:.3f}"
     csl = "n/a" if rec["cycle_service_level"] is None else f"{rec['cycle_service_level']:.3f}"
-    lines = [f"series {rec['series']}: {what}",
+    lines = [f"series {rec['series']}: {policy_words(rec)}",
              f"expected cost {rec['expected_cost']:,.2f} [{lo:,.2f}, {hi:,.2f}] over {rec['evaluation']['days']} days "
              f"({rec['evaluation']['paths']} evaluation paths)",
              f"fill rate {fill}  cycle service level {csl}  mean on-hand {rec['average_on_hand']:.1f}",

@@ -18,8 +18,9 @@ evaluation paths — replications R..2R−1 against 0..R−1; in replay mode (on
 replayed window against the replayed window (``selection_config``). A choice scored on the paths it was tuned on
 is optimistic (in-sample); regret is measured against the best policy found out of sample.
 
-The LP and plan code is pure numpy/scipy and does not need the rest of the engine; (c) and
-``improvement_hint`` call ``engine.simulation.batch``.
+The LP and plan code is pure numpy/scipy and does not need the rest of the engine; (c) calls
+``engine.simulation.batch``. What to do for a series is not decided here: the report carries the one recommendation
+(engine.studies.recommend) beside these yardsticks.
 """
 from __future__ import annotations
 
@@ -614,56 +615,3 @@ def _regret(cost: float, bound: float):
     if bound is None or not bound > 0:
         return None
     return (cost - bound) / bound
-
-
-def improvement_hint(config, series, replications: int = 30, *, forecaster=None, current_cost: float | None = None,
-                     quick: bool = True) -> dict:
-    """The simulator page's hint: the best z (order-up-to) and best constant S for these settings, chosen on
-    selection paths and costed, with the rule as configured, on disjoint evaluation paths (``selection_config``:
-    replications R..2R−1 vs 0..R−1; replay: the days before the replayed window vs the window). Only
-    out-of-sample figures.
-
-    Returns JSON-safe {"best_z", "best_z_cost", "best_base_stock", "best_base_stock_cost", "current_cost",
-    "saving", "saving_pct", "best", "message", "replications", "selection"}; costs are means over the evaluation
-    paths (seed from config), so they compare like with like (not with a single animated run's cost).
-    """
-    from dataclasses import replace
-
-    from scipy.stats import norm
-
-    replay = config.demand == "replay"
-    if replay:  # one demand path (the history): more replications would repeat it
-        replications = 1
-    config = replace(config, replications=int(replications))
-    study = _Study(config, series, replications, forecaster=forecaster,
-                   initial_inventory=config.initial_inventory)
-    cur = study.cost(config.policy, dict(config.policy_params))
-    sel_cfg, sel_first, sel_label = selection_config(config, series, study.fc.min_history)
-    if sel_cfg is None:
-        current = float(cur.mean())
-        return {"best_z": None, "best_z_cost": None, "best_base_stock": None, "best_base_stock_cost": None,
-                "current_cost": current, "saving": 0.0, "saving_pct": 0.0, "best": None, "replications": study.R,
-                "message": "The history before the replayed window is too short to choose z or S out of sample.",
-                "selection": "none", "single_run_cost": current_cost}
-    sel = _Study(sel_cfg, series, sel_cfg.replications if not replay else 1, forecaster=forecaster,
-                 initial_inventory=config.initial_inventory, first_replication=sel_first)
-    center = float(np.mean(sel.run("order-up-to", {}, keep=1).kept["order_up_to"][0]))
-    coarse, fine = (9, 5) if quick else (13, 9)
-    best_s, _, _, _ = search_base_stock(sel, center, coarse, fine)
-    best_z, _, _, _ = search_z(sel, coarse, fine)
-    best_s_cost = float(study.cost("base-stock", {"base_stock_level": best_s}).mean())
-    best_z_cost = float(study.cost("order-up-to", {"service_level": float(norm.cdf(best_z))}).mean())
-    current = float(cur.mean())
-    best_name, best_cost = ("order-up-to with z = %.2f" % best_z, best_z_cost) if best_z_cost <= best_s_cost \
-        else ("base-stock S = %.1f" % best_s, best_s_cost)
-    saving = max(0.0, current - best_cost)
-    pct = saving / current if current > 0 else 0.0
-    where = "on the replayed history" if replay else f"over {study.R} demand paths"
-    chosen = f"chosen on {sel_label}"
-    msg = (f"Best for these settings ({chosen}): {best_name} — cost {best_cost:,.2f} vs {current:,.2f} for your "
-           f"rule ({pct:.1%} less) {where}." if saving > 0 else
-           f"Your rule is already as good as the best z / S {chosen} (cost {current:,.2f} {where}).")
-    return {"best_z": best_z, "best_z_cost": best_z_cost, "best_base_stock": best_s,
-            "best_base_stock_cost": best_s_cost, "current_cost": current, "saving": saving, "saving_pct": pct,
-            "best": best_name, "message": msg, "replications": study.R, "selection": "out-of-sample",
-            "selected_on": sel_label, "single_run_cost": current_cost}

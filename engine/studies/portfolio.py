@@ -43,7 +43,8 @@ from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.studies.recommendation import OBJECTIVES, recommendation_from_record, service_premium
 
-__all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "recommend_chunk", "portfolio_totals",
+__all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "recommend_chunk", "evaluation_paths",
+           "portfolio_totals",
            "records_csv", "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
 
 DEFAULT_LEAD_TIME = 7
@@ -253,6 +254,13 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
     return _lost_sales_days(demand, reorder + Q, lead, h, p, reorder_point)
+
+
+def evaluation_paths(series, settings: PortfolioSettings) -> np.ndarray:
+    """(replications, days) demand of the evaluation paths `run_chunk` costs this series' recommendation on (phase
+    1 of its random streams), so another rule can be costed on the very same days (engine.studies.recommend)."""
+    history = np.asarray(series.demand[-settings.history_days:], dtype=np.float64)
+    return _bootstrap(history, settings.days, settings.replications, _rng(settings.seed, series.key, 1))
 
 
 def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generator) -> np.ndarray:

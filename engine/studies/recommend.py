@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.studies.portfolio import PortfolioSettings, recommend_chunk
+import numpy as np
 
-__all__ = ["recommend", "settings_for"]
+from engine.studies.portfolio import PortfolioSettings, evaluation_paths, recommend_chunk
+
+__all__ = ["recommend", "settings_for", "start_on_hand", "rule_on_recommendation_paths"]
 
 
 def recommend(series, settings: PortfolioSettings | None = None) -> dict:
@@ -35,3 +37,54 @@ def settings_for(config, **overrides) -> PortfolioSettings:
                              unit_price=config.unit_price,
                              stockout_cost=config.stockout_cost)
     return replace(base, **overrides).validate()
+
+
+def start_on_hand(rec: dict) -> float:
+    """The stock the recommendation's evaluation paths start with: today's level S (order-up-to) or r + Q."""
+    p = rec["params"]
+    return float(p["order_up_to"]) if rec["policy"] == "order-up-to" else float(p["reorder_point"] +
+                                                                                 p["order_quantity"])
+
+
+def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioSettings, forecaster=None) -> dict:
+    """A simulation's rule as configured (policy, parameters, forecaster) costed on the recommendation's own
+    evaluation paths, from the recommendation's start stock, nothing on order, lost sales: the like-for-like
+    comparison the simulator's hint shows. Each path is the series' history followed by that path's days,
+    replayed through the simulator (engine.simulation.batch, the one inventory day); the rule's forecaster sees
+    the history and the days already played, nothing later.
+
+    Returns {"expected_cost", "expected_cost_ci" [low, high], "fill_rate" (units over all paths), "paths",
+    "days", "start_on_hand"}."""
+    from dataclasses import replace
+
+    from engine.data.dataset import SeriesData
+    from engine.forecast.registry import get_forecaster
+    from engine.simulation.batch import run_batch
+    from engine.simulation.confidence import mean_interval
+
+    paths = evaluation_paths(series, settings)
+    start = start_on_hand(rec)
+    n = len(series)
+    days = paths.shape[1]
+    cfg = replace(config, demand="replay", days=days, context_days=n, initial_inventory=start, replications=1,
+                  lead_time=settings.lead_time if settings.lead_time is not None else config.lead_time,
+                  lead_time_dist=None, backorders=False, unit_cost=rec["costs"]["unit_cost"],
+                  unit_price=rec["costs"]["unit_price"], stockout_cost=rec["costs"]["p"])
+    fc = forecaster if forecaster is not None else get_forecaster(cfg.forecaster) if cfg.forecaster else None
+    costs, served, demanded = [], 0.0, 0.0
+    planning = None
+    for path in paths:
+        if series.planning is not None:
+            planning = np.concatenate([series.planning, np.full(days, series.planning[-1])])
+        ext = SeriesData(key=series.key, dates=None, demand=np.concatenate([series.demand, path]),
+                         promo=np.concatenate([series.promo, np.zeros(days)]), planning=planning,
+                         unit_cost=series.unit_cost, unit_price=series.unit_price,
+                         lead_time_days=series.lead_time_days, source=series.source)
+        k = run_batch(cfg, ext, replications=1, forecaster=fc).kpis
+        costs.append(float(np.asarray(k["total_cost"])[0]))
+        demanded += float(np.asarray(k["total_demand"])[0])
+        served += float(np.asarray(k["total_demand"])[0] - np.asarray(k["unmet_units"])[0])
+    mean, half = mean_interval(np.asarray(costs))
+    return {"expected_cost": mean, "expected_cost_ci": [mean - half, mean + half],
+            "fill_rate": served / demanded if demanded > 0 else None, "paths": len(costs), "days": days,
+            "start_on_hand": start}

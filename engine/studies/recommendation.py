@@ -15,9 +15,20 @@ the user), and how it was chosen (selection, evaluation: paths, days, start).
 """
 from __future__ import annotations
 
-__all__ = ["OBJECTIVES", "objective_meaning", "recommendation_from_record", "same_recommendation", "service_premium"]
+__all__ = ["OBJECTIVES", "policy_words", "objective_meaning", "recommendation_from_record", "same_recommendation",
+           "service_premium"]
 
 OBJECTIVES = ("cost", "fill-rate")
+
+
+def policy_words(rec: dict) -> str:
+    """What to do, in a planner's words: the one sentence every page and command shows for a recommendation."""
+    p = rec["params"]
+    if rec["policy"] == "r-Q":
+        return (f"(r, Q) rule: when the inventory position is at or below r = {p['reorder_point']:.1f}, order "
+                f"Q = {p['order_quantity']:.0f} (or the multiple of Q that lifts it above r)")
+    return (f"order up to S = {p['order_up_to']:.1f} today ({p['forecaster']} forecast over {p['protection_days']} "
+            f"days + safety stock {p['safety_stock']:.1f}); S follows the forecast day by day")
 
 
 def objective_meaning(objective: str, target_fill_rate: float) -> str:

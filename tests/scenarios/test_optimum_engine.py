@@ -6,7 +6,7 @@ import pytest
 
 from engine.data.dataset import load_csv
 from engine.simulation.simulator import SimConfig, Simulator
-from engine.studies.optimum import _Study, demand_paths, improvement_hint, lower_bounds, optimum_report
+from engine.studies.optimum import _Study, demand_paths, lower_bounds, optimum_report
 
 
 @pytest.mark.parametrize("opts", [
@@ -98,11 +98,3 @@ def test_selection_and_evaluation_paths_are_disjoint(sample_series):
     assert sel_cfg.context_days + sel_cfg.days == len(sample_series) - 60 and "before" in label
 
 
-def test_improvement_hint_for_the_simulator_page(sample_series):
-    cfg = SimConfig.from_options({"forecaster": "ma7", "demand": "forecast-noise", "days": 60, "seed": 4,
-                                  "service_level": 0.55})
-    hint = improvement_hint(cfg, sample_series, replications=12)
-    assert hint["selection"] == "out-of-sample"
-    assert hint["saving"] == pytest.approx(max(0.0, hint["current_cost"] - min(hint["best_z_cost"],
-                                                                               hint["best_base_stock_cost"])))
-    assert hint["saving"] > 0 and "less" in hint["message"]

@@ -31,7 +31,7 @@ def test_the_hint_cost_matches_the_card_and_its_optimum_link_carries_the_run_s_s
     _run_short_replay(d)
     hint = wait_until(lambda: text_of(d, "hint-text"), 30, what="the hint")
     card = text_of(d, "kpi-cost")
-    assert f"Your run cost {card} (the Cumulative cost card)" in hint, (hint, card)
+    assert f"Your animated run cost {card} on its one demand path (the Cumulative cost card)" in hint, (hint, card)
     assert text_of(d, "hint-level").startswith("Level used: q = p/(p+h) = ")  # replay: the critical ratio itself
     link = d.find_element("id", "hint-optimum-link")
     assert link.tag_name == "a" and "/optimum?set=" in link.get_attribute("href")
@@ -72,6 +72,8 @@ def test_optimum_opens_with_a_recommendation_a_range_and_units(page):
     set_input(d, "opt-replications", 10)
     click(d, "opt-run")
     wait_until(lambda: d.find_elements("id", "opt-sentence"), 180, what="the optimum results")
+    assert text_of(d, "opt-recommendation-policy").startswith(("order up to S = ", "(r, Q) rule"))
+    assert "Objective: least expected cost" in text_of(d, "opt-recommendation-objective")
     sentence = text_of(d, "opt-sentence")
-    assert sentence.startswith("Set ") and "per day" in sentence and "over 20 days" in sentence, sentence
+    assert sentence.startswith("Yardstick ") and "per day" in sentence and "over 20 days" in sentence, sentence
     assert "units" in text_of(d, "opt-best-s") and "per day" in text_of(d, "opt-best-z")

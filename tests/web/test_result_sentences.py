@@ -8,7 +8,7 @@ import io
 import pytest
 
 from dashapp.pages.scenarios.csv_export import scenario_csv
-from dashapp.pages.simulator.hint import hint_sentence
+from dashapp.pages.simulator.hint import comparison_sentence
 from dashapp.ui import carry_settings as carry
 from dashapp.ui.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
 from engine.studies import scenarios as sc
@@ -30,9 +30,10 @@ def _rep(s_cost=21.0, z_cost=25.0, current=30.0, current_hw=1.0):
             "policies": [{"name": "order-up-to", "cost": current, "ci95": current_hw}]}
 
 
-def test_the_optimum_sentence_says_what_to_set_what_it_saves_and_the_flat_range():
+def test_the_optimum_yardstick_says_the_best_of_the_rule_s_kind_what_it_saves_and_the_flat_range():
     text = optimum_sentence(_rep())
-    assert text.startswith("Set a constant base-stock level S of about 282 units")
+    assert text.startswith("Yardstick for the rule as set")
+    assert "a constant base-stock level S of about 282 units" in text
     assert "9.00 (30%) less than the order-up-to rule as set" in text
     assert "any S from 280 to 290 units" in text and "(0.35 per day)" in text
     z_text = optimum_sentence(_rep(s_cost=26.0, z_cost=25.0))
@@ -71,18 +72,21 @@ def test_the_scenario_csv_has_the_settings_beside_rounded_kpis():
     assert rows[1]["total_cost_diff_mean"] == "-4.12" and rows[1]["total_cost_mean"] == "45.88"
 
 
-@pytest.mark.parametrize("replications, run_cost, needle", [
-    (1, 12.18, "cost 7.54 vs 12.18 for your rule"),
-    (30, 6.0, "your rule averages 54.29"),
+def _rec(cost):
+    return {"expected_cost": cost}
+
+
+@pytest.mark.parametrize("mine, best, needle", [
+    (54.29, 47.50, "costs 54.29 against 47.50 for the recommendation (12.5% less with it)"),
+    (40.00, 47.50, "no more than the recommendation's 47.50"),
 ])
-def test_the_hint_states_the_run_s_own_cost_as_on_the_card(replications, run_cost, needle):
-    current = 12.18 if replications == 1 else 54.29
-    h = {"current_cost": current, "replications": replications, "best": "base-stock S = 155.3",
-         "saving": current - 7.54, "saving_pct": (current - 7.54) / current, "selected_on": "the days before",
-         "message": "engine text"}
-    text = hint_sentence(h, run_cost)
-    assert text.startswith(f"Your run cost {run_cost:,.2f} (the Cumulative cost card).")
-    assert needle in text and "your rule" in text
+def test_the_hint_compares_on_the_same_paths_and_names_the_run_s_own_cost(mine, best, needle):
+    rule = {"expected_cost": mine, "paths": 20, "days": 90, "start_on_hand": 152.5}
+    text = comparison_sentence(_rec(best), rule, 61.0)
+    assert "same 20 resampled 90-day paths, both starting with 152.5 on hand" in text
+    assert needle in text
+    assert text.endswith("Your animated run cost 61.00 on its one demand path (the Cumulative cost card).")
+    assert "lost sales" in comparison_sentence(_rec(best), rule, None, backorders=True)
 
 
 def test_the_simulator_settings_travel_in_the_link():

@@ -28,6 +28,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import job_store
+from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import table_columns, table_dropdowns
 from engine.json_safe import json_safe
@@ -129,8 +130,11 @@ def _render(rep: dict | None):
             for p in rep["policies"]]
     marks = [{"name": p["name"], "level": p.get("level"), "cost": p["cost"]} for p in rep["policies"]]
     policies = [p for p in rep["policies"] if p["regret"] is not None]
+    rec = rep.get("recommendation")
     return html.Div([
-        dbc.Alert(optimum_sentence(rep), color="primary", className="py-2 mb-2 lead-sentence", id="opt-sentence"),
+        *([dbc.Alert(recommendation_view(rec, "opt-recommendation"), color="primary", className="py-2 mb-2")]
+          if rec else []),
+        html.P(optimum_sentence(rep), className="mb-2", id="opt-sentence"),
         html.Div(f"{rep['replications']} paths × {rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
                  f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
                  f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",

@@ -1,29 +1,24 @@
-"""The after-run hint's sentence: the run's own cost (the figure on the Cumulative cost card) first, then the best
-z / S for these settings on the improvement study's evaluation paths (engine.studies.optimum.improvement_hint).
-
-Why here and not the engine's message: the card shows the animated run's single demand path, the study a mean
-over many paths; a sentence that names one cost without saying which run it is reads as a contradiction
-("4.93" beside a card showing "4.50"). On replayed history both are the same path and the same number. No dash.
-"""
+"""The after-run hint's comparison sentence: the user's rule as set against the recommendation
+(engine.studies.recommend) on the recommendation's own evaluation paths, both from the same start stock — and the
+animated run's own cost named for what it is (one path, its own start), so no two costs for one thing appear
+without saying which is which. No dash."""
 from __future__ import annotations
 
+__all__ = ["comparison_sentence"]
 
-def hint_sentence(h: dict, run_cost: float | None) -> str:
-    """One or two sentences from improvement_hint's dict `h`; `run_cost` is the run's cumulative cost."""
-    current, paths = float(h["current_cost"]), int(h.get("replications") or 1)
-    replay = paths == 1
-    run = "" if run_cost is None else f"Your run cost {run_cost:,.2f} (the Cumulative cost card). "
-    if h.get("best") is None:
-        return run + h["message"]
-    chosen = f"chosen on {h['selected_on']}" if h.get("selected_on") else "chosen out of sample"
-    if replay:
-        where = "on the replayed history"
-        mine = f"{current:,.2f} for your rule"
+
+def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorders: bool = False) -> str:
+    """One or two sentences: your rule vs the recommendation on the same paths, then the animated run's cost."""
+    mine, best = float(rule["expected_cost"]), float(rec["expected_cost"])
+    where = (f"on the same {rule['paths']} resampled {rule['days']}-day paths, both starting with "
+             f"{rule['start_on_hand']:,.1f} on hand and nothing on order"
+             + (", with lost sales (the recommendation's model)" if backorders else ""))
+    if mine > best:
+        verdict = (f"your rule as set costs {mine:,.2f} against {best:,.2f} for the recommendation "
+                   f"({(mine - best) / mine:.1%} less with it)")
     else:
-        where = f"as means over {paths} demand paths like this run's"
-        mine = f"your rule averages {current:,.2f}"
-    if h["saving"] <= 0:
-        return run + f"Your rule is already as good as the best z / S {chosen} ({mine}, {where})."
-    best_cost = current - float(h["saving"])
-    return run + (f"Best for these settings ({chosen}): {h['best']} — cost {best_cost:,.2f} vs {mine} "
-                  f"({float(h['saving_pct']):.1%} less), {where}.")
+        verdict = (f"your rule as set costs {mine:,.2f}, no more than the recommendation's {best:,.2f}: keep it "
+                   "or take the recommendation's simpler rule")
+    run = "" if run_cost is None else (f" Your animated run cost {run_cost:,.2f} on its one demand path (the "
+                                       "Cumulative cost card).")
+    return f"Compared {where}: {verdict}.{run}"

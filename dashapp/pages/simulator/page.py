@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashapp import engine_facade as E
 from dashapp import ids
-from dashapp.pages.simulator.hint import hint_sentence
+from dashapp.pages.simulator.hint import comparison_sentence
 from dashapp.pages.simulator.layout import simulator_layout
 from dashapp.pages.simulator.link import link_controls
 from dashapp.pages.simulator.render import VIEW, render
@@ -28,6 +28,7 @@ from dashapp.ui import carry_settings as carry
 from dashapp.ui import components as C
 from dashapp.ui.field_rules import check_js
 from dashapp.ui.policy_fields import field_map, field_specs
+from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.uploads import accept_upload, series_names
 from dashapp.ui.validation import BOUNDS, InputError, clean_controls, number, speed_or_default
 from engine.studies import scenarios as sc
@@ -116,29 +117,29 @@ dash.clientside_callback(
 @callback(Output(ids.HINT, "children"), Input(ids.STATUS, "children"), State(ids.SESSION_ID, "data"),
           prevent_initial_call=True)
 def improvement_hint(status, sid):
-    """After a run: its own cost (as on the cost card), then the best z / constant S for these settings and what
-    it would have saved (engine.studies.optimum, on evaluation paths — dashapp.pages.simulator.hint says which), with
-    a link to
-    /optimum carrying the run's settings."""
+    """After a run: the recommendation for this series and these settings (engine.studies.recommend: the answer
+    /optimum and /portfolio give too), the run's rule costed against it on the same paths from the same stock
+    (dashapp.pages.simulator.hint), and a link to /optimum carrying the run's settings."""
     if status != "finished":
         return None
     try:
         inputs = _service().finished_run_inputs(sid)
         if inputs is None:
             return None
-        h = E.improvement_hint(*inputs)  # outside the session lock: ~0.5 s of simulation
+        rec, rule = E.recommendation_hint(*inputs)  # outside the session lock: ~1 s of simulation
         rows = _service().ledger_rows(sid)
         run_cost = float(rows[-1]["cumulative_cost"]) if rows else None
         href = "/optimum" + carry.optimum_search(inputs[0])
     except USER_ERRORS as exc:
-        return C.message(f"No hint for these settings: {exc}", "secondary")
+        return C.message(f"No recommendation for these settings: {exc}", "secondary")
     except sc.ScenarioError:
         href = "/optimum"
     level = level_note(_service().level_of(sid))
-    return dbc.Alert([html.Strong("Hint: "), hint_sentence(h, run_cost), " ",
-                      dcc.Link("See the full comparison on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
-                               className="alert-link small"),
-                      *([html.Br(), html.Span(level, className="small", id=ids.HINT_LEVEL)] if level else [])],
+    return dbc.Alert([recommendation_view(rec, ids.HINT_RECOMMENDATION),
+                      html.Div([comparison_sentence(rec, rule, run_cost, bool(inputs[0].backorders)), " ",
+                                dcc.Link("See the yardsticks on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
+                                         className="alert-link")], className="small mt-1", id=ids.HINT_COMPARISON),
+                      *([html.Div(level, className="small", id=ids.HINT_LEVEL)] if level else [])],
                      color="info", className="py-2 mb-2", id=ids.HINT_TEXT)
 
 
