@@ -100,3 +100,4 @@ PF_REQUEST, PF_RESULT, PF_STATUS, PF_RESULTS = "pf-request", "pf-result", "pf-st
 PF_RESULT_NOTE, PF_TOTAL_SERIES, PF_TOTAL_COST = "pf-result-note", "pf-total-series", "pf-total-cost"
 PF_GRID, PF_DOWNLOAD_BTN, PF_DOWNLOAD = "pf-grid", "pf-download-btn", "pf-download"
 PF_SEARCH = "pf-search"
+PF_TOTAL_PREMIUM = "pf-total-premium"  # what the fill-rate objective costs beyond the least-cost one

@@ -576,7 +576,13 @@ def portfolio_totals(records: list[dict]) -> dict:
         by_policy[r["policy"]] = by_policy.get(r["policy"], 0) + 1
         by_class[r["class"]] = by_class.get(r["class"], 0) + 1
         by_forecaster[r["forecaster"]] = by_forecaster.get(r["forecaster"], 0) + 1
+    premiums = [(r.get("recommendation") or {}).get("service_premium") for r in records]
+    premium = None
+    if premiums and all(x is not None for x in premiums):
+        premium = sum(x["extra_cost"] for x in premiums)
     return {"series": len(records), "expected_cost": cost, "cost_ci_low": cost - hw, "cost_ci_high": cost + hw,
+            "service_premium": premium,
+            "least_cost": None if premium is None else sum(x["least_cost"] for x in premiums),
             "holding_cost": sum(r["holding_cost"] for r in records),
             "stockout_cost": sum(r["stockout_cost"] for r in records),
             "mean_fill_rate": float(np.mean(fills)) if fills else None,

@@ -85,9 +85,10 @@ def _settings_row():
                                         size="sm")),
         field("Days per replication", dbc.Input(id=ids.PF_DAYS, type="number", min=7, max=3650, step=1, value=90,
                                                 size="sm")),
-        field("Objective", dcc.Dropdown(id=ids.PF_OBJECTIVE, clearable=False, value="fill-rate", options=[
-            {"label": "Least stock reaching the fill-rate target", "value": "fill-rate"},
-            {"label": "Least expected cost", "value": "cost"}], className="dropdown-sm"), width=3),
+        field("Objective", dcc.Dropdown(id=ids.PF_OBJECTIVE, clearable=False, value="cost", options=[
+            {"label": "Least expected cost", "value": "cost"},
+            {"label": "Least stock reaching the fill-rate target (says what it costs more)", "value": "fill-rate"}],
+            className="dropdown-sm"), width=3),
         field("Target fill rate", dbc.Input(id=ids.PF_TARGET, type="number", min=0.5, max=0.999, step=0.005,
                                             value=0.95, size="sm")),
     ], className="g-2 align-items-end my-2")

@@ -12,6 +12,7 @@ from dash import html
 from dashapp import ids
 from dashapp.pages.portfolio.service import simulator_link
 from engine.data.layout import ROLES
+from engine.studies.recommendation import policy_words
 
 FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
                      "sba": "Syntetos–Boylan approximation", "tsb": "Teunter–Syntetos–Babai"}
@@ -50,6 +51,9 @@ def totals_cards(result: dict):
         _card("Mean cycle service level", _pct(t.get("mean_cycle_service_level")),
               "share of replenishment cycles without a stockout"),
         _card("Series meeting the target", f"{t['series_meeting_target']:,}", "simulated fill rate ≥ target"),
+        *([_card("Cost of the fill-rate target", f"{t['service_premium']:,.2f}",
+                 f"more than least expected cost ({t['least_cost']:,.2f}) on the same paths", ids.PF_TOTAL_PREMIUM)]
+          if t.get("service_premium") is not None else []),
     ])
 
 
@@ -59,6 +63,8 @@ def grid_rows(records: list[dict]) -> list[dict]:
     for r in records:
         rows.append({
             "series": r["series"], "class": r["class"],
+            "what_to_do": policy_words(r["recommendation"]) if "recommendation" in r else None,
+            "costs": (r.get("recommendation") or {}).get("costs", {}).get("source"),
             "forecaster": FORECASTER_LABELS.get(r["forecaster"], r["forecaster"]),
             "policy": POLICY_LABELS.get(r["policy"], r["policy"]), "lead_time": r["lead_time"],
             "reorder_point": r.get("reorder_point"), "order_quantity": r.get("order_quantity"),
@@ -81,6 +87,8 @@ def column_defs() -> list[dict]:
     num = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
     return [
         {"headerName": "Series", "field": "series", "pinned": "left", "minWidth": 150, **text},
+        {"headerName": "What to do (the recommendation)", "field": "what_to_do", "minWidth": 420, "wrapText": True,
+         "autoHeight": True, **text},
         {"headerName": "Demand class", "field": "class", **text},
         {"headerName": "Forecaster (by backtest)", "field": "forecaster", "minWidth": 190, **text},
         {"headerName": "Policy", "field": "policy", "minWidth": 190, **text},
@@ -93,6 +101,7 @@ def column_defs() -> list[dict]:
         {"headerName": "Forecast per day", "field": "daily_forecast", "valueFormatter": _num(",.2f"), **num},
         {"headerName": "Expected cost", "field": "expected_cost", "valueFormatter": _num(",.2f"), **num},
         {"headerName": "Cost 95 % CI", "field": "cost_ci", "minWidth": 170, "sortable": False, **text},
+        {"headerName": "Costs (file / assumed / entered)", "field": "costs", "minWidth": 150, **text},
         {"headerName": "Fill rate", "field": "fill_rate", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Cycle service level", "field": "cycle_service_level", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Stockout days", "field": "stockout_days", "valueFormatter": _num(".1f"), **num},
