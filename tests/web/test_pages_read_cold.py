@@ -23,7 +23,7 @@ def _row(**kw) -> dict:
 
 def test_the_event_log_shows_the_ledger_s_quantities_with_one_rule():
     texts = [t for t, _ in S.events_of(_row(unmet=2.5, demand=21.0))]
-    assert "Day 12: ordered 34.07 units (S = 224.1)" in texts  # not "34 units"
+    assert "Day 12: ordered 34.07 units (S = 224.07)" in texts  # not "34 units"
     assert "Day 12: STOCKOUT — 2.50 of 21 units lost" in texts
     assert "Day 12: 20.50 units arrived" in texts
     assert [S.units(x) for x in (21.0, 34.07, 34.1, 1234.5, 0.004)] == ["21", "34.07", "34.10", "1,234.50", "0"]
@@ -33,7 +33,8 @@ def test_the_on_hand_card_says_its_position_is_before_and_after_today_s_order():
     k = S.kpi_values([_row()], 90)
     assert k["kpi-on-hand"] == ("60.25", "position 190 before today's order, 224.07 after")
     assert S.kpi_values([_row(order_qty=0.0)], 90)["kpi-on-hand"][1] == "position 190 before today's order, 190 after"
-    assert k["kpi-on-order"][0] == "146" and k["kpi-order"][0] == "34.07"
+    assert k["kpi-on-order"] == ("146", "S = 224.07 = forecast 180 + safety 44.07 (empirical quantile)")
+    assert k["kpi-order"] == ("34.07", "forecast 21.40")
 
 
 def test_the_fill_rate_card_names_its_second_line_for_what_it_is():

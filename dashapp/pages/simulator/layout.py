@@ -139,7 +139,7 @@ def _formulas() -> html.Details:
         ("Fill rate", "units served from stock ÷ units demanded; beside it the share of days without a stockout."),
     ]
     return html.Details([
-        html.Summary("ⓘ How a day is computed (formulas)", className="small"),
+        html.Summary("How a day is computed (formulas)", className="small"),
         html.Dl([part for term, text in items for part in (html.Dt(term), html.Dd(text))],
                 className="small mb-0 formulas"),
         html.Div(["More on the ", dcc.Link("About page", href="/about"), "."], className="small"),

@@ -32,7 +32,7 @@ def events_of(row: dict) -> list[tuple[str, str]]:
     out = []
     d = int(row["day"])
     if row.get("order_qty"):
-        out.append((f"Day {d}: ordered {units(row['order_qty'])} units (S = {row.get('order_up_to', 0):.1f})",
+        out.append((f"Day {d}: ordered {units(row['order_qty'])} units (S = {units(row.get('order_up_to') or 0)})",
                     "order"))
     if row.get("unmet"):
         what = "backordered" if row.get("backlog") else "lost"
@@ -90,7 +90,7 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
         "kpi-on-order": (units(last["on_order"]), _level_text(last)),
         "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
         "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without a stockout {100 * clean_days:.1f}%"),
-        "kpi-order": (units(last["order_qty"]), f"forecast {last['forecast']:.1f}"),
+        "kpi-order": (units(last["order_qty"]), f"forecast {units(last['forecast'])}"),
     }
 
 
@@ -105,9 +105,10 @@ def _level_text(row: dict) -> str:
     """The order-up-to level with its parts: S = μ + safety stock (how the quantile was obtained)."""
     if row.get("order_up_to") is None:
         return ""
-    text = f"S = {row['order_up_to']:.1f}"
+    text = f"S = {units(row['order_up_to'])}"
     if row.get("quantile_method") not in (None, "none"):
-        text += f" = forecast {row['mu']:.1f} + safety {row['safety_stock']:.1f} ({row['quantile_method']} quantile)"
+        text += (f" = forecast {units(row['mu'])} + safety {units(row['safety_stock'])} "
+                 f"({row['quantile_method']} quantile)")
     return text
 
 
