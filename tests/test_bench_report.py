@@ -85,6 +85,9 @@ def test_the_report_holds_each_section_its_goals_and_where_it_ran(fake):
     sections[0].load_before = 1000.0  # more than any machine's cores: a busy machine is said so
     busy_body = R.render(sections[:1], command="python -m bench", started=dt.datetime(2026, 12, 6), quick=False)
     assert "(busy machine, see the section)" in busy_body and "**The machine was busy**" in busy_body
+    assert "| not judged: busy machine |" in busy_body and "**met**" not in busy_body  # a speed goal
+    sections[0].goals[0].timed = False  # a goal on results is judged on a busy machine too
+    assert "| **met** |" in R.render(sections[:1], command="c", started=dt.datetime(2026, 12, 6), quick=False)
     assert "busy" not in R.render([R.Section("Idle", "m", "x\n", load_before=0.1, load_after=0.2)],
                                   command="c", started=dt.datetime(2026, 12, 6), quick=False)
     slow_part = R.run_part(R.discover(fake, "fakebench")[0], quick=False)
