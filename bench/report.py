@@ -161,12 +161,15 @@ def default_markdown(result) -> str:
     return "| figure | value |\n|---|---|\n" + "".join(f"| {k} | {_fmt(v)} |\n" for k, v in rows)
 
 
-def commit() -> str:
-    """The commit the figures were measured at, flagged when the work tree differs from it."""
+def commit(report: Path | None = REPO / "bench" / "REPORT.md") -> str:
+    """The commit the figures were measured at, flagged when the work tree differs from it (the report file itself
+    aside: a previous run's uncommitted report says nothing about the code measured)."""
+    exclude = [f":(exclude){report.resolve().relative_to(REPO)}"] if report and report.resolve().is_relative_to(REPO) \
+        else []
     try:
         head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO, capture_output=True, text=True,
                               timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *exclude], cwd=REPO,
                                capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (git not available)"
