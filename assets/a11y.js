@@ -6,7 +6,10 @@
    - a dropdown button is named by its field's <label for=...> (its aria-labelledby named only the value);
    - dbc.Progress bars get a name;
    - the DataTable dropdown cells (react-select v1): the value item's stray role="option" is dropped and the
-     combobox input is named after its column. */
+     combobox input is named after its column;
+   - a clearable dropdown's clear link (an <a> without href inside the dropdown's button, so aria-label is not
+     allowed on it: axe aria-allowed-attr) is hidden from assistive technology; the button clears on Delete or
+     Backspace, which its aria-keyshortcuts now says. The title stays for the mouse. */
 (function () {
   var scheduled = false;
   function fix() {
@@ -41,11 +44,17 @@
       var col = cell && cell.getAttribute('data-dash-column');
       el.setAttribute('aria-label', col ? 'Value of ' + col.replace(/_/g, ' ') : 'Choose a value');
     });
+    document.querySelectorAll('a.dash-dropdown-clear:not([href])[aria-label]').forEach(function (el) {
+      el.removeAttribute('aria-label');
+      el.setAttribute('aria-hidden', 'true');
+      var button = el.closest('button.dash-dropdown');
+      if (button) { button.setAttribute('aria-keyshortcuts', 'Delete Backspace'); }
+    });
   }
   function schedule() {
     if (!scheduled) { scheduled = true; window.requestAnimationFrame(fix); }
   }
-  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true,
-                                                                     attributes: true, attributeFilter: ['tabindex']});
+  new MutationObserver(schedule).observe(document.documentElement, {
+    childList: true, subtree: true, attributes: true, attributeFilter: ['tabindex', 'aria-label']});
   document.addEventListener('DOMContentLoaded', schedule);
 })();

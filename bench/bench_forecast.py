@@ -181,6 +181,11 @@ def bench_original(quick: bool) -> dict | None:
             "max_abs_diff": float(abs(model.forecast_raw(raw)[0] - legacy.keras_forecast(obj, raw)[0]))}
 
 
+# bench/report.py: this module writes the report's section of this title
+SECTION = "Forecast serving"
+ORDER = 20
+
+
 def run(quick: bool = False) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     out = {"quick": quick}

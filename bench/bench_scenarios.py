@@ -117,6 +117,31 @@ def policy_quality(data: Path, replications: int) -> dict:
     }
 
 
+SECTION = "Scenarios"   # bench/report.py: this module writes the report's section of that title
+ORDER = 40
+
+
+def goals(result: dict) -> list:
+    from bench.report import Goal
+
+    out = []
+    for key in ("ma7", "ensemble"):
+        r = result.get(key, {})
+        if "seconds" in r:
+            out.append(Goal(f"8 scenarios × {result['replications']} × {result['days']} days, "
+                            f"{r.get('forecaster') or key}", f"≤ {r['goal_s']:g} s", f"{r['seconds']:.2f} s",
+                            r["seconds"] <= r["goal_s"]))
+    lp = result["lp_365_days"]
+    worst = max(lp["lost_sales"]["max_s"], lp["backorders"]["median_s"])
+    out.append(Goal("perfect-information LP, one 365-day path", f"≤ {lp['goal_s']:g} s",
+                    f"{worst * 1000:.0f} ms (slowest)", worst <= lp["goal_s"]))
+    q = result["policy_quality"]
+    gap = q["order_up_to_gap_vs_best_base_stock"]
+    out.append(Goal("order-up-to vs best base-stock (default scenario)", "gap ≤ +5 %", f"{gap:+.1%}", gap <= 0.05,
+                    timed=False))
+    return out
+
+
 def run(quick: bool = False) -> dict:
     from engine.forecast.registry import default_forecaster_name
 

@@ -170,6 +170,11 @@ def gunicorn_figures(workers: int = 2, var: str | None = None) -> dict:
             proc.kill()
 
 
+# bench/report.py: this module writes the report's section of this title
+SECTION = "Web app"
+ORDER = 30
+
+
 def run(quick: bool = False) -> dict:
     var = tempfile.mkdtemp(prefix="bench-web-")
     os.environ.setdefault("SIM_VAR_DIR", var)

@@ -49,9 +49,11 @@ server.config["MAX_CONTENT_LENGTH"] = settings.upload_max_bytes * 2  # base64 up
 app.layout = html.Div([
     # The only thing the browser keeps: a random, signed session id (per tab: sessionStorage).
     dcc.Store(id=ids.SESSION_ID, storage_type="session"),
+    components.skip_link(),  # the first Tab stop: past the navigation, straight to the page
     components.navbar(),
     # one main landmark around every page (screen readers jump to it; axe: landmark-one-main, region)
-    html.Main(dbc.Container([html.Div(id=ids.APP_MESSAGE), dash.page_container], fluid=True), id="main"),
+    html.Main(dbc.Container([html.Div(id=ids.APP_MESSAGE), dash.page_container], fluid=True), id=components.MAIN,
+              tabIndex="-1"),  # focusable by the skip link only
 ])
 
 

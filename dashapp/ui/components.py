@@ -20,9 +20,17 @@ KPI_TITLES = {
     "kpi-on-hand": "On-hand",
     "kpi-on-order": "On order",
     "kpi-cost": "Cumulative cost",
-    "kpi-fill-rate": "Fill rate · cycle service",
+    "kpi-fill-rate": "Fill rate",
     "kpi-order": "Today's order",
 }
+
+
+MAIN = "main"  # the one <main> landmark around every page (dashapp.app)
+
+
+def skip_link() -> html.A:
+    """"Skip to the page": the first Tab stop, shown only while it has keyboard focus (WCAG 2.4.1 bypass blocks)."""
+    return html.A("Skip to the page", href=f"#{MAIN}", id="skip-link", className="visually-hidden-focusable skip-link")
 
 
 def navbar() -> dbc.Navbar:

@@ -9,6 +9,8 @@ significant.
 """
 from __future__ import annotations
 
+from dashapp.ui.intervals import SINGLE_PATH, mean_ci, single_path
+
 
 def flat_range(levels, mean, ci95) -> tuple[float, float] | None:
     """(low, high) of the contiguous levels around the cheapest whose mean cost is within the cheapest's 95 %
@@ -57,9 +59,10 @@ def optimum_sentence(rep: dict) -> str:
         if saving > 0:
             pct = saving / current["cost"] if current["cost"] > 0 else 0.0
             hw = float(current.get("ci95") or 0.0)
-            text += (f", {saving:,.2f} ({pct:.0%}) less than the order-up-to rule as set "
-                     f"({current['cost']:,.2f} ± {hw:,.2f})")
-            if saving <= hw:
+            one_path = single_path(paths=rep.get("replications"))
+            as_set = mean_ci(f"{current['cost']:,.2f}", hw, one_path)
+            text += f", {saving:,.2f} ({pct:.0%}) less than the order-up-to rule as set ({as_set})"
+            if saving <= hw and not one_path:
                 text += " — within that rule's 95 % CI, so not a significant saving: keep your setting"
         else:
             text += f", no cheaper than the order-up-to rule as set ({current['cost']:,.2f})"
@@ -85,6 +88,10 @@ def scenarios_sentence(result: dict) -> str:
                 f"{per_day(cost, days)} over {days} days; keep its settings.")
     d = best.get("diff_vs_baseline", {}).get("total_cost") or {}
     mean, hw = float(d.get("mean", 0.0)), float(d.get("ci95") or 0.0)
+    base_rec = next((s for s in scen if s["name"] == base), scen[0])
+    if all("total_cost_samples" in s and single_path(s["total_cost_samples"]) for s in (best, base_rec)):
+        return (f"Use \"{best['name']}\": total cost {per_day(cost, days)} over {days} days, {-mean:,.2f} less "
+                f"than the baseline \"{base}\" on the one replayed path ({SINGLE_PATH}).")
     lo, hi = mean - hw, mean + hw
     sure = ("the 95 % CI of the difference spans 0, so the saving is not significant with these replications"
             if lo <= 0 <= hi else "significant at 95 % (the CI excludes 0)")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from dashapp.ui.intervals import mean_ci, single_path
+
 KPI_LABELS = {
     "total_cost": "Total cost",
     "holding_cost": "Holding cost",
@@ -36,23 +38,28 @@ def _floats(xs) -> list[float]:
 def kpi_table_rows(result: dict) -> list[dict]:
     """One row per scenario: each KPI as 'mean ± ci95' and the paired difference of total cost vs the baseline."""
     rows = []
-    for sc in result.get("scenarios", []):
+    scenarios = result.get("scenarios", [])
+    base = scenarios[result.get("baseline", 0)] if scenarios else {}
+    for sc in scenarios:
         row = {"scenario": sc["name"]}
+        one_path = "total_cost_samples" in sc and single_path(sc["total_cost_samples"])
         for kpi in KPI_LABELS:
             v = sc.get("kpis", {}).get(kpi)
             if v is not None:
-                row[kpi] = _fmt(kpi, v["mean"], v["ci95"])
+                row[kpi] = _fmt(kpi, v["mean"], v["ci95"], one_path=one_path)
         diff = sc.get("diff_vs_baseline", {}).get("total_cost")
         if diff is not None:
-            row["diff_total_cost"] = _fmt("total_cost", diff["mean"], diff["ci95"], signed=True)
+            both = one_path and "total_cost_samples" in base and single_path(base["total_cost_samples"])
+            row["diff_total_cost"] = _fmt("total_cost", diff["mean"], diff["ci95"], signed=True, one_path=both)
         rows.append(row)
     return rows
 
 
-def _fmt(kpi: str, mean: float, hw: float, signed: bool = False) -> str:
+def _fmt(kpi: str, mean: float, hw: float, signed: bool = False, one_path: bool = False) -> str:
+    """'mean ± half-width', or the mean with "1 path — no interval" when the replications are one path."""
     if kpi in ("fill_rate", "cycle_service_level", "days_without_stockout"):
-        return f"{mean * 100:{'+' if signed else ''}.2f}% ± {hw * 100:.2f}"
-    return f"{mean:{'+' if signed else ''},.2f} ± {hw:,.2f}"
+        return mean_ci(f"{mean * 100:{'+' if signed else ''}.2f}%", hw, one_path, f"{float(hw or 0) * 100:.2f}")
+    return mean_ci(f"{mean:{'+' if signed else ''},.2f}", hw, one_path)
 
 
 def cost_breakdown_figure(result: dict) -> go.Figure:
@@ -133,16 +140,21 @@ def cost_curve_figure(curve: dict, bound: float | None = None, marks: list[dict]
     return fig
 
 
-def regret_figure(policies: list[dict]) -> go.Figure:
-    """Each policy's regret = (cost − bound) / bound, as a percentage."""
+REGRET_REFERENCE = "the cheapest policy found out of sample"
+
+
+def regret_figure(policies: list[dict], reference: str = REGRET_REFERENCE) -> go.Figure:
+    """Each policy's `regret` as a percentage: its extra mean cost over `reference`, the cost it is measured
+    against (engine.studies.optimum: (cost − best found) / best found; not the perfect-information bound, which
+    the cost curve draws)."""
     fig = go.Figure(go.Bar(x=[p["name"] for p in policies], y=[100.0 * float(p["regret"]) for p in policies],
                            text=[f"{100 * float(p['regret']):.1f}%" for p in policies], textposition="outside",
                            hovertemplate="%{x}: regret %{y:,.1f}%<extra></extra>",
                            marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(policies))]))
-    fig = _layout(fig, "Regret against the perfect-information bound", yaxis_title="regret (%)")
+    fig = _layout(fig, f"Regret: extra mean cost over {reference}", yaxis_title="extra cost (%)")
     vals = [100.0 * float(p["regret"]) for p in policies if float(p["regret"]) > 0]
     if vals and max(vals) / min(vals) > 50:
-        fig.update_yaxes(type="log", title="regret (%, log scale)")
+        fig.update_yaxes(type="log", title="extra cost (%, log scale)")
     return fig
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import math
 import re
 
-# Bounds the page offers and the server enforces.
+from engine.simulation.simulator import LIMITS
+
+# Bounds the page offers and the server enforces. The lead time's are the engine's own (SimConfig's LIMITS), the
+# one range every page offers: /portfolio and /scenarios check theirs against the same table.
 BOUNDS = {
     "horizon": (1, 730),
-    "lead_time": (0, 30),
+    "lead_time": tuple(LIMITS["lead_time"][:2]),
     "holding_rate": (0.0, 5.0),
     "noise": (0.0, 2.0),
     "speed": (0.05, 5.0),

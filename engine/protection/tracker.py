@@ -335,7 +335,7 @@ class ErrorBuffer:
         separate simulated paths (forecast-noise mode's prior) count one each. With W = 1 (or
         `overlap` 1) the conformal index of error_quantile already accounts for n, and q is returned unchanged.
         Not tuned: on seed 5 it moved the 0.90 coverage of the four under-covering cells measured from
-        0.79/0.82/0.86/0.89 to 0.82/0.84/0.88/0.90; the figures in bench/REPORT.md are seed 11.
+        0.79/0.82/0.86/0.89 to 0.82/0.84/0.88/0.90; the figures in docs/BENCHMARK_NOTES.md are seed 11.
         """
         if self.prior is not None:
             n_eff = self.prior_weight + self.online / self.overlap

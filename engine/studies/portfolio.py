@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from engine.demand.classes import classify
+from engine.demand.modes import MAX_LEAD_TIME
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
@@ -74,7 +75,7 @@ class PortfolioSettings:
     stockout_cost: float | None = None  # cost per lost unit for every series (None: price − cost)
 
     def validate(self) -> "PortfolioSettings":
-        checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= 90, "0..90"),
+        checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
                   ("replications", 2 <= self.replications <= 1000, "2..1000"),
                   ("days", 7 <= self.days <= 3650, "7..3650"),
                   ("target_fill_rate", 0.5 <= self.target_fill_rate < 1.0, "[0.5, 1)"),

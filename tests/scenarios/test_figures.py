@@ -53,6 +53,9 @@ def test_optimum_figures():
     assert "perfect-information bound" in names and "best base-stock" in names and "order-up-to" not in names
     reg = figs.regret_figure([{"name": "a", "regret": 0.5}, {"name": "b", "regret": 2.0}])
     assert list(reg.data[0].y) == [50.0, 200.0]
+    # titled for what it plots: the regret field is measured against the best policy found out of sample
+    assert reg.layout.title.text == "Regret: extra mean cost over the cheapest policy found out of sample"
+    assert "perfect-information" not in reg.layout.title.text
 
 
 def test_z_curve_figure():

@@ -126,7 +126,7 @@ def _type(browser, element_id: str, value) -> None:
     field.send_keys(str(value))
 
 
-def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, browser):
+def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, browser, sample_csv):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -134,6 +134,17 @@ def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, b
 
     browser.get(f"{app.url}/optimum")
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, ids.EXACT_RUN))
+    # the cost fields open on the simulator's h and p for the page's scenario (the default one here)
+    from engine.data.dataset import load_csv
+    from engine.simulation.simulator import resolve_costs
+    from engine.studies import scenarios as sc
+
+    config = sc.build_configs(sc.rows_to_set(sc.default_table_rows()[:1], replications=100, days=90, seed=1))[0]
+    costs = resolve_costs(config, load_csv(str(sample_csv)).get(config.series))
+    assert float(browser.find_element(By.ID, ids.EXACT_H).get_attribute("value")) == round(costs["h"], 6)
+    assert float(browser.find_element(By.ID, ids.EXACT_P).get_attribute("value")) == round(costs["p"], 4)
+    _type(browser, ids.EXACT_H, 1)
+    _type(browser, ids.EXACT_P, 9)
     _type(browser, ids.EXACT_MEAN, 4)
     _type(browser, ids.EXACT_LEAD, 1)
     browser.find_element(By.ID, ids.EXACT_RUN).click()

@@ -152,3 +152,59 @@ def test_axe_core_finds_no_serious_or_critical_violation_in_the_results_of_scena
     found["/optimum"] = _axe(d)
     bad = {p: v for p, v in found.items() if v}
     assert not bad, bad
+
+
+def test_axe_core_finds_no_serious_or_critical_violation_after_a_backtest_on_forecasts(app, browser_factory):
+    """The plot's model picker is a clearable multi-select: its clear link (an <a> without href inside the
+    dropdown's button) must not carry an aria-label (axe aria-allowed-attr)."""
+    d = browser_factory()
+    d.set_window_size(1440, 1000)
+    _open(d, app.url, "/forecasts")
+    keep = {"naive", "ma7"}
+    for box in d.find_elements("css selector", "#bt-models input[type=checkbox]"):
+        if (box.get_attribute("value") in keep) != box.is_selected():
+            d.execute_script("arguments[0].click();", box)
+    click(d, "bt-run")
+    wait_until(lambda: d.find_elements("id", "backtest-table"), 120, what="the backtest table")
+    wait_until(lambda: d.find_elements("css selector", "#bt-plot-models .dash-dropdown-clear"), 30,
+               what="the model picker's clear link")
+    assert _axe(d) == []
+    clear = d.find_element("css selector", "#bt-plot-models .dash-dropdown-clear")
+    assert clear.get_attribute("aria-label") is None and clear.get_attribute("aria-hidden") == "true"
+    button = clear.find_element("xpath", "ancestor::button[1]")
+    assert button.get_attribute("aria-keyshortcuts") == "Delete Backspace"
+
+
+def test_a_skip_link_comes_first_and_a_dropdown_shows_a_focus_ring(app, browser_factory):
+    d = browser_factory()
+    d.set_window_size(1440, 1000)
+    open_app(d, app.url)
+    ActionChains(d).send_keys(Keys.TAB).perform()
+    skip = d.switch_to.active_element
+    assert skip.get_attribute("id") == "skip-link" and skip.is_displayed() and skip.text == "Skip to the page"
+    skip.send_keys(Keys.ENTER)
+    wait_until(lambda: d.switch_to.active_element.get_attribute("id") == "main", 5, what="focus in <main>")
+    ActionChains(d).send_keys(Keys.TAB).perform()
+    assert d.switch_to.active_element.get_attribute("id") == "start"  # past the navigation in two stops
+    source = d.find_element("css selector", "#data-source button.dash-dropdown, button#data-source")
+    d.execute_script("arguments[0].focus()", source)
+    d.switch_to.active_element.send_keys(Keys.SHIFT)  # a key press makes the focus keyboard focus
+    ring = d.execute_script("const s = getComputedStyle(document.activeElement);"
+                            "return [s.outlineStyle, parseFloat(s.outlineWidth), document.activeElement.tagName];")
+    assert ring[2] == "BUTTON" and ring[0] != "none" and ring[1] >= 2, ring
+
+
+def test_the_simulator_opens_with_a_title_one_sentence_and_the_formulas_behind_a_toggle(app, browser_factory):
+    d = browser_factory()
+    d.set_window_size(1440, 1000)
+    open_app(d, app.url)
+    title = d.find_element("css selector", "#main h1")
+    assert title.is_displayed() and title.text == "Inventory simulator"
+    intro = d.find_element("id", "sim-intro")
+    assert intro.is_displayed() and intro.text.count(". ") == 0 and intro.text.endswith(".")  # one sentence
+    formulas = d.find_element("id", "sim-formulas")
+    assert formulas.get_attribute("open") is None
+    assert not d.find_element("css selector", "#sim-formulas dl").is_displayed()
+    d.find_element("css selector", "#sim-formulas summary").click()
+    wait_until(lambda: d.find_element("css selector", "#sim-formulas dl").is_displayed(), 5, what="the formulas")
+    assert "S = μ + safety stock" in d.find_element("css selector", "#sim-formulas dl").text

@@ -21,7 +21,7 @@ def enabled(d, button: str) -> bool:
 @pytest.mark.parametrize("field, value, needle", [
     ("speed", 0.01, "speed: 0.01 is out of range (0.05 to 5)"),
     ("horizon", 1000, "horizon: 1000 is out of range (1 to 730)"),
-    ("lead-time", 2.5, "lead time: 2.5 must be a whole number (0 to 30)"),
+    ("lead-time", 2.5, "lead time: 2.5 must be a whole number (0 to 60)"),
 ])
 def test_an_out_of_range_value_is_marked_as_typed_and_refused_naming_the_range(page, field, value, needle):
     d = page

@@ -20,9 +20,9 @@ def clean(**changes):
 @pytest.mark.parametrize("field, value, needle", [
     ("speed", 0.01, "speed: 0.01 is out of range (0.05 to 5)"),
     ("horizon", 1000, "horizon: 1000 is out of range (1 to 730)"),
-    ("lead_time", 2.5, "lead time: 2.5 must be a whole number (0 to 30)"),
+    ("lead_time", 2.5, "lead time: 2.5 must be a whole number (0 to 60)"),
     ("speed", None, "speed: a value is required (a number from 0.05 to 5)"),
-    ("lead_time", None, "lead time: a value is required (a whole number from 0 to 30)"),
+    ("lead_time", None, "lead time: a value is required (a whole number from 0 to 60)"),
 ])
 def test_refusals_name_the_allowed_range(field, value, needle):
     with pytest.raises(InputError) as err:
@@ -47,7 +47,7 @@ def test_a_service_level_outside_the_range_is_refused_with_both_forms(typed):
     ("speed", 0.01, "allowed: 0.05 to 5 s per day"),
     ("speed", 0.3, None),
     ("horizon", 1000, "allowed: 1 to 730 days, whole number"),
-    ("lead_time", 2.5, "a whole number: 0 to 30 days, whole number"),
+    ("lead_time", 2.5, "a whole number: 0 to 60 days, whole number"),
     ("lead_time", None, "a value is required"),
     ("unit_cost", None, None),
     ("service_level", 95, None),

@@ -49,9 +49,14 @@ def _field(label, component, width=2):
                    md=width)
 
 
-def exact_section() -> html.Div:
-    """The section's inputs, buttons and result area (defaults: Zipkin's instance, Poisson mean 5, L = 2, p = 9)."""
+def exact_section(costs: dict | None = None) -> html.Div:
+    """The section's inputs, buttons and result area (defaults: Poisson mean 5, L = 2). `costs` {"h", "p",
+    "source"}: the simulator's h and p for the scenario the page shows, so both sections price a day alike; without
+    them Zipkin's instance (h = 1, p = 9)."""
     series = _series_names()
+    h, p = (round(float(costs["h"]), 6), round(float(costs["p"]), 4)) if costs else (1, 9)
+    cost_source = html.Div(f"h and p: {costs['source']}" if costs else "h and p: Zipkin's instance (h = 1, p = 9).",
+                           id=ids.EXACT_PREFIX + "-cost-source", className="small text-muted")
     return html.Div([
         dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT),
         html.H2("Exact optimum (stationary demand)", className="h4"),
@@ -70,8 +75,8 @@ def exact_section() -> html.Div:
         ], className="g-2 align-items-end"),
         dbc.Row([
             _field("Lead time (days)", dbc.Input(id=ids.EXACT_LEAD, type="number", min=0, step=1, value=2, size="sm")),
-            _field("h (per unit per day)", dbc.Input(id=ids.EXACT_H, type="number", min=0, value=1, size="sm")),
-            _field("p (per unit short)", dbc.Input(id=ids.EXACT_P, type="number", min=0, value=9, size="sm")),
+            _field("h (per unit per day)", dbc.Input(id=ids.EXACT_H, type="number", min=0, value=h, size="sm")),
+            _field("p (per unit short)", dbc.Input(id=ids.EXACT_P, type="number", min=0, value=p, size="sm")),
             _field("Unmet demand", dcc.Dropdown(id=ids.EXACT_SALES, options=["lost sales", "backorders"],
                                                 value="lost sales", clearable=False)),
             dbc.Col(dbc.Button("Solve exactly", id=ids.EXACT_RUN, color="primary"), width="auto"),
@@ -79,6 +84,7 @@ def exact_section() -> html.Div:
                     width="auto"),
             dbc.Col(dbc.Progress(id=ids.EXACT_PROGRESS, value=0, label="", style={"height": "24px"})),
         ], className="g-2 align-items-end my-2"),
+        cost_source,
         html.Div(id=ids.EXACT_STATUS),
         html.Div(id=ids.EXACT_RESULTS, children=render(None)),
     ], className="mt-3")

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dash_table, dcc, html, no_updat
 
 from dashapp.pages.optimum.exact import exact_section
 from dashapp.ui import scenario_figures as figs
+from dashapp.ui.intervals import mean_ci, single_path
 from dashapp.ui.job_pages import (
     JobWords,
     background_job,
@@ -31,7 +32,10 @@ from dashapp.ui.jobs import job_store
 from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import table_columns, table_dropdowns
+from engine.data.dataset import DataError
+from engine.errors import ConfigError
 from engine.json_safe import json_safe
+from engine.simulation.simulator import resolve_costs
 from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
@@ -45,6 +49,22 @@ def _default_set() -> dict:
     row = sc.default_table_rows()[0]
     row["name"] = "Current scenario"
     return sc.rows_to_set([row], replications=100, days=90, seed=1)
+
+
+def simulator_costs(sset: dict) -> dict | None:
+    """The simulator's h and p for the scenario this page shows (engine.simulation.simulator.resolve_costs), with
+    where they come from, for the exact section's cost fields; None when the scenario does not resolve."""
+    try:
+        config = sc.build_configs(sset, allow_files=False)[0]
+        costs = resolve_costs(config, sc._load_series(config, {}, sc.DEFAULT_DATA))
+    except (sc.ScenarioError, ConfigError, DataError, OSError):
+        return None
+    lost = "price − cost" if config.stockout_cost is None else "the stockout cost set"
+    if config.backorders:
+        lost = "the backorder cost per unit per day"
+    return {**costs, "source": f"the simulator's costs for this scenario — h = holding rate {config.holding_rate:g} "
+                               f"× unit cost {costs['unit_cost']:g} / 365 = {costs['h']:.6f} per unit per day, "
+                               f"p = {lost} = {costs['p']:g} per unit short."}
 
 
 def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
@@ -72,7 +92,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     return html.Div([
         *job_stores(WORDS, reattach, result=result),
         html.H1("How far from the optimum?", className="h3"),
-        exact_section(),
+        exact_section(simulator_costs(sset)),
         html.Hr(),
         html.H2("This scenario (non-stationary demand): best policies found by simulation, chosen out of sample",
                 className="h4"),
@@ -112,10 +132,11 @@ def _render(rep: dict | None):
         return html.Div("No results yet.", className="text-muted", id="opt-empty")
     lb = rep["lower_bound"]
     days = rep.get("days")
+    one_path = single_path(paths=rep.get("replications"))
     unit = f"currency, total over {days} days"
     cards = dbc.Row([
         _card(f"Perfect-information bound ({unit})",
-              f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
+              mean_ci(f"{lb['mean']:,.2f}", lb["ci95"], one_path), "opt-bound"),
         _card(f"Best base-stock S (units) → mean cost ({unit})",
               f"S = {rep['best_base_stock']['level']:,.1f} units → {per_day(rep['best_base_stock']['cost'], days)}",
               "opt-best-s"),
@@ -124,7 +145,7 @@ def _render(rep: dict | None):
         _card(f"SAA plan, out of sample ({unit})", "n/a (stochastic lead times)" if not rep.get("saa") else
               f"{rep['saa']['cost_out_of_sample']:,.2f} (in sample {rep['saa']['cost_in_sample']:,.2f})", "opt-saa"),
     ], className="g-2 mb-2")
-    rows = [{"policy": p["name"], "cost": f"{p['cost']:,.2f} ± {(p.get('ci95') or 0):,.2f}",
+    rows = [{"policy": p["name"], "cost": mean_ci(f"{p['cost']:,.2f}", p.get("ci95"), one_path),
              "regret": "n/a" if p["regret"] is None else f"{100 * p['regret']:.1f}%",
              "gap": "n/a" if p.get("gap_vs_best_base_stock") is None else f"{100 * p['gap_vs_best_base_stock']:+.1f}%"}
             for p in rep["policies"]]

@@ -38,6 +38,7 @@ from dashapp.ui.job_pages import (
 )
 from dashapp.ui.jobs import celery_app, job_store
 from engine.data.layout import ROLES
+from engine.demand.modes import MAX_LEAD_TIME
 
 dash.register_page(__name__, path="/portfolio", title="Portfolio · Inventory Simulator", name="Portfolio")
 
@@ -79,8 +80,9 @@ def _settings_row():
         return dbc.Col([dbc.Label(label, className="small mb-0", html_for=control.id), control], md=width)
 
     return dbc.Row([
-        field("Lead time (days; blank: the file's)", dbc.Input(id=ids.PF_LEAD_TIME, type="number", min=0, max=90,
-                                                               step=1, size="sm", placeholder="from file / 7")),
+        field("Lead time (days; blank: the file's)", dbc.Input(id=ids.PF_LEAD_TIME, type="number", min=0,
+                                                               max=MAX_LEAD_TIME, step=1, size="sm",
+                                                               placeholder="from file / 7")),
         field("Replications", dbc.Input(id=ids.PF_REPLICATIONS, type="number", min=2, max=1000, step=1, value=20,
                                         size="sm")),
         field("Days per replication", dbc.Input(id=ids.PF_DAYS, type="number", min=7, max=3650, step=1, value=90,

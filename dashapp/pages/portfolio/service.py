@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
+from dashapp.ui.validation import BOUNDS
 from engine.data.layout import ROLES, ColumnMapping, detect_layout, load_long, read_header
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
@@ -248,7 +249,7 @@ def share_with_simulator(store, sid: str, dataset) -> None:
 
 
 # -- what the grid and the export show -----------------------------------------------------------------------------
-SIMULATOR_LEAD_TIME_MAX = 30   # the simulator page's lead-time bound (dashapp.ui.validation.BOUNDS)
+SIMULATOR_LEAD_TIME_MAX = int(BOUNDS["lead_time"][1])   # the simulator page's bound (the engine's own)
 
 
 def simulator_link(record: dict) -> str:

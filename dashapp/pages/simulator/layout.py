@@ -123,14 +123,39 @@ def _results():
     ]
 
 
+INTRO = ("Plays one item's stock day by day: each morning the policy orders from the forecast, the order arrives "
+         "after the lead time, demand is served from the shelf, and holding and stockout costs add up.")
+
+
+def _formulas() -> html.Details:
+    """How a day is computed, behind an info toggle (a native <details>: keyboard and screen-reader ready)."""
+    items = [
+        ("Inventory position", "IP = on-hand + on order − backlog, seen before today's order."),
+        ("Order-up-to level", "S = μ + safety stock: μ is the forecast demand of the protection period (lead time "
+                              "+ 1 days), the safety stock a quantile of past forecast errors over that period."),
+        ("Order", "max(0, S − IP); it arrives at the start of day t + lead time."),
+        ("Costs per day", "h × end-of-day on-hand + p × units short; h = annual holding rate × unit cost / 365, "
+                          "p = price − cost (lost sales) unless set."),
+        ("Fill rate", "units served from stock ÷ units demanded; beside it the share of days without a stockout."),
+    ]
+    return html.Details([
+        html.Summary("How a day is computed (formulas)", className="small"),
+        html.Dl([part for term, text in items for part in (html.Dt(term), html.Dd(text))],
+                className="small mb-0 formulas"),
+        html.Div(["More on the ", dcc.Link("About page", href="/about"), "."], className="small"),
+    ], id="sim-formulas", className="mb-2")
+
+
 def simulator_layout():
     return html.Div([
-        html.H1("Inventory simulator", className="visually-hidden"),  # the page's heading for screen readers
+        html.H1("Inventory simulator", className="h4 mb-1"),
+        html.P(INTRO, className="small mb-1", id="sim-intro"),
         dcc.Store(id=ids.SHOWN_DAY, data={"run": 0, "day": 0}),  # what this page shows: the tick's expected day
         dcc.Interval(id=ids.TICK, interval=int(D["speed"] * 1000), disabled=True, n_intervals=0),
         dcc.Interval(id=ids.TICK_WATCHDOG, interval=1000),
         dcc.Download(id=ids.LEDGER_DOWNLOAD),
-        _run_bar(),  # first: on a phone Start is on the first screen; sticky, so it stays in view
+        _run_bar(),  # first control: on a phone Start is on the first screen; sticky, so it stays in view
+        _formulas(),  # after the run bar: Start stays the first Tab stop of the page
         html.Button("Settings ▾", id=ids.SETTINGS_TOGGLE, n_clicks=0, type="button",
                     className="btn btn-outline-secondary btn-sm d-md-none mb-2 settings-toggle",
                     **{"aria-controls": ids.SETTINGS_PANEL, "aria-expanded": "false"}),

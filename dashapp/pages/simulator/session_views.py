@@ -20,17 +20,26 @@ def button_states(status: str, days_shown: int) -> dict[str, bool]:
             "step": False, "reset": status == "idle" and days_shown == 0}
 
 
+def units(x: float) -> str:
+    """A quantity as the ledger holds it, one rule everywhere on the page: a whole number without decimals
+    ("21"), anything else with two ("34.07") — never 34.07 shown as "34" beside a ledger that says 34.07."""
+    x = float(x)
+    return f"{x:,.0f}" if abs(x - round(x)) < 0.005 else f"{x:,.2f}"
+
+
 def events_of(row: dict) -> list[tuple[str, str]]:
     """Event-log entries of one ledger row, newest first within the day: (text, kind)."""
     out = []
     d = int(row["day"])
     if row.get("order_qty"):
-        out.append((f"Day {d}: ordered {row['order_qty']:.0f} units (S = {row.get('order_up_to', 0):.1f})", "order"))
+        out.append((f"Day {d}: ordered {units(row['order_qty'])} units (S = {units(row.get('order_up_to') or 0)})",
+                    "order"))
     if row.get("unmet"):
         what = "backordered" if row.get("backlog") else "lost"
-        out.append((f"Day {d}: STOCKOUT — {row['unmet']:.0f} of {row['demand']:.0f} units {what}", "stockout"))
+        out.append((f"Day {d}: STOCKOUT — {units(row['unmet'])} of {units(row['demand'])} units {what}",
+                    "stockout"))
     if row.get("arrivals"):
-        out.append((f"Day {d}: {row['arrivals']:.0f} units arrived", "arrival"))
+        out.append((f"Day {d}: {units(row['arrivals'])} units arrived", "arrival"))
     return out
 
 
@@ -49,7 +58,7 @@ def event_summary(rows: list[dict]) -> str:
         return "No events yet."
     t = totals(rows)
     return (f"{len(rows)} days: {t['orders']:.0f} orders · {t['arrivals']:.0f} arrivals · "
-            f"{t['stockout_days']:.0f} stockout days ({t['unmet']:,.0f} units unmet)")
+            f"{t['stockout_days']:.0f} stockout days ({units(t['unmet'])} units unmet)")
 
 
 def event_count(rows: list[dict], upto: int | None = None) -> int:
@@ -59,7 +68,9 @@ def event_count(rows: list[dict], upto: int | None = None) -> int:
 
 def kpi_values(rows: list[dict], horizon: int | None) -> dict:
     """The KPI cards' texts: id -> (main text, sub text). Fill rate = fulfilled / demand; beside it the share of
-    days without a stockout (the per-cycle service level is engine.simulation.metrics' cycle_service_level)."""
+    days without a stockout, named as such (the per-cycle service level is engine.simulation.metrics'
+    cycle_service_level). The on-hand card's position is the one the policy saw, before today's order, and after
+    it (before − the order is what the order closes): on-hand and on order are end-of-day figures."""
     n = len(rows)
     hz = horizon or 0
     if not rows:
@@ -75,21 +86,29 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
     clean_days = (n - t["stockout_days"]) / n
     return {
         "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
-        "kpi-on-hand": (f"{last['on_hand']:.0f}", f"position {last['inventory_position']:.0f}"),
-        "kpi-on-order": (f"{last['on_order']:.0f}", _level_text(last)),
+        "kpi-on-hand": (units(last["on_hand"]), _position_text(last)),
+        "kpi-on-order": (units(last["on_order"]), _level_text(last)),
         "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
-        "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without stockout {100 * clean_days:.1f}%"),
-        "kpi-order": (f"{last['order_qty']:.0f}", f"forecast {last['forecast']:.1f}"),
+        "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without a stockout {100 * clean_days:.1f}%"),
+        "kpi-order": (units(last["order_qty"]), f"forecast {units(last['forecast'])}"),
     }
+
+
+def _position_text(row: dict) -> str:
+    """Inventory position (on-hand + on order − backlog) at today's decision: before the order, and after it."""
+    before = float(row["inventory_position"])
+    after = before + float(row.get("order_qty") or 0.0)
+    return f"position {units(before)} before today's order, {units(after)} after"
 
 
 def _level_text(row: dict) -> str:
     """The order-up-to level with its parts: S = μ + safety stock (how the quantile was obtained)."""
     if row.get("order_up_to") is None:
         return ""
-    text = f"S = {row['order_up_to']:.1f}"
+    text = f"S = {units(row['order_up_to'])}"
     if row.get("quantile_method") not in (None, "none"):
-        text += f" = μ {row['mu']:.1f} + {row['safety_stock']:.1f} ({row['quantile_method']} quantile)"
+        text += (f" = forecast {units(row['mu'])} + safety {units(row['safety_stock'])} "
+                 f"({row['quantile_method']} quantile)")
     return text
 
 
