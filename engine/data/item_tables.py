@@ -133,6 +133,9 @@ def parse_number(text: str, table: ItemTable, line: int, field: str, *, low: flo
     col = table.columns.get(field, field)
     if value != value or value in (float("inf"), float("-inf")):
         raise DataError(f"{text!r} is not a number", file=table.name, row=line, column=col, value=text)
+    if value < 0 and low >= 0:
+        raise DataError(f"{text} is negative ({field.replace('_', ' ')} cannot be below 0)", file=table.name,
+                        row=line, column=col, value=text)
     if value < low or (above_low and value == low) or (high is not None and value > high):
         bound = f"above {low:g}" if above_low else f"at least {low:g}"
         rng = f"{bound}{'' if high is None else f' and at most {high:g}'}"

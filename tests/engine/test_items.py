@@ -82,7 +82,7 @@ def test_sales_file_price_and_cost_columns_are_not_assumptions():
     (b"item,location,pack_size\nA,S9,12\n", "item 'A' at location 'S9' is not in the sales file"),
     (b"item,pack_size\nA,0\n", "row 2, column pack_size: 0 is out of range"),
     (b"item,moq\nA,2.5\n", "2.5 is not a whole number"),
-    (b"item,unit_cost\nA,-3\n", "-3 is out of range"),
+    (b"item,unit_cost\nA,-3\n", "-3 is negative"),
     (b"item,order_days\nA,mon;funday\n", "row 2, column order_days: order days: 'funday' is not a weekday"),
     (b"item,lead_time\nA,abc\n", "'abc' is not a number"),
     (b"item,unit_cost,unit_price\nA,10,8\n", "unit price 8 (item file) is not above unit cost 10"),
