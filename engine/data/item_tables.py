@@ -57,6 +57,8 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
             raise DataError(f"cannot be read ({exc.strerror})", file=name) from None
     if len(raw) > MAX_TABLE_BYTES:
         raise DataError(f"is {len(raw):,} bytes, above the {MAX_TABLE_BYTES:,}-byte limit", file=name)
+    if b"\x00" in raw[:65536]:
+        raise DataError("is not a text CSV (it contains binary data)", file=name)
     header = read_header(raw, name)
     mapping = detect_columns(header)
     if mapping.item is None:
