@@ -160,7 +160,7 @@ def item_terms(dataset, master: ItemMaster | None = None) -> dict[str, ItemTerms
         if "unit_price" in from_sales:
             t.unit_price, src["unit_price"] = float(s.unit_price), "sales file"
         if "lead_time" in from_sales and s.lead_time_days is not None:
-            t.lead_time, src["lead_time"] = min(int(s.lead_time_days), MAX_LEAD_TIME), "sales file"
+            t.lead_time, src["lead_time"] = int(s.lead_time_days), "sales file"
         t.source = src
         out[key] = t
     if master is not None:
@@ -173,6 +173,10 @@ def item_terms(dataset, master: ItemMaster | None = None) -> dict[str, ItemTerms
                     setattr(t, f, x)
                     t.source[f] = "item file"
     for key, t in out.items():
+        if t.lead_time > MAX_LEAD_TIME:
+            raise DataError(f"series {key}: lead time {t.lead_time} days ({t.source['lead_time']}) is above "
+                            f"{MAX_LEAD_TIME} days, the longest today's orders plan for; set lead_time in the item "
+                            "file")
         if t.unit_price <= t.unit_cost:
             raise DataError(f"series {key}: unit price {t.unit_price:g} ({t.source['unit_price']}) is not above unit "
                             f"cost {t.unit_cost:g} ({t.source['unit_cost']}), so a lost sale would cost nothing; "

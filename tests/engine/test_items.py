@@ -70,6 +70,14 @@ def test_item_file_rows_for_an_item_and_for_one_location(ds):
     assert "unit_cost" in b1.assumed()
 
 
+def test_a_sales_file_lead_time_beyond_the_limit_is_refused_unless_the_item_file_sets_one():
+    text = b"date,sku,qty,lead_time\n" + b"".join(f"2024-01-{d:02d},A,3,75\n".encode() for d in range(1, 29))
+    ds = load_csv(text, name="sales.csv")
+    with pytest.raises(DataError, match="series A: lead time 75 days \\(sales file\\) is above 60 days"):
+        item_terms(ds)
+    assert item_terms(ds, read_items(b"item,lead_time\nA,9\n"))["A"].lead_time == 9
+
+
 def test_sales_file_price_and_cost_columns_are_not_assumptions():
     path = "data/sample.csv"
     t = item_terms(load_csv(path))["SKU_1/WH_1"]
