@@ -101,3 +101,10 @@ PF_RESULT_NOTE, PF_TOTAL_SERIES, PF_TOTAL_COST = "pf-result-note", "pf-total-ser
 PF_GRID, PF_DOWNLOAD_BTN, PF_DOWNLOAD = "pf-grid", "pf-download-btn", "pf-download"
 PF_SEARCH = "pf-search"
 PF_TOTAL_PREMIUM = "pf-total-premium"  # what the fill-rate objective costs beyond the least-cost one
+
+# /orders: today's order proposals (dashapp/pages/orders/page.py)
+OR_SALES_UPLOAD, OR_STOCK_UPLOAD, OR_ITEMS_UPLOAD = "or-sales-upload", "or-stock-upload", "or-items-upload"
+OR_SALES_STATUS, OR_STOCK_STATUS, OR_ITEMS_STATUS = "or-sales-status", "or-stock-status", "or-items-status"
+OR_DATE, OR_RUN, OR_STATUS, OR_LOADED = "or-date", "or-run", "or-status", "or-loaded"
+OR_SUMMARY, OR_ASSUMPTIONS, OR_GRID, OR_EDIT_STATUS = "or-summary", "or-assumptions", "or-grid", "or-edit-status"
+OR_DOWNLOAD_BTN, OR_DOWNLOAD = "or-download-btn", "or-download"

@@ -12,6 +12,7 @@ NAV_LINKS = [
     ("Scenarios", "/scenarios"),
     ("Optimum", "/optimum"),
     ("Portfolio", "/portfolio"),
+    ("Orders", "/orders"),
     ("About", "/about"),
 ]
 

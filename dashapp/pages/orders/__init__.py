@@ -1,0 +1,1 @@
+"""/orders: today's purchase-order proposals."""

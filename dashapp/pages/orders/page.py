@@ -1,0 +1,241 @@
+"""/orders: today's purchase-order proposals — the sales file (or the bundled sample), today's stock file and an
+optional item file → one order line per series with its reason and the assumptions behind it
+(engine.studies.orders via dashapp.pages.orders.service) → quantities editable in the grid, kept in the session's
+store entry (a reload shows the edited grid again) → a CSV for an ERP.
+"""
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashapp import ids
+from dashapp.pages.orders import service as O
+from dashapp.platform.config import settings
+from dashapp.platform.session_ids import new_session_id, valid_session_id
+from dashapp.platform.store import StoreUnavailable, get_store
+from dashapp.ui.uploads import file_name
+
+dash.register_page(__name__, path="/orders", title="Orders · Inventory Simulator", name="Orders")
+
+
+def _upload(upload_id, status_id, label, help_text):
+    return dbc.Col([
+        html.Div(label, className="small fw-semibold mb-1", id=f"{upload_id}-label"),
+        dcc.Upload(html.Div(["Drop a CSV here or ", html.A("choose a file")]), id=upload_id,
+                   className="upload-box", max_size=settings.upload_max_bytes, multiple=False,
+                   accept=".csv,text/csv,text/plain"),
+        html.Div(help_text, className="text-muted small"),
+        html.Div(id=status_id, className="small mt-1", role="status"),
+    ], md=4, className="mb-2")
+
+
+def layout(**_query):
+    return html.Div([
+        dcc.Store(id=ids.OR_LOADED, data=0),
+        dcc.Download(id=ids.OR_DOWNLOAD),
+        html.H1("Today's orders", className="h3"),
+        html.P("Per series: the recommendation (the same one /portfolio and the simulator give) on the sales before "
+               "the order date, netted against today's stock on hand and on order, rounded up to whole packs and "
+               "raised to the MOQ, placed only on the item's order days. Each line says why, with its numbers; "
+               "costs and terms no file gave are listed as assumptions. Edit a quantity in the grid (kept for this "
+               "session) and download the order lines for your ERP.", className="text-muted small"),
+        dbc.Row([
+            _upload(ids.OR_SALES_UPLOAD, ids.OR_SALES_STATUS, "Sales file (optional)",
+                    "daily sales in long format; without one the bundled sample is used"),
+            _upload(ids.OR_STOCK_UPLOAD, ids.OR_STOCK_STATUS, "Stock file *",
+                    "item, location, on_hand, on_order, due_date"),
+            _upload(ids.OR_ITEMS_UPLOAD, ids.OR_ITEMS_STATUS, "Item file (optional)",
+                    "item, location and any of unit_cost, unit_price, holding_rate, currency, moq, pack_size, "
+                    "order_cost, order_days (e.g. mon;thu), lead_time"),
+        ], className="g-3"),
+        dbc.Row([
+            dbc.Col([dbc.Label("Order date", html_for=ids.OR_DATE, className="small mb-0"),
+                     dbc.Input(id=ids.OR_DATE, type="date", size="sm",
+                               value=O.default_date(None, None, settings.upload_max_bytes))], md=2),
+            dbc.Col(dbc.Button("Propose orders", id=ids.OR_RUN, color="primary"), width="auto"),
+        ], className="g-2 align-items-end my-2"),
+        dcc.Loading(html.Div(id=ids.OR_STATUS, role="status"), type="dot"),
+        html.Div(id=ids.OR_SUMMARY, className="small"),
+        html.Div(id=ids.OR_ASSUMPTIONS),
+        dbc.Row([
+            dbc.Col(html.Div(id=ids.OR_EDIT_STATUS, className="small text-muted", role="status")),
+            dbc.Col(dbc.Button("Download order lines (CSV)", id=ids.OR_DOWNLOAD_BTN, size="sm", color="primary",
+                               outline=True), width="auto"),
+        ], className="align-items-end mb-1"),
+        dag.AgGrid(id=ids.OR_GRID, rowData=[], columnDefs=column_defs(),
+                   getRowId="params.data.series",
+                   defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 100},
+                   dashGridOptions={"animateRows": False, "singleClickEdit": True,
+                                    "stopEditingWhenCellsLoseFocus": True},
+                   columnSize="autoSize", style={"height": "480px", "width": "100%"}),
+    ])
+
+
+def _num(fmt: str) -> dict:
+    return {"function": f"params.value == null ? '–' : d3.format('{fmt}')(params.value)"}
+
+
+def column_defs() -> list[dict]:
+    num = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
+    return [
+        {"headerName": "Series", "field": "series", "pinned": "left", "minWidth": 140},
+        {"headerName": "Order qty (edit)", "field": "order_qty", "editable": True,
+         "cellEditor": "agNumberCellEditor", "cellEditorParams": {"min": 0, "precision": 0},
+         "cellClassRules": {"fw-bold": "params.data.edited"}, **num},
+        {"headerName": "Proposed", "field": "proposed_qty", **num},
+        {"headerName": "Packs", "field": "packs", **num},
+        {"headerName": "Arrival", "field": "arrival_date"},
+        {"headerName": "Why", "field": "reason", "minWidth": 460, "wrapText": True, "autoHeight": True},
+        {"headerName": "Assumptions", "field": "assumptions", "minWidth": 280, "wrapText": True, "autoHeight": True},
+        {"headerName": "Pack size", "field": "pack_size", **num},
+        {"headerName": "MOQ", "field": "moq", **num},
+        {"headerName": "Next order day", "field": "next_order_day"},
+        {"headerName": "Position", "field": "position", "valueFormatter": _num(",.0f"), **num},
+        {"headerName": "Level (S or r)", "field": "level", "valueFormatter": _num(",.1f"), **num},
+        {"headerName": "Value", "field": "value", "valueFormatter": _num(",.2f"), **num},
+        {"headerName": "Currency", "field": "currency"},
+    ]
+
+
+def _summary(result: dict | None):
+    if not result:
+        return None
+    t, f = result["totals"], result["files"]
+    skipped = f" Not in the stock file (no line): {', '.join(s['series'] for s in result['skipped'])}." \
+        if result["skipped"] else ""
+    return html.P(f"{result['weekday']} {result['date']}: {t['lines']} order lines, {t['units']:,} units as proposed. "
+                  f"Sales: {f['sales']}; stock: {f['stock']}; items: {f['items'] or 'none (defaults)'}.{skipped}",
+                  className="mb-1")
+
+
+def _assumptions(result: dict | None):
+    if not result:
+        return None
+    items = [html.Li(f"{a['note']} ({len(a['series'])} of {len(result['orders'])} series)")
+             for a in result["assumptions"]]
+    notes = [html.Li(n) for n in result["notes"]]
+    return dbc.Alert([html.Div("Assumptions behind these numbers", className="fw-semibold"),
+                      html.Ul(items + notes, className="mb-0")] if items or notes else "No assumptions.",
+                     color="warning" if items else "light", className="py-2 small", id="or-assumption-notes")
+
+
+@callback(Output(ids.OR_SALES_STATUS, "children"), Output(ids.OR_DATE, "value"),
+          Input(ids.OR_SALES_UPLOAD, "contents"), State(ids.OR_SALES_UPLOAD, "filename"), prevent_initial_call=True)
+def sales_uploaded(contents, filename):
+    """The sales file's name and the order date set to the day after its last date."""
+    day = O.default_date(contents, filename, settings.upload_max_bytes)
+    if day is None:
+        return dbc.Alert("This sales file cannot be read; Propose orders says why.", color="danger",
+                         className="py-1 mb-0"), no_update
+    return f"{file_name(filename)} received; order date set to the day after its last date.", day
+
+
+@callback(Output(ids.OR_STOCK_STATUS, "children"), Input(ids.OR_STOCK_UPLOAD, "contents"),
+          State(ids.OR_STOCK_UPLOAD, "filename"), prevent_initial_call=True)
+def stock_uploaded(_contents, filename):
+    return f"{file_name(filename)} received."
+
+
+@callback(Output(ids.OR_ITEMS_STATUS, "children"), Input(ids.OR_ITEMS_UPLOAD, "contents"),
+          State(ids.OR_ITEMS_UPLOAD, "filename"), prevent_initial_call=True)
+def items_uploaded(_contents, filename):
+    return f"{file_name(filename)} received."
+
+
+@callback(
+    Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
+    Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True), Output(ids.OR_STATUS, "children"),
+    Output(ids.OR_EDIT_STATUS, "children", allow_duplicate=True),
+    Output(ids.SESSION_ID, "data", allow_duplicate=True),
+    Input(ids.OR_RUN, "n_clicks"),
+    State(ids.OR_SALES_UPLOAD, "contents"), State(ids.OR_SALES_UPLOAD, "filename"),
+    State(ids.OR_STOCK_UPLOAD, "contents"), State(ids.OR_STOCK_UPLOAD, "filename"),
+    State(ids.OR_ITEMS_UPLOAD, "contents"), State(ids.OR_ITEMS_UPLOAD, "filename"),
+    State(ids.OR_DATE, "value"), State(ids.SESSION_ID, "data"),
+    prevent_initial_call=True,
+)
+def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, sid):
+    """Propose the orders and keep them (edits cleared) in this session."""
+    if not n:
+        raise dash.exceptions.PreventUpdate
+    try:
+        result = O.compute((sales, sales_name), (stock, stock_name), (items, items_name), date,
+                           settings.upload_max_bytes)
+    except O.OrdersInputError as err:
+        return (no_update, no_update, no_update,
+                dbc.Alert(str(err), color="danger", className="py-2", id="or-error"), no_update, no_update)
+    new_sid = no_update
+    if not valid_session_id(sid):
+        sid = new_sid = new_session_id()
+    try:
+        O.save(get_store(), sid, result, {}, ttl=settings.session_ttl)
+        kept = ""
+    except StoreUnavailable as err:
+        kept = f" Not kept for this session (store unavailable: {err})."
+    return (O.grid_rows(result, {}), _summary(result), _assumptions(result),
+            dbc.Alert(f"Proposed {len(result['orders'])} order lines.{kept}", color="success", className="py-2",
+                      id="or-done"), "", new_sid)
+
+
+@callback(
+    Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
+    Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True),
+    Input(ids.OR_LOADED, "data"), State(ids.SESSION_ID, "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def restore(_loaded, sid):
+    """On opening the page: this session's last proposals with its edits."""
+    if not valid_session_id(sid):
+        raise dash.exceptions.PreventUpdate
+    try:
+        result, edits = O.load(get_store(), sid)
+    except StoreUnavailable:
+        raise dash.exceptions.PreventUpdate from None
+    if not result:
+        raise dash.exceptions.PreventUpdate
+    return O.grid_rows(result, edits), _summary(result), _assumptions(result)
+
+
+@callback(
+    Output(ids.OR_EDIT_STATUS, "children", allow_duplicate=True),
+    Output(ids.OR_GRID, "rowData", allow_duplicate=True),
+    Input(ids.OR_GRID, "cellValueChanged"), State(ids.SESSION_ID, "data"),
+    prevent_initial_call=True,
+)
+def edited(changes, sid):
+    """Keep an edited quantity in the session; a refused value puts the grid back as stored."""
+    if not changes or not valid_session_id(sid):
+        raise dash.exceptions.PreventUpdate
+    changes = changes if isinstance(changes, list) else [changes]
+    store = get_store()
+    try:
+        with store.lock(O.session_key(sid)):
+            result, edits = O.load(store, sid)
+            if not result:
+                return "Propose orders first.", no_update
+            words = []
+            try:
+                for ch in changes:
+                    if ch.get("colId") != "order_qty":
+                        continue
+                    edits, text = O.apply_edit(result, edits, (ch.get("data") or {}).get("series"), ch.get("value"))
+                    words.append(text)
+            except O.OrdersInputError as err:
+                return f"Not changed: {err}", O.grid_rows(result, edits)
+            O.save(store, sid, result, edits, ttl=settings.session_ttl)
+    except StoreUnavailable as err:
+        return f"Edit not kept (store unavailable: {err})", no_update
+    return "Kept for this session: " + "; ".join(words), O.grid_rows(result, edits)
+
+
+@callback(Output(ids.OR_DOWNLOAD, "data"), Input(ids.OR_DOWNLOAD_BTN, "n_clicks"), State(ids.SESSION_ID, "data"),
+          prevent_initial_call=True)
+def download(n, sid):
+    if not n or not valid_session_id(sid):
+        return no_update
+    result, edits = O.load(get_store(), sid)
+    if not result:
+        return no_update
+    return dcc.send_string(O.export_csv(result, edits), f"orders_{result['date']}.csv")

@@ -1,0 +1,152 @@
+"""What /orders does, without Dash: read the three uploads with the engine, propose today's orders
+(engine.studies.orders), keep the result and the planner's edited quantities in the session's store entry, and
+build the grid rows and the ERP CSV from them.
+
+Uploads arrive as base64 data URLs and are parsed by the engine's CSV readers only: nothing is unpickled and no
+path from the browser is opened. The session entry is plain JSON (dashapp.platform.store).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+
+from dashapp import engine_facade as E
+from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
+from engine.data.items import item_terms, read_items
+from engine.data.stock import read_stock
+from engine.json_safe import json_safe
+from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
+
+__all__ = ["OrdersInputError", "MAX_SERIES", "compute", "session_key", "save", "load", "apply_edit", "grid_rows",
+           "export_csv", "default_date"]
+
+MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
+#                  the command line takes any number
+
+
+class OrdersInputError(ValueError):
+    """An upload or setting the page cannot use; the message is shown as it is."""
+
+
+def session_key(sid: str) -> str:
+    return f"orders:{sid}"
+
+
+def _decode(contents, filename, what: str, max_bytes: int) -> tuple[bytes, str]:
+    name = file_name(filename or f"{what}.csv")
+    try:
+        return decode_data_url(contents, name, max_bytes), name
+    except UploadRefused as exc:
+        raise OrdersInputError(str(exc)) from None
+
+
+def _sales(contents, filename, max_bytes: int):
+    if not contents:
+        return E.sample_dataset()
+    raw, name = _decode(contents, filename, "sales", max_bytes)
+    try:
+        return E.load_upload(raw, name)
+    except E.USER_ERRORS as exc:
+        raise OrdersInputError(str(exc)) from None
+
+
+def default_date(sales_contents, sales_filename, max_bytes: int) -> str | None:
+    """The day after the sales file's last date (the bundled sample's without an upload); None if unreadable."""
+    try:
+        ds = _sales(sales_contents, sales_filename, max_bytes)
+    except OrdersInputError:
+        return None
+    last = ds.summary().get("date_range")
+    return None if not last else (_dt.date.fromisoformat(last[1]) + _dt.timedelta(days=1)).isoformat()
+
+
+def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSettings | None = None) -> dict:
+    """The proposals for the uploads: `sales`, `stock`, `items` are (contents, filename) pairs (sales and items may
+    be (None, None): the bundled sample, no item file). OrdersInputError with the engine's message otherwise."""
+    if not stock[0]:
+        raise OrdersInputError("upload the stock file (item, location, on_hand, on_order, due_date) first")
+    if not date_text:
+        raise OrdersInputError("pick the order date")
+    ds = _sales(*sales, max_bytes)
+    try:
+        date = parse_order_date(str(date_text)[:10])
+        master = None
+        if items[0]:
+            raw, name = _decode(*items, "items", max_bytes)
+            master = read_items(raw, name=name)
+        terms = item_terms(ds, master)
+        raw, name = _decode(*stock, "stock", max_bytes)
+        positions = read_stock(raw, ds, name=name)
+        if len(positions) > MAX_SERIES:
+            raise OrdersInputError(f"{name} has {len(positions):,} series; this page proposes at most {MAX_SERIES} "
+                                   "at a time — split the stock file or use `python -m engine orders`")
+        result = propose_orders(ds, positions, terms, date, settings)
+    except E.USER_ERRORS as exc:
+        raise OrdersInputError(str(exc)) from None
+    result["files"] = {"sales": file_name(sales[1]) if sales[0] else "the bundled sample (data/sample.csv)",
+                       "stock": file_name(stock[1]), "items": file_name(items[1]) if items[0] else None}
+    return json_safe(result)
+
+
+def save(store, sid: str, result: dict, edits: dict, ttl: int | None = None) -> None:
+    store.put(session_key(sid), {"result": result, "edits": edits}, ttl=ttl)
+
+
+def load(store, sid: str) -> tuple[dict | None, dict]:
+    entry = store.get(session_key(sid)) or {}
+    return entry.get("result"), dict(entry.get("edits") or {})
+
+
+def apply_edit(result: dict, edits: dict, series: str, value) -> tuple[dict, str]:
+    """Edits with `series` set to `value` units, and a sentence on it. A quantity back at the proposal drops the
+    edit; one that is not whole packs or below the MOQ is kept (the planner decides) and said so."""
+    line = next((o for o in result["orders"] if o["series"] == series), None)
+    if line is None:
+        raise OrdersInputError(f"no order line for {series!r}")
+    try:
+        qty = float(value)
+    except (TypeError, ValueError):
+        raise OrdersInputError(f"{series}: {value!r} is not a quantity") from None
+    if not (0 <= qty <= 1e9) or qty != int(qty):
+        raise OrdersInputError(f"{series}: {value!r} is not a whole number of units ≥ 0")
+    qty = int(qty)
+    edits = dict(edits)
+    if qty == line["order_qty"]:
+        edits.pop(series, None)
+        return edits, f"{series}: back to the proposed {qty}"
+    edits[series] = qty
+    return edits, f"{series}: {qty} units (proposed {line['order_qty']}){edit_warning(line, qty)}"
+
+
+def edit_warning(line: dict, qty: int) -> str:
+    words = []
+    if qty and qty % line["pack_size"]:
+        words.append(f"not a multiple of the pack ({line['pack_size']})")
+    if qty and qty < line["moq"]:
+        words.append(f"below the MOQ ({line['moq']})")
+    return "" if not words else " — " + " and ".join(words)
+
+
+def grid_rows(result: dict | None, edits: dict) -> list[dict]:
+    """One row per order line, the edited quantity in `order_qty` and the proposal beside it."""
+    if not result:
+        return []
+    rows = []
+    for o in result["orders"]:
+        qty = edits.get(o["series"], o["order_qty"])
+        rows.append({
+            "series": o["series"], "order_qty": qty, "proposed_qty": o["order_qty"],
+            "packs": qty // o["pack_size"] if qty % o["pack_size"] == 0 else round(qty / o["pack_size"], 2),
+            "pack_size": o["pack_size"], "moq": o["moq"],
+            "arrival_date": o["arrival_date"] or ((_dt.date.fromisoformat(o["order_date"])
+                                                   + _dt.timedelta(days=o["lead_time"])).isoformat() if qty else None),
+            "next_order_day": o["next_order_day"], "position": o["position"], "level": o["level"],
+            "reason": o["reason"] + (f" [edited: {qty}{edit_warning(o, qty)}]" if o["series"] in edits else ""),
+            "assumptions": "; ".join(o["assumption_notes"]) or "none",
+            "value": qty * o["unit_cost"], "currency": o["currency"] or "(not named)",
+            "edited": o["series"] in edits,
+        })
+    return rows
+
+
+def export_csv(result: dict, edits: dict) -> str:
+    return purchase_order_csv(result["orders"], edits)

@@ -1,0 +1,205 @@
+"""Today's orders: per series the recommendation (engine.studies.recommend) on the history up to date D, netted
+against today's stock, rounded to the item's packs and MOQ, on its order days, with a reason that names the numbers.
+
+For each series of the stock file:
+1. the item master (engine.data.items) gives lead time L, order days (review period R, engine.data.order_days),
+   pack size, MOQ, costs and which of them were assumed;
+2. the recommendation is asked on the sales rows dated before D, with the item's unit cost, price and holding rate
+   and a protection period of L + R days: the recommendation protects L + 1 days under daily review, so it is asked
+   with lead time L + R − 1 (the reason says so when R > 1). Its level is used as it is: order-up-to S (today's
+   forecast-driven level) or (r, Q);
+3. inventory position = on hand + on order due after D (engine.data.stock);
+4. on an order day: order-up-to orders when the position is below S, the need S − position; (r, Q) orders when the
+   position is at or below r, the need n·Q with n the fewest that lift the position above r. The need is rounded
+   up to whole packs (the smallest number of packs that covers it) and raised to the MOQ in whole packs, so every
+   quantity is a multiple of the pack and at least the MOQ, or 0. On any other day nothing is ordered and the next
+   order day is named. The order arrives L days after D.
+The fixed cost per order K is carried to the order lines (order_cost) but the level does not weigh it: the
+recommendation minimises holding and lost-sales cost, and the output says so.
+"""
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import math
+from dataclasses import asdict, dataclass, replace
+
+from engine.data.csv_safe import csv_text
+from engine.data.items import ItemTerms, assumption_notes, assumptions_by_field
+from engine.data.order_days import days_text, is_order_day, next_order_day
+from engine.errors import ConfigError, DataError
+
+__all__ = ["OrderSettings", "parse_order_date", "order_quantity", "decide", "propose_orders", "history_before",
+           "purchase_order_csv", "PO_COLUMNS", "K_NOTE"]
+
+K_NOTE = ("order cost K is shown per order line; the levels do not weigh it yet (the recommendation minimises "
+          "holding and lost-sales cost)")
+PO_COLUMNS = ["item", "location", "series", "order_date", "order_qty", "packs", "pack_size", "arrival_date",
+              "unit_cost", "order_value", "currency", "reason"]
+
+
+@dataclass
+class OrderSettings:
+    """What the recommendation is asked with (engine.studies.portfolio.PortfolioSettings' names)."""
+
+    objective: str = "cost"
+    target_fill_rate: float = 0.95
+    replications: int = 20
+    days: int = 90
+    seed: int = 42
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_order_date(text) -> _dt.date:
+    """--date YYYY-MM-DD; ConfigError otherwise."""
+    try:
+        return _dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ConfigError(f"--date {text!r} is not a date (YYYY-MM-DD)", field="date", value=text) from None
+
+
+def order_quantity(need: float, pack: int, moq: int) -> tuple[int, int, bool]:
+    """(units, packs, moq_binds) for a need > 0: the fewest whole packs covering the need, at least the MOQ in whole
+    packs. A need ≤ 0 orders nothing."""
+    if need <= 0:
+        return 0, 0, False
+    packs = max(1, math.ceil(need / pack - 1e-9))
+    least = math.ceil(moq / pack - 1e-9) if moq > 0 else 0
+    return max(packs, least) * pack, max(packs, least), least > packs
+
+
+def _n(x: float) -> str:
+    """A quantity as a planner reads it: whole numbers without decimals, others to one decimal."""
+    return f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+
+
+def decide(rec: dict, stock, terms: ItemTerms, date: _dt.date) -> dict:
+    """The order line of one series on `date`: quantity, packs, arrival and the reason naming the numbers."""
+    position, on_order, arrived = stock.position(date)
+    p = rec["params"]
+    pos_words = f"position {_n(position)}"
+    if on_order > 0:
+        pos_words += f" ({_n(stock.on_hand)} on hand + {_n(on_order)} on order)"
+    protection = terms.protection_days
+    if terms.review_days > 1:
+        period = (f"{protection} days (lead time {terms.lead_time} + {terms.review_days} days between order days "
+                  f"{days_text(terms.order_days)})")
+    else:
+        period = f"{protection} days"
+    if rec["policy"] == "r-Q":
+        r, q = float(p["reorder_point"]), float(p["order_quantity"])
+        level, below = r, position <= r
+        n = math.floor((r - position) / q) + 1 if below else 0
+        need = n * q
+        rule = f"reorder point {r:.1f} (r, Q rule over {period}, Q {_n(q)})"
+        compare = f"{pos_words} {'≤' if below else '>'} {rule}"
+        need_words = f"{n} × Q = {_n(need)}"
+    else:
+        s_level = float(p["order_up_to"])
+        level, below = s_level, position < s_level
+        need = s_level - position
+        rule = (f"level {s_level:.1f} ({period} × forecast {p['daily_forecast']:.1f}/day + safety "
+                f"{p['safety_stock']:.1f})")
+        compare = f"{pos_words} {'<' if below else '≥'} {rule}"
+        need_words = f"need {need:.1f}"
+    order_day = is_order_day(date, terms.order_days)
+    nxt = next_order_day(date, terms.order_days)
+    qty, packs, moq_binds = order_quantity(need if below else 0.0, terms.pack_size, terms.moq)
+    if not order_day:
+        reason = (f"{date:%a} {date.isoformat()} is not an order day ({days_text(terms.order_days)}): nothing "
+                  f"ordered today; next order day {nxt:%a} {nxt.isoformat()} — {compare}"
+                  + (", order then" if below else ""))
+        qty = packs = 0
+    elif not below:
+        reason = f"{compare}: nothing to order"
+    else:
+        rounding = f"MOQ {terms.moq} → " if moq_binds else ""
+        reason = f"{compare}: {need_words} → {rounding}{qty} = {packs} × {terms.pack_size}"
+    if arrived:
+        reason += "; " + ", ".join(f"{_n(q)} due {d.isoformat()} counted as arrived (in on hand)" for q, d in arrived)
+    return {"order_qty": int(qty), "packs": int(packs), "order_day": order_day,
+            "next_order_day": nxt.isoformat(), "arrival_date": (date + _dt.timedelta(days=terms.lead_time)).isoformat()
+            if qty > 0 else None, "reason": reason, "position": position, "on_hand": stock.on_hand,
+            "on_order": on_order, "counted_as_arrived": [[q, d.isoformat()] for q, d in arrived],
+            "below_level": bool(below), "level": level, "need": need if below else 0.0}
+
+
+def history_before(series, date: _dt.date):
+    """The series' rows dated before `date` (the day's own sales are not known when its orders are placed)."""
+    if not series.dates:
+        raise DataError(f"series {series.key} has no dates; today's orders need a dated sales file", file=series.source)
+    k = bisect.bisect_left(series.dates, date.isoformat())
+    if k == 0:
+        raise DataError(f"series {series.key} has no sales before {date.isoformat()} (its first date is "
+                        f"{series.dates[0]})", file=series.source)
+    return series.slice(0, k)
+
+
+def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.date,
+                   settings: OrderSettings | None = None) -> dict:
+    """Today's order lines for every series of the stock file, the assumptions behind them, and the sales series
+    the stock file leaves out. `stock` from engine.data.stock.read_stock, `terms` from engine.data.items.item_terms.
+    """
+    from engine.studies.portfolio import PortfolioSettings
+    from engine.studies.recommend import recommend
+
+    s = settings or OrderSettings()
+    lines, notes = [], []
+    for key, pos in stock.items():
+        series, t = dataset.series[key], terms[key]
+        hist = history_before(series, date)
+        last = _dt.date.fromisoformat(hist.dates[-1])
+        if (date - last).days > 1:
+            notes.append(f"{key}: the sales history ends {last.isoformat()}, {(date - last).days - 1} days before "
+                         f"{date.isoformat()}; the forecast starts from there")
+        hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price,
+                       lead_time_days=t.protection_days - 1)
+        hist.price_from_file = t.prices_known()  # engine.studies.portfolio.cost_source reads it
+        ps = PortfolioSettings(lead_time=t.protection_days - 1, holding_rate=t.holding_rate, seed=s.seed,
+                               days=s.days, replications=s.replications, objective=s.objective,
+                               target_fill_rate=s.target_fill_rate)
+        rec = recommend(hist, ps)
+        line = {"series": key, "item": pos.item, "location": pos.location, "order_date": date.isoformat(),
+                **decide(rec, pos, t, date),
+                "pack_size": t.pack_size, "moq": t.moq, "lead_time": t.lead_time, "review_days": t.review_days,
+                "protection_days": t.protection_days, "order_days": days_text(t.order_days),
+                "policy": rec["policy"], "unit_cost": t.unit_cost, "unit_price": t.unit_price,
+                "currency": t.currency, "order_cost": t.order_cost, "holding_rate": t.holding_rate,
+                "costs_source": rec["costs"]["source"], "assumed": t.assumed(), "assumption_notes":
+                    assumption_notes(t), "recommendation": rec}
+        line["order_value"] = line["order_qty"] * t.unit_cost
+        if t.review_days > 1:
+            line["protection_note"] = (f"asked the recommendation for a protection period of {t.protection_days} "
+                                       f"days = lead time {t.lead_time} + review period {t.review_days} (the "
+                                       f"longest gap between order days {days_text(t.order_days)})")
+        lines.append(line)
+    skipped = [{"series": k, "reason": "no row in the stock file"} for k in dataset.series if k not in stock]
+    return {"date": date.isoformat(), "weekday": f"{date:%a}", "settings": s.to_dict(), "orders": lines,
+            "assumptions": assumptions_by_field({k: terms[k] for k in stock}), "notes": notes + [K_NOTE],
+            "skipped": skipped,
+            "totals": {"lines": sum(1 for x in lines if x["order_qty"] > 0),
+                       "units": sum(x["order_qty"] for x in lines),
+                       "value": sum(x["order_value"] for x in lines)}}
+
+
+def _packs(qty: int, pack: int):
+    """Whole packs as an integer; an edited quantity that is not a multiple of the pack as a fraction."""
+    return qty // pack if qty % pack == 0 else round(qty / pack, 3)
+
+
+def purchase_order_csv(orders: list[dict], quantities: dict[str, int] | None = None) -> str:
+    """The order lines with a quantity > 0 as CSV for an ERP (formula-safe, engine.data.csv_safe). `quantities`
+    ({series: units}) replaces proposed quantities (a planner's edits); packs and value follow them."""
+    rows = [PO_COLUMNS]
+    for o in orders:
+        qty = int(o["order_qty"] if quantities is None or o["series"] not in quantities else quantities[o["series"]])
+        if qty <= 0:
+            continue
+        arrival = o["arrival_date"] or (_dt.date.fromisoformat(o["order_date"])
+                                        + _dt.timedelta(days=o["lead_time"])).isoformat()
+        rows.append([o["item"], o["location"] or "", o["series"], o["order_date"], qty,
+                     _packs(qty, o["pack_size"]), o["pack_size"], arrival, o["unit_cost"],
+                     round(qty * o["unit_cost"], 2), o["currency"], o["reason"]])
+    return csv_text(rows)

@@ -1,0 +1,74 @@
+"""dashapp.pages.orders.service without a browser: uploads read by the engine only (a pickle is refused as a CSV,
+never loaded), the engine's messages passed on, edits validated and kept, rows and CSV follow the edits."""
+from __future__ import annotations
+
+import base64
+import pickle
+
+import pytest
+
+from dashapp.pages.orders import service as O
+from engine.studies.orders import OrderSettings
+
+FAST = OrderSettings(replications=3, days=14)
+MAX = 20 * 2**20
+
+
+def data_url(text) -> str:
+    raw = text if isinstance(text, bytes) else text.encode()
+    return "data:text/csv;base64," + base64.b64encode(raw).decode()
+
+
+STOCK = data_url("sku,warehouse,on_hand\nSKU_1,WH_1,0\nSKU_1,WH_2,100000\n")
+ITEMS = data_url("sku,pack_size,moq\nSKU_1,12,24\n")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, FAST)
+
+
+def test_compute_on_the_bundled_sample(result):
+    low, high = result["orders"]
+    assert low["order_qty"] > 0 and low["order_qty"] % 12 == 0 and high["order_qty"] == 0
+    assert result["files"] == {"sales": "the bundled sample (data/sample.csv)", "stock": "stock.csv",
+                               "items": "items.csv"}
+    assert O.default_date(None, None, MAX) == "2025-12-31"
+
+
+@pytest.mark.parametrize("stock, date, message", [
+    (None, "2025-12-31", "upload the stock file"),
+    (data_url("sku,warehouse,on_hand\nSKU_1,WH_1,x\n"), "2025-12-31", "row 2, column on_hand: 'x' is not a number"),
+    (STOCK, "31.12.2025", "is not a date (YYYY-MM-DD)"),
+    (data_url(pickle.dumps({"on_hand": 1})), "2025-12-31", "file stock.csv: is not a text CSV"),
+    ("not a data url", "2025-12-31", "not a file upload"),
+])
+def test_bad_input_is_the_engine_s_one_line(stock, date, message):
+    with pytest.raises(O.OrdersInputError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
+        O.compute((None, None), (stock, "stock.csv"), (None, None), date, MAX, FAST)
+    assert "\n" not in str(err.value)
+
+
+def test_edits_are_validated_kept_and_reach_rows_and_csv(result):
+    edits, text = O.apply_edit(result, {}, "SKU_1/WH_2", 30)
+    assert edits == {"SKU_1/WH_2": 30} and "not a multiple of the pack (12)" in text
+    rows = {r["series"]: r for r in O.grid_rows(result, edits)}
+    assert rows["SKU_1/WH_2"]["order_qty"] == 30 and rows["SKU_1/WH_2"]["proposed_qty"] == 0
+    assert rows["SKU_1/WH_2"]["edited"] and "[edited: 30" in rows["SKU_1/WH_2"]["reason"]
+    csv_text = O.export_csv(result, edits)
+    assert "SKU_1,WH_2,SKU_1/WH_2,2025-12-31,30," in csv_text
+    back, text = O.apply_edit(result, edits, "SKU_1/WH_2", 0)
+    assert back == {} and "back to the proposed" in text
+    for bad in (-1, 2.5, "many"):
+        with pytest.raises(O.OrdersInputError):
+            O.apply_edit(result, {}, "SKU_1/WH_1", bad)
+
+
+def test_the_session_entry_round_trips(result, tmp_path):
+    from dashapp.platform.store import DiskSessionStore
+
+    store = DiskSessionStore(str(tmp_path / "s"), size_limit=2**26, ttl=60)
+    O.save(store, "sid1", result, {"SKU_1/WH_1": 12})
+    again, edits = O.load(store, "sid1")
+    assert again == result and edits == {"SKU_1/WH_1": 12}
+    assert O.load(store, "other") == (None, {})
