@@ -98,3 +98,9 @@ PF_REQUEST, PF_RESULT, PF_STATUS, PF_RESULTS = "pf-request", "pf-result", "pf-st
 PF_RESULT_NOTE, PF_TOTAL_SERIES, PF_TOTAL_COST = "pf-result-note", "pf-total-series", "pf-total-cost"
 PF_GRID, PF_DOWNLOAD_BTN, PF_DOWNLOAD = "pf-grid", "pf-download-btn", "pf-download"
 PF_SEARCH = "pf-search"
+
+# /portfolio "Check against history" (dashapp/pages/portfolio/history_view.py); "pfbt" is its job prefix
+PFBT_PREFIX = "pfbt"
+PFBT_RUN, PFBT_CANCEL, PFBT_PROGRESS, PFBT_ORIGINS = "pfbt-run", "pfbt-cancel", "pfbt-progress", "pfbt-origins"
+PFBT_REQUEST, PFBT_RESULT, PFBT_STATUS, PFBT_RESULTS = "pfbt-request", "pfbt-result", "pfbt-status", "pfbt-results"
+PFBT_SUMMARY, PFBT_CLASSES, PFBT_CHART, PFBT_MISSES = "pfbt-summary", "pfbt-classes", "pfbt-chart", "pfbt-misses"
