@@ -55,9 +55,13 @@ def optimum_sentence(rep: dict) -> str:
         if saving > 0:
             pct = saving / current["cost"] if current["cost"] > 0 else 0.0
             hw = float(current.get("ci95") or 0.0)
+            one_path = rep.get("replications") == 1  # a replay of the history: no interval to give
             text += (f", {saving:,.2f} ({pct:.0%}) less than the order-up-to rule as set "
-                     f"({current['cost']:,.2f} ± {hw:,.2f})")
-            if saving <= hw:
+                     + (f"({current['cost']:,.2f} on the one replayed path)" if one_path
+                        else f"({current['cost']:,.2f} ± {hw:,.2f})"))
+            if one_path:
+                text += " — one path, so no confidence interval"
+            elif saving <= hw:
                 text += " — within that rule's 95 % CI, so not a significant saving: keep your setting"
         else:
             text += f", no cheaper than the order-up-to rule as set ({current['cost']:,.2f})"

@@ -112,9 +112,14 @@ def _render(rep: dict | None):
     lb = rep["lower_bound"]
     days = rep.get("days")
     unit = f"currency, total over {days} days"
+    one_path = rep.get("replications") == 1  # a replay of the file's history: no spread to show
+
+    def pm(mean, ci) -> str:
+        return f"{mean:,.2f} (one path, no interval)" if one_path else f"{mean:,.2f} ± {(ci or 0):,.2f}"
+
     cards = dbc.Row([
         _card(f"Perfect-information bound ({unit})",
-              f"{lb['mean']:,.2f} ± {(lb['ci95'] or 0):,.2f}", "opt-bound"),
+              pm(lb["mean"], lb["ci95"]), "opt-bound"),
         _card(f"Best base-stock S (units) → mean cost ({unit})",
               f"S = {rep['best_base_stock']['level']:,.1f} units → {per_day(rep['best_base_stock']['cost'], days)}",
               "opt-best-s"),
@@ -123,7 +128,7 @@ def _render(rep: dict | None):
         _card(f"SAA plan, out of sample ({unit})", "n/a (stochastic lead times)" if not rep.get("saa") else
               f"{rep['saa']['cost_out_of_sample']:,.2f} (in sample {rep['saa']['cost_in_sample']:,.2f})", "opt-saa"),
     ], className="g-2 mb-2")
-    rows = [{"policy": p["name"], "cost": f"{p['cost']:,.2f} ± {(p.get('ci95') or 0):,.2f}",
+    rows = [{"policy": p["name"], "cost": pm(p["cost"], p.get("ci95")),
              "regret": "n/a" if p["regret"] is None else f"{100 * p['regret']:.1f}%",
              "gap": "n/a" if p.get("gap_vs_best_base_stock") is None else f"{100 * p['gap_vs_best_base_stock']:+.1f}%"}
             for p in rep["policies"]]
@@ -131,7 +136,14 @@ def _render(rep: dict | None):
     policies = [p for p in rep["policies"] if p["regret"] is not None]
     return html.Div([
         dbc.Alert(optimum_sentence(rep), color="primary", className="py-2 mb-2 lead-sentence", id="opt-sentence"),
-        html.Div(f"{rep['replications']} paths × {rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
+        dbc.Alert(["One path: the file's history replayed once, so these costs have no interval and the levels "
+                   "are tuned on the days before it. For promised against realised service over many windows of "
+                   "real demand, use the rolling-origin backtest: ", html.A("Portfolio → Check against history",
+                                                                            href="/portfolio"),
+                   " (or python -m engine backtest-policy)."], color="info", className="py-2 mb-2",
+                  id="opt-one-path") if one_path else None,
+        html.Div(f"{'one path (the history replayed)' if one_path else str(rep['replications']) + ' paths'} × "
+                 f"{rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
                  f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
                  f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="opt-summary"),
