@@ -310,7 +310,8 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     Why: the candidates are scored on moving-block bootstrap paths of the past year, a world without the level's
     drift and with the within-week dependence only; on real demand (M5: trends, zero runs that last weeks) the
     same levels deliver less than they promise there, by a margin that depends on the demand class. So the check
-    cuts every series `days` days before its end, recommends on what came before at each selection target of
+    cuts every series `days` days before its end (and, with check_windows > 1, also 2·`days`, …, pooling the
+    windows), recommends on what came before at each selection target of
     check_targets (the target plus a ladder toward 1), runs each recommendation on the real `days` that followed
     (engine.studies.history_replay.replay_records, the one inventory day) and reads, per class, the mean realised
     fill rate over series (what a promise is) against the selection target. The class's selection target is
@@ -318,7 +319,8 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     there, added to the simulated fill rate of each later recommendation of the class. Objective "cost": the
     target is kept and only the promise is shifted. Classes with fewer than MIN_CHECK_SERIES series use the pooled
     entry ALL_CLASSES.
-    Series shorter than `days` + 60 days take no part; no series long enough: {} (no correction).
+    Series shorter than `days` + 60 days take no part; no series long enough: {} (no correction). The settings
+    then carry the result (`calibration`), so chunks run anywhere (Celery workers) apply the same correction.
     A heuristic correction of a mean over series, not a per-series guarantee: each series' own window is too
     short (an intermittent series sells a few units in 90 days) to calibrate alone.
     """
@@ -331,7 +333,7 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     realised, simulated, labels = [[] for _ in targets], [[] for _ in targets], []
     for back in range(1, s.check_windows + 1):  # window `back`: the days [len − back·H, len − (back − 1)·H)
         usable = [x for x in series if len(x) >= back * H + 60]
-        if not usable:
+        if len(usable) < MIN_CHECK_SERIES:  # too few to estimate any class's correction
             break
         cut = [x.slice(0, len(x) - back * H) for x in usable]
         after = np.vstack([np.asarray(x.demand[len(x) - back * H:len(x) - (back - 1) * H], dtype=np.float64)

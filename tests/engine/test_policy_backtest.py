@@ -13,8 +13,14 @@ from engine.cli.main import main
 from engine.data.dataset import SeriesData
 from engine.studies.history_replay import DAYS_OF_COVER_GRID, days_of_cover, fill_rates, replay, replay_records
 from engine.studies.policy_backtest import BACKTEST_COLUMNS, BacktestSettings, backtest_csv, run_backtest
-from engine.studies.portfolio import (PortfolioSettings, _forecasters, _simulate, _simulate_rq,
-                                      out_of_time_calibration, run_chunk)
+from engine.studies.portfolio import (
+    PortfolioSettings,
+    _forecasters,
+    _simulate,
+    _simulate_rq,
+    out_of_time_calibration,
+    run_chunk,
+)
 
 
 def series_set(n: int = 10, days: int = 400, growth: float = 0.0, seed: int = 3) -> list[SeriesData]:
@@ -85,7 +91,7 @@ def test_days_of_cover_takes_the_smallest_k_reaching_the_target_on_the_past():
         mean = np.array([y[max(t - 28, 0):t].mean() if t else y[0] for t in range(150)])
         lv = DAYS_OF_COVER_GRID[:, None] * 4 * mean[None, 28:]  # one row per k, by hand
         tot = replay(np.repeat(y[None, 28:], G, axis=0), lv[:, 0], np.full(G, 3), np.full(G, 0.01),
-                     np.full(G, 10.0), lambda d, pos: lv[:, d] - pos)
+                     np.full(G, 10.0), lambda d, pos, lv=lv: lv[:, d] - pos)
         reach = DAYS_OF_COVER_GRID[fill_rates(tot) >= 0.95]
         assert got["k"][i] == pytest.approx(reach[0])
         assert reach[0] > DAYS_OF_COVER_GRID[0]  # the target binds: a smaller k falls short
