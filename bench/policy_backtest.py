@@ -7,8 +7,9 @@ the days-of-cover baseline, and the wall time of the run (with the load average:
 
 Goal (issue 21): at every cut, realised within ±1.5 points of the target (mean and unit-weighted) and of the
 promise, each class within ±3 points, not dominated by the baseline (higher fill or less stock); one origin of
-280 series in ≤ 60 s. The correction's one free choice (how many held-out windows the check uses) was made on the
-cuts 90, 180 and 270; cut 0 (the file's last 90 days) was only scored.
+280 series in ≤ 60 s. The correction's free choices (how many held-out windows the check pools, how far a class's
+curve leans on the pooled one) were made on the cuts 90, 180 and 270; cut 0 (the file's last 90 days) was only
+scored.
 """
 from __future__ import annotations
 

@@ -54,6 +54,7 @@ CHECK_STEPS = np.array([-1.0, -0.5, 0.0, 0.4, 0.6, 0.8, 0.9, 0.98])  # × (1 −
 ALL_CLASSES = "all"
 CHECK_WINDOWS = 1  # chosen on the M5 file's first three of four 90-day origins (1 vs 2 windows), see bench
 MIN_CHECK_SERIES = 8
+SHRINK_SERIES = 30  # pseudo-series of the pooled curve in each class's curve; chosen like CHECK_WINDOWS
 
 
 def check_targets(target: float) -> np.ndarray:
@@ -317,8 +318,9 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     fill rate over series (what a promise is) against the selection target. The class's selection target is
     where that curve reaches the target (linear between ladder points); its promise shift is realised − simulated
     there, added to the simulated fill rate of each later recommendation of the class. Objective "cost": the
-    target is kept and only the promise is shifted. Classes with fewer than MIN_CHECK_SERIES series use the pooled
-    entry ALL_CLASSES.
+    target is kept and only the promise is shifted. A class's curve is shrunk toward the pooled one as if
+    SHRINK_SERIES more series had followed the pooled mean (a class of 20 series moves by ±3 points between 90-day
+    windows); classes with fewer than MIN_CHECK_SERIES series use the pooled entry ALL_CLASSES.
     Series shorter than `days` + 60 days take no part; no series long enough: {} (no correction). The settings
     then carry the result (`calibration`), so chunks run anywhere (Celery workers) apply the same correction.
     A heuristic correction of a mean over series, not a per-series guarantee: each series' own window is too
@@ -353,11 +355,16 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     groups = {c: np.array([lab == c for lab in labels]) for c in set(labels)}
     groups[ALL_CLASSES] = np.ones(len(labels), dtype=bool)
     out = {}
+    scored = ~np.isnan(realised).any(axis=0) & ~np.isnan(simulated).any(axis=0)
+    r_all, s_all = realised[:, scored].mean(axis=1), simulated[:, scored].mean(axis=1)
     for c, sel in groups.items():
-        ok = sel & ~np.isnan(realised).any(axis=0) & ~np.isnan(simulated).any(axis=0)
-        if ok.sum() < MIN_CHECK_SERIES:
+        ok = sel & scored
+        m = int(ok.sum())
+        if m < MIN_CHECK_SERIES:
             continue
-        r_mean, s_mean = realised[:, ok].mean(axis=1), simulated[:, ok].mean(axis=1)
+        wt = m / (m + SHRINK_SERIES) if c != ALL_CLASSES else 1.0  # a small class leans on the pooled curve
+        r_mean = wt * realised[:, ok].mean(axis=1) + (1.0 - wt) * r_all
+        s_mean = wt * simulated[:, ok].mean(axis=1) + (1.0 - wt) * s_all
         tau = _interpolate(targets, r_mean, s.target_fill_rate) if s.objective == "fill-rate" else targets[0]
         gap = float(np.interp(tau, targets, r_mean - s_mean))
         out[c] = [float(tau), gap]
