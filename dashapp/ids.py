@@ -108,3 +108,9 @@ OR_SALES_STATUS, OR_STOCK_STATUS, OR_ITEMS_STATUS = "or-sales-status", "or-stock
 OR_DATE, OR_RUN, OR_STATUS, OR_LOADED = "or-date", "or-run", "or-status", "or-loaded"
 OR_SUMMARY, OR_ASSUMPTIONS, OR_GRID, OR_EDIT_STATUS = "or-summary", "or-assumptions", "or-grid", "or-edit-status"
 OR_DOWNLOAD_BTN, OR_DOWNLOAD = "or-download-btn", "or-download"
+
+# /portfolio "Check against history" (dashapp/pages/portfolio/history_view.py); "pfbt" is its job prefix
+PFBT_PREFIX = "pfbt"
+PFBT_RUN, PFBT_CANCEL, PFBT_PROGRESS, PFBT_ORIGINS = "pfbt-run", "pfbt-cancel", "pfbt-progress", "pfbt-origins"
+PFBT_REQUEST, PFBT_RESULT, PFBT_STATUS, PFBT_RESULTS = "pfbt-request", "pfbt-result", "pfbt-status", "pfbt-results"
+PFBT_SUMMARY, PFBT_CLASSES, PFBT_CHART, PFBT_MISSES = "pfbt-summary", "pfbt-classes", "pfbt-chart", "pfbt-misses"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from engine.data.dataset import SeriesData
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
-from engine.studies.portfolio import PortfolioCancelled, PortfolioSettings, recommend_chunk
+from engine.studies.portfolio import PortfolioCancelled, PortfolioSettings, recommend_chunk, with_calibration
 
 TASK_NAME = "dashapp.portfolio_chunk"
 POLL_S = 0.1
@@ -63,7 +63,7 @@ def run_on_workers(celery_app, series: list, settings: PortfolioSettings, progre
     at every poll (PortfolioCancelled after revoking what is left); help_locally: this process runs chunks that no
     worker has started yet (False in the benchmark, which measures the workers alone).
     """
-    settings = settings.validate()
+    settings = with_calibration(series, settings.validate())  # the whole file's out-of-time check, then chunks
     parts = [series[i:i + chunk] for i in range(0, len(series), chunk)]
     if not parts:
         return []

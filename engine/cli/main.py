@@ -25,7 +25,7 @@ __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args",
 
 DEFAULT_DATA = "data/sample.csv"
 OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.cli.scenario_commands", "engine.cli.portfolio",
-                            "engine.cli.recommend", "engine.cli.orders",
+                            "engine.cli.recommend", "engine.cli.orders", "engine.cli.backtest_policy",
                             "engine.exact.cli")
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost",

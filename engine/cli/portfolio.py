@@ -30,15 +30,23 @@ def register(subparsers, common=None) -> None:
 def cmd_portfolio(args) -> int:
     from engine.errors import ConfigError
     from engine.json_safe import json_safe
-    from engine.studies.portfolio import PortfolioSettings, portfolio_totals, records_csv, run_portfolio
+    from engine.studies.portfolio import (
+        PortfolioSettings,
+        _series_list,
+        portfolio_totals,
+        records_csv,
+        run_portfolio,
+        with_calibration,
+    )
 
     if args.chunk < 1:
         raise ConfigError(f"--chunk {args.chunk} must be at least 1", field="chunk", value=args.chunk)
     settings = PortfolioSettings(lead_time=args.lead_time, replications=args.replications, days=args.days,
                                  target_fill_rate=args.target_fill_rate, objective=args.objective,
                                  holding_rate=args.holding_rate, seed=args.seed)
-    records = run_portfolio(args.data, settings, chunk=args.chunk, columns=getattr(args, "columns", None),
-                            fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
+    series = _series_list(args.data, getattr(args, "columns", None), bool(getattr(args, "fill_missing_zero", False)))
+    settings = with_calibration(series, settings.validate(), chunk=args.chunk)  # shown in the JSON's settings
+    records = run_portfolio(series, settings, chunk=args.chunk)
     totals = portfolio_totals(records)
     if args.out:
         try:

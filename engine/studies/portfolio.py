@@ -53,6 +53,16 @@ WARM_UP_DAYS = 28
 BLOCK_DAYS = 7
 REFINE_STEPS = 8
 SAFETY_LEVELS = np.array([0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999])
+CHECK_STEPS = np.array([-1.0, -0.5, 0.0, 0.4, 0.6, 0.8, 0.9, 0.98])  # × (1 − target) above the target
+ALL_CLASSES = "all"
+CHECK_WINDOWS = 1  # chosen on the M5 file's first three of four 90-day origins (1 vs 2 windows), see bench
+MIN_CHECK_SERIES = 8
+SHRINK_SERIES = 30  # pseudo-series of the pooled curve in each class's curve; chosen like CHECK_WINDOWS
+
+
+def check_targets(target: float) -> np.ndarray:
+    """The selection targets the out-of-time check tries: target + (1 − target) · CHECK_STEPS, within [0.5, 0.999]."""
+    return np.clip(target + (1.0 - target) * CHECK_STEPS, 0.5, 0.999)
 
 
 class PortfolioCancelled(RuntimeError):
@@ -73,6 +83,9 @@ class PortfolioSettings:
     unit_cost: float | None = None      # overrides every series' unit cost (None: the series' own)
     unit_price: float | None = None     # overrides every series' unit price (None: the series' own)
     stockout_cost: float | None = None  # cost per lost unit for every series (None: price − cost)
+    promise_check: bool = True          # fill-rate objective: correct targets and promises out of time (run_portfolio)
+    calibration: dict | None = None     # {class: [selection target, promise shift]}; None: not corrected
+    check_windows: int = CHECK_WINDOWS  # held-out windows of `days` days the out-of-time check runs on
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
@@ -82,7 +95,8 @@ class PortfolioSettings:
                   ("objective", self.objective in OBJECTIVES, " | ".join(OBJECTIVES)),
                   ("holding_rate", 0 < self.holding_rate <= 5, "(0, 5]"),
                   ("history_days", 60 <= self.history_days <= 3650, "60..3650"),
-                  ("backtest_days", 14 <= self.backtest_days <= 730, "14..730")]
+                  ("backtest_days", 14 <= self.backtest_days <= 730, "14..730"),
+                  ("check_windows", 1 <= self.check_windows <= 12, "1..12")]
         for name, ok, allowed in checks:
             if not ok:
                 value = getattr(self, name)
@@ -223,16 +237,14 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
-    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
+    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor)^SCALE_POWER, μ = (L+1)·level
     (engine.protection.tracker.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
     """
     w = (lead + 1.0)[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.tracker.floor_for, per row
 
     def order_up_to(d, on_hand, on_order):
-        mu = w * level[:, d:d + 1]
-        qty = mu + quantile * np.maximum(mu, floor)
-        np.maximum(qty, 0.0, out=qty)
+        qty = protection_level(w * level[:, d:d + 1], quantile, floor)  # the record's S, scaled as the errors are
         qty -= on_hand
         qty -= on_order
         np.maximum(qty, 0.0, out=qty)
@@ -290,12 +302,113 @@ def check_margins(series, settings: PortfolioSettings | None = None) -> None:
                         file=x.source)
 
 
+def _corrections(classes: list, s: PortfolioSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Per series: the selection target and the promise shift of its class from s.calibration (the pooled entry
+    ALL_CLASSES for a class the check did not see; the target itself and no shift without a calibration)."""
+    cal = s.calibration or {}
+    fallback = cal.get(ALL_CLASSES, [s.target_fill_rate, 0.0])
+    pairs = [cal.get(c.label, fallback) for c in classes]
+    return np.array([float(a) for a, _ in pairs]), np.array([float(b) for _, b in pairs])
+
+
+def _interpolate(x: np.ndarray, y: np.ndarray, goal: float) -> float:
+    """The x at which the piecewise-linear y(x) (x increasing) first reaches goal; the ends outside it."""
+    for k in range(len(x)):
+        if y[k] >= goal:
+            if k == 0:
+                return float(x[0])
+            t = (goal - y[k - 1]) / max(y[k] - y[k - 1], 1e-12)
+            return float(x[k - 1] + t * (x[k] - x[k - 1]))
+    return float(x[-1])
+
+
+def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: int = 200) -> dict:
+    """{class: [selection target, promise shift]} from an out-of-time check on the history alone.
+
+    Why: the candidates are scored on moving-block bootstrap paths of the past year, a world without the level's
+    drift and with the within-week dependence only; on real demand (M5: trends, zero runs that last weeks) the
+    same levels deliver less than they promise there, by a margin that depends on the demand class. So the check
+    cuts every series `days` days before its end (and, with check_windows > 1, also 2·`days`, …, pooling the
+    windows), recommends on what came before at each selection target of
+    check_targets (the target plus a ladder toward 1), runs each recommendation on the real `days` that followed
+    (engine.studies.history_replay.replay_records, the one inventory day) and reads, per class, the mean realised
+    fill rate over series (what a promise is) against the selection target. The class's selection target is
+    where that curve reaches the target (linear between ladder points); its promise shift is realised − simulated
+    there, added to the simulated fill rate of each later recommendation of the class. Objective "cost": the
+    target is kept and only the promise is shifted. A class's curve is shrunk toward the pooled one as if
+    SHRINK_SERIES more series had followed the pooled mean (a class of 20 series moves by ±3 points between 90-day
+    windows); classes with fewer than MIN_CHECK_SERIES series use the pooled entry ALL_CLASSES.
+    Series shorter than `days` + 60 days take no part; no series long enough: {} (no correction). The settings
+    then carry the result (`calibration`), so chunks run anywhere (Celery workers) apply the same correction.
+    A heuristic correction of a mean over series, not a per-series guarantee: each series' own window is too
+    short (an intermittent series sells a few units in 90 days) to calibrate alone.
+    """
+    from engine.studies.history_replay import fill_rates, replay_records
+
+    s = settings
+    H = s.days
+    base = replace(s, calibration=None, promise_check=False)
+    targets = check_targets(s.target_fill_rate) if s.objective == "fill-rate" else np.array([s.target_fill_rate])
+    realised, simulated, labels = [[] for _ in targets], [[] for _ in targets], []
+    for back in range(1, s.check_windows + 1):  # window `back`: the days [len − back·H, len − (back − 1)·H)
+        usable = [x for x in series if len(x) >= back * H + 60]
+        if len(usable) < MIN_CHECK_SERIES:  # too few to estimate any class's correction
+            break
+        cut = [x.slice(0, len(x) - back * H) for x in usable]
+        after = np.vstack([np.asarray(x.demand[len(x) - back * H:len(x) - (back - 1) * H], dtype=np.float64)
+                           for x in usable])
+        per_target: list[list[dict]] = [[] for _ in targets]
+        for start in range(0, len(cut), chunk):
+            for j, recs in enumerate(recommend_at_targets(cut[start:start + chunk], base, targets)):
+                per_target[j].extend(recs)
+        for j, recs in enumerate(per_target):
+            got = fill_rates(replay_records(cut, recs, after, s.history_days, s.holding_rate)["totals"])
+            realised[j].extend(got)
+            simulated[j].extend(np.nan if r["fill_rate"] is None else r["fill_rate"] for r in recs)
+        labels.extend(r["class"] for r in per_target[0])
+    if not labels:
+        return {}
+    realised, simulated = np.array(realised), np.array(simulated)  # (targets, series × windows)
+    groups = {c: np.array([lab == c for lab in labels]) for c in set(labels)}
+    groups[ALL_CLASSES] = np.ones(len(labels), dtype=bool)
+    out = {}
+    scored = ~np.isnan(realised).any(axis=0) & ~np.isnan(simulated).any(axis=0)
+    r_all, s_all = realised[:, scored].mean(axis=1), simulated[:, scored].mean(axis=1)
+    for c, sel in groups.items():
+        ok = sel & scored
+        m = int(ok.sum())
+        if m < MIN_CHECK_SERIES:
+            continue
+        wt = m / (m + SHRINK_SERIES) if c != ALL_CLASSES else 1.0  # a small class leans on the pooled curve
+        r_mean = wt * realised[:, ok].mean(axis=1) + (1.0 - wt) * r_all
+        s_mean = wt * simulated[:, ok].mean(axis=1) + (1.0 - wt) * s_all
+        tau = _interpolate(targets, r_mean, s.target_fill_rate) if s.objective == "fill-rate" else targets[0]
+        gap = float(np.interp(tau, targets, r_mean - s_mean))
+        out[c] = [float(tau), gap]
+    return out
+
+
+def with_calibration(series: list, settings: PortfolioSettings, chunk: int = 200) -> PortfolioSettings:
+    """The settings with their out-of-time calibration (computed on `series` unless given or switched off). Only
+    under the fill-rate objective, where the fill rate is the promise: under least expected cost the choice does
+    not read a target, and the check would only cost time."""
+    if not settings.promise_check or settings.calibration is not None or settings.objective != "fill-rate":
+        return settings
+    return replace(settings, calibration=out_of_time_calibration(series, settings, chunk))
+
+
 def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     """Recommendations for a list of `SeriesData` (independent of every other chunk)."""
+    return recommend_at_targets(series, settings, None)[0]
+
+
+def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> list[list[dict]]:
+    """Recommendations for every selection target of `targets` (None: the settings' target with its class
+    corrections), sharing the forecaster backtest, the paths and the coarse candidate simulations."""
     s = settings
     n = len(series)
     if n == 0:
-        return []
+        return [[] for _ in (targets if targets is not None else [None])]
     hist = [np.asarray(x.demand[-s.history_days:], dtype=np.float64) for x in series]
     T = max(len(y) for y in hist)
     Y = np.zeros((n, T))
@@ -395,14 +508,22 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     R = s.replications
     rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
     dem, lvl = paths(0)
+    ev_dem, ev_lvl = paths(1)
+    coarse: dict = {}
 
     rows_n = np.arange(n)
 
-    def select(cands: np.ndarray, simulate=None):
-        """Per series: the candidate the objective picks on the selection paths, and its fill rate, mean cost
-        and mean on-hand stock there (candidates must be in increasing order of stock)."""
+    def select(cands: np.ndarray, tau: np.ndarray, simulate=None, key: str | None = None):
+        """Per series: the candidate the objective picks on the selection paths (fill-rate: the first reaching
+        tau), and its fill rate, mean cost and mean on-hand stock there (candidates must be in increasing order of
+        stock). key: the simulation is kept under it and reused (the coarse grids, the same for every target)."""
         k = cands.shape[1]
-        sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+        if key is not None and key in coarse:
+            sim = coarse[key]
+        else:
+            sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+            if key is not None:
+                coarse[key] = sim
         served = sim["served"].reshape(n, R, k).sum(axis=1)
         demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
         fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
@@ -410,22 +531,20 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         if s.objective == "cost":
             best = np.argmin(cost, axis=1)
         else:
-            meets = fill >= s.target_fill_rate
+            meets = fill >= tau[:, None]
             best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), k - 1)
         stock = sim["on_hand"].reshape(n, R, k).mean(axis=1)
         return best, fill[rows_n, best], cost[rows_n, best], stock[rows_n, best]
 
-    def refine(grid: np.ndarray, simulate=None):
+    def refine(grid: np.ndarray, tau: np.ndarray, key: str, simulate=None):
         """Coarse: the grid's levels; fine: REFINE_STEPS points between the neighbours of the coarse choice."""
-        k0 = select(grid, simulate)[0]
+        k0 = select(grid, tau, simulate, key)[0]
         kk = grid.shape[1]
         lo = grid[rows_n, np.maximum(k0 - 1, 0)]
         hi = grid[rows_n, np.minimum(k0 + 1, kk - 1)] if s.objective == "cost" else grid[rows_n, k0]
         fine = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, REFINE_STEPS)[None, :]
-        k1, fill_, cost_, stock_ = select(fine, simulate)
+        k1, fill_, cost_, stock_ = select(fine, tau, simulate)
         return k0, fine[rows_n, k1], fill_, cost_, stock_
-
-    k0, best_q, fill_sel, cost_sel, stock_sel = refine(quant)
 
     # the (r, Q) candidate: Q one week of mean demand (engine.policies.base's default), r among the empirical quantiles
     # of the history's (L + 1)-day demand sums; chosen on the same selection paths, then compared with the
@@ -437,61 +556,71 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
     r_grid = np.maximum.accumulate(r_grid, axis=1)
     rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p))  # noqa: E731
-    _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, rq_sim)
-    if s.objective == "cost":
-        use_rq = cost_rq < cost_sel
-    else:
-        out_ok, rq_ok = fill_sel >= s.target_fill_rate, fill_rq >= s.target_fill_rate
-        use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
-    fill_sel = np.where(use_rq, fill_rq, fill_sel)
 
-    dem, lvl = paths(1)
-    ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
-    ev_rq = _simulate_rq(dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p))
-    won = rep(use_rq)[:, None]
-    per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
-    total_cost = per["holding"] + per["stockout"]
-    fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
-    csl = np.where(per["cycles"] > 0, per["cycles_ok"] / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
-    cost_hw = _t_half_width(total_cost)
-    out = []
-    for i, x in enumerate(series):
-        c = classes[i]
-        fill_i = fill[i][~np.isnan(fill[i])]
-        csl_i = csl[i][~np.isnan(csl[i])]
-        wi = int(w[i])
-        sd = rmse[i]
-        mu_now = wi * level_now[i]
-        s_now = float(protection_level(mu_now, best_q[i], floor_for(wi)))
-        out.append({
-            "series": x.key, "class": c.label, "adi": c.adi, "cv2": c.cv2, "zero_share": c.zero_share,
-            "history_days": len(hist[i]), "forecaster": chosen[i],
-            "backtest_rmse": None if np.isnan(sd) else float(sd),
-            "policy": "r-Q" if use_rq[i] else "order-up-to",
-            "reorder_point": float(best_r[i]) if use_rq[i] else None,
-            "order_quantity": float(order_qty[i]) if use_rq[i] else None,
-            "lead_time": int(lead[i]), "protection_days": wi,
-            "daily_forecast": float(level_now[i]), "protection_demand": float(mu_now),
-            "backtest_coverage": float(np.mean(rel[i] <= best_q[i] + 1e-12)), "quantile_method": method[i][k0[i]],
-            "relative_error_quantile": float(best_q[i]), "safety_stock": s_now - float(mu_now),
-            "order_up_to": s_now,
-            "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
-            "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
-            "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
-            "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
-            "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
-            "fill_rate": float(per["served"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
-            else None,
-            "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
-            "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
-            "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
-            "average_on_hand": float(per["on_hand"][i].mean() / s.days),
-            "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
-        })
-        out[-1]["recommendation"] = recommendation_from_record(
-            out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
-                         "unit_price": float(price[i]), "source": cost_source(x, s)})
-    return out
+    def recommend(tau: np.ndarray, shift: np.ndarray) -> list[dict]:
+        """The records for per-series selection targets tau and promise shifts."""
+        k0, best_q, fill_sel, cost_sel, stock_sel = refine(quant, tau, "order-up-to")
+        _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, tau, "r-Q", rq_sim)
+        if s.objective == "cost":
+            use_rq = cost_rq < cost_sel
+        else:
+            out_ok, rq_ok = fill_sel >= tau, fill_rq >= tau
+            use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
+        fill_sel = np.where(use_rq, fill_rq, fill_sel)
+
+        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
+        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p))
+        won = rep(use_rq)[:, None]
+        per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
+        total_cost = per["holding"] + per["stockout"]
+        fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
+        csl = np.where(per["cycles"] > 0, per["cycles_ok"] / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
+        cost_hw = _t_half_width(total_cost)
+        out = []
+        for i, x in enumerate(series):
+            c = classes[i]
+            fill_i = fill[i][~np.isnan(fill[i])]
+            csl_i = csl[i][~np.isnan(csl[i])]
+            wi = int(w[i])
+            sd = rmse[i]
+            mu_now = wi * level_now[i]
+            s_now = float(protection_level(mu_now, best_q[i], floor_for(wi)))
+            out.append({
+                "series": x.key, "class": c.label, "adi": c.adi, "cv2": c.cv2, "zero_share": c.zero_share,
+                "history_days": len(hist[i]), "forecaster": chosen[i],
+                "backtest_rmse": None if np.isnan(sd) else float(sd),
+                "policy": "r-Q" if use_rq[i] else "order-up-to",
+                "reorder_point": float(best_r[i]) if use_rq[i] else None,
+                "order_quantity": float(order_qty[i]) if use_rq[i] else None,
+                "lead_time": int(lead[i]), "protection_days": wi,
+                "daily_forecast": float(level_now[i]), "protection_demand": float(mu_now),
+                "backtest_coverage": float(np.mean(rel[i] <= best_q[i] + 1e-12)), "quantile_method": method[i][k0[i]],
+                "relative_error_quantile": float(best_q[i]), "safety_stock": s_now - float(mu_now),
+                "order_up_to": s_now,
+                "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
+                "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
+                "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
+                "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
+                "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
+                "fill_rate": float(per["served"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
+                else None,
+                "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
+                "selection_target": float(tau[i]), "promise_shift": float(shift[i]),
+                "promised_fill_rate": None if per["demand"][i].sum() <= 0 else
+                float(np.clip(per["served"][i].sum() / per["demand"][i].sum() + shift[i], 0.0, 1.0)),
+                "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
+                "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
+                "average_on_hand": float(per["on_hand"][i].mean() / s.days),
+                "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
+            })
+            out[-1]["recommendation"] = recommendation_from_record(
+                out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
+                             "unit_price": float(price[i]), "source": cost_source(x, s)})
+        return out
+
+    if targets is None:
+        return [recommend(*_corrections(classes, s))]
+    return [recommend(np.full(n, float(t)), np.zeros(n)) for t in targets]
 
 
 def recommend_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
@@ -520,7 +649,8 @@ RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days",
                   "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",
-                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "days", "replications"]
+                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "days", "replications",
+                  "selection_target", "promise_shift", "promised_fill_rate"]
 
 
 def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
@@ -551,6 +681,7 @@ def run_portfolio(frame_or_path, settings: PortfolioSettings | None = None,
     settings = (settings or PortfolioSettings()).validate()
     series = _series_list(frame_or_path, columns, fill_missing_zero)
     size = max(1, int(chunk or 200))
+    settings = with_calibration(series, settings, chunk=size)
     records: list[dict] = []
     for start in range(0, len(series), size):
         if cancel is not None and cancel():

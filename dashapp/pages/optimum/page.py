@@ -156,7 +156,14 @@ def _render(rep: dict | None):
         *([dbc.Alert(recommendation_view(rec, "opt-recommendation"), color="primary", className="py-2 mb-2")]
           if rec else []),
         html.P(optimum_sentence(rep), className="mb-2", id="opt-sentence"),
-        html.Div(f"{rep['replications']} paths × {rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
+        dbc.Alert(["One path: the file's history replayed once, so these costs have no interval and the levels "
+                   "are tuned on the days before it. For promised against realised service over many windows of "
+                   "real demand, use the rolling-origin backtest: ", html.A("Portfolio → Check against history",
+                                                                            href="/portfolio"),
+                   " (or python -m engine backtest-policy)."], color="info", className="py-2 mb-2",
+                  id="opt-one-path") if one_path else None,
+        html.Div(f"{'one path (the history replayed)' if one_path else str(rep['replications']) + ' paths'} × "
+                 f"{rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
                  f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
                  f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="opt-summary"),

@@ -19,7 +19,9 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp import ids
+from dashapp.pages.portfolio import history_check as H
 from dashapp.pages.portfolio import service as P
+from dashapp.pages.portfolio.history_view import check_controls, check_view
 from dashapp.pages.portfolio.view import NONE, choices_from_values, results_view
 from dashapp.platform.config import settings
 from dashapp.platform.portfolio_workers import register as register_chunk_task
@@ -43,6 +45,8 @@ from engine.demand.modes import MAX_LEAD_TIME
 dash.register_page(__name__, path="/portfolio", title="Portfolio · Inventory Simulator", name="Portfolio")
 
 WORDS = JobWords(prefix=ids.PF_PREFIX, kind=P.KIND, noun="portfolio run", button="Run", unit=" series")
+CHECK_WORDS = JobWords(prefix=ids.PFBT_PREFIX, kind=H.KIND, noun="check against history",
+                       button="Check against history", unit=" origins")
 ROLE_IDS = [ids.PF_ROLE_PREFIX + r for r in ROLES]
 register_chunk_task(celery_app)  # the Celery worker imports this page: it then knows the chunk task
 
@@ -143,6 +147,10 @@ def layout(run: str | None = None, **_query):
         html.Div(message, id=ids.PF_STATUS),
         html.Hr(),
         html.Div(results_view(result), id=ids.PF_RESULTS),
+        html.Hr(),
+        *job_stores(CHECK_WORDS, None),
+        check_controls(),
+        html.Div(id=ids.PFBT_RESULTS),
     ])
 
 
@@ -280,6 +288,79 @@ register(WORDS)  # the reattach poll and the address-bar write (dashapp/ui/job_p
 @callback(Output(ids.PF_RESULTS, "children"), Input(ids.PF_RESULT, "data"), prevent_initial_call=True)
 def show(result):
     return results_view(result)
+
+
+@callback(
+    Output(ids.PFBT_REQUEST, "data"),
+    Output(ids.PFBT_RESULT, "data", allow_duplicate=True),
+    Output(ids.PFBT_STATUS, "children", allow_duplicate=True),
+    Input(ids.PFBT_RUN, "n_clicks"),
+    State(ids.PF_FILE, "data"), *[State(rid, "value") for rid in ROLE_IDS], State(ids.PF_FILL_ZERO, "value"),
+    State(ids.PF_LEAD_TIME, "value"), State(ids.PF_REPLICATIONS, "value"), State(ids.PF_DAYS, "value"),
+    State(ids.PF_OBJECTIVE, "value"), State(ids.PF_TARGET, "value"), State(ids.PFBT_ORIGINS, "value"),
+    prevent_initial_call=True,
+)
+def prepare_check(_n, file, *rest):
+    """Check against history: the file and settings of the form; a cached result at once, else the job."""
+    if not _n:
+        raise dash.exceptions.PreventUpdate
+    roles, (fill, lead, reps, days, objective, target, origins) = rest[:len(ROLES)], rest[len(ROLES):]
+    try:
+        if not file:
+            raise P.PortfolioInputError("upload a daily CSV first")
+        s = H.check_settings(P.settings_from_form(lead, reps, days, objective, target), origins)
+        ds = P.read_dataset(files(), file.get("file_id"), choices_from_values(roles), fill)
+    except (P.PortfolioInputError, H.CheckInputError) as err:
+        return no_update, no_update, error_alert(CHECK_WORDS, err)
+    key = H.check_key(file["file_id"], ds.layout.used(), bool(fill), s)
+    try:
+        cached = job_store().get_result(H.KIND, key)
+        if cached is not None:
+            return no_update, cached, dbc.Alert("Served from the result cache (same file, columns and settings).",
+                                                color="success", id="pfbt-cached")
+        submit(CHECK_WORDS, key)
+    except Exception as err:  # noqa: BLE001 - the store is down: say so
+        return no_update, no_update, dbc.Alert(f"The store is unavailable: {err}", color="warning")
+    return ({"file_id": file["file_id"], "roles": choices_from_values(roles), "fill": bool(fill),
+             "settings": s.to_dict(), "key": key}, no_update, None)
+
+
+@background_job(CHECK_WORDS)
+def run_check(set_progress, request):
+    """The background job of Check against history, cached by key."""
+    if not request:
+        raise dash.exceptions.PreventUpdate
+    try:
+        s = H.check_settings_from_dict(request.get("settings") or {})
+        ds = P.read_dataset(files(), request.get("file_id"), request.get("roles") or {}, request.get("fill"))
+        key = H.check_key(request["file_id"], ds.layout.used(), bool(request.get("fill")), s)
+    except (P.PortfolioInputError, H.CheckInputError, KeyError, TypeError) as err:
+        return no_update, error_alert(CHECK_WORDS, err)
+    return run_and_cache(CHECK_WORDS, key, set_progress, lambda progress: H.compute_check(ds, s, key, progress),
+                         label=lambda done, total: f"{done}/{total} origins")
+
+
+@callback(Output(ids.PFBT_STATUS, "children", allow_duplicate=True), Input(ids.PFBT_CANCEL, "n_clicks"),
+          State(ids.PFBT_REQUEST, "data"), prevent_initial_call=True)
+def check_cancelled(_n, request):
+    if not _n:
+        raise dash.exceptions.PreventUpdate
+    key = (request or {}).get("key")
+    if P.valid_key(key):
+        try:
+            job_store().request_cancel(H.KIND, key)
+            job_store().clear_status(H.KIND, key)
+        except Exception:  # noqa: BLE001 - the store is down: the job itself is stopped by Dash
+            pass
+    return dbc.Alert("Check against history cancelled.", color="warning", id="pfbt-cancelled")
+
+
+register(CHECK_WORDS)
+
+
+@callback(Output(ids.PFBT_RESULTS, "children"), Input(ids.PFBT_RESULT, "data"), prevent_initial_call=True)
+def show_check(result):
+    return check_view(result)
 
 
 @callback(Output(ids.PF_DOWNLOAD, "data"), Input(ids.PF_DOWNLOAD_BTN, "n_clicks"), State(ids.PF_RESULT, "data"),

@@ -71,7 +71,8 @@ def grid_rows(records: list[dict]) -> list[dict]:
             "order_up_to": r["order_up_to"], "safety_stock": r["safety_stock"], "z": r["z"],
             "daily_forecast": r["daily_forecast"], "expected_cost": r["expected_cost"],
             "cost_ci": f"{r['cost_ci_low']:,.2f} – {r['cost_ci_high']:,.2f}",
-            "fill_rate": r["fill_rate"], "cycle_service_level": r["cycle_service_level"],
+            "fill_rate": r["fill_rate"], "promised_fill_rate": r.get("promised_fill_rate"),
+            "cycle_service_level": r["cycle_service_level"],
             "stockout_days": r["stockout_days"],
             "simulate": f"[Open in simulator]({simulator_link(r)})",
         })
@@ -103,6 +104,8 @@ def column_defs() -> list[dict]:
         {"headerName": "Cost 95 % CI", "field": "cost_ci", "minWidth": 170, "sortable": False, **text},
         {"headerName": "Costs (file / assumed / entered)", "field": "costs", "minWidth": 150, **text},
         {"headerName": "Fill rate", "field": "fill_rate", "valueFormatter": _num(".1%"), **num},
+        {"headerName": "Promised fill rate (corrected on history)", "field": "promised_fill_rate",
+         "valueFormatter": _num(".1%"), **num},
         {"headerName": "Cycle service level", "field": "cycle_service_level", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Stockout days", "field": "stockout_days", "valueFormatter": _num(".1f"), **num},
         {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self",

@@ -1,0 +1,100 @@
+"""What /portfolio draws for "Check against history": the button row, and from a result the summary sentence,
+promised vs realised per demand class (with the days-of-cover baseline), the calibration chart and the exception
+list (dashapp.pages.portfolio.history_check computes them)."""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from dashapp import ids
+from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
+
+
+def check_controls():
+    """The section's explanation, the origins field, the button, Cancel and the progress bar."""
+    return html.Div([
+        html.H2("Check against history", className="h5"),
+        html.P("Recommend again on the file's history before an origin — the last days per replication of each "
+               "series held out — then run those recommendations on the real held-out days (on-hand = the level "
+               "at the start, nothing on order) and compare what was promised with what happened. More origins: "
+               "the held-out windows step back from the end of the file, each recommended on what came before it. "
+               "Beside it, a days-of-cover rule the way planners set stock (S = k × (lead time + 1) × the last 28 "
+               "days' mean, k per series on its own past for the same target).", className="text-muted small"),
+        dbc.Row([
+            dbc.Col([dbc.Label("Origins", className="small mb-0", html_for=ids.PFBT_ORIGINS),
+                     dbc.Input(id=ids.PFBT_ORIGINS, type="number", min=1, max=24, step=1, value=1, size="sm")],
+                    md=1, sm=3),
+            dbc.Col(dbc.Button("Check against history", id=ids.PFBT_RUN, color="secondary"), width="auto"),
+            dbc.Col(dbc.Button("Cancel", id=ids.PFBT_CANCEL, color="danger", outline=True, disabled=True),
+                    width="auto"),
+            dbc.Col(dbc.Progress(id=ids.PFBT_PROGRESS, value=0, label="", style={"height": "24px"}),
+                    className="pt-1"),
+        ], className="g-2 align-items-end mb-2"),
+        html.Div(id=ids.PFBT_STATUS),
+    ])
+
+
+def _pct(x) -> str:
+    return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def _summary(result: dict):
+    s, t, b = result["settings"], result["totals"], result["baseline"]
+    return html.P([
+        f"{result['file']}: {t['series']} series × {s['origins']} origin(s) of {s['holdout_days']} held-out days, "
+        f"target {_pct(s['target_fill_rate'])}. Promised {_pct(t['promised_fill_rate'])}, realised "
+        f"{_pct(t['realised_fill_rate'])} (mean over series; {_pct(t['realised_fill_rate_units'])} of all units); "
+        f"{t['series_within_5pts']} of {t['scored']} series within 5 points of their promise. Mean stock on hand "
+        f"{t['average_on_hand']:,.1f} units against {b['average_on_hand']:,.1f} for days of cover "
+        f"(fill {_pct(b['realised_fill_rate'])}). Computed in {result['elapsed_s']:.1f} s."],
+        className="small", id=ids.PFBT_SUMMARY)
+
+
+def _class_table(result: dict):
+    rows = [{**r, "promised": _pct(r["promised"]), "realised": _pct(r["realised"]),
+             "points": "–" if r["points"] is None else f"{r['points']:+.1f}",
+             "on_hand": "–" if r["on_hand"] is None else f"{r['on_hand']:,.1f}",
+             "baseline": _pct(r["baseline"]),
+             "baseline_on_hand": "–" if r["baseline_on_hand"] is None else f"{r['baseline_on_hand']:,.1f}"}
+            for r in class_rows(result)]
+    cols = [("class", "Demand class"), ("series", "Series"), ("promised", "Promised fill rate"),
+            ("realised", "Realised fill rate"), ("points", "Realised − promised (points)"),
+            ("on_hand", "Mean on hand"), ("baseline", "Days of cover: fill rate"),
+            ("baseline_on_hand", "Days of cover: on hand")]
+    return dash_table.DataTable(id=ids.PFBT_CLASSES, data=rows, columns=[{"id": k, "name": n} for k, n in cols],
+                                style_cell={"fontSize": "0.85rem"}, style_table={"overflowX": "auto"})
+
+
+def _misses(result: dict):
+    rows = exception_rows(result)
+    if not rows:
+        return html.P("No series missed its promise by more than 5 points.", className="small", id=ids.PFBT_MISSES)
+    num = {"filter": "agNumberColumnFilter", "type": "rightAligned"}
+    fmt = lambda f: {"function": f"params.value == null ? '–' : d3.format('{f}')(params.value)"}  # noqa: E731
+    cols = [{"headerName": "Series", "field": "series", "pinned": "left", "minWidth": 160},
+            {"headerName": "Last day seen", "field": "origin_date"}, {"headerName": "Class", "field": "class"},
+            {"headerName": "Policy", "field": "policy"}, {"headerName": "Forecaster", "field": "forecaster"},
+            {"headerName": "Promised", "field": "promised", "valueFormatter": fmt(".1%"), **num},
+            {"headerName": "Realised", "field": "realised", "valueFormatter": fmt(".1%"), **num},
+            {"headerName": "Points", "field": "points", "valueFormatter": fmt("+.1f"), "sort": "asc", **num},
+            {"headerName": "Units demanded", "field": "demand", "valueFormatter": fmt(",.0f"), **num},
+            {"headerName": "Mean on hand", "field": "on_hand", "valueFormatter": fmt(",.1f"), **num}]
+    return html.Div([
+        html.H3(f"Exceptions: {len(rows)} series missed the promise by more than 5 points", className="h6"),
+        dag.AgGrid(id=ids.PFBT_MISSES, rowData=rows, columnDefs=cols,
+                   defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 100},
+                   dashGridOptions={"pagination": True, "paginationPageSize": 20, "animateRows": False},
+                   columnSize="autoSize", style={"height": "420px", "width": "100%"}),
+    ])
+
+
+def check_view(result: dict | None):
+    if not result:
+        return None
+    return html.Div([
+        _summary(result),
+        _class_table(result),
+        dcc.Graph(id=ids.PFBT_CHART, figure=calibration_figure(result)),
+        _misses(result),
+    ])

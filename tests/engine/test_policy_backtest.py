@@ -1,0 +1,145 @@
+"""Policy backtest on a file's own history: the replay is the portfolio's rule on real days, the recommendation
+never sees the held-out days, the days-of-cover baseline is the smallest k reaching the target, and the
+out-of-time check raises a class's selection target where real demand delivers less than the bootstrap promised."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from engine.cli.main import main
+from engine.data.dataset import SeriesData
+from engine.studies.history_replay import DAYS_OF_COVER_GRID, days_of_cover, fill_rates, replay, replay_records
+from engine.studies.policy_backtest import BACKTEST_COLUMNS, BacktestSettings, backtest_csv, run_backtest
+from engine.studies.portfolio import (
+    PortfolioSettings,
+    _forecasters,
+    _simulate,
+    _simulate_rq,
+    out_of_time_calibration,
+    run_chunk,
+)
+
+
+def series_set(n: int = 10, days: int = 400, growth: float = 0.0, seed: int = 3) -> list[SeriesData]:
+    """Poisson series, half smooth (mean 10) and half intermittent (20 % demand days), the mean growing by
+    `growth` × over the last 120 days."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        ramp = np.ones(days)
+        ramp[-min(120, days):] = np.linspace(1.0, 1.0 + growth, min(120, days))
+        if i % 2 == 0:
+            y = rng.poisson(10.0 * ramp)
+        else:
+            y = np.where(rng.random(days) < 0.2 * ramp, rng.poisson(3.0, days) + 1, 0)
+        out.append(SeriesData(key=f"I{i}/S", dates=None, demand=y.astype(float), promo=np.zeros(days),
+                              unit_cost=10.0, unit_price=20.0))
+    return out
+
+
+def settings(**kw) -> PortfolioSettings:
+    return PortfolioSettings(lead_time=3, replications=6, days=30, history_days=120, backtest_days=30, **kw)
+
+
+def test_order_up_to_replay_is_the_portfolios_rule_on_the_same_path():
+    ser = series_set(4, days=150)
+    s = settings(promise_check=False)
+    recs = run_chunk(ser, s)
+    future = np.random.default_rng(9).poisson(8.0, (4, 30)).astype(float)
+    got = replay_records(ser, [{**r, "policy": "order-up-to"} for r in recs], future, s.history_days, 0.25)
+    for i, (x, r) in enumerate(zip(ser, recs)):
+        f = _forecasters()[r["forecaster"]]
+        st = f.start(1)
+        for y in x.demand[-s.history_days:]:
+            f.step(st, np.array([y]))
+        level = np.empty(30)
+        for d in range(30):
+            level[d] = f.level(st)[0]
+            f.step(st, future[i:i + 1, d])
+        want = _simulate(level[None, :], future[i:i + 1], np.array([[r["relative_error_quantile"]]]),
+                         np.array([3]), np.array([0.25 * 10 / 365]), np.array([10.0]))
+        assert got["totals"]["fulfilled"][i] == pytest.approx(want["served"][0, 0])
+        assert got["totals"]["on_hand"][i] == pytest.approx(want["on_hand"][0, 0])
+        assert got["totals"]["holding"][i] + got["totals"]["stockout"][i] == pytest.approx(
+            want["holding"][0, 0] + want["stockout"][0, 0])
+
+
+def test_reorder_point_replay_is_the_portfolios_rule():
+    ser = series_set(2, days=150)
+    recs = [{"series": x.key, "lead_time": 2, "unit_cost": 10.0, "unit_price": 20.0, "policy": "r-Q",
+             "forecaster": "ses", "relative_error_quantile": 0.0, "reorder_point": r, "order_quantity": 10.0}
+            for x, r in zip(ser, (15.0, 4.0))]
+    dem = np.full((2, 12), 5.0)
+    got = replay_records(ser, recs, dem, 120, 0.25)["totals"]
+    want = _simulate_rq(dem, np.array([[15.0], [4.0]]), np.array([10.0, 10.0]), np.array([2, 2]),
+                        np.full(2, 0.25 * 10 / 365), np.full(2, 10.0))
+    assert list(got["fulfilled"]) == list(want["served"][:, 0]) and got["fulfilled"][0] == 60
+    assert list(got["orders"]) == list(want["orders"][:, 0])
+
+
+def test_days_of_cover_takes_the_smallest_k_reaching_the_target_on_the_past():
+    ser = series_set(4, days=200)
+    recs = [{"lead_time": 3, "unit_cost": 10.0, "unit_price": 20.0} for _ in ser]
+    after = np.full((4, 20), 6.0)
+    got = days_of_cover(ser, recs, after, 150, 0.25, "fill-rate", 0.95)
+    G = len(DAYS_OF_COVER_GRID)
+    for i, x in enumerate(ser[:2]):
+        y = x.demand[-150:]
+        mean = np.array([y[max(t - 28, 0):t].mean() if t else y[0] for t in range(150)])
+        lv = DAYS_OF_COVER_GRID[:, None] * 4 * mean[None, 28:]  # one row per k, by hand
+        tot = replay(np.repeat(y[None, 28:], G, axis=0), lv[:, 0], np.full(G, 3), np.full(G, 0.01),
+                     np.full(G, 10.0), lambda d, pos, lv=lv: lv[:, d] - pos)
+        reach = DAYS_OF_COVER_GRID[fill_rates(tot) >= 0.95]
+        assert got["k"][i] == pytest.approx(reach[0])
+        assert reach[0] > DAYS_OF_COVER_GRID[0]  # the target binds: a smaller k falls short
+
+
+@pytest.mark.slow
+def test_the_recommendation_never_sees_the_held_out_days():
+    a = series_set(10, days=400)
+    b = [SeriesData(key=x.key, dates=None, demand=np.concatenate([x.demand[:-30], x.demand[-30:] * 3]),
+                    promo=x.promo, unit_cost=10.0, unit_price=20.0) for x in a]
+    s = BacktestSettings(holdout_days=30, lead_time=3, replications=6, history_days=120)
+    ra, rb = run_backtest(a, s)["records"], run_backtest(b, s)["records"]
+    for x, y in zip(ra, rb):
+        for k in ("policy", "order_up_to", "reorder_point", "promised_fill_rate", "promised_cost",
+                  "baseline_days_of_cover_k"):
+            assert x[k] == y[k]
+    assert sum(x["demand"] for x in rb) == pytest.approx(3 * sum(x["demand"] for x in ra))
+    assert sum(x["realised_fill_rate"] for x in rb) < sum(x["realised_fill_rate"] for x in ra)
+
+
+@pytest.mark.slow
+def test_out_of_time_check_raises_the_target_when_demand_grows():
+    flat = out_of_time_calibration(series_set(16, days=400, growth=0.0), settings())
+    grow = out_of_time_calibration(series_set(16, days=400, growth=1.0), settings())
+    assert grow["all"][0] > flat["all"][0]
+    assert grow["all"][1] < 0  # real days delivered less than the bootstrap's promise
+    assert out_of_time_calibration(series_set(16, days=80), settings()) == {}  # too short to cut
+
+
+def test_cli_json_has_totals_by_class_baseline_and_records(tmp_path, capsys):
+    rows = ["date,item,store,sales"]
+    start = dt.date(2020, 1, 1)
+    for x in series_set(8, days=300):
+        item = x.key.split("/")[0]
+        rows += [f"{(start + dt.timedelta(t)).isoformat()},{item},S,{int(v)}" for t, v in enumerate(x.demand)]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "series.csv"
+    assert main(["backtest-policy", "--data", str(path), "--holdout-days", "30", "--origins", "2", "--lead-time",
+                 "3", "--replications", "4", "--json", "--out", str(out)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert {"series", "promised_fill_rate", "realised_fill_rate", "realised_fill_rate_units", "average_on_hand",
+            "series_within_5pts"} <= set(got["totals"])
+    assert got["totals"]["series"] == 8 and len(got["records"]) == 16
+    assert {"realised_fill_rate", "average_on_hand"} <= set(got["baseline"])
+    for c in got["by_class"].values():
+        assert {"series", "promised_fill_rate", "realised_fill_rate"} <= set(c)
+    assert out.read_text().splitlines()[0].split(",") == BACKTEST_COLUMNS
+    assert backtest_csv([]).startswith("series,origin,")
+    assert main(["backtest-policy", "--data", str(path), "--holdout-days", "200", "--origins", "2"]) == 2
+    assert capsys.readouterr().err.startswith("error: series ")

@@ -1,0 +1,71 @@
+"""/portfolio "Check against history" as plain Python: settings from the page's form, promised vs realised per
+class with the total, the exception list (misses by more than 5 points, worst first), the calibration chart."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from dashapp.pages.portfolio import history_check as H
+from dashapp.pages.portfolio.history_view import check_view
+from engine.data.dataset import SeriesData
+from engine.studies.portfolio import PortfolioSettings
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(4)
+    series = []
+    for i in range(6):
+        y = rng.poisson(6.0, 200).astype(float)
+        y[-30:] *= 2.5 if i < 2 else 1.0  # two series whose demand jumps in the held-out days: they miss
+        series.append(SeriesData(key=f"A{i}/S", dates=None, demand=y, promo=np.zeros(200), unit_cost=10.0,
+                                 unit_price=20.0))
+
+    ds = SimpleNamespace(name="six.csv", series={x.key: x for x in series})
+    s = H.check_settings(PortfolioSettings(lead_time=3, replications=4, days=30), 1)
+    return H.compute_check(ds, s, "k" * 40, lambda d, t: None)
+
+
+def test_settings_follow_the_form_and_refuse_bad_origins():
+    s = H.check_settings(PortfolioSettings(lead_time=5, days=60, target_fill_rate=0.9), "2")
+    assert (s.holdout_days, s.origins, s.lead_time, s.target_fill_rate) == (60, 2, 5, 0.9)
+    with pytest.raises(H.CheckInputError, match="origins"):
+        H.check_settings(PortfolioSettings(), "two")
+    with pytest.raises(H.CheckInputError, match="origins 0 is out of range"):
+        H.check_settings(PortfolioSettings(), 0)
+    assert H.check_settings_from_dict(s.to_dict()) == s
+
+
+def test_class_rows_end_with_the_total_and_points_are_the_difference(result):
+    rows = H.class_rows(result)
+    assert rows[-1]["class"] == "all series" and rows[-1]["series"] == result["totals"]["scored"]
+    for r in rows:
+        assert r["points"] == pytest.approx(100 * (r["realised"] - r["promised"]))
+
+
+def test_exceptions_are_the_misses_by_more_than_5_points_worst_first(result):
+    rows = H.exception_rows(result)
+    want = {r["series"] for r in result["records"]
+            if r["promised_fill_rate"] - r["realised_fill_rate"] > 0.05}
+    assert {r["series"] for r in rows} == want and {"A0/S", "A1/S"} <= want
+    assert [r["points"] for r in rows] == sorted(r["points"] for r in rows)
+    assert all(r["points"] < -5 for r in rows)
+
+
+def test_the_view_has_the_table_the_chart_and_the_exception_grid(result):
+    view = str(check_view(result))
+    assert "pfbt-classes" in view and "pfbt-chart" in view and "pfbt-misses" in view
+    fig = H.calibration_figure(result)
+    names = [t.name for t in fig.data]
+    assert names[0] == "promise kept" and sum(len(t.x) for t in fig.data[2:]) == result["totals"]["scored"]
+    assert check_view(None) is None
+
+
+def test_a_file_too_short_for_the_origins_is_a_message():
+    x = SeriesData(key="S/1", dates=None, demand=np.ones(80), promo=np.zeros(80))
+
+    ds = SimpleNamespace(name="short.csv", series={"S/1": x})
+    with pytest.raises(H.CheckInputError, match="need at least"):
+        H.compute_check(ds, H.check_settings(PortfolioSettings(days=30), 2), "k" * 40, lambda d, t: None)
