@@ -416,7 +416,8 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     if prior is not None and not config.backorders and getattr(policy, "takes_lost_sales_level", False):
         policy.use_lost_sales_level(lost_sales_level(
             prior_paths, prior_key(config, series, forecaster, window, floor, deviation), policy.target,
-            costs["h"], costs["p"], window, floor, config.initial_inventory))
+            costs["h"], costs["p"], window, floor, config.initial_inventory, config.lead_time_dist,
+            config.allow_crossing))
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
                     deviation, eff_mean, floor, prior)
 
