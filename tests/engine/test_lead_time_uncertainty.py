@@ -81,3 +81,21 @@ def test_a_random_lead_time_sets_a_higher_level_than_its_fixed_mean(sample_serie
     np.testing.assert_allclose(random.kept["mu"], fixed.kept["mu"])   # same forecasts: only the spread differs
     assert np.mean(random.kept["safety_stock"]) > 1.3 * np.mean(fixed.kept["safety_stock"])
     assert np.mean(random.kept["order_up_to"]) > np.mean(fixed.kept["order_up_to"])
+
+
+def test_the_runs_own_errors_are_over_realised_periods_once_the_longest_has_passed():
+    from engine.protection.tracker import ProtectionTracker, relative_errors
+
+    days, reach = 12, 4
+    demand = np.arange(1.0, 25.0).reshape(days, 2)     # day-major: two rows
+    lead_eff = np.array([[0, 4, 2, 1] * 3, [3, 3, 3, 3] * 3])
+    tr = ProtectionTracker(2, days, 3, floor=1.0, lead_eff=lead_eff, reach=reach)
+    for d in range(days):
+        tr.set_mu(d, [5.0, 5.0])
+        tr.update(d)
+        assert tr.buffer.online == max(0, d - reach)     # day s enters on day s + reach + 1, in every row alike
+        tr.set_demand(d, demand[d])
+    tr.update(days)
+    sums = realised_window_sums(demand.T, lead_eff)
+    want = relative_errors(sums[:, :days - reach], 5.0, 1.0)
+    np.testing.assert_allclose(tr.buffer.data[:, :days - reach], want)
