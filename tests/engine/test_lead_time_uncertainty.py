@@ -99,3 +99,19 @@ def test_the_runs_own_errors_are_over_realised_periods_once_the_longest_has_pass
     sums = realised_window_sums(demand.T, lead_eff)
     want = relative_errors(sums[:, :days - reach], 5.0, 1.0)
     np.testing.assert_allclose(tr.buffer.data[:, :days - reach], want)
+
+
+def test_the_portfolio_plans_and_scores_random_lead_times(sample_dataset):
+    """A random lead time in the portfolio: realised protection periods in the backtest errors, drawn lead times on
+    the selection and evaluation paths; the level is higher than with the fixed lead time it plans with."""
+    from engine.studies.portfolio import PortfolioSettings, run_chunk
+
+    series = list(sample_dataset.series.values())[:2]
+    random = run_chunk(series, PortfolioSettings(lead_time_dist="uniform:4:10", replications=6, days=60).validate())
+    planned = random[0]["lead_time"]
+    assert planned == 8            # round(mean effective lead time): uniform 4..10 queues above its mean 7
+    fixed = run_chunk(series, PortfolioSettings(lead_time=planned, replications=6, days=60).validate())
+    for r, f in zip(random, fixed):
+        assert r["protection_days"] == f["protection_days"] == planned + 1
+        assert r["relative_error_quantile"] > f["relative_error_quantile"] or r["policy"] != f["policy"]
+        assert r["average_on_hand"] > f["average_on_hand"]
