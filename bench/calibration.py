@@ -5,7 +5,9 @@ random numbers (60 paths × 180 days, seed 11 by default):
 - ratio: cost of the order-up-to rule at the critical ratio (z from costs) on the evaluation paths 0..R−1 ÷ cost
   of the same rule with the best z, chosen on the selection paths R..2R−1 and costed on 0..R−1 (goal ≤ 1.05);
 - cov90 / cov99: coverage of the (L+1)-day quantile at service levels 0.90 and 0.99 — the share of decision days
-  whose realised demand over the protection period is ≤ μ_t + safety_t (goal: within ±2 points);
+  whose realised demand over the protection period is ≤ μ_t + safety_t (goal: within ±2 points); with a random
+  lead time (`--lead-time-dist poisson:5,uniform:4:10`) the period is the realised one, from the order day to the
+  arrival of that day's order (engine.studies.optimum.calibration_of);
 - base: the best constant base-stock level (chosen on the selection paths, costed on the evaluation paths) and
   the forecast-driven rule's cost against it.
 Tuned parameters are never scored on the paths they were chosen on. The public file
@@ -29,7 +31,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from engine.data.dataset import load_csv  # noqa: E402
-from engine.simulation.simulator import SimConfig  # noqa: E402
+from engine.errors import ConfigError  # noqa: E402
+from engine.simulation.simulator import SimConfig, parse_lead_time_dist  # noqa: E402
 from engine.studies.optimum import _Study, calibration_of, search_base_stock, search_z  # noqa: E402
 
 DATA = {"sample": REPO / "data" / "sample.csv",
@@ -42,11 +45,14 @@ LEAD_TIMES = [2, 7, 14]
 
 def run_cell(series, data_path, forecaster, mode, stock, L, replications, days, seed, quick=True,
              with_base_stock=False) -> dict:
-    """One cell's figures (see the module docstring)."""
+    """One cell's figures (see the module docstring). L: a fixed lead time (int) or a distribution's text
+    ('poisson:5', 'uniform:4:10')."""
     from scipy.stats import norm
 
+    fixed = isinstance(L, int)
     cfg = SimConfig(data=str(data_path), forecaster=forecaster, demand=mode, backorders=(stock == "backorders"),
-                    lead_time=L, days=days, replications=replications, seed=seed).validate()
+                    lead_time=L if fixed else 0, lead_time_dist=None if fixed else parse_lead_time_dist(L),
+                    days=days, replications=replications, seed=seed).validate()
     t0 = time.perf_counter()
     ev = _Study(cfg, series, replications)
     sel = _Study(cfg, series, replications, initial_inventory=ev.base.initial_inventory,
@@ -93,6 +99,9 @@ def main(argv=None) -> int:
     ap.add_argument("--modes", default=",".join(MODES))
     ap.add_argument("--stock", default=",".join(STOCK), help="comma list of: lost, backorders")
     ap.add_argument("--lead-times", default=",".join(map(str, LEAD_TIMES)))
+    ap.add_argument("--lead-time-dist", default="",
+                    help="comma list of random lead times, e.g. poisson:5,uniform:4:10 (replaces --lead-times; "
+                         "coverage is then over the realised protection periods)")
     ap.add_argument("--replications", type=int, default=60)
     ap.add_argument("--days", type=int, default=180)
     ap.add_argument("--seed", type=int, default=11)
@@ -107,6 +116,14 @@ def main(argv=None) -> int:
     except ValueError:
         print(f"error: --lead-times must be whole numbers, got {a.lead_times!r}", file=sys.stderr)
         return 2
+    if a.lead_time_dist:
+        lead_times = [x.strip() for x in a.lead_time_dist.split(",") if x.strip()]
+        for x in lead_times:
+            try:
+                parse_lead_time_dist(x)
+            except ConfigError as exc:
+                print(f"error: --lead-time-dist: {exc}", file=sys.stderr)
+                return 2
     files = {}
     for name in a.data.split(","):
         if name in DATA:

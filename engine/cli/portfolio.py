@@ -13,6 +13,9 @@ def register(subparsers, common=None) -> None:
                                    "order-up-to level, cost, fill rate, cycle service level)")
     p.add_argument("--data", required=True, help="CSV in long format: one row per day and series")
     p.add_argument("--lead-time", type=int, help="lead time in days (default: the file's lead-time column, else 7)")
+    p.add_argument("--lead-time-dist", metavar="DIST",
+                   help="random lead times: poisson:MEAN or uniform:LOW:HIGH (default: fixed, or the range of the "
+                        "file's lead-time column when it varies)")
     p.add_argument("--replications", type=int, default=20, help="evaluation replications (default 20; as many "
                                                                    "other ones choose the safety stock)")
     p.add_argument("--days", type=int, default=90, help="simulated days per replication (default 90)")
@@ -43,7 +46,8 @@ def cmd_portfolio(args) -> int:
         raise ConfigError(f"--chunk {args.chunk} must be at least 1", field="chunk", value=args.chunk)
     settings = PortfolioSettings(lead_time=args.lead_time, replications=args.replications, days=args.days,
                                  target_fill_rate=args.target_fill_rate, objective=args.objective,
-                                 holding_rate=args.holding_rate, seed=args.seed)
+                                 holding_rate=args.holding_rate, seed=args.seed,
+                                 lead_time_dist=getattr(args, "lead_time_dist", None))
     series = _series_list(args.data, getattr(args, "columns", None), bool(getattr(args, "fill_missing_zero", False)))
     settings = with_calibration(series, settings.validate(), chunk=args.chunk)  # shown in the JSON's settings
     records = run_portfolio(series, settings, chunk=args.chunk)

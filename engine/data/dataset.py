@@ -80,6 +80,7 @@ class SeriesData:
     lead_time_days: int | None = None
     last_inventory: float | None = None
     source: str | None = None  # file name the series came from (for messages)
+    lead_time_range: tuple[int, int] | None = None  # (min, max) of the file's lead-time column over the rows
 
     def __post_init__(self) -> None:
         self.demand = np.asarray(self.demand, dtype=np.float64)
@@ -101,7 +102,7 @@ class SeriesData:
             demand=self.demand[start:stop].copy(), promo=self.promo[start:stop].copy(),
             planning=None if self.planning is None else self.planning[start:stop].copy(),
             unit_cost=self.unit_cost, unit_price=self.unit_price, lead_time_days=self.lead_time_days,
-            last_inventory=self.last_inventory, source=self.source,
+            last_inventory=self.last_inventory, source=self.source, lead_time_range=self.lead_time_range,
         )
 
     def day_of_year(self) -> np.ndarray | None:
@@ -117,6 +118,7 @@ class SeriesData:
             "lead_time_days": self.lead_time_days,
             "last_inventory": None if self.last_inventory is None else float(self.last_inventory),
             "source": self.source,
+            "lead_time_range": None if self.lead_time_range is None else list(self.lead_time_range),
         }
 
     @classmethod
@@ -131,6 +133,8 @@ class SeriesData:
                 lead_time_days=None if d.get("lead_time_days") is None else int(d["lead_time_days"]),
                 last_inventory=None if d.get("last_inventory") is None else float(d["last_inventory"]),
                 source=d.get("source"),
+                lead_time_range=None if d.get("lead_time_range") is None else
+                tuple(int(x) for x in d["lead_time_range"][:2]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, DataError):
@@ -416,6 +420,7 @@ def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
         unit_cost = float(last_value("Unit_Cost", DEFAULT_UNIT_COST))
         unit_price = float(last_value("Unit_Price", DEFAULT_UNIT_PRICE))
         lt = last_value("Supplier_Lead_Time_Days", None)
+        lts = [r["Supplier_Lead_Time_Days"] for r in rows if r.get("Supplier_Lead_Time_Days") is not None]
         inv = last.get("Inventory_Level")
         series[key] = SeriesData(
             key=key,
@@ -424,6 +429,6 @@ def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES,
             promo=np.array([r.get("Promotion_Flag", 0.0) for r in rows], dtype=np.float64),
             planning=planning, unit_cost=unit_cost, unit_price=unit_price,
             lead_time_days=None if lt is None else int(lt), last_inventory=None if inv is None else float(inv),
-            source=name,
+            source=name, lead_time_range=(int(min(lts)), int(max(lts))) if lts else None,
         )
     return Dataset(name=name, series=series, columns=known, ignored_columns=ignored)

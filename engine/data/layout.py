@@ -334,6 +334,13 @@ def detect_layout(source, name: str | None = None, columns: str | dict | None = 
         raise DataError(exc.detail, file=name, column=exc.column) from None
 
 
+def _value_range(values) -> tuple[int, int] | None:
+    """(min, max) of a series' lead-time column over its rows (None when every row is empty)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return (int(v.min()), int(v.max())) if v.size else None
+
+
 def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name: str | None = None,
               fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES):
     """Read a long-format daily file (path or bytes) into an `engine.data.dataset.Dataset`; one DataError if unusable.
@@ -440,7 +447,8 @@ def load_long(source, mapping: ColumnMapping | dict | str | None = None, *, name
             key=key, dates=[iso[k] for k in (d - day0).tolist()], demand=y, promo=p,
             unit_cost=float(nums["cost"][last_row]) if "cost" in nums else DEFAULT_UNIT_COST,
             unit_price=float(nums["price"][last_row]) if "price" in nums else DEFAULT_UNIT_PRICE,
-            lead_time_days=int(nums["lead_time"][last_row]) if "lead_time" in nums else None, source=name)
+            lead_time_days=int(nums["lead_time"][last_row]) if "lead_time" in nums else None, source=name,
+            lead_time_range=_value_range(nums["lead_time"][rows]) if "lead_time" in nums else None)
     ds = Dataset(name=name, series=series, columns=list(used.values()), ignored_columns=list(m.unused))
     ds.layout = m
     return ds

@@ -24,11 +24,15 @@ forecaster that is cheap per path-day declares a `prior_budget` (engine.forecast
 baselines 540,000 path-days, ≤ ~2 s), and its prior takes up to TAIL_WINDOWS independent windows within it: ~20
 beyond the 0.9988 quantile, which becomes an order statistic of the prior's own errors.
 
-The errors are relative (engine.protection.tracker.relative_errors) and, with stochastic lead times, include the
-lead-time deviation of the arrival process, as the run's own errors do. The prior covers the first
-min(days, PRIOR_DAYS) simulated days (a longer run repeats the season). It is cached per (series, forecaster,
-settings that change the paths or the forecasts), so a second Start of the same run costs nothing; the same
-arguments always give the same prior, so a single run equals its replication in a batch bit for bit.
+The errors are relative (engine.protection.tracker.relative_errors). With a random lead time each extra path draws
+its own lead times from the run's distribution (its own stream, as a replication does), and a decision day's
+error is that of the demand over its realised protection period, from the order day to the arrival of the order
+(engine.protection.lead_times: without crossing an order waits for the earlier ones, as in the simulator), not
+over a fixed W-day window: the spread includes the lead time's, measured on the paths rather than assumed.
+The prior covers the first min(days, PRIOR_DAYS) simulated days (a longer run repeats the season). It is cached
+per (series, forecaster, settings that change the paths or the forecasts), so a second Start of the same run
+costs nothing; the same arguments always give the same prior, so a single run equals its replication
+in a batch bit for bit.
 """
 from __future__ import annotations
 
@@ -37,9 +41,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.demand.modes import build_plan
+from engine.demand.modes import build_plan, effective_lead_times
 from engine.forecast.base import window_sum
 from engine.keyed_locks import BuildOnceCache
+from engine.protection.lead_times import arrival_lead_times, realised_window_sums
 from engine.protection.prior_store import PriorStore
 from engine.protection.tracker import relative_errors
 
@@ -76,13 +81,23 @@ def forecaster_budget(forecaster) -> int:
     return int(getattr(forecaster, "prior_budget", 0) or 0)
 
 
+def lead_time_reach(config, window: int) -> int:
+    """Days a prior path runs past its last decision day: W − 1 with a fixed lead time; with a random one, the
+    longest effective lead time of the arrival process (engine.demand.modes.effective_lead_times), so that the
+    realised protection periods of the last decision days lie on the path."""
+    if not config.lead_time_dist:
+        return max(int(window) - 1, 0)
+    return max(int(window) - 1, int(effective_lead_times(config).max()))
+
+
 def prior_paths(config, series, forecaster, window: int, paths: int | None = None):
     """(demand plan of the extra paths, number of decision days in the prior) — the paths themselves;
-    `paths` defaults to prior_path_count with the forecaster's budget."""
+    `paths` defaults to prior_path_count with the forecaster's budget. The plan's days run lead_time_reach past
+    the last decision day; its lead times are drawn from the run's distribution on the prior's own streams."""
     days = min(int(config.days), PRIOR_DAYS)
     if paths is None:
         paths = prior_path_count(days, window, forecaster_budget(forecaster))
-    cfg = replace(config, days=days + window - 1)
+    cfg = replace(config, days=days + lead_time_reach(config, window))
     plan = build_plan(cfg, series, forecaster.min_history, list(range(paths)), spawn_key=PRIOR_SPAWN_KEY)
     return plan, days
 
@@ -110,7 +125,9 @@ def prior_key(config, series, forecaster, window, floor, deviation=None) -> tupl
     inner = getattr(forecaster, "inner", forecaster)
     return (series.key, h.hexdigest(), len(series), forecaster.name, type(inner).__qualname__,
             getattr(inner, "identity", ""), config.demand, int(config.seed), min(int(config.days), PRIOR_DAYS),
-            config.context_days, float(config.noise), int(window), dev, float(floor))
+            config.context_days, float(config.noise), int(window), dev, float(floor),
+            None if not config.lead_time_dist else tuple(sorted(config.lead_time_dist.items())),
+            bool(config.allow_crossing))
 
 
 def use_prior_store(directory) -> None:
@@ -129,8 +146,10 @@ def simulated_prior(config, series, forecaster, window: int, floor: float, devia
 
 
 def simulated_prior_paths(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
-    """The prior's extra paths as a read-only (3, paths, min(days, PRIOR_DAYS)) array: [0] the relative W-day
-    errors (simulated_prior), [1] the forecaster's W-day forecast sums μ of each decision day, [2] each day's demand.
+    """The prior's extra paths as a read-only (4, paths, min(days, PRIOR_DAYS)) array: [0] the relative errors
+    of the protection-period demand (simulated_prior; over each day's realised period with a random lead time),
+    [1] the forecaster's W-day forecast sums μ of each decision day, [2] each day's demand, [3] the lead time
+    drawn for an order placed that day (the run's distribution, on the prior's streams).
     Built once per key even when many threads ask at once (engine.keyed_locks), and once per machine when a
     prior store is in use (use_prior_store)."""
     key = prior_key(config, series, forecaster, window, floor, deviation)
@@ -144,11 +163,11 @@ def simulated_prior_paths(config, series, forecaster, window: int, floor: float,
 
 
 def _simulated_prior(config, series, forecaster, window: int, floor: float, deviation=None) -> np.ndarray:
-    """(3, K, days): errors, μ and daily demand of the extra paths (simulated_prior_paths)."""
+    """(4, K, days): errors, μ, daily demand and drawn lead times of the extra paths (simulated_prior_paths)."""
     plan, days = prior_paths(config, series, forecaster, window)
     K, n_ctx = plan.future.shape[0] if plan.future is not None else plan.noise_z.shape[0], plan.n_context
-    total = days + window - 1
-    hist = plan.history(K)  # plan.days == total: the prior paths run W - 1 days past the last decision day
+    total = plan.days  # days + lead_time_reach: the prior paths run past the last decision day
+    hist = plan.history(K)
     cov = plan.covariates() if forecaster.reads_covariates else None
     H = forecaster.horizon
     mu = np.empty((K, days))
@@ -161,11 +180,18 @@ def _simulated_prior(config, series, forecaster, window: int, floor: float, devi
             if plan.future is None:  # forecast-noise: the day's demand is the forecast plus the mode's noise
                 f0 = f[:, 0]
                 hist[rows, t] = np.maximum(0.0, f0 + plan.noise_z[rows, d] * plan.noise * np.maximum(1.0, f0))
-    c = np.concatenate([np.zeros((K, 1)), np.cumsum(hist[:, n_ctx:], axis=1)], axis=1)
-    actual = c[:, window:window + days] - c[:, :days]
-    if deviation is not None:  # the lead-time variability of the arrival process, as ProtectionTracker adds it
-        actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
+    future = hist[:, n_ctx:]
+    drawn = plan.lead_times[:, :days]
+    if config.lead_time_dist:  # the realised protection periods of the path's own lead times (lead_times.py)
+        lead_eff = np.minimum(arrival_lead_times(plan.lead_times, bool(config.allow_crossing))[:, :days],
+                              total - 1 - np.arange(days)[None, :])
+        actual = realised_window_sums(future, lead_eff)
+    else:
+        c = np.concatenate([np.zeros((K, 1)), np.cumsum(future, axis=1)], axis=1)
+        actual = c[:, window:window + days] - c[:, :days]
+        if deviation is not None:  # a lead-time deviation given by the caller, as ProtectionTracker adds it
+            actual = actual + np.asarray(deviation)[np.arange(days) % len(deviation)][None, :] * mu
     errors = relative_errors(actual, mu, floor)
-    out = np.stack([errors, mu, hist[:, n_ctx:n_ctx + days]])
+    out = np.stack([errors, mu, future[:, :days], drawn.astype(np.float64)])
     out.setflags(write=False)
     return out

@@ -411,11 +411,16 @@ class ProtectionTracker:
     into the error sample. `lead_deviation` (optional, cycled): δ = (L_eff + 1 − W) / W from the arrival process;
     each window's demand gets δ·μ added (the demand of the days by which the lead time differs from W − 1, at the
     forecast rate), so the spread includes lead-time variability. Seed errors must already include it.
+    `lead_eff` (optional, (R, days) ints ≤ `reach`): each row's realised effective lead time of an order placed on
+    each day (engine.protection.lead_times.arrival_lead_times); the error of day s is then that of the demand over
+    its realised protection period, days s..s + lead_eff[s] (engine.protection.lead_times), and it enters once day
+    s + reach has passed — the same day in every row, so a single run and its replication in a batch hold the
+    same errors.
     """
 
     def __init__(self, rows: int, days: int, window: int, seed_errors=None, floor: float | None = None,
                  capacity: int = CAPACITY, lead_deviation=None, seed_independent: bool = False,
-                 prior: SeasonalPrior | None = None) -> None:
+                 prior: SeasonalPrior | None = None, lead_eff=None, reach: int = 0) -> None:
         self.R = int(rows)
         self.window = max(int(window), 1)
         self.floor = floor_for(self.window) if floor is None else float(floor)
@@ -429,6 +434,11 @@ class ProtectionTracker:
         self.buffer.seed_independent = bool(seed_independent)
         self.buffer.prior = prior
         self.pushed_through = -1   # last decision day whose window entered the sample
+        self.reach = int(reach)
+        self.lead_eff = None
+        if lead_eff is not None:
+            self.lead_eff = np.minimum(np.asarray(lead_eff, dtype=np.int64).reshape(self.R, -1), self.reach)
+            self.lead_deviation = None
 
     def _deviation(self, k):
         return self.lead_deviation[np.asarray(k) % len(self.lead_deviation)]
@@ -441,11 +451,15 @@ class ProtectionTracker:
         self.cum[d + 1] = self.cum[d] + demand
 
     def update(self, d: int) -> None:
-        """Move the windows that ended by day d − 1 (started on day ≤ d − W) into the sample."""
-        last = d - self.window
+        """Move the windows that ended by day d − 1 (started on day ≤ d − W; realised periods: on day ≤
+        d − reach − 1) into the sample."""
+        last = d - self.window if self.lead_eff is None else d - self.reach - 1
         while self.pushed_through < last:
             s = self.pushed_through + 1
-            actual = self.cum[s + self.window] - self.cum[s]
+            if self.lead_eff is not None:
+                actual = self.cum[s + self.lead_eff[:, s] + 1, np.arange(self.R)] - self.cum[s]
+            else:
+                actual = self.cum[s + self.window] - self.cum[s]
             if self.lead_deviation is not None:  # the window's demand had the lead time been L_eff
                 actual = actual + self._deviation(s) * self.mu[s]
             r = relative_errors(actual, self.mu[s], self.floor)

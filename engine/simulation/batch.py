@@ -125,7 +125,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     obs = Observation()
     obs.sigma = prep.sigma
     q = getattr(policy, "quantile_level", None)
-    tracker = prep.tracker(R, days)
+    tracker = prep.tracker(R, days, plan.lead_times)
     reads_errors = getattr(policy, "reads_errors", False)
 
     def protect(d, mu, o):

@@ -47,8 +47,9 @@ from engine.policies.base import (
     policy_names,
     policy_params,
 )
+from engine.protection.lead_times import arrival_lead_times
 from engine.protection.lost_sales_level import lost_sales_level
-from engine.protection.prior import prior_key, simulated_prior_paths
+from engine.protection.prior import lead_time_reach, prior_key, simulated_prior_paths
 from engine.protection.tracker import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
 from engine.simulation.metrics import ledger_kpis
 
@@ -339,11 +340,17 @@ class Prepared:
     floor: float = 1.0
     prior: SeasonalPrior | None = None  # synthetic / forecast-noise: errors on extra paths of the mode
 
-    def tracker(self, rows: int, days: int) -> ProtectionTracker:
-        """A fresh online quantile tracker for `rows` replications (the same seed errors for all)."""
+    def tracker(self, rows: int, days: int, lead_times=None) -> ProtectionTracker:
+        """A fresh online quantile tracker for `rows` replications (the same seed errors for all). With a random
+        lead time and the rows' drawn `lead_times` ((rows, days)), the own errors are over realised protection
+        periods (engine.protection.lead_times)."""
+        lead_eff, reach = None, 0
+        if lead_times is not None and self.config.lead_time_dist:
+            lead_eff = arrival_lead_times(np.asarray(lead_times)[:, :days], bool(self.config.allow_crossing))
+            reach = lead_time_reach(self.config, self.window)
         return ProtectionTracker(rows, days, self.window, self.seed_errors, self.floor, CAPACITY,
                                  self.lead_deviation, seed_independent=self.seed_source == "noise",
-                                 prior=self.prior)
+                                 prior=self.prior, lead_eff=lead_eff, reach=reach)
 
 
 def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None, reps,
@@ -416,7 +423,8 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     if prior is not None and not config.backorders and getattr(policy, "takes_lost_sales_level", False):
         policy.use_lost_sales_level(lost_sales_level(
             prior_paths, prior_key(config, series, forecaster, window, floor, deviation), policy.target,
-            costs["h"], costs["p"], window, floor, config.initial_inventory))
+            costs["h"], costs["p"], window, floor, config.initial_inventory, config.lead_time_dist,
+            config.allow_crossing))
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
                     deviation, eff_mean, floor, prior)
 
@@ -470,7 +478,7 @@ class Simulator:
         self._obs = Observation()
         self._obs.sigma = self.sigma
         self._q = getattr(self.policy, "quantile_level", None)
-        self.protection = prep.tracker(1, plan.days)
+        self.protection = prep.tracker(1, plan.days, plan.lead_times)
         config = self.config
         self._backorders = bool(config.backorders)
         self._crossing = bool(config.allow_crossing)

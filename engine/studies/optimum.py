@@ -480,12 +480,25 @@ def selection_config(config, series, forecaster_min_history: int = 1):
 
 def calibration_of(result, nominal: float) -> dict:
     """Coverage of the order-up-to level as a quantile of the protection-period demand: the share of decision
-    days t (whose W-day window lies inside the run) with Σ demand[t..t+W−1] ≤ μ_t + safety_t, over kept ledgers."""
+    days t (whose protection period lies inside the run) with the demand over it ≤ μ_t + safety_t, over kept
+    ledgers. The period is days t..t+W−1 with a fixed lead time, and the realised one with a random lead time:
+    from the order day to the arrival of that day's order, over the lead times the replication drew
+    (engine.protection.lead_times)."""
+    from engine.protection.lead_times import arrival_lead_times, realised_window_sums
     from engine.protection.tracker import coverage
 
     W = int(result.info["window"])
     d = np.asarray(result.kept["demand"], dtype=np.float64)
     level = np.asarray(result.kept["mu"], dtype=np.float64) + np.asarray(result.kept["safety_stock"])
+    config = result.config
+    if getattr(config, "lead_time_dist", None):
+        from engine.demand.modes import draw_lead_times
+
+        first = int(result.info.get("first_replication", 0))
+        lead = np.stack([draw_lead_times(config, int(config.seed), first + r, d.shape[1]) for r in range(len(d))])
+        sums = realised_window_sums(d, arrival_lead_times(lead, bool(config.allow_crossing)))
+        cov, n = coverage(sums, level)
+        return {"nominal": nominal, "coverage": cov, "n": n}
     T = d.shape[1] - W + 1
     if T <= 0:
         return {"nominal": nominal, "coverage": None, "n": 0}

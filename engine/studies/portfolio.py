@@ -41,6 +41,7 @@ from engine.demand.classes import classify
 from engine.demand.modes import MAX_LEAD_TIME
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
+from engine.protection.lead_times import arrival_lead_times, distribution_from_history, realised_window_sums
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.studies.recommendation import OBJECTIVES, recommendation_from_record, service_premium
 
@@ -86,6 +87,8 @@ class PortfolioSettings:
     promise_check: bool = True          # fill-rate objective: correct targets and promises out of time (run_portfolio)
     calibration: dict | None = None     # {class: [selection target, promise shift]}; None: not corrected
     check_windows: int = CHECK_WINDOWS  # held-out windows of `days` days the out-of-time check runs on
+    lead_time_dist: dict | str | None = None   # random lead times ('poisson:5', 'uniform:4:10'); None: fixed, or
+    #                                            the range of the file's lead-time column when it varies
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
@@ -97,6 +100,11 @@ class PortfolioSettings:
                   ("history_days", 60 <= self.history_days <= 3650, "60..3650"),
                   ("backtest_days", 14 <= self.backtest_days <= 730, "14..730"),
                   ("check_windows", 1 <= self.check_windows <= 12, "1..12")]
+        if self.lead_time_dist is not None:
+            from engine.simulation.simulator import _check_lead_time_dist, parse_lead_time_dist
+
+            d = self.lead_time_dist
+            self.lead_time_dist = parse_lead_time_dist(d) if isinstance(d, str) else _check_lead_time_dist(d)
         for name, ok, allowed in checks:
             if not ok:
                 value = getattr(self, name)
@@ -188,10 +196,12 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
     """The day loop both portfolio rules share, for rows × candidates with lost sales: each day place
     order(day, on_hand, on_order) (before the day's arrival, so lead time 0 arrives the same day), receive, serve
     demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand: (rows, K) starting stock;
-    lead, h, p: (rows,). Returns per (rows, K) totals."""
+    lead: (rows,), or (rows, days) lead times of each day's order (random lead times); h, p: (rows,). Returns per
+    (rows, K) totals."""
     rows, days = demand.shape
     K = on_hand.shape[1]
     M = int(lead.max()) + 1
+    per_day = lead.ndim == 2
     on_order = np.zeros((rows, K))
     pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
     ridx = np.arange(rows)
@@ -201,7 +211,7 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
     hh, pp = h[:, None], p[:, None]
     for d in range(days):
         qty = order(d, on_hand, on_order)
-        pipe[(d + lead) % M, ridx] += qty
+        pipe[(d + (lead[:, d] if per_day else lead)) % M, ridx] += qty
         on_order += qty
         arrived = pipe[d % M].copy()
         pipe[d % M] = 0.0
@@ -233,12 +243,14 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
 
 
 def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
-              p: np.ndarray) -> dict:
+              p: np.ndarray, lead_days: np.ndarray | None = None) -> dict:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
     error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor)^SCALE_POWER, μ = (L+1)·level
     (engine.protection.tracker.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
+    lead_days: (rows, days) realised lead times of each day's order (random lead times; `lead` is then the one the
+    protection period is planned with).
     """
     w = (lead + 1.0)[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.tracker.floor_for, per row
@@ -250,11 +262,12 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
         np.maximum(qty, 0.0, out=qty)
         return qty
 
-    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor), lead, h, p, order_up_to)
+    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor),
+                            lead if lead_days is None else lead_days, h, p, order_up_to)
 
 
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
-                 p: np.ndarray) -> dict:
+                 p: np.ndarray, lead_days: np.ndarray | None = None) -> dict:
     """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policies.base.RQ: when the
     inventory
     position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
@@ -266,7 +279,7 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
         position = on_hand + on_order
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
-    return _lost_sales_days(demand, reorder + Q, lead, h, p, reorder_point)
+    return _lost_sales_days(demand, reorder + Q, lead if lead_days is None else lead_days, h, p, reorder_point)
 
 
 def evaluation_paths(series, settings: PortfolioSettings) -> np.ndarray:
@@ -283,6 +296,26 @@ def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generat
     starts = rng.integers(0, n, size=(reps, blocks))
     idx = (starts[:, :, None] + np.arange(BLOCK_DAYS)[None, None, :]) % n
     return history[idx.reshape(reps, -1)[:, :days]]
+
+
+def _lead_time_dist(settings: PortfolioSettings, series) -> dict | None:
+    """A series' random lead time: the settings' distribution; with no lead time set, the range of the file's
+    lead-time column when it varies (engine.protection.lead_times.distribution_from_history); else None (fixed)."""
+    if settings.lead_time_dist:
+        return settings.lead_time_dist
+    if settings.lead_time is None and getattr(series, "lead_time_range", None) is not None:
+        return distribution_from_history(series.lead_time_range)
+    return None
+
+
+def _effective_leads(dist: dict, rng: np.random.Generator, days: int) -> np.ndarray:
+    """(days,) lead times an order placed each day waits: drawn from `dist`, orders never crossing (as the
+    simulator's default; engine.protection.lead_times.arrival_lead_times)."""
+    if dist["kind"] == "uniform":
+        drawn = rng.integers(int(dist["low"]), int(dist["high"]) + 1, days)
+    else:
+        drawn = np.minimum(rng.poisson(float(dist["mean"]), days), MAX_LEAD_TIME)
+    return arrival_lead_times(drawn[None, :], crossing=False)[0]
 
 
 def check_margins(series, settings: PortfolioSettings | None = None) -> None:
@@ -419,6 +452,10 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     lead = np.array([s.lead_time if s.lead_time is not None else
                      (x.lead_time_days if x.lead_time_days is not None else DEFAULT_LEAD_TIME) for x in series],
                     dtype=np.int64)
+    dists = [_lead_time_dist(s, x) for x in series]
+    for i, dist in enumerate(dists):   # random lead times: protection period planned at the effective mean
+        if dist is not None:
+            lead[i] = int(round(float(_effective_leads(dist, _rng(s.seed, series[i].key, 9), 20_000).mean())))
     w = lead + 1
     classes = [classify(y) for y in hist]
     cost = np.array([x.unit_cost if s.unit_cost is None else s.unit_cost for x in series], dtype=np.float64)
@@ -434,8 +471,16 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     t_idx = np.arange(T)[None, :]
     end = np.minimum(t_idx + w[:, None], T)
     actual = np.take_along_axis(csum, end, axis=1) - csum[:, :T]
+    inside = t_idx + w[:, None] <= T
+    actual_random = {}
+    for i, dist in enumerate(dists):   # the realised protection periods of lead times drawn over the history
+        if dist is not None:
+            sums = realised_window_sums(Y[i:i + 1], _effective_leads(dist, _rng(s.seed, series[i].key, 8), T)[None])
+            inside[i] = np.isfinite(sums[0])
+            actual[i] = np.where(inside[i], sums[0], 0.0)
+            actual_random[i] = np.where(valid[i] & inside[i], sums[0], np.nan)
     first = T - np.array([len(y) for y in hist])
-    usable = (t_idx >= first[:, None] + WARM_UP_DAYS) & (t_idx + w[:, None] <= T) & \
+    usable = (t_idx >= first[:, None] + WARM_UP_DAYS) & inside & \
         (t_idx > T - w[:, None] - s.backtest_days)
     names = sorted({m for c in classes for m in CANDIDATES[c.label]})
     errors, mus, final_state = {}, {}, {}
@@ -511,6 +556,20 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     ev_dem, ev_lvl = paths(1)
     coarse: dict = {}
 
+    def lead_paths(phase: int):
+        """(n·R, days) realised lead times of each day's order, or None when every lead time is fixed."""
+        if all(d is None for d in dists):
+            return None
+        out = np.repeat(lead, R)[:, None] * np.ones((1, s.days), dtype=np.int64)
+        for i, dist in enumerate(dists):
+            if dist is not None:
+                g = _rng(s.seed, series[i].key, 10 + phase)
+                out[i * R:(i + 1) * R] = np.stack([_effective_leads(dist, g, s.days) for _ in range(R)])
+        return out
+
+    lead_sel = lead_paths(0)
+    lead_ev = lead_paths(1)
+
     rows_n = np.arange(n)
 
     def select(cands: np.ndarray, tau: np.ndarray, simulate=None, key: str | None = None):
@@ -521,7 +580,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         if key is not None and key in coarse:
             sim = coarse[key]
         else:
-            sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+            sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p), lead_sel)
             if key is not None:
                 coarse[key] = sim
         served = sim["served"].reshape(n, R, k).sum(axis=1)
@@ -553,9 +612,12 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     r_grid = np.zeros((n, K))
     for i, y in enumerate(hist):
         sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
+        if dists[i] is not None and np.isfinite(actual_random[i]).any():   # over realised protection periods
+            sums = actual_random[i][np.isfinite(actual_random[i])]
         r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
     r_grid = np.maximum.accumulate(r_grid, axis=1)
-    rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p))  # noqa: E731
+    rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p),  # noqa: E731
+                                        lead_sel)
 
     def recommend(tau: np.ndarray, shift: np.ndarray) -> list[dict]:
         """The records for per-series selection targets tau and promise shifts."""
@@ -568,8 +630,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
         fill_sel = np.where(use_rq, fill_rq, fill_sel)
 
-        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
-        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p))
+        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), lead_ev)
+        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev)
         won = rep(use_rq)[:, None]
         per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
         total_cost = per["holding"] + per["stockout"]
