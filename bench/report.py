@@ -255,7 +255,26 @@ def render(sections: list[Section], *, command: str, started: dt.datetime, quick
                       "processes shared the cores, so times here are longer than on an idle machine; rerun before "
                       "quoting them.", ""]
         lines += [s.body.rstrip(), ""]
+    recorded = recorded_runs()
+    if recorded:
+        lines += ["# Recorded runs", "", "Long benchmarks run on their own (bench/recorded/, each written by the "
+                  "command it names); not rerun by this report.", ""]
+        for text in recorded:
+            lines += [("#" + text) if text.startswith("## ") else text, ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+RECORDED = REPO / "bench" / "recorded"
+
+
+def recorded_runs(folder: Path = RECORDED) -> list[str]:
+    """The recorded runs: sections a long benchmark wrote when it ran on its own (`python -m bench.<name>`, minutes
+    to an hour: the calibration grids, the real-data backtest, the exact solver against DynaPlex), one Markdown file
+    each, whose text names the command, the commit or date and the load it ran under. The report includes them as
+    they are, after the sections this run measured, so their figures are in the report without rerunning them."""
+    if not folder.is_dir():
+        return []
+    return [p.read_text().strip() for p in sorted(folder.glob("*.md")) if p.read_text().strip()]
 
 
 def _digest(body: str) -> str:
