@@ -20,10 +20,9 @@ DIST_CHOICES = [{"label": "Poisson (mean)", "value": "poisson"},
 
 
 def request_from_fields(dist, mean, var, series, lead_time, h, p, sales) -> dict:
-    """The checked request; ConfigError (one sentence naming the field) when a field is missing or out of range,
-    including a state space too large for the solver (its message names the bound and the size)."""
-    from engine.exact.report import MAX_LEAD, default_bound
-    from engine.exact.solve import check_size
+    """The checked request; ConfigError (one sentence naming the field) when a field is missing or out of range.
+    A lead time beyond the solver's reach is not an error: the record says "not certified" (exact_report)."""
+    from engine.exact.report import MAX_LEAD
 
     def number(name, v):
         if v is None or v == "":
@@ -47,12 +46,11 @@ def request_from_fields(dist, mean, var, series, lead_time, h, p, sales) -> dict
         if not series:
             raise ConfigError("choose a series for the empirical distribution", field="series", value=series)
         req["series"] = str(series)
-    d = demand_dist(req)
+    demand_dist(req)
     if not req["backorders"]:
         for name in ("h", "p"):
             if not req[name] > 0:
                 raise ConfigError(f"{name} must be positive (got {req[name]:g})", field=name, value=req[name])
-        check_size(req["lead_time"], default_bound(req["lead_time"], d.pmf, req["h"], req["p"]))
     return req
 
 
