@@ -152,7 +152,7 @@ def _in_subprocess(solver: str, L: int, timeout: float) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def side_by_side(leads=(5, 6), timeout: float = 900.0) -> dict:
+def side_by_side(leads=(5, 6), timeout: float = 1800.0) -> dict:
     have = dynaplex_available()
     rows = []
     for L in leads:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.exact.chain import ChainValue, PolicyChain, evaluate_actions, relative_values
-from engine.exact.grid import GridModel
+from engine.exact.grid import GridModel, one_blas_thread
 from engine.policy_lost_sales import capped_order, project_on_hand
 
 __all__ = ["Lookahead", "capped_actions", "one_step_lookahead", "pil_grid_actions"]
@@ -48,6 +48,7 @@ def one_step_lookahead(model: GridModel, base_actions: np.ndarray) -> Lookahead:
     Vs, lo, hi, _ = relative_values(chain)
     V = np.zeros(model.size)
     V[model.valid_index] = Vs
-    _, A = model.bellman(V, want_actions=True)
+    with one_blas_thread():
+        _, A = model.bellman(V, want_actions=True)
     improved = A[model.valid_index]
     return Lookahead(base_cost=0.5 * (lo + hi), value=evaluate_actions(model, improved))

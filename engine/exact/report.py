@@ -20,7 +20,7 @@ from engine.exact.backorders import newsvendor, solve_backorders
 from engine.exact.chain import evaluate_actions
 from engine.exact.distributions import DemandDist
 from engine.exact.fixed_cost import best_policy, s_nq_orders, s_s_orders
-from engine.exact.grid import GridModel, default_bounds
+from engine.exact.grid import GridModel, default_bounds, one_blas_thread
 from engine.exact.lookahead import capped_actions, one_step_lookahead, pil_grid_actions
 from engine.exact.model import simplex_size
 from engine.exact.policies import (
@@ -128,6 +128,12 @@ def exact_report(dist: DemandDist, L: int, h: float = 1.0, p: float = 9.0, backo
     docstring). with_actions: lost sales with L ≤ 2 also return "policy_records", the solved policy's order in
     every state (what the page's heatmap draws), from the same solve."""
     _check(L, h, p, bound, order_cost, order_multiple)
+    with one_blas_thread():
+        return _report(dist, L, h, p, backorders, bound, policies, with_actions, order_cost, order_multiple,
+                       max_grid)
+
+
+def _report(dist, L, h, p, backorders, bound, policies, with_actions, order_cost, order_multiple, max_grid) -> dict:
     L, K, m = int(L), float(order_cost), int(order_multiple)
     t0 = time.perf_counter()
     pmf = dist.pmf

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.exact.grid import GridModel, default_bounds
+from engine.exact.grid import GridModel, default_bounds, one_blas_thread
 
 __all__ = ["MAX_GRID", "Solution", "fits", "largest_lead_time", "solve_optimal"]
 
@@ -53,6 +53,11 @@ def largest_lead_time(pmf, h: float, p: float, K: float = 0.0, multiple: int = 1
 
 def solve_optimal(model: GridModel, tol: float = 1e-8, max_iter: int = 100_000) -> Solution:
     """Relative value iteration until max Δ − min Δ ≤ tol·|g|; the greedy policy of the last V is returned."""
+    with one_blas_thread():
+        return _solve(model, tol, max_iter)
+
+
+def _solve(model: GridModel, tol: float, max_iter: int) -> Solution:
     t0 = time.perf_counter()
     valid = model.valid
     lazy = model.pmf[0] == 0
