@@ -52,3 +52,39 @@ def one_step_lookahead(model: GridModel, base_actions: np.ndarray) -> Lookahead:
         _, A = model.bellman(V, want_actions=True)
     improved = A[model.valid_index]
     return Lookahead(base_cost=0.5 * (lo + hi), value=evaluate_actions(model, improved))
+
+
+def capped_on_grid(L: int, pmf, h: float, p: float, S: int, cap: int) -> ChainValue:
+    """Capped base-stock (S, cap) evaluated on the grid of positions ≤ S and orders ≤ cap — closed under the
+    policy, so exact, and small where the simplex of all positions ≤ S is not: (S + 1)(cap + 1)^{L−1} entries."""
+    model = GridModel(L, S, S if L <= 1 else cap, pmf, h, p)
+    return evaluate_actions(model, capped_actions(model, S, cap))
+
+
+def best_capped_on_grid(L: int, pmf, h: float, p: float, start_S: int, max_grid: int = 2_000_000):
+    """(S, cap, cost, evaluations): for caps from ⌈mean⌉ up, the best S by a walk from the previous cap's S;
+    stops after two caps that do not improve (engine.exact.policies.best_capped_base_stock's search, on the
+    grid) or when a cap's grid would exceed max_grid."""
+    import math
+
+    mean = float(np.arange(len(pmf)) @ pmf)
+    tried: dict = {}
+
+    def cost(S, cap):
+        if (S, cap) not in tried:
+            tried[(S, cap)] = capped_on_grid(L, pmf, h, p, S, cap).cost
+        return tried[(S, cap)]
+
+    best = (math.inf, start_S, None)
+    S, cap, worse = start_S, max(1, math.ceil(mean)), 0
+    while worse < 2 and (start_S + 1) * (cap + 2) ** max(L - 1, 0) <= max_grid:
+        while S > cap and cost(S - 1, cap) < cost(S, cap):
+            S -= 1
+        while cost(S + 1, cap) < cost(S, cap):
+            S += 1
+        if cost(S, cap) < best[0] - 1e-12:
+            best, worse = (cost(S, cap), S, cap), 0
+        else:
+            worse += 1
+        cap += 1
+    return best[1], best[2], best[0], len(tried)

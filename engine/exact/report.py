@@ -21,7 +21,7 @@ from engine.exact.chain import evaluate_actions
 from engine.exact.distributions import DemandDist
 from engine.exact.fixed_cost import best_policy, s_nq_orders, s_s_orders
 from engine.exact.grid import GridModel, default_bounds, one_blas_thread
-from engine.exact.lookahead import capped_actions, one_step_lookahead, pil_grid_actions
+from engine.exact.lookahead import best_capped_on_grid, capped_actions, one_step_lookahead, pil_grid_actions
 from engine.exact.model import simplex_size
 from engine.exact.policies import (
     backorder_level,
@@ -39,6 +39,7 @@ NOT_CERTIFIED = "not certified (lead time beyond reach)"
 LOOKAHEAD = "lookahead"
 POLICY_STATES = 200_000  # simple-policy searches evaluate on the full simplex of positions ≤ S: beyond, skipped
 FIXED_COST_GRID = 150_000  # (s, S) searches evaluate each policy on a grid of (S + 1)^L entries
+LOOKAHEAD_STATES = 400_000  # beyond, the lookahead's value determination takes minutes (L = 6: 1.5 million)
 
 
 def default_bound(L: int, pmf, h: float, p: float) -> int:
@@ -121,6 +122,30 @@ def _fixed_cost_base_stock(out, rows, opt, L, pmf, h, p, K, m, backorders):
     out["base_stock"] = {"level": S, "cost": memo[S], "gap": memo[S] / opt - 1.0}
 
 
+def _beyond_simplex(out, rows, model, opt, L, pmf, h, p, K, m, policies) -> None:
+    """Lead times whose simplex searches would not fit: capped base-stock searched on its own small grid, constant
+    order, and the lookahead on capped base-stock where the solver's grid is at most LOOKAHEAD_STATES."""
+    out["policies"] = rows
+    if K > 0 or m > 1 or not policies:
+        out["policies_note"] = (f"policy searches skipped at lead time {L} (their exact evaluations hold each "
+                                "policy's whole state space)")
+        return
+    S, cap, cost, n = best_capped_on_grid(L, pmf, h, p, backorder_level(L, pmf, h, p))
+    if cap is not None:
+        rows.append(_row("capped-base-stock", {"S": S, "cap": cap}, cost, opt, evaluations=n))
+    const = best_constant_order(L, pmf, h, p)
+    rows.append(_row(const.name, const.params, const.cost, opt, evaluations=const.evaluations))
+    notes = [f"base-stock and projected inventory level not searched at lead time {L} (their exact evaluations "
+             "hold every position up to S)"]
+    if cap is not None and model.n_states <= LOOKAHEAD_STATES:
+        la = one_step_lookahead(model, capped_actions(model, S, cap))
+        rows.append(_row(LOOKAHEAD, {"base": "capped-base-stock", "S": S, "cap": cap}, la.value.cost, opt,
+                         heuristic=True, order_rate=la.value.order_rate))
+    elif cap is not None:
+        notes.append(f"lookahead skipped above {LOOKAHEAD_STATES:,} states")
+    out["policies_note"] = "; ".join(notes)
+
+
 def exact_report(dist: DemandDist, L: int, h: float = 1.0, p: float = 9.0, backorders: bool = False,
                  bound: int | None = None, policies: bool = True, with_actions: bool = False,
                  order_cost: float = 0.0, order_multiple: int = 1, max_grid: int = MAX_GRID) -> dict:
@@ -168,9 +193,7 @@ def _report(dist, L, h, p, backorders, bound, policies, with_actions, order_cost
     rows: list[dict] = []
     out["base_stock"] = None
     if not policy_reach(L, pmf, h, p, K, m):
-        out["policies"] = rows
-        out["policies_note"] = (f"simple-policy searches skipped at lead time {L} (their exact evaluations hold "
-                                "each policy's whole state space)")
+        _beyond_simplex(out, rows, model, sol.cost, L, pmf, h, p, K, m, policies)
         out["seconds"] = time.perf_counter() - t0
         return out
     if K > 0 or m > 1:

@@ -169,3 +169,20 @@ def test_bijvank_bhulai_huh_table_1_lost_sales_with_order_cost(capsys):
     ss = next(r for r in out["policies"] if r["name"] == "s-S")
     assert ss["cost"] == pytest.approx(11.62, rel=0.005)
     assert min(r["gap"] for r in out["policies"]) < 0.01
+
+
+def test_beyond_the_simplex_searches_capped_base_stock_is_searched_on_its_own_grid(monkeypatch):
+    """With the simplex searches out of reach (limit lowered), the report still offers capped base-stock (found on
+    its grid: the same policy cost as the simplex search finds), constant order and the lookahead."""
+    from engine.exact import report as rp
+
+    full = exact_report(MEAN5, 3, 1.0, 9.0)
+    monkeypatch.setattr(rp, "POLICY_STATES", 10)
+    small = exact_report(MEAN5, 3, 1.0, 9.0)
+    names = [r["name"] for r in small["policies"]]
+    assert names == ["capped-base-stock", "constant-order", "lookahead"]
+    assert small["base_stock"] is None and "not searched" in small["policies_note"]
+    by = {r["name"]: r for r in full["policies"]}
+    grid_capped = small["policies"][0]
+    assert grid_capped["cost"] == pytest.approx(by["capped-base-stock"]["cost"], rel=1e-3)
+    assert 0 <= small["policies"][2]["gap"] < 0.005
