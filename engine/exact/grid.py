@@ -189,7 +189,7 @@ class GridModel:
             for a in range(Q + 1):
                 cand = np.full(B + 1, np.inf)
                 cand[:B + 1 - a] = W[a:] + act[a]
-                better = cand < best - 1e-12 * np.abs(best)
+                better = cand < best - 1e-12 * np.abs(np.where(np.isfinite(best), best, 0.0))
                 best = np.where(better, cand, best)
                 arg = np.where(better, a, arg)
             TV[:] = best

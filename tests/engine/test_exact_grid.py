@@ -186,3 +186,29 @@ def test_beyond_the_simplex_searches_capped_base_stock_is_searched_on_its_own_gr
     grid_capped = small["policies"][0]
     assert grid_capped["cost"] == pytest.approx(by["capped-base-stock"]["cost"], rel=1e-3)
     assert 0 <= small["policies"][2]["gap"] < 0.005
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("p", [4, 9, 19, 39])
+def test_zipkin_lead_time_four_best_offered_policy_within_half_a_percent(p):
+    rep = exact_report(MEAN5, 4, 1.0, float(p))
+    assert min(r["gap"] for r in rep["policies"]) < 0.005
+    assert all(r["gap"] > -1e-6 for r in rep["policies"])
+    assert rep["bound_mass"] < 1e-6
+
+
+@pytest.mark.slow
+def test_lead_time_five_reaches_the_published_optimum():
+    """Poisson(5), h = 1, p = 9, L = 5: 7.05802 (DynaPlex's exact solver, issue 24)."""
+    sol = solve_optimal(_grid(5, 9))
+    assert sol.cost == pytest.approx(7.05802, abs=1e-5)
+    assert sol.upper - sol.lower < 1e-6
+
+
+def test_lead_time_zero_lost_sales_base_stock_is_optimal():
+    """With L = 0 the order arrives before demand: the newsvendor base-stock is optimal under lost sales too."""
+    rep = exact_report(poisson(3.0), 0, 1.0, 9.0)
+    assert rep["base_stock"]["gap"] == pytest.approx(0.0, abs=1e-7)
+    k = exact_report(poisson(3.0), 0, 1.0, 9.0, order_cost=3.0)
+    assert k["optimal_cost"] > rep["optimal_cost"]
+    assert min(r["gap"] for r in k["policies"]) == pytest.approx(0.0, abs=1e-6)  # (s, S) is optimal at L = 0
