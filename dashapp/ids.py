@@ -69,6 +69,8 @@ EXACT_RUN, EXACT_CANCEL, EXACT_PROGRESS = "optx-run", "optx-cancel", "optx-progr
 EXACT_REQUEST, EXACT_RESULT, EXACT_STATUS = "optx-request", "optx-result", "optx-status"
 EXACT_RESULTS, EXACT_HEADLINE, EXACT_OPTIMAL = "optx-results", "optx-headline", "optx-optimal-cost"
 EXACT_TABLE, EXACT_GRAPH = "optx-gaps", "optx-graph-policy"
+EXACT_UPLOAD, EXACT_UPLOADED, EXACT_UPLOAD_STATUS = "optx-upload", "optx-uploaded", "optx-upload-status"
+EXACT_K, EXACT_CERTIFICATE = "optx-order-cost", "optx-certificate"
 
 # simulator: the settings carried to /optimum and /scenarios (dashapp/ui/carry_settings.py)
 SETTINGS_LINKS, OPTIMUM_LINK, SCENARIOS_LINK = "sim-links", "sim-optimum-link", "sim-scenarios-link"

@@ -4,7 +4,9 @@ position after ordering at t, so the model reduces exactly to one dimension, the
 cost G(y) = h·E(y − D^{(L+1)})⁺ + p·E(D^{(L+1)} − y)⁺ (Zipkin 2000, Foundations of Inventory Management, §9.4).
 
 `solve_backorders` runs relative value iteration on that one-dimensional MDP; `newsvendor` is the closed form it
-must agree with: S* = min{S : F_{L+1}(S) ≥ p/(p + h)}, cost G(S*).
+must agree with when there is no order cost: S* = min{S : F_{L+1}(S) ≥ p/(p + h)}, cost G(S*). With a fixed cost K
+per order (and orders in multiples of m) the same iteration takes min(W(x), K + min_{k ≥ 1} W(x + k·m)), W(y) =
+G(y) + E V(y − D); its optimum is an (s, S) policy (Scarf 1960) which engine.exact.fixed_cost searches for.
 """
 from __future__ import annotations
 
@@ -48,13 +50,25 @@ class BackorderSolution:
     lower: float
     upper: float
     level: int           # the order-up-to level of the optimal policy (smallest position it orders up to)
+    reorder: int         # the largest position at which the optimal policy orders
     states: int
     iterations: int
     seconds: float
 
 
-def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_iter: int = 100_000
-                     ) -> BackorderSolution:
+def _best_above(W: np.ndarray, m: int) -> np.ndarray:
+    """R[x] = min_{k ≥ 1} W[x + k·m] (+inf where x + m is past the end)."""
+    n = len(W)
+    R = np.full(n, np.inf)
+    for r in range(min(m, n)):
+        idx = np.arange(r, n, m)
+        suffix = np.minimum.accumulate(W[idx][::-1])[::-1]
+        R[idx[:-1]] = suffix[1:]
+    return R
+
+
+def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_iter: int = 100_000,
+                     K: float = 0.0, multiple: int = 1) -> BackorderSolution:
     """Relative value iteration on the inventory position x ∈ [−D_max, U] (U = the (L+1)-period demand's upper
     end), action: order up to y ∈ [x, U]; positions below −D_max are clipped there (never reached once the
     policy orders up to a level ≥ 0)."""
@@ -62,7 +76,8 @@ def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_ite
     pmf = np.asarray(pmf, dtype=np.float64)
     conv = lead_time_demand(pmf, L)
     dmax = len(pmf) - 1
-    lo, hi = -dmax, len(conv) - 1
+    mean = float(np.arange(len(pmf)) @ pmf)
+    lo, hi = -dmax, len(conv) - 1 + (4 * int(np.ceil(np.sqrt(2 * K * mean / h))) if K > 0 else 0) + 2 * multiple
     xs = np.arange(lo, hi + 1)
     n = len(xs)
     G = _G(xs, conv, h, p)  # cost of ordering up to y = xs[j]
@@ -74,8 +89,7 @@ def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_ite
     low = up = 0.0
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is the iteration count reported after the loop
         W = G + V[idx] @ pmf                      # value of ordering up to y
-        best_from = np.minimum.accumulate(W[::-1])[::-1]  # min over y ≥ x
-        TV = best_from
+        TV = np.minimum(W, K + _best_above(W, multiple))
         if lazy:
             TV = 0.5 * (TV + V)
         delta = TV - V
@@ -87,5 +101,7 @@ def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_ite
         low, up = 2 * low, 2 * up
     W = G + V[idx] @ pmf
     level = int(xs[int(np.argmin(W))])
-    return BackorderSolution(cost=0.5 * (low + up), lower=low, upper=up, level=level, states=n, iterations=it,
-                             seconds=time.perf_counter() - t0)
+    orders = W > K + _best_above(W, multiple) + 1e-9 * (1 + np.abs(W))
+    reorder = int(xs[np.nonzero(orders)[0].max()]) if orders.any() else int(xs[0])
+    return BackorderSolution(cost=0.5 * (low + up), lower=low, upper=up, level=level, reorder=reorder, states=n,
+                             iterations=it, seconds=time.perf_counter() - t0)

@@ -23,8 +23,11 @@ def register(subparsers, common=None) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--lost-sales", dest="backorders", action="store_false", help="unmet demand is lost (default)")
     g.add_argument("--backorders", dest="backorders", action="store_true", help="unmet demand waits")
+    p.add_argument("--order-cost", type=float, default=0.0,
+                   help="fixed cost K per order (default 0); policies offered are then (s, S) and (s, nQ)")
+    p.add_argument("--order-multiple", type=int, default=1, help="orders in multiples of this pack size (default 1)")
     p.add_argument("--bound", type=int, default=None,
-                   help="largest inventory position after ordering (default: backorder base-stock level + 2)")
+                   help="largest inventory position after ordering (default: a fractile of lead-time demand)")
     p.add_argument("--no-policies", action="store_true", help="only the optimum and the best base-stock")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_exact, backorders=False)
@@ -33,24 +36,34 @@ def register(subparsers, common=None) -> None:
 def cmd_exact(args) -> int:
     dist = parse_demand_dist(args.demand_dist)
     rep = exact_report(dist, args.lead_time, args.holding_cost, args.stockout_cost, args.backorders, args.bound,
-                       policies=not args.no_policies)
+                       policies=not args.no_policies, order_cost=args.order_cost,
+                       order_multiple=args.order_multiple)
     if args.json:
         print(json.dumps(json_safe(rep)))
         return 0
+    extra = (f", K = {rep['order_cost']:g}" if rep["order_cost"] else "") + (
+        f", orders in multiples of {rep['order_multiple']}" if rep["order_multiple"] > 1 else "")
     print(f"{rep['model']}, demand {rep['demand']} (mean {rep['demand_mean']:.3f}, var {rep['demand_var']:.3f}), "
-          f"lead time {rep['lead_time']}, h = {rep['holding_cost']:g}, p = {rep['stockout_cost']:g}")
+          f"lead time {rep['lead_time']}, h = {rep['holding_cost']:g}, p = {rep['stockout_cost']:g}{extra}")
+    if not rep["certified"]:
+        print(rep["message"])
+        return 0
     lo, hi = rep["optimal_bounds"]
     print(f"optimal average cost  {rep['optimal_cost']:.4f}   (bounds {lo:.6f} .. {hi:.6f}; {rep['states']:,} states; "
           f"{rep['seconds']:.1f} s)")
     print(f"{'policy':<28} {'parameters':<24} {'cost':>9} {'gap':>8}")
     bs = rep["base_stock"]
-    print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} "
-          f"{_gap(bs['cost'] / rep['optimal_cost'] - 1):>8.2%}")
+    if bs:
+        print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} "
+              f"{_gap(bs['cost'] / rep['optimal_cost'] - 1):>8.2%}")
     for r in rep["policies"]:
         if r["name"] == "base-stock":
             continue
-        params = ", ".join(f"{k}={v:g}" for k, v in r["params"].items())
-        print(f"{r['name']:<28} {params:<24} {r['cost']:>9.4f} {_gap(r['gap']):>8.2%}")
+        params = ", ".join(f"{k}={v:g}" if not isinstance(v, str) else f"{k}={v}" for k, v in r["params"].items())
+        name = "lookahead (heuristic)" if r.get("heuristic") else r["name"]
+        print(f"{name:<28} {params:<24} {r['cost']:>9.4f} {_gap(r['gap']):>8.2%}")
+    if rep.get("policies_note"):
+        print(rep["policies_note"])
     return 0
 
 

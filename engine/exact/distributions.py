@@ -14,7 +14,8 @@ from scipy import stats
 
 from engine.errors import ConfigError
 
-__all__ = ["TAIL", "DemandDist", "empirical", "from_values", "negative_binomial", "parse_demand_dist", "poisson"]
+__all__ = ["TAIL", "DemandDist", "empirical", "from_counts", "from_values", "negative_binomial", "parse_demand_dist",
+           "poisson"]
 
 TAIL = 1e-12
 MAX_SUPPORT = 2000  # a demand pmf longer than this is refused (the state space would be far too large anyway)
@@ -111,6 +112,15 @@ def from_values(values, label: str) -> DemandDist:
     if pmf[1:].sum() == 0:
         raise ConfigError(f"series {label} has no positive demand", field="demand_dist", value=label)
     return DemandDist(pmf / pmf.sum(), f"empirical:{label}")
+
+
+def from_counts(counts, label: str) -> DemandDist:
+    """Empirical pmf from counts[d] = number of periods with demand d (what a page keeps of an uploaded series)."""
+    c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 1 or c.size == 0 or (c < 0).any() or not np.isfinite(c).all() or c[1:].sum() <= 0:
+        raise ConfigError(f"series {label} has no positive demand counts", field="demand_dist", value=label)
+    _check_len(c.size, label)
+    return DemandDist(c / c.sum(), f"empirical:{label}")
 
 
 def empirical(path: str, series: str | None) -> DemandDist:

@@ -1,5 +1,6 @@
-"""The periodic-review lost-sales model on a bounded state space (engine event order, see
-engine/simulation/simulator.py).
+"""The periodic-review lost-sales model on the simplex of positions ≤ B (engine event order, see
+engine/simulation/simulator.py): the state space on which engine.exact.policies evaluates simple policies (each on the
+positions it can reach). The optimum is solved on engine.exact.grid, which also bounds each order.
 
 At the start of period t the state is (x, q_1, …, q_{L−1}): x = on-hand available for this period's demand (today's
 arrival included), q_i = the order arriving at the start of period t + i. The decision a (integer ≥ 0) arrives at
@@ -27,7 +28,6 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "MAX_PAIRS",
     "LostSalesModel",
     "enumerate_simplex",
     "expected_period_cost",
@@ -35,8 +35,6 @@ __all__ = [
     "simplex_size",
     "transition_matrix",
 ]
-
-MAX_PAIRS = 3_000_000  # (state, action) pairs; beyond this the solve takes minutes and gigabytes
 
 
 def simplex_size(k: int, B: int) -> int:

@@ -11,9 +11,10 @@ from scipy import stats
 from engine.cli.main import main
 from engine.data.dataset import SeriesData
 from engine.exact.backorders import base_stock_cost, newsvendor, solve_backorders
+from engine.exact.chain import evaluate_actions
 from engine.exact.distributions import negative_binomial, parse_demand_dist, poisson
-from engine.exact.evaluate import evaluate_policy
-from engine.exact.model import LostSalesModel, enumerate_simplex, rank, simplex_size
+from engine.exact.grid import GridModel, default_bounds
+from engine.exact.model import enumerate_simplex, rank, simplex_size
 from engine.exact.policies import (
     best_base_stock,
     best_capped_base_stock,
@@ -21,7 +22,6 @@ from engine.exact.policies import (
     evaluate_base_stock,
     evaluate_capped,
 )
-from engine.exact.report import default_bound
 from engine.exact.solve import solve_optimal
 from engine.simulation.simulator import SimConfig, Simulator
 
@@ -40,9 +40,13 @@ SLOW = [k for k in ZIPKIN_OPTIMAL if k[1] > 2]
 MEAN5 = poisson(5.0)
 
 
+def _grid(p, L, extra=0):
+    B, Q = default_bounds(L, MEAN5.pmf, 1.0, p)
+    return GridModel(L, B + extra, Q + extra, MEAN5.pmf, 1.0, float(p))
+
+
 def _optimum(p, L, extra=0):
-    B = default_bound(L, MEAN5.pmf, 1.0, p) + extra
-    return solve_optimal(LostSalesModel(L, B, MEAN5.pmf, 1.0, float(p)))
+    return solve_optimal(_grid(p, L, extra))
 
 
 def test_simplex_rank_is_the_enumeration_order():
@@ -71,22 +75,20 @@ def test_optimum_does_not_depend_on_the_bound(p, L):
     small, large = _optimum(p, L), _optimum(p, L, extra=6)
     assert large.states > small.states
     assert small.cost == pytest.approx(large.cost, abs=2e-6)
-    # the optimal policy's stationary mass at the bound is nil: the truncation is never felt
-    model = LostSalesModel(L, default_bound(L, MEAN5.pmf, 1.0, p), MEAN5.pmf, 1.0, float(p))
-    v = evaluate_policy(model, small.actions)
-    at_top = model.states().sum(axis=1) + small.actions >= model.B
-    assert v.pi[at_top].sum() < 1e-6
+    # the optimal policy's stationary mass at either bound is nil: the truncation is never felt
+    v = evaluate_actions(_grid(p, L), small.actions)
+    assert v.at_bound < 1e-6
     assert v.cost == pytest.approx(small.cost, abs=1e-5)
 
 
 def test_the_optimal_policy_evaluated_exactly_is_no_better_than_the_optimum():
     sol = _optimum(9, 2)
-    model = LostSalesModel(2, default_bound(2, MEAN5.pmf, 1.0, 9), MEAN5.pmf, 1.0, 9.0)
-    v = evaluate_policy(model, sol.actions)
+    model = _grid(9, 2)
+    v = evaluate_actions(model, sol.actions)
     assert sol.lower - 1e-9 <= v.cost <= sol.upper + 1e-6
     # and any other stationary policy costs at least as much
     other = np.maximum(14 - model.states().sum(axis=1), 0)
-    assert evaluate_policy(model, other).cost >= sol.lower - 1e-9
+    assert evaluate_actions(model, other).cost >= sol.lower - 1e-9
 
 
 @pytest.mark.slow
@@ -181,7 +183,8 @@ def test_cli_exact_json(capsys):
     assert out["optimal_cost"] == pytest.approx(ZIPKIN_OPTIMAL[(4, 1)], rel=0.005)
     assert set(out["base_stock"]) >= {"level", "cost"}
     names = {r["name"] for r in out["policies"]}
-    assert names == {"capped-base-stock", "projected-inventory-level", "constant-order"}
+    assert names == {"capped-base-stock", "projected-inventory-level", "constant-order", "lookahead"}
+    assert [r.get("heuristic", False) for r in out["policies"]] == [False, False, False, True]
     for r in out["policies"]:
         assert r["gap"] == pytest.approx(r["cost"] / out["optimal_cost"] - 1)
         assert r["gap"] > -1e-6
@@ -202,7 +205,8 @@ def test_cli_exact_backorders_and_empirical(capsys, tmp_path):
 
 @pytest.mark.parametrize("args,needle", [
     (["--demand-dist", "negbin:5:4"], "VAR > MEAN"),
-    (["--demand-dist", "poisson:5", "--lead-time", "9"], "state space too large"),
+    (["--demand-dist", "poisson:5", "--order-cost", "-1"], "order cost"),
+    (["--demand-dist", "poisson:5", "--order-multiple", "0"], "order multiple"),
     (["--demand-dist", "poisson:5", "--lead-time", "-1"], "lead time"),
     (["--demand-dist", "poisson:5", "--stockout-cost", "0"], "stockout cost"),
     (["--demand-dist", "weibull:3"], "poisson:MEAN"),
@@ -226,10 +230,10 @@ def test_demand_without_zeros_uses_the_aperiodic_transform():
 
     dist = from_values([3, 4, 4, 5, 6], "test")
     assert dist.pmf[0] == 0
-    model = LostSalesModel(1, 16, dist.pmf, 1.0, 9.0)
+    model = GridModel(1, 16, 16, dist.pmf, 1.0, 9.0)
     sol = solve_optimal(model)
     assert sol.upper - sol.lower < 1e-5
-    v = evaluate_policy(model, sol.actions)
+    v = evaluate_actions(model, sol.actions)
     assert sol.lower - 1e-6 <= v.cost <= sol.upper + 1e-6
     bo = solve_backorders(dist.pmf, 2, 1.0, 9.0)
     assert bo.level == newsvendor(dist.pmf, 2, 1.0, 9.0)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from dashapp.pages.optimum import exact as ox
@@ -28,17 +29,21 @@ def test_headline_names_the_optimum_and_the_gaps_the_table_shows(poisson_record)
     line = ox.headline(rep)
     assert line.startswith(f"Best possible: {rep['optimal_cost']:,.3f} per day")
     rows = {r["policy"]: r for r in ox.gap_rows(rep)}
-    assert f"within {rows['Capped base-stock']['gap']}" in line
+    simple = {"Capped base-stock", "Projected inventory level (PIL)"}
+    best = min(simple, key=lambda name: _numbers(rows[name]["cost"])[0])
+    assert f"{best} ({rows[best]['params']}) is within {rows[best]['gap']}" in line
+    look = next(name for name in rows if name.startswith("One-step lookahead"))
+    assert best.lower() in look and "(heuristic)" in look
+    assert f"lookahead on it (a heuristic) within {rows[look]['gap']}" in line
     assert f"loses {rows['Base-stock']['gap']}" in line
-    capped = next(r for r in rep["policies"] if r["name"] == "capped-base-stock")
-    assert f"S = {capped['params']['S']:g}, cap = {capped['params']['cap']:g}" in line
 
 
 def test_gap_table_has_every_policy_with_units_and_true_gaps(poisson_record):
     rep = poisson_record
     rows = ox.gap_rows(rep)
-    assert [r["policy"] for r in rows] == ["Optimal policy", "Base-stock", "Capped base-stock",
-                                          "Projected inventory level (PIL)", "Constant order"]
+    assert [r["policy"] for r in rows][:5] == ["Optimal policy", "Base-stock", "Capped base-stock",
+                                              "Projected inventory level (PIL)", "Constant order"]
+    assert rows[5]["policy"].startswith("One-step lookahead on") and len(rows) == 6
     assert all(r["cost"].endswith("per day") and r["gap"].endswith("%") for r in rows)
     gaps = [_numbers(r["gap"])[0] for r in rows]
     assert gaps[0] == 0 and all(g >= 0 for g in gaps[1:])
@@ -48,6 +53,7 @@ def test_gap_table_has_every_policy_with_units_and_true_gaps(poisson_record):
     assert rows[1]["cost"] == f"{exact:,.3f} per day"
     assert gaps[1] == pytest.approx(100 * (exact / rep["optimal_cost"] - 1), abs=0.006)
     assert gaps[1] > gaps[2]  # capped base-stock closes part of base-stock's gap
+    assert gaps[5] <= min(gaps[2], gaps[3]) and gaps[5] < 0.5  # the lookahead improves on the best simple policy
 
 
 def test_picture_shows_the_optimal_order_of_every_state(poisson_record):
@@ -80,11 +86,43 @@ def test_backorders_say_base_stock_is_optimal():
     assert "policy_records" not in rep  # the backorder optimum is base-stock: no state picture
 
 
-def test_too_large_state_space_is_refused_before_the_job_with_the_bound_and_size():
-    with pytest.raises(ConfigError) as err:
-        svc.request_from_fields("poisson", 20, None, None, 8, 1, 19, "lost sales")
-    text = str(err.value)
-    assert "state space too large" in text and "B =" in text and "pairs" in text
+def test_lead_time_beyond_reach_is_not_certified_with_the_largest_solved_lead_time():
+    rep = svc.exact_record(svc.request_from_fields("poisson", 20, None, None, 8, 1, 19, "lost sales"))
+    assert rep["certified"] is False
+    line = ox.headline(rep)
+    assert line.startswith("Not certified (lead time beyond reach)")
+    assert f"the largest lead time it solves is {rep['largest_lead_time']} days" in line
+    assert 0 <= rep["largest_lead_time"] < 8
+    rows = ox.gap_rows(rep)
+    assert rows and all(r["gap"] == "not certified (lead time beyond reach)" for r in rows)
+    assert "lead time 8 days: not certified" in ox.certificate_line(rep)
+
+
+def _upload_file(tmp_path):
+    path = tmp_path / "planner.csv"
+    lines = ["Date,SKU_ID,Warehouse_ID,Units_Sold"]
+    for i in range(120):
+        day = f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}"
+        lines.append(f"{day},A1,North,{(i * 7) % 5}")
+        lines.append(f"{day},B2,North,{(i * 3) % 11 // 2}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_uploaded_series_gives_a_certificate_for_its_own_distribution(tmp_path):
+    raw = _upload_file(tmp_path).read_bytes()
+    up = svc.uploaded_counts(raw, "planner.csv", 2**20)
+    assert set(up["series"]) == {"A1/North", "B2/North"}
+    assert sum(up["series"]["A1/North"]) == 120
+    req = svc.request_from_fields("empirical", None, None, "B2/North", 3, 1, 9, "lost sales", uploaded=up)
+    rep = svc.exact_record(req)
+    assert rep["demand"] == "empirical:B2/North" and rep["source"] == "planner.csv"
+    expected = np.array(up["series"]["B2/North"]) @ np.arange(len(up["series"]["B2/North"])) / 120
+    assert rep["demand_mean"] == pytest.approx(expected)
+    line = ox.certificate_line(rep)
+    assert line.startswith("Certificate for series B2/North of planner.csv, lead time 3 days")
+    gaps = [_numbers(r["gap"])[0] for r in ox.gap_rows(rep)]
+    assert gaps[0] == 0 and min(gaps[1:]) < 0.5 and all(g >= 0 for g in gaps)
 
 
 @pytest.mark.parametrize("fields, words", [
@@ -159,9 +197,41 @@ def test_page_solves_a_small_poisson_instance_and_refuses_a_too_large_one(app, b
         assert row["policy"] in table and row["cost"] in table and row["gap"] in table
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#{ids.EXACT_GRAPH} .main-svg"))
 
-    _type(browser, ids.EXACT_MEAN, 20)
-    _type(browser, ids.EXACT_LEAD, 8)
+
+
+def test_page_certifies_the_policies_of_an_uploaded_series_and_says_when_it_cannot(app, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dashapp import ids
+
+    browser.get(f"{app.url}/optimum")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, ids.EXACT_RUN))
+    path = _upload_file(tmp_path)
+    browser.find_element(By.CSS_SELECTOR, f"#{ids.EXACT_UPLOAD} input[type=file]").send_keys(str(path))
+    WebDriverWait(browser, 30).until(lambda d: "planner.csv: 2 series" in d.find_element(
+        By.ID, ids.EXACT_UPLOAD_STATUS).text)
+    _type(browser, ids.EXACT_H, 1)  # the fields open on the simulator's costs; the certificate below uses h 1, p 9
+    _type(browser, ids.EXACT_P, 9)
+    _type(browser, ids.EXACT_LEAD, 3)
     browser.find_element(By.ID, ids.EXACT_RUN).click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "optx-error"))
-    text = browser.find_element(By.ID, "optx-error").text
-    assert "state space too large" in text and "B =" in text and "Traceback" not in text
+    WebDriverWait(browser, 120).until(lambda d: d.find_elements(By.ID, ids.EXACT_CERTIFICATE)
+                                      or d.find_elements(By.ID, "optx-error"))
+    assert not browser.find_elements(By.ID, "optx-error"), browser.find_element(By.ID, ids.EXACT_STATUS).text
+    up = svc.uploaded_counts(path.read_bytes(), "planner.csv", 2**20)
+    expected = svc.exact_record(svc.request_from_fields("empirical", None, None, "A1/North", 3, 1, 9, "lost sales",
+                                                        uploaded=up))
+    assert browser.find_element(By.ID, ids.EXACT_CERTIFICATE).text == ox.certificate_line(expected)
+    assert browser.find_element(By.ID, ids.EXACT_HEADLINE).text == ox.headline(expected)
+    table = browser.find_element(By.ID, ids.EXACT_TABLE).text
+    for row in ox.gap_rows(expected):
+        assert row["policy"] in table and row["gap"] in table
+
+    _type(browser, ids.EXACT_LEAD, 25)
+    browser.find_element(By.ID, ids.EXACT_RUN).click()
+    WebDriverWait(browser, 60).until(
+        lambda d: "not certified" in d.find_element(By.ID, ids.EXACT_RESULTS).text.lower())
+    head = browser.find_element(By.ID, ids.EXACT_HEADLINE).text
+    assert head.startswith("Not certified (lead time beyond reach): lead time 25 days")
+    assert "the largest lead time it solves is" in head and "Traceback" not in head
+    assert "Certificate for series A1/North of planner.csv" in browser.find_element(By.ID, ids.EXACT_CERTIFICATE).text

@@ -1,9 +1,14 @@
 """/optimum, section "Exact optimum (stationary demand)": the optimal long-run cost of an i.i.d. demand setting,
 each policy's true gap to it and a picture of the optimal policy (engine.exact).
 
-Why a background job: a lead time of 2 solves in well under a second, but L = 4 with p = 19 takes about 17 s on
-this machine — too long for a web worker. The request is checked (and the state-space size with it) before the job
-starts, so a too-large instance gets the solver's message at once. Results are cached by the request.
+Why a background job: a lead time of 2 solves in well under a second, but L = 5 takes several seconds and the
+policy searches more — too long for a web worker. The request is checked before the job starts; a lead time beyond
+the solver's reach is answered by the job with "not certified (lead time beyond reach)" and the longest lead time
+it reaches. Results are cached by the request.
+
+Certificate per series: a demand file uploaded here gives each series' empirical distribution (only its counts per
+demand value are kept, in the browser); the gap table is then the certificate of each offered policy for that
+planner's own demand and lead time.
 """
 from __future__ import annotations
 
@@ -20,20 +25,36 @@ from dashapp.pages.optimum.exact_service import (
     exact_record,
     request_from_fields,
     request_key,
+    uploaded_counts,
 )
+from dashapp.platform.config import settings
 from dashapp.ui.job_pages import JobWords, background_job, error_alert, run_and_cache
 from dashapp.ui.jobs import job_store
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
+from engine.exact.report import NOT_CERTIFIED
 from engine.studies import scenarios as sc
 
-__all__ = ["WORDS", "exact_section", "gap_rows", "headline", "render", "request_from_fields"]
+__all__ = ["WORDS", "certificate_line", "exact_section", "gap_rows", "headline", "policy_label", "render",
+           "request_from_fields"]
 
 KIND = "optimum-exact"
 WORDS = JobWords(prefix=ids.EXACT_PREFIX, kind=KIND, noun="exact solve", button="Solve exactly")
 POLICY_LABELS = {"base-stock": "Base-stock", "capped-base-stock": "Capped base-stock",
-                 "projected-inventory-level": "Projected inventory level (PIL)", "constant-order": "Constant order"}
-PARAM_LABELS = {"S": "S", "cap": "cap", "target": "target", "order_qty": "Q"}
+                 "projected-inventory-level": "Projected inventory level (PIL)", "constant-order": "Constant order",
+                 "s-S": "(s, S)", "s-nQ": "(s, nQ)"}
+PARAM_LABELS = {"S": "S", "cap": "cap", "target": "target", "order_qty": "Q", "s": "s", "Q": "Q"}
+NOT_EVALUATED = ["base-stock", "capped-base-stock", "projected-inventory-level", "constant-order", "lookahead"]
+
+
+def policy_label(row: dict) -> str:
+    """The table's name of a policy; the lookahead names the simple policy it improves and says it is a
+    heuristic."""
+    if row["name"] == "lookahead":
+        base = row.get("params", {}).get("base")
+        on = f" on {POLICY_LABELS.get(base, base).lower()}" if base else ""
+        return f"One-step lookahead{on} (heuristic)"
+    return POLICY_LABELS.get(row["name"], row["name"])
 
 
 def _series_names() -> list[str]:
@@ -58,7 +79,7 @@ def exact_section(costs: dict | None = None) -> html.Div:
     cost_source = html.Div(f"h and p: {costs['source']}" if costs else "h and p: Zipkin's instance (h = 1, p = 9).",
                            id=ids.EXACT_PREFIX + "-cost-source", className="small text-muted")
     return html.Div([
-        dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT),
+        dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT), dcc.Store(id=ids.EXACT_UPLOADED),
         html.H2("Exact optimum (stationary demand)", className="h4"),
         html.P("When demand is the same distribution every day (i.i.d.), the best possible policy can be computed "
                "exactly (relative value iteration over on-hand stock and the pipeline), and so can the true cost of "
@@ -72,6 +93,10 @@ def exact_section(costs: dict | None = None) -> html.Div:
                                                               size="sm")),
             _field("Series (empirical)", dcc.Dropdown(id=ids.EXACT_SERIES, options=series,
                                                       value=series[0] if series else None, clearable=False), 3),
+            dbc.Col([dcc.Upload(id=ids.EXACT_UPLOAD, children=html.Div("Upload your demand file (CSV) for a "
+                                                                        "certificate per series"),
+                                className="upload-box small", max_size=settings.upload_max_bytes, multiple=False),
+                     html.Div(id=ids.EXACT_UPLOAD_STATUS, className="small")], md=2),
         ], className="g-2 align-items-end"),
         dbc.Row([
             _field("Lead time (days)", dbc.Input(id=ids.EXACT_LEAD, type="number", min=0, step=1, value=2, size="sm")),
@@ -79,6 +104,7 @@ def exact_section(costs: dict | None = None) -> html.Div:
             _field("p (per unit short)", dbc.Input(id=ids.EXACT_P, type="number", min=0, value=p, size="sm")),
             _field("Unmet demand", dcc.Dropdown(id=ids.EXACT_SALES, options=["lost sales", "backorders"],
                                                 value="lost sales", clearable=False)),
+            _field("K (per order)", dbc.Input(id=ids.EXACT_K, type="number", min=0, value=0, size="sm"), 1),
             dbc.Col(dbc.Button("Solve exactly", id=ids.EXACT_RUN, color="primary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.EXACT_CANCEL, color="danger", outline=True, disabled=True),
                     width="auto"),
@@ -99,32 +125,65 @@ def _pct(gap: float) -> str:
 
 
 def gap_rows(rep: dict) -> list[dict]:
-    """One row per policy: name, best parameters, long-run cost per day and the true gap to the optimum."""
+    """One row per offered policy: name, best parameters, long-run cost per day and the true gap to the optimum —
+    or, beyond the solver's reach, "not certified (lead time beyond reach)" in the gap column."""
+    if not rep.get("certified", True):
+        return [{"policy": policy_label({"name": n}), "params": "—", "cost": "—", "gap": NOT_CERTIFIED}
+                for n in NOT_EVALUATED]
     opt = rep["optimal_cost"]
     rows = [{"policy": "Optimal policy", "params": "state-dependent (see the picture)" if rep.get("policy_records")
              else "state-dependent", "cost": f"{opt:,.3f} per day", "gap": "0.00 %"}]
-    listed = [{"name": "base-stock", "params": {"S": rep["base_stock"]["level"]}, "cost": rep["base_stock"]["cost"]}]
+    listed = []
+    if rep.get("base_stock"):
+        listed.append({"name": "base-stock", "params": {"S": rep["base_stock"]["level"]},
+                       "cost": rep["base_stock"]["cost"]})
     listed += [r for r in rep["policies"] if r["name"] != "base-stock"]
     for r in listed:
-        rows.append({"policy": POLICY_LABELS.get(r["name"], r["name"]), "params": _params(r["params"]),
+        params = {k: v for k, v in r["params"].items() if k != "base"}
+        rows.append({"policy": policy_label(r), "params": _params(params),
                      "cost": f"{r['cost']:,.3f} per day", "gap": _pct(r["cost"] / opt - 1.0)})
     return rows
 
 
+def _best_simple(rep: dict) -> dict | None:
+    simple = [r for r in rep.get("policies", []) if not r.get("heuristic") and r["name"] != "constant-order"]
+    return min(simple, key=lambda r: r["cost"]) if simple else None
+
+
 def headline(rep: dict) -> str:
-    """One plain sentence: the best possible cost, how close the best simple policy gets, what base-stock loses."""
+    """One plain sentence: the best possible cost, how close the best offered policies get, what base-stock
+    loses — or why there is no certificate."""
+    if not rep.get("certified", True):
+        return (f"{NOT_CERTIFIED[0].upper()}{NOT_CERTIFIED[1:]}: lead time {rep['lead_time']} days is beyond the "
+                f"exact solver for this demand; the largest lead time it solves is {rep['largest_lead_time']} days.")
     opt = rep["optimal_cost"]
     bs = rep["base_stock"]
-    base_gap = bs["cost"] / opt - 1.0
-    if rep["model"] == "backorders":
+    if rep["model"] == "backorders" and not rep.get("order_cost"):
         return (f"Best possible: {opt:,.3f} per day — with backorders base-stock is optimal: order up to "
                 f"S = {bs['level']:g} units (exact).")
-    capped = next((r for r in rep["policies"] if r["name"] == "capped-base-stock"), None)
     lead = f"Best possible: {opt:,.3f} per day (exact, lead time {rep['lead_time']} days). "
-    if capped is None:
-        return lead + f"Base-stock (S = {bs['level']:g}) loses {_pct(base_gap)}."
-    return (lead + f"Capped base-stock ({_params(capped['params'])}) is within {_pct(capped['gap'])} of it; "
-            f"base-stock (S = {bs['level']:g}) loses {_pct(base_gap)}.")
+    best = _best_simple(rep)
+    look = next((r for r in rep["policies"] if r.get("heuristic")), None)
+    parts = []
+    if best is not None:
+        parts.append(f"{policy_label(best)} ({_params(best['params'])}) is within {_pct(best['gap'])} of it")
+    if look is not None:
+        parts.append(f"the one-step lookahead on it (a heuristic) within {_pct(look['gap'])}")
+    if bs:
+        parts.append(f"base-stock (S = {bs['level']:g}) loses {_pct(bs['cost'] / opt - 1.0)}")
+    return lead + ("; ".join(parts) + "." if parts else "")
+
+
+def certificate_line(rep: dict) -> str:
+    """Whose certificate this is: the series (and file) and the lead time the gaps hold for."""
+    who = rep["demand"].removeprefix("empirical:")
+    src = f" of {rep['source']}" if rep.get("source") else ""
+    kind = f"series {who}{src}" if rep["demand"].startswith("empirical:") else f"demand {who}"
+    if not rep.get("certified", True):
+        return (f"Certificate for {kind}, lead time {rep['lead_time']} days: {NOT_CERTIFIED} — the largest lead "
+                f"time solved exactly is {rep['largest_lead_time']} days.")
+    return (f"Certificate for {kind}, lead time {rep['lead_time']} days: each policy's gap below is to the exact "
+            "optimum for this demand distribution and lead time.")
 
 
 def render(rep: dict | None):
@@ -135,21 +194,51 @@ def render(rep: dict | None):
         {"id": "policy", "name": "Policy"}, {"id": "params", "name": "Best parameters (units)"},
         {"id": "cost", "name": "Long-run cost (per day)"}, {"id": "gap", "name": "Gap to the optimum"}],
         style_cell={"fontSize": "0.85rem", "textAlign": "left", "padding": "4px 8px"})
-    states = f"{rep['states']:,} states" + (f", bound B = {rep['bound']}" if rep.get("bound") else "")
     parts = [html.P(headline(rep), id=ids.EXACT_HEADLINE, className="fw-semibold"),
-             html.Div(f"Demand {rep['demand']} (mean {rep['demand_mean']:.2f}, variance {rep['demand_var']:.2f} "
-                      f"units/day), {rep['model']}, h = {rep['holding_cost']:g} per unit per day, "
-                      f"p = {rep['stockout_cost']:g} per unit short; optimal cost {rep['optimal_cost']:,.4f} per day "
-                      f"({states}; solved in {rep['seconds']:.1f} s).", id=ids.EXACT_OPTIMAL,
-                      className="small text-muted mb-2"),
-             table]
+             html.Div(certificate_line(rep), id=ids.EXACT_CERTIFICATE, className="small mb-1")]
+    if rep.get("certified", True):
+        states = f"{rep['states']:,} states" + (f", bound B = {rep['bound']}" if rep.get("bound") else "")
+        k = f", K = {rep['order_cost']:g} per order" if rep.get("order_cost") else ""
+        parts.append(html.Div(
+            f"Demand {rep['demand']} (mean {rep['demand_mean']:.2f}, variance {rep['demand_var']:.2f} "
+            f"units/day), {rep['model']}, h = {rep['holding_cost']:g} per unit per day, "
+            f"p = {rep['stockout_cost']:g} per unit short{k}; optimal cost {rep['optimal_cost']:,.4f} per day "
+            f"({states}; solved in {rep['seconds']:.1f} s).", id=ids.EXACT_OPTIMAL, className="small text-muted mb-2"))
+    parts.append(table)
     if rep.get("policy_records"):
         parts.append(dcc.Graph(id=ids.EXACT_GRAPH,
                                figure=optimal_order_figure(rep["policy_records"], rep["lead_time"])))
-    elif rep["model"] == "lost sales":
+    elif rep["model"] == "lost sales" and rep.get("certified", True):
         parts.append(html.Div(f"The picture of the optimal policy is drawn for lead times up to {MAX_HEATMAP_LEAD}.",
                               className="small text-muted"))
     return html.Div(parts)
+
+
+@callback(
+    Output(ids.EXACT_UPLOADED, "data"),
+    Output(ids.EXACT_UPLOAD_STATUS, "children"),
+    Output(ids.EXACT_SERIES, "options"),
+    Output(ids.EXACT_SERIES, "value"),
+    Output(ids.EXACT_DIST, "value"),
+    Input(ids.EXACT_UPLOAD, "contents"),
+    State(ids.EXACT_UPLOAD, "filename"),
+    prevent_initial_call=True,
+)
+def upload_series(contents, filename):
+    """An uploaded demand file: its series become the empirical choices (counts per demand value only)."""
+    from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
+
+    name = file_name(filename)
+    try:
+        raw = decode_data_url(contents, name, settings.upload_max_bytes)
+        up = uploaded_counts(raw, name, settings.upload_max_bytes)
+    except (UploadRefused, DataError, ConfigError) as err:
+        return no_update, html.Span(str(err), className="text-danger", id="optx-upload-error"), *(no_update,) * 3
+    keys = list(up["series"])
+    if not keys:
+        return no_update, html.Span(f"{name}: no series with positive demand", className="text-danger",
+                                    id="optx-upload-error"), *(no_update,) * 3
+    return up, html.Span(f"{name}: {len(keys)} series", id="optx-upload-ok"), keys, keys[0], "empirical"
 
 
 @callback(
@@ -159,12 +248,13 @@ def render(rep: dict | None):
     Input(ids.EXACT_RUN, "n_clicks"),
     State(ids.EXACT_DIST, "value"), State(ids.EXACT_MEAN, "value"), State(ids.EXACT_VAR, "value"),
     State(ids.EXACT_SERIES, "value"), State(ids.EXACT_LEAD, "value"), State(ids.EXACT_H, "value"),
-    State(ids.EXACT_P, "value"), State(ids.EXACT_SALES, "value"),
+    State(ids.EXACT_P, "value"), State(ids.EXACT_SALES, "value"), State(ids.EXACT_K, "value"),
+    State(ids.EXACT_UPLOADED, "data"),
     prevent_initial_call=True,
 )
 def prepare_exact(_n, *fields):
     try:
-        req = request_from_fields(*fields)
+        req = request_from_fields(*fields[:-1], uploaded=fields[-1])
     except (ConfigError, DataError, ValueError, TypeError) as err:
         return no_update, no_update, error_alert(WORDS, err)
     try:
@@ -184,9 +274,11 @@ def run_exact(set_progress, request):
     if not request:
         raise PreventUpdate
     try:
-        req = request_from_fields(*(request["request"].get(k) for k in (
-            "dist", "mean", "var", "series", "lead_time", "h", "p")),
-            "backorders" if request["request"].get("backorders") else "lost sales")
+        got = request["request"]
+        uploaded = {"name": got.get("source"), "series": {got["series"]: got["counts"]}} if got.get("counts") else None
+        req = request_from_fields(*(got.get(k) for k in ("dist", "mean", "var", "series", "lead_time", "h", "p")),
+                                  "backorders" if got.get("backorders") else "lost sales", got.get("order_cost", 0),
+                                  uploaded=uploaded)
     except (ConfigError, DataError, ValueError, TypeError, KeyError, AttributeError) as err:
         return no_update, error_alert(WORDS, err)
     return run_and_cache(WORDS, request_key(req), set_progress, lambda progress: exact_record(req, progress))
