@@ -93,6 +93,9 @@ class Forecaster:
     # path-days a simulated prior may spend on this forecaster to resolve the critical ratio's tail
     # (engine.protection_prior.prior_path_count); 0: the prior's base budget only
     prior_budget: int = 0
+    # predict's row i depends on row i of its inputs only (vectorised recursions): a backtest may stack series that
+    # share a calendar into one call
+    rows_independent: bool = False
 
     @property
     def reads_covariates(self) -> bool:

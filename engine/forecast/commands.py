@@ -72,6 +72,11 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--protocol", choices=["per-series", "seed"], default="per-series")
     p.add_argument("--series", default=None, help="comma-separated series keys (default: every series)")
     p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
+    p.add_argument("--sum-days", type=int, default=8,
+                   help="days of the demand sums scored (the protection period L + 1; default 8)")
+    p.add_argument("--quantiles", default=None,
+                   help="comma-separated quantile levels of the sums to score, e.g. 0.5,0.9,0.95,0.99: scaled "
+                        "pinball loss and coverage per model (origins every --sum-days days in the holdout)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_backtest)
 
@@ -302,9 +307,16 @@ def cmd_backtest(args) -> int:
     from engine.errors import DataError
     from engine.forecast import backtest as B
     from engine.forecast.onnx_model import ModelError
+    from engine.forecast.pinball import parse_quantiles
     from engine.forecast.registry import UnknownForecaster, list_forecasters
     if args.models_dir:
         paths.use_models_dir(args.models_dir)
+    if not 1 <= args.sum_days <= 60:
+        return _err(f"--sum-days {args.sum_days} is out of range [1, 60]")
+    try:
+        quantiles = parse_quantiles(args.quantiles) if args.quantiles is not None else None
+    except ValueError as exc:
+        return _err(f"--quantiles: {exc}")
     try:
         ds = _load(args.data, args.series)
         if args.models:
@@ -312,7 +324,8 @@ def cmd_backtest(args) -> int:
         else:
             names = [f["name"] for f in list_forecasters() if f["kind"] != "statsmodels"]
         result = B.run_backtest(ds, names, args.protocol, args.holdout_days, data_path=args.data,
-                                log=None if args.json else (lambda m: print(m, file=sys.stderr)))
+                                log=None if args.json else (lambda m: print(m, file=sys.stderr)),
+                                sum_days=args.sum_days, quantiles=quantiles)
     except (DataError, UnknownForecaster, ModelError, B.BacktestError) as exc:
         return _err(str(exc))
     if args.json:

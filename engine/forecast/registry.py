@@ -35,9 +35,11 @@ _BASELINES = {
     "planning": (PlanningForecast.label, PlanningForecast),
     "fourier": (FourierRegression.label, FourierRegression),
 }
+from engine.forecast.ets_weekly import EtsWeekly  # noqa: E402
 from engine.forecast.intermittent import REGISTRY as _INTERMITTENT  # noqa: E402 (after the baselines it extends)
 
 _BASELINES.update(_INTERMITTENT)
+_BASELINES["ets-weekly"] = (EtsWeekly.label, EtsWeekly)
 _STATSMODELS = {"ets": ("ETS (statsmodels)", "EtsForecaster"), "arima": ("ARIMA (statsmodels)", "ArimaForecaster")}
 _ensemble_cache: dict[tuple[str, float], Forecaster] = {}
 
