@@ -49,6 +49,7 @@ class Target:
     planning: np.ndarray | None
     dates: list | None
     positions: list[int]
+    price: np.ndarray | None = None
 
 
 def covariates_for(series, horizon: int) -> Covariates:
@@ -60,7 +61,16 @@ def covariates_for(series, horizon: int) -> Covariates:
         return np.concatenate([a, np.repeat(a[-1:], horizon)])[None, :]
     dates = getattr(series, "dates", None)
     doy = days_of_year(dates, horizon)[None, :] if dates else None
-    return Covariates(promo=pad(series.promo), planning=pad(series.planning), day_of_year=doy)
+    return Covariates(promo=pad(series.promo), planning=pad(series.planning), day_of_year=doy,
+                      price=pad(getattr(series, "price", None)), day_number=day_numbers(dates, horizon))
+
+
+def day_numbers(dates, horizon: int = 0) -> np.ndarray | None:
+    """(1, len + horizon) days since 1970-01-01 of ISO dates, continued `horizon` days (None without dates)."""
+    if not dates:
+        return None
+    d = np.asarray([str(x)[:10] for x in dates], dtype="datetime64[D]").astype(np.int64)
+    return np.concatenate([d, d[-1] + np.arange(1, horizon + 1)])[None, :].astype(np.float64)
 
 
 def targets_per_series(dataset, holdout_days: int) -> list[Target]:
@@ -69,7 +79,8 @@ def targets_per_series(dataset, holdout_days: int) -> list[Target]:
         n = len(s.demand)
         if n <= holdout_days + 1:
             raise BacktestError(f"series {s.key} has {n} days, not more than the {holdout_days} held-out days")
-        out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n))))
+        out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n)),
+                          getattr(s, "price", None)))
     return out
 
 

@@ -30,7 +30,8 @@ def register(subparsers, common=None) -> None:
                               help="train the forecasting ensemble and export it to models/NAME (ONNX + card)")
     p.add_argument("--data", required=True, help="CSV file (the format of data/sample.csv)")
     p.add_argument("--series", default=None, help="comma-separated series keys (default: every series)")
-    p.add_argument("--holdout-days", type=int, default=73, help="last days of every series never used (default 73)")
+    p.add_argument("--holdout-days", type=int, default=None,
+                   help="last days of every series never used (default 73; with --global 56)")
     p.add_argument("--epochs", type=int, default=150, help="maximum epochs per base model (early stopping)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-covariates", action="store_true",
@@ -50,6 +51,15 @@ def register(subparsers, common=None) -> None:
                         "91 and 365)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.add_argument("--global", dest="global_model", action="store_true",
+                   help="train the global quantile model (gradient-boosted trees across all series; quantiles of "
+                        "the 1-31-day demand sums; engine.forecast.global_train) instead of the per-layout ensemble; "
+                        "uses --holdout-days (default here 56), --seed, --networks, --meta-days")
+    p.add_argument("--networks", default="",
+                   help="with --global: comma-separated network members to try beside the trees (mlp, cnn, lstm; "
+                        "needs TensorFlow); a member the meta-learner gives weight 0 is named on the card, not shipped")
+    p.add_argument("--meta-days", type=int, default=56, help="with --global: days before the holdout that fit the "
+                                                              "meta-learner and no member (default 56)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("import-pkl", parents=_parents(common),
@@ -209,7 +219,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     card = json.loads((Path(out) / "card.json").read_text())
     card["backtest"] = {k: v for k, v in result.items() if k != "series"}
     (Path(out) / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
-    (Path(out) / CARD_MD).write_text(card_markdown(card, result))
+    (Path(out) / CARD_MD).write_text(card_markdown(card, result, Path(out).name))
     return card
 
 
@@ -235,13 +245,15 @@ def calendar_line(season: dict) -> str:
             f"deseasonalised mean of its last {season['level_days']} days.")
 
 
-def card_markdown(card: dict, result: dict) -> str:
+def card_markdown(card: dict, result: dict, name: str = "model") -> str:
     from engine.forecast.backtest import markdown_table
     tr = card["training"]
     dates = tr.get("last_train_date_by_series") or {}
+    from engine.forecast.model_names import true_label
     lines = [
-        f"# Model card: {card['description']}",
+        f"# Model card: {true_label(name, card)}",
         "",
+        f"- Architecture: {card['description']}; the meta-learner's weights decide what it forecasts (next lines).",
         f"- Trained on `{tr['data_file']}` ({len(tr['series'])} series, {tr['rows']} rows), last "
         f"{tr['holdout_days']} days of every series held out" + (f" (training ends {min(dates.values())})"
                                                                  if dates else "") + ".",
@@ -264,15 +276,42 @@ def card_markdown(card: dict, result: dict) -> str:
 def cmd_train(args) -> int:
     from engine.errors import DataError
     cmd = "python -m engine train " + " ".join(shlex.quote(a) for a in _argv_after("train"))
+    if args.global_model:
+        return _cmd_train_global(args, cmd)
     if args.calendar_days is not None and not 7 <= args.calendar_days <= 730:
         return _err(f"--calendar-days {args.calendar_days} is out of range [7, 730]")
     try:
-        card = train_model(args.data, args.out, series=args.series, holdout_days=args.holdout_days,
+        card = train_model(args.data, args.out, series=args.series,
+                           holdout_days=73 if args.holdout_days is None else args.holdout_days,
                            epochs=args.epochs, seed=args.seed, use_covariates=not args.no_covariates,
                            window=args.window, meta=args.meta, meta_fit=args.meta_fit,
                            extra_inputs=None if args.meta_inputs is None else
                            tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
                            log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days)
+    except (DataError, ValueError) as exc:
+        return _err(str(exc))
+    if args.json:
+        print(json.dumps(card, indent=2))
+    else:
+        print(Path(args.out, CARD_MD).read_text())
+    return 0
+
+
+def _cmd_train_global(args, cmd: str) -> int:
+    from engine.errors import DataError
+    from engine.forecast.global_commands import train_global_model
+    from engine.forecast.global_train import NETWORKS, GlobalConfig
+    networks = tuple(x.strip() for x in args.networks.split(",") if x.strip())
+    unknown = [x for x in networks if x not in NETWORKS]
+    if unknown:
+        return _err(f"--networks: unknown member {unknown[0]!r}; choose from {', '.join(NETWORKS)}")
+    holdout = 56 if args.holdout_days is None else args.holdout_days
+    if holdout < 0 or not 7 <= args.meta_days <= 365:
+        return _err("--holdout-days must be >= 0 and --meta-days within [7, 365]")
+    cfg = GlobalConfig(holdout_days=holdout, meta_days=args.meta_days, networks=networks, seed=args.seed)
+    try:
+        card = train_global_model(args.data, args.out, series=args.series, cfg=cfg,
+                                  log=lambda m: print(m, file=sys.stderr), command=cmd)
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:

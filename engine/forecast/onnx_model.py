@@ -28,7 +28,7 @@ from engine.forecast import features as F
 from engine.forecast.base import Covariates, Forecaster, as_2d
 
 CARD_FILE = "card.json"
-KINDS = ("ensemble", "legacy")
+KINDS = ("ensemble", "legacy", "global")  # global: engine.forecast.global_model
 
 
 class ModelError(ValueError):
@@ -61,7 +61,8 @@ def read_card(folder) -> dict:
     if card.get("kind") not in KINDS:
         raise ModelError(f"has unknown kind {card.get('kind')!r}; expected one of {KINDS}", path)
     required = {"ensemble": ("window", "horizon", "use_covariates", "onnx"),
-                "legacy": ("window", "horizon", "onnx", "feature_columns", "scaler", "fill_values")}[card["kind"]]
+                "legacy": ("window", "horizon", "onnx", "feature_columns", "scaler", "fill_values"),
+                "global": ("window", "horizon", "onnx", "quantiles", "members", "meta")}[card["kind"]]
     for key in required:
         if key not in card:
             raise ModelError(f"lacks the field {key!r}", path)
@@ -364,7 +365,9 @@ class OnnxEnsemble(Forecaster):
 
     def describe(self) -> dict:
         """What the app shows about the model: kind, training data, backtest table."""
+        from engine.forecast.model_names import true_label
         c = self.card
-        return {"name": self.name, "kind": self.kind, "window": self.window, "horizon": self.horizon,
+        return {"name": self.name, "label": true_label(self.folder.name, c), "kind": self.kind,
+                "window": self.window, "horizon": self.horizon,
                 "uses_covariates": self.uses_covariates, "training": c.get("training"),
                 "backtest": c.get("backtest"), "description": c.get("description")}

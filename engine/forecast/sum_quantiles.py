@@ -49,7 +49,8 @@ def _stacked_covariates(group, horizon: int) -> Covariates:
     def stack(attr):
         parts = [getattr(c, attr) for c in covs]
         return None if any(p is None for p in parts) else np.concatenate(parts)
-    return Covariates(promo=stack("promo"), planning=stack("planning"), day_of_year=stack("day_of_year"))
+    return Covariates(promo=stack("promo"), planning=stack("planning"), day_of_year=stack("day_of_year"),
+                      price=stack("price"), day_number=stack("day_number"))
 
 
 def sum_forecasts(forecaster, group, origins: list[int], sum_days: int) -> np.ndarray:

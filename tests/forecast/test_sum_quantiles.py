@@ -113,6 +113,7 @@ def test_naive_scale():
     assert naive_scale([1, 3, 2]) == pytest.approx(1.5)
 
 
+@pytest.mark.slow
 def test_backtest_cli_reports_scaled_pinball_and_coverage(retail):
     r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(retail), "--holdout-days", "24",
                         "--sum-days", "8", "--quantiles", "0.5,0.9,0.99", "--models", "ses,tsb", "--json"],
@@ -127,6 +128,7 @@ def test_backtest_cli_reports_scaled_pinball_and_coverage(retail):
         assert o["coverage"]["0.5"] <= o["coverage"]["0.9"] <= o["coverage"]["0.99"]
 
 
+@pytest.mark.slow
 def test_backtest_cli_refuses_bad_quantiles(retail):
     r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(retail), "--quantiles", "0.5,2",
                         "--models", "ses"], cwd=REPO, capture_output=True, text=True, timeout=60)
