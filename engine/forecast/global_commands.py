@@ -73,7 +73,9 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
             nproto = E.to_onnx(net, _network_specs(kind), output_name="quantiles")
             (out / f"{kind}.onnx").write_bytes(nproto.SerializeToString())
             entry["onnx"] = f"{kind}.onnx"
-            feeds = {"X": X}
+            entry["standardize"] = net.standardize
+            from engine.forecast.global_train import standardized
+            feeds = {"X": standardized(X, net.standardize)}
             if kind in ("cnn", "lstm"):
                 feeds["seq"] = G.sequence_input(panel.demand[:, :o], s, cfg.max_days)
             from engine.forecast.global_train import _network_predict

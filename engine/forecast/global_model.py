@@ -13,7 +13,6 @@ daily point forecasts from the mean model: the mean d-day sums for d = 1..H, mad
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +68,8 @@ class GlobalQuantileModel(Forecaster):
         self._w = {m["name"]: np.asarray([meta[k]["weights"].get(m["name"], 0.0) for k in keys])
                    for m in self._members}
         self._shift = np.asarray([meta[k]["shift"] for k in keys])
-        self._lock = threading.Lock()
+        self._standardize = {m["name"]: (np.asarray(m["standardize"]["mean"]), np.asarray(m["standardize"]["std"]))
+                             for m in self._members if m.get("standardize")}
 
     @classmethod
     def load(cls, folder) -> "GlobalQuantileModel":
@@ -119,7 +119,8 @@ class GlobalQuantileModel(Forecaster):
         return G.build_features(demand, days, dn, price, promo)
 
     def _run(self, name: str, X: np.ndarray, demand=None, scale=None, repeats: int = 1) -> np.ndarray:
-        feeds = {"X": X}
+        st = self._standardize.get(name)
+        feeds = {"X": X if st is None else ((X - st[0]) / st[1]).astype(np.float32)}
         if name in ("cnn", "lstm"):
             feeds["seq"] = G.sequence_input(demand, scale, repeats)
         return self._sessions[name].run(None, feeds)[0].astype(np.float64)

@@ -40,17 +40,17 @@ class GlobalConfig:
     holdout_days: int = 56
     meta_days: int = 56
     first_origin: int = 56      # origins need this much history
-    origin_step: int = 2
+    origin_step: int = 6
     draws: int = 2
-    meta_draws: int = 4
-    max_iter: int = 200
-    learning_rate: float = 0.05
+    meta_draws: int = 2
+    max_iter: int = 100
+    learning_rate: float = 0.1
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 100
     networks: tuple = ()
-    network_rows: int = 80_000
-    network_epochs: int = 6
-    threads: int = 2
+    network_rows: int = 40_000
+    network_epochs: int = 4
+    threads: int = 1
     seed: int = 1
     members: list = field(default_factory=list)
 
@@ -143,12 +143,14 @@ def _pinball_tf(quantiles):
     return loss
 
 
-def _network(kind: str, n_features: int, k: int, mean, var, seed: int):
+def _network(kind: str, n_features: int, k: int, seed: int):
+    """The network member; its feature input is standardised outside the graph (mean/std on the card: a Keras
+    Normalization layer's statistics would become graph inputs in the ONNX export)."""
     import keras
     from keras import layers
     keras.utils.set_random_seed(seed)
     feats = keras.Input((n_features,), name="X")
-    h = layers.Normalization(mean=mean, variance=var)(feats)
+    h = feats
     inputs = [feats]
     if kind in ("cnn", "lstm"):
         seq = keras.Input((G.SEQ_DAYS, 1), name="seq")
@@ -178,20 +180,26 @@ def _fit_network(kind, X, S, y, cfg: GlobalConfig, log):
     rng = np.random.default_rng(cfg.seed)
     take = rng.permutation(len(y))[:cfg.network_rows]
     Xt = X[take]
-    mean, var = Xt.mean(axis=0), np.maximum(Xt.var(axis=0), 1e-6)
-    model = _network(kind, X.shape[1], len(cfg.quantiles), mean, var, cfg.seed)
+    mean, std = Xt.mean(axis=0), np.sqrt(np.maximum(Xt.var(axis=0), 1e-6))
+    model = _network(kind, X.shape[1], len(cfg.quantiles), cfg.seed)
+    model.standardize = {"mean": [float(x) for x in mean], "std": [float(x) for x in std]}
     import keras
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=_pinball_tf(cfg.quantiles))
-    feeds = [Xt] + ([S[take]] if kind in ("cnn", "lstm") else [])
+    feeds = [standardized(Xt, model.standardize)] + ([S[take]] if kind in ("cnn", "lstm") else [])
     t0 = time.time()
-    hist = model.fit(feeds, y[take].astype(np.float32), epochs=cfg.network_epochs, batch_size=512, verbose=0,
+    hist = model.fit(feeds, y[take].astype(np.float32)[:, None], epochs=cfg.network_epochs, batch_size=512, verbose=0,
                      validation_split=0.1)
     log(f"{kind}: {time.time() - t0:.1f} s, validation pinball {hist.history['val_loss'][-1]:.4f}")
     return model
 
 
+def standardized(X: np.ndarray, st: dict) -> np.ndarray:
+    """Features standardised by a network member's training mean/std (float32, the graph's input)."""
+    return ((X - np.asarray(st["mean"])) / np.asarray(st["std"])).astype(np.float32)
+
+
 def _network_predict(model, kind, X, S):
-    feeds = [X] + ([S] if kind in ("cnn", "lstm") else [])
+    feeds = [standardized(X, model.standardize)] + ([S] if kind in ("cnn", "lstm") else [])
     return np.asarray(model.predict(feeds, batch_size=4096, verbose=0), dtype=np.float64)
 
 
@@ -205,6 +213,12 @@ def fit_meta(preds: dict, y: np.ndarray, quantiles) -> dict:
     for k, q in enumerate(quantiles):
         P = np.stack([preds[m][:, k] for m in names], axis=1)          # (n, M)
         M = P.shape[1]
+        if M == 1:  # one member: weight 1, the LP reduces to the shift (the residuals' q-quantile)
+            shift = float(np.quantile(y - P[:, 0], q))
+            e = y - P[:, 0] - shift
+            out[format(q, "g")] = {"weights": {names[0]: 1.0}, "shift": shift,
+                                   "pinball": float(np.mean(np.maximum(q * e, (q - 1) * e)))}
+            continue
         # variables: w (M, ≥ 0), δ+ , δ− (≥ 0), u (n), v (n); y = P w + δ+ − δ− + u − v
         c = np.concatenate([np.zeros(M + 2), np.full(n, q), np.full(n, 1.0 - q)])
         A_eq = hstack([csr_matrix(P), csr_matrix(np.ones((n, 1))), csr_matrix(-np.ones((n, 1))),

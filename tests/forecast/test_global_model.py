@@ -196,3 +196,26 @@ def test_train_global_refuses_an_unknown_network(global_entry, tmp_path):
                         "--networks", "transformer", "--out", str(tmp_path / "x")],
                        cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "unknown member 'transformer'" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.training
+def test_a_network_member_is_named_with_its_weight_and_shipped_only_with_weight(tmp_path):
+    """With --networks mlp the card lists the MLP with its meta weight per level; its graph is exported (and served
+    through the card's standardisation, agreeing with Keras) only when some level gives it weight."""
+    pytest.importorskip("tensorflow")
+    from engine.forecast.global_commands import train_global_model
+    from engine.forecast.global_model import GlobalQuantileModel
+    data = tmp_path / "retail.csv"
+    write_retail_csv(data, n_items=4, days=240, seed=5)
+    cfg = GlobalConfig(**SMALL, networks=("mlp",), network_rows=3000, network_epochs=2)
+    card = train_global_model(data, tmp_path / "m" / "g", cfg=cfg, log=lambda m: None, backtest_models=())
+    mlp = next(m for m in card["members"] if m["name"] == "mlp")
+    assert set(mlp["weights"]) == set(card["meta"])
+    shipped = any(w > 0 for w in mlp["weights"].values())
+    assert (tmp_path / "m" / "g" / "mlp.onnx").exists() == shipped == (mlp["onnx"] is not None)
+    if shipped:
+        assert card["onnx_check"]["mlp"] < 1e-4
+    model = GlobalQuantileModel.load(tmp_path / "m" / "g")
+    q = model.predict_sum_quantiles(np.full((2, 120), 2.0), None, 8, (0.5, 0.9))
+    assert q.shape == (2, 2) and np.all(np.diff(q, axis=1) >= 0)
