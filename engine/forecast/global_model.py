@@ -148,7 +148,11 @@ class GlobalQuantileModel(Forecaster):
                              f"{', '.join(format(q, 'g') for q in qs)}")
         X, s = self._features(demand, covariates, days)
         r = self._scaled_quantiles(demand, X, s, 1)
-        grid = np.stack([np.interp(qs, self.quantiles, row) for row in r]) if len(r) else np.zeros((0, len(qs)))
+        # linear interpolation in q between the trained levels, one set of weights for every row
+        j = np.clip(np.searchsorted(self.quantiles, qs, side="right") - 1, 0, len(self.quantiles) - 2)
+        lo_q, hi_q = self.quantiles[j], self.quantiles[j + 1]
+        w = np.clip((qs - lo_q) / (hi_q - lo_q), 0.0, 1.0)
+        grid = r[:, j] * (1.0 - w) + r[:, j + 1] * w
         return grid * (days * s)[:, None]
 
     def predict(self, demand, covariates: Covariates | None = None) -> np.ndarray:
