@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.data.dataset import days_of_year
-from engine.forecast.base import Covariates, window_sum
+from engine.forecast.base import window_sum
 from engine.forecast.coverage import conformal_coverage
+from engine.forecast.series_covariates import covariates_for, stacked_covariates
 
 DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
 SEED_HOLDOUT_FRACTION = 0.10
@@ -49,18 +49,7 @@ class Target:
     planning: np.ndarray | None
     dates: list | None
     positions: list[int]
-
-
-def covariates_for(series, horizon: int) -> Covariates:
-    """Known-in-advance covariates of a series padded (last value repeated) to len + horizon columns."""
-    def pad(a):
-        if a is None:
-            return None
-        a = np.asarray(a, dtype=float)
-        return np.concatenate([a, np.repeat(a[-1:], horizon)])[None, :]
-    dates = getattr(series, "dates", None)
-    doy = days_of_year(dates, horizon)[None, :] if dates else None
-    return Covariates(promo=pad(series.promo), planning=pad(series.planning), day_of_year=doy)
+    price: np.ndarray | None = None
 
 
 def targets_per_series(dataset, holdout_days: int) -> list[Target]:
@@ -69,7 +58,8 @@ def targets_per_series(dataset, holdout_days: int) -> list[Target]:
         n = len(s.demand)
         if n <= holdout_days + 1:
             raise BacktestError(f"series {s.key} has {n} days, not more than the {holdout_days} held-out days")
-        out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n))))
+        out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n)),
+                          getattr(s, "price", None)))
     return out
 
 
@@ -134,16 +124,20 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
 
 def forecast_targets(forecaster, targets: list[Target], sum_days: int = SUM_DAYS) -> dict[str, np.ndarray]:
     """One-step-ahead forecasts for every held-out position of every target series, and (key + "#sum") the forecast
-    sum of the next `sum_days` days from every held-out origin whose window ends inside the series."""
+    sum of the next `sum_days` days from every held-out origin whose window ends inside the series.
+
+    A forecaster whose rows are independent (Forecaster.rows_independent) forecasts the series that share a length,
+    a calendar and held-out positions in one call per position: the same numbers, one call instead of one per
+    series."""
+    if getattr(forecaster, "rows_independent", False) and len(targets) > 1:
+        return _forecast_stacked(forecaster, targets, sum_days)
     out = {}
     h = forecaster.horizon
     for t in targets:
         cov = covariates_for(t, h)
         preds, sums = [], []
         for pos in t.positions:
-            if pos < forecaster.min_history:
-                raise BacktestError(f"{forecaster.name} needs {forecaster.min_history} days of history; series "
-                                    f"{t.key} has {pos} before its first held-out day")
+            _check_history(forecaster, t, pos)
             c = cov.take(pos + h) if (forecaster.reads_covariates or getattr(forecaster, "kind", "") == "legacy") \
                 else None
             f = forecaster.predict(t.demand[None, :pos], c)
@@ -152,6 +146,38 @@ def forecast_targets(forecaster, targets: list[Target], sum_days: int = SUM_DAYS
                 sums.append(float(window_sum(f[:1], sum_days)[0]))
         out[t.key] = np.asarray(preds)
         out[t.key + "#sum"] = np.asarray(sums)
+    return out
+
+
+def _check_history(forecaster, t: Target, pos: int) -> None:
+    if pos < forecaster.min_history:
+        raise BacktestError(f"{forecaster.name} needs {forecaster.min_history} days of history; series "
+                            f"{t.key} has {pos} before its first held-out day")
+
+
+def _forecast_stacked(forecaster, targets: list[Target], sum_days: int) -> dict[str, np.ndarray]:
+    groups: dict = {}
+    for t in targets:
+        key = (len(t.demand), tuple(t.dates) if t.dates else None, tuple(t.positions), t.planning is None)
+        groups.setdefault(key, []).append(t)
+    out = {}
+    h = forecaster.horizon
+    for group in groups.values():
+        D = np.stack([t.demand for t in group]).astype(np.float64)
+        cov = stacked_covariates(group, h) if forecaster.reads_covariates else None
+        n = D.shape[1]
+        preds, sums = [], []
+        for pos in group[0].positions:
+            _check_history(forecaster, group[0], pos)
+            f = forecaster.predict(D[:, :pos], None if cov is None else cov.take(pos + h))
+            preds.append(f[:, 0])
+            if pos + sum_days <= n:
+                sums.append(window_sum(f, sum_days))
+        P = np.stack(preds, axis=1)
+        S = np.stack(sums, axis=1) if sums else np.zeros((len(group), 0))
+        for i, t in enumerate(group):
+            out[t.key] = P[i].copy()
+            out[t.key + "#sum"] = S[i].copy()
     return out
 
 
@@ -185,8 +211,11 @@ def metrics(actual: np.ndarray, forecast: np.ndarray, naive_scale: float) -> dic
 
 
 def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdout_days: int = 73,
-                 data_path=None, log=None, sum_days: int = SUM_DAYS) -> dict:
-    """Backtest forecasters (registry names or Forecaster objects) on a Dataset; returns a JSON-safe dict."""
+                 data_path=None, log=None, sum_days: int = SUM_DAYS, quantiles=None) -> dict:
+    """Backtest forecasters (registry names or Forecaster objects) on a Dataset; returns a JSON-safe dict.
+
+    quantiles (per-series protocol): also score quantiles of the `sum_days`-day sums (engine.forecast.sum_quantiles)
+    into overall.scaled_pinball, overall.coverage {"0.9": ...} and per_series[key].scaled_pinball."""
     from engine.forecast.registry import get_forecaster
     if protocol == "per-series":
         targets = targets_per_series(dataset, holdout_days)
@@ -207,6 +236,8 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
     sums_actual = {t.key: actual_sums(t, sum_days) for t in targets}
     sums_time = {t.key: origin_times(t, sum_days) for t in targets}
 
+    if quantiles and protocol != "per-series":
+        raise BacktestError("--quantiles needs the per-series protocol")
     results, skipped = {}, {}
     names = list(models) + (["train-mean"] if protocol == "seed" else [])
     for name in names:
@@ -234,19 +265,33 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
         for k in actual:
             per_series[k] = metrics(actual[k], fc[k], scales[k])
             per_series[k]["sum_rmse"] = sum_rmse(sums_actual[k], fc[k + "#sum"])
+        if quantiles:
+            from engine.forecast.sum_quantiles import score_sum_quantiles
+            try:
+                qres = score_sum_quantiles(f, targets, holdout_days, sum_days, quantiles)
+            except ValueError as exc:
+                raise BacktestError(str(exc)) from None
+            for k, v in qres.pop("per_series").items():
+                per_series[k]["scaled_pinball"] = v
+            overall.update(qres)
         entry = {"overall": overall, "note": note, "per_series": per_series}
         results[name] = entry
         if log:
             cov = overall["sum_coverage"]["coverage"]
             shown = " ".join("–" if c is None else f"{c:.2f}" for c in cov)
             sr = "–" if overall["sum_rmse"] is None else f"{overall['sum_rmse']:.3f}"
+            extra = ""
+            if quantiles:
+                extra = f"  scaled pinball {overall['scaled_pinball']:.4f} ({overall['method']}) coverage " + \
+                    " ".join(f"{q}:{c:.3f}" for q, c in overall["coverage"].items())
             log(f"{name:>24}: MAE {overall['mae']:.3f}  RMSE {overall['rmse']:.3f}  {sum_days}-day-sum RMSE {sr}  "
-                f"coverage 0.90/0.99 {shown}")
+                f"coverage 0.90/0.99 {shown}{extra}")
     return {"protocol": protocol, "data": getattr(dataset, "name", None), "data_sha256": data_sha,
             "holdout_days": holdout_days if protocol == "per-series" else None,
             "holdout_rows": int(sum(len(t.positions) for t in targets)),
             "first_holdout_date": first_date if protocol == "seed" else None,
-            "sum_days": sum_days, "series": [t.key for t in targets], "models": results, "skipped": skipped}
+            "sum_days": sum_days, "quantiles": list(quantiles) if quantiles else None,
+            "series": [t.key for t in targets], "models": results, "skipped": skipped}
 
 
 def markdown_table(result: dict) -> str:

@@ -28,6 +28,8 @@ class Covariates:
     promo: np.ndarray | None = None
     planning: np.ndarray | None = None
     day_of_year: np.ndarray | None = None
+    price: np.ndarray | None = None        # the selling-price plan (engine.forecast.prices)
+    day_number: np.ndarray | None = None   # days since 1970-01-01 (weekday, day of month: the global model)
 
     def take(self, stop: int, rows=None) -> "Covariates":
         """Columns [:stop] (and optionally rows) of every array — a cheap view."""
@@ -36,7 +38,8 @@ class Covariates:
                 return None
             a = a[:, :stop]
             return a if rows is None else a[rows]
-        return Covariates(cut(self.promo), cut(self.planning), cut(self.day_of_year))
+        return Covariates(cut(self.promo), cut(self.planning), cut(self.day_of_year), cut(self.price),
+                          cut(self.day_number))
 
 
 def as_2d(demand) -> np.ndarray:
@@ -65,7 +68,8 @@ def _errors_key(demand, covariates: Covariates | None, window: int, origins: int
     h = hashlib.sha1(np.ascontiguousarray(as_2d(demand)).tobytes())
     h.update(repr(as_2d(demand).shape).encode())
     if covariates is not None:
-        for a in (covariates.promo, covariates.planning, covariates.day_of_year):
+        for a in (covariates.promo, covariates.planning, covariates.day_of_year, covariates.price,
+                  covariates.day_number):
             if a is None:
                 h.update(b"-")
             else:
@@ -93,6 +97,9 @@ class Forecaster:
     # path-days a simulated prior may spend on this forecaster to resolve the critical ratio's tail
     # (engine.protection.prior.prior_path_count); 0: the prior's base budget only
     prior_budget: int = 0
+    # predict's row i depends on row i of its inputs only (vectorised recursions): a backtest may stack series that
+    # share a calendar into one call
+    rows_independent: bool = False
 
     @property
     def reads_covariates(self) -> bool:

@@ -19,6 +19,7 @@ class Naive(Forecaster):
     """Tomorrow and every later day = the last observed demand."""
 
     prior_budget = VECTORISED_PRIOR_BUDGET
+    rows_independent = True
     name = "naive"
     label = "Naive (last value)"
     min_history = 1
@@ -31,6 +32,7 @@ class SeasonalNaive(Forecaster):
     """Day t+k = the demand one season (7 days) before."""
 
     prior_budget = VECTORISED_PRIOR_BUDGET
+    rows_independent = True
     name = "seasonal-naive"
     label = "Seasonal naive (7 days)"
 
@@ -48,6 +50,7 @@ class MovingAverage(Forecaster):
     """Mean of the last `window` days, flat over the horizon."""
 
     prior_budget = VECTORISED_PRIOR_BUDGET
+    rows_independent = True
     label = "Moving average"
 
     def __init__(self, window: int = 7) -> None:
@@ -65,6 +68,7 @@ class SimpleExpSmoothing(Forecaster):
     """Simple exponential smoothing with a fixed α (default 0.2), level started at the first observation."""
 
     prior_budget = VECTORISED_PRIOR_BUDGET
+    rows_independent = True
     name = "ses"
     label = "Simple exponential smoothing (α = 0.2)"
     min_history = 2
@@ -94,6 +98,7 @@ class PlanningForecast(Forecaster):
     """The file's own Demand_Forecast column for the coming days (a planner's forecast, known in advance)."""
 
     prior_budget = VECTORISED_PRIOR_BUDGET
+    rows_independent = True
     name = "planning"
     label = "Planning forecast (Demand_Forecast column; optimistic on the sample data, see About)"
     min_history = 0
@@ -160,6 +165,7 @@ class FourierRegression(Forecaster):
     """
 
     prior_budget = VECTORISED_PRIOR_BUDGET
+    rows_independent = True
     name = "fourier"
     label = "Fourier regression (yearly sine/cosine + level)"
     min_history = 2

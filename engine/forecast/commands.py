@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from engine import paths
+from engine.forecast.training_files import load_training_file
 
 CARD_MD = "CARD.md"
 
@@ -30,7 +31,8 @@ def register(subparsers, common=None) -> None:
                               help="train the forecasting ensemble and export it to models/NAME (ONNX + card)")
     p.add_argument("--data", required=True, help="CSV file (the format of data/sample.csv)")
     p.add_argument("--series", default=None, help="comma-separated series keys (default: every series)")
-    p.add_argument("--holdout-days", type=int, default=73, help="last days of every series never used (default 73)")
+    p.add_argument("--holdout-days", type=int, default=None,
+                   help="last days of every series never used (default 73; with --global 56)")
     p.add_argument("--epochs", type=int, default=150, help="maximum epochs per base model (early stopping)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-covariates", action="store_true",
@@ -50,6 +52,15 @@ def register(subparsers, common=None) -> None:
                         "91 and 365)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.add_argument("--global", dest="global_model", action="store_true",
+                   help="train the global quantile model (gradient-boosted trees across all series; quantiles of "
+                        "the 1-31-day demand sums; engine.forecast.global_train) instead of the per-layout ensemble; "
+                        "uses --holdout-days (default here 56), --seed, --networks, --meta-days")
+    p.add_argument("--networks", default="",
+                   help="with --global: comma-separated network members to try beside the trees (mlp, cnn, lstm; "
+                        "needs TensorFlow); a member the meta-learner gives weight 0 is named on the card, not shipped")
+    p.add_argument("--meta-days", type=int, default=56, help="with --global: days before the holdout that fit the "
+                                                              "meta-learner and no member (default 56)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("import-pkl", parents=_parents(common),
@@ -72,6 +83,11 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--protocol", choices=["per-series", "seed"], default="per-series")
     p.add_argument("--series", default=None, help="comma-separated series keys (default: every series)")
     p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
+    p.add_argument("--sum-days", type=int, default=8,
+                   help="days of the demand sums scored (the protection period L + 1; default 8)")
+    p.add_argument("--quantiles", default=None,
+                   help="comma-separated quantile levels of the sums to score, e.g. 0.5,0.9,0.95,0.99: scaled "
+                        "pinball loss and coverage per model (origins every --sum-days days in the holdout)")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_backtest)
 
@@ -79,20 +95,6 @@ def register(subparsers, common=None) -> None:
 def _err(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return 2
-
-
-def _load(path, series_arg):
-    from engine.data.dataset import load_csv
-    ds = load_csv(path)
-    if series_arg:
-        keys = [k.strip() for k in series_arg.split(",") if k.strip()]
-        unknown = [k for k in keys if k not in ds.series]
-        if unknown:
-            from engine.errors import DataError
-            raise DataError(f"no series {unknown[0]!r}; the file has: {', '.join(list(ds.series)[:20])}",
-                            file=ds.name)
-        ds.series = {k: ds.series[k] for k in keys}
-    return ds
 
 
 # -- train --------------------------------------------------------------------------------------------------------
@@ -109,7 +111,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     from engine.forecast import train as T
     from engine.forecast.onnx_model import OnnxEnsemble
 
-    ds = _load(data, series)
+    ds = load_training_file(data, series)
     if use_covariates and any(s.planning is None for s in ds.series.values()):
         raise DataError("has no Demand_Forecast column; train with --no-covariates", file=ds.name,
                         column="Demand_Forecast")
@@ -204,7 +206,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     card = json.loads((Path(out) / "card.json").read_text())
     card["backtest"] = {k: v for k, v in result.items() if k != "series"}
     (Path(out) / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
-    (Path(out) / CARD_MD).write_text(card_markdown(card, result))
+    (Path(out) / CARD_MD).write_text(card_markdown(card, result, Path(out).name))
     return card
 
 
@@ -230,13 +232,15 @@ def calendar_line(season: dict) -> str:
             f"deseasonalised mean of its last {season['level_days']} days.")
 
 
-def card_markdown(card: dict, result: dict) -> str:
+def card_markdown(card: dict, result: dict, name: str = "model") -> str:
     from engine.forecast.backtest import markdown_table
     tr = card["training"]
     dates = tr.get("last_train_date_by_series") or {}
+    from engine.forecast.model_names import true_label
     lines = [
-        f"# Model card: {card['description']}",
+        f"# Model card: {true_label(name, card)}",
         "",
+        f"- Architecture: {card['description']}; the meta-learner's weights decide what it forecasts (next lines).",
         f"- Trained on `{tr['data_file']}` ({len(tr['series'])} series, {tr['rows']} rows), last "
         f"{tr['holdout_days']} days of every series held out" + (f" (training ends {min(dates.values())})"
                                                                  if dates else "") + ".",
@@ -259,15 +263,42 @@ def card_markdown(card: dict, result: dict) -> str:
 def cmd_train(args) -> int:
     from engine.errors import DataError
     cmd = "python -m engine train " + " ".join(shlex.quote(a) for a in _argv_after("train"))
+    if args.global_model:
+        return _cmd_train_global(args, cmd)
     if args.calendar_days is not None and not 7 <= args.calendar_days <= 730:
         return _err(f"--calendar-days {args.calendar_days} is out of range [7, 730]")
     try:
-        card = train_model(args.data, args.out, series=args.series, holdout_days=args.holdout_days,
+        card = train_model(args.data, args.out, series=args.series,
+                           holdout_days=73 if args.holdout_days is None else args.holdout_days,
                            epochs=args.epochs, seed=args.seed, use_covariates=not args.no_covariates,
                            window=args.window, meta=args.meta, meta_fit=args.meta_fit,
                            extra_inputs=None if args.meta_inputs is None else
                            tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
                            log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days)
+    except (DataError, ValueError) as exc:
+        return _err(str(exc))
+    if args.json:
+        print(json.dumps(card, indent=2))
+    else:
+        print(Path(args.out, CARD_MD).read_text())
+    return 0
+
+
+def _cmd_train_global(args, cmd: str) -> int:
+    from engine.errors import DataError
+    from engine.forecast.global_commands import train_global_model
+    from engine.forecast.global_train import NETWORKS, GlobalConfig
+    networks = tuple(x.strip() for x in args.networks.split(",") if x.strip())
+    unknown = [x for x in networks if x not in NETWORKS]
+    if unknown:
+        return _err(f"--networks: unknown member {unknown[0]!r}; choose from {', '.join(NETWORKS)}")
+    holdout = 56 if args.holdout_days is None else args.holdout_days
+    if holdout < 0 or not 7 <= args.meta_days <= 365:
+        return _err("--holdout-days must be >= 0 and --meta-days within [7, 365]")
+    cfg = GlobalConfig(holdout_days=holdout, meta_days=args.meta_days, networks=networks, seed=args.seed)
+    try:
+        card = train_global_model(args.data, args.out, series=args.series, cfg=cfg,
+                                  log=lambda m: print(m, file=sys.stderr), command=cmd)
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:
@@ -302,17 +333,25 @@ def cmd_backtest(args) -> int:
     from engine.errors import DataError
     from engine.forecast import backtest as B
     from engine.forecast.onnx_model import ModelError
+    from engine.forecast.pinball import parse_quantiles
     from engine.forecast.registry import UnknownForecaster, list_forecasters
     if args.models_dir:
         paths.use_models_dir(args.models_dir)
+    if not 1 <= args.sum_days <= 60:
+        return _err(f"--sum-days {args.sum_days} is out of range [1, 60]")
     try:
-        ds = _load(args.data, args.series)
+        quantiles = parse_quantiles(args.quantiles) if args.quantiles is not None else None
+    except ValueError as exc:
+        return _err(f"--quantiles: {exc}")
+    try:
+        ds = load_training_file(args.data, args.series)
         if args.models:
             names = [m.strip() for m in args.models.split(",") if m.strip()]
         else:
             names = [f["name"] for f in list_forecasters() if f["kind"] != "statsmodels"]
         result = B.run_backtest(ds, names, args.protocol, args.holdout_days, data_path=args.data,
-                                log=None if args.json else (lambda m: print(m, file=sys.stderr)))
+                                log=None if args.json else (lambda m: print(m, file=sys.stderr)),
+                                sum_days=args.sum_days, quantiles=quantiles)
     except (DataError, UnknownForecaster, ModelError, B.BacktestError) as exc:
         return _err(str(exc))
     if args.json:

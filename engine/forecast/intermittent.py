@@ -30,6 +30,7 @@ class Croston(Forecaster):
     label = "Croston (intermittent demand, α = 0.1)"
     min_history = 1
     bias_factor = 1.0
+    rows_independent = True
 
     def __init__(self, alpha: float = 0.1) -> None:
         self.alpha = float(alpha)

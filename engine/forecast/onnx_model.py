@@ -26,9 +26,10 @@ import numpy as np
 
 from engine.forecast import features as F
 from engine.forecast.base import Covariates, Forecaster, as_2d
+from engine.forecast.model_names import sole_meta_input, true_label
 
 CARD_FILE = "card.json"
-KINDS = ("ensemble", "legacy")
+KINDS = ("ensemble", "legacy", "global")  # global: engine.forecast.global_model
 
 
 class ModelError(ValueError):
@@ -61,7 +62,8 @@ def read_card(folder) -> dict:
     if card.get("kind") not in KINDS:
         raise ModelError(f"has unknown kind {card.get('kind')!r}; expected one of {KINDS}", path)
     required = {"ensemble": ("window", "horizon", "use_covariates", "onnx"),
-                "legacy": ("window", "horizon", "onnx", "feature_columns", "scaler", "fill_values")}[card["kind"]]
+                "legacy": ("window", "horizon", "onnx", "feature_columns", "scaler", "fill_values"),
+                "global": ("window", "horizon", "onnx", "quantiles", "members", "meta")}[card["kind"]]
     for key in required:
         if key not in card:
             raise ModelError(f"lacks the field {key!r}", path)
@@ -91,29 +93,6 @@ def _session(path: Path, batch_dims: tuple = ()):
     except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types for corrupt files
         msg = str(exc).splitlines()[0][:200] if str(exc) else exc.__class__.__name__
         raise ModelError(f"is not a valid ONNX model ({msg})", path) from None
-
-
-def sole_meta_input(card: dict) -> str | None:
-    """The meta-learner input an ensemble's forecast is, when its card's convex weights put all of it (1.0, no
-    bias, one weight for every horizon) on one of the engine's own inputs ("fourier", "seasonal", ...): the graph
-    would pass that input through a float32 cast (a relative error ~6e-8), so the forecaster serves it in float64
-    instead — the same forecast, exactly the input's (and the graph is not run). None otherwise."""
-    meta = card.get("meta") or {}
-    names = list(meta.get("inputs") or [])
-    weights = meta.get("weights")
-    if meta.get("fit") != "convex" or meta.get("per_horizon") or float(meta.get("bias") or 0.0) != 0.0:
-        return None
-    if not isinstance(weights, list) or len(weights) != len(names) or not names:
-        return None
-    try:
-        w = [float(x) for x in weights]
-    except (TypeError, ValueError):
-        return None
-    ones = [i for i, x in enumerate(w) if x == 1.0]
-    if len(ones) != 1 or any(x != 0.0 for i, x in enumerate(w) if i != ones[0]):
-        return None
-    name = names[ones[0]]
-    return name if name in F.EXTRA_SOURCES else None  # never a network (mlp, lstm, cnn): its graph must run
 
 
 class SingleRowRunner:
@@ -365,6 +344,7 @@ class OnnxEnsemble(Forecaster):
     def describe(self) -> dict:
         """What the app shows about the model: kind, training data, backtest table."""
         c = self.card
-        return {"name": self.name, "kind": self.kind, "window": self.window, "horizon": self.horizon,
+        return {"name": self.name, "label": true_label(self.folder.name, c), "kind": self.kind,
+                "window": self.window, "horizon": self.horizon,
                 "uses_covariates": self.uses_covariates, "training": c.get("training"),
                 "backtest": c.get("backtest"), "description": c.get("description")}

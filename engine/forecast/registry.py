@@ -35,9 +35,11 @@ _BASELINES = {
     "planning": (PlanningForecast.label, PlanningForecast),
     "fourier": (FourierRegression.label, FourierRegression),
 }
+from engine.forecast.ets_weekly import EtsWeekly  # noqa: E402
 from engine.forecast.intermittent import REGISTRY as _INTERMITTENT  # noqa: E402 (after the baselines it extends)
 
 _BASELINES.update(_INTERMITTENT)
+_BASELINES["ets-weekly"] = (EtsWeekly.label, EtsWeekly)
 _STATSMODELS = {"ets": ("ETS (statsmodels)", "EtsForecaster"), "arima": ("ARIMA (statsmodels)", "ArimaForecaster")}
 _ensemble_cache: dict[tuple[str, float], Forecaster] = {}
 
@@ -87,8 +89,11 @@ def list_forecasters() -> list[dict]:
             if hasattr(mod, cls):
                 out.append({"name": n, "label": lbl, "kind": "statsmodels"})
     if _ensemble_available():
+        from engine.forecast.model_names import label_for_folder
+        root = str(models_dir())
         for name in _ensemble_names():
-            out.append({"name": f"ensemble:{name}", "label": f"Ensemble model '{name}' (ONNX)", "kind": "ensemble"})
+            out.append({"name": f"ensemble:{name}", "label": label_for_folder(os.path.join(root, name), name),
+                        "kind": "ensemble"})
     return out
 
 
@@ -120,12 +125,16 @@ def get_forecaster(name: str | None = None) -> Forecaster:
         model = name.split(":", 1)[1]
         if not _NAME_RE.match(model) or model not in _ensemble_names():  # re-checked: never a path from input
             raise UnknownForecaster(f"unknown forecaster {name!r}")
-        from engine.forecast.onnx_model import OnnxEnsemble
+        from engine.forecast.onnx_model import OnnxEnsemble, read_card
         folder = models_dir() / model
         key = (str(folder), (folder / "card.json").stat().st_mtime)
         f = _ensemble_cache.get(key)
         if f is None:
-            f = OnnxEnsemble.load(folder)
+            if read_card(folder).get("kind") == "global":
+                from engine.forecast.global_model import GlobalQuantileModel
+                f = GlobalQuantileModel.load(folder)
+            else:
+                f = OnnxEnsemble.load(folder)
             _ensemble_cache[key] = f
     f.name = name
     return f

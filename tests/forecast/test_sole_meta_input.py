@@ -12,7 +12,8 @@ from engine.data.dataset import days_of_year, load_csv
 from engine.forecast import features as F
 from engine.forecast.base import Covariates
 from engine.forecast.baselines import FourierRegression
-from engine.forecast.onnx_model import OnnxEnsemble, sole_meta_input
+from engine.forecast.model_names import sole_meta_input
+from engine.forecast.onnx_model import OnnxEnsemble
 from tests.conftest import REPO
 
 MODELS = REPO / "models"

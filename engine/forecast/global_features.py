@@ -1,0 +1,174 @@
+"""Inputs of the global model: one row per (series, origin, days summed), every amount divided by the series' scale.
+
+The global model (engine.forecast.global_model) is trained across all series of a file, so its inputs must mean the
+same on a series selling 0.3 a day and one selling 300: amounts are divided by the series' scale s = mean absolute
+one-day change over the last year of history (M5's scale, floored at MIN_SCALE), and the target is the sum of the
+next d days ÷ (d · s) — so the training loss on scaled targets is the scaled pinball loss the backtest reports
+(engine.forecast.pinball). Inputs read the history before the origin, the calendar, and the known-in-advance price
+and promotion plan of the coming days; never a column derived from realised demand (the planning forecast).
+
+Columns (FEATURES; absent price/promotion columns take neutral values: ratio 1, share 0):
+- days: d, the days summed (the protection period L + 1)
+- log_scale: ln s (count-scale regime: a sum of a few units is discrete)
+- mean_7 … mean_364: mean of the last w days / s; mean_d: mean of the last d days / s; ses: SES level (α = 0.1)
+- last_1 … last_7: the last seven days / s
+- wday_0 … wday_6: mean of the last 8 same-weekdays of day o + k / s (the weekly profile of the coming week)
+- std_28, max_28 / s; zero_28, zero_112: share of days without sale; since_sale: days since the last sale (≤ 365);
+  size_112: mean size of a sale day / s (Croston's z)
+- year_d: mean of the d days one year (364 days) before the window / s (−1 without a year of history)
+- weekday, day_of_month, month, day_of_year of the first summed day (−1 without dates)
+- price_28, price_364, price_max: price of the first summed day ÷ mean (28, 364 days) / max (364 days) of past
+  prices; price_window: mean price over the d days ÷ yesterday's
+- promo_window: share of promotion days among the d days; promo_28: among the last 28
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FEATURES", "MIN_SCALE", "series_scale", "build_features", "calendar_parts", "MAX_DAYS"]
+
+MIN_SCALE = 0.05
+SCALE_DAYS = 364
+MAX_DAYS = 31  # protection periods up to L + 1 = 31 (lead times up to 30)
+MEAN_WINDOWS = (7, 14, 28, 56, 112, 364)
+SES_ALPHA = 0.1
+SES_DAYS = 112
+WEEKS = 8
+
+FEATURES = (
+    ["days", "log_scale"] + [f"mean_{w}" for w in MEAN_WINDOWS] + ["mean_d", "ses"]
+    + [f"last_{k}" for k in range(1, 8)] + [f"wday_{k}" for k in range(7)]
+    + ["std_28", "max_28", "zero_28", "zero_112", "since_sale", "size_112", "year_d"]
+    + ["weekday", "day_of_month", "month", "day_of_year"]
+    + ["price_28", "price_364", "price_max", "price_window", "promo_window", "promo_28"]
+)
+_SES_W = SES_ALPHA * (1.0 - SES_ALPHA) ** np.arange(SES_DAYS - 1, -1, -1)
+
+
+def series_scale(history: np.ndarray) -> np.ndarray:
+    """(n,) scale of each row: mean |one-day change| over its last SCALE_DAYS days, at least MIN_SCALE."""
+    h = history[:, -SCALE_DAYS - 1:]
+    if h.shape[1] < 2:
+        return np.full(h.shape[0], MIN_SCALE)
+    return np.maximum(np.abs(np.diff(h, axis=1)).mean(axis=1), MIN_SCALE)
+
+
+def calendar_parts(day_number: np.ndarray) -> np.ndarray:
+    """(..., 4) weekday (Monday 0), day of month, month, day of year of day numbers (days since 1970-01-01)."""
+    d = np.asarray(day_number).astype("datetime64[D]")
+    month_start = d.astype("datetime64[M]")
+    year_start = d.astype("datetime64[Y]")
+    weekday = (np.asarray(day_number, dtype=np.int64) + 3) % 7
+    dom = (d - month_start.astype("datetime64[D]")).astype(np.int64) + 1
+    month = month_start.astype(np.int64) % 12 + 1
+    doy = (d - year_start.astype("datetime64[D]")).astype(np.int64) + 1
+    return np.stack([weekday, dom, month, doy], axis=-1).astype(np.float64)
+
+
+def build_features(history: np.ndarray, days, day_number=None, price=None, promo=None,
+                   scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(features (n·m, len(FEATURES)) float32, scale (n,)) at the origin t = history.shape[1] of each row.
+
+    history (n, t) demand before the origin; days: int, (n,) or (n, m) days summed (row i·m + j of the result is
+    series i with days[i, j]: the d-free columns are computed once per series); day_number (n or 1, ≥ t + d) days
+    since 1970-01-01 (None: no calendar); price / promo (n or 1, ≥ t + d) known-in-advance plans (None: absent).
+    """
+    y = np.asarray(history, dtype=np.float64)
+    n, t = y.shape
+    d = np.asarray(days, dtype=np.int64)
+    d = np.broadcast_to(d.reshape(-1, 1) if d.ndim == 1 else d if d.ndim == 2 else d.reshape(1, 1),
+                        (n, d.shape[1] if d.ndim == 2 else 1))
+    m = d.shape[1]
+    s = series_scale(y) if scale is None else np.asarray(scale, dtype=np.float64)
+    inv = (1.0 / s)[:, None]
+    rows = np.arange(n)[:, None]
+    X = np.empty((n, m, len(FEATURES)), dtype=np.float64)
+    col = {name: i for i, name in enumerate(FEATURES)}
+
+    def put(name, values):  # values (n,) or (n, m)
+        v = np.asarray(values, dtype=np.float64)
+        X[:, :, col[name]] = v[:, None] if v.ndim == 1 else v
+
+    put("days", d)
+    put("log_scale", np.log(s))
+    for w in MEAN_WINDOWS:
+        put(f"mean_{w}", y[:, -w:].mean(axis=1) * inv[:, 0])
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
+    dd = np.minimum(d, t)
+    put("mean_d", (csum[:, t:t + 1] - csum[rows, t - dd]) / np.maximum(dd, 1) * inv)
+    tail = y[:, -SES_DAYS:]
+    w = _SES_W[-tail.shape[1]:]
+    put("ses", (tail * w).sum(axis=1) / w.sum() * inv[:, 0])
+    for k in range(1, 8):
+        put(f"last_{k}", (y[:, t - k] if t >= k else np.zeros(n)) * inv[:, 0])
+    for k in range(7):
+        idx = [t + k - 7 * j for j in range(1, WEEKS + 1) if 0 <= t + k - 7 * j < t]
+        put(f"wday_{k}", (y[:, idx].mean(axis=1) if idx else np.zeros(n)) * inv[:, 0])
+    last28 = y[:, -28:]
+    put("std_28", last28.std(axis=1) * inv[:, 0])
+    put("max_28", last28.max(axis=1) * inv[:, 0])
+    put("zero_28", (last28 == 0).mean(axis=1))
+    last112 = y[:, -112:]
+    put("zero_112", (last112 == 0).mean(axis=1))
+    sale = y[:, -365:] > 0
+    put("since_sale", np.where(sale.any(axis=1), np.argmax(sale[:, ::-1], axis=1), 365))
+    nz = (last112 > 0).sum(axis=1)
+    put("size_112", np.where(nz > 0, last112.sum(axis=1) / np.maximum(nz, 1), 0.0) * inv[:, 0])
+    if t >= 364:
+        stop = np.minimum(t - 364 + d, t)
+        put("year_d", (csum[rows, stop] - csum[:, t - 364:t - 363]) / np.maximum(stop - (t - 364), 1) * inv)
+    else:
+        put("year_d", np.full(n, -1.0))
+    names = ("weekday", "day_of_month", "month", "day_of_year")
+    if day_number is not None:
+        dn = np.broadcast_to(np.asarray(day_number)[:, t], (n,))
+        cal = calendar_parts(dn)
+        for k, name in enumerate(names):
+            put(name, cal[:, k])
+    else:
+        for name in names:
+            put(name, np.full(n, -1.0))
+    if price is not None:
+        p = np.asarray(price, dtype=np.float64)
+        p = np.broadcast_to(p, (n, p.shape[1]))
+        now = np.maximum(p[:, t], 1e-9)
+        past = p[:, max(t - 364, 0):t] if t > 0 else p[:, :1]
+        put("price_28", now / np.maximum(p[:, max(t - 28, 0):max(t, 1)].mean(axis=1), 1e-9))
+        put("price_364", now / np.maximum(past.mean(axis=1), 1e-9))
+        put("price_max", now / np.maximum(past.max(axis=1), 1e-9))
+        pc = np.concatenate([np.zeros((n, 1)), np.cumsum(p, axis=1)], axis=1)
+        stop = np.minimum(t + d, p.shape[1])
+        yesterday = np.maximum(p[:, t - 1] if t > 0 else now, 1e-9)[:, None]
+        put("price_window", (pc[rows, stop] - pc[:, t:t + 1]) / np.maximum(stop - t, 1) / yesterday)
+    else:
+        for name in ("price_28", "price_364", "price_max", "price_window"):
+            put(name, np.ones(n))
+    if promo is not None:
+        pr = np.asarray(promo, dtype=np.float64)
+        pr = np.broadcast_to(pr, (n, pr.shape[1]))
+        qc = np.concatenate([np.zeros((n, 1)), np.cumsum(pr, axis=1)], axis=1)
+        stop = np.minimum(t + d, pr.shape[1])
+        put("promo_window", (qc[rows, stop] - qc[:, t:t + 1]) / np.maximum(stop - t, 1))
+        put("promo_28", pr[:, max(t - 28, 0):t].mean(axis=1) if t > 0 else np.zeros(n))
+    else:
+        put("promo_window", np.zeros(n))
+        put("promo_28", np.zeros(n))
+    return X.reshape(n * m, len(FEATURES)).astype(np.float32), s
+
+
+SEQ_DAYS = 56
+
+
+def sequence_input(history: np.ndarray, scale: np.ndarray, repeats: int = 1) -> np.ndarray:
+    """(n·repeats, SEQ_DAYS, 1) float32: the last SEQ_DAYS days / scale (zeros before the first day), the
+    sequence the convolutional and recurrent members read; each row repeated `repeats` times (one per days
+    value of build_features)."""
+    y = np.asarray(history, dtype=np.float64)
+    n, t = y.shape
+    out = np.zeros((n, SEQ_DAYS), dtype=np.float64)
+    k = min(t, SEQ_DAYS)
+    if k:
+        out[:, SEQ_DAYS - k:] = y[:, t - k:] / scale[:, None]
+    if repeats > 1:
+        out = np.repeat(out, repeats, axis=0)
+    return out[:, :, None].astype(np.float32)

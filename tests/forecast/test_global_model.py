@@ -1,0 +1,221 @@
+"""The global quantile model: trained across series on scaled inputs, exported to ONNX (trees converted by our own
+converter), meta weights fitted on unseen days, served without TensorFlow or scikit-learn, non-crossing quantiles of
+the d-day sums, reachable as ensemble:NAME, and scored by the quantile backtest."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine import paths
+from engine.forecast import global_features as G
+from engine.forecast.global_train import GlobalConfig, fit_meta
+from tests.conftest import REPO
+from tests.forecast.retail_data import write_retail_csv
+
+SMALL = dict(max_iter=15, min_samples_leaf=20, origin_step=3, draws=1, meta_draws=1, holdout_days=16, meta_days=21)
+
+
+@pytest.fixture(scope="module")
+def global_entry(tmp_path_factory):
+    """A small global model trained on a generated retail file with prices, in its own models folder (~10 s of
+    CPU with its backtest: the tests that use it are in the slow tier)."""
+    from engine.forecast.global_commands import train_global_model
+    root = tmp_path_factory.mktemp("gm")
+    data = root / "retail.csv"
+    write_retail_csv(data, n_items=5, days=260)
+    models = root / "models"
+    card = train_global_model(data, models / "tiny-global", cfg=GlobalConfig(**SMALL), log=lambda m: None,
+                              command="pytest", backtest_models=("ses", "ets-weekly"))
+    return {"data": data, "models": models, "card": card}
+
+
+@pytest.fixture
+def served(global_entry):
+    from engine.forecast.registry import get_forecaster
+    old = paths._models_dir_override
+    paths.use_models_dir(global_entry["models"])
+    try:
+        yield get_forecaster("ensemble:tiny-global")
+    finally:
+        paths._models_dir_override = old
+
+
+@pytest.mark.slow
+def test_card_states_members_weights_and_the_held_out_backtest(global_entry):
+    card = global_entry["card"]
+    assert card["kind"] == "global" and card["uses_price"] is True
+    assert [m["name"] for m in card["members"]] == ["trees"]
+    for v in card["meta"].values():
+        assert abs(sum(v["weights"].values()) - 1.0) < 1e-9
+    assert card["onnx_check"]["trees"] < 1e-3
+    bt = card["backtest"]["models"]
+    assert set(bt) == {"ensemble:tiny-global", "ses", "ets-weekly"}
+    o = bt["ensemble:tiny-global"]["overall"]
+    assert o["method"] == "model" and o["scaled_pinball"] > 0 and set(o["coverage"]) == {"0.5", "0.9", "0.95",
+                                                                                         "0.99"}
+    tr = card["training"]
+    assert all(d < "2015-09-02" for d in tr["last_train_date_by_series"].values())  # 260 days − 16 held out
+    assert (global_entry["models"] / "tiny-global" / "CARD.md").read_text().count("| ensemble:tiny-global |") == 1
+
+
+@pytest.mark.slow
+def test_served_quantiles_are_non_crossing_and_grow_with_the_days_summed(served, global_entry):
+    from engine.data.dataset import load_csv
+    from engine.forecast.backtest import covariates_for
+    from engine.forecast.prices import attach_prices
+    from engine.forecast.sum_quantiles import _stacked_covariates
+    ds = load_csv(global_entry["data"])
+    attach_prices(ds, global_entry["data"])
+    targets = [covariates_for(s, 31) for s in ds.series.values()]
+    assert targets[0].price is not None and targets[0].day_number is not None
+    from engine.forecast.backtest import targets_per_series
+    tg = targets_per_series(ds, 16)
+    cov = _stacked_covariates(tg, 31).take(200 + 31)
+    D = np.stack([s.demand for s in ds.series.values()])[:, :200]
+    q = served.predict_sum_quantiles(D, cov, 8, (0.5, 0.75, 0.9, 0.99))
+    assert q.shape == (5, 4) and np.all(q >= 0) and np.all(np.diff(q, axis=1) >= -1e-9)
+    q30 = served.predict_sum_quantiles(D, cov, 30, (0.5, 0.99))
+    assert np.all(q30[:, 1] >= q[:, 3] - 1e-6) or np.mean(q30[:, 1] >= q[:, 3]) >= 0.8
+    f = served.predict(D, cov)
+    assert f.shape == (5, served.horizon) and np.all(f >= 0)
+    with pytest.raises(ValueError):
+        served.predict_sum_quantiles(D, cov, 8, (0.3,))
+    with pytest.raises(ValueError):
+        served.predict_sum_quantiles(D, cov, 40, (0.5,))
+
+
+@pytest.mark.slow
+def test_forecasts_never_read_demand_at_or_after_the_origin(served):
+    """The backtest passes the history before the origin; the covariates reach past it. Changing every demand value
+    at and after the origin while keeping the covariates must not change a quantile."""
+    from engine.forecast.base import Covariates
+    rng = np.random.default_rng(4)
+    y = rng.poisson(4.0, (3, 150)).astype(float)
+    cov = Covariates(day_number=(16000 + np.arange(150 + 31.0))[None, :], price=np.full((3, 181), 2.0))
+    a = served.predict_sum_quantiles(y[:, :120], cov, 8, (0.5, 0.9))
+    y2 = y.copy()
+    y2[:, 120:] = 999.0
+    b = served.predict_sum_quantiles(y2[:, :120], cov, 8, (0.5, 0.9))
+    assert np.array_equal(a, b)
+
+
+def test_features_are_scale_free():
+    rng = np.random.default_rng(0)
+    y = rng.poisson(3.0, (4, 400)).astype(float)
+    X1, s1 = G.build_features(y, 8)
+    X2, s2 = G.build_features(10 * y, 8)
+    assert np.allclose(s2, 10 * s1)
+    keep = [i for i, n in enumerate(G.FEATURES) if n != "log_scale"]
+    assert np.allclose(X1[:, keep], X2[:, keep], rtol=1e-5, atol=1e-6)
+
+
+def test_days_matrix_rows_match_single_days():
+    y = np.random.default_rng(1).poisson(2.0, (3, 380)).astype(float)
+    X, _ = G.build_features(y, np.tile([[1, 8, 31]], (3, 1)))
+    for j, d in enumerate((1, 8, 31)):
+        Xd, _ = G.build_features(y, d)
+        assert np.array_equal(X[j::3], Xd)
+
+
+def test_tree_converter_matches_scikit_learn():
+    import onnxruntime as ort
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from engine.forecast.tree_onnx import trees_to_onnx
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(3000, 6)).astype(np.float32)
+    X[:, 2] = rng.integers(0, 4, 3000)  # ties on thresholds: the float32 rounding must keep sides
+    y = X[:, 0] + X[:, 2] + rng.normal(size=3000)
+    ms = [HistGradientBoostingRegressor(loss="quantile", quantile=q, max_iter=30).fit(X, y) for q in (0.5, 0.9)]
+    sess = ort.InferenceSession(trees_to_onnx(ms, 6).SerializeToString(), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"X": X})[0]
+    assert np.max(np.abs(got - np.stack([m.predict(X) for m in ms], axis=1))) < 1e-4
+
+
+def test_meta_weights_go_to_the_member_that_knows_and_a_shift_calibrates():
+    rng = np.random.default_rng(3)
+    y = rng.exponential(1.0, 3000)
+    good = np.full((3000, 2), [np.log(2.0), np.log(10.0)]) - 0.3    # right shape, shifted
+    bad = rng.normal(0, 3, (3000, 2))
+    meta = fit_meta({"good": good, "bad": bad}, y, (0.5, 0.9))
+    for q, v in meta.items():
+        assert v["weights"]["good"] > 0.9
+        comb = v["weights"]["good"] * good[:, 0 if q == "0.5" else 1] + v["weights"]["bad"] * \
+            bad[:, 0 if q == "0.5" else 1] + v["shift"]
+        assert abs(np.mean(y <= comb) - float(q)) < 0.02
+
+
+@pytest.mark.slow
+def test_serving_loads_neither_tensorflow_nor_scikit_learn(global_entry):
+    code = ("import sys, numpy as np\nfrom engine import paths\n"
+            f"paths.use_models_dir({str(global_entry['models'])!r})\n"
+            "from engine.forecast.registry import get_forecaster\n"
+            "f = get_forecaster('ensemble:tiny-global')\n"
+            "print(f.predict_sum_quantiles(np.full((2, 100), 3.0), None, 8, (0.5, 0.9)).shape)\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'sklearn', 'scipy')]\n"
+            "assert not bad, bad\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "(2, 2)"
+
+
+@pytest.mark.slow
+def test_true_label_names_members_and_weights(global_entry, served):
+    from engine.forecast.model_names import true_label
+    label = true_label("tiny-global", global_entry["card"])
+    assert label.startswith("Global quantile trees 'tiny-global' — trees 1.000 at every level")
+
+
+@pytest.mark.slow
+def test_backtest_cli_scores_the_global_model(global_entry):
+    r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(global_entry["data"]),
+                        "--models-dir", str(global_entry["models"]), "--holdout-days", "16", "--sum-days", "8",
+                        "--quantiles", "0.5,0.9", "--models", "ensemble:tiny-global,ses", "--json"],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    o = json.loads(r.stdout)["models"]["ensemble:tiny-global"]["overall"]
+    assert o["method"] == "model" and set(o["coverage"]) == {"0.5", "0.9"}
+
+
+@pytest.mark.slow
+def test_backtest_refuses_a_global_model_trained_on_the_held_out_days(global_entry):
+    r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(global_entry["data"]),
+                        "--models-dir", str(global_entry["models"]), "--holdout-days", "24", "--quantiles", "0.5",
+                        "--sum-days", "5", "--models", "ensemble:tiny-global"],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "overlaps the held-out days" in r.stderr
+
+
+@pytest.mark.slow
+def test_train_global_refuses_an_unknown_network(global_entry, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "engine", "train", "--global", "--data", str(global_entry["data"]),
+                        "--networks", "transformer", "--out", str(tmp_path / "x")],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "unknown member 'transformer'" in r.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.training
+def test_a_network_member_is_named_with_its_weight_and_shipped_only_with_weight(tmp_path):
+    """With --networks mlp the card lists the MLP with its meta weight per level; its graph is exported (and served
+    through the card's standardisation, agreeing with Keras) only when some level gives it weight."""
+    pytest.importorskip("tensorflow")
+    from engine.forecast.global_commands import train_global_model
+    from engine.forecast.global_model import GlobalQuantileModel
+    data = tmp_path / "retail.csv"
+    write_retail_csv(data, n_items=4, days=240, seed=5)
+    cfg = GlobalConfig(**SMALL, networks=("mlp",), network_rows=3000, network_epochs=2)
+    card = train_global_model(data, tmp_path / "m" / "g", cfg=cfg, log=lambda m: None, backtest_models=())
+    mlp = next(m for m in card["members"] if m["name"] == "mlp")
+    assert set(mlp["weights"]) == set(card["meta"])
+    shipped = any(w > 0 for w in mlp["weights"].values())
+    assert (tmp_path / "m" / "g" / "mlp.onnx").exists() == shipped == (mlp["onnx"] is not None)
+    if shipped:
+        assert card["onnx_check"]["mlp"] < 1e-4
+    model = GlobalQuantileModel.load(tmp_path / "m" / "g")
+    q = model.predict_sum_quantiles(np.full((2, 120), 2.0), None, 8, (0.5, 0.9))
+    assert q.shape == (2, 2) and np.all(np.diff(q, axis=1) >= 0)
