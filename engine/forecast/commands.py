@@ -81,9 +81,9 @@ def _err(msg: str) -> int:
     return 2
 
 
-def _load(path, series_arg):
+def _load(path, series_arg, columns=None, fill_missing_zero=False):
     from engine.data.dataset import load_csv
-    ds = load_csv(path)
+    ds = load_csv(path, columns=columns, fill_missing_zero=fill_missing_zero)
     if series_arg:
         keys = [k.strip() for k in series_arg.split(",") if k.strip()]
         unknown = [k for k in keys if k not in ds.series]
@@ -98,7 +98,7 @@ def _load(path, series_arg):
 # -- train --------------------------------------------------------------------------------------------------------
 def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, use_covariates=True, window=28,
                 meta=DEFAULT_META, meta_fit="stack", extra_inputs=None, log=print, command=None,
-                calendar_days=None) -> dict:
+                calendar_days=None, columns=None, fill_missing_zero=False) -> dict:
     """Train, export, verify and backtest; writes out/model.onnx, out/card.json and out/CARD.md. Returns the card."""
     import numpy as np
 
@@ -109,7 +109,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     from engine.forecast import train as T
     from engine.forecast.onnx_model import OnnxEnsemble
 
-    ds = _load(data, series)
+    ds = _load(data, series, columns, fill_missing_zero)
     if use_covariates and any(s.planning is None for s in ds.series.values()):
         raise DataError("has no Demand_Forecast column; train with --no-covariates", file=ds.name,
                         column="Demand_Forecast")
@@ -267,7 +267,9 @@ def cmd_train(args) -> int:
                            window=args.window, meta=args.meta, meta_fit=args.meta_fit,
                            extra_inputs=None if args.meta_inputs is None else
                            tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
-                           log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days)
+                           log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days,
+                           columns=getattr(args, "columns", None),
+                           fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:
@@ -306,7 +308,8 @@ def cmd_backtest(args) -> int:
     if args.models_dir:
         paths.use_models_dir(args.models_dir)
     try:
-        ds = _load(args.data, args.series)
+        ds = _load(args.data, args.series, getattr(args, "columns", None),
+                   bool(getattr(args, "fill_missing_zero", False)))
         if args.models:
             names = [m.strip() for m in args.models.split(",") if m.strip()]
         else:

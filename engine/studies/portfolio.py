@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from engine.data.cost_sources import cost_sources, overall_source
 from engine.demand.classes import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
@@ -293,6 +294,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     classes = [classify(y) for y in hist]
     cost = np.array([x.unit_cost for x in series], dtype=np.float64)
     price = np.array([x.unit_price for x in series], dtype=np.float64)
+    cost_source = [overall_source(cost_sources(x)) for x in series]  # "file" | "assumed" (nothing is entered)
     h = s.holding_rate * cost / 365.0
     p = price - cost
     check_margins(series)
@@ -468,7 +470,8 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
             "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
             "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
             "average_on_hand": float(per["on_hand"][i].mean() / s.days),
-            "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
+            "unit_cost": float(cost[i]), "unit_price": float(price[i]), "cost_source": cost_source[i],
+            "days": s.days, "replications": R,
         })
     return out
 
@@ -479,12 +482,12 @@ RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days",
                   "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",
-                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "days", "replications"]
+                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "cost_source", "days",
+                  "replications"]
 
 
 def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
-    from engine.data.dataset import Dataset, SeriesData
-    from engine.data.layout import load_long
+    from engine.data.dataset import MAX_FILE_BYTES, Dataset, SeriesData, load_csv
 
     src = frame_or_path
     if isinstance(src, Dataset):
@@ -495,8 +498,9 @@ def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
         return list(src)
     if hasattr(src, "to_csv") and hasattr(src, "columns"):  # a pandas DataFrame in long format
         src = src.to_csv(index=False).encode("utf-8")
-        return list(load_long(src, columns, name="frame", fill_missing_zero=fill_missing_zero).series.values())
-    return list(load_long(src, columns, fill_missing_zero=fill_missing_zero).series.values())
+        return list(load_csv(src, name="frame", max_bytes=MAX_FILE_BYTES, columns=columns,
+                             fill_missing_zero=fill_missing_zero).series.values())
+    return list(load_csv(src, columns=columns, fill_missing_zero=fill_missing_zero).series.values())
 
 
 def run_portfolio(frame_or_path, settings: PortfolioSettings | None = None,
