@@ -78,8 +78,11 @@ def days_of_year(dates, extend: int = 0) -> np.ndarray:
 
 @dataclass
 class SeriesData:
-    """One demand series (one SKU × warehouse), arrays aligned day by day. `price_source` / `cost_source`:
-    "file" when unit_price / unit_cost came from a column of the file, "assumed" when they are the defaults."""
+    """One demand series (one SKU × warehouse), arrays aligned day by day.
+
+    unit_price / unit_cost: the series' last known (non-empty) price / cost in date order — the price in force when
+    the plan is made, not the mean of past prices. `price_source` / `cost_source`: "file" when they came from a
+    column of the file, "assumed" when they are the defaults (or, for the cost, 20/40 of the file's price)."""
 
     key: str
     dates: list[str] | None
