@@ -117,15 +117,15 @@ def inspect_upload(files, contents, filename, max_bytes: int) -> Inspection:
     """Decode, keep and inspect an upload: the detected mapping, and whether the whole file reads with it."""
     name, raw = decode_upload(contents, filename, max_bytes)
     try:
-        header = file_header(raw, name)
-        mapping = detect_layout(raw, name)
+        header = file_header(raw, name, max_bytes=len(raw))  # the upload's own limit was applied on decoding
+        mapping = detect_layout(raw, name, max_bytes=len(raw))
     except DataError as exc:
         raise PortfolioInputError(f"Upload refused — {exc}") from None
     fid = keep_file(files, name, raw)
     summary, problem = None, pick_message(mapping.ambiguous)
     if problem is None:
         try:
-            ds = load_csv(raw, name=name, columns=mapping)
+            ds = load_csv(raw, name=name, columns=mapping, max_bytes=len(raw))
             summary = _summary(ds)
             check_margins(ds.series.values())  # said on upload, not only when a run starts
         except DataError as exc:
@@ -162,8 +162,8 @@ def read_dataset(files, fid, choices: dict, fill_missing_zero: bool):
     engine's message when it cannot be read."""
     name, raw = kept_file(files, fid)
     try:
-        mapping = mapping_from_choices(choices, file_header(raw, name))
-        ds = load_csv(raw, name=name, columns=mapping, fill_missing_zero=bool(fill_missing_zero))
+        mapping = mapping_from_choices(choices, file_header(raw, name, max_bytes=len(raw)))
+        ds = load_csv(raw, name=name, columns=mapping, fill_missing_zero=bool(fill_missing_zero), max_bytes=len(raw))
         check_margins(ds.series.values())  # refused at Run, before a job starts
         return ds
     except DataError as exc:
