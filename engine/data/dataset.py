@@ -452,7 +452,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         if cost is not None:
             unit_cost = cost
         elif price is not None:  # the default cost/price ratio applied to the file's price
-            unit_cost = price * DEFAULT_UNIT_COST / DEFAULT_UNIT_PRICE
+            unit_cost = price * (DEFAULT_UNIT_COST / DEFAULT_UNIT_PRICE)
         else:
             unit_cost = DEFAULT_UNIT_COST
         lead = last.get("lead_time")
