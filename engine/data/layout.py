@@ -190,7 +190,10 @@ def sniff_delimiter(line: str) -> str:
     mark is a comma (German, French, ... locales)."""
     best, most = ",", 1
     for sep, _label in DELIMITERS:
-        n = len(next(csv.reader([line], delimiter=sep), []))
+        try:
+            n = len(next(csv.reader([line], delimiter=sep), []))
+        except csv.Error:  # e.g. one field above the csv module's size limit: not this separator
+            continue
         if n > most:
             best, most = sep, n
     return best
@@ -204,7 +207,10 @@ def read_header(text: str, name: str) -> tuple[list[str], str, int]:
         raise DataError("is empty (no header, no rows)", file=name)
     number, line = found
     sep = sniff_delimiter(line)
-    header = [c.strip() for c in next(csv.reader([line], delimiter=sep))]
+    try:
+        header = [c.strip() for c in next(csv.reader([line], delimiter=sep))]
+    except csv.Error as exc:
+        raise DataError(f"the header is not a readable CSV line ({exc})", file=name, row=number) from None
     seen: set[str] = set()
     for i, col in enumerate(header):
         if col == "":

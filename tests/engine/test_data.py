@@ -263,3 +263,8 @@ def test_calendar_gaps_are_refused_unless_they_mean_zero_demand(tmp_path):
     assert len(s) == 10 and s.demand[3] == s.demand[4] == 0.0 and s.planning[3] == 0.0
     assert load_csv(write(tmp_path, "nodates.csv", "Units_Sold\n1\n")).summary()["series_detail"][0][
         "missing_days"] is None
+
+
+def test_a_header_field_above_the_csv_module_limit_is_one_message_not_a_traceback():
+    e = error_of(b"Units_Sold," + b"c" * 200_000 + b"\n1,2\n", name="wide.csv")
+    assert e.row == 1 and "not a readable CSV line" in str(e) and "wide.csv" in str(e)
