@@ -11,6 +11,7 @@ import io
 from engine.data.layout import PUBLIC_COLUMNS, ColumnMapping, detect_columns, read_header
 
 MAX_ROWS_READ = 200_000
+MAX_COLUMNS_CHECKED = 200  # unused columns examined (the first ones): bounds the work on a very wide file
 
 
 def _looks_like_text_key(values: set[str]) -> bool:
@@ -42,6 +43,7 @@ def _merged(reader, mapping: ColumnMapping) -> list[tuple[str, int]]:
     used = set(mapping.used().values())
     # the public layout's unread columns (Supplier_ID, Region, ...) are attributes, not keys
     ignored = [i for i, h in enumerate(header) if h and h not in used and h not in PUBLIC_COLUMNS]
+    ignored = ignored[:MAX_COLUMNS_CHECKED]
     if not ignored:
         return []
     keys = [header.index(k) for k in (mapping.item, mapping.location) if k in header]

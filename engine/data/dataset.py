@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -268,7 +268,9 @@ def _mapping_for(header: list[str], columns, name: str, header_row: int) -> Colu
             if column not in header:
                 raise DataError(f"the mapping's {role}={column} names no column of the header (found: "
                                 f"{', '.join(header[:20])})", file=name, row=header_row, column=column)
-        m = ColumnMapping(**{**columns.to_dict(), "unused": [h for h in header if h not in columns.used().values()]})
+        used = set(columns.used().values())
+        m = replace(columns, unused=[h for h in header if h not in used], guessed=list(columns.guessed),
+                    ambiguous=dict(columns.ambiguous))
     else:
         given = parse_columns_spec(columns) if isinstance(columns, str) or columns is None else dict(columns)
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from engine.errors import DataError
 
@@ -52,6 +52,11 @@ _SYNONYMS = {
     "forecast": ["demandforecast", "forecast", "planningforecast", "prognose"],
     "inventory": ["inventorylevel", "onhand", "inventory", "bestand", "stock"],
 }
+_PRESET_ROLE = {col: role for role, col in PUBLIC_LAYOUT.items()}
+_SYNONYM_ROLE: dict[str, str] = {}
+for _role in ROLES:  # a name listed under two roles belongs to the first in ROLES order
+    for _syn in _SYNONYMS[_role]:
+        _SYNONYM_ROLE.setdefault(_syn, _role)
 _EXAMPLES = {"demand": ["qty", "quantity", "units", "sales", "demand", "Units_Sold"]}
 DELIMITERS = ((",", "commas"), (";", "semicolons"), ("\t", "tabs"), ("|", "pipes"))
 
@@ -91,7 +96,9 @@ class ColumnMapping:
         return ",".join(f"{r}={c}" for r, c in self.used().items())
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """JSON-safe copy (fields as in the dataclass; lists copied shallowly, so a 10^6-column header is quick)."""
+        return {**{r: getattr(self, r) for r in ROLES}, "guessed": list(self.guessed), "unused": list(self.unused),
+                "ambiguous": {r: list(c) for r, c in self.ambiguous.items()}}
 
     def missing_required(self) -> list[str]:
         return [r for r in REQUIRED_ROLES if getattr(self, r) is None]
@@ -142,10 +149,9 @@ def detect_columns(header: list[str], given: dict[str, str] | None = None) -> Co
     for h in header:
         if h in taken:
             continue
-        for role in ROLES:
-            if PUBLIC_LAYOUT[role] == h or _norm(h) in _SYNONYMS[role]:
-                candidates.setdefault(role, []).append(h)
-                break
+        role = _PRESET_ROLE.get(h) or _SYNONYM_ROLE.get(_norm(h))
+        if role is not None:
+            candidates.setdefault(role, []).append(h)
     for role in ROLES:
         if role in given or role not in candidates:
             continue
