@@ -60,12 +60,12 @@ def run_celery(path: str, redis_url: str, replications: int, days: int, workers:
     from celery import Celery
 
     from dashapp.platform.portfolio_workers import run_on_workers
-    from engine.data.layout import load_long
+    from engine.data.dataset import load_csv
     from engine.studies.portfolio import PortfolioSettings
 
     app = Celery("bench", broker=redis_url, backend=redis_url)
     t0 = time.perf_counter()
-    series = list(load_long(path).series.values())
+    series = list(load_csv(path).series.values())
     read_s = time.perf_counter() - t0
     settings = PortfolioSettings(replications=replications, days=days)
     done_at = []

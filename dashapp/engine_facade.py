@@ -169,9 +169,15 @@ def warm_default_run(first: int = 0) -> float:
     return time.perf_counter() - t0
 
 
-def load_upload(raw: bytes, name: str):
-    """An uploaded CSV checked by the engine (DataError naming file, row and column otherwise)."""
-    return edata.load_csv(raw, name=name, max_bytes=settings.upload_max_bytes)
+def upload_layout(raw: bytes, name: str, columns: dict | None = None):
+    """The column mapping the engine detects for an upload (roles in `columns` as the user picked them)."""
+    return edata.detect_layout(raw, name, columns=columns, max_bytes=settings.upload_max_bytes)
+
+
+def load_upload(raw: bytes, name: str, columns=None):
+    """An uploaded CSV read by the engine's one loader with `columns` (a mapping; None: detected), or a DataError
+    naming file, row and column."""
+    return edata.load_csv(raw, name=name, max_bytes=settings.upload_max_bytes, columns=columns)
 
 
 def series_from_dict(d: dict):

@@ -27,6 +27,7 @@ LEDGER_DOWNLOAD = "ledger-download"
 # simulator: data upload
 UPLOAD = "upload-data"
 UPLOAD_STATUS = "upload-status"
+UPLOAD_MAPPING, UPLOAD_PICK = "upload-mapping", "upload-pick"  # the mapping step: pick an undecided role's column
 
 # simulator: graphs and KPI cards
 GRAPH_DEMAND, GRAPH_INVENTORY = "graph-demand", "graph-inventory"

@@ -1,5 +1,7 @@
-"""A CSV uploaded on the simulator page: decoded, checked by the engine, kept in the session's store entry.
-No dash here; the callback shows the returned message."""
+"""A CSV uploaded on the simulator page: decoded, read by the engine's one loader with the mapping step (the
+columns detected from the header; a role detection cannot decide, such as two possible demand columns, is asked
+back with its candidates), kept in the session's store entry. No dash here; the callback shows the message and,
+when `choices` is set, a dropdown per undecided role whose pick comes back as `columns`."""
 from __future__ import annotations
 
 import base64
@@ -17,6 +19,7 @@ class UploadResult:
     message: str
     accepted: bool  # True: the file is kept and the page switches its data source to it
     needs_mapping: bool = False  # refused because its item/location columns need mapping (/portfolio)
+    choices: dict | None = None  # role -> candidate columns the user picks from (the mapping step)
 
 
 def _refused(text: str) -> UploadResult:
@@ -47,8 +50,16 @@ def decode_data_url(contents, name: str, max_bytes: int) -> bytes:
         raise UploadRefused(f"{name}: the upload is not valid base64 data") from None
 
 
-def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResult:
-    """Validate a data-URL upload with the engine and keep it for this session (a running run is untouched)."""
+def pick_question(name: str, role: str, columns: list[str]) -> str:
+    """The mapping step's question: names every candidate column and what to do."""
+    names = " and ".join(repr(c) for c in columns)
+    return (f"{name}: {len(columns)} columns could be the {role}: {names}. Pick the {role} column below; "
+            "nothing was loaded yet.")
+
+
+def accept_upload(store, sid, contents, filename, max_bytes: int, columns: dict | None = None) -> UploadResult:
+    """Read a data-URL upload with the engine (columns: roles the user picked in the mapping step) and keep it
+    for this session (a running run is untouched)."""
     name = file_name(filename)
     if not valid_session_id(sid):
         return _refused("No session yet: reload the page.")
@@ -56,11 +67,22 @@ def accept_upload(store, sid, contents, filename, max_bytes: int) -> UploadResul
         raw = decode_data_url(contents, name, max_bytes)
     except UploadRefused as exc:
         return _refused(str(exc))
-    merged = merged_key_columns(raw)
+    try:
+        mapping = E.upload_layout(raw, name, columns)
+    except E.USER_ERRORS as exc:
+        return _refused(f"Upload refused — {exc}")
+    for role, cols in mapping.ambiguous.items():  # never resolved by a guess: the user picks
+        if getattr(mapping, role) is None:
+            return UploadResult(pick_question(name, role, cols), False, needs_mapping=True, choices={role: cols})
+    if mapping.demand is None and mapping.unused:  # no column named like a demand: the user names it
+        return UploadResult(f"{name}: no column looks like the demand (units per day). Pick the demand column "
+                            "below; nothing was loaded yet.", False, needs_mapping=True,
+                            choices={"demand": list(mapping.unused)})
+    merged = merged_key_columns(raw, mapping)
     if merged:  # never merge several items or locations into one series silently
         return UploadResult(merge_message(name, merged), False, needs_mapping=True)
     try:
-        ds = E.load_upload(raw, name)
+        ds = E.load_upload(raw, name, mapping)
         summary = ds.summary()
         E.keep_upload(store, sid, ds)
     except E.USER_ERRORS as exc:

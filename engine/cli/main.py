@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from engine.data.dataset import load_csv
+from engine.data.layout import ROLES
 from engine.errors import ConfigError, DataError
 from engine.forecast.registry import UnknownForecaster
 from engine.json_safe import json_safe
@@ -21,7 +22,7 @@ from engine.paths import REPO_ROOT
 from engine.policies.base import all_params, policy_names
 
 __all__ = ["main", "build_parser", "add_simulation_options", "config_from_args", "write_ledger", "COMMON",
-           "DEFAULT_DATA"]
+           "DEFAULT_DATA", "read_data"]
 
 DEFAULT_DATA = "data/sample.csv"
 OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.cli.scenario_commands", "engine.cli.portfolio",
@@ -38,6 +39,14 @@ def default_data_path() -> str:
     if Path(DEFAULT_DATA).exists():
         return DEFAULT_DATA
     return str(REPO_ROOT / DEFAULT_DATA)
+
+
+def read_data(args: argparse.Namespace, path=None):
+    """The Dataset of `path` (default the command's --data / csv) read with the command's --columns and
+    --fill-missing-zero: the one way a command reads a data file."""
+    return load_csv(path if path is not None else (getattr(args, "data", None) or getattr(args, "csv", None)),
+                    columns=getattr(args, "columns", None),
+                    fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
 
 
 def add_simulation_options(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +108,7 @@ class _Common(argparse.ArgumentParser):
         self.add_simulation_options = add_simulation_options
         self.config_from_args = config_from_args
         self.default_data_path = default_data_path
+        self.read_data = read_data
 
 
 COMMON = _Common()
@@ -132,7 +142,7 @@ def cmd_simulate(args) -> int:
     from engine.simulation.simulator import Simulator
 
     config = config_from_args(args)
-    series = load_csv(config.data).get(config.series)
+    series = read_data(args, config.data).get(config.series)
     config.series = series.key
     if config.replications > 1:
         res = run_batch(config, series, keep_ledgers=1 if args.ledger else 0)
@@ -172,7 +182,7 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    ds = load_csv(args.csv)
+    ds = read_data(args, args.csv)
     summary = ds.summary()
     if args.json:
         print(json.dumps(summary))
@@ -184,8 +194,7 @@ def cmd_validate(args) -> int:
     if summary.get("layout"):
         lay = summary["layout"]
         roles = ", ".join(f"{r}={lay[r]}{' (detected)' if r in lay['guessed'] else ''}"
-                          for r in ("date", "item", "location", "demand", "price", "cost", "promotion", "lead_time")
-                          if lay[r] is not None)
+                          for r in ROLES if lay[r] is not None)
         print(f"  layout: {roles}")
     if summary["ignored_columns"]:
         print(f"  ignored columns: {', '.join(summary['ignored_columns'])}")
@@ -301,7 +310,8 @@ def _add_layout_options(sub) -> None:
             continue
         p.add_argument("--columns", metavar="ROLE=COLUMN,...",
                        help="map a daily file's columns: date=…,item=…,location=…,demand=… (optional price=, "
-                            "cost=, promotion=, lead_time=); default: detected from the header")
+                            "cost=, promotion=, lead_time=, forecast=, inventory=); default: detected from the "
+                            "header (two possible demand columns are refused: choose one with demand=NAME)")
         p.add_argument("--fill-missing-zero", action="store_true",
                        help="a day missing inside a series is a zero-demand day (default: refuse the file)")
 
@@ -312,11 +322,8 @@ TRAINING_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "sklearn")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from engine.data.layout import cli_layout
-
     try:
-        with cli_layout(getattr(args, "columns", None), getattr(args, "fill_missing_zero", False)):
-            return int(args.func(args) or 0)
+        return int(args.func(args) or 0)
     except (DataError, ConfigError, UnknownForecaster) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

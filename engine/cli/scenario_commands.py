@@ -82,7 +82,8 @@ def cmd_compare(args) -> int:
                                 days=_set_level(data, "days", args.days, None, args.scenarios),
                                 seed=_set_level(data, "seed", args.seed, 42, args.scenarios))
         defaults = {"data": args.data or args._common.default_data_path()}
-        result = sc.compare(sset, allow_files=True, defaults=defaults)
+        read = {defaults["data"]: args._common.read_data(args, defaults["data"])} if args.data else None
+        result = sc.compare(sset, allow_files=True, defaults=defaults, datasets=read)
     except sc.ScenarioError as err:
         raise ConfigError(f"{args.scenarios}: {err}") from None
     out = json_safe(sc.cli_summary(sc.to_record(result)))
@@ -100,14 +101,13 @@ def cmd_compare(args) -> int:
 
 def cmd_optimum(args) -> int:
     from engine.cli.recommend import describe
-    from engine.data.dataset import load_csv
     from engine.studies.optimum import optimum_report
 
     config = args._common.config_from_args(args)
     if args.replications is None:
         from dataclasses import replace
         config = replace(config, replications=DEFAULT_REPLICATIONS)
-    series = load_csv(config.data).get(config.series)
+    series = args._common.read_data(args, config.data).get(config.series)
     report = optimum_report(config, series, config.replications, quick=args.quick, objective=args.objective,
                             target_fill_rate=args.target_fill_rate)
     out = {k: report[k] for k in ("recommendation", "lower_bound", "best_base_stock", "best_z")}

@@ -1,49 +1,59 @@
-"""Load and validate demand data: the public dataset's schema (several SKU × warehouse series per file) and the
-original app's 30-day file (six columns, no Date). All-or-nothing: a bad file raises one `DataError` naming the
-file, row (1-based line number, header = line 1), column and value; nothing is half-loaded.
+"""The one loader of daily demand files: `load_csv(source, columns=...)` reads a CSV (path or bytes) in any column
+layout into a `Dataset` of `SeriesData`, or raises one `DataError` naming the file, row (1-based line, header =
+line 1), column and value; nothing is half-loaded. Every command (`--data` with `--columns`) and every upload box
+of the web app reads through it.
 
-Only `Units_Sold` is mandatory. Defaults for missing optional columns (documented in DEFAULTS):
-Date → no dates (day numbers only), SKU_ID → "LEGACY", Warehouse_ID → "1" (so the 30-day file is "LEGACY/1"),
-Promotion_Flag → 0, Demand_Forecast → none (the `planning` forecaster is then unavailable), Unit_Cost → 20,
-Unit_Price → 40 (the original app's defaults), Supplier_Lead_Time_Days → none, Inventory_Level → none.
+Layout: `columns` (a ColumnMapping as a page passes it back, {role: column}, or `--columns` text) names the roles;
+roles not given are detected (engine.data.layout: the public dataset's layout is a preset mapping, other names are
+found in several languages). Only a demand column is required; two columns that could both be the demand are
+refused with a message naming both. Separators: comma, semicolon, tab or pipe (sniffed from the header); in a
+file not separated by commas a number column may use a decimal comma ("12,5", "1.234,5").
+
+Per series (ITEM/LOCATION; ITEM without a location column; "ALL" without either): rows in any order, sorted by
+date; a day missing inside a series is refused unless the caller says it means zero demand (`fill_missing_zero`);
+without a date column the rows are consecutive days in file order. Prices, costs, lead times and on-hand stock are
+the series' last non-empty value in date order (the price in force when the plan is made, not an average of past
+prices); a series without one gets the documented default (DEFAULTS) and says so (`price_source`,
+`cost_source`: "file" or "assumed"). A price without a cost column: the cost is assumed at the default cost/price
+ratio (20 / 40) of that price, so a $1.68 item is not costed at 20.
 """
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import io
-import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from engine.data.cells import (
+    codes_to_days,
+    factorize,
+    factorize_text,
+    parse_flags,
+    parse_numbers,
+    uses_decimal_comma,
+)
+from engine.data.layout import ColumnMapping, detect_columns, parse_columns_spec, read_header
 from engine.errors import DataError
 
 __all__ = [
-    "DataError", "SeriesData", "Dataset", "load_csv", "MAX_UPLOAD_BYTES", "COLUMNS", "DEFAULTS",
-    "DEFAULT_UNIT_COST", "DEFAULT_UNIT_PRICE",
+    "DataError", "SeriesData", "Dataset", "load_csv", "detect_layout", "file_header", "MAX_UPLOAD_BYTES",
+    "MAX_FILE_BYTES", "MAX_ROWS", "MAX_SERIES", "DEFAULTS", "DEFAULT_UNIT_COST", "DEFAULT_UNIT_PRICE", "NO_ITEM",
+    "days_of_year",
 ]
 
-MAX_UPLOAD_BYTES = 20 * 2**20  # 20 MiB: the public 5-series year is ~150 kB; refuse before reading anything
-COLUMNS = [
-    "Date", "SKU_ID", "Warehouse_ID", "Supplier_ID", "Region", "Units_Sold", "Inventory_Level",
-    "Supplier_Lead_Time_Days", "Reorder_Point", "Order_Quantity", "Unit_Cost", "Unit_Price", "Promotion_Flag",
-    "Stockout_Flag", "Demand_Forecast",
-]
-LEGACY_COLUMNS = ["Units_Sold", "Inventory_Level", "Order_Quantity", "Unit_Cost", "Unit_Price", "Demand_Forecast"]
-DEFAULT_UNIT_COST = 20.0
+MAX_UPLOAD_BYTES = 20 * 2**20  # 20 MiB per upload (bytes): the public 5-series year is ~150 kB
+MAX_FILE_BYTES = 64 * 2**20    # a file named on the command line: ~1,500 series × 2 years of daily rows
+MAX_ROWS = 5_000_000           # ~ 13,700 series-years of daily rows; beyond it the file is refused
+MAX_SERIES = 20_000
+NO_ITEM = "ALL"                # the item of a file without an item column
+DEFAULT_UNIT_COST = 20.0       # the original app's defaults, used (and labelled "assumed") without a column
 DEFAULT_UNIT_PRICE = 40.0
-DEFAULTS = {
-    "Date": None, "SKU_ID": "LEGACY", "Warehouse_ID": "1", "Promotion_Flag": 0, "Demand_Forecast": None,
-    "Unit_Cost": DEFAULT_UNIT_COST, "Unit_Price": DEFAULT_UNIT_PRICE, "Supplier_Lead_Time_Days": None,
-    "Inventory_Level": None,
-}
-_NUMERIC = {"Units_Sold", "Inventory_Level", "Supplier_Lead_Time_Days", "Reorder_Point", "Order_Quantity",
-            "Unit_Cost", "Unit_Price", "Demand_Forecast"}
-_FLAGS = {"Promotion_Flag", "Stockout_Flag"}
-_FLAG_VALUES = {"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "false": 0.0, "true": 1.0}
+# role -> value a series gets without that column
+DEFAULTS = {"date": None, "item": NO_ITEM, "promotion": 0, "forecast": None, "cost": DEFAULT_UNIT_COST,
+            "price": DEFAULT_UNIT_PRICE, "lead_time": None, "inventory": None}
 
 
 def _show(value: object, limit: int = 40) -> str:
@@ -68,7 +78,11 @@ def days_of_year(dates, extend: int = 0) -> np.ndarray:
 
 @dataclass
 class SeriesData:
-    """One demand series (one SKU × warehouse), arrays aligned day by day."""
+    """One demand series (one SKU × warehouse), arrays aligned day by day.
+
+    unit_price / unit_cost: the series' last known (non-empty) price / cost in date order — the price in force when
+    the plan is made, not the mean of past prices. `price_source` / `cost_source`: "file" when they came from a
+    column of the file, "assumed" when they are the defaults (or, for the cost, 20/40 of the file's price)."""
 
     key: str
     dates: list[str] | None
@@ -81,6 +95,8 @@ class SeriesData:
     last_inventory: float | None = None
     source: str | None = None  # file name the series came from (for messages)
     lead_time_range: tuple[int, int] | None = None  # (min, max) of the file's lead-time column over the rows
+    price_source: str = "assumed"
+    cost_source: str = "assumed"
 
     def __post_init__(self) -> None:
         self.demand = np.asarray(self.demand, dtype=np.float64)
@@ -103,6 +119,7 @@ class SeriesData:
             planning=None if self.planning is None else self.planning[start:stop].copy(),
             unit_cost=self.unit_cost, unit_price=self.unit_price, lead_time_days=self.lead_time_days,
             last_inventory=self.last_inventory, source=self.source, lead_time_range=self.lead_time_range,
+            price_source=self.price_source, cost_source=self.cost_source,
         )
 
     def day_of_year(self) -> np.ndarray | None:
@@ -117,7 +134,7 @@ class SeriesData:
             "unit_cost": float(self.unit_cost), "unit_price": float(self.unit_price),
             "lead_time_days": self.lead_time_days,
             "last_inventory": None if self.last_inventory is None else float(self.last_inventory),
-            "source": self.source,
+            "source": self.source, "price_source": self.price_source, "cost_source": self.cost_source,
             "lead_time_range": None if self.lead_time_range is None else list(self.lead_time_range),
         }
 
@@ -132,7 +149,8 @@ class SeriesData:
                 unit_price=float(d.get("unit_price", DEFAULT_UNIT_PRICE)),
                 lead_time_days=None if d.get("lead_time_days") is None else int(d["lead_time_days"]),
                 last_inventory=None if d.get("last_inventory") is None else float(d["last_inventory"]),
-                source=d.get("source"),
+                source=d.get("source"), price_source=_known_source(d.get("price_source")),
+                cost_source=_known_source(d.get("cost_source")),
                 lead_time_range=None if d.get("lead_time_range") is None else
                 tuple(int(x) for x in d["lead_time_range"][:2]),
             )
@@ -153,7 +171,7 @@ class Dataset:
     series: dict[str, SeriesData] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-    layout: object = None  # engine.data.layout.ColumnMapping when the file was read by column detection
+    layout: ColumnMapping | None = None  # the mapping the file was read with
 
     def get(self, key: str | None = None) -> SeriesData:
         """The series `key` ("SKU_1/WH_1"), or the first one when key is None."""
@@ -169,32 +187,29 @@ class Dataset:
         date_range = None
         if dated:
             date_range = [min(d[0] for d in dated), max(d[-1] for d in dated)]
+        used = self.layout.used() if self.layout is not None else {}
         return {
             "name": self.name,
             "series": list(self.series),
             "series_detail": [
                 {"key": s.key, "rows": len(s), "first_date": s.dates[0] if s.dates else None,
                  "last_date": s.dates[-1] if s.dates else None, "has_planning": s.planning is not None,
-                 "missing_days": _missing_days(s)}
+                 "missing_days": _missing_days(s), "unit_price": float(s.unit_price),
+                 "unit_cost": float(s.unit_cost), "price_source": s.price_source, "cost_source": s.cost_source}
                 for s in self.series.values()
             ],
             "rows": int(sum(len(s) for s in self.series.values())),
             "date_range": date_range,
             "columns": list(self.columns),
             "ignored_columns": list(self.ignored_columns),
-            "defaults_applied": {c: DEFAULTS[c] for c in DEFAULTS if c not in self._canonical_columns()},
+            "defaults_applied": {r: ("half the price" if r == "cost" and "price" in used else v)
+                                 for r, v in DEFAULTS.items() if r not in used},
             "layout": None if self.layout is None else self.layout.to_dict(),
         }
 
-    def _canonical_columns(self) -> list[str]:
-        """The public-layout names of the columns present (a detected layout's roles translated)."""
-        if self.layout is None:
-            return list(self.columns)
-        roles = {"date": "Date", "item": "SKU_ID", "location": "Warehouse_ID", "demand": "Units_Sold",
-                 "price": "Unit_Price", "cost": "Unit_Cost", "promotion": "Promotion_Flag",
-                 "lead_time": "Supplier_Lead_Time_Days"}
-        # a detected layout keys series by ITEM/LOCATION or ITEM alone: no SKU/warehouse default is applied
-        return [roles[r] for r in self.layout.used()] + ["SKU_ID", "Warehouse_ID"]
+
+def _known_source(value) -> str:
+    return value if value in ("file", "assumed") else "assumed"
 
 
 def _missing_days(s: SeriesData) -> int | None:
@@ -205,14 +220,16 @@ def _missing_days(s: SeriesData) -> int | None:
     return span - len(s)
 
 
-def _read_source(source, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+def _read_source(source, name: str | None, max_bytes: int | None) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         name = name or "upload"
+        max_bytes = MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
         if len(source) > max_bytes:
             raise DataError(f"is {len(source):,} bytes, above the {max_bytes:,}-byte limit", file=name)
         return bytes(source), name
     path = Path(source)
     name = name or path.name
+    max_bytes = MAX_FILE_BYTES if max_bytes is None else max_bytes
     try:
         size = os.stat(path).st_size
     except FileNotFoundError:
@@ -248,187 +265,215 @@ def _decode(raw: bytes, name: str) -> str:
                         "save it as UTF-8 CSV", file=name, row=line) from None
 
 
-def _parse_number(text: str, name: str, row: int, col: str) -> float:
+def _mapping_for(header: list[str], columns, name: str, header_row: int) -> ColumnMapping:
+    """The mapping `columns` describes for this header (see load_csv), checked; DataError naming the file."""
+    if isinstance(columns, ColumnMapping):  # as a page passes it back: every role as set, None = absent
+        for role, column in columns.used().items():
+            if column not in header:
+                raise DataError(f"the mapping's {role}={column} names no column of the header (found: "
+                                f"{', '.join(header[:20])})", file=name, row=header_row, column=column)
+        used = set(columns.used().values())
+        m = replace(columns, unused=[h for h in header if h not in used], guessed=list(columns.guessed),
+                    ambiguous=dict(columns.ambiguous))
+    else:
+        given = parse_columns_spec(columns) if isinstance(columns, str) or columns is None else dict(columns)
+        try:
+            m = detect_columns(header, given)
+        except DataError as exc:
+            raise DataError(exc.detail, file=name, row=header_row, column=exc.column) from None
+    problem = m.problem(header)
+    if problem:
+        raise DataError(problem, file=name, row=header_row)
+    return m
+
+
+def detect_layout(source, name: str | None = None, columns=None, max_bytes: int | None = None) -> ColumnMapping:
+    """What a page shows after an upload: the mapping detected from the file's header (roles in `columns` as
+    given), with `ambiguous` roles for the user to choose; the user changes it and passes it back to load_csv."""
+    raw, name = _read_source(source, name, max_bytes)
+    header, _sep, row = read_header(_decode(raw, name), name)
+    given = parse_columns_spec(columns) if isinstance(columns, str) or columns is None else dict(columns)
     try:
-        value = float(text)
-    except ValueError:
-        raise DataError(f"{_show(text)} is not a number", file=name, row=row, column=col, value=text) from None
-    if not math.isfinite(value):
-        raise DataError(f"{_show(text)} is not a finite number", file=name, row=row, column=col, value=text)
-    return value
+        return detect_columns(header, given)
+    except DataError as exc:
+        raise DataError(exc.detail, file=name, row=row, column=exc.column) from None
 
 
-def _has_units_sold(text: str) -> bool:
-    """Whether the header is the public or the 30-day layout (it names Units_Sold or the public schema's own
-    columns), which this module reads; any other layout goes to engine.data.layout."""
-    for line in text.splitlines():
-        if line.strip():
-            header = {c.strip() for c in next(csv.reader([line]), [])}
-            # a public-schema file that lost its Units_Sold column is refused as before, not re-detected
-            return "Units_Sold" in header or len(header & _PUBLIC_ONLY) >= 2
-    return True
+def file_header(source, name: str | None = None, max_bytes: int | None = None) -> list[str]:
+    """The header of a file (path or bytes) as the loader reads it (separator sniffed, names stripped)."""
+    raw, name = _read_source(source, name, max_bytes)
+    return read_header(_decode(raw, name), name)[0]
 
 
-_PUBLIC_ONLY = {"Inventory_Level", "Reorder_Point", "Order_Quantity", "Stockout_Flag", "Demand_Forecast", "Region",
-                "Supplier_ID"}
+def _read_frame(raw: bytes, name: str, sep: str, usecols: list[str], numeric: list[str], max_rows: int,
+                as_text: bool = False):
+    """Only the mapped columns: numbers as float64 when every cell is one or empty (fast; empty = NaN), else as
+    text (to read a decimal comma, or to name the first bad cell); everything else as categories (one copy of each
+    distinct text: a year of 1,000 series holds 365 dates and 1,000 item names, not 365,000 of each)."""
+    import pandas as pd
+
+    def read(dtype):
+        return pd.read_csv(io.BytesIO(raw), sep=sep, usecols=usecols, dtype=dtype, keep_default_na=False,
+                           na_values=[""], nrows=max_rows + 1, skipinitialspace=True, encoding="utf-8-sig")
+
+    try:
+        try:
+            if as_text:
+                raise ValueError("numbers as text")
+            frame = read({c: (np.float64 if c in numeric else "category") for c in usecols})
+        except (ValueError, TypeError):
+            frame = read({c: (str if c in numeric else "category") for c in usecols})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise DataError(f"is not a readable CSV ({str(exc).splitlines()[0]})", file=name) from None
+    if len(frame) > max_rows:
+        raise DataError(f"has more than {max_rows:,} rows, the limit for one file; split it (e.g. by item)",
+                        file=name)
+    if len(frame) == 0:
+        raise DataError("has a header but no data rows", file=name)
+    frame.columns = [c.strip() for c in frame.columns]
+    return frame
 
 
-def load_csv(source, name: str | None = None, max_bytes: int = MAX_UPLOAD_BYTES, columns: str | None = None,
-             fill_missing_zero: bool | None = None) -> Dataset:
-    """Parse a CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
+def _value_range(values) -> tuple[int, int] | None:
+    """(min, max) of a series' lead-time column over its rows (None when every row is empty): a lead time that
+    varies is drawn from this range where the level is set (engine.protection.lead_times)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    return (int(v.min()), int(v.max())) if v.size else None
 
-    A file in the public layout (it has Units_Sold) is read here unless `columns` maps it; any other long-format
-    daily layout (date/sku/store/qty, ...) is read by `engine.data.layout.load_long` with the mapping `columns`
-    (--columns text; None: the command line's, else detected) and `fill_missing_zero`.
+
+def _last_known(values: np.ndarray) -> float | None:
+    """The last non-NaN value of a series' column in date order (None when every cell is empty)."""
+    known = values[~np.isnan(values)]
+    return float(known[-1]) if known.size else None
+
+
+def load_csv(source, name: str | None = None, max_bytes: int | None = None, columns=None,
+             fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES) -> Dataset:
+    """Parse a daily CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
+
+    columns: a ColumnMapping (as a page passes it back; every role as set), {role: column}, `--columns` text, or
+    None (detect every role). max_bytes: default MAX_UPLOAD_BYTES for bytes, MAX_FILE_BYTES for a path. The
+    dataset's `layout` is the mapping used.
     """
-    from engine.data import layout as _layout
-
-    cli_columns, cli_fill = _layout.current_layout()
-    columns = cli_columns if columns is None else columns
-    fill_missing_zero = cli_fill if fill_missing_zero is None else fill_missing_zero
     raw, name = _read_source(source, name, max_bytes)
     text = _decode(raw, name)
-    if columns or (not _has_units_sold(text)
-                   and not _layout.detect_columns(_layout.read_header(raw, name)).missing_required()):
-        return _layout.load_long(raw, columns, name=name, fill_missing_zero=fill_missing_zero)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = None
-        header_line = 0
-        for rec in reader:
-            if rec and any(c.strip() for c in rec):
-                header = [c.strip() for c in rec]
-                header_line = reader.line_num
-                break
-        if header is None:
-            raise DataError("is empty (no header, no rows)", file=name)
-        if len(header) == 1:
-            for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
-                if sep in header[0]:
-                    raise DataError(f"the header is separated by {label}, not commas; save the file as a "
-                                    "comma-separated CSV", file=name, row=header_line, value=header[0][:60])
-        seen: dict[str, int] = {}
-        for i, col in enumerate(header):
-            if col == "":
-                raise DataError(f"column {i + 1} of the header has no name", file=name, row=header_line)
-            if col in seen:
-                raise DataError("appears twice in the header", file=name, row=header_line, column=col)
-            seen[col] = i
-        if "Units_Sold" not in seen:
-            found = ", ".join(header[:16])
-            raise DataError(f"the required column Units_Sold is missing (found: {found})", file=name,
-                            row=header_line, column="Units_Sold")
-        known = [c for c in header if c in COLUMNS]
-        ignored = [c for c in header if c not in COLUMNS]
-        idx = {c: seen[c] for c in known}
-        width = len(header)
+    header, sep, header_row = read_header(text, name)
+    del text
+    m = _mapping_for(header, columns, name, header_row)
+    used = m.used()
+    numeric = [used[r] for r in ("demand", "price", "cost", "lead_time", "forecast", "inventory") if r in used]
+    frame = _read_frame(raw, name, sep, list(dict.fromkeys(used.values())), numeric, max_rows)
+    n = len(frame)
 
-        groups: dict[str, dict] = {}
-        nrows = 0
-        for rec in reader:
-            line = reader.line_num
-            if not rec or (len(rec) == 1 and not rec[0].strip()):
-                continue
-            if len(rec) != width:
-                raise DataError(f"has {len(rec)} fields but the header has {width}", file=name, row=line)
-            nrows += 1
-            vals: dict[str, object] = {}
-            for col, j in idx.items():
-                cell = rec[j].strip()
-                if col == "Units_Sold":
-                    if cell == "":
-                        raise DataError("is empty; every row needs a demand value", file=name, row=line,
-                                        column=col, value=cell)
-                    v = _parse_number(cell, name, line, col)
-                    if v < 0:
-                        raise DataError(f"demand {cell} is negative", file=name, row=line, column=col, value=cell)
-                    vals[col] = v
-                elif col in _NUMERIC:
-                    if cell == "":
-                        vals[col] = None
-                        continue
-                    v = _parse_number(cell, name, line, col)
-                    if v < 0:
-                        raise DataError(f"{cell} is negative", file=name, row=line, column=col, value=cell)
-                    if col == "Supplier_Lead_Time_Days" and (v != int(v) or v > 365):
-                        raise DataError(f"{cell} is not a whole number of days between 0 and 365", file=name,
-                                        row=line, column=col, value=cell)
-                    vals[col] = v
-                elif col in _FLAGS:
-                    if cell == "":
-                        vals[col] = 0.0
-                        continue
-                    flag = _FLAG_VALUES.get(cell.lower())
-                    if flag is None:
-                        raise DataError(f"{_show(cell)} is not a 0/1 flag", file=name, row=line, column=col,
-                                        value=cell)
-                    vals[col] = flag
-                elif col == "Date":
-                    try:
-                        d = _dt.date.fromisoformat(cell[:10])
-                        if len(cell) > 10 and cell[10] not in " T":
-                            raise ValueError
-                    except ValueError:
-                        raise DataError(f"{_show(cell)} is not a date (expected YYYY-MM-DD)", file=name, row=line,
-                                        column=col, value=cell) from None
-                    vals[col] = d
-                else:
-                    vals[col] = cell
-            sku = vals.get("SKU_ID") or DEFAULTS["SKU_ID"]
-            wh = vals.get("Warehouse_ID") or DEFAULTS["Warehouse_ID"]
-            key = f"{sku}/{wh}"
-            g = groups.get(key)
-            if g is None:
-                g = groups[key] = {"rows": [], "lines": [], "date_line": {}}
-            if "Date" in vals:
-                d = vals["Date"]
-                if d in g["date_line"]:
-                    raise DataError(f"duplicate date {d.isoformat()} in series {key} (first at row "
-                                    f"{g['date_line'][d]})", file=name, row=line, column="Date", value=d.isoformat())
-                if g["rows"] and d < g["rows"][-1]["Date"]:
-                    raise DataError(f"date {d.isoformat()} comes after {g['rows'][-1]['Date'].isoformat()} in series "
-                                    f"{key}; sort the file by date", file=name, row=line, column="Date",
-                                    value=d.isoformat())
-                g["date_line"][d] = line
-            g["rows"].append(vals)
-            g["lines"].append(line)
-    except csv.Error as exc:
-        raise DataError(f"is not a readable CSV ({exc})", file=name, row=reader.line_num) from None
-    if nrows == 0:
-        raise DataError("has a header but no data rows", file=name)
+    def numbers(role: str, frame=frame, **kw) -> np.ndarray:
+        values = frame[used[role]].to_numpy()
+        if role == "demand" and values.dtype.kind == "f" and not np.isfinite(values).all():  # name the cell's text
+            col = used[role]
+            values = _read_frame(raw, name, sep, [col], [col], max_rows, as_text=True)[col].to_numpy()
+        comma = sep != "," and uses_decimal_comma(values)
+        return parse_numbers(values, name, used[role], role, decimal_comma=comma, **kw)
 
+    demand = numbers("demand")
+    days = codes_to_days(frame[m.date], name, m.date) if m.date is not None else None
+    if m.item is not None:
+        item_codes, item_names = factorize_text(frame[m.item], "item", name, m.item)
+    else:
+        item_codes, item_names = np.zeros(n, dtype=np.int64), [NO_ITEM]
+    if m.location is not None:
+        loc_codes, loc_names = factorize_text(frame[m.location], "location", name, m.location)
+        pair_codes, pairs = factorize(item_codes * len(loc_names) + loc_codes)
+        key_names = [f"{item_names[c // len(loc_names)]}/{loc_names[c % len(loc_names)]}" for c in pairs]
+    else:
+        pair_codes, key_names = item_codes, list(item_names)
+    if len(key_names) > max_series:
+        raise DataError(f"has {len(key_names):,} series, above the limit of {max_series:,}; split the file",
+                        file=name)
+    # rows of each series together, by date (file order without dates); codes are in order of first appearance
+    order = np.lexsort((days if days is not None else np.arange(n), pair_codes))
+    k_sorted = pair_codes[order]
+    d_sorted = days[order] if days is not None else None
+    if d_sorted is not None:
+        dup = np.flatnonzero((np.diff(k_sorted) == 0) & (np.diff(d_sorted) == 0))
+        if dup.size:
+            a, b = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
+            raise DataError(f"duplicate row: series {key_names[k_sorted[dup[0]]]} has two rows for "
+                            f"{_dt.date.fromordinal(int(d_sorted[dup[0]]))} (rows {a + 2} and {b + 2}); "
+                            "sum or remove them", file=name, row=b + 2, column=m.date)
+    optional = {r: numbers(r, allow_empty=True) for r in ("price", "cost", "lead_time", "forecast", "inventory")
+                if r in used}
+    if "lead_time" in optional:
+        lt = optional["lead_time"]
+        bad = np.flatnonzero(~np.isnan(lt) & ((lt != np.round(lt)) | (lt > 365)))
+        if bad.size:
+            cell = str(frame[used["lead_time"]].iloc[int(bad[0])])
+            raise DataError(f"{_show(cell)} is not a whole number of days between 0 and 365", file=name,
+                            row=int(bad[0]) + 2, column=used["lead_time"], value=cell)
+    promo = parse_flags(frame[m.promotion], name, m.promotion) if m.promotion is not None else None
+    del frame
+    iso = None
+    if days is not None:
+        day0 = int(days.min())
+        iso = [_dt.date.fromordinal(day0 + k).isoformat() for k in range(int(days.max()) - day0 + 1)]
+    bounds = np.flatnonzero(np.diff(k_sorted)) + 1
+    starts = np.concatenate([[0], bounds])
+    stops = np.concatenate([bounds, [n]])
     series: dict[str, SeriesData] = {}
-    for key, g in groups.items():
-        rows = g["rows"]
-        last = rows[-1]
-        has_planning = "Demand_Forecast" in idx
-        planning = None
-        if has_planning:
-            missing = [ln for r, ln in zip(rows, g["lines"]) if r["Demand_Forecast"] is None]
-            if missing and len(missing) < len(rows):
+    for ki, key in enumerate(key_names):  # file order of first appearance
+        key = str(key)
+        rows = order[starts[ki]:stops[ki]]
+        y = demand[rows]
+        p = promo[rows] if promo is not None else np.zeros(len(rows))
+        planning = optional["forecast"][rows] if "forecast" in optional else None
+        if planning is not None and np.isnan(planning).any():
+            if np.isnan(planning).all():
+                planning = None
+            else:
+                bad = int(rows[np.flatnonzero(np.isnan(planning))[0]])
                 raise DataError(f"is empty while other rows of series {key} have a forecast", file=name,
-                                row=missing[0], column="Demand_Forecast")
-            if not missing:
-                planning = np.array([r["Demand_Forecast"] for r in rows], dtype=np.float64)
-
-        def last_value(col, default, rows=rows):
-            for r in reversed(rows):
-                if r.get(col) is not None:
-                    return r[col]
-            return default
-
-        unit_cost = float(last_value("Unit_Cost", DEFAULT_UNIT_COST))
-        unit_price = float(last_value("Unit_Price", DEFAULT_UNIT_PRICE))
-        lt = last_value("Supplier_Lead_Time_Days", None)
-        lts = [r["Supplier_Lead_Time_Days"] for r in rows if r.get("Supplier_Lead_Time_Days") is not None]
-        inv = last.get("Inventory_Level")
+                                row=bad + 2, column=used["forecast"])
+        dates = None
+        if d_sorted is not None:
+            d = d_sorted[starts[ki]:stops[ki]]
+            steps = np.diff(d)
+            if steps.size and np.median(steps) >= 7:
+                raise DataError(f"series {key} has one row every {int(np.median(steps))} days (weekly or coarser "
+                                "data); the simulator needs one row per day", file=name, column=m.date)
+            gap = np.flatnonzero(steps > 1)
+            if gap.size:
+                if not fill_missing_zero:
+                    g = int(gap[0])
+                    first = _dt.date.fromordinal(int(d[g]) + 1)
+                    last = _dt.date.fromordinal(int(d[g + 1]) - 1)
+                    total = int((steps[gap] - 1).sum())
+                    raise DataError(f"series {key} has no rows for {first} .. {last} ({(last - first).days + 1} "
+                                    f"days; {total} missing days in this series); add them, or pass "
+                                    "--fill-missing-zero if a missing day means zero demand", file=name,
+                                    column=m.date)
+                pos = d - d[0]
+                full = np.arange(d[0], d[-1] + 1)
+                y2, p2 = np.zeros(len(full)), np.zeros(len(full))
+                y2[pos], p2[pos] = y, p
+                if planning is not None:
+                    f2 = np.zeros(len(full))
+                    f2[pos] = planning
+                    planning = f2
+                d, y, p = full, y2, p2
+            dates = [iso[k] for k in (d - day0).tolist()]
+        last = {r: _last_known(v[rows]) for r, v in optional.items() if r != "forecast"}
+        price, cost = last.get("price"), last.get("cost")
+        unit_price = DEFAULT_UNIT_PRICE if price is None else price
+        if cost is not None:
+            unit_cost = cost
+        elif price is not None:  # the default cost/price ratio applied to the file's price
+            unit_cost = price * (DEFAULT_UNIT_COST / DEFAULT_UNIT_PRICE)
+        else:
+            unit_cost = DEFAULT_UNIT_COST
+        lead = last.get("lead_time")
+        lead_range = _value_range(optional["lead_time"][rows]) if "lead_time" in optional else None
         series[key] = SeriesData(
-            key=key,
-            dates=[r["Date"].isoformat() for r in rows] if "Date" in idx else None,
-            demand=np.array([r["Units_Sold"] for r in rows], dtype=np.float64),
-            promo=np.array([r.get("Promotion_Flag", 0.0) for r in rows], dtype=np.float64),
-            planning=planning, unit_cost=unit_cost, unit_price=unit_price,
-            lead_time_days=None if lt is None else int(lt), last_inventory=None if inv is None else float(inv),
-            source=name, lead_time_range=(int(min(lts)), int(max(lts))) if lts else None,
-        )
-    return Dataset(name=name, series=series, columns=known, ignored_columns=ignored)
+            key=key, dates=dates, demand=y, promo=p, planning=planning, unit_cost=unit_cost, unit_price=unit_price,
+            lead_time_days=None if lead is None else int(lead), last_inventory=last.get("inventory"), source=name,
+            price_source="assumed" if price is None else "file", cost_source="assumed" if cost is None else "file",
+            lead_time_range=lead_range)
+    return Dataset(name=name, series=series, columns=list(used.values()), ignored_columns=list(m.unused), layout=m)

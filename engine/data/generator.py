@@ -224,7 +224,7 @@ def _continued_planning(params, demand, promo, doy, history, rng) -> np.ndarray:
 def generate_rows(days: int = 365, series: int = 5, seed: int = 42, start: str = "2024-01-01",
                   sku: str = "SKU_1", params: GeneratorParams | None = None) -> list[list[str]]:
     """Rows (as text, header first) of a file in the public schema: `series` warehouses WH_1.. of one SKU."""
-    from engine.data.dataset import COLUMNS
+    from engine.data.layout import PUBLIC_COLUMNS as COLUMNS
 
     params = params or GeneratorParams()
     d0 = _dt.date.fromisoformat(start)

@@ -15,7 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.data.layout import DATE_FORMATS, detect_columns, read_header
+from engine.data.cells import DATE_FORMATS
+from engine.data.dataset import file_header
+from engine.data.layout import detect_columns
 from engine.errors import DataError
 
 __all__ = ["ItemTable", "read_item_table", "series_for", "parse_number", "parse_date", "MAX_TABLE_BYTES"]
@@ -50,7 +52,6 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
     if isinstance(source, (bytes, bytearray)):
         raw = bytes(source)
     else:
-        read_header(source, name)  # a missing or unreadable path: the loader's message
         try:
             raw = Path(source).read_bytes()
         except OSError as exc:
@@ -59,7 +60,7 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
         raise DataError(f"is {len(raw):,} bytes, above the {MAX_TABLE_BYTES:,}-byte limit", file=name)
     if b"\x00" in raw[:65536]:
         raise DataError("is not a text CSV (it contains binary data)", file=name)
-    header = read_header(raw, name)
+    header = file_header(raw, name)
     mapping = detect_columns(header)
     if mapping.item is None:
         raise DataError(f"no item column found (looked for sku, item, product, artikel, …; found: "
@@ -150,7 +151,7 @@ def parse_number(text: str, table: ItemTable, line: int, field: str, *, low: flo
 
 
 def parse_date(text: str, table: ItemTable, line: int, field: str) -> _dt.date | None:
-    """A cell as a date in one of the sales file's formats (engine.data.layout.DATE_FORMATS); None when empty."""
+    """A cell as a date in one of the sales file's formats (engine.data.cells.DATE_FORMATS); None when empty."""
     if text == "":
         return None
     for fmt, _label in DATE_FORMATS:

@@ -134,32 +134,18 @@ def read_items(source, name: str | None = None) -> ItemMaster:
     return ItemMaster(table=table, values=values)
 
 
-def _sales_file_fields(dataset) -> set[str]:
-    """Which item-master fields the sales file itself carries (its cost, price and lead-time columns)."""
-    defaulted = dataset.summary().get("defaults_applied") or {}
-    out = set()
-    if "Unit_Cost" not in defaulted:
-        out.add("unit_cost")
-    if "Unit_Price" not in defaulted:
-        out.add("unit_price")
-    if "Supplier_Lead_Time_Days" not in defaulted:
-        out.add("lead_time")
-    return out
-
-
 def item_terms(dataset, master: ItemMaster | None = None) -> dict[str, ItemTerms]:
     """Every series' ItemTerms: item file > the sales file's columns > defaults. A row for one location wins over
     a row for every location of its item. DataError for an item-file row whose item the sales file lacks."""
-    from_sales = _sales_file_fields(dataset)
     out = {}
     for key, s in dataset.series.items():
         t = ItemTerms()
         src = {f: "assumed" for f in FIELDS}
-        if "unit_cost" in from_sales:
+        if getattr(s, "cost_source", "assumed") == "file":  # the sales file's own columns (engine.data.dataset)
             t.unit_cost, src["unit_cost"] = float(s.unit_cost), "sales file"
-        if "unit_price" in from_sales:
+        if getattr(s, "price_source", "assumed") == "file":
             t.unit_price, src["unit_price"] = float(s.unit_price), "sales file"
-        if "lead_time" in from_sales and s.lead_time_days is not None:
+        if s.lead_time_days is not None:
             t.lead_time, src["lead_time"] = int(s.lead_time_days), "sales file"
         t.source = src
         out[key] = t

@@ -100,7 +100,7 @@ def _err(msg: str) -> int:
 # -- train --------------------------------------------------------------------------------------------------------
 def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, use_covariates=True, window=28,
                 meta=DEFAULT_META, meta_fit="stack", extra_inputs=None, log=print, command=None,
-                calendar_days=None) -> dict:
+                calendar_days=None, columns=None, fill_missing_zero=False) -> dict:
     """Train, export, verify and backtest; writes out/model.onnx, out/card.json and out/CARD.md. Returns the card."""
     import numpy as np
 
@@ -111,7 +111,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     from engine.forecast import train as T
     from engine.forecast.onnx_model import OnnxEnsemble
 
-    ds = load_training_file(data, series)
+    ds = load_training_file(data, series, columns, fill_missing_zero)
     if use_covariates and any(s.planning is None for s in ds.series.values()):
         raise DataError("has no Demand_Forecast column; train with --no-covariates", file=ds.name,
                         column="Demand_Forecast")
@@ -274,7 +274,9 @@ def cmd_train(args) -> int:
                            window=args.window, meta=args.meta, meta_fit=args.meta_fit,
                            extra_inputs=None if args.meta_inputs is None else
                            tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
-                           log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days)
+                           log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days,
+                           columns=getattr(args, "columns", None),
+                           fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:
@@ -344,7 +346,8 @@ def cmd_backtest(args) -> int:
     except ValueError as exc:
         return _err(f"--quantiles: {exc}")
     try:
-        ds = load_training_file(args.data, args.series)
+        ds = load_training_file(args.data, args.series, getattr(args, "columns", None),
+                                bool(getattr(args, "fill_missing_zero", False)))
         if args.models:
             names = [m.strip() for m in args.models.split(",") if m.strip()]
         else:

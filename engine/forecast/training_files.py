@@ -5,10 +5,11 @@ from __future__ import annotations
 __all__ = ["load_training_file"]
 
 
-def load_training_file(path, series_arg):
-    """The dataset of `path`; `series_arg` "A,B" keeps those series (DataError naming an unknown one)."""
+def load_training_file(path, series_arg, columns=None, fill_missing_zero=False):
+    """The dataset of `path` (read with the `--columns` mapping); `series_arg` "A,B" keeps those series (DataError
+    naming an unknown one)."""
     from engine.data.dataset import load_csv
-    ds = load_csv(path)
+    ds = load_csv(path, columns=columns, fill_missing_zero=fill_missing_zero)
     if series_arg:
         keys = [k.strip() for k in series_arg.split(",") if k.strip()]
         unknown = [k for k in keys if k not in ds.series]

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from engine.data.cost_sources import cost_sources, overall_source
 from engine.data.dataset import SeriesData, load_csv
 from engine.demand.modes import MAX_LEAD_TIME, DemandPlan, build_plan, context_length, effective_lead_times
 from engine.errors import ConfigError
@@ -291,7 +292,9 @@ def lead_time_moments(config: SimConfig) -> tuple[float, float]:
 
 
 def resolve_costs(config: SimConfig, series: SeriesData) -> dict:
-    """h, p and the unit cost/price used (ConfigError when p ≤ 0)."""
+    """h, p and the unit cost/price used (ConfigError when p ≤ 0), with where they came from: `source` "entered"
+    (a setting), "file" (the data file's price / cost column) or "assumed" (defaults 20 / 40), and `sources` per
+    quantity (engine.data.cost_sources)."""
     cost = float(config.unit_cost if config.unit_cost is not None else series.unit_cost)
     price = float(config.unit_price if config.unit_price is not None else series.unit_price)
     if not cost > 0:
@@ -310,7 +313,9 @@ def resolve_costs(config: SimConfig, series: SeriesData) -> dict:
                 "set --stockout-cost or a unit price above the unit cost", field="stockout_cost", value=p)
         if config.backorders:
             p = p / BACKORDER_DAYS
-    return {"h": h, "p": p, "unit_cost": cost, "unit_price": price}
+    sources = cost_sources(series, config.unit_cost, config.unit_price)
+    return {"h": h, "p": p, "unit_cost": cost, "unit_price": price, "source": overall_source(sources),
+            "sources": sources}
 
 
 def load_series(config: SimConfig) -> SeriesData:

@@ -154,9 +154,9 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         if (date - last).days > 1:
             notes.append(f"{key}: the sales history ends {last.isoformat()}, {(date - last).days - 1} days before "
                          f"{date.isoformat()}; the forecast starts from there")
-        hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price,
-                       lead_time_days=t.protection_days - 1)
-        hist.price_from_file = t.prices_known()  # engine.studies.portfolio.cost_source reads it
+        known = "file" if t.prices_known() else "assumed"  # engine.studies.portfolio.cost_source reads these
+        hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.protection_days - 1,
+                       price_source=known, cost_source=known)
         ps = PortfolioSettings(lead_time=t.protection_days - 1, holding_rate=t.holding_rate, seed=s.seed,
                                days=s.days, replications=s.replications, objective=s.objective,
                                target_fill_rate=s.target_fill_rate)

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from engine.data.cost_sources import cost_sources, overall_source
 from engine.demand.classes import classify
 from engine.demand.modes import MAX_LEAD_TIME
 from engine.errors import ConfigError, DataError
@@ -673,7 +674,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                 "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
                 "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
                 "average_on_hand": float(per["on_hand"][i].mean() / s.days),
-                "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
+                "unit_cost": float(cost[i]), "unit_price": float(price[i]), "cost_source": cost_source(x, s),
+                "days": s.days, "replications": R,
             })
             out[-1]["recommendation"] = recommendation_from_record(
                 out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
@@ -700,9 +702,9 @@ def recommend_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
 def cost_source(series, settings: PortfolioSettings) -> str:
     """Where a series' unit cost and price came from: "entered" (the settings override them), "file" (the data
     file's price/cost columns), "assumed" (the engine's defaults: shown beside every figure they drive)."""
-    if settings.unit_cost is not None or settings.unit_price is not None or settings.stockout_cost is not None:
+    if settings.stockout_cost is not None:
         return "entered"
-    return "file" if getattr(series, "price_from_file", False) else "assumed"
+    return overall_source(cost_sources(series, settings.unit_cost, settings.unit_price))
 
 
 RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
@@ -711,13 +713,12 @@ RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days",
                   "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",
-                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "days", "replications",
-                  "selection_target", "promise_shift", "promised_fill_rate"]
+                  "stockout_days", "orders", "average_on_hand", "unit_cost", "unit_price", "cost_source", "days",
+                  "replications", "selection_target", "promise_shift", "promised_fill_rate"]
 
 
 def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
-    from engine.data.dataset import Dataset, SeriesData
-    from engine.data.layout import load_long
+    from engine.data.dataset import MAX_FILE_BYTES, Dataset, SeriesData, load_csv
 
     src = frame_or_path
     if isinstance(src, Dataset):
@@ -728,8 +729,9 @@ def _series_list(frame_or_path, columns, fill_missing_zero) -> list:
         return list(src)
     if hasattr(src, "to_csv") and hasattr(src, "columns"):  # a pandas DataFrame in long format
         src = src.to_csv(index=False).encode("utf-8")
-        return list(load_long(src, columns, name="frame", fill_missing_zero=fill_missing_zero).series.values())
-    return list(load_long(src, columns, fill_missing_zero=fill_missing_zero).series.values())
+        return list(load_csv(src, name="frame", max_bytes=MAX_FILE_BYTES, columns=columns,
+                             fill_missing_zero=fill_missing_zero).series.values())
+    return list(load_csv(src, columns=columns, fill_missing_zero=fill_missing_zero).series.values())
 
 
 def run_portfolio(frame_or_path, settings: PortfolioSettings | None = None,

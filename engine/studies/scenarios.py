@@ -322,20 +322,22 @@ def _mean_ci(a: np.ndarray) -> dict:
 
 def compare(sset: dict, *, series=None, progress=None, allow_files: bool = False, defaults: dict | None = None,
             chunk: int | None = None, keep_ledgers: int = 1, default_data: Path | None = DEFAULT_DATA,
-            forecaster_overrides: dict | None = None) -> dict:
+            forecaster_overrides: dict | None = None, datasets: dict | None = None) -> dict:
     """Run every scenario of a canonical set on common random numbers; the JSON-safe result record.
 
     series: a SeriesData used by every scenario that names no file (the page passes the chosen sample series);
     progress(done, total) is called after each block of replications of each scenario. Scenarios with the same
-    demand settings share forecasts (computed once per path). keep_ledgers=K keeps replication 0..K-1's ledgers
-    of every scenario (used by the tests; the page keeps replication 0 for the overlaid traces).
+    demand settings share forecasts (computed once per path). datasets: {path: Dataset} already read (the command
+    line's --data with its --columns); other files are read with detected columns. keep_ledgers=K keeps
+    replication 0..K-1's ledgers of every scenario (used by the tests; the page keeps replication 0 for the
+    overlaid traces).
     """
     from engine.simulation.batch import run_batch
 
     t0 = time.perf_counter()
     configs = build_configs(sset, allow_files=allow_files, defaults=defaults)
     R = sset["replications"]
-    files: dict = {}
+    files: dict = dict(datasets or {})
     series_of = []
     for cfg in configs:
         if series is not None and not cfg.data:

@@ -1,4 +1,5 @@
-"""Loading: both schemas, documented defaults, and one clear DataError (file, row, column, value) per bad file."""
+"""The one loader on the public layout and on other layouts: documented defaults, semicolons and decimal commas,
+prices, and one clear DataError (file, row, column, value) per bad file."""
 from __future__ import annotations
 
 import codecs
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 import engine.data.dataset as edata
-from engine.data.dataset import MAX_UPLOAD_BYTES, DataError, SeriesData, load_csv
+from engine.data.dataset import MAX_FILE_BYTES, DataError, SeriesData, load_csv
+from engine.data.layout import PUBLIC_LAYOUT
 
 from .conftest import SAMPLE
 
@@ -40,12 +42,14 @@ def test_sample_has_five_series_in_file_order(sample_dataset):
     assert s["series"] == [f"SKU_1/WH_{i}" for i in range(1, 6)]
     assert s["rows"] == 3650
     assert s["date_range"] == ["2024-01-01", "2025-12-30"]
-    assert s["columns"] == HEADER.split(",")
+    assert s["columns"] == list(PUBLIC_LAYOUT.values())  # what the engine reads; the rest is listed as ignored
+    assert s["ignored_columns"] == ["Supplier_ID", "Region", "Reorder_Point", "Order_Quantity", "Stockout_Flag"]
     wh1 = sample_dataset.get("SKU_1/WH_1")
     assert len(wh1) == 730 and wh1.dates[0] == "2024-01-01" and wh1.planning is not None
     last = sample_lines(730)[-1].split(",")  # WH_1's last row
     assert wh1.unit_cost == float(last[10]) and wh1.unit_price == float(last[11])
     assert wh1.lead_time_days == int(last[7]) and wh1.last_inventory == float(last[6])
+    assert (wh1.price_source, wh1.cost_source) == ("file", "file")
 
 
 def test_legacy_30_day_file_without_dates(tmp_path):
@@ -53,7 +57,7 @@ def test_legacy_30_day_file_without_dates(tmp_path):
     text = "Units_Sold,Inventory_Level,Order_Quantity,Unit_Cost,Unit_Price,Demand_Forecast\n" + "".join(
         f"{float(r[5])},{float(r[6])},{float(r[9])},{r[10]},{r[11]},{r[14]}\n" for r in rows)
     ds = load_csv(write(tmp_path, "legacy.csv", text))
-    assert list(ds.series) == ["LEGACY/1"]
+    assert list(ds.series) == ["ALL"]  # no item column: one series, rows in file order
     s = ds.get()
     assert s.dates is None and len(s) == 30
     assert np.array_equal(s.demand, [float(r[5]) for r in rows])
@@ -64,9 +68,10 @@ def test_legacy_30_day_file_without_dates(tmp_path):
 def test_only_units_sold_needed_and_defaults(tmp_path):
     ds = load_csv(write(tmp_path, "min.csv", "Units_Sold\n3\n4\n5\n"))
     s = ds.get()
-    assert s.key == "LEGACY/1" and s.unit_cost == 20.0 and s.unit_price == 40.0
+    assert s.key == "ALL" and s.unit_cost == 20.0 and s.unit_price == 40.0
+    assert (s.price_source, s.cost_source) == ("assumed", "assumed")
     assert s.planning is None and s.lead_time_days is None and s.last_inventory is None
-    assert ds.summary()["defaults_applied"]["Unit_Cost"] == 20.0
+    assert ds.summary()["defaults_applied"]["cost"] == 20.0
 
 
 def test_bytes_source_and_round_trip(sample_series):
@@ -89,17 +94,32 @@ def test_header_only(tmp_path):
     assert str(e) == "file head.csv: has a header but no data rows"
 
 
-def test_wrong_delimiter(tmp_path):
-    text = HEADER.replace(",", ";") + "\n" + "\n".join(line.replace(",", ";") for line in sample_lines(3))
-    e = error_of(write(tmp_path, "semi.csv", text))
-    assert "separated by semicolons, not commas" in str(e) and e.row == 1 and "semi.csv" in str(e)
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_separators_are_sniffed_from_the_header(tmp_path, sep, sample_dataset):
+    text = HEADER.replace(",", sep) + "\n" + "\n".join(line.replace(",", sep) for line in sample_lines(30))
+    s = load_csv(write(tmp_path, "semi.csv", text)).get()
+    ref = sample_dataset.get()
+    assert len(s) == 30 and np.array_equal(s.demand, ref.demand[:30]) and s.dates == ref.dates[:30]
+    assert s.unit_price == float(sample_lines(30)[-1].split(",")[11])  # "20.48": a decimal point still reads
+
+
+def test_decimal_commas_in_a_semicolon_file(tmp_path):
+    text = ("Datum;Artikel;Menge;Preis;Kosten\n"
+            "01.01.2024;A;12,5;1.234,5;7\n02.01.2024;A;3;1.234,50;7,25\n03.01.2024;A;1.000;2,5;1\n")
+    s = load_csv(write(tmp_path, "de.csv", text)).get()
+    # Menge has a comma in some cell, so its dots are thousands separators ("1.000" is a thousand)
+    assert s.demand.tolist() == [12.5, 3.0, 1000.0]
+    assert (s.unit_price, s.unit_cost) == (2.5, 1.0)
+    e = error_of(write(tmp_path, "bad.csv", "date;sku;qty\n2024-01-01;A;1,2,3\n"))
+    assert (e.row, e.column, e.value) == (2, "qty", "1,2,3") and "is not a number" in str(e)
+    e = error_of(write(tmp_path, "comma.csv", 'date,sku,qty\n2024-01-01,A,"12,5"\n'))
+    assert "decimal comma" in str(e) and e.row == 2
 
 
 def test_missing_units_sold(tmp_path):
     e = error_of(write(tmp_path, "nounits.csv", "Date,Demand_Forecast\n2024-01-01,3\n"))
-    assert e.column == "Units_Sold"
-    assert str(e) == ("file nounits.csv, row 1, column Units_Sold: the required column Units_Sold is missing "
-                      "(found: Date, Demand_Forecast)")
+    assert e.row == 1 and "no demand column found" in str(e) and "Units_Sold" in str(e)
+    assert "found: Date, Demand_Forecast" in str(e) and "--columns demand=COLUMN" in str(e)
 
 
 def test_text_in_a_number(tmp_path):
@@ -141,16 +161,15 @@ def test_duplicate_dates(tmp_path):
     lines = sample_lines(5)
     lines.insert(3, lines[2])
     e = error_of(write(tmp_path, "dup.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
-    assert str(e) == ("file dup.csv, row 5, column Date: duplicate date 2024-01-03 in series SKU_1/WH_1 "
-                      "(first at row 4)")
+    assert str(e) == ("file dup.csv, row 5, column Date: duplicate row: series SKU_1/WH_1 has two rows for "
+                      "2024-01-03 (rows 4 and 5); sum or remove them")
 
 
-def test_unsorted_dates(tmp_path):
+def test_rows_in_any_order_are_sorted_by_date(tmp_path, sample_dataset):
     lines = sample_lines(5)
     lines[1], lines[2] = lines[2], lines[1]
-    e = error_of(write(tmp_path, "unsorted.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
-    assert str(e) == ("file unsorted.csv, row 4, column Date: date 2024-01-02 comes after 2024-01-03 in series "
-                      "SKU_1/WH_1; sort the file by date")
+    s = load_csv(write(tmp_path, "unsorted.csv", HEADER + "\n" + "\n".join(lines) + "\n")).get()
+    assert s.dates == sample_dataset.get().dates[:5] and np.array_equal(s.demand, sample_dataset.get().demand[:5])
 
 
 def test_bad_date_and_bad_flag(tmp_path):
@@ -159,7 +178,8 @@ def test_bad_date_and_bad_flag(tmp_path):
     p[0] = "03/01/2024"
     bad = HEADER + "\n" + "\n".join([lines[0], ",".join(p), lines[2]]) + "\n"
     e = error_of(write(tmp_path, "date.csv", bad))
-    assert str(e) == "file date.csv, row 3, column Date: '03/01/2024' is not a date (expected YYYY-MM-DD)"
+    assert str(e) == ("file date.csv, row 3, column Date: mixed date formats: '03/01/2024' is MM/DD/YYYY but row 2 "
+                      "has '2024-01-01' (YYYY-MM-DD); use one format for the whole column")
     p = lines[1].split(",")
     p[12] = "yes please"
     e = error_of(write(tmp_path, "flag.csv", HEADER + "\n" + "\n".join([lines[0], ",".join(p)]) + "\n"))
@@ -170,7 +190,7 @@ def test_ragged_row(tmp_path):
     lines = sample_lines(3)
     lines[2] = ",".join(lines[2].split(",")[:-2])
     e = error_of(write(tmp_path, "ragged.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
-    assert str(e) == "file ragged.csv, row 4: has 13 fields but the header has 15"
+    assert e.row == 4 and e.column == "Demand_Forecast"  # the short row's missing cell is named
 
 
 def test_binary_file(tmp_path):
@@ -206,7 +226,7 @@ def test_100_mb_file_refused_by_size_before_reading(tmp_path, monkeypatch):
 
     monkeypatch.setattr(edata, "open", no_open, raising=False)
     e = error_of(p)
-    assert str(e) == f"file huge.csv: is 104,857,600 bytes, above the {MAX_UPLOAD_BYTES:,}-byte limit"
+    assert str(e) == f"file huge.csv: is 104,857,600 bytes, above the {MAX_FILE_BYTES:,}-byte limit"
 
 
 def test_oversized_bytes_refused():
@@ -233,10 +253,18 @@ def test_unknown_series_names_the_choices(sample_dataset):
         sample_dataset.get("SKU_9/WH_1")
 
 
-def test_summary_reports_calendar_gaps(tmp_path):
+def test_calendar_gaps_are_refused_unless_they_mean_zero_demand(tmp_path):
     lines = sample_lines(10)
     del lines[3:5]
-    ds = load_csv(write(tmp_path, "gaps.csv", HEADER + "\n" + "\n".join(lines) + "\n"))
-    assert ds.summary()["series_detail"][0]["missing_days"] == 2
+    path = write(tmp_path, "gaps.csv", HEADER + "\n" + "\n".join(lines) + "\n")
+    e = error_of(path)
+    assert "2024-01-04 .. 2024-01-05" in str(e) and "--fill-missing-zero" in str(e)
+    s = load_csv(path, fill_missing_zero=True).get()
+    assert len(s) == 10 and s.demand[3] == s.demand[4] == 0.0 and s.planning[3] == 0.0
     assert load_csv(write(tmp_path, "nodates.csv", "Units_Sold\n1\n")).summary()["series_detail"][0][
         "missing_days"] is None
+
+
+def test_a_header_field_above_the_csv_module_limit_is_one_message_not_a_traceback():
+    e = error_of(b"Units_Sold," + b"c" * 200_000 + b"\n1,2\n", name="wide.csv")
+    assert e.row == 1 and "not a readable CSV line" in str(e) and "wide.csv" in str(e)

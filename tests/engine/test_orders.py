@@ -124,8 +124,7 @@ def test_propose_orders_on_the_recommendation(ds):
 
     hist = history_before(ds.series["A/S1"], MONDAY)
     assert hist.dates[-1] == "2024-03-03"  # D's own sales are not used
-    hist = replace(hist, lead_time_days=6)
-    hist.price_from_file = True
+    hist = replace(hist, lead_time_days=6, price_source="file", cost_source="file")
     rec = recommend(hist, PortfolioSettings(lead_time=6, replications=4, days=21))
     assert low["recommendation"] == rec and rec["lead_time"] == 6 and rec["params"].get("protection_days", 7) == 7
     level = rec["params"].get("order_up_to", rec["params"].get("reorder_point"))

@@ -182,15 +182,14 @@ def test_bad_settings_exit_2(layouts, capsys):
 
 
 def test_public_layout_runs_with_its_cost_price_and_lead_time_columns(sample_dataset):
-    from engine.data.layout import load_long
     from tests.engine.conftest import SAMPLE
 
     recs = run_portfolio(str(SAMPLE), PortfolioSettings(replications=5))
-    ds = load_long(str(SAMPLE))
     assert [r["series"] for r in recs] == list(sample_dataset.series)
     for r in recs:
-        s = ds.get(r["series"])
+        s = sample_dataset.get(r["series"])
         assert r["unit_cost"] == s.unit_cost and r["lead_time"] == s.lead_time_days
+        assert r["cost_source"] == "file"
 
 
 def test_cycle_service_level_counts_cycles_between_arrivals_by_hand():

@@ -101,8 +101,10 @@ def test_lead_time_beyond_reach_is_not_certified_with_the_largest_solved_lead_ti
 def _upload_file(tmp_path):
     path = tmp_path / "planner.csv"
     lines = ["Date,SKU_ID,Warehouse_ID,Units_Sold"]
+    import datetime as dt
+
     for i in range(120):
-        day = f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}"
+        day = (dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat()  # consecutive days: the loader refuses gaps
         lines.append(f"{day},A1,North,{(i * 7) % 5}")
         lines.append(f"{day},B2,North,{(i * 3) % 11 // 2}")
     path.write_text("\n".join(lines) + "\n")

@@ -24,10 +24,10 @@ def app(server_factory, sample_csv):
 BAD_FILES = [
     ("empty.csv", b"", "is empty"),
     ("header_only.csv", b"Date,Units_Sold\n", "no data rows"),
-    ("no_units.csv", b"Date,Foo\n2024-01-01,3\n", "Units_Sold is missing"),
+    ("no_units.csv", b"Date,Foo\n2024-01-01,3\n", "no column looks like the demand"),
     ("text_in_number.csv", b"Units_Sold\n3\nabc\n4\n", "row 3, column Units_Sold: 'abc' is not a number"),
     ("negative.csv", b"Units_Sold\n3\n-4\n", "negative"),
-    ("semicolons.csv", b"Date;Units_Sold\n2024-01-01;3\n", "semicolons"),
+    ("weekly.csv", b"Date;Units_Sold\n2024-01-01;3\n2024-01-08;4\n2024-01-15;4\n", "weekly"),
     ("binary.csv", bytes(range(256)) * 4, "binary"),
     ("too_big.csv", b"Units_Sold\n" + b"12\n" * (UPLOAD_LIMIT // 3 + 100), "upload limit"),
 ]

@@ -101,10 +101,10 @@ def test_a_bad_file_shows_the_engine_s_message_and_loses_nothing(page, app, tmp_
     upload(d, planner_file(tmp_path / "good.csv", days=60, series=2))
     wait_until(lambda: prop(d, "pf-role-date") == "Datum", 20, what="the detected mapping")
     # unreadable: the message, and the previous file's mapping stays
-    (tmp_path / "semi.csv").write_text("Datum;Artikel;Menge\n01.01.2024;A;3\n")
-    upload(d, tmp_path / "semi.csv")
+    (tmp_path / "latin1.csv").write_bytes("Datum;Artikel;Menge\n01.01.2024;Käse;3\n".encode("latin-1"))
+    upload(d, tmp_path / "latin1.csv")
     msg = wait_until(lambda: text_of(d, "pf-upload-error"), 10, what="the refusal")
-    assert "semicolons" in msg
+    assert "not UTF-8" in msg
     assert prop(d, "pf-role-date") == "Datum" and "good.csv" in text_of(d, "pf-file-check")
     # readable header, but weekly rows / a gap: engine.data.layout's message, on upload and on Run
     (tmp_path / "weekly.csv").write_text("date,sku,qty\n2024-01-01,A,3\n2024-01-08,A,1\n2024-01-15,A,1\n")

@@ -19,9 +19,9 @@ pytestmark = [pytest.mark.slow]
 
 @pytest.fixture
 def series():
-    from engine.data.layout import load_long
+    from engine.data.dataset import load_csv
 
-    return list(load_long(german_csv(days=120, series=6), name="verkauf.csv").series.values())
+    return list(load_csv(german_csv(days=120, series=6), name="verkauf.csv").series.values())
 
 
 @pytest.fixture

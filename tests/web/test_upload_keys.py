@@ -1,5 +1,5 @@
-"""An upload whose item / location columns carry other names is found before it would be merged into one
-series; a forecaster that needs a column the series lacks is offered disabled with the reason."""
+"""An upload whose item / location columns carry names detection does not know is found before it would be
+merged into one series; a forecaster that needs a column the series lacks is offered disabled with the reason."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +16,23 @@ def _file(header: list[str], line) -> bytes:
     return (",".join(header) + "\n" + "".join(",".join(map(str, r)) + "\n" for r in rows)).encode()
 
 
-@pytest.mark.parametrize("header", [["Day", "Artikel", "Filiale", "Units_Sold"],
-                                    ["Date", "item", "store", "Units_Sold"],
-                                    ["Date", "Code", "Outlet", "Units_Sold"]])  # unknown names, text values
-def test_renamed_key_columns_are_found(header):
+@pytest.mark.parametrize("header", [["Date", "Code", "Outlet", "Units_Sold"],   # unknown names, text values
+                                    ["Date", "Kennung", "Ort", "Units_Sold"]])
+def test_key_columns_the_mapping_does_not_use_are_found(header):
     raw = _file(header, lambda d, a, s, i: (d, a, s, 5))
     assert merged_key_columns(raw) == [(header[1], 2), (header[2], 2)]
     text = merge_message("f.csv", merged_key_columns(raw))
     assert f"{header[1]} (2 values) and {header[2]} (2 values) look like item / location" in text
-    assert "SKU_ID" in text and "Portfolio" in text
+    assert "mapping does not use them" in text and "Portfolio" in text
+
+
+@pytest.mark.parametrize("header", [["Day", "Artikel", "Filiale", "Units_Sold"], ["Date", "item", "store", "qty"]])
+def test_key_columns_detection_knows_are_mapped_not_refused(header):
+    from engine.data.dataset import load_csv
+
+    raw = _file(header, lambda d, a, s, i: (d, a, s, 5))
+    assert merged_key_columns(raw) == []
+    assert list(load_csv(raw).series) == ["A/X", "A/Y", "B/X", "B/Y"]
 
 
 def test_the_public_layout_and_numeric_extras_are_not_refused(sample_csv):

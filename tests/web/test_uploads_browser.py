@@ -24,15 +24,15 @@ def _forecaster_options(d) -> list[dict]:
         "for (const k of s.paths.strs['forecaster']) n = n[k]; return n.props.options;")
 
 
-def test_renamed_item_and_location_columns_are_refused_not_merged(app, browser_factory, tmp_path):
+def test_unknown_item_and_location_columns_are_refused_not_merged(app, browser_factory, tmp_path):
     d = browser_factory()
     d.set_window_size(1440, 1000)
     open_app(d, app.url)
     path = tmp_path / "planner.csv"
-    path.write_text(_rows("Day,Artikel,Filiale,Units_Sold", lambda day, a, f, i: f"{day},{a},{f},{5 + i % 4}\n"))
+    path.write_text(_rows("Day,Code,Outlet,Units_Sold", lambda day, a, f, i: f"{day},{a},{f},{5 + i % 4}\n"))
     d.find_element("css selector", "#upload-data input[type=file]").send_keys(str(path))
     msg = wait_until(lambda: "planner.csv" in (t := text_of(d, "upload-status")) and t, 15, what="the refusal")
-    assert "Artikel (2 values) and Filiale (2 values) look like item / location" in msg, msg
+    assert "Code (2 values) and Outlet (2 values) look like item / location" in msg, msg
     assert "nothing was loaded" in msg and "1 series" not in msg
     link = d.find_element("id", "upload-portfolio-link")
     assert link.get_attribute("href").endswith("/portfolio")

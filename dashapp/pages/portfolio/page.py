@@ -39,7 +39,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import celery_app, job_store
-from engine.data.layout import ROLES
+from engine.data.layout import REQUIRED_ROLES, ROLES
 from engine.demand.modes import MAX_LEAD_TIME
 
 dash.register_page(__name__, path="/portfolio", title="Portfolio · Inventory Simulator", name="Portfolio")
@@ -63,8 +63,8 @@ def files():
 
 
 def _mapping_step():
-    """The eight role dropdowns (filled after an upload) and the "missing = zero" switch; hidden until a file."""
-    rows = [dbc.Col([dbc.Label(P.ROLE_LABELS[r] + (" *" if r in ("date", "demand") else ""), className="small mb-0",
+    """The role dropdowns (filled after an upload) and the "missing = zero" switch; hidden until a file."""
+    rows = [dbc.Col([dbc.Label(P.ROLE_LABELS[r] + (" *" if r in REQUIRED_ROLES else ""), className="small mb-0",
                                html_for=ids.PF_ROLE_PREFIX + r),
                      dcc.Dropdown(id=ids.PF_ROLE_PREFIX + r, options=[], value=NONE, clearable=False,
                                   className="dropdown-sm")], md=3, sm=6, className="mb-2") for r in ROLES]

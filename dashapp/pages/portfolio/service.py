@@ -1,8 +1,8 @@
 """The /portfolio page's operations as plain Python (no Dash): receive a planner's daily file, show what
-engine.data.layout detected, read it with the user's mapping, run engine.studies.portfolio on it (one process, or
-chunks over
-Celery workers through a runner the page passes in), cache the result by file hash + mapping + settings, and turn
-records into grid rows, simulator links and the CSV export.
+engine.data.layout detected, read it with the user's mapping (engine.data.dataset.load_csv, the one loader), run
+engine.studies.portfolio on it (one process, or chunks over Celery workers through a runner the page passes in),
+cache the result by file hash + mapping + settings, and turn records into grid rows, simulator links and the CSV
+export.
 
 Why a service: the page's callbacks only move values between components and these functions, so everything a
 planner can get wrong (a bad upload, a mapping naming no column, a setting out of range) is tested without a browser.
@@ -22,7 +22,8 @@ from urllib.parse import urlencode
 
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
 from dashapp.ui.validation import BOUNDS
-from engine.data.layout import ROLES, ColumnMapping, detect_layout, load_long, read_header
+from engine.data.dataset import detect_layout, file_header, load_csv
+from engine.data.layout import ROLES, ColumnMapping
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
 from engine.studies.portfolio import PortfolioSettings, check_margins, portfolio_totals, records_csv, run_portfolio
@@ -32,7 +33,7 @@ CHUNK = 50                         # series per chunk: a chunk is one progress s
 RESULT_VERSION = 1                 # part of the cache key: a change of the record layout invalidates old results
 ROLE_LABELS = {"date": "Date", "item": "Item", "location": "Location", "demand": "Demand (units per day)",
                "price": "Unit price", "cost": "Unit cost", "promotion": "Promotion flag (0/1)",
-               "lead_time": "Lead time (days)"}
+               "lead_time": "Lead time (days)", "forecast": "Planning forecast", "inventory": "Stock on hand"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -43,7 +44,8 @@ class PortfolioInputError(ValueError):
 @dataclass
 class Inspection:
     """What the page shows after an upload: the file, its header, the detected mapping and the check of the whole
-    file with that mapping (`problem` is engine.data.layout's message, None when the file reads as it is)."""
+    file with that mapping (`problem` is the loader's message, None when the file reads as it is; when several
+    columns could be the demand, it asks the user to pick one and `ambiguous` lists them)."""
 
     file_id: str
     name: str
@@ -52,10 +54,22 @@ class Inspection:
     guessed: list[str]
     summary: str | None
     problem: str | None
+    ambiguous: dict | None = None  # role -> the columns that could all be it
 
     def to_dict(self) -> dict:
         return {"file_id": self.file_id, "name": self.name, "header": self.header, "mapping": self.mapping,
-                "guessed": self.guessed, "summary": self.summary, "problem": self.problem}
+                "guessed": self.guessed, "summary": self.summary, "problem": self.problem,
+                "ambiguous": self.ambiguous or {}}
+
+
+def pick_message(ambiguous: dict) -> str | None:
+    """The mapping step's question when detection could not decide a role: names every candidate."""
+    for role, cols in (ambiguous or {}).items():
+        names = " and ".join(repr(c) for c in cols)
+        return (f"{len(cols)} columns could be the {role}: {names}. Pick the one that holds "
+                f"{'units sold or used per day' if role == 'demand' else 'the ' + role} under "
+                f"“{ROLE_LABELS.get(role, role)}” and press Run.")
+    return None
 
 
 # -- the uploaded file ---------------------------------------------------------------------------------------------
@@ -104,25 +118,26 @@ def inspect_upload(files, contents, filename, max_bytes: int) -> Inspection:
     """Decode, keep and inspect an upload: the detected mapping, and whether the whole file reads with it."""
     name, raw = decode_upload(contents, filename, max_bytes)
     try:
-        header = read_header(raw, name)
-        mapping = detect_layout(raw, name)
+        header = file_header(raw, name, max_bytes=len(raw))  # the upload's own limit was applied on decoding
+        mapping = detect_layout(raw, name, max_bytes=len(raw))
     except DataError as exc:
         raise PortfolioInputError(f"Upload refused — {exc}") from None
     fid = keep_file(files, name, raw)
-    summary, problem = None, None
-    try:
-        ds = load_long(raw, mapping, name=name)
-        summary = _summary(ds)
-        check_margins(ds.series.values())  # said on upload, not only when a run starts
-    except DataError as exc:
-        problem = str(exc)
+    summary, problem = None, pick_message(mapping.ambiguous)
+    if problem is None:
+        try:
+            ds = load_csv(raw, name=name, columns=mapping, max_bytes=len(raw))
+            summary = _summary(ds)
+            check_margins(ds.series.values())  # said on upload, not only when a run starts
+        except DataError as exc:
+            problem = str(exc)
     return Inspection(fid, name, header, {r: getattr(mapping, r) for r in ROLES}, list(mapping.guessed), summary,
-                      problem)
+                      problem, dict(mapping.ambiguous))
 
 
 def mapping_from_choices(choices: dict, header: list[str]) -> ColumnMapping:
     """The user's mapping (role -> column or None) checked against the header: every column named exists, no
-    column plays two roles, date and demand are set."""
+    column plays two roles, the demand is set."""
     m = ColumnMapping()
     seen: dict[str, str] = {}
     for role in ROLES:
@@ -144,12 +159,12 @@ def mapping_from_choices(choices: dict, header: list[str]) -> ColumnMapping:
 
 
 def read_dataset(files, fid, choices: dict, fill_missing_zero: bool):
-    """The kept file read with the user's mapping (engine.data.layout.load_long); PortfolioInputError with the
+    """The kept file read with the user's mapping (engine.data.dataset.load_csv); PortfolioInputError with the
     engine's message when it cannot be read."""
     name, raw = kept_file(files, fid)
     try:
-        mapping = mapping_from_choices(choices, read_header(raw, name))
-        ds = load_long(raw, mapping, name=name, fill_missing_zero=bool(fill_missing_zero))
+        mapping = mapping_from_choices(choices, file_header(raw, name, max_bytes=len(raw)))
+        ds = load_csv(raw, name=name, columns=mapping, fill_missing_zero=bool(fill_missing_zero), max_bytes=len(raw))
         check_margins(ds.series.values())  # refused at Run, before a job starts
         return ds
     except DataError as exc:

@@ -39,6 +39,8 @@ def _data_fields() -> list:
         ),
         html.Div(id=ids.UPLOAD_STATUS, className="small mt-1 mb-2", role="status",
                  **{"data-max-bytes": str(settings.upload_max_bytes)}),
+        html.Div(C.field("Demand column", C.dropdown(ids.UPLOAD_PICK, [], None)), id=ids.UPLOAD_MAPPING,
+                 style={"display": "none"}),
     ]
 
 

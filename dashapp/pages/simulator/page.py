@@ -204,18 +204,31 @@ def forecaster_choices(series, source, current, sid):
 
 @callback(
     Output(ids.UPLOAD_STATUS, "children"), Output(ids.DATA_SOURCE, "value"),
-    Input(ids.UPLOAD, "contents"), State(ids.UPLOAD, "filename"), State(ids.SESSION_ID, "data"),
+    Output(ids.UPLOAD_PICK, "options"), Output(ids.UPLOAD_PICK, "value"), Output(ids.UPLOAD_MAPPING, "style"),
+    Input(ids.UPLOAD, "contents"), Input(ids.UPLOAD_PICK, "value"), State(ids.UPLOAD, "filename"),
+    State(ids.SESSION_ID, "data"),
     prevent_initial_call=True,
 )
-def upload(contents, filename, sid):
-    """Validate an uploaded CSV with the engine; keep it for this session. A running simulation is untouched."""
-    result = accept_upload(get_store(), sid, contents, filename, settings.upload_max_bytes)
+def upload(contents, pick, filename, sid):
+    """Read an uploaded CSV with the engine; keep it for this session. A running simulation is untouched. When
+    detection cannot decide the demand column, the mapping step asks: a dropdown of the candidates, whose pick
+    reads the same upload again with that column."""
+    picked = ctx.triggered_id == ids.UPLOAD_PICK
+    if picked and not pick:
+        raise dash.exceptions.PreventUpdate
+    result = accept_upload(get_store(), sid, contents, filename, settings.upload_max_bytes,
+                           columns={"demand": pick} if picked else None)
+    hidden = ([], None, {"display": "none"}) if not picked else (no_update, no_update, no_update)
+    if result.choices:
+        cols = next(iter(result.choices.values()))
+        return (C.message(result.message), no_update, [{"label": c, "value": c} for c in cols], None,
+                {"display": "block"})
     if result.needs_mapping:
-        return C.message([result.message, " ", dcc.Link("Open the Portfolio page", href="/portfolio",
-                                                        id="upload-portfolio-link")]), no_update
+        return (C.message([result.message, " ", dcc.Link("Open the Portfolio page", href="/portfolio",
+                                                         id="upload-portfolio-link")]), no_update, *hidden)
     if not result.accepted:
-        return C.message(result.message), no_update
-    return C.message(result.message, "success"), "upload"
+        return C.message(result.message), no_update, *hidden
+    return C.message(result.message, "success"), "upload", [], None, {"display": "none"}
 
 
 @callback(Output(ids.LEDGER_DOWNLOAD, "data"), Input(ids.DOWNLOAD_LEDGER, "n_clicks"),
