@@ -59,7 +59,7 @@ class InventoryKernel:
     on_hand: the starting stock (float or array; its shape is the state's); h, p: floats or arrays broadcastable
     to it; max_lead: the longest lead time an order can have (the pipeline is a ring of max_lead + 1 slots, so
     memory is O(shape × lead), not O(shape × days)); crossing: whether a later order may arrive before an earlier
-    one; pipeline: orders already outstanding at the start, {days from now (≥ 1): quantity}.
+    one; pipeline: orders already outstanding at the start, {days from now (≥ 0; 0 arrives with day 0): quantity}.
     """
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
@@ -79,12 +79,13 @@ class InventoryKernel:
         else:
             self.ring = np.zeros((self.slots,) + self.shape)
         for ahead, qty in (pipeline or {}).items():
-            if ahead < 1:
-                raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 1 or more")
+            if ahead < 0:
+                raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 0 or more")
             self.ring[int(ahead) % self.slots] += qty
         self.backlog = ops.zeros(self.shape)
-        self.on_order = self._outstanding(0)  # nothing of the starting pipeline is due on day 0 (ahead ≥ 1)
+        self.on_order = self._outstanding(-1)  # everything of the starting pipeline is still outstanding
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
+        self._cells = None if self.scalar else np.arange(int(np.prod(self.shape, dtype=np.int64)))
         self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES}
         self._cycle_short = ops.false(self.shape)
         self._days = 0
@@ -119,20 +120,48 @@ class InventoryKernel:
         self.on_order = self.on_order + np.where(placed, qty, 0.0)
         if np.ndim(arrival) == 0:
             self.ring[int(arrival) % self.slots] += np.where(placed, qty, 0.0)
-        elif ops.any(placed):
+        elif ops.any(placed):  # one order per cell a day: each (slot, cell) pair is written once, no np.add.at
             slot = np.broadcast_to(arrival % self.slots, self.shape)
             amount = np.broadcast_to(np.where(placed, qty, 0.0), self.shape)
             flat = self.ring.reshape(self.slots, -1)
-            np.add.at(flat, (slot.ravel(), np.arange(flat.shape[1])), amount.ravel())
+            flat[slot.ravel(), self._cells] += amount.ravel()
         return placed, arrival
 
     def _outstanding(self, d: int):
         """Orders due after day d, summed in arrival order (the same numbers in the same order every day: no
-        drift between a running sum and the pipeline)."""
+        drift between a running sum and the pipeline). d = −1 (the start) counts every slot."""
         total = self.ops.zeros(self.shape)
-        for j in range(1, self.slots):
-            total = total + self.ring[(d + j) % self.slots]
+        ring, slots = self.ring, self.slots
+        for j in range(slots if d < 0 else slots - 1):
+            total = total + ring[(d + 1 + j) % slots]
         return total
+
+    def outstanding_by_day(self, d: int) -> dict:
+        """A scalar inventory's orders not yet received at the start of day d: {arrival day: quantity} (the
+        simulator's stored state)."""
+        if not self.scalar:
+            raise TypeError("outstanding_by_day is for a scalar inventory")
+        out = {}
+        for j in range(self.slots):
+            qty = self.ring[(d + j) % self.slots]
+            if qty != 0.0:
+                out[d + j] = qty
+        return out
+
+    def resume(self, day: int, *, on_hand: float, backlog: float, on_order: float, last_arrival: int,
+               outstanding: dict) -> None:
+        """Put a scalar inventory where a stored run stopped, before day `day`: its stock, backlog, the sum of
+        its open orders as it was computed then, the last arrival day and {arrival day (≥ day): quantity}."""
+        if not self.scalar:
+            raise TypeError("resume is for a scalar inventory")
+        self.ring = [0.0] * self.slots
+        for k, qty in outstanding.items():
+            if not day <= int(k) < day + self.slots:
+                raise ValueError(f"an outstanding order is due on day {k}, outside days {day}..{day + self.slots - 1}")
+            self.ring[int(k) % self.slots] += float(qty)
+        self.on_hand, self.backlog, self.on_order = float(on_hand), float(backlog), float(on_order)
+        self.last_arrival = int(last_arrival)
+        self._days = int(day)
 
     def serve(self, d: int, demand, placed=False) -> DayFlows:
         """Receive today's arrivals, serve the backlog then today's demand, pay holding and stockout. `placed`

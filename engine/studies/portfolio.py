@@ -7,8 +7,8 @@ merge the records):
    croston, sba, tsb): the one with the smallest RMSE of its protection-period sums (L + 1 days, what an order
    must cover under daily review) over the last `backtest_days` origins of the history;
 3. policy: daily-review order-up-to at the protection-period level of engine.protection.tracker,
-   S_t = μ_t + Q · max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
-   protection-period errors r = (D − μ) / max(μ, floor) in the backtest (empirical / conformal order statistic, an
+   S_t = μ_t + Q · √max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
+   protection-period errors r = (D − μ) / √max(μ, floor) in the backtest (empirical / conformal order statistic, an
    exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
    skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
    smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
@@ -41,6 +41,7 @@ from engine.demand.classes import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
+from engine.simulation.kernel import InventoryKernel
 
 __all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv",
            "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
@@ -164,52 +165,20 @@ def _t_half_width(a: np.ndarray) -> np.ndarray:
 
 
 def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
-                     order: Callable[[int, np.ndarray, np.ndarray], np.ndarray]) -> dict:
-    """The day loop both portfolio rules share, for rows × candidates with lost sales: each day place
-    order(day, on_hand, on_order) (before the day's arrival, so lead time 0 arrives the same day), receive, serve
-    demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand: (rows, K) starting stock;
-    lead, h, p: (rows,). Returns per (rows, K) totals."""
+                     order: Callable[[int, np.ndarray], np.ndarray]) -> dict:
+    """The day loop both portfolio rules share: engine.simulation.kernel's inventory day with lost sales over
+    rows × candidates. Each day place order(day, position) (before the day's arrival, so lead time 0 arrives the
+    same day), receive, serve demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand:
+    (rows, K) starting stock; lead, h, p: (rows,). Returns the kernel's totals (metrics.TOTAL_NAMES), each (rows, K).
+    """
     rows, days = demand.shape
-    K = on_hand.shape[1]
-    M = int(lead.max()) + 1
-    on_order = np.zeros((rows, K))
-    pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
-    ridx = np.arange(rows)
-    names = ("holding", "stockout", "demand", "served", "stockout_days", "orders", "on_hand", "cycles", "cycles_ok")
-    tot = {k: np.zeros((rows, K)) for k in names}
-    cycle_short = np.zeros((rows, K), dtype=bool)
-    hh, pp = h[:, None], p[:, None]
+    lead_rows = np.asarray(lead, dtype=np.int64)[:, None]
+    kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
+                             max_lead=int(lead_rows.max()) if rows else 0)
     for d in range(days):
-        qty = order(d, on_hand, on_order)
-        pipe[(d + lead) % M, ridx] += qty
-        on_order += qty
-        arrived = pipe[d % M].copy()
-        pipe[d % M] = 0.0
-        on_order -= arrived
-        # cycle service level (Silver, Pyke & Thomas ch. 6, "P1"): a replenishment cycle runs from one arrival to
-        # the day before the next; the first starts on day 1, the last ends with the run
-        if d > 0:
-            closing = arrived > 0
-            tot["cycles"] += closing
-            tot["cycles_ok"] += closing & ~cycle_short
-            cycle_short &= ~closing
-        on_hand += arrived
-        dem = demand[:, d:d + 1]
-        served = np.minimum(on_hand, dem)
-        lost = dem - served
-        on_hand -= served
-        short = lost > 0
-        cycle_short |= short
-        tot["holding"] += hh * on_hand
-        tot["stockout"] += pp * lost
-        tot["demand"] += dem
-        tot["served"] += served
-        tot["stockout_days"] += short
-        tot["orders"] += qty > 0
-        tot["on_hand"] += on_hand
-    tot["cycles"] += 1.0
-    tot["cycles_ok"] += ~cycle_short
-    return tot
+        placed, _ = kernel.place(d, order(d, kernel.position()), lead_rows)
+        kernel.serve(d, demand[:, d:d + 1], placed)
+    return kernel.finish()
 
 
 def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
@@ -217,18 +186,14 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
-    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor), μ = (L+1)·level
+    error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·√max(μ, floor), μ = (L+1)·level
     (engine.protection.tracker.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
     """
     w = (lead + 1.0)[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.tracker.floor_for, per row
 
-    def order_up_to(d, on_hand, on_order):
-        mu = w * level[:, d:d + 1]
-        qty = mu + quantile * np.maximum(mu, floor)
-        np.maximum(qty, 0.0, out=qty)
-        qty -= on_hand
-        qty -= on_order
+    def order_up_to(d, position):
+        qty = protection_level(w * level[:, d:d + 1], quantile, floor) - position
         np.maximum(qty, 0.0, out=qty)
         return qty
 
@@ -244,8 +209,7 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
     (rows,). Event order and totals as in `_lost_sales_days`."""
     Q = qty[:, None]
 
-    def reorder_point(d, on_hand, on_order):
-        position = on_hand + on_order
+    def reorder_point(d, position):
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
     return _lost_sales_days(demand, reorder + Q, lead, h, p, reorder_point)
@@ -385,7 +349,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         and mean on-hand stock there (candidates must be in increasing order of stock)."""
         k = cands.shape[1]
         sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
-        served = sim["served"].reshape(n, R, k).sum(axis=1)
+        served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
         demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
         fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
         cost = (sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1)
@@ -433,8 +397,9 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     won = rep(use_rq)[:, None]
     per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
     total_cost = per["holding"] + per["stockout"]
-    fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
-    csl = np.where(per["cycles"] > 0, per["cycles_ok"] / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
+    fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
+    cycles_ok = per["cycles"] - per["cycles_with_stockout"]
+    csl = np.where(per["cycles"] > 0, cycles_ok / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
     cost_hw = _t_half_width(total_cost)
     out = []
     for i, x in enumerate(series):
@@ -462,7 +427,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
             "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
             "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
             "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
-            "fill_rate": float(per["served"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
+            "fill_rate": float(per["fulfilled"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
             else None,
             "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
             "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
