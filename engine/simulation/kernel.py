@@ -59,11 +59,12 @@ class InventoryKernel:
     on_hand: the starting stock (float or array; its shape is the state's); h, p: floats or arrays broadcastable
     to it; max_lead: the longest lead time an order can have (the pipeline is a ring of max_lead + 1 slots, so
     memory is O(shape × lead), not O(shape × days)); crossing: whether a later order may arrive before an earlier
-    one; pipeline: orders already outstanding at the start, {days from now (≥ 0; 0 arrives with day 0): quantity}.
+    one; pipeline: orders already outstanding at the start, {days from now (≥ 0; 0 arrives with day 0): quantity};
+    totals: accumulate the KPI totals (a caller that keeps its own ledger, as the simulator, skips them).
     """
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
-                 pipeline: dict | None = None) -> None:
+                 pipeline: dict | None = None, totals: bool = True) -> None:
         self.scalar = np.ndim(on_hand) == 0 and not isinstance(on_hand, np.ndarray)
         self.ops = ops = SCALAR if self.scalar else VECTOR
         self.shape = () if self.scalar else np.shape(on_hand)
@@ -86,7 +87,7 @@ class InventoryKernel:
         self.on_order = self._outstanding(-1)  # everything of the starting pipeline is still outstanding
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
         self._cells = None if self.scalar else np.arange(int(np.prod(self.shape, dtype=np.int64)))
-        self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES}
+        self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES} if totals else None
         self._cycle_short = ops.false(self.shape)
         self._days = 0
 
@@ -97,10 +98,11 @@ class InventoryKernel:
     def pipeline(self, d: int, width: int | None = None):
         """Outstanding orders by days until arrival at the start of day d (column j = due on day d + j)."""
         width = self.max_lead if width is None else width
-        cols = [self.ring[(d + j) % self.slots] for j in range(width)]
         if self.scalar:
-            return np.array(cols, dtype=np.float64)
-        return np.stack(cols, axis=-1) if cols else np.zeros(self.shape + (0,))
+            ring, slots = self.ring, self.slots
+            return np.array([ring[(d + j) % slots] for j in range(width)], dtype=np.float64)
+        taken = self.ring[(d + np.arange(width)) % self.slots]     # (width, *shape): one gather
+        return np.moveaxis(taken, 0, -1)
 
     def place(self, d: int, qty, lead):
         """Place today's order: qty ≥ 0 (float or array), lead: days until arrival (int or array of the state's
@@ -116,24 +118,29 @@ class InventoryKernel:
                 self.ring[arrival % self.slots] += qty
                 self.on_order += qty
             return placed, arrival
+        amount = np.where(placed, qty, 0.0)
         self.last_arrival = np.where(placed, arrival, self.last_arrival)
-        self.on_order = self.on_order + np.where(placed, qty, 0.0)
+        self.on_order = self.on_order + amount
         if np.ndim(arrival) == 0:
-            self.ring[int(arrival) % self.slots] += np.where(placed, qty, 0.0)
-        elif ops.any(placed):  # one order per cell a day: each (slot, cell) pair is written once, no np.add.at
-            slot = np.broadcast_to(arrival % self.slots, self.shape)
-            amount = np.broadcast_to(np.where(placed, qty, 0.0), self.shape)
-            flat = self.ring.reshape(self.slots, -1)
-            flat[slot.ravel(), self._cells] += amount.ravel()
+            self.ring[int(arrival) % self.slots] += amount
+        elif ops.any(placed):  # one order per cell a day: each (slot, cell) is written once, no np.add.at
+            cell = np.broadcast_to(arrival % self.slots, self.shape).ravel() * self._cells.size + self._cells
+            flat = self.ring.reshape(-1)
+            flat[cell] += np.broadcast_to(amount, self.shape).ravel()
         return placed, arrival
 
     def _outstanding(self, d: int):
         """Orders due after day d, summed in arrival order (the same numbers in the same order every day: no
         drift between a running sum and the pipeline). d = −1 (the start) counts every slot."""
-        total = self.ops.zeros(self.shape)
         ring, slots = self.ring, self.slots
+        if self.scalar:
+            total = 0.0
+            for j in range(slots if d < 0 else slots - 1):
+                total = total + ring[(d + 1 + j) % slots]
+            return total
+        total = np.zeros(self.shape)   # 0 + x = x: the same bits as the scalar sum that starts from 0.0
         for j in range(slots if d < 0 else slots - 1):
-            total = total + ring[(d + 1 + j) % slots]
+            total += ring[(d + 1 + j) % slots]
         return total
 
     def outstanding_by_day(self, d: int) -> dict:
@@ -192,6 +199,9 @@ class InventoryKernel:
         stockout = self.p * (backlog if self.backorders else unmet)
         self.on_hand, self.backlog = on_hand, backlog
         tot = self.totals
+        if tot is None:
+            self._days += 1
+            return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
         tot["holding"] += holding
         tot["stockout"] += stockout
         tot["demand"] += demand
@@ -213,6 +223,8 @@ class InventoryKernel:
 
     def finish(self) -> dict:
         """The totals with the running cycle closed (the last cycle ends with the run); call once, at the end."""
+        if self.totals is None:
+            raise ValueError("this kernel was built with totals=False")
         tot = dict(self.totals)
         if self._days:
             tot["cycles"] = tot["cycles"] + 1.0

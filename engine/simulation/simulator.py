@@ -483,7 +483,7 @@ class Simulator:
         else:
             on_hand = float(self._initial_level())
         self.kernel = InventoryKernel(on_hand, h=self._h, p=self._p, backorders=self._backorders,
-                                      max_lead=self._max_lead, crossing=self._crossing)
+                                      max_lead=self._max_lead, crossing=self._crossing, totals=False)
 
     # the inventory's state lives in the kernel; these read it under the names the ledger and the state use
     @property
