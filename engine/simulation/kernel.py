@@ -101,6 +101,9 @@ class InventoryKernel:
         if self.scalar:
             ring, slots = self.ring, self.slots
             return np.array([ring[(d + j) % slots] for j in range(width)], dtype=np.float64)
+        start = d % self.slots
+        if start + width <= self.slots:   # the window lies in one piece of the ring: a view, no copy
+            return np.moveaxis(self.ring[start:start + width], 0, -1)
         taken = self.ring[(d + np.arange(width)) % self.slots]     # (width, *shape): one gather
         return np.moveaxis(taken, 0, -1)
 
@@ -119,10 +122,13 @@ class InventoryKernel:
                 self.on_order += qty
             return placed, arrival
         amount = np.where(placed, qty, 0.0)
-        self.last_arrival = np.where(placed, arrival, self.last_arrival)
+        if not self.crossing:
+            self.last_arrival = np.where(placed, arrival, self.last_arrival)
         self.on_order = self.on_order + amount
         if np.ndim(arrival) == 0:
             self.ring[int(arrival) % self.slots] += amount
+        elif arrival.size and (arrival == arrival.flat[0]).all():   # one arrival day for all (a fixed lead time)
+            self.ring[int(arrival.flat[0]) % self.slots] += amount
         elif ops.any(placed):  # one order per cell a day: each (slot, cell) is written once, no np.add.at
             cell = np.broadcast_to(arrival % self.slots, self.shape).ravel() * self._cells.size + self._cells
             flat = self.ring.reshape(-1)

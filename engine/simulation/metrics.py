@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from engine.simulation.confidence import half_width
+
 __all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
 
 KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
@@ -95,9 +97,8 @@ def ledger_kpis(rows: list[dict], backorders: bool = False) -> dict:
 
 
 def summarize(kpis: dict, confidence: float = 0.95) -> dict:
-    """Means over replications and Student-t confidence half-widths: {"mean": {...}, "half_width": {...}}."""
-    from scipy.stats import t as student_t  # lazily: scipy.stats costs ~0.5 s to import
-
+    """Means over replications and Student-t confidence half-widths (engine.simulation.confidence):
+    {"mean": {...}, "half_width": {...}}; NaN values (an undefined KPI in a replication) are left out."""
     mean, half = {}, {}
     for k, v in kpis.items():
         if k == "days":
@@ -109,8 +110,5 @@ def summarize(kpis: dict, confidence: float = 0.95) -> dict:
             mean[k], half[k] = None, None
             continue
         mean[k] = float(a.mean())
-        if len(a) > 1:
-            half[k] = float(student_t.ppf(0.5 + confidence / 2, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
-        else:
-            half[k] = None
+        half[k] = half_width(a, confidence)
     return {"mean": mean, "half_width": half}

@@ -23,13 +23,13 @@ The LP and plan code is pure numpy/scipy and does not need the rest of the engin
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from engine.simulation.confidence import mean_ci
 from engine.simulation.kernel import InventoryKernel
 
 __all__ = [
@@ -279,11 +279,8 @@ def evaluate_plan(
 
 
 def mean_ci95(x) -> dict:
-    """Mean and 95% confidence half-width (normal approximation; 0 for fewer than two values)."""
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean()) if x.size else float("nan")
-    hw = 1.959963984540054 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
-    return {"mean": m, "ci95": hw}
+    """Mean and 95 % Student-t half-width (engine.simulation.confidence; 0 for fewer than two values)."""
+    return mean_ci(x, 0.95, default=0.0)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -41,7 +41,9 @@ from engine.demand.classes import classify
 from engine.errors import ConfigError, DataError
 from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
+from engine.simulation.confidence import half_width
 from engine.simulation.kernel import InventoryKernel
+from engine.simulation.metrics import kpis_from_totals
 
 __all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "portfolio_totals", "records_csv",
            "RECORD_COLUMNS", "PortfolioCancelled", "CANDIDATES", "DEFAULT_LEAD_TIME"]
@@ -157,11 +159,8 @@ def _rng(seed: int, key: str, phase: int) -> np.random.Generator:
 
 
 def _t_half_width(a: np.ndarray) -> np.ndarray:
-    """95 % Student-t half-width of the mean, per row of a (n, R) array."""
-    from scipy.special import stdtrit  # the Student-t quantile without importing scipy.stats (~0.5 s)
-
-    r = a.shape[1]
-    return float(stdtrit(r - 1, 0.975)) * a.std(axis=1, ddof=1) / math.sqrt(r)
+    """95 % Student-t half-width of the mean, per row of a (n, R) array (engine.simulation.confidence)."""
+    return half_width(a, 0.95, axis=1)
 
 
 def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
@@ -349,16 +348,15 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         and mean on-hand stock there (candidates must be in increasing order of stock)."""
         k = cands.shape[1]
         sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
-        served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
-        demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
-        fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
-        cost = (sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1)
+        kpi = kpis_from_totals(sim, s.days)
+        fill = kpi["fill_rate"].reshape(n, R, k).mean(axis=1)
+        cost = kpi["total_cost"].reshape(n, R, k).mean(axis=1)
         if s.objective == "cost":
             best = np.argmin(cost, axis=1)
         else:
             meets = fill >= s.target_fill_rate
             best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), k - 1)
-        stock = sim["on_hand"].reshape(n, R, k).mean(axis=1)
+        stock = kpi["average_on_hand"].reshape(n, R, k).mean(axis=1)
         return best, fill[rows_n, best], cost[rows_n, best], stock[rows_n, best]
 
     def refine(grid: np.ndarray, simulate=None):
@@ -395,17 +393,15 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
     ev_rq = _simulate_rq(dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p))
     won = rep(use_rq)[:, None]
-    per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
-    total_cost = per["holding"] + per["stockout"]
-    fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
-    cycles_ok = per["cycles"] - per["cycles_with_stockout"]
-    csl = np.where(per["cycles"] > 0, cycles_ok / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
+    # per replication KPIs of the recommendation (engine.simulation.metrics: the simulator's and the batch's)
+    kpi = kpis_from_totals({k: np.where(won, ev_rq[k], v)[:, 0] for k, v in ev.items()}, s.days)
+    per = {k: np.asarray(v).reshape(n, R) for k, v in kpi.items() if k != "days"}
+    total_cost = per["total_cost"]
     cost_hw = _t_half_width(total_cost)
+    fill_hw = _t_half_width(per["fill_rate"])
     out = []
     for i, x in enumerate(series):
         c = classes[i]
-        fill_i = fill[i][~np.isnan(fill[i])]
-        csl_i = csl[i][~np.isnan(csl[i])]
         wi = int(w[i])
         sd = rmse[i]
         mu_now = wi * level_now[i]
@@ -426,13 +422,12 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
             "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
             "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
             "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
-            "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
-            "fill_rate": float(per["fulfilled"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
-            else None,
-            "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
-            "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
-            "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
-            "average_on_hand": float(per["on_hand"][i].mean() / s.days),
+            "holding_cost": float(per["holding_cost"][i].mean()),
+            "stockout_cost": float(per["stockout_cost"][i].mean()),
+            "fill_rate": float(per["fill_rate"][i].mean()), "fill_rate_ci": float(fill_hw[i]),
+            "cycle_service_level": float(per["cycle_service_level"][i].mean()),
+            "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders_placed"][i].mean()),
+            "average_on_hand": float(per["average_on_hand"][i].mean()),
             "unit_cost": float(cost[i]), "unit_price": float(price[i]), "days": s.days, "replications": R,
         })
     return out
