@@ -1,7 +1,9 @@
 """KPIs of a run, from per-replication totals so single runs and batches share one definition.
 
 total_cost = holding_cost + stockout_cost; fill_rate = units of demand served on the day they were demanded /
-units demanded (1 when nothing was demanded); cycle_service_level = share of replenishment cycles without a
+units demanded (the "P2" fill rate, Silver, Pyke & Thomas ch. 6), 1 when nothing was demanded — written as
+1 − unmet / demand, no unit went unmet; every caller (simulator, batch, scenarios, portfolio) reads this one
+definition, and a figure over replications is their mean; cycle_service_level = share of replenishment cycles without a
 stockout (Silver, Pyke & Thomas ch. 6, "P1"): a cycle runs from one arrival to the day before the next (the first
 starts on day 1, the last ends on the last day), and has a stockout when any of its days has unmet demand > 0;
 days_without_stockout = share of days without a stockout; stockout_days; orders_placed; average_on_hand = mean

@@ -220,3 +220,15 @@ def test_the_record_names_the_policy_that_won_with_its_parameters(layouts):
             else:
                 assert r["reorder_point"] is None and r["order_quantity"] is None
         assert sum(portfolio_totals(recs)["by_policy"].values()) == 4
+
+
+def test_a_series_without_demand_has_the_one_fill_rate_definition(tmp_path):
+    path = tmp_path / "quiet.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "sku", "store", "qty"])
+        w.writerows(((START + dt.timedelta(t)).isoformat(), "Z", "S1", 0) for t in range(120))
+    (rec,) = run_portfolio(str(path), PortfolioSettings(replications=4, days=14))
+    assert rec["class"] == "no demand"
+    assert rec["fill_rate"] == 1.0 and rec["fill_rate_ci"] == 0.0   # engine.simulation.metrics: nothing went unmet
+    assert rec["expected_cost"] == rec["holding_cost"] + rec["stockout_cost"]
