@@ -39,7 +39,7 @@ import numpy as np
 
 from engine.demand.classes import classify
 from engine.errors import ConfigError, DataError
-from engine.forecast.intermittent import SBA, TSB, Croston
+from engine.forecast.registry import get_forecaster
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.simulation.confidence import half_width
 from engine.simulation.kernel import InventoryKernel
@@ -91,45 +91,11 @@ class PortfolioSettings:
         return asdict(self)
 
 
-# -- forecasters with a day-by-day state (same recursions as the registry's ses / ma28 / croston / sba / tsb) ----
-class _SES:
-    name = "ses"
-
-    def __init__(self, alpha: float = 0.2) -> None:
-        self.alpha = alpha
-
-    def start(self, n):
-        return {"level": np.zeros(n), "seen": np.zeros(n, dtype=bool)}
-
-    def step(self, s, y):
-        s["level"] = np.where(s["seen"], s["level"] + self.alpha * (y - s["level"]), y)
-        s["seen"] = np.ones_like(s["seen"])
-
-    def level(self, s):
-        return s["level"]
-
-
-class _MovingAverage:
-    name = "ma28"
-
-    def __init__(self, window: int = 28) -> None:
-        self.window = window
-
-    def start(self, n):
-        return {"buf": np.zeros((n, self.window)), "count": 0, "sum": np.zeros(n)}
-
-    def step(self, s, y):
-        slot = s["count"] % self.window
-        s["sum"] = s["sum"] + y - s["buf"][:, slot]
-        s["buf"][:, slot] = y
-        s["count"] += 1
-
-    def level(self, s):
-        return s["sum"] / max(1, min(s["count"], self.window))
-
-
 def _forecasters():
-    return {"ses": _SES(), "ma28": _MovingAverage(), "croston": Croston(), "sba": SBA(), "tsb": TSB()}
+    """The registry's forecasters the portfolio chooses among; each has the incremental form start / step / level
+    (engine.forecast.baselines, engine.forecast.intermittent) the backtest and the paths drive over rows."""
+    names = {m for c in CANDIDATES.values() for m in c}
+    return {name: get_forecaster(name) for name in sorted(names)}
 
 
 CANDIDATES = {"smooth": ("ses", "ma28"), "erratic": ("ses", "ma28"), "intermittent": ("croston", "sba", "tsb"),
