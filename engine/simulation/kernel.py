@@ -78,14 +78,18 @@ class InventoryKernel:
         if self.scalar:
             self.ring = [0.0] * self.slots
         else:
-            self.ring = np.zeros((self.slots,) + self.shape)
+            # an array's ring is held twice (slot k and k + slots): any window of the pipeline is one view
+            self.ring = np.zeros((2 * self.slots,) + self.shape)
         for ahead, qty in (pipeline or {}).items():
             if ahead < 0:
                 raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 0 or more")
             self.ring[int(ahead) % self.slots] += qty
+            if not self.scalar:
+                self.ring[int(ahead) % self.slots + self.slots] = self.ring[int(ahead) % self.slots]
         self.backlog = ops.zeros(self.shape)
         self.on_order = self._outstanding(-1)  # everything of the starting pipeline is still outstanding
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
+        self._no_fill = 0.0 if self.scalar else np.zeros(self.shape)   # lost sales serve no backlog (read-only)
         self._cells = None if self.scalar else np.arange(int(np.prod(self.shape, dtype=np.int64)))
         self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES} if totals else None
         self._cycle_short = ops.false(self.shape)
@@ -101,11 +105,12 @@ class InventoryKernel:
         if self.scalar:
             ring, slots = self.ring, self.slots
             return np.array([ring[(d + j) % slots] for j in range(width)], dtype=np.float64)
-        start = d % self.slots
-        if start + width <= self.slots:   # the window lies in one piece of the ring: a view, no copy
-            return np.moveaxis(self.ring[start:start + width], 0, -1)
-        taken = self.ring[(d + np.arange(width)) % self.slots]     # (width, *shape): one gather
-        return np.moveaxis(taken, 0, -1)
+        if width <= self.slots:   # a view of the doubled ring, no copy
+            start = d % self.slots
+            window = self.ring[start:start + width]
+        else:
+            window = self.ring[(d + np.arange(width)) % self.slots]
+        return window.T if window.ndim == 2 else np.moveaxis(window, 0, -1)
 
     def place(self, d: int, qty, lead):
         """Place today's order: qty ≥ 0 (float or array), lead: days until arrival (int or array of the state's
@@ -125,14 +130,16 @@ class InventoryKernel:
         if not self.crossing:
             self.last_arrival = np.where(placed, arrival, self.last_arrival)
         self.on_order = self.on_order + amount
-        if np.ndim(arrival) == 0:
-            self.ring[int(arrival) % self.slots] += amount
-        elif arrival.size and (arrival == arrival.flat[0]).all():   # one arrival day for all (a fixed lead time)
-            self.ring[int(arrival.flat[0]) % self.slots] += amount
+        ring, slots = self.ring, self.slots
+        if np.ndim(arrival) == 0 or (arrival.size and (arrival == arrival.flat[0]).all()):  # one arrival day
+            k = int(arrival if np.ndim(arrival) == 0 else arrival.flat[0]) % slots
+            ring[k] += amount
+            ring[k + slots] = ring[k]
         elif ops.any(placed):  # one order per cell a day: each (slot, cell) is written once, no np.add.at
-            cell = np.broadcast_to(arrival % self.slots, self.shape).ravel() * self._cells.size + self._cells
-            flat = self.ring.reshape(-1)
+            cell = np.broadcast_to(arrival % slots, self.shape).ravel() * self._cells.size + self._cells
+            flat = ring.reshape(-1)
             flat[cell] += np.broadcast_to(amount, self.shape).ravel()
+            flat[cell + slots * self._cells.size] = flat[cell]
         return placed, arrival
 
     def _outstanding(self, d: int):
@@ -187,6 +194,7 @@ class InventoryKernel:
         else:
             arrivals = arrivals.copy()
             self.ring[slot] = 0.0
+            self.ring[slot + self.slots] = 0.0
         self.on_order = self._outstanding(d)
         on_hand = self.on_hand + arrivals
         backlog = self.backlog
@@ -195,7 +203,7 @@ class InventoryKernel:
             on_hand = on_hand - filled
             backlog = backlog - filled
         else:
-            filled = ops.zeros(self.shape)
+            filled = self._no_fill
         fulfilled = ops.minimum(on_hand, demand)
         unmet = demand - fulfilled
         on_hand = on_hand - fulfilled
@@ -217,7 +225,7 @@ class InventoryKernel:
         tot["stockout_days"] += short
         tot["orders"] += placed
         tot["on_hand"] += on_hand
-        tot["shipped"] += fulfilled + filled
+        tot["shipped"] += (fulfilled + filled) if self.backorders else fulfilled   # + 0 changes no bit
         if self._days > 0:  # an arrival closes the running cycle and opens the next
             new_cycle = arrivals > 0
             tot["cycles"] += new_cycle
