@@ -1,8 +1,8 @@
 """Before/after speed in one run: `python -m bench.before_after --base 3f15b37 [--repeats 3] [--quick]`.
 
 The commit `--base` is checked out into a temporary `git worktree` (removed at the end); every figure is measured
-on it and on this working tree by the same child process code, alternating base/after within each repeat so a
-change in the machine's load hits both sides alike. The machine is shared: each figure is the median of the
+on it and on this working tree by the same child process code, alternating base/after (`--rounds`, default 3) so
+a change in the machine's load hits both sides alike. The machine is shared: each figure is the median of the
 repeats, and the load average is printed before and after. Workloads (the goals' own sizes):
 
 - step: one `Simulator.step()` with the 7-day moving average, synthetic demand (median µs over 3,650 days);
@@ -11,6 +11,9 @@ repeats, and the load average is printed before and after. Workloads (the goals'
   20 + 20 replications × 90 days) (s);
 - scenarios: 8 scenarios × 200 replications × 365 days with ma7 on common random numbers (bench.bench_scenarios's
   set) (s).
+
+Wall medians, and for the whole-run workloads the CPU time of the measuring process (less sensitive to other
+engineers' load on the same cores; numpy here runs single-threaded).
 
 A child imports the engine of the tree it measures (flat modules at the base, packages after); its first call of
 each workload is a warm-up (imports, the protection prior's build and store), not timed.
@@ -63,7 +66,7 @@ def _child(what: str, root: Path, repeats: int, quick: bool, portfolio_file: str
                 t0 = clock()
                 sim.step()
                 samples.append(clock() - t0)
-            return statistics.median(samples) / 1000.0
+            return [statistics.median(samples) / 1000.0, None]
         once()
         return [once() for _ in range(repeats)]
     if what == "batch":
@@ -71,19 +74,19 @@ def _child(what: str, root: Path, repeats: int, quick: bool, portfolio_file: str
         reps = 200 if quick else 1000
 
         def once():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             batch.run_batch(sim_mod.SimConfig(demand="synthetic", days=365, policy="order-up-to", forecaster="ma7",
                                               seed=1), series, reps)
-            return time.perf_counter() - t0
+            return [time.perf_counter() - t0, time.process_time() - c0]
         once()
         return [once() for _ in range(repeats)]
     if what == "portfolio":
         pf = _import("engine.studies.portfolio", "engine.portfolio")
         settings = pf.PortfolioSettings(replications=20, days=90)
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             pf.run_portfolio(portfolio_file, settings)
-            out.append(time.perf_counter() - t0)
+            out.append([time.perf_counter() - t0, time.process_time() - c0])
         return out
     if what == "scenarios":
         sc = _import("engine.studies.scenarios", "engine.scenarios")
@@ -98,9 +101,9 @@ def _child(what: str, root: Path, repeats: int, quick: bool, portfolio_file: str
         sset = sc.canonical_set(scen, replications=reps, days=365, seed=1)
 
         def once():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             sc.compare(sset, default_data=root / "data" / "sample.csv", keep_ledgers=1)
-            return time.perf_counter() - t0
+            return [time.perf_counter() - t0, time.process_time() - c0]
         once()
         return [once() for _ in range(repeats)]
     raise SystemExit(f"error: unknown workload {what!r}")
@@ -119,8 +122,9 @@ def _measure(script: Path, what: str, root: Path, repeats: int, quick: bool, por
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="3f15b37", help="commit measured as 'before' (default 3f15b37)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed repeats per workload and side (median printed)")
-    ap.add_argument("--rounds", type=int, default=1, help="alternations base/after (each runs --repeats)")
+    ap.add_argument("--repeats", type=int, default=1, help="timed repeats per child process")
+    ap.add_argument("--rounds", type=int, default=3, help="alternations base/after per workload (each a child "
+                    "running --repeats); the median over rounds × repeats is printed")
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run, not the goals' figures)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
@@ -167,14 +171,20 @@ def main(argv=None) -> int:
             for _ in range(a.rounds):
                 runs["before"] += _measure(script, what, base_tree, a.repeats, a.quick, pfile)
                 runs["after"] += _measure(script, what, REPO, a.repeats, a.quick, pfile)
-            med = {k: statistics.median(v) for k, v in runs.items()}
-            figures[what] = {"before": med["before"], "after": med["after"], "ratio": med["after"] / med["before"],
-                             "runs": runs}
+            wall = {k: statistics.median(r[0] for r in v) for k, v in runs.items()}
+            cpu = {k: (statistics.median(r[1] for r in v) if v[0][1] is not None else None) for k, v in runs.items()}
+            figures[what] = {"before": wall["before"], "after": wall["after"], "ratio": wall["after"] / wall["before"],
+                             "cpu_before": cpu["before"], "cpu_after": cpu["after"],
+                             "cpu_ratio": cpu["after"] / cpu["before"] if cpu["before"] else None, "runs": runs}
             unit = "µs" if what == "step" else "s"
-            print(f"{what:10s} before {med['before']:9.3f} {unit:2s}  after {med['after']:9.3f} {unit:2s}  "
-                  f"after/before {med['after'] / med['before']:.2f}  "
-                  f"(runs: {' '.join(f'{x:.3g}' for x in runs['before'])} | "
-                  f"{' '.join(f'{x:.3g}' for x in runs['after'])})", flush=True)
+            line = (f"{what:10s} before {wall['before']:9.3f} {unit:2s}  after {wall['after']:9.3f} {unit:2s}  "
+                    f"after/before {wall['after'] / wall['before']:.2f}")
+            if cpu["before"]:
+                line += (f"   CPU {cpu['before']:.2f} -> {cpu['after']:.2f} s  "
+                         f"after/before {cpu['after'] / cpu['before']:.2f}")
+            line += (f"   (wall runs: {' '.join(f'{r[0]:.3g}' for r in runs['before'])} | "
+                     f"{' '.join(f'{r[0]:.3g}' for r in runs['after'])})")
+            print(line, flush=True)
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_tree)],
                        capture_output=True)
@@ -182,7 +192,7 @@ def main(argv=None) -> int:
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
     slower = [w for w, f in figures.items() if f["ratio"] > 1.0]
-    print("none slower" if not slower else f"slower: {', '.join(slower)}")
+    print("none slower (wall medians)" if not slower else f"slower by wall median: {', '.join(slower)}")
     if a.json:
         print(json.dumps({"base": rev.stdout.strip(), "head": head, "load_before": load_before,
                           "load_after": load_after, "figures": figures}))

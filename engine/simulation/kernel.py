@@ -60,43 +60,55 @@ class InventoryKernel:
     to it; max_lead: the longest lead time an order can have (the pipeline is a ring of max_lead + 1 slots, so
     memory is O(shape × lead), not O(shape × days)); crossing: whether a later order may arrive before an earlier
     one; pipeline: orders already outstanding at the start, {days from now (≥ 0; 0 arrives with day 0): quantity};
-    totals: accumulate the KPI totals (a caller that keeps its own ledger, as the simulator, skips them).
+    totals: accumulate the KPI totals (a caller that keeps its own ledger, as the simulator, skips them);
+    running_on_order: keep the orders outstanding as a running sum (placed − received: O(1) a day instead of
+    O(lead), but it may differ from the pipeline's sum by rounding) — for callers that read totals only, as the
+    portfolio's rows × candidates; the simulator and the batch sum the pipeline afresh each day;
+    pipeline_views: an array state keeps its ring twice (slot k and k + slots) so that `pipeline()` is a view, not
+    a gather (a caller that never reads the pipeline passes False and writes each order once).
     """
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
-                 pipeline: dict | None = None, totals: bool = True) -> None:
+                 pipeline: dict | None = None, totals: bool = True, running_on_order: bool = False,
+                 pipeline_views: bool = True) -> None:
         self.scalar = np.ndim(on_hand) == 0 and not isinstance(on_hand, np.ndarray)
         self.ops = ops = SCALAR if self.scalar else VECTOR
         self.shape = () if self.scalar else np.shape(on_hand)
         self.on_hand = float(on_hand) if self.scalar else np.array(on_hand, dtype=np.float64)
         self.h, self.p = h, p
         self.backorders = bool(backorders)
+        self.running_on_order = bool(running_on_order)
         self.crossing = bool(crossing)
         start_lead = max(pipeline or {0: 0.0})
         self.max_lead = max(int(max_lead), int(start_lead))
         self.slots = self.max_lead + 1
+        self.mirror = 0
         if self.scalar:
             self.ring = [0.0] * self.slots
         else:
-            # an array's ring is held twice (slot k and k + slots): any window of the pipeline is one view
-            self.ring = np.zeros((2 * self.slots,) + self.shape)
+            # held twice (slot k and k + slots) with pipeline_views: any window of the pipeline is one view
+            self.mirror = self.slots if pipeline_views else 0
+            self.ring = np.zeros((self.slots + self.mirror,) + self.shape)
         for ahead, qty in (pipeline or {}).items():
             if ahead < 0:
                 raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 0 or more")
             self.ring[int(ahead) % self.slots] += qty
-            if not self.scalar:
+            if not self.scalar and self.mirror:
                 self.ring[int(ahead) % self.slots + self.slots] = self.ring[int(ahead) % self.slots]
         self.backlog = ops.zeros(self.shape)
         self.on_order = self._outstanding(-1)  # everything of the starting pipeline is still outstanding
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
         self._no_fill = 0.0 if self.scalar else np.zeros(self.shape)   # lost sales serve no backlog (read-only)
+        self._rows = np.arange(self.shape[0]) if len(self.shape) == 2 else None
         self._cells = None if self.scalar else np.arange(int(np.prod(self.shape, dtype=np.int64)))
         self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES} if totals else None
         self._cycle_short = ops.false(self.shape)
         self._days = 0
 
     def position(self):
-        """Inventory position the policy sees: on-hand + on order − backlog."""
+        """Inventory position the policy sees: on-hand + on order − backlog (lost sales: no backlog, and x − 0 = x)."""
+        if not self.backorders:
+            return self.on_hand + self.on_order
         return self.on_hand + self.on_order - self.backlog
 
     def pipeline(self, d: int, width: int | None = None):
@@ -105,7 +117,7 @@ class InventoryKernel:
         if self.scalar:
             ring, slots = self.ring, self.slots
             return np.array([ring[(d + j) % slots] for j in range(width)], dtype=np.float64)
-        if width <= self.slots:   # a view of the doubled ring, no copy
+        if width <= self.slots and (self.mirror or d % self.slots + width <= self.slots):   # a view, no copy
             start = d % self.slots
             window = self.ring[start:start + width]
         else:
@@ -129,17 +141,25 @@ class InventoryKernel:
         amount = np.where(placed, qty, 0.0)
         if not self.crossing:
             self.last_arrival = np.where(placed, arrival, self.last_arrival)
-        self.on_order = self.on_order + amount
-        ring, slots = self.ring, self.slots
+        self.on_order += amount
+        ring, slots, mirror = self.ring, self.slots, self.mirror
         if np.ndim(arrival) == 0 or (arrival.size and (arrival == arrival.flat[0]).all()):  # one arrival day
             k = int(arrival if np.ndim(arrival) == 0 else arrival.flat[0]) % slots
             ring[k] += amount
-            ring[k + slots] = ring[k]
+            if mirror:
+                ring[k + slots] = ring[k]
+        elif len(self.shape) == 2 and arrival.ndim == 2 and arrival.shape == (self.shape[0], 1):
+            rows = self._rows                         # one arrival day per row (rows × candidates, per-row lead)
+            k = arrival[:, 0] % slots
+            ring[k, rows] += amount
+            if mirror:
+                ring[k + slots, rows] = ring[k, rows]
         elif ops.any(placed):  # one order per cell a day: each (slot, cell) is written once, no np.add.at
             cell = np.broadcast_to(arrival % slots, self.shape).ravel() * self._cells.size + self._cells
             flat = ring.reshape(-1)
             flat[cell] += np.broadcast_to(amount, self.shape).ravel()
-            flat[cell + slots * self._cells.size] = flat[cell]
+            if mirror:
+                flat[cell + slots * self._cells.size] = flat[cell]
         return placed, arrival
 
     def _outstanding(self, d: int):
@@ -194,8 +214,12 @@ class InventoryKernel:
         else:
             arrivals = arrivals.copy()
             self.ring[slot] = 0.0
-            self.ring[slot + self.slots] = 0.0
-        self.on_order = self._outstanding(d)
+            if self.mirror:
+                self.ring[slot + self.slots] = 0.0
+        if self.running_on_order:
+            self.on_order = self.on_order - arrivals
+        else:
+            self.on_order = self._outstanding(d)
         on_hand = self.on_hand + arrivals
         backlog = self.backlog
         if self.backorders:
@@ -225,13 +249,23 @@ class InventoryKernel:
         tot["stockout_days"] += short
         tot["orders"] += placed
         tot["on_hand"] += on_hand
-        tot["shipped"] += (fulfilled + filled) if self.backorders else fulfilled   # + 0 changes no bit
-        if self._days > 0:  # an arrival closes the running cycle and opens the next
-            new_cycle = arrivals > 0
-            tot["cycles"] += new_cycle
-            tot["cycles_with_stockout"] += new_cycle & self._cycle_short
-            self._cycle_short = self._cycle_short & (not new_cycle if self.scalar else ~new_cycle)
-        self._cycle_short = self._cycle_short | short
+        if self.backorders:   # with lost sales nothing is shipped late: shipped = fulfilled, set by finish()
+            tot["shipped"] += fulfilled + filled
+        if self.scalar:
+            if self._days > 0:  # an arrival closes the running cycle and opens the next
+                new_cycle = arrivals > 0
+                tot["cycles"] += new_cycle
+                tot["cycles_with_stockout"] += new_cycle and self._cycle_short
+                self._cycle_short = self._cycle_short and not new_cycle
+            self._cycle_short = self._cycle_short or short
+        else:
+            cycle_short = self._cycle_short   # the kernel's own array: updated in place
+            if self._days > 0:
+                new_cycle = arrivals > 0
+                tot["cycles"] += new_cycle
+                tot["cycles_with_stockout"] += new_cycle & cycle_short
+                np.greater(cycle_short, new_cycle, out=cycle_short)   # short and no arrival: a & ~b on booleans
+            cycle_short |= short
         self._days += 1
         return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
 
@@ -240,6 +274,8 @@ class InventoryKernel:
         if self.totals is None:
             raise ValueError("this kernel was built with totals=False")
         tot = dict(self.totals)
+        if not self.backorders:
+            tot["shipped"] = tot["fulfilled"] + 0.0   # the same sum, added in the same order (a copy)
         if self._days:
             tot["cycles"] = tot["cycles"] + 1.0
             tot["cycles_with_stockout"] = tot["cycles_with_stockout"] + self._cycle_short

@@ -139,7 +139,8 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
     rows, days = demand.shape
     lead_rows = np.asarray(lead, dtype=np.int64)[:, None]
     kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
-                             max_lead=int(lead_rows.max()) if rows else 0)
+                             max_lead=int(lead_rows.max()) if rows else 0, running_on_order=True,
+                             pipeline_views=False)
     for d in range(days):
         placed, _ = kernel.place(d, order(d, kernel.position()), lead_rows)
         kernel.serve(d, demand[:, d:d + 1], placed)

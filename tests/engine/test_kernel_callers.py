@@ -83,7 +83,7 @@ def test_the_portfolios_order_up_to_totals_equal_a_direct_kernel_run():
     w = (lead + 1.0)[:, None]
     floor = FLOOR_PER_DAY * w
     k = InventoryKernel(protection_level(w * level[:, :1], quantile, floor), h=h[:, None], p=p[:, None],
-                        max_lead=int(lead.max()))
+                        max_lead=int(lead.max()), running_on_order=True)
     for d in range(days):
         target = protection_level(w * level[:, d:d + 1], quantile, floor)
         placed, _ = k.place(d, np.maximum(target - k.position(), 0.0), lead[:, None])
@@ -100,7 +100,8 @@ def test_the_portfolios_r_q_totals_equal_a_direct_kernel_run():
     reorder = np.sort(rng.uniform(0.0, 30.0, size=(rows, 3)), axis=1)
     qty = rng.uniform(3.0, 20.0, rows)
     tot = _simulate_rq(demand, reorder, qty, lead, h, p)
-    k = InventoryKernel(reorder + qty[:, None], h=h[:, None], p=p[:, None], max_lead=int(lead.max()))
+    k = InventoryKernel(reorder + qty[:, None], h=h[:, None], p=p[:, None], max_lead=int(lead.max()),
+                        running_on_order=True)
     for d in range(days):
         position = k.position()
         batches = np.where(position <= reorder, np.floor((reorder - position) / qty[:, None]) + 1.0, 0.0)
