@@ -181,7 +181,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         obs.past_forecasts = past_f0[:, :d]
         past_f0[:, d] = f0
         protect(d, mu, obs)
-        on_hand_start = kernel.on_hand
+        on_hand_start = kernel.on_hand.copy()   # the kernel updates its stock in place
         ip = kernel.position()
         obs.on_hand = on_hand_start
         obs.pipeline = kernel.pipeline(d, max_lead)

@@ -217,10 +217,17 @@ class InventoryKernel:
             if self.mirror:
                 self.ring[slot + self.slots] = 0.0
         if self.running_on_order:
-            self.on_order = self.on_order - arrivals
+            if self.scalar:
+                self.on_order = self.on_order - arrivals
+            else:
+                self.on_order -= arrivals
         else:
             self.on_order = self._outstanding(d)
-        on_hand = self.on_hand + arrivals
+        if self.scalar:
+            on_hand = self.on_hand + arrivals
+        else:   # the kernel's own array, updated in place (a caller keeps a copy of the stock it wants to keep)
+            on_hand = self.on_hand
+            on_hand += arrivals
         backlog = self.backlog
         if self.backorders:
             filled = ops.minimum(on_hand, backlog)
@@ -230,7 +237,10 @@ class InventoryKernel:
             filled = self._no_fill
         fulfilled = ops.minimum(on_hand, demand)
         unmet = demand - fulfilled
-        on_hand = on_hand - fulfilled
+        if self.scalar:
+            on_hand = on_hand - fulfilled
+        else:
+            on_hand -= fulfilled
         if self.backorders:
             backlog = backlog + unmet
         holding = self.h * on_hand
