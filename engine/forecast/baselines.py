@@ -63,6 +63,24 @@ class MovingAverage(Forecaster):
         m = demand[:, -self.window:].mean(axis=1)
         return np.repeat(m[:, None], self.horizon, axis=1)
 
+    # incremental form (start / step / level, as engine.forecast.intermittent's): a simulation over rows × paths
+    # advances the state one day at a time instead of re-reading the history; level = predict's day-1 forecast
+    def start(self, n: int) -> dict:
+        """State before any observation: the last `window` days of each row (a ring), their sum and count."""
+        return {"buf": np.zeros((n, self.window)), "sum": np.zeros(n), "count": np.zeros(n, dtype=np.int64)}
+
+    def step(self, s: dict, y: np.ndarray) -> None:
+        """Advance the state by one day of demand y ((n,) array), in place."""
+        rows = np.arange(len(y))
+        slot = s["count"] % self.window
+        s["sum"] = s["sum"] + y - s["buf"][rows, slot]
+        s["buf"][rows, slot] = y
+        s["count"] = s["count"] + 1
+
+    def level(self, s: dict) -> np.ndarray:
+        """Mean of the last min(days seen, window) days (0 before any day)."""
+        return s["sum"] / np.maximum(np.minimum(s["count"], self.window), 1)
+
 
 class SimpleExpSmoothing(Forecaster):
     """Simple exponential smoothing with a fixed α (default 0.2), level started at the first observation."""
@@ -82,6 +100,18 @@ class SimpleExpSmoothing(Forecaster):
         w = self._weights(t)
         level = (demand * w).sum(axis=1)  # not a matmul: BLAS may round rows differently for different n
         return np.repeat(level[:, None], self.horizon, axis=1)
+
+    # incremental form (start / step / level): the recursion level ← level + α (y − level), started at the first
+    # observation; level = predict's forecast on the same history (to rounding: predict sums the unrolled weights)
+    def start(self, n: int) -> dict:
+        return {"level": np.zeros(n), "seen": np.zeros(n, dtype=bool)}
+
+    def step(self, s: dict, y: np.ndarray) -> None:
+        s["level"] = np.where(s["seen"], s["level"] + self.alpha * (y - s["level"]), y)
+        s["seen"] = np.ones_like(s["seen"])
+
+    def level(self, s: dict) -> np.ndarray:
+        return s["level"]
 
     def _weights(self, t: int) -> np.ndarray:
         cache = getattr(self, "_w_cache", None)

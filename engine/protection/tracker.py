@@ -304,16 +304,35 @@ class ErrorBuffer:
 
     def push(self, values) -> None:
         """Append one error per row."""
-        values = np.broadcast_to(np.asarray(values, dtype=np.float64), (self.rows,))
+        if not (type(values) is np.ndarray and values.dtype == np.float64 and values.shape == (self.rows,)):
+            values = np.broadcast_to(np.asarray(values, dtype=np.float64), (self.rows,))
+        pos = self.pos
         if self.count == self.capacity:   # the oldest error leaves the ring and its sums
-            old = self.ring[self.pos]
+            old = self.ring[pos]
             self.sum1 -= old
             self.sum2 -= old * old
+        else:
+            self.count += 1
         self.sum1 += values
         self.sum2 += values * values
-        self.ring[self.pos] = values
-        self.pos = (self.pos + 1) % self.capacity
-        self.count = min(self.count + 1, self.capacity)
+        self.ring[pos] = values
+        self.pos = pos + 1 if pos + 1 < self.capacity else 0
+        self.online += 1
+
+    def push_one(self, value: float) -> None:
+        """`push` for a single row, in Python floats (the same IEEE operations as push's arrays)."""
+        pos, value = self.pos, float(value)
+        s1, s2 = float(self.sum1[0]), float(self.sum2[0])
+        if self.count == self.capacity:
+            old = float(self.ring[pos, 0])
+            s1 = s1 - old
+            s2 = s2 - old * old
+        else:
+            self.count += 1
+        self.sum1[0] = s1 + value
+        self.sum2[0] = s2 + value * value
+        self.ring[pos, 0] = value
+        self.pos = pos + 1 if pos + 1 < self.capacity else 0
         self.online += 1
 
     def values(self) -> np.ndarray:
@@ -368,7 +387,10 @@ class ErrorBuffer:
                     method = "seed"
             self.cached = c = (q, self.online, v, method)
         if self.prior is not None:
-            return self.prior.at(day).location + self.prior.at(day).scale * c[2], c[3]
+            part = self.prior.at(day)
+            if self.rows == 1:
+                return np.array([part.location + part.scale * float(c[2][0])]), c[3]
+            return part.location + part.scale * c[2], c[3]
         return c[2], c[3]
 
     def to_state(self) -> dict:
@@ -448,30 +470,66 @@ class ProtectionTracker:
 
     def set_demand(self, d: int, demand) -> None:
         """Day d's demand, once the day is over (cumulative sums: a window's demand in O(1))."""
+        if type(demand) is float and self.R == 1:   # a single run's day: the same sum without numpy's overhead
+            self.cum[d + 1, 0] = float(self.cum[d, 0]) + demand
+            return
         self.cum[d + 1] = self.cum[d] + demand
 
     def update(self, d: int) -> None:
         """Move the windows that ended by day d − 1 (started on day ≤ d − W; realised periods: on day ≤
         d − reach − 1) into the sample."""
         last = d - self.window if self.lead_eff is None else d - self.reach - 1
+        if self.pushed_through >= last:
+            return
+        cum, mus, window, prior = self.cum, self.mu, self.window, self.buffer.prior
+        if self.R == 1 and SCALE_POWER == 0.5:   # one run: the same IEEE operations on Python floats
+            self._update_one(last)
+            return
         while self.pushed_through < last:
             s = self.pushed_through + 1
-            if self.lead_eff is not None:
-                actual = self.cum[s + self.lead_eff[:, s] + 1, np.arange(self.R)] - self.cum[s]
+            mu = mus[s]
+            if self.lead_eff is not None:   # the realised protection period: order day to arrival
+                actual = cum[s + self.lead_eff[:, s] + 1, np.arange(self.R)] - cum[s]
             else:
-                actual = self.cum[s + self.window] - self.cum[s]
+                actual = cum[s + window] - cum[s]
             if self.lead_deviation is not None:  # the window's demand had the lead time been L_eff
-                actual = actual + self._deviation(s) * self.mu[s]
-            r = relative_errors(actual, self.mu[s], self.floor)
-            if self.buffer.prior is not None:  # held in the prior's standardised units (its season removed)
-                r = self.buffer.prior.standardise(r, s)
+                actual = actual + self._deviation(s) * mu
+            # relative_errors, written out: the same operations without its conversions (a single run pays
+            # numpy's per-call overhead on 1-element arrays every day)
+            r = (actual - mu) / np.maximum(mu, self.floor) ** SCALE_POWER
+            if prior is not None:  # held in the prior's standardised units (its season removed)
+                part = prior.at(s)
+                r = (r - part.location) / part.scale
             self.buffer.push(r)
+            self.pushed_through = s
+
+    def _update_one(self, last: int) -> None:
+        """`update` for a single row with Python floats: +, −, ×, ÷ and the square root are correctly rounded in
+        IEEE 754, so these are the bits numpy computes for each row of a batch (SCALE_POWER = 0.5: numpy takes
+        x ** 0.5 as its sqrt), without numpy's per-call overhead on 1-element arrays (the single run's day)."""
+        cum, mus, window, prior, floor = self.cum, self.mu, self.window, self.buffer.prior, self.floor
+        buf = self.buffer
+        while self.pushed_through < last:
+            s = self.pushed_through + 1
+            mu = float(mus[s, 0])
+            end = s + window if self.lead_eff is None else s + int(self.lead_eff[0, s]) + 1
+            actual = float(cum[end, 0]) - float(cum[s, 0])
+            if self.lead_deviation is not None:
+                actual = actual + float(self._deviation(s)) * mu
+            r = (actual - mu) / math.sqrt(mu if mu > floor else floor)
+            if prior is not None:
+                part = prior.at(s)
+                r = (r - part.location) / part.scale
+            buf.push_one(r)
             self.pushed_through = s
 
     def safety(self, d: int, q: float) -> tuple[np.ndarray, str]:
         """(R,) safety stock for day d at quantile level q (μ_d set before) and the quantile's method."""
         self.update(d)
         quant, method = self.buffer.quantile(q, d)
+        if self.R == 1 and SCALE_POWER == 0.5:   # the same bits as the array expression (see _update_one)
+            mu = float(self.mu[d, 0])
+            return np.array([float(quant[0]) * math.sqrt(mu if mu > self.floor else self.floor)]), method
         return quant * np.maximum(self.mu[d], self.floor) ** SCALE_POWER, method
 
     def to_state(self) -> dict:

@@ -1,7 +1,8 @@
 """Many replications at once, vectorised over replications (numpy arrays of shape (R,)).
 
-Same event order and arithmetic as `Simulator.step` (tests/engine/test_batch.py proves replication r's ledger
-equals the single run of replication r, exactly). Common random numbers: replication r draws every stream from
+The inventory day is engine.simulation.kernel's, on an (R,) state, as `Simulator.step`'s on a float
+(tests/engine/test_batch.py proves replication r's ledger equals the single run of replication r, exactly).
+Common random numbers: replication r draws every stream from
 SeedSequence([seed, r, stream]), so under one seed every policy/scenario sees the same demand paths. Forecasts
 that cannot depend on the policy are computed once per path (replay: once for all replications). Replications
 are processed in chunks so memory stays bounded (≈ CHUNK_CELLS floats of history per chunk).
@@ -13,11 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.data.dataset import SeriesData
-from engine.demand.modes import MAX_LEAD_TIME, build_plan
+from engine.demand.modes import build_plan
 from engine.errors import ConfigError
 from engine.forecast.base import Forecaster, window_sum
 from engine.policies.base import Observation
 from engine.protection.tracker import METHODS
+from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import TOTAL_NAMES, kpis_from_totals, summarize
 from engine.simulation.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare, protection_info
 
@@ -120,7 +122,6 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     backorders = bool(config.backorders)
     crossing = bool(config.allow_crossing)
     noise = plan.noise
-    rows = np.arange(R)
     past_f0 = np.zeros((n, days))
     obs = Observation()
     obs.sigma = prep.sigma
@@ -162,21 +163,15 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         protect(0, mu, o)
         init = np.broadcast_to(np.asarray(policy.initial_inventory(o), dtype=np.float64), (R,))
         on_hand = np.maximum(init, 0.0)
-    on_order = np.zeros(R)
-    backlog = np.zeros(R)
     cum = np.zeros(R)
-    last_arr = np.full(R, -1, dtype=np.int64)
-    pipe = np.zeros((R, days + MAX_LEAD_TIME + 2))
     lead = plan.lead_times
     max_lead = int(lead.max()) if lead.size else 0  # every outstanding order arrives within max_lead days
-    tot = {k: np.zeros(R) for k in TOTAL_NAMES}
+    kernel = InventoryKernel(on_hand, h=h, p=p, backorders=backorders, max_lead=max_lead, crossing=crossing)
     cols = {}
     if k_keep:
         cols = {c: np.zeros((k_keep, days)) for c in _NUMERIC_COLUMNS}
         cols["lead_time"] = np.full((k_keep, days), -1, dtype=np.int64)
         cols["quantile_method"] = np.zeros((k_keep, days), dtype=np.int64)
-    zero = np.zeros(R)
-    cycle_short = np.zeros(R, dtype=bool)  # the running replenishment cycle has had a stockout (metrics.py)
     for d in range(days):
         f, f0, mu = forecast(d)
         obs.day = d + 1
@@ -186,32 +181,14 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         obs.past_forecasts = past_f0[:, :d]
         past_f0[:, d] = f0
         protect(d, mu, obs)
-        on_hand_start = on_hand
-        ip = on_hand_start + on_order - backlog
+        on_hand_start = kernel.on_hand.copy()   # the kernel updates its stock in place
+        ip = kernel.position()
         obs.on_hand = on_hand_start
-        obs.pipeline = pipe[:, d:d + max_lead]
+        obs.pipeline = kernel.pipeline(d, max_lead)
         qty, level = policy.decide(ip, obs)
         qty = np.broadcast_to(np.asarray(qty, dtype=np.float64), (R,))
         level = np.broadcast_to(np.asarray(level, dtype=np.float64), (R,))
-        placed = qty > 0
-        arrival = d + lead[:, d]
-        if not crossing:
-            arrival = np.maximum(arrival, last_arr)
-        last_arr = np.where(placed, arrival, last_arr)
-        if placed.any():
-            idx = rows[placed]
-            pipe[idx, arrival[placed]] += qty[placed]
-        arrivals = pipe[:, d]
-        on_order = zero.copy()  # outstanding orders summed in arrival order, exactly as Simulator.step
-        for k in range(d + 1, d + 1 + max_lead):
-            on_order += pipe[:, k]
-        on_hand = on_hand_start + arrivals
-        if backorders:
-            bf = np.minimum(on_hand, backlog)
-            on_hand = on_hand - bf
-            backlog = backlog - bf
-        else:
-            bf = zero
+        placed, arrival = kernel.place(d, qty, lead[:, d])
         if plan.future is not None:
             demand = plan.future[:, d]
             if shared:
@@ -220,35 +197,16 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
             demand = np.maximum(0.0, f0 + plan.noise_z[:, d] * noise * np.maximum(1.0, f0))
             hist[:, n_ctx + d] = demand
         tracker.set_demand(d, demand)
-        fulfilled = np.minimum(on_hand, demand)
-        unmet = demand - fulfilled
-        on_hand = on_hand - fulfilled
-        if backorders:
-            backlog = backlog + unmet
-        holding = h * on_hand
-        stockout = p * (backlog if backorders else unmet)
+        flows = kernel.serve(d, demand, placed)
+        holding, stockout = flows.holding, flows.stockout
         daily = holding + stockout
         cum = cum + daily
-        tot["holding"] += holding
-        tot["stockout"] += stockout
-        tot["demand"] += demand
-        tot["fulfilled"] += fulfilled
-        tot["unmet"] += unmet
-        tot["stockout_days"] += unmet > 0
-        tot["orders"] += placed
-        tot["on_hand"] += on_hand
-        tot["shipped"] += fulfilled + bf
-        if d > 0:
-            new_cycle = arrivals > 0
-            tot["cycles"] += new_cycle
-            tot["cycles_with_stockout"] += new_cycle & cycle_short
-            cycle_short = cycle_short & ~new_cycle
-        cycle_short = cycle_short | (unmet > 0)
         if k_keep:
             K = k_keep
             vals = {"forecast": np.broadcast_to(f0, (R,)), "demand": demand, "on_hand_start": on_hand_start,
-                    "arrivals": arrivals, "backlog_filled": bf, "fulfilled": fulfilled, "unmet": unmet,
-                    "backlog": backlog, "on_hand": on_hand, "on_order": on_order, "inventory_position": ip,
+                    "arrivals": flows.arrivals, "backlog_filled": np.broadcast_to(flows.backlog_filled, (R,)),
+                    "fulfilled": flows.fulfilled, "unmet": flows.unmet, "backlog": kernel.backlog,
+                    "on_hand": kernel.on_hand, "on_order": kernel.on_order, "inventory_position": ip,
                     "order_qty": qty, "order_up_to": level, "mu": np.broadcast_to(mu, (R,)),
                     "safety_stock": np.broadcast_to(obs.safety, (R,)), "holding_cost": holding,
                     "stockout_cost": stockout,
@@ -257,7 +215,4 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
                 cols[c][:, d] = v[:K]
             cols["lead_time"][:, d] = np.where(placed[:K], arrival[:K] - d, -1)
             cols["quantile_method"][:, d] = METHODS.index(obs.quantile_method)
-    if days:
-        tot["cycles"] += 1.0
-        tot["cycles_with_stockout"] += cycle_short
-    return tot, cols, obs.quantile_method
+    return kernel.finish(), cols, obs.quantile_method

@@ -59,47 +59,70 @@ class InventoryKernel:
     on_hand: the starting stock (float or array; its shape is the state's); h, p: floats or arrays broadcastable
     to it; max_lead: the longest lead time an order can have (the pipeline is a ring of max_lead + 1 slots, so
     memory is O(shape × lead), not O(shape × days)); crossing: whether a later order may arrive before an earlier
-    one; pipeline: orders already outstanding at the start, {days from now (≥ 1): quantity}.
+    one; pipeline: orders already outstanding at the start, {days from now (≥ 0; 0 arrives with day 0): quantity};
+    totals: accumulate the KPI totals (a caller that keeps its own ledger, as the simulator, skips them);
+    running_on_order: keep the orders outstanding as a running sum (placed − received: O(1) a day instead of
+    O(lead), but it may differ from the pipeline's sum by rounding) — for callers that read totals only, as the
+    portfolio's rows × candidates; the simulator and the batch sum the pipeline afresh each day;
+    pipeline_views: an array state keeps its ring twice (slot k and k + slots) so that `pipeline()` is a view, not
+    a gather (a caller that never reads the pipeline passes False and writes each order once).
     """
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
-                 pipeline: dict | None = None) -> None:
+                 pipeline: dict | None = None, totals: bool = True, running_on_order: bool = False,
+                 pipeline_views: bool = True) -> None:
         self.scalar = np.ndim(on_hand) == 0 and not isinstance(on_hand, np.ndarray)
         self.ops = ops = SCALAR if self.scalar else VECTOR
         self.shape = () if self.scalar else np.shape(on_hand)
         self.on_hand = float(on_hand) if self.scalar else np.array(on_hand, dtype=np.float64)
         self.h, self.p = h, p
         self.backorders = bool(backorders)
+        self.running_on_order = bool(running_on_order)
         self.crossing = bool(crossing)
         start_lead = max(pipeline or {0: 0.0})
         self.max_lead = max(int(max_lead), int(start_lead))
         self.slots = self.max_lead + 1
+        self.mirror = 0
         if self.scalar:
             self.ring = [0.0] * self.slots
         else:
-            self.ring = np.zeros((self.slots,) + self.shape)
+            # held twice (slot k and k + slots) with pipeline_views: any window of the pipeline is one view
+            self.mirror = self.slots if pipeline_views else 0
+            self.ring = np.zeros((self.slots + self.mirror,) + self.shape)
         for ahead, qty in (pipeline or {}).items():
-            if ahead < 1:
-                raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 1 or more")
+            if ahead < 0:
+                raise ValueError(f"an outstanding order is due {ahead} days from now; it must be 0 or more")
             self.ring[int(ahead) % self.slots] += qty
+            if not self.scalar and self.mirror:
+                self.ring[int(ahead) % self.slots + self.slots] = self.ring[int(ahead) % self.slots]
         self.backlog = ops.zeros(self.shape)
-        self.on_order = self._outstanding(0)  # nothing of the starting pipeline is due on day 0 (ahead ≥ 1)
+        self.on_order = self._outstanding(-1)  # everything of the starting pipeline is still outstanding
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
-        self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES}
+        self._no_fill = 0.0 if self.scalar else np.zeros(self.shape)   # lost sales serve no backlog (read-only)
+        self._rows = np.arange(self.shape[0]) if len(self.shape) == 2 else None
+        self._cells = None if self.scalar else np.arange(int(np.prod(self.shape, dtype=np.int64)))
+        self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES} if totals else None
         self._cycle_short = ops.false(self.shape)
         self._days = 0
 
     def position(self):
-        """Inventory position the policy sees: on-hand + on order − backlog."""
+        """Inventory position the policy sees: on-hand + on order − backlog (lost sales: no backlog, and x − 0 = x)."""
+        if not self.backorders:
+            return self.on_hand + self.on_order
         return self.on_hand + self.on_order - self.backlog
 
     def pipeline(self, d: int, width: int | None = None):
         """Outstanding orders by days until arrival at the start of day d (column j = due on day d + j)."""
         width = self.max_lead if width is None else width
-        cols = [self.ring[(d + j) % self.slots] for j in range(width)]
         if self.scalar:
-            return np.array(cols, dtype=np.float64)
-        return np.stack(cols, axis=-1) if cols else np.zeros(self.shape + (0,))
+            ring, slots = self.ring, self.slots
+            return np.array([ring[(d + j) % slots] for j in range(width)], dtype=np.float64)
+        if width <= self.slots and (self.mirror or d % self.slots + width <= self.slots):   # a view, no copy
+            start = d % self.slots
+            window = self.ring[start:start + width]
+        else:
+            window = self.ring[(d + np.arange(width)) % self.slots]
+        return window.T if window.ndim == 2 else np.moveaxis(window, 0, -1)
 
     def place(self, d: int, qty, lead):
         """Place today's order: qty ≥ 0 (float or array), lead: days until arrival (int or array of the state's
@@ -115,24 +138,70 @@ class InventoryKernel:
                 self.ring[arrival % self.slots] += qty
                 self.on_order += qty
             return placed, arrival
-        self.last_arrival = np.where(placed, arrival, self.last_arrival)
-        self.on_order = self.on_order + np.where(placed, qty, 0.0)
-        if np.ndim(arrival) == 0:
-            self.ring[int(arrival) % self.slots] += np.where(placed, qty, 0.0)
-        elif ops.any(placed):
-            slot = np.broadcast_to(arrival % self.slots, self.shape)
-            amount = np.broadcast_to(np.where(placed, qty, 0.0), self.shape)
-            flat = self.ring.reshape(self.slots, -1)
-            np.add.at(flat, (slot.ravel(), np.arange(flat.shape[1])), amount.ravel())
+        amount = np.where(placed, qty, 0.0)
+        if not self.crossing:
+            self.last_arrival = np.where(placed, arrival, self.last_arrival)
+        self.on_order += amount
+        ring, slots, mirror = self.ring, self.slots, self.mirror
+        if np.ndim(arrival) == 0 or (arrival.size and (arrival == arrival.flat[0]).all()):  # one arrival day
+            k = int(arrival if np.ndim(arrival) == 0 else arrival.flat[0]) % slots
+            ring[k] += amount
+            if mirror:
+                ring[k + slots] = ring[k]
+        elif len(self.shape) == 2 and arrival.ndim == 2 and arrival.shape == (self.shape[0], 1):
+            rows = self._rows                         # one arrival day per row (rows × candidates, per-row lead)
+            k = arrival[:, 0] % slots
+            ring[k, rows] += amount
+            if mirror:
+                ring[k + slots, rows] = ring[k, rows]
+        elif ops.any(placed):  # one order per cell a day: each (slot, cell) is written once, no np.add.at
+            cell = np.broadcast_to(arrival % slots, self.shape).ravel() * self._cells.size + self._cells
+            flat = ring.reshape(-1)
+            flat[cell] += np.broadcast_to(amount, self.shape).ravel()
+            if mirror:
+                flat[cell + slots * self._cells.size] = flat[cell]
         return placed, arrival
 
     def _outstanding(self, d: int):
         """Orders due after day d, summed in arrival order (the same numbers in the same order every day: no
-        drift between a running sum and the pipeline)."""
-        total = self.ops.zeros(self.shape)
-        for j in range(1, self.slots):
-            total = total + self.ring[(d + j) % self.slots]
+        drift between a running sum and the pipeline). d = −1 (the start) counts every slot."""
+        ring, slots = self.ring, self.slots
+        if self.scalar:
+            total = 0.0
+            for j in range(slots if d < 0 else slots - 1):
+                total = total + ring[(d + 1 + j) % slots]
+            return total
+        total = np.zeros(self.shape)   # 0 + x = x: the same bits as the scalar sum that starts from 0.0
+        for j in range(slots if d < 0 else slots - 1):
+            total += ring[(d + 1 + j) % slots]
         return total
+
+    def outstanding_by_day(self, d: int) -> dict:
+        """A scalar inventory's orders not yet received at the start of day d: {arrival day: quantity} (the
+        simulator's stored state)."""
+        if not self.scalar:
+            raise TypeError("outstanding_by_day is for a scalar inventory")
+        out = {}
+        for j in range(self.slots):
+            qty = self.ring[(d + j) % self.slots]
+            if qty != 0.0:
+                out[d + j] = qty
+        return out
+
+    def resume(self, day: int, *, on_hand: float, backlog: float, on_order: float, last_arrival: int,
+               outstanding: dict) -> None:
+        """Put a scalar inventory where a stored run stopped, before day `day`: its stock, backlog, the sum of
+        its open orders as it was computed then, the last arrival day and {arrival day (≥ day): quantity}."""
+        if not self.scalar:
+            raise TypeError("resume is for a scalar inventory")
+        self.ring = [0.0] * self.slots
+        for k, qty in outstanding.items():
+            if not day <= int(k) < day + self.slots:
+                raise ValueError(f"an outstanding order is due on day {k}, outside days {day}..{day + self.slots - 1}")
+            self.ring[int(k) % self.slots] += float(qty)
+        self.on_hand, self.backlog, self.on_order = float(on_hand), float(backlog), float(on_order)
+        self.last_arrival = int(last_arrival)
+        self._days = int(day)
 
     def serve(self, d: int, demand, placed=False) -> DayFlows:
         """Receive today's arrivals, serve the backlog then today's demand, pay holding and stockout. `placed`
@@ -145,24 +214,42 @@ class InventoryKernel:
         else:
             arrivals = arrivals.copy()
             self.ring[slot] = 0.0
-        self.on_order = self._outstanding(d)
-        on_hand = self.on_hand + arrivals
+            if self.mirror:
+                self.ring[slot + self.slots] = 0.0
+        if self.running_on_order:
+            if self.scalar:
+                self.on_order = self.on_order - arrivals
+            else:
+                self.on_order -= arrivals
+        else:
+            self.on_order = self._outstanding(d)
+        if self.scalar:
+            on_hand = self.on_hand + arrivals
+        else:   # the kernel's own array, updated in place (a caller keeps a copy of the stock it wants to keep)
+            on_hand = self.on_hand
+            on_hand += arrivals
         backlog = self.backlog
         if self.backorders:
             filled = ops.minimum(on_hand, backlog)
             on_hand = on_hand - filled
             backlog = backlog - filled
         else:
-            filled = ops.zeros(self.shape)
+            filled = self._no_fill
         fulfilled = ops.minimum(on_hand, demand)
         unmet = demand - fulfilled
-        on_hand = on_hand - fulfilled
+        if self.scalar:
+            on_hand = on_hand - fulfilled
+        else:
+            on_hand -= fulfilled
         if self.backorders:
             backlog = backlog + unmet
         holding = self.h * on_hand
         stockout = self.p * (backlog if self.backorders else unmet)
         self.on_hand, self.backlog = on_hand, backlog
         tot = self.totals
+        if tot is None:
+            self._days += 1
+            return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
         tot["holding"] += holding
         tot["stockout"] += stockout
         tot["demand"] += demand
@@ -172,19 +259,33 @@ class InventoryKernel:
         tot["stockout_days"] += short
         tot["orders"] += placed
         tot["on_hand"] += on_hand
-        tot["shipped"] += fulfilled + filled
-        if self._days > 0:  # an arrival closes the running cycle and opens the next
-            new_cycle = arrivals > 0
-            tot["cycles"] += new_cycle
-            tot["cycles_with_stockout"] += new_cycle & self._cycle_short
-            self._cycle_short = self._cycle_short & (not new_cycle if self.scalar else ~new_cycle)
-        self._cycle_short = self._cycle_short | short
+        if self.backorders:   # with lost sales nothing is shipped late: shipped = fulfilled, set by finish()
+            tot["shipped"] += fulfilled + filled
+        if self.scalar:
+            if self._days > 0:  # an arrival closes the running cycle and opens the next
+                new_cycle = arrivals > 0
+                tot["cycles"] += new_cycle
+                tot["cycles_with_stockout"] += new_cycle and self._cycle_short
+                self._cycle_short = self._cycle_short and not new_cycle
+            self._cycle_short = self._cycle_short or short
+        else:
+            cycle_short = self._cycle_short   # the kernel's own array: updated in place
+            if self._days > 0:
+                new_cycle = arrivals > 0
+                tot["cycles"] += new_cycle
+                tot["cycles_with_stockout"] += new_cycle & cycle_short
+                np.greater(cycle_short, new_cycle, out=cycle_short)   # short and no arrival: a & ~b on booleans
+            cycle_short |= short
         self._days += 1
         return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
 
     def finish(self) -> dict:
         """The totals with the running cycle closed (the last cycle ends with the run); call once, at the end."""
+        if self.totals is None:
+            raise ValueError("this kernel was built with totals=False")
         tot = dict(self.totals)
+        if not self.backorders:
+            tot["shipped"] = tot["fulfilled"] + 0.0   # the same sum, added in the same order (a copy)
         if self._days:
             tot["cycles"] = tot["cycles"] + 1.0
             tot["cycles_with_stockout"] = tot["cycles_with_stockout"] + self._cycle_short

@@ -1,7 +1,9 @@
 """KPIs of a run, from per-replication totals so single runs and batches share one definition.
 
 total_cost = holding_cost + stockout_cost; fill_rate = units of demand served on the day they were demanded /
-units demanded (1 when nothing was demanded); cycle_service_level = share of replenishment cycles without a
+units demanded (the "P2" fill rate, Silver, Pyke & Thomas ch. 6), 1 when nothing was demanded — written as
+1 − unmet / demand, no unit went unmet; every caller (simulator, batch, scenarios, portfolio) reads this one
+definition, and a figure over replications is their mean; cycle_service_level = share of replenishment cycles without a
 stockout (Silver, Pyke & Thomas ch. 6, "P1"): a cycle runs from one arrival to the day before the next (the first
 starts on day 1, the last ends on the last day), and has a stockout when any of its days has unmet demand > 0;
 days_without_stockout = share of days without a stockout; stockout_days; orders_placed; average_on_hand = mean
@@ -13,6 +15,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from engine.simulation.confidence import half_width
 
 __all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
 
@@ -95,9 +99,8 @@ def ledger_kpis(rows: list[dict], backorders: bool = False) -> dict:
 
 
 def summarize(kpis: dict, confidence: float = 0.95) -> dict:
-    """Means over replications and Student-t confidence half-widths: {"mean": {...}, "half_width": {...}}."""
-    from scipy.stats import t as student_t  # lazily: scipy.stats costs ~0.5 s to import
-
+    """Means over replications and Student-t confidence half-widths (engine.simulation.confidence):
+    {"mean": {...}, "half_width": {...}}; NaN values (an undefined KPI in a replication) are left out."""
     mean, half = {}, {}
     for k, v in kpis.items():
         if k == "days":
@@ -109,8 +112,5 @@ def summarize(kpis: dict, confidence: float = 0.95) -> dict:
             mean[k], half[k] = None, None
             continue
         mean[k] = float(a.mean())
-        if len(a) > 1:
-            half[k] = float(student_t.ppf(0.5 + confidence / 2, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
-        else:
-            half[k] = None
+        half[k] = half_width(a, confidence)
     return {"mean": mean, "half_width": half}

@@ -52,6 +52,7 @@ from engine.protection.lead_times import arrival_lead_times
 from engine.protection.lost_sales_level import lost_sales_level
 from engine.protection.prior import lead_time_reach, prior_key, simulated_prior_paths
 from engine.protection.tracker import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
+from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import ledger_kpis
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
@@ -489,15 +490,35 @@ class Simulator:
         self._crossing = bool(config.allow_crossing)
         self.day = 0                  # days simulated so far
         self.ledger: list[dict] = []
-        self.pipeline: dict[int, float] = {}   # 0-based arrival day -> quantity
-        self.on_order = 0.0
-        self.backlog = 0.0
         self.cumulative_cost = 0.0
-        self.last_arrival = -1
         if config.initial_inventory is not None:
-            self.on_hand = float(config.initial_inventory)
+            on_hand = float(config.initial_inventory)
         else:
-            self.on_hand = float(self._initial_level())
+            on_hand = float(self._initial_level())
+        self.kernel = InventoryKernel(on_hand, h=self._h, p=self._p, backorders=self._backorders,
+                                      max_lead=self._max_lead, crossing=self._crossing, totals=False)
+
+    # the inventory's state lives in the kernel; these read it under the names the ledger and the state use
+    @property
+    def on_hand(self) -> float:
+        return self.kernel.on_hand
+
+    @property
+    def on_order(self) -> float:
+        return self.kernel.on_order
+
+    @property
+    def backlog(self) -> float:
+        return self.kernel.backlog
+
+    @property
+    def last_arrival(self) -> int:
+        return self.kernel.last_arrival
+
+    @property
+    def pipeline(self) -> dict[int, float]:
+        """Orders not yet received: {0-based arrival day: quantity}."""
+        return self.kernel.outstanding_by_day(self.day)
 
     # -- internals -----------------------------------------------------------------------------------------
     def _forecast(self, d: int):
@@ -514,13 +535,6 @@ class Simulator:
             raise ConfigError(f"forecaster {self.forecaster.name!r} returned a non-finite forecast for day {d + 1}",
                               field="forecaster", value=self.forecaster.name)
         return f, f0, mu
-
-    def _pipeline_vector(self, d: int) -> np.ndarray:
-        """Outstanding orders by days until arrival (column j = due on day d + j), width = longest lead time."""
-        vec = np.zeros(self._max_lead)
-        for k, v in self.pipeline.items():
-            vec[k - d] += v
-        return vec
 
     def _protect(self, d: int, mu: float, obs: Observation) -> None:
         """μ and the calibrated safety stock of day d (only windows completed by day d − 1 are read)."""
@@ -561,60 +575,35 @@ class Simulator:
         obs.past_forecasts = self._f0[:d]
         self._f0[d] = f0
         self._protect(d, mu, obs)
-        on_hand_start = self.on_hand
-        ip = on_hand_start + self.on_order - self.backlog
+        kernel = self.kernel
+        on_hand_start = kernel.on_hand
+        ip = kernel.position()
         obs.on_hand = on_hand_start
-        obs.pipeline = self._pipeline_vector(d)
+        obs.pipeline = kernel.pipeline(d, self._max_lead)
         qty, level = self.policy.decide(ip, obs)
         qty = float(qty)
         level = float(level)
-        lead = None
-        if qty > 0:
-            arrival = d + self._lead[d]
-            if not self._crossing and arrival < self.last_arrival:
-                arrival = self.last_arrival
-            self.last_arrival = arrival
-            self.pipeline[arrival] = self.pipeline.get(arrival, 0.0) + qty
-            lead = arrival - d
-        # (2) arrivals due today
-        pipeline = self.pipeline
-        arrivals = pipeline.pop(d, 0.0)
-        on_order = 0.0  # summed afresh in arrival order (no drift; the batch adds the same numbers in the same order)
-        for k in sorted(pipeline):
-            on_order += pipeline[k]
-        self.on_order = on_order
-        on_hand = on_hand_start + arrivals
-        backlog = self.backlog
-        backlog_filled = 0.0
-        if self._backorders:
-            backlog_filled = min(on_hand, backlog)
-            on_hand -= backlog_filled
-            backlog -= backlog_filled
-        # (3) demand
+        # (2)-(4) the order joins the pipeline; arrivals, demand and costs: the one inventory day (kernel.py)
+        placed, arrival = kernel.place(d, qty, self._lead[d])
         if self._future is not None:
             demand = self._future[d]
         else:
             demand = max(0.0, f0 + self._z[d] * self._noise * max(1.0, f0))
             self._hist[0, self._n_ctx + d] = demand
         self.protection.set_demand(d, demand)
-        fulfilled = min(on_hand, demand)
-        unmet = demand - fulfilled
-        on_hand -= fulfilled
-        if self._backorders:
-            backlog += unmet
-        # (4) costs
-        holding = self._h * on_hand
-        stockout = self._p * (backlog if self._backorders else unmet)
+        flows = kernel.serve(d, demand, placed)
+        holding, stockout = flows.holding, flows.stockout
         daily = holding + stockout
         self.cumulative_cost += daily
-        self.on_hand = on_hand
-        self.backlog = backlog
         self.day = d + 1
+        backlog, on_hand = kernel.backlog, kernel.on_hand
+        arrivals, backlog_filled, fulfilled, unmet = flows.arrivals, flows.backlog_filled, flows.fulfilled, flows.unmet
+        lead = arrival - d if placed else None
         row = {
             "day": d + 1, "date": None if self._dates is None else self._dates[d], "forecast": f0,
             "demand": demand, "on_hand_start": on_hand_start, "arrivals": arrivals,
             "backlog_filled": backlog_filled, "fulfilled": fulfilled, "unmet": unmet, "backlog": backlog,
-            "on_hand": on_hand, "on_order": self.on_order, "inventory_position": ip, "order_qty": qty,
+            "on_hand": on_hand, "on_order": kernel.on_order, "inventory_position": ip, "order_qty": qty,
             "order_up_to": level, "lead_time": lead, "mu": mu, "safety_stock": obs.safety,
             "quantile_method": obs.quantile_method, "holding_cost": holding, "stockout_cost": stockout,
             "daily_cost": daily, "cumulative_cost": self.cumulative_cost,
@@ -680,12 +669,10 @@ class Simulator:
                 raise ValueError("day does not match the ledger")
             sim.day = day
             sim.ledger = ledger
-            sim.on_hand = float(state["on_hand"])
-            sim.on_order = float(state["on_order"])
-            sim.backlog = float(state["backlog"])
+            sim.kernel.resume(day, on_hand=float(state["on_hand"]), backlog=float(state["backlog"]),
+                              on_order=float(state["on_order"]), last_arrival=int(state["last_arrival"]),
+                              outstanding={int(k): float(v) for k, v in state["pipeline"]})
             sim.cumulative_cost = float(state["cumulative_cost"])
-            sim.last_arrival = int(state["last_arrival"])
-            sim.pipeline = {int(k): float(v) for k, v in state["pipeline"]}
             sim.protection.restore(state["protection"], [float(r["mu"]) for r in ledger],
                                    [float(r["demand"]) for r in ledger])
             if ledger:

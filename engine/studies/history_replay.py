@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.protection.tracker import FLOOR_PER_DAY, protection_level
 from engine.simulation.kernel import InventoryKernel
+from engine.studies.series_forecasts import candidate_forecasters, masked_step
 
 __all__ = ["replay", "replay_records", "days_of_cover", "trailing_mean", "fill_rates", "DAYS_OF_COVER_GRID",
            "MEAN_WINDOW"]
@@ -79,7 +80,6 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
     """Each record's recommendation run on `after` (n, days), the real days following its series' history.
 
     Returns {"totals": kernel totals per series, "start": start on-hand per series}."""
-    from engine.studies.portfolio import _forecasters, _masked_step
 
     n, H = after.shape
     lead = np.array([r["lead_time"] for r in records], dtype=np.int64)
@@ -89,7 +89,7 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
     rq = np.array([r["policy"] == "r-Q" for r in records])
     Y, valid, T = _padded(series, history_days, after)
     level = np.zeros((n, H))
-    models = _forecasters()
+    models = candidate_forecasters()
     for name in sorted({r["forecaster"] for r in records}):
         sel = np.array([r["forecaster"] == name for r in records])
         f = models[name]
@@ -97,7 +97,7 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
         for t in range(T + H):
             if t >= T:
                 level[sel, t - T] = f.level(st)
-            _masked_step(f, st, Y[sel, t], valid[sel, t])
+            masked_step(f, st, Y[sel, t], valid[sel, t])
     q = np.array([r["relative_error_quantile"] for r in records])[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(w, 1.0))[:, None]
     S = protection_level(w[:, None] * level, q, floor)

@@ -24,12 +24,14 @@ The LP and plan code is pure numpy/scipy and does not need the rest of the engin
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
+
+from engine.simulation.confidence import mean_ci
+from engine.simulation.kernel import InventoryKernel
 
 __all__ = [
     "LPResult",
@@ -246,7 +248,8 @@ def evaluate_plan(
     pipeline=None,
     backorders: bool = False,
 ) -> dict:
-    """Cost of a fixed order plan on each of (R, T) demand paths, simulated on the contract's event order.
+    """Cost of a fixed order plan on each of (R, T) demand paths: engine.simulation.kernel's inventory day with
+    the plan's order of each day (the contract's event order).
 
     Fulfilment is greedy from on-hand (the best a plan can do once orders are fixed). Returns per-path arrays
     ``total_cost``, ``holding_cost``, ``stockout_cost`` (R,) and ``on_hand``, ``shortfall`` (R, T).
@@ -258,38 +261,27 @@ def evaluate_plan(
         raise ValueError(f"plan must have one order per day ({T}), got shape {q.shape}")
     h = float(holding_cost)
     p = float(stockout_cost)
-    arrivals = _initial_arrivals(T, pipeline)
     L = int(lead_time)
-    if L < T:
-        arrivals[L:] += q[: T - L]
-    on_hand = np.full(R, float(initial_inventory))
-    backlog = np.zeros(R)
+    if L < 0:
+        raise ValueError(f"lead time must be >= 0, got {lead_time}")
+    start = _initial_arrivals(T, pipeline)
+    kernel = InventoryKernel(np.full(R, float(initial_inventory)), h=h, p=p, backorders=backorders, max_lead=L,
+                             pipeline={int(t): float(a) for t, a in enumerate(start) if a != 0.0})
     inv = np.empty((R, T))
     short = np.empty((R, T))
     for t in range(T):
-        on_hand += arrivals[t]
-        if backorders:
-            need = backlog + D[:, t]
-            served = np.minimum(on_hand, need)
-            on_hand -= served
-            backlog = need - served
-            short[:, t] = backlog
-        else:
-            served = np.minimum(on_hand, D[:, t])
-            on_hand -= served
-            short[:, t] = D[:, t] - served
-        inv[:, t] = on_hand
-    hc = h * inv.sum(axis=1)
-    sc = p * short.sum(axis=1)
-    return {"total_cost": hc + sc, "holding_cost": hc, "stockout_cost": sc, "on_hand": inv, "shortfall": short}
+        placed, _ = kernel.place(t, q[t], L)
+        flows = kernel.serve(t, D[:, t], placed)
+        inv[:, t] = kernel.on_hand
+        short[:, t] = kernel.backlog if backorders else flows.unmet
+    tot = kernel.finish()
+    return {"total_cost": tot["holding"] + tot["stockout"], "holding_cost": tot["holding"],
+            "stockout_cost": tot["stockout"], "on_hand": inv, "shortfall": short}
 
 
 def mean_ci95(x) -> dict:
-    """Mean and 95% confidence half-width (normal approximation; 0 for fewer than two values)."""
-    x = np.asarray(x, dtype=float)
-    m = float(x.mean()) if x.size else float("nan")
-    hw = 1.959963984540054 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
-    return {"mean": m, "ci95": hw}
+    """Mean and 95 % Student-t half-width (engine.simulation.confidence; 0 for fewer than two values)."""
+    return mean_ci(x, 0.95, default=0.0)
 
 
 # ---------------------------------------------------------------------------------------------------------------

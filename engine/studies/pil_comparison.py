@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from engine.simulation.confidence import t_quantile
+
 __all__ = ["compare_pil_with_order_up_to", "paired_comparison", "search_level"]
 
 PIL = "forecast-pil"
@@ -35,9 +37,7 @@ def search_level(study, policy: str, coarse: int = 13, fine: int = 9):
 
 
 def _t95(n: int) -> float:
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, n - 1)) if n > 1 else float("nan")
+    return t_quantile(n, 0.95)
 
 
 def paired_comparison(cost_a, cost_b) -> dict:

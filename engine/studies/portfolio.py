@@ -7,8 +7,8 @@ merge the records):
    croston, sba, tsb): the one with the smallest RMSE of its protection-period sums (L + 1 days, what an order
    must cover under daily review) over the last `backtest_days` origins of the history;
 3. policy: daily-review order-up-to at the protection-period level of engine.protection.tracker,
-   S_t = μ_t + Q · max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
-   protection-period errors r = (D − μ) / max(μ, floor) in the backtest (empirical / conformal order statistic, an
+   S_t = μ_t + Q · √max(μ_t, floor) with μ_t = (L + 1) · forecast_t and Q a quantile of that forecaster's relative
+   protection-period errors r = (D − μ) / √max(μ, floor) in the backtest (empirical / conformal order statistic, an
    exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
    skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
    smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
@@ -41,10 +41,12 @@ from engine.data.cost_sources import cost_sources, overall_source
 from engine.demand.classes import classify
 from engine.demand.modes import MAX_LEAD_TIME
 from engine.errors import ConfigError, DataError
-from engine.forecast.intermittent import SBA, TSB, Croston
 from engine.protection.lead_times import arrival_lead_times, distribution_from_history, realised_window_sums
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
+from engine.simulation.confidence import half_width
+from engine.simulation.kernel import InventoryKernel
 from engine.studies.recommendation import OBJECTIVES, recommendation_from_record, service_premium
+from engine.studies.series_forecasts import CANDIDATES, candidate_forecasters, masked_step, replicate
 
 __all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "recommend_chunk", "evaluation_paths",
            "portfolio_totals",
@@ -117,130 +119,33 @@ class PortfolioSettings:
         return asdict(self)
 
 
-# -- forecasters with a day-by-day state (same recursions as the registry's ses / ma28 / croston / sba / tsb) ----
-class _SES:
-    name = "ses"
-
-    def __init__(self, alpha: float = 0.2) -> None:
-        self.alpha = alpha
-
-    def start(self, n):
-        return {"level": np.zeros(n), "seen": np.zeros(n, dtype=bool)}
-
-    def step(self, s, y):
-        s["level"] = np.where(s["seen"], s["level"] + self.alpha * (y - s["level"]), y)
-        s["seen"] = np.ones_like(s["seen"])
-
-    def level(self, s):
-        return s["level"]
-
-
-class _MovingAverage:
-    name = "ma28"
-
-    def __init__(self, window: int = 28) -> None:
-        self.window = window
-
-    def start(self, n):
-        return {"buf": np.zeros((n, self.window)), "count": 0, "sum": np.zeros(n)}
-
-    def step(self, s, y):
-        slot = s["count"] % self.window
-        s["sum"] = s["sum"] + y - s["buf"][:, slot]
-        s["buf"][:, slot] = y
-        s["count"] += 1
-
-    def level(self, s):
-        return s["sum"] / max(1, min(s["count"], self.window))
-
-
-def _forecasters():
-    return {"ses": _SES(), "ma28": _MovingAverage(), "croston": Croston(), "sba": SBA(), "tsb": TSB()}
-
-
-CANDIDATES = {"smooth": ("ses", "ma28"), "erratic": ("ses", "ma28"), "intermittent": ("croston", "sba", "tsb"),
-              "lumpy": ("croston", "sba", "tsb"), "no demand": ("ses",)}
-
-
-def _masked_step(f, s: dict, y: np.ndarray, valid: np.ndarray) -> None:
-    """Advance the state only on rows whose day is part of their history (histories are left-padded)."""
-    if valid.all():
-        f.step(s, y)
-        return
-    old = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-    f.step(s, np.where(valid, y, 0.0))
-    for k, v in s.items():
-        if isinstance(v, np.ndarray) and v.shape[:1] == valid.shape:
-            mask = valid if v.ndim == 1 else valid[:, None]
-            s[k] = np.where(mask, v, old[k])
-
-
-def _replicate(s: dict, times: int) -> dict:
-    """Each row of a state repeated `times` times (row i -> rows i*times .. i*times+times-1)."""
-    return {k: (np.repeat(v, times, axis=0) if isinstance(v, np.ndarray) else v) for k, v in s.items()}
-
-
 def _rng(seed: int, key: str, phase: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(key.encode("utf-8")), phase]))
 
 
 def _t_half_width(a: np.ndarray) -> np.ndarray:
-    """95 % Student-t half-width of the mean, per row of a (n, R) array."""
-    from scipy.special import stdtrit  # the Student-t quantile without importing scipy.stats (~0.5 s)
-
-    r = a.shape[1]
-    return float(stdtrit(r - 1, 0.975)) * a.std(axis=1, ddof=1) / math.sqrt(r)
+    """95 % Student-t half-width of the mean, per row of a (n, R) array (engine.simulation.confidence)."""
+    return half_width(a, 0.95, axis=1)
 
 
 def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
-                     order: Callable[[int, np.ndarray, np.ndarray], np.ndarray]) -> dict:
-    """The day loop both portfolio rules share, for rows × candidates with lost sales: each day place
-    order(day, on_hand, on_order) (before the day's arrival, so lead time 0 arrives the same day), receive, serve
-    demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand: (rows, K) starting stock;
-    lead: (rows,), or (rows, days) lead times of each day's order (random lead times); h, p: (rows,). Returns per
-    (rows, K) totals."""
+                     order: Callable[[int, np.ndarray], np.ndarray]) -> dict:
+    """The day loop both portfolio rules share: engine.simulation.kernel's inventory day with lost sales over
+    rows × candidates. Each day place order(day, position) (before the day's arrival, so lead time 0 arrives the
+    same day), receive, serve demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand:
+    (rows, K) starting stock; lead: (rows,), or (rows, days) lead times of each day's order (random lead times); h,
+    p: (rows,). Returns the kernel's totals (engine.simulation.metrics.TOTAL_NAMES), each (rows, K)."""
     rows, days = demand.shape
-    K = on_hand.shape[1]
-    M = int(lead.max()) + 1
+    lead = np.asarray(lead, dtype=np.int64)
     per_day = lead.ndim == 2
-    on_order = np.zeros((rows, K))
-    pipe = np.zeros((M, rows, K))  # pipe[(day) % M]: what arrives on that day
-    ridx = np.arange(rows)
-    names = ("holding", "stockout", "demand", "served", "stockout_days", "orders", "on_hand", "cycles", "cycles_ok")
-    tot = {k: np.zeros((rows, K)) for k in names}
-    cycle_short = np.zeros((rows, K), dtype=bool)
-    hh, pp = h[:, None], p[:, None]
+    kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
+                             max_lead=int(lead.max()) if lead.size else 0, running_on_order=True,
+                             pipeline_views=False)
+    rows_lead = lead[:, None]
     for d in range(days):
-        qty = order(d, on_hand, on_order)
-        pipe[(d + (lead[:, d] if per_day else lead)) % M, ridx] += qty
-        on_order += qty
-        arrived = pipe[d % M].copy()
-        pipe[d % M] = 0.0
-        on_order -= arrived
-        # cycle service level (Silver, Pyke & Thomas ch. 6, "P1"): a replenishment cycle runs from one arrival to
-        # the day before the next; the first starts on day 1, the last ends with the run
-        if d > 0:
-            closing = arrived > 0
-            tot["cycles"] += closing
-            tot["cycles_ok"] += closing & ~cycle_short
-            cycle_short &= ~closing
-        on_hand += arrived
-        dem = demand[:, d:d + 1]
-        served = np.minimum(on_hand, dem)
-        lost = dem - served
-        on_hand -= served
-        short = lost > 0
-        cycle_short |= short
-        tot["holding"] += hh * on_hand
-        tot["stockout"] += pp * lost
-        tot["demand"] += dem
-        tot["served"] += served
-        tot["stockout_days"] += short
-        tot["orders"] += qty > 0
-        tot["on_hand"] += on_hand
-    tot["cycles"] += 1.0
-    tot["cycles_ok"] += ~cycle_short
-    return tot
+        placed, _ = kernel.place(d, order(d, kernel.position()), lead[:, d:d + 1] if per_day else rows_lead)
+        kernel.serve(d, demand[:, d:d + 1], placed)
+    return kernel.finish()
 
 
 def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
@@ -256,10 +161,8 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
     w = (lead + 1.0)[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.tracker.floor_for, per row
 
-    def order_up_to(d, on_hand, on_order):
-        qty = protection_level(w * level[:, d:d + 1], quantile, floor)  # the record's S, scaled as the errors are
-        qty -= on_hand
-        qty -= on_order
+    def order_up_to(d, position):
+        qty = protection_level(w * level[:, d:d + 1], quantile, floor) - position  # the record's S
         np.maximum(qty, 0.0, out=qty)
         return qty
 
@@ -276,8 +179,7 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
     (rows,). Event order and totals as in `_lost_sales_days`."""
     Q = qty[:, None]
 
-    def reorder_point(d, on_hand, on_order):
-        position = on_hand + on_order
+    def reorder_point(d, position):
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
     return _lost_sales_days(demand, reorder + Q, lead if lead_days is None else lead_days, h, p, reorder_point)
@@ -467,7 +369,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         check_margins(series, s)
 
     # backtest: level before each day, protection-period sums from that day on
-    models = _forecasters()
+    models = candidate_forecasters()
     csum = np.concatenate([np.zeros((n, 1)), np.cumsum(Y, axis=1)], axis=1)
     t_idx = np.arange(T)[None, :]
     end = np.minimum(t_idx + w[:, None], T)
@@ -491,7 +393,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         lv = np.empty((n, T))
         for t in range(T):
             lv[:, t] = f.level(st)
-            _masked_step(f, st, Y[:, t], valid[:, t])
+            masked_step(f, st, Y[:, t], valid[:, t])
         mus[name] = w[:, None] * lv
         errors[name] = np.where(usable, actual - mus[name], np.nan)
         final_state[name] = st
@@ -541,7 +443,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             sel = np.array([c == name for c in chosen])
             rows = np.repeat(sel, R)
             f = models[name]
-            st = _replicate({k: (v[sel] if isinstance(v, np.ndarray) else v)
+            st = replicate({k: (v[sel] if isinstance(v, np.ndarray) else v)
                              for k, v in final_state[name].items()}, R)
             sub = dem[rows]
             out = np.empty_like(sub)
@@ -584,7 +486,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p), lead_sel)
             if key is not None:
                 coarse[key] = sim
-        served = sim["served"].reshape(n, R, k).sum(axis=1)
+        served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
         demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
         fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
         cost = (sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1)
@@ -636,8 +538,9 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         won = rep(use_rq)[:, None]
         per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
         total_cost = per["holding"] + per["stockout"]
-        fill = np.where(per["demand"] > 0, per["served"] / np.where(per["demand"] > 0, per["demand"], 1.0), np.nan)
-        csl = np.where(per["cycles"] > 0, per["cycles_ok"] / np.where(per["cycles"] > 0, per["cycles"], 1.0), np.nan)
+        # engine.simulation.metrics' definitions: fill rate 1 when nothing was demanded (nothing went unmet)
+        fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), 1.0)
+        csl = 1.0 - per["cycles_with_stockout"] / np.maximum(per["cycles"], 1.0)
         cost_hw = _t_half_width(total_cost)
         out = []
         for i, x in enumerate(series):
@@ -665,12 +568,12 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                 "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
                 "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
                 "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
-                "fill_rate": float(per["served"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
-                else None,
+                "fill_rate": float(per["fulfilled"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
+                else 1.0,
                 "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
                 "selection_target": float(tau[i]), "promise_shift": float(shift[i]),
                 "promised_fill_rate": None if per["demand"][i].sum() <= 0 else
-                float(np.clip(per["served"][i].sum() / per["demand"][i].sum() + shift[i], 0.0, 1.0)),
+                float(np.clip(per["fulfilled"][i].sum() / per["demand"][i].sum() + shift[i], 0.0, 1.0)),
                 "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
                 "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
                 "average_on_hand": float(per["on_hand"][i].mean() / s.days),

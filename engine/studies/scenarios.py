@@ -131,6 +131,7 @@ from engine.forecast.registry import UnknownForecaster, default_forecaster_name,
 from engine.json_safe import json_safe  # noqa: E402
 from engine.paths import sample_data  # noqa: E402
 from engine.policies.base import policy_names, policy_params  # noqa: E402
+from engine.simulation.confidence import mean_ci  # noqa: E402
 from engine.simulation.metrics import KPI_NAMES  # noqa: E402
 
 DEFAULT_DATA = sample_data()
@@ -307,17 +308,7 @@ def _load_series(config, cache: dict, default_data: Path | None):
 
 
 def _mean_ci(a: np.ndarray) -> dict:
-    a = np.asarray(a, dtype=np.float64)
-    a = a[~np.isnan(a)]
-    if a.size == 0:
-        return {"mean": None, "ci95": None}
-    mean = float(a.mean())
-    if a.size < 2:
-        return {"mean": mean, "ci95": None}
-    from scipy.stats import t as student_t  # lazily: scipy.stats costs ~0.5 s at app start-up
-
-    hw = float(student_t.ppf(0.975, a.size - 1) * a.std(ddof=1) / math.sqrt(a.size))
-    return {"mean": mean, "ci95": hw}
+    return mean_ci(a)
 
 
 def compare(sset: dict, *, series=None, progress=None, allow_files: bool = False, defaults: dict | None = None,

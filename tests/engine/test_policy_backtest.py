@@ -15,12 +15,12 @@ from engine.studies.history_replay import DAYS_OF_COVER_GRID, days_of_cover, fil
 from engine.studies.policy_backtest import BACKTEST_COLUMNS, BacktestSettings, backtest_csv, run_backtest
 from engine.studies.portfolio import (
     PortfolioSettings,
-    _forecasters,
     _simulate,
     _simulate_rq,
     out_of_time_calibration,
     run_chunk,
 )
+from engine.studies.series_forecasts import candidate_forecasters
 
 
 def series_set(n: int = 10, days: int = 400, growth: float = 0.0, seed: int = 3) -> list[SeriesData]:
@@ -51,7 +51,7 @@ def test_order_up_to_replay_is_the_portfolios_rule_on_the_same_path():
     future = np.random.default_rng(9).poisson(8.0, (4, 30)).astype(float)
     got = replay_records(ser, [{**r, "policy": "order-up-to"} for r in recs], future, s.history_days, 0.25)
     for i, (x, r) in enumerate(zip(ser, recs)):
-        f = _forecasters()[r["forecaster"]]
+        f = candidate_forecasters()[r["forecaster"]]
         st = f.start(1)
         for y in x.demand[-s.history_days:]:
             f.step(st, np.array([y]))
@@ -61,7 +61,7 @@ def test_order_up_to_replay_is_the_portfolios_rule_on_the_same_path():
             f.step(st, future[i:i + 1, d])
         want = _simulate(level[None, :], future[i:i + 1], np.array([[r["relative_error_quantile"]]]),
                          np.array([3]), np.array([0.25 * 10 / 365]), np.array([10.0]))
-        assert got["totals"]["fulfilled"][i] == pytest.approx(want["served"][0, 0])
+        assert got["totals"]["fulfilled"][i] == pytest.approx(want["fulfilled"][0, 0])
         assert got["totals"]["on_hand"][i] == pytest.approx(want["on_hand"][0, 0])
         assert got["totals"]["holding"][i] + got["totals"]["stockout"][i] == pytest.approx(
             want["holding"][0, 0] + want["stockout"][0, 0])
@@ -76,7 +76,7 @@ def test_reorder_point_replay_is_the_portfolios_rule():
     got = replay_records(ser, recs, dem, 120, 0.25)["totals"]
     want = _simulate_rq(dem, np.array([[15.0], [4.0]]), np.array([10.0, 10.0]), np.array([2, 2]),
                         np.full(2, 0.25 * 10 / 365), np.full(2, 10.0))
-    assert list(got["fulfilled"]) == list(want["served"][:, 0]) and got["fulfilled"][0] == 60
+    assert list(got["fulfilled"]) == list(want["fulfilled"][:, 0]) and got["fulfilled"][0] == 60
     assert list(got["orders"]) == list(want["orders"][:, 0])
 
 

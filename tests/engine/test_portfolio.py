@@ -155,11 +155,11 @@ def test_order_up_to_simulation_by_hand():
     dem = np.full((1, days), 5.0)
     tot = _simulate(np.full((1, days), 5.0), dem, np.array([[0.0, -1 / 3]]), np.array([2]), np.array([0.1]),
                     np.array([2.0]))
-    assert tot["served"][0, 0] == 60 and tot["stockout_days"][0, 0] == 0
-    assert tot["cycles"][0, 0] > 0 and tot["cycles_ok"][0, 0] == tot["cycles"][0, 0]
+    assert tot["fulfilled"][0, 0] == 60 and tot["stockout_days"][0, 0] == 0
+    assert tot["cycles"][0, 0] > 0 and tot["cycles_with_stockout"][0, 0] == 0
     # Q = −1/3: S = 15 − 15/3 = 10 < demand over the protection period: lost sales, cycles with a stockout
-    assert tot["served"][0, 1] < 60 and tot["stockout"][0, 1] == pytest.approx(2.0 * (60 - tot["served"][0, 1]))
-    assert tot["cycles_ok"][0, 1] < tot["cycles"][0, 1]
+    assert tot["fulfilled"][0, 1] < 60 and tot["stockout"][0, 1] == pytest.approx(2.0 * (60 - tot["fulfilled"][0, 1]))
+    assert tot["cycles_with_stockout"][0, 1] > 0
     assert tot["holding"][0, 0] == pytest.approx(0.1 * tot["on_hand"][0, 0])
 
 
@@ -197,8 +197,8 @@ def test_cycle_service_level_counts_cycles_between_arrivals_by_hand():
     # first cycle (days 1-2, with a stockout); the second (days 3-4) ends with the run without one.
     tot = _simulate(np.ones((1, 4)), np.array([[0, 3, 0, 0.0]]), np.zeros((1, 1)), np.array([0]), np.array([0.1]),
                     np.array([2.0]))
-    assert (tot["cycles"][0, 0], tot["cycles_ok"][0, 0]) == (2, 1)
-    assert (tot["served"][0, 0], tot["stockout_days"][0, 0], tot["orders"][0, 0]) == (1, 1, 1)
+    assert (tot["cycles"][0, 0], tot["cycles_with_stockout"][0, 0]) == (2, 1)
+    assert (tot["fulfilled"][0, 0], tot["stockout_days"][0, 0], tot["orders"][0, 0]) == (1, 1, 1)
 
 
 def test_reorder_point_quantity_simulation_by_hand():
@@ -206,10 +206,10 @@ def test_reorder_point_quantity_simulation_by_hand():
     days = 12
     tot = _simulate_rq(np.full((1, days), 5.0), np.array([[15.0, 4.0]]), np.array([10.0]), np.array([2]),
                        np.array([0.1]), np.array([2.0]))
-    assert tot["served"][0, 0] == 60 and tot["stockout_days"][0, 0] == 0
+    assert tot["fulfilled"][0, 0] == 60 and tot["stockout_days"][0, 0] == 0
     assert tot["orders"][0, 0] == 5  # 60 units in orders of 10 (25 to start, 25 + 50 − 60 = 15 left)
     # r = 4 cannot cover 2 days of lead time (10 units): lost sales, paid at p per unit
-    assert tot["served"][0, 1] < 60 and tot["stockout"][0, 1] == pytest.approx(2.0 * (60 - tot["served"][0, 1]))
+    assert tot["fulfilled"][0, 1] < 60 and tot["stockout"][0, 1] == pytest.approx(2.0 * (60 - tot["fulfilled"][0, 1]))
 
 
 def test_the_record_names_the_policy_that_won_with_its_parameters(layouts):
@@ -222,3 +222,15 @@ def test_the_record_names_the_policy_that_won_with_its_parameters(layouts):
             else:
                 assert r["reorder_point"] is None and r["order_quantity"] is None
         assert sum(portfolio_totals(recs)["by_policy"].values()) == 4
+
+
+def test_a_series_without_demand_has_the_one_fill_rate_definition(tmp_path):
+    path = tmp_path / "quiet.csv"
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "sku", "store", "qty"])
+        w.writerows(((START + dt.timedelta(t)).isoformat(), "Z", "S1", 0) for t in range(120))
+    (rec,) = run_portfolio(str(path), PortfolioSettings(replications=4, days=14))
+    assert rec["class"] == "no demand"
+    assert rec["fill_rate"] == 1.0 and rec["fill_rate_ci"] == 0.0   # engine.simulation.metrics: nothing went unmet
+    assert rec["expected_cost"] == rec["holding_cost"] + rec["stockout_cost"]
