@@ -54,6 +54,8 @@ class PolicySetup:
     mean_demand: float          # mean daily demand over the last 28 context days
     demand_std: float           # std of daily demand over the last 28 context days
     backorders: bool = False
+    order_cost: float = 0.0     # fixed cost K per order (engine.policies.order_rules)
+    review_period: int = 1      # R: days between order days (the window is L + R)
     extra: dict = field(default_factory=dict)
 
 
