@@ -246,9 +246,11 @@ def evaluate_plan(
     initial_inventory: float = 0.0,
     pipeline=None,
     backorders: bool = False,
+    rules=None,
 ) -> dict:
     """Cost of a fixed order plan on each of (R, T) demand paths: engine.simulation.kernel's inventory day with
-    the plan's order of each day (the contract's event order).
+    the plan's order of each day (the contract's event order); `rules` (engine.policies.order_rules.OrderRules, day 0
+    a Monday) round the plan's orders as the supplier would and add K per order to the total.
 
     Fulfilment is greedy from on-hand (the best a plan can do once orders are fixed). Returns per-path arrays
     ``total_cost``, ``holding_cost``, ``stockout_cost`` (R,) and ``on_hand``, ``shortfall`` (R, T).
@@ -265,7 +267,7 @@ def evaluate_plan(
         raise ValueError(f"lead time must be >= 0, got {lead_time}")
     start = _initial_arrivals(T, pipeline)
     kernel = InventoryKernel(np.full(R, float(initial_inventory)), h=h, p=p, backorders=backorders, max_lead=L,
-                             pipeline={int(t): float(a) for t, a in enumerate(start) if a != 0.0})
+                             pipeline={int(t): float(a) for t, a in enumerate(start) if a != 0.0}, rules=rules)
     inv = np.empty((R, T))
     short = np.empty((R, T))
     for t in range(T):
@@ -274,8 +276,8 @@ def evaluate_plan(
         inv[:, t] = kernel.on_hand
         short[:, t] = kernel.backlog if backorders else flows.unmet
     tot = kernel.finish()
-    return {"total_cost": tot["holding"] + tot["stockout"], "holding_cost": tot["holding"],
-            "stockout_cost": tot["stockout"], "on_hand": inv, "shortfall": short}
+    return {"total_cost": tot["holding"] + tot["stockout"] + tot["ordering"], "holding_cost": tot["holding"],
+            "stockout_cost": tot["stockout"], "ordering_cost": tot["ordering"], "on_hand": inv, "shortfall": short}
 
 
 def mean_ci95(x) -> dict:

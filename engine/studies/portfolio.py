@@ -70,6 +70,9 @@ class PortfolioSettings:
     seed: int = 42
     history_days: int = 365             # the most recent days of each series that are used
     backtest_days: int = 90             # forecast origins scored when choosing the forecaster
+    moq: float = 0.0                    # minimum order quantity, units (engine.policies.order_rules)
+    pack_size: int | None = None        # order multiple (case pack); None = any quantity
+    order_cost: float = 0.0             # fixed cost K per order, in the cost and the KPIs
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= 90, "0..90"),
@@ -79,7 +82,12 @@ class PortfolioSettings:
                   ("objective", self.objective in ("fill-rate", "cost"), "fill-rate | cost"),
                   ("holding_rate", 0 < self.holding_rate <= 5, "(0, 5]"),
                   ("history_days", 60 <= self.history_days <= 3650, "60..3650"),
-                  ("backtest_days", 14 <= self.backtest_days <= 730, "14..730")]
+                  ("backtest_days", 14 <= self.backtest_days <= 730, "14..730"),
+                  ("moq", 0 <= self.moq <= 1e12, "0..1e12"),
+                  ("pack_size", self.pack_size is None or (1 <= self.pack_size <= 1e12
+                                                           and self.pack_size == int(self.pack_size)),
+                   "a whole number ≥ 1"),
+                  ("order_cost", 0 <= self.order_cost <= 1e9, "0..1e9")]
         for name, ok, allowed in checks:
             if not ok:
                 value = getattr(self, name)
@@ -89,6 +97,12 @@ class PortfolioSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def order_rules(self):
+        """The supplier's rules every simulated order follows (the kernel applies them)."""
+        from engine.policies.order_rules import OrderRules
+
+        return OrderRules(moq=float(self.moq), pack_size=self.pack_size, order_cost=float(self.order_cost))
 
 
 # -- forecasters with a day-by-day state (same recursions as the registry's ses / ma28 / croston / sba / tsb) ----
@@ -164,16 +178,17 @@ def _t_half_width(a: np.ndarray) -> np.ndarray:
 
 
 def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
-                     order: Callable[[int, np.ndarray], np.ndarray]) -> dict:
+                     order: Callable[[int, np.ndarray], np.ndarray], rules=None) -> dict:
     """The day loop both portfolio rules share: engine.simulation.kernel's inventory day with lost sales over
     rows × candidates. Each day place order(day, position) (before the day's arrival, so lead time 0 arrives the
     same day), receive, serve demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand:
-    (rows, K) starting stock; lead, h, p: (rows,). Returns the kernel's totals (metrics.TOTAL_NAMES), each (rows, K).
+    (rows, K) starting stock; lead, h, p: (rows,); rules: the supplier's OrderRules the kernel applies (MOQ, packs,
+    K). Returns the kernel's totals (metrics.TOTAL_NAMES), each (rows, K).
     """
     rows, days = demand.shape
     lead_rows = np.asarray(lead, dtype=np.int64)[:, None]
     kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
-                             max_lead=int(lead_rows.max()) if rows else 0)
+                             max_lead=int(lead_rows.max()) if rows else 0, rules=rules)
     for d in range(days):
         placed, _ = kernel.place(d, order(d, kernel.position()), lead_rows)
         kernel.serve(d, demand[:, d:d + 1], placed)
@@ -181,7 +196,7 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
 
 
 def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
-              p: np.ndarray) -> dict:
+              p: np.ndarray, rules=None) -> dict:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
@@ -196,11 +211,12 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
         np.maximum(qty, 0.0, out=qty)
         return qty
 
-    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor), lead, h, p, order_up_to)
+    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor), lead, h, p, order_up_to,
+                            rules)
 
 
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
-                 p: np.ndarray) -> dict:
+                 p: np.ndarray, rules=None) -> dict:
     """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policies.base.RQ: when the
     inventory
     position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
@@ -211,7 +227,7 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
     def reorder_point(d, position):
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
-    return _lost_sales_days(demand, reorder + Q, lead, h, p, reorder_point)
+    return _lost_sales_days(demand, reorder + Q, lead, h, p, reorder_point, rules)
 
 
 def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -239,6 +255,7 @@ def check_margins(series) -> None:
 def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     """Recommendations for a list of `SeriesData` (independent of every other chunk)."""
     s = settings
+    rules = s.order_rules()
     n = len(series)
     if n == 0:
         return []
@@ -347,7 +364,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         """Per series: the candidate the objective picks on the selection paths, and its fill rate, mean cost
         and mean on-hand stock there (candidates must be in increasing order of stock)."""
         k = cands.shape[1]
-        sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p))
+        sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p), rules)
         kpi = kpis_from_totals(sim, s.days)
         fill = kpi["fill_rate"].reshape(n, R, k).mean(axis=1)
         cost = kpi["total_cost"].reshape(n, R, k).mean(axis=1)
@@ -380,7 +397,7 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
         sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
         r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
     r_grid = np.maximum.accumulate(r_grid, axis=1)
-    rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p))  # noqa: E731
+    rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p), rules)  # noqa: E731
     _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, rq_sim)
     if s.objective == "cost":
         use_rq = cost_rq < cost_sel
@@ -390,8 +407,8 @@ def run_chunk(series: list, settings: PortfolioSettings) -> list[dict]:
     fill_sel = np.where(use_rq, fill_rq, fill_sel)
 
     dem, lvl = paths(1)
-    ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p))
-    ev_rq = _simulate_rq(dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p))
+    ev = _simulate(lvl, dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), rules)
+    ev_rq = _simulate_rq(dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), rules)
     won = rep(use_rq)[:, None]
     # per replication KPIs of the recommendation (engine.simulation.metrics: the simulator's and the batch's)
     kpi = kpis_from_totals({k: np.where(won, ev_rq[k], v)[:, 0] for k, v in ev.items()}, s.days)
