@@ -30,6 +30,7 @@ PARTS = [
     ("Forecast accuracy goals (ensembles trained on the public file)", "bench.accuracy_public"),
     ("Exact lost-sales optimum (Zipkin's instances)", "bench.bench_exact"),
     ("Forecast-driven projected inventory level vs order-up-to (lost sales)", "bench.bench_pil"),
+    ("Order costs: the K-aware (s, S) rule against order-up-to at every review", "bench.bench_order_cost"),
 ]
 
 

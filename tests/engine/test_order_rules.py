@@ -193,9 +193,20 @@ def test_eoq_policy_is_order_up_to_without_k_and_orders_less_with_it(sample_seri
     assert lots.kpis["total_cost"].mean() < daily.kpis["total_cost"].mean()
 
 
-def test_eoq_formula():
+def test_eoq_formula_and_the_gap_under_periodic_review():
+    from engine.policies.base import PolicySetup
+    from engine.policies.lot_sizing import EoqSS
+
     assert eoq(5.0, 20.0, 0.01) == pytest.approx((2 * 5 * 20 / 0.01) ** 0.5)
     assert eoq(0.0, 20.0, 0.01) == 0.0
+
+    def gap(K, R):
+        setup = PolicySetup(h=0.01, p=1.0, lead_time=2, window=2 + R, sigma_window=1.0, sigma_one=1.0,
+                            mean_demand=20.0, demand_std=4.0, order_cost=K, review_period=R)
+        return EoqSS(setup).lot_size
+
+    assert gap(5.0, 4) == pytest.approx(eoq(5.0, 20.0, 0.01) - 20.0 * 4 / 2)
+    assert gap(0.05, 4) == 0.0                    # the review alone orders more than the EOQ: no extra gap
 
 
 # -- the portfolio -------------------------------------------------------------------------------------------------
