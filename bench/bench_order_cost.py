@@ -89,8 +89,12 @@ def run(quick: bool = False) -> dict:
     out = {"replications": reps, "days": days, "settings": rows, "seconds_total": time.perf_counter() - t0}
     fewer = sum(r["eoq_rule"]["orders_per_year"] < r["out"]["orders_per_year"] for r in rows)
     cheaper = sum(r["eoq_rule"]["difference"]["mean"] + r["eoq_rule"]["difference"]["half_width"] < 0 for r in rows)
+    daily = [r for r in rows if r["rules"] == "daily review"]
+    daily_cheaper = sum(r["eoq_rule"]["difference"]["mean"] + r["eoq_rule"]["difference"]["half_width"] < 0
+                        for r in daily)
     out["summary"] = {"settings": len(rows), "eoq_rule_fewer_orders": int(fewer),
-                      "eoq_rule_cheaper_ci_below_zero": int(cheaper)}
+                      "eoq_rule_cheaper_ci_below_zero": int(cheaper), "daily_review_settings": len(daily),
+                      "daily_review_eoq_cheaper_ci_below_zero": int(daily_cheaper)}
     out["markdown"] = markdown(out)
     return out
 
@@ -118,7 +122,8 @@ def markdown(out: dict) -> str:
             "S − s is chosen on other replications than those costed. "
             f"s-S-eoq (EOQ from the formula) orders less often in {s['eoq_rule_fewer_orders']} of {s['settings']} "
             f"settings and costs less (interval below 0) in {s['eoq_rule_cheaper_ci_below_zero']} of "
-            f"{s['settings']}.\n\n" + head + "".join(lines))
+            f"{s['settings']}; against the daily-review rule in {s['daily_review_eoq_cheaper_ci_below_zero']} of "
+            f"{s['daily_review_settings']}.\n\n" + head + "".join(lines))
 
 
 def main(argv=None) -> int:
