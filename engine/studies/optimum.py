@@ -561,7 +561,9 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
                "ci95_out_of_sample": mean_ci95(oos)["ci95"], "orders": [float(x) for x in plan.orders],
                "vs_perfect_information": _regret(float(oos.mean()), float(bounds[k:].mean()))}
     tick()
-    best_found = min(float(np.mean(c)) for c in (ou_cost, orig_cost, s_eval, z_eval))
+    rules = study.base.order_rules()
+    k_aware = study.cost("s-S-eoq") if rules.order_cost > 0 else None   # engine/policies/lot_sizing.py
+    best_found = min(float(np.mean(c)) for c in (ou_cost, orig_cost, s_eval, z_eval, k_aware) if c is not None)
 
     def entry(name, costs, **extra):
         c = float(np.mean(costs))
@@ -573,12 +575,16 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
                 entry("original", orig_cost),
                 entry("best base-stock", s_eval, level=best_s),
                 entry("order-up-to, best z", z_eval, z=best_z)]
+    if k_aware is not None:
+        policies.append(entry("s-S-eoq (K-aware)", k_aware))
     bound_ok = {name: bool(np.all(bounds <= c + 1e-6 * np.maximum(1.0, np.abs(c)))) for name, c in
                 (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_eval))}
     return {
         "lower_bound": lb,
         "lower_bound_meaning": "value of perfect information: the least cost of a planner who knows every "
-                               "future demand (no real policy can reach it)",
+                               "future demand (no real policy can reach it)" + (
+                                   "; it leaves out the order cost and the supplier's rules (MOQ, packs, order "
+                                   "days), so it stays below every policy but further" if rules.active else ""),
         "best_base_stock": {"level": best_s, "cost": best_s_cost, "cost_selection": best_s_sel,
                             "selection": selection, "selected_on": sel_label},
         "best_z": {"z": best_z, "cost": best_z_cost, "cost_selection": best_z_sel, "selection": selection,
@@ -590,7 +596,8 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         "curve": curve,
         "z_curve": {"z": z_curve["levels"], "mean": z_curve["mean"], "ci95": z_curve["ci95"]},
         "initial_inventory": float(study.base.initial_inventory or 0.0),
-        "costs": {"h": study.costs["h"], "p": study.costs["p"]},
+        "costs": {"h": study.costs["h"], "p": study.costs["p"], "order_cost": rules.order_cost},
+        "order_rules": rules.describe(),
         "replications": study.R, "days": int(demand.shape[1]),
         "bound_below_every_policy_on_every_path": bound_ok,
         "batch_runs": study.runs + (sel.runs if sel is not study else 0), "elapsed_s": _time.perf_counter() - t0,
