@@ -201,7 +201,9 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         tracker.set_demand(d, demand)
         flows = kernel.serve(d, demand, placed)
         holding, stockout = flows.holding, flows.stockout
-        daily = holding + stockout + flows.ordering
+        daily = holding + stockout
+        if kernel.order_cost:
+            daily = daily + flows.ordering
         cum = cum + daily
         if k_keep:
             K = k_keep

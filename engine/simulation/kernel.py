@@ -217,7 +217,7 @@ class InventoryKernel:
             backlog = backlog + unmet
         holding = self.h * on_hand
         stockout = self.p * (backlog if self.backorders else unmet)
-        ordering = self.order_cost * placed
+        ordering = self.order_cost * placed if self.order_cost else 0.0   # no array work without an order cost
         self.on_hand, self.backlog = on_hand, backlog
         tot = self.totals
         if tot is None:
@@ -225,7 +225,8 @@ class InventoryKernel:
             return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout, ordering)
         tot["holding"] += holding
         tot["stockout"] += stockout
-        tot["ordering"] += ordering
+        if self.order_cost:
+            tot["ordering"] += ordering
         tot["demand"] += demand
         tot["fulfilled"] += fulfilled
         tot["unmet"] += unmet

@@ -611,7 +611,9 @@ class Simulator:
         self.protection.set_demand(d, demand)
         flows = kernel.serve(d, demand, placed)
         holding, stockout = flows.holding, flows.stockout
-        daily = holding + stockout + flows.ordering
+        daily = holding + stockout
+        if kernel.order_cost:
+            daily = daily + flows.ordering
         self.cumulative_cost += daily
         self.day = d + 1
         backlog, on_hand = kernel.backlog, kernel.on_hand
