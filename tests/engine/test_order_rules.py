@@ -223,3 +223,14 @@ def test_portfolio_day_loop_follows_the_rules():
     assert (packed["orders"] < free["orders"]).all()
     assert np.array_equal(packed["ordering"], 3.0 * packed["orders"])
     assert (free["ordering"] == 0).all()
+
+
+def test_portfolio_settings_carry_the_rules_and_refuse_bad_ones():
+    from engine.studies.portfolio import PortfolioSettings
+
+    rules = PortfolioSettings(moq=24, pack_size=12, order_cost=5.0).validate().order_rules()
+    assert rules == OrderRules(moq=24.0, pack_size=12, order_cost=5.0)
+    with pytest.raises(ConfigError, match="--pack-size 2.5 is out of range"):
+        PortfolioSettings(pack_size=2.5).validate()
+    with pytest.raises(ConfigError, match="--order-cost -1 is out of range"):
+        PortfolioSettings(order_cost=-1).validate()
