@@ -31,7 +31,8 @@ OPTIONAL_COMMAND_MODULES = ("engine.forecast.commands", "engine.cli.scenario_com
 _SIM_DESTS = ["data", "series", "forecaster", "policy", "days", "lead_time", "lead_time_dist", "allow_crossing",
               "holding_rate", "unit_cost", "unit_price", "stockout_cost", "backorder_cost",
               "lost_sales", "backorders", "demand",
-              "noise", "seed", "initial_inventory", "replications", "context_days"]  # + the policies' parameters
+              "noise", "seed", "initial_inventory", "replications", "context_days",
+              "moq", "pack_size", "order_days", "order_cost", "integer_orders"]  # + the policies' parameters
 
 
 def default_data_path() -> str:
@@ -81,6 +82,14 @@ def add_simulation_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--replications", type=int, help="Monte Carlo replications (default 1)")
     g.add_argument("--context-days", type=int, help="history rows before day 1 (default: replay all rows but the "
                                                     "last DAYS; synthetic/forecast-noise all rows)")
+    o = parser.add_argument_group("supplier's order rules (engine/policies/order_rules.py)")
+    o.add_argument("--moq", type=float, help="minimum order quantity in units (default none)")
+    o.add_argument("--pack-size", type=float, help="order multiple (case pack), whole units (default any quantity)")
+    o.add_argument("--order-days", help="weekdays orders may be placed on, e.g. mon,thu (default every day); "
+                                        "the protection period becomes L + R, R the longest gap")
+    o.add_argument("--order-cost", type=float, help="fixed cost K per order placed (default 0)")
+    o.add_argument("--integer-orders", action="store_const", const=True, default=None,
+                   help="order whole units (implied by --pack-size)")
     for p in all_params().values():  # declared once on each policy class (engine/policies/params.py)
         g.add_argument(p.flag, type=float, dest=p.name, help=p.help or p.label)
 
@@ -170,7 +179,8 @@ def cmd_simulate(args) -> int:
             print(f"  warning: {w}")
         hw = out.get("half_width") or {}
         for k in ("total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
-                  "days_without_stockout", "stockout_days", "orders_placed", "average_on_hand", "inventory_turns"):
+                  "days_without_stockout", "stockout_days", "orders_placed", "average_on_hand", "inventory_turns",
+                  "ordering_cost", "orders_per_year", "cost_per_order_line"):
             v = out.get(k)
             text = "n/a" if v is None else f"{v:,.4f}"
             if hw.get(k) is not None:

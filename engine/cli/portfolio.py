@@ -24,6 +24,9 @@ def register(subparsers, common=None) -> None:
                    help="cost: least expected cost (default); fill-rate: least stock meeting the target")
     p.add_argument("--holding-rate", type=float, default=0.25, help="annual holding rate (default 0.25)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--moq", type=float, default=0.0, help="minimum order quantity in units (default none)")
+    p.add_argument("--pack-size", type=float, help="order multiple (case pack), whole units (default any)")
+    p.add_argument("--order-cost", type=float, default=0.0, help="fixed cost K per order (default 0)")
     p.add_argument("--chunk", type=int, default=200, help="series per chunk (default 200)")
     p.add_argument("--out", metavar="RECS.csv", help="write the recommendations as CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object (records and totals)")
@@ -47,7 +50,8 @@ def cmd_portfolio(args) -> int:
     settings = PortfolioSettings(lead_time=args.lead_time, replications=args.replications, days=args.days,
                                  target_fill_rate=args.target_fill_rate, objective=args.objective,
                                  holding_rate=args.holding_rate, seed=args.seed,
-                                 lead_time_dist=getattr(args, "lead_time_dist", None))
+                                 lead_time_dist=getattr(args, "lead_time_dist", None), moq=args.moq,
+                                 pack_size=args.pack_size, order_cost=args.order_cost)
     series = _series_list(args.data, getattr(args, "columns", None), bool(getattr(args, "fill_missing_zero", False)))
     settings = with_calibration(series, settings.validate(), chunk=args.chunk)  # shown in the JSON's settings
     records = run_portfolio(series, settings, chunk=args.chunk)

@@ -54,6 +54,8 @@ class PolicySetup:
     mean_demand: float          # mean daily demand over the last 28 context days
     demand_std: float           # std of daily demand over the last 28 context days
     backorders: bool = False
+    order_cost: float = 0.0     # fixed cost K per order (engine.policies.order_rules)
+    review_period: int = 1      # R: days between order days (the window is L + R)
     extra: dict = field(default_factory=dict)
 
 
@@ -236,12 +238,15 @@ class RQ(Policy):
 def _static_levels(setup: PolicySetup) -> dict:
     """Defaults for static policies, from the context (heuristic, documented):
     S (base-stock) = s (reorder level) = r = mean·(L+1) + z·sd·√(L+1), with mean/sd of the last 28 context days
-    and z = Φ⁻¹(p/(p+h)); Q = max(1, one week of mean demand); S (s-S) = s + Q.
+    and z = Φ⁻¹(p/(p+h)); Q = max(1, one week of mean demand), or with a fixed order cost K > 0 the EOQ
+    √(2 K mean / h) rounded (at least 1; engine.policies.lot_sizing); S (s-S) = s + Q.
     """
     z = critical_ratio_z(setup.p, setup.h)
     level = setup.mean_demand * setup.window + z * setup.demand_std * math.sqrt(setup.window)
     level = max(level, 0.0)
     q = max(1.0, round(7.0 * setup.mean_demand))
+    if setup.order_cost > 0 and setup.h > 0:
+        q = max(1.0, round(math.sqrt(2.0 * setup.order_cost * setup.mean_demand / setup.h)))
     return {"S": level, "s": level, "Q": q, "S_sS": level + q}
 
 
@@ -269,7 +274,8 @@ def unregister_policy(name: str) -> None:
 
 
 # Modules that register more policies when imported: adding a policy is its module, a line here and its tests.
-_PLUGINS = ("engine.policies.original", "engine.policies.lost_sales", "engine.policies.forecast_pil")
+_PLUGINS = ("engine.policies.original", "engine.policies.lost_sales", "engine.policies.forecast_pil",
+            "engine.policies.lot_sizing")
 _plugins_loaded = False
 
 

@@ -166,7 +166,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     cum = np.zeros(R)
     lead = plan.lead_times
     max_lead = int(lead.max()) if lead.size else 0  # every outstanding order arrives within max_lead days
-    kernel = InventoryKernel(on_hand, h=h, p=p, backorders=backorders, max_lead=max_lead, crossing=crossing)
+    kernel = InventoryKernel(on_hand, h=h, p=p, backorders=backorders, max_lead=max_lead, crossing=crossing,
+                             rules=prep.rules, first_weekday=prep.first_weekday)
     cols = {}
     if k_keep:
         cols = {c: np.zeros((k_keep, days)) for c in _NUMERIC_COLUMNS}
@@ -189,6 +190,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         qty = np.broadcast_to(np.asarray(qty, dtype=np.float64), (R,))
         level = np.broadcast_to(np.asarray(level, dtype=np.float64), (R,))
         placed, arrival = kernel.place(d, qty, lead[:, d])
+        qty = np.broadcast_to(kernel.ordered, (R,))
         if plan.future is not None:
             demand = plan.future[:, d]
             if shared:
@@ -200,6 +202,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
         flows = kernel.serve(d, demand, placed)
         holding, stockout = flows.holding, flows.stockout
         daily = holding + stockout
+        if kernel.order_cost:
+            daily = daily + flows.ordering
         cum = cum + daily
         if k_keep:
             K = k_keep
@@ -210,7 +214,8 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
                     "order_qty": qty, "order_up_to": level, "mu": np.broadcast_to(mu, (R,)),
                     "safety_stock": np.broadcast_to(obs.safety, (R,)), "holding_cost": holding,
                     "stockout_cost": stockout,
-                    "daily_cost": daily, "cumulative_cost": cum}
+                    "daily_cost": daily, "cumulative_cost": cum,
+                    "ordering_cost": np.broadcast_to(flows.ordering, (R,))}
             for c, v in vals.items():
                 cols[c][:, d] = v[:K]
             cols["lead_time"][:, d] = np.where(placed[:K], arrival[:K] - d, -1)

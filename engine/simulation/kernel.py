@@ -6,7 +6,11 @@ Day d (0-based) of an inventory, after the policy has seen the inventory positio
    last order placed; a lead time of 0 arrives today);
 2. `serve(d, demand)`: today's arrivals are received, the backlog is served first (backorders), then today's
    demand; what is left unmet is lost or backordered; holding h × closing on-hand, stockout p × units lost (lost
-   sales) or b × closing backlog (backorders; p is then the backorder cost per unit per day).
+   sales) or b × closing backlog (backorders; p is then the backorder cost per unit per day); K per order placed
+   today (the fixed ordering cost).
+
+A supplier's rules (engine.policies.order_rules.OrderRules: whole units, MOQ, pack multiples, order days) are applied
+in `place()`, so every caller orders what the supplier accepts; `ordered` is the quantity actually placed today.
 
 The state may be one inventory (Python floats: the day-by-day simulator, ~1 µs of arithmetic a day) or an array of
 any shape (replications, series × candidate levels, levels × paths): the arithmetic is written once over a small
@@ -47,10 +51,11 @@ class DayFlows:
     unmet: object
     holding: object
     stockout: object
+    ordering: object = 0.0
 
     @property
     def daily(self):
-        return self.holding + self.stockout
+        return self.holding + self.stockout + self.ordering
 
 
 class InventoryKernel:
@@ -66,11 +71,13 @@ class InventoryKernel:
     portfolio's rows × candidates; the simulator and the batch sum the pipeline afresh each day;
     pipeline_views: an array state keeps its ring twice (slot k and k + slots) so that `pipeline()` is a view, not
     a gather (a caller that never reads the pipeline passes False and writes each order once).
+    rules: an OrderRules (None: any quantity, every day, no ordering cost); first_weekday: the weekday of day 0
+    (Monday = 0), which the rules' order days are read against.
     """
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
                  pipeline: dict | None = None, totals: bool = True, running_on_order: bool = False,
-                 pipeline_views: bool = True) -> None:
+                 pipeline_views: bool = True, rules=None, first_weekday: int = 0) -> None:
         self.scalar = np.ndim(on_hand) == 0 and not isinstance(on_hand, np.ndarray)
         self.ops = ops = SCALAR if self.scalar else VECTOR
         self.shape = () if self.scalar else np.shape(on_hand)
@@ -104,6 +111,10 @@ class InventoryKernel:
         self.totals = {k: ops.zeros(self.shape) for k in TOTAL_NAMES} if totals else None
         self._cycle_short = ops.false(self.shape)
         self._days = 0
+        self.rules = rules if rules is not None and rules.active else None
+        self.order_cost = float(rules.order_cost) if rules is not None else 0.0
+        self.first_weekday = int(first_weekday)
+        self.ordered = ops.zeros(self.shape)
 
     def position(self):
         """Inventory position the policy sees: on-hand + on order − backlog (lost sales: no backlog, and x − 0 = x)."""
@@ -126,8 +137,11 @@ class InventoryKernel:
 
     def place(self, d: int, qty, lead):
         """Place today's order: qty ≥ 0 (float or array), lead: days until arrival (int or array of the state's
-        shape, ≤ max_lead). Returns (placed, arrival day)."""
+        shape, ≤ max_lead). The rules round qty first (`ordered` keeps the result). Returns (placed, arrival day)."""
         ops = self.ops
+        if self.rules is not None:
+            qty = self.rules.apply(qty, (self.first_weekday + d) % 7)
+        self.ordered = qty
         placed = qty > 0
         arrival = d + lead
         if not self.crossing:
@@ -245,13 +259,16 @@ class InventoryKernel:
             backlog = backlog + unmet
         holding = self.h * on_hand
         stockout = self.p * (backlog if self.backorders else unmet)
+        ordering = self.order_cost * placed if self.order_cost else 0.0   # no array work without an order cost
         self.on_hand, self.backlog = on_hand, backlog
         tot = self.totals
         if tot is None:
             self._days += 1
-            return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
+            return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout, ordering)
         tot["holding"] += holding
         tot["stockout"] += stockout
+        if self.order_cost:
+            tot["ordering"] += ordering
         tot["demand"] += demand
         tot["fulfilled"] += fulfilled
         tot["unmet"] += unmet
@@ -277,7 +294,7 @@ class InventoryKernel:
                 np.greater(cycle_short, new_cycle, out=cycle_short)   # short and no arrival: a & ~b on booleans
             cycle_short |= short
         self._days += 1
-        return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout)
+        return DayFlows(arrivals, filled, fulfilled, unmet, holding, stockout, ordering)
 
     def finish(self) -> dict:
         """The totals with the running cycle closed (the last cycle ends with the run); call once, at the end."""

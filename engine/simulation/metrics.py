@@ -1,7 +1,10 @@
 """KPIs of a run, from per-replication totals so single runs and batches share one definition.
 
-total_cost = holding_cost + stockout_cost; fill_rate = units of demand served on the day they were demanded /
-units demanded (the "P2" fill rate, Silver, Pyke & Thomas ch. 6), 1 when nothing was demanded — written as
+total_cost = holding_cost + stockout_cost + ordering_cost (K per order placed; 0 without an order cost);
+orders_per_year = orders placed × 365 / days; cost_per_order_line = ordering cost / orders placed (K itself when
+every order is one line of one item; None without orders); fill_rate = units of demand served on the day they
+were demanded / units demanded (the "P2" fill rate, Silver, Pyke & Thomas ch. 6),
+1 when nothing was demanded — written as
 1 − unmet / demand, no unit went unmet; every caller (simulator, batch, scenarios, portfolio) reads this one
 definition, and a figure over replications is their mean; cycle_service_level = share of replenishment cycles without a
 stockout (Silver, Pyke & Thomas ch. 6, "P1"): a cycle runs from one arrival to the day before the next (the first
@@ -22,9 +25,10 @@ __all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "led
 
 KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
              "days_without_stockout", "stockout_days",
-             "orders_placed", "average_on_hand", "inventory_turns", "days", "total_demand", "unmet_units"]
+             "orders_placed", "average_on_hand", "inventory_turns", "days", "total_demand", "unmet_units",
+             "ordering_cost", "orders_per_year", "cost_per_order_line"]
 TOTAL_NAMES = ["holding", "stockout", "demand", "fulfilled", "unmet", "stockout_days", "orders", "on_hand",
-               "shipped", "cycles", "cycles_with_stockout"]
+               "shipped", "cycles", "cycles_with_stockout", "ordering"]
 
 
 def ledger_totals(rows: list[dict]) -> dict:
@@ -38,6 +42,7 @@ def ledger_totals(rows: list[dict]) -> dict:
         short = short or r["unmet"] > 0
         tot["holding"] += r["holding_cost"]
         tot["stockout"] += r["stockout_cost"]
+        tot["ordering"] += r.get("ordering_cost", 0.0)
         tot["demand"] += r["demand"]
         tot["fulfilled"] += r["fulfilled"]
         tot["unmet"] += r["unmet"]
@@ -61,10 +66,13 @@ def kpis_from_totals(tot: dict, days: int):
     avg_oh = np.asarray(tot["on_hand"], dtype=np.float64) / days
     with np.errstate(divide="ignore", invalid="ignore"):
         fill = np.where(demand > 0, fulfilled / np.where(demand > 0, demand, 1.0), 1.0)
+        orders = np.asarray(tot["orders"], dtype=np.float64)
+        ordering = np.asarray(tot.get("ordering", 0.0), dtype=np.float64)
+        per_line = np.where(orders > 0, ordering / np.where(orders > 0, orders, 1.0), np.nan)
         turns = np.where(avg_oh > 0, (np.asarray(tot["shipped"]) * 365.0 / days) / np.where(avg_oh > 0, avg_oh, 1.0),
                          np.nan)
     out = {
-        "total_cost": np.asarray(tot["holding"]) + np.asarray(tot["stockout"]),
+        "total_cost": np.asarray(tot["holding"]) + np.asarray(tot["stockout"]) + ordering,
         "holding_cost": np.asarray(tot["holding"], dtype=np.float64),
         "stockout_cost": np.asarray(tot["stockout"], dtype=np.float64),
         "fill_rate": fill,
@@ -78,6 +86,9 @@ def kpis_from_totals(tot: dict, days: int):
         "days": days,
         "total_demand": demand,
         "unmet_units": np.asarray(tot["unmet"], dtype=np.float64),
+        "ordering_cost": ordering + 0.0 * demand,
+        "orders_per_year": orders * 365.0 / days,
+        "cost_per_order_line": per_line,
     }
     if scalar:
         res = {}

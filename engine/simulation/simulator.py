@@ -48,6 +48,7 @@ from engine.policies.base import (
     policy_names,
     policy_params,
 )
+from engine.policies.order_rules import OrderRules, parse_order_days, weekday_of
 from engine.protection.lead_times import arrival_lead_times
 from engine.protection.lost_sales_level import lost_sales_level
 from engine.protection.prior import lead_time_reach, prior_key, simulated_prior_paths
@@ -67,6 +68,7 @@ LEDGER_COLUMNS = [
     "day", "date", "forecast", "demand", "on_hand_start", "arrivals", "backlog_filled", "fulfilled", "unmet",
     "backlog", "on_hand", "on_order", "inventory_position", "order_qty", "order_up_to", "lead_time",
     "mu", "safety_stock", "quantile_method", "holding_cost", "stockout_cost", "daily_cost", "cumulative_cost",
+    "ordering_cost",
 ]
 # (min, max, min_inclusive) of numeric settings; the web app uses the same table to refuse forged input
 LIMITS = {
@@ -82,9 +84,14 @@ LIMITS = {
     "backorder_cost": (0.0, 1e9, False),
     "initial_inventory": (0.0, 1e12, True),
     "context_days": (1, 100000, True),
+    "moq": (0.0, 1e12, True),
+    "pack_size": (1, 1e12, True),
+    "order_cost": (0.0, 1e9, True),
 }
-_INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days"}
-_BOOL_FIELDS = {"backorders", "allow_crossing"}
+_INT_FIELDS = {"days", "lead_time", "replications", "seed", "context_days", "pack_size"}
+_BOOL_FIELDS = {"backorders", "allow_crossing", "integer_orders"}
+_OPTIONAL = ("unit_cost", "unit_price", "stockout_cost", "backorder_cost", "initial_inventory", "context_days",
+             "moq", "pack_size")
 
 
 @dataclass
@@ -112,13 +119,17 @@ class SimConfig:
     initial_inventory: float | None = None
     replications: int = 1
     context_days: int | None = None
+    moq: float | None = None              # minimum units per order (engine.policies.order_rules); None = none
+    pack_size: int | None = None          # order multiple (case pack), whole units; None = any quantity
+    order_days: list | None = None        # weekdays orders may be placed on, e.g. ["mon", "thu"]; None = every day
+    order_cost: float = 0.0               # fixed cost K per order placed
+    integer_orders: bool = False          # whole units (implied by a pack size)
 
     def validate(self) -> "SimConfig":
         for name, (lo, hi, lo_incl) in LIMITS.items():
             v = getattr(self, name)
             if v is None:
-                if name in ("unit_cost", "unit_price", "stockout_cost", "backorder_cost", "initial_inventory",
-                            "context_days"):
+                if name in _OPTIONAL:
                     continue
                 raise ConfigError(f"{name} is required", field=name, value=v)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or (name in _INT_FIELDS and v != int(v)):
@@ -150,7 +161,15 @@ class SimConfig:
         if self.forecaster is not None and not isinstance(self.forecaster, str):
             raise ConfigError("forecaster must be a name", field="forecaster", value=self.forecaster)
         self.lead_time_dist = _check_lead_time_dist(self.lead_time_dist)
+        days = parse_order_days(self.order_days)
+        self.order_days = None if days is None else list(days)
         return self
+
+    def order_rules(self) -> OrderRules:
+        """The supplier's rules this run orders under (engine.policies.order_rules)."""
+        return OrderRules(moq=float(self.moq or 0.0), pack_size=self.pack_size,
+                          order_days=None if self.order_days is None else tuple(self.order_days),
+                          integer=bool(self.integer_orders), order_cost=float(self.order_cost))
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -192,7 +211,8 @@ class SimConfig:
                                   value=kw["backorders"])
             kw["backorders"] = not lost_sales
         kw = {k: v for k, v in kw.items() if v is not None or k in ("unit_cost", "unit_price", "stockout_cost",
-                                                                      "backorder_cost",
+                                                                      "backorder_cost", "moq", "pack_size",
+                                                                      "order_days",
                                                                       "initial_inventory", "context_days",
                                                                       "forecaster", "series", "data",
                                                                       "lead_time_dist")}
@@ -236,6 +256,9 @@ def _coerce(key, value):
         return _to_number(key, value)
     if key == "lead_time_dist":
         return parse_lead_time_dist(value) if isinstance(value, str) else value
+    if key == "order_days":
+        days = parse_order_days(value)
+        return None if days is None else list(days)
     return value
 
 
@@ -345,6 +368,8 @@ class Prepared:
     effective_lead_time: float = 0.0
     floor: float = 1.0
     prior: SeasonalPrior | None = None  # synthetic / forecast-noise: errors on extra paths of the mode
+    rules: OrderRules = field(default_factory=OrderRules)   # the supplier's rules the kernel applies
+    first_weekday: int = 0              # weekday of day 1 (Monday = 0): the rules' order days are read against it
 
     def tracker(self, rows: int, days: int, lead_times=None) -> ProtectionTracker:
         """A fresh online quantile tracker for `rows` replications (the same seed errors for all). With a random
@@ -380,8 +405,10 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
     eff = effective_lead_times(config)
     eff_mean = float(eff.mean())
     var_l = float(eff.var())
-    window = int(round(eff_mean)) + 1
-    deviation = None if not config.lead_time_dist else (eff[:CAPACITY * 4] + 1.0 - window) / window
+    rules = config.order_rules()
+    review = rules.review_period()  # periodic review: an order covers L + R days (engine.policies.order_rules)
+    window = int(round(eff_mean)) + review
+    deviation = None if not config.lead_time_dist else (eff[:CAPACITY * 4] + review - window) / window
     floor = floor_for(window)
     ctx = plan.context
     recent = ctx[-28:]
@@ -424,7 +451,8 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
         seed_errors, seed_source = np.zeros(0), "simulated"
     sigma_one = sigma / math.sqrt(window)
     setup = PolicySetup(h=costs["h"], p=costs["p"], lead_time=mean_l, window=window, sigma_window=sigma,
-                        sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders)
+                        sigma_one=sigma_one, mean_demand=mean_d, demand_std=std_d, backorders=config.backorders,
+                        order_cost=rules.order_cost, review_period=review)
     policy = make_policy(config.policy, setup, config.policy_params)
     if prior is not None and not config.backorders and getattr(policy, "takes_lost_sales_level", False):
         policy.use_lost_sales_level(lost_sales_level(
@@ -432,7 +460,7 @@ def prepare(config: SimConfig, series: SeriesData, forecaster: Forecaster | None
             costs["h"], costs["p"], window, floor, config.initial_inventory, config.lead_time_dist,
             config.allow_crossing))
     return Prepared(config, series, forecaster, plan, costs, setup, policy, window, sigma, seed_errors, seed_source,
-                    deviation, eff_mean, floor, prior)
+                    deviation, eff_mean, floor, prior, rules, weekday_of(plan.dates[0] if plan.dates else None))
 
 
 def protection_info(prep: Prepared, method: str | None = None) -> dict:
@@ -442,7 +470,8 @@ def protection_info(prep: Prepared, method: str | None = None) -> dict:
                            "seed": prep.seed_source,
                            "seed_errors": int(len(prep.seed_errors) if prep.prior is None else prep.prior.n),
                            "effective_lead_time": prep.effective_lead_time, "window": prep.window,
-                           "floor": prep.floor, "error_capacity": CAPACITY}}
+                           "floor": prep.floor, "error_capacity": CAPACITY},
+            "order_rules": prep.rules.describe()}
 
 
 def forecast_failed(forecaster, series: SeriesData, exc: Exception) -> ConfigError:
@@ -496,7 +525,8 @@ class Simulator:
         else:
             on_hand = float(self._initial_level())
         self.kernel = InventoryKernel(on_hand, h=self._h, p=self._p, backorders=self._backorders,
-                                      max_lead=self._max_lead, crossing=self._crossing, totals=False)
+                                      max_lead=self._max_lead, crossing=self._crossing, totals=False,
+                                      rules=prep.rules, first_weekday=prep.first_weekday)
 
     # the inventory's state lives in the kernel; these read it under the names the ledger and the state use
     @property
@@ -585,6 +615,7 @@ class Simulator:
         level = float(level)
         # (2)-(4) the order joins the pipeline; arrivals, demand and costs: the one inventory day (kernel.py)
         placed, arrival = kernel.place(d, qty, self._lead[d])
+        qty = kernel.ordered
         if self._future is not None:
             demand = self._future[d]
         else:
@@ -594,6 +625,8 @@ class Simulator:
         flows = kernel.serve(d, demand, placed)
         holding, stockout = flows.holding, flows.stockout
         daily = holding + stockout
+        if kernel.order_cost:
+            daily = daily + flows.ordering
         self.cumulative_cost += daily
         self.day = d + 1
         backlog, on_hand = kernel.backlog, kernel.on_hand
@@ -606,7 +639,7 @@ class Simulator:
             "on_hand": on_hand, "on_order": kernel.on_order, "inventory_position": ip, "order_qty": qty,
             "order_up_to": level, "lead_time": lead, "mu": mu, "safety_stock": obs.safety,
             "quantile_method": obs.quantile_method, "holding_cost": holding, "stockout_cost": stockout,
-            "daily_cost": daily, "cumulative_cost": self.cumulative_cost,
+            "daily_cost": daily, "cumulative_cost": self.cumulative_cost, "ordering_cost": flows.ordering,
         }
         self.ledger.append(row)
         return row

@@ -247,9 +247,11 @@ def evaluate_plan(
     initial_inventory: float = 0.0,
     pipeline=None,
     backorders: bool = False,
+    rules=None,
 ) -> dict:
     """Cost of a fixed order plan on each of (R, T) demand paths: engine.simulation.kernel's inventory day with
-    the plan's order of each day (the contract's event order).
+    the plan's order of each day (the contract's event order); `rules` (engine.policies.order_rules.OrderRules, day 0
+    a Monday) round the plan's orders as the supplier would and add K per order to the total.
 
     Fulfilment is greedy from on-hand (the best a plan can do once orders are fixed). Returns per-path arrays
     ``total_cost``, ``holding_cost``, ``stockout_cost`` (R,) and ``on_hand``, ``shortfall`` (R, T).
@@ -266,7 +268,7 @@ def evaluate_plan(
         raise ValueError(f"lead time must be >= 0, got {lead_time}")
     start = _initial_arrivals(T, pipeline)
     kernel = InventoryKernel(np.full(R, float(initial_inventory)), h=h, p=p, backorders=backorders, max_lead=L,
-                             pipeline={int(t): float(a) for t, a in enumerate(start) if a != 0.0})
+                             pipeline={int(t): float(a) for t, a in enumerate(start) if a != 0.0}, rules=rules)
     inv = np.empty((R, T))
     short = np.empty((R, T))
     for t in range(T):
@@ -275,8 +277,8 @@ def evaluate_plan(
         inv[:, t] = kernel.on_hand
         short[:, t] = kernel.backlog if backorders else flows.unmet
     tot = kernel.finish()
-    return {"total_cost": tot["holding"] + tot["stockout"], "holding_cost": tot["holding"],
-            "stockout_cost": tot["stockout"], "on_hand": inv, "shortfall": short}
+    return {"total_cost": tot["holding"] + tot["stockout"] + tot["ordering"], "holding_cost": tot["holding"],
+            "stockout_cost": tot["stockout"], "ordering_cost": tot["ordering"], "on_hand": inv, "shortfall": short}
 
 
 def mean_ci95(x) -> dict:
@@ -577,7 +579,9 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
                "ci95_out_of_sample": mean_ci95(oos)["ci95"], "orders": [float(x) for x in plan.orders],
                "vs_perfect_information": _regret(float(oos.mean()), float(bounds[k:].mean()))}
     tick()
-    best_found = min(float(np.mean(c)) for c in (ou_cost, orig_cost, s_eval, z_eval))
+    rules = study.base.order_rules()
+    k_aware = study.cost("s-S-eoq") if rules.order_cost > 0 else None   # engine/policies/lot_sizing.py
+    best_found = min(float(np.mean(c)) for c in (ou_cost, orig_cost, s_eval, z_eval, k_aware) if c is not None)
 
     def entry(name, costs, **extra):
         c = float(np.mean(costs))
@@ -589,6 +593,8 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
                 entry("original", orig_cost),
                 entry("best base-stock", s_eval, level=best_s),
                 entry("order-up-to, best z", z_eval, z=best_z)]
+    if k_aware is not None:
+        policies.append(entry("s-S-eoq (K-aware)", k_aware))
     bound_ok = {name: bool(np.all(bounds <= c + 1e-6 * np.maximum(1.0, np.abs(c)))) for name, c in
                 (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_eval))}
     recommendation = recommend(series, settings_for(config, objective=objective,
@@ -597,7 +603,9 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         "recommendation": recommendation,
         "lower_bound": lb,
         "lower_bound_meaning": "value of perfect information: the least cost of a planner who knows every "
-                               "future demand (no real policy can reach it)",
+                               "future demand (no real policy can reach it)" + (
+                                   "; it leaves out the order cost and the supplier's rules (MOQ, packs, order "
+                                   "days), so it stays below every policy but further" if rules.active else ""),
         "best_base_stock": {"level": best_s, "cost": best_s_cost, "cost_selection": best_s_sel,
                             "selection": selection, "selected_on": sel_label},
         "best_z": {"z": best_z, "cost": best_z_cost, "cost_selection": best_z_sel, "selection": selection,
@@ -609,7 +617,8 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         "curve": curve,
         "z_curve": {"z": z_curve["levels"], "mean": z_curve["mean"], "ci95": z_curve["ci95"]},
         "initial_inventory": float(study.base.initial_inventory or 0.0),
-        "costs": {"h": study.costs["h"], "p": study.costs["p"]},
+        "costs": {"h": study.costs["h"], "p": study.costs["p"], "order_cost": rules.order_cost},
+        "order_rules": rules.describe(),
         "replications": study.R, "days": int(demand.shape[1]),
         "bound_below_every_policy_on_every_path": bound_ok,
         "batch_runs": study.runs + (sel.runs if sel is not study else 0), "elapsed_s": _time.perf_counter() - t0,

@@ -92,6 +92,9 @@ class PortfolioSettings:
     check_windows: int = CHECK_WINDOWS  # held-out windows of `days` days the out-of-time check runs on
     lead_time_dist: dict | str | None = None   # random lead times ('poisson:5', 'uniform:4:10'); None: fixed, or
     #                                            the range of the file's lead-time column when it varies
+    moq: float = 0.0                    # minimum order quantity, units (engine.policies.order_rules)
+    pack_size: int | None = None        # order multiple (case pack); None = any quantity
+    order_cost: float = 0.0             # fixed cost K per order, in the cost and the KPIs
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
@@ -102,7 +105,12 @@ class PortfolioSettings:
                   ("holding_rate", 0 < self.holding_rate <= 5, "(0, 5]"),
                   ("history_days", 60 <= self.history_days <= 3650, "60..3650"),
                   ("backtest_days", 14 <= self.backtest_days <= 730, "14..730"),
-                  ("check_windows", 1 <= self.check_windows <= 12, "1..12")]
+                  ("check_windows", 1 <= self.check_windows <= 12, "1..12"),
+                  ("moq", 0 <= self.moq <= 1e12, "0..1e12"),
+                  ("pack_size", self.pack_size is None or (1 <= self.pack_size <= 1e12
+                                                           and self.pack_size == int(self.pack_size)),
+                   "a whole number ≥ 1"),
+                  ("order_cost", 0 <= self.order_cost <= 1e9, "0..1e9")]
         if self.lead_time_dist is not None:
             from engine.simulation.simulator import _check_lead_time_dist, parse_lead_time_dist
 
@@ -118,6 +126,12 @@ class PortfolioSettings:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def order_rules(self):
+        """The supplier's rules every simulated order follows (the kernel applies them)."""
+        from engine.policies.order_rules import OrderRules
+
+        return OrderRules(moq=float(self.moq), pack_size=self.pack_size, order_cost=float(self.order_cost))
+
 
 def _rng(seed: int, key: str, phase: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(key.encode("utf-8")), phase]))
@@ -129,18 +143,19 @@ def _t_half_width(a: np.ndarray) -> np.ndarray:
 
 
 def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
-                     order: Callable[[int, np.ndarray], np.ndarray]) -> dict:
+                     order: Callable[[int, np.ndarray], np.ndarray], rules=None) -> dict:
     """The day loop both portfolio rules share: engine.simulation.kernel's inventory day with lost sales over
     rows × candidates. Each day place order(day, position) (before the day's arrival, so lead time 0 arrives the
     same day), receive, serve demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand:
     (rows, K) starting stock; lead: (rows,), or (rows, days) lead times of each day's order (random lead times); h,
-    p: (rows,). Returns the kernel's totals (engine.simulation.metrics.TOTAL_NAMES), each (rows, K)."""
+    p: (rows,); rules: the supplier's OrderRules the kernel applies (MOQ, packs, K). Returns the kernel's totals
+    (engine.simulation.metrics.TOTAL_NAMES), each (rows, K)."""
     rows, days = demand.shape
     lead = np.asarray(lead, dtype=np.int64)
     per_day = lead.ndim == 2
     kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
                              max_lead=int(lead.max()) if lead.size else 0, running_on_order=True,
-                             pipeline_views=False)
+                             pipeline_views=False, rules=rules)
     rows_lead = lead[:, None]
     for d in range(days):
         placed, _ = kernel.place(d, order(d, kernel.position()), lead[:, d:d + 1] if per_day else rows_lead)
@@ -149,7 +164,7 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
 
 
 def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
-              p: np.ndarray, lead_days: np.ndarray | None = None) -> dict:
+              p: np.ndarray, lead_days: np.ndarray | None = None, rules=None) -> dict:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
@@ -167,11 +182,11 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
         return qty
 
     return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor),
-                            lead if lead_days is None else lead_days, h, p, order_up_to)
+                            lead if lead_days is None else lead_days, h, p, order_up_to, rules)
 
 
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
-                 p: np.ndarray, lead_days: np.ndarray | None = None) -> dict:
+                 p: np.ndarray, lead_days: np.ndarray | None = None, rules=None) -> dict:
     """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policies.base.RQ: when the
     inventory
     position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
@@ -182,7 +197,8 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
     def reorder_point(d, position):
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
-    return _lost_sales_days(demand, reorder + Q, lead if lead_days is None else lead_days, h, p, reorder_point)
+    return _lost_sales_days(demand, reorder + Q, lead if lead_days is None else lead_days, h, p, reorder_point,
+                            rules)
 
 
 def evaluation_paths(series, settings: PortfolioSettings) -> np.ndarray:
@@ -342,6 +358,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     """Recommendations for every selection target of `targets` (None: the settings' target with its class
     corrections), sharing the forecaster backtest, the paths and the coarse candidate simulations."""
     s = settings
+    rules = s.order_rules()
     n = len(series)
     if n == 0:
         return [[] for _ in (targets if targets is not None else [None])]
@@ -483,13 +500,14 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         if key is not None and key in coarse:
             sim = coarse[key]
         else:
-            sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p), lead_sel)
+            sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p), lead_sel,
+                                                                   rules)
             if key is not None:
                 coarse[key] = sim
         served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
         demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
         fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
-        cost = (sim["holding"] + sim["stockout"]).reshape(n, R, k).mean(axis=1)
+        cost = (sim["holding"] + sim["stockout"] + sim["ordering"]).reshape(n, R, k).mean(axis=1)
         if s.objective == "cost":
             best = np.argmin(cost, axis=1)
         else:
@@ -520,7 +538,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
     r_grid = np.maximum.accumulate(r_grid, axis=1)
     rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p),  # noqa: E731
-                                        lead_sel)
+                                        lead_sel, rules)
 
     def recommend(tau: np.ndarray, shift: np.ndarray) -> list[dict]:
         """The records for per-series selection targets tau and promise shifts."""
@@ -533,11 +551,11 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
         fill_sel = np.where(use_rq, fill_rq, fill_sel)
 
-        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), lead_ev)
-        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev)
+        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), lead_ev, rules)
+        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev, rules)
         won = rep(use_rq)[:, None]
         per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
-        total_cost = per["holding"] + per["stockout"]
+        total_cost = per["holding"] + per["stockout"] + per["ordering"]
         # engine.simulation.metrics' definitions: fill rate 1 when nothing was demanded (nothing went unmet)
         fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), 1.0)
         csl = 1.0 - per["cycles_with_stockout"] / np.maximum(per["cycles"], 1.0)
