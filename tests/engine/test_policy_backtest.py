@@ -114,11 +114,12 @@ def test_the_recommendation_never_sees_the_held_out_days():
 
 @pytest.mark.slow
 def test_out_of_time_check_raises_the_target_when_demand_grows():
-    flat = out_of_time_calibration(series_set(16, days=400, growth=0.0), settings())
-    grow = out_of_time_calibration(series_set(16, days=400, growth=1.0), settings())
+    fill = settings(objective="fill-rate")  # the target is read under the service objective only
+    flat = out_of_time_calibration(series_set(16, days=400, growth=0.0), fill)
+    grow = out_of_time_calibration(series_set(16, days=400, growth=1.0), fill)
     assert grow["all"][0] > flat["all"][0]
     assert grow["all"][1] < 0  # real days delivered less than the bootstrap's promise
-    assert out_of_time_calibration(series_set(16, days=80), settings()) == {}  # too short to cut
+    assert out_of_time_calibration(series_set(16, days=80), fill) == {}  # too short to cut
 
 
 def test_cli_json_has_totals_by_class_baseline_and_records(tmp_path, capsys):
