@@ -58,11 +58,11 @@ def cut_file(data: Path, days: int, out_dir: Path) -> Path:
 def serving_us(model, ds, repeats: int = 20) -> float:
     """Mean µs per series-row of predict_sum_quantiles over all series at once (features + ONNX + assembly)."""
     from engine.forecast.backtest import targets_per_series
-    from engine.forecast.sum_quantiles import _stacked_covariates
+    from engine.forecast.series_covariates import stacked_covariates
     targets = targets_per_series(ds, HOLDOUT)
     D = np.stack([t.demand for t in targets])
     o = D.shape[1] - HOLDOUT
-    cov = _stacked_covariates(targets, model.horizon).take(o + model.horizon)
+    cov = stacked_covariates(targets, model.horizon).take(o + model.horizon)
     model.predict_sum_quantiles(D[:, :o], cov, SUM_DAYS, QUANTILES)
     t0 = time.perf_counter()
     for _ in range(repeats):

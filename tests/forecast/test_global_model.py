@@ -65,16 +65,15 @@ def test_card_states_members_weights_and_the_held_out_backtest(global_entry):
 @pytest.mark.slow
 def test_served_quantiles_are_non_crossing_and_grow_with_the_days_summed(served, global_entry):
     from engine.data.dataset import load_csv
-    from engine.forecast.backtest import covariates_for
     from engine.forecast.prices import attach_prices
-    from engine.forecast.sum_quantiles import _stacked_covariates
+    from engine.forecast.series_covariates import covariates_for, stacked_covariates
     ds = load_csv(global_entry["data"])
     attach_prices(ds, global_entry["data"])
     targets = [covariates_for(s, 31) for s in ds.series.values()]
     assert targets[0].price is not None and targets[0].day_number is not None
     from engine.forecast.backtest import targets_per_series
     tg = targets_per_series(ds, 16)
-    cov = _stacked_covariates(tg, 31).take(200 + 31)
+    cov = stacked_covariates(tg, 31).take(200 + 31)
     D = np.stack([s.demand for s in ds.series.values()])[:, :200]
     q = served.predict_sum_quantiles(D, cov, 8, (0.5, 0.75, 0.9, 0.99))
     assert q.shape == (5, 4) and np.all(q >= 0) and np.all(np.diff(q, axis=1) >= -1e-9)

@@ -8,9 +8,9 @@ import pytest
 from engine.data.dataset import days_of_year
 from engine.forecast import features as F
 from engine.forecast import train as T
-from engine.forecast.backtest import covariates_for
 from engine.forecast.base import Covariates
 from engine.forecast.baselines import FourierRegression
+from engine.forecast.series_covariates import covariates_for
 from tests.conftest import REPO
 from tests.forecast.conftest import sample_arrays
 
