@@ -17,7 +17,7 @@ def test_a_replay_is_labelled_one_path_and_points_to_the_backtest(sample_series)
                             sample_series, 20, quick=True)
     assert replay["replications"] == 1
     text = str(_render(replay))
-    assert "one path, no interval" in text and "± 0.00" not in text and "opt-one-path" in text
+    assert "1 path — no interval" in text and "± 0.00" not in text and "opt-one-path" in text
     assert "Check against history" in text and "1 paths" not in text
     many = optimum_report(SimConfig.from_options({"forecaster": "ma7", "demand": "synthetic", "days": 30,
                                                   "seed": 3}), sample_series, 4, quick=True)
