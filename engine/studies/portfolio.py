@@ -97,13 +97,6 @@ class PortfolioSettings:
     order_cost: float = 0.0             # fixed cost K per order, in the cost and the KPIs
 
     def validate(self) -> "PortfolioSettings":
-        # amounts as floats: a settings dict that went through a browser (JSON: 0.0 and 0 are one number) must give
-        # the same settings, and so the same cache key, as the one it came from
-        for name in ("target_fill_rate", "holding_rate", "moq", "order_cost", "unit_cost", "unit_price",
-                     "stockout_cost"):
-            value = getattr(self, name)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                setattr(self, name, float(value))
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
                   ("replications", 2 <= self.replications <= 1000, "2..1000"),
                   ("days", 7 <= self.days <= 3650, "7..3650"),
@@ -128,6 +121,13 @@ class PortfolioSettings:
                 value = getattr(self, name)
                 raise ConfigError(f"--{name.replace('_', '-')} {value} is out of range ({allowed})", field=name,
                                   value=value)
+        # amounts as floats: a settings dict that went through a browser (JSON: 0.0 and 0 are one number) must give
+        # the same settings, and so the same cache key, as the one it came from
+        for name in ("target_fill_rate", "holding_rate", "moq", "order_cost", "unit_cost", "unit_price",
+                     "stockout_cost"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                setattr(self, name, float(value))
         return self
 
     def to_dict(self) -> dict:
