@@ -175,8 +175,11 @@ def _network(kind: str, n_features: int, k: int, seed: int):
 def _fit_network(kind, X, S, y, cfg: GlobalConfig, log):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
-    tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # TensorFlow already initialised in this process (another training ran first): its threads stay
     rng = np.random.default_rng(cfg.seed)
     take = rng.permutation(len(y))[:cfg.network_rows]
     Xt = X[take]
