@@ -208,11 +208,17 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
                             rules)
 
 
-def evaluation_paths(series, settings: PortfolioSettings) -> np.ndarray:
-    """(replications, days) demand of the evaluation paths `run_chunk` costs this series' recommendation on (phase
-    1 of its random streams), so another rule can be costed on the very same days (engine.studies.recommend)."""
+def demand_paths(series, settings: PortfolioSettings, phase: int) -> np.ndarray:
+    """(replications, days) bootstrap demand paths of one series on its phase's random streams (0: selection,
+    1: evaluation): the paths `run_chunk` chooses and costs on."""
     history = np.asarray(series.demand[-settings.history_days:], dtype=np.float64)
-    return _bootstrap(history, settings.days, settings.replications, _rng(settings.seed, series.key, 1))
+    return _bootstrap(history, settings.days, settings.replications, _rng(settings.seed, series.key, phase))
+
+
+def evaluation_paths(series, settings: PortfolioSettings) -> np.ndarray:
+    """The evaluation paths `run_chunk` costs this series' recommendation on, so another rule can be costed on the
+    very same days (engine.studies.recommend)."""
+    return demand_paths(series, settings, 1)
 
 
 def _bootstrap(history: np.ndarray, days: int, reps: int, rng: np.random.Generator) -> np.ndarray:
@@ -461,7 +467,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
 
     def paths(phase: int):
         R = s.replications
-        dem = np.vstack([_bootstrap(hist[i], s.days, R, _rng(s.seed, series[i].key, phase)) for i in range(n)])
+        dem = np.vstack([demand_paths(series[i], s, phase) for i in range(n)])
         lvl = np.empty_like(dem)
         for name in set(chosen):
             sel = np.array([c == name for c in chosen])
