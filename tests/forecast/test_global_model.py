@@ -120,6 +120,7 @@ def test_days_matrix_rows_match_single_days():
         assert np.array_equal(X[j::3], Xd)
 
 
+@pytest.mark.training  # scikit-learn is a training dependency (requirements-train.txt), not in the fast tier's venv
 def test_tree_converter_matches_scikit_learn():
     import onnxruntime as ort
     from sklearn.ensemble import HistGradientBoostingRegressor
