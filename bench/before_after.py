@@ -83,6 +83,7 @@ def _child(what: str, root: Path, repeats: int, quick: bool, portfolio_file: str
     if what == "portfolio":
         pf = _import("engine.studies.portfolio", "engine.portfolio")
         settings = pf.PortfolioSettings(replications=20, days=90)
+        pf.run_portfolio(portfolio_file, settings)   # the warm-up (lazy imports: pandas, scipy.special)
         for _ in range(repeats):
             t0, c0 = time.perf_counter(), time.process_time()
             pf.run_portfolio(portfolio_file, settings)

@@ -205,10 +205,24 @@ def sniff_delimiter(line: str) -> str:
     return best
 
 
+def _first_filled_line(text: str, window: int = 1 << 16) -> tuple[int, str] | None:
+    """(1-based number, text) of the first line that is not blank, or None. Looks in the first `window`
+    characters before splitting the whole text (a year of 1,000 series is ~400,000 lines; the header is line 1)."""
+    head = text[:window]
+    lines = head.splitlines()
+    whole = len(head) == len(text)
+    for i, line in enumerate(lines if whole else lines[:-1], start=1):   # the window's last line may be cut
+        if line.strip():
+            return i, line
+    if whole:
+        return None
+    return next(((i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()), None)
+
+
 def read_header(text: str, name: str) -> tuple[list[str], str, int]:
     """(stripped header, delimiter, 1-based line of the header) of a file's decoded text; DataError when it has
     no header or an unnamed / repeated column."""
-    found = next(((i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()), None)
+    found = _first_filled_line(text)
     if found is None:
         raise DataError("is empty (no header, no rows)", file=name)
     number, line = found

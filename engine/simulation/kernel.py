@@ -82,7 +82,7 @@ class InventoryKernel:
         self.ops = ops = SCALAR if self.scalar else VECTOR
         self.shape = () if self.scalar else np.shape(on_hand)
         self.on_hand = float(on_hand) if self.scalar else np.array(on_hand, dtype=np.float64)
-        self.h, self.p = h, p
+        self.h, self.p = self._full(h), self._full(p)
         self.backorders = bool(backorders)
         self.running_on_order = bool(running_on_order)
         self.crossing = bool(crossing)
@@ -115,6 +115,17 @@ class InventoryKernel:
         self.order_cost = float(rules.order_cost) if rules is not None else 0.0
         self.first_weekday = int(first_weekday)
         self.ordered = ops.zeros(self.shape)
+        self._demand_day = None
+
+    def _full(self, value):
+        """A per-row cost (rows, 1) spread to the state's shape once: the day's products then run on equal shapes
+        (a broadcast over a short last axis is ~2× slower in numpy). Same values, so the same products."""
+        if self.scalar or np.ndim(value) == 0 or np.shape(value) == self.shape:
+            return value
+        try:
+            return np.ascontiguousarray(np.broadcast_to(value, self.shape), dtype=np.float64)
+        except ValueError:
+            return value
 
     def position(self):
         """Inventory position the policy sees: on-hand + on order − backlog (lost sales: no backlog, and x − 0 = x)."""
@@ -152,7 +163,7 @@ class InventoryKernel:
                 self.ring[arrival % self.slots] += qty
                 self.on_order += qty
             return placed, arrival
-        amount = np.where(placed, qty, 0.0)
+        amount = np.maximum(qty, 0.0)   # nothing for qty ≤ 0 (one pass; np.where with a mask is ~8× slower here)
         if not self.crossing:
             self.last_arrival = np.where(placed, arrival, self.last_arrival)
         self.on_order += amount
@@ -163,11 +174,14 @@ class InventoryKernel:
             if mirror:
                 ring[k + slots] = ring[k]
         elif len(self.shape) == 2 and arrival.ndim == 2 and arrival.shape == (self.shape[0], 1):
-            rows = self._rows                         # one arrival day per row (rows × candidates, per-row lead)
-            k = arrival[:, 0] % slots
-            ring[k, rows] += amount
+            # one arrival day per row (rows × candidates, per-row lead): the ring as (slot × row, candidate), so
+            # the scatter indexes one axis with whole rows of candidates (~2.5× faster than a two-axis index)
+            n = self.shape[0]
+            flat = ring.reshape(-1, self.shape[1])
+            at = arrival[:, 0] % slots * n + self._rows
+            flat[at] += amount
             if mirror:
-                ring[k + slots, rows] = ring[k, rows]
+                flat[at + slots * n] = flat[at]
         elif ops.any(placed):  # one order per cell a day: each (slot, cell) is written once, no np.add.at
             cell = np.broadcast_to(arrival % slots, self.shape).ravel() * self._cells.size + self._cells
             flat = ring.reshape(-1)
@@ -242,6 +256,11 @@ class InventoryKernel:
         else:   # the kernel's own array, updated in place (a caller keeps a copy of the stock it wants to keep)
             on_hand = self.on_hand
             on_hand += arrivals
+        if not self.scalar and np.shape(demand) != self.shape:   # e.g. a (rows, 1) day of rows × candidates
+            if self._demand_day is None:
+                self._demand_day = np.empty(self.shape)
+            np.copyto(self._demand_day, demand)   # spread once; the day's four uses then run on equal shapes
+            demand = self._demand_day
         backlog = self.backlog
         if self.backorders:
             filled = ops.minimum(on_hand, backlog)

@@ -248,3 +248,15 @@ def test_the_data_package_has_no_import_cycle_at_module_or_function_level():
 
     for m in graph:
         visit(m)
+
+
+def test_the_header_is_the_first_filled_line_also_past_the_first_window():
+    from engine.data.layout import _first_filled_line, read_header
+
+    assert _first_filled_line("\n  \r\ndate,item\n1,2\n") == (3, "date,item")
+    assert _first_filled_line(" \n\n") is None
+    # blank lines fill the first window and the header is cut by its edge: the whole text is read
+    text = "\n" * 10 + "date,item,sales\n" + "2024-01-01,a,1\n" * 5
+    assert _first_filled_line(text, window=14) == (11, "date,item,sales")
+    assert _first_filled_line(text, window=20) == (11, "date,item,sales")
+    assert read_header(text, "f.csv")[0] == ["date", "item", "sales"]
