@@ -144,10 +144,10 @@ class PortfolioSettings:
 
     def order_rules(self):
         """The supplier's rules every simulated order follows (the kernel applies them)."""
-        from engine.policies.order_rules import OrderRules
+        from engine.policies.order_rules import OrderRules, parse_order_days
 
         return OrderRules(moq=float(self.moq), pack_size=self.pack_size, order_cost=float(self.order_cost),
-                          order_days=None if self.order_days is None else tuple(self.order_days))
+                          order_days=parse_order_days(self.order_days))
 
 
 def _rng(seed: int, key: str, phase: int) -> np.random.Generator:
