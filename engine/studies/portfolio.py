@@ -15,7 +15,14 @@ merge the records):
    (objective "cost"), on SELECTION replications. A second candidate, a static (r, Q) rule (Q one week of mean
    demand, r chosen the same way among quantiles of the history's (L + 1)-day demand sums), is chosen on the same
    selection replications; the objective decides between the two (fill-rate: the one reaching the target with
-   less stock on hand; cost: the cheaper), and the record's `policy` says which won;
+   less stock on hand; cost: the cheaper), and the record's `policy` says which won. With an order cost K > 0 a
+   third, K-aware candidate joins: (s, S) with s_t the order-up-to level above and S_t = s_t + a lot size among
+   LOT_MULTIPLES × the EOQ √(2 K D / h) (Harris; Silver, Pyke & Thomas ch. 7), chosen with s's quantile on the same
+   selection paths ("s-S"); every candidate's cost then includes K per order placed;
+   the supplier's rules (MOQ, packs, order days, K: PortfolioSettings.order_rules) apply to every simulated order
+   in the kernel; with order days the review is periodic (R = the longest gap between order days), every
+   protection period is L + R days and each row's days are read against its own weekdays (day 0 = the day after
+   the series' last date);
 4. the recommendation is then costed on disjoint EVALUATION replications (other random streams): expected cost
    with a 95 % Student-t interval, fill rate, cycle service level (share of replenishment cycles — from one arrival
    to the day before the next; the first starts on day 1, the last ends with the run — without a stockout),

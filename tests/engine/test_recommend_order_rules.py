@@ -118,3 +118,23 @@ def test_recommend_and_portfolio_give_one_answer_with_an_order_cost_and_order_da
     key = out["records"][0]["series"]
     cli = _json(["recommend", "--data", str(generated), "--series", key, *opts, *rules, "--json"])
     assert same_recommendation(cli, out["records"][0]["recommendation"])
+
+
+def test_todays_order_under_an_s_s_recommendation_orders_below_s_up_to_s_plus_the_lot():
+    import datetime as dt
+
+    from engine.data.items import item_terms, read_items
+    from engine.data.stock import StockPosition
+    from engine.studies.orders import decide
+
+    sales = "date,sku,store,qty\n" + "".join(f"2024-01-{d:02d},A,S1,6\n" for d in range(1, 29))
+    ds = load_csv(sales.encode(), name="sales.csv")
+    t = item_terms(ds, read_items(b"item,pack_size,lead_time\nA,12,3\n", name="items.csv"))["A/S1"]
+    rec = {"policy": "s-S", "params": {"reorder_point": 40.0, "order_up_to": 100.0, "lot_size": 60.0,
+                                       "daily_forecast": 6.0, "safety_stock": 16.0}}
+    day = dt.date(2024, 1, 29)
+    below = decide(rec, StockPosition("A/S1", "A", "S1", on_hand=30.0), t, day)
+    assert below["order_qty"] == 72 and below["packs"] == 6     # need 100 − 30 = 70 → 6 packs of 12
+    assert "position 30 < reorder level s 40.0" in below["reason"] and "S = s + lot 60.0 = 100.0" in below["reason"]
+    above = decide(rec, StockPosition("A/S1", "A", "S1", on_hand=55.0), t, day)
+    assert above["order_qty"] == 0 and "nothing to order" in above["reason"]   # below S but not below s
