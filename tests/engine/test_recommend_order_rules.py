@@ -138,3 +138,18 @@ def test_todays_order_under_an_s_s_recommendation_orders_below_s_up_to_s_plus_th
     assert "position 30 < reorder level s 40.0" in below["reason"] and "S = s + lot 60.0 = 100.0" in below["reason"]
     above = decide(rec, StockPosition("A/S1", "A", "S1", on_hand=55.0), t, day)
     assert above["order_qty"] == 0 and "nothing to order" in above["reason"]   # below S but not below s
+
+
+def test_optimum_carries_the_recommendation_with_the_simulations_order_rules():
+    from engine.simulation.simulator import SimConfig
+    from engine.studies.recommend import settings_for
+    from tests.engine.conftest import SAMPLE
+
+    out = _json(["optimum", "--data", str(SAMPLE), "--series", "SKU_1/WH_1", "--lead-time", "7", "--seed", "5",
+                 "--days", "30", "--replications", "3", "--quick", "--order-cost", "20", "--order-days", "mon,thu",
+                 "--json"])
+    config = SimConfig(data=str(SAMPLE), series="SKU_1/WH_1", lead_time=7, seed=5, days=30, order_cost=20.0,
+                       order_days=["mon", "thu"])
+    rec = recommend(load_csv(SAMPLE).get("SKU_1/WH_1"), settings_for(config))
+    assert rec["order_rules"]["order_cost"] == 20.0 and rec["order_rules"]["review_period"] == 4
+    assert same_recommendation(out["recommendation"], json.loads(json.dumps(rec)))
