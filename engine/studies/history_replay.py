@@ -109,7 +109,7 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
         rq_qty = (np.floor((r_pt - pos) / Q) + 1.0) * (pos <= r_pt) * Q
         return np.where(rq, rq_qty, np.where(lot > 0, (S[:, d] + lot - pos) * (pos < S[:, d]), S[:, d] - pos))
 
-    start = np.where(rq, r_pt + Q, S[:, 0] + lot)
+    start = np.where(rq, r_pt + Q, S[:, 0] + lot / 2.0)   # (s, S): the stationary mean position
     return {"totals": replay(after, start, lead, h, p, order), "start": start}
 
 

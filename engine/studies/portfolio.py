@@ -217,7 +217,9 @@ def _simulate_ss(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lo
     """(s, S) on the forecast, the K-aware candidate: s_t = the order-up-to rule's level of `_simulate` (quantile
     Q over the protection period L + R), S_t = s_t + lot; when the position is below s_t, order S_t − position
     (engine.policies.lot_sizing's rule with a searched lot; with order days it is (R, s, S)). Fewer, larger
-    orders: each costs K. quantile, lot: (rows, K) or broadcastable; the run starts with s + lot on hand."""
+    orders: each costs K. quantile, lot: (rows, K) or broadcastable. The run starts with s + lot / 2 on hand: the
+    mean of the stationary inventory position, uniform on (s, S] (Hadley & Whitin 1963; Zipkin 2000 ch. 6) —
+    starting at S would hand every path a free lot, which over a short horizon favours the largest lots."""
     w = (lead + float(review))[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(lead + float(review), 1.0))[:, None]
 
@@ -225,7 +227,7 @@ def _simulate_ss(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lo
         low = protection_level(w * level[:, d:d + 1], quantile, floor)
         return (low + lot - position) * (position < low)
 
-    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor) + lot,
+    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor) + lot / 2.0,
                             lead if lead_days is None else lead_days, h, p, reorder, rules, weekday)
 
 

@@ -42,9 +42,11 @@ def settings_for(config, **overrides) -> PortfolioSettings:
 
 
 def start_on_hand(rec: dict) -> float:
-    """The stock the recommendation's evaluation paths start with: today's level S (order-up-to, and (s, S)'s
-    S = s + lot) or r + Q."""
+    """The stock the recommendation's evaluation paths start with: today's level S (order-up-to), r + Q, or
+    (s, S)'s s + lot / 2 (the stationary mean position, engine.studies.portfolio._simulate_ss)."""
     p = rec["params"]
+    if rec["policy"] == "s-S":
+        return float(p["reorder_point"] + p["lot_size"] / 2.0)
     return float(p["order_up_to"]) if rec["policy"] == "order-up-to" else float(p["reorder_point"] +
                                                                                  p["order_quantity"])
 
