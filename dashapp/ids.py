@@ -34,6 +34,8 @@ GRAPH_DEMAND, GRAPH_INVENTORY = "graph-demand", "graph-inventory"
 GRAPH_ORDERS, GRAPH_COST = "graph-orders", "graph-cost"
 GRAPHS = (GRAPH_DEMAND, GRAPH_INVENTORY, GRAPH_ORDERS, GRAPH_COST)
 KPIS = ("kpi-day", "kpi-on-hand", "kpi-on-order", "kpi-cost", "kpi-fill-rate", "kpi-order")
+COST_NOTE = "sim-cost-note"  # under the KPI cards: where the run's unit cost and price came from
+COST_FIELDS = "Unit cost and Unit price under Supply & costs"  # where the simulator's costs are set
 
 
 def kpi_sub(kpi_id: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dash import html
 
+from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE
 from engine.studies.recommendation import policy_words
 
-__all__ = ["recommendation_view", "cost_note", "figures_sentence"]
+__all__ = ["recommendation_view", "cost_note", "cost_note_view", "is_assumed", "figures_sentence"]
 
 
 def figures_sentence(rec: dict) -> str:
@@ -20,16 +21,44 @@ def figures_sentence(rec: dict) -> str:
             f"on {ev['paths']} resampled paths of this series' history other than those it was chosen on.")
 
 
-def cost_note(costs: dict) -> str:
-    """Where the costs came from; an assumption says so and how to change it."""
-    base = (f"unit cost {costs['unit_cost']:g}, price {costs['unit_price']:g}: holding {costs['h']:.4f} per unit "
-            f"and day, a lost sale {costs['p']:,.2f}")
-    if costs["source"] == "assumed":
-        return (f"Costs assumed ({base}) — the file has no price or cost column; enter your unit cost and price "
-                "to make these figures yours.")
-    if costs["source"] == "file":
-        return f"Costs from the file ({base})."
-    return f"Costs as entered ({base})."
+def cost_note(costs: dict, edit: str | None = None) -> str:
+    """Where the costs came from, in one sentence beside the figures they drive: an assumed number is named as an
+    assumption with where to change it (`edit`: the page's field, e.g. "Unit cost and Unit price under Supply &
+    costs"; None: entering them in general); numbers from the file say "from the file". `costs` is a resolved
+    cost dict (engine.simulation.simulator.resolve_costs, a recommendation's `costs`): h, p, unit_cost,
+    unit_price, source and, when known, `sources` per quantity (engine.data.cost_sources)."""
+    sources = {"unit_cost": costs["source"], "unit_price": costs["source"], **(costs.get("sources") or {})}
+    values = {"unit_cost": f"{costs['unit_cost']:g}", "unit_price": f"{costs['unit_price']:g}"}
+    drives = f"holding {costs['h']:.4f} per unit and day, a lost sale {costs['p']:,.2f}"
+    where = f"edit {edit}" if edit else "enter your unit cost and price to make these figures yours"
+    if not is_assumed(costs):
+        how = {"file": "from the file", "entered": "as entered"}
+        if sources["unit_cost"] == sources["unit_price"]:
+            return (f"Costs {how[sources['unit_cost']]} (unit cost {values['unit_cost']}, price "
+                    f"{values['unit_price']}: {drives}).")
+        return (f"Unit cost {values['unit_cost']} {how[sources['unit_cost']]}, price {values['unit_price']} "
+                f"{how[sources['unit_price']]} ({drives}).")
+    if sources["unit_cost"] == sources["unit_price"] == "assumed":
+        return (f"Unit cost {values['unit_cost']} and price {values['unit_price']} assumed — the file has no price "
+                f"or cost column ({drives}); {where}.")
+    words = {"file": "from the file", "entered": "as entered", "assumed": "assumed"}
+    cost_words = words[sources["unit_cost"]]
+    if sources["unit_cost"] == "assumed" and sources["unit_price"] == "file":
+        cost_words = (f"assumed at {DEFAULT_UNIT_COST:g}/{DEFAULT_UNIT_PRICE:g} of the price (the file has no cost "
+                      "column)")
+    return (f"Price {values['unit_price']} {words[sources['unit_price']]}, unit cost {values['unit_cost']} "
+            f"{cost_words} — {drives}; {where}.")
+
+
+def is_assumed(costs: dict) -> bool:
+    """Whether any cost number is an assumption (overall or one quantity)."""
+    return costs.get("source") == "assumed" or "assumed" in (costs.get("sources") or {}).values()
+
+
+def cost_note_view(costs: dict, element_id: str, edit: str | None = None) -> html.Div:
+    """`cost_note` as the pages show it: marked as a warning when anything is assumed."""
+    return html.Div(cost_note(costs, edit), id=element_id,
+                    className="small cost-note" + (" text-warning-emphasis" if is_assumed(costs) else " text-muted"))
 
 
 def recommendation_view(rec: dict, id_prefix: str) -> html.Div:
@@ -44,8 +73,5 @@ def recommendation_view(rec: dict, id_prefix: str) -> html.Div:
         parts.append(html.Div(f"This service target costs {prem['extra_cost']:,.2f}{share} more than the least-cost "
                               f"recommendation ({prem['least_cost']:,.2f}).", id=f"{id_prefix}-premium",
                               className="small fw-semibold"))
-    note = cost_note(rec["costs"])
-    parts.append(html.Div(note, id=f"{id_prefix}-costs",
-                          className="small" + (" text-warning-emphasis" if rec["costs"]["source"] == "assumed"
-                                               else " text-muted")))
+    parts.append(cost_note_view(rec["costs"], f"{id_prefix}-costs"))
     return html.Div(parts, id=id_prefix, className="recommendation")

@@ -27,6 +27,7 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--moq", type=float, default=0.0, help="minimum order quantity in units (default none)")
     p.add_argument("--pack-size", type=float, help="order multiple (case pack), whole units (default any)")
     p.add_argument("--order-cost", type=float, default=0.0, help="fixed cost K per order (default 0)")
+    p.add_argument("--order-days", help="weekdays orders may be placed on, e.g. mon,thu (default every day)")
     p.add_argument("--chunk", type=int, default=200, help="series per chunk (default 200)")
     p.add_argument("--out", metavar="RECS.csv", help="write the recommendations as CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object (records and totals)")
@@ -51,7 +52,7 @@ def cmd_portfolio(args) -> int:
                                  target_fill_rate=args.target_fill_rate, objective=args.objective,
                                  holding_rate=args.holding_rate, seed=args.seed,
                                  lead_time_dist=getattr(args, "lead_time_dist", None), moq=args.moq,
-                                 pack_size=args.pack_size, order_cost=args.order_cost)
+                                 pack_size=args.pack_size, order_cost=args.order_cost, order_days=args.order_days)
     series = _series_list(args.data, getattr(args, "columns", None), bool(getattr(args, "fill_missing_zero", False)))
     settings = with_calibration(series, settings.validate(), chunk=args.chunk)  # shown in the JSON's settings
     records = run_portfolio(series, settings, chunk=args.chunk)
@@ -75,8 +76,9 @@ def cmd_portfolio(args) -> int:
         fill = "n/a" if r["fill_rate"] is None else f"{r['fill_rate']:.3f}"
         csl = "n/a" if r["cycle_service_level"] is None else f"{r['cycle_service_level']:.3f}"
         rq = r["policy"] == "r-Q"
-        level = r["reorder_point"] if rq else r["order_up_to"]
-        qty = f"{r['order_quantity']:>6.0f}" if rq else f"{'':>6}"
+        level = r["reorder_point"] if rq or r["policy"] == "s-S" else r["order_up_to"]
+        qty = (f"{r['order_quantity']:>6.0f}" if rq else f"{r['lot_size']:>6.0f}" if r["policy"] == "s-S"
+               else f"{'':>6}")
         print(f"{r['series'][:24]:<24} {r['class']:<12} {r['forecaster']:<9} {r['policy']:<11} {level:>10.2f} "
               f"{qty} {r['expected_cost']:>11.2f} {fill:>6} {csl:>6}")
     if args.out:

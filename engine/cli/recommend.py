@@ -28,6 +28,16 @@ def add_recommendation_options(p, simulation_options: bool = False) -> None:
     g.add_argument("--days", type=int, default=90, help="simulated days per path (default 90)")
     g.add_argument("--replications", type=int, default=20,
                    help="evaluation paths (default 20; as many other ones choose the policy)")
+    add_order_rule_options(g)
+
+
+def add_order_rule_options(g) -> None:
+    """The supplier's rules a recommendation's simulated orders follow (engine.policies.order_rules)."""
+    g.add_argument("--order-cost", type=float, default=0.0,
+                   help="fixed cost K per order (default 0); with K > 0 an (s, S) rule with a lot size is offered")
+    g.add_argument("--moq", type=float, default=0.0, help="minimum order quantity in units (default none)")
+    g.add_argument("--pack-size", type=float, help="order multiple (case pack), whole units (default any)")
+    g.add_argument("--order-days", help="weekdays orders may be placed on, e.g. mon,thu (default every day)")
 
 
 def recommendation_settings(args):
@@ -36,7 +46,9 @@ def recommendation_settings(args):
     return PortfolioSettings(lead_time=args.lead_time, holding_rate=args.holding_rate, seed=args.seed,
                              days=args.days, replications=args.replications, objective=args.objective,
                              target_fill_rate=args.target_fill_rate, unit_cost=args.unit_cost,
-                             unit_price=args.unit_price, stockout_cost=args.stockout_cost).validate()
+                             unit_price=args.unit_price, stockout_cost=args.stockout_cost,
+                             order_cost=args.order_cost, moq=args.moq, pack_size=args.pack_size,
+                             order_days=args.order_days).validate()
 
 
 def register(subparsers, common=None) -> None:
@@ -71,12 +83,14 @@ def describe(rec: dict) -> str:
     lo, hi = rec["expected_cost_ci"]
     c = rec["costs"]
     assumed = "  (assumed: edit --unit-cost / --unit-price)" if c["source"] == "assumed" else ""
+    per_year = rec.get("orders_per_year")
     fill = "n/a" if rec["fill_rate"] is None else f"{rec['fill_rate']:.3f}"
     csl = "n/a" if rec["cycle_service_level"] is None else f"{rec['cycle_service_level']:.3f}"
     lines = [f"series {rec['series']}: {policy_words(rec)}",
              f"expected cost {rec['expected_cost']:,.2f} [{lo:,.2f}, {hi:,.2f}] over {rec['evaluation']['days']} days "
              f"({rec['evaluation']['paths']} evaluation paths)",
-             f"fill rate {fill}  cycle service level {csl}  mean on-hand {rec['average_on_hand']:.1f}",
+             f"fill rate {fill}  cycle service level {csl}  mean on-hand {rec['average_on_hand']:.1f}"
+             + ("" if per_year is None else f"  orders per year {per_year:.1f}"),
              f"objective: {rec['objective']['meaning']}",
              f"costs ({c['source']}): h {c['h']:.4f} per unit-day, p {c['p']:.2f} per lost unit, unit cost "
              f"{c['unit_cost']:g}, price {c['unit_price']:g}{assumed}"]

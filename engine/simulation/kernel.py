@@ -21,7 +21,7 @@ days are served; the cycle service level counts replenishment cycles from one ar
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -72,7 +72,8 @@ class InventoryKernel:
     pipeline_views: an array state keeps its ring twice (slot k and k + slots) so that `pipeline()` is a view, not
     a gather (a caller that never reads the pipeline passes False and writes each order once).
     rules: an OrderRules (None: any quantity, every day, no ordering cost); first_weekday: the weekday of day 0
-    (Monday = 0), which the rules' order days are read against.
+    (Monday = 0), which the rules' order days are read against — an int, or an array broadcastable to the state
+    (e.g. (rows, 1): each row's own weekday of day 0).
     """
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
@@ -113,7 +114,13 @@ class InventoryKernel:
         self._days = 0
         self.rules = rules if rules is not None and rules.active else None
         self.order_cost = float(rules.order_cost) if rules is not None else 0.0
-        self.first_weekday = int(first_weekday)
+        if np.ndim(first_weekday) == 0:
+            self.first_weekday = int(first_weekday)
+            self._day_mask = self._any_day = None
+        else:   # one weekday per row (rows × candidates of series whose runs start on different weekdays)
+            self.first_weekday = np.asarray(first_weekday, dtype=np.int64)
+            self._day_mask = np.array(self.rules.order_day_mask() if self.rules is not None else (True,) * 7)
+            self._any_day = None if self.rules is None else replace(self.rules, order_days=None)
         self.ordered = ops.zeros(self.shape)
         self._demand_day = None
 
@@ -151,7 +158,10 @@ class InventoryKernel:
         shape, ≤ max_lead). The rules round qty first (`ordered` keeps the result). Returns (placed, arrival day)."""
         ops = self.ops
         if self.rules is not None:
-            qty = self.rules.apply(qty, (self.first_weekday + d) % 7)
+            if self._day_mask is None:
+                qty = self.rules.apply(qty, (self.first_weekday + d) % 7)
+            else:
+                qty = np.where(self._day_mask[(self.first_weekday + d) % 7], self._any_day.apply(qty, 0), 0.0)
         self.ordered = qty
         placed = qty > 0
         arrival = d + lead

@@ -103,12 +103,13 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
     S = protection_level(w[:, None] * level, q, floor)
     r_pt = np.array([r["reorder_point"] if r["reorder_point"] is not None else 0.0 for r in records])
     Q = np.array([r["order_quantity"] if r["order_quantity"] is not None else 1.0 for r in records])
+    lot = np.array([r.get("lot_size") or 0.0 for r in records])   # (s, S): S − s above the level; 0 otherwise
 
     def order(d, pos):
         rq_qty = (np.floor((r_pt - pos) / Q) + 1.0) * (pos <= r_pt) * Q
-        return np.where(rq, rq_qty, S[:, d] - pos)
+        return np.where(rq, rq_qty, np.where(lot > 0, (S[:, d] + lot - pos) * (pos < S[:, d]), S[:, d] - pos))
 
-    start = np.where(rq, r_pt + Q, S[:, 0])
+    start = np.where(rq, r_pt + Q, S[:, 0] + lot / 2.0)   # (s, S): the stationary mean position
     return {"totals": replay(after, start, lead, h, p, order), "start": start}
 
 

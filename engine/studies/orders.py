@@ -6,16 +6,16 @@ For each series of the stock file:
    pack size, MOQ, costs and which of them were assumed;
 2. the recommendation is asked on the sales rows dated before D, with the item's unit cost, price and holding rate
    and a protection period of L + R days: the recommendation protects L + 1 days under daily review, so it is asked
-   with lead time L + R − 1 (the reason says so when R > 1). Its level is used as it is: order-up-to S (today's
-   forecast-driven level) or (r, Q);
+   with lead time L + R − 1 (the reason says so when R > 1) and the item's order cost K. Its level is used as it
+   is: order-up-to S (today's forecast-driven level), (r, Q), or with K > 0 possibly (s, S): below s, up to S;
 3. inventory position = on hand + on order due after D (engine.data.stock);
 4. on an order day: order-up-to orders when the position is below S, the need S − position; (r, Q) orders when the
    position is at or below r, the need n·Q with n the fewest that lift the position above r. The need is rounded
    up to whole packs (the smallest number of packs that covers it) and raised to the MOQ in whole packs, so every
    quantity is a multiple of the pack and at least the MOQ, or 0. On any other day nothing is ordered and the next
    order day is named. The order arrives L days after D.
-The fixed cost per order K is carried to the order lines (order_cost) but the level does not weigh it: the
-recommendation minimises holding and lost-sales cost, and the output says so.
+The fixed cost per order K is carried to the order lines (order_cost) and weighed by the recommendation: with
+K > 0 it minimises holding + lost-sales + K per order, and may choose (s, S) with a lot size (fewer, larger orders).
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ from engine.errors import ConfigError, DataError
 __all__ = ["OrderSettings", "parse_order_date", "order_quantity", "decide", "propose_orders", "history_before",
            "purchase_order_csv", "PO_COLUMNS", "K_NOTE"]
 
-K_NOTE = ("order cost K is shown per order line; the levels do not weigh it yet (the recommendation minimises "
-          "holding and lost-sales cost)")
+K_NOTE = ("order cost K is shown per order line and weighed by the levels: the recommendation minimises holding + "
+          "lost-sales + K per order (with K > 0 an (s, S) rule: below s, order up to S = s + lot)")
 PO_COLUMNS = ["item", "location", "series", "order_date", "order_qty", "packs", "pack_size", "arrival_date",
               "unit_cost", "order_value", "currency", "reason"]
 
@@ -96,6 +96,14 @@ def decide(rec: dict, stock, terms: ItemTerms, date: _dt.date) -> dict:
         rule = f"reorder point {r:.1f} (r, Q rule over {period}, Q {_n(q)})"
         compare = f"{pos_words} {'≤' if below else '>'} {rule}"
         need_words = f"{n} × Q = {_n(need)}"
+    elif rec["policy"] == "s-S":   # the K-aware rule: below s, order up to S = s + lot
+        low, top = float(p["reorder_point"]), float(p["order_up_to"])
+        level, below = low, position < low
+        need = top - position
+        rule = (f"reorder level s {low:.1f} ({period} × forecast {p['daily_forecast']:.1f}/day + safety "
+                f"{p['safety_stock']:.1f}; up to S = s + lot {p['lot_size']:.1f} = {top:.1f})")
+        compare = f"{pos_words} {'<' if below else '≥'} {rule}"
+        need_words = f"need {need:.1f}"
     else:
         s_level = float(p["order_up_to"])
         level, below = s_level, position < s_level
@@ -159,7 +167,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                        price_source=known, cost_source=known)
         ps = PortfolioSettings(lead_time=t.protection_days - 1, holding_rate=t.holding_rate, seed=s.seed,
                                days=s.days, replications=s.replications, objective=s.objective,
-                               target_fill_rate=s.target_fill_rate)
+                               target_fill_rate=s.target_fill_rate, order_cost=float(t.order_cost))
         rec = recommend(hist, ps)
         line = {"series": key, "item": pos.item, "location": pos.location, "order_date": date.isoformat(),
                 **decide(rec, pos, t, date),

@@ -15,7 +15,14 @@ merge the records):
    (objective "cost"), on SELECTION replications. A second candidate, a static (r, Q) rule (Q one week of mean
    demand, r chosen the same way among quantiles of the history's (L + 1)-day demand sums), is chosen on the same
    selection replications; the objective decides between the two (fill-rate: the one reaching the target with
-   less stock on hand; cost: the cheaper), and the record's `policy` says which won;
+   less stock on hand; cost: the cheaper), and the record's `policy` says which won. With an order cost K > 0 a
+   third, K-aware candidate joins: (s, S) with s_t the order-up-to level above and S_t = s_t + a lot size among
+   LOT_MULTIPLES × the EOQ √(2 K D / h) (Harris; Silver, Pyke & Thomas ch. 7), chosen with s's quantile on the same
+   selection paths ("s-S"); every candidate's cost then includes K per order placed;
+   the supplier's rules (MOQ, packs, order days, K: PortfolioSettings.order_rules) apply to every simulated order
+   in the kernel; with order days the review is periodic (R = the longest gap between order days), every
+   protection period is L + R days and each row's days are read against its own weekdays (day 0 = the day after
+   the series' last date);
 4. the recommendation is then costed on disjoint EVALUATION replications (other random streams): expected cost
    with a 95 % Student-t interval, fill rate, cycle service level (share of replenishment cycles — from one arrival
    to the day before the next; the first starts on day 1, the last ends with the run — without a stockout),
@@ -41,6 +48,8 @@ from engine.data.cost_sources import cost_sources, overall_source
 from engine.demand.classes import classify
 from engine.demand.modes import MAX_LEAD_TIME
 from engine.errors import ConfigError, DataError
+from engine.policies.lot_sizing import eoq
+from engine.policies.order_rules import weekday_of
 from engine.protection.lead_times import arrival_lead_times, distribution_from_history, realised_window_sums
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.simulation.confidence import half_width
@@ -62,6 +71,7 @@ ALL_CLASSES = "all"
 CHECK_WINDOWS = 1  # chosen on the M5 file's first three of four 90-day origins (1 vs 2 windows), see bench
 MIN_CHECK_SERIES = 8
 SHRINK_SERIES = 30  # pseudo-series of the pooled curve in each class's curve; chosen like CHECK_WINDOWS
+LOT_MULTIPLES = np.array([0.25, 0.5, 1.0, 1.5, 2.0, 3.0])  # × EOQ: the lot sizes S − s of the K-aware candidate
 
 
 def check_targets(target: float) -> np.ndarray:
@@ -95,6 +105,7 @@ class PortfolioSettings:
     moq: float = 0.0                    # minimum order quantity, units (engine.policies.order_rules)
     pack_size: int | None = None        # order multiple (case pack); None = any quantity
     order_cost: float = 0.0             # fixed cost K per order, in the cost and the KPIs
+    order_days: list | None = None      # weekdays orders may be placed on (['mon', 'thu']); None = every day
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
@@ -111,6 +122,11 @@ class PortfolioSettings:
                                                            and self.pack_size == int(self.pack_size)),
                    "a whole number ≥ 1"),
                   ("order_cost", 0 <= self.order_cost <= 1e9, "0..1e9")]
+        if self.order_days is not None:
+            from engine.policies.order_rules import parse_order_days
+
+            days = parse_order_days(self.order_days)
+            self.order_days = None if days is None else list(days)
         if self.lead_time_dist is not None:
             from engine.simulation.simulator import _check_lead_time_dist, parse_lead_time_dist
 
@@ -135,9 +151,10 @@ class PortfolioSettings:
 
     def order_rules(self):
         """The supplier's rules every simulated order follows (the kernel applies them)."""
-        from engine.policies.order_rules import OrderRules
+        from engine.policies.order_rules import OrderRules, parse_order_days
 
-        return OrderRules(moq=float(self.moq), pack_size=self.pack_size, order_cost=float(self.order_cost))
+        return OrderRules(moq=float(self.moq), pack_size=self.pack_size, order_cost=float(self.order_cost),
+                          order_days=parse_order_days(self.order_days))
 
 
 def _rng(seed: int, key: str, phase: int) -> np.random.Generator:
@@ -150,19 +167,20 @@ def _t_half_width(a: np.ndarray) -> np.ndarray:
 
 
 def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
-                     order: Callable[[int, np.ndarray], np.ndarray], rules=None) -> dict:
+                     order: Callable[[int, np.ndarray], np.ndarray], rules=None, weekday=0) -> dict:
     """The day loop both portfolio rules share: engine.simulation.kernel's inventory day with lost sales over
     rows × candidates. Each day place order(day, position) (before the day's arrival, so lead time 0 arrives the
     same day), receive, serve demand, lose the rest, pay holding on the end stock. demand: (rows, days); on_hand:
     (rows, K) starting stock; lead: (rows,), or (rows, days) lead times of each day's order (random lead times); h,
-    p: (rows,); rules: the supplier's OrderRules the kernel applies (MOQ, packs, K). Returns the kernel's totals
+    p: (rows,); rules: the supplier's OrderRules the kernel applies (MOQ, packs, order days, K); weekday: the
+    weekday of day 0 (Monday = 0), an int or (rows, 1) per row. Returns the kernel's totals
     (engine.simulation.metrics.TOTAL_NAMES), each (rows, K)."""
     rows, days = demand.shape
     lead = np.asarray(lead, dtype=np.int64)
     per_day = lead.ndim == 2
     kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
                              max_lead=int(lead.max()) if lead.size else 0, running_on_order=True,
-                             pipeline_views=False, rules=rules)
+                             pipeline_views=False, rules=rules, first_weekday=weekday)
     rows_lead = lead[:, None]
     for d in range(days):
         placed, _ = kernel.place(d, order(d, kernel.position()), lead[:, d:d + 1] if per_day else rows_lead)
@@ -171,17 +189,18 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
 
 
 def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead: np.ndarray, h: np.ndarray,
-              p: np.ndarray, lead_days: np.ndarray | None = None, rules=None) -> dict:
+              p: np.ndarray, lead_days: np.ndarray | None = None, rules=None, weekday=0, review: int = 1) -> dict:
     """Daily-review order-up-to with lost sales for rows × candidates.
 
     level, demand: (rows, days) forecast per day (made before the day) and demand; quantile: (rows, K) relative
     error quantiles Q; lead, h, p: (rows,). Each day: order up to S = μ + Q·max(μ, floor)^SCALE_POWER, μ = (L+1)·level
     (engine.protection.tracker.protection_level), then the day of `_lost_sales_days`. Returns per (rows, K) totals.
     lead_days: (rows, days) realised lead times of each day's order (random lead times; `lead` is then the one the
-    protection period is planned with).
+    protection period is planned with). review: the review period R of the rules' order days (the protection
+    period is L + R; R = 1 under daily review); weekday: the weekday of day 0 (`_lost_sales_days`).
     """
-    w = (lead + 1.0)[:, None]
-    floor = (FLOOR_PER_DAY * np.maximum(lead + 1.0, 1.0))[:, None]  # engine.protection.tracker.floor_for, per row
+    w = (lead + float(review))[:, None]
+    floor = (FLOOR_PER_DAY * np.maximum(lead + float(review), 1.0))[:, None]  # tracker.floor_for, per row
 
     def order_up_to(d, position):
         qty = protection_level(w * level[:, d:d + 1], quantile, floor) - position  # the record's S
@@ -189,11 +208,31 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
         return qty
 
     return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor),
-                            lead if lead_days is None else lead_days, h, p, order_up_to, rules)
+                            lead if lead_days is None else lead_days, h, p, order_up_to, rules, weekday)
+
+
+def _simulate_ss(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lot: np.ndarray, lead: np.ndarray,
+                 h: np.ndarray, p: np.ndarray, lead_days: np.ndarray | None = None, rules=None, weekday=0,
+                 review: int = 1) -> dict:
+    """(s, S) on the forecast, the K-aware candidate: s_t = the order-up-to rule's level of `_simulate` (quantile
+    Q over the protection period L + R), S_t = s_t + lot; when the position is below s_t, order S_t − position
+    (engine.policies.lot_sizing's rule with a searched lot; with order days it is (R, s, S)). Fewer, larger
+    orders: each costs K. quantile, lot: (rows, K) or broadcastable. The run starts with s + lot / 2 on hand: the
+    mean of the stationary inventory position, uniform on (s, S] (Hadley & Whitin 1963; Zipkin 2000 ch. 6) —
+    starting at S would hand every path a free lot, which over a short horizon favours the largest lots."""
+    w = (lead + float(review))[:, None]
+    floor = (FLOOR_PER_DAY * np.maximum(lead + float(review), 1.0))[:, None]
+
+    def reorder(d, position):
+        low = protection_level(w * level[:, d:d + 1], quantile, floor)
+        return (low + lot - position) * (position < low)
+
+    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor) + lot / 2.0,
+                            lead if lead_days is None else lead_days, h, p, reorder, rules, weekday)
 
 
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
-                 p: np.ndarray, lead_days: np.ndarray | None = None, rules=None) -> dict:
+                 p: np.ndarray, lead_days: np.ndarray | None = None, rules=None, weekday=0) -> dict:
     """Daily-review (r, Q) with lost sales for rows × candidates, the rule of engine.policies.base.RQ: when the
     inventory
     position is at or below r, order the smallest multiple n·Q that lifts it above r (Silver, Pyke & Thomas ch. 7);
@@ -205,7 +244,13 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
         return (np.floor((reorder - position) / Q) + 1.0) * (position <= reorder) * Q
 
     return _lost_sales_days(demand, reorder + Q, lead if lead_days is None else lead_days, h, p, reorder_point,
-                            rules)
+                            rules, weekday)
+
+
+def _first_weekday(series) -> int:
+    """The weekday (Monday = 0) of the first simulated day, the day after the series' last date; Monday without
+    dates (engine.policies.order_rules.weekday_of)."""
+    return (weekday_of(series.dates[-1]) + 1) % 7 if series.dates else 0
 
 
 def demand_paths(series, settings: PortfolioSettings, phase: int) -> np.ndarray:
@@ -372,6 +417,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     corrections), sharing the forecaster backtest, the paths and the coarse candidate simulations."""
     s = settings
     rules = s.order_rules()
+    review = rules.review_period()   # order days: periodic review, an order covers L + R days
     n = len(series)
     if n == 0:
         return [[] for _ in (targets if targets is not None else [None])]
@@ -389,7 +435,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     for i, dist in enumerate(dists):   # random lead times: protection period planned at the effective mean
         if dist is not None:
             lead[i] = int(round(float(_effective_leads(dist, _rng(s.seed, series[i].key, 9), 20_000).mean())))
-    w = lead + 1
+    w = lead + review
     classes = [classify(y) for y in hist]
     cost = np.array([x.unit_cost if s.unit_cost is None else s.unit_cost for x in series], dtype=np.float64)
     price = np.array([x.unit_price if s.unit_price is None else s.unit_price for x in series], dtype=np.float64)
@@ -408,7 +454,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     actual_random = {}
     for i, dist in enumerate(dists):   # the realised protection periods of lead times drawn over the history
         if dist is not None:
-            sums = realised_window_sums(Y[i:i + 1], _effective_leads(dist, _rng(s.seed, series[i].key, 8), T)[None])
+            drawn = _effective_leads(dist, _rng(s.seed, series[i].key, 8), T) + (review - 1)
+            sums = realised_window_sums(Y[i:i + 1], drawn[None])
             inside[i] = np.isfinite(sums[0])
             actual[i] = np.where(inside[i], sums[0], 0.0)
             actual_random[i] = np.where(valid[i] & inside[i], sums[0], np.nan)
@@ -485,6 +532,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
 
     R = s.replications
     rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
+    # the weekday of each row's day 0 (the day after its history), against which the order days are read
+    wd = rep(np.array([_first_weekday(x) for x in series]))[:, None] if rules.order_days is not None else 0
     dem, lvl = paths(0)
     ev_dem, ev_lvl = paths(1)
     coarse: dict = {}
@@ -514,7 +563,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             sim = coarse[key]
         else:
             sim = simulate(cands) if simulate else _simulate(lvl, dem, rep(cands), rep(lead), rep(h), rep(p), lead_sel,
-                                                                   rules)
+                                                                   rules, wd, review)
             if key is not None:
                 coarse[key] = sim
         served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
@@ -551,7 +600,31 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
     r_grid = np.maximum.accumulate(r_grid, axis=1)
     rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p),  # noqa: E731
-                                        lead_sel, rules)
+                                        lead_sel, rules, wd)
+
+    # the K-aware candidate (order cost K > 0 only): (s, S) with s the order-up-to level and S − s a lot size among
+    # LOT_MULTIPLES × the EOQ √(2 K D / h) (D the history's mean daily demand), chosen with the quantile of s on the
+    # same selection paths; coarse grid lot-major (the fill-rate objective's "first reaching the target" is then
+    # the smallest lot that reaches it), then the quantile refined at the chosen lot
+    k_aware = rules.order_cost > 0
+    if k_aware:
+        lots = np.array([[m * eoq(rules.order_cost, float(np.mean(y)) if len(y) else 0.0, float(h[i]))
+                          for m in LOT_MULTIPLES] for i, y in enumerate(hist)])
+        n_q = quant.shape[1]
+        q_flat, lot_flat = np.tile(quant, (1, len(LOT_MULTIPLES))), np.repeat(lots, n_q, axis=1)
+
+        def ss_sim(cands, lot):
+            return _simulate_ss(lvl, dem, rep(cands), rep(lot), rep(lead), rep(h), rep(p), lead_sel, rules, wd,
+                                review)
+
+        def refine_ss(tau):
+            j = select(q_flat, tau, lambda c: ss_sim(c, lot_flat), "s-S")[0]
+            k0, chosen_lot = j % n_q, lots[rows_n, j // n_q]
+            lo = quant[rows_n, np.maximum(k0 - 1, 0)]
+            hi = quant[rows_n, np.minimum(k0 + 1, n_q - 1)] if s.objective == "cost" else quant[rows_n, k0]
+            fine = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, REFINE_STEPS)[None, :]
+            k1, fill_, cost_, stock_ = select(fine, tau, lambda c: ss_sim(c, chosen_lot[:, None]))
+            return k0, fine[rows_n, k1], chosen_lot, fill_, cost_, stock_
 
     def recommend(tau: np.ndarray, shift: np.ndarray) -> list[dict]:
         """The records for per-series selection targets tau and promise shifts."""
@@ -562,12 +635,32 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         else:
             out_ok, rq_ok = fill_sel >= tau, fill_rq >= tau
             use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
+        use_ss = np.zeros(n, dtype=bool)
+        if k_aware:   # the (s, S) candidate against the better of the two, by the same objective
+            k_ss, best_q_ss, lot_ss, fill_ss, cost_ss, stock_ss = refine_ss(tau)
+            if s.objective == "cost":
+                use_ss = cost_ss < np.where(use_rq, cost_rq, cost_sel)
+            else:
+                cur_fill, cur_stock = np.where(use_rq, fill_rq, fill_sel), np.where(use_rq, stock_rq, stock_sel)
+                cur_ok, ss_ok = cur_fill >= tau, fill_ss >= tau
+                use_ss = np.where(cur_ok & ss_ok, stock_ss < cur_stock,
+                                  np.where(cur_ok | ss_ok, ss_ok, fill_ss > cur_fill))
+            use_rq = use_rq & ~use_ss
         fill_sel = np.where(use_rq, fill_rq, fill_sel)
+        if k_aware:
+            fill_sel = np.where(use_ss, fill_ss, fill_sel)
 
-        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), lead_ev, rules)
-        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev, rules)
+        ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), lead_ev, rules, wd, review)
+        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev, rules,
+                             wd)
         won = rep(use_rq)[:, None]
         per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
+        if k_aware:
+            ev_ss = _simulate_ss(ev_lvl, ev_dem, rep(best_q_ss[:, None]), rep(lot_ss[:, None]), rep(lead), rep(h),
+                                 rep(p), lead_ev, rules, wd, review)
+            per = {k: np.where(use_ss[:, None], ev_ss[k][:, 0].reshape(n, R), v) for k, v in per.items()}
+            best_q = np.where(use_ss, best_q_ss, best_q)   # the quantile of s when (s, S) won
+            k0 = np.where(use_ss, k_ss, k0)
         total_cost = per["holding"] + per["stockout"] + per["ordering"]
         # engine.simulation.metrics' definitions: fill rate 1 when nothing was demanded (nothing went unmet)
         fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), 1.0)
@@ -582,18 +675,19 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             sd = rmse[i]
             mu_now = wi * level_now[i]
             s_now = float(protection_level(mu_now, best_q[i], floor_for(wi)))
+            lot_i = float(lot_ss[i]) if use_ss[i] else None   # (s, S): s = s_now, S = s_now + lot
             out.append({
                 "series": x.key, "class": c.label, "adi": c.adi, "cv2": c.cv2, "zero_share": c.zero_share,
                 "history_days": len(hist[i]), "forecaster": chosen[i],
                 "backtest_rmse": None if np.isnan(sd) else float(sd),
-                "policy": "r-Q" if use_rq[i] else "order-up-to",
-                "reorder_point": float(best_r[i]) if use_rq[i] else None,
-                "order_quantity": float(order_qty[i]) if use_rq[i] else None,
+                "policy": "r-Q" if use_rq[i] else "s-S" if use_ss[i] else "order-up-to",
+                "reorder_point": float(best_r[i]) if use_rq[i] else s_now if use_ss[i] else None,
+                "order_quantity": float(order_qty[i]) if use_rq[i] else None, "lot_size": lot_i,
                 "lead_time": int(lead[i]), "protection_days": wi,
                 "daily_forecast": float(level_now[i]), "protection_demand": float(mu_now),
                 "backtest_coverage": float(np.mean(rel[i] <= best_q[i] + 1e-12)), "quantile_method": method[i][k0[i]],
                 "relative_error_quantile": float(best_q[i]), "safety_stock": s_now - float(mu_now),
-                "order_up_to": s_now,
+                "order_up_to": s_now + (lot_i or 0.0),
                 "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
                 "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
                 "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
@@ -613,7 +707,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             })
             out[-1]["recommendation"] = recommendation_from_record(
                 out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
-                             "unit_price": float(price[i]), "source": cost_source(x, s)})
+                             "unit_price": float(price[i]), "source": cost_source(x, s),
+                             "order_cost": float(rules.order_cost)})
         return out
 
     if targets is None:
@@ -642,8 +737,8 @@ def cost_source(series, settings: PortfolioSettings) -> str:
 
 
 RECORD_COLUMNS = ["series", "class", "adi", "cv2", "zero_share", "history_days", "forecaster", "backtest_rmse",
-                  "policy", "reorder_point", "order_quantity", "lead_time", "protection_days", "daily_forecast",
-                  "protection_demand", "backtest_coverage",
+                  "policy", "reorder_point", "order_quantity", "lot_size", "lead_time", "protection_days",
+                  "daily_forecast", "protection_demand", "backtest_coverage",
                   "quantile_method", "relative_error_quantile", "safety_stock", "order_up_to", "z",
                   "target_fill_rate", "selection_fill_rate", "expected_cost", "cost_ci_low", "cost_ci_high",
                   "holding_cost", "stockout_cost", "fill_rate", "fill_rate_ci", "cycle_service_level",

@@ -4,8 +4,8 @@ The decision is the portfolio's per-series procedure (engine.studies.portfolio.r
 service premium) run on this one series. A series' record does not depend on the chunk it came in (its random
 streams are keyed by seed and series key), so `recommend` equals the record `engine portfolio` gives the same series
 with the same settings, and /optimum and the simulator's hint, which call this function, say the same.
-`settings_for(config)` maps a simulation's settings (lead time, holding rate, entered costs, seed, horizon) onto the
-recommendation's, so a page passes what the user set.
+`settings_for(config)` maps a simulation's settings (lead time, holding rate, entered costs, seed, horizon, the
+supplier's MOQ, pack, order days and order cost K) onto the recommendation's, so a page passes what the user set.
 """
 from __future__ import annotations
 
@@ -27,21 +27,26 @@ def recommend(series, settings: PortfolioSettings | None = None) -> dict:
 
 def settings_for(config, **overrides) -> PortfolioSettings:
     """Recommendation settings from a SimConfig (engine.simulation.simulator): its lead time (the mean of a lead
-    time distribution, rounded), holding rate, entered unit cost / price and seed; `overrides` set the rest
-    (objective, target_fill_rate, replications, days)."""
+    time distribution, rounded), holding rate, entered unit cost / price, seed and order rules (MOQ, pack, order
+    days, K); `overrides` set the rest (objective, target_fill_rate, replications, days)."""
     from engine.simulation.simulator import lead_time_moments
 
     mean_lead, _ = lead_time_moments(config)
     base = PortfolioSettings(lead_time=int(round(mean_lead)), holding_rate=float(config.holding_rate),
                              seed=int(config.seed), days=int(config.days), unit_cost=config.unit_cost,
                              unit_price=config.unit_price,
-                             stockout_cost=config.stockout_cost)
+                             stockout_cost=config.stockout_cost, moq=float(config.moq or 0.0),
+                             pack_size=config.pack_size, order_cost=float(config.order_cost or 0.0),
+                             order_days=None if config.order_days is None else list(config.order_days))
     return replace(base, **overrides).validate()
 
 
 def start_on_hand(rec: dict) -> float:
-    """The stock the recommendation's evaluation paths start with: today's level S (order-up-to) or r + Q."""
+    """The stock the recommendation's evaluation paths start with: today's level S (order-up-to), r + Q, or
+    (s, S)'s s + lot / 2 (the stationary mean position, engine.studies.portfolio._simulate_ss)."""
     p = rec["params"]
+    if rec["policy"] == "s-S":
+        return float(p["reorder_point"] + p["lot_size"] / 2.0)
     return float(p["order_up_to"]) if rec["policy"] == "order-up-to" else float(p["reorder_point"] +
                                                                                  p["order_quantity"])
 

@@ -5,8 +5,11 @@ its parameters chosen on selection paths, costed on disjoint evaluation paths); 
 The simulator's hint, /optimum's headline, /portfolio's rows, `engine recommend`, `engine optimum` and `engine
 portfolio` all show this record, so one item with one set of settings gets one answer.
 
-Keys: policy ("order-up-to" | "r-Q"), params (the policy's parameters: the forecaster, the protection period, the
-relative error quantile and today's level S for the forecast-driven order-up-to rule; r and Q for (r, Q)),
+Keys: policy ("order-up-to" | "r-Q" | "s-S"), params (the policy's parameters: the forecaster, the protection
+period, the relative error quantile and today's level S for the forecast-driven order-up-to rule; r and Q for (r, Q);
+for (s, S), the K-aware rule offered when an order costs K > 0, today's s (`reorder_point`, the order-up-to rule's
+level), the lot size S − s and S), orders_per_year (orders placed per 365 days on the evaluation paths), order_rules
+(the supplier's MOQ, pack, order days and K the simulated orders followed),
 expected_cost with expected_cost_ci [low, high] (95 %, Student t over the evaluation paths), fill_rate (units served
 on the day / units demanded over all evaluation paths), cycle_service_level (share of replenishment cycles without a
 stockout), average_on_hand, objective {name, target_fill_rate, meaning}, costs {h, p, unit_cost, unit_price, source}
@@ -27,13 +30,19 @@ def policy_words(rec: dict) -> str:
     if rec["policy"] == "r-Q":
         return (f"(r, Q) rule: when the inventory position is at or below r = {p['reorder_point']:.1f}, order "
                 f"Q = {p['order_quantity']:.0f} (or the multiple of Q that lifts it above r)")
+    if rec["policy"] == "s-S":
+        return (f"(s, S) rule: when the inventory position is below s = {p['reorder_point']:.1f} today "
+                f"({p['forecaster']} forecast over {p['protection_days']} days + safety stock "
+                f"{p['safety_stock']:.1f}), order up to S = s + {p['lot_size']:.1f} = {p['order_up_to']:.1f}; "
+                "s follows the forecast day by day — fewer, larger orders, each costing the order cost K")
     return (f"order up to S = {p['order_up_to']:.1f} today ({p['forecaster']} forecast over {p['protection_days']} "
             f"days + safety stock {p['safety_stock']:.1f}); S follows the forecast day by day")
 
 
-def objective_meaning(objective: str, target_fill_rate: float) -> str:
+def objective_meaning(objective: str, target_fill_rate: float, order_cost: float = 0.0) -> str:
     if objective == "cost":
-        return "least expected cost (holding + lost sales)"
+        return ("least expected cost (holding + lost sales)" if not order_cost > 0 else
+                f"least expected cost (holding + lost sales + {order_cost:g} per order)")
     return f"least stock whose fill rate reaches {100 * target_fill_rate:.1f} % (costs may be higher)"
 
 
@@ -47,6 +56,9 @@ def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
                   "protection_days": record["protection_days"],
                   "relative_error_quantile": record["relative_error_quantile"],
                   "daily_forecast": record["daily_forecast"], "safety_stock": record["safety_stock"]}
+        if record["policy"] == "s-S":
+            params.update(reorder_point=record["reorder_point"], lot_size=record["lot_size"])
+    rules = settings.order_rules() if hasattr(settings, "order_rules") else None
     start = getattr(settings, "initial_on_hand", None)
     return {
         "series": record["series"],
@@ -58,8 +70,11 @@ def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
         "fill_rate": record["fill_rate"],
         "cycle_service_level": record["cycle_service_level"],
         "average_on_hand": record["average_on_hand"],
+        "orders_per_year": record["orders"] * 365.0 / record["days"] if record.get("orders") is not None else None,
+        "order_rules": None if rules is None else rules.describe(),
         "objective": {"name": settings.objective, "target_fill_rate": settings.target_fill_rate,
-                      "meaning": objective_meaning(settings.objective, settings.target_fill_rate)},
+                      "meaning": objective_meaning(settings.objective, settings.target_fill_rate,
+                                                   float(costs.get("order_cost") or 0.0))},
         "costs": dict(costs),
         "selection": "chosen on selection paths (moving-block bootstraps of the series' history), costed on "
                      "disjoint evaluation paths",

@@ -277,6 +277,9 @@ def simulator_link(record: dict) -> str:
     if record.get("policy") == "r-Q":
         query.update(policy="r-Q", policy_s=round(float(record["reorder_point"]), 2),
                      policy_q=round(float(record["order_quantity"]), 2))
+    elif record.get("policy") == "s-S":   # the K-aware winner as a static (s, S) at today's s and S
+        query.update(policy="s-S", policy_s=round(float(record["reorder_point"]), 2),
+                     policy_level=round(float(record["order_up_to"]), 2))
     else:
         query.update(policy="base-stock", policy_level=round(float(record["order_up_to"]), 2))
     query["horizon"] = min(int(record["days"]), 730)

@@ -16,7 +16,8 @@ from engine.studies.recommendation import policy_words
 
 FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
                      "sba": "Syntetos–Boylan approximation", "tsb": "Teunter–Syntetos–Babai"}
-POLICY_LABELS = {"order-up-to": "Order-up-to, daily review", "r-Q": "Reorder point r, quantity Q"}
+POLICY_LABELS = {"order-up-to": "Order-up-to, daily review", "r-Q": "Reorder point r, quantity Q",
+                 "s-S": "(s, S): below s order up to S (order cost K)"}
 NONE = "__none__"  # the dropdown value of "not in this file"
 
 

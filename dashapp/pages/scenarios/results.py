@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashapp.ui import scenario_figures as figs
+from dashapp.ui.recommendation import cost_note, is_assumed
 from dashapp.ui.result_sentences import not_significant, scenarios_sentence
 from engine.studies import scenarios as sc
 
@@ -22,6 +23,7 @@ def render_results(result: dict | None):
                  f"run took {result.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="sc-result-summary"),
         _crn_note(result),
+        _cost_notes(result),
         kpi_grid(result),
         html.Div([html.Span("How far from the optimum: ", className="small")] + _optimum_links(result),
                  id="sc-optimum-links", className="my-1"),
@@ -64,6 +66,32 @@ def kpi_grid(result: dict):
                       dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True,
                                        "tooltipShowDelay": 300, "enableCellTextSelection": True},
                       columnSize="autoSize", style={"width": "100%"})
+
+
+COST_COLUMNS = "the Unit cost and Unit price columns of the table above"
+
+
+def _cost_notes(result: dict):
+    """Where each scenario's unit cost and price came from, beside the KPI table whose costs they drive: one note
+    when every scenario ran on the same costs, else one per scenario (dashapp.ui.recommendation.cost_note, the note
+    the simulator, /optimum and /portfolio show). Nothing for a stored result without its resolved costs."""
+    groups: dict = {}
+    for s in result.get("scenarios", []):
+        costs = (s.get("info") or {}).get("costs")
+        if not costs:
+            return None
+        key = tuple(sorted((k, str(v)) for k, v in costs.items()))
+        groups.setdefault(key, (costs, []))[1].append(s["name"])
+    if not groups:
+        return None
+    if len(groups) == 1:
+        costs, _ = next(iter(groups.values()))
+        items = [cost_note(costs, COST_COLUMNS)]
+    else:
+        items = [f"{', '.join(names)}: {cost_note(costs, COST_COLUMNS)}" for costs, names in groups.values()]
+    assumed = any(is_assumed(costs) for costs, _ in groups.values())
+    return html.Div([html.Div(text) for text in items], id="sc-cost-note",
+                    className="small cost-note " + ("text-warning-emphasis" if assumed else "text-muted"))
 
 
 def _crn_note(result: dict):

@@ -110,6 +110,7 @@ def _results():
         html.Div(id=ids.HINT),
         dbc.Progress(id=ids.PROGRESS, value=0, label="", className="mb-3", style={"height": "18px"}),
         dbc.Row([dbc.Col(C.kpi_card(k), xl=2, md=4, xs=6, className="mb-2") for k in ids.KPIS]),
+        html.Div(id=ids.COST_NOTE, className="mb-2", role="note"),
         graphs,
         dbc.Row([
             dbc.Col([html.H2("Event log (newest first, latest 200)", className="h6"),

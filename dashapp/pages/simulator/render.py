@@ -26,6 +26,7 @@ from dashapp.pages.simulator.session_views import (
 )
 from dashapp.ui import components as C
 from dashapp.ui import figures
+from dashapp.ui.recommendation import cost_note_view
 
 
 def _out(component: str, prop: str) -> Output:
@@ -42,6 +43,7 @@ VIEW = {
     "pause_label": _out(ids.PAUSE, "children"), "status": _out(ids.STATUS, "children"),
     **{f"{b}_disabled": _out(b, "disabled") for b in (ids.START, ids.PAUSE, ids.STEP, ids.RESET)},
     "run_note": _out(ids.RUN_NOTE, "children"), "event_summary": _out(ids.EVENT_SUMMARY, "children"),
+    "cost_note": _out(ids.COST_NOTE, "children"),
 }
 
 
@@ -100,8 +102,17 @@ def _full(s: Screen) -> dict:
     out = {gid: figure_dict(gid, s.rows, s.horizon) for gid in ids.GRAPHS}
     out.update(_cards(s.rows, s.horizon))
     out.update(_status(s), event_log=_log_children(latest_events(s.rows)), shown_day={"run": s.run, "day": len(s.rows)},
-               tick_disabled=s.status != "running", message=C.message(s.message, s.color))
+               tick_disabled=s.status != "running", message=C.message(s.message, s.color),
+               cost_note=_cost_note(s.costs))
     return out
+
+
+def _cost_note(costs: dict | None):
+    """Where the run's unit cost and price came from, beside the cost cards: an assumption names the fields that
+    set them (dashapp.ui.recommendation.cost_note, the note the hint, /optimum and /portfolio show)."""
+    if not costs:
+        return None
+    return cost_note_view(costs, ids.COST_NOTE + "-text", edit=ids.COST_FIELDS)
 
 
 def _log_patch(rows, shown_day: int):

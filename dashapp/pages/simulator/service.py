@@ -39,11 +39,13 @@ class Screen:
     color: str = "danger"
     controls: dict | None = None  # FULL on page load: the stored controls to put back into the fields
     status_changed: bool = True   # PATCH: False while a run goes on (the page re-sends nothing it already has)
+    costs: dict | None = None     # the run's resolved costs with their sources (the note under the KPI cards)
 
 
 def _screen(sid: str, kind: str, rec: dict, rows: list, **kw) -> Screen:
     horizon = rec.get("horizon") or rec["controls"].get("horizon")
-    return Screen(sid, kind, rows=rows, status=rec["status"], run=rec["run"], horizon=horizon, **kw)
+    return Screen(sid, kind, rows=rows, status=rec["status"], run=rec["run"], horizon=horizon,
+                  costs=rec.get("costs"), **kw)
 
 
 def _choices() -> tuple[set, dict, dict]:
@@ -97,6 +99,7 @@ class SimulationService:
         sim = E.build_simulator(self.store, sid, controls)
         policy = sim.policy.describe()
         rec.update(controls=controls, horizon=int(sim.days), run=rec["run"] + 1, status=status,
+                   costs=dict(sim.costs),
                    level={k: policy.get(k) for k in ("quantile_level", "critical_ratio", "level_source")}
                    if policy.get("level_source") else None)
         return sim
