@@ -67,8 +67,9 @@ def cmd_recommend(args) -> int:
     from engine.studies.recommend import recommend
 
     settings = recommendation_settings(args)
-    series = load_csv(args.data or default_data_path()).get(args.series)
-    rec = json_safe(recommend(series, settings))
+    data = load_csv(args.data or default_data_path())
+    series = data.get(args.series)
+    rec = json_safe(recommend(series, settings, file_series=data.series.values()))   # as /portfolio corrects it
     if args.json:
         print(json.dumps(rec, allow_nan=False))
         return 0

@@ -107,9 +107,10 @@ def cmd_optimum(args) -> int:
     if args.replications is None:
         from dataclasses import replace
         config = replace(config, replications=DEFAULT_REPLICATIONS)
-    series = args._common.read_data(args, config.data).get(config.series)
+    data = args._common.read_data(args, config.data)
+    series = data.get(config.series)
     report = optimum_report(config, series, config.replications, quick=args.quick, objective=args.objective,
-                            target_fill_rate=args.target_fill_rate)
+                            target_fill_rate=args.target_fill_rate, file_series=data.series.values())
     out = {k: report[k] for k in ("recommendation", "lower_bound", "best_base_stock", "best_z")}
     out["policies"] = [{"name": p["name"], "cost": p["cost"], "regret": p["regret"]} for p in report["policies"]]
     out["calibration"] = report["calibration"]

@@ -503,7 +503,8 @@ def calibration_of(result, nominal: float) -> dict:
 
 
 def optimum_report(config, series, replications: int = 100, *, forecaster=None, quick: bool = False,
-                   saa_paths: int = 20, progress=None, objective: str = "cost", target_fill_rate: float = 0.95) -> dict:
+                   saa_paths: int = 20, progress=None, objective: str = "cost", target_fill_rate: float = 0.95,
+                   file_series=None) -> dict:
     """Everything the /optimum page and `python -m engine optimum --json` show, on common random numbers.
 
     Keys: lower_bound {mean, ci95} (the perfect-information LP: the value of perfect information, labelled so);
@@ -513,7 +514,8 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
     quantile on the evaluation paths; plus curve (cost vs S) and z_curve on the selection paths, saa (plan cost in
     and out of sample), initial_inventory, costs, and per-path checks; recommendation: what to do for this series
     (engine.studies.recommend, the same record the simulator's hint and the portfolio give for these settings and
-    `objective`) — the yardsticks above measure the rule as configured, the recommendation is the answer.
+    `objective`) — the yardsticks above measure the rule as configured, the recommendation is the answer;
+    file_series: the file's series, for the service objective's file-wide correction (engine.studies.recommend).
     """
     import time as _time
     from dataclasses import replace
@@ -597,8 +599,8 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         policies.append(entry("s-S-eoq (K-aware)", k_aware))
     bound_ok = {name: bool(np.all(bounds <= c + 1e-6 * np.maximum(1.0, np.abs(c)))) for name, c in
                 (("order-up-to", ou_cost), ("original", orig_cost), ("best base-stock", s_eval))}
-    recommendation = recommend(series, settings_for(config, objective=objective,
-                                                                 target_fill_rate=target_fill_rate))
+    recommendation = recommend(series, settings_for(config, objective=objective, target_fill_rate=target_fill_rate),
+                               file_series=file_series)
     return {
         "recommendation": recommendation,
         "lower_bound": lb,

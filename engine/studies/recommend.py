@@ -13,15 +13,22 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.studies.portfolio import PortfolioSettings, evaluation_paths, recommend_chunk
+from engine.studies.portfolio import PortfolioSettings, evaluation_paths, recommend_chunk, with_calibration
 
 __all__ = ["recommend", "settings_for", "start_on_hand", "rule_on_recommendation_paths"]
 
 
-def recommend(series, settings: PortfolioSettings | None = None) -> dict:
+def recommend(series, settings: PortfolioSettings | None = None, file_series=None) -> dict:
     """The recommendation record (engine.studies.recommendation) for one SeriesData, with its `service_premium`
-    under the service objective (what the target costs beyond the least-cost recommendation; None under "cost")."""
+    under the service objective (what the target costs beyond the least-cost recommendation; None under "cost").
+
+    file_series: every series of the file `series` came from. Under the service objective /portfolio corrects
+    targets and promises from an out-of-time check over the whole file (engine.studies.portfolio.with_calibration);
+    given the file, one series gets that same correction and so the same answer as its /portfolio row. Under
+    least expected cost, or without the file, nothing is corrected."""
     settings = (settings or PortfolioSettings()).validate()
+    if file_series is not None:
+        settings = with_calibration(list(file_series), settings)
     return recommend_chunk([series], settings)[0]["recommendation"]
 
 

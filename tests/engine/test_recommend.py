@@ -112,3 +112,28 @@ def test_same_recommendation_tells_a_different_number():
     a = {"policy": "r-Q", "params": {"r": 1.0}, "expected_cost_ci": [1.0, 2.0]}
     assert same_recommendation(a, {"policy": "r-Q", "params": {"r": 1.0}, "expected_cost_ci": [1.0, 2.0]})
     assert not same_recommendation(a, {"policy": "r-Q", "params": {"r": 1.0 + 1e-6}, "expected_cost_ci": [1.0, 2.0]})
+
+
+def test_under_the_service_objective_one_series_gets_its_portfolio_row_given_the_file():
+    """/portfolio corrects the service objective's targets from the whole file; recommend given the file's series
+    applies the same correction, so the item's answer is its row (without the file it may differ)."""
+    import numpy as np
+
+    from engine.data.dataset import SeriesData
+    from engine.studies.portfolio import recommend_chunk, with_calibration
+
+    rng = np.random.default_rng(4)
+    days = 200
+    ramp = np.linspace(1.0, 1.6, days)  # growth: the out-of-time check moves the target
+    series = [SeriesData(key=f"I{i}/S", dates=None, demand=rng.poisson((4.0 + i) * ramp).astype(float),
+                         promo=np.zeros(days), unit_cost=10.0, unit_price=20.0) for i in range(8)]
+    s = PortfolioSettings(lead_time=3, replications=6, days=30, history_days=120, backtest_days=30,
+                          objective="fill-rate", target_fill_rate=0.95).validate()
+    corrected = with_calibration(series, s)
+    assert corrected.calibration  # the file is long enough to be checked
+    rows = recommend_chunk(series, corrected)
+    for x, row in zip(series[:3], rows[:3]):
+        assert same_recommendation(recommend(x, s, file_series=series), row["recommendation"])
+    assert not all(same_recommendation(recommend(x, s), row["recommendation"]) for x, row in zip(series, rows))
+    cost = PortfolioSettings(lead_time=3, replications=6, days=30, history_days=120, backtest_days=30).validate()
+    assert same_recommendation(recommend(series[0], cost, file_series=series), recommend(series[0], cost))
