@@ -120,6 +120,43 @@ def _measure(script: Path, what: str, root: Path, repeats: int, quick: bool, por
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+RECORDED = REPO / "bench" / "recorded" / "before_after.md"
+GOAL_SIZES = {"step": "one Simulator.step(), ma7 (µs, median of 3,650 days)",
+              "batch": "run_batch 1,000 × 365, order-up-to, ma7 (s)",
+              "portfolio": "run_portfolio, 1,000 series, 20 + 20 paths × 90 days (s)",
+              "scenarios": "8 scenarios × 200 × 365, ma7, common random numbers (s)"}
+
+
+def _verdict_ratio(f: dict) -> float:
+    """The ratio a workload is judged on: CPU medians where measured (other engineers' load on the shared cores
+    moves wall time far more than CPU time), wall medians for step (µs per call, no CPU reading)."""
+    return f["cpu_ratio"] if f.get("cpu_ratio") is not None else f["ratio"]
+
+
+def report_markdown(base: str, head: str, dirty: bool, load_before, load_after, figures: dict, a) -> str:
+    """The recorded section: one row per workload, the before and after medians, their ratios, the verdict."""
+    import datetime as _dt
+
+    when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = ["## Before/after speed (one run)", "",
+             f"`python -m bench.before_after --base {a.base} --rounds {a.rounds} --repeats {a.repeats}"
+             f"{' --quick' if a.quick else ''} --write-report` ({when}; before: {base}, after: {head}"
+             f"{' with uncommitted changes' if dirty else ''}; {os.cpu_count()} CPUs, load average "
+             f"{load_before[0]:.2f} before and {load_after[0]:.2f} after). Each side runs in its own child process, "
+             "alternating base/after each round; the first call of each workload is a warm-up. A workload counts "
+             "as slower when its CPU-time median ratio is above 1 (wall for step).", "",
+             "| workload | size | before (wall) | after (wall) | after/before wall | CPU before | CPU after | "
+             "after/before CPU | slower? |", "|---|---|---|---|---|---|---|---|---|"]
+    for what, f in figures.items():
+        unit = "µs" if what == "step" else "s"
+        cpu = (f"{f['cpu_before']:.2f} s", f"{f['cpu_after']:.2f} s", f"{f['cpu_ratio']:.2f}") \
+            if f.get("cpu_ratio") is not None else ("—", "—", "—")
+        lines.append(f"| {what} | {GOAL_SIZES[what]} | {f['before']:.3f} {unit} | {f['after']:.3f} {unit} | "
+                     f"{f['ratio']:.2f} | {cpu[0]} | {cpu[1]} | {cpu[2]} | "
+                     f"{'yes' if _verdict_ratio(f) > 1.0 else 'no'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="3f15b37", help="commit measured as 'before' (default 3f15b37)")
@@ -129,6 +166,8 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads")
     ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run, not the goals' figures)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    ap.add_argument("--write-report", action="store_true",
+                    help=f"write the table to {RECORDED.relative_to(REPO)}, a recorded run bench/REPORT.md includes")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--root", help=argparse.SUPPRESS)
     ap.add_argument("--portfolio-file", help=argparse.SUPPRESS)
@@ -192,8 +231,14 @@ def main(argv=None) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
-    slower = [w for w, f in figures.items() if f["ratio"] > 1.0]
-    print("none slower (wall medians)" if not slower else f"slower by wall median: {', '.join(slower)}")
+    slower = [w for w, f in figures.items() if _verdict_ratio(f) > 1.0]
+    print("none slower (CPU medians; wall for step)" if not slower else
+          f"slower (CPU medians; wall for step): {', '.join(slower)}")
+    if a.write_report:
+        RECORDED.parent.mkdir(parents=True, exist_ok=True)
+        RECORDED.write_text(report_markdown(rev.stdout.strip(), head, dirty, load_before, load_after, figures, a),
+                            encoding="utf-8")
+        print(f"wrote {RECORDED.relative_to(REPO)}")
     if a.json:
         print(json.dumps({"base": rev.stdout.strip(), "head": head, "load_before": load_before,
                           "load_after": load_after, "figures": figures}))
