@@ -68,7 +68,7 @@ def check_identities(ledger, backorders):
         on_hand_prev = r["on_hand"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cfg=configs)
 def test_ledger_identities_hold_every_day(sample_series, cfg):
     sim = Simulator(SimConfig(**cfg), sample_series)
