@@ -305,17 +305,17 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
       target 0.95: realised 0.943, 0.926, 0.934, 0.934, 0.927 in five consecutive windows, the holiday window
       lowest), so one window carries its own season's luck into the next and pooling averages it out;
     - a class's offset from the pooled curve is read in the latest window only, shrunk toward 0 as if
-      SHRINK_SERIES more series had followed the pooled mean: the class offsets drift slowly (lumpy series:
-      +2.9, +3.7, +0.1, −1.8, −2.6 points from the newest window back), so the latest window predicts the next
-      one better than their mean; classes with fewer than MIN_CHECK_SERIES series there use the pooled entry
-      ALL_CLASSES.
+      SHRINK_SERIES more series had followed the pooled mean: a class's offset changes with the class's members
+      and seasons (smooth +2.2, +3.2, +3.8, +1.2, +3.5 points, lumpy +2.9, +3.7, +0.1, −1.7, −2.6 from the newest
+      window back), and the latest window is the nearest to the one promised for; classes with fewer than
+      MIN_CHECK_SERIES series there use the pooled entry ALL_CLASSES.
     A class's selection target is where its curve reaches the target (linear between ladder points); its promise
     shift is realised − simulated there, added to the simulated fill rate of each later recommendation of the
     class. Objective "cost": the target is kept and only the promise is shifted.
     A series takes part in the latest window when at least 60 days come before it, in a deeper one only when the
     days before it hold the full forecaster backtest (_full_backtest_days): a recommendation made on a truncated
     backtest is not the kind the origin makes (M5, lead time 7, selection target 0.95: a window with 100 days
-    before it realised 0.887, the five after it 0.926–0.943). No series long enough: {} (no correction). The
+    before it realised 0.887, the six after it 0.926–0.943). No series long enough: {} (no correction). The
     settings then carry the result (`calibration`), so chunks run anywhere (Celery workers) apply the same
     correction. CHECK_WINDOWS (4) was chosen on the M5 backtests at lead times 3 and 14 (cuts 0, 90, 180, 270:
     mean |realised − target| and |realised − promise| 0.83 and 0.76 points with 4 windows, 0.88 and 0.83 with
