@@ -176,3 +176,9 @@ def test_out_of_time_check_pools_the_level_over_windows_and_reads_class_offsets_
     assert got["smooth"][1] == pytest.approx(-0.04 + 0.02 * lean)
     assert got["intermittent"][1] == pytest.approx(-0.04 - 0.02 * lean)
     assert got["smooth"][0] < got["all"][0] < got["intermittent"][0]
+
+
+def test_cli_check_windows_out_of_range_is_one_line(tmp_path, capsys):
+    assert main(["backtest-policy", "--data", str(tmp_path / "none.csv"), "--check-windows", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--check-windows 0 is out of range" in err and err.count("\n") == 1
