@@ -132,7 +132,7 @@ def test_cli_json_has_totals_by_class_baseline_and_records(tmp_path, capsys):
     path.write_text("\n".join(rows) + "\n")
     out = tmp_path / "series.csv"
     assert main(["backtest-policy", "--data", str(path), "--holdout-days", "30", "--origins", "2", "--lead-time",
-                 "3", "--replications", "4", "--json", "--out", str(out)]) == 0
+                 "3", "--replications", "4", "--check-windows", "1", "--json", "--out", str(out)]) == 0
     got = json.loads(capsys.readouterr().out)
     assert {"series", "promised_fill_rate", "realised_fill_rate", "realised_fill_rate_units", "average_on_hand",
             "series_within_5pts"} <= set(got["totals"])
