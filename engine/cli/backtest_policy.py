@@ -25,6 +25,9 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--no-promise-check", action="store_true",
                    help="recommend without the portfolio's out-of-time correction of targets and promises")
+    p.add_argument("--check-windows", type=int, default=None, metavar="N",
+                   help="held-out windows the out-of-time correction averages before each origin (default: the "
+                        "portfolio's CHECK_WINDOWS, 4; each costs about one portfolio run at eight targets)")
     p.add_argument("--out", metavar="SERIES.csv", help="write the per-series records as CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object (totals, by_class, baseline, records)")
     p.set_defaults(func=cmd_backtest_policy)
@@ -38,7 +41,8 @@ def cmd_backtest_policy(args) -> int:
     settings = BacktestSettings(holdout_days=args.holdout_days, origins=args.origins, lead_time=args.lead_time,
                                 objective=args.objective, target_fill_rate=args.target_fill_rate,
                                 replications=args.replications, holding_rate=args.holding_rate, seed=args.seed,
-                                promise_check=not args.no_promise_check)
+                                promise_check=not args.no_promise_check,
+                                **({} if args.check_windows is None else {"check_windows": args.check_windows}))
     out = run_backtest(args.data, settings, columns=getattr(args, "columns", None),
                        fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
     if args.out:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from engine.exact.distributions import parse_demand_dist
-from engine.exact.report import exact_report
+from engine.exact.report import exact_report, random_lead_time_report
 from engine.json_safe import json_safe
 
 __all__ = ["cmd_exact", "register"]
@@ -17,6 +17,9 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--demand-dist", required=True, metavar="DIST",
                    help="poisson:MEAN | negbin:MEAN:VAR | empirical:FILE.csv[:SERIES]")
     p.add_argument("--lead-time", type=int, default=1, help="periods between order and arrival (default 1)")
+    p.add_argument("--lead-time-dist", metavar="DIST", default=None,
+                   help="random lead times (uniform:LOW:HIGH | poisson:MEAN): answered 'not certified', the exact "
+                        "model assumes a fixed lead time")
     p.add_argument("--holding-cost", type=float, default=1.0, help="h per unit left at period end (default 1)")
     p.add_argument("--stockout-cost", type=float, default=9.0,
                    help="p per lost unit, or per backlogged unit per period (default 9)")
@@ -35,6 +38,10 @@ def register(subparsers, common=None) -> None:
 
 def cmd_exact(args) -> int:
     dist = parse_demand_dist(args.demand_dist)
+    if args.lead_time_dist is not None:
+        rep = random_lead_time_report(args.lead_time_dist)
+        print(json.dumps(json_safe(rep)) if args.json else rep["message"])
+        return 0
     rep = exact_report(dist, args.lead_time, args.holding_cost, args.stockout_cost, args.backorders, args.bound,
                        policies=not args.no_policies, order_cost=args.order_cost,
                        order_multiple=args.order_multiple)

@@ -32,10 +32,12 @@ from engine.exact.policies import (
 )
 from engine.exact.solve import MAX_GRID, largest_lead_time, solve_optimal
 
-__all__ = ["LOOKAHEAD", "MAX_LEAD", "NOT_CERTIFIED", "default_bound", "exact_report", "policy_reach"]
+__all__ = ["FIXED_LEAD_ONLY", "LOOKAHEAD", "MAX_LEAD", "NOT_CERTIFIED", "default_bound", "exact_report", "policy_reach",
+           "random_lead_time_report"]
 
 MAX_LEAD = 30
 NOT_CERTIFIED = "not certified (lead time beyond reach)"
+FIXED_LEAD_ONLY = "not certified: the exact model assumes a fixed lead time"
 LOOKAHEAD = "lookahead"
 POLICY_STATES = 200_000  # simple-policy searches evaluate on the full simplex of positions ≤ S: beyond, skipped
 FIXED_COST_GRID = 150_000  # (s, S) searches evaluate each policy on a grid of (S + 1)^L entries
@@ -144,6 +146,23 @@ def _beyond_simplex(out, rows, model, opt, L, pmf, h, p, K, m, policies) -> None
     elif cap is not None:
         notes.append(f"lookahead skipped above {LOOKAHEAD_STATES:,} states")
     out["policies_note"] = "; ".join(notes)
+
+
+def random_lead_time_report(lead_time_dist: str) -> dict:
+    """The answer to a random lead time ('poisson:5', 'uniform:4:10'): not certified. The exact model's state is the
+    pipeline of orders by days to arrival, one fixed lead time long; solving at the mean lead time would certify a
+    cost the random lead time does not have (an uncertain lead time needs more stock than its mean suggests), so no
+    optimum or gap is given. ConfigError for a text that is
+    no lead-time distribution."""
+    from engine.simulation.simulator import parse_lead_time_dist
+
+    if parse_lead_time_dist(lead_time_dist) is None:
+        raise ConfigError("--lead-time-dist: give uniform:LOW:HIGH or poisson:MEAN (a fixed lead time is "
+                          "--lead-time)", field="lead_time_dist", value=lead_time_dist)
+    return {"certified": False, "status": FIXED_LEAD_ONLY, "lead_time_dist": lead_time_dist.strip().lower(),
+            "message": f"{FIXED_LEAD_ONLY}; lead times drawn from {lead_time_dist.strip().lower()} are not "
+                       "solved exactly (no optimum, no gaps). Give a fixed --lead-time for a certificate, or "
+                       "compare policies by simulation with random lead times (`engine optimum --lead-time-dist`)."}
 
 
 def exact_report(dist: DemandDist, L: int, h: float = 1.0, p: float = 9.0, backorders: bool = False,

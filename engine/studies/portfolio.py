@@ -68,9 +68,9 @@ REFINE_STEPS = 8
 SAFETY_LEVELS = np.array([0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999])
 CHECK_STEPS = np.array([-1.0, -0.5, 0.0, 0.4, 0.6, 0.8, 0.9, 0.98])  # × (1 − target) above the target
 ALL_CLASSES = "all"
-CHECK_WINDOWS = 1  # chosen on the M5 file's first three of four 90-day origins (1 vs 2 windows), see bench
+CHECK_WINDOWS = 4  # chosen on the M5 backtests at lead times 3 and 14 (cuts 0–270), not on lead time 7; see bench
 MIN_CHECK_SERIES = 8
-SHRINK_SERIES = 30  # pseudo-series of the pooled curve in each class's curve; chosen like CHECK_WINDOWS
+SHRINK_SERIES = 30  # pseudo-series of the pooled curve in each class's offset; chosen on the M5 cuts 90–270
 LOT_MULTIPLES = np.array([0.25, 0.5, 1.0, 1.5, 2.0, 3.0])  # × EOQ: the lot sizes S − s of the K-aware candidate
 
 
@@ -338,20 +338,35 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     Why: the candidates are scored on moving-block bootstrap paths of the past year, a world without the level's
     drift and with the within-week dependence only; on real demand (M5: trends, zero runs that last weeks) the
     same levels deliver less than they promise there, by a margin that depends on the demand class. So the check
-    cuts every series `days` days before its end (and, with check_windows > 1, also 2·`days`, …, pooling the
-    windows), recommends on what came before at each selection target of
-    check_targets (the target plus a ladder toward 1), runs each recommendation on the real `days` that followed
-    (engine.studies.history_replay.replay_records, the one inventory day) and reads, per class, the mean realised
-    fill rate over series (what a promise is) against the selection target. The class's selection target is
-    where that curve reaches the target (linear between ladder points); its promise shift is realised − simulated
-    there, added to the simulated fill rate of each later recommendation of the class. Objective "cost": the
-    target is kept and only the promise is shifted. A class's curve is shrunk toward the pooled one as if
-    SHRINK_SERIES more series had followed the pooled mean (a class of 20 series moves by ±3 points between 90-day
-    windows); classes with fewer than MIN_CHECK_SERIES series use the pooled entry ALL_CLASSES.
-    Series shorter than `days` + 60 days take no part; no series long enough: {} (no correction). The settings
-    then carry the result (`calibration`), so chunks run anywhere (Celery workers) apply the same correction.
-    A heuristic correction of a mean over series, not a per-series guarantee: each series' own window is too
-    short (an intermittent series sells a few units in 90 days) to calibrate alone.
+    cuts every series `days` days before its end, and 2·`days`, … up to `check_windows` windows (as far as the
+    history reaches), recommends on what came before each cut at each selection target of check_targets (the
+    target plus a ladder toward 1), runs each recommendation on the real `days` that followed
+    (engine.studies.history_replay.replay_records, the one inventory day) and reads the mean realised fill rate
+    over series (what a promise is) against the selection target.
+
+    Two parts with different memories:
+    - the pooled curve (all classes) is the mean over every window: how far real days fall short of the
+      bootstrap moves from one 90-day window to the next with no persistence (M5, lead time 7, selection
+      target 0.95: realised 0.943, 0.926, 0.934, 0.934, 0.927 in five consecutive windows, the holiday window
+      lowest), so one window carries its own season's luck into the next and pooling averages it out;
+    - a class's offset from the pooled curve is read in the latest window only, shrunk toward 0 as if
+      SHRINK_SERIES more series had followed the pooled mean: a class's offset changes with the class's members
+      and seasons (smooth +2.2, +3.2, +3.8, +1.2, +3.5 points, lumpy +2.9, +3.7, +0.1, −1.7, −2.6 from the newest
+      window back), and the latest window is the nearest to the one promised for; classes with fewer than
+      MIN_CHECK_SERIES series there use the pooled entry ALL_CLASSES.
+    A class's selection target is where its curve reaches the target (linear between ladder points); its promise
+    shift is realised − simulated there, added to the simulated fill rate of each later recommendation of the
+    class. Objective "cost": the target is kept and only the promise is shifted.
+    A series takes part in the latest window when at least 60 days come before it, in a deeper one only when the
+    days before it hold the full forecaster backtest (_full_backtest_days): a recommendation made on a truncated
+    backtest is not the kind the origin makes (M5, lead time 7, selection target 0.95: a window with 100 days
+    before it realised 0.887, the six after it 0.926–0.943). No series long enough: {} (no correction). The
+    settings then carry the result (`calibration`), so chunks run anywhere (Celery workers) apply the same
+    correction. CHECK_WINDOWS (4) was chosen on the M5 backtests at lead times 3 and 14 (cuts 0, 90, 180, 270:
+    mean |realised − target| and |realised − promise| 0.83 and 0.76 points with 4 windows, 0.88 and 0.83 with
+    1, read off the ladder's curves); the lead time 7 figures of bench.policy_backtest were only scored. A
+    heuristic correction of a mean over series, not a per-series guarantee: each
+    series' own window is too short (an intermittent series sells a few units in 90 days) to calibrate alone.
     """
     from engine.studies.history_replay import fill_rates, replay_records
 
@@ -359,9 +374,9 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     H = s.days
     base = replace(s, calibration=None, promise_check=False)
     targets = check_targets(s.target_fill_rate) if s.objective == "fill-rate" else np.array([s.target_fill_rate])
-    realised, simulated, labels = [[] for _ in targets], [[] for _ in targets], []
+    realised, simulated, labels, window = [[] for _ in targets], [[] for _ in targets], [], []
     for back in range(1, s.check_windows + 1):  # window `back`: the days [len − back·H, len − (back − 1)·H)
-        usable = [x for x in series if len(x) >= back * H + 60]
+        usable = [x for x in series if len(x) - back * H >= (60 if back == 1 else _full_backtest_days(x, s))]
         if len(usable) < MIN_CHECK_SERIES:  # too few to estimate any class's correction
             break
         cut = [x.slice(0, len(x) - back * H) for x in usable]
@@ -376,26 +391,41 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
             realised[j].extend(got)
             simulated[j].extend(np.nan if r["fill_rate"] is None else r["fill_rate"] for r in recs)
         labels.extend(r["class"] for r in per_target[0])
+        window.extend([back] * len(usable))
     if not labels:
         return {}
     realised, simulated = np.array(realised), np.array(simulated)  # (targets, series × windows)
-    groups = {c: np.array([lab == c for lab in labels]) for c in set(labels)}
-    groups[ALL_CLASSES] = np.ones(len(labels), dtype=bool)
-    out = {}
     scored = ~np.isnan(realised).any(axis=0) & ~np.isnan(simulated).any(axis=0)
+    latest = scored & (np.array(window) == 1)
+    if latest.sum() < MIN_CHECK_SERIES:
+        return {}
     r_all, s_all = realised[:, scored].mean(axis=1), simulated[:, scored].mean(axis=1)
-    for c, sel in groups.items():
-        ok = sel & scored
-        m = int(ok.sum())
-        if m < MIN_CHECK_SERIES:
-            continue
-        wt = m / (m + SHRINK_SERIES) if c != ALL_CLASSES else 1.0  # a small class leans on the pooled curve
-        r_mean = wt * realised[:, ok].mean(axis=1) + (1.0 - wt) * r_all
-        s_mean = wt * simulated[:, ok].mean(axis=1) + (1.0 - wt) * s_all
+    r_new, s_new = realised[:, latest].mean(axis=1), simulated[:, latest].mean(axis=1)
+    labels = np.array(labels)
+    out = {}
+    for c in [ALL_CLASSES] + sorted({str(x) for x in labels[latest]}):
+        if c == ALL_CLASSES:
+            r_mean, s_mean = r_all, s_all
+        else:
+            ok = latest & (labels == c)
+            m = int(ok.sum())
+            if m < MIN_CHECK_SERIES:
+                continue
+            wt = m / (m + SHRINK_SERIES)  # a small class leans on the pooled curve
+            r_mean = r_all + wt * (realised[:, ok].mean(axis=1) - r_new)
+            s_mean = s_all + wt * (simulated[:, ok].mean(axis=1) - s_new)
         tau = _interpolate(targets, r_mean, s.target_fill_rate) if s.objective == "fill-rate" else targets[0]
         gap = float(np.interp(tau, targets, r_mean - s_mean))
         out[c] = [float(tau), gap]
     return out
+
+
+def _full_backtest_days(series, s: PortfolioSettings) -> int:
+    """Days of history `recommend_at_targets` needs for its full forecaster backtest on a series: the warm-up,
+    `backtest_days` origins and one protection period after the last."""
+    lead = s.lead_time if s.lead_time is not None else (series.lead_time_days if series.lead_time_days is not None
+                                                          else DEFAULT_LEAD_TIME)
+    return WARM_UP_DAYS + s.backtest_days + int(lead) + 1
 
 
 def with_calibration(series: list, settings: PortfolioSettings, chunk: int = 200) -> PortfolioSettings:

@@ -247,3 +247,16 @@ def test_best_lost_sales_aware_policy_within_one_percent_of_the_optimum(p, L):
     best = min(best_capped_base_stock(L, MEAN5.pmf, 1.0, float(p), base).cost,
                best_pil(L, MEAN5.pmf, 1.0, float(p)).cost)
     assert opt * (1 - 1e-6) <= best < opt * 1.01
+
+
+def test_cli_exact_with_a_random_lead_time_is_not_certified(capsys):
+    """The exact model's pipeline is one fixed lead time long: a lead-time distribution is answered "not
+    certified", never solved at its mean."""
+    assert main(["exact", "--demand-dist", "poisson:5", "--lead-time-dist", "poisson:5", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["certified"] is False and "optimal_cost" not in got and "policies" not in got
+    assert got["status"] == "not certified: the exact model assumes a fixed lead time"
+    assert main(["exact", "--demand-dist", "poisson:5", "--lead-time-dist", "uniform:4:10"]) == 0
+    assert "not certified: the exact model assumes a fixed lead time" in capsys.readouterr().out
+    assert main(["exact", "--demand-dist", "poisson:5", "--lead-time-dist", "fixed"]) == 2
+    assert "--lead-time" in capsys.readouterr().err

@@ -132,7 +132,7 @@ def test_cli_json_has_totals_by_class_baseline_and_records(tmp_path, capsys):
     path.write_text("\n".join(rows) + "\n")
     out = tmp_path / "series.csv"
     assert main(["backtest-policy", "--data", str(path), "--holdout-days", "30", "--origins", "2", "--lead-time",
-                 "3", "--replications", "4", "--json", "--out", str(out)]) == 0
+                 "3", "--replications", "4", "--check-windows", "1", "--json", "--out", str(out)]) == 0
     got = json.loads(capsys.readouterr().out)
     assert {"series", "promised_fill_rate", "realised_fill_rate", "realised_fill_rate_units", "average_on_hand",
             "series_within_5pts"} <= set(got["totals"])
@@ -144,3 +144,41 @@ def test_cli_json_has_totals_by_class_baseline_and_records(tmp_path, capsys):
     assert backtest_csv([]).startswith("series,origin,")
     assert main(["backtest-policy", "--data", str(path), "--holdout-days", "200", "--origins", "2"]) == 2
     assert capsys.readouterr().err.startswith("error: series ")
+
+
+def test_out_of_time_check_pools_the_level_over_windows_and_reads_class_offsets_in_the_latest(monkeypatch):
+    """The pooled curve is the mean over every window; a class's offset from it comes from the latest window
+    only (shrunk by SHRINK_SERIES); a deeper window whose history cannot hold the full forecaster backtest takes
+    no part. Recommendations and replays are stand-ins whose realised fill rate is known per window and class."""
+    import engine.studies.history_replay as hr
+    import engine.studies.portfolio as pf
+
+    H = 30
+    s = PortfolioSettings(lead_time=3, replications=6, days=H, history_days=120, backtest_days=60, check_windows=3,
+                          objective="fill-rate")  # the full backtest: 28 + 60 + 4 = 92 days
+    ser = [SeriesData(key=f"I{i}/S", dates=None, demand=np.ones(160), promo=np.zeros(160), unit_cost=10.0,
+                      unit_price=20.0) for i in range(16)]
+    # realised − simulated per window (1: latest) and class; window 3 (70 days before it) must be left out
+    short = {1: {"smooth": -0.02, "intermittent": -0.06}, 2: {"smooth": -0.06, "intermittent": -0.02},
+             3: {"smooth": -0.5, "intermittent": -0.5}}
+
+    def recommend(cut, base, targets):
+        return [[{"class": "smooth" if int(x.key[1:].split("/")[0]) < 8 else "intermittent", "fill_rate": float(t)}
+                 for x in cut] for t in targets]
+
+    monkeypatch.setattr(pf, "recommend_at_targets", recommend)
+    monkeypatch.setattr(hr, "replay_records", lambda cut, recs, after, *a: {"totals": (cut, recs)})
+    monkeypatch.setattr(hr, "fill_rates", lambda tot: np.array(
+        [r["fill_rate"] + short[(160 - len(x)) // H][r["class"]] for x, r in zip(*tot)]))
+    got = out_of_time_calibration(ser, s)
+    assert got["all"][0] == pytest.approx(0.99) and got["all"][1] == pytest.approx(-0.04)  # windows 1 and 2
+    lean = 8 / (8 + pf.SHRINK_SERIES)
+    assert got["smooth"][1] == pytest.approx(-0.04 + 0.02 * lean)
+    assert got["intermittent"][1] == pytest.approx(-0.04 - 0.02 * lean)
+    assert got["smooth"][0] < got["all"][0] < got["intermittent"][0]
+
+
+def test_cli_check_windows_out_of_range_is_one_line(tmp_path, capsys):
+    assert main(["backtest-policy", "--data", str(tmp_path / "none.csv"), "--check-windows", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--check-windows 0 is out of range" in err and err.count("\n") == 1

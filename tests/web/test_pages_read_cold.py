@@ -151,3 +151,19 @@ def test_the_exact_section_opens_on_the_costs_it_is_given():
     section = exact_section({"h": 0.0045137, "p": 3.75, "source": "the simulator's costs"})
     assert value_of(section, ids.EXACT_H) == 0.004514 and value_of(section, ids.EXACT_P) == 3.75
     assert value_of(exact_section(), ids.EXACT_H) == 1 and value_of(exact_section(), ids.EXACT_P) == 9
+
+
+def test_the_exact_section_says_a_random_lead_time_is_not_certified():
+    import dashapp.app  # noqa: F401 - the pages register themselves on the app
+    from dashapp.pages.optimum.exact import exact_section
+    from dashapp.pages.optimum.page import scenario_lead_time_dist
+    from engine.studies import scenarios as sc
+
+    row = sc.default_table_rows()[0]
+    fixed = sc.rows_to_set([row], replications=10, days=30, seed=1)
+    random = sc.rows_to_set([{**row, "lead_time_dist": "uniform:4:10"}], replications=10, days=30, seed=1)
+    assert scenario_lead_time_dist(fixed) is None and scenario_lead_time_dist(random) == "uniform:4:10"
+    text = str(exact_section(None, scenario_lead_time_dist(random)))
+    assert "Not certified: the exact model assumes a fixed lead time" in text and "uniform:4:10" in text
+    assert "optx-random-lead" in text
+    assert "not certified" not in str(exact_section(None, scenario_lead_time_dist(fixed))).lower()

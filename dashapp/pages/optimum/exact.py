@@ -70,10 +70,24 @@ def _field(label, component, width=2):
                    md=width)
 
 
-def exact_section(costs: dict | None = None) -> html.Div:
+def _random_lead_note(lead_time_dist: str | None):
+    """The warning a scenario with random lead times gets, or None."""
+    from engine.exact.report import FIXED_LEAD_ONLY
+
+    if not lead_time_dist:
+        return None
+    return dbc.Alert(f"{FIXED_LEAD_ONLY[0].upper()}{FIXED_LEAD_ONLY[1:]}. The scenario on this page draws its lead "
+                     f"times from {lead_time_dist}: the exact optimum and gaps below hold only for the fixed lead "
+                     "time entered here, not for that scenario. Its policies are compared by simulation in the next "
+                     "section.", color="warning", id=ids.EXACT_PREFIX + "-random-lead", className="small")
+
+
+def exact_section(costs: dict | None = None, lead_time_dist: str | None = None) -> html.Div:
     """The section's inputs, buttons and result area (defaults: Poisson mean 5, L = 2). `costs` {"h", "p",
     "source"}: the simulator's h and p for the scenario the page shows, so both sections price a day alike; without
-    them Zipkin's instance (h = 1, p = 9)."""
+    them Zipkin's instance (h = 1, p = 9). `lead_time_dist`: that scenario's random lead time ('poisson:5'), which
+    the exact model cannot hold (engine.exact.report.FIXED_LEAD_ONLY): the section says so above its fields
+    instead of solving at a mean lead time as if it were the scenario's."""
     series = _series_names()
     h, p = (round(float(costs["h"]), 6), round(float(costs["p"]), 4)) if costs else (1, 9)
     cost_source = html.Div(f"h and p: {costs['source']}" if costs else "h and p: Zipkin's instance (h = 1, p = 9).",
@@ -81,6 +95,7 @@ def exact_section(costs: dict | None = None) -> html.Div:
     return html.Div([
         dcc.Store(id=ids.EXACT_REQUEST), dcc.Store(id=ids.EXACT_RESULT), dcc.Store(id=ids.EXACT_UPLOADED),
         html.H2("Exact optimum (stationary demand)", className="h4"),
+        _random_lead_note(lead_time_dist),
         html.P("When demand is the same distribution every day (i.i.d.), the best possible policy can be computed "
                "exactly (relative value iteration over on-hand stock and the pipeline), and so can the true cost of "
                "each simple policy. Costs are per day: h per unit left over at the end of a day, p per unit short "

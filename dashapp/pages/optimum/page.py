@@ -67,6 +67,18 @@ def simulator_costs(sset: dict) -> dict | None:
                                f"p = {lost} = {costs['p']:g} per unit short."}
 
 
+def scenario_lead_time_dist(sset: dict) -> str | None:
+    """The random lead time of the scenario this page shows ('poisson:5', 'uniform:4:10'), None when it is fixed
+    or the scenario does not resolve: the exact section says it cannot certify that scenario."""
+    try:
+        d = sc.build_configs(sset, allow_files=False)[0].lead_time_dist
+    except (sc.ScenarioError, ConfigError, DataError, OSError):
+        return None
+    if not d:
+        return None
+    return f"uniform:{d['low']:g}:{d['high']:g}" if d["kind"] == "uniform" else f"poisson:{d['mean']:g}"
+
+
 def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
     message = None
     sset = _default_set()
@@ -92,7 +104,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     return html.Div([
         *job_stores(WORDS, reattach, result=result),
         html.H1("How far from the optimum?", className="h3"),
-        exact_section(simulator_costs(sset)),
+        exact_section(simulator_costs(sset), scenario_lead_time_dist(sset)),
         html.Hr(),
         html.H2("This scenario (non-stationary demand): best policies found by simulation, chosen out of sample",
                 className="h4"),
