@@ -105,16 +105,17 @@ def _settings_row():
 
 def _supplier_row():
     """The supplier's rules every simulated order follows (engine.policies.order_rules): the same four fields as
-    the simulator page's "Supplier rules", applied to every series of the file."""
+    the simulator page's "Supplier rules", applied to every series of the file. No HTML min/step: a browser would
+    hand an empty value for a number outside them, and the server names what is wrong instead."""
     def field(label, control, width=2):
         return dbc.Col([dbc.Label(label, className="small mb-0", html_for=control.id), control], md=width)
 
     return dbc.Row([
-        field("Minimum order quantity (blank: none)", dbc.Input(id=ids.PF_MOQ, type="number", min=0, size="sm",
+        field("Minimum order quantity (blank: none)", dbc.Input(id=ids.PF_MOQ, type="number", step="any", size="sm",
                                                                 placeholder="none")),
-        field("Pack size (blank: any quantity)", dbc.Input(id=ids.PF_PACK_SIZE, type="number", min=1, step=1,
-                                                           size="sm", placeholder="any")),
-        field("Fixed cost per order K (blank: 0)", dbc.Input(id=ids.PF_ORDER_COST, type="number", min=0, size="sm",
+        field("Pack size (blank: any quantity)", dbc.Input(id=ids.PF_PACK_SIZE, type="number", step="any", size="sm",
+                                                           placeholder="any")),
+        field("Fixed cost per order K (blank: 0)", dbc.Input(id=ids.PF_ORDER_COST, type="number", step="any", size="sm",
                                                              placeholder="0")),
         dbc.Col(html.Fieldset([
             html.Legend("Order days (none or all: every day)", className="small mb-0",
