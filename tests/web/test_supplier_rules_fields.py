@@ -168,3 +168,22 @@ def test_portfolio_result_with_k_orders_less_often_and_says_so(tmp_path):
     text = str(results_view(costly))
     assert "pf-total-parts" in text and "200 per order placed" in text and "whole packs of 6" in text
     assert rules_note(plain["settings"]) == ""
+
+
+# -- the settings carried to /optimum and /scenarios --------------------------------------------------------------
+def test_the_rules_travel_to_optimum_and_scenarios_as_table_columns():
+    from dashapp.ui import carry_settings as carry
+    from dashapp.ui.scenario_table import table_columns
+    from engine.studies import scenarios as sc
+
+    assert {"moq", "pack_size", "order_days", "order_cost"} <= {c["id"] for c in table_columns()}
+    config = E.sim_config(_clean(**RULES))
+    for search in (carry.optimum_search(config), carry.scenarios_search(config)):
+        sset = sc.decode_set(search.split("=", 1)[1])
+        # the page's table shows the set and gives the same set back on Run
+        assert sc.rows_to_set(sc.set_to_rows(sset), replications=sset["replications"], days=sset["days"],
+                              seed=sset["seed"]) == sset
+        for cfg in sc.build_configs(sset, allow_files=False):
+            assert (cfg.moq, cfg.pack_size, cfg.order_days, cfg.order_cost) == (24, 12, ["mon", "thu"], 5)
+    plain = sc.decode_set(carry.optimum_search(E.sim_config(_clean())).split("=", 1)[1])
+    assert not {"moq", "pack_size", "order_days", "order_cost"} & set(plain["scenarios"][0])
