@@ -168,6 +168,14 @@ def test_portfolio_result_with_k_orders_less_often_and_says_so(tmp_path):
     text = str(results_view(costly))
     assert "pf-total-parts" in text and "200 per order placed" in text and "whole packs of 6" in text
     assert rules_note(plain["settings"]) == ""
+    # "Open in simulator" opens the series under the same rules
+    from urllib.parse import parse_qsl, urlparse
+
+    from dashapp.pages.simulator.link import link_controls
+
+    query = dict(parse_qsl(urlparse(P.simulator_link(costly["records"][0])).query))
+    assert {k: v for k, v in link_controls(query).items() if k in RULES} == {"pack_size": 6, "order_cost": 200}
+    assert link_controls({"order_days": "thu;mon;someday"}) == {"order_days": ["mon", "thu"]}
 
 
 # -- the settings carried to /optimum and /scenarios --------------------------------------------------------------

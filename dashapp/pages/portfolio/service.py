@@ -288,7 +288,7 @@ def simulator_link(record: dict) -> str:
     """The simulator page on this series with the recommendation: the uploaded file as data, the chosen
     forecaster, the lead time, and the recommended policy — an (r, Q) winner as the simulator's r-Q with its r and
     Q, an order-up-to winner as a constant base-stock level S at today's level (the portfolio's S moves with the
-    forecast)."""
+    forecast); and the supplier's rules the recommendation was chosen under."""
     query = {"data_source": "upload", "series": record["series"], "forecaster": record["forecaster"],
              "lead_time": min(int(record["lead_time"]), SIMULATOR_LEAD_TIME_MAX)}
     if record.get("policy") == "r-Q":
@@ -300,6 +300,10 @@ def simulator_link(record: dict) -> str:
     else:
         query.update(policy="base-stock", policy_level=round(float(record["order_up_to"]), 2))
     query["horizon"] = min(int(record["days"]), 730)
+    rules = (record.get("recommendation") or {}).get("order_rules") or {}  # the supplier's rules it was chosen under
+    query.update({k: rules[k] for k in ("moq", "pack_size", "order_cost") if rules.get(k)})
+    if rules.get("order_days"):
+        query["order_days"] = ";".join(rules["order_days"])
     return "/?" + urlencode(query)
 
 
