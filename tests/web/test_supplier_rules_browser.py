@@ -44,6 +44,9 @@ def test_simulator_orders_whole_packs_above_the_moq_on_order_days_only(page):
         assert qty % 12 == 0 and qty >= 24, m.group(0)
         assert m.group(2) in ("Mon", "Thu") and dt.date.fromisoformat(m.group(3)).weekday() in (0, 3), m.group(0)
     assert f"ordering {5 * len(orders):,.2f}" in text_of(d, "kpi-cost-sub")
+    # the recommendation after the run was chosen under the same rules, and says so
+    rules = wait_until(lambda: text_of(d, "hint-recommendation-rules"), 60, what="the hint's rules")
+    assert "whole packs of 12" in rules and "Mon, Thu" in rules and "5 per order" in rules, rules
     d.refresh()  # the rules are the session's: they come back into the fields
     wait_until(lambda: prop(d, "pack-size") == 12 and prop(d, "moq") == 24, 20, what="the rules restored")
     assert prop(d, "order-days") == ["mon", "thu"] and prop(d, "order-cost") == 5

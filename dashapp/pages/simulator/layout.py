@@ -155,6 +155,9 @@ def _formulas() -> html.Details:
         ("Order-up-to level", "S = μ + safety stock: μ is the forecast demand of the protection period (lead time "
                               "+ 1 days), the safety stock a quantile of past forecast errors over that period."),
         ("Order", "max(0, S − IP); it arrives at the start of day t + lead time."),
+        ("Supplier rules", "on an order day the order is rounded up to whole packs and to at least the MOQ; on "
+                           "other days nothing is ordered, and S covers the lead time + the days to the next order "
+                           "day; each order adds the fixed cost K."),
         ("Costs per day", "h × end-of-day on-hand + p × units short; h = annual holding rate × unit cost / 365, "
                           "p = price − cost (lost sales) unless set."),
         ("Fill rate", "units served from stock ÷ units demanded; beside it the share of days without a stockout."),
