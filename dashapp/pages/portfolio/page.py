@@ -118,8 +118,7 @@ def _supplier_row():
         field("Fixed cost per order K (blank: 0)", dbc.Input(id=ids.PF_ORDER_COST, type="number", step="any", size="sm",
                                                              placeholder="0")),
         dbc.Col(html.Fieldset([
-            html.Legend("Order days (none or all: every day)", className="small mb-0",
-                        style={"fontSize": "0.875rem"}),
+            html.Legend("Order days (none or all: every day)", className="small mb-0"),
             dbc.Checklist(id=ids.PF_ORDER_DAYS, inline=True, className="small", value=[],
                           options=[{"label": d.capitalize(), "value": d} for d in WEEKDAYS])]), md=4),
     ], className="g-2 align-items-end mb-2")

@@ -52,8 +52,7 @@ def _supplier_fields() -> list:
         C.field("Minimum order quantity (blank or 0: none)", _number("moq")),
         C.field("Pack size / order multiple (blank: any quantity)", _number("pack_size")),
         html.Fieldset([
-            html.Legend("Order days (none or all checked: every day)", className="small mb-0",
-                        style={"fontSize": "0.875rem"}),
+            html.Legend("Order days (none or all checked: every day)", className="small mb-0"),
             dbc.Checklist(id=ids.control_id("order_days"), inline=True, className="small", value=D["order_days"],
                           options=[{"label": d.capitalize(), "value": d} for d in WEEKDAYS]),
         ], className="mb-2"),
