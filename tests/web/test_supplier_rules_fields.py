@@ -158,15 +158,13 @@ def test_portfolio_result_with_k_orders_less_often_and_says_so(tmp_path):
     insp = P.inspect_upload(files, data_url(german_csv()), "verkauf.csv", 2**20)
     ds = P.read_dataset(files, insp.file_id, insp.mapping, False)
     plain = P.compute(ds, PortfolioSettings(**SMALL).validate(), "a" * 40, lambda d, t: None)
-    costly = P.compute(ds, PortfolioSettings(**SMALL, order_cost=200.0, pack_size=6).validate(), "b" * 40,
+    costly = P.compute(ds, PortfolioSettings(**SMALL, order_cost=10.0, pack_size=6).validate(), "b" * 40,
                        lambda d, t: None)
     per_year = [[r["orders_per_year"] for r in grid_rows(res["records"])] for res in (plain, costly)]
-    assert sum(per_year[1]) < sum(per_year[0])
-    assert all(r["order_quantity"] is None or r["order_quantity"] % 6 == 0 for r in costly["records"]
-               if r["policy"] == "r-Q")
+    assert all(n > 0 for n in per_year[1]) and sum(per_year[1]) < sum(per_year[0]) / 2  # fewer, larger orders
     assert "orders_per_year" in {c["field"] for c in column_defs()}
     text = str(results_view(costly))
-    assert "pf-total-parts" in text and "200 per order placed" in text and "whole packs of 6" in text
+    assert "pf-total-parts" in text and "10 per order placed" in text and "whole packs of 6" in text
     assert rules_note(plain["settings"]) == ""
     # "Open in simulator" opens the series under the same rules
     from urllib.parse import parse_qsl, urlparse
@@ -174,7 +172,7 @@ def test_portfolio_result_with_k_orders_less_often_and_says_so(tmp_path):
     from dashapp.pages.simulator.link import link_controls
 
     query = dict(parse_qsl(urlparse(P.simulator_link(costly["records"][0])).query))
-    assert {k: v for k, v in link_controls(query).items() if k in RULES} == {"pack_size": 6, "order_cost": 200}
+    assert {k: v for k, v in link_controls(query).items() if k in RULES} == {"pack_size": 6, "order_cost": 10}
     assert link_controls({"order_days": "thu;mon;someday"}) == {"order_days": ["mon", "thu"]}
 
 
