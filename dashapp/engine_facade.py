@@ -130,9 +130,13 @@ def sim_config(controls: dict, series_key: str | None = None) -> SimConfig:
         "demand": c["demand_mode"], "backorders": c["backorders"], "series": series_key,
         "policy_params": {eng: c[page] for page, eng in field_map(c["policy"]).items() if c.get(page) is not None},
     }
-    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory"):
+    for f in ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "pack_size", "order_cost"):
         if c.get(f) is not None:
             d[f] = c[f]
+    if c.get("moq"):  # blank or 0: no minimum
+        d["moq"] = c["moq"]
+    if c.get("order_days"):  # none checked: every day
+        d["order_days"] = list(c["order_days"])
     return SimConfig.from_dict(d)
 
 

@@ -51,6 +51,7 @@ CONTROLS = {
     "stockout-cost": "stockout_cost", "backorders": "backorders", "initial-inventory": "initial_inventory",
     "service-level": "service_level", "policy-level": "policy_level", "policy-s": "policy_s",
     "policy-q": "policy_q",
+    "moq": "moq", "pack-size": "pack_size", "order-days": "order_days", "order-cost": "order_cost",  # supplier rules
 }
 DATA_SOURCE, SERIES, POLICY, SPEED = "data-source", "series", "policy", "speed"
 
@@ -106,6 +107,7 @@ PF_RESULT_NOTE, PF_TOTAL_SERIES, PF_TOTAL_COST = "pf-result-note", "pf-total-ser
 PF_GRID, PF_DOWNLOAD_BTN, PF_DOWNLOAD = "pf-grid", "pf-download-btn", "pf-download"
 PF_SEARCH = "pf-search"
 PF_TOTAL_PREMIUM = "pf-total-premium"  # what the fill-rate objective costs beyond the least-cost one
+PF_MOQ, PF_PACK_SIZE, PF_ORDER_DAYS, PF_ORDER_COST = "pf-moq", "pf-pack-size", "pf-order-days", "pf-order-cost"
 
 # /orders: today's order proposals (dashapp/pages/orders/page.py)
 OR_SALES_UPLOAD, OR_STOCK_UPLOAD, OR_ITEMS_UPLOAD = "or-sales-upload", "or-stock-upload", "or-items-upload"

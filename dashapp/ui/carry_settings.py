@@ -2,7 +2,8 @@
 
 Why: a planner who just ran lead time 3 on replayed demand must find those settings under "Current scenario" on
 /optimum and /scenarios, not the pages' defaults. The link holds a canonical scenario set (engine.studies.scenarios), so
-the pages need nothing new to read it. Only the bundled data can travel (a link never carries an uploaded file):
+the pages need nothing new to read it; the supplier's rules (MOQ, pack size, order days, K) travel as the table's
+columns of the same names. Only the bundled data can travel (a link never carries an uploaded file):
 `data_note` says so when the run used an upload. No dash here.
 """
 from __future__ import annotations
@@ -27,7 +28,22 @@ def scenario_row(config) -> dict:
             row[key] = float(getattr(config, key))
     if getattr(config, "series", None):
         row["series"] = config.series
+    row.update(supplier_rules(config))
     return row
+
+
+def supplier_rules(config) -> dict:
+    """The run's supplier rules as table cells (only those set): MOQ, pack size, order days as "mon;thu", K."""
+    out = {}
+    if getattr(config, "moq", None):
+        out["moq"] = float(config.moq)
+    if getattr(config, "pack_size", None):
+        out["pack_size"] = int(config.pack_size)
+    if getattr(config, "order_days", None):
+        out["order_days"] = ";".join(config.order_days)
+    if getattr(config, "order_cost", 0.0):
+        out["order_cost"] = float(config.order_cost)
+    return out
 
 
 def _days(config) -> int:

@@ -12,7 +12,8 @@ from dashapp.ui.policy_fields import field_specs
 from dashapp.ui.validation import BOUNDS, INTEGER_FIELDS, OPTIONAL_FIELDS, PERCENT_FIELDS
 
 UNITS = {"horizon": "days", "lead_time": "days", "speed": "s per day",
-         "holding_rate": "per year, a fraction of the unit cost (0.25 = 25 %)"}
+         "holding_rate": "per year, a fraction of the unit cost (0.25 = 25 %)", "moq": "units",
+         "pack_size": "units per pack", "order_cost": "per order"}
 
 
 def bounds_of(key: str) -> tuple[float, float]:

@@ -16,7 +16,8 @@ import threading
 from array import array
 from collections import OrderedDict
 
-FIELDS = ("holding", "stockout", "demand", "fulfilled", "unmet", "orders", "arrivals", "stockout_days", "events")
+FIELDS = ("holding", "stockout", "ordering", "demand", "fulfilled", "unmet", "orders", "arrivals", "stockout_days",
+          "events")
 _MAX = 128  # ledgers remembered (live simulators of this process: dashapp.platform.session_storage keeps 64)
 _memo: "OrderedDict[int, list]" = OrderedDict()  # id(rows) -> [last row summed, prefix sums]
 _lock = threading.Lock()
@@ -33,6 +34,7 @@ def _extend(prefix: dict, rows: list, start: int) -> None:
         unmet = float(r.get("unmet") or 0.0)
         acc["holding"] += float(r.get("holding_cost") or 0.0)
         acc["stockout"] += float(r.get("stockout_cost") or 0.0)
+        acc["ordering"] += float(r.get("ordering_cost") or 0.0)
         acc["demand"] += float(r.get("demand") or 0.0)
         acc["fulfilled"] += float(r.get("fulfilled") or 0.0)
         acc["unmet"] += unmet
@@ -45,7 +47,7 @@ def _extend(prefix: dict, rows: list, start: int) -> None:
 
 
 def totals(rows: list, upto: int | None = None) -> dict:
-    """Sums over rows[:upto] (all rows by default): holding and stockout cost, demand, fulfilled, unmet units,
+    """Sums over rows[:upto] (all rows by default): holding, stockout and ordering cost, demand, fulfilled, unmet units,
     order, arrival and stockout days, event-log entries."""
     n = len(rows) if upto is None else max(0, min(int(upto), len(rows)))
     with _lock:

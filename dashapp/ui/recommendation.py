@@ -8,7 +8,7 @@ from dash import html
 from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE
 from engine.studies.recommendation import policy_words
 
-__all__ = ["recommendation_view", "cost_note", "cost_note_view", "is_assumed", "figures_sentence"]
+__all__ = ["recommendation_view", "rules_sentence", "cost_note", "cost_note_view", "is_assumed", "figures_sentence"]
 
 
 def figures_sentence(rec: dict) -> str:
@@ -19,6 +19,25 @@ def figures_sentence(rec: dict) -> str:
     return (f"Expected cost {rec['expected_cost']:,.2f} (95 % interval {lo:,.2f} – {hi:,.2f}) over {ev['days']} "
             f"days, fill rate {fill}, cycle service level {csl}, mean on-hand {rec['average_on_hand']:,.1f} — "
             f"on {ev['paths']} resampled paths of this series' history other than those it was chosen on.")
+
+
+def rules_sentence(rules: dict | None) -> str | None:
+    """The supplier's rules the recommendation was chosen and costed under (OrderRules.describe()), in one
+    sentence; None when there are none."""
+    if not rules:
+        return None
+    parts = []
+    if rules.get("pack_size"):
+        parts.append(f"whole packs of {rules['pack_size']:g}")
+    if rules.get("moq"):
+        parts.append(f"at least {rules['moq']:g} units an order")
+    if rules.get("order_days"):
+        days = ", ".join(d.capitalize() for d in rules["order_days"])
+        parts.append(f"orders on {days} only (review period {rules.get('review_period', 1)} days, so the "
+                     "protection period is the lead time + the review period)")
+    if rules.get("order_cost"):
+        parts.append(f"{rules['order_cost']:g} per order placed")
+    return f"Under the supplier's rules: {'; '.join(parts)}." if parts else None
 
 
 def cost_note(costs: dict, edit: str | None = None) -> str:
@@ -73,5 +92,8 @@ def recommendation_view(rec: dict, id_prefix: str) -> html.Div:
         parts.append(html.Div(f"This service target costs {prem['extra_cost']:,.2f}{share} more than the least-cost "
                               f"recommendation ({prem['least_cost']:,.2f}).", id=f"{id_prefix}-premium",
                               className="small fw-semibold"))
+    rules = rules_sentence(rec.get("order_rules"))
+    if rules:
+        parts.append(html.Div(rules, id=f"{id_prefix}-rules", className="small"))
     parts.append(cost_note_view(rec["costs"], f"{id_prefix}-costs"))
     return html.Div(parts, id=id_prefix, className="recommendation")

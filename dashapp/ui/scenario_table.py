@@ -22,6 +22,10 @@ _OPTION_COLUMNS = {
     "forecaster": ("Forecaster", "text", []),  # filled from the forecaster registry
     "demand": ("Demand", "text", sc.DEMAND_CHOICES),
     "noise": ("Noise", "numeric", None),
+    "moq": ("Minimum order quantity", "numeric", None),  # the supplier's rules (engine.policies.order_rules)
+    "pack_size": ("Pack size", "numeric", None),
+    "order_days": ("Order days (mon;thu, blank: every day)", "text", None),
+    "order_cost": ("Fixed cost per order K", "numeric", None),
 }
 
 

@@ -23,6 +23,9 @@ BOUNDS = {
     "unit_price": (0.0, 1e7),
     "stockout_cost": (0.0, 1e7),
     "initial_inventory": (0.0, 1e9),
+    "moq": (0.0, 1e9),
+    "pack_size": (1, 1e6),
+    "order_cost": (0.0, 1e7),
 }
 DEMAND_MODES = {"replay": "Replay the data", "synthetic": "Synthetic (generator)",
                 "forecast-noise": "Forecast + noise (original app)"}
@@ -32,17 +35,25 @@ DEFAULT_CONTROLS = {
     "speed": 0.3, "seed": 42, "unit_cost": None, "unit_price": None, "stockout_cost": None,
     "backorders": False, "initial_inventory": None, "service_level": None,
     "policy_level": None, "policy_s": None, "policy_q": None,
+    "moq": None, "pack_size": None, "order_days": [], "order_cost": None,
 }
-INTEGER_FIELDS = ("horizon", "lead_time", "seed")
+INTEGER_FIELDS = ("horizon", "lead_time", "seed", "pack_size")
 _REAL = ("holding_rate", "noise", "speed")
-OPTIONAL_FIELDS = ("unit_cost", "unit_price", "stockout_cost", "initial_inventory")
+OPTIONAL_FIELDS = ("unit_cost", "unit_price", "stockout_cost", "initial_inventory", "moq", "pack_size", "order_cost")
+# The supplier's rules (engine.policies.order_rules): blank MOQ / pack / K = none; no or all order days = every day.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Labels of fields whose key does not read as their name.
+FIELD_LABELS = {"moq": "minimum order quantity", "pack_size": "pack size", "order_cost": "fixed cost per order",
+                "order_days": "order days"}
 # Fractions a planner may type as a percentage: 95 is read as 0.95.
 PERCENT_FIELDS = ("service_level",)
 # The page's names of the engine's CLI flags, for engine messages that name a flag.
 PAGE_FIELD_NAMES = {"--stockout-cost": "“Stockout cost per unit”", "--unit-cost": "“Unit cost”",
                     "--unit-price": "“Unit price”", "--lead-time": "“Lead time”", "--horizon": "“Horizon”",
                     "--holding-rate": "“Annual holding rate”", "--initial-inventory": "“Initial inventory”",
-                    "--service-level": "“Service-level target”"}
+                    "--service-level": "“Service-level target”", "--moq": "“Minimum order quantity”",
+                    "--pack-size": "“Pack size”", "--order-cost": "“Fixed cost per order K”",
+                    "--order-days": "“Order days”"}
 
 
 class InputError(ValueError):
@@ -51,7 +62,7 @@ class InputError(ValueError):
 
 def number(field: str, raw, integer: bool = False, optional: bool = False):
     """`raw` as a number within BOUNDS[field] (None for a blank optional field)."""
-    label = field.replace("_", " ")
+    label = FIELD_LABELS.get(field, field.replace("_", " "))
     if raw is None or raw == "":
         if optional:
             return None
@@ -118,6 +129,16 @@ def speed_or_default(raw) -> float:
         return DEFAULT_CONTROLS["speed"]
 
 
+def order_days(raw) -> list[str]:
+    """The checked weekdays in week order; [] (every day) when none or all seven are checked."""
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(d, str) and d in WEEKDAYS for d in raw):
+        raise InputError(f"order days: {str(raw)[:60]!r} is not a set of weekdays (mon … sun)")
+    days = [d for d in WEEKDAYS if d in raw]
+    return [] if len(days) == 7 else days
+
+
 def choice(field: str, raw, allowed) -> str:
     if not isinstance(raw, str) or raw not in allowed:
         raise InputError(f"{field.replace('_', ' ')}: {str(raw)[:60]!r} is not one of the offered choices")
@@ -133,9 +154,10 @@ def clean_controls(raw: dict, forecasters, policies, policy_bounds: dict) -> dic
         "demand_mode": choice("demand_mode", raw.get("demand_mode"), DEMAND_MODES),
         "data_source": choice("data_source", raw.get("data_source") or "sample", {"sample", "upload"}),
     }
-    c.update({f: number(f, raw.get(f), integer=True) for f in INTEGER_FIELDS})
+    c.update({f: number(f, raw.get(f), integer=True) for f in INTEGER_FIELDS if f not in OPTIONAL_FIELDS})
     c.update({f: number(f, raw.get(f)) for f in _REAL})
-    c.update({f: number(f, raw.get(f), optional=True) for f in OPTIONAL_FIELDS})
+    c.update({f: number(f, raw.get(f), integer=f in INTEGER_FIELDS, optional=True) for f in OPTIONAL_FIELDS})
+    c["order_days"] = order_days(raw.get("order_days"))
     c.update({f: (fraction_or_percent if f in PERCENT_FIELDS else optional_number_in)(f, raw.get(f), b)
               for f, b in policy_bounds.items()})
     c["backorders"] = bool(raw.get("backorders"))

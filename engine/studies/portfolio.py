@@ -144,6 +144,8 @@ class PortfolioSettings:
             value = getattr(self, name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 setattr(self, name, float(value))
+        if self.pack_size is not None:
+            self.pack_size = int(self.pack_size)   # 12.0 back from a browser is the pack of 12
         return self
 
     def to_dict(self) -> dict:

@@ -445,7 +445,7 @@ SALES_CHOICES = ["lost sales", "backorders"]
 # The table's columns besides name, policy, the policies' parameters (engine.policies.base.all_params) and sales:
 # simulate's option names. Their labels and widgets are the page's (dashapp/ui/scenario_table.py).
 TABLE_OPTION_COLUMNS = ("lead_time", "lead_time_dist", "holding_rate", "unit_cost", "unit_price", "stockout_cost",
-                        "forecaster", "demand", "noise")
+                        "forecaster", "demand", "noise", "moq", "pack_size", "order_days", "order_cost")
 REQUIRED_TABLE_COLUMNS = ("name", "policy", "sales", "demand")
 
 

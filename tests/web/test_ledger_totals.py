@@ -13,6 +13,7 @@ def _plain(rows):
     return {
         "holding": sum(float(r["holding_cost"]) for r in rows),
         "stockout": sum(float(r["stockout_cost"]) for r in rows),
+        "ordering": sum(float(r["ordering_cost"]) for r in rows),
         "demand": sum(float(r["demand"]) for r in rows),
         "fulfilled": sum(float(r["fulfilled"]) for r in rows),
         "unmet": sum(float(r.get("unmet") or 0.0) for r in rows),
@@ -27,7 +28,7 @@ def _sim(backorders: bool):
     series = next(iter(load_csv(generate_csv().encode(), name="generated.csv").series.values()))
     cfg = SimConfig(days=120, lead_time=5, forecaster="ma7", demand="synthetic", seed=9, backorders=backorders,
                     lead_time_dist={"kind": "poisson", "mean": 5},
-                    stockout_cost=0.05)
+                    stockout_cost=0.05, order_cost=2.0)
     return Simulator(cfg, series)
 
 
@@ -40,7 +41,9 @@ def test_running_totals_equal_plain_sums_on_every_day_of_a_growing_run():
             assert T.totals(rows) == _plain(rows)
             k = len(rows) // 2
             assert T.totals(rows, k) == _plain(rows[:k])  # a day before the last one, from the same prefix sums
-        assert _plain(sim.ledger)["stockout_days"] > 0 and _plain(sim.ledger)["orders"] > 0
+        plain = _plain(sim.ledger)
+        assert plain["stockout_days"] > 0 and plain["orders"] > 0
+        assert plain["ordering"] == 2.0 * plain["orders"]  # K per order placed
 
 
 def test_a_list_seen_first_when_long_and_a_new_run_are_summed_afresh():

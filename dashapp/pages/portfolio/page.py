@@ -39,6 +39,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import celery_app, job_store
+from dashapp.ui.validation import WEEKDAYS
 from engine.data.layout import REQUIRED_ROLES, ROLES
 from engine.demand.modes import MAX_LEAD_TIME
 
@@ -48,6 +49,8 @@ WORDS = JobWords(prefix=ids.PF_PREFIX, kind=P.KIND, noun="portfolio run", button
 CHECK_WORDS = JobWords(prefix=ids.PFBT_PREFIX, kind=H.KIND, noun="check against history",
                        button="Check against history", unit=" origins")
 ROLE_IDS = [ids.PF_ROLE_PREFIX + r for r in ROLES]
+RULE_KEYS = ("moq", "pack_size", "order_cost", "order_days")  # P.supplier_rules_from_form's arguments
+RULE_IDS = [ids.PF_MOQ, ids.PF_PACK_SIZE, ids.PF_ORDER_COST, ids.PF_ORDER_DAYS]
 register_chunk_task(celery_app)  # the Celery worker imports this page: it then knows the chunk task
 
 _files = None
@@ -100,6 +103,27 @@ def _settings_row():
     ], className="g-2 align-items-end my-2")
 
 
+def _supplier_row():
+    """The supplier's rules every simulated order follows (engine.policies.order_rules): the same four fields as
+    the simulator page's "Supplier rules", applied to every series of the file. No HTML min/step: a browser would
+    hand an empty value for a number outside them, and the server names what is wrong instead."""
+    def field(label, control, width=2):
+        return dbc.Col([dbc.Label(label, className="small mb-0", html_for=control.id), control], md=width)
+
+    return dbc.Row([
+        field("Minimum order quantity (blank: none)", dbc.Input(id=ids.PF_MOQ, type="number", step="any", size="sm",
+                                                                placeholder="none")),
+        field("Pack size (blank: any quantity)", dbc.Input(id=ids.PF_PACK_SIZE, type="number", step="any", size="sm",
+                                                           placeholder="any")),
+        field("Fixed cost per order K (blank: 0)", dbc.Input(id=ids.PF_ORDER_COST, type="number", step="any", size="sm",
+                                                             placeholder="0")),
+        dbc.Col(html.Fieldset([
+            html.Legend("Order days (none or all: every day)", className="small mb-0"),
+            dbc.Checklist(id=ids.PF_ORDER_DAYS, inline=True, className="small", value=[],
+                          options=[{"label": d.capitalize(), "value": d} for d in WEEKDAYS])]), md=4),
+    ], className="g-2 align-items-end mb-2")
+
+
 def layout(run: str | None = None, **_query):
     """The page; `?run=KEY` (written after Run) shows that run's cached result or reattaches to it."""
     result, reattach, message, search = None, None, None, None
@@ -138,6 +162,7 @@ def layout(run: str | None = None, **_query):
         html.Div(id=ids.PF_UPLOAD_STATUS, className="small mt-1 mb-2", role="status"),
         _mapping_step(),
         _settings_row(),
+        _supplier_row(),
         dbc.Row([
             dbc.Col(dbc.Button("Run", id=ids.PF_RUN, color="primary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.PF_CANCEL, color="danger", outline=True, disabled=True),
@@ -192,17 +217,18 @@ def upload(contents, filename):
     State(ids.PF_FILE, "data"), *[State(rid, "value") for rid in ROLE_IDS], State(ids.PF_FILL_ZERO, "value"),
     State(ids.PF_LEAD_TIME, "value"), State(ids.PF_REPLICATIONS, "value"), State(ids.PF_DAYS, "value"),
     State(ids.PF_OBJECTIVE, "value"), State(ids.PF_TARGET, "value"), State(ids.SESSION_ID, "data"),
+    *[State(rid, "value") for rid in RULE_IDS],
     prevent_initial_call=True,
 )
 def prepare(_n, file, *rest):
     """Read the file with the chosen mapping; serve a cached result at once or hand the run to the job."""
     if not _n:  # the page's insertion can fire it (the session-id output lives in the app shell): not a click
         raise dash.exceptions.PreventUpdate
-    roles, (fill, lead, reps, days, objective, target, sid) = rest[:len(ROLES)], rest[len(ROLES):]
+    roles, (fill, lead, reps, days, objective, target, sid, *rules) = rest[:len(ROLES)], rest[len(ROLES):]
     try:
         if not file:
             raise P.PortfolioInputError("upload a daily CSV first")
-        s = P.settings_from_form(lead, reps, days, objective, target)
+        s = P.settings_from_form(lead, reps, days, objective, target, **dict(zip(RULE_KEYS, rules)))
         ds = P.read_dataset(files(), file.get("file_id"), choices_from_values(roles), fill)
     except P.PortfolioInputError as err:
         return no_update, no_update, error_alert(WORDS, err), no_update, no_update, no_update

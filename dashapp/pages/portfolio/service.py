@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
-from dashapp.ui.validation import BOUNDS
+from dashapp.ui.validation import BOUNDS, InputError, number
+from dashapp.ui.validation import order_days as checked_days
 from engine.data.dataset import detect_layout, file_header, load_csv
 from engine.data.layout import ROLES, ColumnMapping
 from engine.errors import ConfigError, DataError
@@ -172,8 +173,23 @@ def read_dataset(files, fid, choices: dict, fill_missing_zero: bool):
 
 
 # -- settings, cache key, run -------------------------------------------------------------------------------------
-def settings_from_form(lead_time, replications, days, objective, target_fill_rate) -> PortfolioSettings:
-    """PortfolioSettings from the page's fields (blank lead time: the file's lead-time column, else the default)."""
+def supplier_rules_from_form(moq=None, pack_size=None, order_cost=None, order_days=None) -> dict:
+    """The supplier's rules from the page's fields, as PortfolioSettings' moq, pack_size, order_cost, order_days:
+    blank MOQ / K = 0, blank pack = any quantity, none or all days checked = every day (the simulator page's rules,
+    dashapp.ui.validation); PortfolioInputError naming the field otherwise."""
+    try:
+        out = {"moq": number("moq", moq, optional=True) or 0.0,
+               "pack_size": number("pack_size", pack_size, integer=True, optional=True),
+               "order_cost": number("order_cost", order_cost, optional=True) or 0.0,
+               "order_days": checked_days(order_days) or None}
+    except InputError as exc:
+        raise PortfolioInputError(str(exc)) from None
+    return out
+
+
+def settings_from_form(lead_time, replications, days, objective, target_fill_rate, **rules) -> PortfolioSettings:
+    """PortfolioSettings from the page's fields (blank lead time: the file's lead-time column, else the default);
+    `rules`: the supplier-rule fields of supplier_rules_from_form."""
     def whole(label, raw, blank_ok=False):
         if raw in (None, ""):
             if blank_ok:
@@ -195,7 +211,8 @@ def settings_from_form(lead_time, replications, days, objective, target_fill_rat
         target /= 100.0
     s = PortfolioSettings(lead_time=whole("lead time", lead_time, blank_ok=True),
                           replications=whole("replications", replications), days=whole("days", days),
-                          objective=objective if isinstance(objective, str) else "", target_fill_rate=target)
+                          objective=objective if isinstance(objective, str) else "", target_fill_rate=target,
+                          **supplier_rules_from_form(**rules))
     try:
         return s.validate()
     except ConfigError as exc:
@@ -271,7 +288,7 @@ def simulator_link(record: dict) -> str:
     """The simulator page on this series with the recommendation: the uploaded file as data, the chosen
     forecaster, the lead time, and the recommended policy — an (r, Q) winner as the simulator's r-Q with its r and
     Q, an order-up-to winner as a constant base-stock level S at today's level (the portfolio's S moves with the
-    forecast)."""
+    forecast); and the supplier's rules the recommendation was chosen under."""
     query = {"data_source": "upload", "series": record["series"], "forecaster": record["forecaster"],
              "lead_time": min(int(record["lead_time"]), SIMULATOR_LEAD_TIME_MAX)}
     if record.get("policy") == "r-Q":
@@ -283,6 +300,10 @@ def simulator_link(record: dict) -> str:
     else:
         query.update(policy="base-stock", policy_level=round(float(record["order_up_to"]), 2))
     query["horizon"] = min(int(record["days"]), 730)
+    rules = (record.get("recommendation") or {}).get("order_rules") or {}  # the supplier's rules it was chosen under
+    query.update({k: rules[k] for k in ("moq", "pack_size", "order_cost") if rules.get(k)})
+    if rules.get("order_days"):
+        query["order_days"] = ";".join(rules["order_days"])
     return "/?" + urlencode(query)
 
 

@@ -11,7 +11,9 @@ from dash import html
 
 from dashapp import ids
 from dashapp.pages.portfolio.service import simulator_link
+from dashapp.ui.recommendation import rules_sentence
 from engine.data.layout import ROLES
+from engine.policies.order_rules import OrderRules
 from engine.studies.recommendation import policy_words
 
 FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
@@ -46,8 +48,7 @@ def totals_cards(result: dict):
         _card("Series", f"{t['series']:,}", by_class, ids.PF_TOTAL_SERIES),
         _card(f"Expected cost ({s['days']} days)", f"{t['expected_cost']:,.2f}",
               f"95 % CI {t['cost_ci_low']:,.2f} – {t['cost_ci_high']:,.2f}", ids.PF_TOTAL_COST),
-        _card("Holding · stockout cost", f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f}",
-              " · ".join(f"{n} {POLICY_LABELS.get(k, k)}" for k, n in sorted(t.get("by_policy", {}).items()))),
+        _cost_parts_card(t, s),
         _card("Mean fill rate", _pct(t.get("mean_fill_rate")), f"target {100 * s['target_fill_rate']:.1f} %"),
         _card("Mean cycle service level", _pct(t.get("mean_cycle_service_level")),
               "share of replenishment cycles without a stockout"),
@@ -56,6 +57,26 @@ def totals_cards(result: dict):
                  f"more than least expected cost ({t['least_cost']:,.2f}) on the same paths", ids.PF_TOTAL_PREMIUM)]
           if t.get("service_premium") is not None else []),
     ])
+
+
+def _cost_parts_card(t: dict, s: dict):
+    """Holding and stockout cost, and the ordering cost (K × orders: the rest of the expected cost) under an order
+    cost K."""
+    policies = " · ".join(f"{n} {POLICY_LABELS.get(k, k)}" for k, n in sorted(t.get("by_policy", {}).items()))
+    if not s.get("order_cost"):
+        return _card("Holding · stockout cost", f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f}", policies)
+    ordering = t["expected_cost"] - t["holding_cost"] - t["stockout_cost"]
+    return _card("Holding · stockout · ordering cost",
+                 f"{t['holding_cost']:,.0f} · {t['stockout_cost']:,.0f} · {ordering:,.0f}", policies,
+                 "pf-total-parts")
+
+
+def rules_note(settings: dict) -> str:
+    """The supplier's rules of the run in one sentence ('' without any)."""
+    rules = {k: settings.get(k) for k in ("moq", "pack_size", "order_cost", "order_days")}
+    if rules["order_days"]:
+        rules["review_period"] = OrderRules(order_days=tuple(rules["order_days"])).review_period()
+    return rules_sentence(rules) or ""
 
 
 def grid_rows(records: list[dict]) -> list[dict]:
@@ -75,6 +96,7 @@ def grid_rows(records: list[dict]) -> list[dict]:
             "fill_rate": r["fill_rate"], "promised_fill_rate": r.get("promised_fill_rate"),
             "cycle_service_level": r["cycle_service_level"],
             "stockout_days": r["stockout_days"],
+            "orders_per_year": None if r.get("orders") is None else r["orders"] * 365.0 / r["days"],
             "simulate": f"[Open in simulator]({simulator_link(r)})",
         })
     return rows
@@ -109,6 +131,7 @@ def column_defs() -> list[dict]:
          "valueFormatter": _num(".1%"), **num},
         {"headerName": "Cycle service level", "field": "cycle_service_level", "valueFormatter": _num(".1%"), **num},
         {"headerName": "Stockout days", "field": "stockout_days", "valueFormatter": _num(".1f"), **num},
+        {"headerName": "Orders per year", "field": "orders_per_year", "valueFormatter": _num(",.1f"), **num},
         {"headerName": "Simulator", "field": "simulate", "cellRenderer": "markdown", "linkTarget": "_self",
          "pinned": "right",
          "sortable": False, "filter": False, "minWidth": 160},
@@ -126,7 +149,7 @@ def results_view(result: dict | None):
         html.P(f"{result['file']}: {s['replications']} replications × {s['days']} days per series (as many other "
                f"replications chose the safety stock), lead time {lead}, objective: {goal}. "
                f"Computed in {result['elapsed_s']:.1f} s on {result.get('ran_on', 'the server')}; a second Run of the "
-               "same file, mapping and settings is served from the result cache at once.",
+               "same file, mapping and settings is served from the result cache at once. " + rules_note(s),
                className="text-muted small", id=ids.PF_RESULT_NOTE),
         totals_cards(result),
         dbc.Row([

@@ -12,7 +12,7 @@ from dashapp.ui import figures
 from dashapp.ui.field_rules import range_text
 from dashapp.ui.policy_fields import field_specs
 from dashapp.ui.validation import DEFAULT_CONTROLS as D
-from dashapp.ui.validation import DEMAND_MODES
+from dashapp.ui.validation import DEMAND_MODES, WEEKDAYS
 
 
 def _number(key: str, value=None):
@@ -44,6 +44,22 @@ def _data_fields() -> list:
     ]
 
 
+def _supplier_fields() -> list:
+    """The supplier's rules every order of the run follows (engine.policies.order_rules, applied in the kernel):
+    whole packs, at least the MOQ, only on order days, K per order in the cost."""
+    return [
+        html.H3("Supplier rules", className="h6 small fw-semibold mt-2 mb-1"),
+        C.field("Minimum order quantity (blank or 0: none)", _number("moq")),
+        C.field("Pack size / order multiple (blank: any quantity)", _number("pack_size")),
+        html.Fieldset([
+            html.Legend("Order days (none or all checked: every day)", className="small mb-0"),
+            dbc.Checklist(id=ids.control_id("order_days"), inline=True, className="small", value=D["order_days"],
+                          options=[{"label": d.capitalize(), "value": d} for d in WEEKDAYS]),
+        ], className="mb-2"),
+        C.field("Fixed cost per order K (blank: 0)", _number("order_cost")),
+    ]
+
+
 def _controls_panel():
     policies = [{"label": v, "value": k} for k, v in E.policy_options().items()]
     return html.Div(_data_fields() + [
@@ -62,6 +78,7 @@ def _controls_panel():
         C.field("Stockout cost per unit (blank: price − cost)", _number("stockout_cost")),
         C.field("Initial inventory (blank: engine default)", _number("initial_inventory")),
         dbc.Switch(id="backorders", label="Backorders (off: lost sales)", value=False, className="small"),
+        *_supplier_fields(),
         html.H2("Policy", className="h6"),
         C.field("Policy", C.dropdown(ids.POLICY, policies, D["policy"])),
         *_policy_fields(),
@@ -137,6 +154,9 @@ def _formulas() -> html.Details:
         ("Order-up-to level", "S = μ + safety stock: μ is the forecast demand of the protection period (lead time "
                               "+ 1 days), the safety stock a quantile of past forecast errors over that period."),
         ("Order", "max(0, S − IP); it arrives at the start of day t + lead time."),
+        ("Supplier rules", "on an order day the order is rounded up to whole packs and to at least the MOQ; on "
+                           "other days nothing is ordered, and S covers the lead time + the days to the next order "
+                           "day; each order adds the fixed cost K."),
         ("Costs per day", "h × end-of-day on-hand + p × units short; h = annual holding rate × unit cost / 365, "
                           "p = price − cost (lost sales) unless set."),
         ("Fill rate", "units served from stock ÷ units demanded; beside it the share of days without a stockout."),

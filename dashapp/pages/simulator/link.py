@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dashapp import ids
 from dashapp.ui.policy_fields import field_specs
-from dashapp.ui.validation import BOUNDS
+from dashapp.ui.validation import BOUNDS, WEEKDAYS
 
 TEXT_KEYS = ("data_source", "series", "forecaster", "policy", "demand_mode")
 MAX_TEXT = 200
@@ -24,6 +24,8 @@ def link_controls(query: dict) -> dict:
             continue
         if key in TEXT_KEYS:
             out[key] = raw
+        elif key == "order_days":  # "mon;thu": the checklist's weekday keys (others dropped; Start checks them)
+            out[key] = [d for d in WEEKDAYS if d in raw.lower().replace(",", ";").split(";")]
         elif key in numeric:
             try:
                 value = float(raw)

@@ -30,7 +30,7 @@ from dashapp.ui.field_rules import check_js
 from dashapp.ui.policy_fields import field_map, field_specs
 from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.uploads import accept_upload, series_names
-from dashapp.ui.validation import BOUNDS, InputError, clean_controls, number, speed_or_default
+from dashapp.ui.validation import BOUNDS, DEFAULT_CONTROLS, InputError, clean_controls, number, speed_or_default
 from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/", name="Simulator", title="Simulator · Inventory Simulator")
@@ -79,7 +79,8 @@ def control(clicks, sid, values, link=None):
     action = ctx.triggered_id if ctx.triggered_id in clicks and clicks[ctx.triggered_id] else "load"
     raw = {CONTROLS[cid]: v for cid, v in values.items()}
     screen = _service().press(sid, action, raw)
-    restored = {cid: screen.controls.get(key) for cid, key in CONTROLS.items()} if screen.controls \
+    restored = {cid: screen.controls.get(key, DEFAULT_CONTROLS.get(key)) for cid, key in CONTROLS.items()} \
+        if screen.controls \
         else dict.fromkeys(CONTROLS, no_update)
     if action == "load" and link:  # a link's query (e.g. from /portfolio) wins over the stored controls
         restored.update({cid: link[key] for cid, key in CONTROLS.items() if key in link})

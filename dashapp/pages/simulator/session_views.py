@@ -2,6 +2,8 @@
 the progress bar and the tick pace. Pure functions of the rows; nothing here reads the store or imports dash."""
 from __future__ import annotations
 
+import datetime as _dt
+
 from dashapp.ui.ledger_totals import totals
 from engine.data.csv_safe import csv_text
 
@@ -32,8 +34,9 @@ def events_of(row: dict) -> list[tuple[str, str]]:
     out = []
     d = int(row["day"])
     if row.get("order_qty"):
-        out.append((f"Day {d}: ordered {units(row['order_qty'])} units (S = {units(row.get('order_up_to') or 0)})",
-                    "order"))
+        on = f" ({_weekday(row['date'])})" if row.get("date") else ""  # a supplier's order days are weekdays
+        out.append((f"Day {d}{on}: ordered {units(row['order_qty'])} units "
+                    f"(S = {units(row.get('order_up_to') or 0)})", "order"))
     if row.get("unmet"):
         what = "backordered" if row.get("backlog") else "lost"
         out.append((f"Day {d}: STOCKOUT — {units(row['unmet'])} of {units(row['demand'])} units {what}",
@@ -41,6 +44,14 @@ def events_of(row: dict) -> list[tuple[str, str]]:
     if row.get("arrivals"):
         out.append((f"Day {d}: {units(row['arrivals'])} units arrived", "arrival"))
     return out
+
+
+def _weekday(date) -> str:
+    """'Mon 2025-11-24' of a ledger date (the date as it is when it does not read as an ISO date)."""
+    try:
+        return f"{_dt.date.fromisoformat(str(date)[:10]):%a %Y-%m-%d}"
+    except ValueError:
+        return str(date)
 
 
 def latest_events(rows: list[dict], limit: int = MAX_LOG) -> list[tuple[str, str]]:
@@ -88,7 +99,8 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
         "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
         "kpi-on-hand": (units(last["on_hand"]), _position_text(last)),
         "kpi-on-order": (units(last["on_order"]), _level_text(last)),
-        "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"),
+        "kpi-cost": (f"{last['cumulative_cost']:,.2f}", f"holding {hold:,.2f} · stockout {short:,.2f}"
+                     + (f" · ordering {t['ordering']:,.2f}" if t["ordering"] > 0 else "")),
         "kpi-fill-rate": (f"{100 * fill:.1f}%", f"days without a stockout {100 * clean_days:.1f}%"),
         "kpi-order": (units(last["order_qty"]), f"forecast {units(last['forecast'])}"),
     }
