@@ -624,6 +624,9 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     # of the history's (L + 1)-day demand sums; chosen on the same selection paths, then compared with the
     # order-up-to choice by the objective (fill-rate: least stock among those reaching the target)
     order_qty = np.array([max(1.0, round(7.0 * float(np.mean(y)))) if len(y) else 1.0 for y in hist])
+    pack_rules = replace(s.order_rules(), order_days=None)
+    if pack_rules.rounds:   # Q as the supplier ships it: whole packs, at least the MOQ (the advice is what is ordered)
+        order_qty = np.asarray(pack_rules.apply(order_qty, 0), dtype=np.float64)
     r_grid = np.zeros((n, K))
     for i, y in enumerate(hist):
         sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])

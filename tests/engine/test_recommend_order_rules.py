@@ -153,3 +153,20 @@ def test_optimum_carries_the_recommendation_with_the_simulations_order_rules():
     rec = recommend(load_csv(SAMPLE).get("SKU_1/WH_1"), settings_for(config))
     assert rec["order_rules"]["order_cost"] == 20.0 and rec["order_rules"]["review_period"] == 4
     assert same_recommendation(out["recommendation"], json.loads(json.dumps(rec)))
+
+
+
+def test_the_r_q_advice_is_in_whole_packs_and_at_least_the_moq():
+    """The (r, Q) candidate's Q is what the supplier ships: a multiple of the pack and ≥ MOQ (a Q of 37 units with
+    packs of 6 is rounded at each order anyway, so advice in other units is not what gets ordered)."""
+    from engine.data.dataset import SeriesData
+
+    rng = np.random.default_rng(5)
+    days = 300
+    ser = [SeriesData(key=f"I{i}/S", dates=None, promo=np.zeros(days), unit_cost=10.0, unit_price=20.0,
+                      demand=np.where(rng.random(days) < 0.3, rng.poisson(4.0, days) + 1, 0).astype(float))
+           for i in range(6)]
+    recs = run_chunk(ser, PortfolioSettings(**BASE, pack_size=6, moq=40).validate())
+    rq = [r for r in recs if r["policy"] == "r-Q"]
+    assert rq, "no (r, Q) recommendation among the intermittent series"
+    assert all(r["order_quantity"] % 6 == 0 and r["order_quantity"] >= 40 for r in rq)
