@@ -10,6 +10,8 @@ absolute one-day change before the holdout), averaged over series, origins and q
 take quantiles from their own rolling out-of-sample sum errors, additive or relative as they score better before
 the holdout. `--cut-days N` drops the last N days of the file first (another cut date) and, with `--train`, trains
 a model on the cut file in a temporary folder (the shipped entry was trained on the whole file minus its holdout).
+The training settings (GlobalConfig's defaults: origins every 2 days, 200 boosting iterations at learning rate
+0.05) were chosen on the cut 168 days before the file's end; cuts 0, 56 and 112 are scored, never used to choose.
 Goals (issue 23): scaled pinball ≤ 0.92 × the best baseline; coverage of q = 0.9 within ±0.03 and of q = 0.99
 within ±0.015; training ≤ 10 minutes on this 2-core machine; batch serving ≤ 50 µs per series-row.
 """
@@ -55,8 +57,10 @@ def cut_file(data: Path, days: int, out_dir: Path) -> Path:
     return out
 
 
-def serving_us(model, ds, repeats: int = 20) -> float:
-    """Mean µs per series-row of predict_sum_quantiles over all series at once (features + ONNX + assembly)."""
+def serving_us(model, ds, repeats: int = 20) -> tuple[float, float]:
+    """(wall, CPU) mean µs per series-row of predict_sum_quantiles over all series at once (features + ONNX +
+    assembly; one thread). The CPU figure is what the call costs; on a shared machine the wall figure also holds
+    the time other processes held the core."""
     from engine.forecast.backtest import targets_per_series
     from engine.forecast.series_covariates import stacked_covariates
     targets = targets_per_series(ds, HOLDOUT)
@@ -64,10 +68,11 @@ def serving_us(model, ds, repeats: int = 20) -> float:
     o = D.shape[1] - HOLDOUT
     cov = stacked_covariates(targets, model.horizon).take(o + model.horizon)
     model.predict_sum_quantiles(D[:, :o], cov, SUM_DAYS, QUANTILES)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         model.predict_sum_quantiles(D[:, :o], cov, SUM_DAYS, QUANTILES)
-    return (time.perf_counter() - t0) / repeats / len(D) * 1e6
+    per = repeats * len(D) / 1e6
+    return (time.perf_counter() - t0) / per, (time.process_time() - c0) / per
 
 
 def score(data: Path, models_root: Path, name: str, log=print) -> dict:
@@ -90,13 +95,16 @@ def score(data: Path, models_root: Path, name: str, log=print) -> dict:
     g = rows[model.name]
     ratio = g["scaled_pinball"] / rows[best_name]["scaled_pinball"]
     cov = g["coverage"]
+    serving, serving_cpu = serving_us(model, ds)
     out = {"data": data.name, "days": int(len(next(iter(ds.series.values())).demand)), "series": len(ds.series),
            "model": model.name, "rows": {n: {"scaled_pinball": r["scaled_pinball"], "coverage": r["coverage"],
                                                "method": r["method"], "mae": r["mae"]} for n, r in rows.items()},
-           "best_baseline": best_name, "ratio": ratio, "serving_us_per_row": serving_us(model, ds),
+           "best_baseline": best_name, "ratio": ratio, "serving_us_per_row": serving,
+           "serving_cpu_us_per_row": serving_cpu, "load_average": os.getloadavg()[0],
            "backtest_seconds": seconds, "members": model.card.get("members"),
            "goals": {"ratio <= 0.92": ratio <= GOAL_RATIO, "coverage 0.9 within 0.03": abs(cov["0.9"] - 0.9) <= 0.03,
-                     "coverage 0.99 within 0.015": abs(cov["0.99"] - 0.99) <= 0.015}}
+                     "coverage 0.99 within 0.015": abs(cov["0.99"] - 0.99) <= 0.015,
+                     "serving <= 50 µs CPU per series-row": serving_cpu <= 50}}
     return out
 
 
@@ -109,7 +117,8 @@ def print_table(r: dict, log=print) -> None:
         log(f"| {n} | {o['scaled_pinball']:.4f} | {o['method']} | "
             + " | ".join(f"{o['coverage'][format(q, 'g')]:.3f}" for q in QUANTILES) + " |")
     log(f"ratio to the best baseline ({r['best_baseline']}): {r['ratio']:.3f} (goal ≤ {GOAL_RATIO})")
-    log(f"batch serving: {r['serving_us_per_row']:.1f} µs per series-row (goal ≤ 50)")
+    log(f"batch serving: {r['serving_cpu_us_per_row']:.1f} µs CPU per series-row (goal ≤ 50), "
+        f"{r['serving_us_per_row']:.1f} µs wall at load average {r['load_average']:.1f} on 2 cores")
     for goal, ok in r["goals"].items():
         log(f"  {'met' if ok else 'NOT met'}: {goal}")
 

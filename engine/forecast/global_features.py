@@ -31,6 +31,7 @@ MIN_SCALE = 0.05
 SCALE_DAYS = 364
 MAX_DAYS = 31  # protection periods up to L + 1 = 31 (lead times up to 30)
 MEAN_WINDOWS = (7, 14, 28, 56, 112, 364)
+LOOKBACK = 365   # the most days before the origin any input reads (since_sale, the scale's 364 changes)
 SES_ALPHA = 0.1
 SES_DAYS = 112
 WEEKS = 8
@@ -74,6 +75,10 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
     since 1970-01-01 (None: no calendar); price / promo (n or 1, ≥ t + d) known-in-advance plans (None: absent).
     """
     y = np.asarray(history, dtype=np.float64)
+    if y.shape[1] > LOOKBACK:  # no input reads further back: the same features from less array work (serving cost)
+        cut = y.shape[1] - LOOKBACK
+        y = y[:, cut:]
+        day_number, price, promo = (None if a is None else np.asarray(a)[:, cut:] for a in (day_number, price, promo))
     n, t = y.shape
     d = np.asarray(days, dtype=np.int64)
     d = np.broadcast_to(d.reshape(-1, 1) if d.ndim == 1 else d if d.ndim == 2 else d.reshape(1, 1),

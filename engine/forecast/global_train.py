@@ -40,11 +40,11 @@ class GlobalConfig:
     holdout_days: int = 56
     meta_days: int = 56
     first_origin: int = 56      # origins need this much history
-    origin_step: int = 6
+    origin_step: int = 2
     draws: int = 2
     meta_draws: int = 2
-    max_iter: int = 100
-    learning_rate: float = 0.1
+    max_iter: int = 200
+    learning_rate: float = 0.05
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 100
     networks: tuple = ()

@@ -112,6 +112,24 @@ def test_features_are_scale_free():
     assert np.allclose(X1[:, keep], X2[:, keep], rtol=1e-5, atol=1e-6)
 
 
+def test_no_input_reads_further_back_than_the_lookback(monkeypatch):
+    """build_features drops history beyond G.LOOKBACK (serving cost); no feature may have needed it."""
+    rng = np.random.default_rng(2)
+    n, T = 20, 700
+    y = rng.poisson(rng.gamma(1.0, 3.0, (n, 1)), (n, T)).astype(float)
+    y[:4, 250:] = 0.0  # long runs without a sale: since_sale reaches its cap
+    price = 1.0 + rng.random((n, T + 40))
+    promo = (rng.random((n, T + 40)) < 0.1).astype(float)
+    day_number = (16000 + np.arange(T + 40))[None, :]
+    for t in (364, 366, 500, 700):
+        d = rng.integers(1, 32, (n, 3))
+        trimmed, s1 = G.build_features(y[:, :t], d, day_number, price, promo)
+        monkeypatch.setattr(G, "LOOKBACK", 10 ** 9)
+        whole, s2 = G.build_features(y[:, :t], d, day_number, price, promo)
+        monkeypatch.undo()
+        assert np.array_equal(s1, s2) and np.allclose(trimmed, whole, rtol=1e-6, atol=1e-6)
+
+
 def test_days_matrix_rows_match_single_days():
     y = np.random.default_rng(1).poisson(2.0, (3, 380)).astype(float)
     X, _ = G.build_features(y, np.tile([[1, 8, 31]], (3, 1)))
