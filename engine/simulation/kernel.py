@@ -71,6 +71,11 @@ class InventoryKernel:
     portfolio's rows × candidates; the simulator and the batch sum the pipeline afresh each day;
     pipeline_views: an array state keeps its ring twice (slot k and k + slots) so that `pipeline()` is a view, not
     a gather (a caller that never reads the pipeline passes False and writes each order once).
+    row_leads: for a (rows, candidates) state whose every order of row r waits the same row_leads[r] days (the
+    portfolio's fixed lead times): the orders are kept by the day they were placed and today's arrivals gathered
+    from day d − L_r — a plain write and a one-axis gather instead of a scatter by arrival day (~5× less for the
+    pipeline's part of the day, the same numbers: each slot holds one order). Needs running_on_order, no
+    starting pipeline; `pipeline()` is not kept then. place()'s lead is then row_leads (as a (rows, 1) column).
     rules: an OrderRules (None: any quantity, every day, no ordering cost); first_weekday: the weekday of day 0
     (Monday = 0), which the rules' order days are read against — an int, or an array broadcastable to the state
     (e.g. (rows, 1): each row's own weekday of day 0).
@@ -78,7 +83,7 @@ class InventoryKernel:
 
     def __init__(self, on_hand, *, h, p, backorders: bool = False, max_lead: int = 0, crossing: bool = True,
                  pipeline: dict | None = None, totals: bool = True, running_on_order: bool = False,
-                 pipeline_views: bool = True, rules=None, first_weekday: int = 0) -> None:
+                 pipeline_views: bool = True, rules=None, first_weekday: int = 0, row_leads=None) -> None:
         self.scalar = np.ndim(on_hand) == 0 and not isinstance(on_hand, np.ndarray)
         self.ops = ops = SCALAR if self.scalar else VECTOR
         self.shape = () if self.scalar else np.shape(on_hand)
@@ -105,6 +110,18 @@ class InventoryKernel:
                 self.ring[int(ahead) % self.slots + self.slots] = self.ring[int(ahead) % self.slots]
         self.backlog = ops.zeros(self.shape)
         self.on_order = self._outstanding(-1)  # everything of the starting pipeline is still outstanding
+        self._row_leads = None
+        if row_leads is not None:
+            leads = np.asarray(row_leads, dtype=np.int64).reshape(-1)
+            if self.scalar or len(self.shape) != 2 or leads.shape != (self.shape[0],):
+                raise ValueError("row_leads takes one lead time per row of a (rows, candidates) state")
+            if pipeline or not self.running_on_order or self.mirror:
+                raise ValueError("row_leads needs running_on_order, no starting pipeline and pipeline_views=False")
+            if leads.size and (leads.min() < 0 or leads.max() > self.max_lead):
+                raise ValueError(f"row_leads must lie in 0..max_lead ({self.max_lead})")
+            self._row_leads = leads
+            self._lead_column = leads[:, None]
+            self._placed_by_day = self.ring.reshape(-1, self.shape[1])   # row (d mod slots) · rows + r: day d's order
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
         self._no_fill = 0.0 if self.scalar else np.zeros(self.shape)   # lost sales serve no backlog (read-only)
         self._rows = np.arange(self.shape[0]) if len(self.shape) == 2 else None
@@ -142,6 +159,8 @@ class InventoryKernel:
 
     def pipeline(self, d: int, width: int | None = None):
         """Outstanding orders by days until arrival at the start of day d (column j = due on day d + j)."""
+        if self._row_leads is not None:
+            raise ValueError("this kernel keeps its orders by the day placed (row_leads): no pipeline by arrival")
         width = self.max_lead if width is None else width
         if self.scalar:
             ring, slots = self.ring, self.slots
@@ -174,6 +193,10 @@ class InventoryKernel:
                 self.on_order += qty
             return placed, arrival
         amount = np.maximum(qty, 0.0)   # nothing for qty ≤ 0 (one pass; np.where with a mask is ~8× slower here)
+        if self._row_leads is not None:   # kept by the day placed; serve() gathers it L_r days later
+            self.on_order += amount
+            self.ring[d % self.slots] = amount
+            return placed, d + self._lead_column
         if not self.crossing:
             self.last_arrival = np.where(placed, arrival, self.last_arrival)
         self.on_order += amount
@@ -244,8 +267,13 @@ class InventoryKernel:
     def serve(self, d: int, demand, placed=False) -> DayFlows:
         """Receive today's arrivals, serve the backlog then today's demand, pay holding and stockout. `placed`
         (whether an order was placed today) only counts orders for the KPIs."""
-        ops = self.ops
         slot = d % self.slots
+        if self._row_leads is not None:   # row r receives what it ordered on day d − L_r (zeros before day L_r)
+            n = self.shape[0]
+            at = (d - self._row_leads) % self.slots * n + self._rows
+            arrivals = np.take(self._placed_by_day, at, axis=0)
+            self.on_order -= arrivals
+            return self._serve_stock(d, demand, placed, arrivals)
         arrivals = self.ring[slot]
         if self.scalar:
             self.ring[slot] = 0.0
@@ -261,6 +289,11 @@ class InventoryKernel:
                 self.on_order -= arrivals
         else:
             self.on_order = self._outstanding(d)
+        return self._serve_stock(d, demand, placed, arrivals)
+
+    def _serve_stock(self, d: int, demand, placed, arrivals) -> DayFlows:
+        """The rest of `serve` once today's arrivals are known: stock, backlog, demand, costs, the KPI totals."""
+        ops = self.ops
         if self.scalar:
             on_hand = self.on_hand + arrivals
         else:   # the kernel's own array, updated in place (a caller keeps a copy of the stock it wants to keep)

@@ -182,7 +182,8 @@ def _lost_sales_days(demand: np.ndarray, on_hand: np.ndarray, lead: np.ndarray, 
     per_day = lead.ndim == 2
     kernel = InventoryKernel(np.array(on_hand, dtype=np.float64), h=h[:, None], p=p[:, None],
                              max_lead=int(lead.max()) if lead.size else 0, running_on_order=True,
-                             pipeline_views=False, rules=rules, first_weekday=weekday)
+                             pipeline_views=False, rules=rules, first_weekday=weekday,
+                             row_leads=None if per_day else lead)   # fixed lead times: orders kept by day placed
     rows_lead = lead[:, None]
     for d in range(days):
         placed, _ = kernel.place(d, order(d, kernel.position()), lead[:, d:d + 1] if per_day else rows_lead)

@@ -85,3 +85,49 @@ def test_an_outstanding_pipeline_at_the_start_arrives_on_its_day():
     assert k.serve(1, 0.0).arrivals == 0.0
     k.place(2, 0.0, 0)
     assert k.serve(2, 1.0).arrivals == 7.0
+
+
+def test_orders_kept_by_the_day_placed_give_the_same_days_bit_for_bit():
+    """row_leads (each row's orders wait the same days) keeps orders by the day placed and gathers arrivals; the
+    totals and every day's flows equal the ring kept by arrival day."""
+    rng = np.random.default_rng(8)
+    rows, k, days = 50, 4, 60
+    lead = rng.integers(0, 9, rows)
+    demand = rng.poisson(5.0, (rows, days)).astype(float)
+    level = 20.0 + rng.random((rows, k)) * 30.0
+    h, p = rng.random(rows)[:, None], 5.0 + rng.random(rows)[:, None]
+
+    def run(**kw):
+        kern = InventoryKernel(level.copy(), h=h, p=p, max_lead=int(lead.max()), running_on_order=True,
+                               pipeline_views=False, **kw)
+        flows = []
+        for d in range(days):
+            qty = level - kern.position()
+            qty[:, ::2] -= 3.0   # some days nothing is ordered in some cells
+            placed, arrival = kern.place(d, qty, lead[:, None])
+            assert np.array_equal(arrival, np.broadcast_to(d + lead[:, None], arrival.shape))
+            flows.append(kern.serve(d, demand[:, d:d + 1], placed))
+        return kern.finish(), flows
+
+    by_arrival, f1 = run()
+    by_placement, f2 = run(row_leads=lead)
+    for name in by_arrival:
+        assert np.array_equal(by_arrival[name], by_placement[name]), name
+    for a, b in zip(f1, f2):
+        assert np.array_equal(a.arrivals, b.arrivals) and np.array_equal(a.unmet, b.unmet)
+
+
+def test_row_leads_refuse_what_they_cannot_keep():
+    state = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="one lead time per row"):
+        InventoryKernel(state, h=1.0, p=1.0, max_lead=4, running_on_order=True, pipeline_views=False,
+                        row_leads=[1, 2])
+    with pytest.raises(ValueError, match="running_on_order"):
+        InventoryKernel(state, h=1.0, p=1.0, max_lead=4, row_leads=[1, 2, 3])
+    with pytest.raises(ValueError, match="0..max_lead"):
+        InventoryKernel(state, h=1.0, p=1.0, max_lead=2, running_on_order=True, pipeline_views=False,
+                        row_leads=[1, 2, 3])
+    kern = InventoryKernel(state, h=1.0, p=1.0, max_lead=4, running_on_order=True, pipeline_views=False,
+                           row_leads=[1, 2, 3])
+    with pytest.raises(ValueError, match="day placed"):
+        kern.pipeline(0)
