@@ -69,8 +69,12 @@ def time_state(series, days: int = 90) -> dict:
 def run(quick: bool = False) -> dict:
     series = _series()
     steps = 365 if quick else 3650
+    # the process's first run pays one-time costs a web worker pays before it serves (dashapp.gunicorn_hooks:
+    # forecaster load, the protection prior's build and store, numpy's first calls); measured apart, as "cold"
+    cold = time_steps(series, "ma7", 365)
     out = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "step_ma7_cold_first_run": cold,
         "step_ma7": time_steps(series, "ma7", steps),
         "step_ses": time_steps(series, "ses", 365),
         "batch_1000x365_synthetic": time_batch(series, 1000, 365, "synthetic", 1 if quick else 3),
@@ -88,8 +92,10 @@ def goals(result: dict) -> list:
     from bench.report import Goal
 
     step, batch = result["step_ma7"], result["batch_1000x365_synthetic"]
-    return [Goal("one Simulator.step() with ma7 (median)", f"< {STEP_GOAL_US:g} µs",
-                 f"{step['median_us']:.1f} µs (p95 {step['p95_us']:.1f})", step["median_us"] < STEP_GOAL_US),
+    cold = result.get("step_ma7_cold_first_run")
+    first = f"; a process's first run {cold['median_us']:.1f} µs" if cold else ""
+    return [Goal("one Simulator.step() with ma7 (median, after the process's first run)", f"< {STEP_GOAL_US:g} µs",
+                 f"{step['median_us']:.1f} µs (p95 {step['p95_us']:.1f}{first})", step["median_us"] < STEP_GOAL_US),
             Goal("order-up-to batch, 1,000 replications × 365 days (synthetic, best of runs)",
                  f"< {BATCH_GOAL_S:g} s", f"{batch['seconds']:.2f} s", batch["seconds"] < BATCH_GOAL_S)]
 
