@@ -120,7 +120,6 @@ class InventoryKernel:
             if leads.size and (leads.min() < 0 or leads.max() > self.max_lead):
                 raise ValueError(f"row_leads must lie in 0..max_lead ({self.max_lead})")
             self._row_leads = leads
-            self._lead_column = leads[:, None]
             self._placed_by_day = self.ring.reshape(-1, self.shape[1])   # row (d mod slots) · rows + r: day d's order
         self.last_arrival = -1 if self.scalar else np.full(self.shape, -1, dtype=np.int64)
         self._no_fill = 0.0 if self.scalar else np.zeros(self.shape)   # lost sales serve no backlog (read-only)
@@ -196,7 +195,7 @@ class InventoryKernel:
         if self._row_leads is not None:   # kept by the day placed; serve() gathers it L_r days later
             self.on_order += amount
             self.ring[d % self.slots] = amount
-            return placed, d + self._lead_column
+            return placed, arrival
         if not self.crossing:
             self.last_arrival = np.where(placed, arrival, self.last_arrival)
         self.on_order += amount
@@ -267,13 +266,12 @@ class InventoryKernel:
     def serve(self, d: int, demand, placed=False) -> DayFlows:
         """Receive today's arrivals, serve the backlog then today's demand, pay holding and stockout. `placed`
         (whether an order was placed today) only counts orders for the KPIs."""
-        slot = d % self.slots
         if self._row_leads is not None:   # row r receives what it ordered on day d − L_r (zeros before day L_r)
-            n = self.shape[0]
-            at = (d - self._row_leads) % self.slots * n + self._rows
+            at = (d - self._row_leads) % self.slots * self.shape[0] + self._rows
             arrivals = np.take(self._placed_by_day, at, axis=0)
             self.on_order -= arrivals
             return self._serve_stock(d, demand, placed, arrivals)
+        slot = d % self.slots
         arrivals = self.ring[slot]
         if self.scalar:
             self.ring[slot] = 0.0
