@@ -14,8 +14,6 @@ R..2R−1, then costed on the evaluation ones.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -127,16 +125,10 @@ def markdown(out: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.bench_order_cost")
-    ap.add_argument("--quick", action="store_true", help="one series, L = 7, K = 5, 16 replications × 90 days")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
-    res = run(args.quick)
-    print(res["markdown"])
-    print(f"total {res['seconds_total']:.0f} s")
-    if args.json:
-        print(json.dumps({k: v for k, v in res.items() if k != "markdown"}))
-    return 0
+    from bench.report import section_main
+
+    return section_main(run, "python -m bench.bench_order_cost",
+                        "one series, L = 7, K = 5, 16 replications × 90 days", argv)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ data's own costs give a critical ratio of 0.9988, at which lost sales before an 
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from dataclasses import replace
@@ -130,16 +128,9 @@ def _table(rows: list) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.bench_pil")
-    ap.add_argument("--quick", action="store_true", help="ma7 only, 20 replications × 90 days, coarser search")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
-    res = run(args.quick)
-    print(res["markdown"])
-    print(f"total {res['seconds_total']:.0f} s")
-    if args.json:
-        print(json.dumps({k: v for k, v in res.items() if k != "markdown"}))
-    return 0
+    from bench.report import section_main
+
+    return section_main(run, "python -m bench.bench_pil", "ma7 only, 20 replications × 90 days, coarser search", argv)
 
 
 if __name__ == "__main__":

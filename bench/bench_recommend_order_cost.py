@@ -13,8 +13,6 @@ K-aware choice costs more than the K-blind one (it is chosen on other paths than
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
@@ -85,16 +83,9 @@ def markdown(out: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.bench_recommend_order_cost")
-    ap.add_argument("--quick", action="store_true", help="10 paths; 10 M5 series")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
-    res = run(args.quick)
-    print(res["markdown"])
-    print(f"total {res['seconds_total']:.0f} s")
-    if args.json:
-        print(json.dumps({k: v for k, v in res.items() if k != "markdown"}))
-    return 0
+    from bench.report import section_main
+
+    return section_main(run, "python -m bench.bench_recommend_order_cost", "10 paths; 10 M5 series", argv)
 
 
 if __name__ == "__main__":

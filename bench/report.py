@@ -299,3 +299,20 @@ def write_report(out: Path, body: str) -> None:
             f"{out} holds text `python -m bench` did not write (a hand edit?); it is left as it is. Move the "
             f"hand-written part to {NOTES}, then delete {out} and run again")
     out.write_text(with_header(body))
+
+
+def section_main(run, prog: str, quick_help: str, argv=None) -> int:
+    """The command line of a section module run on its own (`python -m bench.<name> [--quick] [--json]`): its
+    markdown, its total seconds, and with --json its figures (all but the markdown) as one JSON line."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog=prog)
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    res = run(args.quick)
+    print(res["markdown"])
+    print(f"total {res['seconds_total']:.0f} s")
+    if args.json:
+        print(json.dumps({k: v for k, v in res.items() if k != "markdown"}))
+    return 0
