@@ -96,20 +96,16 @@ def decide(rec: dict, stock, terms: ItemTerms, date: _dt.date) -> dict:
         rule = f"reorder point {r:.1f} (r, Q rule over {period}, Q {_n(q)})"
         compare = f"{pos_words} {'≤' if below else '>'} {rule}"
         need_words = f"{n} × Q = {_n(need)}"
-    elif rec["policy"] == "s-S":   # the K-aware rule: below s, order up to S = s + lot
-        low, top = float(p["reorder_point"]), float(p["order_up_to"])
-        level, below = low, position < low
+    else:   # order-up-to: below S, up to S; the K-aware (s, S): below s, up to S = s + lot
+        top = float(p["order_up_to"])
+        level = float(p["reorder_point"]) if rec["policy"] == "s-S" else top
+        below = position < level
         need = top - position
-        rule = (f"reorder level s {low:.1f} ({period} × forecast {p['daily_forecast']:.1f}/day + safety "
-                f"{p['safety_stock']:.1f}; up to S = s + lot {p['lot_size']:.1f} = {top:.1f})")
-        compare = f"{pos_words} {'<' if below else '≥'} {rule}"
-        need_words = f"need {need:.1f}"
-    else:
-        s_level = float(p["order_up_to"])
-        level, below = s_level, position < s_level
-        need = s_level - position
-        rule = (f"level {s_level:.1f} ({period} × forecast {p['daily_forecast']:.1f}/day + safety "
-                f"{p['safety_stock']:.1f})")
+        basis = f"{period} × forecast {p['daily_forecast']:.1f}/day + safety {p['safety_stock']:.1f}"
+        if rec["policy"] == "s-S":
+            rule = f"reorder level s {level:.1f} ({basis}; up to S = s + lot {p['lot_size']:.1f} = {top:.1f})"
+        else:
+            rule = f"level {level:.1f} ({basis})"
         compare = f"{pos_words} {'<' if below else '≥'} {rule}"
         need_words = f"need {need:.1f}"
     order_day = is_order_day(date, terms.order_days)
