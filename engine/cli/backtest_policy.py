@@ -28,6 +28,11 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--check-windows", type=int, default=None, metavar="N",
                    help="held-out windows the out-of-time correction averages before each origin (default: the "
                         "portfolio's CHECK_WINDOWS, 4; each costs about one portfolio run at eight targets)")
+    p.add_argument("--forecaster", metavar="ensemble:NAME", default=None,
+                   help="a global quantile model (engine train --global) instead of the portfolio's per-series "
+                        "forecasters: order up to its own quantile of the (L + 1)-day demand, the level calibrated "
+                        "for the target on held-out windows between its training and each origin (fill-rate only)")
+    p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
     p.add_argument("--out", metavar="SERIES.csv", help="write the per-series records as CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object (totals, by_class, baseline, records)")
     p.set_defaults(func=cmd_backtest_policy)
@@ -38,10 +43,13 @@ def cmd_backtest_policy(args) -> int:
     from engine.json_safe import json_safe
     from engine.studies.policy_backtest import BacktestSettings, backtest_csv, run_backtest
 
+    if args.models_dir:
+        from engine import paths
+        paths.use_models_dir(args.models_dir)
     settings = BacktestSettings(holdout_days=args.holdout_days, origins=args.origins, lead_time=args.lead_time,
                                 objective=args.objective, target_fill_rate=args.target_fill_rate,
                                 replications=args.replications, holding_rate=args.holding_rate, seed=args.seed,
-                                promise_check=not args.no_promise_check,
+                                promise_check=not args.no_promise_check, forecaster=args.forecaster,
                                 **({} if args.check_windows is None else {"check_windows": args.check_windows}))
     out = run_backtest(args.data, settings, columns=getattr(args, "columns", None),
                        fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
@@ -58,6 +66,10 @@ def cmd_backtest_policy(args) -> int:
     pct = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731 (a one-line local helper)
     print(f"{t['series']} series, {settings.origins} origin(s) x {settings.holdout_days} held-out days "
           f"(start: on-hand = the level, nothing on order)")
+    if settings.forecaster:
+        levels = sorted({(r["origin"], r["quantile_level"]) for r in out["records"]})
+        print(f"level       {settings.forecaster}'s quantile of the (L + 1)-day demand, calibrated on held-out days "
+              f"before each origin: " + ", ".join(f"origin {o}: q = {q:.3f}" for o, q in levels))
     print(f"fill rate   promised {pct(t['promised_fill_rate'])}  realised {pct(t['realised_fill_rate'])} "
           f"(unit-weighted {pct(t['realised_fill_rate_units'])})  within 5 points: {t['series_within_5pts']} of "
           f"{t['scored']}")

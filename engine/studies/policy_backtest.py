@@ -49,6 +49,7 @@ class BacktestSettings:
     history_days: int = 365
     promise_check: bool = True          # the portfolio's out-of-time correction of targets and promises
     check_windows: int = CHECK_WINDOWS  # its held-out windows before each origin
+    forecaster: str | None = None       # ensemble:NAME of a global model: its own calibrated level
 
     def validate(self) -> "BacktestSettings":
         checks = [("holdout_days", 7 <= self.holdout_days <= 730, "7..730"),
@@ -59,6 +60,9 @@ class BacktestSettings:
                 raise ConfigError(f"--{name.replace('_', '-')} {value} is out of range ({allowed})", field=name,
                                   value=value)
         self.portfolio_settings().validate()
+        if self.forecaster is not None and self.objective != "fill-rate":
+            raise ConfigError(f"--forecaster {self.forecaster} sets its level for a fill-rate target; --objective "
+                              f"{self.objective} is not offered with it", field="objective", value=self.objective)
         return self
 
     def portfolio_settings(self) -> PortfolioSettings:
@@ -90,7 +94,7 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
             "series": x.key, "origin": origin, "origin_date": None if x.dates is None else x.dates[-1],
             "class": r["class"], "forecaster": r["forecaster"], "policy": r["policy"],
             "lead_time": r["lead_time"], "order_up_to": None if rq else r["order_up_to"],
-            "relative_error_quantile": r["relative_error_quantile"],
+            "relative_error_quantile": r["relative_error_quantile"], "quantile_level": None,
             "reorder_point": r["reorder_point"], "order_quantity": r["order_quantity"],
             "selection_target": r.get("selection_target", r["target_fill_rate"]),
             "start_on_hand": float(run["start"][i]),
@@ -113,7 +117,7 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
 
 
 BACKTEST_COLUMNS = ["series", "origin", "origin_date", "class", "forecaster", "policy", "lead_time", "order_up_to",
-                    "relative_error_quantile", "reorder_point", "order_quantity", "selection_target",
+                    "relative_error_quantile", "quantile_level", "reorder_point", "order_quantity", "selection_target",
                     "start_on_hand", "promised_fill_rate", "simulated_fill_rate", "promised_cycle_service_level",
                     "promised_cost",
                     "promised_average_on_hand", "demand", "realised_fill_rate", "realised_cycle_service_level",
@@ -127,7 +131,13 @@ def run_backtest(frame_or_path, settings: BacktestSettings | None = None, *, col
     """Per-series records of every origin and their summary (backtest_summary) for a path / bytes / DataFrame /
     Dataset / list of SeriesData."""
     s = (settings or BacktestSettings()).validate()
-    series = _series_list(frame_or_path, columns, fill_missing_zero)
+    model = None
+    if s.forecaster is not None:
+        from engine.studies.quantile_backtest import quantile_model, series_with_prices
+        model = quantile_model(s.forecaster)
+        series = series_with_prices(frame_or_path, columns, fill_missing_zero, _series_list)
+    else:
+        series = _series_list(frame_or_path, columns, fill_missing_zero)
     if not series:
         raise DataError("the file holds no series")
     H, K = s.holdout_days, s.origins
@@ -137,6 +147,12 @@ def run_backtest(frame_or_path, settings: BacktestSettings | None = None, *, col
         more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
         raise DataError(f"series {short[0].key} has {len(short[0])} days; {K} origin(s) of {H} held-out days "
                         f"need at least {need}{more}")
+    if model is not None:
+        from engine.studies.quantile_backtest import quantile_backtest_records
+        records = quantile_backtest_records(series, s, model)
+        if progress is not None:
+            progress(K, K)
+        return {"settings": s.to_dict(), **backtest_summary(records), "records": records}
     ps = s.portfolio_settings()
     records: list[dict] = []
     for j in range(K):

@@ -237,3 +237,20 @@ def test_a_network_member_is_named_with_its_weight_and_shipped_only_with_weight(
     model = GlobalQuantileModel.load(tmp_path / "m" / "g")
     q = model.predict_sum_quantiles(np.full((2, 120), 2.0), None, 8, (0.5, 0.9))
     assert q.shape == (2, 2) and np.all(np.diff(q, axis=1) >= 0)
+
+
+@pytest.mark.slow
+def test_policy_backtest_orders_up_to_the_global_models_calibrated_quantile(global_entry):
+    """The model saw all but the last 16 days: origin 8 days before the end, calibrated on the 8 days before it."""
+    base = [sys.executable, "-m", "engine", "backtest-policy", "--data", str(global_entry["data"]), "--models-dir",
+            str(global_entry["models"]), "--forecaster", "ensemble:tiny-global", "--lead-time", "3"]
+    r = subprocess.run(base + ["--holdout-days", "8", "--json"], cwd=REPO, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    levels = {rec["quantile_level"] for rec in out["records"]}
+    assert len(levels) == 1 and 0.5 <= levels.pop() <= 0.99
+    assert {rec["forecaster"] for rec in out["records"]} == {"ensemble:tiny-global"}
+    assert out["totals"]["realised_fill_rate"] is not None
+    r = subprocess.run(base + ["--holdout-days", "10"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--holdout-days 20" in r.stderr and "Traceback" not in r.stderr

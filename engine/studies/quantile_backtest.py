@@ -1,0 +1,152 @@
+"""The real-demand policy backtest (engine.studies.policy_backtest) with a quantile model's own level instead of the
+portfolio's per-series forecasters: `engine backtest-policy --forecaster ensemble:NAME`.
+
+At each origin every series orders up to S_t = the model's τ-quantile of the next L + 1 days' demand, recomputed
+daily from the real history before t (engine.studies.quantile_level), τ calibrated for the fill-rate target on the
+held-out windows between the model's last training day and the origin. The model must not have seen those windows
+nor the scored days: the card's last training date says which days it saw, and a model trained too late is refused
+with the --holdout-days to retrain it with (engine train --global). The records and totals have the portfolio
+backtest's columns (forecaster = the model, policy order-up-to, `quantile_level` = τ, the promise = each series'
+fill rate at τ on the calibration windows), beside the same days-of-cover baseline.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from engine.demand.classes import classify
+from engine.errors import ConfigError
+from engine.studies.history_replay import days_of_cover, fill_rates
+from engine.studies.quantile_level import (
+    calibrated_level,
+    has_sum_quantiles,
+    model_last_training_date,
+    replay_levels,
+    sum_quantile_paths,
+)
+
+__all__ = ["quantile_model", "series_with_prices", "quantile_backtest_records"]
+
+
+def quantile_model(name: str):
+    """The named forecaster if it forecasts quantiles of demand sums and its card says which days it saw."""
+    from engine.forecast.registry import UnknownForecaster, get_forecaster
+    try:
+        model = get_forecaster(name)
+    except UnknownForecaster as exc:
+        raise ConfigError(f"--forecaster: {exc}", field="forecaster", value=name) from None
+    if not has_sum_quantiles(model):
+        raise ConfigError(f"--forecaster {name} forecasts no quantiles of the demand sum; only a global model "
+                          "(engine train --global) does — leave --forecaster out for the portfolio's own choice",
+                          field="forecaster", value=name)
+    if model_last_training_date(model) is None:
+        raise ConfigError(f"--forecaster {name}: its card does not say which days it was trained on, so held-out "
+                          "days cannot be told apart", field="forecaster", value=name)
+    return model
+
+
+def series_with_prices(frame_or_path, columns, fill_missing_zero, reader) -> list:
+    """The file's series, with each series' daily price attached when the file has a price column (the model's
+    price inputs); `reader` turns anything else into a list of series (engine.studies.portfolio._series_list)."""
+    if isinstance(frame_or_path, (str, Path)):
+        from engine.data.dataset import load_csv
+        from engine.forecast.prices import attach_prices
+        ds = load_csv(frame_or_path, columns=columns, fill_missing_zero=fill_missing_zero)
+        attach_prices(ds, frame_or_path)
+        return list(ds.series.values())
+    return reader(frame_or_path, columns, fill_missing_zero)
+
+
+def _lead_times(series, settings) -> np.ndarray:
+    from engine.studies.portfolio import DEFAULT_LEAD_TIME
+    return np.array([settings.lead_time if settings.lead_time is not None else
+                     (x.lead_time_days if x.lead_time_days is not None else DEFAULT_LEAD_TIME) for x in series],
+                    dtype=np.int64)
+
+
+def _unseen_from(dates, last: str) -> int:
+    """Index of the first date after the model's last training date (len(dates) when none is)."""
+    return next((i for i, d in enumerate(dates) if str(d)[:10] > last), len(dates))
+
+
+def quantile_backtest_records(series: list, settings, model) -> list[dict]:
+    """Records of every origin and series (policy_backtest's columns) for `model`'s calibrated level."""
+    from engine.forecast.series_covariates import stacked_covariates
+
+    H, K = settings.holdout_days, settings.origins
+    last = model_last_training_date(model)
+    groups: dict = {}
+    for x in series:
+        if not x.dates:
+            raise ConfigError(f"--forecaster {model.name} needs dated series (series {x.key} has no dates): the "
+                              "held-out days are the ones after the model's last training date",
+                              field="forecaster", value=model.name)
+        groups.setdefault(tuple(x.dates), []).append(x)
+    by_key: dict[tuple, dict] = {}
+    for dates, group in groups.items():
+        T = len(dates)
+        unseen = _unseen_from(dates, last)
+        D = np.stack([np.asarray(x.demand, dtype=np.float64) for x in group])
+        cov = stacked_covariates(group, model.horizon)
+        lead = _lead_times(group, settings)
+        cost = np.array([x.unit_cost for x in group], dtype=np.float64)
+        price = np.array([x.unit_price for x in group], dtype=np.float64)
+        h, p = settings.holding_rate * cost / 365.0, price - cost
+        for j in range(K):
+            o = T - (K - j) * H
+            windows = [(o - w * H, H) for w in range(1, settings.check_windows + 1)
+                       if o - w * H >= max(unseen, model.min_history)]
+            if o < unseen or not windows:
+                need = (K + 1) * H
+                raise ConfigError(
+                    f"--forecaster {model.name} was trained on days up to {last}; origin {dates[o]} needs its "
+                    f"{H} scored days and at least one held-out window of {H} days before them after that date — "
+                    f"retrain it without the file's last {need} days (engine train --global --holdout-days {need})",
+                    field="forecaster", value=model.name)
+            cal = calibrated_level(model, D, cov, windows, lead, h, p, settings.target_fill_rate)
+            S = sum_quantile_paths(model, D, cov, o, H, lead, [cal["level"]])
+            held = D[:, o:o + H]
+            tot = replay_levels(held, S, lead, h, p)
+            fill = fill_rates(tot)
+            cut = [x.slice(0, o) for x in group]
+            recs = [{"lead_time": int(lead[i]), "unit_cost": float(cost[i]), "unit_price": float(price[i])}
+                    for i in range(len(group))]
+            base = days_of_cover(cut, recs, held, settings.history_days, settings.holding_rate, settings.objective,
+                                 settings.target_fill_rate)
+            base["fill"] = fill_rates(base["totals"])
+            for i, x in enumerate(group):
+                by_key[(x.key, j)] = _record(x, j, dates[o - 1], cut[i], settings, model, cal, i, S[i, 0, 0],
+                                             lead[i], tot, fill, base, H)
+    return [by_key[(x.key, j)] for j in range(K) for x in series]
+
+
+def _num(v) -> float | None:
+    return None if v is None or not math.isfinite(float(v)) else float(v)
+
+
+def _record(x, origin, origin_date, cut, settings, model, cal, i, start, lead, tot, fill, base, H) -> dict:
+    bt, bfill = base["totals"], base["fill"]
+    cyc, bcyc = float(tot["cycles"][i]), float(bt["cycles"][i])
+    promised = _num(cal["series_fill"][i])
+    return {
+        "series": x.key, "origin": origin, "origin_date": origin_date,
+        "class": classify(np.asarray(cut.demand[-settings.history_days:], dtype=np.float64)).label,
+        "forecaster": model.name, "policy": "order-up-to", "lead_time": int(lead), "order_up_to": float(start),
+        "relative_error_quantile": None, "quantile_level": cal["level"], "reorder_point": None,
+        "order_quantity": None, "selection_target": settings.target_fill_rate, "start_on_hand": float(start),
+        "promised_fill_rate": promised, "simulated_fill_rate": promised,
+        "promised_cycle_service_level": _num(cal["series_csl"][i]),
+        "promised_cost": float(cal["series_cost"][i]), "promised_average_on_hand": float(cal["series_on_hand"][i]),
+        "demand": float(tot["demand"][i]),
+        "realised_fill_rate": _num(fill[i]),
+        "realised_cycle_service_level": 1.0 - float(tot["cycles_with_stockout"][i]) / cyc if cyc else None,
+        "realised_cost": float(tot["holding"][i] + tot["stockout"][i]),
+        "realised_average_on_hand": float(tot["on_hand"][i]) / H,
+        "baseline_days_of_cover_k": float(base["k"][i]),
+        "baseline_fill_rate": _num(bfill[i]),
+        "baseline_cycle_service_level": 1.0 - float(bt["cycles_with_stockout"][i]) / bcyc if bcyc else None,
+        "baseline_cost": float(bt["holding"][i] + bt["stockout"][i]),
+        "baseline_average_on_hand": float(bt["on_hand"][i]) / H,
+    }
