@@ -2,12 +2,14 @@
 portfolio's per-series forecasters: `engine backtest-policy --forecaster ensemble:NAME`.
 
 At each origin every series orders up to S_t = the model's τ-quantile of the next L + 1 days' demand, recomputed
-daily from the real history before t (engine.studies.quantile_level), τ calibrated for the fill-rate target on the
-held-out windows between the model's last training day and the origin. The model must not have seen those windows
-nor the scored days: the card's last training date says which days it saw, and a model trained too late is refused
-with the --holdout-days to retrain it with (engine train --global). The records and totals have the portfolio
-backtest's columns (forecaster = the model, policy order-up-to, `quantile_level` = τ, the promise = each series'
-fill rate at τ on the calibration windows), beside the same days-of-cover baseline.
+daily from the real history before t (engine.studies.quantile_level), τ calibrated for the fill-rate target per
+demand class on the held-out windows between the model's last training day and the origin. The model must not have
+seen those windows nor the scored days: the card's last training date says which days it saw, and a model trained
+too late is refused with the --holdout-days to retrain it with (engine train --global). The records and totals
+have the portfolio backtest's columns (forecaster = the model, policy order-up-to, `quantile_level` = τ, the
+promise = each series' fill rate at τ on the calibration windows, the pooled one for a series without demand
+there, none for a series without any sale in its history, as the portfolio), beside the same days-of-cover
+baseline.
 """
 from __future__ import annotations
 
@@ -22,12 +24,14 @@ from engine.studies.history_replay import days_of_cover, fill_rates
 from engine.studies.quantile_level import (
     calibrated_level,
     has_sum_quantiles,
+    level_paths,
     model_last_training_date,
     replay_levels,
-    sum_quantile_paths,
 )
 
 __all__ = ["quantile_model", "series_with_prices", "quantile_backtest_records"]
+
+NO_DEMAND = "no demand"   # engine.demand.classes' label of a series without any sale
 
 
 def quantile_model(name: str):
@@ -105,19 +109,20 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
                     f"{H} scored days and at least one held-out window of {H} days before them after that date — "
                     f"retrain it without the file's last {need} days (engine train --global --holdout-days {need})",
                     field="forecaster", value=model.name)
-            cal = calibrated_level(model, D, cov, windows, lead, h, p, settings.target_fill_rate)
-            S = sum_quantile_paths(model, D, cov, o, H, lead, [cal["level"]])
-            held = D[:, o:o + H]
-            tot = replay_levels(held, S, lead, h, p)
-            fill = fill_rates(tot)
             cut = [x.slice(0, o) for x in group]
+            classes = [classify(np.asarray(x.demand[-settings.history_days:], dtype=np.float64)).label for x in cut]
+            cal = calibrated_level(model, D, cov, windows, lead, h, p, settings.target_fill_rate, classes)
+            S = level_paths(model, D, cov, o, H, lead, cal["level"])
+            held = D[:, o:o + H]
+            tot = replay_levels(held, S[:, None, :], lead, h, p)
+            fill = fill_rates(tot)
             recs = [{"lead_time": int(lead[i]), "unit_cost": float(cost[i]), "unit_price": float(price[i])}
                     for i in range(len(group))]
             base = days_of_cover(cut, recs, held, settings.history_days, settings.holding_rate, settings.objective,
                                  settings.target_fill_rate)
             base["fill"] = fill_rates(base["totals"])
             for i, x in enumerate(group):
-                by_key[(x.key, j)] = _record(x, j, dates[o - 1], cut[i], settings, model, cal, i, S[i, 0, 0],
+                by_key[(x.key, j)] = _record(x, j, dates[o - 1], classes[i], settings, model, cal, i, S[i, 0],
                                              lead[i], tot, fill, base, H)
     return [by_key[(x.key, j)] for j in range(K) for x in series]
 
@@ -126,15 +131,19 @@ def _num(v) -> float | None:
     return None if v is None or not math.isfinite(float(v)) else float(v)
 
 
-def _record(x, origin, origin_date, cut, settings, model, cal, i, start, lead, tot, fill, base, H) -> dict:
+def _record(x, origin, origin_date, label, settings, model, cal, i, start, lead, tot, fill, base, H) -> dict:
     bt, bfill = base["totals"], base["fill"]
     cyc, bcyc = float(tot["cycles"][i]), float(bt["cycles"][i])
     promised = _num(cal["series_fill"][i])
+    if label == NO_DEMAND:   # no sale in the history: no promise (as the portfolio), the model's level is 0
+        promised = None
+    elif promised is None:   # no demand in any calibration window but sales before: the pooled promise
+        promised = cal["fill"]
     return {
         "series": x.key, "origin": origin, "origin_date": origin_date,
-        "class": classify(np.asarray(cut.demand[-settings.history_days:], dtype=np.float64)).label,
+        "class": label,
         "forecaster": model.name, "policy": "order-up-to", "lead_time": int(lead), "order_up_to": float(start),
-        "relative_error_quantile": None, "quantile_level": cal["level"], "reorder_point": None,
+        "relative_error_quantile": None, "quantile_level": float(cal["level"][i]), "reorder_point": None,
         "order_quantity": None, "selection_target": settings.target_fill_rate, "start_on_hand": float(start),
         "promised_fill_rate": promised, "simulated_fill_rate": promised,
         "promised_cycle_service_level": _num(cal["series_csl"][i]),

@@ -21,7 +21,7 @@ import numpy as np
 from engine.forecast.base import Covariates
 from engine.studies.history_replay import fill_rates, replay
 
-__all__ = ["LEVEL_GRID", "sum_quantile_paths", "replay_levels", "choose_level", "calibrated_level",
+__all__ = ["LEVEL_GRID", "sum_quantile_paths", "level_paths", "replay_levels", "choose_level", "calibrated_level",
            "model_last_training_date", "has_sum_quantiles"]
 
 LEVEL_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
@@ -39,20 +39,38 @@ def model_last_training_date(model) -> str | None:
     return max((str(v)[:10] for v in dates.values()), default=None)
 
 
+def _days(model, demand, cov, start: int, days: int, rows: np.ndarray, lead: int, levels) -> np.ndarray:
+    """(len(rows), len(levels), days): the model's levels of Σ demand[t : t + lead + 1] of `rows` from the history
+    before t = start + d, one model call per day."""
+    out = np.empty((len(rows), len(levels), days))
+    for d in range(days):
+        t = start + d
+        c = None if cov is None else cov.take(t + model.horizon, rows=rows)
+        out[:, :, d] = model.predict_sum_quantiles(demand[rows, :t], c, int(lead) + 1, levels)
+    return out
+
+
 def sum_quantile_paths(model, demand: np.ndarray, cov: Covariates | None, start: int, days: int,
                        lead: np.ndarray, levels) -> np.ndarray:
     """(n, len(levels), days): for t = start + d, the model's `levels` of Σ demand[t : t + L_r + 1] of each row r
-    from its history before t (cov: known-in-advance covariates of the whole rows, columns ≥ start + days +
-    the model's horizon or fewer, which the model pads)."""
-    n = demand.shape[0]
+    from its history before t (cov: known-in-advance covariates of the whole rows, which the model pads when they
+    end before t + its horizon)."""
     levels = [float(q) for q in levels]
-    out = np.empty((n, len(levels), days))
+    out = np.empty((demand.shape[0], len(levels), days))
     for L in np.unique(lead):
         rows = np.flatnonzero(lead == L)
-        for d in range(days):
-            t = start + d
-            c = None if cov is None else cov.take(t + model.horizon, rows=rows)
-            out[rows, :, d] = model.predict_sum_quantiles(demand[rows, :t], c, int(L) + 1, levels)
+        out[rows] = _days(model, demand, cov, start, days, rows, L, levels)
+    return out
+
+
+def level_paths(model, demand: np.ndarray, cov: Covariates | None, start: int, days: int, lead: np.ndarray,
+                level: np.ndarray) -> np.ndarray:
+    """(n, days) order-up-to levels S_t = the model's level[r]-quantile of row r's next L_r + 1 days."""
+    out = np.empty((demand.shape[0], days))
+    for L in np.unique(lead):
+        for q in np.unique(level[lead == L]):
+            rows = np.flatnonzero((lead == L) & (level == q))
+            out[rows] = _days(model, demand, cov, start, days, rows, L, [float(q)])[:, 0, :]
     return out
 
 
@@ -63,12 +81,6 @@ def replay_levels(after: np.ndarray, S: np.ndarray, lead: np.ndarray, h: np.ndar
     flat = S.reshape(n * k, days)
     rep = lambda a: np.repeat(np.asarray(a), k, axis=0)  # noqa: E731 (one line, used four times)
     return replay(rep(after), flat[:, 0], rep(lead), rep(h), rep(p), lambda d, pos: flat[:, d] - pos)
-
-
-def _mean_fill(tot: dict, n: int, k: int) -> np.ndarray:
-    """(k,) mean fill rate over the rows with demand, per level."""
-    fill = fill_rates(tot).reshape(n, k)
-    return np.array([np.nanmean(fill[:, j]) if np.isfinite(fill[:, j]).any() else np.nan for j in range(k)])
 
 
 def choose_level(levels, fills, target: float) -> float:
@@ -87,32 +99,56 @@ def choose_level(levels, fills, target: float) -> float:
 
 
 def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows: list[tuple[int, int]],
-                     lead: np.ndarray, h: np.ndarray, p: np.ndarray, target: float) -> dict:
+                     lead: np.ndarray, h: np.ndarray, p: np.ndarray, target: float, classes=None) -> dict:
     """τ for a fill-rate target from held-out windows [(start, days), …] of `demand` (n, T) (every window after the
-    model's training and before the origin the level will serve). Returns {"level", "fill" (the promise: mean fill
-    over series and windows at τ), "grid" {level: mean fill}, "windows", and per series (means over the windows
-    at τ) "series_fill", "series_on_hand", "series_cost" (per window), "series_csl"}."""
+    model's training and before the origin the level will serve).
+
+    One fill-rate curve over LEVEL_GRID per series (its mean over the windows where it had demand); the pooled curve
+    is their mean. With `classes` (a label per row, engine.demand.classes) each class with at least
+    MIN_CHECK_SERIES curves gets its own τ, read on its curve shrunk toward the pooled one as if SHRINK_SERIES more
+    series had followed it (the portfolio's out-of-time correction does the same, engine.studies.portfolio): under
+    one pooled τ smooth series over-deliver and intermittent ones fall short (M5, lead time 7: 0.98 vs 0.93).
+    Returns {"level" (n,) τ per row, "by_class" {class: τ}, "pooled", "fill" (the promise: mean over series at their
+    τ), "grid" {level: pooled fill}, "windows", and per series (means over the windows at τ) "series_fill",
+    "series_on_hand", "series_cost" (per window), "series_csl"}."""
+    from engine.studies.portfolio import ALL_CLASSES, MIN_CHECK_SERIES, SHRINK_SERIES
+
     lo, hi = float(model.quantiles[0]), float(model.quantiles[-1])
     grid = [q for q in LEVEL_GRID if lo - 1e-12 <= q <= hi + 1e-12]
-    n = demand.shape[0]
-    fills = []
+    n, k = demand.shape[0], len(grid)
+    curves = []
     for start, days in windows:
         S = sum_quantile_paths(model, demand, cov, start, days, lead, grid)
-        fills.append(_mean_fill(replay_levels(demand[:, start:start + days], S, lead, h, p), n, len(grid)))
-    mean = np.nanmean(np.vstack(fills), axis=0)
-    tau = choose_level(grid, mean, target)
+        curves.append(fill_rates(replay_levels(demand[:, start:start + days], S, lead, h, p)).reshape(n, k))
+    with warnings.catch_warnings():  # a series without demand in every window: NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_series = np.nanmean(np.stack(curves), axis=0)                    # (n, k)
+    has = np.isfinite(per_series).all(axis=1)
+    pooled = per_series[has].mean(axis=0) if has.any() else np.full(k, np.nan)
+    tau_pooled = choose_level(grid, pooled, target)
+    level = np.full(n, tau_pooled)
+    by_class = {ALL_CLASSES: tau_pooled}
+    labels = np.asarray([ALL_CLASSES] * n if classes is None else [str(c) for c in classes])
+    for c in sorted(set(labels) - {ALL_CLASSES}):
+        rows = (labels == c) & has
+        m = int(rows.sum())
+        if m < MIN_CHECK_SERIES:
+            continue
+        curve = pooled + m / (m + SHRINK_SERIES) * (per_series[rows].mean(axis=0) - pooled)
+        by_class[c] = choose_level(grid, curve, target)
+        level[labels == c] = by_class[c]
     per = {"fill": [], "on_hand": [], "cost": [], "csl": []}
     for start, days in windows:
-        S = sum_quantile_paths(model, demand, cov, start, days, lead, [tau])
-        tot = replay_levels(demand[:, start:start + days], S, lead, h, p)
+        tot = replay_levels(demand[:, start:start + days],
+                            level_paths(model, demand, cov, start, days, lead, level)[:, None, :], lead, h, p)
         per["fill"].append(fill_rates(tot))
         per["on_hand"].append(tot["on_hand"] / days)
         per["cost"].append(tot["holding"] + tot["stockout"])
         cyc = tot["cycles"]
         per["csl"].append(np.where(cyc > 0, 1.0 - tot["cycles_with_stockout"] / np.where(cyc > 0, cyc, 1.0), np.nan))
-    with warnings.catch_warnings():  # a series without demand in every window: NaN, not a warning
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        series = {k: np.nanmean(np.vstack(v), axis=0) for k, v in per.items()}
-    return {"level": tau, "grid": dict(zip(grid, map(float, mean))), "windows": len(windows),
-            "fill": float(np.nanmean(series["fill"])), **{f"series_{k}": v for k, v in series.items()}}
-
+        series = {key: np.nanmean(np.vstack(v), axis=0) for key, v in per.items()}
+    return {"level": level, "by_class": by_class, "pooled": tau_pooled, "windows": len(windows),
+            "grid": dict(zip(grid, map(float, pooled))), "fill": float(np.nanmean(series["fill"])),
+            **{f"series_{key}": v for key, v in series.items()}}

@@ -15,24 +15,36 @@ from engine.errors import ConfigError
 from engine.studies import quantile_backtest
 from engine.studies.history_replay import fill_rates
 from engine.studies.policy_backtest import BACKTEST_COLUMNS, BacktestSettings, run_backtest
-from engine.studies.quantile_level import calibrated_level, choose_level, replay_levels, sum_quantile_paths
+from engine.studies.quantile_level import (
+    calibrated_level,
+    choose_level,
+    level_paths,
+    replay_levels,
+    sum_quantile_paths,
+)
 
 
 class PoissonSums:
-    """Quantiles of a d-day Poisson sum whose daily mean is read off the history (normal approximation): a model
-    that knows the demand's law, as a global model would at best. Records the longest history it was shown."""
+    """Quantiles of a d-day demand sum read off the history: a normal approximation of a Poisson sum whose daily
+    mean is the last 112 days' (`empirical=False`), or the empirical quantiles of the last 182 days' d-day sums (any
+    law). Records the longest history it was shown."""
 
     name = "ensemble:poisson-sums"
     horizon = 31
     min_history = 28
     quantiles = np.array([0.5, 0.75, 0.9, 0.95, 0.99])
 
-    def __init__(self, last_date: str = "2020-01-01") -> None:
+    def __init__(self, last_date: str = "2020-01-01", empirical: bool = False) -> None:
         self.card = {"training": {"last_train_date_by_series": {"any": last_date}}}
         self.seen = 0
+        self.empirical = empirical
 
     def predict_sum_quantiles(self, demand, covariates, days, levels):
         self.seen = max(self.seen, demand.shape[1])
+        if self.empirical:
+            c = np.cumsum(demand[:, -182:], axis=1)
+            sums = c[:, days:] - c[:, :-days]
+            return np.quantile(sums, np.asarray(levels), axis=1).T
         m = days * demand[:, -112:].mean(axis=1)[:, None]
         return np.maximum(m + norm.ppf(np.asarray(levels))[None, :] * np.sqrt(m), 0.0)
 
@@ -59,11 +71,34 @@ def test_the_calibrated_level_keeps_the_target_on_later_days_where_the_naive_lev
     model = PoissonSums()
     cal = calibrated_level(model, D, None, [(130, 90), (220, 90)], lead, h, p, 0.95)
     assert model.seen <= 310                                   # the calibration read nothing from day 310 on
-    assert cal["level"] < 0.93 and abs(cal["fill"] - 0.95) < 0.005
-    S = sum_quantile_paths(model, D, None, 310, 90, lead, [cal["level"], 0.95])
+    assert cal["pooled"] < 0.93 and abs(cal["fill"] - 0.95) < 0.005 and np.all(cal["level"] == cal["pooled"])
+    S = sum_quantile_paths(model, D, None, 310, 90, lead, [cal["pooled"], 0.95])
     fill = fill_rates(replay_levels(D[:, 310:], S, lead, h, p)).reshape(n, 2)
     assert abs(np.nanmean(fill[:, 0]) - 0.95) < 0.01           # the promise holds on unseen days
     assert np.nanmean(fill[:, 1]) > 0.965                      # τ = target itself would over-deliver
+
+
+def test_each_demand_class_gets_its_own_level_and_keeps_the_target():
+    """Smooth series (Poisson 15) and intermittent ones (a sale on 15 % of days): under one pooled level the first
+    over-deliver and the second fall short; a level per class brings both to the target on later days."""
+    rng = np.random.default_rng(8)
+    n, T = 120, 400
+    smooth = rng.poisson(15.0, (n, T))
+    sparse = np.where(rng.random((n, T)) < 0.15, rng.poisson(2.0, (n, T)) + 1, 0)
+    D = np.vstack([smooth, sparse]).astype(float)
+    labels = ["smooth"] * n + ["intermittent"] * n
+    lead = np.full(2 * n, 7)
+    h, p = np.full(2 * n, 0.01), np.full(2 * n, 1.0)
+    model = PoissonSums(empirical=True)
+    pooled = calibrated_level(model, D, None, [(130, 90), (220, 90)], lead, h, p, 0.95)
+    cal = calibrated_level(model, D, None, [(130, 90), (220, 90)], lead, h, p, 0.95, labels)
+    assert cal["by_class"]["intermittent"] > cal["by_class"]["smooth"] + 0.01
+    for c in (pooled, cal):
+        fill = fill_rates(replay_levels(D[:, 310:], level_paths(model, D, None, 310, 90, lead, c["level"])[:, None],
+                                        lead, h, p))
+        c["got"] = np.nanmean(fill[:n]), np.nanmean(fill[n:])
+    assert pooled["got"][0] - pooled["got"][1] > 0.02          # one level: the classes end far apart
+    assert all(abs(f - 0.95) < 0.015 for f in cal["got"])      # a level per class: both at the target
 
 
 def dated_series(n=40, days=300, seed=2):
