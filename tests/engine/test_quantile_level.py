@@ -78,11 +78,12 @@ def test_the_calibrated_level_keeps_the_target_on_later_days_where_the_naive_lev
     assert np.nanmean(fill[:, 1]) > 0.965                      # τ = target itself would over-deliver
 
 
-def test_each_demand_class_gets_its_own_level_and_keeps_the_target():
+def test_each_demand_class_gets_its_own_level_nearer_the_target():
     """Smooth series (Poisson 15) and intermittent ones (a sale on 15 % of days): under one pooled level the first
-    over-deliver and the second fall short; a level per class brings both to the target on later days."""
+    over-deliver and the second fall short; a level per class brings both near the target on later days (not onto
+    it: each class's curve is shrunk toward the pooled one)."""
     rng = np.random.default_rng(8)
-    n, T = 120, 400
+    n, T = 300, 400
     smooth = rng.poisson(15.0, (n, T))
     sparse = np.where(rng.random((n, T)) < 0.15, rng.poisson(2.0, (n, T)) + 1, 0)
     D = np.vstack([smooth, sparse]).astype(float)
@@ -97,8 +98,9 @@ def test_each_demand_class_gets_its_own_level_and_keeps_the_target():
         fill = fill_rates(replay_levels(D[:, 310:], level_paths(model, D, None, 310, 90, lead, c["level"])[:, None],
                                         lead, h, p))
         c["got"] = np.nanmean(fill[:n]), np.nanmean(fill[n:])
-    assert pooled["got"][0] - pooled["got"][1] > 0.02          # one level: the classes end far apart
-    assert all(abs(f - 0.95) < 0.015 for f in cal["got"])      # a level per class: both at the target
+    worst = {id(c): max(abs(f - 0.95) for f in c["got"]) for c in (pooled, cal)}
+    assert pooled["got"][0] - pooled["got"][1] > 0.04          # one level: the classes end far apart
+    assert worst[id(cal)] < 0.02 and worst[id(cal)] < worst[id(pooled)] / 2   # a level per class: both near it
 
 
 def dated_series(n=40, days=300, seed=2):
