@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from engine.policies.order_rules import weekday_of
 from engine.protection.tracker import FLOOR_PER_DAY, protection_level
 from engine.simulation.kernel import InventoryKernel
 from engine.studies.series_forecasts import candidate_forecasters, masked_step
@@ -30,13 +31,15 @@ MEAN_WINDOW = 28
 
 
 def replay(demand: np.ndarray, start: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray,
-           order: Callable[[int, np.ndarray], np.ndarray]) -> dict:
+           order: Callable[[int, np.ndarray], np.ndarray], rules=None, weekday=0) -> dict:
     """Rows of inventories run on demand (rows, days) through InventoryKernel with lost sales: each day
     order(day, inventory position) is placed (lead time `lead` per row), then the day is served. start: on-hand
-    on day 0, nothing on order. Returns the kernel's totals per row (engine.simulation.metrics.TOTAL_NAMES)."""
+    on day 0, nothing on order; rules: the supplier's OrderRules the kernel applies to every order (MOQ, packs,
+    order days, K); weekday: the weekday of day 0 (Monday = 0), an int or one per row. Returns the kernel's totals
+    per row (engine.simulation.metrics.TOTAL_NAMES)."""
     rows, days = demand.shape
     k = InventoryKernel(np.array(start, dtype=np.float64), h=h, p=p, backorders=False,
-                        max_lead=int(lead.max()) if rows else 0)
+                        max_lead=int(lead.max()) if rows else 0, rules=rules, first_weekday=weekday)
     for d in range(days):
         qty = np.maximum(order(d, k.position()), 0.0)
         placed, _ = k.place(d, qty, lead)
@@ -75,15 +78,22 @@ def _padded(series: list, history_days: int, after: np.ndarray | None = None):
     return Y, valid, T
 
 
+def first_weekdays(series: list) -> np.ndarray:
+    """(n,) the weekday (Monday = 0) of the day after each series' last date (Monday without dates)."""
+    return np.array([(weekday_of(x.dates[-1]) + 1) % 7 if x.dates else 0 for x in series], dtype=np.int64)
+
+
 def replay_records(series: list, records: list[dict], after: np.ndarray, history_days: int,
-                   holding_rate: float) -> dict:
-    """Each record's recommendation run on `after` (n, days), the real days following its series' history.
+                   holding_rate: float, rules=None) -> dict:
+    """Each record's recommendation run on `after` (n, days), the real days following its series' history, every
+    order under the supplier's `rules` (OrderRules; None: any quantity, every day) as the portfolio simulated it;
+    the level covers the record's protection period (L + R with order days).
 
     Returns {"totals": kernel totals per series, "start": start on-hand per series}."""
 
     n, H = after.shape
     lead = np.array([r["lead_time"] for r in records], dtype=np.int64)
-    w = lead + 1.0
+    w = np.array([r.get("protection_days") or (r["lead_time"] + 1) for r in records], dtype=np.float64)
     h = holding_rate * np.array([r["unit_cost"] for r in records]) / 365.0
     p = np.array([r["unit_price"] - r["unit_cost"] for r in records])
     rq = np.array([r["policy"] == "r-Q" for r in records])
@@ -110,18 +120,23 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
         return np.where(rq, rq_qty, np.where(lot > 0, (S[:, d] + lot - pos) * (pos < S[:, d]), S[:, d] - pos))
 
     start = np.where(rq, r_pt + Q, S[:, 0] + lot / 2.0)   # (s, S): the stationary mean position
-    return {"totals": replay(after, start, lead, h, p, order), "start": start}
+    return {"totals": replay(after, start, lead, h, p, order, rules, _weekdays(series, rules)), "start": start}
+
+
+def _weekdays(series: list, rules):
+    """The kernel's first_weekday: each row's, where order days make it matter."""
+    return first_weekdays(series) if rules is not None and rules.order_days is not None else 0
 
 
 def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_days: int, holding_rate: float,
-                  objective: str, target: float) -> dict:
+                  objective: str, target: float, rules=None) -> dict:
     """The days-of-cover rule for each series: k from its own past (the last history_days real days before the
     origin, the first MEAN_WINDOW only warming the mean up): the smallest k of DAYS_OF_COVER_GRID whose replay
     there reaches `target` (fill-rate; the largest k when none does) or the cheapest (cost); then run on `after`.
     Returns {"totals": kernel totals per series on `after`, "k": k per series}."""
     n, H = after.shape
     lead = np.array([r["lead_time"] for r in records], dtype=np.int64)
-    w = lead + 1.0
+    w = np.array([r.get("protection_days") or (r["lead_time"] + 1) for r in records], dtype=np.float64)
     h = holding_rate * np.array([r["unit_cost"] for r in records]) / 365.0
     p = np.array([r["unit_price"] - r["unit_cost"] for r in records])
     Y, _, T = _padded(series, history_days, after)
@@ -130,8 +145,10 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
     mean = trailing_mean(Y)
     kk = np.tile(DAYS_OF_COVER_GRID, n)
     past = np.repeat(mean[:, warm:T], G, axis=0) * (kk * np.repeat(w, G))[:, None]
+    wd = _weekdays(series, rules)
+    past_wd = wd if np.ndim(wd) == 0 else np.repeat((wd - (T - warm)) % 7, G)   # the weekday of the past run's day 0
     tot = replay(np.repeat(Y[:, warm:T], G, axis=0), past[:, 0], np.repeat(lead, G), np.repeat(h, G),
-                 np.repeat(p, G), lambda d, pos: past[:, d] - pos)
+                 np.repeat(p, G), lambda d, pos: past[:, d] - pos, rules, past_wd)
     if objective == "cost":
         best = np.argmin((tot["holding"] + tot["stockout"]).reshape(n, G), axis=1)
     else:
@@ -140,4 +157,4 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
         best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), G - 1)
     k = DAYS_OF_COVER_GRID[best]
     B = (k * w)[:, None] * mean[:, T:]
-    return {"totals": replay(after, B[:, 0], lead, h, p, lambda d, pos: B[:, d] - pos), "k": k}
+    return {"totals": replay(after, B[:, 0], lead, h, p, lambda d, pos: B[:, d] - pos, rules, wd), "k": k}

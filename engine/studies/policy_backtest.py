@@ -50,6 +50,10 @@ class BacktestSettings:
     promise_check: bool = True          # the portfolio's out-of-time correction of targets and promises
     check_windows: int = CHECK_WINDOWS  # its held-out windows before each origin
     forecaster: str | None = None       # ensemble:NAME of a global model: its own calibrated level
+    moq: float = 0.0                    # the supplier's rules (engine.policies.order_rules), as PortfolioSettings:
+    pack_size: int | None = None        # the recommendations are chosen under them and every replayed order
+    order_days: list | None = None      # follows them, the days-of-cover baseline's too
+    order_cost: float = 0.0
 
     def validate(self) -> "BacktestSettings":
         checks = [("holdout_days", 7 <= self.holdout_days <= 730, "7..730"),
@@ -60,6 +64,11 @@ class BacktestSettings:
                 raise ConfigError(f"--{name.replace('_', '-')} {value} is out of range ({allowed})", field=name,
                                   value=value)
         self.portfolio_settings().validate()
+        rules = self.portfolio_settings().order_rules()
+        if self.forecaster is not None and (rules.active or rules.order_cost > 0):
+            raise ConfigError(f"--forecaster {self.forecaster} is backtested without supplier rules (MOQ, pack size, "
+                              "order days, order cost): leave them out or leave --forecaster out", field="forecaster",
+                              value=self.forecaster)
         if self.forecaster is not None and self.objective != "fill-rate":
             raise ConfigError(f"--forecaster {self.forecaster} sets its level for a fill-rate target; --objective "
                               f"{self.objective} is not offered with it", field="objective", value=self.objective)
@@ -69,7 +78,9 @@ class BacktestSettings:
         return PortfolioSettings(lead_time=self.lead_time, replications=self.replications, days=self.holdout_days,
                                  target_fill_rate=self.target_fill_rate, objective=self.objective,
                                  holding_rate=self.holding_rate, seed=self.seed, history_days=self.history_days,
-                                 promise_check=self.promise_check, check_windows=self.check_windows)
+                                 promise_check=self.promise_check, check_windows=self.check_windows,
+                                 moq=self.moq, pack_size=self.pack_size, order_days=self.order_days,
+                                 order_cost=self.order_cost)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,8 +92,10 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
     recs = [by_key[x.key] for x in series]
     D = np.vstack(held)
     H = D.shape[1]
-    run = replay_records(series, recs, D, s.history_days, s.holding_rate)
-    base = days_of_cover(series, recs, D, s.history_days, s.holding_rate, s.objective, s.target_fill_rate)
+    rules = s.portfolio_settings().order_rules()
+    rules = rules if rules.active or rules.order_cost > 0 else None
+    run = replay_records(series, recs, D, s.history_days, s.holding_rate, rules)
+    base = days_of_cover(series, recs, D, s.history_days, s.holding_rate, s.objective, s.target_fill_rate, rules)
     real, bt = run["totals"], base["totals"]
     fill, bfill = fill_rates(real), fill_rates(bt)
     out = []
@@ -105,12 +118,12 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
             "demand": float(real["demand"][i]),
             "realised_fill_rate": None if math.isnan(fill[i]) else float(fill[i]),
             "realised_cycle_service_level": 1.0 - float(real["cycles_with_stockout"][i]) / cyc if cyc else None,
-            "realised_cost": float(real["holding"][i] + real["stockout"][i]),
+            "realised_cost": float(real["holding"][i] + real["stockout"][i] + real["ordering"][i]),
             "realised_average_on_hand": float(real["on_hand"][i]) / H,
             "baseline_days_of_cover_k": float(base["k"][i]),
             "baseline_fill_rate": None if math.isnan(bfill[i]) else float(bfill[i]),
             "baseline_cycle_service_level": 1.0 - float(bt["cycles_with_stockout"][i]) / bcyc if bcyc else None,
-            "baseline_cost": float(bt["holding"][i] + bt["stockout"][i]),
+            "baseline_cost": float(bt["holding"][i] + bt["stockout"][i] + bt["ordering"][i]),
             "baseline_average_on_hand": float(bt["on_hand"][i]) / H,
         })
     return out

@@ -376,6 +376,8 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     s = settings
     H = s.days
     base = replace(s, calibration=None, promise_check=False)
+    rules = s.order_rules()
+    rules = rules if rules.active or rules.order_cost > 0 else None   # the supplier's rules in the replays too
     targets = check_targets(s.target_fill_rate) if s.objective == "fill-rate" else np.array([s.target_fill_rate])
     realised, simulated, labels, window = [[] for _ in targets], [[] for _ in targets], [], []
     for back in range(1, s.check_windows + 1):  # window `back`: the days [len − back·H, len − (back − 1)·H)
@@ -390,7 +392,7 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
             for j, recs in enumerate(recommend_at_targets(cut[start:start + chunk], base, targets)):
                 per_target[j].extend(recs)
         for j, recs in enumerate(per_target):
-            got = fill_rates(replay_records(cut, recs, after, s.history_days, s.holding_rate)["totals"])
+            got = fill_rates(replay_records(cut, recs, after, s.history_days, s.holding_rate, rules)["totals"])
             realised[j].extend(got)
             simulated[j].extend(np.nan if r["fill_rate"] is None else r["fill_rate"] for r in recs)
         labels.extend(r["class"] for r in per_target[0])

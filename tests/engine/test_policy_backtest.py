@@ -182,3 +182,35 @@ def test_cli_check_windows_out_of_range_is_one_line(tmp_path, capsys):
     assert main(["backtest-policy", "--data", str(tmp_path / "none.csv"), "--check-windows", "0"]) == 2
     err = capsys.readouterr().err
     assert "--check-windows 0 is out of range" in err and err.count("\n") == 1
+
+
+def test_the_supplier_rules_govern_every_replayed_order_and_the_baseline(monkeypatch):
+    """With order days, a pack and an MOQ, the recommendation covers L + R days and every order the backtest
+    replays — the portfolio's and the days-of-cover baseline's — falls on an order day, in whole packs, at least
+    the MOQ."""
+    from engine.simulation.kernel import InventoryKernel
+    from engine.studies import history_replay
+
+    seen = []
+
+    class Spy(InventoryKernel):
+        def place(self, d, qty, lead):
+            placed, arrival = super().place(d, qty, lead)
+            wd = (np.broadcast_to(self.first_weekday, placed.shape) + d) % 7
+            qty = np.broadcast_to(self.ordered, placed.shape)
+            seen.extend(zip(wd[placed].tolist(), qty[placed].tolist()))
+            return placed, arrival
+
+    monkeypatch.setattr(history_replay, "InventoryKernel", Spy)
+    start = dt.date(2021, 1, 1)
+    series = series_set(n=4, days=300)
+    for x in series:
+        x.dates = [(start + dt.timedelta(days=k)).isoformat() for k in range(300)]
+    base = dict(holdout_days=40, lead_time=3, replications=6, history_days=120, promise_check=False)
+    out = run_backtest(series, BacktestSettings(**base, order_days="mon,thu", pack_size=12, moq=24))
+    assert len(seen) > 20 and {wd for wd, _ in seen} == {0, 3}
+    assert all(q >= 24 and q % 12 == 0 for _, q in seen)
+    seen.clear()
+    free = run_backtest(series, BacktestSettings(**base))
+    assert len({wd for wd, _ in seen}) > 2                      # without the rules: orders on most weekdays
+    assert out["totals"]["average_on_hand"] != free["totals"]["average_on_hand"]

@@ -69,3 +69,9 @@ def test_a_file_too_short_for_the_origins_is_a_message():
     ds = SimpleNamespace(name="short.csv", series={"S/1": x})
     with pytest.raises(H.CheckInputError, match="need at least"):
         H.compute_check(ds, H.check_settings(PortfolioSettings(days=30), 2), "k" * 40, lambda d, t: None)
+
+
+def test_check_settings_carry_the_pages_supplier_rules():
+    s = H.check_settings(PortfolioSettings(days=30, moq=24, pack_size=12, order_days=["mon", "thu"], order_cost=5), 1)
+    assert (s.moq, s.pack_size, s.order_days, s.order_cost) == (24, 12, ["mon", "thu"], 5)
+    assert s.portfolio_settings().order_rules().review_period() == 4

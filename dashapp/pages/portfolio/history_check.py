@@ -32,7 +32,8 @@ class CheckInputError(ValueError):
 
 def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
     """The backtest of the page's portfolio settings: held-out days = its simulated days, the same lead time,
-    objective, target, replications; `origins` from the page's field."""
+    objective, target, replications and supplier's rules (MOQ, pack, order days, K); `origins` from the page's
+    field."""
     try:
         k = int(origins)
     except (TypeError, ValueError):
@@ -40,7 +41,8 @@ def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
     s = BacktestSettings(holdout_days=portfolio.days, origins=k, lead_time=portfolio.lead_time,
                          objective=portfolio.objective, target_fill_rate=portfolio.target_fill_rate,
                          replications=portfolio.replications, holding_rate=portfolio.holding_rate,
-                         seed=portfolio.seed)
+                         seed=portfolio.seed, moq=portfolio.moq, pack_size=portfolio.pack_size,
+                         order_days=portfolio.order_days, order_cost=portfolio.order_cost)
     try:
         return s.validate()
     except ConfigError as exc:
