@@ -8,9 +8,10 @@ and lost sales shorten the next cycle — and a model's quantiles may be off on 
 held-out days, the way the portfolio corrects its own targets (engine.studies.portfolio.out_of_time_calibration):
 every calibration window lies after the model's last training day and before the origin; each is replayed through
 the one inventory day (engine.studies.history_replay.replay, lost sales, start on-hand = the level, nothing on
-order) at every level of LEVEL_GRID; the mean fill rate over series (the promise's own measure) is averaged over
-the windows, made non-decreasing in τ, and τ is the least level reaching the target (linear between grid points;
-the top level when none does, with its lower fill as the promise). The promise is that fill at τ, replayed again.
+order) at every level of LEVEL_GRID; each series' fill rate is averaged over the windows, the curves are averaged
+over series (the promise's own measure) per demand class, made non-decreasing in τ, and each class's τ is the least
+level reaching the target (linear between grid points; the top level when none does, with its lower fill as the
+promise). The promise is each series' fill at its τ, replayed again.
 """
 from __future__ import annotations
 
