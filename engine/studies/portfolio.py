@@ -216,13 +216,16 @@ def _simulate(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lead:
 
 def _simulate_ss(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lot: np.ndarray, lead: np.ndarray,
                  h: np.ndarray, p: np.ndarray, lead_days: np.ndarray | None = None, rules=None, weekday=0,
-                 review: int = 1) -> dict:
+                 review: int = 1, start_fraction=0.5) -> dict:
     """(s, S) on the forecast, the K-aware candidate: s_t = the order-up-to rule's level of `_simulate` (quantile
     Q over the protection period L + R), S_t = s_t + lot; when the position is below s_t, order S_t − position
     (engine.policies.lot_sizing's rule with a searched lot; with order days it is (R, s, S)). Fewer, larger
-    orders: each costs K. quantile, lot: (rows, K) or broadcastable. The run starts with s + lot / 2 on hand: the
-    mean of the stationary inventory position, uniform on (s, S] (Hadley & Whitin 1963; Zipkin 2000 ch. 6) —
-    starting at S would hand every path a free lot, which over a short horizon favours the largest lots."""
+    orders: each costs K. quantile, lot: (rows, K) or broadcastable. A path starts with s + u · lot on hand,
+    u = start_fraction (rows, 1) or a number: the stationary inventory position is uniform on (s, S] (Hadley &
+    Whitin 1963; Zipkin 2000 ch. 6), so the callers spread u evenly over each series' paths (cycle_starts) —
+    starting every path at S would hand it a free lot, and every path at the mean s + lot / 2 would never order
+    within a horizon shorter than half a cycle: both favour the largest lots over a short horizon, where paths
+    spread over the cycle order H · demand / lot times on average, the stationary rate."""
     w = (lead + float(review))[:, None]
     floor = (FLOOR_PER_DAY * np.maximum(lead + float(review), 1.0))[:, None]
 
@@ -230,8 +233,14 @@ def _simulate_ss(level: np.ndarray, demand: np.ndarray, quantile: np.ndarray, lo
         low = protection_level(w * level[:, d:d + 1], quantile, floor)
         return (low + lot - position) * (position < low)
 
-    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor) + lot / 2.0,
+    return _lost_sales_days(demand, protection_level(w * level[:, :1], quantile, floor) + lot * start_fraction,
                             lead if lead_days is None else lead_days, h, p, reorder, rules, weekday)
+
+
+def cycle_starts(series: int, replications: int) -> np.ndarray:
+    """(series · replications, 1): u = (r + ½) / R for replication r of every series — stratified points of the
+    (s, S) cycle, one per path (rows are series-major, as np.repeat(·, R, axis=0) lays them out)."""
+    return np.tile((np.arange(replications) + 0.5) / replications, series)[:, None]
 
 
 def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead: np.ndarray, h: np.ndarray,
@@ -653,7 +662,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
 
         def ss_sim(cands, lot):
             return _simulate_ss(lvl, dem, rep(cands), rep(lot), rep(lead), rep(h), rep(p), lead_sel, rules, wd,
-                                review)
+                                review, cycle_starts(n, R))
 
         def refine_ss(tau):
             j = select(q_flat, tau, lambda c: ss_sim(c, lot_flat), "s-S")[0]
@@ -695,7 +704,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
         if k_aware:
             ev_ss = _simulate_ss(ev_lvl, ev_dem, rep(best_q_ss[:, None]), rep(lot_ss[:, None]), rep(lead), rep(h),
-                                 rep(p), lead_ev, rules, wd, review)
+                                 rep(p), lead_ev, rules, wd, review, cycle_starts(n, R))
             per = {k: np.where(use_ss[:, None], ev_ss[k][:, 0].reshape(n, R), v) for k, v in per.items()}
             best_q = np.where(use_ss, best_q_ss, best_q)   # the quantile of s when (s, S) won
             k0 = np.where(use_ss, k_ss, k0)

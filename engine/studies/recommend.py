@@ -13,7 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.studies.portfolio import PortfolioSettings, evaluation_paths, recommend_chunk, with_calibration
+from engine.studies.portfolio import (
+    PortfolioSettings,
+    cycle_starts,
+    evaluation_paths,
+    recommend_chunk,
+    with_calibration,
+)
 
 __all__ = ["recommend", "settings_for", "start_on_hand", "rule_on_recommendation_paths"]
 
@@ -48,25 +54,27 @@ def settings_for(config, **overrides) -> PortfolioSettings:
     return replace(base, **overrides).validate()
 
 
-def start_on_hand(rec: dict) -> float:
-    """The stock the recommendation's evaluation paths start with: today's level S (order-up-to), r + Q, or
-    (s, S)'s s + lot / 2 (the stationary mean position, engine.studies.portfolio._simulate_ss)."""
+def start_on_hand(rec: dict, fraction: float = 0.5) -> float:
+    """The stock a recommendation's evaluation path starts with: today's level S (order-up-to), r + Q, or
+    (s, S)'s s + fraction · lot (its paths are spread over the cycle, engine.studies.portfolio.cycle_starts; ½ is
+    the stationary mean position)."""
     p = rec["params"]
     if rec["policy"] == "s-S":
-        return float(p["reorder_point"] + p["lot_size"] / 2.0)
+        return float(p["reorder_point"] + p["lot_size"] * fraction)
     return float(p["order_up_to"]) if rec["policy"] == "order-up-to" else float(p["reorder_point"] +
                                                                                  p["order_quantity"])
 
 
 def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioSettings, forecaster=None) -> dict:
     """A simulation's rule as configured (policy, parameters, forecaster) costed on the recommendation's own
-    evaluation paths, from the recommendation's start stock, nothing on order, lost sales: the like-for-like
+    evaluation paths, each from the stock the recommendation's path started with, nothing on order, lost sales: the
+    like-for-like
     comparison the simulator's hint shows. Each path is the series' history followed by that path's days,
     replayed through the simulator (engine.simulation.batch, the one inventory day); the rule's forecaster sees
     the history and the days already played, nothing later.
 
     Returns {"expected_cost", "expected_cost_ci" [low, high], "fill_rate" (units over all paths), "paths",
-    "days", "start_on_hand"}."""
+    "days", "start_on_hand" (the mean start), "start_range" [lowest, highest start]}."""
     from dataclasses import replace
 
     from engine.data.dataset import SeriesData
@@ -75,28 +83,28 @@ def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioS
     from engine.simulation.confidence import half_width
 
     paths = evaluation_paths(series, settings)
-    start = start_on_hand(rec)
+    starts = [start_on_hand(rec, u) for u in cycle_starts(1, len(paths))[:, 0]]
     n = len(series)
     days = paths.shape[1]
-    cfg = replace(config, demand="replay", days=days, context_days=n, initial_inventory=start, replications=1,
+    cfg = replace(config, demand="replay", days=days, context_days=n, initial_inventory=starts[0], replications=1,
                   lead_time=settings.lead_time if settings.lead_time is not None else config.lead_time,
                   lead_time_dist=None, backorders=False, unit_cost=rec["costs"]["unit_cost"],
                   unit_price=rec["costs"]["unit_price"], stockout_cost=rec["costs"]["p"])
     fc = forecaster if forecaster is not None else get_forecaster(cfg.forecaster) if cfg.forecaster else None
     costs, served, demanded = [], 0.0, 0.0
     planning = None
-    for path in paths:
+    for path, start in zip(paths, starts):
         if series.planning is not None:
             planning = np.concatenate([series.planning, np.full(days, series.planning[-1])])
         ext = SeriesData(key=series.key, dates=None, demand=np.concatenate([series.demand, path]),
                          promo=np.concatenate([series.promo, np.zeros(days)]), planning=planning,
                          unit_cost=series.unit_cost, unit_price=series.unit_price,
                          lead_time_days=series.lead_time_days, source=series.source)
-        k = run_batch(cfg, ext, replications=1, forecaster=fc).kpis
+        k = run_batch(replace(cfg, initial_inventory=start), ext, replications=1, forecaster=fc).kpis
         costs.append(float(np.asarray(k["total_cost"])[0]))
         demanded += float(np.asarray(k["total_demand"])[0])
         served += float(np.asarray(k["total_demand"])[0] - np.asarray(k["unmet_units"])[0])
     mean, half = float(np.mean(costs)), float(half_width(np.asarray(costs)))
     return {"expected_cost": mean, "expected_cost_ci": [mean - half, mean + half],
             "fill_rate": served / demanded if demanded > 0 else None, "paths": len(costs), "days": days,
-            "start_on_hand": start}
+            "start_on_hand": float(np.mean(starts)), "start_range": [min(starts), max(starts)]}

@@ -170,3 +170,18 @@ def test_the_r_q_advice_is_in_whole_packs_and_at_least_the_moq():
     rq = [r for r in recs if r["policy"] == "r-Q"]
     assert rq, "no (r, Q) recommendation among the intermittent series"
     assert all(r["order_quantity"] % 6 == 0 and r["order_quantity"] >= 40 for r in rq)
+
+
+def test_s_s_paths_start_spread_over_the_cycle_so_a_short_horizon_still_pays_its_orders():
+    """Demand 5 a day, lot 400 (80 days), 30-day paths: every path started at the mean position s + 200 would
+    never order (0 orders, K never paid); paths started at the cycle's stratified points order H · d / lot = 0.375
+    times on average — the stationary rate."""
+    R, H = 8, 30
+    level = np.full((R, H), 5.0)
+    one = lambda v: np.full(R, v)  # noqa: E731
+    args = (level, level.copy(), np.zeros((R, 1)), np.full((R, 1), 400.0), one(2).astype(np.int64), one(0.01),
+            one(1.0))
+    at_mean = portfolio._simulate_ss(*args, start_fraction=0.5)
+    spread = portfolio._simulate_ss(*args, start_fraction=portfolio.cycle_starts(1, R))
+    assert at_mean["orders"].sum() == 0
+    assert spread["orders"].mean() == pytest.approx(H * 5.0 / 400.0)

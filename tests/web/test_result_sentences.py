@@ -89,6 +89,12 @@ def test_the_hint_compares_on_the_same_paths_and_names_the_run_s_own_cost(mine, 
     assert "lost sales" in comparison_sentence(_rec(best), rule, None, backorders=True)
 
 
+def test_the_hint_names_the_spread_of_start_stocks_of_an_s_s_recommendation():
+    rule = {"expected_cost": 50.0, "paths": 8, "days": 30, "start_on_hand": 215.0, "start_range": [40.0, 390.0]}
+    text = comparison_sentence(_rec(45.0), rule, None)
+    assert "both starting with 40.0 to 390.0 on hand (the (s, S) cycle's positions, one per path)" in text
+
+
 def test_the_simulator_settings_travel_in_the_link():
     from dashapp import engine_facade as E
 

@@ -10,8 +10,11 @@ __all__ = ["comparison_sentence"]
 def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorders: bool = False) -> str:
     """One or two sentences: your rule vs the recommendation on the same paths, then the animated run's cost."""
     mine, best = float(rule["expected_cost"]), float(rec["expected_cost"])
+    low, high = rule.get("start_range") or (rule["start_on_hand"], rule["start_on_hand"])
+    stock = (f"{rule['start_on_hand']:,.1f} on hand" if high - low < 0.05 else
+             f"{low:,.1f} to {high:,.1f} on hand (the (s, S) cycle's positions, one per path)")
     where = (f"on the same {rule['paths']} resampled {rule['days']}-day paths, both starting with "
-             f"{rule['start_on_hand']:,.1f} on hand and nothing on order"
+             f"{stock} and nothing on order"
              + (", with lost sales (the recommendation's model)" if backorders else ""))
     if mine > best:
         verdict = (f"your rule as set costs {mine:,.2f} against {best:,.2f} for the recommendation "
