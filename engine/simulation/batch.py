@@ -18,6 +18,7 @@ from engine.demand.modes import build_plan
 from engine.errors import ConfigError
 from engine.forecast.base import Forecaster, window_sum
 from engine.policies.base import Observation
+from engine.protection.model_quantiles import model_level, reads_model_quantiles
 from engine.protection.tracker import METHODS
 from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import TOTAL_NAMES, kpis_from_totals, summarize
@@ -129,10 +130,15 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     tracker = prep.tracker(R, days, plan.lead_times)
     reads_errors = getattr(policy, "reads_errors", False)
 
+    from_model = reads_model_quantiles(f_model, q, w, bool(config.lead_time_dist))
+    inputs = {}   # the last forecast's history and covariates (the model's quantile reads them too)
+
     def protect(d, mu, o):
         tracker.set_mu(d, mu)
         if q is None:
             o.safety, o.quantile_method = 0.0, "none"
+        elif from_model:
+            o.safety, o.quantile_method = model_level(f_model, inputs["h"], inputs["c"], w, q) - mu, "model"
         else:
             o.safety, o.quantile_method = tracker.safety(d, q)
             if reads_errors:
@@ -147,6 +153,7 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
             raise
         except ValueError as exc:
             raise forecast_failed(f_model, prep.series, exc) from None
+        inputs["h"], inputs["c"] = hist[:, :t], c
         mu = window_sum(f, w)
         if not (np.isfinite(mu).all() and np.isfinite(f[:, 0]).all()):
             raise ConfigError(f"forecaster {f_model.name!r} returned a non-finite forecast for day {d + 1}",

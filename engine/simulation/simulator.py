@@ -51,6 +51,7 @@ from engine.policies.base import (
 from engine.policies.order_rules import OrderRules, parse_order_days, weekday_of
 from engine.protection.lead_times import arrival_lead_times
 from engine.protection.lost_sales_level import lost_sales_level
+from engine.protection.model_quantiles import model_level, reads_model_quantiles
 from engine.protection.prior import lead_time_reach, prior_key, simulated_prior_paths
 from engine.protection.tracker import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
 from engine.simulation.kernel import InventoryKernel
@@ -470,7 +471,10 @@ def protection_info(prep: Prepared, method: str | None = None) -> dict:
                            "seed": prep.seed_source,
                            "seed_errors": int(len(prep.seed_errors) if prep.prior is None else prep.prior.n),
                            "effective_lead_time": prep.effective_lead_time, "window": prep.window,
-                           "floor": prep.floor, "error_capacity": CAPACITY},
+                           "floor": prep.floor, "error_capacity": CAPACITY,
+                           **({"source": f"{prep.forecaster.name}'s own {prep.window}-day-sum quantile (calibrated "
+                                         "on its held-out meta period; no error sample)"} if method == "model"
+                              else {})},
             "order_rules": prep.rules.describe()}
 
 
@@ -513,6 +517,8 @@ class Simulator:
         self._obs = Observation()
         self._obs.sigma = self.sigma
         self._q = getattr(self.policy, "quantile_level", None)
+        self._model_q = reads_model_quantiles(self.forecaster, self._q, self.window, bool(prep.config.lead_time_dist))
+        self._inputs = None   # the last forecast's history and covariates (the model's quantile reads them too)
         self.protection = prep.tracker(1, plan.days, plan.lead_times)
         config = self.config
         self._backorders = bool(config.backorders)
@@ -560,6 +566,7 @@ class Simulator:
             raise
         except ValueError as exc:
             raise forecast_failed(self.forecaster, self.series, exc) from None
+        self._inputs = (self._hist[:, :t], cov)
         f0, mu = float(f[0, 0]), float(window_sum(f, self.window)[0])
         if not (math.isfinite(f0) and math.isfinite(mu)):
             raise ConfigError(f"forecaster {self.forecaster.name!r} returned a non-finite forecast for day {d + 1}",
@@ -571,6 +578,10 @@ class Simulator:
         self.protection.set_mu(d, mu)
         if self._q is None:
             obs.safety, obs.quantile_method = 0.0, "none"
+            return
+        if self._model_q:
+            level = model_level(self.forecaster, *self._inputs, self.window, self._q)
+            obs.safety, obs.quantile_method = float(level[0]) - mu, "model"
             return
         safety, method = self.protection.safety(d, self._q)
         obs.safety, obs.quantile_method = float(safety[0]), method
