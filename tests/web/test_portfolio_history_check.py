@@ -75,3 +75,10 @@ def test_check_settings_carry_the_pages_supplier_rules():
     s = H.check_settings(PortfolioSettings(days=30, moq=24, pack_size=12, order_days=["mon", "thu"], order_cost=5), 1)
     assert (s.moq, s.pack_size, s.order_days, s.order_cost) == (24, 12, ["mon", "thu"], 5)
     assert s.portfolio_settings().order_rules().review_period() == 4
+
+
+def test_the_page_and_the_job_compute_one_key_when_the_browser_writes_0_0_as_0():
+    s = H.check_settings(PortfolioSettings(days=30, moq=0.0, order_cost=0.0, holding_rate=1.0), 1)
+    through_browser = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in s.to_dict().items()}
+    again = H.check_settings_from_dict(through_browser)
+    assert H.check_key("f", {}, False, s) == H.check_key("f", {}, False, again)

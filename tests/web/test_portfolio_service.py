@@ -296,3 +296,12 @@ def test_a_price_at_or_below_cost_is_said_on_upload_and_refused_at_run_before_an
         P.read_dataset(files, insp.file_id, insp.mapping, False)
     ok = P.inspect_upload(files, data_url(german_csv(series=3)), "ok.csv", 2**20)
     assert ok.problem is None and len(P.read_dataset(files, ok.file_id, ok.mapping, False).series) == 3
+
+
+def test_the_page_and_the_job_compute_one_portfolio_key_when_the_browser_writes_0_0_as_0():
+    from engine.data.layout import ColumnMapping
+
+    s = PortfolioSettings(days=30, moq=0.0, order_cost=0.0, holding_rate=1.0).validate()
+    through_browser = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in s.to_dict().items()}
+    again = P.settings_from_dict(through_browser)
+    assert P.result_key("f", ColumnMapping(), False, s) == P.result_key("f", ColumnMapping(), False, again)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import plotly.graph_objects as go
 
+from dashapp.pages.portfolio.service import key_settings
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
 from engine.studies.policy_backtest import BacktestSettings, run_backtest
@@ -59,8 +60,9 @@ def check_settings_from_dict(d: dict) -> BacktestSettings:
 
 
 def check_key(fid: str, mapping_used: dict, fill_missing_zero: bool, settings: BacktestSettings) -> str:
+    """The cache key of a check (numbers as floats: dashapp.pages.portfolio.service.key_settings)."""
     text = json.dumps({"v": RESULT_VERSION, "kind": KIND, "file": fid, "mapping": mapping_used,
-                       "fill": bool(fill_missing_zero), "settings": settings.to_dict()}, sort_keys=True)
+                       "fill": bool(fill_missing_zero), "settings": key_settings(settings.to_dict())}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 

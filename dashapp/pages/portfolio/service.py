@@ -230,10 +230,16 @@ def settings_from_dict(d: dict) -> PortfolioSettings:
         raise PortfolioInputError(f"bad settings: {exc}") from None
 
 
+def key_settings(settings: dict) -> dict:
+    """Settings as a cache key reads them: every number a float. The settings reach the job through the browser,
+    whose JSON writes 0.0 as 0, and the page and the job must compute one key."""
+    return {k: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for k, v in settings.items()}
+
+
 def result_key(fid: str, mapping: ColumnMapping, fill_missing_zero: bool, settings: PortfolioSettings) -> str:
     """The cache key: the file's hash, the mapping, "missing = zero" and every setting."""
     text = json.dumps({"v": RESULT_VERSION, "file": fid, "mapping": mapping.used(), "fill": bool(fill_missing_zero),
-                       "settings": settings.to_dict()}, sort_keys=True)
+                       "settings": key_settings(settings.to_dict())}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
