@@ -24,6 +24,10 @@ Columns (FEATURES; absent price/promotion columns take neutral values: ratio 1, 
   size_112: mean size of a sale day / s (Croston's z)
 - year_d: mean of the d days one year (364 days) before the window / s (−1 without a year of history)
 - weekday, day_of_month, month, day_of_year of the first summed day (−1 without dates)
+- holiday_share, christmas_share: share of the d summed days that are US holidays other than Christmas / Christmas
+  (engine.forecast.holiday_calendar); days_to_holiday: days from the first summed day to the next holiday (≤ 63),
+  next_holiday: its code; holiday_recent: share of the last 7 days that were holidays (their sales in the recent
+  inputs are not the usual level); all −1 without dates
 - price_28, price_364, price_max: price of the first summed day ÷ mean (28, 364 days) / max (364 days) of past
   prices; price_window: mean price over the d days ÷ yesterday's
 - promo_window: share of promotion days among the d days; promo_28: among the last 28
@@ -31,6 +35,8 @@ Columns (FEATURES; absent price/promotion columns take neutral values: ratio 1, 
 from __future__ import annotations
 
 import numpy as np
+
+from engine.forecast.holiday_calendar import CHRISTMAS, holiday_codes
 
 __all__ = ["FEATURES", "MIN_SCALE", "series_scale", "build_features", "calendar_parts", "MAX_DAYS"]
 
@@ -49,6 +55,7 @@ FEATURES = (
     + [f"last_{k}" for k in range(1, 8)] + [f"wday_{k}" for k in range(7)]
     + ["std_28", "max_28", "zero_28", "zero_112", "since_sale", "size_112", "year_d"]
     + ["weekday", "day_of_month", "month", "day_of_year"]
+    + ["holiday_share", "christmas_share", "days_to_holiday", "next_holiday", "holiday_recent"]
     + ["price_28", "price_364", "price_max", "price_window", "promo_window", "promo_28"]
 )
 _SES_W = SES_ALPHA * (1.0 - SES_ALPHA) ** np.arange(SES_DAYS - 1, -1, -1)
@@ -144,8 +151,9 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
         cal = calendar_parts(dn)
         for k, name in enumerate(names):
             put(name, cal[:, k])
+        put_holidays(put, dn, d)
     else:
-        for name in names:
+        for name in names + HOLIDAY_FEATURES:
             put(name, np.full(n, -1.0))
     if price is not None:
         p = np.asarray(price, dtype=np.float64)
@@ -173,6 +181,34 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
         put("promo_window", np.zeros(n))
         put("promo_28", np.zeros(n))
     return X.reshape(n * m, len(FEATURES)).astype(np.float32), s
+
+
+HOLIDAY_FEATURES = ("holiday_share", "christmas_share", "days_to_holiday", "next_holiday", "holiday_recent")
+HOLIDAY_AHEAD = 63   # days_to_holiday is capped here (the next holiday further away reads as 63)
+RECENT_DAYS = 7
+
+
+def put_holidays(put, first_day: np.ndarray, d: np.ndarray) -> None:
+    """The holiday columns from the first summed day's day number (n,) and the days summed d (n, m); the calendar
+    is daily from that day on (as calendar_parts reads it)."""
+    first_day = np.asarray(first_day, dtype=np.int64)
+    base = np.unique(first_day)
+    grid = base[:, None] + np.arange(-RECENT_DAYS, HOLIDAY_AHEAD + 1)[None, :]
+    codes = holiday_codes(grid)
+    which = np.searchsorted(base, first_day)            # (n,) row of grid per series
+    ahead = codes[:, RECENT_DAYS:]
+    other = np.concatenate([np.zeros((len(base), 1)), np.cumsum((ahead > 0) & (ahead != CHRISTMAS), axis=1)], 1)
+    xmas = np.concatenate([np.zeros((len(base), 1)), np.cumsum(ahead == CHRISTMAS, axis=1)], axis=1)
+    dd = np.minimum(d, HOLIDAY_AHEAD)
+    rows = which[:, None]
+    put("holiday_share", other[rows, dd] / d)
+    put("christmas_share", xmas[rows, dd] / d)
+    has = ahead > 0
+    first = np.where(has.any(axis=1), np.argmax(has, axis=1), HOLIDAY_AHEAD)
+    put("days_to_holiday", first[which])
+    put("next_holiday", np.where(has.any(axis=1), ahead[np.arange(len(base)), np.minimum(first, HOLIDAY_AHEAD)],
+                                 0)[which])
+    put("holiday_recent", (codes[:, :RECENT_DAYS] > 0).mean(axis=1)[which])
 
 
 SEQ_DAYS = 56
