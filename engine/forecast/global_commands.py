@@ -103,7 +103,8 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
         "quantiles": list(cfg.quantiles), "features": list(G.FEATURES), "uses_price": has_price,
         "uses_promo": uses_promo, "members": members, "meta": trained["meta"],
         "member_scores_meta_period": trained["member_scores"],
-        "scale": f"s = mean |one-day change| over the last {G.SCALE_DAYS} days, at least {G.MIN_SCALE}",
+        "scale": f"s = mean |one-day change| over the last {G.SCALE_DAYS} days, or over the last "
+                 f"{G.RECENT_SCALE_DAYS} when larger, at least {G.MIN_SCALE}",
         "training": training, "onnx_check": checks, "versions": E.library_versions(),
         "retrain": {"command": command, "requirements": "requirements-train.txt"},
     }

@@ -2,14 +2,21 @@
 
 The global model (engine.forecast.global_model) is trained across all series of a file, so its inputs must mean the
 same on a series selling 0.3 a day and one selling 300: amounts are divided by the series' scale s = mean absolute
-one-day change over the last year of history (M5's scale, floored at MIN_SCALE), and the target is the sum of the
-next d days ÷ (d · s) — so the training loss on scaled targets is the scaled pinball loss the backtest reports
-(engine.forecast.pinball). Inputs read the history before the origin, the calendar, and the known-in-advance price
-and promotion plan of the coming days; never a column derived from realised demand (the planning forecast).
+one-day change over the last year of history (M5's scale), or over the last 28 days when that is larger, floored at
+MIN_SCALE; the target is the sum of the next d days ÷ (d · s), so the training loss on scaled targets is a scaled
+pinball loss (engine.forecast.pinball; the backtest's scale is the year's term alone). The recent term is for a
+series (re)launched after months without sales: on the year's scale its recent days read as 20–60 scale units, far
+beyond any row the trees learned from (they cannot extrapolate, and under-forecast it several-fold), and such rows
+in the meta period inflate the upper levels' shift for every series (measured: +7.8 scale units at q = 0.99 with the
+year's scale alone on the M5 store file cut 112 days before its end, +0.76 with the recent term).
+
+Inputs read the history before the origin, the calendar, and the known-in-advance price and promotion plan of the
+coming days; never a column derived from realised demand (the planning forecast).
 
 Columns (FEATURES; absent price/promotion columns take neutral values: ratio 1, share 0):
 - days: d, the days summed (the protection period L + 1)
 - log_scale: ln s (count-scale regime: a sum of a few units is discrete)
+- scale_jump: ln(s ÷ the year's term): how far the last 28 days' changes exceed the year's (a relaunch)
 - mean_7 … mean_364: mean of the last w days / s; mean_d: mean of the last d days / s; ses: SES level (α = 0.1)
 - last_1 … last_7: the last seven days / s
 - wday_0 … wday_6: mean of the last 8 same-weekdays of day o + k / s (the weekly profile of the coming week)
@@ -17,6 +24,10 @@ Columns (FEATURES; absent price/promotion columns take neutral values: ratio 1, 
   size_112: mean size of a sale day / s (Croston's z)
 - year_d: mean of the d days one year (364 days) before the window / s (−1 without a year of history)
 - weekday, day_of_month, month, day_of_year of the first summed day (−1 without dates)
+- holiday_share, christmas_share: share of the d summed days that are US holidays other than Christmas / Christmas
+  (engine.forecast.holiday_calendar); days_to_holiday: days from the first summed day to the next holiday (≤ 63),
+  next_holiday: its code; holiday_recent: share of the last 7 days that were holidays (their sales in the recent
+  inputs are not the usual level); all −1 without dates
 - price_28, price_364, price_max: price of the first summed day ÷ mean (28, 364 days) / max (364 days) of past
   prices; price_window: mean price over the d days ÷ yesterday's
 - promo_window: share of promotion days among the d days; promo_28: among the last 28
@@ -25,10 +36,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.forecast.holiday_calendar import CHRISTMAS, holiday_codes
+
 __all__ = ["FEATURES", "MIN_SCALE", "series_scale", "build_features", "calendar_parts", "MAX_DAYS"]
 
 MIN_SCALE = 0.05
 SCALE_DAYS = 364
+RECENT_SCALE_DAYS = 28
 MAX_DAYS = 31  # protection periods up to L + 1 = 31 (lead times up to 30)
 MEAN_WINDOWS = (7, 14, 28, 56, 112, 364)
 LOOKBACK = 365   # the most days before the origin any input reads (since_sale, the scale's 364 changes)
@@ -37,21 +51,27 @@ SES_DAYS = 112
 WEEKS = 8
 
 FEATURES = (
-    ["days", "log_scale"] + [f"mean_{w}" for w in MEAN_WINDOWS] + ["mean_d", "ses"]
+    ["days", "log_scale", "scale_jump"] + [f"mean_{w}" for w in MEAN_WINDOWS] + ["mean_d", "ses"]
     + [f"last_{k}" for k in range(1, 8)] + [f"wday_{k}" for k in range(7)]
     + ["std_28", "max_28", "zero_28", "zero_112", "since_sale", "size_112", "year_d"]
     + ["weekday", "day_of_month", "month", "day_of_year"]
+    + ["holiday_share", "christmas_share", "days_to_holiday", "next_holiday", "holiday_recent"]
     + ["price_28", "price_364", "price_max", "price_window", "promo_window", "promo_28"]
 )
 _SES_W = SES_ALPHA * (1.0 - SES_ALPHA) ** np.arange(SES_DAYS - 1, -1, -1)
 
 
-def series_scale(history: np.ndarray) -> np.ndarray:
-    """(n,) scale of each row: mean |one-day change| over its last SCALE_DAYS days, at least MIN_SCALE."""
-    h = history[:, -SCALE_DAYS - 1:]
+def _mean_change(history: np.ndarray, days: int) -> np.ndarray:
+    h = history[:, -days - 1:]
     if h.shape[1] < 2:
         return np.full(h.shape[0], MIN_SCALE)
     return np.maximum(np.abs(np.diff(h, axis=1)).mean(axis=1), MIN_SCALE)
+
+
+def series_scale(history: np.ndarray) -> np.ndarray:
+    """(n,) scale of each row: the larger of the mean |one-day change| over its last SCALE_DAYS and its last
+    RECENT_SCALE_DAYS days, at least MIN_SCALE (module docstring: why the recent term)."""
+    return np.maximum(_mean_change(history, SCALE_DAYS), _mean_change(history, RECENT_SCALE_DAYS))
 
 
 def calendar_parts(day_number: np.ndarray) -> np.ndarray:
@@ -96,6 +116,7 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
 
     put("days", d)
     put("log_scale", np.log(s))
+    put("scale_jump", np.log(s / _mean_change(y, SCALE_DAYS)))
     for w in MEAN_WINDOWS:
         put(f"mean_{w}", y[:, -w:].mean(axis=1) * inv[:, 0])
     csum = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
@@ -130,8 +151,9 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
         cal = calendar_parts(dn)
         for k, name in enumerate(names):
             put(name, cal[:, k])
+        put_holidays(put, dn, d)
     else:
-        for name in names:
+        for name in names + HOLIDAY_FEATURES:
             put(name, np.full(n, -1.0))
     if price is not None:
         p = np.asarray(price, dtype=np.float64)
@@ -159,6 +181,34 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
         put("promo_window", np.zeros(n))
         put("promo_28", np.zeros(n))
     return X.reshape(n * m, len(FEATURES)).astype(np.float32), s
+
+
+HOLIDAY_FEATURES = ("holiday_share", "christmas_share", "days_to_holiday", "next_holiday", "holiday_recent")
+HOLIDAY_AHEAD = 63   # days_to_holiday is capped here (the next holiday further away reads as 63)
+RECENT_DAYS = 7
+
+
+def put_holidays(put, first_day: np.ndarray, d: np.ndarray) -> None:
+    """The holiday columns from the first summed day's day number (n,) and the days summed d (n, m); the calendar
+    is daily from that day on (as calendar_parts reads it)."""
+    first_day = np.asarray(first_day, dtype=np.int64)
+    base = np.unique(first_day)
+    grid = base[:, None] + np.arange(-RECENT_DAYS, HOLIDAY_AHEAD + 1)[None, :]
+    codes = holiday_codes(grid)
+    which = np.searchsorted(base, first_day)            # (n,) row of grid per series
+    ahead = codes[:, RECENT_DAYS:]
+    other = np.concatenate([np.zeros((len(base), 1)), np.cumsum((ahead > 0) & (ahead != CHRISTMAS), axis=1)], 1)
+    xmas = np.concatenate([np.zeros((len(base), 1)), np.cumsum(ahead == CHRISTMAS, axis=1)], axis=1)
+    dd = np.minimum(d, HOLIDAY_AHEAD)
+    rows = which[:, None]
+    put("holiday_share", other[rows, dd] / d)
+    put("christmas_share", xmas[rows, dd] / d)
+    has = ahead > 0
+    first = np.where(has.any(axis=1), np.argmax(has, axis=1), HOLIDAY_AHEAD)
+    put("days_to_holiday", first[which])
+    put("next_holiday", np.where(has.any(axis=1), ahead[np.arange(len(base)), np.minimum(first, HOLIDAY_AHEAD)],
+                                 0)[which])
+    put("holiday_recent", (codes[:, :RECENT_DAYS] > 0).mean(axis=1)[which])
 
 
 SEQ_DAYS = 56

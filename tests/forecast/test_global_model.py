@@ -112,6 +112,22 @@ def test_features_are_scale_free():
     assert np.allclose(X1[:, keep], X2[:, keep], rtol=1e-5, atol=1e-6)
 
 
+def test_the_scale_follows_a_relaunched_series_recent_changes():
+    """A series without sales for most of the year that starts selling: its scale comes from the recent days, so
+    its scaled inputs stay in the range the model learned on (and scale_jump says so)."""
+    rng = np.random.default_rng(3)
+    y = np.zeros((2, 400))
+    y[0] = rng.poisson(4.0, 400)
+    y[1, -20:] = rng.poisson(4.0, 20)
+    X, s = G.build_features(y, 8)
+    year = np.abs(np.diff(y[:, -365:], axis=1)).mean(axis=1)
+    recent = np.abs(np.diff(y[:, -29:], axis=1)).mean(axis=1)
+    assert np.allclose(s, np.maximum(np.maximum(year, recent), G.MIN_SCALE))
+    assert s[1] == recent[1] > 3 * year[1]
+    jump = X[:, G.FEATURES.index("scale_jump")]
+    assert jump[1] > np.log(3) and jump[0] < np.log(1.5)
+
+
 def test_no_input_reads_further_back_than_the_lookback(monkeypatch):
     """build_features drops history beyond G.LOOKBACK (serving cost); no feature may have needed it."""
     rng = np.random.default_rng(2)
