@@ -82,3 +82,11 @@ def test_the_page_and_the_job_compute_one_key_when_the_browser_writes_0_0_as_0()
     through_browser = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in s.to_dict().items()}
     again = H.check_settings_from_dict(through_browser)
     assert H.check_key("f", {}, False, s) == H.check_key("f", {}, False, again)
+
+
+def test_the_summary_names_the_supplier_rules_the_check_ran_under(result):
+    assert "supplier's rules" not in str(check_view(result))
+    ruled = {**result, "settings": {**result["settings"], "moq": 24, "pack_size": 12, "order_days": ["mon", "thu"],
+                                    "order_cost": 5.0}}
+    assert "every order under the supplier's rules (MOQ 24, packs of 12, orders on mon/thu, K 5 per order)" in \
+        str(check_view(ruled))
