@@ -104,7 +104,8 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
     d = np.broadcast_to(d.reshape(-1, 1) if d.ndim == 1 else d if d.ndim == 2 else d.reshape(1, 1),
                         (n, d.shape[1] if d.ndim == 2 else 1))
     m = d.shape[1]
-    s = series_scale(y) if scale is None else np.asarray(scale, dtype=np.float64)
+    year = _mean_change(y, SCALE_DAYS)
+    s = np.maximum(year, _mean_change(y, RECENT_SCALE_DAYS)) if scale is None else np.asarray(scale, dtype=np.float64)
     inv = (1.0 / s)[:, None]
     rows = np.arange(n)[:, None]
     X = np.empty((n, m, len(FEATURES)), dtype=np.float64)
@@ -116,7 +117,7 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
 
     put("days", d)
     put("log_scale", np.log(s))
-    put("scale_jump", np.log(s / _mean_change(y, SCALE_DAYS)))
+    put("scale_jump", np.log(s / year))
     for w in MEAN_WINDOWS:
         put(f"mean_{w}", y[:, -w:].mean(axis=1) * inv[:, 0])
     csum = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
@@ -192,7 +193,7 @@ def put_holidays(put, first_day: np.ndarray, d: np.ndarray) -> None:
     """The holiday columns from the first summed day's day number (n,) and the days summed d (n, m); the calendar
     is daily from that day on (as calendar_parts reads it)."""
     first_day = np.asarray(first_day, dtype=np.int64)
-    base = np.unique(first_day)
+    base = first_day[:1] if first_day.min() == first_day.max() else np.unique(first_day)  # one calendar: one row
     grid = base[:, None] + np.arange(-RECENT_DAYS, HOLIDAY_AHEAD + 1)[None, :]
     codes = holiday_codes(grid)
     which = np.searchsorted(base, first_day)            # (n,) row of grid per series

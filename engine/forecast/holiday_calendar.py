@@ -82,16 +82,28 @@ def _year_table(year: int) -> tuple[np.ndarray, np.ndarray]:
     return _CACHE[year]
 
 
+def _table(first_year: int, last_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted day numbers, codes) of the holidays of the years first_year..last_year (cached by the range)."""
+    key = (first_year, last_year)
+    if key not in _RANGES:
+        tables = [_year_table(y) for y in range(first_year, last_year + 1)]
+        days = np.concatenate([t[0] for t in tables])
+        codes = np.concatenate([t[1] for t in tables])
+        order = np.argsort(days)
+        _RANGES[key] = (days[order], codes[order])
+    return _RANGES[key]
+
+
+_RANGES: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+
 def holiday_codes(day_number: np.ndarray) -> np.ndarray:
     """Holiday code of each day (1..len(HOLIDAYS), 0 for an ordinary day); day_number: days since 1970-01-01."""
     dn = np.asarray(day_number, dtype=np.int64)
     if dn.size == 0:
         return np.zeros(dn.shape, dtype=np.int64)
-    years = np.arange(1970 + int(dn.min()) // 366 - 1, 1970 + int(dn.max()) // 365 + 2)
-    tables = [_year_table(int(y)) for y in years if 1 <= y <= 9999]
-    days = np.concatenate([t[0] for t in tables])
-    codes = np.concatenate([t[1] for t in tables])
-    order = np.argsort(days)
-    days, codes = days[order], codes[order]
+    first = max(1, 1970 + int(dn.min()) // 366 - 1)
+    last = min(9999, 1970 + int(dn.max()) // 365 + 1)
+    days, codes = _table(first, last)
     pos = np.clip(np.searchsorted(days, dn), 0, len(days) - 1)
     return np.where(days[pos] == dn, codes[pos], 0)
