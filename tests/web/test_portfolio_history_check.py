@@ -88,5 +88,6 @@ def test_the_summary_names_the_supplier_rules_the_check_ran_under(result):
     assert "supplier's rules" not in str(check_view(result))
     ruled = {**result, "settings": {**result["settings"], "moq": 24, "pack_size": 12, "order_days": ["mon", "thu"],
                                     "order_cost": 5.0}}
-    assert "every order under the supplier's rules (MOQ 24, packs of 12, orders on mon/thu, K 5 per order)" in \
-        str(check_view(ruled))
+    assert ("Under the supplier's rules: whole packs of 12; at least 24 units an order; orders on Mon, Thu only "
+            "(review period 4 days, so the protection period is the lead time + the review period); 5 per order "
+            "placed.") in str(check_view(ruled))

@@ -9,6 +9,7 @@ from dash import dash_table, dcc, html
 
 from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
+from dashapp.pages.portfolio.view import rules_note
 
 
 def check_controls():
@@ -39,25 +40,13 @@ def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
-def _rules_text(s: dict) -> str:
-    """", every order under the supplier's rules (MOQ 24, packs of 12, orders on mon/thu, K 5 per order)" or ""."""
-    parts = []
-    if s.get("moq"):
-        parts.append(f"MOQ {s['moq']:g}")
-    if s.get("pack_size"):
-        parts.append(f"packs of {s['pack_size']:g}")
-    if s.get("order_days"):
-        parts.append(f"orders on {'/'.join(s['order_days'])}")
-    if s.get("order_cost"):
-        parts.append(f"K {s['order_cost']:g} per order")
-    return f", every order under the supplier's rules ({', '.join(parts)})" if parts else ""
-
-
 def _summary(result: dict):
     s, t, b = result["settings"], result["totals"], result["baseline"]
+    rules = rules_note(s)   # the supplier's rules the check ran under, as the portfolio run says them
     return html.P([
         f"{result['file']}: {t['series']} series × {s['origins']} origin(s) of {s['holdout_days']} held-out days, "
-        f"target {_pct(s['target_fill_rate'])}{_rules_text(s)}. Promised {_pct(t['promised_fill_rate'])}, realised "
+        f"target {_pct(s['target_fill_rate'])}. {rules + ' ' if rules else ''}"
+        f"Promised {_pct(t['promised_fill_rate'])}, realised "
         f"{_pct(t['realised_fill_rate'])} (mean over series; {_pct(t['realised_fill_rate_units'])} of all units); "
         f"{t['series_within_5pts']} of {t['scored']} series within 5 points of their promise. Mean stock on hand "
         f"{t['average_on_hand']:,.1f} units against {b['average_on_hand']:,.1f} for days of cover "
