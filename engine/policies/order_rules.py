@@ -22,7 +22,7 @@ import numpy as np
 
 from engine.errors import ConfigError
 
-__all__ = ["OrderRules", "WEEKDAYS", "parse_order_days", "weekday_of", "NEED_TOLERANCE"]
+__all__ = ["OrderRules", "WEEKDAYS", "parse_order_days", "weekday_of", "weekday_after", "NEED_TOLERANCE"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEED_TOLERANCE = 1e-9   # a wanted quantity at or below this (float dust of S − IP) is no order
@@ -55,6 +55,12 @@ def weekday_of(date: str | None) -> int:
     if not date:
         return 0
     return int((np.datetime64(str(date)[:10], "D").astype(np.int64) + 3) % 7)   # 1970-01-01 was a Thursday
+
+
+def weekday_after(dates) -> int:
+    """The weekday (Monday = 0) of the day after a series' last date — the first day simulated or replayed after
+    its history; Monday without dates."""
+    return (weekday_of(dates[-1]) + 1) % 7 if dates else 0
 
 
 @dataclass(frozen=True)

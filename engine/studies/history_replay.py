@@ -13,17 +13,18 @@ series chosen on its own real past (DAYS_OF_COVER_GRID).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 
-from engine.policies.order_rules import weekday_of
+from engine.policies.order_rules import weekday_after
 from engine.protection.tracker import FLOOR_PER_DAY, protection_level
 from engine.simulation.kernel import InventoryKernel
 from engine.studies.series_forecasts import candidate_forecasters, masked_step
 
-__all__ = ["replay", "replay_records", "days_of_cover", "trailing_mean", "fill_rates", "DAYS_OF_COVER_GRID",
-           "MEAN_WINDOW"]
+__all__ = ["replay", "replay_records", "replayed_fields", "days_of_cover", "trailing_mean", "fill_rates",
+           "DAYS_OF_COVER_GRID", "MEAN_WINDOW"]
 
 DAYS_OF_COVER_GRID = np.round(np.concatenate([np.arange(0.5, 3.0, 0.1), np.arange(3.0, 6.0, 0.25),
                                               np.arange(6.0, 12.5, 0.5)]), 4)
@@ -78,11 +79,6 @@ def _padded(series: list, history_days: int, after: np.ndarray | None = None):
     return Y, valid, T
 
 
-def first_weekdays(series: list) -> np.ndarray:
-    """(n,) the weekday (Monday = 0) of the day after each series' last date (Monday without dates)."""
-    return np.array([(weekday_of(x.dates[-1]) + 1) % 7 if x.dates else 0 for x in series], dtype=np.int64)
-
-
 def replay_records(series: list, records: list[dict], after: np.ndarray, history_days: int,
                    holding_rate: float, rules=None) -> dict:
     """Each record's recommendation run on `after` (n, days), the real days following its series' history, every
@@ -124,8 +120,11 @@ def replay_records(series: list, records: list[dict], after: np.ndarray, history
 
 
 def _weekdays(series: list, rules):
-    """The kernel's first_weekday: each row's, where order days make it matter."""
-    return first_weekdays(series) if rules is not None and rules.order_days is not None else 0
+    """The kernel's first_weekday: each row's first replayed day (the day after its history), where order days make
+    it matter."""
+    if rules is None or rules.order_days is None:
+        return 0
+    return np.array([weekday_after(x.dates) for x in series], dtype=np.int64)
 
 
 def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_days: int, holding_rate: float,
@@ -158,3 +157,22 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
     k = DAYS_OF_COVER_GRID[best]
     B = (k * w)[:, None] * mean[:, T:]
     return {"totals": replay(after, B[:, 0], lead, h, p, lambda d, pos: B[:, d] - pos, rules, wd), "k": k}
+
+
+def replayed_fields(real: dict, fill: np.ndarray, base: dict, bfill: np.ndarray, i: int, days: int) -> dict:
+    """A record's realised and days-of-cover figures of row i: kernel totals `real` and the days-of-cover run
+    `base` ({"totals", "k"}) over `days` held-out days, with their fill rates per row."""
+    bt = base["totals"]
+    cyc, bcyc = float(real["cycles"][i]), float(bt["cycles"][i])
+    return {
+        "demand": float(real["demand"][i]),
+        "realised_fill_rate": None if math.isnan(fill[i]) else float(fill[i]),
+        "realised_cycle_service_level": 1.0 - float(real["cycles_with_stockout"][i]) / cyc if cyc else None,
+        "realised_cost": float(real["holding"][i] + real["stockout"][i] + real["ordering"][i]),
+        "realised_average_on_hand": float(real["on_hand"][i]) / days,
+        "baseline_days_of_cover_k": float(base["k"][i]),
+        "baseline_fill_rate": None if math.isnan(bfill[i]) else float(bfill[i]),
+        "baseline_cycle_service_level": 1.0 - float(bt["cycles_with_stockout"][i]) / bcyc if bcyc else None,
+        "baseline_cost": float(bt["holding"][i] + bt["stockout"][i] + bt["ordering"][i]),
+        "baseline_average_on_hand": float(bt["on_hand"][i]) / days,
+    }

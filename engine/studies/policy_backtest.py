@@ -21,14 +21,13 @@ unit-weighted realised fill rate, the share of series whose realised fill rate i
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from engine.errors import ConfigError, DataError
-from engine.studies.history_replay import days_of_cover, fill_rates, replay_records
+from engine.studies.history_replay import days_of_cover, fill_rates, replay_records, replayed_fields
 from engine.studies.portfolio import CHECK_WINDOWS, PortfolioSettings, _series_list, run_chunk, with_calibration
 
 __all__ = ["BacktestSettings", "run_backtest", "backtest_summary", "backtest_csv", "BACKTEST_COLUMNS"]
@@ -63,8 +62,7 @@ class BacktestSettings:
                 value = getattr(self, name)
                 raise ConfigError(f"--{name.replace('_', '-')} {value} is out of range ({allowed})", field=name,
                                   value=value)
-        self.portfolio_settings().validate()
-        rules = self.portfolio_settings().order_rules()
+        rules = self.portfolio_settings().validate().order_rules()
         if self.forecaster is not None and (rules.active or rules.order_cost > 0):
             raise ConfigError(f"--forecaster {self.forecaster} is backtested without supplier rules (MOQ, pack size, "
                               "order days, order cost): leave them out or leave --forecaster out", field="forecaster",
@@ -92,17 +90,15 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
     recs = [by_key[x.key] for x in series]
     D = np.vstack(held)
     H = D.shape[1]
-    rules = s.portfolio_settings().order_rules()
-    rules = rules if rules.active or rules.order_cost > 0 else None
+    rules = s.portfolio_settings().order_rules()   # the kernel ignores rules that change nothing
     run = replay_records(series, recs, D, s.history_days, s.holding_rate, rules)
     base = days_of_cover(series, recs, D, s.history_days, s.holding_rate, s.objective, s.target_fill_rate, rules)
-    real, bt = run["totals"], base["totals"]
-    fill, bfill = fill_rates(real), fill_rates(bt)
+    real = run["totals"]
+    fill, bfill = fill_rates(real), fill_rates(base["totals"])
     out = []
     for i, x in enumerate(series):
         r = recs[i]
         rq = r["policy"] == "r-Q"
-        cyc, bcyc = float(real["cycles"][i]), float(bt["cycles"][i])
         out.append({
             "series": x.key, "origin": origin, "origin_date": None if x.dates is None else x.dates[-1],
             "class": r["class"], "forecaster": r["forecaster"], "policy": r["policy"],
@@ -115,16 +111,7 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
             "simulated_fill_rate": r["fill_rate"],
             "promised_cycle_service_level": r["cycle_service_level"],
             "promised_cost": r["expected_cost"], "promised_average_on_hand": r["average_on_hand"],
-            "demand": float(real["demand"][i]),
-            "realised_fill_rate": None if math.isnan(fill[i]) else float(fill[i]),
-            "realised_cycle_service_level": 1.0 - float(real["cycles_with_stockout"][i]) / cyc if cyc else None,
-            "realised_cost": float(real["holding"][i] + real["stockout"][i] + real["ordering"][i]),
-            "realised_average_on_hand": float(real["on_hand"][i]) / H,
-            "baseline_days_of_cover_k": float(base["k"][i]),
-            "baseline_fill_rate": None if math.isnan(bfill[i]) else float(bfill[i]),
-            "baseline_cycle_service_level": 1.0 - float(bt["cycles_with_stockout"][i]) / bcyc if bcyc else None,
-            "baseline_cost": float(bt["holding"][i] + bt["stockout"][i] + bt["ordering"][i]),
-            "baseline_average_on_hand": float(bt["on_hand"][i]) / H,
+            **replayed_fields(real, fill, base, bfill, i, H),
         })
     return out
 

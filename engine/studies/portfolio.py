@@ -49,7 +49,7 @@ from engine.demand.classes import classify
 from engine.demand.modes import MAX_LEAD_TIME
 from engine.errors import ConfigError, DataError
 from engine.policies.lot_sizing import eoq
-from engine.policies.order_rules import weekday_of
+from engine.policies.order_rules import weekday_after
 from engine.protection.lead_times import arrival_lead_times, distribution_from_history, realised_window_sums
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.simulation.confidence import half_width
@@ -259,10 +259,12 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
                             rules, weekday)
 
 
-def _first_weekday(series) -> int:
-    """The weekday (Monday = 0) of the first simulated day, the day after the series' last date; Monday without
-    dates (engine.policies.order_rules.weekday_of)."""
-    return (weekday_of(series.dates[-1]) + 1) % 7 if series.dates else 0
+def series_lead_time(series, lead_time: int | None) -> int:
+    """The lead time a series is planned with: the settings' `lead_time`, else the file's lead-time column, else
+    DEFAULT_LEAD_TIME."""
+    if lead_time is not None:
+        return int(lead_time)
+    return int(series.lead_time_days) if series.lead_time_days is not None else DEFAULT_LEAD_TIME
 
 
 def demand_paths(series, settings: PortfolioSettings, phase: int) -> np.ndarray:
@@ -385,8 +387,7 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     s = settings
     H = s.days
     base = replace(s, calibration=None, promise_check=False)
-    rules = s.order_rules()
-    rules = rules if rules.active or rules.order_cost > 0 else None   # the supplier's rules in the replays too
+    rules = s.order_rules()   # the supplier's rules in the replays too
     targets = check_targets(s.target_fill_rate) if s.objective == "fill-rate" else np.array([s.target_fill_rate])
     realised, simulated, labels, window = [[] for _ in targets], [[] for _ in targets], [], []
     for back in range(1, s.check_windows + 1):  # window `back`: the days [len − back·H, len − (back − 1)·H)
@@ -437,9 +438,7 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
 def _full_backtest_days(series, s: PortfolioSettings) -> int:
     """Days of history `recommend_at_targets` needs for its full forecaster backtest on a series: the warm-up,
     `backtest_days` origins and one protection period after the last."""
-    lead = s.lead_time if s.lead_time is not None else (series.lead_time_days if series.lead_time_days is not None
-                                                          else DEFAULT_LEAD_TIME)
-    return WARM_UP_DAYS + s.backtest_days + int(lead) + 1
+    return WARM_UP_DAYS + s.backtest_days + series_lead_time(series, s.lead_time) + 1
 
 
 def with_calibration(series: list, settings: PortfolioSettings, chunk: int = 200) -> PortfolioSettings:
@@ -472,9 +471,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     for i, y in enumerate(hist):
         Y[i, T - len(y):] = y
         valid[i, T - len(y):] = True
-    lead = np.array([s.lead_time if s.lead_time is not None else
-                     (x.lead_time_days if x.lead_time_days is not None else DEFAULT_LEAD_TIME) for x in series],
-                    dtype=np.int64)
+    lead = np.array([series_lead_time(x, s.lead_time) for x in series], dtype=np.int64)
     dists = [_lead_time_dist(s, x) for x in series]
     for i, dist in enumerate(dists):   # random lead times: protection period planned at the effective mean
         if dist is not None:
@@ -577,7 +574,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     R = s.replications
     rep = lambda a: np.repeat(a, R, axis=0)  # noqa: E731 (a one-line local helper)
     # the weekday of each row's day 0 (the day after its history), against which the order days are read
-    wd = rep(np.array([_first_weekday(x) for x in series]))[:, None] if rules.order_days is not None else 0
+    wd = rep(np.array([weekday_after(x.dates) for x in series]))[:, None] if rules.order_days is not None else 0
     dem, lvl = paths(0)
     ev_dem, ev_lvl = paths(1)
     coarse: dict = {}

@@ -20,7 +20,8 @@ import numpy as np
 
 from engine.demand.classes import classify
 from engine.errors import ConfigError
-from engine.studies.history_replay import days_of_cover, fill_rates
+from engine.studies.history_replay import days_of_cover, fill_rates, replayed_fields
+from engine.studies.portfolio import series_lead_time
 from engine.studies.quantile_level import (
     calibrated_level,
     has_sum_quantiles,
@@ -63,13 +64,6 @@ def series_with_prices(frame_or_path, columns, fill_missing_zero, reader) -> lis
     return reader(frame_or_path, columns, fill_missing_zero)
 
 
-def _lead_times(series, settings) -> np.ndarray:
-    from engine.studies.portfolio import DEFAULT_LEAD_TIME
-    return np.array([settings.lead_time if settings.lead_time is not None else
-                     (x.lead_time_days if x.lead_time_days is not None else DEFAULT_LEAD_TIME) for x in series],
-                    dtype=np.int64)
-
-
 def _unseen_from(dates, last: str) -> int:
     """Index of the first date after the model's last training date (len(dates) when none is)."""
     return next((i for i, d in enumerate(dates) if str(d)[:10] > last), len(dates))
@@ -94,7 +88,7 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
         unseen = _unseen_from(dates, last)
         D = np.stack([np.asarray(x.demand, dtype=np.float64) for x in group])
         cov = stacked_covariates(group, model.horizon)
-        lead = _lead_times(group, settings)
+        lead = np.array([series_lead_time(x, settings.lead_time) for x in group], dtype=np.int64)
         cost = np.array([x.unit_cost for x in group], dtype=np.float64)
         price = np.array([x.unit_price for x in group], dtype=np.float64)
         h, p = settings.holding_rate * cost / 365.0, price - cost
@@ -132,8 +126,6 @@ def _num(v) -> float | None:
 
 
 def _record(x, origin, origin_date, label, settings, model, cal, i, start, lead, tot, fill, base, H) -> dict:
-    bt, bfill = base["totals"], base["fill"]
-    cyc, bcyc = float(tot["cycles"][i]), float(bt["cycles"][i])
     promised = _num(cal["series_fill"][i])
     if label == NO_DEMAND:   # no sale in the history: no promise (as the portfolio), the model's level is 0
         promised = None
@@ -148,14 +140,5 @@ def _record(x, origin, origin_date, label, settings, model, cal, i, start, lead,
         "promised_fill_rate": promised, "simulated_fill_rate": promised,
         "promised_cycle_service_level": _num(cal["series_csl"][i]),
         "promised_cost": float(cal["series_cost"][i]), "promised_average_on_hand": float(cal["series_on_hand"][i]),
-        "demand": float(tot["demand"][i]),
-        "realised_fill_rate": _num(fill[i]),
-        "realised_cycle_service_level": 1.0 - float(tot["cycles_with_stockout"][i]) / cyc if cyc else None,
-        "realised_cost": float(tot["holding"][i] + tot["stockout"][i]),
-        "realised_average_on_hand": float(tot["on_hand"][i]) / H,
-        "baseline_days_of_cover_k": float(base["k"][i]),
-        "baseline_fill_rate": _num(bfill[i]),
-        "baseline_cycle_service_level": 1.0 - float(bt["cycles_with_stockout"][i]) / bcyc if bcyc else None,
-        "baseline_cost": float(bt["holding"][i] + bt["stockout"][i]),
-        "baseline_average_on_hand": float(bt["on_hand"][i]) / H,
+        **replayed_fields(tot, fill, base, base["fill"], i, H),
     }
