@@ -104,7 +104,8 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
         "uses_promo": uses_promo, "members": members, "meta": trained["meta"],
         "member_scores_meta_period": trained["member_scores"],
         "scale": f"s = mean |one-day change| over the last {G.SCALE_DAYS} days, or over the last "
-                 f"{G.RECENT_SCALE_DAYS} when larger, at least {G.MIN_SCALE}",
+                 f"{G.RECENT_SCALE_DAYS} when larger, at least {G.MIN_SCALE}, without the changes into and out of "
+                 "Christmas day when the file has dates",
         "training": training, "onnx_check": checks, "versions": E.library_versions(),
         "retrain": {"command": command, "requirements": "requirements-train.txt"},
     }

@@ -3,7 +3,9 @@
 The global model (engine.forecast.global_model) is trained across all series of a file, so its inputs must mean the
 same on a series selling 0.3 a day and one selling 300: amounts are divided by the series' scale s = mean absolute
 one-day change over the last year of history (M5's scale), or over the last 28 days when that is larger, floored at
-MIN_SCALE; the target is the sum of the next d days ÷ (d · s), so the training loss on scaled targets is a scaled
+MIN_SCALE, leaving out the changes into and out of Christmas day when the dates are known (US stores close: the
+store file sells 0 that day, which is not demand variability and read the four weeks after it on a scale ~10 % too
+large); the target is the sum of the next d days ÷ (d · s), so the training loss on scaled targets is a scaled
 pinball loss (engine.forecast.pinball; the backtest's scale is the year's term alone). The recent term is for a
 series (re)launched after months without sales: on the year's scale its recent days read as 20–60 scale units, far
 beyond any row the trees learned from (they cannot extrapolate, and under-forecast it several-fold), and such rows
@@ -22,6 +24,10 @@ Columns (FEATURES; absent price/promotion columns take neutral values: ratio 1, 
 - wday_0 … wday_6: mean of the last 8 same-weekdays of day o + k / s (the weekly profile of the coming week)
 - std_28, max_28 / s; zero_28, zero_112: share of days without sale; since_sale: days since the last sale (≤ 365);
   size_112: mean size of a sale day / s (Croston's z)
+- sum_q50, sum_q75, sum_q90, sum_q95, sum_q100: quantiles (order statistics) of the series' own d-day sums over the
+  windows ending on each of its last 112 days / (d · s) — the series' recent spread of the very sum being forecast,
+  which the upper levels need per series (a per-series error quantile is what makes the baselines' upper levels
+  sharp; the trees otherwise infer it from std_28 and max_28 of single days)
 - year_d: mean of the d days one year (364 days) before the window / s (−1 without a year of history)
 - weekday, day_of_month, month, day_of_year of the first summed day (−1 without dates)
 - holiday_share, christmas_share: share of the d summed days that are US holidays other than Christmas / Christmas
@@ -49,11 +55,14 @@ LOOKBACK = 365   # the most days before the origin any input reads (since_sale, 
 SES_ALPHA = 0.1
 SES_DAYS = 112
 WEEKS = 8
+PAST_SUM_DAYS = 112    # windows ending on each of the last 112 days
+PAST_SUM_LEVELS = (0.5, 0.75, 0.9, 0.95, 1.0)
 
 FEATURES = (
     ["days", "log_scale", "scale_jump"] + [f"mean_{w}" for w in MEAN_WINDOWS] + ["mean_d", "ses"]
     + [f"last_{k}" for k in range(1, 8)] + [f"wday_{k}" for k in range(7)]
     + ["std_28", "max_28", "zero_28", "zero_112", "since_sale", "size_112", "year_d"]
+    + [f"sum_q{int(round(100 * q))}" for q in PAST_SUM_LEVELS]
     + ["weekday", "day_of_month", "month", "day_of_year"]
     + ["holiday_share", "christmas_share", "days_to_holiday", "next_holiday", "holiday_recent"]
     + ["price_28", "price_364", "price_max", "price_window", "promo_window", "promo_28"]
@@ -61,11 +70,18 @@ FEATURES = (
 _SES_W = SES_ALPHA * (1.0 - SES_ALPHA) ** np.arange(SES_DAYS - 1, -1, -1)
 
 
-def _mean_change(history: np.ndarray, days: int) -> np.ndarray:
+def _mean_change(history: np.ndarray, days: int, closed: np.ndarray | None = None) -> np.ndarray:
+    """Mean |one-day change| over the last `days` days, at least MIN_SCALE; `closed` (1 or n, t) marks days the
+    calendar says the store is shut, whose changes in and out are left out (a closure is not demand variability)."""
     h = history[:, -days - 1:]
     if h.shape[1] < 2:
         return np.full(h.shape[0], MIN_SCALE)
-    return np.maximum(np.abs(np.diff(h, axis=1)).mean(axis=1), MIN_SCALE)
+    change = np.abs(np.diff(h, axis=1))
+    if closed is None or not closed[:, -h.shape[1]:].any():
+        return np.maximum(change.mean(axis=1), MIN_SCALE)
+    c = closed[:, -h.shape[1]:]
+    keep = np.broadcast_to(~(c[:, 1:] | c[:, :-1]), change.shape)
+    return np.maximum((change * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1), MIN_SCALE)
 
 
 def series_scale(history: np.ndarray) -> np.ndarray:
@@ -104,8 +120,10 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
     d = np.broadcast_to(d.reshape(-1, 1) if d.ndim == 1 else d if d.ndim == 2 else d.reshape(1, 1),
                         (n, d.shape[1] if d.ndim == 2 else 1))
     m = d.shape[1]
-    year = _mean_change(y, SCALE_DAYS)
-    s = np.maximum(year, _mean_change(y, RECENT_SCALE_DAYS)) if scale is None else np.asarray(scale, dtype=np.float64)
+    closed = None if day_number is None else closed_days(np.asarray(day_number)[:, :t])
+    year = _mean_change(y, SCALE_DAYS, closed)
+    s = np.maximum(year, _mean_change(y, RECENT_SCALE_DAYS, closed)) if scale is None \
+        else np.asarray(scale, dtype=np.float64)
     inv = (1.0 / s)[:, None]
     rows = np.arange(n)[:, None]
     X = np.empty((n, m, len(FEATURES)), dtype=np.float64)
@@ -141,6 +159,7 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
     put("since_sale", np.where(sale.any(axis=1), np.argmax(sale[:, ::-1], axis=1), 365))
     nz = (last112 > 0).sum(axis=1)
     put("size_112", np.where(nz > 0, last112.sum(axis=1) / np.maximum(nz, 1), 0.0) * inv[:, 0])
+    put_past_sums(put, csum, d, s)
     if t >= 364:
         stop = np.minimum(t - 364 + d, t)
         put("year_d", (csum[rows, stop] - csum[:, t - 364:t - 363]) / np.maximum(stop - (t - 364), 1) * inv)
@@ -182,6 +201,27 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
         put("promo_window", np.zeros(n))
         put("promo_28", np.zeros(n))
     return X.reshape(n * m, len(FEATURES)).astype(np.float32), s
+
+
+def closed_days(day_number: np.ndarray) -> np.ndarray:
+    """(rows, t) True on Christmas days; one calendar row is worked out once for all series (serving cost)."""
+    if day_number.shape[0] > 1 and np.array_equal(day_number, np.broadcast_to(day_number[:1], day_number.shape)):
+        day_number = day_number[:1]
+    return holiday_codes(day_number) == CHRISTMAS
+
+
+def put_past_sums(put, csum: np.ndarray, d: np.ndarray, s: np.ndarray) -> None:
+    """The sum_q columns: order statistics of the d-day sums over windows ending on the last PAST_SUM_DAYS days
+    (windows reaching before the first day are cut there)."""
+    n, t = csum.shape[0], csum.shape[1] - 1
+    ends = np.arange(max(t - PAST_SUM_DAYS + 1, 1), t + 1)
+    starts = np.maximum(ends[None, None, :] - d[:, :, None], 0)
+    sums = np.sort(csum[np.arange(n)[:, None, None], ends[None, None, :]]
+                   - csum[np.arange(n)[:, None, None], starts], axis=2)
+    k = len(ends)
+    scale = (d * s[:, None]).astype(np.float64)
+    for q in PAST_SUM_LEVELS:
+        put(f"sum_q{int(round(100 * q))}", sums[:, :, int(round(q * (k - 1)))] / scale)
 
 
 HOLIDAY_FEATURES = ("holiday_share", "christmas_share", "days_to_holiday", "next_holiday", "holiday_recent")

@@ -128,6 +128,52 @@ def test_the_scale_follows_a_relaunched_series_recent_changes():
     assert jump[1] > np.log(3) and jump[0] < np.log(1.5)
 
 
+def test_past_sum_inputs_are_the_order_statistics_of_the_series_own_sums_of_the_days_asked():
+    """sum_q50 … sum_q100 read the d-day sums of windows ending on each of the last 112 days, per row's own d."""
+    rng = np.random.default_rng(5)
+    y = rng.poisson(rng.gamma(1.0, 3.0, (3, 1)), (3, 300)).astype(float)
+    d = np.array([[1, 8], [8, 30], [15, 3]])
+    X, s = G.build_features(y, d)
+    names = [f"sum_q{int(round(100 * q))}" for q in G.PAST_SUM_LEVELS]
+    cols = [G.FEATURES.index(n) for n in names]
+    for i in range(3):
+        for j in range(2):
+            k = d[i, j]
+            sums = np.sort([y[i, e - k:e].sum() for e in range(300 - 111, 301)])
+            want = [sums[int(round(q * 111))] / (k * s[i]) for q in G.PAST_SUM_LEVELS]
+            assert np.allclose(X[2 * i + j, cols], want, rtol=1e-5)
+    assert np.all(np.diff(X[:, cols], axis=1) >= 0)
+
+
+def test_a_christmas_closure_does_not_count_as_demand_variability_in_the_scale():
+    """The store file sells 0 on 25 December (closed): the changes in and out of that day are left out of the
+    scale, so the weeks after Christmas are not read on an inflated scale; without dates nothing is left out."""
+    import datetime as dt
+    rng = np.random.default_rng(6)
+    t = 500
+    first = dt.date(2014, 11, 1)
+    dates = [first + dt.timedelta(days=k) for k in range(t + 31)]
+    xmas = dates.index(dt.date(2015, 12, 25))
+    y = rng.poisson(20.0, (2, t)).astype(float)
+    y[:, xmas] = 0.0
+    origin = xmas + 10
+    day_number = np.array([(d - dt.date(1970, 1, 1)).days for d in dates])[None, :]
+    _, s_dates = G.build_features(y[:, :origin], 8, day_number)
+    _, s_plain = G.build_features(y[:, :origin], 8)
+    h = y[:, origin - 29:origin]
+    change = np.abs(np.diff(h, axis=1))
+    k = xmas - (origin - 29)
+    keep = np.ones(change.shape[1], bool)
+    keep[[k - 1, k]] = False
+    assert np.allclose(s_plain, np.maximum(change.mean(axis=1), np.abs(np.diff(y[:, origin - 365:origin])).mean(1)))
+    assert np.all(s_dates < s_plain)
+    year = np.abs(np.diff(y[:, origin - 365:origin], axis=1))
+    keep_year = np.ones(year.shape[1], bool)
+    ky = xmas - (origin - 365)
+    keep_year[[ky - 1, ky]] = False
+    assert np.allclose(s_dates, np.maximum(change[:, keep].mean(axis=1), year[:, keep_year].mean(axis=1)))
+
+
 def test_no_input_reads_further_back_than_the_lookback(monkeypatch):
     """build_features drops history beyond G.LOOKBACK (serving cost); no feature may have needed it."""
     rng = np.random.default_rng(2)
