@@ -77,17 +77,19 @@ def _mean_change(history: np.ndarray, days: int, closed: np.ndarray | None = Non
     if h.shape[1] < 2:
         return np.full(h.shape[0], MIN_SCALE)
     change = np.abs(np.diff(h, axis=1))
-    if closed is None or not closed[:, -h.shape[1]:].any():
+    if closed is None:
         return np.maximum(change.mean(axis=1), MIN_SCALE)
     c = closed[:, -h.shape[1]:]
     keep = np.broadcast_to(~(c[:, 1:] | c[:, :-1]), change.shape)
     return np.maximum((change * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1), MIN_SCALE)
 
 
-def series_scale(history: np.ndarray) -> np.ndarray:
-    """(n,) scale of each row: the larger of the mean |one-day change| over its last SCALE_DAYS and its last
-    RECENT_SCALE_DAYS days, at least MIN_SCALE (module docstring: why the recent term)."""
-    return np.maximum(_mean_change(history, SCALE_DAYS), _mean_change(history, RECENT_SCALE_DAYS))
+def series_scale(history: np.ndarray, closed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """((n,) scale of each row, (n,) its year's term): the scale is the larger of the mean |one-day change| over its
+    last SCALE_DAYS and its last RECENT_SCALE_DAYS days, at least MIN_SCALE, changes touching a `closed` day left
+    out (module docstring: why the recent term and the closures)."""
+    year = _mean_change(history, SCALE_DAYS, closed)
+    return np.maximum(year, _mean_change(history, RECENT_SCALE_DAYS, closed)), year
 
 
 def calendar_parts(day_number: np.ndarray) -> np.ndarray:
@@ -121,9 +123,9 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
                         (n, d.shape[1] if d.ndim == 2 else 1))
     m = d.shape[1]
     closed = None if day_number is None else closed_days(np.asarray(day_number)[:, :t])
-    year = _mean_change(y, SCALE_DAYS, closed)
-    s = np.maximum(year, _mean_change(y, RECENT_SCALE_DAYS, closed)) if scale is None \
-        else np.asarray(scale, dtype=np.float64)
+    s, year = series_scale(y, closed)
+    if scale is not None:
+        s = np.asarray(scale, dtype=np.float64)
     inv = (1.0 / s)[:, None]
     rows = np.arange(n)[:, None]
     X = np.empty((n, m, len(FEATURES)), dtype=np.float64)
@@ -216,8 +218,7 @@ def put_past_sums(put, csum: np.ndarray, d: np.ndarray, s: np.ndarray) -> None:
     n, t = csum.shape[0], csum.shape[1] - 1
     ends = np.arange(max(t - PAST_SUM_DAYS + 1, 1), t + 1)
     starts = np.maximum(ends[None, None, :] - d[:, :, None], 0)
-    sums = np.sort(csum[np.arange(n)[:, None, None], ends[None, None, :]]
-                   - csum[np.arange(n)[:, None, None], starts], axis=2)
+    sums = np.sort(csum[:, None, ends] - csum[np.arange(n)[:, None, None], starts], axis=2)
     k = len(ends)
     scale = (d * s[:, None]).astype(np.float64)
     for q in PAST_SUM_LEVELS:
