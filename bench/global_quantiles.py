@@ -132,7 +132,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cut-days", type=int, default=0, help="drop the file's last N days first")
     ap.add_argument("--train", action="store_true", help="train a model on the (cut) file in a temporary folder")
     ap.add_argument("--networks", default="")
-    ap.add_argument("--threads", type=int, default=1, help="threads of the training (default 1)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads of the training (default: the cores this process may use, as engine train)")
     ap.add_argument("--meta-days", type=int, default=None,
                     help="with --train: days before the holdout that fit the meta-learner (default: GlobalConfig's)")
     ap.add_argument("--json", action="store_true")
@@ -149,12 +150,13 @@ def main(argv=None) -> int:
         train = None
         if args.train:
             from engine.forecast.global_commands import train_global_model
-            from engine.forecast.global_train import GlobalConfig
+            from engine.forecast.global_train import GlobalConfig, available_cores
             models_root, name = tmp / "models", "bench-global"
             nets = tuple(x for x in args.networks.split(",") if x)
             t0, c0 = time.time(), resource.getrusage(resource.RUSAGE_SELF)
             extra = {} if args.meta_days is None else {"meta_days": args.meta_days}
-            train_global_model(data, models_root / name, cfg=GlobalConfig(networks=nets, threads=args.threads, **extra),
+            cfg = GlobalConfig(networks=nets, threads=args.threads or available_cores(), **extra)
+            train_global_model(data, models_root / name, cfg=cfg,
                                log=lambda m: print(m, file=sys.stderr), command="bench.global_quantiles",
                                backtest_models=())
             c1 = resource.getrusage(resource.RUSAGE_SELF)

@@ -61,6 +61,8 @@ def register(subparsers, common=None) -> None:
                         "needs TensorFlow); a member the meta-learner gives weight 0 is named on the card, not shipped")
     p.add_argument("--meta-days", type=int, default=56, help="with --global: days before the holdout that fit the "
                                                               "meta-learner and no member (default 56)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="with --global: threads of the tree fits (default: the cores this process may use)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("import-pkl", parents=_parents(common),
@@ -289,7 +291,7 @@ def cmd_train(args) -> int:
 def _cmd_train_global(args, cmd: str) -> int:
     from engine.errors import DataError
     from engine.forecast.global_commands import train_global_model
-    from engine.forecast.global_train import NETWORKS, GlobalConfig
+    from engine.forecast.global_train import NETWORKS, GlobalConfig, available_cores
     networks = tuple(x.strip() for x in args.networks.split(",") if x.strip())
     unknown = [x for x in networks if x not in NETWORKS]
     if unknown:
@@ -297,7 +299,11 @@ def _cmd_train_global(args, cmd: str) -> int:
     holdout = 56 if args.holdout_days is None else args.holdout_days
     if holdout < 0 or not 7 <= args.meta_days <= 365:
         return _err("--holdout-days must be >= 0 and --meta-days within [7, 365]")
-    cfg = GlobalConfig(holdout_days=holdout, meta_days=args.meta_days, networks=networks, seed=args.seed)
+    threads = available_cores() if args.threads is None else args.threads
+    if threads < 1:
+        return _err("--threads must be at least 1")
+    cfg = GlobalConfig(holdout_days=holdout, meta_days=args.meta_days, networks=networks, seed=args.seed,
+                       threads=threads)
     try:
         card = train_global_model(args.data, args.out, series=args.series, cfg=cfg,
                                   log=lambda m: print(m, file=sys.stderr), command=cmd)

@@ -1,6 +1,7 @@
 """`python -m engine train --global`: train the global quantile model on a file, export it to models/NAME (ONNX
 graphs + card.json + CARD.md) and backtest it on the held-out days against the per-series baselines.
-TensorFlow is imported only when networks are asked for (--networks)."""
+TensorFlow is imported only when networks are asked for (--networks). A NOTES.md the folder already holds (what was
+measured about the entry beyond its own backtest) is kept and appended to the regenerated CARD.md."""
 from __future__ import annotations
 
 import json
@@ -16,6 +17,7 @@ __all__ = ["train_global_model", "BASELINES", "BACKTEST_QUANTILES"]
 BASELINES = ("ses", "ma28", "fourier", "croston", "sba", "tsb", "ets-weekly", "seasonal-naive")
 BACKTEST_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 SUM_DAYS = 8
+NOTES_FILE = "NOTES.md"   # hand-written notes in the entry's folder: kept on retraining, appended to CARD.md
 
 
 def _network_specs(kind: str) -> list:
@@ -48,7 +50,7 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
     out.mkdir(parents=True, exist_ok=True)
     k = len(cfg.quantiles)
 
-    # export and verify on the meta rows of the first panel (inputs the members never trained on)
+    # export and verify on the rows of the first panel's last meta-period origin
     panel = trained["panels"][0]
     T = panel.demand.shape[1]
     o = T - cfg.holdout_days - 1
@@ -120,7 +122,9 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
         for entry in card["backtest"]["models"].values():
             entry.pop("per_series", None)
     (out / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
-    (out / "CARD.md").write_text(card_markdown(card, member_line(card)))
+    notes = out / NOTES_FILE
+    (out / "CARD.md").write_text(card_markdown(card, member_line(card))
+                                 + (("\n" + notes.read_text()) if notes.is_file() else ""))
     return card
 
 
@@ -130,7 +134,8 @@ def card_markdown(card: dict, members: str) -> str:
     lines = [f"# Model card: {true_label(card.get('name', 'model'), card)}", "", f"- {card['description']}.",
              f"- Trained on `{tr['data_file']}` ({len(tr['series'])} series, {tr['rows']} rows); the last "
              f"{tr['holdout_days']} days of every series never read, the {tr['meta_days']} days before them fit "
-             f"the meta-learner only.",
+             + ("the meta-learner, then the members again with the days before (the meta weights kept)."
+                if tr.get("config", {}).get("refit") else "the meta-learner only."),
              f"- Members and meta weights: {members}.",
              "- Meta shift per level (scaled units): " + ", ".join(f"q={q} {v['shift']:+.3f}"
                                                                   for q, v in card["meta"].items()) + ".",

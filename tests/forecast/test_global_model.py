@@ -316,3 +316,41 @@ def test_policy_backtest_orders_up_to_the_global_models_calibrated_quantile(glob
     assert out["totals"]["realised_fill_rate"] is not None
     r = subprocess.run(base + ["--holdout-days", "10"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--holdout-days 20" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_refit_fits_the_members_again_on_the_meta_period_and_keeps_the_meta_weights(global_entry):
+    """The first fit and the meta-learner are the same with or without the refit; the served trees of the refit
+    learned from the meta period's rows too, so they differ."""
+    from engine.data.dataset import load_csv
+    from engine.forecast.global_train import train_global
+    from engine.forecast.prices import attach_prices
+    ds = load_csv(global_entry["data"])
+    attach_prices(ds, global_entry["data"])
+    series = list(ds.series.values())
+    once = train_global(series, GlobalConfig(**SMALL, refit=False), log=lambda m: None)
+    again = train_global(series, GlobalConfig(**SMALL), log=lambda m: None)
+    assert "refit" not in once["rows"] and again["rows"]["refit"] > again["rows"]["train"] == once["rows"]["train"]
+    assert again["meta"] == once["meta"]
+    X, _ = G.build_features(np.stack([s.demand for s in series])[:, :200], 8)
+    assert not np.allclose(again["trees"][0].predict(X), once["trees"][0].predict(X))
+
+
+@pytest.mark.slow
+def test_notes_in_the_entry_folder_survive_retraining_and_close_the_card(global_entry, tmp_path):
+    from engine.forecast.global_commands import train_global_model
+    out = tmp_path / "models" / "noted"
+    out.mkdir(parents=True)
+    (out / "NOTES.md").write_text("Measured elsewhere: 0.123 at cut 28.\n")
+    train_global_model(global_entry["data"], out, cfg=GlobalConfig(**SMALL), log=lambda m: None, backtest_models=())
+    card_md = (out / "CARD.md").read_text()
+    assert card_md.startswith("# Model card") and card_md.endswith("Measured elsewhere: 0.123 at cut 28.\n")
+    assert (out / "NOTES.md").read_text() == "Measured elsewhere: 0.123 at cut 28.\n"
+
+
+@pytest.mark.slow
+def test_train_global_refuses_zero_threads(global_entry, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "engine", "train", "--global", "--data", str(global_entry["data"]),
+                        "--threads", "0", "--out", str(tmp_path / "x")],
+                       cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--threads must be at least 1" in r.stderr and "Traceback" not in r.stderr
