@@ -134,8 +134,7 @@ def card_markdown(card: dict, members: str) -> str:
     lines = [f"# Model card: {true_label(card.get('name', 'model'), card)}", "", f"- {card['description']}.",
              f"- Trained on `{tr['data_file']}` ({len(tr['series'])} series, {tr['rows']} rows); the last "
              f"{tr['holdout_days']} days of every series never read, the {tr['meta_days']} days before them fit "
-             + ("the meta-learner, then the members again with the days before (the meta weights kept)."
-                if tr.get("config", {}).get("refit") else "the meta-learner only."),
+             f"the meta-learner only.",
              f"- Members and meta weights: {members}.",
              "- Meta shift per level (scaled units): " + ", ".join(f"q={q} {v['shift']:+.3f}"
                                                                   for q, v in card["meta"].items()) + ".",

@@ -3,11 +3,7 @@ days no member saw, exported to ONNX (engine.forecast.global_model serves it wit
 
 Periods of each series (positions; the calendar is the series' own): [0, T − holdout − meta) trains the members
 (every window they learn from ends before it ends), [T − holdout − meta, T − holdout) fits the meta-learner (origins
-whose window ends inside it), the last `holdout` days are never read (the backtest scores them). With `refit` (the
-default) the members are then fitted again on both periods with the same settings, keeping the meta weights and
-shifts — the usual last step of stacking (Wolpert 1992; scikit-learn's StackingRegressor refits its estimators on all
-the data): the served trees learn from the most recent days too (measured on the M5 store file cut 56 / 84 days
-before its end: scaled pinball 0.1627 → 0.1621 and 0.1776 → 0.1756).
+whose window ends inside it), the last `holdout` days are never read (the backtest scores them).
 
 Members (one row per series, origin and days summed d ∈ 1..31; inputs and target of engine.forecast.global_features):
 - trees: one scikit-learn HistGradientBoostingRegressor per quantile level (quantile loss; Friedman 2001, as the
@@ -63,7 +59,6 @@ class GlobalConfig:
     network_rows: int = 40_000
     network_epochs: int = 4
     threads: int = 1
-    refit: bool = True
     seed: int = 1
     members: list = field(default_factory=list)
 
@@ -259,23 +254,8 @@ def fit_meta(preds: dict, y: np.ndarray, quantiles) -> dict:
     return out
 
 
-def _refit(panels, cfg: GlobalConfig, rng, with_seq: bool, log):
-    """(trees, networks, rows): the members fitted again on the training and meta periods (module docstring)."""
-    from threadpoolctl import threadpool_limits
-    parts = [_rows(p, range(cfg.first_origin, p.demand.shape[1] - cfg.holdout_days, cfg.origin_step),
-                   p.demand.shape[1] - cfg.holdout_days, cfg.draws, cfg.max_days, rng, with_seq) for p in panels]
-    parts = [a for a in parts if a[0] is not None]
-    X, y = np.concatenate([a[0] for a in parts]), np.concatenate([a[2] for a in parts])
-    S = np.concatenate([a[1] for a in parts]) if with_seq else None
-    log(f"refit on {len(y)} rows (training and meta periods)")
-    with threadpool_limits(cfg.threads):
-        trees = _fit_trees(X, y, cfg, log)
-    return trees, {kind: _fit_network(kind, X, S, y, cfg, log) for kind in cfg.networks}, int(len(y))
-
-
 def train_global(series_list, cfg: GlobalConfig, log=print) -> dict:
-    """Fit members and meta-learner (then the members again on both periods when cfg.refit); returns {"trees":
-    [...], "networks": {kind: keras model}, "meta": {...},
+    """Fit members and meta-learner; returns {"trees": [...], "networks": {kind: keras model}, "meta": {...},
     "member_scores": {...}, "rows": {...}, "seconds": ...}."""
     t_start = time.time()
     rng = np.random.default_rng(cfg.seed)
@@ -316,11 +296,8 @@ def train_global(series_list, cfg: GlobalConfig, log=print) -> dict:
     member_scores = {m: {format(q, "g"): float(np.mean(np.maximum(q * (ym - P[:, j]), (q - 1) * (ym - P[:, j]))))
                          for j, q in enumerate(qs)} for m, P in preds.items()}
     meta = fit_meta(preds, ym, cfg.quantiles)
-    rows = {"train": int(len(y)), "meta": int(len(ym))}
-    if cfg.refit:
-        trees, networks, rows["refit"] = _refit(panels, cfg, rng, with_seq, log)
     log("meta weights: " + "; ".join(f"q={q}: " + ", ".join(f"{m} {w:.3f}" for m, w in v["weights"].items())
                                      + f", shift {v['shift']:+.3f}" for q, v in meta.items()))
     return {"trees": trees, "networks": networks, "meta": meta, "member_scores": member_scores,
-            "rows": rows, "seconds": time.time() - t_start,
+            "rows": {"train": int(len(y)), "meta": int(len(ym))}, "seconds": time.time() - t_start,
             "panels": panels}

@@ -319,24 +319,6 @@ def test_policy_backtest_orders_up_to_the_global_models_calibrated_quantile(glob
 
 
 @pytest.mark.slow
-def test_refit_fits_the_members_again_on_the_meta_period_and_keeps_the_meta_weights(global_entry):
-    """The first fit and the meta-learner are the same with or without the refit; the served trees of the refit
-    learned from the meta period's rows too, so they differ."""
-    from engine.data.dataset import load_csv
-    from engine.forecast.global_train import train_global
-    from engine.forecast.prices import attach_prices
-    ds = load_csv(global_entry["data"])
-    attach_prices(ds, global_entry["data"])
-    series = list(ds.series.values())
-    once = train_global(series, GlobalConfig(**SMALL, refit=False), log=lambda m: None)
-    again = train_global(series, GlobalConfig(**SMALL), log=lambda m: None)
-    assert "refit" not in once["rows"] and again["rows"]["refit"] > again["rows"]["train"] == once["rows"]["train"]
-    assert again["meta"] == once["meta"]
-    X, _ = G.build_features(np.stack([s.demand for s in series])[:, :200], 8)
-    assert not np.allclose(again["trees"][0].predict(X), once["trees"][0].predict(X))
-
-
-@pytest.mark.slow
 def test_notes_in_the_entry_folder_survive_retraining_and_close_the_card(global_entry, tmp_path):
     from engine.forecast.global_commands import train_global_model
     out = tmp_path / "models" / "noted"
