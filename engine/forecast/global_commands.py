@@ -17,6 +17,7 @@ __all__ = ["train_global_model", "BASELINES", "BACKTEST_QUANTILES"]
 BASELINES = ("ses", "ma28", "fourier", "croston", "sba", "tsb", "ets-weekly", "seasonal-naive")
 BACKTEST_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 SUM_DAYS = 8
+MEAN_ONNX_FILE = "mean.onnx"   # the trees' mean model (the point forecasts), apart from the quantile graph
 NOTES_FILE = "NOTES.md"   # hand-written notes in the entry's folder: kept on retraining, appended to CARD.md
 
 
@@ -56,15 +57,20 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
     o = T - cfg.holdout_days - 1
     days = np.broadcast_to(np.arange(1, cfg.max_days + 1), (panel.demand.shape[0], cfg.max_days))
     X, s = G.build_features(panel.demand[:, :o], days, panel.day_number, panel.price, panel.promo)
-    proto = trees_to_onnx(trained["trees"], len(G.FEATURES))
+    # the quantile trees and the mean model in two graphs: the quantile path (every order-up-to level, the batch)
+    # never runs the mean model's trees (onnxruntime runs every node of a graph whichever outputs are asked for)
+    proto = trees_to_onnx(trained["trees"][:k], len(G.FEATURES))
+    mean_proto = trees_to_onnx(trained["trees"][k:], len(G.FEATURES))
     from engine.forecast.export import onnx_run
     ref = np.stack([m.predict(X) for m in trained["trees"]], axis=1)
-    diff = float(np.max(np.abs(onnx_run(proto, {"X": X}) - ref)))
+    diff = float(np.max(np.abs(np.concatenate([onnx_run(proto, {"X": X}), onnx_run(mean_proto, {"X": X})], axis=1)
+                               - ref)))
     if diff > 1e-3:
         raise RuntimeError(f"ONNX trees disagree with scikit-learn by {diff:.2e} (scaled units)")
     log(f"ONNX trees agree with scikit-learn within {diff:.1e} on {len(X)} rows")
     checks = {"trees": diff}
-    members = [{"name": "trees", "onnx": E.ONNX_FILE,
+    (out / MEAN_ONNX_FILE).write_bytes(mean_proto.SerializeToString())
+    members = [{"name": "trees", "onnx": E.ONNX_FILE, "mean_onnx": MEAN_ONNX_FILE,
                 "what": f"HistGradientBoostingRegressor × {k} quantile levels + 1 mean model, "
                         f"{cfg.max_iter} iterations, {cfg.max_leaf_nodes} leaves, learning rate {cfg.learning_rate}",
                 "weights": {q: v["weights"].get("trees", 0.0) for q, v in trained["meta"].items()}}]

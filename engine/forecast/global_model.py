@@ -1,8 +1,9 @@
 """Serving of the global quantile model (models/NAME with a card of kind "global"): onnxruntime only — no
 TensorFlow, no scikit-learn.
 
-The entry holds one ONNX graph per member that earned weight (trees.onnx: the gradient-boosted quantile trees and
-their mean model; optionally mlp.onnx / cnn.onnx / lstm.onnx) and a card with the meta-learner: per quantile level
+The entry holds one ONNX graph per member that earned weight (model.onnx: the gradient-boosted quantile trees, with
+their mean model in mean.onnx — an entry without it has the mean as the trees graph's last column; optionally
+mlp.onnx / cnn.onnx / lstm.onnx) and a card with the meta-learner: per quantile level
 q, convex member weights w and a shift δ (engine.forecast.global_train). For a history and d days summed:
 
     r_q = Σ_m w_m,q · member_m,q(features) + δ_q   (scaled units: per day, per unit of the series' scale s)
@@ -22,6 +23,8 @@ from engine.forecast.base import Covariates, Forecaster, as_2d
 from engine.forecast.onnx_model import CARD_FILE, ModelError, _session, model_identity, read_card
 
 __all__ = ["GlobalQuantileModel"]
+
+MEAN = "trees mean"   # the session of the trees' mean model when the entry ships it as its own graph
 
 
 class GlobalQuantileModel(Forecaster):
@@ -75,6 +78,11 @@ class GlobalQuantileModel(Forecaster):
             if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
                 raise ModelError(f"names an invalid ONNX file {f!r}", folder / CARD_FILE)
             sessions[m["name"]] = _session(folder / f)
+            if m["name"] == "trees" and m.get("mean_onnx"):
+                f = m["mean_onnx"]
+                if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
+                    raise ModelError(f"names an invalid ONNX file {f!r}", folder / CARD_FILE)
+                sessions[MEAN] = _session(folder / f)
         if "trees" not in sessions:
             raise ModelError("has no trees member (its mean model makes the point forecasts)", folder / CARD_FILE)
         model = cls(folder, card, sessions)
@@ -147,7 +155,8 @@ class GlobalQuantileModel(Forecaster):
         h = self.horizon
         days = np.broadcast_to(np.arange(1, h + 1), (n, h))
         X, s = self._features(demand, covariates, days)
-        mean = self._run("trees", X)[:, len(self.quantiles)].reshape(n, h)
+        mean = (self._run(MEAN, X)[:, 0] if MEAN in self._sessions
+                else self._run("trees", X)[:, len(self.quantiles)]).reshape(n, h)
         sums = np.maximum.accumulate(np.maximum(mean, 0.0) * days * s[:, None], axis=1)
         return np.diff(np.concatenate([np.zeros((n, 1)), sums], axis=1), axis=1)
 

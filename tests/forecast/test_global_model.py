@@ -52,6 +52,11 @@ def test_card_states_members_weights_and_the_held_out_backtest(global_entry):
     for v in card["meta"].values():
         assert abs(sum(v["weights"].values()) - 1.0) < 1e-9
     assert card["onnx_check"]["trees"] < 1e-3
+    # the quantile path's graph holds the quantile trees only; the mean model (point forecasts) is its own graph
+    import onnx
+    folder = global_entry["models"] / "tiny-global"
+    graphs = {f: onnx.load(folder / f).graph for f in ("model.onnx", card["members"][0]["mean_onnx"])}
+    assert [g.output[0].type.tensor_type.shape.dim[1].dim_value for g in graphs.values()] == [len(card["quantiles"]), 1]
     bt = card["backtest"]["models"]
     assert set(bt) == {"ensemble:tiny-global", "ses", "ets-weekly"}
     o = bt["ensemble:tiny-global"]["overall"]
