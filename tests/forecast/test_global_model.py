@@ -324,6 +324,38 @@ def test_policy_backtest_orders_up_to_the_global_models_calibrated_quantile(glob
 
 
 @pytest.mark.slow
+def test_an_entry_with_the_mean_as_the_trees_last_column_serves_the_same(global_entry, tmp_path):
+    """Entries exported before the mean model got its own graph hold it as the trees graph's last column."""
+    import shutil
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    from engine.forecast.global_model import GlobalQuantileModel
+    src = global_entry["models"] / "tiny-global"
+    old = tmp_path / "old-global"
+    shutil.copytree(src, old)
+    quant, mean = onnx.load(src / "model.onnx"), onnx.load(src / "mean.onnx")
+    k = len(global_entry["card"]["quantiles"])
+    quant.graph.node[0].output[0], mean.graph.node[0].output[0] = "Yq", "Ym"
+    graph = helper.make_graph(
+        [quant.graph.node[0], mean.graph.node[0], helper.make_node("Concat", ["Yq", "Ym"], ["Y"], axis=1)], "old",
+        list(quant.graph.input), [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", k + 1])])
+    combined = helper.make_model(graph, opset_imports=list(quant.opset_import))
+    combined.ir_version = quant.ir_version
+    onnx.save(combined, old / "model.onnx")
+    (old / "mean.onnx").unlink()
+    card = json.loads((old / "card.json").read_text())
+    del card["members"][0]["mean_onnx"]
+    (old / "card.json").write_text(json.dumps(card))
+    new_model, old_model = GlobalQuantileModel.load(src), GlobalQuantileModel.load(old)
+    D = np.abs(np.random.default_rng(3).normal(4.0, 2.0, size=(3, 150))).round()
+    assert np.allclose(old_model.predict(D), new_model.predict(D))
+    assert np.allclose(old_model.predict_sum_quantiles(D, None, 8, (0.5, 0.9)),
+                       new_model.predict_sum_quantiles(D, None, 8, (0.5, 0.9)))
+
+
+@pytest.mark.slow
 def test_notes_in_the_entry_folder_survive_retraining_and_close_the_card(global_entry, tmp_path):
     from engine.forecast.global_commands import train_global_model
     out = tmp_path / "models" / "noted"
