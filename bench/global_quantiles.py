@@ -155,7 +155,8 @@ def main(argv=None) -> int:
             nets = tuple(x for x in args.networks.split(",") if x)
             t0, c0 = time.time(), resource.getrusage(resource.RUSAGE_SELF)
             extra = {} if args.meta_days is None else {"meta_days": args.meta_days}
-            cfg = GlobalConfig(networks=nets, threads=args.threads or available_cores(), **extra)
+            threads = available_cores() if args.threads is None else args.threads
+            cfg = GlobalConfig(networks=nets, threads=threads, **extra)
             train_global_model(data, models_root / name, cfg=cfg,
                                log=lambda m: print(m, file=sys.stderr), command="bench.global_quantiles",
                                backtest_models=())

@@ -27,6 +27,13 @@ __all__ = ["GlobalQuantileModel"]
 MEAN = "trees mean"   # the session of the trees' mean model when the entry ships it as its own graph
 
 
+def _member_session(folder: Path, f) -> object:
+    """The session of an ONNX file the card names: a bare file name inside the entry's folder, never a path."""
+    if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
+        raise ModelError(f"names an invalid ONNX file {f!r}", folder / CARD_FILE)
+    return _session(folder / f)
+
+
 class GlobalQuantileModel(Forecaster):
     """A "global" models/NAME entry. Use `GlobalQuantileModel.load(folder)`."""
 
@@ -74,15 +81,9 @@ class GlobalQuantileModel(Forecaster):
         for m in card["members"]:
             if not m.get("onnx"):
                 continue  # a member with weight 0 everywhere: named on the card, not exported
-            f = m["onnx"]
-            if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
-                raise ModelError(f"names an invalid ONNX file {f!r}", folder / CARD_FILE)
-            sessions[m["name"]] = _session(folder / f)
+            sessions[m["name"]] = _member_session(folder, m["onnx"])
             if m["name"] == "trees" and m.get("mean_onnx"):
-                f = m["mean_onnx"]
-                if not isinstance(f, str) or "/" in f or "\\" in f or f.startswith("."):
-                    raise ModelError(f"names an invalid ONNX file {f!r}", folder / CARD_FILE)
-                sessions[MEAN] = _session(folder / f)
+                sessions[MEAN] = _member_session(folder, m["mean_onnx"])
         if "trees" not in sessions:
             raise ModelError("has no trees member (its mean model makes the point forecasts)", folder / CARD_FILE)
         model = cls(folder, card, sessions)

@@ -126,18 +126,24 @@ def _rows(panel: Panel, origins, end: int, draws: int, max_days: int, rng, with_
 
 
 def _fit_trees(X, y, cfg: GlobalConfig, log):
+    """The quantile and mean trees on cfg.threads threads. scikit-learn loads its OpenMP runtime on import, so it is
+    imported before the limit is entered: a limit entered first missed it and every fit ran on all cores (two
+    trainings side by side took 4-5 x longer each, spinning on each other's cores)."""
     from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
     models = []
     specs = [("quantile", q) for q in cfg.quantiles] + [("squared_error", None)]
-    for loss, q in specs:
-        t0 = time.time()
-        kw = {"quantile": q} if q is not None else {}
-        m = HistGradientBoostingRegressor(loss=loss, max_iter=cfg.max_iter, learning_rate=cfg.learning_rate,
-                                          max_leaf_nodes=cfg.max_leaf_nodes, min_samples_leaf=cfg.min_samples_leaf,
-                                          early_stopping=False, random_state=cfg.seed, **kw)
-        m.fit(X, y)
-        models.append(m)
-        log(f"trees {'mean' if q is None else f'q={q}'}: {time.time() - t0:.1f} s")
+    with threadpool_limits(cfg.threads):
+        for loss, q in specs:
+            t0 = time.time()
+            kw = {"quantile": q} if q is not None else {}
+            m = HistGradientBoostingRegressor(loss=loss, max_iter=cfg.max_iter, learning_rate=cfg.learning_rate,
+                                              max_leaf_nodes=cfg.max_leaf_nodes,
+                                              min_samples_leaf=cfg.min_samples_leaf, early_stopping=False,
+                                              random_state=cfg.seed, **kw)
+            m.fit(X, y)
+            models.append(m)
+            log(f"trees {'mean' if q is None else f'q={q}'}: {time.time() - t0:.1f} s")
     return models
 
 
@@ -280,12 +286,7 @@ def train_global(series_list, cfg: GlobalConfig, log=print) -> dict:
     ym = np.concatenate([a[2] for a in meta_parts if a[0] is not None])
     Sm = np.concatenate([a[1] for a in meta_parts if a[0] is not None]) if with_seq else None
     log(f"rows: {len(y)} training, {len(ym)} meta ({time.time() - t_start:.1f} s)")
-    # scikit-learn loads its OpenMP runtime on import: imported after the limit is entered, the limit missed it and
-    # every fit ran on all cores (two trainings side by side took 4-5 x longer each, spinning on each other's cores)
-    from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: F401
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(cfg.threads):
-        trees = _fit_trees(X, y, cfg, log)
+    trees = _fit_trees(X, y, cfg, log)
     k = len(cfg.quantiles)
     preds = {"trees": np.stack([m.predict(Xm) for m in trees[:k]], axis=1)}
     networks = {}
