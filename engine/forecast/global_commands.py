@@ -127,6 +127,13 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
         card["backtest"] = {k2: v for k2, v in result.items() if k2 != "series"}
         for entry in card["backtest"]["models"].values():
             entry.pop("per_series", None)
+        from engine.forecast.model_names import holdout_verdict, verdict_text
+        verdict = holdout_verdict(card)
+        if verdict:
+            card["holdout_verdict"] = verdict
+            log(f"{verdict['model']}: {verdict_text(verdict)}" + (
+                f" (a global model learns across series; this file has {verdict['series']})"
+                if verdict["ratio"] > 1.0 else ""))
     (out / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     notes = out / NOTES_FILE
     (out / "CARD.md").write_text(card_markdown(card, member_line(card))
@@ -148,6 +155,12 @@ def card_markdown(card: dict, members: str) -> str:
              f", promotion: {'yes' if card['uses_promo'] else 'no'}); {card['scale']}.",
              f"- Training time {tr['train_seconds']} s; member rows {tr['member_rows']}.",
              f"- Reproduce: `{tr['command']}`", ""]
+    v = card.get("holdout_verdict")
+    if v:
+        lines[-1:-1] = [f"- Held out: scaled pinball {v['loss']:.4f} = {v['ratio']:.3f} × the best per-series "
+                        f"forecaster's ({v['best_baseline']}, {v['baseline_loss']:.4f})"
+                        + (f"; {v['best_baseline']} forecasts this file better (a global model learns across "
+                           f"series: {v['series']} here)." if v["ratio"] > 1.0 else ".")]
     bt = card.get("backtest")
     if bt:
         lines += [f"Holdout backtest: {bt['sum_days']}-day sums, origins every {bt['sum_days']} days over the last "

@@ -14,7 +14,7 @@ import os
 
 from engine.forecast.features import EXTRA_SOURCES
 
-__all__ = ["true_label", "label_for_folder", "INPUT_LABELS"]
+__all__ = ["true_label", "label_for_folder", "INPUT_LABELS", "holdout_verdict", "verdict_text"]
 
 NETWORKS = ("mlp", "lstm", "cnn")
 INPUT_LABELS = {
@@ -81,6 +81,37 @@ def _weights(meta: dict) -> dict[str, float] | None:
     return dict(zip(names, vals)) if len(vals) == len(names) else None
 
 
+def holdout_verdict(card: dict) -> dict | None:
+    """A global model's scaled pinball loss on its held-out days against the best per-series baseline of the same
+    backtest (its card's): {"model", "loss", "best_baseline", "baseline_loss", "ratio", "series"}; None without a
+    scored backtest. A global model learns across series: on a file of a few series and under two years it can lose
+    to a per-series forecaster (on the public file's 5 series × 365 days: 4.9 × the Fourier regression's loss),
+    and its label must say so where it is chosen."""
+    models = (card.get("backtest") or {}).get("models") or {}
+    own = f"ensemble:{card.get('name')}"
+    if own not in models:
+        own = next((k for k in models if k.startswith("ensemble:")), None)
+    try:
+        loss = float(models[own]["overall"]["scaled_pinball"])
+        others = {k: float(v["overall"]["scaled_pinball"]) for k, v in models.items() if k != own}
+    except (KeyError, TypeError, ValueError):
+        return None
+    others = {k: v for k, v in others.items() if v == v and v > 0}   # finite, scored
+    if not others or loss != loss:
+        return None
+    best = min(others, key=others.get)
+    return {"model": own, "loss": loss, "best_baseline": best, "baseline_loss": others[best],
+            "ratio": loss / others[best], "series": len((card.get("training") or {}).get("series") or [])}
+
+
+def verdict_text(v: dict) -> str:
+    """The verdict in a few words for a label: the ratio, and the better forecaster when the baseline wins."""
+    ratio = f"held-out loss {v['ratio']:.2f} × the best per-series forecaster's ({v['best_baseline']})"
+    if v["ratio"] <= 1.0:
+        return ratio
+    return f"{ratio}: {v['best_baseline']} forecasts this file better"
+
+
 def _net(name: str) -> str:
     return {"mlp": "MLP", "lstm": "LSTM", "cnn": "1-D CNN"}.get(name, name)
 
@@ -91,7 +122,8 @@ def true_label(name: str, card: dict) -> str:
     if kind == "legacy":
         return f"Original app's model '{name}' (imported MLP + LSTM + 1-D CNN, one day ahead, ONNX)"
     if kind == "global":
-        return f"Global quantile trees '{name}' — {member_line(card)} (ONNX)"
+        v = holdout_verdict(card)
+        return f"Global quantile trees '{name}' — {member_line(card)} (ONNX)" + (f"; {verdict_text(v)}" if v else "")
     sole = sole_meta_input(card)
     if sole is not None:
         return f"{INPUT_LABELS.get(sole, sole)} — ensemble '{name}', networks weight 0"

@@ -65,6 +65,12 @@ def test_card_states_members_weights_and_the_held_out_backtest(global_entry):
     tr = card["training"]
     assert all(d < "2015-09-02" for d in tr["last_train_date_by_series"].values())  # 260 days − 16 held out
     assert (global_entry["models"] / "tiny-global" / "CARD.md").read_text().count("| ensemble:tiny-global |") == 1
+    v = card["holdout_verdict"]   # the model against the better of its two baselines, on the same held-out days
+    best = min(("ses", "ets-weekly"), key=lambda k: bt[k]["overall"]["scaled_pinball"])
+    assert v["best_baseline"] == best
+    assert abs(v["ratio"] - o["scaled_pinball"] / bt[best]["overall"]["scaled_pinball"]) < 1e-12
+    assert f"{v['ratio']:.3f} × the best per-series forecaster's ({best}" in \
+        (global_entry["models"] / "tiny-global" / "CARD.md").read_text()
 
 
 @pytest.mark.slow

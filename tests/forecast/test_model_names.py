@@ -42,3 +42,34 @@ def test_engine_forecasters_lists_true_labels_and_the_card_says_the_same():
 def test_an_unreadable_card_gets_a_generic_label(tmp_path):
     (tmp_path / "card.json").write_text("{not json")
     assert label_for_folder(str(tmp_path), "broken") == "Ensemble model 'broken' (ONNX)"
+
+
+def _global_card(losses: dict, series: int = 5) -> dict:
+    return {"kind": "global", "name": "g", "members": [{"name": "trees", "weights": {"0.5": 1.0, "0.9": 1.0}}],
+            "training": {"series": [f"s{i}" for i in range(series)]},
+            "backtest": {"models": {k: {"overall": {"scaled_pinball": x}} for k, x in losses.items()}}}
+
+
+def test_a_global_model_that_loses_to_a_per_series_forecaster_on_its_held_out_days_says_which_is_better():
+    from engine.forecast.model_names import holdout_verdict
+    card = _global_card({"ensemble:g": 0.30, "fourier": 0.06, "ses": 0.09})
+    v = holdout_verdict(card)
+    assert v["best_baseline"] == "fourier" and abs(v["ratio"] - 5.0) < 1e-12 and v["series"] == 5
+    label = true_label("g", card)
+    assert label.startswith("Global quantile trees 'g' — trees 1.000 at every level (ONNX); held-out loss 5.00 ×")
+    assert label.endswith("fourier forecasts this file better")
+
+
+def test_a_global_model_that_wins_carries_its_ratio_and_no_advice():
+    card = _global_card({"ensemble:g": 0.14, "tsb": 0.16, "ses": 0.175})
+    label = true_label("g", card)
+    assert label.endswith("held-out loss 0.88 × the best per-series forecaster's (tsb)")
+    assert "better" not in label
+
+
+def test_without_a_scored_backtest_the_global_label_claims_nothing():
+    from engine.forecast.model_names import holdout_verdict
+    for card in (_global_card({}), _global_card({"ensemble:g": 0.1}), {"kind": "global", "name": "g"},
+                 _global_card({"ensemble:g": float("nan"), "ses": 0.1})):
+        assert holdout_verdict(card) is None
+        assert "held-out" not in true_label("g", card)
