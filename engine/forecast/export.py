@@ -46,13 +46,20 @@ def onnx_run(proto_or_path, feeds: dict) -> np.ndarray:
 
 
 def library_versions() -> dict:
+    """Installed versions of the libraries a training may use, read from the packages' metadata (the distribution
+    that provides each module: tensorflow comes as tensorflow-cpu here): importing them to ask would load
+    TensorFlow (~3.8 s, ~660 MB) into a training that uses none of it (the global trees)."""
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+    provided = packages_distributions()
     out = {"python": platform.python_version()}
     for mod in ("numpy", "tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "sklearn", "statsmodels"):
-        try:
-            m = __import__(mod)
-            out[mod] = getattr(m, "__version__", "?")
-        except Exception:  # noqa: BLE001 - a missing optional library is recorded, not fatal
-            out[mod] = None
+        out[mod] = None   # a missing optional library is recorded, not fatal
+        for dist in provided.get(mod, []):
+            try:
+                out[mod] = version(dist)
+                break
+            except PackageNotFoundError:
+                continue
     return out
 
 
