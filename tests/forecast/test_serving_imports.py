@@ -37,7 +37,8 @@ import sys
 import numpy, onnxruntime
 from engine.forecast.export import library_versions
 v = library_versions()
-bad = [m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "sklearn")]
+bad = [m for m, mod in sys.modules.items() if mod is not None
+       and m.split(".")[0] in ("tensorflow", "keras", "tf2onnx", "sklearn")]
 assert not bad, bad
 assert v["numpy"] == numpy.__version__ and v["onnxruntime"] == onnxruntime.__version__, v
 print("ok", v["tensorflow"])
