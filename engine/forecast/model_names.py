@@ -100,16 +100,20 @@ def holdout_verdict(card: dict) -> dict | None:
     if not others or loss != loss:
         return None
     best = min(others, key=others.get)
+    training = card.get("training") or {}
     return {"model": own, "loss": loss, "best_baseline": best, "baseline_loss": others[best],
-            "ratio": loss / others[best], "series": len((card.get("training") or {}).get("series") or [])}
+            "ratio": loss / others[best], "series": len(training.get("series") or []),
+            "data_file": training.get("data_file")}
 
 
 def verdict_text(v: dict) -> str:
-    """The verdict in a few words for a label: the ratio, and the better forecaster when the baseline wins."""
-    ratio = f"held-out loss {v['ratio']:.2f} × the best per-series forecaster's ({v['best_baseline']})"
+    """The verdict in a few words for a label: the training file, the ratio, and the better forecaster when the
+    baseline wins (the model may be chosen for another file: the figure is about the one it was trained on)."""
+    where = f" on {v['data_file']}" if v.get("data_file") else ""
+    ratio = f"held-out loss{where} {v['ratio']:.2f} × the best per-series forecaster's ({v['best_baseline']})"
     if v["ratio"] <= 1.0:
         return ratio
-    return f"{ratio}: {v['best_baseline']} forecasts this file better"
+    return f"{ratio}: {v['best_baseline']} forecasts that file better"
 
 
 def _net(name: str) -> str:

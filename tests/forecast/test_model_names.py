@@ -46,7 +46,7 @@ def test_an_unreadable_card_gets_a_generic_label(tmp_path):
 
 def _global_card(losses: dict, series: int = 5) -> dict:
     return {"kind": "global", "name": "g", "members": [{"name": "trees", "weights": {"0.5": 1.0, "0.9": 1.0}}],
-            "training": {"series": [f"s{i}" for i in range(series)]},
+            "training": {"series": [f"s{i}" for i in range(series)], "data_file": "f.csv"},
             "backtest": {"models": {k: {"overall": {"scaled_pinball": x}} for k, x in losses.items()}}}
 
 
@@ -56,14 +56,14 @@ def test_a_global_model_that_loses_to_a_per_series_forecaster_on_its_held_out_da
     v = holdout_verdict(card)
     assert v["best_baseline"] == "fourier" and abs(v["ratio"] - 5.0) < 1e-12 and v["series"] == 5
     label = true_label("g", card)
-    assert label.startswith("Global quantile trees 'g' — trees 1.000 at every level (ONNX); held-out loss 5.00 ×")
-    assert label.endswith("fourier forecasts this file better")
+    assert label.startswith("Global quantile trees 'g' — trees 1.000 at every level (ONNX); held-out loss on f.csv 5.00 ×")
+    assert label.endswith("fourier forecasts that file better")
 
 
 def test_a_global_model_that_wins_carries_its_ratio_and_no_advice():
     card = _global_card({"ensemble:g": 0.14, "tsb": 0.16, "ses": 0.175})
     label = true_label("g", card)
-    assert label.endswith("held-out loss 0.88 × the best per-series forecaster's (tsb)")
+    assert label.endswith("held-out loss on f.csv 0.88 × the best per-series forecaster's (tsb)")
     assert "better" not in label
 
 
