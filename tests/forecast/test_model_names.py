@@ -56,7 +56,8 @@ def test_a_global_model_that_loses_to_a_per_series_forecaster_on_its_held_out_da
     v = holdout_verdict(card)
     assert v["best_baseline"] == "fourier" and abs(v["ratio"] - 5.0) < 1e-12 and v["series"] == 5
     label = true_label("g", card)
-    assert label.startswith("Global quantile trees 'g' — trees 1.000 at every level (ONNX); held-out loss on f.csv 5.00 ×")
+    assert label.startswith("Global quantile trees 'g' — trees 1.000 at every level (ONNX); "
+                            "held-out loss on f.csv 5.00 ×")
     assert label.endswith("fourier forecasts that file better")
 
 
