@@ -53,7 +53,7 @@ def recommendation_settings(args):
 
 def register(subparsers, common=None) -> None:
     p = subparsers.add_parser("recommend", allow_abbrev=False,
-                              help="the recommended policy for one series: parameters, expected cost with its 95 % "
+                              help="the recommended policy for one series: parameters, expected cost with its 95 %% "
                                    "interval, fill rate, cycle service level, the objective and the costs used")
     add_recommendation_options(p)
     p.add_argument("--json", action="store_true", help="print the recommendation as one JSON object")

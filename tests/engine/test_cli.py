@@ -1,6 +1,7 @@
 """CLI as reviewers call it: JSON keys, ledger columns, exit code 2 with one message and no traceback."""
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import subprocess
@@ -175,3 +176,17 @@ def test_the_app_run_gets_the_same_training_window_warning(monkeypatch, sample_s
     assert len(simulator_warnings(inside)) == 1 and "2024-08-18" in simulator_warnings(inside)[0]
     assert simulator_warnings(Simulator(SimConfig(days=90, forecaster="ensemble:past-only"), sample_series)) == []
     assert simulator_warnings(Simulator(SimConfig(days=500, forecaster="ma7"), sample_series)) == []
+
+
+def test_help_of_the_cli_and_of_every_command_renders():
+    """argparse %-formats every help text: a bare '%' ('95 % interval') made `python -m engine --help` a
+    TypeError traceback."""
+    from engine.cli.main import build_parser
+    parser = build_parser()
+    assert "recommend" in parser.format_help()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        assert p.format_help().startswith("usage:"), name
+    r = subprocess.run([sys.executable, "-m", "engine", "--help"], cwd=REPO, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and "95 % interval" in r.stdout, r.stderr[-500:]
