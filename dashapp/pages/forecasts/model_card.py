@@ -55,6 +55,9 @@ def card_view(card: dict) -> list:
     feats = card.get("feature_columns") or card.get("features") or card.get("inputs")
     if feats:
         facts.append(("Inputs", value_text(feats if isinstance(feats, list) else list(feats))))
+    verdict = holdout_line(card)
+    if verdict:
+        facts.append(("Held out", verdict))
     out = [html.Dl([part for label, v in facts for part in (html.Dt(label), html.Dd(value_text(v)))],
                    className="card-facts", id="model-card-facts")]
     for key, label in NESTED:
@@ -66,21 +69,46 @@ def card_view(card: dict) -> list:
     return out
 
 
-def backtest_grid(bt: dict) -> dag.AgGrid:
-    """The card's overall backtest per model, best MAE first, model labels pinned left."""
-    w = bt.get("sum_days", 8)
-    rows = []
+def holdout_line(card: dict) -> str | None:
+    """A global model's held-out verdict (engine.forecast.model_names.holdout_verdict) as one fact line."""
+    from engine.forecast.model_names import holdout_verdict, verdict_text
+    if card.get("kind") != "global":
+        return None
+    v = holdout_verdict(card)
+    return None if v is None else (f"scaled pinball {v['loss']:.4f}; " + verdict_text(v))
+
+
+def grid_rows(bt: dict) -> tuple[list[dict], bool]:
+    """(one row per model of a card's backtest, whether it scored quantiles): best scaled pinball first when the
+    backtest scored the protection-period quantiles (what the decisions read), else best MAE first. Coverage is
+    the quantile backtest's per level when there, else the one-day model's 8-day-sum coverage."""
+    rows, quantiles = [], False
     for name, r in bt["models"].items():
         o = (r or {}).get("overall") or {}
+        qcov = o.get("coverage") if isinstance(o.get("coverage"), dict) else {}
         cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
-        rows.append({"model": model_label(name), "mae": o.get("mae"), "rmse": o.get("rmse"), "bias": o.get("bias"),
-                     "mase": o.get("mase"), "sum_rmse": o.get("sum_rmse"), "cover_90": cov[0], "cover_99": cov[1]})
-    rows.sort(key=lambda x: (x["mae"] is None, x["mae"] or 0))
+        pin = o.get("scaled_pinball")
+        quantiles = quantiles or pin is not None
+        rows.append({"model": model_label(name), "pinball": pin, "mae": o.get("mae"), "rmse": o.get("rmse"),
+                     "bias": o.get("bias"), "mase": o.get("mase"), "sum_rmse": o.get("sum_rmse"),
+                     "cover_90": qcov.get("0.9", cov[0]), "cover_99": qcov.get("0.99", cov[1])})
+    key = "pinball" if quantiles else "mae"
+    rows.sort(key=lambda x: (x[key] is None, x[key] or 0))
+    return rows, quantiles
+
+
+def backtest_grid(bt: dict) -> dag.AgGrid:
+    """The card's overall backtest per model (grid_rows' order), model labels pinned left."""
+    w = bt.get("sum_days", 8)
+    rows, quantiles = grid_rows(bt)
     num = {"function": "params.value == null ? '–' : params.value.toFixed(3)"}
+    pinball = [("pinball", f"Scaled pinball ({w}-day sums)",
+                f"pinball loss of the {w}-day-sum quantiles ÷ ({w} × the series' mean absolute one-day change), "
+                "averaged over series, origins and levels (M5's scale; lower is better)")] if quantiles else []
     cols = [{"field": "model", "headerName": "Model", "pinned": "left", "minWidth": 190}] + [
         {"field": f, "headerName": h, "valueFormatter": num, "type": "numericColumn", "headerTooltip": tip,
          "minWidth": 110}
-        for f, h, tip in (("mae", "MAE", "mean absolute one-step error (units/day)"),
+        for f, h, tip in (*pinball, ("mae", "MAE", "mean absolute one-step error (units/day)"),
                           ("rmse", "RMSE", "root mean squared one-step error (units/day)"),
                           ("bias", "Bias", "mean of forecast − actual (units/day)"),
                           ("mase", "MASE", "MAE over the in-sample naive MAE (< 1: better than naive)"),
