@@ -37,6 +37,7 @@ from engine.errors import ConfigError
 from engine.json_safe import json_safe
 from engine.simulation.simulator import resolve_costs
 from engine.studies import scenarios as sc
+from engine.studies.recommendation import OBJECTIVES
 
 dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
 
@@ -79,9 +80,41 @@ def scenario_lead_time_dist(sset: dict) -> str | None:
     return f"uniform:{d['low']:g}:{d['high']:g}" if d["kind"] == "uniform" else f"poisson:{d['mean']:g}"
 
 
-def layout(set: str | None = None, **_query):  # noqa: A002 - the query parameter is called "set"
+OBJECTIVE_OPTIONS = [{"label": "Least expected cost", "value": "cost"},
+                     {"label": "Least stock reaching the fill-rate target", "value": "fill-rate"}]
+
+
+def objective_of(objective, target) -> dict:
+    """{"objective", "target_fill_rate"} of the recommendation, checked (the browser sends both): the same choice
+    /portfolio offers, so the recommendation here is the one /portfolio gives for these settings."""
+    if objective not in OBJECTIVES:
+        raise sc.ScenarioError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    try:
+        t = float(target)
+    except (TypeError, ValueError):
+        raise sc.ScenarioError(f"the target fill rate must be a number in [0.5, 0.999], got {target!r}") from None
+    if not 0.5 <= t <= 0.999:
+        raise sc.ScenarioError(f"the target fill rate must be in [0.5, 0.999], got {t:g}")
+    return {"objective": objective, "target_fill_rate": t}
+
+
+def _result_key(sset: dict, goal: dict) -> str:
+    """The cache key: the scenario and, under the fill-rate objective, its target (cost ignores the target)."""
+    extra = {"kind": KIND}
+    if goal["objective"] != "cost":
+        extra.update(goal)
+    return sc.result_key(sset, extra)
+
+
+def layout(set: str | None = None, objective: str | None = None, target: str | None = None,  # noqa: A002
+           **_query):  # the query parameter is called "set"
     message = None
     sset = _default_set()
+    try:
+        goal = objective_of(objective or "cost", 0.95 if target in (None, "") else target)
+    except sc.ScenarioError as err:
+        goal = objective_of("cost", 0.95)
+        message = dbc.Alert(str(err), color="danger")
     result = None
     reattach = None
     status = None
@@ -89,7 +122,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
         try:
             sset = sc.decode_set(set)
             sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
-            key = sc.result_key(sset, {"kind": KIND})
+            key = _result_key(sset, goal)
             result = job_store().get_result(KIND, key)
             status = None if result is not None else running_status(KIND, key)
             if status:
@@ -129,6 +162,12 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
             dbc.Col([dbc.Label("Seed", html_for="opt-seed", className="small mb-0"),
                      dbc.Input(id="opt-seed", type="number", min=0, step=1, value=sset["seed"], size="sm")],
                     xs=6, md=2),
+            dbc.Col([dbc.Label("Recommendation's objective", html_for="opt-objective", className="small mb-0"),
+                     dbc.Select(id="opt-objective", options=OBJECTIVE_OPTIONS, value=goal["objective"], size="sm")],
+                    xs=12, md=3),
+            dbc.Col([dbc.Label("Target fill rate", html_for="opt-target", className="small mb-0"),
+                     dbc.Input(id="opt-target", type="number", min=0.5, max=0.999, step=0.005,
+                               value=goal["target_fill_rate"], size="sm")], xs=6, md=2),
             dbc.Col(run_button, width="auto"),
             dbc.Col(cancel_button, width="auto"),
             dbc.Col(progress_bar, xs=12, md=True),
@@ -207,19 +246,21 @@ def _card(title, value, id_):
     Output("opt-search", "data"),
     Input("opt-run", "n_clicks"),
     State("opt-table", "data"), State("opt-replications", "value"), State("opt-days", "value"),
-    State("opt-seed", "value"),
+    State("opt-seed", "value"), State("opt-objective", "value"), State("opt-target", "value"),
     prevent_initial_call=True,
 )
-def prepare(_n, rows, replications, days, seed):
+def prepare(_n, rows, replications, days, seed, objective="cost", target=0.95):
     try:
         if replications is None or not 2 <= int(replications) <= MAX_OPT_REPLICATIONS:
             raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}, got {replications!r}")
         sset = sc.rows_to_set((rows or [])[:1], replications=replications, days=days, seed=seed)
         sc.check_set(sset)
+        goal = objective_of(objective, target)
     except (sc.ScenarioError, ValueError, TypeError) as err:
         return no_update, no_update, error_alert(WORDS, err), no_update
-    key = sc.result_key(sset, {"kind": KIND})
-    search = f"?set={sc.encode_set(sset)}"
+    key = _result_key(sset, goal)
+    search = f"?set={sc.encode_set(sset)}" + (
+        "" if goal["objective"] == "cost" else f"&objective={goal['objective']}&target={goal['target_fill_rate']:g}")
     try:
         cached = job_store().get_result(KIND, key)
     except Exception as err:
@@ -228,7 +269,7 @@ def prepare(_n, rows, replications, days, seed):
         return (no_update, cached, dbc.Alert("Served from the result cache.", color="success", id="opt-cached"),
                 search)
     submit(WORDS, key)
-    return {"set": sset, "key": key, "submitted": time.time()}, no_update, None, search
+    return {"set": sset, "key": key, "submitted": time.time(), **goal}, no_update, None, search
 
 
 @background_job(WORDS)
@@ -243,15 +284,19 @@ def run_job(set_progress, request):
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
         if not 2 <= sset["replications"] <= MAX_OPT_REPLICATIONS:
             raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}")
+        goal = objective_of(request.get("objective", "cost"), request.get("target_fill_rate", 0.95))
     except (sc.ScenarioError, ValueError, TypeError) as err:
         return no_update, error_alert(WORDS, err)
 
     def compute(progress):
         config = sc.build_configs(sset, allow_files=False)[0]
-        series = sc._load_series(config, {}, sc.DEFAULT_DATA)
-        return json_safe(optimum_report(config, series, sset["replications"], progress=progress))
+        files: dict = {}
+        series = sc._load_series(config, files, sc.DEFAULT_DATA)
+        # the file's series: the fill-rate objective's out-of-time correction, as /portfolio and the CLI make it
+        return json_safe(optimum_report(config, series, sset["replications"], progress=progress,
+                                        file_series=list(next(iter(files.values())).series.values()), **goal))
 
-    return run_and_cache(WORDS, sc.result_key(sset, {"kind": KIND}), set_progress, compute)
+    return run_and_cache(WORDS, _result_key(sset, goal), set_progress, compute)
 
 
 @callback(Output("opt-status", "children", allow_duplicate=True), Input("opt-cancel", "n_clicks"),
@@ -260,7 +305,7 @@ def cancelled(_n, request):
     try:
         sset, _ = sc.revalidate(request)
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
-        key = sc.result_key(sset, {"kind": KIND})
+        key = _result_key(sset, objective_of(request.get("objective", "cost"), request.get("target_fill_rate", 0.95)))
         job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
         job_store().clear_status(KIND, key)
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
