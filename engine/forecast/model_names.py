@@ -83,10 +83,10 @@ def _weights(meta: dict) -> dict[str, float] | None:
 
 def holdout_verdict(card: dict) -> dict | None:
     """A global model's scaled pinball loss on its held-out days against the best per-series baseline of the same
-    backtest (its card's): {"model", "loss", "best_baseline", "baseline_loss", "ratio", "series"}; None without a
-    scored backtest. A global model learns across series: on a file of a few series and under two years it can lose
-    to a per-series forecaster (on the public file's 5 series × 365 days: 4.9 × the Fourier regression's loss),
-    and its label must say so where it is chosen."""
+    backtest (its card's): {"model", "loss", "best_baseline", "baseline_loss", "ratio", "series", "data_file"};
+    None without a scored backtest. A global model learns across series: on a file of a few series and under two
+    years it can lose to a per-series forecaster (on the public file's 5 series × 365 days: 4.95 × the Fourier
+    regression's loss), and its label must say so where it is chosen."""
     models = (card.get("backtest") or {}).get("models") or {}
     own = f"ensemble:{card.get('name')}"
     if own not in models:
