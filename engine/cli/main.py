@@ -244,8 +244,12 @@ def cmd_generate(args) -> int:
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        with open(args.out, "w", newline="", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.out, "w", newline="", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise ConfigError(f"--out {args.out}: cannot write it ({exc.strerror or exc})", field="out",
+                              value=args.out) from None
         print(f"wrote {args.out}: {args.series} series × {args.days} days (seed {args.seed})")
     return 0
 

@@ -262,9 +262,28 @@ def card_markdown(card: dict, result: dict, name: str = "model") -> str:
     return "\n".join(lines)
 
 
+TRAIN_RANGES = (("seed", 0, 2**32 - 1), ("epochs", 1, 10_000), ("window", 7, 364))
+
+
+def train_range_error(args) -> str | None:
+    """The first numeric option of `engine train` outside its range, as a message naming it (the trainers would
+    otherwise fail deep inside: --window 0 divided by zero, --epochs -1 trained nothing and lost its history)."""
+    for name, lo, hi in TRAIN_RANGES:
+        v = getattr(args, name, None)
+        if v is not None and not lo <= v <= hi:
+            return f"--{name} {v} is out of range [{lo}, {hi}]"
+    h = getattr(args, "holdout_days", None)
+    if h is not None and not args.global_model and h < 1:
+        return f"--holdout-days {h} must be at least 1 (the held-out days score the trained model)"
+    return None
+
+
 def cmd_train(args) -> int:
     from engine.errors import DataError
     cmd = "python -m engine train " + " ".join(shlex.quote(a) for a in _argv_after("train"))
+    bad = train_range_error(args)
+    if bad:
+        return _err(bad)
     if args.global_model:
         return _cmd_train_global(args, cmd)
     if args.calendar_days is not None and not 7 <= args.calendar_days <= 730:

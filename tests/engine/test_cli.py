@@ -190,3 +190,23 @@ def test_help_of_the_cli_and_of_every_command_renders():
     r = subprocess.run([sys.executable, "-m", "engine", "--help"], cwd=REPO, capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 0 and "95 % interval" in r.stdout, r.stderr[-500:]
+
+
+def test_generate_to_a_folder_that_does_not_exist_names_the_path(tmp_path):
+    target = tmp_path / "missing" / "x.csv"
+    r = run("generate", "--out", str(target))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"--out {target}: cannot write it (No such file or directory)" in r.stderr
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--epochs", "-1", "--epochs -1 is out of range [1, 10000]"),
+    ("--window", "0", "--window 0 is out of range [7, 364]"),
+    ("--seed", "-1", "--seed -1 is out of range [0, 4294967295]"),
+    ("--holdout-days", "-5", "--holdout-days -5 must be at least 1"),
+])
+def test_train_names_an_option_out_of_range_before_training(tmp_path, option, value, words):
+    """Checked before the trainers load (--window 0 was a ZeroDivisionError traceback, --epochs -1 a KeyError)."""
+    r = run("train", "--data", str(REPO / "data" / "sample.csv"), "--out", str(tmp_path / "m"), option, value)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and words in r.stderr, r.stderr[-400:]
+    assert not (tmp_path / "m").exists()
