@@ -126,11 +126,15 @@ COMMON = _Common()
 def write_ledger(rows: list[dict], path: str) -> None:
     from engine.simulation.simulator import LEDGER_COLUMNS
 
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(LEDGER_COLUMNS)
-        for r in rows:
-            w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(LEDGER_COLUMNS)
+            for r in rows:
+                w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
+    except OSError as exc:
+        raise ConfigError(f"--ledger {path}: cannot write it ({exc.strerror or exc})", field="ledger",
+                          value=path) from None
 
 
 def _add_window_info(info: dict, config, series) -> None:
