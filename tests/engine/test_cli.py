@@ -214,6 +214,6 @@ def test_train_names_an_option_out_of_range_before_training(tmp_path, option, va
 
 def test_a_ledger_to_a_folder_that_does_not_exist_names_the_path(tmp_path):
     target = tmp_path / "missing" / "l.csv"
-    r = run("simulate", "--forecaster", "ma7", "--horizon", "10", "--ledger", str(target))
+    r = run("simulate", "--forecaster", "ma7", "--days", "10", "--ledger", str(target))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"--ledger {target}: cannot write it (No such file or directory)" in r.stderr
