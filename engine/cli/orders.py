@@ -29,8 +29,7 @@ def register(subparsers, common=None) -> None:
 
 
 def cmd_orders(args) -> int:
-    from engine.cli.main import default_data_path
-    from engine.data.dataset import load_csv
+    from engine.cli.main import default_data_path, read_data
     from engine.data.items import item_terms, read_items
     from engine.data.stock import read_stock
     from engine.errors import ConfigError
@@ -43,7 +42,7 @@ def cmd_orders(args) -> int:
                       target_fill_rate=args.target_fill_rate).validate()
     settings = OrderSettings(objective=args.objective, target_fill_rate=args.target_fill_rate,
                              replications=args.replications, days=args.days, seed=args.seed)
-    dataset = load_csv(args.data or default_data_path())
+    dataset = read_data(args, args.data or default_data_path())   # with --columns and --fill-missing-zero
     terms = item_terms(dataset, read_items(args.items) if args.items else None)
     stock = read_stock(args.stock, dataset)
     result = json_safe(propose_orders(dataset, stock, terms, date, settings))

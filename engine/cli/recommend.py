@@ -61,13 +61,12 @@ def register(subparsers, common=None) -> None:
 
 
 def cmd_recommend(args) -> int:
-    from engine.cli.main import default_data_path
-    from engine.data.dataset import load_csv
+    from engine.cli.main import default_data_path, read_data
     from engine.json_safe import json_safe
     from engine.studies.recommend import recommend
 
     settings = recommendation_settings(args)
-    data = load_csv(args.data or default_data_path())
+    data = read_data(args, args.data or default_data_path())   # with --columns and --fill-missing-zero
     series = data.get(args.series)
     rec = json_safe(recommend(series, settings, file_series=data.series.values()))   # as /portfolio corrects it
     if args.json:

@@ -325,7 +325,9 @@ def _cmd_train_global(args, cmd: str) -> int:
                        threads=threads)
     try:
         card = train_global_model(args.data, args.out, series=args.series, cfg=cfg,
-                                  log=lambda m: print(m, file=sys.stderr), command=cmd)
+                                  log=lambda m: print(m, file=sys.stderr), command=cmd,
+                                  columns=getattr(args, "columns", None),
+                                  fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:

@@ -26,7 +26,7 @@ def _network_specs(kind: str) -> list:
 
 
 def train_global_model(data, out, *, series=None, cfg=None, log=print, command: str = "",
-                       backtest_models=BASELINES) -> dict:
+                       backtest_models=BASELINES, columns=None, fill_missing_zero: bool = False) -> dict:
     """Train, export, verify (ONNX vs the fitted members) and backtest; returns the card."""
     from engine.errors import DataError
     from engine.forecast import backtest as B
@@ -39,7 +39,7 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
     from engine.forecast.tree_onnx import trees_to_onnx
 
     cfg = cfg or GlobalConfig()
-    ds = load_training_file(data, series)
+    ds = load_training_file(data, series, columns, fill_missing_zero)
     has_price = attach_prices(ds, data)
     series_list = list(ds.series.values())
     t0 = time.time()

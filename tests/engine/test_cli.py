@@ -217,3 +217,34 @@ def test_a_ledger_to_a_folder_that_does_not_exist_names_the_path(tmp_path):
     r = run("simulate", "--forecaster", "ma7", "--days", "10", "--ledger", str(target))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"--ledger {target}: cannot write it (No such file or directory)" in r.stderr
+
+
+def _file_with_a_gap(tmp_path, days=60):
+    """One series of `days` days with days 10-12 missing."""
+    import datetime as dt
+    rows = ["date,item_id,store_id,sales"]
+    start = dt.date(2024, 1, 1)
+    rows += [f"{start + dt.timedelta(days=k)},A,S,{3 + k % 4}" for k in range(days) if not 10 <= k <= 12]
+    path = tmp_path / "gap.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_every_command_that_reads_a_sales_file_honours_fill_missing_zero(tmp_path):
+    """recommend, orders and train --global read the file with the flag too (they said "pass
+    --fill-missing-zero" when it was passed)."""
+    data = _file_with_a_gap(tmp_path)
+    stock = tmp_path / "stock.csv"
+    stock.write_text("item,location,on_hand\nA,S,5\n")
+    runs = {"recommend": run("recommend", "--data", str(data), "--fill-missing-zero", "--replications", "20",
+                             "--json"),
+            "orders": run("orders", "--data", str(data), "--fill-missing-zero", "--stock", str(stock), "--date",
+                          "2024-03-01", "--replications", "20", "--json"),
+            "train --global": run("train", "--global", "--data", str(data), "--fill-missing-zero", "--out",
+                                  str(tmp_path / "g"))}
+    for name, r in runs.items():
+        assert "Traceback" not in r.stderr and "no rows for" not in r.stderr, (name, r.stderr[-400:])
+    assert runs["recommend"].returncode == 0 and json.loads(runs["recommend"].stdout)["policy"]
+    assert runs["orders"].returncode == 0, runs["orders"].stderr[-400:]
+    assert "too short: training needs" in runs["train --global"].stderr   # 60 days: the gap is no longer the issue
+    assert "no rows for 2024-01-11 .. 2024-01-13" in run("recommend", "--data", str(data)).stderr
