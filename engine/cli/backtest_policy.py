@@ -41,7 +41,7 @@ def register(subparsers, common=None) -> None:
 
 
 def cmd_backtest_policy(args) -> int:
-    from engine.errors import ConfigError
+    from engine.cli.main import write_output
     from engine.json_safe import json_safe
     from engine.studies.policy_backtest import BacktestSettings, backtest_csv, run_backtest
 
@@ -58,11 +58,7 @@ def cmd_backtest_policy(args) -> int:
     out = run_backtest(args.data, settings, columns=getattr(args, "columns", None),
                        fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
     if args.out:
-        try:
-            with open(args.out, "w", newline="", encoding="utf-8") as fh:
-                fh.write(backtest_csv(out["records"]))
-        except OSError as exc:
-            raise ConfigError(f"--out {args.out}: cannot be written ({exc.strerror})", field="out") from None
+        write_output(args.out, backtest_csv(out["records"]))
     if args.json:
         print(json.dumps(json_safe(out), allow_nan=False))
         return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import io
 import json
 import sys
 from pathlib import Path
@@ -123,18 +124,26 @@ class _Common(argparse.ArgumentParser):
 COMMON = _Common()
 
 
+def write_output(path: str, text: str, option: str = "--out") -> None:
+    """Write a command's output file; a path that cannot be written (missing folder, no permission) is a line
+    naming the option and the path, not a traceback: the one way a command writes a file it was asked for."""
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise ConfigError(f"{option} {path}: cannot be written ({exc.strerror or exc})", field=option.lstrip("-"),
+                          value=path) from None
+
+
 def write_ledger(rows: list[dict], path: str) -> None:
     from engine.simulation.simulator import LEDGER_COLUMNS
 
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(LEDGER_COLUMNS)
-            for r in rows:
-                w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
-    except OSError as exc:
-        raise ConfigError(f"--ledger {path}: cannot write it ({exc.strerror or exc})", field="ledger",
-                          value=path) from None
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LEDGER_COLUMNS)
+    for r in rows:
+        w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
+    write_output(path, buf.getvalue(), "--ledger")
 
 
 def _add_window_info(info: dict, config, series) -> None:
@@ -248,12 +257,7 @@ def cmd_generate(args) -> int:
     if args.out == "-":
         sys.stdout.write(text)
     else:
-        try:
-            with open(args.out, "w", newline="", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise ConfigError(f"--out {args.out}: cannot write it ({exc.strerror or exc})", field="out",
-                              value=args.out) from None
+        write_output(args.out, text)
         print(f"wrote {args.out}: {args.series} series × {args.days} days (seed {args.seed})")
     return 0
 

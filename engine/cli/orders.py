@@ -29,10 +29,9 @@ def register(subparsers, common=None) -> None:
 
 
 def cmd_orders(args) -> int:
-    from engine.cli.main import default_data_path, read_data
+    from engine.cli.main import default_data_path, read_data, write_output
     from engine.data.items import item_terms, read_items
     from engine.data.stock import read_stock
-    from engine.errors import ConfigError
     from engine.json_safe import json_safe
     from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
     from engine.studies.portfolio import PortfolioSettings
@@ -47,11 +46,7 @@ def cmd_orders(args) -> int:
     stock = read_stock(args.stock, dataset)
     result = json_safe(propose_orders(dataset, stock, terms, date, settings))
     if args.out:
-        try:
-            with open(args.out, "w", newline="", encoding="utf-8") as fh:
-                fh.write(purchase_order_csv(result["orders"]))
-        except OSError as exc:
-            raise ConfigError(f"--out {args.out}: cannot be written ({exc.strerror})", field="out") from None
+        write_output(args.out, purchase_order_csv(result["orders"]))
     if args.json:
         print(json.dumps(result, allow_nan=False))
         return 0

@@ -35,6 +35,7 @@ def register(subparsers, common=None) -> None:
 
 
 def cmd_portfolio(args) -> int:
+    from engine.cli.main import write_output
     from engine.errors import ConfigError
     from engine.json_safe import json_safe
     from engine.studies.portfolio import (
@@ -58,11 +59,7 @@ def cmd_portfolio(args) -> int:
     records = run_portfolio(series, settings, chunk=args.chunk)
     totals = portfolio_totals(records)
     if args.out:
-        try:
-            with open(args.out, "w", newline="", encoding="utf-8") as fh:
-                fh.write(records_csv(records))
-        except OSError as exc:
-            raise ConfigError(f"--out {args.out}: cannot be written ({exc.strerror})", field="out") from None
+        write_output(args.out, records_csv(records))
     if args.json:
         print(json.dumps(json_safe({"settings": settings.to_dict(), "totals": totals, "records": records}),
                          allow_nan=False))

@@ -196,7 +196,7 @@ def test_generate_to_a_folder_that_does_not_exist_names_the_path(tmp_path):
     target = tmp_path / "missing" / "x.csv"
     r = run("generate", "--out", str(target))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert f"--out {target}: cannot write it (No such file or directory)" in r.stderr
+    assert f"--out {target}: cannot be written (No such file or directory)" in r.stderr
 
 
 @pytest.mark.parametrize("option, value, words", [
@@ -216,7 +216,7 @@ def test_a_ledger_to_a_folder_that_does_not_exist_names_the_path(tmp_path):
     target = tmp_path / "missing" / "l.csv"
     r = run("simulate", "--forecaster", "ma7", "--days", "10", "--ledger", str(target))
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert f"--ledger {target}: cannot write it (No such file or directory)" in r.stderr
+    assert f"--ledger {target}: cannot be written (No such file or directory)" in r.stderr
 
 
 def _file_with_a_gap(tmp_path, days=60):
