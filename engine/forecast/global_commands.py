@@ -127,18 +127,24 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
         card["backtest"] = {k2: v for k2, v in result.items() if k2 != "series"}
         for entry in card["backtest"]["models"].values():
             entry.pop("per_series", None)
-        from engine.forecast.model_names import holdout_verdict, verdict_text
+        from engine.forecast.model_names import holdout_verdict
         verdict = holdout_verdict(card)
         if verdict:
             card["holdout_verdict"] = verdict
-            log(f"{verdict['model']}: {verdict_text(verdict)}" + (
-                f" (a global model learns across series; this file has {verdict['series']})"
-                if verdict["ratio"] > 1.0 else ""))
+            log(f"{verdict['model']}: {verdict_sentence(verdict)}")
     (out / "card.json").write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     notes = out / NOTES_FILE
     (out / "CARD.md").write_text(card_markdown(card, member_line(card))
                                  + (("\n" + notes.read_text()) if notes.is_file() else ""))
     return card
+
+
+def verdict_sentence(v: dict) -> str:
+    """The held-out verdict (engine.forecast.model_names.holdout_verdict) as CARD.md and the training log say it."""
+    return (f"scaled pinball {v['loss']:.4f} = {v['ratio']:.3f} × the best per-series forecaster's "
+            f"({v['best_baseline']}, {v['baseline_loss']:.4f})"
+            + (f"; {v['best_baseline']} forecasts this file better (a global model learns across series: "
+               f"{v['series']} here)." if v["ratio"] > 1.0 else "."))
 
 
 def card_markdown(card: dict, members: str) -> str:
@@ -157,10 +163,7 @@ def card_markdown(card: dict, members: str) -> str:
              f"- Reproduce: `{tr['command']}`", ""]
     v = card.get("holdout_verdict")
     if v:
-        lines[-1:-1] = [f"- Held out: scaled pinball {v['loss']:.4f} = {v['ratio']:.3f} × the best per-series "
-                        f"forecaster's ({v['best_baseline']}, {v['baseline_loss']:.4f})"
-                        + (f"; {v['best_baseline']} forecasts this file better (a global model learns across "
-                           f"series: {v['series']} here)." if v["ratio"] > 1.0 else ".")]
+        lines[-1:-1] = [f"- Held out: {verdict_sentence(v)}"]
     bt = card.get("backtest")
     if bt:
         lines += [f"Holdout backtest: {bt['sum_days']}-day sums, origins every {bt['sum_days']} days over the last "

@@ -98,6 +98,11 @@ def objective_of(objective, target) -> dict:
     return {"objective": objective, "target_fill_rate": t}
 
 
+def goal_of_request(request: dict) -> dict:
+    """The objective a job request carries (prepare put it there), checked again: it came through the browser."""
+    return objective_of(request.get("objective", "cost"), request.get("target_fill_rate", 0.95))
+
+
 def _result_key(sset: dict, goal: dict) -> str:
     """The cache key: the scenario and, under the fill-rate objective, its target (cost ignores the target)."""
     extra = {"kind": KIND}
@@ -284,7 +289,7 @@ def run_job(set_progress, request):
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
         if not 2 <= sset["replications"] <= MAX_OPT_REPLICATIONS:
             raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}")
-        goal = objective_of(request.get("objective", "cost"), request.get("target_fill_rate", 0.95))
+        goal = goal_of_request(request)
     except (sc.ScenarioError, ValueError, TypeError) as err:
         return no_update, error_alert(WORDS, err)
 
@@ -305,7 +310,7 @@ def cancelled(_n, request):
     try:
         sset, _ = sc.revalidate(request)
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
-        key = _result_key(sset, objective_of(request.get("objective", "cost"), request.get("target_fill_rate", 0.95)))
+        key = _result_key(sset, goal_of_request(request))
         job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
         job_store().clear_status(KIND, key)
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
