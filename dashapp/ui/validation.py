@@ -101,11 +101,27 @@ def fraction_or_percent(field: str, raw, bounds: tuple):
         return None
     value = number_in(field.replace("_", " "), raw, (-math.inf, math.inf))
     if 1 < value <= 100:
-        value = value / 100
+        value = round(value / 100, 12)  # 99.9 / 100 is 0.9990000000000001 in binary: the typed digits count
     lo, hi = bounds
     if not lo <= value <= hi:
         raise InputError(f"{field.replace('_', ' ')}: {raw!r} is out of range ({lo:g} to {hi:g}, "
                          f"or {100 * lo:g} to {100 * hi:g} as a percentage)")
+    return value
+
+
+TARGET_FILL_RATE_BOUNDS = (0.5, 0.999)
+# The field's label on both pages. Its input carries no HTML min/max/step: the browser would send a value outside
+# them (95, typed as a percentage) as blank, and the planner would read "a value is required" for what was typed.
+TARGET_LABEL = "Target fill rate (0.5–0.999 or 50–99.9 %)"
+
+
+def target_fill_rate(raw) -> float:
+    """The fill-rate target of a recommendation as /optimum and /portfolio read it (one reading for both pages, so the
+    same typed value gets the same recommendation or the same message): a fraction in TARGET_FILL_RATE_BOUNDS, or
+    the same as a percentage (95 is 0.95); blank is refused."""
+    value = fraction_or_percent("target_fill_rate", raw, TARGET_FILL_RATE_BOUNDS)
+    if value is None:
+        raise InputError("target fill rate: a value is required")
     return value
 
 

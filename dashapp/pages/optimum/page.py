@@ -32,6 +32,7 @@ from dashapp.ui.jobs import job_store
 from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import table_columns, table_dropdowns
+from dashapp.ui.validation import TARGET_LABEL, InputError, target_fill_rate
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
@@ -90,11 +91,9 @@ def objective_of(objective, target) -> dict:
     if objective not in OBJECTIVES:
         raise sc.ScenarioError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     try:
-        t = float(target)
-    except (TypeError, ValueError):
-        raise sc.ScenarioError(f"the target fill rate must be a number in [0.5, 0.999], got {target!r}") from None
-    if not 0.5 <= t <= 0.999:
-        raise sc.ScenarioError(f"the target fill rate must be in [0.5, 0.999], got {t:g}")
+        t = target_fill_rate(target)
+    except InputError as err:
+        raise sc.ScenarioError(str(err)) from None
     return {"objective": objective, "target_fill_rate": t}
 
 
@@ -170,9 +169,8 @@ def layout(set: str | None = None, objective: str | None = None, target: str | N
             dbc.Col([dbc.Label("Recommendation's objective", html_for="opt-objective", className="small mb-0"),
                      dbc.Select(id="opt-objective", options=OBJECTIVE_OPTIONS, value=goal["objective"], size="sm")],
                     xs=12, md=3),
-            dbc.Col([dbc.Label("Target fill rate", html_for="opt-target", className="small mb-0"),
-                     dbc.Input(id="opt-target", type="number", min=0.5, max=0.999, step=0.005,
-                               value=goal["target_fill_rate"], size="sm")], xs=6, md=2),
+            dbc.Col([dbc.Label(TARGET_LABEL, html_for="opt-target", className="small mb-0"),
+                     dbc.Input(id="opt-target", type="number", value=goal["target_fill_rate"], size="sm")], xs=6, md=2),
             dbc.Col(run_button, width="auto"),
             dbc.Col(cancel_button, width="auto"),
             dbc.Col(progress_bar, xs=12, md=True),

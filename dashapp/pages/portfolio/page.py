@@ -39,7 +39,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import celery_app, job_store
-from dashapp.ui.validation import WEEKDAYS
+from dashapp.ui.validation import TARGET_LABEL, WEEKDAYS
 from engine.data.layout import REQUIRED_ROLES, ROLES
 from engine.demand.modes import MAX_LEAD_TIME
 
@@ -98,8 +98,7 @@ def _settings_row():
             {"label": "Least expected cost", "value": "cost"},
             {"label": "Least stock reaching the fill-rate target (says what it costs more)", "value": "fill-rate"}],
             className="dropdown-sm"), width=3),
-        field("Target fill rate", dbc.Input(id=ids.PF_TARGET, type="number", min=0.5, max=0.999, step=0.005,
-                                            value=0.95, size="sm")),
+        field(TARGET_LABEL, dbc.Input(id=ids.PF_TARGET, type="number", value=0.95, size="sm")),
     ], className="g-2 align-items-end my-2")
 
 

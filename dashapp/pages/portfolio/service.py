@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
 from dashapp.ui.validation import BOUNDS, InputError, number
 from dashapp.ui.validation import order_days as checked_days
+from dashapp.ui.validation import target_fill_rate as checked_target
 from engine.data.dataset import detect_layout, file_header, load_csv
 from engine.data.layout import ROLES, ColumnMapping
 from engine.errors import ConfigError, DataError
@@ -204,11 +205,9 @@ def settings_from_form(lead_time, replications, days, objective, target_fill_rat
         return int(value)
 
     try:
-        target = float(target_fill_rate)
-    except (TypeError, ValueError):
-        raise PortfolioInputError(f"target fill rate: {str(target_fill_rate)[:40]!r} is not a number") from None
-    if target > 1:  # typed as a percentage
-        target /= 100.0
+        target = checked_target(target_fill_rate)
+    except InputError as exc:
+        raise PortfolioInputError(str(exc)) from None
     s = PortfolioSettings(lead_time=whole("lead time", lead_time, blank_ok=True),
                           replications=whole("replications", replications), days=whole("days", days),
                           objective=objective if isinstance(objective, str) else "", target_fill_rate=target,
