@@ -178,3 +178,18 @@ def test_a_running_job_is_found_again_after_a_reload_and_cancel_stops_it(page, a
     assert progress_value(d) == stopped_at and not d.find_elements("css selector", "#pf-grid .ag-row")
     # the job is gone, not only hidden: no heartbeat after the cancel, no result
     assert store.get_status("portfolio", key) is None and store.get_result("portfolio", key) is None
+
+
+def test_the_target_fields_hold_a_percentage_and_an_odd_fraction_as_typed(page, app):
+    """The browser hands dash a blank for a number outside an input's HTML min/max/step: the target fields of
+    /portfolio and /optimum hold what the planner typed (95, 0.953) so the server reads it (95 is 0.95)."""
+    d = page
+    open_portfolio(d, app.url)
+    for typed in ("95", "0.953"):
+        set_input(d, "pf-target", typed)
+        assert prop(d, "pf-target") == float(typed)
+    d.get(app.url + "/optimum")
+    wait_until(lambda: d.find_element("id", "opt-target"), 20, what="the optimum page")
+    for typed in ("97.5", "0.953"):
+        set_input(d, "opt-target", typed)
+        assert prop(d, "opt-target") == float(typed)

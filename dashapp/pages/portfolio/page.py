@@ -98,7 +98,7 @@ def _settings_row():
             {"label": "Least expected cost", "value": "cost"},
             {"label": "Least stock reaching the fill-rate target (says what it costs more)", "value": "fill-rate"}],
             className="dropdown-sm"), width=3),
-        field(TARGET_LABEL, dbc.Input(id=ids.PF_TARGET, type="number", value=0.95, size="sm")),
+        field(TARGET_LABEL, dbc.Input(id=ids.PF_TARGET, type="number", step="any", value=0.95, size="sm")),
     ], className="g-2 align-items-end my-2")
 
 
