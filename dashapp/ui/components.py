@@ -67,9 +67,11 @@ def field(label: str, control, help_text: str | None = None, hidden_id: str | No
     return html.Div(children, className="mb-2", **kwargs)
 
 
-def number(id_: str, value, min_=None, max_=None, step=None) -> dbc.Input:
-    return dbc.Input(id=id_, type="number", value=value, min=min_, max=max_, step=step, size="sm",
-                     debounce=True)
+def number(id_: str, value) -> dbc.Input:
+    """A number field without HTML min/max/step: the browser would hand dash a blank for a value outside them, and
+    the server could only say "a value is required" for what was typed. Say the range in the label; the server's
+    check (dashapp.ui.validation) names it when a value is outside."""
+    return dbc.Input(id=id_, type="number", value=value, step="any", size="sm", debounce=True)
 
 
 def checked_number(id_: str, value, range_text: str) -> list:

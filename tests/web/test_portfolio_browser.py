@@ -188,8 +188,14 @@ def test_the_target_fields_hold_a_percentage_and_an_odd_fraction_as_typed(page, 
     for typed in ("95", "0.953"):
         set_input(d, "pf-target", typed)
         assert prop(d, "pf-target") == float(typed)
+    set_input(d, "pf-replications", "5000")  # outside 2–1000: held, for the server to name the range
+    assert prop(d, "pf-replications") == 5000
     d.get(app.url + "/optimum")
     wait_until(lambda: d.find_element("id", "opt-target"), 20, what="the optimum page")
     for typed in ("97.5", "0.953"):
         set_input(d, "opt-target", typed)
         assert prop(d, "opt-target") == float(typed)
+    set_input(d, "opt-replications", "5000")
+    click(d, "opt-run")
+    wait_until(lambda: "replications must be between 2 and" in text_of(d, "opt-status"), 20,
+               what="the range of replications named on /optimum")

@@ -48,7 +48,7 @@ def layout(**_query):
                         {"label": "Bundled sample data", "value": "sample"},
                         {"label": "Uploaded CSV (this session, from the Simulator page)", "value": "upload"}],
                         "sample")),
-                    C.field("Hold-out days per series", C.number("bt-holdout", 73, *B.HOLDOUT_BOUNDS, 1)),
+                    C.field("Hold-out days per series ({}–{})".format(*B.HOLDOUT_BOUNDS), C.number("bt-holdout", 73)),
                     C.field("Series to plot", C.dropdown("bt-series", [], None)),
                     html.H2("Models", className="h6"),
                     dbc.Checklist(id="bt-models", options=opts, value=default, className="small"),

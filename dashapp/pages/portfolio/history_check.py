@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable
 
@@ -35,10 +36,15 @@ def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
     """The backtest of the page's portfolio settings: held-out days = its simulated days, the same lead time,
     objective, target, replications and supplier's rules (MOQ, pack, order days, K); `origins` from the page's
     field."""
+    if origins is None or origins == "":
+        raise CheckInputError("origins: a value is required")
     try:
-        k = int(origins)
+        value = float(origins)
     except (TypeError, ValueError):
-        raise CheckInputError(f"origins: {str(origins)[:40]!r} is not a whole number") from None
+        value = math.nan
+    if not value.is_integer():  # 2.5 is refused, not read as 2; NaN and inf are not integers either
+        raise CheckInputError(f"origins: {str(origins)[:40]!r} is not a whole number")
+    k = int(value)
     s = BacktestSettings(holdout_days=portfolio.days, origins=k, lead_time=portfolio.lead_time,
                          objective=portfolio.objective, target_fill_rate=portfolio.target_fill_rate,
                          replications=portfolio.replications, holding_rate=portfolio.holding_rate,

@@ -24,7 +24,7 @@ def check_controls():
                "days' mean, k per series on its own past for the same target).", className="text-muted small"),
         dbc.Row([
             dbc.Col([dbc.Label("Origins", className="small mb-0", html_for=ids.PFBT_ORIGINS),
-                     dbc.Input(id=ids.PFBT_ORIGINS, type="number", min=1, max=24, step=1, value=1, size="sm")],
+                     dbc.Input(id=ids.PFBT_ORIGINS, type="number", step="any", value=1, size="sm")],
                     md=1, sm=3),
             dbc.Col(dbc.Button("Check against history", id=ids.PFBT_RUN, color="secondary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.PFBT_CANCEL, color="danger", outline=True, disabled=True),

@@ -87,13 +87,14 @@ def _settings_row():
         return dbc.Col([dbc.Label(label, className="small mb-0", html_for=control.id), control], md=width)
 
     return dbc.Row([
-        field("Lead time (days; blank: the file's)", dbc.Input(id=ids.PF_LEAD_TIME, type="number", min=0,
-                                                               max=MAX_LEAD_TIME, step=1, size="sm",
-                                                               placeholder="from file / 7")),
-        field("Replications", dbc.Input(id=ids.PF_REPLICATIONS, type="number", min=2, max=1000, step=1, value=20,
-                                        size="sm")),
-        field("Days per replication", dbc.Input(id=ids.PF_DAYS, type="number", min=7, max=3650, step=1, value=90,
-                                                size="sm")),
+        # No HTML min/max/step on these fields: the browser would send a value outside them as blank, and the
+        # planner would read "a value is required" for what was typed; the server names the range instead.
+        field(f"Lead time (0–{MAX_LEAD_TIME} days; blank: the file's)",
+              dbc.Input(id=ids.PF_LEAD_TIME, type="number", step="any", size="sm", placeholder="from file / 7")),
+        field("Replications (2–1000)", dbc.Input(id=ids.PF_REPLICATIONS, type="number", step="any", value=20,
+                                                 size="sm")),
+        field("Days per replication (7–3650)", dbc.Input(id=ids.PF_DAYS, type="number", step="any", value=90,
+                                                         size="sm")),
         field("Objective", dcc.Dropdown(id=ids.PF_OBJECTIVE, clearable=False, value="cost", options=[
             {"label": "Least expected cost", "value": "cost"},
             {"label": "Least stock reaching the fill-rate target (says what it costs more)", "value": "fill-rate"}],
