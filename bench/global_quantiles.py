@@ -81,11 +81,9 @@ def score(data: Path, models_root: Path, name: str, log=print) -> dict:
     from engine.data.dataset import load_csv
     from engine.forecast.backtest import run_backtest
     from engine.forecast.global_commands import BASELINES
-    from engine.forecast.prices import attach_prices
     from engine.forecast.registry import get_forecaster
     paths.use_models_dir(models_root)
-    ds = load_csv(data)
-    attach_prices(ds, data)
+    ds = load_csv(data)  # with each series' price plan
     model = get_forecaster(f"ensemble:{name}")
     t0 = time.time()
     res = run_backtest(ds, [model, *BASELINES], "per-series", HOLDOUT, data_path=data, sum_days=SUM_DAYS,

@@ -97,16 +97,22 @@ class SeriesData:
     lead_time_range: tuple[int, int] | None = None  # (min, max) of the file's lead-time column over the rows
     price_source: str = "assumed"
     cost_source: str = "assumed"
+    # The selling-price plan, one price a day (the file's price column, a day without one taking the last known
+    # price, the first known before it); None without a price column. Prices are set in advance, so a forecaster
+    # may read the coming days' (the global model does, as M5 treats sell_price).
+    price: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.demand = np.asarray(self.demand, dtype=np.float64)
         self.promo = np.asarray(self.promo, dtype=np.float64)
         if self.planning is not None:
             self.planning = np.asarray(self.planning, dtype=np.float64)
+        if self.price is not None:
+            self.price = np.asarray(self.price, dtype=np.float64)
         n = len(self.demand)
         if len(self.promo) != n or (self.planning is not None and len(self.planning) != n) or (
-                self.dates is not None and len(self.dates) != n):
-            raise DataError(f"series {self.key}: demand, promo, planning and dates must have the same length")
+                self.dates is not None and len(self.dates) != n) or (self.price is not None and len(self.price) != n):
+            raise DataError(f"series {self.key}: demand, promo, planning, price and dates must have the same length")
 
     def __len__(self) -> int:
         return len(self.demand)
@@ -120,6 +126,7 @@ class SeriesData:
             unit_cost=self.unit_cost, unit_price=self.unit_price, lead_time_days=self.lead_time_days,
             last_inventory=self.last_inventory, source=self.source, lead_time_range=self.lead_time_range,
             price_source=self.price_source, cost_source=self.cost_source,
+            price=None if self.price is None else self.price[start:stop].copy(),
         )
 
     def day_of_year(self) -> np.ndarray | None:
@@ -136,6 +143,7 @@ class SeriesData:
             "last_inventory": None if self.last_inventory is None else float(self.last_inventory),
             "source": self.source, "price_source": self.price_source, "cost_source": self.cost_source,
             "lead_time_range": None if self.lead_time_range is None else list(self.lead_time_range),
+            "price": None if self.price is None else [float(x) for x in self.price],
         }
 
     @classmethod
@@ -153,6 +161,7 @@ class SeriesData:
                 cost_source=_known_source(d.get("cost_source")),
                 lead_time_range=None if d.get("lead_time_range") is None else
                 tuple(int(x) for x in d["lead_time_range"][:2]),
+                price=None if d.get("price") is None else np.array(d["price"], dtype=np.float64),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, DataError):
@@ -348,6 +357,22 @@ def _last_known(values: np.ndarray) -> float | None:
     return float(known[-1]) if known.size else None
 
 
+def _price_plan(values: np.ndarray | None) -> np.ndarray | None:
+    """A series' daily prices with the gaps filled: the last known price, before the first one the first (the
+    price in force); None when the series has no price at all."""
+    if values is None:
+        return None
+    v = np.asarray(values, dtype=np.float64)
+    known = np.isfinite(v)
+    if not known.any():
+        return None
+    idx = np.where(known, np.arange(len(v)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    out = v[idx]
+    out[:int(np.argmax(known))] = v[int(np.argmax(known))]
+    return out
+
+
 def load_csv(source, name: str | None = None, max_bytes: int | None = None, columns=None,
              fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES) -> Dataset:
     """Parse a daily CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
@@ -424,6 +449,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         rows = order[starts[ki]:stops[ki]]
         y = demand[rows]
         p = promo[rows] if promo is not None else np.zeros(len(rows))
+        price_plan = optional["price"][rows] if "price" in optional else None
         planning = optional["forecast"][rows] if "forecast" in optional else None
         if planning is not None and np.isnan(planning).any():
             if np.isnan(planning).all():
@@ -458,6 +484,10 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
                     f2 = np.zeros(len(full))
                     f2[pos] = planning
                     planning = f2
+                if price_plan is not None:  # a filled-in day has no price of its own: the last known one
+                    pr2 = np.full(len(full), np.nan)
+                    pr2[pos] = price_plan
+                    price_plan = pr2
                 d, y, p = full, y2, p2
             dates = [iso[k] for k in (d - day0).tolist()]
         last = {r: _last_known(v[rows]) for r, v in optional.items() if r != "forecast"}
@@ -475,5 +505,5 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
             key=key, dates=dates, demand=y, promo=p, planning=planning, unit_cost=unit_cost, unit_price=unit_price,
             lead_time_days=None if lead is None else int(lead), last_inventory=last.get("inventory"), source=name,
             price_source="assumed" if price is None else "file", cost_source="assumed" if cost is None else "file",
-            lead_time_range=lead_range)
+            lead_time_range=lead_range, price=_price_plan(price_plan))
     return Dataset(name=name, series=series, columns=list(used.values()), ignored_columns=list(m.unused), layout=m)

@@ -23,6 +23,7 @@ from engine.data.dataset import SeriesData, days_of_year
 from engine.data.generator import STREAM_DEMAND, STREAM_LEAD_TIME, calibrate, continue_series, future_dates, stream_rng
 from engine.errors import ConfigError
 from engine.forecast.base import Covariates
+from engine.forecast.series_covariates import day_numbers
 
 __all__ = ["DemandPlan", "build_plan", "context_length", "MAX_LEAD_TIME", "PAD", "effective_lead_times"]
 
@@ -45,6 +46,8 @@ class DemandPlan:
     dates: list[str] | None           # dates of the simulated days
     lead_times: np.ndarray            # (R, days) int lead time of an order placed on each day
     shared_demand: bool               # True when the demand path is the same in every replication
+    day_number: np.ndarray | None = None  # (1, n_context + days + PAD) days since 1970-01-01 (None without dates)
+    price: np.ndarray | None = None       # (1, n_context + days + PAD) the selling-price plan (None without one)
 
     def history(self, rows: int) -> np.ndarray:
         """(rows, n_context + days) demand a forecaster reads: the context, then the known future paths (one row
@@ -58,7 +61,8 @@ class DemandPlan:
 
     def covariates(self) -> Covariates:
         """The known-in-advance inputs, aligned with history() (column t = the first forecast day of day t)."""
-        return Covariates(promo=self.promo, planning=self.planning, day_of_year=self.day_of_year)
+        return Covariates(promo=self.promo, planning=self.planning, day_of_year=self.day_of_year, price=self.price,
+                          day_number=self.day_number)
 
 
 def context_length(config, series: SeriesData, min_history: int) -> int:
@@ -136,7 +140,8 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
                                                                           total - avail) or [])
         doy = None if all_dates is None else _doy(all_dates)[None, :]  # one row, like promo (shared path)
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
-                          lead, True)
+                          lead, True, day_numbers(all_dates) if all_dates else None,
+                          _price_row(series, start, avail, total))
 
     params = calibrate(context, series.promo[start:start + ctx], ctx_dates,
                        None if series.planning is None else series.planning[start:start + ctx])
@@ -153,13 +158,26 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
     doy = None
     if ctx_dates is not None:
         doy = np.broadcast_to(np.concatenate([_doy(ctx_dates), fut_doy])[None, :], promo.shape)  # (R, T) view
+    # the calendar goes on past the context; the price plan of simulated days is the last price in force
+    dn = day_numbers(list(ctx_dates) + list(fut_all)) if ctx_dates is not None and fut_all is not None else None
+    price = _price_row(series, start, ctx, total)
     if mode == "synthetic":
         future = np.stack([c["demand"][:days] for c in conts])
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
-                          lead, False)
+                          lead, False, dn, price)
     z = np.stack([stream_rng(seed, r, STREAM_DEMAND, spawn_key).standard_normal(days) for r in reps])
     return DemandPlan(mode, ctx, days, context, None, z, float(config.noise), promo, planning, doy, dates, lead,
-                      False)
+                      False, dn, price)
+
+
+def _price_row(series: SeriesData, start: int, avail: int, total: int) -> np.ndarray | None:
+    """(1, total) the series' prices from `start` for `avail` days, then the last of them (None without prices)."""
+    if series.price is None:
+        return None
+    row = np.empty((1, total))
+    row[0, :avail] = series.price[start:start + avail]
+    row[0, avail:] = series.price[start + avail - 1]
+    return row
 
 
 EFFECTIVE_LEAD_DAYS = 20_000   # simulated order days for the effective lead-time distribution

@@ -295,17 +295,30 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
 
 
 def markdown_table(result: dict) -> str:
-    """The overall table of a backtest result as Markdown (for model cards and the README)."""
+    """The overall table of a backtest result as Markdown (for model cards and the README). With scored quantiles
+    (--quantiles) it ranks by their scaled pinball loss — what the decisions read — and its coverage columns are the
+    scored quantiles'; otherwise by one-step MAE, with the conformal coverage of the sum forecast's errors."""
     w = result.get("sum_days", SUM_DAYS)
-    lines = [f"| model | MAE | RMSE | bias | MASE | {w}-day-sum RMSE | coverage 0.90 | coverage 0.99 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    ranked = sorted(result["models"].items(), key=lambda kv: kv[1]["overall"]["mae"])
+    scored = any(r["overall"].get("scaled_pinball") is not None for r in result["models"].values())
+    lines = [f"| model | MAE | RMSE | bias | MASE | {w}-day-sum RMSE |"
+             + (f" {w}-day-sum scaled pinball |" if scored else "") + " coverage 0.90 | coverage 0.99 |",
+             "|---|---:|---:|---:|---:|---:|" + ("---:|" if scored else "") + "---:|---:|"]
+
+    def rank(kv):
+        o = kv[1]["overall"]
+        sp = o.get("scaled_pinball")
+        return (sp is None, sp if sp is not None else 0.0, o["mae"]) if scored else (o["mae"],)
+    ranked = sorted(result["models"].items(), key=rank)
 
     def num(v, fmt=".3f"):
         return "–" if v is None else format(v, fmt)
     for name, r in ranked:
         o = r["overall"]
-        cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        if scored and o.get("coverage"):
+            cov = [o["coverage"].get("0.9"), o["coverage"].get("0.99")]
+        else:
+            cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        pin = f" {num(o.get('scaled_pinball'), '.4f')} |" if scored else ""
         lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {num(o['mase'])} | "
-                     f"{num(o.get('sum_rmse'))} | {num(cov[0])} | {num(cov[1])} |")
+                     f"{num(o.get('sum_rmse'))} |{pin} {num(cov[0])} | {num(cov[1])} |")
     return "\n".join(lines)

@@ -28,7 +28,7 @@ class Covariates:
     promo: np.ndarray | None = None
     planning: np.ndarray | None = None
     day_of_year: np.ndarray | None = None
-    price: np.ndarray | None = None        # the selling-price plan (engine.forecast.prices)
+    price: np.ndarray | None = None        # the selling-price plan (SeriesData.price)
     day_number: np.ndarray | None = None   # days since 1970-01-01 (weekday, day of month: the global model)
 
     def take(self, stop: int, rows=None) -> "Covariates":

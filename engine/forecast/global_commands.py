@@ -34,13 +34,12 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
     from engine.forecast.global_model import GlobalQuantileModel
     from engine.forecast.global_train import GlobalConfig, train_global
     from engine.forecast.model_names import member_line
-    from engine.forecast.prices import attach_prices
     from engine.forecast.training_files import load_training_file
     from engine.forecast.tree_onnx import trees_to_onnx
 
     cfg = cfg or GlobalConfig()
     ds = load_training_file(data, series, columns, fill_missing_zero)
-    has_price = attach_prices(ds, data)
+    has_price = all(s.price is not None for s in ds.series.values())  # the loader reads the price plan
     series_list = list(ds.series.values())
     t0 = time.time()
     try:

@@ -133,11 +133,9 @@ def run_backtest(frame_or_path, settings: BacktestSettings | None = None, *, col
     s = (settings or BacktestSettings()).validate()
     model = None
     if s.forecaster is not None:
-        from engine.studies.quantile_backtest import quantile_model, series_with_prices
+        from engine.studies.quantile_backtest import quantile_model
         model = quantile_model(s.forecaster)
-        series = series_with_prices(frame_or_path, columns, fill_missing_zero, _series_list)
-    else:
-        series = _series_list(frame_or_path, columns, fill_missing_zero)
+    series = _series_list(frame_or_path, columns, fill_missing_zero)  # with each series' price plan (the loader)
     if not series:
         raise DataError("the file holds no series")
     H, K = s.holdout_days, s.origins

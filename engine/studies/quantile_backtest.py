@@ -14,7 +14,6 @@ baseline.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -30,7 +29,7 @@ from engine.studies.quantile_level import (
     replay_levels,
 )
 
-__all__ = ["quantile_model", "series_with_prices", "quantile_backtest_records"]
+__all__ = ["quantile_model", "quantile_backtest_records"]
 
 NO_DEMAND = "no demand"   # engine.demand.classes' label of a series without any sale
 
@@ -50,18 +49,6 @@ def quantile_model(name: str):
         raise ConfigError(f"--forecaster {name}: its card does not say which days it was trained on, so held-out "
                           "days cannot be told apart", field="forecaster", value=name)
     return model
-
-
-def series_with_prices(frame_or_path, columns, fill_missing_zero, reader) -> list:
-    """The file's series, with each series' daily price attached when the file has a price column (the model's
-    price inputs); `reader` turns anything else into a list of series (engine.studies.portfolio._series_list)."""
-    if isinstance(frame_or_path, (str, Path)):
-        from engine.data.dataset import load_csv
-        from engine.forecast.prices import attach_prices
-        ds = load_csv(frame_or_path, columns=columns, fill_missing_zero=fill_missing_zero)
-        attach_prices(ds, frame_or_path)
-        return list(ds.series.values())
-    return reader(frame_or_path, columns, fill_missing_zero)
 
 
 def _unseen_from(dates, last: str) -> int:

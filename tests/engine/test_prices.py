@@ -114,3 +114,40 @@ def test_the_m5_file_reads_price_sell_price_and_an_item_is_costed_at_its_own_pri
     assert costs["source"] == "file" and costs["unit_price"] == cheap.unit_price
     assert costs["p"] == pytest.approx(cheap.unit_price - cheap.unit_cost)
     assert level["critical_ratio"] == pytest.approx(costs["p"] / (costs["p"] + costs["h"]))
+
+
+def test_every_series_carries_its_daily_price_plan_from_the_loader():
+    """The price plan the global model reads comes with the series wherever they are loaded (one loader): a change
+    of price on its day, an empty cell before launch taking the first known price, a day filled in by
+    --fill-missing-zero the last known one; no price column, no plan; the plan survives slicing and storage."""
+    ds = load_csv(m5_like(days=60), name="m5.csv")
+    a, b = ds.get("FOODS_1/CA_1"), ds.get("HOBBIES_2/CA_1")
+    assert a.price.shape == (60,) and np.allclose(a.price[:50], 1.68) and np.allclose(a.price[50:], 2.68)
+    assert np.allclose(b.price[:5], 9.97) and np.allclose(b.price[50:], 10.97)  # before launch: the first known
+    assert np.allclose(a.slice(45, 55).price, a.price[45:55])
+    from engine.data.dataset import SeriesData
+    assert np.array_equal(SeriesData.from_dict(a.to_dict()).price, a.price)
+    gap = b"date,sku,qty,price\n2024-01-01,A,1,2.5\n2024-01-02,A,1,2.5\n2024-01-05,A,2,3.0\n"
+    filled = load_csv(gap, name="gap.csv", fill_missing_zero=True).get()
+    assert filled.price.tolist() == [2.5, 2.5, 2.5, 2.5, 3.0]
+    assert load_csv(b"date,qty\n2024-01-01,3\n2024-01-02,4\n", name="bare.csv").get().price is None
+
+
+@pytest.mark.parametrize("demand", ["replay", "synthetic"])
+def test_the_simulators_plan_gives_the_calendar_and_the_price_plan(demand):
+    """A forecaster that reads the calendar and prices (the global model) gets them in the simulator and the batch
+    as in a backtest: the plan's covariates carry the days since 1970 of every column (context, simulated days and
+    the padding after them) and the price plan (the series' own over its rows, then the last price in force)."""
+    from engine.demand.modes import build_plan
+    from engine.forecast.series_covariates import day_numbers
+    s = load_csv(m5_like(days=60), name="m5.csv").get("FOODS_1/CA_1")
+    cfg = SimConfig(demand=demand, days=20, lead_time=2, context_days=40 if demand == "replay" else None)
+    plan = build_plan(cfg, s, 28, [0, 1])
+    cov = plan.covariates()
+    total = plan.n_context + plan.days
+    start = 0 if demand == "replay" else len(s) - plan.n_context
+    assert cov.day_number.shape[0] == 1 and cov.price.shape[0] == 1
+    assert np.array_equal(cov.day_number[0, :len(s) - start], day_numbers(s.dates[start:])[0])
+    assert np.all(np.diff(cov.day_number[0]) == 1) and cov.day_number.shape[1] >= total + 31
+    assert np.allclose(cov.price[0, :len(s) - start], s.price[start:])
+    assert np.allclose(cov.price[0, len(s) - start:], s.price[-1])

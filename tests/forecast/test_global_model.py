@@ -76,10 +76,8 @@ def test_card_states_members_weights_and_the_held_out_backtest(global_entry):
 @pytest.mark.slow
 def test_served_quantiles_are_non_crossing_and_grow_with_the_days_summed(served, global_entry):
     from engine.data.dataset import load_csv
-    from engine.forecast.prices import attach_prices
     from engine.forecast.series_covariates import covariates_for, stacked_covariates
-    ds = load_csv(global_entry["data"])
-    attach_prices(ds, global_entry["data"])
+    ds = load_csv(global_entry["data"])  # the loader reads each series' price plan
     targets = [covariates_for(s, 31) for s in ds.series.values()]
     assert targets[0].price is not None and targets[0].day_number is not None
     from engine.forecast.backtest import targets_per_series

@@ -1,5 +1,11 @@
 """Backtests for the /forecasts page, cached per (data, model, hold-out): the engine's `run_backtest` gives the
-table (its numbers are the CLI's), `forecast_targets` the one-step forecasts plotted for one series.
+table (its numbers are the CLI's `engine backtest --sum-days 8 --quantiles 0.5,0.9,0.95,0.99`), `forecast_targets`
+the one-step forecasts plotted for one series.
+
+The table ranks by what the decisions read: the scaled pinball loss of the 8-day-sum (L + 1 with the default lead
+time 7) quantiles (engine.forecast.sum_quantiles; M5's uncertainty scale), then by one-step MAE. A model whose
+quantiles cannot be scored (a hold-out of fewer than 8 days, too little history for its rolling errors) keeps its
+one-step metrics and the note says why.
 
 Cache: a diskcache directory under the var dir, shared by the workers of one machine, JSON values. ETS/ARIMA
 backtests take minutes the first time and milliseconds afterwards.
@@ -15,6 +21,8 @@ from dashapp.platform.config import settings
 from dashapp.platform.store import make_kv
 
 HOLDOUT_BOUNDS = (7, 365)
+SUM_DAYS = 8                           # the protection period L + 1 of the default lead time 7
+QUANTILES = (0.5, 0.9, 0.95, 0.99)     # the levels `engine backtest --quantiles` scores by default on the README
 FAST_DEFAULT = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
 SLOW = {"ets", "arima"}
 CACHE_TTL = 7 * 24 * 3600
@@ -54,16 +62,24 @@ def _clean(obj):
 
 def model_result(dataset, digest: str, model: str, holdout: int, data_path=None) -> dict:
     """{"metrics": run_backtest entry or None, "skipped": reason or None, "forecasts": {series: [..]}}."""
-    from engine.forecast.backtest import forecast_targets, run_backtest, targets_per_series
+    from engine.forecast.backtest import BacktestError, forecast_targets, run_backtest, targets_per_series
     from engine.forecast.registry import get_forecaster
 
-    key = f"bt:v2:{digest}:{model}:{holdout}"
+    key = f"bt:v3:{digest}:{model}:{holdout}"
     c = cache()
     hit = c.get(key)
     if hit is not None:
         return hit
-    result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path)
+    quantile_note = None
+    try:
+        result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path, sum_days=SUM_DAYS,
+                              quantiles=QUANTILES)
+    except BacktestError as exc:  # the quantiles cannot be scored here: the one-step metrics still can
+        quantile_note = f"{SUM_DAYS}-day-sum quantiles not scored: {exc}"
+        result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path, sum_days=SUM_DAYS)
     entry = next(iter(result["models"].values()), None)
+    if entry is not None and quantile_note:
+        entry["note"] = "; ".join(x for x in (entry.get("note"), quantile_note) if x)
     out = {"metrics": entry, "skipped": result["skipped"].get(model), "forecasts": {}}
     if entry is not None:
         fc = forecast_targets(get_forecaster(model), targets_per_series(dataset, holdout))
@@ -84,20 +100,31 @@ def actuals(dataset, holdout: int) -> dict:
 
 
 def table_rows(results: dict[str, dict]) -> list[dict]:
-    """Overall metrics per model, best MAE first: one-step MAE/RMSE/bias/MASE, the RMSE of the 8-day (L + 1)
-    demand sum and the measured coverage of its 0.90 / 0.99 quantiles."""
+    """Overall metrics per model, best first (module docstring): the scaled pinball loss of the 8-day-sum quantiles
+    and the measured coverage of their 0.90 / 0.99 levels, one-step MAE/RMSE/bias/MASE and the RMSE of the 8-day
+    sum forecast. Coverage comes from the scored quantiles (the model's own for a global model, the rolling
+    errors' otherwise); without them, from the conformal coverage of the sum forecast's errors."""
     rows = []
     for name, r in results.items():
         if r.get("metrics") is None:
-            rows.append({"model": name, "mae": None, "rmse": None, "bias": None, "mase": None, "sum_rmse": None,
-                         "cover_90": None, "cover_99": None, "note": r.get("skipped") or "not evaluated"})
+            rows.append({"model": name, "scaled_pinball": None, "mae": None, "rmse": None, "bias": None,
+                         "mase": None, "sum_rmse": None, "cover_90": None, "cover_99": None,
+                         "note": r.get("skipped") or "not evaluated"})
             continue
         o = r["metrics"]["overall"]
-        cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
-        rows.append({"model": name, "mae": o["mae"], "rmse": o["rmse"], "bias": o["bias"], "mase": o["mase"],
-                     "sum_rmse": o.get("sum_rmse"), "cover_90": cov[0], "cover_99": cov[1],
-                     "note": r["metrics"].get("note") or ""})
-    rows.sort(key=lambda x: (x["mae"] is None, x["mae"] if x["mae"] is not None else 0))
+        if o.get("coverage"):
+            cov = [o["coverage"].get("0.9"), o["coverage"].get("0.99")]
+        else:
+            cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        rows.append({"model": name, "scaled_pinball": o.get("scaled_pinball"), "mae": o["mae"], "rmse": o["rmse"],
+                     "bias": o["bias"], "mase": o["mase"], "sum_rmse": o.get("sum_rmse"), "cover_90": cov[0],
+                     "cover_99": cov[1], "note": r["metrics"].get("note") or ""})
+
+    def rank(x):
+        return (x["mae"] is None, x["scaled_pinball"] is None,
+                x["scaled_pinball"] if x["scaled_pinball"] is not None else 0.0,
+                x["mae"] if x["mae"] is not None else 0.0)
+    rows.sort(key=rank)
     return rows
 
 

@@ -37,9 +37,12 @@ def layout(**_query):
         html.P(["Rolling one-step-ahead forecasts over the last days of every series; every model sees only the "
                 "days before the one it forecasts. The ensemble is evaluated only when its model card proves it "
                 "never trained on the held-out days. MASE < 1: better than the naive forecast in-sample. What an "
-                "order-up-to policy uses is the demand of the protection period (lead time 7 + 1 days): the "
-                "8-day-sum RMSE scores the sum forecast from each origin, and the coverage columns give the share "
-                "of 8-day sums at or below the 0.90 / 0.99 quantiles built from earlier origins' errors."],
+                "order-up-to policy uses is the demand of the protection period (lead time 7 + 1 days): models are "
+                "ranked by the scaled pinball loss of its 0.5 / 0.9 / 0.95 / 0.99 quantiles (M5's uncertainty "
+                "score: pinball ÷ 8 × the series' mean absolute day-to-day change; lower is better), from the "
+                "model itself when it forecasts quantiles, else from its own earlier 8-day-sum errors; the "
+                "coverage columns give the share of 8-day sums at or below the 0.90 / 0.99 quantiles, and the "
+                "8-day-sum RMSE scores the sum forecast from each origin."],
                className="text-muted small"),
         dbc.Row([
             dbc.Col([
@@ -154,6 +157,10 @@ def _fmt(v, sign=False):
     return "–" if v is None else (f"{v:+.3f}" if sign else f"{v:.3f}")
 
 
+def _fmt4(v):
+    return "–" if v is None else f"{v:.4f}"
+
+
 @callback(Output("bt-plot-models", "options"), Output("bt-plot-models", "value"), Input("bt-result", "data"))
 def plot_choices(result):
     """Every evaluated model may be plotted; the three best are at first."""
@@ -170,11 +177,12 @@ def show(result, series, plotted):
         return None, figures.empty_figure("Press Run backtest")
     rows = B.table_rows(result["results"])
     header = html.Thead(html.Tr([html.Th(x) for x in ("Model", "MAE", "RMSE", "bias", "MASE", "8-day-sum RMSE",
-                                                       "coverage 0.90", "coverage 0.99", "note")]))
+                                                       "8-day-sum scaled pinball", "coverage 0.90", "coverage 0.99",
+                                                       "note")]))
     body = html.Tbody([html.Tr([html.Td(model_label(r["model"])), html.Td(_fmt(r["mae"])), html.Td(_fmt(r["rmse"])),
                                 html.Td(_fmt(r["bias"], True)), html.Td(_fmt(r["mase"])),
-                                html.Td(_fmt(r.get("sum_rmse"))), html.Td(_fmt(r.get("cover_90"))),
-                                html.Td(_fmt(r.get("cover_99"))),
+                                html.Td(_fmt(r.get("sum_rmse"))), html.Td(_fmt4(r.get("scaled_pinball"))),
+                                html.Td(_fmt(r.get("cover_90"))), html.Td(_fmt(r.get("cover_99"))),
                                 html.Td(r["note"], className="small")], **{"data-model": r["model"]}) for r in rows])
     table = dbc.Table([header, body], bordered=False, striped=True, size="sm", className="bg-white",
                       id="backtest-table")
@@ -186,7 +194,8 @@ def show(result, series, plotted):
           if m in chosen and r.get("forecasts", {}).get(series)}
     fig = figures.backtest_figure(act["y"], fc, x=act["x"],
                                   title=f"{series}: one-step forecasts vs actual, last {result['holdout']} days")
-    return [html.Div(f"{result['data']}: overall over all series (best MAE first)", className="small text-muted"),
+    return [html.Div(f"{result['data']}: overall over all series (best 8-day-sum scaled pinball first, then MAE)",
+                     className="small text-muted"),
             table], fig
 
 
