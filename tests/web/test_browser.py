@@ -139,10 +139,14 @@ def test_forecasts_page_backtest_matches_the_engine(app, browser_factory, sample
     rows = d.find_elements("css selector", "#backtest-table tbody tr")  # a row shows the label, keeps the name
     shown = {r.get_attribute("data-model"): float(r.find_elements("tag name", "td")[1].text) for r in rows}
     assert set(shown) == keep
-    ref = run_backtest(load_csv(str(sample_csv)), sorted(keep), holdout_days=73)
+    ref = run_backtest(load_csv(str(sample_csv)), sorted(keep), holdout_days=73, sum_days=8,
+                       quantiles=(0.5, 0.9, 0.95, 0.99))
     for name in keep:
         assert shown[name] == pytest.approx(ref["models"][name]["overall"]["mae"], abs=0.0005)
-    assert list(shown.values()) == sorted(shown.values())  # best MAE first
+    pinball = {n: ref["models"][n]["overall"]["scaled_pinball"] for n in keep}
+    assert list(shown) == sorted(keep, key=pinball.get)  # best 8-day-sum scaled pinball first
+    cells = {r.get_attribute("data-model"): r.find_elements("tag name", "td")[6].text for r in rows}
+    assert all(float(cells[n]) == pytest.approx(pinball[n], abs=0.00005) for n in keep)
     n_traces = d.execute_script("return document.querySelector('#bt-graph .js-plotly-plot').data.length")
     assert n_traces == 1 + len(keep)  # actual + one line per model
 

@@ -139,5 +139,5 @@ def model_card(name: str) -> dict | None:
 
 
 def plot_default(results: dict[str, dict], n: int = 3) -> list[str]:
-    """The models the backtest plot shows at first: the n best by overall MAE (table_rows' order), evaluated ones."""
+    """The models the backtest plot shows at first: the n best in table_rows' order (evaluated ones)."""
     return [r["model"] for r in table_rows(results) if r["mae"] is not None][:n]
