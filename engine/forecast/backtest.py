@@ -294,6 +294,22 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
             "series": [t.key for t in targets], "models": results, "skipped": skipped}
 
 
+def rank_key(overall: dict) -> tuple:
+    """The order every backtest table shows models in: by the scaled pinball loss of the protection-period
+    quantiles when scored (what the decisions read), then by one-step MAE; a model without scored quantiles after
+    those with, one without metrics last."""
+    sp, mae = overall.get("scaled_pinball"), overall.get("mae")
+    return (mae is None, sp is None, sp if sp is not None else 0.0, mae if mae is not None else 0.0)
+
+
+def coverage_90_99(overall: dict) -> list:
+    """[coverage of q = 0.90, of q = 0.99] of the sums: the scored quantiles' per level when there (the model's own
+    for a global model, the rolling errors' otherwise), else the conformal coverage of the sum forecast's errors."""
+    scored = overall.get("coverage") if isinstance(overall.get("coverage"), dict) else {}
+    conformal = (overall.get("sum_coverage") or {}).get("coverage") or [None, None]
+    return [scored.get("0.9", conformal[0]), scored.get("0.99", conformal[1])]
+
+
 def markdown_table(result: dict) -> str:
     """The overall table of a backtest result as Markdown (for model cards and the README). With scored quantiles
     (--quantiles) it ranks by their scaled pinball loss — what the decisions read — and its coverage columns are the
@@ -304,20 +320,13 @@ def markdown_table(result: dict) -> str:
              + (f" {w}-day-sum scaled pinball |" if scored else "") + " coverage 0.90 | coverage 0.99 |",
              "|---|---:|---:|---:|---:|---:|" + ("---:|" if scored else "") + "---:|---:|"]
 
-    def rank(kv):
-        o = kv[1]["overall"]
-        sp = o.get("scaled_pinball")
-        return (sp is None, sp if sp is not None else 0.0, o["mae"]) if scored else (o["mae"],)
-    ranked = sorted(result["models"].items(), key=rank)
+    ranked = sorted(result["models"].items(), key=lambda kv: rank_key(kv[1]["overall"]))
 
     def num(v, fmt=".3f"):
         return "–" if v is None else format(v, fmt)
     for name, r in ranked:
         o = r["overall"]
-        if scored and o.get("coverage"):
-            cov = [o["coverage"].get("0.9"), o["coverage"].get("0.99")]
-        else:
-            cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        cov = coverage_90_99(o)
         pin = f" {num(o.get('scaled_pinball'), '.4f')} |" if scored else ""
         lines.append(f"| {name} | {o['mae']:.3f} | {o['rmse']:.3f} | {o['bias']:+.3f} | {num(o['mase'])} | "
                      f"{num(o.get('sum_rmse'))} |{pin} {num(cov[0])} | {num(cov[1])} |")

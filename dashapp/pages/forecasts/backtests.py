@@ -104,6 +104,8 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
     and the measured coverage of their 0.90 / 0.99 levels, one-step MAE/RMSE/bias/MASE and the RMSE of the 8-day
     sum forecast. Coverage comes from the scored quantiles (the model's own for a global model, the rolling
     errors' otherwise); without them, from the conformal coverage of the sum forecast's errors."""
+    from engine.forecast.backtest import coverage_90_99, rank_key
+
     rows = []
     for name, r in results.items():
         if r.get("metrics") is None:
@@ -112,19 +114,11 @@ def table_rows(results: dict[str, dict]) -> list[dict]:
                          "note": r.get("skipped") or "not evaluated"})
             continue
         o = r["metrics"]["overall"]
-        if o.get("coverage"):
-            cov = [o["coverage"].get("0.9"), o["coverage"].get("0.99")]
-        else:
-            cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
+        cov = coverage_90_99(o)
         rows.append({"model": name, "scaled_pinball": o.get("scaled_pinball"), "mae": o["mae"], "rmse": o["rmse"],
                      "bias": o["bias"], "mase": o["mase"], "sum_rmse": o.get("sum_rmse"), "cover_90": cov[0],
                      "cover_99": cov[1], "note": r["metrics"].get("note") or ""})
-
-    def rank(x):
-        return (x["mae"] is None, x["scaled_pinball"] is None,
-                x["scaled_pinball"] if x["scaled_pinball"] is not None else 0.0,
-                x["mae"] if x["mae"] is not None else 0.0)
-    rows.sort(key=rank)
+    rows.sort(key=rank_key)  # the rows hold the keys rank_key reads (mae, scaled_pinball)
     return rows
 
 

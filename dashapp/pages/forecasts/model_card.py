@@ -82,19 +82,16 @@ def grid_rows(bt: dict) -> tuple[list[dict], bool]:
     """(one row per model of a card's backtest, whether it scored quantiles): best scaled pinball first when the
     backtest scored the protection-period quantiles (what the decisions read), else best MAE first. Coverage is
     the quantile backtest's per level when there, else the one-day model's 8-day-sum coverage."""
-    rows, quantiles = [], False
-    for name, r in bt["models"].items():
-        o = (r or {}).get("overall") or {}
-        qcov = o.get("coverage") if isinstance(o.get("coverage"), dict) else {}
-        cov = (o.get("sum_coverage") or {}).get("coverage") or [None, None]
-        pin = o.get("scaled_pinball")
-        quantiles = quantiles or pin is not None
-        rows.append({"model": model_label(name), "pinball": pin, "mae": o.get("mae"), "rmse": o.get("rmse"),
-                     "bias": o.get("bias"), "mase": o.get("mase"), "sum_rmse": o.get("sum_rmse"),
-                     "cover_90": qcov.get("0.9", cov[0]), "cover_99": qcov.get("0.99", cov[1])})
-    key = "pinball" if quantiles else "mae"
-    rows.sort(key=lambda x: (x[key] is None, x[key] or 0))
-    return rows, quantiles
+    from engine.forecast.backtest import coverage_90_99, rank_key
+
+    overall = [(r or {}).get("overall") or {} for r in bt["models"].values()]
+    rows = []
+    for o, name in sorted(zip(overall, bt["models"]), key=lambda on: rank_key(on[0])):
+        c90, c99 = coverage_90_99(o)
+        rows.append({"model": model_label(name), "pinball": o.get("scaled_pinball"), "mae": o.get("mae"),
+                     "rmse": o.get("rmse"), "bias": o.get("bias"), "mase": o.get("mase"),
+                     "sum_rmse": o.get("sum_rmse"), "cover_90": c90, "cover_99": c99})
+    return rows, any(r["pinball"] is not None for r in rows)
 
 
 def backtest_grid(bt: dict) -> dag.AgGrid:
