@@ -39,7 +39,6 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
 
     cfg = cfg or GlobalConfig()
     ds = load_training_file(data, series, columns, fill_missing_zero)
-    has_price = all(s.price is not None for s in ds.series.values())  # the loader reads the price plan
     series_list = list(ds.series.values())
     t0 = time.time()
     try:
@@ -91,6 +90,8 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
                                      _network_predict(net, kind, X, feeds.get("seq")))))
             checks[kind] = nd
         members.append(entry)
+    # what the trees were given (engine.forecast.global_train.panel_of decides: every series has a price plan)
+    has_price = trained["panels"][0].price is not None
     training = {
         "data_file": Path(data).name, "data_sha256": E.file_sha256(data), "series": [s.key for s in series_list],
         "rows": int(sum(len(s.demand) for s in series_list)), "holdout_days": cfg.holdout_days,
