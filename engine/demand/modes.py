@@ -127,11 +127,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
         avail = min(len(series) - start, total)
         promo = np.zeros((1, total))
         promo[0, :avail] = series.promo[start:start + avail]
-        planning = None
-        if series.planning is not None:
-            planning = np.empty((1, total))
-            planning[0, :avail] = series.planning[start:start + avail]
-            planning[0, avail:] = series.planning[start + avail - 1]
+        planning = _held_row(series.planning, start, avail, total)
         future = series.demand[start + ctx:start + ctx + days][None, :].copy()
         dates = None if series.dates is None else series.dates[start + ctx:start + ctx + days]
         all_dates = None
@@ -141,7 +137,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
         doy = None if all_dates is None else _doy(all_dates)[None, :]  # one row, like promo (shared path)
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
                           lead, True, day_numbers(all_dates) if all_dates else None,
-                          _price_row(series, start, avail, total))
+                          _held_row(series.price, start, avail, total))
 
     params = calibrate(context, series.promo[start:start + ctx], ctx_dates,
                        None if series.planning is None else series.planning[start:start + ctx])
@@ -160,7 +156,7 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
         doy = np.broadcast_to(np.concatenate([_doy(ctx_dates), fut_doy])[None, :], promo.shape)  # (R, T) view
     # the calendar goes on past the context; the price plan of simulated days is the last price in force
     dn = day_numbers(list(ctx_dates) + list(fut_all)) if ctx_dates is not None and fut_all is not None else None
-    price = _price_row(series, start, ctx, total)
+    price = _held_row(series.price, start, ctx, total)
     if mode == "synthetic":
         future = np.stack([c["demand"][:days] for c in conts])
         return DemandPlan(mode, ctx, days, context, future, None, float(config.noise), promo, planning, doy, dates,
@@ -170,13 +166,14 @@ def build_plan(config, series: SeriesData, min_history: int, reps: Sequence[int]
                       False, dn, price)
 
 
-def _price_row(series: SeriesData, start: int, avail: int, total: int) -> np.ndarray | None:
-    """(1, total) the series' prices from `start` for `avail` days, then the last of them (None without prices)."""
-    if series.price is None:
+def _held_row(values: np.ndarray | None, start: int, avail: int, total: int) -> np.ndarray | None:
+    """(1, total) a known-in-advance column of the series (planning forecast, price plan) from `start` for `avail`
+    days, then its last value held (None when the series has no such column)."""
+    if values is None:
         return None
     row = np.empty((1, total))
-    row[0, :avail] = series.price[start:start + avail]
-    row[0, avail:] = series.price[start + avail - 1]
+    row[0, :avail] = values[start:start + avail]
+    row[0, avail:] = values[start + avail - 1]
     return row
 
 
