@@ -68,6 +68,8 @@ REFINE_STEPS = 8
 SAFETY_LEVELS = np.array([0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999])
 CHECK_STEPS = np.array([-1.0, -0.5, 0.0, 0.4, 0.6, 0.8, 0.9, 0.98])  # × (1 − target) above the target
 ALL_CLASSES = "all"
+REPLICATIONS_RANGE = (2, 1000)   # the settings' bounds, said once (validate, and the page's labels)
+DAYS_RANGE = (7, 3650)
 CHECK_WINDOWS = 4  # chosen on the M5 backtests at lead times 3 and 14 (cuts 0–270), not on lead time 7; see bench
 MIN_CHECK_SERIES = 8
 SHRINK_SERIES = 30  # pseudo-series of the pooled curve in each class's offset; chosen on the M5 cuts 90–270
@@ -109,8 +111,9 @@ class PortfolioSettings:
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
-                  ("replications", 2 <= self.replications <= 1000, "2..1000"),
-                  ("days", 7 <= self.days <= 3650, "7..3650"),
+                  ("replications", REPLICATIONS_RANGE[0] <= self.replications <= REPLICATIONS_RANGE[1],
+                   "{}..{}".format(*REPLICATIONS_RANGE)),
+                  ("days", DAYS_RANGE[0] <= self.days <= DAYS_RANGE[1], "{}..{}".format(*DAYS_RANGE)),
                   ("target_fill_rate", 0.5 <= self.target_fill_rate < 1.0, "[0.5, 1)"),
                   ("objective", self.objective in OBJECTIVES, " | ".join(OBJECTIVES)),
                   ("holding_rate", 0 < self.holding_rate <= 5, "(0, 5]"),

@@ -42,6 +42,7 @@ from dashapp.ui.jobs import celery_app, job_store
 from dashapp.ui.validation import TARGET_LABEL, WEEKDAYS
 from engine.data.layout import REQUIRED_ROLES, ROLES
 from engine.demand.modes import MAX_LEAD_TIME
+from engine.studies.portfolio import DAYS_RANGE, REPLICATIONS_RANGE
 
 dash.register_page(__name__, path="/portfolio", title="Portfolio · Inventory Simulator", name="Portfolio")
 
@@ -91,10 +92,10 @@ def _settings_row():
         # planner would read "a value is required" for what was typed; the server names the range instead.
         field(f"Lead time (0–{MAX_LEAD_TIME} days; blank: the file's)",
               dbc.Input(id=ids.PF_LEAD_TIME, type="number", step="any", size="sm", placeholder="from file / 7")),
-        field("Replications (2–1000)", dbc.Input(id=ids.PF_REPLICATIONS, type="number", step="any", value=20,
-                                                 size="sm")),
-        field("Days per replication (7–3650)", dbc.Input(id=ids.PF_DAYS, type="number", step="any", value=90,
-                                                         size="sm")),
+        field("Replications ({}–{})".format(*REPLICATIONS_RANGE),
+              dbc.Input(id=ids.PF_REPLICATIONS, type="number", step="any", value=20, size="sm")),
+        field("Days per replication ({}–{})".format(*DAYS_RANGE),
+              dbc.Input(id=ids.PF_DAYS, type="number", step="any", value=90, size="sm")),
         field("Objective", dcc.Dropdown(id=ids.PF_OBJECTIVE, clearable=False, value="cost", options=[
             {"label": "Least expected cost", "value": "cost"},
             {"label": "Least stock reaching the fill-rate target (says what it costs more)", "value": "fill-rate"}],
