@@ -35,6 +35,9 @@ __all__ = ["BacktestSettings", "run_backtest", "backtest_summary", "backtest_csv
 WITHIN_POINTS = 0.05
 
 
+ORIGINS_RANGE = (1, 24)   # the settings' bound, said once (validate, and /portfolio's field and its check)
+
+
 @dataclass
 class BacktestSettings:
     holdout_days: int = 90
@@ -56,7 +59,7 @@ class BacktestSettings:
 
     def validate(self) -> "BacktestSettings":
         checks = [("holdout_days", 7 <= self.holdout_days <= 730, "7..730"),
-                  ("origins", 1 <= self.origins <= 24, "1..24")]
+                  ("origins", ORIGINS_RANGE[0] <= self.origins <= ORIGINS_RANGE[1], "{}..{}".format(*ORIGINS_RANGE))]
         for name, ok, allowed in checks:
             if not ok:
                 value = getattr(self, name)

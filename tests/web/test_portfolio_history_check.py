@@ -33,8 +33,12 @@ def test_settings_follow_the_form_and_refuse_bad_origins():
     assert (s.holdout_days, s.origins, s.lead_time, s.target_fill_rate) == (60, 2, 5, 0.9)
     with pytest.raises(H.CheckInputError, match="origins"):
         H.check_settings(PortfolioSettings(), "two")
-    with pytest.raises(H.CheckInputError, match="origins 0 is out of range"):
+    with pytest.raises(H.CheckInputError, match=r"origins: 0 is out of range \(1 to 24\)"):
         H.check_settings(PortfolioSettings(), 0)
+    with pytest.raises(H.CheckInputError, match=r"origins: 2.5 must be a whole number"):
+        H.check_settings(PortfolioSettings(), 2.5)
+    with pytest.raises(H.CheckInputError, match="a value is required"):
+        H.check_settings(PortfolioSettings(), "")
     assert H.check_settings_from_dict(s.to_dict()) == s
 
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable
 
 import plotly.graph_objects as go
 
 from dashapp.pages.portfolio.service import key_settings
+from dashapp.ui.validation import InputError, number_in
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
-from engine.studies.policy_backtest import BacktestSettings, run_backtest
+from engine.studies.policy_backtest import ORIGINS_RANGE, BacktestSettings, run_backtest
 from engine.studies.portfolio import PortfolioSettings
 
 KIND = "portfolio-backtest"
@@ -37,14 +37,11 @@ def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
     objective, target, replications and supplier's rules (MOQ, pack, order days, K); `origins` from the page's
     field."""
     if origins is None or origins == "":
-        raise CheckInputError("origins: a value is required")
+        raise CheckInputError("origins: a value is required (a whole number from {} to {})".format(*ORIGINS_RANGE))
     try:
-        value = float(origins)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not value.is_integer():  # 2.5 is refused, not read as 2; NaN and inf are not integers either
-        raise CheckInputError(f"origins: {str(origins)[:40]!r} is not a whole number")
-    k = int(value)
+        k = number_in("origins", origins, ORIGINS_RANGE, integer=True)
+    except InputError as exc:
+        raise CheckInputError(str(exc)) from None
     s = BacktestSettings(holdout_days=portfolio.days, origins=k, lead_time=portfolio.lead_time,
                          objective=portfolio.objective, target_fill_rate=portfolio.target_fill_rate,
                          replications=portfolio.replications, holding_rate=portfolio.holding_rate,

@@ -10,6 +10,7 @@ from dash import dash_table, dcc, html
 from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
 from dashapp.pages.portfolio.view import rules_note
+from engine.studies.policy_backtest import ORIGINS_RANGE
 
 
 def check_controls():
@@ -23,9 +24,10 @@ def check_controls():
                "Beside it, a days-of-cover rule the way planners set stock (S = k × (lead time + 1) × the last 28 "
                "days' mean, k per series on its own past for the same target).", className="text-muted small"),
         dbc.Row([
-            dbc.Col([dbc.Label("Origins", className="small mb-0", html_for=ids.PFBT_ORIGINS),
+            dbc.Col([dbc.Label("Origins ({}–{})".format(*ORIGINS_RANGE), className="small mb-0",
+                               html_for=ids.PFBT_ORIGINS),
                      dbc.Input(id=ids.PFBT_ORIGINS, type="number", step="any", value=1, size="sm")],
-                    md=1, sm=3),
+                    md=2, sm=3),
             dbc.Col(dbc.Button("Check against history", id=ids.PFBT_RUN, color="secondary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.PFBT_CANCEL, color="danger", outline=True, disabled=True),
                     width="auto"),
