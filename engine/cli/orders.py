@@ -42,8 +42,8 @@ def cmd_orders(args) -> int:
     settings = OrderSettings(objective=args.objective, target_fill_rate=args.target_fill_rate,
                              replications=args.replications, days=args.days, seed=args.seed)
     dataset = read_data(args, args.data or default_data_path())   # with --columns and --fill-missing-zero
-    terms = item_terms(dataset, read_items(args.items) if args.items else None)
     stock = read_stock(args.stock, dataset)
+    terms = item_terms(dataset, read_items(args.items) if args.items else None, checked=list(stock))
     result = json_safe(propose_orders(dataset, stock, terms, date, settings))
     if args.out:
         write_output(args.out, purchase_order_csv(result["orders"]))

@@ -76,6 +76,15 @@ def cmd_recommend(args) -> int:
     return 0
 
 
+def _said(costs: dict, quantity: str) -> str:
+    """" (assumed: 20/40 of the price)" where one quantity's source differs from the line's overall source (a file's
+    price with an assumed cost reads "costs (file)" otherwise)."""
+    src = (costs.get("sources") or {}).get(quantity)
+    if src is None or src == costs["source"]:
+        return ""
+    return " (assumed: 20/40 of the price)" if (quantity, src) == ("unit_cost", "assumed") else f" ({src})"
+
+
 def describe(rec: dict) -> str:
     """The recommendation in a planner's words, one line per fact."""
     from engine.studies.recommendation import policy_words
@@ -93,7 +102,7 @@ def describe(rec: dict) -> str:
              + ("" if per_year is None else f"  orders per year {per_year:.1f}"),
              f"objective: {rec['objective']['meaning']}",
              f"costs ({c['source']}): h {c['h']:.4f} per unit-day, p {c['p']:.2f} per lost unit, unit cost "
-             f"{c['unit_cost']:g}, price {c['unit_price']:g}{assumed}"]
+             f"{c['unit_cost']:g}{_said(c, 'unit_cost')}, price {c['unit_price']:g}{_said(c, 'unit_price')}{assumed}"]
     prem = rec.get("service_premium")
     if prem:
         share = "" if prem["extra_share"] is None else f" ({prem['extra_share']:.1%})"

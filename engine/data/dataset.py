@@ -51,6 +51,14 @@ MAX_SERIES = 20_000
 NO_ITEM = "ALL"                # the item of a file without an item column
 DEFAULT_UNIT_COST = 20.0       # the original app's defaults, used (and labelled "assumed") without a column
 DEFAULT_UNIT_PRICE = 40.0
+
+
+def assumed_unit_cost(unit_price: float) -> float:
+    """The unit cost assumed where a price is known but no cost is: the defaults' ratio (20/40) of that price, so
+    a lost sale costs the same share of it whatever the price (a cost of 20 under a price of 5.64 would make every
+    sale a loss). One rule for the loader and the item master."""
+    return float(unit_price) * (DEFAULT_UNIT_COST / DEFAULT_UNIT_PRICE)
+
 # role -> value a series gets without that column
 DEFAULTS = {"date": None, "item": NO_ITEM, "promotion": 0, "forecast": None, "cost": DEFAULT_UNIT_COST,
             "price": DEFAULT_UNIT_PRICE, "lead_time": None, "inventory": None}
@@ -495,8 +503,8 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         unit_price = DEFAULT_UNIT_PRICE if price is None else price
         if cost is not None:
             unit_cost = cost
-        elif price is not None:  # the default cost/price ratio applied to the file's price
-            unit_cost = price * (DEFAULT_UNIT_COST / DEFAULT_UNIT_PRICE)
+        elif price is not None:
+            unit_cost = assumed_unit_cost(price)
         else:
             unit_cost = DEFAULT_UNIT_COST
         lead = last.get("lead_time")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE
+from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE, assumed_unit_cost
 from engine.data.item_tables import ItemTable, parse_number, read_item_table, series_for
 from engine.data.order_days import days_text, parse_order_days, review_days
 from engine.errors import DataError
@@ -134,9 +134,12 @@ def read_items(source, name: str | None = None) -> ItemMaster:
     return ItemMaster(table=table, values=values)
 
 
-def item_terms(dataset, master: ItemMaster | None = None) -> dict[str, ItemTerms]:
+def item_terms(dataset, master: ItemMaster | None = None, checked=None) -> dict[str, ItemTerms]:
     """Every series' ItemTerms: item file > the sales file's columns > defaults. A row for one location wins over
-    a row for every location of its item. DataError for an item-file row whose item the sales file lacks."""
+    a row for every location of its item; a cost nobody gave is assumed from the price in force
+    (engine.data.dataset.assumed_unit_cost). DataError for an item-file row whose item the sales file lacks, and
+    for terms no order can be planned under (lead time too long, price not above cost) on the series in `checked`
+    (default: all) — the series today's orders are for, not every series of the sales file."""
     out = {}
     for key, s in dataset.series.items():
         t = ItemTerms()
@@ -158,7 +161,11 @@ def item_terms(dataset, master: ItemMaster | None = None) -> dict[str, ItemTerms
                 for f, x in v.items():
                     setattr(t, f, x)
                     t.source[f] = "item file"
-    for key, t in out.items():
+    for t in out.values():
+        if t.source["unit_cost"] == "assumed":
+            t.unit_cost = assumed_unit_cost(t.unit_price)
+    for key in (out if checked is None else checked):
+        t = out[key]
         if t.lead_time > MAX_LEAD_TIME:
             raise DataError(f"series {key}: lead time {t.lead_time} days ({t.source['lead_time']}) is above "
                             f"{MAX_LEAD_TIME} days, the longest today's orders plan for; set lead_time in the item "
@@ -166,7 +173,7 @@ def item_terms(dataset, master: ItemMaster | None = None) -> dict[str, ItemTerms
         if t.unit_price <= t.unit_cost:
             raise DataError(f"series {key}: unit price {t.unit_price:g} ({t.source['unit_price']}) is not above unit "
                             f"cost {t.unit_cost:g} ({t.source['unit_cost']}), so a lost sale would cost nothing; "
-                            "fix the item file")
+                            "give both in the item file (unit_cost, unit_price)")
     return out
 
 
@@ -182,6 +189,9 @@ def _value_text(f: str, v) -> str:
     return f"{v:g}"
 
 
+COST_RULE = "20/40 of the unit price"   # engine.data.dataset.assumed_unit_cost, in words
+
+
 def assumption_notes(terms: ItemTerms) -> list[str]:
     """'unit cost 20 assumed — edit the item file', one per assumed field of a series."""
     return [_note(f, getattr(terms, f)) for f in terms.assumed()]
@@ -190,6 +200,8 @@ def assumption_notes(terms: ItemTerms) -> list[str]:
 def _note(f: str, v) -> str:
     if f == "currency":
         return "currency not named — add a currency column to the item file"
+    if f == "unit_cost":  # engine.data.dataset.assumed_unit_cost
+        return f"unit cost {_value_text(f, v)} assumed ({COST_RULE}) — edit the item file"
     return f"{LABELS[f]} {_value_text(f, v)} assumed — edit the item file"
 
 
@@ -199,6 +211,12 @@ def assumptions_by_field(terms: dict[str, ItemTerms]) -> list[dict]:
     for key, t in terms.items():
         for f in t.assumed():
             v = getattr(t, f)
+            if f == "unit_cost":  # one rule, a value per price: said once for every series it applies to
+                g = groups.setdefault((f, None), {"field": f, "label": LABELS[f], "value": COST_RULE,
+                                                  "note": f"unit cost assumed at {COST_RULE} — edit the item file",
+                                                  "series": []})
+                g["series"].append(key)
+                continue
             text = _value_text(f, v)
             g = groups.setdefault((f, text), {"field": f, "label": LABELS[f],
                                               "value": days_text(v) if f == "order_days" else v,

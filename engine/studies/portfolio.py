@@ -755,6 +755,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             out[-1]["recommendation"] = recommendation_from_record(
                 out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
                              "unit_price": float(price[i]), "source": cost_source(x, s),
+                             "sources": cost_sources(x, s.unit_cost, s.unit_price),
                              "order_cost": float(rules.order_cost)})
         return out
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -248,3 +249,23 @@ def test_every_command_that_reads_a_sales_file_honours_fill_missing_zero(tmp_pat
     assert runs["orders"].returncode == 0, runs["orders"].stderr[-400:]
     assert "too short: training needs" in runs["train --global"].stderr   # 60 days: the gap is no longer the issue
     assert "no rows for 2024-01-11 .. 2024-01-13" in run("recommend", "--data", str(data)).stderr
+
+
+def test_orders_run_on_a_file_with_prices_and_no_cost_column(tmp_path):
+    """The M5 layout: the cost is assumed at 20/40 of each series' price, as every other command does (a default
+    cost of 20 above a price of 5.64 refused every series), and said as an assumption."""
+    rows = ["date,item_id,store_id,sales,sell_price"]
+    for k in range(90):
+        d = (dt.date(2016, 1, 1) + dt.timedelta(days=k)).isoformat()
+        rows += [f"{d},FOODS_1,CA_1,{k % 5},5.64", f"{d},FOODS_2,CA_1,{k % 3},0.98"]
+    data, stock = tmp_path / "m5.csv", tmp_path / "stock.csv"
+    data.write_text("\n".join(rows) + "\n")
+    stock.write_text("item,location,on_hand,on_order,due_date\nFOODS_1,CA_1,2,0,\n")
+    r = run("orders", "--data", str(data), "--stock", str(stock), "--date", "2016-03-31", "--replications", "4",
+            "--days", "30", "--json")
+    assert r.returncode == 0, r.stderr[-400:]
+    out = json.loads(r.stdout)
+    assert [o["series"] for o in out["orders"]] == ["FOODS_1/CA_1"] and out["orders"][0]["unit_cost"] == 2.82
+    assert any(a["field"] == "unit_cost" and "20/40 of the unit price" in a["note"] for a in out["assumptions"])
+    text = run("recommend", "--data", str(data), "--series", "FOODS_1/CA_1", "--replications", "4", "--days", "30")
+    assert "unit cost 2.82 (assumed: 20/40 of the price), price 5.64" in text.stdout, text.stderr[-300:]

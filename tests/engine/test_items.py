@@ -49,7 +49,7 @@ def test_without_an_item_file_every_field_is_an_assumption(ds):
     assert (t.unit_cost, t.unit_price, t.pack_size, t.moq, t.lead_time) == (20.0, 40.0, 1, 0, 7)
     assert set(t.assumed()) == {"unit_cost", "unit_price", "holding_rate", "currency", "moq", "pack_size",
                                 "order_cost", "order_days", "lead_time"}
-    assert "unit cost 20 assumed — edit the item file" in assumption_notes(t)
+    assert "unit cost 20 assumed (20/40 of the unit price) — edit the item file" in assumption_notes(t)
     groups = {g["field"]: g for g in assumptions_by_field(terms)}
     assert groups["unit_cost"]["series"] == ["A/S1", "A/S2", "B/S1", "B/S2"]
     assert groups["order_days"]["value"] == "daily"
@@ -102,3 +102,35 @@ def test_bad_item_files_give_one_message_naming_the_cell(ds, text, message):
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")) as err:
         item_terms(ds, read_items(text, name="items.csv"))
     assert "items.csv" in str(err.value) or "series" in str(err.value)
+
+
+def priced_sales() -> bytes:
+    """Item A sells at 5.64 and B at 0.98, no cost column (the M5 layout)."""
+    rows = ["date,item_id,store_id,sales,sell_price"]
+    for k in range(60):
+        d = (dt.date(2016, 1, 1) + dt.timedelta(days=k)).isoformat()
+        rows += [f"{d},A,CA_1,{k % 4},5.64", f"{d},B,CA_1,{k % 3},0.98"]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_a_file_price_without_a_cost_assumes_the_loaders_ratio_not_the_default_cost():
+    ds = load_csv(priced_sales(), name="m5.csv")
+    terms = item_terms(ds)
+    a, b = terms["A/CA_1"], terms["B/CA_1"]
+    assert (a.unit_price, a.unit_cost) == (5.64, pytest.approx(2.82))  # 20/40 of the price, as the loader's
+    assert b.unit_cost == pytest.approx(0.49) and ds.series["B/CA_1"].unit_cost == pytest.approx(b.unit_cost)
+    assert a.source["unit_cost"] == "assumed" and a.source["unit_price"] == "sales file"
+    assert assumption_notes(a)[0] == "unit cost 2.82 assumed (20/40 of the unit price) — edit the item file"
+    groups = [g for g in assumptions_by_field(terms) if g["field"] == "unit_cost"]
+    assert len(groups) == 1 and sorted(groups[0]["series"]) == ["A/CA_1", "B/CA_1"]  # one rule, said once
+    # an item-file price without a cost moves the assumed cost with it
+    t = item_terms(ds, read_items(b"item,unit_price\nA,10\n", name="items.csv"))["A/CA_1"]
+    assert (t.unit_price, t.unit_cost) == (10.0, 5.0)
+
+
+def test_terms_are_checked_only_on_the_series_asked_for():
+    ds = load_csv(priced_sales(), name="m5.csv")
+    bad_b = read_items(b"item,unit_cost\nB,3\n", name="items.csv")   # B's cost 3 above its price 0.98
+    with pytest.raises(DataError, match="B/CA_1: unit price 0.98"):
+        item_terms(ds, bad_b)
+    assert item_terms(ds, bad_b, checked=["A/CA_1"])["A/CA_1"].unit_cost == pytest.approx(2.82)

@@ -73,12 +73,12 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
         if items[0]:
             raw, name = _decode(*items, "items", max_bytes)
             master = read_items(raw, name=name)
-        terms = item_terms(ds, master)
         raw, name = _decode(*stock, "stock", max_bytes)
         positions = read_stock(raw, ds, name=name)
         if len(positions) > MAX_SERIES:
             raise OrdersInputError(f"{name} has {len(positions):,} series; this page proposes at most {MAX_SERIES} "
                                    "at a time — split the stock file or use `python -m engine orders`")
+        terms = item_terms(ds, master, checked=list(positions))
         result = propose_orders(ds, positions, terms, date, settings)
     except E.USER_ERRORS as exc:
         raise OrdersInputError(str(exc)) from None
