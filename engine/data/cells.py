@@ -38,9 +38,10 @@ def factorize(values):
         cats = list(values.cat.categories)
         present, first = np.unique(codes, return_index=True)
         order = present[np.argsort(first)]
+        order = order[order >= 0]   # an empty cell (code -1) stays -1: the caller names its row
         remap = np.full(len(cats) + 1, -1, dtype=np.int64)
         remap[order] = np.arange(len(order))
-        return remap[codes], [cats[o] for o in order if o >= 0]
+        return remap[codes], [cats[o] for o in order]
     codes, uniq = pd.factorize(values, sort=False)
     return np.asarray(codes, dtype=np.int64), list(uniq)
 

@@ -323,10 +323,12 @@ def file_header(source, name: str | None = None, max_bytes: int | None = None) -
 
 
 def _read_frame(raw: bytes, name: str, sep: str, usecols: list[str], numeric: list[str], max_rows: int,
-                as_text: bool = False):
+                as_text: bool = False, codes: tuple = ()):
     """Only the mapped columns: numbers as float64 when every cell is one or empty (fast; empty = NaN), else as
-    text (to read a decimal comma, or to name the first bad cell); everything else as categories (one copy of each
-    distinct text: a year of 1,000 series holds 365 dates and 1,000 item names, not 365,000 of each)."""
+    text (to read a decimal comma, or to name the first bad cell); item and location codes (`codes`) as text, as
+    written (a category column infers numbers: "00123" would read as 123 and "1" and "01" as one location);
+    everything else as categories (one copy of each distinct text: a year of 1,000 series holds 365 dates, not
+    365,000)."""
     import pandas as pd
 
     def read(dtype):
@@ -337,9 +339,9 @@ def _read_frame(raw: bytes, name: str, sep: str, usecols: list[str], numeric: li
         try:
             if as_text:
                 raise ValueError("numbers as text")
-            frame = read({c: (np.float64 if c in numeric else "category") for c in usecols})
+            frame = read({c: (np.float64 if c in numeric else str if c in codes else "category") for c in usecols})
         except (ValueError, TypeError):
-            frame = read({c: (str if c in numeric else "category") for c in usecols})
+            frame = read({c: (str if c in numeric or c in codes else "category") for c in usecols})
     except (ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"is not a readable CSV ({str(exc).splitlines()[0]})", file=name) from None
     if len(frame) > max_rows:
@@ -381,6 +383,20 @@ def _price_plan(values: np.ndarray | None) -> np.ndarray | None:
     return out
 
 
+def _refuse_clashing_keys(key_names, pairs, item_names, loc_names, name) -> None:
+    """A series is named item/location; an item or location holding "/" can make two series one name (A/B at C,
+    A at B/C), which would merge their rows. Refused, naming both."""
+    seen: dict = {}
+    for key, c in zip(key_names, pairs):
+        pair = (item_names[c // len(loc_names)], loc_names[c % len(loc_names)])
+        if key in seen:
+            (i1, l1), (i2, l2) = seen[key], pair
+            raise DataError(f"item {_show(i1)} at location {_show(l1)} and item {_show(i2)} at location {_show(l2)} "
+                            f"would both be series {key}; rename one (a \"/\" in an item or location code)",
+                            file=name)
+        seen[key] = pair
+
+
 def load_csv(source, name: str | None = None, max_bytes: int | None = None, columns=None,
              fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES) -> Dataset:
     """Parse a daily CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
@@ -396,7 +412,8 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
     m = _mapping_for(header, columns, name, header_row)
     used = m.used()
     numeric = [used[r] for r in ("demand", "price", "cost", "lead_time", "forecast", "inventory") if r in used]
-    frame = _read_frame(raw, name, sep, list(dict.fromkeys(used.values())), numeric, max_rows)
+    frame = _read_frame(raw, name, sep, list(dict.fromkeys(used.values())), numeric, max_rows,
+                        codes=tuple(c for c in (m.item, m.location) if c is not None))
     n = len(frame)
 
     def numbers(role: str, frame=frame, **kw) -> np.ndarray:
@@ -417,6 +434,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         loc_codes, loc_names = factorize_text(frame[m.location], "location", name, m.location)
         pair_codes, pairs = factorize(item_codes * len(loc_names) + loc_codes)
         key_names = [f"{item_names[c // len(loc_names)]}/{loc_names[c % len(loc_names)]}" for c in pairs]
+        _refuse_clashing_keys(key_names, pairs, item_names, loc_names, name)
     else:
         pair_codes, key_names = item_codes, list(item_names)
     if len(key_names) > max_series:

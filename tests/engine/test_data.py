@@ -268,3 +268,23 @@ def test_calendar_gaps_are_refused_unless_they_mean_zero_demand(tmp_path):
 def test_a_header_field_above_the_csv_module_limit_is_one_message_not_a_traceback():
     e = error_of(b"Units_Sold," + b"c" * 200_000 + b"\n1,2\n", name="wide.csv")
     assert e.row == 1 and "not a readable CSV line" in str(e) and "wide.csv" in str(e)
+
+
+def test_item_and_location_codes_are_kept_as_written():
+    """ERP codes are text: "00123" is not 123, and locations "1" and "01" are two locations."""
+    text = ("date,item,location,sales\n2024-01-01,00123,007,1\n2024-01-02,00123,007,2\n"
+            "2024-01-01,00123,1,3\n2024-01-01,00123,01,4\n2024-01-01,1.50,1,5\n").encode()
+    ds = load_csv(text, name="erp.csv")
+    assert list(ds.series) == ["00123/007", "00123/1", "00123/01", "1.50/1"]
+    assert ds.series["00123/007"].demand.tolist() == [1.0, 2.0]
+
+
+def test_an_empty_item_cell_is_named_not_a_crash():
+    err = error_of(b"date,item,location,sales\n2024-01-01,A,S,1\n2024-01-02,,S,2\n")
+    assert err.row == 3 and err.column == "item" and "is empty; every row needs its item" in str(err)
+
+
+def test_two_series_that_would_share_a_name_are_refused_not_merged():
+    text = b"date,item,location,sales\n2024-01-01,A/B,C,1\n2024-01-01,A,B/C,100\n"
+    err = error_of(text)
+    assert "item 'A/B' at location 'C' and item 'A' at location 'B/C' would both be series A/B/C" in str(err)
