@@ -218,6 +218,9 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
     into overall.scaled_pinball, overall.coverage {"0.9": ...} and per_series[key].scaled_pinball."""
     from engine.forecast.registry import get_forecaster
     if protocol == "per-series":
+        if holdout_days < 1:
+            raise BacktestError(f"--holdout-days {holdout_days} must be at least 1 (the days the forecasts are scored "
+                                "on)")
         targets = targets_per_series(dataset, holdout_days)
         train_mean, first_date = None, None
     elif protocol == "seed":
@@ -282,7 +285,9 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
             sr = "–" if overall["sum_rmse"] is None else f"{overall['sum_rmse']:.3f}"
             extra = ""
             if quantiles:
-                extra = f"  scaled pinball {overall['scaled_pinball']:.4f} ({overall['method']}) coverage " + \
+                sp = overall["scaled_pinball"]
+                sp = "n/a (no series changes from day to day before the holdout)" if sp is None else f"{sp:.4f}"
+                extra = f"  scaled pinball {sp} ({overall['method']}) coverage " + \
                     " ".join(f"{q}:{c:.3f}" for q, c in overall["coverage"].items())
             log(f"{name:>24}: MAE {overall['mae']:.3f}  RMSE {overall['rmse']:.3f}  {sum_days}-day-sum RMSE {sr}  "
                 f"coverage 0.90/0.99 {shown}{extra}")

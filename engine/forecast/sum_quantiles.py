@@ -178,7 +178,7 @@ def score_sum_quantiles(forecaster, targets, holdout_days: int, sum_days: int, q
     pq = np.concatenate(by_q)
     return {"scaled_pinball": float(loss.mean()) if loss.size else None,
             "coverage": {_qkey(q): float(hit[:, k].mean()) for k, q in enumerate(qs)},
-            "pinball_by_quantile": {_qkey(q): float(pq[:, k].mean()) for k, q in enumerate(qs)},
+            "pinball_by_quantile": {_qkey(q): float(pq[:, k].mean()) if len(pq) else None for k, q in enumerate(qs)},
             "method": max(method_votes, key=method_votes.get) if method_votes else None,
             "origins": len(holdout_origins(len(targets[0].demand), holdout_days, w)),
             "series_scored": int(sum(v is not None for v in per_series.values())),

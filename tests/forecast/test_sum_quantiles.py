@@ -133,3 +133,24 @@ def test_backtest_cli_refuses_bad_quantiles(retail):
     r = subprocess.run([sys.executable, "-m", "engine", "backtest", "--data", str(retail), "--quantiles", "0.5,2",
                         "--models", "ses"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and r.stderr.startswith("error: --quantiles") and "Traceback" not in r.stderr
+
+
+def test_constant_series_and_no_holdout_get_messages_not_crashes(tmp_path):
+    """A series that never changes has no M5 scale: its quantiles are reported unscored (null in the JSON, "n/a" on
+    the terminal), never NaN or a formatting error; --holdout-days 0 is refused naming the option."""
+    path = tmp_path / "flat.csv"
+    import datetime as dt
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(200)]
+    path.write_text("date,sales\n" + "".join(f"{d.isoformat()},10\n" for d in days))
+    cmd = [sys.executable, "-m", "engine", "backtest", "--data", str(path), "--models", "ses", "--holdout-days", "30",
+           "--quantiles", "0.9"]
+    text = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    assert text.returncode == 0 and "Traceback" not in text.stderr, text.stderr[-400:]
+    assert "scaled pinball n/a" in text.stderr
+    js = subprocess.run(cmd + ["--json"], capture_output=True, text=True, cwd=REPO)
+    assert js.returncode == 0, js.stderr[-400:]
+    overall = json.loads(js.stdout)["models"]["ses"]["overall"]
+    assert overall["scaled_pinball"] is None and overall["pinball_by_quantile"] == {"0.9": None}
+    assert overall["coverage"] == {"0.9": 1.0}
+    none = subprocess.run(cmd[:-4] + ["--holdout-days", "0"], capture_output=True, text=True, cwd=REPO)
+    assert none.returncode == 2 and "--holdout-days 0 must be at least 1" in none.stderr
