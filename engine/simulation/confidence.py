@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["t_quantile", "half_width", "mean_ci"]
+__all__ = ["t_quantile", "half_width", "mean_ci", "nonnegative_interval"]
 
 
 def t_quantile(n: int, confidence: float = 0.95) -> float:
@@ -47,3 +47,13 @@ def mean_ci(values, confidence: float = 0.95, *, default=None) -> dict:
         return {"mean": None, "ci95": default}
     hw = half_width(a, confidence)
     return {"mean": float(a.mean()), "ci95": default if hw is None else hw}
+
+
+def nonnegative_interval(mean: float, half: float | None) -> list:
+    """[low, high] of a quantity that cannot be negative (a cost): the t interval with its lower end cut at 0. With
+    few replications of a skewed cost the symmetric t interval reaches below 0 (e.g. 20.3 ± 76.4 over 3 paths),
+    which no cost can be; the cut keeps every value the interval allowed that a cost can take. No half-width:
+    [mean, mean]."""
+    if half is None or not math.isfinite(half):
+        return [mean, mean]
+    return [max(0.0, mean - half), mean + half]

@@ -52,7 +52,7 @@ from engine.policies.lot_sizing import eoq
 from engine.policies.order_rules import weekday_after
 from engine.protection.lead_times import arrival_lead_times, distribution_from_history, realised_window_sums
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
-from engine.simulation.confidence import half_width
+from engine.simulation.confidence import half_width, nonnegative_interval
 from engine.simulation.kernel import InventoryKernel
 from engine.studies.recommendation import OBJECTIVES, recommendation_from_record, service_premium
 from engine.studies.series_forecasts import CANDIDATES, candidate_forecasters, masked_step, replicate
@@ -737,8 +737,9 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                 "order_up_to": s_now + (lot_i or 0.0),
                 "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
                 "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
-                "expected_cost": float(total_cost[i].mean()), "cost_ci_low": float(total_cost[i].mean() - cost_hw[i]),
-                "cost_ci_high": float(total_cost[i].mean() + cost_hw[i]),
+                "expected_cost": float(total_cost[i].mean()),
+                **dict(zip(("cost_ci_low", "cost_ci_high"),
+                           nonnegative_interval(float(total_cost[i].mean()), float(cost_hw[i])))),
                 "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
                 "fill_rate": float(per["fulfilled"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
                 else 1.0,
@@ -839,7 +840,7 @@ def portfolio_totals(records: list[dict]) -> dict:
     if not records:
         return {"series": 0}
     cost = sum(r["expected_cost"] for r in records)
-    hw = math.sqrt(sum(((r["cost_ci_high"] - r["cost_ci_low"]) / 2) ** 2 for r in records))
+    hw = math.sqrt(sum((r["cost_ci_high"] - r["expected_cost"]) ** 2 for r in records))  # the upper end is uncut
     fills = [r["fill_rate"] for r in records if r["fill_rate"] is not None]
     csl = [r["cycle_service_level"] for r in records if r["cycle_service_level"] is not None]
     by_class: dict[str, int] = {}
@@ -853,7 +854,8 @@ def portfolio_totals(records: list[dict]) -> dict:
     premium = None
     if premiums and all(x is not None for x in premiums):
         premium = sum(x["extra_cost"] for x in premiums)
-    return {"series": len(records), "expected_cost": cost, "cost_ci_low": cost - hw, "cost_ci_high": cost + hw,
+    low, high = nonnegative_interval(cost, hw)
+    return {"series": len(records), "expected_cost": cost, "cost_ci_low": low, "cost_ci_high": high,
             "service_premium": premium,
             "least_cost": None if premium is None else sum(x["least_cost"] for x in premiums),
             "holding_cost": sum(r["holding_cost"] for r in records),

@@ -80,7 +80,7 @@ def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioS
     from engine.data.dataset import SeriesData
     from engine.forecast.registry import get_forecaster
     from engine.simulation.batch import run_batch
-    from engine.simulation.confidence import half_width
+    from engine.simulation.confidence import half_width, nonnegative_interval
 
     paths = evaluation_paths(series, settings)
     starts = [start_on_hand(rec, u) for u in cycle_starts(1, len(paths))[:, 0]]
@@ -104,7 +104,7 @@ def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioS
         costs.append(float(np.asarray(k["total_cost"])[0]))
         demanded += float(np.asarray(k["total_demand"])[0])
         served += float(np.asarray(k["total_demand"])[0] - np.asarray(k["unmet_units"])[0])
-    mean, half = float(np.mean(costs)), float(half_width(np.asarray(costs)))
-    return {"expected_cost": mean, "expected_cost_ci": [mean - half, mean + half],
+    mean, half = float(np.mean(costs)), half_width(np.asarray(costs))
+    return {"expected_cost": mean, "expected_cost_ci": nonnegative_interval(mean, half),
             "fill_rate": served / demanded if demanded > 0 else None, "paths": len(costs), "days": days,
             "start_on_hand": float(np.mean(starts)), "start_range": [min(starts), max(starts)]}
