@@ -43,7 +43,7 @@ def register(subparsers, common=None) -> None:
 def cmd_backtest_policy(args) -> int:
     from engine.cli.main import write_output
     from engine.json_safe import json_safe
-    from engine.studies.policy_backtest import BacktestSettings, backtest_csv, run_backtest
+    from engine.studies.policy_backtest import BacktestSettings, backtest_csv, run_backtest, unscored_text
 
     if args.models_dir:
         from engine import paths
@@ -73,6 +73,9 @@ def cmd_backtest_policy(args) -> int:
     print(f"fill rate   promised {pct(t['promised_fill_rate'])}  realised {pct(t['realised_fill_rate'])} "
           f"(unit-weighted {pct(t['realised_fill_rate_units'])})  within 5 points: {t['series_within_5pts']} of "
           f"{t['scored']}")
+    if t["unscored"]:
+        print(f"not scored  {len(t['unscored'])} record(s) with no demand in their held-out days (fill rate "
+              f"undefined): {unscored_text(t['unscored'])}")
     print(f"on hand     promised {t['promised_average_on_hand']:.2f}  realised {t['average_on_hand']:.2f}")
     print(f"days-of-cover baseline: fill {pct(b['realised_fill_rate'])} (unit-weighted "
           f"{pct(b['realised_fill_rate_units'])}), on hand {b['average_on_hand']:.2f}")

@@ -175,12 +175,19 @@ def _mean(values) -> float | None:
     return float(np.mean(v)) if v else None
 
 
+def unscored_text(names: list[str], shown: int = 10) -> str:
+    """The records left out of the fill-rate figures, the first `shown` named (a page and the CLI say the same)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def backtest_summary(records: list[dict]) -> dict:
     """totals, by_class and baseline over records whose held-out window had demand (fill rate defined)."""
     scored = [r for r in records if r["realised_fill_rate"] is not None and r["promised_fill_rate"] is not None]
     units = sum(r["demand"] for r in scored)
     served = sum(r["realised_fill_rate"] * r["demand"] for r in scored)
     bserved = sum(r["baseline_fill_rate"] * r["demand"] for r in scored if r["baseline_fill_rate"] is not None)
+    one_origin = len({r["origin"] for r in records}) == 1
     totals = {
         "series": len({r["series"] for r in records}), "records": len(records), "scored": len(scored),
         "promised_fill_rate": _mean(r["promised_fill_rate"] for r in scored),
@@ -194,6 +201,9 @@ def backtest_summary(records: list[dict]) -> dict:
         "average_on_hand": _mean(r["realised_average_on_hand"] for r in records),
         "series_within_5pts": sum(1 for r in scored
                                   if abs(r["realised_fill_rate"] - r["promised_fill_rate"]) <= WITHIN_POINTS),
+        # records left out of the fill-rate figures, named: no demand in the held-out days (or no promise)
+        "unscored": [r["series"] if one_origin else f"{r['series']} (origin {r['origin']})"
+                     for r in records if r["realised_fill_rate"] is None or r["promised_fill_rate"] is None],
     }
     by_class: dict[str, dict] = {}
     for c in sorted({r["class"] for r in records}):

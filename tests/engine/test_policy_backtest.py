@@ -214,3 +214,24 @@ def test_the_supplier_rules_govern_every_replayed_order_and_the_baseline(monkeyp
     free = run_backtest(series, BacktestSettings(**base))
     assert len({wd for wd, _ in seen}) > 2                      # without the rules: orders on most weekdays
     assert out["totals"]["average_on_hand"] != free["totals"]["average_on_hand"]
+
+
+def test_a_series_without_demand_in_its_held_out_days_is_named_not_silently_dropped(tmp_path, capsys):
+    rows = ["date,item,store,sales"]
+    start = dt.date(2020, 1, 1)
+    for x in series_set(4, days=200):
+        y = x.demand.copy()
+        if x.key.startswith("I1/"):
+            y[-30:] = 0.0   # nothing sold in the held-out days: its fill rate is undefined
+        item = x.key.split("/")[0]
+        rows += [f"{(start + dt.timedelta(t)).isoformat()},{item},S,{int(v)}" for t, v in enumerate(y)]
+    path = tmp_path / "d.csv"
+    path.write_text("\n".join(rows) + "\n")
+    argv = ["backtest-policy", "--data", str(path), "--holdout-days", "30", "--lead-time", "3", "--replications",
+            "2", "--no-promise-check"]
+    assert main(argv + ["--json"]) == 0
+    t = json.loads(capsys.readouterr().out)["totals"]
+    assert (t["series"], t["scored"], t["unscored"]) == (4, 3, ["I1/S"])
+    assert main(argv) == 0
+    assert "not scored  1 record(s) with no demand in their held-out days (fill rate undefined): I1/S" in \
+        capsys.readouterr().out

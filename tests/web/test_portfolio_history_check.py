@@ -95,3 +95,9 @@ def test_the_summary_names_the_supplier_rules_the_check_ran_under(result):
     assert ("Under the supplier's rules: whole packs of 12; at least 24 units an order; orders on Mon, Thu only "
             "(review period 4 days, so the protection period is the lead time + the review period); 5 per order "
             "placed.") in str(check_view(ruled))
+
+
+def test_the_summary_names_the_series_left_out_of_the_fill_rates(result):
+    assert "not scored" not in str(check_view(result))
+    gap = {**result, "totals": {**result["totals"], "unscored": ["A/S", "B/S"]}}
+    assert "(2 not scored — no demand in their held-out days: A/S, B/S)" in str(check_view(gap))

@@ -10,7 +10,7 @@ from dash import dash_table, dcc, html
 from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
 from dashapp.pages.portfolio.view import rules_note
-from engine.studies.policy_backtest import ORIGINS_RANGE
+from engine.studies.policy_backtest import ORIGINS_RANGE, unscored_text
 
 
 def check_controls():
@@ -50,7 +50,9 @@ def _summary(result: dict):
         f"target {_pct(s['target_fill_rate'])}. {rules + ' ' if rules else ''}"
         f"Promised {_pct(t['promised_fill_rate'])}, realised "
         f"{_pct(t['realised_fill_rate'])} (mean over series; {_pct(t['realised_fill_rate_units'])} of all units); "
-        f"{t['series_within_5pts']} of {t['scored']} series within 5 points of their promise. Mean stock on hand "
+        f"{t['series_within_5pts']} of {t['scored']} series within 5 points of their promise"
+        + (f" ({len(t['unscored'])} not scored — no demand in their held-out days: {unscored_text(t['unscored'])})"
+           if t.get("unscored") else "") + ". Mean stock on hand "
         f"{t['average_on_hand']:,.1f} units against {b['average_on_hand']:,.1f} for days of cover "
         f"(fill {_pct(b['realised_fill_rate'])}). Computed in {result['elapsed_s']:.1f} s."],
         className="small", id=ids.PFBT_SUMMARY)
