@@ -86,6 +86,8 @@ def recommendation_view(rec: dict, id_prefix: str) -> html.Div:
     parts = [html.Div([html.Strong("Recommended: "), html.Span(policy_words(rec), id=f"{id_prefix}-policy")]),
              html.Div(figures_sentence(rec), id=f"{id_prefix}-figures", className="small"),
              html.Div(f"Objective: {rec['objective']['meaning']}.", id=f"{id_prefix}-objective", className="small")]
+    if rec.get("caveat"):
+        parts.append(html.Div(f"Caution: {rec['caveat']}.", id=f"{id_prefix}-caveat", className="small text-warning"))
     prem = rec.get("service_premium")
     if prem:
         share = "" if prem["extra_share"] is None else f" ({100 * prem['extra_share']:.1f} %)"

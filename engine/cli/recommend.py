@@ -103,6 +103,8 @@ def describe(rec: dict) -> str:
              f"objective: {rec['objective']['meaning']}",
              f"costs ({c['source']}): h {c['h']:.4f} per unit-day, p {c['p']:.2f} per lost unit, unit cost "
              f"{c['unit_cost']:g}{_said(c, 'unit_cost')}, price {c['unit_price']:g}{_said(c, 'unit_price')}{assumed}"]
+    if rec.get("caveat"):
+        lines.append(f"caution: {rec['caveat']}")
     prem = rec.get("service_premium")
     if prem:
         share = "" if prem["extra_share"] is None else f" ({prem['extra_share']:.1%})"

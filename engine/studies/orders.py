@@ -165,6 +165,8 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                                days=s.days, replications=s.replications, objective=s.objective,
                                target_fill_rate=s.target_fill_rate, order_cost=float(t.order_cost))
         rec = recommend(hist, ps)
+        if rec.get("caveat"):
+            notes.append(f"{key}: the recommendation is {rec['caveat']}")
         line = {"series": key, "item": pos.item, "location": pos.location, "order_date": date.isoformat(),
                 **decide(rec, pos, t, date),
                 "pack_size": t.pack_size, "moq": t.moq, "lead_time": t.lead_time, "review_days": t.review_days,

@@ -46,6 +46,23 @@ def objective_meaning(objective: str, target_fill_rate: float, order_cost: float
     return f"least stock whose fill rate reaches {100 * target_fill_rate:.1f} % (costs may be higher)"
 
 
+def history_caveat(history_days: int | None, protection_days: int | None) -> str | None:
+    """What a recommendation drawn from a short history cannot know, in words (None when the history suffices).
+
+    Below WARM_UP_DAYS + the protection period the portfolio has no rolling forecast errors to size the safety stock
+    on (it falls back on the spread of the history's own protection-period sums), and its paths resample those few
+    days only: one day of history gives identical paths and a zero-width cost interval that promises nothing."""
+    from engine.studies.portfolio import WARM_UP_DAYS
+    if history_days is None or protection_days is None:
+        return None
+    need = WARM_UP_DAYS + int(protection_days)
+    if history_days >= need:
+        return None
+    return (f"based on {history_days} day{'s' if history_days != 1 else ''} of history, fewer than the {need} that "
+            "check a forecast over the protection period: the level and its cost interval come from resampling those "
+            "days only — treat them as a first guess and review them as sales come in")
+
+
 def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
     """The recommendation of one portfolio record (engine.studies.portfolio.run_chunk), JSON-safe."""
     rq = record["policy"] == "r-Q"
@@ -80,6 +97,7 @@ def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
                      "disjoint evaluation paths",
         "evaluation": {"paths": record["replications"], "days": record["days"],
                        "start_on_hand": "at the policy's level" if start is None else float(start)},
+        "caveat": history_caveat(record.get("history_days"), record.get("protection_days")),
     }
 
 

@@ -137,3 +137,18 @@ def test_under_the_service_objective_one_series_gets_its_portfolio_row_given_the
     assert not all(same_recommendation(recommend(x, s), row["recommendation"]) for x, row in zip(series, rows))
     cost = PortfolioSettings(lead_time=3, replications=6, days=30, history_days=120, backtest_days=30).validate()
     assert same_recommendation(recommend(series[0], cost, file_series=series), recommend(series[0], cost))
+
+
+def test_a_recommendation_from_a_short_history_says_what_it_cannot_know():
+    """Below WARM_UP_DAYS + the protection period there are no rolling forecast errors: the recommendation carries
+    a caveat (one day of history gives identical paths and a zero-width interval); a year of history none."""
+    from dataclasses import replace
+
+    full = _sample_series()
+    s = PortfolioSettings(lead_time=7, replications=4, days=30)
+    assert recommend(full, s)["caveat"] is None
+    short = replace(full, dates=full.dates[:20], demand=full.demand[:20], promo=full.promo[:20],
+                    planning=None if full.planning is None else full.planning[:20],
+                    price=None if full.price is None else full.price[:20])
+    rec = recommend(short, s)
+    assert rec["caveat"].startswith("based on 20 days of history, fewer than the 36 that check a forecast")

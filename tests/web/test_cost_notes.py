@@ -37,3 +37,16 @@ def test_scenarios_note_groups_scenarios_by_their_costs():
     lines = [c.children for c in _cost_notes(result).children]
     assert lines[0].startswith("A, B: Costs from the file") and lines[1].startswith("C: Unit cost 5 as entered")
     assert _cost_notes({"scenarios": [{"name": "A", "info": {}}]}) is None  # a stored result without costs
+
+
+def test_a_recommendation_with_a_caveat_shows_it_as_a_caution():
+    from dashapp.ui.recommendation import recommendation_view
+    rec = {"series": "A", "policy": "order-up-to", "params": {"order_up_to": 40.0, "forecaster": "ma7",
+           "protection_days": 8, "relative_error_quantile": 0.2, "daily_forecast": 4.0, "safety_stock": 8.0},
+           "lead_time": 7, "expected_cost": 10.0, "expected_cost_ci": [10.0, 10.0], "fill_rate": 0.95,
+           "cycle_service_level": 0.9, "average_on_hand": 12.0, "order_rules": None,
+           "objective": {"meaning": "least expected cost"}, "evaluation": {"paths": 4, "days": 30},
+           "costs": {"source": "file", "h": 0.01, "p": 20.0, "unit_cost": 20.0, "unit_price": 40.0},
+           "caveat": "based on 1 day of history, fewer than the 36 that check a forecast"}
+    assert "Caution: based on 1 day of history" in str(recommendation_view(rec, "r"))
+    assert "Caution" not in str(recommendation_view({**rec, "caveat": None}, "r"))
