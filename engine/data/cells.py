@@ -139,6 +139,11 @@ def uses_decimal_comma(values: np.ndarray) -> bool:
     return bool(pd.Series(values, dtype=object).astype(str).str.contains(",", regex=False).any())
 
 
+# Beyond this a cell is no plausible daily demand, price or stock, and the engine's sums of squares over a year
+# (variances, RMSE) would overflow float64 long before 1e300: refused at load with its row, not as a numpy warning.
+MAX_NUMBER = 1e12
+
+
 def parse_numbers(values: np.ndarray, name: str, column: str, role: str, *, decimal_comma: bool = False,
                   allow_empty: bool = False, allow_negative: bool = False) -> np.ndarray:
     """float64 of a number column; empty cells are NaN when `allow_empty`, else refused like any non-number."""
@@ -175,6 +180,13 @@ def parse_numbers(values: np.ndarray, name: str, column: str, role: str, *, deci
         else:
             what = f"{_show(cell)} is not a {'finite ' if values.dtype.kind == 'f' or _float_text(cell) else ''}number"
         raise DataError(what, file=name, row=i + 2, column=column, value=cell)
+    big = np.abs(np.nan_to_num(nums)) > MAX_NUMBER
+    if big.any():
+        i = int(np.flatnonzero(big)[0])
+        shown = f"{nums[i]:g}" if values.dtype.kind == "f" else str(values[i]).strip()
+        raise DataError(f"{_show(shown)} is above {MAX_NUMBER:g}, the largest number a file's cell may hold (no "
+                        "series sells or costs that much a day; a misplaced exponent or unit?)", file=name,
+                        row=i + 2, column=column, value=shown)
     if not allow_negative and (nums < 0).any():
         i = int(np.flatnonzero(nums < 0)[0])
         shown = f"{nums[i]:g}" if values.dtype.kind == "f" else str(values[i]).strip()

@@ -288,3 +288,11 @@ def test_two_series_that_would_share_a_name_are_refused_not_merged():
     text = b"date,item,location,sales\n2024-01-01,A/B,C,1\n2024-01-01,A,B/C,100\n"
     err = error_of(text)
     assert "item 'A/B' at location 'C' and item 'A' at location 'B/C' would both be series A/B/C" in str(err)
+
+
+def test_an_implausibly_large_cell_is_refused_with_its_row():
+    err = error_of(b"date,sales,price\n2024-01-01,5,2\n2024-01-02,1e200,2\n")
+    assert err.row == 3 and err.column == "sales" and "is above 1e+12" in str(err)
+    err = error_of(b"date,sales,price\n2024-01-01,5,2\n2024-01-02,6,3e15\n")
+    assert err.row == 3 and err.column == "price"
+    assert load_csv(b"date,sales\n2024-01-01,999999999\n").series["ALL"].demand[0] == 999999999
