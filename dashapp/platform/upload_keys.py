@@ -29,6 +29,8 @@ def _looks_like_text_key(values: set[str]) -> bool:
 def merged_key_columns(raw: bytes, mapping: ColumnMapping | None = None) -> list[tuple[str, int]]:
     """[(column, distinct values)] of the columns `mapping` (default: detected) leaves unused that look like an
     item or location and take several values inside one of its series (so loading would merge those rows)."""
+    if b"\x00" in raw[:65536]:
+        return []  # binary or UTF-16: the loader refuses it with its own message
     try:
         text = raw.decode("utf-8-sig", errors="replace")
         header, sep, _row = read_header(text, "upload")

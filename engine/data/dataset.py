@@ -267,9 +267,21 @@ def _read_source(source, name: str | None, max_bytes: int | None) -> tuple[bytes
     return raw, name
 
 
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL byte beside every character (every other byte)."""
+    head = raw[:512]
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) > 0.9 * len(odd) and even.count(0) == 0) or (even.count(0) > 0.9 * len(even)
+                                                                          and odd.count(0) == 0)
+
+
 def _decode(raw: bytes, name: str) -> str:
     if not raw.strip():
         raise DataError("is empty (no header, no rows)", file=name)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(raw):
+        raise DataError("is UTF-16 text (spreadsheet \"Unicode text\"); save it as UTF-8 CSV", file=name)
     nul = raw.find(b"\x00", 0, 65536)
     if nul >= 0:
         raise DataError(f"is a binary file, not a CSV text file (NUL byte at offset {nul})",
@@ -322,18 +334,19 @@ def file_header(source, name: str | None = None, max_bytes: int | None = None) -
     return read_header(_decode(raw, name), name)[0]
 
 
-def _read_frame(raw: bytes, name: str, sep: str, usecols: list[str], numeric: list[str], max_rows: int,
-                as_text: bool = False, codes: tuple = ()):
+def _read_frame(raw: bytes, name: str, sep: str, header: list[str], usecols: list[str], numeric: list[str],
+                max_rows: int, as_text: bool = False, codes: tuple = ()):
     """Only the mapped columns: numbers as float64 when every cell is one or empty (fast; empty = NaN), else as
     text (to read a decimal comma, or to name the first bad cell); item and location codes (`codes`) as text, as
     written (a category column infers numbers: "00123" would read as 123 and "1" and "01" as one location);
     everything else as categories (one copy of each distinct text: a year of 1,000 series holds 365 dates, not
-    365,000)."""
+    365,000). The columns take the names read_header gave them (stripped: " Date " is Date)."""
     import pandas as pd
 
     def read(dtype):
-        return pd.read_csv(io.BytesIO(raw), sep=sep, usecols=usecols, dtype=dtype, keep_default_na=False,
-                           na_values=[""], nrows=max_rows + 1, skipinitialspace=True, encoding="utf-8-sig")
+        return pd.read_csv(io.BytesIO(raw), sep=sep, header=0, names=header, usecols=usecols, dtype=dtype,
+                           keep_default_na=False, na_values=[""], nrows=max_rows + 1, skipinitialspace=True,
+                           encoding="utf-8-sig")
 
     try:
         try:
@@ -412,7 +425,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
     m = _mapping_for(header, columns, name, header_row)
     used = m.used()
     numeric = [used[r] for r in ("demand", "price", "cost", "lead_time", "forecast", "inventory") if r in used]
-    frame = _read_frame(raw, name, sep, list(dict.fromkeys(used.values())), numeric, max_rows,
+    frame = _read_frame(raw, name, sep, header, list(dict.fromkeys(used.values())), numeric, max_rows,
                         codes=tuple(c for c in (m.item, m.location) if c is not None))
     n = len(frame)
 
@@ -420,7 +433,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         values = frame[used[role]].to_numpy()
         if role == "demand" and values.dtype.kind == "f" and not np.isfinite(values).all():  # name the cell's text
             col = used[role]
-            values = _read_frame(raw, name, sep, [col], [col], max_rows, as_text=True)[col].to_numpy()
+            values = _read_frame(raw, name, sep, header, [col], [col], max_rows, as_text=True)[col].to_numpy()
         comma = sep != "," and uses_decimal_comma(values)
         return parse_numbers(values, name, used[role], role, decimal_comma=comma, **kw)
 

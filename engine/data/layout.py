@@ -231,6 +231,12 @@ def read_header(text: str, name: str) -> tuple[list[str], str, int]:
         header = [c.strip() for c in next(csv.reader([line], delimiter=sep))]
     except csv.Error as exc:
         raise DataError(f"the header is not a readable CSV line ({exc})", file=name, row=number) from None
+    # a separator at the end of every line (a common spreadsheet export) leaves unnamed columns at the end: they
+    # are named for what they are and, mapped to nothing, ignored like any other column the file has to spare
+    named = len(header)
+    while named > 1 and header[named - 1] == "":
+        named -= 1
+    header = header[:named] + [f"(unnamed column {k + 1})" for k in range(named, len(header))]
     seen: set[str] = set()
     for i, col in enumerate(header):
         if col == "":

@@ -296,3 +296,14 @@ def test_an_implausibly_large_cell_is_refused_with_its_row():
     err = error_of(b"date,sales,price\n2024-01-01,5,2\n2024-01-02,6,3e15\n")
     assert err.row == 3 and err.column == "price"
     assert load_csv(b"date,sales\n2024-01-01,999999999\n").series["ALL"].demand[0] == 999999999
+
+
+def test_spreadsheet_exports_padded_headers_trailing_separators_and_utf16():
+    padded = load_csv(b" Date , Sales , Price \n2024-01-01,5,2\n2024-01-02,6,2\n", name="padded.csv")
+    assert padded.series["ALL"].demand.tolist() == [5.0, 6.0] and padded.series["ALL"].unit_price == 2.0
+    trailing = load_csv(b"date,sales,\n2024-01-01,5,\n2024-01-02,6,\n", name="trailing.csv")
+    assert trailing.series["ALL"].demand.tolist() == [5.0, 6.0]
+    assert "(unnamed column 3)" in trailing.layout.unused
+    assert "column 2 of the header has no name" in str(error_of(b"date,,sales\n2024-01-01,1,5\n"))
+    for text in ("date,sales\n2024-01-01,5\n".encode("utf-16"), "date,sales\n2024-01-01,5\n".encode("utf-16-le")):
+        assert "is UTF-16 text" in str(error_of(text, name="unicode.csv"))
