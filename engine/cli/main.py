@@ -100,13 +100,29 @@ def config_from_args(args: argparse.Namespace):
     from engine.simulation.simulator import SimConfig
 
     opts = {}
-    for dest in _SIM_DESTS + list(all_params()):
+    params = all_params()
+    for dest in _SIM_DESTS + list(params):
         v = getattr(args, dest, None)
         if v is not None:
             opts[dest] = v
     if "data" not in opts:
         opts["data"] = default_data_path()
-    return SimConfig.from_options(opts)
+    try:
+        return SimConfig.from_options(opts)
+    except ConfigError as exc:
+        raise _in_flag_words(exc, params) from None
+
+
+def _in_flag_words(exc: ConfigError, params: dict) -> ConfigError:
+    """SimConfig's message ("lead_time = 1000 is out of range [0, 60]") in the command line's words ("--lead-time
+    1000 is out of range [0, 60]"): the user typed the flag, not the field."""
+    field, text = exc.field, str(exc)
+    if not field or not text.startswith(field + " "):
+        return exc
+    flag = params[field].flag if field in params else "--" + field.replace("_", "-")
+    rest = text[len(field):]
+    rest = rest[3:] if rest.startswith(" = ") else rest.lstrip()
+    return ConfigError(f"{flag} {rest}", field=field, value=exc.value)
 
 
 class _Common(argparse.ArgumentParser):
@@ -248,9 +264,12 @@ def cmd_generate(args) -> int:
                           value=args.start) from None
     from engine.data.generator import GeneratorParams
 
-    if not (0 <= args.weekly_amplitude < 1 and -1 <= args.trend <= 1 and 0 <= args.promo_rate <= 1):
-        raise ConfigError("--weekly-amplitude must be in [0, 1), --trend in [-1, 1], --promo-rate in [0, 1]",
-                          field="generate")
+    for flag, value, ok, allowed in (("--weekly-amplitude", args.weekly_amplitude, 0 <= args.weekly_amplitude < 1,
+                                      "[0, 1)"),
+                                     ("--trend", args.trend, -1 <= args.trend <= 1, "[-1, 1]"),
+                                     ("--promo-rate", args.promo_rate, 0 <= args.promo_rate <= 1, "[0, 1]")):
+        if not ok:  # NaN fails every comparison: refused too
+            raise ConfigError(f"{flag} {value:g} is out of range {allowed}", field=flag[2:], value=value)
     params = GeneratorParams(trend=args.trend, weekly_amplitude=args.weekly_amplitude, promo_rate=args.promo_rate)
     text = generate_csv(days=args.days, series=args.series, seed=args.seed, start=args.start, sku=args.sku,
                         params=params)

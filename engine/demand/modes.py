@@ -65,6 +65,17 @@ class DemandPlan:
                           day_number=self.day_number)
 
 
+def _fit_hint(n: int, context_days: int, days: int) -> str:
+    """What fits in n rows: fewer replay days, fewer context days, or synthetic demand (only the options that can
+    work: --days must stay ≥ 1)."""
+    options = []
+    if n - context_days >= 1:
+        options.append(f"--days {n - context_days} or fewer")
+    if n - days >= 0:
+        options.append(f"--context-days {n - days} or fewer")
+    return "use " + ", ".join(options + ["--demand synthetic"]).replace(", --demand", " or --demand")
+
+
 def context_length(config, series: SeriesData, min_history: int) -> int:
     """Rows of history before day 1 (ConfigError when the series is too short)."""
     n = len(series)
@@ -74,8 +85,7 @@ def context_length(config, series: SeriesData, min_history: int) -> int:
         if config.context_days is not None and config.context_days + config.days > n:
             raise ConfigError(
                 f"series {series.key} has {n} rows: {config.context_days} context days + {config.days} replay days "
-                f"do not fit; use --days {max(n - config.context_days, 0)} or --demand synthetic",
-                field="days", value=config.days)
+                f"do not fit; {_fit_hint(n, config.context_days, config.days)}", field="days", value=config.days)
         if ctx < need:
             most = n - need
             hint = f"use --days {most} or fewer" if most >= 1 else "use --demand synthetic"

@@ -48,7 +48,10 @@ def test_simulate_replications_report_half_widths(capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["simulate", "--days", "0"], "error: days = 0 is out of range [1, 3650]"),
+    (["simulate", "--days", "0"], "error: --days 0 is out of range [1, 3650]"),
+    (["simulate", "--lead-time", "1000"], "error: --lead-time 1000 is out of range [0, 60]"),
+    (["simulate", "--context-days", "1000"], "do not fit; use --context-days 640 or fewer or --demand synthetic"),
+    (["generate", "--out", "-", "--promo-rate", "1.5"], "error: --promo-rate 1.5 is out of range [0, 1]"),
     (["simulate", "--forecaster", "ensemble:../../etc"], "error: unknown forecaster 'ensemble:../../etc'"),
     (["simulate", "--policy", "s-S", "--s", "50", "--S", "10"], "error: policy s-S needs S > s"),
     (["simulate", "--series", "SKU_1/WH_9"], "no series 'SKU_1/WH_9'"),
@@ -80,7 +83,7 @@ def test_generate_bad_arguments():
     r = run("generate", "--out", "-", "--days", "3", "--series", "1")
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
     r = run("generate", "--out", "-", "--weekly-amplitude", "2")
-    assert r.returncode == 2 and "--weekly-amplitude must be in [0, 1)" in r.stderr
+    assert r.returncode == 2 and "--weekly-amplitude 2 is out of range [0, 1)" in r.stderr
 
 
 def test_generate_weekly_pattern_and_trend(tmp_path):
