@@ -26,6 +26,11 @@ def models_dir() -> Path:
 
 
 def use_models_dir(path) -> None:
-    """Point this process at another models folder (the CLI's --models-dir)."""
+    """Point this process at another models folder (the CLI's --models-dir). A path that is not a folder is refused
+    here, naming the option: otherwise every model in it reads as an unknown forecaster."""
+    from engine.errors import ConfigError
     global _models_dir_override
+    if not Path(path).is_dir():
+        raise ConfigError(f"--models-dir {path}: {'is not a folder' if Path(path).exists() else 'does not exist'}",
+                          field="models_dir", value=str(path))
     _models_dir_override = Path(path)

@@ -85,6 +85,10 @@ def cmd_compare(args) -> int:
         read = {defaults["data"]: args._common.read_data(args, defaults["data"])} if args.data else None
         result = sc.compare(sset, allow_files=True, defaults=defaults, datasets=read)
     except sc.ScenarioError as err:
+        text = str(err)
+        for key in ("replications", "days", "seed"):   # a value typed on the command line is named as its flag
+            if getattr(args, key) is not None and text.startswith(key + " "):
+                raise ConfigError(f"--{key} {getattr(args, key)}: {text[len(key) + 1:]}", field=key) from None
         raise ConfigError(f"{args.scenarios}: {err}") from None
     out = json_safe(sc.cli_summary(sc.to_record(result)))
     if args.json:

@@ -52,6 +52,8 @@ def test_simulate_replications_report_half_widths(capsys):
     (["simulate", "--lead-time", "1000"], "error: --lead-time 1000 is out of range [0, 60]"),
     (["simulate", "--context-days", "1000"], "do not fit; use --context-days 640 or fewer or --demand synthetic"),
     (["generate", "--out", "-", "--promo-rate", "1.5"], "error: --promo-rate 1.5 is out of range [0, 1]"),
+    (["backtest", "--data", "data/sample.csv", "--models", "ses", "--models-dir", "/no/such/folder"],
+     "error: --models-dir /no/such/folder: does not exist"),
     (["simulate", "--forecaster", "ensemble:../../etc"], "error: unknown forecaster 'ensemble:../../etc'"),
     (["simulate", "--policy", "s-S", "--s", "50", "--S", "10"], "error: policy s-S needs S > s"),
     (["simulate", "--series", "SKU_1/WH_9"], "no series 'SKU_1/WH_9'"),

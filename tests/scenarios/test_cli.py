@@ -89,3 +89,12 @@ def test_compare_bad_files_exit_2_with_a_message(tmp_path, sample_csv, content, 
     assert p.returncode == 2
     assert needle in p.stderr and "Traceback" not in p.stderr
     assert str(f) in p.stderr
+
+
+def test_compare_names_the_flag_not_the_file_for_a_bad_command_line_value(tmp_path, sample_csv):
+    f = tmp_path / "ok.json"
+    f.write_text('[{"name": "a"}, {"name": "b", "lead_time": 3}]')
+    p = cli("compare", "--scenarios", f, "--data", sample_csv, "--replications", 0)
+    assert p.returncode == 2 and p.stderr.strip() == "error: --replications 0: must be between 1 and 2000, got 0"
+    p = cli("compare", "--scenarios", f, "--data", sample_csv, "--replications", 2, "--days", 0)
+    assert p.returncode == 2 and p.stderr.startswith("error: --days 0:") and str(f) not in p.stderr
