@@ -57,7 +57,8 @@ def targets_per_series(dataset, holdout_days: int) -> list[Target]:
     for s in dataset.series.values():
         n = len(s.demand)
         if n <= holdout_days + 1:
-            raise BacktestError(f"series {s.key} has {n} days, not more than the {holdout_days} held-out days")
+            raise BacktestError(f"series {s.key} has {n} days, not more than the {holdout_days} held-out days: "
+                                f"lower --holdout-days below {n - 1}")
         out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n)),
                           getattr(s, "price", None)))
     return out

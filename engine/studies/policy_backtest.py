@@ -145,9 +145,14 @@ def run_backtest(frame_or_path, settings: BacktestSettings | None = None, *, col
     need = K * H + 60
     short = [x for x in series if len(x) < need]
     if short:
-        more = f" (and {len(short) - 1} more)" if len(short) > 1 else ""
+        more = f" ({len(short) - 1} other series {'is' if len(short) == 2 else 'are'} short too)" \
+            if len(short) > 1 else ""
+        fewest = min(len(x) for x in series)
+        fit = (fewest - 60) // K
+        hint = (f"lower --holdout-days to {fit} or fewer" + (" or --origins" if K > 1 else "")) if fit >= 7 else \
+            "the file is too short for this check"
         raise DataError(f"series {short[0].key} has {len(short[0])} days; {K} origin(s) of {H} held-out days "
-                        f"need at least {need}{more}")
+                        f"need at least {need} (60 days of history before the first origin){more}: {hint}")
     if model is not None:
         from engine.studies.quantile_backtest import quantile_backtest_records
         records = quantile_backtest_records(series, s, model)

@@ -71,8 +71,10 @@ def test_a_file_too_short_for_the_origins_is_a_message():
     x = SeriesData(key="S/1", dates=None, demand=np.ones(80), promo=np.zeros(80))
 
     ds = SimpleNamespace(name="short.csv", series={"S/1": x})
-    with pytest.raises(H.CheckInputError, match="need at least"):
+    with pytest.raises(H.CheckInputError, match="need at least") as err:
         H.compute_check(ds, H.check_settings(PortfolioSettings(days=30), 2), "k" * 40, lambda d, t: None)
+    assert "lower days per replication (the held-out days) to 10 or fewer or origins" in str(err.value)
+    assert "--" not in str(err.value)
 
 
 def test_check_settings_carry_the_pages_supplier_rules():

@@ -50,8 +50,12 @@ def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
     try:
         return s.validate()
     except ConfigError as exc:
-        raise CheckInputError(str(exc).replace("--holdout-days", "days per replication (the held-out days)")
-                              .replace("--", "")) from None
+        raise CheckInputError(_page_words(str(exc))) from None
+
+
+def _page_words(message: str) -> str:
+    """The engine's CLI flags in this form's words."""
+    return message.replace("--holdout-days", "days per replication (the held-out days)").replace("--", "")
 
 
 def check_settings_from_dict(d: dict) -> BacktestSettings:
@@ -76,7 +80,7 @@ def compute_check(dataset, settings: BacktestSettings, key: str, progress: Calla
     try:
         out = run_backtest(series, settings, progress=progress)
     except DataError as exc:
-        raise CheckInputError(str(exc)) from None
+        raise CheckInputError(_page_words(str(exc))) from None
     return json_safe({"key": key, "file": dataset.name, "settings": settings.to_dict(), **out,
                       "elapsed_s": time.perf_counter() - t0})
 
