@@ -70,8 +70,8 @@ def register(subparsers, common=None) -> None:
     p.add_argument("file", help="the original's ensemble_forecast_model.pkl (unpickling runs code: trust it)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/original")
     p.add_argument("--context", default=None,
-                   help="optional context CSV (like sku1_last_30days.csv): verifies on it and holds the columns the "
-                        "simulator lacks at its last row")
+                   help="optional context CSV (like sku1_last_30days.csv: the model's feature columns, at least its "
+                        "30 rows): verifies on it and holds the columns the simulator lacks at its last row")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_import_pkl)
 
@@ -344,8 +344,13 @@ def _argv_after(word: str) -> list[str]:
 
 # -- import-pkl ---------------------------------------------------------------------------------------------------
 def cmd_import_pkl(args) -> int:
-    from engine.forecast.legacy import import_pickle
+    """Convert the pickle; every bad input ends as one `error:` line naming --out, the model file or the context
+    file. --out is checked first: the conversion loads TensorFlow and takes ~10 s before it writes anything."""
+    from engine.forecast.legacy import import_pickle, out_dir_problem
     from engine.forecast.onnx_model import ModelError
+    problem = out_dir_problem(args.out)
+    if problem:
+        return _err(f"--out {args.out}: {problem}")
     try:
         card = import_pickle(args.file, args.out, context=args.context, log=lambda m: print(m, file=sys.stderr))
     except ModelError as exc:
