@@ -54,7 +54,7 @@ from engine.protection.lead_times import arrival_lead_times, distribution_from_h
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.simulation.confidence import half_width, nonnegative_interval
 from engine.simulation.kernel import InventoryKernel
-from engine.studies.recommendation import OBJECTIVES, recommendation_from_record, service_premium
+from engine.studies.recommendation import OBJECTIVES, history_caveat, recommendation_from_record, service_premium
 from engine.studies.series_forecasts import CANDIDATES, candidate_forecasters, masked_step, replicate
 
 __all__ = ["PortfolioSettings", "check_margins", "run_portfolio", "run_chunk", "recommend_chunk", "evaluation_paths",
@@ -757,7 +757,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                 out[-1], s, {"h": float(h[i]), "p": float(p[i]), "unit_cost": float(cost[i]),
                              "unit_price": float(price[i]), "source": cost_source(x, s),
                              "sources": cost_sources(x, s.unit_cost, s.unit_price),
-                             "order_cost": float(rules.order_cost)})
+                             "order_cost": float(rules.order_cost)},
+                caveat=history_caveat(len(hist[i]), wi, WARM_UP_DAYS))
         return out
 
     if targets is None:

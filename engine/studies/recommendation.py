@@ -46,16 +46,13 @@ def objective_meaning(objective: str, target_fill_rate: float, order_cost: float
     return f"least stock whose fill rate reaches {100 * target_fill_rate:.1f} % (costs may be higher)"
 
 
-def history_caveat(history_days: int | None, protection_days: int | None) -> str | None:
+def history_caveat(history_days: int, protection_days: int, warm_up_days: int) -> str | None:
     """What a recommendation drawn from a short history cannot know, in words (None when the history suffices).
 
-    Below WARM_UP_DAYS + the protection period the portfolio has no rolling forecast errors to size the safety stock
+    Below the portfolio's warm-up + the protection period it has no rolling forecast errors to size the safety stock
     on (it falls back on the spread of the history's own protection-period sums), and its paths resample those few
     days only: one day of history gives identical paths and a zero-width cost interval that promises nothing."""
-    from engine.studies.portfolio import WARM_UP_DAYS
-    if history_days is None or protection_days is None:
-        return None
-    need = WARM_UP_DAYS + int(protection_days)
+    need = int(warm_up_days) + int(protection_days)
     if history_days >= need:
         return None
     return (f"based on {history_days} day{'s' if history_days != 1 else ''} of history, fewer than the {need} that "
@@ -63,8 +60,9 @@ def history_caveat(history_days: int | None, protection_days: int | None) -> str
             "days only — treat them as a first guess and review them as sales come in")
 
 
-def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
-    """The recommendation of one portfolio record (engine.studies.portfolio.run_chunk), JSON-safe."""
+def recommendation_from_record(record: dict, settings, costs: dict, caveat: str | None = None) -> dict:
+    """The recommendation of one portfolio record (engine.studies.portfolio.run_chunk), JSON-safe; `caveat`: what
+    it cannot know (history_caveat), said beside it."""
     rq = record["policy"] == "r-Q"
     if rq:
         params = {"reorder_point": record["reorder_point"], "order_quantity": record["order_quantity"]}
@@ -97,7 +95,7 @@ def recommendation_from_record(record: dict, settings, costs: dict) -> dict:
                      "disjoint evaluation paths",
         "evaluation": {"paths": record["replications"], "days": record["days"],
                        "start_on_hand": "at the policy's level" if start is None else float(start)},
-        "caveat": history_caveat(record.get("history_days"), record.get("protection_days")),
+        "caveat": caveat,
     }
 
 

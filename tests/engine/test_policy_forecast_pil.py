@@ -125,7 +125,7 @@ def test_cli_simulate_runs_it_and_refuses_a_bad_level(capsys):
     assert out["days"] == 20
     assert main([*args, "--service-level", "1.5"]) == 2
     err = capsys.readouterr().err
-    assert "service_level" in err and "Traceback" not in err
+    assert "--service-level 1.5 is out of range" in err and "Traceback" not in err
 
 
 def test_projection_of_a_row_alone_equals_the_row_in_a_batch():
