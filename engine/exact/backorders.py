@@ -27,9 +27,20 @@ def lead_time_demand(pmf: np.ndarray, L: int) -> np.ndarray:
 
 
 def _G(y: np.ndarray, conv: np.ndarray, h: float, p: float) -> np.ndarray:
+    """G(y) from partial sums of conv and d·conv, in memory O(len(y) + len(conv)): a (y, d) table would hold
+    31 × 2000 demand points per position at lead time 30 (tens of GB). E(y − D)⁺ = y·F(y) − Σ_{d≤y} d·P(d) and
+    E(D − y)⁺ = Σ_{d>y} d·P(d) − y·P(D > y), each from the side where it is a sum of non-negative terms."""
+    conv = np.asarray(conv, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
     d = np.arange(len(conv))
-    y = np.asarray(y)[:, None]
-    return h * (np.maximum(y - d, 0) @ conv) + p * (np.maximum(d - y, 0) @ conv)
+    F = np.concatenate([[0.0], np.cumsum(conv)])            # F[k] = P(D < k)
+    M = np.concatenate([[0.0], np.cumsum(d * conv)])        # M[k] = Σ_{d<k} d·P(d)
+    T = np.concatenate([np.cumsum(conv[::-1])[::-1], [0.0]])       # T[k] = P(D ≥ k)
+    N = np.concatenate([np.cumsum((d * conv)[::-1])[::-1], [0.0]])  # N[k] = Σ_{d≥k} d·P(d)
+    k = np.clip(y + 1, 0, len(conv))                        # the first demand above y
+    over = np.where(y >= 0, y * F[k] - M[k], 0.0)
+    short = N[k] - y * T[k]
+    return h * np.maximum(over, 0.0) + p * np.maximum(short, 0.0)
 
 
 def base_stock_cost(pmf, L: int, h: float, p: float, S: int) -> float:
@@ -54,6 +65,7 @@ class BackorderSolution:
     states: int
     iterations: int
     seconds: float
+    converged: bool = True  # False: max_iter ran out before the bounds met (lower .. upper is all that is known)
 
 
 def _best_above(W: np.ndarray, m: int) -> np.ndarray:
@@ -65,6 +77,13 @@ def _best_above(W: np.ndarray, m: int) -> np.ndarray:
         suffix = np.minimum.accumulate(W[idx][::-1])[::-1]
         R[idx[:-1]] = suffix[1:]
     return R
+
+
+def _expected_next(V: np.ndarray, pmf: np.ndarray) -> np.ndarray:
+    """E V(y − D) for every position index j, the next index j − d clipped at 0 (positions below the grid's
+    lowest are held there): one convolution of V, padded on the left with V[0], in memory O(len(V))."""
+    padded = np.concatenate([np.full(len(pmf) - 1, V[0]), V])
+    return np.convolve(padded, pmf, mode="valid")
 
 
 def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_iter: int = 100_000,
@@ -81,14 +100,13 @@ def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_ite
     xs = np.arange(lo, hi + 1)
     n = len(xs)
     G = _G(xs, conv, h, p)  # cost of ordering up to y = xs[j]
-    # E V(y − D) for every y: next index = j − d clipped at 0
-    idx = np.clip(np.arange(n)[:, None] - np.arange(dmax + 1)[None, :], 0, n - 1)
     V = np.zeros(n)
     lazy = pmf[0] == 0
     it = 0
     low = up = 0.0
+    converged = False
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is the iteration count reported after the loop
-        W = G + V[idx] @ pmf                      # value of ordering up to y
+        W = G + _expected_next(V, pmf)            # value of ordering up to y
         TV = np.minimum(W, K + _best_above(W, multiple))
         if lazy:
             TV = 0.5 * (TV + V)
@@ -96,12 +114,13 @@ def solve_backorders(pmf, L: int, h: float, p: float, tol: float = 1e-9, max_ite
         low, up = float(delta.min()), float(delta.max())
         V = TV - TV[-lo]
         if up - low <= tol * max(abs(up), 1e-12):
+            converged = True
             break
     if lazy:
         low, up = 2 * low, 2 * up
-    W = G + V[idx] @ pmf
+    W = G + _expected_next(V, pmf)
     level = int(xs[int(np.argmin(W))])
     orders = W > K + _best_above(W, multiple) + 1e-9 * (1 + np.abs(W))
     reorder = int(xs[np.nonzero(orders)[0].max()]) if orders.any() else int(xs[0])
     return BackorderSolution(cost=0.5 * (low + up), lower=low, upper=up, level=level, reorder=reorder, states=n,
-                             iterations=it, seconds=time.perf_counter() - t0)
+                             iterations=it, seconds=time.perf_counter() - t0, converged=converged)

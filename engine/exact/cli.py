@@ -61,19 +61,24 @@ def cmd_exact(args) -> int:
     print(f"{'policy':<28} {'parameters':<24} {'cost':>9} {'gap':>8}")
     bs = rep["base_stock"]
     if bs:
-        print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} "
-              f"{_gap(bs['cost'] / rep['optimal_cost'] - 1):>8.2%}")
+        gap = bs.get("gap", next((r["gap"] for r in rep["policies"] if r["name"] == "base-stock"), None))
+        print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} {_gap(gap):>8}")
     for r in rep["policies"]:
         if r["name"] == "base-stock":
             continue
         params = ", ".join(f"{k}={v:g}" if not isinstance(v, str) else f"{k}={v}" for k, v in r["params"].items())
         name = "lookahead (heuristic)" if r.get("heuristic") else r["name"]
-        print(f"{name:<28} {params:<24} {r['cost']:>9.4f} {_gap(r['gap']):>8.2%}")
+        print(f"{name:<28} {params:<24} {r['cost']:>9.4f} {_gap(r['gap']):>8}")
+    if rep.get("gap_note"):
+        print(rep["gap_note"])
     if rep.get("policies_note"):
         print(rep["policies_note"])
     return 0
 
 
-def _gap(g: float) -> float:
-    """Gaps within the solver's tolerance print as 0 (not −0.00 %)."""
-    return 0.0 if abs(g) < 1e-6 else g
+def _gap(g: float | None) -> str:
+    """The gap column: "–" where the gap is undefined (a zero optimum); gaps within the solver's tolerance print as
+    0 (not −0.00 %)."""
+    if g is None:
+        return "–"
+    return f"{0.0 if abs(g) < 1e-6 else g:.2%}"

@@ -2,23 +2,32 @@
 
 The support is cut where the upper tail mass falls below TAIL (1e-12) and that tail is added to the last point,
 so the pmf sums to one exactly and every expectation is off by at most TAIL × (largest cost in the model).
+
+Every distribution is checked before a model sees it (ConfigError / DataError in the CLI's wording): its pmf must
+carry the mean and variance asked for (a parameter whose mass lies beyond MAX_SUPPORT would otherwise be cut to a
+different distribution), demand must be positive in at least MIN_DEMAND_RATE of periods (rarer demand makes the
+chains mix so slowly that value iteration stops before its bounds meet), and observed demand must be whole units
+(the models' states are integer stock levels; rounding would change the series' mean without saying so).
 """
 from __future__ import annotations
 
+import io
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, DataError
 
-__all__ = ["TAIL", "DemandDist", "empirical", "from_counts", "from_values", "negative_binomial", "parse_demand_dist",
-           "poisson"]
+__all__ = ["MIN_DEMAND_RATE", "TAIL", "DemandDist", "empirical", "from_counts", "from_values", "negative_binomial",
+           "parse_demand_dist", "poisson"]
 
 TAIL = 1e-12
 MAX_SUPPORT = 2000  # a demand pmf longer than this is refused (the state space would be far too large anyway)
+MIN_DEMAND_RATE = 1e-3  # P(D ≥ 1) below this is refused: poisson:0.0001 stops value iteration unconverged
 
 
 @dataclass(frozen=True)
@@ -69,49 +78,95 @@ def _cut(pmf: np.ndarray) -> np.ndarray:
 
 def _check_len(n: int, label: str) -> None:
     if n > MAX_SUPPORT:
-        raise ConfigError(f"demand distribution {label} needs {n} support points (at most {MAX_SUPPORT}); "
-                          "the exact model is for small integer demands", field="demand_dist", value=label)
+        raise ConfigError(f"--demand-dist: demand distribution {label} needs {n} support points (at most "
+                          f"{MAX_SUPPORT}); the exact model is for small integer demands", field="demand_dist",
+                          value=label)
+
+
+def _check_mean(mean: float, label: str) -> None:
+    if mean > MAX_SUPPORT:
+        raise ConfigError(f"--demand-dist {label}: the mean {mean:g} is above {MAX_SUPPORT}, the largest demand the "
+                          "exact model holds (it is for small integer demands)", field="demand_dist", value=label)
+
+
+def _check_rate(pmf: np.ndarray, label: str) -> None:
+    rate = float(pmf[1:].sum())
+    if rate < MIN_DEMAND_RATE:
+        raise ConfigError(f"--demand-dist {label}: demand is positive in {rate:.3g} of periods, below the "
+                          f"{MIN_DEMAND_RATE:g} the exact model solves reliably", field="demand_dist", value=label)
+
+
+def _upper_end(isf: float, label: str) -> int:
+    """The support's last point from the distribution's inverse survival function at TAIL (NaN or beyond
+    MAX_SUPPORT: refused, the mass lies where the model cannot hold it)."""
+    if not math.isfinite(isf) or isf + 2 > MAX_SUPPORT:
+        raise ConfigError(f"--demand-dist {label}: the distribution needs more than {MAX_SUPPORT} support points "
+                          f"(its tail beyond them has probability {TAIL:g} or more); the exact model is for small "
+                          "integer demands", field="demand_dist", value=label)
+    return int(isf) + 2
+
+
+def _checked(pmf: np.ndarray, label: str, mean: float, var: float) -> DemandDist:
+    """The distribution, once its cut pmf is known to carry the mean and variance asked for."""
+    dist = DemandDist(_cut(pmf), label)
+    if not (abs(dist.mean - mean) <= 1e-6 * mean and abs(dist.var - var) <= 1e-4 * var):
+        raise ConfigError(f"--demand-dist {label}: on 0..{MAX_SUPPORT} this distribution has mean {dist.mean:.6g} "
+                          f"and variance {dist.var:.6g}, not the {mean:g} and {var:g} asked for (too much of its "
+                          "mass lies beyond what the exact model holds)", field="demand_dist", value=label)
+    _check_rate(dist.pmf, label)
+    return dist
 
 
 def poisson(mean: float) -> DemandDist:
+    label = f"poisson:{mean:g}"
     if not (math.isfinite(mean) and mean > 0):
-        raise ConfigError(f"poisson mean must be positive (got {mean!r})", field="demand_dist", value=mean)
-    hi = int(stats.poisson.isf(TAIL, mean)) + 2
-    _check_len(hi, f"poisson:{mean:g}")
+        raise ConfigError(f"--demand-dist {label}: the poisson mean must be positive", field="demand_dist",
+                          value=mean)
+    _check_mean(mean, label)
+    _check_rate(np.array([math.exp(-mean), -math.expm1(-mean)]), label)
+    hi = _upper_end(stats.poisson.isf(TAIL, mean), label)
     pmf = stats.poisson.pmf(np.arange(hi + 1), mean)
     pmf[-1] += stats.poisson.sf(hi, mean)
-    return DemandDist(_cut(pmf), f"poisson:{mean:g}")
+    return _checked(pmf, label, mean, mean)
 
 
 def negative_binomial(mean: float, var: float) -> DemandDist:
     """Negative binomial with the given mean and variance (needs var > mean): n = m²/(v − m), p = m/v."""
+    label = f"negbin:{mean:g}:{var:g}"
     if not (math.isfinite(mean) and mean > 0):
-        raise ConfigError(f"negbin mean must be positive (got {mean!r})", field="demand_dist", value=mean)
+        raise ConfigError(f"--demand-dist {label}: the negbin mean must be positive", field="demand_dist",
+                          value=mean)
     if not (math.isfinite(var) and var > mean):
-        raise ConfigError(f"negbin needs VAR > MEAN (got mean {mean:g}, var {var:g}); use poisson:MEAN when they "
-                          "are equal", field="demand_dist", value=var)
+        raise ConfigError(f"--demand-dist {label}: negbin needs VAR > MEAN (got mean {mean:g}, var {var:g}); use "
+                          "poisson:MEAN when they are equal", field="demand_dist", value=var)
+    _check_mean(mean, label)
     n, p = mean * mean / (var - mean), mean / var
-    hi = int(stats.nbinom.isf(TAIL, n, p)) + 2
-    _check_len(hi, f"negbin:{mean:g}:{var:g}")
+    hi = _upper_end(stats.nbinom.isf(TAIL, n, p), label)
     pmf = stats.nbinom.pmf(np.arange(hi + 1), n, p)
     pmf[-1] += stats.nbinom.sf(hi, n, p)
-    return DemandDist(_cut(pmf), f"negbin:{mean:g}:{var:g}")
+    return _checked(pmf, label, mean, var)
 
 
 def from_values(values, label: str) -> DemandDist:
-    """Empirical pmf of observed demands (rounded to whole units; needs at least one value and a positive mean)."""
+    """Empirical pmf of observed demands: whole units, at least one value, positive in at least MIN_DEMAND_RATE of
+    them (module docstring)."""
     v = np.asarray(values, dtype=np.float64)
     v = v[np.isfinite(v)]
     if v.size == 0:
         raise ConfigError(f"series {label} has no demand values", field="demand_dist", value=label)
     if (v < 0).any():
         raise ConfigError(f"series {label} has negative demand", field="demand_dist", value=label)
-    k = np.rint(v).astype(np.int64)
-    _check_len(int(k.max()) + 1, label)
-    pmf = np.bincount(k).astype(np.float64)
+    frac = v != np.floor(v)
+    if frac.any():
+        raise ConfigError(f"series {label} has demand {v[frac][0]:g}, not a whole number; the exact model needs "
+                          "demand in whole units", field="demand_dist", value=label)
+    _check_len(int(v.max()) + 1, label)
+    pmf = np.bincount(v.astype(np.int64)).astype(np.float64)
     if pmf[1:].sum() == 0:
         raise ConfigError(f"series {label} has no positive demand", field="demand_dist", value=label)
-    return DemandDist(pmf / pmf.sum(), f"empirical:{label}")
+    pmf /= pmf.sum()
+    _check_rate(pmf, f"empirical:{label}")
+    return DemandDist(pmf, f"empirical:{label}")
 
 
 def from_counts(counts, label: str) -> DemandDist:
@@ -120,6 +175,7 @@ def from_counts(counts, label: str) -> DemandDist:
     if c.ndim != 1 or c.size == 0 or (c < 0).any() or not np.isfinite(c).all() or c[1:].sum() <= 0:
         raise ConfigError(f"series {label} has no positive demand counts", field="demand_dist", value=label)
     _check_len(c.size, label)
+    _check_rate(c / c.sum(), f"empirical:{label}")
     return DemandDist(c / c.sum(), f"empirical:{label}")
 
 
@@ -128,8 +184,42 @@ def empirical(path: str, series: str | None) -> DemandDist:
     (engine.data.dataset.load_csv)."""
     from engine.data.dataset import load_csv
 
-    s = load_csv(path).get(series)
+    ds = load_csv(path)
+    s = ds.get(series)
+    frac = s.demand != np.floor(s.demand)
+    if frac.any():
+        column = ds.layout.demand if ds.layout is not None else None
+        raise DataError(f"demand {s.demand[frac][0]:g} of series {s.key} is not a whole number; the exact model "
+                        "needs demand in whole units (--demand-dist empirical:FILE)", file=str(path),
+                        row=_first_fractional_row(path, ds.layout, s.key), column=column)
     return from_values(s.demand, s.key)
+
+
+def _first_fractional_row(path, layout, key: str) -> int | None:
+    """The file line (header = 1, the loader's count) of the first row of series `key` whose demand is not whole;
+    None when the file cannot be re-read the way the loader read it."""
+    import pandas as pd
+
+    from engine.data.cells import parse_numbers, uses_decimal_comma
+    from engine.data.dataset import NO_ITEM
+    from engine.data.layout import read_header
+
+    try:
+        raw = Path(path).read_bytes()
+        _, sep, _ = read_header(raw.decode("utf-8-sig"), str(path))
+        keys = [c for c in (layout.item, layout.location) if c is not None]
+        frame = pd.read_csv(io.BytesIO(raw), sep=sep, usecols=[layout.demand, *keys], dtype=str,
+                            keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
+        frame.columns = [c.strip() for c in frame.columns]
+        cells = frame[layout.demand].to_numpy()
+        demand = parse_numbers(cells, str(path), layout.demand, "demand",
+                               decimal_comma=sep != "," and uses_decimal_comma(cells))
+        names = [frame[c].astype(str).str.strip() for c in keys]
+        row_keys = (names[0] + "/" + names[1] if len(names) == 2 else names[0]) if names else NO_ITEM
+        hit = np.flatnonzero(np.asarray(row_keys == key) & (demand != np.floor(demand)))
+    except (OSError, ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+    return int(hit[0]) + 2 if hit.size else None
 
 
 _NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
@@ -152,7 +242,8 @@ def parse_demand_dist(text: str) -> DemandDist:
         if cut >= 0:
             path, series = rest[:cut + 4], rest[cut + 5:] or None
         if not path:
-            raise ConfigError("empirical needs a file: empirical:FILE.csv[:SERIES]", field="demand_dist", value=t)
+            raise ConfigError("--demand-dist: empirical needs a file: empirical:FILE.csv[:SERIES]",
+                              field="demand_dist", value=t)
         return empirical(path, series)
-    raise ConfigError(f"demand distribution {t[:60]!r} is not poisson:MEAN, negbin:MEAN:VAR or "
+    raise ConfigError(f"--demand-dist: {t[:60]!r} is not poisson:MEAN, negbin:MEAN:VAR or "
                       "empirical:FILE.csv[:SERIES]", field="demand_dist", value=t)

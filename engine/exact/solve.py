@@ -33,6 +33,7 @@ class Solution:
     states: int              # valid states
     grid: int                # grid entries (valid or not)
     seconds: float
+    converged: bool = True   # False: max_iter ran out before the bounds met (lower .. upper is all that is known)
 
 
 def fits(model: GridModel, limit: int = MAX_GRID) -> bool:
@@ -64,6 +65,7 @@ def _solve(model: GridModel, tol: float, max_iter: int) -> Solution:
     V = np.zeros(model.size)
     lo = hi = 0.0
     it = 0
+    converged = False
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is the iteration count reported after the loop
         TV, _ = model.bellman(V)
         if lazy:
@@ -72,9 +74,11 @@ def _solve(model: GridModel, tol: float, max_iter: int) -> Solution:
         lo, hi = float(delta.min()), float(delta.max())
         V = TV - TV[0]
         if hi - lo <= tol * max(abs(hi), 1e-12):
+            converged = True
             break
     _, A = model.bellman(V, want_actions=True)
     g_lo, g_hi = (2 * lo, 2 * hi) if lazy else (lo, hi)
     idx = model.valid_index
     return Solution(cost=0.5 * (g_lo + g_hi), lower=g_lo, upper=g_hi, actions=A[idx], values=V[idx],
-                    iterations=it, states=model.n_states, grid=model.size, seconds=time.perf_counter() - t0)
+                    iterations=it, states=model.n_states, grid=model.size, seconds=time.perf_counter() - t0,
+                    converged=converged)

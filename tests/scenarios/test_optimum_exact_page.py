@@ -237,3 +237,22 @@ def test_page_certifies_the_policies_of_an_uploaded_series_and_says_when_it_cann
     assert head.startswith("Not certified (lead time beyond reach): lead time 25 days")
     assert "the largest lead time it solves is" in head and "Traceback" not in head
     assert "Certificate for series A1/North of planner.csv" in browser.find_element(By.ID, ids.EXACT_CERTIFICATE).text
+
+
+def test_a_zero_cost_optimum_reads_as_undefined_gaps_not_a_crash():
+    """Demand of exactly 4 every day: the optimum costs 0, every gap is a ratio to 0 (engine.exact.report's
+    gap_note); the page says so instead of dividing by it."""
+    from engine.exact.distributions import DemandDist
+    from engine.exact.report import exact_report
+    rep = exact_report(DemandDist(np.array([0.0, 0.0, 0.0, 0.0, 1.0]), "constant:4"), 2)
+    assert rep["optimal_cost"] == 0.0 and rep.get("gap_note")
+    rows = ox.gap_rows(rep)
+    assert rows[0]["gap"] == "0.00 %" and all(r["gap"] == "undefined (the optimum costs 0)" for r in rows[1:])
+    assert "undefined" in ox.headline(rep) or "0.000 per day" in ox.headline(rep)
+
+
+def test_an_uncertified_optimum_says_why_in_the_headline():
+    rep = {"certified": False, "status": "not certified (the optimum's bounds did not meet)", "lead_time": 2,
+           "message": "not certified (the optimum's bounds did not meet): value iteration stopped after 10 iterations"}
+    assert ox.headline(rep).startswith("Not certified (the optimum's bounds did not meet): value iteration")
+    assert {r["gap"] for r in ox.gap_rows(rep)} == {rep["status"]}

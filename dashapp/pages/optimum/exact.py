@@ -135,16 +135,23 @@ def _params(params: dict) -> str:
     return ", ".join(f"{PARAM_LABELS.get(k, k)} = {v:g}" for k, v in params.items())
 
 
-def _pct(gap: float) -> str:
+def _pct(gap: float | None) -> str:
+    """A gap in percent; None (an optimum of 0, engine.exact.report's gap_note) has no ratio."""
+    if gap is None:
+        return "undefined (the optimum costs 0)"
     return f"{100 * (0.0 if abs(gap) < 1e-6 else gap):.2f} %"
+
+
+def _gap(cost: float, opt: float) -> float | None:
+    return None if opt == 0 else cost / opt - 1.0
 
 
 def gap_rows(rep: dict) -> list[dict]:
     """One row per offered policy: name, best parameters, long-run cost per day and the true gap to the optimum —
     or, beyond the solver's reach, "not certified (lead time beyond reach)" in the gap column."""
     if not rep.get("certified", True):
-        return [{"policy": policy_label({"name": n}), "params": "—", "cost": "—", "gap": NOT_CERTIFIED}
-                for n in NOT_EVALUATED]
+        return [{"policy": policy_label({"name": n}), "params": "—", "cost": "—",
+                 "gap": rep.get("status") or NOT_CERTIFIED} for n in NOT_EVALUATED]
     opt = rep["optimal_cost"]
     rows = [{"policy": "Optimal policy", "params": "state-dependent (see the picture)" if rep.get("policy_records")
              else "state-dependent", "cost": f"{opt:,.3f} per day", "gap": "0.00 %"}]
@@ -156,7 +163,7 @@ def gap_rows(rep: dict) -> list[dict]:
     for r in listed:
         params = {k: v for k, v in r["params"].items() if k != "base"}
         rows.append({"policy": policy_label(r), "params": _params(params),
-                     "cost": f"{r['cost']:,.3f} per day", "gap": _pct(r["cost"] / opt - 1.0)})
+                     "cost": f"{r['cost']:,.3f} per day", "gap": _pct(_gap(r["cost"], opt))})
     return rows
 
 
@@ -168,6 +175,9 @@ def _best_simple(rep: dict) -> dict | None:
 def headline(rep: dict) -> str:
     """One plain sentence: the best possible cost, how close the best offered policies get, what base-stock
     loses — or why there is no certificate."""
+    if not rep.get("certified", True) and rep.get("status", NOT_CERTIFIED) != NOT_CERTIFIED:
+        why = rep.get("message") or rep["status"]   # unconverged, undercut, a fixed lead time only
+        return f"{why[0].upper()}{why[1:]}."
     if not rep.get("certified", True):
         return (f"{NOT_CERTIFIED[0].upper()}{NOT_CERTIFIED[1:]}: lead time {rep['lead_time']} days is beyond the "
                 f"exact solver for this demand; the largest lead time it solves is {rep['largest_lead_time']} days.")
@@ -185,7 +195,7 @@ def headline(rep: dict) -> str:
     if look is not None:
         parts.append(f"the one-step lookahead on it (a heuristic) within {_pct(look['gap'])}")
     if bs:
-        parts.append(f"base-stock (S = {bs['level']:g}) loses {_pct(bs['cost'] / opt - 1.0)}")
+        parts.append(f"base-stock (S = {bs['level']:g}) loses {_pct(_gap(bs['cost'], opt))}")
     return lead + ("; ".join(parts) + "." if parts else "")
 
 
