@@ -328,6 +328,12 @@ def detect_layout(source, name: str | None = None, columns=None, max_bytes: int 
         raise DataError(exc.detail, file=name, row=row, column=exc.column) from None
 
 
+def decode_text(raw: bytes, name: str) -> str:
+    """A file's bytes as text, or the loader's DataError for an empty, UTF-16, binary or non-UTF-8 file: the one
+    reading every CSV the engine takes (sales, item master, stock) goes through."""
+    return _decode(raw, name)
+
+
 def file_header(source, name: str | None = None, max_bytes: int | None = None) -> list[str]:
     """The header of a file (path or bytes) as the loader reads it (separator sniffed, names stripped)."""
     raw, name = _read_source(source, name, max_bytes)

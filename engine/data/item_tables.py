@@ -16,14 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.data.cells import DATE_FORMATS
-from engine.data.dataset import file_header
-from engine.data.layout import detect_columns
+from engine.data.dataset import decode_text
+from engine.data.layout import detect_columns, read_header
 from engine.errors import DataError
 
 __all__ = ["ItemTable", "read_item_table", "series_for", "parse_number", "parse_date", "MAX_TABLE_BYTES"]
 
 MAX_TABLE_BYTES = 20 * 2**20
 MAX_TABLE_ROWS = 100_000
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)?,\d+$")   # 10,5  1.234,5  ,5
 
 
 def _norm(name: str) -> str:
@@ -40,6 +43,7 @@ class ItemTable:
     location: str | None
     columns: dict
     rows: list
+    decimal_comma: bool = False   # a file separated by ; or tab may write 10,5 for 10.5 (as the sales loader reads)
 
 
 def read_item_table(source, name: str | None, fields: dict[str, list[str]], required: tuple[str, ...] = (),
@@ -58,9 +62,8 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
             raise DataError(f"cannot be read ({exc.strerror})", file=name) from None
     if len(raw) > MAX_TABLE_BYTES:
         raise DataError(f"is {len(raw):,} bytes, above the {MAX_TABLE_BYTES:,}-byte limit", file=name)
-    if b"\x00" in raw[:65536]:
-        raise DataError("is not a text CSV (it contains binary data)", file=name)
-    header = file_header(raw, name)
+    text = decode_text(raw, name)       # empty, UTF-16, binary, not UTF-8: the sales loader's messages
+    header, sep, _row = read_header(text, name)   # the separator sniffed as for the sales file (, ; tab |)
     mapping = detect_columns(header)
     if mapping.item is None:
         raise DataError(f"no item column found (looked for sku, item, product, artikel, …; found: "
@@ -78,8 +81,7 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
     if missing:
         raise DataError(f"no {' and no '.join(missing)} column found (found: {', '.join(header[:20])})", file=name,
                         row=1)
-    text = raw.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     index = None
     rows = []
     for rec in reader:
@@ -102,7 +104,8 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
         rows.append((line, item, loc, {f: cells[c] for f, c in columns.items()}))
     if not rows:
         raise DataError("has a header but no data rows", file=name)
-    return ItemTable(name=name, item=mapping.item, location=mapping.location, columns=columns, rows=rows)
+    return ItemTable(name=name, item=mapping.item, location=mapping.location, columns=columns, rows=rows,
+                     decimal_comma=sep != ",")
 
 
 def series_for(dataset, table: ItemTable, line: int, item: str, location: str | None) -> list[str]:
@@ -129,8 +132,11 @@ def parse_number(text: str, table: ItemTable, line: int, field: str, *, low: flo
     """A cell as a number in [low, high] (None when empty); DataError naming the cell otherwise."""
     if text == "":
         return None
+    number = text
+    if table.decimal_comma and _DECIMAL_COMMA.match(text):
+        number = text.replace(".", "").replace(",", ".")
     try:
-        value = float(text)
+        value = float(number)
     except ValueError:
         value = float("nan")
     col = table.columns.get(field, field)

@@ -206,3 +206,18 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys, case, message):
     code, out, err = run_cli(capsys, *argv, "--json")
     assert code == 2 and out == ""
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("text", [
+    b"sku;store;on_hand;on_order\nA;S1;10,5;2\nB;S1;1.234,5;0\n",
+    b"sku\tstore\ton_hand\ton_order\nA\tS1\t10,5\t2\nB\tS1\t1.234,5\t0\n",
+    b"sku,store,on_hand,on_order\nA,S1,10.5,2\nB,S1,1234.5,0\n",
+])
+def test_stock_files_separated_like_sales_files_read_the_same(ds, text):
+    """A stock or item file separated by ; or tab (decimal commas allowed) reads as the comma one: the sales
+    loader's separators (the stock reader split every line on commas and failed on the header)."""
+    got = read_stock(text, ds, name="stock.csv")
+    assert {k: (p.on_hand, sum(q for q, _ in p.orders)) for k, p in got.items()} == \
+        {"A/S1": (10.5, 2.0), "B/S1": (1234.5, 0.0)}
+    items = read_items(b"sku;store;moq;unit_cost\nA;S1;12;3,5\n", name="items.csv")
+    assert item_terms(ds, items)["A/S1"].unit_cost == 3.5
