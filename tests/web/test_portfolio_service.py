@@ -305,3 +305,16 @@ def test_the_page_and_the_job_compute_one_portfolio_key_when_the_browser_writes_
     through_browser = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in s.to_dict().items()}
     again = P.settings_from_dict(through_browser)
     assert P.result_key("f", ColumnMapping(), False, s) == P.result_key("f", ColumnMapping(), False, again)
+
+
+@pytest.mark.parametrize("forged", ["x", [1], {"file_id": None}, 7])
+def test_a_forged_file_store_value_is_the_upload_message_not_a_traceback(forged):
+    """pf-file.data is the browser's: a value that is not the upload's {file_id} gets "upload a daily CSV first"
+    from both the run and the check against history (an AttributeError before)."""
+    import dashapp.app  # noqa: F401 - registers the pages
+    from dashapp.pages.portfolio import page as pf
+    rest = [None] * len(pf.ROLES) + [False, 7, 20, 90, "cost", 0.95]
+    run = pf.prepare(1, forged, *rest, "session", *([None] * len(pf.RULE_KEYS)))
+    check = pf.prepare_check(1, forged, *rest, 1, *([None] * len(pf.RULE_KEYS)))
+    for out in (run, check):
+        assert "upload a daily CSV first" in str(out)

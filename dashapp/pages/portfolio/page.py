@@ -227,7 +227,7 @@ def prepare(_n, file, *rest):
         raise dash.exceptions.PreventUpdate
     roles, (fill, lead, reps, days, objective, target, sid, *rules) = rest[:len(ROLES)], rest[len(ROLES):]
     try:
-        if not file:
+        if not isinstance(file, dict) or not file.get("file_id"):   # none yet, or a forged store value
             raise P.PortfolioInputError("upload a daily CSV first")
         s = P.settings_from_form(lead, reps, days, objective, target, **dict(zip(RULE_KEYS, rules)))
         ds = P.read_dataset(files(), file.get("file_id"), choices_from_values(roles), fill)
@@ -335,7 +335,7 @@ def prepare_check(_n, file, *rest):
         raise dash.exceptions.PreventUpdate
     roles, (fill, lead, reps, days, objective, target, origins, *rules) = rest[:len(ROLES)], rest[len(ROLES):]
     try:
-        if not file:
+        if not isinstance(file, dict) or not file.get("file_id"):   # none yet, or a forged store value
             raise P.PortfolioInputError("upload a daily CSV first")
         s = H.check_settings(P.settings_from_form(lead, reps, days, objective, target,
                                                   **dict(zip(RULE_KEYS, rules))), origins)
