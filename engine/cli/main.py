@@ -152,13 +152,13 @@ def write_output(path: str, text: str, option: str = "--out") -> None:
 
 
 def write_ledger(rows: list[dict], path: str) -> None:
-    from engine.simulation.simulator import LEDGER_COLUMNS
+    from engine.simulation.simulator import LEDGER_COLUMNS, ledger_cell
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(LEDGER_COLUMNS)
     for r in rows:
-        w.writerow(["" if r[c] is None else r[c] for c in LEDGER_COLUMNS])
+        w.writerow(["" if r[c] is None else ledger_cell(r[c]) for c in LEDGER_COLUMNS])
     write_output(path, buf.getvalue(), "--ledger")
 
 

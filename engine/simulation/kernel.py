@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from engine.simulation.metrics import TOTAL_NAMES
+from engine.simulation.metrics import SHORT_UNITS, TOTAL_NAMES
 
 __all__ = ["InventoryKernel", "DayFlows", "SCALAR", "VECTOR"]
 
@@ -332,7 +332,7 @@ class InventoryKernel:
         tot["demand"] += demand
         tot["fulfilled"] += fulfilled
         tot["unmet"] += unmet
-        short = unmet > 0
+        short = unmet > SHORT_UNITS
         tot["stockout_days"] += short
         tot["orders"] += placed
         tot["on_hand"] += on_hand

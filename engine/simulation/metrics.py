@@ -27,6 +27,10 @@ KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_
              "days_without_stockout", "stockout_days",
              "orders_placed", "average_on_hand", "inventory_turns", "days", "total_demand", "unmet_units",
              "ordering_cost", "orders_per_year", "cost_per_order_line"]
+# Unmet units below this are float residue, not a stockout: levels and positions are sums of fractional forecasts,
+# and a day that should close at exactly 0 on hand can open at 7 − 7e-15 against a demand of 7 (a "stockout day"
+# with no unit lost, measured on a constant series). The kernel and the ledger's totals both count with it.
+SHORT_UNITS = 1e-9
 TOTAL_NAMES = ["holding", "stockout", "demand", "fulfilled", "unmet", "stockout_days", "orders", "on_hand",
                "shipped", "cycles", "cycles_with_stockout", "ordering"]
 
@@ -39,14 +43,14 @@ def ledger_totals(rows: list[dict]) -> dict:
             tot["cycles"] += 1.0
             tot["cycles_with_stockout"] += 1.0 if short else 0.0
             short = False
-        short = short or r["unmet"] > 0
+        short = short or r["unmet"] > SHORT_UNITS
         tot["holding"] += r["holding_cost"]
         tot["stockout"] += r["stockout_cost"]
         tot["ordering"] += r.get("ordering_cost", 0.0)
         tot["demand"] += r["demand"]
         tot["fulfilled"] += r["fulfilled"]
         tot["unmet"] += r["unmet"]
-        tot["stockout_days"] += 1.0 if r["unmet"] > 0 else 0.0
+        tot["stockout_days"] += 1.0 if r["unmet"] > SHORT_UNITS else 0.0
         tot["orders"] += 1.0 if r["order_qty"] > 0 else 0.0
         tot["on_hand"] += r["on_hand"]
         tot["shipped"] += r["fulfilled"] + r.get("backlog_filled", 0.0)

@@ -58,7 +58,16 @@ from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import ledger_kpis
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
-           "prepare", "load_series"]
+           "prepare", "load_series", "ledger_cell"]
+
+
+def ledger_cell(value):
+    """A ledger number as a CSV writes it: rounded to 1e-9 units (float sums leave residues such as 56.00000000000009
+    on hand or 7.1e-15 units unmet that no planner should have to read), -0.0 as 0."""
+    if isinstance(value, float):
+        value = round(value, 9)
+        return 0.0 if value == 0 else value
+    return value
 
 STATE_VERSION = 2
 BACKORDER_DAYS = 30.0  # default backorder cost per unit per day = unit margin / BACKORDER_DAYS

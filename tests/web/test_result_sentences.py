@@ -125,3 +125,11 @@ def test_the_series_of_a_link_survives_the_table_and_run():
     assert sc.result_key(again) == sc.result_key(two)  # the same set: a link's cached result is found again
     plain = sc.rows_to_set(sc.default_table_rows(), replications=10, days=30, seed=1)
     assert all("series" not in s for s in plain["scenarios"])
+
+
+@pytest.mark.parametrize("mine, best", [(1e-17, 0.0), (2.68 + 1e-15, 2.68)])
+def test_equal_costs_up_to_float_residue_keep_the_users_rule(mine, best):
+    """0 against 0 read "(100.0% less with it)" and 2.68 against 2.68 "(0.0% less with it)" before."""
+    rule = {"expected_cost": mine, "paths": 8, "days": 30, "start_on_hand": 10.0}
+    text = comparison_sentence(_rec(best), rule, None)
+    assert "no more than the recommendation's" in text and "less with it" not in text

@@ -16,7 +16,7 @@ def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorder
     where = (f"on the same {rule['paths']} resampled {rule['days']}-day paths, both starting with "
              f"{stock} and nothing on order"
              + (", with lost sales (the recommendation's model)" if backorders else ""))
-    if mine > best:
+    if mine - best > 1e-9 * max(1.0, abs(best)):   # float residue (0 against 1e-17) is no difference
         verdict = (f"your rule as set costs {mine:,.2f} against {best:,.2f} for the recommendation "
                    f"({(mine - best) / mine:.1%} less with it)")
     else:

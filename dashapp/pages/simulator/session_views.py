@@ -6,6 +6,7 @@ import datetime as _dt
 
 from dashapp.ui.ledger_totals import totals
 from engine.data.csv_safe import csv_text
+from engine.simulation.simulator import ledger_cell
 
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
 STATUS_TEXT = {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}
@@ -148,7 +149,7 @@ def ledger_csv(rows: list[dict]) -> str:
     if not rows:
         return ""
     fields = list(rows[0].keys())
-    return csv_text([fields] + [[r.get(f) for f in fields] for r in rows])
+    return csv_text([fields] + [[ledger_cell(r.get(f)) for f in fields] for r in rows])
 
 
 def days_per_tick(speed: float) -> tuple[int, int]:
