@@ -6,6 +6,8 @@ parameter (engine.policies.base.all_params) gets a column labelled as its policy
 """
 from __future__ import annotations
 
+import re
+
 from engine.forecast.registry import list_forecasters
 from engine.policies.base import all_params, policy_names
 from engine.studies import scenarios as sc
@@ -59,3 +61,16 @@ def table_dropdowns() -> dict:
             opts = [{"label": str(o), "value": o} for o in options]
         out[cid] = {"options": opts, "clearable": cid not in sc.REQUIRED_TABLE_COLUMNS}
     return out
+
+
+def table_words(message: str) -> str:
+    """An engine message about a scenario in the table's words: a column id ("lead_time = 1000000000 is out of
+    range [0, 60]", "lead_time must be a number") becomes its label ("“Lead time” 1000000000 is out of range
+    [0, 60]"); the run settings' ids their field names."""
+    names = {cid: label for cid, label, _kind, _opts in table_spec()}
+    names.update({"baseline": "Baseline", "replications": "Replications", "days": "Days", "seed": "Seed"})
+
+    def label(m: re.Match) -> str:   # "id = v" → "“Label” v"; "id must" → "“Label” must" (prose is left alone)
+        return f"“{names[m.group(1)]}” " + ("" if m.group(2) == " = " else "must ")
+    ids = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    return re.sub(rf"\b({ids})( = | must )", label, message)

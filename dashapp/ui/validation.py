@@ -133,7 +133,8 @@ def page_words(message: str) -> str:
         price, cost = below.groups()
         return (f"the unit price ({price}) is not above the unit cost ({cost}), so a lost sale costs nothing: "
                 f"enter a {PAGE_FIELD_NAMES['--stockout-cost']} above 0, or a unit price above the unit cost")
-    message = message.replace("set --", "enter --")
+    message = message.replace("set --", "enter --").replace(
+        "--demand synthetic", f"“Demand mode” {DEMAND_MODES['synthetic']}")
     return re.sub(r"--[a-z][a-z-]*", lambda m: PAGE_FIELD_NAMES.get(m.group(0), m.group(0)), message)
 
 

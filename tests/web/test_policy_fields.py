@@ -34,3 +34,15 @@ def test_a_new_parameter_gets_its_own_field_column_and_check(capped):
         clean_controls(raw, {"ma7"}, E.policy_options(), bounds)
     controls = clean_controls(dict(raw, param_daily_cap=12, policy_level=30), {"ma7"}, E.policy_options(), bounds)
     assert E.sim_config(controls).policy_params == {"S": 30.0, "daily_cap": 12.0}
+
+
+def test_scenario_messages_name_the_tables_columns_not_the_engines_ids():
+    from dashapp.ui.scenario_table import table_words
+    assert table_words("scenario 'A': lead_time = 1000000000 is out of range [0, 60]") == \
+        "scenario 'A': “Lead time” 1000000000 is out of range [0, 60]"
+    assert table_words("scenario 'A': lead_time must be a number, got 'abc'") == \
+        "scenario 'A': “Lead time” must be a number, got 'abc'"
+    assert table_words("baseline must be a whole number, got 'nope'").startswith("“Baseline” must")
+    # prose that happens to hold a column id is left alone
+    assert table_words("scenario 'x': unknown forecaster 'abc'; needs 90 days") == \
+        "scenario 'x': unknown forecaster 'abc'; needs 90 days"

@@ -197,5 +197,5 @@ def test_the_target_fields_hold_a_percentage_and_an_odd_fraction_as_typed(page, 
         assert prop(d, "opt-target") == float(typed)
     set_input(d, "opt-replications", "5000")
     click(d, "opt-run")
-    wait_until(lambda: "replications must be between 2 and" in text_of(d, "opt-status"), 20,
+    wait_until(lambda: "“Replications” must be between 2 and" in text_of(d, "opt-status"), 20,
                what="the range of replications named on /optimum")

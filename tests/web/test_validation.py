@@ -82,6 +82,9 @@ def test_a_price_below_cost_is_said_in_the_page_s_words():
 def test_cli_flags_become_field_labels():
     assert page_words("unit cost must be positive (got 0); set --unit-cost") == \
         "unit cost must be positive (got 0); enter “Unit cost”"
+    assert page_words("series A/S1 has 20 rows: needs at least 118 (28 days of context); use --days 10 or fewer "
+                      "or --demand synthetic").endswith("use “Horizon” 10 or fewer or “Demand mode” Synthetic "
+                                                        "(generator)")
 
 
 def test_the_simulator_layout_shows_each_number_field_s_range_and_no_html_bounds():

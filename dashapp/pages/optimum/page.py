@@ -31,7 +31,7 @@ from dashapp.ui.job_pages import (
 from dashapp.ui.jobs import job_store
 from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.result_sentences import optimum_sentence, per_day
-from dashapp.ui.scenario_table import table_columns, table_dropdowns
+from dashapp.ui.scenario_table import table_columns, table_dropdowns, table_words
 from dashapp.ui.validation import TARGET_LABEL, InputError, target_fill_rate
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
@@ -118,7 +118,7 @@ def layout(set: str | None = None, objective: str | None = None, target: str | N
         goal = objective_of(objective or "cost", 0.95 if target in (None, "") else target)
     except sc.ScenarioError as err:
         goal = objective_of("cost", 0.95)
-        message = dbc.Alert(str(err), color="danger")
+        message = dbc.Alert(table_words(str(err)), color="danger")
     result = None
     reattach = None
     status = None
@@ -133,7 +133,7 @@ def layout(set: str | None = None, objective: str | None = None, target: str | N
                 reattach = key
                 message = reattached_alert(WORDS, status, "A computation for this scenario")
         except sc.ScenarioError as err:
-            message = dbc.Alert(str(err), color="danger")
+            message = dbc.Alert(table_words(str(err)), color="danger")
         except Exception as err:
             message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}).", color="warning")
     rows = sc.set_to_rows(sset)
@@ -261,7 +261,7 @@ def prepare(_n, rows, replications, days, seed, objective="cost", target=0.95):
         sc.check_set(sset)
         goal = objective_of(objective, target)
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, no_update, error_alert(WORDS, err), no_update
+        return no_update, no_update, error_alert(WORDS, table_words(str(err))), no_update
     key = _result_key(sset, goal)
     search = f"?set={sc.encode_set(sset)}" + (
         "" if goal["objective"] == "cost" else f"&objective={goal['objective']}&target={goal['target_fill_rate']:g}")
@@ -290,7 +290,7 @@ def run_job(set_progress, request):
             raise sc.ScenarioError(f"replications must be between 2 and {MAX_OPT_REPLICATIONS}")
         goal = goal_of_request(request)
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, error_alert(WORDS, err)
+        return no_update, error_alert(WORDS, table_words(str(err)))
 
     def compute(progress):
         config = sc.build_configs(sset, allow_files=False)[0]

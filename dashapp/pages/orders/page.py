@@ -105,9 +105,13 @@ def _summary(result: dict | None):
     t, f = result["totals"], result["files"]
     skipped = f" Not in the stock file (no line): {', '.join(s['series'] for s in result['skipped'])}." \
         if result["skipped"] else ""
-    return html.P(f"{result['weekday']} {result['date']}: {t['lines']} order lines, {t['units']:,} units as proposed. "
+    return html.P(f"{result['weekday']} {result['date']}: {_lines(t['lines'])}, {t['units']:,} units as proposed. "
                   f"Sales: {f['sales']}; stock: {f['stock']}; items: {f['items'] or 'none (defaults)'}.{skipped}",
                   className="mb-1")
+
+
+def _lines(n: int) -> str:
+    return f"{n} order line{'' if n == 1 else 's'}"
 
 
 def _assumptions(result: dict | None):
@@ -175,7 +179,7 @@ def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, si
     except StoreUnavailable as err:
         kept = f" Not kept for this session (store unavailable: {err})."
     return (O.grid_rows(result, {}), _summary(result), _assumptions(result),
-            dbc.Alert(f"Proposed {len(result['orders'])} order lines.{kept}", color="success", className="py-2",
+            dbc.Alert(f"Proposed {_lines(len(result['orders']))}.{kept}", color="success", className="py-2",
                       id="or-done"), "", new_sid)
 
 

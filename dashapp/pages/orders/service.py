@@ -81,7 +81,7 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
         terms = item_terms(ds, master, checked=list(positions))
         result = propose_orders(ds, positions, terms, date, settings)
     except E.USER_ERRORS as exc:
-        raise OrdersInputError(str(exc)) from None
+        raise OrdersInputError(str(exc).replace("--date ", "Order date ")) from None   # the engine's flag
     result["files"] = {"sales": file_name(sales[1]) if sales[0] else "the bundled sample (data/sample.csv)",
                        "stock": file_name(stock[1]), "items": file_name(items[1]) if items[0] else None}
     return json_safe(result)

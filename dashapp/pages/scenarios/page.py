@@ -29,7 +29,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import job_store
-from dashapp.ui.scenario_table import table_columns, table_dropdowns
+from dashapp.ui.scenario_table import table_columns, table_dropdowns, table_words
 from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
@@ -64,7 +64,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                     message = dbc.Alert("This link's scenario set has no stored result yet: press Run to "
                                         "compute it (same seed, same numbers).", color="secondary")
         except sc.ScenarioError as err:
-            message = dbc.Alert(str(err), color="danger")
+            message = dbc.Alert(table_words(str(err)), color="danger")
         except Exception as err:  # the store is down: say so, keep the page usable
             message = dbc.Alert(f"The job store is unavailable ({type(err).__name__}); runs cannot start.",
                                 color="warning")
@@ -144,7 +144,7 @@ def prepare(_n, rows, replications, days, seed, baseline):
         sset = sc.rows_to_set(rows, replications=replications, days=days, seed=seed, baseline=baseline or 0)
         sc.check_set(sset)
     except (sc.ScenarioError, ValueError) as err:
-        return no_update, no_update, error_alert(WORDS, err), no_update
+        return no_update, no_update, error_alert(WORDS, table_words(str(err))), no_update
     key = sc.result_key(sset)
     search = f"?set={sc.encode_set(sset)}"
     try:
@@ -176,7 +176,7 @@ def run_job(set_progress, request):
     try:
         sset, key = sc.revalidate(request)  # the request came through the browser: check it again
     except (sc.ScenarioError, ValueError, TypeError) as err:
-        return no_update, error_alert(WORDS, err)
+        return no_update, error_alert(WORDS, table_words(str(err)))
     return run_and_cache(WORDS, key, set_progress,
                          lambda progress: sc.to_record(sc.compare(sset, progress=progress)),
                          label=step_label(len(sset["scenarios"])))
