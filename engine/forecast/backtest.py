@@ -21,6 +21,7 @@ file has the same SHA-256 as the backtest file, its last training date must be b
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 from dataclasses import dataclass
@@ -114,9 +115,13 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
         first_hold_pos = t.positions[0]
         if t.dates and t.key in last:
             if last[t.key] >= t.dates[first_hold_pos]:
+                unseen = min(len(x.demand) - bisect.bisect_right(x.dates, last[x.key])
+                             for x in targets if x.dates and x.key in last)
+                fits = f"backtest it on the {unseen} days it never saw (--holdout-days {unseen}) or " if unseen > 1 \
+                    else ""
                 raise BacktestError(
                     f"{forecaster.name} was trained on {t.key} up to {last[t.key]}, which overlaps the held-out "
-                    f"days from {t.dates[first_hold_pos]}; retrain it with a larger --holdout-days")
+                    f"days from {t.dates[first_hold_pos]}; {fits}retrain it with a larger --holdout-days")
         elif t.key in (training.get("train_days_by_series") or {}):
             if training["train_days_by_series"][t.key] > first_hold_pos:
                 raise BacktestError(f"{forecaster.name} was trained on {t.key} beyond the held-out start")

@@ -60,8 +60,9 @@ def test_a_model_trained_on_the_holdout_is_refused(tiny_model, monkeypatch):
     ds.series = {k: ds.series[k] for k in ("SKU_1/WH_1", "SKU_1/WH_2")}
     ok = B.run_backtest(ds, ["ensemble:tiny"], "per-series", 73, data_path=SAMPLE)
     assert "before the holdout" in ok["models"]["ensemble:tiny"]["note"]
-    with pytest.raises(B.BacktestError, match="overlaps the held-out days"):
+    with pytest.raises(B.BacktestError, match="overlaps the held-out days") as err:
         B.run_backtest(ds, ["ensemble:tiny"], "per-series", 100, data_path=SAMPLE)
+    assert "backtest it on the 73 days it never saw (--holdout-days 73)" in str(err.value)
 
 
 def test_cli_json_and_bad_input(tmp_path):
