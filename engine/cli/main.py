@@ -7,9 +7,7 @@ A DataError / ConfigError / unknown forecaster anywhere → one message on stder
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
-import io
 import json
 import sys
 from pathlib import Path
@@ -152,14 +150,9 @@ def write_output(path: str, text: str, option: str = "--out") -> None:
 
 
 def write_ledger(rows: list[dict], path: str) -> None:
-    from engine.simulation.simulator import LEDGER_COLUMNS, ledger_cell
+    from engine.simulation.simulator import LEDGER_COLUMNS, ledger_csv
 
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(LEDGER_COLUMNS)
-    for r in rows:
-        w.writerow(["" if r[c] is None else ledger_cell(r[c]) for c in LEDGER_COLUMNS])
-    write_output(path, buf.getvalue(), "--ledger")
+    write_output(path, ledger_csv(rows, LEDGER_COLUMNS), "--ledger")
 
 
 def _add_window_info(info: dict, config, series) -> None:

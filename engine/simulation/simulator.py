@@ -58,7 +58,20 @@ from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import ledger_kpis
 
 __all__ = ["SimConfig", "Simulator", "ConfigError", "STATE_VERSION", "LEDGER_COLUMNS", "resolve_costs",
-           "prepare", "load_series", "ledger_cell"]
+           "prepare", "load_series", "ledger_cell", "ledger_csv"]
+
+
+def ledger_csv(rows: list[dict], columns: list[str] | None = None) -> str:
+    """A run's ledger as CSV text, the one writer the CLI's --ledger and the page's download use: `columns` (default
+    the first row's keys; LEDGER_COLUMNS for a ledger), numbers by ledger_cell, an empty cell for None, and every
+    text cell formula-injection safe (engine.data.csv_safe: a date cell from an uploaded file may read =HYPERLINK)."""
+    from engine.data.csv_safe import csv_text
+    if columns is None:
+        if not rows:
+            return ""
+        columns = list(rows[0].keys())
+    return csv_text([columns] + [["" if r.get(c) is None else ledger_cell(r.get(c)) for c in columns]
+                                 for r in rows])
 
 
 def ledger_cell(value):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from dashapp.ui.ledger_totals import totals
-from engine.data.csv_safe import csv_text
-from engine.simulation.simulator import ledger_cell
+from engine.simulation.simulator import ledger_csv as engine_ledger_csv
 
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
 STATUS_TEXT = {"idle": "ready", "running": "running", "paused": "paused", "done": "finished"}
@@ -145,11 +144,8 @@ def progress(n: int, horizon: int | None) -> tuple[int, str]:
 
 
 def ledger_csv(rows: list[dict]) -> str:
-    """The run's ledger as CSV (formula-injection safe: engine.data.csv_safe)."""
-    if not rows:
-        return ""
-    fields = list(rows[0].keys())
-    return csv_text([fields] + [[ledger_cell(r.get(f)) for f in fields] for r in rows])
+    """The run's ledger as CSV: the engine's one ledger writer (formula-injection safe, numbers rounded)."""
+    return engine_ledger_csv(rows)
 
 
 def days_per_tick(speed: float) -> tuple[int, int]:
