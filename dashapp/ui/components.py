@@ -95,3 +95,12 @@ def message(text: str | None, color: str = "danger"):
     if not text:
         return None
     return dbc.Alert(text, color=color, className="py-2 mb-2", dismissable=True)
+
+
+def upload_status(status_id: str, upload_id: str, class_name: str = "small mt-1") -> html.Div:
+    """The message line under a dcc.Upload. Its data attributes let assets/upload_limit.js refuse a file over the
+    upload limit in the browser, with a message here: dcc.Upload's max_size otherwise drops such a file without
+    calling back (plotly/dash#2638), and the page says nothing. The server checks the size again."""
+    from dashapp.platform.config import settings
+    return html.Div(id=status_id, className=class_name, role="status",
+                    **{"data-max-bytes": str(settings.upload_max_bytes), "data-upload-for": upload_id})

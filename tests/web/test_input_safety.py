@@ -83,6 +83,28 @@ def test_bad_uploads_show_their_message_and_leave_the_run_untouched(app, browser
     assert "Traceback" not in app.log()
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("path, upload, status", [
+    ("/orders", "or-stock-upload", "or-stock-status"),
+    ("/orders", "or-items-upload", "or-items-status"),
+    ("/portfolio", "pf-upload", "pf-upload-status"),
+    ("/optimum", "optx-upload", "optx-upload-status"),
+])
+def test_a_file_over_the_limit_is_named_on_every_upload_not_dropped_silently(app, browser_factory, tmp_path, path,
+                                                                            upload, status):
+    """dcc.Upload's max_size drops a larger file without calling back (plotly/dash#2638): each upload's status line
+    says so (assets/upload_limit.js reads the limit and the upload it belongs to from the status element)."""
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"Units_Sold\n" + b"12\n" * (UPLOAD_LIMIT // 3 + 100))
+    d = browser_factory()
+    d.get(app.url + path)
+    wait_until(lambda: d.find_element("css selector", f"#{upload} input[type=file]"), 20, what=path)
+    d.find_element("css selector", f"#{upload} input[type=file]").send_keys(str(big))
+    wait_until(lambda: "larger than the" in d.find_element("id", status).text, 10, what=f"the refusal on {path}")
+    assert d.find_element("id", status).text == ("big.csv: the file is 64.3 kB, larger than the 64.0 kB upload limit; "
+                                                 "nothing was loaded")
+
+
 # ------------------------------------------------------------------------------------------- forged requests
 def session(app) -> DashSession:
     s = DashSession(app.url)

@@ -28,6 +28,7 @@ from dashapp.pages.optimum.exact_service import (
     uploaded_counts,
 )
 from dashapp.platform.config import settings
+from dashapp.ui.components import upload_status
 from dashapp.ui.job_pages import JobWords, background_job, error_alert, run_and_cache
 from dashapp.ui.jobs import job_store
 from engine.data.dataset import DataError
@@ -111,7 +112,7 @@ def exact_section(costs: dict | None = None, lead_time_dist: str | None = None) 
             dbc.Col([dcc.Upload(id=ids.EXACT_UPLOAD, children=html.Div("Upload your demand file (CSV) for a "
                                                                         "certificate per series"),
                                 className="upload-box small", max_size=settings.upload_max_bytes, multiple=False),
-                     html.Div(id=ids.EXACT_UPLOAD_STATUS, className="small")], md=2),
+                     upload_status(ids.EXACT_UPLOAD_STATUS, ids.EXACT_UPLOAD, "small")], md=2),
         ], className="g-2 align-items-end"),
         dbc.Row([
             _field("Lead time (days)", dbc.Input(id=ids.EXACT_LEAD, type="number", step="any", value=2, size="sm")),

@@ -15,6 +15,7 @@ from dashapp.pages.orders import service as O
 from dashapp.platform.config import settings
 from dashapp.platform.session_ids import new_session_id, valid_session_id
 from dashapp.platform.store import StoreUnavailable, get_store
+from dashapp.ui.components import upload_status
 from dashapp.ui.uploads import file_name
 
 dash.register_page(__name__, path="/orders", title="Orders · Inventory Simulator", name="Orders")
@@ -27,7 +28,7 @@ def _upload(upload_id, status_id, label, help_text):
                    className="upload-box", max_size=settings.upload_max_bytes, multiple=False,
                    accept=".csv,text/csv,text/plain"),
         html.Div(help_text, className="text-muted small"),
-        html.Div(id=status_id, className="small mt-1", role="status"),
+        upload_status(status_id, upload_id),
     ], md=4, className="mb-2")
 
 

@@ -28,6 +28,7 @@ from dashapp.platform.portfolio_workers import register as register_chunk_task
 from dashapp.platform.portfolio_workers import revoke_all, run_on_workers
 from dashapp.platform.session_ids import new_session_id, valid_session_id
 from dashapp.platform.store import get_store, make_kv
+from dashapp.ui.components import upload_status
 from dashapp.ui.job_pages import (
     JobWords,
     background_job,
@@ -160,7 +161,7 @@ def layout(run: str | None = None, **_query):
         dcc.Upload(html.Div(["Drop a daily CSV here or ", html.A("choose a file")]), id=ids.PF_UPLOAD,
                    className="upload-box", max_size=settings.upload_max_bytes, multiple=False,
                    accept=".csv,text/csv,text/plain"),
-        html.Div(id=ids.PF_UPLOAD_STATUS, className="small mt-1 mb-2", role="status"),
+        upload_status(ids.PF_UPLOAD_STATUS, ids.PF_UPLOAD, "small mt-1 mb-2"),
         _mapping_step(),
         _settings_row(),
         _supplier_row(),

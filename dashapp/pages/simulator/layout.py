@@ -37,8 +37,7 @@ def _data_fields() -> list:
             className="upload-box", max_size=settings.upload_max_bytes, multiple=False,
             accept=".csv,text/csv,text/plain",
         ),
-        html.Div(id=ids.UPLOAD_STATUS, className="small mt-1 mb-2", role="status",
-                 **{"data-max-bytes": str(settings.upload_max_bytes)}),
+        C.upload_status(ids.UPLOAD_STATUS, ids.UPLOAD, "small mt-1 mb-2"),
         html.Div(C.field("Demand column", C.dropdown(ids.UPLOAD_PICK, [], None)), id=ids.UPLOAD_MAPPING,
                  style={"display": "none"}),
     ]
