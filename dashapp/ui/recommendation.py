@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import html
 
-from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE
+from engine.data.dataset import COST_RULE
 from engine.studies.recommendation import policy_words
 
 __all__ = ["recommendation_view", "rules_sentence", "cost_note", "cost_note_view", "is_assumed", "figures_sentence"]
@@ -63,8 +63,7 @@ def cost_note(costs: dict, edit: str | None = None) -> str:
     words = {"file": "from the file", "entered": "as entered", "assumed": "assumed"}
     cost_words = words[sources["unit_cost"]]
     if sources["unit_cost"] == "assumed" and sources["unit_price"] == "file":
-        cost_words = (f"assumed at {DEFAULT_UNIT_COST:g}/{DEFAULT_UNIT_PRICE:g} of the price (the file has no cost "
-                      "column)")
+        cost_words = f"assumed at {COST_RULE} (the file has no cost column)"
     return (f"Price {values['unit_price']} {words[sources['unit_price']]}, unit cost {values['unit_cost']} "
             f"{cost_words} — {drives}; {where}.")
 

@@ -77,12 +77,13 @@ def cmd_recommend(args) -> int:
 
 
 def _said(costs: dict, quantity: str) -> str:
-    """" (assumed: 20/40 of the price)" where one quantity's source differs from the line's overall source (a file's
-    price with an assumed cost reads "costs (file)" otherwise)."""
+    """" (assumed: 20/40 of the unit price)" where one quantity's source differs from the line's overall source (a
+    file's price with an assumed cost reads "costs (file)" otherwise)."""
+    from engine.data.dataset import COST_RULE
     src = (costs.get("sources") or {}).get(quantity)
     if src is None or src == costs["source"]:
         return ""
-    return " (assumed: 20/40 of the price)" if (quantity, src) == ("unit_cost", "assumed") else f" ({src})"
+    return f" (assumed: {COST_RULE})" if (quantity, src) == ("unit_cost", "assumed") else f" ({src})"
 
 
 def describe(rec: dict) -> str:

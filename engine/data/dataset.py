@@ -53,6 +53,9 @@ DEFAULT_UNIT_COST = 20.0       # the original app's defaults, used (and labelled
 DEFAULT_UNIT_PRICE = 40.0
 
 
+COST_RULE = f"{DEFAULT_UNIT_COST:g}/{DEFAULT_UNIT_PRICE:g} of the unit price"   # assumed_unit_cost in words
+
+
 def assumed_unit_cost(unit_price: float) -> float:
     """The unit cost assumed where a price is known but no cost is: the defaults' ratio (20/40) of that price, so
     a lost sale costs the same share of it whatever the price (a cost of 20 under a price of 5.64 would make every
@@ -277,7 +280,9 @@ def _looks_utf16(raw: bytes) -> bool:
                                                                           and odd.count(0) == 0)
 
 
-def _decode(raw: bytes, name: str) -> str:
+def decode_text(raw: bytes, name: str) -> str:
+    """A file's bytes as text, or the loader's DataError for an empty, UTF-16, binary or non-UTF-8 file: the one
+    reading every CSV the engine takes (sales, item master, stock) goes through."""
     if not raw.strip():
         raise DataError("is empty (no header, no rows)", file=name)
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or _looks_utf16(raw):
@@ -320,7 +325,7 @@ def detect_layout(source, name: str | None = None, columns=None, max_bytes: int 
     """What a page shows after an upload: the mapping detected from the file's header (roles in `columns` as
     given), with `ambiguous` roles for the user to choose; the user changes it and passes it back to load_csv."""
     raw, name = _read_source(source, name, max_bytes)
-    header, _sep, row = read_header(_decode(raw, name), name)
+    header, _sep, row = read_header(decode_text(raw, name), name)
     given = parse_columns_spec(columns) if isinstance(columns, str) or columns is None else dict(columns)
     try:
         return detect_columns(header, given)
@@ -328,16 +333,10 @@ def detect_layout(source, name: str | None = None, columns=None, max_bytes: int 
         raise DataError(exc.detail, file=name, row=row, column=exc.column) from None
 
 
-def decode_text(raw: bytes, name: str) -> str:
-    """A file's bytes as text, or the loader's DataError for an empty, UTF-16, binary or non-UTF-8 file: the one
-    reading every CSV the engine takes (sales, item master, stock) goes through."""
-    return _decode(raw, name)
-
-
 def file_header(source, name: str | None = None, max_bytes: int | None = None) -> list[str]:
     """The header of a file (path or bytes) as the loader reads it (separator sniffed, names stripped)."""
     raw, name = _read_source(source, name, max_bytes)
-    return read_header(_decode(raw, name), name)[0]
+    return read_header(decode_text(raw, name), name)[0]
 
 
 def _read_frame(raw: bytes, name: str, sep: str, header: list[str], usecols: list[str], numeric: list[str],
@@ -425,7 +424,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
     dataset's `layout` is the mapping used.
     """
     raw, name = _read_source(source, name, max_bytes)
-    text = _decode(raw, name)
+    text = decode_text(raw, name)
     header, sep, header_row = read_header(text, name)
     del text
     m = _mapping_for(header, columns, name, header_row)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from engine.data.dataset import DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE, assumed_unit_cost
+from engine.data.dataset import COST_RULE, DEFAULT_UNIT_COST, DEFAULT_UNIT_PRICE, assumed_unit_cost
 from engine.data.item_tables import ItemTable, parse_number, read_item_table, series_for
 from engine.data.order_days import days_text, parse_order_days, review_days
 from engine.errors import DataError
@@ -187,9 +187,6 @@ def _value_text(f: str, v) -> str:
     if f == "lead_time":
         return f"{v} days"
     return f"{v:g}"
-
-
-COST_RULE = "20/40 of the unit price"   # engine.data.dataset.assumed_unit_cost, in words
 
 
 def assumption_notes(terms: ItemTerms) -> list[str]:

@@ -273,4 +273,4 @@ def test_orders_run_on_a_file_with_prices_and_no_cost_column(tmp_path):
     assert [o["series"] for o in out["orders"]] == ["FOODS_1/CA_1"] and out["orders"][0]["unit_cost"] == 2.82
     assert any(a["field"] == "unit_cost" and "20/40 of the unit price" in a["note"] for a in out["assumptions"])
     text = run("recommend", "--data", str(data), "--series", "FOODS_1/CA_1", "--replications", "4", "--days", "30")
-    assert "unit cost 2.82 (assumed: 20/40 of the price), price 5.64" in text.stdout, text.stderr[-300:]
+    assert "unit cost 2.82 (assumed: 20/40 of the unit price), price 5.64" in text.stdout, text.stderr[-300:]

@@ -18,7 +18,7 @@ def test_a_price_from_the_file_with_an_assumed_cost_names_only_the_cost_as_assum
     costs = {**BASE, "unit_price": 1.68, "unit_cost": 0.84, "source": "file",
              "sources": {"unit_cost": "assumed", "unit_price": "file"}}
     note = cost_note(costs)
-    assert note.startswith("Price 1.68 from the file, unit cost 0.84 assumed at 20/40 of the price")
+    assert note.startswith("Price 1.68 from the file, unit cost 0.84 assumed at 20/40 of the unit price")
     assert is_assumed(costs)
 
 
