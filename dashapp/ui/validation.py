@@ -48,7 +48,8 @@ FIELD_LABELS = {"moq": "minimum order quantity", "pack_size": "pack size", "orde
 # Fractions a planner may type as a percentage: 95 is read as 0.95.
 PERCENT_FIELDS = ("service_level",)
 # The page's names of the engine's CLI flags, for engine messages that name a flag.
-PAGE_FIELD_NAMES = {"--days": "“Horizon”", "--stockout-cost": "“Stockout cost per unit”", "--unit-cost": "“Unit cost”",
+PAGE_FIELD_NAMES = {"--days": "“Horizon”", "--date": "“Order date”",
+                    "--stockout-cost": "“Stockout cost per unit”", "--unit-cost": "“Unit cost”",
                     "--unit-price": "“Unit price”", "--lead-time": "“Lead time”", "--horizon": "“Horizon”",
                     "--holding-rate": "“Annual holding rate”", "--initial-inventory": "“Initial inventory”",
                     "--service-level": "“Service-level target”", "--moq": "“Minimum order quantity”",

@@ -39,7 +39,7 @@ def test_compute_on_the_bundled_sample(result):
 @pytest.mark.parametrize("stock, date, message", [
     (None, "2025-12-31", "upload the stock file"),
     (data_url("sku,warehouse,on_hand\nSKU_1,WH_1,x\n"), "2025-12-31", "row 2, column on_hand: 'x' is not a number"),
-    (STOCK, "31.12.2025", "Order date '31.12.2025' is not a date (YYYY-MM-DD)"),
+    (STOCK, "31.12.2025", "“Order date” '31.12.2025' is not a date (YYYY-MM-DD)"),
     (data_url(pickle.dumps({"on_hand": 1})), "2025-12-31", "file stock.csv, row 1: is a binary file"),
     (data_url("item,location,on_hand\nA,S1,10\n".encode("utf-16")), "2025-12-31", "file stock.csv: is UTF-16 text"),
     ("not a data url", "2025-12-31", "not a file upload"),

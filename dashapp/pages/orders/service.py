@@ -11,6 +11,7 @@ import datetime as _dt
 
 from dashapp import engine_facade as E
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
+from dashapp.ui.validation import page_words
 from engine.data.items import item_terms, read_items
 from engine.data.stock import read_stock
 from engine.json_safe import json_safe
@@ -81,7 +82,7 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
         terms = item_terms(ds, master, checked=list(positions))
         result = propose_orders(ds, positions, terms, date, settings)
     except E.USER_ERRORS as exc:
-        raise OrdersInputError(str(exc).replace("--date ", "Order date ")) from None   # the engine's flag
+        raise OrdersInputError(page_words(str(exc))) from None
     result["files"] = {"sales": file_name(sales[1]) if sales[0] else "the bundled sample (data/sample.csv)",
                        "stock": file_name(stock[1]), "items": file_name(items[1]) if items[0] else None}
     return json_safe(result)
