@@ -416,12 +416,15 @@ def _refuse_clashing_keys(key_names, pairs, item_names, loc_names, name) -> None
 
 
 def load_csv(source, name: str | None = None, max_bytes: int | None = None, columns=None,
-             fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES) -> Dataset:
+             fill_missing_zero: bool = False, max_rows: int = MAX_ROWS, max_series: int = MAX_SERIES,
+             whole_demand: bool | str = False) -> Dataset:
     """Parse a daily CSV (path or bytes) into a Dataset, or raise one DataError. Never half-loads.
 
     columns: a ColumnMapping (as a page passes it back; every role as set), {role: column}, `--columns` text, or
     None (detect every role). max_bytes: default MAX_UPLOAD_BYTES for bytes, MAX_FILE_BYTES for a path. The
-    dataset's `layout` is the mapping used.
+    dataset's `layout` is the mapping used. whole_demand: the series that must sell in whole units (True: every
+    series; a key: that one), for a model of whole units (the exact solver's pmf); a fraction is refused naming
+    its row.
     """
     raw, name = _read_source(source, name, max_bytes)
     text = decode_text(raw, name)
@@ -492,6 +495,11 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         key = str(key)
         rows = order[starts[ki]:stops[ki]]
         y = demand[rows]
+        if whole_demand is True or whole_demand == key:
+            frac = np.flatnonzero(y != np.floor(y))
+            if frac.size:
+                raise DataError(f"demand {y[frac[0]]:g} of series {key} is not a whole number", file=name,
+                                row=int(rows[frac[0]]) + 2, column=used["demand"], value=float(y[frac[0]]))
         p = promo[rows] if promo is not None else np.zeros(len(rows))
         price_plan = optional["price"][rows] if "price" in optional else None
         planning = optional["forecast"][rows] if "forecast" in optional else None

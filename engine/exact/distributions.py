@@ -11,11 +11,9 @@ chains mix so slowly that value iteration stops before its bounds meet), and obs
 """
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -181,45 +179,18 @@ def from_counts(counts, label: str) -> DemandDist:
 
 def empirical(path: str, series: str | None) -> DemandDist:
     """The empirical distribution of the Units_Sold column of one series of a data file
-    (engine.data.dataset.load_csv)."""
+    (engine.data.dataset.load_csv; without a series named, the file's first, and every series must then be whole)."""
     from engine.data.dataset import load_csv
 
-    ds = load_csv(path)
-    s = ds.get(series)
-    frac = s.demand != np.floor(s.demand)
-    if frac.any():
-        column = ds.layout.demand if ds.layout is not None else None
-        raise DataError(f"demand {s.demand[frac][0]:g} of series {s.key} is not a whole number; the exact model "
-                        "needs demand in whole units (--demand-dist empirical:FILE)", file=str(path),
-                        row=_first_fractional_row(path, ds.layout, s.key), column=column)
-    return from_values(s.demand, s.key)
-
-
-def _first_fractional_row(path, layout, key: str) -> int | None:
-    """The file line (header = 1, the loader's count) of the first row of series `key` whose demand is not whole;
-    None when the file cannot be re-read the way the loader read it."""
-    import pandas as pd
-
-    from engine.data.cells import parse_numbers, uses_decimal_comma
-    from engine.data.dataset import NO_ITEM
-    from engine.data.layout import read_header
-
     try:
-        raw = Path(path).read_bytes()
-        _, sep, _ = read_header(raw.decode("utf-8-sig"), str(path))
-        keys = [c for c in (layout.item, layout.location) if c is not None]
-        frame = pd.read_csv(io.BytesIO(raw), sep=sep, usecols=[layout.demand, *keys], dtype=str,
-                            keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
-        frame.columns = [c.strip() for c in frame.columns]
-        cells = frame[layout.demand].to_numpy()
-        demand = parse_numbers(cells, str(path), layout.demand, "demand",
-                               decimal_comma=sep != "," and uses_decimal_comma(cells))
-        names = [frame[c].astype(str).str.strip() for c in keys]
-        row_keys = (names[0] + "/" + names[1] if len(names) == 2 else names[0]) if names else NO_ITEM
-        hit = np.flatnonzero(np.asarray(row_keys == key) & (demand != np.floor(demand)))
-    except (OSError, ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError):
-        return None
-    return int(hit[0]) + 2 if hit.size else None
+        ds = load_csv(path, whole_demand=True if series is None else series)
+    except DataError as exc:
+        if not exc.detail.endswith("is not a whole number"):
+            raise
+        raise DataError(f"{exc.detail}; the exact model needs demand in whole units (--demand-dist "
+                        "empirical:FILE)", file=exc.file, row=exc.row, column=exc.column, value=exc.value) from None
+    s = ds.get(series)
+    return from_values(s.demand, s.key)
 
 
 _NUM = r"([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"

@@ -172,6 +172,17 @@ def test_rows_in_any_order_are_sorted_by_date(tmp_path, sample_dataset):
     assert s.dates == sample_dataset.get().dates[:5] and np.array_equal(s.demand, sample_dataset.get().demand[:5])
 
 
+def test_whole_demand_refuses_a_fraction_of_the_series_named_only(tmp_path):
+    f = write(tmp_path, "frac.csv", "Date,SKU_ID,Warehouse_ID,Units_Sold\n2024-01-02,A,W,3\n2024-01-01,A,W,2.5\n"
+                                    "2024-01-01,B,W,1\n2024-01-02,B,W,4\n")
+    assert load_csv(f, whole_demand="B/W").get("B/W").demand.tolist() == [1.0, 4.0]
+    for whole in ("A/W", True):
+        with pytest.raises(DataError) as exc:
+            load_csv(f, whole_demand=whole)
+        assert (exc.value.row, exc.value.column, exc.value.value) == (3, "Units_Sold", 2.5)
+        assert exc.value.detail == "demand 2.5 of series A/W is not a whole number"
+
+
 def test_bad_date_and_bad_flag(tmp_path):
     lines = sample_lines(3)
     p = lines[1].split(",")

@@ -126,7 +126,7 @@ def test_fractional_demand_is_refused_naming_file_row_and_column(capsys, tmp_pat
     f.write_text(HEADER + _csv(f, [1, 2, 3, 4]) + _csv(f, [5, 6, 7.5, 8], item="B"))
     assert main(["exact", "--demand-dist", f"empirical:{f}:B/W"]) == 2
     err = _one_error_line(capsys)
-    assert f"file {f}, row 8, column Units_Sold" in err and "7.5" in err and "whole number" in err
+    assert f"file {f.name}, row 8, column Units_Sold" in err and "7.5" in err and "whole number" in err
     assert main(["exact", "--demand-dist", f"empirical:{f}:A/W", "--no-policies"]) == 0
 
 
