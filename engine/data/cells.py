@@ -12,7 +12,7 @@ import numpy as np
 from engine.errors import DataError
 
 __all__ = ["DATE_FORMATS", "parse_dates", "parse_numbers", "parse_flags", "factorize", "factorize_text",
-           "codes_to_days", "uses_decimal_comma"]
+           "codes_to_days", "uses_decimal_comma", "decimal_comma_number"]
 
 DATE_FORMATS = [("%Y-%m-%d", "YYYY-MM-DD"), ("%d.%m.%Y", "DD.MM.YYYY"), ("%m/%d/%Y", "MM/DD/YYYY"),
                 ("%d/%m/%Y", "DD/MM/YYYY"), ("%Y/%m/%d", "YYYY/MM/DD"), ("%Y%m%d", "YYYYMMDD")]
@@ -137,6 +137,15 @@ def uses_decimal_comma(values: np.ndarray) -> bool:
     import pandas as pd
 
     return bool(pd.Series(values, dtype=object).astype(str).str.contains(",", regex=False).any())
+
+
+def decimal_comma_number(text: str) -> float:
+    """One cell of a decimal-comma column as parse_numbers reads it ("1.234,5" is 1234.5, "10,5" 10.5, "12" 12);
+    nan when it is not such a number. The item and stock tables read their cells one by one with it."""
+    t = text.strip()
+    if t in ("", "+", "-", ",") or not _DECIMAL_COMMA.match(t):
+        return float("nan")
+    return float(t.replace(".", "").replace(",", "."))
 
 
 # Beyond this a cell is no plausible daily demand, price or stock, and the engine's sums of squares over a year

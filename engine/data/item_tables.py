@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.data.cells import DATE_FORMATS
+from engine.data.cells import DATE_FORMATS, decimal_comma_number
 from engine.data.dataset import decode_text
 from engine.data.layout import detect_columns, read_header
 from engine.errors import DataError
@@ -26,7 +26,6 @@ MAX_TABLE_BYTES = 20 * 2**20
 MAX_TABLE_ROWS = 100_000
 
 
-_DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)?,\d+$")   # 10,5  1.234,5  ,5
 
 
 def _norm(name: str) -> str:
@@ -43,7 +42,9 @@ class ItemTable:
     location: str | None
     columns: dict
     rows: list
-    decimal_comma: bool = False   # a file separated by ; or tab may write 10,5 for 10.5 (as the sales loader reads)
+    # The fields whose column writes a decimal comma (10,5 for 10.5; then dots group thousands): a file separated by
+    # ; or tab with a comma in any cell of the column, the sales loader's rule (engine.data.cells.uses_decimal_comma).
+    comma_fields: frozenset = frozenset()
 
 
 def read_item_table(source, name: str | None, fields: dict[str, list[str]], required: tuple[str, ...] = (),
@@ -104,8 +105,9 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
         rows.append((line, item, loc, {f: cells[c] for f, c in columns.items()}))
     if not rows:
         raise DataError("has a header but no data rows", file=name)
+    comma_fields = frozenset() if sep == "," else frozenset(f for f in columns if any("," in r[3][f] for r in rows))
     return ItemTable(name=name, item=mapping.item, location=mapping.location, columns=columns, rows=rows,
-                     decimal_comma=sep != ",")
+                     comma_fields=comma_fields)
 
 
 def series_for(dataset, table: ItemTable, line: int, item: str, location: str | None) -> list[str]:
@@ -132,16 +134,18 @@ def parse_number(text: str, table: ItemTable, line: int, field: str, *, low: flo
     """A cell as a number in [low, high] (None when empty); DataError naming the cell otherwise."""
     if text == "":
         return None
-    number = text
-    if table.decimal_comma and _DECIMAL_COMMA.match(text):
-        number = text.replace(".", "").replace(",", ".")
-    try:
-        value = float(number)
-    except ValueError:
-        value = float("nan")
+    if field in table.comma_fields:
+        value = decimal_comma_number(text)
+    else:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
     col = table.columns.get(field, field)
     if value != value or value in (float("inf"), float("-inf")):
-        raise DataError(f"{text!r} is not a number", file=table.name, row=line, column=col, value=text)
+        hint = " (a decimal comma is read in files separated by semicolons or tabs)" if "," in text and (
+            field not in table.comma_fields) else ""
+        raise DataError(f"{text!r} is not a number{hint}", file=table.name, row=line, column=col, value=text)
     if value < 0 and low >= 0:
         raise DataError(f"{text} is negative ({field.replace('_', ' ')} cannot be below 0)", file=table.name,
                         row=line, column=col, value=text)

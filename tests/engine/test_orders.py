@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from engine.cli.main import main
-from engine.data.dataset import load_csv
+from engine.data.dataset import DataError, load_csv
 from engine.data.items import item_terms, read_items
 from engine.data.stock import StockPosition, read_stock
 from engine.studies.orders import (
@@ -221,3 +221,13 @@ def test_stock_files_separated_like_sales_files_read_the_same(ds, text):
         {"A/S1": (10.5, 2.0), "B/S1": (1234.5, 0.0)}
     items = read_items(b"sku;store;moq;unit_cost\nA;S1;12;3,5\n", name="items.csv")
     assert item_terms(ds, items)["A/S1"].unit_cost == 3.5
+
+
+def test_a_stock_column_with_decimal_commas_reads_its_dots_as_the_sales_loader_does(ds):
+    """One rule for a decimal-comma column (engine.data.cells): its dots group thousands in every cell, with or
+    without a comma; a column without commas reads dots as decimal points."""
+    got = read_stock(b"sku;store;on_hand;on_order\nA;S1;1.234;2.5\nB;S1;0,5;0\n", ds, name="stock.csv")
+    assert {k: (p.on_hand, sum(q for q, _ in p.orders)) for k, p in got.items()} == \
+        {"A/S1": (1234.0, 2.5), "B/S1": (0.5, 0.0)}
+    with pytest.raises(DataError, match="decimal comma is read in files separated by semicolons"):
+        read_stock(b"sku,store,on_hand\nA,S1,\"10,5\"\n", ds, name="stock.csv")
