@@ -126,9 +126,9 @@ def target_fill_rate(raw) -> float:
     return value
 
 
-def page_words(message: str) -> str:
-    """An engine message in the page's words: CLI flags become the fields' labels, and a price at or below cost
-    is said as such."""
+def page_words(message: str, names: dict | None = None) -> str:
+    """An engine message in the page's words: CLI flags become the fields' labels (PAGE_FIELD_NAMES, and a page's
+    own `names` for flags only it has a field for), and a price at or below cost is said as such."""
     below = re.search(r"unit price − unit cost = (\S+) − (\S+) = \S+ is not positive", message)
     if below:
         price, cost = below.groups()
@@ -136,7 +136,8 @@ def page_words(message: str) -> str:
                 f"enter a {PAGE_FIELD_NAMES['--stockout-cost']} above 0, or a unit price above the unit cost")
     message = message.replace("set --", "enter --").replace(
         "--demand synthetic", f"“Demand mode” {DEMAND_MODES['synthetic']}")
-    return re.sub(r"--[a-z][a-z-]*", lambda m: PAGE_FIELD_NAMES.get(m.group(0), m.group(0)), message)
+    known = {**PAGE_FIELD_NAMES, **(names or {})}
+    return re.sub(r"--[a-z][a-z-]*", lambda m: known.get(m.group(0), m.group(0)), message)
 
 
 def speed_or_default(raw) -> float:

@@ -73,7 +73,7 @@ def test_a_file_too_short_for_the_origins_is_a_message():
     ds = SimpleNamespace(name="short.csv", series={"S/1": x})
     with pytest.raises(H.CheckInputError, match="need at least") as err:
         H.compute_check(ds, H.check_settings(PortfolioSettings(days=30), 2), "k" * 40, lambda d, t: None)
-    assert "lower days per replication (the held-out days) to 10 or fewer or origins" in str(err.value)
+    assert "lower “Days per replication” (the held-out days) to 10 or fewer or “Origins”" in str(err.value)
     assert "--" not in str(err.value)
 
 

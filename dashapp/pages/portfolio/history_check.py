@@ -16,7 +16,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 
 from dashapp.pages.portfolio.service import key_settings
-from dashapp.ui.validation import InputError, number_in
+from dashapp.ui.validation import InputError, number_in, page_words
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
 from engine.studies.policy_backtest import ORIGINS_RANGE, BacktestSettings, run_backtest
@@ -53,9 +53,12 @@ def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
         raise CheckInputError(_page_words(str(exc))) from None
 
 
+# The backtest's flags this section's fields stand for (engine.studies.policy_backtest.BacktestSettings).
+CHECK_FIELD_NAMES = {"--holdout-days": "“Days per replication” (the held-out days)", "--origins": "“Origins”"}
+
+
 def _page_words(message: str) -> str:
-    """The engine's CLI flags in this form's words."""
-    return message.replace("--holdout-days", "days per replication (the held-out days)").replace("--", "")
+    return page_words(message, CHECK_FIELD_NAMES)
 
 
 def check_settings_from_dict(d: dict) -> BacktestSettings:
