@@ -153,11 +153,12 @@ def score_sum_quantiles(forecaster, targets, holdout_days: int, sum_days: int, q
             fits = [i for i, o in enumerate(all_origins) if o + w <= n]
             act_all[:, fits] = _actual_sums(D, [all_origins[i] for i in fits], w)
             sel_act = _actual_sums(D, selection, w)
-            ok = np.isfinite(scale) & (scale > 0)
+            ok = np.isfinite(scale) & (scale > 0)   # a series that never changed before the holdout has no scale
             best, best_loss = MODES[0], np.inf
             for mode in MODES:
                 sel_q = _empirical_at(fc_all, act_all, all_origins, selection, qs, mode, w, calibration)
-                sel_loss = float(np.mean(_scaled_loss(sel_q, sel_act, scale, qs, w)[ok])) if ok.any() else 0.0
+                sel_loss = float(np.mean(_scaled_loss(sel_q, sel_act, np.where(ok, scale, 1.0), qs, w)[ok])) \
+                    if ok.any() else 0.0
                 if sel_loss < best_loss:
                     best, best_loss = mode, sel_loss
             q_pred = _empirical_at(fc_all, act_all, all_origins, scored, qs, best, w, calibration)

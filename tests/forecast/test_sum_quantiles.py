@@ -135,6 +135,21 @@ def test_backtest_cli_refuses_bad_quantiles(retail):
     assert r.returncode == 2 and r.stderr.startswith("error: --quantiles") and "Traceback" not in r.stderr
 
 
+def test_a_constant_series_beside_others_is_left_unscored_without_a_warning():
+    """Its scale is 0: the choice between additive and relative errors divided by it (a RuntimeWarning on every
+    file with a series not yet selling, as M5's launches)."""
+    import datetime as dt
+    import warnings
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(200)]
+    rows = "".join(f"{d.isoformat()},A,10\n{d.isoformat()},B,{k % 3}\n" for k, d in enumerate(days))
+    targets = B.targets_per_series(load_csv(("date,item,sales\n" + rows).encode(), name="x.csv"), 30)
+    from engine.forecast.registry import get_forecaster
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = score_sum_quantiles(get_forecaster("ses"), targets, 30, 8, (0.5, 0.9))
+    assert res["per_series"]["A"] is None and res["series_scored"] == 1 and np.isfinite(res["scaled_pinball"])
+
+
 def test_constant_series_and_no_holdout_get_messages_not_crashes(tmp_path):
     """A series that never changes has no M5 scale: its quantiles are reported unscored (null in the JSON, "n/a" on
     the terminal), never NaN or a formatting error; --holdout-days 0 is refused naming the option."""
