@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import logging
 import math
 import operator
@@ -52,6 +53,7 @@ class ContextTable:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    sep: str = ","
 
 
 def out_dir_problem(out_dir) -> str | None:
@@ -155,40 +157,48 @@ def combined_keras_model(obj: dict):
 
 def read_context_table(path) -> ContextTable:
     """The header and data rows of a context CSV as text (blank lines skipped); ContextError for a missing,
-    unreadable or empty file. Needs no model, so an import checks it before unpickling."""
+    unreadable or empty file. Decoded and split as the sales loader reads a file (engine.data.dataset.decode_text,
+    engine.data.layout.read_header: UTF-8, the separator sniffed from the header, trailing separators named), so a
+    file the simulator reads is a context the import reads. Needs no model, so an import checks it before
+    unpickling."""
+    from engine.data.dataset import MAX_FILE_BYTES, decode_text
+    from engine.data.layout import read_header
+    from engine.errors import DataError
+
     path = Path(path)
     if not path.exists():
         raise ContextError("does not exist", path)
     if path.is_dir():
         raise ContextError("is a folder, not a CSV file", path)
-    header, rows, lines = None, [], []
-    line = 0
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
-            for row in reader:
-                line = reader.line_num
-                if not any(cell.strip() for cell in row):
-                    continue
-                if header is None:
-                    header = [cell.strip() for cell in row]
-                    continue
-                if len(row) != len(header):
-                    raise ContextError(f"has {len(row)} fields, the header has {len(header)}", path, row=line)
-                rows.append(row)
-                lines.append(line)
-    except UnicodeDecodeError as exc:
-        raise ContextError(f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save it as UTF-8 CSV",
-                           path) from None
-    except csv.Error as exc:
-        raise ContextError(f"is not a readable CSV ({exc})", path, row=line + 1) from None
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ContextError(f"is {path.stat().st_size:,} bytes, above the {MAX_FILE_BYTES:,}-byte limit of a "
+                               "data file", path)
+        raw = path.read_bytes()
     except OSError as exc:
         raise ContextError(f"cannot be read ({exc.strerror or exc})", path) from None
-    if header is None:
-        raise ContextError("is empty (no header, no rows)", path)
+    try:
+        text = decode_text(raw, str(path))
+        header, sep, header_line = read_header(text, str(path))
+    except DataError as exc:
+        raise ContextError(exc.detail, path, row=exc.row, column=exc.column) from None
+    rows, lines = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    line = 0
+    try:
+        for row in reader:
+            line = reader.line_num
+            if line <= header_line or not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise ContextError(f"has {len(row)} fields, the header has {len(header)}", path, row=line)
+            rows.append(row)
+            lines.append(line)
+    except csv.Error as exc:
+        raise ContextError(f"is not a readable CSV ({exc})", path, row=line + 1) from None
     if not rows:
         raise ContextError("has a header but no data rows", path)
-    return ContextTable(path, header, rows, lines)
+    return ContextTable(path, header, rows, lines, sep)
 
 
 def _show(cell: str, limit: int = 40) -> str:
@@ -207,7 +217,11 @@ def context_values(table: ContextTable, columns: list[str], min_rows: int = 1) -
     twice = [c for c in columns if table.header.count(c) > 1]
     if twice:
         raise ContextError(f"has the column {twice[0]} more than once", table.file, row=1, column=twice[0])
+    from engine.data.cells import decimal_comma_number
+
     index = [table.header.index(c) for c in columns]
+    # a column of a file not separated by commas with a comma in any cell writes decimal commas (the loader's rule)
+    comma = [table.sep != "," and any("," in row[i] for row in table.rows) for i in index]
     values = np.empty((len(table.rows), len(columns)))
     for r, (row, line) in enumerate(zip(table.rows, table.lines)):
         for j, (column, i) in enumerate(zip(columns, index)):
@@ -215,7 +229,9 @@ def context_values(table: ContextTable, columns: list[str], min_rows: int = 1) -
             if not cell:
                 raise ContextError("is empty; the model reads a number here", table.file, row=line, column=column)
             try:
-                v = float(cell)
+                v = decimal_comma_number(cell) if comma[j] else float(cell)
+                if v != v and cell.lower() not in ("nan", "+nan", "-nan"):
+                    raise ValueError(cell)
             except ValueError:
                 raise ContextError(f"{_show(cell)} is not a number", table.file, row=line, column=column) from None
             if not math.isfinite(v):

@@ -91,7 +91,8 @@ def test_missing_or_folder_context_names_the_context_file(tmp_path, pkl):
 
 @pytest.mark.parametrize("text, where, why", [
     (HEADER + ROW + "1,2,3\n", "row 3", "has 3 fields, the header has 6"),
-    (b"Units_Sold\n\xff\xfe1\n", None, "is not UTF-8 text (byte 0xff); save it as UTF-8 CSV"),
+    (b"Units_Sold\n\xff\xfe1\n", "row 2", "is not UTF-8 text (byte 0xff at offset 11); save it as UTF-8 CSV"),
+    ("Units_Sold\x00\n1\n".encode(), "row 1", "is a binary file, not a CSV text file (NUL byte at offset 10)"),
 ])
 def test_unreadable_context_text(tmp_path, text, where, why):
     ctx = tmp_path / "c.csv"
@@ -110,6 +111,15 @@ def test_context_cells_must_be_finite_numbers(tmp_path, cell, why):
     with pytest.raises(legacy.ContextError) as err:
         legacy.read_context(ctx, COLUMNS)
     assert str(err.value) == f"context file {ctx}, row 3, column Unit_Cost: {why}"
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_context_separated_like_a_sales_file_reads_the_same(tmp_path, sep):
+    """The sales loader's separators and decimal commas (engine.data.layout.read_header): the context reader split
+    on commas only and said a semicolon file "lacks the columns" it has."""
+    comma = write(tmp_path / "comma.csv", HEADER + ROW * 3)
+    other = write(tmp_path / "other.csv", (HEADER + ROW * 3).replace(",", sep).replace(".", ","))
+    assert legacy.read_context(other, COLUMNS).tolist() == legacy.read_context(comma, COLUMNS).tolist()
 
 
 def test_context_in_another_layout_or_too_short(tmp_path):
