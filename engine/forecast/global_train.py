@@ -273,8 +273,11 @@ def train_global(series_list, cfg: GlobalConfig, log=print) -> dict:
         meta_end = T - cfg.holdout_days
         train_end = meta_end - cfg.meta_days
         if train_end - cfg.first_origin < 4 * cfg.max_days:
-            raise ValueError(f"series of {T} days are too short: training needs {cfg.first_origin + 4 * cfg.max_days}"
-                             f" days before the {cfg.meta_days} meta and {cfg.holdout_days} held-out days")
+            need = cfg.first_origin + 4 * cfg.max_days
+            total = need + cfg.meta_days + cfg.holdout_days
+            raise ValueError(f"series of {T} days are too short: training needs {need} days before the "
+                             f"{cfg.meta_days} meta and {cfg.holdout_days} held-out days, {total} in all "
+                             "(--meta-days and --holdout-days set the last two)")
         train_parts.append(_rows(p, range(cfg.first_origin, train_end, cfg.origin_step), train_end, cfg.draws,
                                  cfg.max_days, rng, with_seq))
         meta_parts.append(_rows(p, range(train_end, meta_end), meta_end, cfg.meta_draws, cfg.max_days, rng,
