@@ -185,24 +185,29 @@ def build_features(history: np.ndarray, days, day_number=None, price=None, promo
         put("price_28", now / np.maximum(p[:, max(t - 28, 0):max(t, 1)].mean(axis=1), 1e-9))
         put("price_364", now / np.maximum(past.mean(axis=1), 1e-9))
         put("price_max", now / np.maximum(past.max(axis=1), 1e-9))
-        pc = np.concatenate([np.zeros((n, 1)), np.cumsum(p, axis=1)], axis=1)
         stop = np.minimum(t + d, p.shape[1])
         yesterday = np.maximum(p[:, t - 1] if t > 0 else now, 1e-9)[:, None]
-        put("price_window", (pc[rows, stop] - pc[:, t:t + 1]) / np.maximum(stop - t, 1) / yesterday)
+        put("price_window", _window_sums(p, t, stop) / np.maximum(stop - t, 1) / yesterday)
     else:
         for name in ("price_28", "price_364", "price_max", "price_window"):
             put(name, np.ones(n))
     if promo is not None:
         pr = np.asarray(promo, dtype=np.float64)
         pr = np.broadcast_to(pr, (n, pr.shape[1]))
-        qc = np.concatenate([np.zeros((n, 1)), np.cumsum(pr, axis=1)], axis=1)
         stop = np.minimum(t + d, pr.shape[1])
-        put("promo_window", (qc[rows, stop] - qc[:, t:t + 1]) / np.maximum(stop - t, 1))
+        put("promo_window", _window_sums(pr, t, stop) / np.maximum(stop - t, 1))
         put("promo_28", pr[:, max(t - 28, 0):t].mean(axis=1) if t > 0 else np.zeros(n))
     else:
         put("promo_window", np.zeros(n))
         put("promo_28", np.zeros(n))
     return X.reshape(n * m, len(FEATURES)).astype(np.float32), s
+
+
+def _window_sums(plan: np.ndarray, t: int, stop: np.ndarray) -> np.ndarray:
+    """(n, m) sums of a plan (n, ≥ t) over days t … stop − 1: one cumulative sum over the coming days only (the plan's
+    past is as long as the history; summing it first cost a pass over a year per call)."""
+    c = np.concatenate([np.zeros((plan.shape[0], 1)), np.cumsum(plan[:, t:int(stop.max())], axis=1)], axis=1)
+    return c[np.arange(plan.shape[0])[:, None], stop - t]
 
 
 def closed_days(day_number: np.ndarray) -> np.ndarray:
@@ -217,8 +222,12 @@ def put_past_sums(put, csum: np.ndarray, d: np.ndarray, s: np.ndarray) -> None:
     (windows reaching before the first day are cut there)."""
     n, t = csum.shape[0], csum.shape[1] - 1
     ends = np.arange(max(t - PAST_SUM_DAYS + 1, 1), t + 1)
-    starts = np.maximum(ends[None, None, :] - d[:, :, None], 0)
-    sums = np.sort(csum[:, None, ends] - csum[np.arange(n)[:, None, None], starts], axis=2)
+    if d.shape[1] == 1 and d.min() == d.max() and ends[0] >= d[0, 0]:  # serving: one d, every window whole
+        lo = ends[0] - int(d[0, 0])
+        sums = np.sort((csum[:, ends[0]:t + 1] - csum[:, lo:lo + len(ends)])[:, None, :], axis=2)
+    else:
+        starts = np.maximum(ends[None, None, :] - d[:, :, None], 0)
+        sums = np.sort(csum[:, None, ends] - csum[np.arange(n)[:, None, None], starts], axis=2)
     k = len(ends)
     scale = (d * s[:, None]).astype(np.float64)
     for q in PAST_SUM_LEVELS:

@@ -202,11 +202,17 @@ def test_no_input_reads_further_back_than_the_lookback(monkeypatch):
 
 
 def test_days_matrix_rows_match_single_days():
-    y = np.random.default_rng(1).poisson(2.0, (3, 380)).astype(float)
-    X, _ = G.build_features(y, np.tile([[1, 8, 31]], (3, 1)))
-    for j, d in enumerate((1, 8, 31)):
-        Xd, _ = G.build_features(y, d)
-        assert np.array_equal(X[j::3], Xd)
+    """A days matrix (training) and one d for every row (serving: the past sums sliced, the plans summed over the
+    coming days only) give the same inputs, with a history shorter than the past-sum windows too."""
+    rng = np.random.default_rng(1)
+    y = rng.poisson(2.0, (3, 380)).astype(float)
+    price = 1.0 + rng.random((3, 420))
+    promo = (rng.random((3, 420)) < 0.2).astype(float)
+    for t in (60, 380):
+        X, _ = G.build_features(y[:, :t], np.tile([[1, 8, 31]], (3, 1)), None, price, promo)
+        for j, d in enumerate((1, 8, 31)):
+            Xd, _ = G.build_features(y[:, :t], d, None, price, promo)
+            assert np.array_equal(X[j::3], Xd)
 
 
 @pytest.mark.training  # scikit-learn is a training dependency (requirements-train.txt), not in the fast tier's venv
