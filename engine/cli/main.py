@@ -214,6 +214,13 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    if args.csv is None and args.data_flag is None:
+        raise ConfigError("validate needs the file: python -m engine validate FILE.csv (or --data FILE.csv)",
+                          field="data")
+    if args.csv is not None and args.data_flag is not None and args.csv != args.data_flag:
+        raise ConfigError(f"two files given ({args.csv} and --data {args.data_flag}); validate checks one",
+                          field="data")
+    args.csv = args.csv if args.csv is not None else args.data_flag
     ds = read_data(args, args.csv)
     summary = ds.summary()
     if args.json:
@@ -299,7 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("validate", allow_abbrev=False, help="check a CSV file and describe what it holds")
-    p.add_argument("csv")
+    p.add_argument("csv", nargs="?", help="the file (or --data FILE, as every other command names it)")
+    p.add_argument("--data", dest="data_flag", metavar="FILE", help="the file, as the other commands take it")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_validate)
 

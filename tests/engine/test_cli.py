@@ -79,6 +79,17 @@ def test_validate(tmp_path):
     assert r.returncode == 2 and "does not exist" in r.stderr
 
 
+def test_validate_takes_the_file_as_every_other_command_does_too():
+    """`--data FILE` (the other commands' flag) was refused as an unrecognised argument."""
+    r = run("validate", "--data", "data/sample.csv")
+    assert r.returncode == 0 and "data/sample.csv: OK — 5 series, 3650 rows" in r.stdout
+    r = run("validate")
+    assert r.returncode == 2 and r.stderr.strip() == ("error: validate needs the file: python -m engine validate "
+                                                      "FILE.csv (or --data FILE.csv)")
+    r = run("validate", "data/sample.csv", "--data", "other.csv")
+    assert r.returncode == 2 and "two files given" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_generate_bad_arguments():
     r = run("generate", "--out", "-", "--days", "0")
     assert r.returncode == 2 and "--days 0 is out of range" in r.stderr
