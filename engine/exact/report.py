@@ -98,6 +98,19 @@ def _denominator(lower: float, upper: float, cost: float, h: float, p: float) ->
     return 0.0 if max(abs(lower), abs(upper)) <= 1e-9 * (h + p) else cost
 
 
+def _gap_base(out: dict, sol, h: float, p: float) -> float | None:
+    """The optimum the gaps are taken against (_denominator; its note in out when it is 0), or None when value
+    iteration stopped before its bounds met: then out says "not certified" and no gap may be given."""
+    if not sol.converged:
+        _not_certified(out, NOT_CONVERGED, f"value iteration stopped after {sol.iterations:,} iterations with the "
+                       f"optimal cost between {sol.lower:.6g} and {sol.upper:.6g}")
+        return None
+    opt = _denominator(sol.lower, sol.upper, sol.cost, h, p)
+    if opt == 0.0:
+        out["gap_note"] = ZERO_GAP_NOTE
+    return opt
+
+
 def _not_certified(out: dict, status: str, message: str) -> None:
     out.update({"certified": False, "status": status, "message": f"{status}: {message}", "optimal_cost": None,
                 "base_stock": None, "policies": []})
@@ -153,13 +166,9 @@ def _backorder_part(out, pmf, L, h, p, K, m, policies):
     sol = solve_backorders(pmf, L, h, p, K=K, multiple=m)
     out.update({"optimal_cost": sol.cost, "optimal_bounds": [sol.lower, sol.upper], "optimal_level": sol.level,
                 "states": sol.states, "iterations": sol.iterations})
-    if not sol.converged:
-        _not_certified(out, NOT_CONVERGED, f"value iteration stopped after {sol.iterations:,} iterations with the "
-                       f"optimal cost between {sol.lower:.6g} and {sol.upper:.6g}")
+    opt = _gap_base(out, sol, h, p)
+    if opt is None:
         return
-    opt = _denominator(sol.lower, sol.upper, sol.cost, h, p)
-    if opt == 0.0:
-        out["gap_note"] = ZERO_GAP_NOTE
     if K == 0 and m == 1:
         S, cost = newsvendor(pmf, L, h, p)
         out["base_stock"] = {"level": S, "cost": cost}
@@ -309,18 +318,14 @@ def _report(dist, L, h, p, backorders, bound, policies, with_actions, order_cost
     out.update({"status": "certified", "optimal_cost": sol.cost, "optimal_bounds": [sol.lower, sol.upper],
                 "bound": B, "order_cap": Q, "states": sol.states, "grid": sol.grid, "iterations": sol.iterations,
                 "solve_seconds": sol.seconds})
-    if not sol.converged:
-        _not_certified(out, NOT_CONVERGED, f"value iteration stopped after {sol.iterations:,} iterations with the "
-                       f"optimal cost between {sol.lower:.6g} and {sol.upper:.6g}")
+    opt = _gap_base(out, sol, h, p)
+    if opt is None:
         out["seconds"] = time.perf_counter() - t0
         return out
     greedy = evaluate_actions(model, sol.actions)
     _refuse_felt_bound(model, greedy, bound, B0)
     out.update({"optimal_policy_cost": greedy.cost, "bound_mass": greedy.at_bound,
                 "optimal_order_rate": greedy.order_rate})
-    opt = _denominator(sol.lower, sol.upper, sol.cost, h, p)
-    if opt == 0.0:
-        out["gap_note"] = ZERO_GAP_NOTE
     if with_actions and L <= 2:
         out["policy_records"] = policy_records(model, sol.actions)
     _lost_sales_policies(out, model, opt, L, pmf, h, p, K, m, policies)
