@@ -12,7 +12,7 @@ import numpy as np
 from engine.errors import DataError
 
 __all__ = ["DATE_FORMATS", "parse_dates", "parse_numbers", "parse_flags", "factorize", "factorize_text",
-           "codes_to_days", "uses_decimal_comma", "decimal_comma_number"]
+           "codes_to_days", "uses_decimal_comma", "decimal_comma_number", "show_cell"]
 
 DATE_FORMATS = [("%Y-%m-%d", "YYYY-MM-DD"), ("%d.%m.%Y", "DD.MM.YYYY"), ("%m/%d/%Y", "MM/DD/YYYY"),
                 ("%d/%m/%Y", "DD/MM/YYYY"), ("%Y/%m/%d", "YYYY/MM/DD"), ("%Y%m%d", "YYYYMMDD")]
@@ -23,8 +23,9 @@ _FLAG_VALUES = {"0": 0.0, "1": 1.0, "0.0": 0.0, "1.0": 1.0, "false": 0.0, "true"
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*)(,\d*)?$")
 
 
-def _show(value: object, limit: int = 40) -> str:
-    """repr of a cell for a message, shortened (a 500,000-digit number is not repeated back)."""
+def show_cell(value: object, limit: int = 40) -> str:
+    """repr of a cell for a message, shortened (a 500,000-digit number is not repeated back); every reader's
+    messages quote cells with it."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
@@ -114,10 +115,10 @@ def parse_dates(values: np.ndarray, name: str, column: str, rows: np.ndarray | N
         if other and any(d is not None for d in parsed[best]):
             good_u = next(i for i, d in enumerate(parsed[best]) if d is not None)
             good_row = int(rows[np.flatnonzero(inverse == good_u)].min()) + 2
-            raise DataError(f"mixed date formats: {_show(uniq[bad_u])} is {label[other[0]]} but row {good_row} has "
-                            f"{_show(uniq[good_u])} ({label[best]}); use one format for the whole column",
+            raise DataError(f"mixed date formats: {show_cell(uniq[bad_u])} is {label[other[0]]} but row {good_row} has "
+                            f"{show_cell(uniq[good_u])} ({label[best]}); use one format for the whole column",
                             file=name, row=row, column=column, value=uniq[bad_u])
-        raise DataError(f"{_show(uniq[bad_u])} is not a date (formats read: "
+        raise DataError(f"{show_cell(uniq[bad_u])} is not a date (formats read: "
                         f"{', '.join(lbl for _, lbl in DATE_FORMATS)})", file=name, row=row, column=column,
                         value=uniq[bad_u])
     if len(full) > 1:
@@ -129,10 +130,11 @@ def parse_dates(values: np.ndarray, name: str, column: str, rows: np.ndarray | N
     return days[inverse]
 
 
-def uses_decimal_comma(values: np.ndarray) -> bool:
-    """Whether a text column of a file not separated by commas writes numbers with a decimal comma (any cell
-    has a comma; then dots are thousands separators: "1.234,5" is 1234.5)."""
-    if values.dtype.kind == "f":
+def uses_decimal_comma(values, sep: str) -> bool:
+    """Whether a column (array or list of cells) of a file separated by `sep` writes numbers with a decimal comma:
+    the file is not separated by commas and any cell has a comma (then dots are thousands separators: "1.234,5" is
+    1234.5). The one rule of the sales loader, the item and stock tables and import-pkl's context."""
+    if sep == "," or (isinstance(values, np.ndarray) and values.dtype.kind == "f"):
         return False
     import pandas as pd
 
@@ -185,15 +187,17 @@ def parse_numbers(values: np.ndarray, name: str, column: str, role: str, *, deci
         if role == "demand" and cell.strip() == "":
             what = "is empty; every row needs a demand value"
         elif not decimal_comma and "," in cell:
-            what = f"{_show(cell)} is not a number (a decimal comma is read in files separated by semicolons or tabs)"
+            what = (f"{show_cell(cell)} is not a number (a decimal comma is read in files separated by semicolons "
+                    "or tabs)")
         else:
-            what = f"{_show(cell)} is not a {'finite ' if values.dtype.kind == 'f' or _float_text(cell) else ''}number"
+            finite = "finite " if values.dtype.kind == "f" or _float_text(cell) else ""
+            what = f"{show_cell(cell)} is not a {finite}number"
         raise DataError(what, file=name, row=i + 2, column=column, value=cell)
     big = np.abs(np.nan_to_num(nums)) > MAX_NUMBER
     if big.any():
         i = int(np.flatnonzero(big)[0])
         shown = f"{nums[i]:g}" if values.dtype.kind == "f" else str(values[i]).strip()
-        raise DataError(f"{_show(shown)} is above {MAX_NUMBER:g}, the largest number a file's cell may hold (no "
+        raise DataError(f"{show_cell(shown)} is above {MAX_NUMBER:g}, the largest number a file's cell may hold (no "
                         "series sells or costs that much a day; a misplaced exponent or unit?)", file=name,
                         row=i + 2, column=column, value=shown)
     if not allow_negative and (nums < 0).any():
@@ -220,7 +224,7 @@ def parse_flags(column, name: str, label: str) -> np.ndarray:
     if None in flags:
         bad_u = flags.index(None)
         bad = int(np.flatnonzero(codes == bad_u)[0])
-        raise DataError(f"{_show(str(uniq[bad_u]))} is not a 0/1 flag", file=name, row=bad + 2, column=label,
+        raise DataError(f"{show_cell(str(uniq[bad_u]))} is not a 0/1 flag", file=name, row=bad + 2, column=label,
                         value=str(uniq[bad_u]))
     out = np.asarray(flags, dtype=np.float64)
     return np.where(codes < 0, 0.0, out[codes]) if len(out) else np.zeros(len(codes))

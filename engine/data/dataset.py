@@ -33,6 +33,7 @@ from engine.data.cells import (
     factorize_text,
     parse_flags,
     parse_numbers,
+    show_cell,
     uses_decimal_comma,
 )
 from engine.data.layout import ColumnMapping, detect_columns, parse_columns_spec, read_header
@@ -65,11 +66,6 @@ def assumed_unit_cost(unit_price: float) -> float:
 # role -> value a series gets without that column
 DEFAULTS = {"date": None, "item": NO_ITEM, "promotion": 0, "forecast": None, "cost": DEFAULT_UNIT_COST,
             "price": DEFAULT_UNIT_PRICE, "lead_time": None, "inventory": None}
-
-
-def _show(value: object, limit: int = 40) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def days_of_year(dates, extend: int = 0) -> np.ndarray:
@@ -409,9 +405,9 @@ def _refuse_clashing_keys(key_names, pairs, item_names, loc_names, name) -> None
         pair = (item_names[c // len(loc_names)], loc_names[c % len(loc_names)])
         if key in seen:
             (i1, l1), (i2, l2) = seen[key], pair
-            raise DataError(f"item {_show(i1)} at location {_show(l1)} and item {_show(i2)} at location {_show(l2)} "
-                            f"would both be series {key}; rename one (a \"/\" in an item or location code)",
-                            file=name)
+            raise DataError(f"item {show_cell(i1)} at location {show_cell(l1)} and item {show_cell(i2)} at location "
+                            f"{show_cell(l2)} would both be series {key}; rename one (a \"/\" in an item or location "
+                            "code)", file=name)
         seen[key] = pair
 
 
@@ -442,7 +438,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         if role == "demand" and values.dtype.kind == "f" and not np.isfinite(values).all():  # name the cell's text
             col = used[role]
             values = _read_frame(raw, name, sep, header, [col], [col], max_rows, as_text=True)[col].to_numpy()
-        comma = sep != "," and uses_decimal_comma(values)
+        comma = uses_decimal_comma(values, sep)
         return parse_numbers(values, name, used[role], role, decimal_comma=comma, **kw)
 
     demand = numbers("demand")
@@ -479,7 +475,7 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         bad = np.flatnonzero(~np.isnan(lt) & ((lt != np.round(lt)) | (lt > 365)))
         if bad.size:
             cell = str(frame[used["lead_time"]].iloc[int(bad[0])])
-            raise DataError(f"{_show(cell)} is not a whole number of days between 0 and 365", file=name,
+            raise DataError(f"{show_cell(cell)} is not a whole number of days between 0 and 365", file=name,
                             row=int(bad[0]) + 2, column=used["lead_time"], value=cell)
     promo = parse_flags(frame[m.promotion], name, m.promotion) if m.promotion is not None else None
     del frame

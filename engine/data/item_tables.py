@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.data.cells import DATE_FORMATS, decimal_comma_number
+from engine.data.cells import DATE_FORMATS, decimal_comma_number, uses_decimal_comma
 from engine.data.dataset import decode_text
 from engine.data.layout import detect_columns, read_header
 from engine.errors import DataError
@@ -24,8 +24,6 @@ __all__ = ["ItemTable", "read_item_table", "series_for", "parse_number", "parse_
 
 MAX_TABLE_BYTES = 20 * 2**20
 MAX_TABLE_ROWS = 100_000
-
-
 
 
 def _norm(name: str) -> str:
@@ -105,7 +103,7 @@ def read_item_table(source, name: str | None, fields: dict[str, list[str]], requ
         rows.append((line, item, loc, {f: cells[c] for f, c in columns.items()}))
     if not rows:
         raise DataError("has a header but no data rows", file=name)
-    comma_fields = frozenset() if sep == "," else frozenset(f for f in columns if any("," in r[3][f] for r in rows))
+    comma_fields = frozenset(f for f in columns if uses_decimal_comma([r[3][f] for r in rows], sep))
     return ItemTable(name=name, item=mapping.item, location=mapping.location, columns=columns, rows=rows,
                      comma_fields=comma_fields)
 

@@ -201,12 +201,6 @@ def read_context_table(path) -> ContextTable:
     return ContextTable(path, header, rows, lines, sep)
 
 
-def _show(cell: str, limit: int = 40) -> str:
-    """repr of a cell for a message, shortened (a long cell is not repeated back whole)."""
-    text = repr(cell)
-    return text if len(text) <= limit else text[: limit - 4] + "...'"
-
-
 def context_values(table: ContextTable, columns: list[str], min_rows: int = 1) -> np.ndarray:
     """The table's rows (n, len(columns)) in the model's column order as finite floats; ContextError naming the
     column, row and cell otherwise, or when there are fewer than `min_rows` rows (the model's window)."""
@@ -214,14 +208,10 @@ def context_values(table: ContextTable, columns: list[str], min_rows: int = 1) -
     if missing:
         found = ", ".join(table.header[:20]) + (", …" if len(table.header) > 20 else "")
         raise ContextError(f"lacks the columns {missing} the model reads (found: {found})", table.file, row=1)
-    twice = [c for c in columns if table.header.count(c) > 1]
-    if twice:
-        raise ContextError(f"has the column {twice[0]} more than once", table.file, row=1, column=twice[0])
-    from engine.data.cells import decimal_comma_number
+    from engine.data.cells import decimal_comma_number, show_cell, uses_decimal_comma
 
-    index = [table.header.index(c) for c in columns]
-    # a column of a file not separated by commas with a comma in any cell writes decimal commas (the loader's rule)
-    comma = [table.sep != "," and any("," in row[i] for row in table.rows) for i in index]
+    index = [table.header.index(c) for c in columns]   # once each: read_header refuses a repeated column
+    comma = [uses_decimal_comma([row[i] for row in table.rows], table.sep) for i in index]
     values = np.empty((len(table.rows), len(columns)))
     for r, (row, line) in enumerate(zip(table.rows, table.lines)):
         for j, (column, i) in enumerate(zip(columns, index)):
@@ -233,9 +223,9 @@ def context_values(table: ContextTable, columns: list[str], min_rows: int = 1) -
                 if v != v and cell.lower() not in ("nan", "+nan", "-nan"):
                     raise ValueError(cell)
             except ValueError:
-                raise ContextError(f"{_show(cell)} is not a number", table.file, row=line, column=column) from None
+                raise ContextError(f"{show_cell(cell)} is not a number", table.file, row=line, column=column) from None
             if not math.isfinite(v):
-                raise ContextError(f"{_show(cell)} is not a finite number", table.file, row=line, column=column)
+                raise ContextError(f"{show_cell(cell)} is not a finite number", table.file, row=line, column=column)
             values[r, j] = v
     if len(values) < min_rows:
         raise ContextError(f"has {len(values)} data rows; the model reads the last {min_rows} (its "
