@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from engine.exact.distributions import parse_demand_dist
-from engine.exact.report import exact_report, random_lead_time_report
+from engine.exact.report import base_stock_gap, exact_report, random_lead_time_report
 from engine.json_safe import json_safe
 
 __all__ = ["cmd_exact", "register"]
@@ -61,8 +61,7 @@ def cmd_exact(args) -> int:
     print(f"{'policy':<28} {'parameters':<24} {'cost':>9} {'gap':>8}")
     bs = rep["base_stock"]
     if bs:
-        gap = bs.get("gap", next((r["gap"] for r in rep["policies"] if r["name"] == "base-stock"), None))
-        print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} {_gap(gap):>8}")
+        print(f"{'base-stock':<28} {'S=' + str(bs['level']):<24} {bs['cost']:>9.4f} {_gap(base_stock_gap(rep)):>8}")
     for r in rep["policies"]:
         if r["name"] == "base-stock":
             continue

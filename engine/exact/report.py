@@ -41,8 +41,8 @@ from engine.exact.policies import (
 )
 from engine.exact.solve import MAX_GRID, largest_lead_time, solve_optimal
 
-__all__ = ["FIXED_LEAD_ONLY", "LOOKAHEAD", "MAX_LEAD", "NOT_CERTIFIED", "NOT_CONVERGED", "bound_range", "default_bound",
-           "exact_report", "policy_reach", "random_lead_time_report"]
+__all__ = ["FIXED_LEAD_ONLY", "LOOKAHEAD", "MAX_LEAD", "NOT_CERTIFIED", "NOT_CONVERGED", "base_stock_gap",
+           "bound_range", "default_bound", "exact_report", "policy_reach", "random_lead_time_report"]
 
 MAX_LEAD = 30
 NOT_CERTIFIED = "not certified (lead time beyond reach)"
@@ -109,6 +109,15 @@ def _gap_base(out: dict, sol, h: float, p: float) -> float | None:
     if opt == 0.0:
         out["gap_note"] = ZERO_GAP_NOTE
     return opt
+
+
+def base_stock_gap(rep: dict) -> float | None:
+    """The gap of a report's base-stock row: its own, or for the backorder newsvendor (whose base_stock holds the
+    level and cost only) the base-stock row of its policies; None where no gap is defined."""
+    bs = rep.get("base_stock") or {}
+    if "gap" in bs:
+        return bs["gap"]
+    return next((r["gap"] for r in rep.get("policies") or [] if r["name"] == "base-stock"), None)
 
 
 def _not_certified(out: dict, status: str, message: str) -> None:

@@ -33,7 +33,7 @@ from dashapp.ui.job_pages import JobWords, background_job, error_alert, run_and_
 from dashapp.ui.jobs import job_store
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
-from engine.exact.report import NOT_CERTIFIED
+from engine.exact.report import NOT_CERTIFIED, base_stock_gap
 from engine.studies import scenarios as sc
 
 __all__ = ["WORDS", "certificate_line", "exact_section", "gap_rows", "headline", "policy_label", "render",
@@ -143,10 +143,6 @@ def _pct(gap: float | None) -> str:
     return f"{100 * (0.0 if abs(gap) < 1e-6 else gap):.2f} %"
 
 
-def _gap(cost: float, opt: float) -> float | None:
-    return None if opt == 0 else cost / opt - 1.0
-
-
 def gap_rows(rep: dict) -> list[dict]:
     """One row per offered policy: name, best parameters, long-run cost per day and the true gap to the optimum —
     or, beyond the solver's reach, "not certified (lead time beyond reach)" in the gap column."""
@@ -159,12 +155,12 @@ def gap_rows(rep: dict) -> list[dict]:
     listed = []
     if rep.get("base_stock"):
         listed.append({"name": "base-stock", "params": {"S": rep["base_stock"]["level"]},
-                       "cost": rep["base_stock"]["cost"]})
+                       "cost": rep["base_stock"]["cost"], "gap": base_stock_gap(rep)})
     listed += [r for r in rep["policies"] if r["name"] != "base-stock"]
     for r in listed:
         params = {k: v for k, v in r["params"].items() if k != "base"}
         rows.append({"policy": policy_label(r), "params": _params(params),
-                     "cost": f"{r['cost']:,.3f} per day", "gap": _pct(_gap(r["cost"], opt))})
+                     "cost": f"{r['cost']:,.3f} per day", "gap": _pct(r["gap"])})
     return rows
 
 
@@ -196,7 +192,7 @@ def headline(rep: dict) -> str:
     if look is not None:
         parts.append(f"the one-step lookahead on it (a heuristic) within {_pct(look['gap'])}")
     if bs:
-        parts.append(f"base-stock (S = {bs['level']:g}) loses {_pct(_gap(bs['cost'], opt))}")
+        parts.append(f"base-stock (S = {bs['level']:g}) loses {_pct(base_stock_gap(rep))}")
     return lead + ("; ".join(parts) + "." if parts else "")
 
 
