@@ -128,6 +128,8 @@ def score_sum_quantiles(forecaster, targets, holdout_days: int, sum_days: int, q
         D = np.stack([t.demand for t in group]).astype(np.float64)
         first = scored[0]
         scale = np.asarray([naive_scale(t.demand[:first]) for t in group])
+        ok = np.isfinite(scale) & (scale > 0)   # a series that never changed before the holdout has no scale
+        safe = np.where(ok, scale, 1.0)         # divided by in its place; its losses are left out by `ok`
         act = _actual_sums(D, scored, w)
         if direct:
             cov = stacked_covariates(group, max(forecaster.horizon, w))
@@ -153,11 +155,10 @@ def score_sum_quantiles(forecaster, targets, holdout_days: int, sum_days: int, q
             fits = [i for i, o in enumerate(all_origins) if o + w <= n]
             act_all[:, fits] = _actual_sums(D, [all_origins[i] for i in fits], w)
             sel_act = _actual_sums(D, selection, w)
-            ok = np.isfinite(scale) & (scale > 0)   # a series that never changed before the holdout has no scale
             best, best_loss = MODES[0], np.inf
             for mode in MODES:
                 sel_q = _empirical_at(fc_all, act_all, all_origins, selection, qs, mode, w, calibration)
-                sel_loss = float(np.mean(_scaled_loss(sel_q, sel_act, np.where(ok, scale, 1.0), qs, w)[ok])) \
+                sel_loss = float(np.mean(_scaled_loss(sel_q, sel_act, safe, qs, w)[ok])) \
                     if ok.any() else 0.0
                 if sel_loss < best_loss:
                     best, best_loss = mode, sel_loss
@@ -165,11 +166,10 @@ def score_sum_quantiles(forecaster, targets, holdout_days: int, sum_days: int, q
             method = best
         q_pred = np.sort(q_pred, axis=2)  # non-crossing
         method_votes[method] = method_votes.get(method, 0) + len(group)
-        ok = np.isfinite(scale) & (scale > 0)
-        sl = _scaled_loss(q_pred, act, np.where(ok, scale, 1.0), qs, w)
+        sl = _scaled_loss(q_pred, act, safe, qs, w)
         losses.append(sl[ok])
         hits.append((act[:, :, None] <= q_pred + 1e-9).reshape(-1, len(qs)))
-        pq = pinball(act[:, :, None], q_pred, np.asarray(qs)) / (w * np.where(ok, scale, 1.0))[:, None, None]
+        pq = pinball(act[:, :, None], q_pred, np.asarray(qs)) / (w * safe)[:, None, None]
         by_q.append(pq[ok].reshape(-1, len(qs)))
         for i, t in enumerate(group):
             keys.append(t.key)
