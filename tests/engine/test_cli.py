@@ -264,6 +264,8 @@ def test_every_command_that_reads_a_sales_file_honours_fill_missing_zero(tmp_pat
     assert runs["recommend"].returncode == 0 and json.loads(runs["recommend"].stdout)["policy"]
     assert runs["orders"].returncode == 0, runs["orders"].stderr[-400:]
     assert "too short: training needs" in runs["train --global"].stderr   # 60 days: the gap is no longer the issue
+    assert ("180 days before the 56 meta and 56 held-out days, 292 in all (--meta-days and --holdout-days set the "
+            "last two)") in runs["train --global"].stderr
     assert "no rows for 2024-01-11 .. 2024-01-13" in run("recommend", "--data", str(data)).stderr
 
 
