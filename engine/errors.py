@@ -26,6 +26,11 @@ class DataError(ValueError):
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 
+class FractionalDemandError(DataError):
+    """A series asked to sell in whole units (load_csv's `whole_demand`) holds a fraction: its own type, so a caller
+    that needs whole units (the exact model) adds its reason without reading the wording."""
+
+
 class ConfigError(ValueError):
     """A simulation setting that is missing, unknown or out of range; the message names the field and value."""
 

@@ -37,7 +37,7 @@ from engine.data.cells import (
     uses_decimal_comma,
 )
 from engine.data.layout import ColumnMapping, detect_columns, parse_columns_spec, read_header
-from engine.errors import DataError
+from engine.errors import DataError, FractionalDemandError
 
 __all__ = [
     "DataError", "SeriesData", "Dataset", "load_csv", "detect_layout", "file_header", "MAX_UPLOAD_BYTES",
@@ -494,7 +494,8 @@ def load_csv(source, name: str | None = None, max_bytes: int | None = None, colu
         if whole_demand is True or whole_demand == key:
             frac = np.flatnonzero(y != np.floor(y))
             if frac.size:
-                raise DataError(f"demand {y[frac[0]]:g} of series {key} is not a whole number", file=name,
+                raise FractionalDemandError(f"demand {y[frac[0]]:g} of series {key} is not a whole number",
+                                            file=name,
                                 row=int(rows[frac[0]]) + 2, column=used["demand"], value=float(y[frac[0]]))
         p = promo[rows] if promo is not None else np.zeros(len(rows))
         price_plan = optional["price"][rows] if "price" in optional else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from engine.errors import ConfigError, DataError
+from engine.errors import ConfigError, DataError, FractionalDemandError
 
 __all__ = ["MIN_DEMAND_RATE", "TAIL", "DemandDist", "empirical", "from_counts", "from_values", "negative_binomial",
            "parse_demand_dist", "poisson"]
@@ -179,17 +179,18 @@ def from_counts(counts, label: str) -> DemandDist:
 
 def empirical(path: str, series: str | None) -> DemandDist:
     """The empirical distribution of the Units_Sold column of one series of a data file
-    (engine.data.dataset.load_csv; without a series named, the file's first, and every series must then be whole)."""
+    (engine.data.dataset.load_csv; without a series named, the file's first). Only that series must sell in whole
+    units; a fraction is refused with the loader's row and column."""
     from engine.data.dataset import load_csv
 
-    try:
-        ds = load_csv(path, whole_demand=True if series is None else series)
-    except DataError as exc:
-        if not exc.detail.endswith("is not a whole number"):
-            raise
-        raise DataError(f"{exc.detail}; the exact model needs demand in whole units (--demand-dist "
-                        "empirical:FILE)", file=exc.file, row=exc.row, column=exc.column, value=exc.value) from None
-    s = ds.get(series)
+    s = load_csv(path).get(series)
+    if not np.array_equal(s.demand, np.floor(s.demand)):
+        try:  # read again asking the loader for this series in whole units: its refusal names the row and column
+            load_csv(path, whole_demand=s.key)
+        except FractionalDemandError as exc:
+            raise DataError(f"{exc.detail}; the exact model needs demand in whole units (--demand-dist "
+                            "empirical:FILE)", file=exc.file, row=exc.row, column=exc.column,
+                            value=exc.value) from None
     return from_values(s.demand, s.key)
 
 

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from engine.cli.main import main
-from engine.data.dataset import SeriesData
+from engine.data.dataset import SeriesData, load_csv
 from engine.exact.backorders import base_stock_cost, newsvendor, solve_backorders
 from engine.exact.chain import evaluate_actions
 from engine.exact.distributions import negative_binomial, parse_demand_dist, poisson
@@ -260,3 +260,24 @@ def test_cli_exact_with_a_random_lead_time_is_not_certified(capsys):
     assert "not certified: the exact model assumes a fixed lead time" in capsys.readouterr().out
     assert main(["exact", "--demand-dist", "poisson:5", "--lead-time-dist", "fixed"]) == 2
     assert "--lead-time" in capsys.readouterr().err
+
+
+def test_empirical_needs_whole_units_of_the_modelled_series_only(tmp_path):
+    from engine.errors import DataError, FractionalDemandError
+    from engine.exact.distributions import empirical
+
+    f = tmp_path / "d.csv"
+    f.write_text("Date,SKU_ID,Warehouse_ID,Units_Sold\n2024-01-01,A,W,1\n2024-01-02,A,W,2\n"
+                 "2024-01-01,B,W,0.5\n2024-01-02,B,W,3\n")
+    assert empirical(str(f), None).label == "empirical:A/W"   # the first series, whole: B's fraction is not read
+    with pytest.raises(FractionalDemandError):
+        load_csv(f, whole_demand=True)
+    with pytest.raises(DataError) as exc:
+        empirical(str(f), "B/W")
+    assert (exc.value.row, exc.value.column, exc.value.value) == (4, "Units_Sold", 0.5)
+    assert "the exact model needs demand in whole units" in exc.value.detail
+    g = tmp_path / "first.csv"
+    g.write_text("Date,SKU_ID,Warehouse_ID,Units_Sold\n2024-01-01,A,W,1.5\n2024-01-02,A,W,2\n")
+    with pytest.raises(DataError) as exc:
+        empirical(str(g), None)
+    assert exc.value.row == 2 and "demand 1.5 of series A/W is not a whole number" in str(exc.value)
