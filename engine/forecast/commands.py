@@ -11,12 +11,15 @@ import sys
 from pathlib import Path
 
 from engine import paths
+from engine.forecast.export import out_dir_problem
+from engine.forecast.native_stderr import filtered_native_stderr
 from engine.forecast.training_files import load_training_file
 
 CARD_MD = "CARD.md"
 
 
 DEFAULT_META = "shared"
+REPLACE_HELP = "replace the model entry --out already holds (without it such a folder is refused before any work)"
 
 
 def _parents(common):
@@ -51,6 +54,7 @@ def register(subparsers, common=None) -> None:
                    help="level window (days) of the calendar meta input (default 91; bench/select_meta.py scores "
                         "91 and 365)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/default")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.add_argument("--global", dest="global_model", action="store_true",
                    help="train the global quantile model (gradient-boosted trees across all series; quantiles of "
@@ -69,6 +73,7 @@ def register(subparsers, common=None) -> None:
                               help="convert the original app's model pickle (TRUSTED files only) to ONNX + card")
     p.add_argument("file", help="the original's ensemble_forecast_model.pkl (unpickling runs code: trust it)")
     p.add_argument("--out", required=True, help="output folder, e.g. models/original")
+    p.add_argument("--replace", action="store_true", help=REPLACE_HELP)
     p.add_argument("--context", default=None,
                    help="optional context CSV (like sku1_last_30days.csv: the model's feature columns, at least its "
                         "30 rows): verifies on it and holds the columns the simulator lacks at its last row")
@@ -279,13 +284,19 @@ def train_range_error(args) -> str | None:
 
 
 def cmd_train(args) -> int:
-    from engine.errors import DataError
     cmd = "python -m engine train " + " ".join(shlex.quote(a) for a in _argv_after("train"))
     bad = train_range_error(args)
     if bad:
         return _err(bad)
-    if args.global_model:
-        return _cmd_train_global(args, cmd)
+    problem = out_dir_problem(args.out, args.replace)
+    if problem:
+        return _err(f"--out {args.out}: {problem}")
+    with filtered_native_stderr():  # TensorFlow's start-up lines (engine.forecast.native_stderr)
+        return _cmd_train_global(args, cmd) if args.global_model else _cmd_train_ensemble(args, cmd)
+
+
+def _cmd_train_ensemble(args, cmd: str) -> int:
+    from engine.errors import DataError
     if args.calendar_days is not None and not 7 <= args.calendar_days <= 730:
         return _err(f"--calendar-days {args.calendar_days} is out of range [7, 730]")
     try:
@@ -346,13 +357,15 @@ def _argv_after(word: str) -> list[str]:
 def cmd_import_pkl(args) -> int:
     """Convert the pickle; every bad input ends as one `error:` line naming --out, the model file or the context
     file. --out is checked first: the conversion loads TensorFlow and takes ~10 s before it writes anything."""
-    from engine.forecast.legacy import import_pickle, out_dir_problem
+    from engine.forecast.legacy import import_pickle
     from engine.forecast.onnx_model import ModelError
-    problem = out_dir_problem(args.out)
+    problem = out_dir_problem(args.out, args.replace)
     if problem:
         return _err(f"--out {args.out}: {problem}")
     try:
-        card = import_pickle(args.file, args.out, context=args.context, log=lambda m: print(m, file=sys.stderr))
+        with filtered_native_stderr():  # TensorFlow's start-up lines (engine.forecast.native_stderr)
+            card = import_pickle(args.file, args.out, context=args.context,
+                                 log=lambda m: print(m, file=sys.stderr))
     except ModelError as exc:
         return _err(str(exc))
     if args.json:

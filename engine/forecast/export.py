@@ -71,6 +71,28 @@ def file_sha256(path) -> str:
     return h.hexdigest()
 
 
+def out_dir_problem(out_dir, replace: bool = True) -> str | None:
+    """Why `out_dir` cannot become a model folder, or None. The CLI checks it before training or converting (minutes
+    of work, then a write that fails would lose them); missing parent folders are created. replace=False also
+    refuses a folder that already holds a model entry (its card.json): `engine train` and `import-pkl` overwrite
+    one only when asked (--replace), so a typo in --out cannot silently replace a model the app serves."""
+    out = Path(out_dir)
+    if os.path.lexists(out) and not out.exists():
+        return "is a broken symbolic link"
+    if out.exists() and not out.is_dir():
+        return f"is a file, not a folder (a model is written as {ONNX_FILE} and {CARD_FILE} in a folder)"
+    base = out
+    while not os.path.lexists(base):
+        base = base.parent
+    if not base.is_dir():
+        return f"{base} is a file, not a folder"
+    if not os.access(base, os.W_OK | os.X_OK):
+        return "is not writable" if base == out else f"cannot be created: {base} is not writable"
+    if not replace and (out / CARD_FILE).is_file():
+        return f"already holds a model ({CARD_FILE}); add --replace to replace it"
+    return None
+
+
 def write_entry(out_dir, proto, card: dict) -> Path:
     """Write models/NAME/model.onnx and card.json (card gets format, version, file hash, creation time)."""
     out = Path(out_dir)

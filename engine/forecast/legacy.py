@@ -56,25 +56,6 @@ class ContextTable:
     sep: str = ","
 
 
-def out_dir_problem(out_dir) -> str | None:
-    """Why `out_dir` cannot become the model folder, or None. Checked before the conversion (~10 s of TensorFlow)
-    so that a wrong --out fails at once instead of after all the work; missing parent folders are created, as
-    `engine train --out` does."""
-    out = Path(out_dir)
-    if os.path.lexists(out) and not out.exists():
-        return "is a broken symbolic link"
-    if out.exists() and not out.is_dir():
-        return "is a file, not a folder (the import writes model.onnx and card.json into a folder)"
-    base = out
-    while not os.path.lexists(base):
-        base = base.parent
-    if not base.is_dir():
-        return f"{base} is a file, not a folder"
-    if not os.access(base, os.W_OK | os.X_OK):
-        return "is not writable" if base == out else f"cannot be created: {base} is not writable"
-    return None
-
-
 def check_model_path(path) -> Path:
     """The pickle's path if it names a regular file; ModelError saying what it is otherwise. Only a regular file
     is ever unpickled (a folder, device or pipe is refused here)."""
@@ -258,7 +239,7 @@ def import_pickle(path, out_dir, context=None, horizon: int = 31, log=print) -> 
     The output folder, the pickle's path and the context's text are checked before TensorFlow is loaded; the
     context's columns and numbers once the pickle has said which columns and how many rows it reads."""
     from engine.forecast import export as E
-    problem = out_dir_problem(out_dir)
+    problem = E.out_dir_problem(out_dir)
     if problem:
         raise ModelError(f"output folder {out_dir}: {problem}")
     path = check_model_path(path)

@@ -33,3 +33,26 @@ def test_import_pkl_without_keras_names_the_requirements_file(tmp_path):
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and "requirements-train.txt" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_train_and_import_refuse_an_existing_model_entry_before_any_work(tmp_path):
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    (entry / "card.json").write_text('{"kept": true}')
+    pkl = tmp_path / "model.pkl"
+    pkl.write_bytes(b"garbage")
+    for args in (["train", "--data", str(REPO / "data" / "sample.csv"), "--epochs", "1"],
+                 ["train", "--data", str(REPO / "data" / "sample.csv"), "--global"],
+                 ["import-pkl", str(pkl)]):
+        r = run_cli(*args, "--out", str(entry))
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip() == (f"error: --out {entry}: already holds a model (card.json); add --replace to "
+                                    "replace it")
+    assert (entry / "card.json").read_text() == '{"kept": true}'
+    (tmp_path / "file").write_text("x")
+    r = run_cli("train", "--data", str(REPO / "data" / "sample.csv"), "--out", str(tmp_path / "file"))
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr and "Traceback" not in r.stderr
+    # with --replace the entry is accepted: the command goes on to the work (here: TensorFlow is missing)
+    r = run_cli("train", "--data", str(REPO / "data" / "sample.csv"), "--epochs", "1", "--out", str(entry),
+                "--replace")
+    assert r.returncode == 2 and "requirements-train.txt" in r.stderr

@@ -137,10 +137,18 @@ def test_context_in_another_layout_or_too_short(tmp_path):
 
 
 def test_out_dir_problem(tmp_path):
-    assert legacy.out_dir_problem(tmp_path) is None
-    assert legacy.out_dir_problem(tmp_path / "a" / "b") is None  # parents created, as `engine train --out` does
+    from engine.forecast.export import out_dir_problem
+    assert out_dir_problem(tmp_path) is None
+    assert out_dir_problem(tmp_path / "a" / "b") is None  # parents created, as `engine train --out` does
     (tmp_path / "link").symlink_to(tmp_path / "gone")
-    assert legacy.out_dir_problem(tmp_path / "link") == "is a broken symbolic link"
+    assert out_dir_problem(tmp_path / "link") == "is a broken symbolic link"
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    (entry / "NOTES.md").write_text("kept notes")
+    assert out_dir_problem(entry, replace=False) is None  # a folder without a model may be written into
+    (entry / "card.json").write_text("{}")
+    assert out_dir_problem(entry, replace=False) == "already holds a model (card.json); add --replace to replace it"
+    assert out_dir_problem(entry, replace=True) is None
     with pytest.raises(ModelError, match=r"^output folder .*f: is a file, not a folder"):
         legacy.import_pickle(tmp_path / "x.pkl", write(tmp_path / "f", ""))  # the Python API refuses it too
 
