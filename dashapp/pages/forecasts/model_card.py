@@ -6,6 +6,8 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import html
 
+from dashapp.ui.tables import result_grid
+
 FACTS = (("kind", "Kind"), ("description", "Description"), ("window", "Input window (days)"),
          ("horizon", "Forecast horizon (days)"), ("use_covariates", "Uses covariates"))
 NESTED = (("training", "Training"), ("source", "Source"), ("retrain", "Retraining"), ("versions", "Library versions"))
@@ -112,9 +114,4 @@ def backtest_grid(bt: dict) -> dag.AgGrid:
                           ("sum_rmse", f"{w}-day-sum RMSE", f"RMSE of the {w}-day demand sum (units)"),
                           ("cover_90", "Coverage 0.90", "share of sums at or below the 0.90 quantile"),
                           ("cover_99", "Coverage 0.99", "share of sums at or below the 0.99 quantile"))]
-    return dag.AgGrid(id="card-backtest", rowData=rows, columnDefs=cols, className="ag-theme-alpine",
-                      defaultColDef={"resizable": True, "sortable": True, "wrapHeaderText": True,
-                                     "autoHeaderHeight": True},
-                      dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True,
-                                       "tooltipShowDelay": 300},
-                      columnSize="autoSize", style={"width": "100%"})
+    return result_grid("card-backtest", rows, cols)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp import ids
 from dashapp.pages.optimum.exact_figures import optimal_order_figure
@@ -31,6 +31,7 @@ from dashapp.platform.config import settings
 from dashapp.ui.components import upload_status
 from dashapp.ui.job_pages import JobWords, background_job, error_alert, run_and_cache
 from dashapp.ui.jobs import job_store
+from dashapp.ui.tables import plain_columns, result_grid
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
 from engine.exact.report import NOT_CERTIFIED, base_stock_gap
@@ -212,10 +213,9 @@ def render(rep: dict | None):
     if not rep:
         return html.Div("No exact solve yet: choose a demand distribution and press Solve exactly.",
                         className="text-muted", id="optx-empty")
-    table = dash_table.DataTable(id=ids.EXACT_TABLE, data=gap_rows(rep), columns=[
-        {"id": "policy", "name": "Policy"}, {"id": "params", "name": "Best parameters (units)"},
-        {"id": "cost", "name": "Long-run cost (per day)"}, {"id": "gap", "name": "Gap to the optimum"}],
-        style_cell={"fontSize": "0.85rem", "textAlign": "left", "padding": "4px 8px"})
+    table = result_grid(ids.EXACT_TABLE, gap_rows(rep), plain_columns([
+        ("policy", "Policy"), ("params", "Best parameters (units)"), ("cost", "Long-run cost (per day)"),
+        ("gap", "Gap to the optimum")]))
     parts = [html.P(headline(rep), id=ids.EXACT_HEADLINE, className="fw-semibold"),
              html.Div(certificate_line(rep), id=ids.EXACT_CERTIFICATE, className="small mb-1")]
     if rep.get("certified", True):

@@ -32,6 +32,7 @@ from dashapp.ui.jobs import job_store
 from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import table_columns, table_dropdowns, table_words
+from dashapp.ui.tables import plain_columns, result_grid
 from dashapp.ui.validation import TARGET_LABEL, InputError, target_fill_rate
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
@@ -223,11 +224,9 @@ def _render(rep: dict | None):
                  f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
                  className="small text-muted", id="opt-summary"),
         cards,
-        dash_table.DataTable(id="opt-policies", data=rows, columns=[
-            {"id": "policy", "name": "Policy"}, {"id": "cost", "name": "Mean total cost ± 95% CI (currency)"},
-            {"id": "regret", "name": "Regret vs best found out of sample"},
-            {"id": "gap", "name": "Gap vs best base-stock"}],
-            style_cell={"fontSize": "0.85rem"}),
+        result_grid("opt-policies", rows, plain_columns([
+            ("policy", "Policy"), ("cost", "Mean total cost ± 95% CI (currency)"),
+            ("regret", "Regret vs best found out of sample"), ("gap", "Gap vs best base-stock")])),
         dbc.Row([
             dbc.Col(dcc.Graph(id="opt-graph-curve", figure=figs.cost_curve_figure(rep["curve"], lb["mean"], marks)),
                     md=6),

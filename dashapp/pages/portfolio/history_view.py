@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
 from dashapp.pages.portfolio.view import rules_note
+from dashapp.ui.tables import plain_columns, result_grid
 from engine.studies.policy_backtest import ORIGINS_RANGE, unscored_text
 
 
@@ -69,8 +70,7 @@ def _class_table(result: dict):
             ("realised", "Realised fill rate"), ("points", "Realised − promised (points)"),
             ("on_hand", "Mean on hand"), ("baseline", "Days of cover: fill rate"),
             ("baseline_on_hand", "Days of cover: on hand")]
-    return dash_table.DataTable(id=ids.PFBT_CLASSES, data=rows, columns=[{"id": k, "name": n} for k, n in cols],
-                                style_cell={"fontSize": "0.85rem"}, style_table={"overflowX": "auto"})
+    return result_grid(ids.PFBT_CLASSES, rows, plain_columns(cols))
 
 
 def _misses(result: dict):

@@ -2,13 +2,13 @@
 figures (dashapp.ui.scenario_figures). Kept out of the page module because Dash imports pages itself."""
 from __future__ import annotations
 
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashapp.ui import scenario_figures as figs
 from dashapp.ui.recommendation import cost_note, is_assumed
 from dashapp.ui.result_sentences import not_significant, scenarios_sentence
+from dashapp.ui.tables import result_grid
 from engine.studies import scenarios as sc
 
 
@@ -60,12 +60,7 @@ def kpi_grid(result: dict):
     cols += [{"field": k, "headerName": v, "minWidth": 140, "tooltipField": k,
               "headerTooltip": f"{v}: mean ± 95% CI half-width over the replications"}
              for k, v in figs.KPI_LABELS.items() if rows and k in rows[0]]
-    return dag.AgGrid(id="sc-kpi-table", rowData=rows, columnDefs=cols, className="ag-theme-alpine",
-                      defaultColDef={"resizable": True, "sortable": True, "wrapHeaderText": True,
-                                     "autoHeaderHeight": True},
-                      dashGridOptions={"domLayout": "autoHeight", "suppressColumnVirtualisation": True,
-                                       "tooltipShowDelay": 300, "enableCellTextSelection": True},
-                      columnSize="autoSize", style={"width": "100%"})
+    return result_grid("sc-kpi-table", rows, cols, enableCellTextSelection=True)
 
 
 COST_COLUMNS = "the Unit cost and Unit price columns of the table above"
