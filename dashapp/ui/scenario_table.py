@@ -1,4 +1,4 @@
-"""The editable scenario table shared by /scenarios and /optimum: columns and dropdown options.
+"""The editable scenario table shared by /scenarios and /optimum: an AG Grid, its columns and choices.
 
 Kept out of the page modules because Dash imports pages itself (importing one page from another registers it
 twice). Column ids are simulate's option names; the policy column offers the registered policies and each policy
@@ -7,6 +7,8 @@ parameter (engine.policies.base.all_params) gets a column labelled as its policy
 from __future__ import annotations
 
 import re
+
+import dash_ag_grid as dag
 
 from engine.forecast.registry import list_forecasters
 from engine.policies.base import all_params, policy_names
@@ -38,29 +40,70 @@ def table_spec() -> list[tuple[str, str, str, list | None]]:
             + [(cid, *spec) for cid, spec in _OPTION_COLUMNS.items()])
 
 
+ROW_ID = "row_id"  # each grid row's key (selection, deletion); not a scenario option: rows_to_set ignores it
+
+
+def _choices(cid: str, options: list) -> list[tuple[str, str]]:
+    """(value, label) of a choice column: the forecasters' registry labels, the other choices as they are."""
+    if cid == "forecaster":
+        return [(f["name"], f["label"] or f["name"]) for f in list_forecasters()]
+    return [(str(o), str(o)) for o in options]
+
+
 def table_columns() -> list[dict]:
+    """AG Grid column definitions: every cell editable; a choice column edits with a select of its choices (a blank
+    first where the column may be left to its default), a number column with a number editor (a number or blank,
+    nothing else can be typed); the name column pinned left."""
     cols = []
     for cid, label, kind, options in table_spec():
-        col = {"id": cid, "name": label, "editable": True}
+        col = {"field": cid, "headerName": label, "editable": True, "cellDataType": False, "minWidth": 110}
         if options is not None:
-            col["presentation"] = "dropdown"
+            choices = _choices(cid, options)
+            blank = [] if cid in sc.REQUIRED_TABLE_COLUMNS else [""]
+            col.update(cellEditor="agSelectCellEditor", cellEditorParams={"values": blank + [v for v, _ in choices]},
+                       refData={**{"": ""}, **dict(choices)})
         elif kind == "numeric":
-            col["type"] = "numeric"
+            col.update(cellEditor="agNumberCellEditor", type="rightAligned")
         cols.append(col)
+    cols[0].update(pinned="left", minWidth=160)
     return cols
 
 
-def table_dropdowns() -> dict:
-    out = {}
-    for cid, _label, _kind, options in table_spec():
-        if options is None:
-            continue
-        if cid == "forecaster":
-            opts = [{"label": f["label"] or f["name"], "value": f["name"]} for f in list_forecasters()]
-        else:
-            opts = [{"label": str(o), "value": o} for o in options]
-        out[cid] = {"options": opts, "clearable": cid not in sc.REQUIRED_TABLE_COLUMNS}
-    return out
+def with_row_ids(rows) -> list[dict]:
+    """The rows, each with a ROW_ID unique in the table (rows that lack one get the next free number)."""
+    rows = [dict(r or {}) for r in rows or []]
+    taken = {str(r[ROW_ID]) for r in rows if r.get(ROW_ID) not in (None, "")}
+    n = 0
+    for r in rows:
+        if r.get(ROW_ID) in (None, ""):
+            while str(n) in taken:
+                n += 1
+            r[ROW_ID] = str(n)
+            taken.add(str(n))
+    return rows
+
+
+def scenario_grid(grid_id: str, rows, deletable: bool = False) -> dag.AgGrid:
+    """The editable table: one click edits a cell, leaving it keeps the edit; `deletable` adds a check box a row
+    (the page's delete button removes the checked rows). Every column is rendered, so the page's text holds every
+    cell; the grid is as tall as its rows."""
+    options = {"domLayout": "autoHeight", "suppressColumnVirtualisation": True, "singleClickEdit": True,
+               "stopEditingWhenCellsLoseFocus": True, "animateRows": False}
+    if deletable:
+        options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": False,
+                                   "enableClickSelection": False}
+        options["selectionColumnDef"] = {"pinned": "left", "width": 44, "maxWidth": 44, "resizable": False,
+                                         "headerTooltip": "Check rows, then “Delete checked”"}
+    return dag.AgGrid(id=grid_id, rowData=with_row_ids(rows), columnDefs=table_columns(),
+                      getRowId=f"params.data.{ROW_ID}", className="ag-theme-alpine",
+                      defaultColDef={"resizable": True, "wrapHeaderText": True, "autoHeaderHeight": True},
+                      dashGridOptions=options, columnSize="autoSize", style={"width": "100%"})
+
+
+def without_rows(rows, selected) -> list[dict]:
+    """The rows less the selected ones (matched by ROW_ID)."""
+    gone = {str((r or {}).get(ROW_ID)) for r in selected or []}
+    return [r for r in rows or [] if str((r or {}).get(ROW_ID)) not in gone]
 
 
 def table_words(message: str) -> str:

@@ -1,5 +1,5 @@
 """Read-only result tables: one AG Grid set-up for every page (dash_table.DataTable is deprecated in Dash 4 and warns
-on every render; the editable tables of /scenarios and /optimum are the only DataTables left)."""
+on every render; the editable scenario table is an AG Grid too, dashapp.ui.scenario_table)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag

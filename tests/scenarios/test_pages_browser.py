@@ -78,3 +78,52 @@ def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "opt-reattach-msg"))
     WebDriverWait(browser, 180).until(lambda d: d.find_elements(By.ID, "opt-policies"))
     assert "best base-stock" in browser.find_element(By.ID, "opt-policies").text
+
+
+def _cell(browser, row: int, col: str):
+    return browser.find_element(By.CSS_SELECTOR, f'#sc-table [row-index="{row}"] [col-id="{col}"]')
+
+
+def _type_into(browser, row: int, col: str, text: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+    _cell(browser, row, col).click()  # one click opens the cell's editor
+    box = WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, f'#sc-table [row-index="{row}"] [col-id="{col}"] input'))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(text, Keys.ENTER)
+
+
+def _rows(browser) -> int:
+    return len(browser.find_elements(By.CSS_SELECTOR, '#sc-table .ag-center-cols-container [row-index]'))
+
+
+def test_the_table_is_edited_extended_and_pruned_in_place_and_runs_what_it_shows(app, browser):
+    sset = as_page_set(sc.canonical_set([{"name": "Edit A", "forecaster": "ma7", "lead_time": 4},
+                                         {"name": "Edit B", "forecaster": "ma7", "lead_time": 11}],
+                                        replications=12, days=30, seed=5))
+    open_set(browser, app, sset)
+    WebDriverWait(browser, 20).until(lambda d: _rows(d) == 2)
+    _type_into(browser, 0, "lead_time", "6")
+    _type_into(browser, 1, "name", "Renamed B")
+    _cell(browser, 1, "sales").click()  # one click opens the choice editor, a second its list
+    browser.find_element(By.CSS_SELECTOR, '#sc-table [row-index="1"] [col-id="sales"] .ag-picker-field-wrapper').click()
+    choices = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ag-list-item"))
+    assert [c.text for c in choices] == ["lost sales", "backorders"]
+    next(c for c in choices if c.text == "backorders").click()
+    WebDriverWait(browser, 10).until(lambda d: _cell(d, 1, "sales").text == "backorders")
+    browser.find_element(By.ID, "sc-baseline").click()  # the baseline's choices follow the names edited
+    WebDriverWait(browser, 10).until(lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")]
+                                     == ["Edit A", "Renamed B"])
+    browser.find_element(By.ID, "sc-baseline").click()
+    browser.find_element(By.ID, "sc-add").click()
+    WebDriverWait(browser, 10).until(lambda d: _rows(d) == 3 and "Scenario 3" in d.find_element(By.ID, "sc-table").text)
+    browser.find_element(By.CSS_SELECTOR, '#sc-table [row-index="2"] input[type="checkbox"]').click()
+    browser.find_element(By.ID, "sc-delete").click()
+    WebDriverWait(browser, 10).until(lambda d: _rows(d) == 2 and "Scenario 3" not in d.find_element(By.ID,
+                                                                                                   "sc-table").text)
+    run_and_wait(browser)
+    href = browser.find_element(By.ID, "sc-share-link").get_attribute("href")
+    ran = sc.decode_set(href.split("set=", 1)[1])
+    assert [s["name"] for s in ran["scenarios"]] == ["Edit A", "Renamed B"]
+    assert ran["scenarios"][0]["lead_time"] == 6 and ran["scenarios"][1]["lead_time"] == 11
+    assert ran["scenarios"][0]["backorders"] is False and ran["scenarios"][1]["backorders"] is True

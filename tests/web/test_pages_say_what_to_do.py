@@ -23,7 +23,7 @@ def _run_short_replay(d):
 
 
 def _table_cells(d, table_id: str) -> list[str]:
-    return [c.text for c in d.find_elements("css selector", f"#{table_id} td")]
+    return [c.text for c in d.find_elements("css selector", f"#{table_id} .ag-cell")]
 
 
 def test_the_hint_cost_matches_the_card_and_its_optimum_link_carries_the_run_s_settings(page):

@@ -27,7 +27,7 @@ def test_builtin_policies_fill_the_fields_the_page_always_had():
 def test_a_new_parameter_gets_its_own_field_column_and_check(capped):
     assert field_specs()["param_daily_cap"] == ("daily_cap", 0.01, (1.0, 50.0))
     assert field_map("capped-test") == {"policy_level": "S", "param_daily_cap": "daily_cap"}
-    assert "daily_cap" in [c["id"] for c in table_columns()]
+    assert "daily_cap" in [c["field"] for c in table_columns()]
     bounds = {k: b for k, (_l, _s, b) in field_specs().items()}
     raw = dict(DEFAULT_CONTROLS, forecaster="ma7", policy="capped-test", param_daily_cap=60)
     with pytest.raises(InputError, match=r"param daily cap: 60 is out of range \(1 to 50\)"):

@@ -182,7 +182,7 @@ def test_the_rules_travel_to_optimum_and_scenarios_as_table_columns():
     from dashapp.ui.scenario_table import table_columns
     from engine.studies import scenarios as sc
 
-    assert {"moq", "pack_size", "order_days", "order_cost"} <= {c["id"] for c in table_columns()}
+    assert {"moq", "pack_size", "order_days", "order_cost"} <= {c["field"] for c in table_columns()}
     config = E.sim_config(_clean(**RULES))
     for search in (carry.optimum_search(config), carry.scenarios_search(config)):
         sset = sc.decode_set(search.split("=", 1)[1])

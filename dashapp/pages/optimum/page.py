@@ -11,7 +11,7 @@ import time
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp.pages.optimum.exact import exact_section
 from dashapp.ui import scenario_figures as figs
@@ -31,7 +31,7 @@ from dashapp.ui.job_pages import (
 from dashapp.ui.jobs import job_store
 from dashapp.ui.recommendation import recommendation_view
 from dashapp.ui.result_sentences import optimum_sentence, per_day
-from dashapp.ui.scenario_table import table_columns, table_dropdowns, table_words
+from dashapp.ui.scenario_table import scenario_grid, table_words
 from dashapp.ui.tables import plain_columns, result_grid
 from dashapp.ui.validation import TARGET_LABEL, InputError, target_fill_rate
 from engine.data.dataset import DataError
@@ -153,10 +153,7 @@ def layout(set: str | None = None, objective: str | None = None, target: str | N
             "advance, evaluated on fresh paths), and the ", html.B("simulation-optimised"), " base-stock level S and "
             "z of the order-up-to rule, all on the same demand paths. Every policy starts from the same on-hand "
             "stock (the order-up-to rule's day-1 level), so one bound applies to all."], className="small text-muted"),
-        dash_table.DataTable(id="opt-table", columns=table_columns(), data=rows, editable=True,
-                             dropdown=table_dropdowns(), style_table={"overflowX": "auto"},
-                             style_cell={"fontSize": "0.85rem", "minWidth": "80px"},
-                             css=[{"selector": ".Select-menu-outer", "rule": "display: block !important"}]),
+        scenario_grid("opt-table", rows),
         dbc.Row([
             dbc.Col([dbc.Label("Replications", html_for="opt-replications", className="small mb-0"),
                      dbc.Input(id="opt-replications", type="number", step="any",
@@ -248,7 +245,7 @@ def _card(title, value, id_):
     Output("opt-status", "children", allow_duplicate=True),
     Output("opt-search", "data"),
     Input("opt-run", "n_clicks"),
-    State("opt-table", "data"), State("opt-replications", "value"), State("opt-days", "value"),
+    State("opt-table", "rowData"), State("opt-replications", "value"), State("opt-days", "value"),
     State("opt-seed", "value"), State("opt-objective", "value"), State("opt-target", "value"),
     prevent_initial_call=True,
 )

@@ -12,7 +12,7 @@ import time
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dash_table, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp.pages.scenarios.csv_export import scenario_csv
 from dashapp.pages.scenarios.results import render_results
@@ -29,7 +29,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import job_store
-from dashapp.ui.scenario_table import table_columns, table_dropdowns, table_words
+from dashapp.ui.scenario_table import ROW_ID, scenario_grid, table_words, with_row_ids, without_rows
 from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
@@ -77,15 +77,12 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
                "\"original\" is the replaced app's rule, kept for comparison: a heuristic (μ from past forecasts over "
                "L days, σ = spread of those forecasts) — the order-up-to rule is the textbook one.",
                className="text-muted small"),
-        dash_table.DataTable(
-            id="sc-table", columns=table_columns(), data=rows, editable=True, row_deletable=True,
-            dropdown=table_dropdowns(), style_table={"overflowX": "auto"},
-            style_cell={"fontSize": "0.85rem", "minWidth": "80px"}, css=[{"selector": ".Select-menu-outer",
-                                                                          "rule": "display: block !important"}],
-        ),
+        scenario_grid("sc-table", rows, deletable=True),
         dbc.Row([
             dbc.Col(dbc.Button("Add scenario", id="sc-add", size="sm", color="secondary", className="mt-2"),
                     width="auto"),
+            dbc.Col(dbc.Button("Delete checked", id="sc-delete", size="sm", color="secondary", outline=True,
+                               className="mt-2"), width="auto"),
             dbc.Col([dbc.Label("Replications", html_for="sc-replications", className="small mb-0"),
                      dbc.Input(id="sc-replications", type="number", step="any",
                                value=settings["replications"], size="sm")], xs=6, md=2),
@@ -110,7 +107,7 @@ def layout(set: str | None = None, **_query):  # noqa: A002 - the query paramete
     ])
 
 
-@callback(Output("sc-table", "data"), Input("sc-add", "n_clicks"), State("sc-table", "data"),
+@callback(Output("sc-table", "rowData"), Input("sc-add", "n_clicks"), State("sc-table", "rowData"),
           prevent_initial_call=True)
 def add_row(_n, rows):
     rows = list(rows or [])
@@ -118,11 +115,21 @@ def add_row(_n, rows):
         return no_update
     new = dict(rows[-1]) if rows else sc.default_table_rows()[0]
     new["name"] = f"Scenario {len(rows) + 1}"
-    return rows + [new]
+    new.pop(ROW_ID, None)
+    return with_row_ids(rows + [new])
 
 
-@callback(Output("sc-baseline", "options"), Input("sc-table", "data"))
-def baseline_options(rows):
+@callback(Output("sc-table", "rowData", allow_duplicate=True), Input("sc-delete", "n_clicks"),
+          State("sc-table", "rowData"), State("sc-table", "selectedRows"), prevent_initial_call=True)
+def delete_rows(_n, rows, selected):
+    """The checked rows removed (none checked: nothing changes)."""
+    return without_rows(rows, selected) if selected else no_update
+
+
+@callback(Output("sc-baseline", "options"), Input("sc-table", "rowData"), Input("sc-table", "cellValueChanged"))
+def baseline_options(rows, _edit):
+    """The baseline choices follow the table: rows set by a callback (added, deleted) and names edited in place
+    (rowData is the grid's state, updated by its edits; the edit event is what triggers)."""
     return [{"label": str((r or {}).get("name") or f"#{i + 1}"), "value": i} for i, r in enumerate(rows or [])]
 
 
@@ -132,7 +139,7 @@ def baseline_options(rows):
     Output("sc-status", "children", allow_duplicate=True),
     Output("sc-search", "data"),
     Input("sc-run", "n_clicks"),
-    State("sc-table", "data"), State("sc-replications", "value"), State("sc-days", "value"),
+    State("sc-table", "rowData"), State("sc-replications", "value"), State("sc-days", "value"),
     State("sc-seed", "value"), State("sc-baseline", "value"),
     prevent_initial_call=True,
 )
