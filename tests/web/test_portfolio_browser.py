@@ -172,7 +172,8 @@ def test_a_running_job_is_found_again_after_a_reload_and_cancel_stops_it(page, a
                what="progress of the second run")
     click(d, "pf-cancel")
     wait_until(lambda: d.find_element("id", "pf-run").is_enabled(), 20, what="Run enabled again")
-    assert "cancelled" in text_of(d, "pf-cancelled")
+    # the message may be re-rendered while it is read (a stale element): read until it holds the word
+    wait_until(lambda: "cancelled" in text_of(d, "pf-cancelled"), 10, what="the cancel message")
     stopped_at = progress_value(d)
     time.sleep(3)
     assert progress_value(d) == stopped_at and not d.find_elements("css selector", "#pf-grid .ag-row")
