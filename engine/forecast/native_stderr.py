@@ -21,6 +21,13 @@ STARTUP_NOISE = (b"All log messages before absl::InitializeLog() is called are w
                  b"oneDNN custom operations are on")
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write may take part of a buffer (a pipe to a slow reader): write until all of it is out."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 @contextmanager
 def filtered_native_stderr(noise: tuple[bytes, ...] = STARTUP_NOISE):
     """Drop the lines of descriptor 2 that contain one of `noise` while the block runs; keep all others."""
@@ -42,9 +49,9 @@ def filtered_native_stderr(noise: tuple[bytes, ...] = STARTUP_NOISE):
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
                     if not any(n in line for n in noise):
-                        os.write(saved, line + b"\n")
+                        _write_all(saved, line + b"\n")
             if pending and not any(n in pending for n in noise):
-                os.write(saved, pending)
+                _write_all(saved, pending)
 
     thread = threading.Thread(target=pump, name="native-stderr-filter", daemon=True)
     thread.start()

@@ -29,3 +29,11 @@ def test_a_failing_block_restores_descriptor_2():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert r.returncode == 0 and r.stderr == "inside\npython\noutside\n"
+
+
+def test_a_long_output_passes_whole(capfd):
+    line = b"x" * 300_000  # several pipe buffers, one line
+    with filtered_native_stderr():
+        os.write(2, line + b"\n")
+        os.write(2, b"oneDNN custom operations are on\n")
+    assert capfd.readouterr().err == line.decode() + "\n"
