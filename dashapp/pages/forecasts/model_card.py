@@ -104,7 +104,8 @@ def backtest_grid(bt: dict) -> dag.AgGrid:
     pinball = [("pinball", f"Scaled pinball ({w}-day sums)",
                 f"pinball loss of the {w}-day-sum quantiles ÷ ({w} × the series' mean absolute one-day change), "
                 "averaged over series, origins and levels (M5's scale; lower is better)")] if quantiles else []
-    cols = [{"field": "model", "headerName": "Model", "pinned": "left", "minWidth": 190}] + [
+    cols = [{"field": "model", "headerName": "Model", "pinned": "left", "minWidth": 190, "maxWidth": 340,
+             "wrapText": True, "autoHeight": True}] + [
         {"field": f, "headerName": h, "valueFormatter": num, "type": "numericColumn", "headerTooltip": tip,
          "minWidth": 110}
         for f, h, tip in (*pinball, ("mae", "MAE", "mean absolute one-step error (units/day)"),
