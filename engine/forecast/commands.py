@@ -19,7 +19,8 @@ CARD_MD = "CARD.md"
 
 
 DEFAULT_META = "shared"
-REPLACE_HELP = "replace the model entry --out already holds (without it such a folder is refused before any work)"
+REPLACE_HELP = ("replace the model entry --out already holds, its graphs the new card does not name removed "
+                "(without it such a folder is refused before any work)")
 
 
 def _parents(common):

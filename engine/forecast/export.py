@@ -108,4 +108,19 @@ def write_entry(out_dir, proto, card: dict) -> Path:
     tmp = card_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(card, indent=2, allow_nan=False) + "\n")
     os.replace(tmp, card_path)
+    drop_unreferenced_graphs(out, card)
     return out
+
+
+def drop_unreferenced_graphs(out: Path, card: dict) -> list[str]:
+    """Remove the .onnx files of `out` that `card` does not name (its graph, its members' graphs): an entry written
+    over another with --replace would otherwise keep graphs of members it no longer ships (an lstm.onnx, a global
+    model's mean.onnx under a per-layout ensemble), which nothing reads and which say the wrong thing. Only once the
+    new card is in place, so a failed training never loses the old entry's files. Returns the names removed."""
+    named = {card.get("onnx")} | {m.get(k) for m in card.get("members") or [] for k in ("onnx", "mean_onnx")}
+    gone = []
+    for f in sorted(Path(out).glob("*.onnx")):
+        if f.name not in named and f.is_file():
+            f.unlink()
+            gone.append(f.name)
+    return gone
