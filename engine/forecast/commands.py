@@ -100,6 +100,13 @@ def register(subparsers, common=None) -> None:
     p.set_defaults(func=cmd_backtest)
 
 
+def _out_refusal(args) -> str | None:
+    """Why train's or import-pkl's --out cannot take the model (engine.forecast.export.out_dir_problem, an existing
+    entry refused without --replace), checked before any work; None when it can."""
+    problem = out_dir_problem(args.out, args.replace)
+    return f"--out {args.out}: {problem}" if problem else None
+
+
 def _err(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
     return 2
@@ -289,9 +296,9 @@ def cmd_train(args) -> int:
     bad = train_range_error(args)
     if bad:
         return _err(bad)
-    problem = out_dir_problem(args.out, args.replace)
-    if problem:
-        return _err(f"--out {args.out}: {problem}")
+    bad = _out_refusal(args)
+    if bad:
+        return _err(bad)
     with filtered_native_stderr():  # TensorFlow's start-up lines (engine.forecast.native_stderr)
         return _cmd_train_global(args, cmd) if args.global_model else _cmd_train_ensemble(args, cmd)
 
@@ -360,9 +367,9 @@ def cmd_import_pkl(args) -> int:
     file. --out is checked first: the conversion loads TensorFlow and takes ~10 s before it writes anything."""
     from engine.forecast.legacy import import_pickle
     from engine.forecast.onnx_model import ModelError
-    problem = out_dir_problem(args.out, args.replace)
-    if problem:
-        return _err(f"--out {args.out}: {problem}")
+    bad = _out_refusal(args)
+    if bad:
+        return _err(bad)
     try:
         with filtered_native_stderr():  # TensorFlow's start-up lines (engine.forecast.native_stderr)
             card = import_pickle(args.file, args.out, context=args.context,
