@@ -70,16 +70,19 @@ def table_columns() -> list[dict]:
 
 
 def with_row_ids(rows) -> list[dict]:
-    """The rows, each with a ROW_ID unique in the table (rows that lack one get the next free number)."""
+    """The rows, each with a ROW_ID unique in the table: a row without one, or with one an earlier row holds (a
+    copy of a row), gets the next free number."""
     rows = [dict(r or {}) for r in rows or []]
     taken = {str(r[ROW_ID]) for r in rows if r.get(ROW_ID) not in (None, "")}
-    n = 0
+    seen, n = set(), 0
     for r in rows:
-        if r.get(ROW_ID) in (None, ""):
+        key = r.get(ROW_ID)
+        if key in (None, "") or str(key) in seen:
             while str(n) in taken:
                 n += 1
             r[ROW_ID] = str(n)
             taken.add(str(n))
+        seen.add(str(r[ROW_ID]))
     return rows
 
 

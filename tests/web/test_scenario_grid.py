@@ -10,6 +10,8 @@ def test_row_keys_are_unique_and_kept_and_deletion_goes_by_them():
     rows = with_row_ids([{"name": "a", ROW_ID: "1"}, {"name": "b"}, {"name": "c"}, None])
     assert [r[ROW_ID] for r in rows] == ["1", "0", "2", "3"]
     assert with_row_ids(rows) == rows  # keys that exist are kept
+    copied = with_row_ids(rows + [dict(rows[0], name="copy of a")])  # Add scenario copies the last row
+    assert [r[ROW_ID] for r in copied] == ["1", "0", "2", "3", "4"]
     kept = without_rows(rows, [{"name": "b changed since it was checked", ROW_ID: "0"}, {ROW_ID: "3"}])
     assert [r["name"] for r in kept] == ["a", "c"]
     assert without_rows(rows, []) == rows

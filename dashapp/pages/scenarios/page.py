@@ -29,7 +29,7 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import job_store
-from dashapp.ui.scenario_table import ROW_ID, scenario_grid, table_words, with_row_ids, without_rows
+from dashapp.ui.scenario_table import scenario_grid, table_words, with_row_ids, without_rows
 from engine.studies import scenarios as sc
 
 dash.register_page(__name__, path="/scenarios", title="Scenarios", name="Scenarios")
@@ -115,8 +115,7 @@ def add_row(_n, rows):
         return no_update
     new = dict(rows[-1]) if rows else sc.default_table_rows()[0]
     new["name"] = f"Scenario {len(rows) + 1}"
-    new.pop(ROW_ID, None)
-    return with_row_ids(rows + [new])
+    return with_row_ids(rows + [new])  # the copy of the last row gets a key of its own
 
 
 @callback(Output("sc-table", "rowData", allow_duplicate=True), Input("sc-delete", "n_clicks"),
