@@ -4,10 +4,13 @@ Why: a planner who just ran lead time 3 on replayed demand must find those setti
 /optimum and /scenarios, not the pages' defaults. The link holds a canonical scenario set (engine.studies.scenarios), so
 the pages need nothing new to read it; the supplier's rules (MOQ, pack size, order days, K) travel as the table's
 columns of the same names. Only the bundled data can travel (a link never carries an uploaded file):
-`data_note` says so when the run used an upload. No dash here.
+`data_note` says so when the run used an upload. A service-level target set on the run's rule travels as /optimum's
+objective "least stock whose fill rate reaches the target" (`service_target`): the planner's stated goal, where the
+simulator's hint answers at least expected cost. No dash here.
 """
 from __future__ import annotations
 
+from dashapp.ui.validation import TARGET_FILL_RATE_BOUNDS
 from engine.studies import scenarios as sc
 
 CURRENT_NAME = "Your simulator settings"
@@ -50,11 +53,26 @@ def _days(config) -> int:
     return max(1, min(int(config.days or 90), sc.MAX_DAYS))
 
 
+def service_target(config) -> float | None:
+    """The service-level target set on the run's rule (its `service_level` parameter), as a fill-rate target within
+    /optimum's bounds; None when the rule takes its level from the costs. The rule reads it as a quantile level of
+    the protection-period demand; the recommendation's objective reads it as the share of demand served (the fill
+    rate), the figure a planner's target usually means — the hint and /optimum say which."""
+    value = (config.policy_params or {}).get("service_level")
+    if value is None:
+        return None
+    low, high = TARGET_FILL_RATE_BOUNDS
+    return round(min(max(float(value), low), high), 4)
+
+
 def optimum_search(config) -> str:
-    """`?set=TOKEN` for /optimum: the simulator's settings as its one scenario."""
+    """`?set=TOKEN` for /optimum: the simulator's settings as its one scenario, with `&objective=fill-rate&target=T`
+    when the run's rule has a service-level target (service_target)."""
     sset = sc.rows_to_set([scenario_row(config)], replications=OPTIMUM_REPLICATIONS, days=_days(config),
                           seed=int(config.seed))
-    return _with_series(sset, config)
+    target = service_target(config)
+    goal = "" if target is None else f"&objective=fill-rate&target={target:g}"
+    return _with_series(sset, config) + goal
 
 
 def scenarios_search(config) -> str:

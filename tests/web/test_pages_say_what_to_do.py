@@ -41,6 +41,18 @@ def test_the_hint_cost_matches_the_card_and_its_optimum_link_carries_the_run_s_s
     assert "Your simulator settings" in cells and "replay" in cells and "3" in cells, cells
 
 
+def test_a_service_target_set_on_the_rule_opens_optimum_under_that_fill_rate(page):
+    d = page
+    set_input(d, "service-level", 0.9)
+    _run_short_replay(d)
+    target = wait_until(lambda: text_of(d, "hint-target"), 30, what="the hint's target sentence")
+    assert "service-level target of 90.0%" in target and "is on /optimum" in target, target
+    click(d, "hint-optimum-link")
+    wait_until(lambda: "/optimum" in d.current_url and d.find_elements("id", "opt-objective"), 20, what="/optimum")
+    assert d.find_element("id", "opt-objective").get_attribute("value") == "fill-rate"
+    assert float(d.find_element("id", "opt-target").get_attribute("value")) == 0.9
+
+
 def test_the_settings_links_carry_the_fields_and_scenarios_opens_with_a_sentence_and_a_grid(page):
     d = page
     set_input(d, "lead-time", 4)

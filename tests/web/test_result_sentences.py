@@ -8,7 +8,7 @@ import io
 import pytest
 
 from dashapp.pages.scenarios.csv_export import scenario_csv
-from dashapp.pages.simulator.hint import comparison_sentence
+from dashapp.pages.simulator.hint import comparison_sentence, target_sentence
 from dashapp.ui import carry_settings as carry
 from dashapp.ui.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
 from engine.studies import scenarios as sc
@@ -109,6 +109,34 @@ def test_the_simulator_settings_travel_in_the_link():
     two = sc.decode_set(carry.scenarios_search(config).removeprefix("?set="))
     assert [x["policy"] for x in two["scenarios"]] == ["order-up-to", "original"]
     assert all(x["lead_time"] == 3 for x in two["scenarios"])
+
+
+def test_a_service_target_travels_to_optimum_as_its_fill_rate_objective():
+    """A target set on the run's rule opens /optimum under "least stock reaching that fill rate" (clipped to the
+    page's bounds); a rule that takes its level from the costs carries no objective."""
+    from urllib.parse import parse_qs
+
+    from dashapp import engine_facade as E
+    from dashapp.ui.validation import target_fill_rate
+
+    plain = E.sim_config(dict(E.new_controls(), forecaster="ma7"), "SKU_1/WH_1")
+    assert carry.service_target(plain) is None and "objective" not in carry.optimum_search(plain)
+    config = E.sim_config(dict(E.new_controls(), forecaster="ma7", service_level=0.97), "SKU_1/WH_1")
+    query = parse_qs(carry.optimum_search(config).removeprefix("?"))
+    assert query["objective"] == ["fill-rate"] and query["target"] == ["0.97"]
+    assert target_fill_rate(query["target"][0]) == 0.97   # how /optimum's layout reads the carried target
+    assert sc.decode_set(query["set"][0])["scenarios"][0]["lead_time"] == config.lead_time
+    high = E.sim_config(dict(E.new_controls(), forecaster="ma7", service_level=0.9995), "SKU_1/WH_1")
+    assert carry.service_target(high) == 0.999
+
+
+def test_the_hint_says_a_service_target_is_answered_on_optimum_not_by_its_least_cost_recommendation():
+    rec = {"objective": {"name": "cost"}, "fill_rate": 0.9991}
+    text = target_sentence(0.95, rec)
+    assert "service-level target of 95.0%" in text and "least-cost one (fill rate 99.9%)" in text
+    assert "reaches 95.0% is on /optimum" in text
+    assert target_sentence(None, rec) is None
+    assert target_sentence(0.95, {"objective": {"name": "fill-rate"}, "fill_rate": 0.95}) is None
 
 
 def test_the_series_of_a_link_survives_the_table_and_run():

@@ -1,10 +1,11 @@
 """The after-run hint's comparison sentence: the user's rule as set against the recommendation
 (engine.studies.recommend) on the recommendation's own evaluation paths, both from the same start stock — and the
 animated run's own cost named for what it is (one path, its own start), so no two costs for one thing appear
-without saying which is which. No dash."""
+without saying which is which; and, when the run's rule has a service-level target, where the answer to that target
+is (the hint answers at least expected cost). No dash."""
 from __future__ import annotations
 
-__all__ = ["comparison_sentence"]
+__all__ = ["comparison_sentence", "target_sentence"]
 
 
 def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorders: bool = False) -> str:
@@ -25,3 +26,16 @@ def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorder
     run = "" if run_cost is None else (f" Your animated run cost {run_cost:,.2f} on its one demand path (the "
                                        "Cumulative cost card).")
     return f"Compared {where}: {verdict}.{run}"
+
+
+def target_sentence(target: float | None, rec: dict) -> str | None:
+    """The run's service-level target against the hint's objective (least expected cost), and where the answer to
+    the target is: /optimum under "least stock whose fill rate reaches the target" (the link carries it,
+    dashapp.ui.carry_settings.service_target). None without a target or when the recommendation already has it."""
+    if target is None or (rec.get("objective") or {}).get("name") != "cost":
+        return None
+    fill = rec.get("fill_rate")
+    served = "" if fill is None else f" (fill rate {fill:.1%})"
+    return (f"You set a service-level target of {target:.1%}; this recommendation is the least-cost one{served}. "
+            f"The least stock whose fill rate reaches {target:.1%} is on /optimum: the link below opens it with "
+            "that objective.")

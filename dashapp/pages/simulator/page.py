@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashapp import engine_facade as E
 from dashapp import ids
-from dashapp.pages.simulator.hint import comparison_sentence
+from dashapp.pages.simulator.hint import comparison_sentence, target_sentence
 from dashapp.pages.simulator.layout import simulator_layout
 from dashapp.pages.simulator.link import link_controls
 from dashapp.pages.simulator.render import VIEW, render
@@ -136,7 +136,9 @@ def improvement_hint(status, sid):
     except sc.ScenarioError:
         href = "/optimum"
     level = level_note(_service().level_of(sid))
+    goal = target_sentence(carry.service_target(inputs[0]), rec)
     return dbc.Alert([recommendation_view(rec, ids.HINT_RECOMMENDATION),
+                      *([html.Div(goal, className="small mt-1", id=ids.HINT_TARGET)] if goal else []),
                       html.Div([comparison_sentence(rec, rule, run_cost, bool(inputs[0].backorders)), " ",
                                 dcc.Link("See the yardsticks on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
                                          className="alert-link")], className="small mt-1", id=ids.HINT_COMPARISON),
