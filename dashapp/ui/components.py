@@ -90,6 +90,13 @@ def log_entry(text: str, kind: str) -> html.Div:
     return html.Div(text, className=f"log-entry log-{kind}")
 
 
+def duration(seconds) -> str:
+    """A computation's time for a page: one decimal, and "under 0.1 s" rather than a "0.0 s" that reads as nothing
+    having run (a small file's portfolio takes ~0.04 s)."""
+    x = float(seconds or 0.0)
+    return "under 0.1 s" if x < 0.05 else f"{x:,.1f} s"
+
+
 def message(text: str | None, color: str = "danger"):
     """An alert for the page (None hides it)."""
     if not text:

@@ -16,6 +16,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, no_update
 
+from dashapp.ui.components import duration
 from dashapp.ui.jobs import job_store
 from engine.studies import scenarios as sc
 
@@ -181,7 +182,7 @@ def run_and_cache(words: JobWords, key: str, set_progress, compute, label=None) 
         stop.set()
     stop_beating()
     store.put_result(words.kind, key, record)
-    return record, dbc.Alert(f"Done in {record['elapsed_s']:.1f} s.", color="success", id=f"{words.prefix}-done")
+    return record, dbc.Alert(f"Done in {duration(record['elapsed_s'])}.", color="success", id=f"{words.prefix}-done")
 
 
 def register(words: JobWords) -> None:

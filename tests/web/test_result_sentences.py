@@ -161,3 +161,10 @@ def test_equal_costs_up_to_float_residue_keep_the_users_rule(mine, best):
     rule = {"expected_cost": mine, "paths": 8, "days": 30, "start_on_hand": 10.0}
     text = comparison_sentence(_rec(best), rule, None)
     assert "no more than the recommendation's" in text and "less with it" not in text
+
+
+def test_a_computation_faster_than_a_tenth_of_a_second_is_not_said_to_take_none():
+    from dashapp.ui.components import duration
+
+    assert duration(0.04) == "under 0.1 s" and duration(0) == "under 0.1 s" and duration(None) == "under 0.1 s"
+    assert duration(0.05) == "0.1 s" and duration(12.34) == "12.3 s" and duration(1234.5) == "1,234.5 s"

@@ -15,6 +15,7 @@ from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashapp.pages.optimum.exact import exact_section
 from dashapp.ui import scenario_figures as figs
+from dashapp.ui.components import duration
 from dashapp.ui.intervals import mean_ci, single_path
 from dashapp.ui.job_pages import (
     JobWords,
@@ -218,7 +219,7 @@ def _render(rep: dict | None):
         html.Div(f"{'one path (the history replayed)' if one_path else str(rep['replications']) + ' paths'} × "
                  f"{rep['days']} days; h = {rep['costs']['h']:.4f}/unit/day, "
                  f"p = {rep['costs']['p']:.2f}/unit; start stock {rep['initial_inventory']:,.1f}; "
-                 f"{rep.get('batch_runs', 0)} batch runs in {rep.get('elapsed_s', 0):.1f} s.",
+                 f"{rep.get('batch_runs', 0)} batch runs in {duration(rep.get('elapsed_s', 0))}.",
                  className="small text-muted", id="opt-summary"),
         cards,
         result_grid("opt-policies", rows, plain_columns([

@@ -10,6 +10,7 @@ from dash import dcc, html
 from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
 from dashapp.pages.portfolio.view import rules_note
+from dashapp.ui.components import duration
 from dashapp.ui.tables import plain_columns, result_grid
 from engine.studies.policy_backtest import ORIGINS_RANGE, unscored_text
 
@@ -55,7 +56,7 @@ def _summary(result: dict):
         + (f" ({len(t['unscored'])} not scored — no demand in their held-out days: {unscored_text(t['unscored'])})"
            if t.get("unscored") else "") + ". Mean stock on hand "
         f"{t['average_on_hand']:,.1f} units against {b['average_on_hand']:,.1f} for days of cover "
-        f"(fill {_pct(b['realised_fill_rate'])}). Computed in {result['elapsed_s']:.1f} s."],
+        f"(fill {_pct(b['realised_fill_rate'])}). Computed in {duration(result['elapsed_s'])}."],
         className="small", id=ids.PFBT_SUMMARY)
 
 

@@ -11,6 +11,7 @@ from dash import html
 
 from dashapp import ids
 from dashapp.pages.portfolio.service import simulator_link
+from dashapp.ui.components import duration
 from dashapp.ui.recommendation import rules_sentence
 from engine.data.layout import ROLES
 from engine.policies.order_rules import OrderRules
@@ -148,8 +149,8 @@ def results_view(result: dict | None):
     return html.Div([
         html.P(f"{result['file']}: {s['replications']} replications × {s['days']} days per series (as many other "
                f"replications chose the safety stock), lead time {lead}, objective: {goal}. "
-               f"Computed in {result['elapsed_s']:.1f} s on {result.get('ran_on', 'the server')}; a second Run of the "
-               "same file, mapping and settings is served from the result cache at once. " + rules_note(s),
+               f"Computed in {duration(result['elapsed_s'])} on {result.get('ran_on', 'the server')}; a second "
+               "Run of the same file, mapping and settings is served from the result cache at once. " + rules_note(s),
                className="text-muted small", id=ids.PF_RESULT_NOTE),
         totals_cards(result),
         dbc.Row([

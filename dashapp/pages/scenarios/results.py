@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashapp.ui import scenario_figures as figs
+from dashapp.ui.components import duration
 from dashapp.ui.recommendation import cost_note, is_assumed
 from dashapp.ui.result_sentences import not_significant, scenarios_sentence
 from dashapp.ui.tables import result_grid
@@ -20,7 +21,7 @@ def render_results(result: dict | None):
                   id="sc-sentence"),
         html.Div(f"{result['replications']} replications × {result['days']} days, seed {result['seed']}; "
                  f"mean ± 95% CI half-width; costs in currency, totals over the {result['days']} days; "
-                 f"run took {result.get('elapsed_s', 0):.1f} s.",
+                 f"run took {duration(result.get('elapsed_s', 0))}.",
                  className="small text-muted", id="sc-result-summary"),
         _crn_note(result),
         _cost_notes(result),
