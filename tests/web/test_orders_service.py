@@ -34,6 +34,11 @@ def test_compute_on_the_bundled_sample(result):
     assert result["files"] == {"sales": "the bundled sample (data/sample.csv)", "stock": "stock.csv",
                                "items": "items.csv"}
     assert O.default_date(None, None, MAX) == "2025-12-31"
+    # the status counts order lines as the summary does, and says how many series order nothing today
+    assert O.proposed_words(result) == ("Proposed 1 order line for 2 series (1 with nothing to order today; its "
+                                        "row stays in the grid).")
+    both = dict(result, orders=[low, low], totals=dict(result["totals"], lines=2))
+    assert O.proposed_words(both) == "Proposed 2 order lines."
 
 
 @pytest.mark.parametrize("stock, date, message", [

@@ -115,6 +115,7 @@ def _lines(n: int) -> str:
     return f"{n} order line{'' if n == 1 else 's'}"
 
 
+
 def _assumptions(result: dict | None):
     if not result:
         return None
@@ -180,7 +181,7 @@ def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, si
     except StoreUnavailable as err:
         kept = f" Not kept for this session (store unavailable: {err})."
     return (O.grid_rows(result, {}), _summary(result), _assumptions(result),
-            dbc.Alert(f"Proposed {_lines(len(result['orders']))}.{kept}", color="success", className="py-2",
+            dbc.Alert(f"{O.proposed_words(result)}{kept}", color="success", className="py-2",
                       id="or-done"), "", new_sid)
 
 

@@ -18,7 +18,7 @@ from engine.json_safe import json_safe
 from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "session_key", "save", "load", "apply_edit", "grid_rows",
-           "export_csv", "default_date"]
+           "export_csv", "default_date", "proposed_words"]
 
 MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
 #                  the command line takes any number
@@ -151,3 +151,19 @@ def grid_rows(result: dict | None, edits: dict) -> list[dict]:
 
 def export_csv(result: dict, edits: dict) -> str:
     return purchase_order_csv(result["orders"], edits)
+
+
+def _line_count(n: int) -> str:
+    return f"{n} order line{'' if n == 1 else 's'}"
+
+
+def proposed_words(result: dict) -> str:
+    """The status after Propose: the order lines (series with a quantity to order, as the summary counts them) and,
+    when some series of the stock file order nothing today, how many — "5 order lines" beside a summary of 4 read
+    as a contradiction."""
+    series, lines = len(result["orders"]), int(result["totals"]["lines"])
+    if lines == series:
+        return f"Proposed {_line_count(lines)}."
+    rest = series - lines
+    return (f"Proposed {_line_count(lines)} for {series} series ({rest} with nothing to order today; "
+            f"{'its row stays' if rest == 1 else 'their rows stay'} in the grid).")
