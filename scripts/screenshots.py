@@ -1,8 +1,9 @@
 """Screenshots of every page in headless Chromium at 1440 px and 390 px, into docs/screenshots/.
 
 `python scripts/screenshots.py [--out docs/screenshots]` starts the app (gunicorn, bench.app_server) on the bundled
-sample, runs a short simulation, a small scenario comparison and a small /optimum search so the pages show
-results, and saves `<page>-<width>.png` (the whole page, not only the first screen).
+sample, runs a short simulation, a small scenario comparison, a small /optimum search, a /portfolio run on the
+sample file and today's orders from a small stock and item file, so the pages show results, and saves
+`<page>-<width>.png` (the whole page, not only the first screen).
 """
 from __future__ import annotations
 
@@ -78,8 +79,38 @@ def _forecasts(d, url):
 
 
 def _portfolio(d, url):
+    from tests.web.conftest import click, set_input, text_of
+
     d.get(f"{url}/portfolio")
     _wait(lambda: d.find_elements("id", "pf-run"), 30, "/portfolio")
+    d.find_element("css selector", "#pf-upload input[type=file]").send_keys(str(REPO / "data" / "sample.csv"))
+    _wait(lambda: text_of(d, "pf-file-ok"), 30, "the file's check")
+    set_input(d, "pf-days", 60)
+    click(d, "pf-run")
+    _wait(lambda: d.find_elements("css selector", "#pf-grid .ag-pinned-left-cols-container [col-id=series]"), 180,
+          "the portfolio's rows")
+
+
+# today's stock of the bundled sample's five series, and one supplier's terms (what /orders reads)
+ORDERS_STOCK = ("sku,warehouse,on_hand,on_order,due_date\nSKU_1,WH_1,40,,\nSKU_1,WH_2,260,,\n"
+                "SKU_1,WH_3,120,60,2026-01-03\nSKU_1,WH_4,15,,\nSKU_1,WH_5,600,,\n")
+ORDERS_ITEMS = "sku,warehouse,pack_size,moq,order_days\nSKU_1,,24,48,wed;sat\n"
+
+
+def _orders(d, url):
+    from tests.web.conftest import click, text_of
+
+    d.get(f"{url}/orders")
+    _wait(lambda: d.find_elements("css selector", "#or-stock-upload input[type=file]"), 30, "/orders")
+    folder = Path(tempfile.mkdtemp())
+    (folder / "stock.csv").write_text(ORDERS_STOCK)
+    (folder / "items.csv").write_text(ORDERS_ITEMS)
+    d.find_element("css selector", "#or-stock-upload input[type=file]").send_keys(str(folder / "stock.csv"))
+    d.find_element("css selector", "#or-items-upload input[type=file]").send_keys(str(folder / "items.csv"))
+    _wait(lambda: "items.csv received" in text_of(d, "or-items-status"), 20, "the item file")
+    click(d, "or-run")
+    _wait(lambda: d.find_elements("css selector", "#or-grid .ag-center-cols-container [col-id=order_qty]"), 120,
+          "the order lines")
 
 
 def _about(d, url):
@@ -88,7 +119,7 @@ def _about(d, url):
 
 
 PAGES = {"simulator": _simulator, "scenarios": _scenarios, "optimum": _optimum, "forecasts": _forecasts,
-         "portfolio": _portfolio, "about": _about}
+         "portfolio": _portfolio, "orders": _orders, "about": _about}
 
 
 def main(argv=None) -> int:
