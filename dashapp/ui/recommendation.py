@@ -8,7 +8,8 @@ from dash import html
 from engine.data.dataset import COST_RULE
 from engine.studies.recommendation import policy_words
 
-__all__ = ["recommendation_view", "rules_sentence", "cost_note", "cost_note_view", "is_assumed", "figures_sentence"]
+__all__ = ["recommendation_view", "rules_sentence", "cost_note", "cost_note_view", "is_assumed", "figures_sentence",
+           "two_worlds_sentence"]
 
 
 def figures_sentence(rec: dict) -> str:
@@ -19,6 +20,20 @@ def figures_sentence(rec: dict) -> str:
     return (f"Expected cost {rec['expected_cost']:,.2f} (95 % interval {lo:,.2f} – {hi:,.2f}) over {ev['days']} "
             f"days, fill rate {fill}, cycle service level {csl}, mean on-hand {rec['average_on_hand']:,.1f} — "
             f"on {ev['paths']} resampled paths of this series' history other than those it was chosen on.")
+
+
+def two_worlds_sentence(rec: dict, demand_words: str, paths: int, start: float) -> str:
+    """Why /optimum's recommendation and its yardsticks can disagree by a wide margin: they are costed on different
+    demand (the recommendation on resampled week-long stretches of the series' history, as everywhere it is shown; the
+    yardsticks on the page's scenario) from different start stocks, so their costs are two answers to two questions,
+    not one comparison. The like-for-like one is the simulator's hint (the rule as set on the recommendation's own
+    paths)."""
+    ev = rec["evaluation"]
+    return (f"Two demand worlds on this page: the recommendation's figures are on {ev['paths']} paths of resampled "
+            f"week-long stretches of this series' history; the yardsticks below on this scenario's demand "
+            f"({demand_words}, {paths} path{'' if paths == 1 else 's'}) from {start:,.1f} on hand. Their costs "
+            "answer different questions and are not one comparison; the simulator's hint costs your rule as set on "
+            "the recommendation's own paths.")
 
 
 def rules_sentence(rules: dict | None) -> str | None:

@@ -621,7 +621,7 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         "initial_inventory": float(study.base.initial_inventory or 0.0),
         "costs": {"h": study.costs["h"], "p": study.costs["p"], "order_cost": rules.order_cost},
         "order_rules": rules.describe(),
-        "replications": study.R, "days": int(demand.shape[1]),
+        "replications": study.R, "days": int(demand.shape[1]), "demand_mode": config.demand,
         "bound_below_every_policy_on_every_path": bound_ok,
         "batch_runs": study.runs + (sel.runs if sel is not study else 0), "elapsed_s": _time.perf_counter() - t0,
     }

@@ -88,6 +88,8 @@ def test_optimum_opens_with_a_recommendation_a_range_and_units(page):
     wait_until(lambda: d.find_elements("id", "opt-sentence"), 180, what="the optimum results")
     assert text_of(d, "opt-recommendation-policy").startswith(("order up to S = ", "(r, Q) rule"))
     assert "Objective: least expected cost" in text_of(d, "opt-recommendation-objective")
+    worlds = text_of(d, "opt-two-worlds")  # the recommendation's paths are not the replayed yardsticks' one path
+    assert worlds.startswith("Two demand worlds") and "(Replay the data, 1 path)" in worlds, worlds
     sentence = text_of(d, "opt-sentence")
     assert sentence.startswith("Yardstick ") and "per day" in sentence and "over 20 days" in sentence, sentence
     assert "units" in text_of(d, "opt-best-s") and "per day" in text_of(d, "opt-best-z")

@@ -168,3 +168,13 @@ def test_a_computation_faster_than_a_tenth_of_a_second_is_not_said_to_take_none(
 
     assert duration(0.04) == "under 0.1 s" and duration(0) == "under 0.1 s" and duration(None) == "under 0.1 s"
     assert duration(0.05) == "0.1 s" and duration(12.34) == "12.3 s" and duration(1234.5) == "1,234.5 s"
+
+
+def test_optimum_says_its_recommendation_and_yardsticks_are_costed_on_two_demand_worlds():
+    from dashapp.ui.recommendation import two_worlds_sentence
+
+    rec = {"evaluation": {"paths": 20, "days": 90}}
+    text = two_worlds_sentence(rec, "Synthetic (generator)", 20, 225.9)
+    assert "20 paths of resampled week-long stretches of this series' history" in text
+    assert "(Synthetic (generator), 20 paths) from 225.9 on hand" in text and "not one comparison" in text
+    assert "(Replay the data, 1 path)" in two_worlds_sentence(rec, "Replay the data", 1, 0.0)

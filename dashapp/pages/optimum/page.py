@@ -30,11 +30,11 @@ from dashapp.ui.job_pages import (
     submit,
 )
 from dashapp.ui.jobs import job_store
-from dashapp.ui.recommendation import recommendation_view
+from dashapp.ui.recommendation import recommendation_view, two_worlds_sentence
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import scenario_grid, table_words
 from dashapp.ui.tables import plain_columns, result_grid
-from dashapp.ui.validation import TARGET_LABEL, InputError, target_fill_rate
+from dashapp.ui.validation import DEMAND_MODES, TARGET_LABEL, InputError, target_fill_rate
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
@@ -207,8 +207,11 @@ def _render(rep: dict | None):
     policies = [p for p in rep["policies"] if p["regret"] is not None]
     rec = rep.get("recommendation")
     return html.Div([
-        *([dbc.Alert(recommendation_view(rec, "opt-recommendation"), color="primary", className="py-2 mb-2")]
-          if rec else []),
+        *([dbc.Alert([recommendation_view(rec, "opt-recommendation"),
+                      html.Div(two_worlds_sentence(rec, DEMAND_MODES.get(rep.get("demand_mode"), "as set"),
+                                                   rep["replications"], rep["initial_inventory"]),
+                               className="small mt-1", id="opt-two-worlds")],
+                     color="primary", className="py-2 mb-2")] if rec else []),
         html.P(optimum_sentence(rep), className="mb-2", id="opt-sentence"),
         dbc.Alert(["One path: the file's history replayed once, so these costs have no interval and the levels "
                    "are tuned on the days before it. For promised against realised service over many windows of "
