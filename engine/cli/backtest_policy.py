@@ -28,8 +28,9 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--check-windows", type=int, default=None, metavar="N",
                    help="held-out windows the out-of-time correction averages before each origin (default: the "
                         "portfolio's CHECK_WINDOWS, 4; each costs about one portfolio run at eight targets)")
-    from engine.cli.recommend import add_order_rule_options
+    from engine.cli.recommend import add_order_rule_options, add_static_rq_option
     add_order_rule_options(p.add_argument_group("supplier's rules (the recommendations and every replayed order)"))
+    add_static_rq_option(p)
     p.add_argument("--forecaster", metavar="ensemble:NAME", default=None,
                    help="a global quantile model (engine train --global) instead of the portfolio's per-series "
                         "forecasters: order up to its own quantile of the (L + 1)-day demand, the level calibrated "
@@ -53,7 +54,7 @@ def cmd_backtest_policy(args) -> int:
                                 replications=args.replications, holding_rate=args.holding_rate, seed=args.seed,
                                 promise_check=not args.no_promise_check, forecaster=args.forecaster,
                                 moq=args.moq, pack_size=args.pack_size, order_days=args.order_days,
-                                order_cost=args.order_cost,
+                                order_cost=args.order_cost, static_rq=args.static_rq,
                                 **({} if args.check_windows is None else {"check_windows": args.check_windows}))
     out = run_backtest(args.data, settings, columns=getattr(args, "columns", None),
                        fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))

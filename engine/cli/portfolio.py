@@ -28,6 +28,8 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--pack-size", type=float, help="order multiple (case pack), whole units (default any)")
     p.add_argument("--order-cost", type=float, default=0.0, help="fixed cost K per order (default 0)")
     p.add_argument("--order-days", help="weekdays orders may be placed on, e.g. mon,thu (default every day)")
+    from engine.cli.recommend import add_static_rq_option
+    add_static_rq_option(p)
     p.add_argument("--chunk", type=int, default=200, help="series per chunk (default 200)")
     p.add_argument("--out", metavar="RECS.csv", help="write the recommendations as CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object (records and totals)")
@@ -53,7 +55,8 @@ def cmd_portfolio(args) -> int:
                                  target_fill_rate=args.target_fill_rate, objective=args.objective,
                                  holding_rate=args.holding_rate, seed=args.seed,
                                  lead_time_dist=getattr(args, "lead_time_dist", None), moq=args.moq,
-                                 pack_size=args.pack_size, order_cost=args.order_cost, order_days=args.order_days)
+                                 pack_size=args.pack_size, order_cost=args.order_cost, order_days=args.order_days,
+                                 static_rq=args.static_rq)
     series = _series_list(args.data, getattr(args, "columns", None), bool(getattr(args, "fill_missing_zero", False)))
     settings = with_calibration(series, settings.validate(), chunk=args.chunk)  # shown in the JSON's settings
     records = run_portfolio(series, settings, chunk=args.chunk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["register", "cmd_recommend", "add_recommendation_options", "recommendation_settings"]
+__all__ = ["register", "cmd_recommend", "add_recommendation_options", "recommendation_settings", "add_static_rq_option"]
 
 
 def add_recommendation_options(p, simulation_options: bool = False) -> None:
@@ -29,6 +29,7 @@ def add_recommendation_options(p, simulation_options: bool = False) -> None:
     g.add_argument("--replications", type=int, default=20,
                    help="evaluation paths (default 20; as many other ones choose the policy)")
     add_order_rule_options(g)
+    add_static_rq_option(g)
 
 
 def add_order_rule_options(g) -> None:
@@ -40,6 +41,13 @@ def add_order_rule_options(g) -> None:
     g.add_argument("--order-days", help="weekdays orders may be placed on, e.g. mon,thu (default every day)")
 
 
+def add_static_rq_option(p) -> None:
+    """The static (r, Q) rule as a further candidate (engine.studies.portfolio's module doc: why not by default)."""
+    p.add_argument("--static-rq", action="store_true",
+                   help="also offer a static (r, Q) rule (chosen on resampled history, it can win there where the "
+                        "forecast-driven level does better on real days; off by default)")
+
+
 def recommendation_settings(args):
     from engine.studies.portfolio import PortfolioSettings
 
@@ -48,7 +56,7 @@ def recommendation_settings(args):
                              target_fill_rate=args.target_fill_rate, unit_cost=args.unit_cost,
                              unit_price=args.unit_price, stockout_cost=args.stockout_cost,
                              order_cost=args.order_cost, moq=args.moq, pack_size=args.pack_size,
-                             order_days=args.order_days).validate()
+                             order_days=args.order_days, static_rq=bool(getattr(args, "static_rq", False))).validate()
 
 
 def register(subparsers, common=None) -> None:

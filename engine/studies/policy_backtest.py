@@ -56,6 +56,7 @@ class BacktestSettings:
     pack_size: int | None = None        # the recommendations are chosen under them and every replayed order
     order_days: list | None = None      # follows them, the days-of-cover baseline's too
     order_cost: float = 0.0
+    static_rq: bool = False             # also offer the static (r, Q) rule (engine.studies.portfolio's module doc)
 
     def validate(self) -> "BacktestSettings":
         checks = [("holdout_days", 7 <= self.holdout_days <= 730, "7..730"),
@@ -81,7 +82,7 @@ class BacktestSettings:
                                  holding_rate=self.holding_rate, seed=self.seed, history_days=self.history_days,
                                  promise_check=self.promise_check, check_windows=self.check_windows,
                                  moq=self.moq, pack_size=self.pack_size, order_days=self.order_days,
-                                 order_cost=self.order_cost)
+                                 order_cost=self.order_cost, static_rq=self.static_rq)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -12,10 +12,16 @@ merge the records):
    exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
    skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
    smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
-   (objective "cost"), on SELECTION replications. A second candidate, a static (r, Q) rule (Q one week of mean
-   demand, r chosen the same way among quantiles of the history's (L + 1)-day demand sums), is chosen on the same
-   selection replications; the objective decides between the two (fill-rate: the one reaching the target with
-   less stock on hand; cost: the cheaper), and the record's `policy` says which won. With an order cost K > 0 a
+   (objective "cost"), on SELECTION replications. With `static_rq` a second candidate, a static (r, Q) rule (Q one
+   week of mean demand, r chosen the same way among quantiles of the history's (L + 1)-day demand sums), is chosen
+   on the same selection replications; the objective decides between the two (fill-rate: the one reaching the
+   target with less stock on hand; cost: the cheaper), and the record's `policy` says which won. It is not offered
+   by default: the selection paths (below) scramble a trend or a season into week-to-week jumps that a
+   forecast-driven level cannot follow and a static r covers, so the static rule won on them where, on the real
+   days after the history, the order-up-to rule holds less stock for the same or better service (policy backtest,
+   docs/BENCHMARK_NOTES.md "The static (r, Q) candidate on real days": M5 store file, four 90-day origins,
+   fill-rate objective: 28.6 units on hand against 29.0, 0.964 of units served against 0.951; least expected cost:
+   realised cost −6 % on M5, −54 % and −59 % on the two public files). With an order cost K > 0 a
    third, K-aware candidate joins: (s, S) with s_t the order-up-to level above and S_t = s_t + a lot size among
    LOT_MULTIPLES × the EOQ √(2 K D / h) (Harris; Silver, Pyke & Thomas ch. 7), chosen with s's quantile on the same
    selection paths ("s-S"); every candidate's cost then includes K per order placed;
@@ -108,6 +114,7 @@ class PortfolioSettings:
     pack_size: int | None = None        # order multiple (case pack); None = any quantity
     order_cost: float = 0.0             # fixed cost K per order, in the cost and the KPIs
     order_days: list | None = None      # weekdays orders may be placed on (['mon', 'thu']); None = every day
+    static_rq: bool = False             # also offer the static (r, Q) rule (module doc: why not by default)
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
@@ -676,12 +683,17 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     def recommend(tau: np.ndarray, shift: np.ndarray) -> list[dict]:
         """The records for per-series selection targets tau and promise shifts."""
         k0, best_q, fill_sel, cost_sel, stock_sel = refine(quant, tau, "order-up-to")
-        _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, tau, "r-Q", rq_sim)
-        if s.objective == "cost":
-            use_rq = cost_rq < cost_sel
-        else:
-            out_ok, rq_ok = fill_sel >= tau, fill_rq >= tau
-            use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel, np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
+        if s.static_rq:
+            _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, tau, "r-Q", rq_sim)
+            if s.objective == "cost":
+                use_rq = cost_rq < cost_sel
+            else:
+                out_ok, rq_ok = fill_sel >= tau, fill_rq >= tau
+                use_rq = np.where(out_ok & rq_ok, stock_rq < stock_sel,
+                                  np.where(out_ok | rq_ok, rq_ok, fill_rq > fill_sel))
+        else:   # not offered (module doc): the order-up-to choice stands against the K-aware one alone
+            best_r, fill_rq, cost_rq, stock_rq = np.zeros(n), fill_sel, cost_sel, stock_sel
+            use_rq = np.zeros(n, dtype=bool)
         use_ss = np.zeros(n, dtype=bool)
         if k_aware:   # the (s, S) candidate against the better of the two, by the same objective
             k_ss, best_q_ss, lot_ss, fill_ss, cost_ss, stock_ss = refine_ss(tau)
@@ -698,10 +710,11 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             fill_sel = np.where(use_ss, fill_ss, fill_sel)
 
         ev = _simulate(ev_lvl, ev_dem, rep(best_q[:, None]), rep(lead), rep(h), rep(p), lead_ev, rules, wd, review)
-        ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev, rules,
-                             wd)
-        won = rep(use_rq)[:, None]
-        per = {k: np.where(won, ev_rq[k], v)[:, 0].reshape(n, R) for k, v in ev.items()}
+        per = {k: v[:, 0].reshape(n, R) for k, v in ev.items()}
+        if use_rq.any():
+            ev_rq = _simulate_rq(ev_dem, rep(best_r[:, None]), rep(order_qty), rep(lead), rep(h), rep(p), lead_ev,
+                                 rules, wd)
+            per = {k: np.where(use_rq[:, None], ev_rq[k][:, 0].reshape(n, R), v) for k, v in per.items()}
         if k_aware:
             ev_ss = _simulate_ss(ev_lvl, ev_dem, rep(best_q_ss[:, None]), rep(lot_ss[:, None]), rep(lead), rep(h),
                                  rep(p), lead_ev, rules, wd, review, cycle_starts(n, R))

@@ -166,10 +166,15 @@ def test_the_r_q_advice_is_in_whole_packs_and_at_least_the_moq():
     ser = [SeriesData(key=f"I{i}/S", dates=None, promo=np.zeros(days), unit_cost=10.0, unit_price=20.0,
                       demand=np.where(rng.random(days) < 0.3, rng.poisson(4.0, days) + 1, 0).astype(float))
            for i in range(6)]
-    recs = run_chunk(ser, PortfolioSettings(**BASE, pack_size=6, moq=40).validate())
+    recs = run_chunk(ser, PortfolioSettings(**BASE, pack_size=6, moq=40, static_rq=True).validate())
     rq = [r for r in recs if r["policy"] == "r-Q"]
     assert rq, "no (r, Q) recommendation among the intermittent series"
     assert all(r["order_quantity"] % 6 == 0 and r["order_quantity"] >= 40 for r in rq)
+    # not offered unless asked for (engine.studies.portfolio's module doc): the same series, order-up-to throughout
+    plain = run_chunk(ser, PortfolioSettings(**BASE, pack_size=6, moq=40).validate())
+    assert {r["policy"] for r in plain} == {"order-up-to"}
+    both = [(a["order_up_to"], b["order_up_to"]) for a, b in zip(plain, recs) if b["policy"] == "order-up-to"]
+    assert all(a == b for a, b in both)   # where the order-up-to rule won anyway, the same level
 
 
 def test_s_s_paths_start_spread_over_the_cycle_so_a_short_horizon_still_pays_its_orders():
