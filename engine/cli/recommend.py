@@ -2,6 +2,7 @@
 that /optimum, the simulator's hint and `engine portfolio` also give for it."""
 from __future__ import annotations
 
+import argparse
 import json
 
 __all__ = ["register", "cmd_recommend", "add_recommendation_options", "recommendation_settings", "add_static_rq_option"]
@@ -43,9 +44,10 @@ def add_order_rule_options(g) -> None:
 
 def add_static_rq_option(p) -> None:
     """The static (r, Q) rule as a further candidate (engine.studies.portfolio's module doc: why not by default)."""
-    p.add_argument("--static-rq", action="store_true",
-                   help="also offer a static (r, Q) rule (chosen on resampled history, it can win there where the "
-                        "forecast-driven level does better on real days; off by default)")
+    p.add_argument("--static-rq", action=argparse.BooleanOptionalAction, default=None,
+                   help="offer a static (r, Q) rule beside the forecast-driven level (default: under the fill-rate "
+                        "objective only; under least cost it wins on resampled history where real days favour the "
+                        "forecast-driven level)")
 
 
 def recommendation_settings(args):
@@ -56,7 +58,7 @@ def recommendation_settings(args):
                              target_fill_rate=args.target_fill_rate, unit_cost=args.unit_cost,
                              unit_price=args.unit_price, stockout_cost=args.stockout_cost,
                              order_cost=args.order_cost, moq=args.moq, pack_size=args.pack_size,
-                             order_days=args.order_days, static_rq=bool(getattr(args, "static_rq", False))).validate()
+                             order_days=args.order_days, static_rq=getattr(args, "static_rq", None)).validate()
 
 
 def register(subparsers, common=None) -> None:

@@ -56,7 +56,7 @@ class BacktestSettings:
     pack_size: int | None = None        # the recommendations are chosen under them and every replayed order
     order_days: list | None = None      # follows them, the days-of-cover baseline's too
     order_cost: float = 0.0
-    static_rq: bool = False             # also offer the static (r, Q) rule (engine.studies.portfolio's module doc)
+    static_rq: bool | None = None       # the static (r, Q) rule: None = under fill-rate only (engine.studies.portfolio)
 
     def validate(self) -> "BacktestSettings":
         checks = [("holdout_days", 7 <= self.holdout_days <= 730, "7..730"),

@@ -12,16 +12,18 @@ merge the records):
    exponential tail beyond what the sample resolves; no normal spread: a series that is zero 85 % of days has a
    skewed error distribution). Candidates Q are the quantiles at levels SAFETY_LEVELS; the recommended one is the
    smallest whose simulated fill rate reaches the target (objective "fill-rate"), or the one of least expected cost
-   (objective "cost"), on SELECTION replications. With `static_rq` a second candidate, a static (r, Q) rule (Q one
-   week of mean demand, r chosen the same way among quantiles of the history's (L + 1)-day demand sums), is chosen
-   on the same selection replications; the objective decides between the two (fill-rate: the one reaching the
-   target with less stock on hand; cost: the cheaper), and the record's `policy` says which won. It is not offered
-   by default: the selection paths (below) scramble a trend or a season into week-to-week jumps that a
-   forecast-driven level cannot follow and a static r covers, so the static rule won on them where, on the real
-   days after the history, the order-up-to rule holds less stock for the same or better service (policy backtest,
-   docs/BENCHMARK_NOTES.md "The static (r, Q) candidate on real days": M5 store file, four 90-day origins,
-   fill-rate objective: 28.6 units on hand against 29.0, 0.964 of units served against 0.951; least expected cost:
-   realised cost −6 % on M5, −54 % and −59 % on the two public files). With an order cost K > 0 a
+   (objective "cost"), on SELECTION replications. Under the fill-rate objective (or with `static_rq`) a second
+   candidate, a static (r, Q) rule (Q one week of mean demand, r chosen the same way among quantiles of the
+   history's (L + 1)-day demand sums), is chosen on the same selection replications; the objective decides between
+   the two (fill-rate: the one reaching the target with less stock on hand; cost: the cheaper), and the record's
+   `policy` says which won. It is not offered under least expected cost unless asked for: the selection paths
+   (below) scramble a trend or a season into week-to-week jumps that a forecast-driven level cannot follow and a
+   static r covers, so the static rule won on them where, on the real days after the history, the order-up-to
+   rule costs less (policy backtest, docs/BENCHMARK_NOTES.md "The static (r, Q) candidate on real days": realised
+   cost −6 % on the M5 store file, −54 % and −59 % on the two public files). Under the fill-rate objective the
+   out-of-time correction of the promise per demand class was fitted with it; without it the M5 backtest served
+   more units from less stock but missed the per-class promise goals at every cut (lumpy 0.994 and 0.907 at the
+   last two), so there it stays. With an order cost K > 0 a
    third, K-aware candidate joins: (s, S) with s_t the order-up-to level above and S_t = s_t + a lot size among
    LOT_MULTIPLES × the EOQ √(2 K D / h) (Harris; Silver, Pyke & Thomas ch. 7), chosen with s's quantile on the same
    selection paths ("s-S"); every candidate's cost then includes K per order placed;
@@ -114,7 +116,8 @@ class PortfolioSettings:
     pack_size: int | None = None        # order multiple (case pack); None = any quantity
     order_cost: float = 0.0             # fixed cost K per order, in the cost and the KPIs
     order_days: list | None = None      # weekdays orders may be placed on (['mon', 'thu']); None = every day
-    static_rq: bool = False             # also offer the static (r, Q) rule (module doc: why not by default)
+    static_rq: bool | None = None       # offer the static (r, Q) rule: None = under the fill-rate objective only
+    #                                     (module doc: why not under least expected cost)
 
     def validate(self) -> "PortfolioSettings":
         checks = [("lead_time", self.lead_time is None or 0 <= self.lead_time <= MAX_LEAD_TIME, f"0..{MAX_LEAD_TIME}"),
@@ -160,6 +163,10 @@ class PortfolioSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def offers_static_rq(self) -> bool:
+        """Whether the static (r, Q) rule is a candidate: as set, else under the fill-rate objective only."""
+        return self.objective == "fill-rate" if self.static_rq is None else bool(self.static_rq)
 
     def order_rules(self):
         """The supplier's rules every simulated order follows (the kernel applies them)."""
@@ -683,7 +690,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     def recommend(tau: np.ndarray, shift: np.ndarray) -> list[dict]:
         """The records for per-series selection targets tau and promise shifts."""
         k0, best_q, fill_sel, cost_sel, stock_sel = refine(quant, tau, "order-up-to")
-        if s.static_rq:
+        if s.offers_static_rq():
             _, best_r, fill_rq, cost_rq, stock_rq = refine(r_grid, tau, "r-Q", rq_sim)
             if s.objective == "cost":
                 use_rq = cost_rq < cost_sel

@@ -75,8 +75,9 @@ def test_each_portfolio_record_carries_what_recommend_says_for_its_series(capsys
 
 
 def test_the_static_r_q_rule_is_offered_on_request_by_portfolio_and_recommend_alike(capsys):
-    """--static-rq adds the (r, Q) candidate (off by default: engine.studies.portfolio's module doc); on the sample
-    at these settings it wins on the resampled paths, and the two commands still say the same for a series."""
+    """--static-rq adds the (r, Q) candidate (off by default under least cost: engine.studies.portfolio's module doc);
+    on the sample at these settings it wins on the resampled paths, and the two commands still say the same for a
+    series."""
     args = ["--data", str(SAMPLE), "--lead-time", "7", "--seed", "5", "--days", "60", "--replications", "8"]
     plain = _json(capsys, ["portfolio", *args, "--json"])
     offered = _json(capsys, ["portfolio", *args, "--static-rq", "--json"])
@@ -85,6 +86,22 @@ def test_the_static_r_q_rule_is_offered_on_request_by_portfolio_and_recommend_al
     alone = _json(capsys, ["recommend", *args, "--series", "SKU_1/WH_1", "--static-rq", "--json"])
     first = next(r for r in offered["records"] if r["series"] == "SKU_1/WH_1")
     assert same_recommendation(first["recommendation"], alone)
+
+
+def test_the_static_rule_is_offered_under_the_fill_rate_objective_unless_turned_off():
+    """Under the fill-rate objective the per-class promise correction was fitted with the static (r, Q) candidate
+    (engine.studies.portfolio's module doc), so it is offered there by default; --no-static-rq turns it off."""
+    import argparse
+
+    from engine.cli.recommend import add_static_rq_option
+
+    assert not PortfolioSettings().offers_static_rq()
+    assert PortfolioSettings(objective="fill-rate").offers_static_rq()
+    assert not PortfolioSettings(objective="fill-rate", static_rq=False).offers_static_rq()
+    assert PortfolioSettings(static_rq=True).offers_static_rq()
+    parser = argparse.ArgumentParser()
+    add_static_rq_option(parser)
+    assert [parser.parse_args(a).static_rq for a in ([], ["--static-rq"], ["--no-static-rq"])] == [None, True, False]
 
 
 def test_the_service_objective_says_what_it_costs_beyond_the_least_cost_answer(sample_series):
