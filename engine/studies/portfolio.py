@@ -22,8 +22,8 @@ merge the records):
    rule costs less (policy backtest, docs/BENCHMARK_NOTES.md "The static (r, Q) candidate on real days": realised
    cost −6 % on the M5 store file, −54 % and −59 % on the two public files). Under the fill-rate objective the
    out-of-time correction of the promise per demand class was fitted with it; without it the M5 backtest served
-   more units from less stock but missed the per-class promise goals at every cut (lumpy 0.994 and 0.907 at the
-   last two), so there it stays. With an order cost K > 0 a
+   more units from less stock but missed the per-class promise goals at every cut (lumpy 0.994 at cut 0, 0.907
+   at cut 90), so there it stays. With an order cost K > 0 a
    third, K-aware candidate joins: (s, S) with s_t the order-up-to level above and S_t = s_t + a lot size among
    LOT_MULTIPLES × the EOQ √(2 K D / h) (Harris; Silver, Pyke & Thomas ch. 7), chosen with s's quantile on the same
    selection paths ("s-S"); every candidate's cost then includes K per order placed;
