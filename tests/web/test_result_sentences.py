@@ -78,7 +78,8 @@ def _rec(cost):
 
 @pytest.mark.parametrize("mine, best, needle", [
     (54.29, 47.50, "costs 54.29 against 47.50 for the recommendation (12.5% less with it)"),
-    (40.00, 47.50, "no more than the recommendation's 47.50"),
+    (40.00, 47.50, "no more than the recommendation's 47.50, on these resampled paths: keep it, or see how the "
+                   "recommendation did on the real days after the history (Portfolio → Check against history)"),
 ])
 def test_the_hint_compares_on_the_same_paths_and_names_the_run_s_own_cost(mine, best, needle):
     rule = {"expected_cost": mine, "paths": 20, "days": 90, "start_on_hand": 152.5}

@@ -21,8 +21,10 @@ def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorder
         verdict = (f"your rule as set costs {mine:,.2f} against {best:,.2f} for the recommendation "
                    f"({(mine - best) / mine:.1%} less with it)")
     else:
-        verdict = (f"your rule as set costs {mine:,.2f}, no more than the recommendation's {best:,.2f}: keep it "
-                   "or take the recommendation's simpler rule")
+        verdict = (f"your rule as set costs {mine:,.2f}, no more than the recommendation's {best:,.2f}, on these "
+                   "resampled paths: keep it, or see how the recommendation did on the real days after the "
+                   "history (Portfolio → Check against history) — the paths resample week-long stretches, which "
+                   "scramble a trend or a season that the days themselves follow")
     run = "" if run_cost is None else (f" Your animated run cost {run_cost:,.2f} on its one demand path (the "
                                        "Cumulative cost card).")
     return f"Compared {where}: {verdict}.{run}"
