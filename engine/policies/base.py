@@ -114,6 +114,10 @@ class Policy:
         return {"policy": self.name}
 
 
+SERVICE_LEVEL = Param("service_level", "Service target (blank: z from costs)", (0.0, 1.0), exclusive=True,
+                      help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)")
+
+
 class OrderUpTo(Policy):
     """S_t = μ_t + safety_t: the quantile at level q of the protection-period demand; order S_t − IP when positive.
 
@@ -122,16 +126,26 @@ class OrderUpTo(Policy):
     when no
     service level is given (the newsvendor fractile; Silver, Pyke & Thomas ch. 6). `z` = Φ⁻¹(q) is reported as the
     normal score of that level: the optimum search tunes z, i.e. the quantile level Φ(z) of the calibrated
-    distribution (not a multiplier of a normal σ).
+    distribution (not a multiplier of a normal σ). With `safety_quantile` Q fixed, safety_t = Q·√max(μ_t, floor)
+    (engine.protection.tracker.protection_level): the rule a recommendation states, whose Q was read off its
+    forecaster's backtest errors (engine.studies.portfolio), so the simulator runs that very rule.
     """
 
     name = "order-up-to"
     label = "Order-up-to S = μ + zσ"
-    params = (Param("service_level", "Service target (blank: z from costs)", (0.0, 1.0), exclusive=True,
-                    help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)"),)
+    params = (SERVICE_LEVEL,
+              Param("safety_quantile", "Safety quantile Q (blank: from the target or costs)", (-100.0, 100.0),
+                    help="order-up-to: S = μ + Q·√max(μ, floor) with this fixed Q — the relative protection-period "
+                         "error quantile a recommendation states (engine recommend, /portfolio) — instead of the "
+                         "quantile of the run's own errors at the target"))
 
-    def __init__(self, setup: PolicySetup, service_level: float | None = None) -> None:
+    def __init__(self, setup: PolicySetup, service_level: float | None = None,
+                 safety_quantile: float | None = None) -> None:
         super().__init__(setup)
+        if service_level is not None and safety_quantile is not None:
+            raise ConfigError("order-up-to takes a service target or a safety quantile Q, not both",
+                              field="safety_quantile", value=safety_quantile)
+        self.safety_quantile = None if safety_quantile is None else float(safety_quantile)
         if service_level is not None:
             self.z = normal_quantile(float(service_level))
             self.target = float(service_level)
@@ -140,13 +154,14 @@ class OrderUpTo(Policy):
             self.z = critical_ratio_z(setup.p, setup.h)
         self.service_level = service_level
         self.quantile_level = self.target
-        self.level_source = "service level" if service_level is not None else "critical ratio"
+        self.level_source = ("fixed safety quantile Q" if self.safety_quantile is not None else
+                             "service level" if service_level is not None else "critical ratio")
 
     @property
     def takes_lost_sales_level(self) -> bool:
-        """The level comes from costs (no service target): under lost sales the simulator may replace the critical
-        ratio by the level chosen on the simulated prior's paths (engine.protection.lost_sales_level)."""
-        return self.service_level is None
+        """The level comes from costs (no service target, no fixed Q): under lost sales the simulator may replace
+        the critical ratio by the level chosen on the simulated prior's paths (engine.protection.lost_sales_level)."""
+        return self.service_level is None and self.safety_quantile is None
 
     def use_lost_sales_level(self, q: float) -> None:
         self.quantile_level = float(q)
@@ -162,7 +177,7 @@ class OrderUpTo(Policy):
     def describe(self):
         return {"policy": self.name, "z": self.z, "critical_ratio": self.target,
                 "service_level": self.service_level, "quantile_level": self.quantile_level,
-                "level_source": self.level_source}
+                "safety_quantile": self.safety_quantile, "level_source": self.level_source}
 
 
 class BaseStock(Policy):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from engine.policies.base import OrderUpTo, PolicySetup, register_policy
+from engine.policies.base import SERVICE_LEVEL, OrderUpTo, PolicySetup, register_policy
 from engine.policies.params import Param
 
 __all__ = ["EoqSS", "eoq"]
@@ -34,7 +34,7 @@ class EoqSS(OrderUpTo):
 
     name = "s-S-eoq"
     label = "(s, S): s = μ + safety, S − s = EOQ (K-aware)"
-    params = OrderUpTo.params + (Param("lot_size", "Lot size S − s (blank: EOQ)",
+    params = (SERVICE_LEVEL, Param("lot_size", "Lot size S − s (blank: EOQ)",
                                        help="s-S-eoq: S − s in units (default max(0, √(2KD/h) − D·R/2))"),)
 
     def __init__(self, setup: PolicySetup, service_level: float | None = None, lot_size: float | None = None) -> None:

@@ -19,7 +19,7 @@ from engine.errors import ConfigError
 from engine.forecast.base import Forecaster, window_sum
 from engine.policies.base import Observation
 from engine.protection.model_quantiles import model_level, reads_model_quantiles
-from engine.protection.tracker import METHODS
+from engine.protection.tracker import METHODS, protection_level
 from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import TOTAL_NAMES, kpis_from_totals, summarize
 from engine.simulation.simulator import LEDGER_COLUMNS, SimConfig, forecast_failed, prepare, protection_info
@@ -133,9 +133,13 @@ def _run_chunk(prep, plan, R: int, k_keep: int):
     from_model = reads_model_quantiles(f_model, q, w, bool(config.lead_time_dist))
     inputs = {}   # the last forecast's history and covariates (the model's quantile reads them too)
 
+    fixed_q = getattr(policy, "safety_quantile", None)
+
     def protect(d, mu, o):
         tracker.set_mu(d, mu)
-        if q is None:
+        if fixed_q is not None:   # a stated rule's Q (OrderUpTo.safety_quantile), as Simulator._protect
+            o.safety, o.quantile_method = protection_level(mu, fixed_q, prep.floor) - mu, "fixed"
+        elif q is None:
             o.safety, o.quantile_method = 0.0, "none"
         elif from_model:
             o.safety, o.quantile_method = model_level(f_model, inputs["h"], inputs["c"], w, q) - mu, "model"

@@ -53,7 +53,14 @@ from engine.protection.lead_times import arrival_lead_times
 from engine.protection.lost_sales_level import lost_sales_level
 from engine.protection.model_quantiles import model_level, reads_model_quantiles
 from engine.protection.prior import lead_time_reach, prior_key, simulated_prior_paths
-from engine.protection.tracker import CAPACITY, ProtectionTracker, SeasonalPrior, floor_for, relative_errors
+from engine.protection.tracker import (
+    CAPACITY,
+    ProtectionTracker,
+    SeasonalPrior,
+    floor_for,
+    protection_level,
+    relative_errors,
+)
 from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import ledger_kpis
 
@@ -539,6 +546,8 @@ class Simulator:
         self._obs = Observation()
         self._obs.sigma = self.sigma
         self._q = getattr(self.policy, "quantile_level", None)
+        self._fixed_q = getattr(self.policy, "safety_quantile", None)
+        self.floor = prep.floor
         self._model_q = reads_model_quantiles(self.forecaster, self._q, self.window, bool(prep.config.lead_time_dist))
         self._inputs = None   # the last forecast's history and covariates (the model's quantile reads them too)
         self.protection = prep.tracker(1, plan.days, plan.lead_times)
@@ -598,6 +607,10 @@ class Simulator:
     def _protect(self, d: int, mu: float, obs: Observation) -> None:
         """μ and the calibrated safety stock of day d (only windows completed by day d − 1 are read)."""
         self.protection.set_mu(d, mu)
+        if self._fixed_q is not None:   # a stated rule's Q (OrderUpTo.safety_quantile)
+            obs.safety = float(protection_level(mu, self._fixed_q, self.floor)) - mu
+            obs.quantile_method = "fixed"
+            return
         if self._q is None:
             obs.safety, obs.quantile_method = 0.0, "none"
             return

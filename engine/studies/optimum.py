@@ -537,7 +537,7 @@ def optimum_report(config, series, replications: int = 100, *, forecaster=None, 
         replications = 1
     config = replace(config, replications=int(replications))
     study = _Study(config, series, replications, forecaster=forecaster)
-    ou_params = ({k: v for k, v in config.policy_params.items() if k == "service_level"}
+    ou_params = ({k: v for k, v in config.policy_params.items() if k in ("service_level", "safety_quantile")}
                  if config.policy == "order-up-to" else {})
     ou = study.run("order-up-to", ou_params, keep=study.R)
     ou_cost = np.asarray(ou.kpis["total_cost"], dtype=np.float64)

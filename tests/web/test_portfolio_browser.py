@@ -85,8 +85,8 @@ def test_upload_map_run_and_open_a_series_in_the_simulator(page, app, tmp_path):
     assert prop(d, "data-source") == "upload" and prop(d, "horizon") == 30
     if prop(d, "policy") == "r-Q":  # the row's winner: a reorder point and quantity ...
         assert float(prop(d, "policy-s")) > 0 and float(prop(d, "policy-q")) >= 1
-    else:  # ... or today's order-up-to level as a base-stock level
-        assert prop(d, "policy") == "base-stock" and float(prop(d, "policy-level")) > 0
+    else:  # ... or the order-up-to rule with the row's safety quantile Q
+        assert prop(d, "policy") == "order-up-to" and prop(d, "param-safety-quantile") is not None
     assert "SKU_1/Markt 2" in d.find_element("id", "series").text
     click(d, "start")  # the series is really there: the run starts on it
     wait_until(lambda: "finished" in text_of(d, "sim-status"), 60, what="the simulator run on the series")

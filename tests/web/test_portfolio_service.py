@@ -183,12 +183,12 @@ def test_the_simulator_link_opens_the_series_with_the_recommendation():
     from dashapp.pages.simulator.link import link_controls
 
     rec = {"series": "SKU 1/WH&2", "forecaster": "croston", "policy": "order-up-to", "lead_time": 75,
-           "order_up_to": 12.3456, "days": 90}
+           "order_up_to": 12.3456, "relative_error_quantile": 1.234567, "days": 90}
     url = urlsplit(P.simulator_link(rec))
     assert url.path == "/"
     controls = link_controls(dict(parse_qsl(url.query)))
     assert controls == {"data_source": "upload", "series": "SKU 1/WH&2", "forecaster": "croston",
-                        "lead_time": 60, "policy": "base-stock", "policy_level": 12.35, "horizon": 90}
+                        "lead_time": 60, "policy": "order-up-to", "param_safety_quantile": 1.2346, "horizon": 90}
     assert link_controls({"evil": "x", "lead_time": "abc", "series": "y" * 500}) == {}
     rq = {**rec, "policy": "r-Q", "reorder_point": 20.004, "order_quantity": 7.0, "lead_time": 3}
     controls = link_controls(dict(parse_qsl(urlsplit(P.simulator_link(rq)).query)))

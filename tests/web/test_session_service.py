@@ -217,5 +217,8 @@ def test_a_run_records_how_its_order_up_to_level_was_set_and_the_page_says_it(se
     assert level_note(service.level_of(sid)).startswith("Level used: q = p/(p+h) = ")
     service.press(sid, "start", dict(CONTROLS, service_level=0.9))
     assert level_note(service.level_of(sid)) == "Level used: your service target q = 0.9000."
+    service.press(sid, "start", dict(CONTROLS, param_safety_quantile=1.25))   # a recommendation's stated Q
+    assert level_note(service.level_of(sid)).startswith("Level used: S = forecast + Q·√max(forecast, floor) with "
+                                                        "your fixed safety quantile Q = 1.250")
     service.press(sid, "start", dict(CONTROLS, policy="base-stock"))
     assert service.level_of(sid) is None and level_note(None) == ""

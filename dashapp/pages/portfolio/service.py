@@ -292,8 +292,10 @@ SIMULATOR_LEAD_TIME_MAX = int(BOUNDS["lead_time"][1])   # the simulator page's b
 def simulator_link(record: dict) -> str:
     """The simulator page on this series with the recommendation: the uploaded file as data, the chosen
     forecaster, the lead time, and the recommended policy — an (r, Q) winner as the simulator's r-Q with its r and
-    Q, an order-up-to winner as a constant base-stock level S at today's level (the portfolio's S moves with the
-    forecast); and the supplier's rules the recommendation was chosen under."""
+    Q, an order-up-to winner as the simulator's order-up-to with the record's fixed safety quantile Q (the very
+    rule: S = forecast + Q·√max(forecast, floor), moving with the forecast day by day; OrderUpTo.safety_quantile),
+    an (s, S) winner as a static (s, S) at today's s and S; and the supplier's rules the recommendation was chosen
+    under."""
     query = {"data_source": "upload", "series": record["series"], "forecaster": record["forecaster"],
              "lead_time": min(int(record["lead_time"]), SIMULATOR_LEAD_TIME_MAX)}
     if record.get("policy") == "r-Q":
@@ -303,7 +305,7 @@ def simulator_link(record: dict) -> str:
         query.update(policy="s-S", policy_s=round(float(record["reorder_point"]), 2),
                      policy_level=round(float(record["order_up_to"]), 2))
     else:
-        query.update(policy="base-stock", policy_level=round(float(record["order_up_to"]), 2))
+        query.update(policy="order-up-to", param_safety_quantile=round(float(record["relative_error_quantile"]), 4))
     query["horizon"] = min(int(record["days"]), 730)
     rules = (record.get("recommendation") or {}).get("order_rules") or {}  # the supplier's rules it was chosen under
     query.update({k: rules[k] for k in ("moq", "pack_size", "order_cost") if rules.get(k)})

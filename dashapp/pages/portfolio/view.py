@@ -155,10 +155,12 @@ def results_view(result: dict | None):
         totals_cards(result),
         dbc.Row([
             dbc.Col(html.P("Sort or filter by any column header. Policy: the order-up-to level S (the columns S, "
-                           "safety stock, z) or a static reorder point r with quantity Q, whichever reached the "
-                           "objective better on the selection replications. “Open in simulator” opens that series "
-                           "on the Simulator page with its forecaster, lead time and policy (an order-up-to winner "
-                           "as a base-stock level at today's S).", className="small text-muted mb-1")),
+                           "safety stock, z); under the fill-rate objective, or when asked for, a static reorder "
+                           "point r with quantity Q, whichever reached the objective better on the selection "
+                           "replications; with an order cost, (s, S). “Open in simulator” opens that series on the "
+                           "Simulator page with its forecaster, lead time and policy (an order-up-to winner as the "
+                           "very rule: its safety quantile Q, S following the forecast).",
+                           className="small text-muted mb-1")),
             dbc.Col(dbc.Button("Download recommendations (CSV)", id=ids.PF_DOWNLOAD_BTN, size="sm",
                                color="primary", outline=True), width="auto"),
         ], className="align-items-end"),

@@ -100,7 +100,8 @@ class SimulationService:
         policy = sim.policy.describe()
         rec.update(controls=controls, horizon=int(sim.days), run=rec["run"] + 1, status=status,
                    costs=dict(sim.costs),
-                   level={k: policy.get(k) for k in ("quantile_level", "critical_ratio", "level_source")}
+                   level={k: policy.get(k) for k in ("quantile_level", "critical_ratio", "level_source",
+                                                      "safety_quantile")}
                    if policy.get("level_source") else None)
         return sim
 

@@ -129,6 +129,9 @@ def level_note(level: dict | None) -> str:
     if not level or level.get("quantile_level") is None:
         return ""
     q, source = float(level["quantile_level"]), str(level.get("level_source") or "")
+    if level.get("safety_quantile") is not None:
+        return (f"Level used: S = forecast + Q·√max(forecast, floor) with your fixed safety quantile "
+                f"Q = {float(level['safety_quantile']):.3f} (a recommendation's), not a quantile of the run's errors.")
     if source.startswith("lost-sales"):
         return (f"Level used: q = {q:.4f}, chosen for lost sales on the prior's extra paths (a heuristic; "
                 f"p/(p+h) = {float(level['critical_ratio']):.4f}).")
