@@ -16,7 +16,7 @@ from engine.forecast import registry
 from engine.policies.base import policy_label, policy_names
 from engine.protection.prior import PRIOR_DAYS, use_prior_store
 from engine.simulation.simulator import SimConfig, Simulator
-from engine.studies.recommend import recommend, rule_on_recommendation_paths, settings_for
+from engine.studies.recommend import both_on_the_run_s_days, recommend, rule_on_recommendation_paths, settings_for
 
 __all__ = ["recommendation_hint", "forecaster_options", "forecaster_options_for", "policy_options",
            "default_forecaster", "new_controls", "warm_controls", "warm_default_run", "sample_dataset", "upload_key",
@@ -29,11 +29,16 @@ use_prior_store(settings.prior_dir)
 USER_ERRORS = (InputError, ConfigError, DataError, registry.UnknownForecaster)
 
 
-def recommendation_hint(config, series) -> tuple[dict, dict]:
-    """(the recommendation for the run's series and settings, the run's rule costed on its evaluation paths)."""
+def recommendation_hint(config, series) -> tuple[dict, dict, dict | None]:
+    """(the recommendation for the run's series and settings, the run's rule costed on its evaluation paths, both
+    rules on the run's own days — None when the recommendation's rule cannot run under the run's settings)."""
     rec_settings = settings_for(config)
     rec = recommend(series, rec_settings)
-    return rec, rule_on_recommendation_paths(config, series, rec, rec_settings)
+    try:
+        on_days = both_on_the_run_s_days(config, series, rec)
+    except (ConfigError, ValueError):   # e.g. a forecaster the run's history is too short for: the rest still holds
+        on_days = None
+    return rec, rule_on_recommendation_paths(config, series, rec, rec_settings), on_days
 
 
 def default_forecaster() -> str:

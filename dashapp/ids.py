@@ -83,6 +83,7 @@ HINT_RECOMMENDATION = "hint-recommendation"  # the recommendation in the hint (d
 HINT_COMPARISON = "hint-comparison"  # your rule vs the recommendation on the same paths
 HINT_LEVEL = "hint-level"  # the after-run hint's sentence on the order-up-to level used
 HINT_TARGET = "hint-target"  # the run's service-level target against the hint's least-cost objective
+HINT_RUN_DAYS = "hint-run-days"  # both rules on the run's own days, from its start stock
 
 # simulator: the event log's summary line and its filter by event kind
 EVENT_SUMMARY, EVENT_FILTER = "event-summary", "event-filter"

@@ -118,6 +118,12 @@ SERVICE_LEVEL = Param("service_level", "Service target (blank: z from costs)", (
                       help="order-up-to: z = Φ⁻¹(target) instead of p/(p+h)")
 
 
+SAFETY_QUANTILE = Param("safety_quantile", "Safety quantile Q (blank: from the target or costs)", (-100.0, 100.0),
+                        help="order-up-to: S = μ + Q·√max(μ, floor) with this fixed Q — the relative protection-period "
+                             "error quantile a recommendation states (engine recommend, /portfolio) — instead of the "
+                             "quantile of the run's own errors at the target")
+
+
 class OrderUpTo(Policy):
     """S_t = μ_t + safety_t: the quantile at level q of the protection-period demand; order S_t − IP when positive.
 
@@ -133,11 +139,7 @@ class OrderUpTo(Policy):
 
     name = "order-up-to"
     label = "Order-up-to S = μ + zσ"
-    params = (SERVICE_LEVEL,
-              Param("safety_quantile", "Safety quantile Q (blank: from the target or costs)", (-100.0, 100.0),
-                    help="order-up-to: S = μ + Q·√max(μ, floor) with this fixed Q — the relative protection-period "
-                         "error quantile a recommendation states (engine recommend, /portfolio) — instead of the "
-                         "quantile of the run's own errors at the target"))
+    params = (SERVICE_LEVEL, SAFETY_QUANTILE)
 
     def __init__(self, setup: PolicySetup, service_level: float | None = None,
                  safety_quantile: float | None = None) -> None:

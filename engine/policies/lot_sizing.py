@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from engine.policies.base import SERVICE_LEVEL, OrderUpTo, PolicySetup, register_policy
+from engine.policies.base import SAFETY_QUANTILE, SERVICE_LEVEL, OrderUpTo, PolicySetup, register_policy
 from engine.policies.params import Param
 
 __all__ = ["EoqSS", "eoq"]
@@ -34,11 +34,12 @@ class EoqSS(OrderUpTo):
 
     name = "s-S-eoq"
     label = "(s, S): s = μ + safety, S − s = EOQ (K-aware)"
-    params = (SERVICE_LEVEL, Param("lot_size", "Lot size S − s (blank: EOQ)",
+    params = (SERVICE_LEVEL, SAFETY_QUANTILE, Param("lot_size", "Lot size S − s (blank: EOQ)",
                                        help="s-S-eoq: S − s in units (default max(0, √(2KD/h) − D·R/2))"),)
 
-    def __init__(self, setup: PolicySetup, service_level: float | None = None, lot_size: float | None = None) -> None:
-        super().__init__(setup, service_level)
+    def __init__(self, setup: PolicySetup, service_level: float | None = None, safety_quantile: float | None = None,
+                 lot_size: float | None = None) -> None:
+        super().__init__(setup, service_level, safety_quantile)
         self.eoq = eoq(setup.order_cost, setup.mean_demand, setup.h)
         undershoot = setup.mean_demand * setup.review_period / 2.0
         self.lot_size = float(lot_size) if lot_size is not None else max(0.0, self.eoq - undershoot)

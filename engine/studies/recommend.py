@@ -21,7 +21,8 @@ from engine.studies.portfolio import (
     with_calibration,
 )
 
-__all__ = ["recommend", "settings_for", "start_on_hand", "rule_on_recommendation_paths"]
+__all__ = ["recommend", "settings_for", "start_on_hand", "rule_on_recommendation_paths", "stated_rule",
+           "both_on_the_run_s_days"]
 
 
 def recommend(series, settings: PortfolioSettings | None = None, file_series=None) -> dict:
@@ -108,3 +109,48 @@ def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioS
     return {"expected_cost": mean, "expected_cost_ci": nonnegative_interval(mean, half),
             "fill_rate": served / demanded if demanded > 0 else None, "paths": len(costs), "days": days,
             "start_on_hand": float(np.mean(starts)), "start_range": [min(starts), max(starts)]}
+
+
+def stated_rule(rec: dict) -> dict:
+    """The recommendation as a simulator rule {"policy", "policy_params", "forecaster"}: the forecast-driven
+    order-up-to with its fixed safety quantile Q (OrderUpTo.safety_quantile), (s, S) as s-S-eoq with the same Q and
+    its lot, (r, Q) with its r and Q (no forecaster: None keeps the run's)."""
+    p = rec["params"]
+    if rec["policy"] == "r-Q":
+        return {"policy": "r-Q", "policy_params": {"r": float(p["reorder_point"]), "Q": float(p["order_quantity"])},
+                "forecaster": None}
+    q = {"safety_quantile": float(p["relative_error_quantile"])}
+    if rec["policy"] == "s-S":
+        return {"policy": "s-S-eoq", "policy_params": {**q, "lot_size": float(p["lot_size"])},
+                "forecaster": p["forecaster"]}
+    return {"policy": "order-up-to", "policy_params": q, "forecaster": p["forecaster"]}
+
+
+def both_on_the_run_s_days(config, series, rec: dict, forecaster=None) -> dict:
+    """The run's rule and the recommendation's (stated_rule) on the run's own demand path — its replication 0: the
+    replayed history, or the path its demand mode drew — from the run's own start stock, through the batch (the
+    one inventory day): the like-for-like comparison on the days the planner just watched, where the hint's other
+    comparison (rule_on_recommendation_paths) is on the recommendation's resampled paths.
+
+    Returns {"yours", "recommended" (total costs), "yours_fill", "recommended_fill", "days", "start_on_hand"}."""
+    from dataclasses import replace
+
+    from engine.simulation.batch import run_batch
+    from engine.simulation.simulator import Simulator
+
+    start = float(Simulator(config, series, forecaster).on_hand)   # the animated run's day-1 stock
+    mine = run_batch(replace(config, initial_inventory=start, replications=1), series, replications=1,
+                     forecaster=forecaster).kpis
+    rule = stated_rule(rec)
+    theirs_cfg = replace(config, policy=rule["policy"], policy_params=rule["policy_params"],
+                         forecaster=rule["forecaster"] or config.forecaster, initial_inventory=start,
+                         replications=1).validate()
+    theirs = run_batch(theirs_cfg, series, replications=1,
+                       forecaster=forecaster if rule["forecaster"] is None else None).kpis
+
+    def fill(k):
+        demand = float(np.asarray(k["total_demand"])[0])
+        return None if demand <= 0 else (demand - float(np.asarray(k["unmet_units"])[0])) / demand
+    return {"yours": float(np.asarray(mine["total_cost"])[0]),
+            "recommended": float(np.asarray(theirs["total_cost"])[0]), "yours_fill": fill(mine),
+            "recommended_fill": fill(theirs), "days": int(config.days), "start_on_hand": start}

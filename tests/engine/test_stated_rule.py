@@ -56,3 +56,29 @@ def test_a_target_and_a_fixed_q_together_are_refused_by_name(stated):
         Simulator(SimConfig.from_dict({**config.to_dict(), "policy_params": {"safety_quantile": 1.0,
                                                                               "service_level": 0.9}}),
                   load_csv(SAMPLE).get("SKU_1/WH_2"))
+
+
+def test_both_rules_on_the_run_s_own_days_reproduce_the_animated_run():
+    """The hint's like-for-like on the days the planner watched: the run's rule in the batch costs what the
+    animated run cost (same path, same start), and the recommendation's stated rule is costed from that start."""
+    from dataclasses import replace
+
+    from engine.studies.recommend import both_on_the_run_s_days, recommend, settings_for, stated_rule
+
+    series = load_csv(SAMPLE).get("SKU_1/WH_1")
+    config = SimConfig(data=str(SAMPLE), series=series.key, forecaster="ma7", lead_time=4, demand="replay",
+                       days=30, seed=2).validate()
+    rec = recommend(series, settings_for(config, replications=6))
+    both = both_on_the_run_s_days(config, series, rec)
+    animated = Simulator(config, series)
+    while animated.day < config.days:
+        animated.step()
+    assert both["yours"] == pytest.approx(animated.cumulative_cost, rel=1e-9)
+    rule = stated_rule(rec)
+    theirs = Simulator(replace(config, policy=rule["policy"], policy_params=rule["policy_params"],
+                               forecaster=rule["forecaster"] or config.forecaster,
+                               initial_inventory=both["start_on_hand"]).validate(), series)
+    while theirs.day < config.days:
+        theirs.step()
+    assert both["recommended"] == pytest.approx(theirs.cumulative_cost, rel=1e-9)
+    assert 0.0 <= both["recommended_fill"] <= 1.0 and both["days"] == 30

@@ -33,6 +33,8 @@ def test_the_hint_cost_matches_the_card_and_its_optimum_link_carries_the_run_s_s
     card = text_of(d, "kpi-cost")
     assert f"Your animated run cost {card} on its one demand path (the Cumulative cost card)" in hint, (hint, card)
     assert text_of(d, "hint-level").startswith("Level used: q = p/(p+h) = ")  # replay: the critical ratio itself
+    days = text_of(d, "hint-run-days")   # both rules on the replayed days, labelled in sample
+    assert days.startswith("On your run's own 20 days (the replayed history") and f"your rule's {card}" in days, days
     link = d.find_element("id", "hint-optimum-link")
     assert link.tag_name == "a" and "/optimum?set=" in link.get_attribute("href")
     click(d, "hint-optimum-link")

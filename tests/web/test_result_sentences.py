@@ -8,7 +8,7 @@ import io
 import pytest
 
 from dashapp.pages.scenarios.csv_export import scenario_csv
-from dashapp.pages.simulator.hint import comparison_sentence, target_sentence
+from dashapp.pages.simulator.hint import comparison_sentence, run_days_sentence, target_sentence
 from dashapp.ui import carry_settings as carry
 from dashapp.ui.result_sentences import flat_range, not_significant, optimum_sentence, scenarios_sentence
 from engine.studies import scenarios as sc
@@ -179,3 +179,15 @@ def test_optimum_says_its_recommendation_and_yardsticks_are_costed_on_two_demand
     assert "20 paths of resampled week-long stretches of this series' history" in text
     assert "(Synthetic (generator), 20 paths) from 225.9 on hand" in text and "not one comparison" in text
     assert "(Replay the data, 1 path)" in two_worlds_sentence(rec, "Replay the data", 1, 0.0)
+
+
+def test_the_hint_puts_both_rules_on_the_run_s_own_days_and_says_when_they_are_in_sample():
+    both = {"yours": 14.54, "recommended": 12.01, "yours_fill": 1.0, "recommended_fill": 0.9987, "days": 60,
+            "start_on_hand": 139.885}
+    text = run_days_sentence(both, replayed=True)
+    assert text.startswith("On your run's own 60 days (the replayed history, which the recommendation was chosen "
+                           "on: in sample), both from 139.9 on hand")
+    assert "costs 12.01 (fill rate 99.9%) against your rule's 14.54 (fill rate 100.0%)" in text
+    assert "(the path it drew)" in run_days_sentence(dict(both, recommended_fill=None), replayed=False)
+    assert "fill rate n/a" in run_days_sentence(dict(both, recommended_fill=None), replayed=False)
+    assert run_days_sentence(None, True) is None

@@ -5,7 +5,7 @@ without saying which is which; and, when the run's rule has a service-level targ
 is (the hint answers at least expected cost). No dash."""
 from __future__ import annotations
 
-__all__ = ["comparison_sentence", "target_sentence"]
+__all__ = ["comparison_sentence", "target_sentence", "run_days_sentence"]
 
 
 def comparison_sentence(rec: dict, rule: dict, run_cost: float | None, backorders: bool = False) -> str:
@@ -41,3 +41,18 @@ def target_sentence(target: float | None, rec: dict) -> str | None:
     return (f"You set a service-level target of {target:.1%}; this recommendation is the least-cost one{served}. "
             f"The least stock whose fill rate reaches {target:.1%} is on /optimum: the link below opens it with "
             "that objective.")
+
+
+def run_days_sentence(both: dict | None, replayed: bool) -> str | None:
+    """Both rules on the days the run just played (engine.studies.recommend.both_on_the_run_s_days), from its start
+    stock; with replayed history those days are part of the history the recommendation was chosen on, and the
+    sentence says so (in-sample, not a promise). None without the figures."""
+    if not both:
+        return None
+    def pct(x):
+        return "n/a" if x is None else f"{x:.1%}"
+    days = (f"your run's own {both['days']} days (the replayed history, which the recommendation was chosen on: "
+            "in sample)" if replayed else f"your run's own {both['days']} days (the path it drew)")
+    return (f"On {days}, both from {both['start_on_hand']:,.1f} on hand: the recommendation's rule costs "
+            f"{both['recommended']:,.2f} (fill rate {pct(both['recommended_fill'])}) against your rule's "
+            f"{both['yours']:,.2f} (fill rate {pct(both['yours_fill'])}).")

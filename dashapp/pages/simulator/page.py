@@ -16,7 +16,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashapp import engine_facade as E
 from dashapp import ids
-from dashapp.pages.simulator.hint import comparison_sentence, target_sentence
+from dashapp.pages.simulator.hint import comparison_sentence, run_days_sentence, target_sentence
 from dashapp.pages.simulator.layout import simulator_layout
 from dashapp.pages.simulator.link import link_controls
 from dashapp.pages.simulator.render import VIEW, render
@@ -127,7 +127,7 @@ def improvement_hint(status, sid):
         inputs = _service().finished_run_inputs(sid)
         if inputs is None:
             return None
-        rec, rule = E.recommendation_hint(*inputs)  # outside the session lock: ~1 s of simulation
+        rec, rule, on_days = E.recommendation_hint(*inputs)  # outside the session lock: ~1 s of simulation
         rows = _service().ledger_rows(sid)
         run_cost = float(rows[-1]["cumulative_cost"]) if rows else None
         href = "/optimum" + carry.optimum_search(inputs[0])
@@ -137,11 +137,13 @@ def improvement_hint(status, sid):
         href = "/optimum"
     level = level_note(_service().level_of(sid))
     goal = target_sentence(carry.service_target(inputs[0]), rec)
+    played = run_days_sentence(on_days, inputs[0].demand == "replay")
     return dbc.Alert([recommendation_view(rec, ids.HINT_RECOMMENDATION),
                       *([html.Div(goal, className="small mt-1", id=ids.HINT_TARGET)] if goal else []),
                       html.Div([comparison_sentence(rec, rule, run_cost, bool(inputs[0].backorders)), " ",
                                 dcc.Link("See the yardsticks on /optimum", href=href, id=ids.HINT_OPTIMUM_LINK,
                                          className="alert-link")], className="small mt-1", id=ids.HINT_COMPARISON),
+                      *([html.Div(played, className="small mt-1", id=ids.HINT_RUN_DAYS)] if played else []),
                       *([html.Div(level, className="small", id=ids.HINT_LEVEL)] if level else [])],
                      color="info", className="py-2 mb-2", id=ids.HINT_TEXT)
 
