@@ -82,3 +82,24 @@ def test_both_rules_on_the_run_s_own_days_reproduce_the_animated_run():
         theirs.step()
     assert both["recommended"] == pytest.approx(theirs.cumulative_cost, rel=1e-9)
     assert 0.0 <= both["recommended_fill"] <= 1.0 and both["days"] == 30
+
+
+def test_an_s_s_recommendation_runs_as_s_s_eoq_with_its_q_and_lot():
+    """With an order cost the recommendation may be (s, S) on the forecast; stated, it is s-S-eoq with the same Q
+    and lot, and its day-1 s equals the record's."""
+    from engine.studies.recommend import recommend, settings_for, stated_rule
+
+    series = load_csv(SAMPLE).get("SKU_1/WH_3")
+    config = SimConfig(data=str(SAMPLE), series=series.key, forecaster="ma7", lead_time=7, demand="synthetic",
+                       days=5, seed=1, order_cost=25.0).validate()
+    rec = recommend(series, settings_for(config, replications=6, days=60))
+    assert rec["policy"] == "s-S"
+    rule = stated_rule(rec)
+    assert rule["policy"] == "s-S-eoq" and rule["policy_params"]["lot_size"] == rec["params"]["lot_size"]
+    from dataclasses import replace
+    sim = Simulator(replace(config, policy=rule["policy"], policy_params=rule["policy_params"],
+                            forecaster=rule["forecaster"]).validate(), series)
+    sim.step()
+    assert sim.ledger[0]["quantile_method"] == "fixed"
+    assert sim.ledger[0]["mu"] + sim.ledger[0]["safety_stock"] == pytest.approx(rec["params"]["reorder_point"],
+                                                                                rel=1e-9)
