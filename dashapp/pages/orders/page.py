@@ -106,14 +106,9 @@ def _summary(result: dict | None):
     t, f = result["totals"], result["files"]
     skipped = f" Not in the stock file (no line): {', '.join(s['series'] for s in result['skipped'])}." \
         if result["skipped"] else ""
-    return html.P(f"{result['weekday']} {result['date']}: {_lines(t['lines'])}, {t['units']:,} units as proposed. "
-                  f"Sales: {f['sales']}; stock: {f['stock']}; items: {f['items'] or 'none (defaults)'}.{skipped}",
-                  className="mb-1")
-
-
-def _lines(n: int) -> str:
-    return f"{n} order line{'' if n == 1 else 's'}"
-
+    items = f["items"] or "none (defaults)"
+    return html.P(f"{result['weekday']} {result['date']}: {O.line_count(t['lines'])}, {t['units']:,} units as "
+                  f"proposed. Sales: {f['sales']}; stock: {f['stock']}; items: {items}.{skipped}", className="mb-1")
 
 
 def _assumptions(result: dict | None):

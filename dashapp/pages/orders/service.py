@@ -18,7 +18,7 @@ from engine.json_safe import json_safe
 from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "session_key", "save", "load", "apply_edit", "grid_rows",
-           "export_csv", "default_date", "proposed_words"]
+           "export_csv", "default_date", "proposed_words", "line_count"]
 
 MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
 #                  the command line takes any number
@@ -153,7 +153,8 @@ def export_csv(result: dict, edits: dict) -> str:
     return purchase_order_csv(result["orders"], edits)
 
 
-def _line_count(n: int) -> str:
+def line_count(n: int) -> str:
+    """'1 order line', '4 order lines': the count the status and the summary both say."""
     return f"{n} order line{'' if n == 1 else 's'}"
 
 
@@ -163,7 +164,7 @@ def proposed_words(result: dict) -> str:
     as a contradiction."""
     series, lines = len(result["orders"]), int(result["totals"]["lines"])
     if lines == series:
-        return f"Proposed {_line_count(lines)}."
+        return f"Proposed {line_count(lines)}."
     rest = series - lines
-    return (f"Proposed {_line_count(lines)} for {series} series ({rest} with nothing to order today; "
+    return (f"Proposed {line_count(lines)} for {series} series ({rest} with nothing to order today; "
             f"{'its row stays' if rest == 1 else 'their rows stay'} in the grid).")
