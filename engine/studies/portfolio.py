@@ -649,19 +649,21 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     # the (r, Q) candidate: Q one week of mean demand (engine.policies.base's default), r among the empirical quantiles
     # of the history's (L + 1)-day demand sums; chosen on the same selection paths, then compared with the
     # order-up-to choice by the objective (fill-rate: least stock among those reaching the target)
-    order_qty = np.array([max(1.0, round(7.0 * float(np.mean(y)))) if len(y) else 1.0 for y in hist])
-    pack_rules = replace(s.order_rules(), order_days=None)
-    if pack_rules.rounds:   # Q as the supplier ships it: whole packs, at least the MOQ (the advice is what is ordered)
-        order_qty = np.asarray(pack_rules.apply(order_qty, 0), dtype=np.float64)
-    r_grid = np.zeros((n, K))
-    for i, y in enumerate(hist):
-        sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
-        if dists[i] is not None and np.isfinite(actual_random[i]).any():   # over realised protection periods
-            sums = actual_random[i][np.isfinite(actual_random[i])]
-        r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
-    r_grid = np.maximum.accumulate(r_grid, axis=1)
-    rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p),  # noqa: E731
-                                        lead_sel, rules, wd)
+    if s.offers_static_rq():   # only then: r's grid and Q serve that candidate alone
+        order_qty = np.array([max(1.0, round(7.0 * float(np.mean(y)))) if len(y) else 1.0 for y in hist])
+        pack_rules = replace(s.order_rules(), order_days=None)
+        if pack_rules.rounds:   # Q as the supplier ships it: whole packs, at least the MOQ (the advice is what is
+            #                     ordered)
+            order_qty = np.asarray(pack_rules.apply(order_qty, 0), dtype=np.float64)
+        r_grid = np.zeros((n, K))
+        for i, y in enumerate(hist):
+            sums = np.convolve(y, np.ones(w[i]), mode="valid") if len(y) >= w[i] else np.array([y.sum()])
+            if dists[i] is not None and np.isfinite(actual_random[i]).any():   # over realised protection periods
+                sums = actual_random[i][np.isfinite(actual_random[i])]
+            r_grid[i] = np.quantile(sums, SAFETY_LEVELS)
+        r_grid = np.maximum.accumulate(r_grid, axis=1)
+        rq_sim = lambda cands: _simulate_rq(dem, rep(cands), rep(order_qty), rep(lead), rep(h), rep(p),  # noqa: E731
+                                            lead_sel, rules, wd)
 
     # the K-aware candidate (order cost K > 0 only): (s, S) with s the order-up-to level and S − s a lot size among
     # LOT_MULTIPLES × the EOQ √(2 K D / h) (D the history's mean daily demand), chosen with the quantile of s on the

@@ -136,11 +136,10 @@ def both_on_the_run_s_days(config, series, rec: dict, forecaster=None) -> dict:
     from dataclasses import replace
 
     from engine.simulation.batch import run_batch
-    from engine.simulation.simulator import Simulator
 
-    start = float(Simulator(config, series, forecaster).on_hand)   # the animated run's day-1 stock
-    mine = run_batch(replace(config, initial_inventory=start, replications=1), series, replications=1,
-                     forecaster=forecaster).kpis
+    run = run_batch(replace(config, replications=1), series, replications=1, forecaster=forecaster, keep_ledgers=1)
+    mine = run.kpis
+    start = float(run.kept["on_hand_start"][0, 0])   # the run's day-1 stock, whichever way the run set it
     rule = stated_rule(rec)
     theirs_cfg = replace(config, policy=rule["policy"], policy_params=rule["policy_params"],
                          forecaster=rule["forecaster"] or config.forecaster, initial_inventory=start,
