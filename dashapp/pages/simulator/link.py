@@ -16,8 +16,9 @@ MAX_TEXT = 200
 
 def link_controls(query: dict) -> dict:
     """{controls-dict key: value} of the query parameters that name a control; others are ignored."""
-    numeric = set(BOUNDS) | set(field_specs())
-    known = set(ids.CONTROLS.values()) | set(field_specs())   # the policies' own fields (param_<name>) too
+    policy_fields = set(field_specs())
+    numeric = set(BOUNDS) | policy_fields
+    known = set(ids.CONTROLS.values()) | policy_fields   # the policies' own fields (param_<name>) too
     out = {}
     for key, raw in (query or {}).items():
         if key not in known or not isinstance(raw, str) or len(raw) > MAX_TEXT:
