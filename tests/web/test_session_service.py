@@ -108,6 +108,9 @@ def test_pause_without_a_run_and_bad_controls_are_messages(service, sid):
     assert refused.kind == MESSAGE and refused.message == "Start refused — horizon: 0 is out of range (1 to 730)"
     forged = service.press(sid, "start", dict(CONTROLS, policy="../../etc"))
     assert forged.kind == MESSAGE and "policy" in forged.message
+    both = service.press(sid, "start", dict(CONTROLS, service_level=0.9, param_safety_quantile=1.0))
+    assert both.kind == MESSAGE and both.message == ("Start refused — order-up-to takes a service target or a "
+                                                     "safety quantile Q, not both")
 
 
 def test_fast_speeds_step_several_days_per_tick(service, sid):
