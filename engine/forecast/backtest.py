@@ -57,9 +57,12 @@ def targets_per_series(dataset, holdout_days: int) -> list[Target]:
     out = []
     for s in dataset.series.values():
         n = len(s.demand)
-        if n <= holdout_days + 1:
-            raise BacktestError(f"series {s.key} has {n} days, not more than the {holdout_days} held-out days: "
-                                f"lower --holdout-days below {n - 1}")
+        if n <= holdout_days + 1:  # two days before the held-out ones: the MASE scale needs a day-to-day change
+            if n < 3:
+                raise BacktestError(f"series {s.key} has {n} day{'s' if n != 1 else ''}: too short to backtest "
+                                    "(it needs 2 days before the held-out days and 1 held out)")
+            raise BacktestError(f"series {s.key} has {n} days, too few for {holdout_days} held-out days and 2 "
+                                f"before them: lower --holdout-days to {n - 2} or fewer")
         out.append(Target(s.key, s.demand, s.promo, s.planning, s.dates, list(range(n - holdout_days, n)),
                           getattr(s, "price", None)))
     return out

@@ -134,3 +134,21 @@ def test_fourier_regression_recovers_a_yearly_cycle_and_needs_no_dates():
     assert truth.shape == (31,)
     short = f.predict(y[None, :50])
     assert np.allclose(short, y[:50].mean())   # too short for a yearly cycle: the level alone
+
+
+def _short_file(tmp_path, days):
+    path = tmp_path / "short.csv"
+    dates = np.datetime64("2024-01-01") + np.arange(days)
+    path.write_text("date,item,units\n" + "".join(f"{d},A,{3 + i % 4}\n" for i, d in enumerate(dates)))
+    return load_csv(path)
+
+
+def test_a_series_too_short_for_the_hold_out_says_how_many_days_fit(tmp_path):
+    ds = _short_file(tmp_path, 30)
+    with pytest.raises(B.BacktestError) as err:
+        B.targets_per_series(ds, 29)
+    assert "series A has 30 days" in str(err.value) and "lower --holdout-days to 28 or fewer" in str(err.value)
+    assert len(B.targets_per_series(ds, 28)[0].positions) == 28   # the number it names works
+    with pytest.raises(B.BacktestError) as err:
+        B.targets_per_series(_short_file(tmp_path, 1), 7)
+    assert "series A has 1 day: too short to backtest" in str(err.value) and "--holdout-days" not in str(err.value)

@@ -3,6 +3,8 @@ pinball loss of the 8-day-sum quantiles — then by MAE; a model without scored 
 one not evaluated last; coverage is the scored quantiles' when they exist."""
 from __future__ import annotations
 
+import pytest
+
 from dashapp.pages.forecasts import backtests as B
 from engine.forecast.backtest import markdown_table
 
@@ -31,3 +33,16 @@ def test_the_markdown_table_ranks_by_scaled_pinball_when_quantiles_were_scored()
     assert text.index("| b |") < text.index("| a |") and "| 0.2000 |" in text
     plain = markdown_table({"models": {"a": _entry(2.0), "b": _entry(2.5)}, "sum_days": 8})
     assert "scaled pinball" not in plain and plain.index("| a |") < plain.index("| b |")
+
+
+def test_engine_messages_read_in_the_page_s_words(tmp_path):
+    """The engine names the CLI's flag; the page has a "Hold-out days" field instead, and says so."""
+    from engine.data.dataset import load_csv
+    from engine.forecast.backtest import BacktestError, targets_per_series
+
+    path = tmp_path / "short.csv"
+    path.write_text("date,item,units\n" + "".join(f"2024-01-{d:02d},A,{d % 5}\n" for d in range(1, 31)))
+    with pytest.raises(BacktestError) as err:
+        targets_per_series(load_csv(path), 73)
+    text = B.page_words(err.value)
+    assert "lower “Hold-out days per series” to 28 or fewer" in text and "--" not in text

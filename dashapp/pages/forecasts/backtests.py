@@ -19,6 +19,7 @@ import os
 
 from dashapp.platform.config import settings
 from dashapp.platform.store import make_kv
+from dashapp.ui import validation
 
 HOLDOUT_BOUNDS = (7, 365)
 SUM_DAYS = 8                           # the protection period L + 1 of the default lead time 7
@@ -28,6 +29,12 @@ SLOW = {"ets", "arima"}
 CACHE_TTL = 7 * 24 * 3600
 
 _cache = None
+
+
+def page_words(message) -> str:
+    """An engine backtest message in this page's words (dashapp.ui.validation.page_words): the CLI's
+    --holdout-days is this page's hold-out field."""
+    return validation.page_words(str(message), {"--holdout-days": "“Hold-out days per series”"})
 
 
 def cache():
@@ -75,12 +82,13 @@ def model_result(dataset, digest: str, model: str, holdout: int, data_path=None)
         result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path, sum_days=SUM_DAYS,
                               quantiles=QUANTILES)
     except BacktestError as exc:  # the quantiles cannot be scored here: the one-step metrics still can
-        quantile_note = f"{SUM_DAYS}-day-sum quantiles not scored: {exc}"
+        quantile_note = f"{SUM_DAYS}-day-sum quantiles not scored: {page_words(exc)}"
         result = run_backtest(dataset, [model], holdout_days=holdout, data_path=data_path, sum_days=SUM_DAYS)
     entry = next(iter(result["models"].values()), None)
     if entry is not None and quantile_note:
         entry["note"] = "; ".join(x for x in (entry.get("note"), quantile_note) if x)
-    out = {"metrics": entry, "skipped": result["skipped"].get(model), "forecasts": {}}
+    skipped = result["skipped"].get(model)
+    out = {"metrics": entry, "skipped": None if skipped is None else page_words(skipped), "forecasts": {}}
     if entry is not None:
         fc = forecast_targets(get_forecaster(model), targets_per_series(dataset, holdout))
         out["forecasts"] = {k: [float(x) for x in v] for k, v in fc.items() if not k.endswith("#sum")}

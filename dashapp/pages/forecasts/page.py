@@ -142,11 +142,11 @@ def run(set_progress, _n, source, holdout, models, sid):
             try:
                 results[m] = B.model_result(ds, digest, m, h, data_path=path)
             except BacktestError as exc:
-                results[m] = {"metrics": None, "skipped": str(exc), "forecasts": {}}
+                results[m] = {"metrics": None, "skipped": B.page_words(exc), "forecasts": {}}
         set_progress(f"done: {len(models)} models, {h} held-out days per series")
         return {"results": results, "actuals": B.actuals(ds, h), "holdout": h, "data": ds.name}, None
     except BacktestError as exc:
-        return no_update, C.message(f"Backtest refused — {exc}")
+        return no_update, C.message(f"Backtest refused — {B.page_words(exc)}")
     except E.USER_ERRORS as exc:
         return no_update, C.message(f"Backtest refused — {exc}")
     except StoreUnavailable as exc:
