@@ -103,11 +103,11 @@ def rule_on_recommendation_paths(config, series, rec: dict, settings: PortfolioS
                          lead_time_days=series.lead_time_days, source=series.source)
         k = run_batch(replace(cfg, initial_inventory=start), ext, replications=1, forecaster=fc).kpis
         costs.append(float(np.asarray(k["total_cost"])[0]))
-        demanded += float(np.asarray(k["total_demand"])[0])
-        served += float(np.asarray(k["total_demand"])[0] - np.asarray(k["unmet_units"])[0])
+        d, f = _demanded_served(k)
+        demanded, served = demanded + d, served + f
     mean, half = float(np.mean(costs)), half_width(np.asarray(costs))
     return {"expected_cost": mean, "expected_cost_ci": nonnegative_interval(mean, half),
-            "fill_rate": served / demanded if demanded > 0 else None, "paths": len(costs), "days": days,
+            "fill_rate": _units_fill(demanded, served), "paths": len(costs), "days": days,
             "start_on_hand": float(np.mean(starts)), "start_range": [min(starts), max(starts)]}
 
 
@@ -147,9 +147,20 @@ def both_on_the_run_s_days(config, series, rec: dict, forecaster=None) -> dict:
     theirs = run_batch(theirs_cfg, series, replications=1,
                        forecaster=forecaster if rule["forecaster"] is None else None).kpis
 
-    def fill(k):
-        demand = float(np.asarray(k["total_demand"])[0])
-        return None if demand <= 0 else (demand - float(np.asarray(k["unmet_units"])[0])) / demand
     return {"yours": float(np.asarray(mine["total_cost"])[0]),
-            "recommended": float(np.asarray(theirs["total_cost"])[0]), "yours_fill": fill(mine),
-            "recommended_fill": fill(theirs), "days": int(config.days), "start_on_hand": start}
+            "recommended": float(np.asarray(theirs["total_cost"])[0]),
+            "yours_fill": _units_fill(*_demanded_served(mine)),
+            "recommended_fill": _units_fill(*_demanded_served(theirs)), "days": int(config.days),
+            "start_on_hand": start}
+
+
+def _demanded_served(kpis: dict) -> tuple[float, float]:
+    """Units demanded and units served of a one-replication batch run (its KPIs' row 0)."""
+    demand = float(np.asarray(kpis["total_demand"])[0])
+    return demand, demand - float(np.asarray(kpis["unmet_units"])[0])
+
+
+def _units_fill(demanded: float, served: float) -> float | None:
+    """Served ÷ demanded units; None (shown "n/a") when nothing was demanded — the batch's KPI `fill_rate` counts
+    such a run as 1, which the hint would show as a promise kept on no demand."""
+    return served / demanded if demanded > 0 else None
