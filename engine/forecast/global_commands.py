@@ -69,7 +69,8 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
     checks = {"trees": diff}
     (out / MEAN_ONNX_FILE).write_bytes(mean_proto.SerializeToString())
     members = [{"name": "trees", "onnx": E.ONNX_FILE, "mean_onnx": MEAN_ONNX_FILE,
-                "what": f"HistGradientBoostingRegressor × {k} quantile levels + 1 mean model, "
+                "what": f"HistGradientBoostingRegressor × {k} quantile levels + 1 mean model (rows weighted by "
+                        "the scale², its squared error in units), "
                         f"{cfg.max_iter} iterations, {cfg.max_leaf_nodes} leaves, learning rate {cfg.learning_rate}",
                 "weights": {q: v["weights"].get("trees", 0.0) for q, v in trained["meta"].items()}}]
     for kind, net in trained["networks"].items():
