@@ -68,8 +68,9 @@ def layout(**_query):
                 html.Div(id="bt-table"),
                 html.Div([
                     C.field("Models in the plot (default: the table's three best — scaled pinball loss, then MAE; "
-                            "the actual is always drawn, in front)", dcc.Dropdown(id="bt-plot-models", options=[], value=[], multi=True,
-                                                      className="dropdown-sm")),
+                            "the actual is always drawn, in front)",
+                            dcc.Dropdown(id="bt-plot-models", options=[], value=[], multi=True,
+                                         className="dropdown-sm")),
                     dcc.Graph(id="bt-graph", figure=figures.empty_figure("Press Run backtest")),
                 ], className="graph-card"),
                 dcc.Store(id="bt-result"),
