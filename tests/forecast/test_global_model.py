@@ -383,3 +383,39 @@ def test_train_global_refuses_zero_threads(global_entry, tmp_path):
                         "--threads", "0", "--out", str(tmp_path / "x")],
                        cwd=REPO, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--threads must be at least 1" in r.stderr and "Traceback" not in r.stderr
+
+
+
+@pytest.mark.slow
+def test_the_mean_model_alone_learns_on_rows_weighted_by_the_scale_squared():
+    """The quantile trees keep the scaled pinball loss (unweighted rows); the mean model's rows are weighted by s², so
+    its squared error is the error in units. Rows where a fast mover's scaled target rises with an input and the slow
+    movers' falls, with a tree budget for one slope: the mean model follows the fast mover, and its units error is
+    below that of the same trees fitted unweighted."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from engine.forecast.global_train import _fit_trees, _units_weight
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    X = np.zeros((n, len(G.FEATURES)), dtype=np.float32)
+    fast = rng.random(n) < 0.1                               # 10 % of rows: a series of scale 50, the rest 0.5
+    s = np.where(fast, 50.0, 0.5)
+    X[:, G.FEATURES.index("log_scale")] = np.log(s)
+    u = rng.random(n).astype(np.float32)
+    X[:, G.FEATURES.index("mean_7")] = u
+    y = np.where(fast, 2.0 * u, 1.0 - u) + rng.normal(0, 0.05, n)
+    w = _units_weight(X)
+    assert np.isclose(w.mean(), 1.0) and np.allclose(w[fast] / w[~fast][0], 1e4, rtol=1e-4)
+
+    params = dict(max_iter=30, max_leaf_nodes=2, min_samples_leaf=20)
+    q50, mean = _fit_trees(X, y, GlobalConfig(quantiles=(0.5,), threads=1, **params), log=lambda m: None)
+    same = dict(learning_rate=0.05, early_stopping=False, random_state=1, max_iter=30, max_leaf_nodes=2,
+                min_samples_leaf=20)
+    plain_mean = HistGradientBoostingRegressor(loss="squared_error", **same).fit(X, y)
+    plain_q50 = HistGradientBoostingRegressor(loss="quantile", quantile=0.5, **same).fit(X, y)
+
+    def units_mse(model):
+        return float(np.mean((s * (model.predict(X) - y)) ** 2))
+    assert units_mse(mean) < 0.5 * units_mse(plain_mean)
+    assert np.array_equal(q50.predict(X), plain_q50.predict(X))   # the quantile trees: unweighted, as before
