@@ -45,3 +45,12 @@ def test_results_view_renders_cards_and_grid(result):
     text = str(view)
     assert "pf-total-series" in text and "pf-grid" in text and "pf-download-btn" in text
     assert results_view(None) is None
+
+
+def test_the_result_note_says_what_the_figures_are_computed_on(result):
+    """The expected cost comes from resampled paths of the last year, which scramble a season: the note says so and
+    points to the replay on real days, so a planner does not read a bootstrap figure as a forecast of the bill."""
+    note = next(c for c in results_view(result).children if getattr(c, "id", None) == "pf-result-note").children
+    assert "resample each series' last year in week-long stretches" in note
+    assert "on a seasonal file the expected cost can come out several times what the real days cost" in note
+    assert "“Check against history” below runs the recommendations on real days" in note

@@ -148,7 +148,10 @@ def results_view(result: dict | None):
             else "least expected cost")
     return html.Div([
         html.P(f"{result['file']}: {s['replications']} replications × {s['days']} days per series (as many other "
-               f"replications chose the safety stock), lead time {lead}, objective: {goal}. "
+               f"replications chose the safety stock), lead time {lead}, objective: {goal}. The paths resample each "
+               "series' last year in week-long stretches: a season or a trend the days follow becomes week-to-week "
+               "jumps there, so on a seasonal file the expected cost can come out several times what the real days "
+               "cost; “Check against history” below runs the recommendations on real days. "
                f"Computed in {duration(result['elapsed_s'])} on {result.get('ran_on', 'the server')}; a second "
                "Run of the same file, mapping and settings is served from the result cache at once. " + rules_note(s),
                className="text-muted small", id=ids.PF_RESULT_NOTE),
