@@ -547,7 +547,6 @@ class Simulator:
         self._obs.sigma = self.sigma
         self._q = getattr(self.policy, "quantile_level", None)
         self._fixed_q = getattr(self.policy, "safety_quantile", None)
-        self.floor = prep.floor
         self._model_q = reads_model_quantiles(self.forecaster, self._q, self.window, bool(prep.config.lead_time_dist))
         self._inputs = None   # the last forecast's history and covariates (the model's quantile reads them too)
         self.protection = prep.tracker(1, plan.days, plan.lead_times)
@@ -608,7 +607,7 @@ class Simulator:
         """μ and the calibrated safety stock of day d (only windows completed by day d − 1 are read)."""
         self.protection.set_mu(d, mu)
         if self._fixed_q is not None:   # a stated rule's Q (OrderUpTo.safety_quantile)
-            obs.safety = float(protection_level(mu, self._fixed_q, self.floor)) - mu
+            obs.safety = float(protection_level(mu, self._fixed_q, self._prep.floor)) - mu
             obs.quantile_method = "fixed"
             return
         if self._q is None:
