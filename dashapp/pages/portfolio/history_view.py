@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
-from dashapp.pages.portfolio.view import rules_note
+from dashapp.pages.portfolio.view import pct, rules_note
 from dashapp.ui.components import duration
 from dashapp.ui.tables import plain_columns, result_grid
 from engine.studies.policy_backtest import ORIGINS_RANGE, unscored_text
@@ -40,31 +40,27 @@ def check_controls():
     ])
 
 
-def _pct(x) -> str:
-    return "–" if x is None else f"{100 * x:.1f} %"
-
-
 def _summary(result: dict):
     s, t, b = result["settings"], result["totals"], result["baseline"]
     rules = rules_note(s)   # the supplier's rules the check ran under, as the portfolio run says them
     return html.P([
         f"{result['file']}: {t['series']} series × {s['origins']} origin(s) of {s['holdout_days']} held-out days, "
-        f"target {_pct(s['target_fill_rate'])}. {rules + ' ' if rules else ''}"
-        f"Promised {_pct(t['promised_fill_rate'])}, realised "
-        f"{_pct(t['realised_fill_rate'])} (mean over series; {_pct(t['realised_fill_rate_units'])} of all units); "
+        f"target {pct(s['target_fill_rate'])}. {rules + ' ' if rules else ''}"
+        f"Promised {pct(t['promised_fill_rate'])}, realised "
+        f"{pct(t['realised_fill_rate'])} (mean over series; {pct(t['realised_fill_rate_units'])} of all units); "
         f"{t['series_within_5pts']} of {t['scored']} series within 5 points of their promise"
         + (f" ({len(t['unscored'])} not scored — no demand in their held-out days: {unscored_text(t['unscored'])})"
            if t.get("unscored") else "") + ". Mean stock on hand "
         f"{t['average_on_hand']:,.1f} units against {b['average_on_hand']:,.1f} for days of cover "
-        f"(fill {_pct(b['realised_fill_rate'])}). Computed in {duration(result['elapsed_s'])}."],
+        f"(fill {pct(b['realised_fill_rate'])}). Computed in {duration(result['elapsed_s'])}."],
         className="small", id=ids.PFBT_SUMMARY)
 
 
 def _class_table(result: dict):
-    rows = [{**r, "promised": _pct(r["promised"]), "realised": _pct(r["realised"]),
+    rows = [{**r, "promised": pct(r["promised"]), "realised": pct(r["realised"]),
              "points": "–" if r["points"] is None else f"{r['points']:+.1f}",
              "on_hand": "–" if r["on_hand"] is None else f"{r['on_hand']:,.1f}",
-             "baseline": _pct(r["baseline"]),
+             "baseline": pct(r["baseline"]),
              "baseline_on_hand": "–" if r["baseline_on_hand"] is None else f"{r['baseline_on_hand']:,.1f}"}
             for r in class_rows(result)]
     cols = [("class", "Demand class"), ("series", "Series"), ("promised", "Promised fill rate"),

@@ -37,7 +37,8 @@ def _card(title: str, value: str, sub: str = "", card_id: str | None = None):
                    xl=2, md=4, sm=6, className="mb-2")
 
 
-def _pct(x) -> str:
+def pct(x) -> str:
+    """A share as the portfolio pages write it ('95.2 %'; '–' when undefined)."""
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
@@ -50,8 +51,8 @@ def totals_cards(result: dict):
         _card(f"Expected cost ({s['days']} days)", f"{t['expected_cost']:,.2f}",
               f"95 % CI {t['cost_ci_low']:,.2f} – {t['cost_ci_high']:,.2f}", ids.PF_TOTAL_COST),
         _cost_parts_card(t, s),
-        _card("Mean fill rate", _pct(t.get("mean_fill_rate")), f"target {100 * s['target_fill_rate']:.1f} %"),
-        _card("Mean cycle service level", _pct(t.get("mean_cycle_service_level")),
+        _card("Mean fill rate", pct(t.get("mean_fill_rate")), f"target {100 * s['target_fill_rate']:.1f} %"),
+        _card("Mean cycle service level", pct(t.get("mean_cycle_service_level")),
               "share of replenishment cycles without a stockout"),
         _card("Series meeting the target", f"{t['series_meeting_target']:,}", "simulated fill rate ≥ target"),
         *([_card("Cost of the fill-rate target", f"{t['service_premium']:,.2f}",
