@@ -105,12 +105,23 @@ def test_the_table_is_edited_extended_and_pruned_in_place_and_runs_what_it_shows
     WebDriverWait(browser, 20).until(lambda d: _rows(d) == 2)
     _type_into(browser, 0, "lead_time", "6")
     _type_into(browser, 1, "name", "Renamed B")
-    _cell(browser, 1, "sales").click()  # one click opens the choice editor, a second its list
-    browser.find_element(By.CSS_SELECTOR, '#sc-table [row-index="1"] [col-id="sales"] .ag-picker-field-wrapper').click()
+    _cell(browser, 1, "sales").click()  # one click opens the choice editor with its list (assets/select_editor.js)
     choices = WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ag-list-item"))
+    time.sleep(0.3)  # the list stays open: nothing toggles it closed a moment later
+    choices = browser.find_elements(By.CSS_SELECTOR, ".ag-list-item")
     assert [c.text for c in choices] == ["lost sales", "backorders"]
     next(c for c in choices if c.text == "backorders").click()
     WebDriverWait(browser, 10).until(lambda d: _cell(d, 1, "sales").text == "backorders")
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    ActionChains(browser).send_keys(Keys.ENTER).perform()  # Enter on the focused cell: AG Grid opens the list itself
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ag-list-item"))
+    time.sleep(0.3)  # and the page's script does not toggle it closed again
+    assert [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".ag-list-item")] == ["lost sales", "backorders"]
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    WebDriverWait(browser, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".ag-list-item"))
+    assert _cell(browser, 1, "sales").text == "backorders"
     browser.find_element(By.ID, "sc-baseline").click()  # the baseline's choices follow the names edited
     WebDriverWait(browser, 10).until(lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")]
                                      == ["Edit A", "Renamed B"])
