@@ -53,7 +53,8 @@ def _choices(cid: str, options: list) -> list[tuple[str, str]]:
 def table_columns() -> list[dict]:
     """AG Grid column definitions: every cell editable; a choice column edits with a select of its choices (a blank
     first where the column may be left to its default), a number column with a number editor (a number or blank,
-    nothing else can be typed); the name column pinned left."""
+    nothing else can be typed); the name column pinned left. A choice cell's list opens on the click that starts
+    editing it (assets/select_editor.js: AG Grid opens it by itself only when editing starts with Enter)."""
     cols = []
     for cid, label, kind, options in table_spec():
         col = {"field": cid, "headerName": label, "editable": True, "cellDataType": False, "minWidth": 110}
