@@ -114,6 +114,9 @@ TARGET_FILL_RATE_BOUNDS = (0.5, 0.999)
 # The field's label on both pages. Its input carries no HTML min/max/step: the browser would send a value outside
 # them (95, typed as a percentage) as blank, and the planner would read "a value is required" for what was typed.
 TARGET_LABEL = "Target fill rate (0.5–0.999 or 50–99.9 %)"
+# The recommendation's objectives as /optimum and /orders offer them (engine.studies.recommendation.OBJECTIVES).
+OBJECTIVE_OPTIONS = [{"label": "Least expected cost", "value": "cost"},
+                     {"label": "Least stock reaching the fill-rate target", "value": "fill-rate"}]
 
 
 def target_fill_rate(raw) -> float:

@@ -7,7 +7,11 @@ For each series of the stock file:
 2. the recommendation is asked on the sales rows dated before D, with the item's unit cost, price and holding rate
    and a protection period of L + R days: the recommendation protects L + 1 days under daily review, so it is asked
    with lead time L + R − 1 (the reason says so when R > 1) and the item's order cost K. Its level is used as it
-   is: order-up-to S (today's forecast-driven level), (r, Q), or with K > 0 possibly (s, S): below s, up to S;
+   is: order-up-to S (today's forecast-driven level), (r, Q), or with K > 0 possibly (s, S): below s, up to S.
+   Under the fill-rate objective the targets and promises get /portfolio's out-of-time correction
+   (engine.studies.portfolio.with_calibration), read on every series of the sales file cut before D, once per
+   distinct set of recommendation settings: a line is then the record /portfolio gives that series on the file
+   as it stood on D with those settings (its lead time, costs and K);
 3. inventory position = on hand + on order due after D (engine.data.stock);
 4. on an order day: order-up-to orders when the position is below S, the need S − position; (r, Q) orders when the
    position is at or below r, the need n·Q with n the fewest that lift the position above r. The need is rounded
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import json
 import math
 from dataclasses import asdict, dataclass, replace
 
@@ -146,11 +151,12 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     """Today's order lines for every series of the stock file, the assumptions behind them, and the sales series
     the stock file leaves out. `stock` from engine.data.stock.read_stock, `terms` from engine.data.items.item_terms.
     """
-    from engine.studies.portfolio import PortfolioSettings
+    from engine.studies.portfolio import PortfolioSettings, with_calibration
     from engine.studies.recommend import recommend
 
     s = settings or OrderSettings()
     lines, notes = [], []
+    file_before, calibrated = None, {}
     for key, pos in stock.items():
         series, t = dataset.series[key], terms[key]
         hist = history_before(series, date)
@@ -164,6 +170,13 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         ps = PortfolioSettings(lead_time=t.protection_days - 1, holding_rate=t.holding_rate, seed=s.seed,
                                days=s.days, replications=s.replications, objective=s.objective,
                                target_fill_rate=s.target_fill_rate, order_cost=float(t.order_cost))
+        if s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
+            if file_before is None:
+                file_before = _file_before(dataset, date)
+            same = json.dumps(ps.to_dict(), sort_keys=True, default=str)   # one check per distinct settings
+            if same not in calibrated:
+                calibrated[same] = with_calibration(file_before, ps)
+            ps = calibrated[same]
         rec = recommend(hist, ps)
         if rec.get("caveat"):
             notes.append(f"{key}: the recommendation is {rec['caveat']}")
@@ -188,6 +201,18 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
             "totals": {"lines": sum(1 for x in lines if x["order_qty"] > 0),
                        "units": sum(x["order_qty"] for x in lines),
                        "value": sum(x["order_value"] for x in lines)}}
+
+
+def _file_before(dataset, date: _dt.date) -> list:
+    """Every series of the sales file cut before `date` (those with sales before it): what /portfolio's out-of-time
+    correction reads when it is run on the file as it stood on the order date."""
+    out = []
+    for series in dataset.series.values():
+        try:
+            out.append(history_before(series, date))
+        except DataError:
+            continue
+    return out
 
 
 def _packs(qty: int, pack: int):

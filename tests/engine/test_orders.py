@@ -231,3 +231,32 @@ def test_a_stock_column_with_decimal_commas_reads_its_dots_as_the_sales_loader_d
         {"A/S1": (1234.0, 2.5), "B/S1": (0.5, 0.0)}
     with pytest.raises(DataError, match="decimal comma is read in files separated by semicolons"):
         read_stock(b"sku,store,on_hand\nA,S1,\"10,5\"\n", ds, name="stock.csv")
+
+
+def test_fill_rate_orders_carry_portfolio_s_correction_read_on_the_file_before_the_date():
+    """Under the fill-rate objective a line is /portfolio's record for the series on the file as it stood on D: the
+    out-of-time correction read on every series cut before D (here 10 series, enough for the check), the same for
+    every line with the same settings."""
+    from dataclasses import replace
+
+    from engine.studies.portfolio import PortfolioSettings, with_calibration
+    from engine.studies.recommend import recommend
+
+    items = tuple("ABCDEFGHIJ")
+    big = load_csv(sales_csv(items=items, days=130, seed=5), name="sales.csv")
+    date = dt.date(2024, 4, 30)   # 120 days of sales before it
+    stock = read_stock(b"sku,store,on_hand\nA,S1,0\nB,S1,3\n", big, name="stock.csv")
+    settings = OrderSettings(objective="fill-rate", target_fill_rate=0.9, replications=4, days=21)
+    out = propose_orders(big, stock, item_terms(big, None), date, settings)
+    before = [history_before(x, date) for x in big.series.values()]
+    ps = PortfolioSettings(lead_time=7, replications=4, days=21, objective="fill-rate", target_fill_rate=0.9)
+    corrected = with_calibration(before, ps)
+    assert corrected.calibration, "the check found no window: the test would not see the correction"
+    uncorrected = []
+    for line in out["orders"]:
+        hist = replace(history_before(big.series[line["series"]], date), lead_time_days=7, price_source="file",
+                       cost_source="file")
+        assert line["recommendation"] == recommend(hist, corrected)
+        uncorrected.append(recommend(hist, ps))
+    assert [line["recommendation"] for line in out["orders"]] != uncorrected   # the correction moved the answer
+    assert out["settings"]["objective"] == "fill-rate" and out["settings"]["target_fill_rate"] == 0.9

@@ -94,3 +94,26 @@ def test_a_bad_stock_file_shows_one_line(page, app, tmp_path):
     click(d, "or-run")
     msg = wait_until(lambda: text_of(d, "or-error"), 30, what="the refusal")
     assert "row 2, column on_hand: -5 is negative" in msg
+
+
+def test_the_objective_and_target_choose_the_lines_and_a_bad_target_is_named(page, app, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    d = page
+    open_orders(d, app.url)
+    (tmp_path / "stock.csv").write_text(STOCK)
+    upload(d, "or-stock-upload", tmp_path / "stock.csv")
+    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")
+    target = d.find_element("id", "or-target")
+    target.send_keys(Keys.CONTROL, "a")
+    target.send_keys("120")
+    click(d, "or-run")
+    msg = wait_until(lambda: text_of(d, "or-error"), 30, what="the refusal")
+    assert "target fill rate: 120 is out of range (0.5 to 0.999, or 50 to 99.9 as a percentage)" in msg
+    target.send_keys(Keys.CONTROL, "a")
+    target.send_keys("97")
+    click(d, "or-run")
+    wait_until(lambda: "fill rate" in text_of(d, "or-summary"), 60, what="the proposals")
+    assert "chosen for least stock reaching a 97.0 % fill rate" in text_of(d, "or-summary")
+    assert int(cell_text(d, "SKU_1/WH_1", "order_qty")) > 0

@@ -78,3 +78,21 @@ def test_the_session_entry_round_trips(result, tmp_path):
     again, edits = O.load(store, "sid1")
     assert again == result and edits == {"SKU_1/WH_1": 12}
     assert O.load(store, "other") == (None, {})
+
+
+def test_the_objective_and_target_are_read_as_portfolio_reads_them_and_named_in_the_result():
+    s = O.order_settings("fill-rate", "97.5")   # a percentage, as /portfolio and /optimum take it
+    assert (s.objective, s.target_fill_rate) == ("fill-rate", 0.975)
+    assert O.order_settings("cost", 0.9).objective == "cost"
+    with pytest.raises(O.OrdersInputError, match=r"target fill rate: '120' is out of range \(0.5 to 0.999"):
+        O.order_settings("fill-rate", "120")
+    with pytest.raises(O.OrdersInputError, match="target fill rate: a value is required"):
+        O.order_settings("cost", "")
+    with pytest.raises(O.OrdersInputError, match="objective: choose least expected cost"):
+        O.order_settings("<script>", 0.95)
+    fill = O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX,
+                     OrderSettings(objective="fill-rate", target_fill_rate=0.9, replications=3, days=14))
+    assert fill["settings"]["objective"] == "fill-rate"
+    assert O.objective_words(fill["settings"]) == "least stock reaching a 90.0 % fill rate"
+    assert all(o["recommendation"]["objective"]["name"] == "fill-rate" for o in fill["orders"])
+    assert O.objective_words({"objective": "cost", "target_fill_rate": 0.95}) == "least expected cost"

@@ -34,7 +34,7 @@ from dashapp.ui.recommendation import recommendation_view, two_worlds_sentence
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import scenario_grid, table_words
 from dashapp.ui.tables import plain_columns, result_grid
-from dashapp.ui.validation import DEMAND_MODES, TARGET_LABEL, InputError, target_fill_rate
+from dashapp.ui.validation import DEMAND_MODES, OBJECTIVE_OPTIONS, TARGET_LABEL, InputError, target_fill_rate
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
@@ -81,10 +81,6 @@ def scenario_lead_time_dist(sset: dict) -> str | None:
     if not d:
         return None
     return f"uniform:{d['low']:g}:{d['high']:g}" if d["kind"] == "uniform" else f"poisson:{d['mean']:g}"
-
-
-OBJECTIVE_OPTIONS = [{"label": "Least expected cost", "value": "cost"},
-                     {"label": "Least stock reaching the fill-rate target", "value": "fill-rate"}]
 
 
 def objective_of(objective, target) -> dict:

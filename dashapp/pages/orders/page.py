@@ -17,6 +17,7 @@ from dashapp.platform.session_ids import new_session_id, valid_session_id
 from dashapp.platform.store import StoreUnavailable, get_store
 from dashapp.ui.components import upload_status
 from dashapp.ui.uploads import file_name
+from dashapp.ui.validation import OBJECTIVE_OPTIONS, TARGET_LABEL
 
 dash.register_page(__name__, path="/orders", title="Orders · Inventory Simulator", name="Orders")
 
@@ -55,6 +56,11 @@ def layout(**_query):
             dbc.Col([dbc.Label("Order date", html_for=ids.OR_DATE, className="small mb-0"),
                      dbc.Input(id=ids.OR_DATE, type="date", size="sm",
                                value=O.default_date(None, None, settings.upload_max_bytes))], md=2),
+            dbc.Col([dbc.Label("Objective", html_for=ids.OR_OBJECTIVE, className="small mb-0"),
+                     dbc.Select(id=ids.OR_OBJECTIVE, options=OBJECTIVE_OPTIONS, value="cost", size="sm")], md=3),
+            # no HTML min/max/step: a browser would send 95 (a percentage) as blank; the server names the range
+            dbc.Col([dbc.Label(TARGET_LABEL, html_for=ids.OR_TARGET, className="small mb-0"),
+                     dbc.Input(id=ids.OR_TARGET, type="number", step="any", value=0.95, size="sm")], md=2),
             dbc.Col(dbc.Button("Propose orders", id=ids.OR_RUN, color="primary"), width="auto"),
         ], className="g-2 align-items-end my-2"),
         dcc.Loading(html.Div(id=ids.OR_STATUS, role="status"), type="dot"),
@@ -108,7 +114,8 @@ def _summary(result: dict | None):
         if result["skipped"] else ""
     items = f["items"] or "none (defaults)"
     return html.P(f"{result['weekday']} {result['date']}: {O.line_count(t['lines'])}, {t['units']:,} units as "
-                  f"proposed. Sales: {f['sales']}; stock: {f['stock']}; items: {items}.{skipped}", className="mb-1")
+                  f"proposed, chosen for {O.objective_words(result.get('settings') or {})}. Sales: {f['sales']}; "
+                  f"stock: {f['stock']}; items: {items}.{skipped}", className="mb-1")
 
 
 def _assumptions(result: dict | None):
@@ -154,16 +161,17 @@ def items_uploaded(_contents, filename):
     State(ids.OR_SALES_UPLOAD, "contents"), State(ids.OR_SALES_UPLOAD, "filename"),
     State(ids.OR_STOCK_UPLOAD, "contents"), State(ids.OR_STOCK_UPLOAD, "filename"),
     State(ids.OR_ITEMS_UPLOAD, "contents"), State(ids.OR_ITEMS_UPLOAD, "filename"),
-    State(ids.OR_DATE, "value"), State(ids.SESSION_ID, "data"),
+    State(ids.OR_DATE, "value"), State(ids.OR_OBJECTIVE, "value"), State(ids.OR_TARGET, "value"),
+    State(ids.SESSION_ID, "data"),
     prevent_initial_call=True,
 )
-def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, sid):
+def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, objective, target, sid):
     """Propose the orders and keep them (edits cleared) in this session."""
     if not n:
         raise dash.exceptions.PreventUpdate
     try:
         result = O.compute((sales, sales_name), (stock, stock_name), (items, items_name), date,
-                           settings.upload_max_bytes)
+                           settings.upload_max_bytes, O.order_settings(objective, target))
     except O.OrdersInputError as err:
         return (no_update, no_update, no_update,
                 dbc.Alert(str(err), color="danger", className="py-2", id="or-error"), no_update, no_update)

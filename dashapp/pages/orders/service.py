@@ -11,14 +11,16 @@ import datetime as _dt
 
 from dashapp import engine_facade as E
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
-from dashapp.ui.validation import page_words
+from dashapp.ui.validation import InputError, page_words
+from dashapp.ui.validation import target_fill_rate as checked_target
 from engine.data.items import item_terms, read_items
 from engine.data.stock import read_stock
 from engine.json_safe import json_safe
 from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
+from engine.studies.recommendation import OBJECTIVES
 
-__all__ = ["OrdersInputError", "MAX_SERIES", "compute", "session_key", "save", "load", "apply_edit", "grid_rows",
-           "export_csv", "default_date", "proposed_words", "line_count"]
+__all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "session_key", "save",
+           "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words", "line_count"]
 
 MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
 #                  the command line takes any number
@@ -58,6 +60,26 @@ def default_date(sales_contents, sales_filename, max_bytes: int) -> str | None:
         return None
     last = ds.summary().get("date_range")
     return None if not last else (_dt.date.fromisoformat(last[1]) + _dt.timedelta(days=1)).isoformat()
+
+
+def order_settings(objective, target) -> OrderSettings:
+    """The recommendation's objective and fill-rate target from the page's fields, read as /portfolio and /optimum
+    read them (the target is checked under either objective, so a typo is named before it could matter)."""
+    if objective not in OBJECTIVES:
+        raise OrdersInputError(f"objective: choose least expected cost or least stock reaching the fill-rate "
+                               f"target (got {str(objective)[:40]!r})")
+    try:
+        target = checked_target(target)
+    except InputError as exc:
+        raise OrdersInputError(str(exc)) from None
+    return OrderSettings(objective=objective, target_fill_rate=target)
+
+
+def objective_words(settings: dict) -> str:
+    """What the order lines were chosen for, as the summary says it."""
+    if settings.get("objective") == "fill-rate":
+        return f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
+    return "least expected cost"
 
 
 def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSettings | None = None) -> dict:
