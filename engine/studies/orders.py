@@ -35,6 +35,7 @@ from engine.data.order_days import days_text, is_order_day, next_order_day
 from engine.errors import ConfigError, DataError
 
 __all__ = ["OrderSettings", "parse_order_date", "order_quantity", "decide", "propose_orders", "history_before",
+           "recommendation_settings", "correction_checks",
            "purchase_order_csv", "PO_COLUMNS", "K_NOTE"]
 
 K_NOTE = ("order cost K is shown per order line and weighed by the levels: the recommendation minimises holding + "
@@ -151,7 +152,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     """Today's order lines for every series of the stock file, the assumptions behind them, and the sales series
     the stock file leaves out. `stock` from engine.data.stock.read_stock, `terms` from engine.data.items.item_terms.
     """
-    from engine.studies.portfolio import PortfolioSettings, with_calibration
+    from engine.studies.portfolio import with_calibration
     from engine.studies.recommend import recommend
 
     s = settings or OrderSettings()
@@ -167,9 +168,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         known = "file" if t.prices_known() else "assumed"  # engine.studies.portfolio.cost_source reads these
         hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.protection_days - 1,
                        price_source=known, cost_source=known)
-        ps = PortfolioSettings(lead_time=t.protection_days - 1, holding_rate=t.holding_rate, seed=s.seed,
-                               days=s.days, replications=s.replications, objective=s.objective,
-                               target_fill_rate=s.target_fill_rate, order_cost=float(t.order_cost))
+        ps = recommendation_settings(t, s)
         if s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
             if file_before is None:
                 file_before = _file_before(dataset, date)
@@ -201,6 +200,25 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
             "totals": {"lines": sum(1 for x in lines if x["order_qty"] > 0),
                        "units": sum(x["order_qty"] for x in lines),
                        "value": sum(x["order_value"] for x in lines)}}
+
+
+def recommendation_settings(terms: ItemTerms, s: OrderSettings):
+    """What one series' recommendation is asked with: the item's protection period (lead time L + R − 1 under daily
+    review), holding rate and order cost K, and the order settings' objective, target and paths."""
+    from engine.studies.portfolio import PortfolioSettings
+
+    return PortfolioSettings(lead_time=terms.protection_days - 1, holding_rate=terms.holding_rate, seed=s.seed,
+                             days=s.days, replications=s.replications, objective=s.objective,
+                             target_fill_rate=s.target_fill_rate, order_cost=float(terms.order_cost))
+
+
+def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> int:
+    """How many out-of-time checks (each over every series of the sales file) propose_orders runs for `keys`: one
+    per distinct recommendation settings under the fill-rate objective, none under least expected cost."""
+    if s.objective != "fill-rate":
+        return 0
+    return len({json.dumps(recommendation_settings(terms[k], s).to_dict(), sort_keys=True, default=str)
+                for k in keys})
 
 
 def _file_before(dataset, date: _dt.date) -> list:

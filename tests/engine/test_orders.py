@@ -260,3 +260,14 @@ def test_fill_rate_orders_carry_portfolio_s_correction_read_on_the_file_before_t
         uncorrected.append(recommend(hist, ps))
     assert [line["recommendation"] for line in out["orders"]] != uncorrected   # the correction moved the answer
     assert out["settings"]["objective"] == "fill-rate" and out["settings"]["target_fill_rate"] == 0.9
+
+
+def test_correction_checks_count_the_distinct_settings_under_the_fill_rate_objective_only(ds):
+    from engine.studies.orders import correction_checks
+
+    same = item_terms(ds, read_items(b"item,lead_time\nA,3\nB,3\n", name="items.csv"))
+    two = item_terms(ds, read_items(b"item,lead_time\nA,3\nB,5\n", name="items.csv"))
+    fill = OrderSettings(objective="fill-rate")
+    assert correction_checks(same, ["A/S1", "B/S1"], fill) == 1
+    assert correction_checks(two, ["A/S1", "B/S1"], fill) == 2
+    assert correction_checks(two, ["A/S1", "B/S1"], OrderSettings()) == 0

@@ -96,3 +96,12 @@ def test_the_objective_and_target_are_read_as_portfolio_reads_them_and_named_in_
     assert O.objective_words(fill["settings"]) == "least stock reaching a 90.0 % fill rate"
     assert all(o["recommendation"]["objective"]["name"] == "fill-rate" for o in fill["orders"])
     assert O.objective_words({"objective": "cost", "target_fill_rate": 0.95}) == "least expected cost"
+
+
+def test_a_fill_rate_correction_too_large_for_one_request_is_refused_with_the_way_out(monkeypatch):
+    monkeypatch.setattr(O, "MAX_CHECKED_SERIES", 4)   # the sample's 5 series × one setting of its items
+    fill = OrderSettings(objective="fill-rate", replications=3, days=14)
+    with pytest.raises(O.OrdersInputError, match=r"reading all 5 series of the sales file once for each of the 1 "
+                                                 r"distinct lead-time and cost settings .* `python -m engine orders"):
+        O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, fill)
+    assert O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, FAST)["orders"]

@@ -16,7 +16,13 @@ from dashapp.ui.validation import target_fill_rate as checked_target
 from engine.data.items import item_terms, read_items
 from engine.data.stock import read_stock
 from engine.json_safe import json_safe
-from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
+from engine.studies.orders import (
+    OrderSettings,
+    correction_checks,
+    parse_order_date,
+    propose_orders,
+    purchase_order_csv,
+)
 from engine.studies.recommendation import OBJECTIVES
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "session_key", "save",
@@ -24,6 +30,8 @@ __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objec
 
 MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
 #                  the command line takes any number
+MAX_CHECKED_SERIES = 600  # fill-rate objective: series × distinct settings the out-of-time correction reads (the M5
+#                           store file's 280 series take ~9 s a check on 2 cores: 600 is ~20 s)
 
 
 class OrdersInputError(ValueError):
@@ -102,6 +110,13 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
             raise OrdersInputError(f"{name} has {len(positions):,} series; this page proposes at most {MAX_SERIES} "
                                    "at a time — split the stock file or use `python -m engine orders`")
         terms = item_terms(ds, master, checked=list(positions))
+        checks = correction_checks(terms, positions, settings or OrderSettings())
+        if checks * len(ds.series) > MAX_CHECKED_SERIES:
+            raise OrdersInputError(
+                f"the fill-rate objective corrects its target as /portfolio does, reading all {len(ds.series):,} "
+                f"series of the sales file once for each of the {checks} distinct lead-time and cost settings of "
+                "these items — more than this page computes in one request; choose least expected cost, or run "
+                "`python -m engine orders --objective fill-rate`")
         result = propose_orders(ds, positions, terms, date, settings)
     except E.USER_ERRORS as exc:
         raise OrdersInputError(page_words(str(exc))) from None
