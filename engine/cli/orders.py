@@ -18,7 +18,9 @@ def register(subparsers, common=None) -> None:
                                    "currency, moq, pack_size, order_cost, order_days (e.g. mon;thu), lead_time")
     p.add_argument("--date", required=True, help="the order date D (YYYY-MM-DD); the history before it is used")
     p.add_argument("--objective", choices=["cost", "fill-rate"], default="cost",
-                   help="the recommendation's objective (default cost: least expected cost)")
+                   help="the recommendation's objective (default cost: least expected cost; fill-rate: the least stock "
+                        "reaching --target-fill-rate, with the portfolio's out-of-time correction read on every "
+                        "series of the sales file before --date)")
     p.add_argument("--target-fill-rate", type=float, default=0.95, help="fill-rate target (default 0.95)")
     p.add_argument("--replications", type=int, default=20, help="evaluation paths per series (default 20)")
     p.add_argument("--days", type=int, default=90, help="simulated days per path (default 90)")
