@@ -105,3 +105,13 @@ def test_a_fill_rate_correction_too_large_for_one_request_is_refused_with_the_wa
                                                  r"distinct lead-time and cost settings .* `python -m engine orders"):
         O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, fill)
     assert O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, FAST)["orders"]
+
+
+def test_the_value_of_the_proposed_lines_is_summed_per_currency(result):
+    worth = sum(o["order_value"] for o in result["orders"] if o["order_qty"] > 0)
+    assert worth > 0 and O.value_words(result) == f"worth {worth:,.2f} (currency not named)"
+    line = dict(result["orders"][0], order_qty=10, order_value=20.0)
+    mixed = {"orders": [dict(line, currency="USD"), dict(line, currency="EUR"), dict(line, currency="EUR"),
+                        dict(line, order_qty=0, order_value=0.0, currency="GBP")]}
+    assert O.value_words(mixed) == "worth 40.00 EUR + 20.00 USD"
+    assert O.value_words({"orders": [dict(line, order_qty=0, order_value=0.0)]}) == "worth 0"

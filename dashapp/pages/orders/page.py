@@ -113,8 +113,9 @@ def _summary(result: dict | None):
     skipped = f" Not in the stock file (no line): {', '.join(s['series'] for s in result['skipped'])}." \
         if result["skipped"] else ""
     items = f["items"] or "none (defaults)"
-    return html.P(f"{result['weekday']} {result['date']}: {O.line_count(t['lines'])}, {t['units']:,} units as "
-                  f"proposed, chosen for {O.objective_words(result.get('settings') or {})}. Sales: {f['sales']}; "
+    goal = O.objective_words(result.get("settings") or {})
+    return html.P(f"{result['weekday']} {result['date']}: {O.line_count(t['lines'])}, {t['units']:,} units "
+                  f"{O.value_words(result)} at unit cost as proposed, chosen for {goal}. Sales: {f['sales']}; "
                   f"stock: {f['stock']}; items: {items}.{skipped}", className="mb-1")
 
 

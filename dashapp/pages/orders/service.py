@@ -25,8 +25,9 @@ from engine.studies.orders import (
 )
 from engine.studies.recommendation import OBJECTIVES
 
-__all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "session_key", "save",
-           "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words", "line_count"]
+__all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "value_words",
+           "session_key", "save", "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words",
+           "line_count"]
 
 MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
 #                  the command line takes any number
@@ -81,6 +82,20 @@ def order_settings(objective, target) -> OrderSettings:
     except InputError as exc:
         raise OrdersInputError(str(exc)) from None
     return OrderSettings(objective=objective, target_fill_rate=target)
+
+
+def value_words(result: dict) -> str:
+    """The proposed lines' value at unit cost, summed per currency (a file may price items in several): "worth
+    8,966.88 EUR", "worth 1,200.00 EUR + 310.50 USD", "worth 8,966.88 (currency not named)"."""
+    sums: dict = {}
+    for o in result["orders"]:
+        if o["order_qty"] > 0:
+            cur = o.get("currency") or ""
+            sums[cur] = sums.get(cur, 0.0) + float(o["order_value"])
+    if not sums:
+        return "worth 0"
+    parts = [f"{v:,.2f} {c}" if c else f"{v:,.2f} (currency not named)" for c, v in sorted(sums.items())]
+    return "worth " + " + ".join(parts)
 
 
 def objective_words(settings: dict) -> str:
