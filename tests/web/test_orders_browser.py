@@ -117,3 +117,7 @@ def test_the_objective_and_target_choose_the_lines_and_a_bad_target_is_named(pag
     wait_until(lambda: "fill rate" in text_of(d, "or-summary"), 60, what="the proposals")
     assert "chosen for least stock reaching a 97.0 % fill rate" in text_of(d, "or-summary")
     assert int(cell_text(d, "SKU_1/WH_1", "order_qty")) > 0
+    d.refresh()   # the form shows what the restored grid was chosen for
+    wait_until(lambda: "97.0 % fill rate" in text_of(d, "or-summary"), 20, what="the restored proposals")
+    assert d.find_element("id", "or-objective").get_attribute("value") == "fill-rate"
+    assert float(d.find_element("id", "or-target").get_attribute("value")) == 0.97

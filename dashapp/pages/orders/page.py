@@ -192,11 +192,13 @@ def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, ob
 @callback(
     Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
     Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True),
+    Output(ids.OR_OBJECTIVE, "value"), Output(ids.OR_TARGET, "value"),
     Input(ids.OR_LOADED, "data"), State(ids.SESSION_ID, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def restore(_loaded, sid):
-    """On opening the page: this session's last proposals with its edits."""
+    """On opening the page: this session's last proposals with its edits, and the objective and target they were
+    chosen for in the form (a Propose after a reload asks what the grid shows)."""
     if not valid_session_id(sid):
         raise dash.exceptions.PreventUpdate
     try:
@@ -205,7 +207,9 @@ def restore(_loaded, sid):
         raise dash.exceptions.PreventUpdate from None
     if not result:
         raise dash.exceptions.PreventUpdate
-    return O.grid_rows(result, edits), _summary(result), _assumptions(result)
+    chosen = result.get("settings") or {}
+    return (O.grid_rows(result, edits), _summary(result), _assumptions(result),
+            chosen.get("objective", "cost"), chosen.get("target_fill_rate", 0.95))
 
 
 @callback(
