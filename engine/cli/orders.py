@@ -35,7 +35,13 @@ def cmd_orders(args) -> int:
     from engine.data.items import item_terms, read_items
     from engine.data.stock import read_stock
     from engine.json_safe import json_safe
-    from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
+    from engine.studies.orders import (
+        OrderSettings,
+        objective_words,
+        parse_order_date,
+        propose_orders,
+        purchase_order_csv,
+    )
     from engine.studies.portfolio import PortfolioSettings
 
     date = parse_order_date(args.date)
@@ -53,7 +59,7 @@ def cmd_orders(args) -> int:
         print(json.dumps(result, allow_nan=False))
         return 0
     print(f"orders for {result['weekday']} {result['date']}: {result['totals']['lines']} lines, "
-          f"{result['totals']['units']} units")
+          f"{result['totals']['units']} units, chosen for {objective_words(result['settings'])}")
     for o in result["orders"]:
         what = f"order {o['order_qty']} ({o['packs']} × {o['pack_size']}) arriving {o['arrival_date']}" \
             if o["order_qty"] else "no order"

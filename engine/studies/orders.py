@@ -35,7 +35,7 @@ from engine.data.order_days import days_text, is_order_day, next_order_day
 from engine.errors import ConfigError, DataError
 
 __all__ = ["OrderSettings", "parse_order_date", "order_quantity", "decide", "propose_orders", "history_before",
-           "recommendation_settings", "correction_checks",
+           "recommendation_settings", "correction_checks", "objective_words",
            "purchase_order_csv", "PO_COLUMNS", "K_NOTE"]
 
 K_NOTE = ("order cost K is shown per order line and weighed by the levels: the recommendation minimises holding + "
@@ -219,6 +219,13 @@ def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> in
         return 0
     return len({json.dumps(recommendation_settings(terms[k], s).to_dict(), sort_keys=True, default=str)
                 for k in keys})
+
+
+def objective_words(settings: dict) -> str:
+    """What the order lines were chosen for, as the page's summary and the command line say it."""
+    if settings.get("objective") == "fill-rate":
+        return f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
+    return "least expected cost"
 
 
 def _file_before(dataset, date: _dt.date) -> list:

@@ -19,6 +19,7 @@ from engine.json_safe import json_safe
 from engine.studies.orders import (
     OrderSettings,
     correction_checks,
+    objective_words,
     parse_order_date,
     propose_orders,
     purchase_order_csv,
@@ -96,13 +97,6 @@ def value_words(result: dict) -> str:
         return "worth 0"
     parts = [f"{v:,.2f} {c}" if c else f"{v:,.2f} (currency not named)" for c, v in sorted(sums.items())]
     return "worth " + " + ".join(parts)
-
-
-def objective_words(settings: dict) -> str:
-    """What the order lines were chosen for, as the summary says it."""
-    if settings.get("objective") == "fill-rate":
-        return f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
-    return "least expected cost"
 
 
 def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSettings | None = None) -> dict:
