@@ -172,7 +172,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         if s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
             if file_before is None:
                 file_before = _file_before(dataset, date)
-            same = json.dumps(ps.to_dict(), sort_keys=True, default=str)   # one check per distinct settings
+            same = _settings_key(ps)   # one check per distinct settings
             if same not in calibrated:
                 calibrated[same] = with_calibration(file_before, ps)
             ps = calibrated[same]
@@ -217,8 +217,12 @@ def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> in
     per distinct recommendation settings under the fill-rate objective, none under least expected cost."""
     if s.objective != "fill-rate":
         return 0
-    return len({json.dumps(recommendation_settings(terms[k], s).to_dict(), sort_keys=True, default=str)
-                for k in keys})
+    return len({_settings_key(recommendation_settings(terms[k], s)) for k in keys})
+
+
+def _settings_key(ps) -> str:
+    """Recommendation settings as a key: equal settings get one out-of-time check."""
+    return json.dumps(ps.to_dict(), sort_keys=True, default=str)
 
 
 def objective_words(settings: dict) -> str:
