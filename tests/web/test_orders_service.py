@@ -115,3 +115,11 @@ def test_the_value_of_the_proposed_lines_is_summed_per_currency(result):
                         dict(line, order_qty=0, order_value=0.0, currency="GBP")]}
     assert O.value_words(mixed) == "worth 40.00 EUR + 20.00 USD"
     assert O.value_words({"orders": [dict(line, order_qty=0, order_value=0.0)]}) == "worth 0"
+
+
+def test_each_row_carries_what_its_policy_gives_on_the_recommendation_s_paths(result):
+    rows = O.grid_rows(result, {})
+    for row, line in zip(rows, result["orders"]):
+        rec = line["recommendation"]
+        assert row["fill_rate"] == rec["fill_rate"] and 0 <= row["fill_rate"] <= 1
+        assert row["expected_cost"] == rec["expected_cost"] and row["cost_days"] == FAST.days

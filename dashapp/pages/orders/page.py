@@ -102,6 +102,12 @@ def column_defs() -> list[dict]:
         {"headerName": "Position", "field": "position", "valueFormatter": _num(",.0f"), **num},
         {"headerName": "Level (S or r)", "field": "level", "valueFormatter": _num(",.1f"), **num},
         {"headerName": "Value", "field": "value", "valueFormatter": _num(",.2f"), **num},
+        {"headerName": "Fill rate (simulated)", "field": "fill_rate", "valueFormatter": _num(".1%"),
+         "headerTooltip": "the policy's fill rate on the recommendation's resampled paths, as on /portfolio", **num},
+        {"headerName": "Expected cost (simulated)", "field": "expected_cost", "valueFormatter": _num(",.2f"),
+         "headerTooltip": "holding + lost sales (+ K per order) over the paths' days (Cost days), as on /portfolio",
+         **num},
+        {"headerName": "Cost days", "field": "cost_days", **num},
         {"headerName": "Currency", "field": "currency"},
     ]
 

@@ -190,9 +190,17 @@ def grid_rows(result: dict | None, edits: dict) -> list[dict]:
             "reason": o["reason"] + (f" [edited: {qty}{edit_warning(o, qty)}]" if o["series"] in edits else ""),
             "assumptions": "; ".join(o["assumption_notes"]) or "none",
             "value": qty * o["unit_cost"], "currency": o["currency"] or "(not named)",
-            "edited": o["series"] in edits,
+            "edited": o["series"] in edits, **_promise(o.get("recommendation") or {}),
         })
     return rows
+
+
+def _promise(rec: dict) -> dict:
+    """What the series' policy gives on the recommendation's evaluation paths (resampled history, the same figures
+    /portfolio shows): its fill rate and cost over those paths' days — the service the proposed level buys."""
+    ev = rec.get("evaluation") or {}
+    return {"fill_rate": rec.get("fill_rate"), "expected_cost": rec.get("expected_cost"),
+            "cost_days": ev.get("days")}
 
 
 def export_csv(result: dict, edits: dict) -> str:
