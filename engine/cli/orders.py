@@ -35,14 +35,9 @@ def cmd_orders(args) -> int:
     from engine.data.items import item_terms, read_items
     from engine.data.stock import read_stock
     from engine.json_safe import json_safe
-    from engine.studies.orders import (
-        OrderSettings,
-        objective_words,
-        parse_order_date,
-        propose_orders,
-        purchase_order_csv,
-    )
+    from engine.studies.orders import OrderSettings, parse_order_date, propose_orders, purchase_order_csv
     from engine.studies.portfolio import PortfolioSettings
+    from engine.studies.recommendation import objective_words
 
     date = parse_order_date(args.date)
     PortfolioSettings(replications=args.replications, days=args.days, objective=args.objective,

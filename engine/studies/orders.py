@@ -35,7 +35,7 @@ from engine.data.order_days import days_text, is_order_day, next_order_day
 from engine.errors import ConfigError, DataError
 
 __all__ = ["OrderSettings", "parse_order_date", "order_quantity", "decide", "propose_orders", "history_before",
-           "recommendation_settings", "correction_checks", "objective_words",
+           "recommendation_settings", "correction_checks",
            "purchase_order_csv", "PO_COLUMNS", "K_NOTE"]
 
 K_NOTE = ("order cost K is shown per order line and weighed by the levels: the recommendation minimises holding + "
@@ -223,13 +223,6 @@ def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> in
 def _settings_key(ps) -> str:
     """Recommendation settings as a key: equal settings get one out-of-time check."""
     return json.dumps(ps.to_dict(), sort_keys=True, default=str)
-
-
-def objective_words(settings: dict) -> str:
-    """What the order lines were chosen for, as the page's summary and the command line say it."""
-    if settings.get("objective") == "fill-rate":
-        return f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
-    return "least expected cost"
 
 
 def _file_before(dataset, date: _dt.date) -> list:

@@ -18,8 +18,8 @@ the user), and how it was chosen (selection, evaluation: paths, days, start).
 """
 from __future__ import annotations
 
-__all__ = ["OBJECTIVES", "policy_words", "objective_meaning", "recommendation_from_record", "same_recommendation",
-           "service_premium"]
+__all__ = ["OBJECTIVES", "policy_words", "objective_meaning", "objective_words", "recommendation_from_record",
+           "same_recommendation", "service_premium"]
 
 OBJECTIVES = ("cost", "fill-rate")
 
@@ -44,6 +44,14 @@ def objective_meaning(objective: str, target_fill_rate: float, order_cost: float
         return ("least expected cost (holding + lost sales)" if not order_cost > 0 else
                 f"least expected cost (holding + lost sales + {order_cost:g} per order)")
     return f"least stock whose fill rate reaches {100 * target_fill_rate:.1f} % (costs may be higher)"
+
+
+def objective_words(settings: dict) -> str:
+    """A run's objective in a few words for a summary over many series (settings: a PortfolioSettings or
+    OrderSettings dict; the order cost, which may differ per item, is left to each record's objective_meaning)."""
+    if settings.get("objective") == "fill-rate":
+        return f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
+    return "least expected cost"
 
 
 def history_caveat(history_days: int, protection_days: int, warm_up_days: int) -> str | None:

@@ -19,12 +19,11 @@ from engine.json_safe import json_safe
 from engine.studies.orders import (
     OrderSettings,
     correction_checks,
-    objective_words,
     parse_order_date,
     propose_orders,
     purchase_order_csv,
 )
-from engine.studies.recommendation import OBJECTIVES
+from engine.studies.recommendation import OBJECTIVES, objective_words
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "value_words",
            "session_key", "save", "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words",

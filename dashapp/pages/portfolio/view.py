@@ -15,7 +15,7 @@ from dashapp.ui.components import duration
 from dashapp.ui.recommendation import rules_sentence
 from engine.data.layout import ROLES
 from engine.policies.order_rules import OrderRules
-from engine.studies.recommendation import policy_words
+from engine.studies.recommendation import objective_words, policy_words
 
 FORECASTER_LABELS = {"ses": "Exponential smoothing", "ma28": "28-day moving average", "croston": "Croston",
                      "sba": "Syntetos–Boylan approximation", "tsb": "Teunter–Syntetos–Babai"}
@@ -145,8 +145,7 @@ def results_view(result: dict | None):
         return None
     s = result["settings"]
     lead = "from the file (else 7 days)" if s.get("lead_time") is None else f"{s['lead_time']} days"
-    goal = (f"least stock reaching a {100 * s['target_fill_rate']:.1f} % fill rate" if s["objective"] == "fill-rate"
-            else "least expected cost")
+    goal = objective_words(s)
     return html.Div([
         html.P(f"{result['file']}: {s['replications']} replications × {s['days']} days per series (as many other "
                f"replications chose the safety stock), lead time {lead}, objective: {goal}. The paths resample each "
