@@ -119,6 +119,17 @@ OBJECTIVE_OPTIONS = [{"label": "Least expected cost", "value": "cost"},
                      {"label": "Least stock reaching the fill-rate target", "value": "fill-rate"}]
 
 
+def objective_choice(raw) -> str:
+    """The recommendation's objective as /optimum, /portfolio and /orders read it (one reading, one message): a value
+    of OBJECTIVE_OPTIONS; anything else (the browser can send any text) is named with the choices in the page's
+    words."""
+    values = [o["value"] for o in OBJECTIVE_OPTIONS]
+    if isinstance(raw, str) and raw in values:
+        return raw
+    choices = " or ".join(o["label"].lower() for o in OBJECTIVE_OPTIONS)
+    raise InputError(f"objective: choose {choices} (got {str(raw)[:40]!r})")
+
+
 def target_fill_rate(raw) -> float:
     """The fill-rate target of a recommendation as /optimum and /portfolio read it (one reading for both pages, so the
     same typed value gets the same recommendation or the same message): a fraction in TARGET_FILL_RATE_BOUNDS, or

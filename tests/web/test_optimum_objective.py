@@ -26,7 +26,8 @@ def _find(component, id_):
 
 
 @pytest.mark.parametrize("objective, target, words", [
-    ("fastest", 0.95, "objective must be one of cost, fill-rate"),
+    ("fastest", 0.95, "objective: choose least expected cost or least stock reaching the fill-rate target "
+                        "(got 'fastest')"),
     ("fill-rate", 1.2, "target fill rate: 1.2 is out of range (0.5 to 0.999, or 50 to 99.9 as a percentage)"),
     ("fill-rate", 100, "target fill rate: 100 is out of range"),
     ("fill-rate", "ninety", "target fill rate: 'ninety' is not a number"),

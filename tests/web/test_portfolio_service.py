@@ -137,7 +137,7 @@ def test_settings_from_the_form():
         P.settings_from_form(None, 1, 90, "fill-rate", 0.95)
     with pytest.raises(P.PortfolioInputError, match="lead time: 2.5 must be a whole number"):
         P.settings_from_form(2.5, 20, 90, "fill-rate", 0.95)
-    with pytest.raises(P.PortfolioInputError, match="objective"):
+    with pytest.raises(P.PortfolioInputError, match="objective: choose least expected cost or least stock"):
         P.settings_from_form(None, 20, 90, "cheapest", 0.95)
     with pytest.raises(P.PortfolioInputError, match="days: a value is required"):
         P.settings_from_form(None, 20, None, "fill-rate", 0.95)

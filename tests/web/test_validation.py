@@ -111,3 +111,18 @@ def test_the_simulator_layout_shows_each_number_field_s_range_and_no_html_bounds
         assert getattr(field, "min", None) is None and getattr(field, "max", None) is None
         assert field.step == "any"
         assert found[f"{fid}-range"].children == range_text(key)
+
+
+def test_the_objective_is_read_once_for_every_page_that_offers_it():
+    """/optimum, /portfolio and /orders offer OBJECTIVE_OPTIONS and read the choice with objective_choice: the
+    options are the engine's objectives, and anything else the browser sends is refused in the page's words."""
+    from dashapp.ui.validation import OBJECTIVE_OPTIONS, objective_choice
+    from engine.studies.recommendation import OBJECTIVES
+
+    assert tuple(o["value"] for o in OBJECTIVE_OPTIONS) == OBJECTIVES
+    assert [objective_choice(v) for v in OBJECTIVES] == list(OBJECTIVES)
+    for bad in ("fastest", "", None, 3, ["cost"]):
+        with pytest.raises(InputError) as err:
+            objective_choice(bad)
+        assert str(err.value).startswith("objective: choose least expected cost or least stock reaching the "
+                                         "fill-rate target (got ")

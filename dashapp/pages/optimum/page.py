@@ -34,13 +34,19 @@ from dashapp.ui.recommendation import recommendation_view, two_worlds_sentence
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import scenario_grid, table_words
 from dashapp.ui.tables import plain_columns, result_grid
-from dashapp.ui.validation import DEMAND_MODES, OBJECTIVE_OPTIONS, TARGET_LABEL, InputError, target_fill_rate
+from dashapp.ui.validation import (
+    DEMAND_MODES,
+    OBJECTIVE_OPTIONS,
+    TARGET_LABEL,
+    InputError,
+    objective_choice,
+    target_fill_rate,
+)
 from engine.data.dataset import DataError
 from engine.errors import ConfigError
 from engine.json_safe import json_safe
 from engine.simulation.simulator import resolve_costs
 from engine.studies import scenarios as sc
-from engine.studies.recommendation import OBJECTIVES
 
 dash.register_page(__name__, path="/optimum", title="Optimum", name="Optimum")
 
@@ -86,13 +92,10 @@ def scenario_lead_time_dist(sset: dict) -> str | None:
 def objective_of(objective, target) -> dict:
     """{"objective", "target_fill_rate"} of the recommendation, checked (the browser sends both): the same choice
     /portfolio offers, so the recommendation here is the one /portfolio gives for these settings."""
-    if objective not in OBJECTIVES:
-        raise sc.ScenarioError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     try:
-        t = target_fill_rate(target)
+        return {"objective": objective_choice(objective), "target_fill_rate": target_fill_rate(target)}
     except InputError as err:
         raise sc.ScenarioError(str(err)) from None
-    return {"objective": objective, "target_fill_rate": t}
 
 
 def goal_of_request(request: dict) -> dict:

@@ -11,7 +11,7 @@ import datetime as _dt
 
 from dashapp import engine_facade as E
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
-from dashapp.ui.validation import InputError, page_words
+from dashapp.ui.validation import InputError, objective_choice, page_words
 from dashapp.ui.validation import target_fill_rate as checked_target
 from engine.data.items import item_terms, read_items
 from engine.data.stock import read_stock
@@ -23,7 +23,7 @@ from engine.studies.orders import (
     propose_orders,
     purchase_order_csv,
 )
-from engine.studies.recommendation import OBJECTIVES, objective_words
+from engine.studies.recommendation import objective_words
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "value_words",
            "session_key", "save", "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words",
@@ -74,14 +74,10 @@ def default_date(sales_contents, sales_filename, max_bytes: int) -> str | None:
 def order_settings(objective, target) -> OrderSettings:
     """The recommendation's objective and fill-rate target from the page's fields, read as /portfolio and /optimum
     read them (the target is checked under either objective, so a typo is named before it could matter)."""
-    if objective not in OBJECTIVES:
-        raise OrdersInputError(f"objective: choose least expected cost or least stock reaching the fill-rate "
-                               f"target (got {str(objective)[:40]!r})")
     try:
-        target = checked_target(target)
+        return OrderSettings(objective=objective_choice(objective), target_fill_rate=checked_target(target))
     except InputError as exc:
         raise OrdersInputError(str(exc)) from None
-    return OrderSettings(objective=objective, target_fill_rate=target)
 
 
 def value_words(result: dict) -> str:

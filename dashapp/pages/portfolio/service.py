@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
-from dashapp.ui.validation import BOUNDS, InputError, number
+from dashapp.ui.validation import BOUNDS, InputError, number, objective_choice
 from dashapp.ui.validation import order_days as checked_days
 from dashapp.ui.validation import target_fill_rate as checked_target
 from engine.data.dataset import detect_layout, file_header, load_csv
@@ -205,12 +205,12 @@ def settings_from_form(lead_time, replications, days, objective, target_fill_rat
         return int(value)
 
     try:
-        target = checked_target(target_fill_rate)
+        objective, target = objective_choice(objective), checked_target(target_fill_rate)
     except InputError as exc:
         raise PortfolioInputError(str(exc)) from None
     s = PortfolioSettings(lead_time=whole("lead time", lead_time, blank_ok=True),
                           replications=whole("replications", replications), days=whole("days", days),
-                          objective=objective if isinstance(objective, str) else "", target_fill_rate=target,
+                          objective=objective, target_fill_rate=target,
                           **supplier_rules_from_form(**rules))
     try:
         return s.validate()
