@@ -17,7 +17,9 @@ split-conformal quantiles of that sum at nominal 0.90 and 0.99 (engine.forecast.
 
 A trained ensemble is only evaluated when its card proves it never saw the held-out days: if the card's training
 file has the same SHA-256 as the backtest file, its last training date must be before the first held-out date
-(else BacktestError). A model trained on another file is evaluated and flagged as such.
+(else SeenHeldOutDays). The same holds for another file that holds a training series' history (the same first day
+and first days of demand, engine.forecast.seen_days: e.g. the training file cut at an earlier date). A model
+trained on another file is evaluated and flagged as such.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import numpy as np
 
 from engine.forecast.base import window_sum
 from engine.forecast.coverage import conformal_coverage
+from engine.forecast.seen_days import same_history_seen
 from engine.forecast.series_covariates import covariates_for, stacked_covariates
 
 DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
@@ -39,6 +42,11 @@ SUM_DAYS = 8  # protection period L + 1 with the app's default lead time L = 7
 
 class BacktestError(ValueError):
     """A backtest that would not be honest or cannot run; the message says why."""
+
+
+class SeenHeldOutDays(BacktestError):
+    """A trained model's card shows it trained on the held-out days: refused when the model was asked for by name,
+    left out of the run (with this message under `skipped`) when it came with the default list."""
 
 
 @dataclass
@@ -112,6 +120,14 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
     if card.get("kind") == "legacy":
         return "imported original model (its training data is unknown; it was trained on this SKU's public data)"
     if data_sha and training.get("data_sha256") and training["data_sha256"] != data_sha:
+        seen = same_history_seen(training, targets)
+        if seen:
+            key, last_day, first_held = seen
+            raise SeenHeldOutDays(
+                f"{forecaster.name} was trained on {training.get('data_file')}, which holds the same history of "
+                f"{key} (same first day and demand) up to {last_day}, inside the held-out days from {first_held}: "
+                "its score would read days it saw; score a model trained on this file instead (python -m engine train "
+                "--data with this file: its training leaves the held-out days out)")
         return f"trained on another file ({training.get('data_file')})"
     last = training.get("last_train_date_by_series") or {}
     for t in targets:
@@ -122,12 +138,12 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
                              for x in targets if x.dates and x.key in last)
                 fits = f"backtest it on the {unseen} days it never saw (--holdout-days {unseen}) or " if unseen > 1 \
                     else ""
-                raise BacktestError(
+                raise SeenHeldOutDays(
                     f"{forecaster.name} was trained on {t.key} up to {last[t.key]}, which overlaps the held-out "
                     f"days from {t.dates[first_hold_pos]}; {fits}retrain it with a larger --holdout-days")
         elif t.key in (training.get("train_days_by_series") or {}):
             if training["train_days_by_series"][t.key] > first_hold_pos:
-                raise BacktestError(f"{forecaster.name} was trained on {t.key} beyond the held-out start")
+                raise SeenHeldOutDays(f"{forecaster.name} was trained on {t.key} beyond the held-out start")
     return "trained on the days before the holdout of this file" if training.get("data_sha256") == data_sha else ""
 
 
@@ -220,11 +236,13 @@ def metrics(actual: np.ndarray, forecast: np.ndarray, naive_scale: float) -> dic
 
 
 def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdout_days: int = 73,
-                 data_path=None, log=None, sum_days: int = SUM_DAYS, quantiles=None) -> dict:
+                 data_path=None, log=None, sum_days: int = SUM_DAYS, quantiles=None, skip_seen: bool = False) -> dict:
     """Backtest forecasters (registry names or Forecaster objects) on a Dataset; returns a JSON-safe dict.
 
     quantiles (per-series protocol): also score quantiles of the `sum_days`-day sums (engine.forecast.sum_quantiles)
-    into overall.scaled_pinball, overall.coverage {"0.9": ...} and per_series[key].scaled_pinball."""
+    into overall.scaled_pinball, overall.coverage {"0.9": ...} and per_series[key].scaled_pinball.
+    skip_seen: a model whose card shows it saw held-out days (SeenHeldOutDays) is left out and named under
+    `skipped` with the reason, instead of stopping the run (the CLI's default list of every model)."""
     from engine.forecast.registry import get_forecaster
     if protocol == "per-series":
         if holdout_days < 1:
@@ -263,7 +281,13 @@ def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdo
             if getattr(f, "requires_planning", False) and any(t.planning is None for t in targets):
                 skipped[name] = "the file has no Demand_Forecast column"
                 continue
-            note = check_training_period(f, targets, data_sha)
+            try:
+                note = check_training_period(f, targets, data_sha)
+            except SeenHeldOutDays as exc:
+                if not skip_seen:
+                    raise
+                skipped[name] = str(exc)
+                continue
             fc = forecast_targets(f, targets, sum_days)
         all_a = np.concatenate([actual[k] for k in actual])
         all_f = np.concatenate([fc[k] for k in actual])

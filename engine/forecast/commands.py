@@ -125,6 +125,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
     from engine.forecast import features as F
     from engine.forecast import train as T
     from engine.forecast.onnx_model import OnnxEnsemble
+    from engine.forecast.seen_days import history_digests
 
     ds = load_training_file(data, series, columns, fill_missing_zero)
     if use_covariates and any(s.planning is None for s in ds.series.values()):
@@ -176,6 +177,7 @@ def train_model(data, out, *, series=None, holdout_days=73, epochs=150, seed=1, 
         "rows": int(sum(len(a.demand) for a in arrays)), "holdout_days": holdout_days,
         "train_days_by_series": {a.key: len(a.demand) - holdout_days for a in arrays},
         "first_date_by_series": {a.key: a.dates[0] for a in arrays if a.dates},
+        "history_digest_by_series": history_digests(arrays),
         "last_train_date_by_series": {a.key: a.dates[len(a.demand) - holdout_days - 1] for a in arrays if a.dates},
         "last_date": max((a.dates[len(a.demand) - holdout_days - 1] for a in arrays if a.dates), default=None),
         "splits": {"val_days": cfg.val_days, "meta_days": cfg.meta_days,
@@ -405,9 +407,10 @@ def cmd_backtest(args) -> int:
             names = [m.strip() for m in args.models.split(",") if m.strip()]
         else:
             names = [f["name"] for f in list_forecasters() if f["kind"] != "statsmodels"]
+        # a model named in --models that saw held-out days is refused; one from the default list is left out
         result = B.run_backtest(ds, names, args.protocol, args.holdout_days, data_path=args.data,
                                 log=None if args.json else (lambda m: print(m, file=sys.stderr)),
-                                sum_days=args.sum_days, quantiles=quantiles)
+                                sum_days=args.sum_days, quantiles=quantiles, skip_seen=not args.models)
     except (DataError, UnknownForecaster, ModelError, B.BacktestError) as exc:
         return _err(str(exc))
     if args.json:

@@ -34,6 +34,7 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
     from engine.forecast.global_model import GlobalQuantileModel
     from engine.forecast.global_train import GlobalConfig, train_global
     from engine.forecast.model_names import member_line
+    from engine.forecast.seen_days import history_digests
     from engine.forecast.training_files import load_training_file
     from engine.forecast.tree_onnx import trees_to_onnx
 
@@ -100,6 +101,7 @@ def train_global_model(data, out, *, series=None, cfg=None, log=print, command: 
         "train_days_by_series": {s.key: len(s.demand) - cfg.holdout_days for s in series_list},
         "last_train_date_by_series": {s.key: s.dates[len(s.demand) - cfg.holdout_days - 1]
                                       for s in series_list if s.dates},
+        "history_digest_by_series": history_digests(series_list),
         "member_rows": trained["rows"], "config": cfg.to_dict(), "train_seconds": round(time.time() - t0, 1),
         "command": command, "uses_price": has_price,
     }

@@ -285,6 +285,41 @@ def test_backtest_refuses_a_global_model_trained_on_the_held_out_days(global_ent
     assert r.returncode == 2 and "overlaps the held-out days" in r.stderr
 
 
+def _cut_copy(src, out, drop_days: int, add: float = 0.0):
+    """The training file without its last `drop_days` dates (demand + `add`: another file of the same layout)."""
+    import pandas as pd
+    frame = pd.read_csv(src)
+    dates = sorted(frame["date"].unique())
+    frame = frame[frame["date"] <= dates[-drop_days - 1]].copy()
+    frame["sales"] = frame["sales"] + add
+    frame.to_csv(out, index=False)
+    return out
+
+
+@pytest.mark.slow
+def test_a_cut_copy_of_the_training_file_does_not_score_the_model_on_days_it_saw(global_entry, tmp_path):
+    """The copy has another SHA-256 but the same histories: its held-out days (the last 16 of 250) lie inside the
+    model's training (up to day 244 of 260). Named in --models the model is refused; in the default list it is left
+    out with the reason, and the baselines are scored. A file of the same keys and dates with other demand is
+    scored, flagged as another file."""
+    cut = _cut_copy(global_entry["data"], tmp_path / "cut.csv", 10)
+    base = [sys.executable, "-m", "engine", "backtest", "--data", str(cut), "--models-dir",
+            str(global_entry["models"]), "--holdout-days", "16", "--sum-days", "8", "--quantiles", "0.5,0.9"]
+    named = subprocess.run(base + ["--models", "ensemble:tiny-global,ses"], cwd=REPO, capture_output=True,
+                           text=True, timeout=120)
+    assert named.returncode == 2 and "holds the same history of" in named.stderr, named.stderr
+    default = subprocess.run(base + ["--json"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert default.returncode == 0, default.stderr
+    out = json.loads(default.stdout)
+    assert "ensemble:tiny-global" not in out["models"] and "ses" in out["models"]
+    assert "inside the held-out days" in out["skipped"]["ensemble:tiny-global"]
+    other = _cut_copy(global_entry["data"], tmp_path / "other.csv", 10, add=1.0)
+    r = subprocess.run(base[:5] + [str(other)] + base[6:] + ["--models", "ensemble:tiny-global", "--json"],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["models"]["ensemble:tiny-global"]["note"].startswith("trained on another file")
+
+
 @pytest.mark.slow
 def test_train_global_refuses_an_unknown_network(global_entry, tmp_path):
     r = subprocess.run([sys.executable, "-m", "engine", "train", "--global", "--data", str(global_entry["data"]),
