@@ -11,9 +11,7 @@
      allowed on it: axe aria-allowed-attr) is hidden from assistive technology; the button clears on Delete or
      Backspace, which its aria-keyshortcuts now says. The title stays for the mouse. */
 (function () {
-  var scheduled = false;
   function fix() {
-    scheduled = false;
     document.querySelectorAll('input[type=file]:not([aria-label])').forEach(function (el) {
       el.setAttribute('aria-label', 'Upload a CSV file of daily ' + (el.closest('#upload-data') ? 'demand' : 'sales'));
     });
@@ -51,10 +49,5 @@
       if (button) { button.setAttribute('aria-keyshortcuts', 'Delete Backspace'); }
     });
   }
-  function schedule() {
-    if (!scheduled) { scheduled = true; window.requestAnimationFrame(fix); }
-  }
-  new MutationObserver(schedule).observe(document.documentElement, {
-    childList: true, subtree: true, attributes: true, attributeFilter: ['tabindex', 'aria-label']});
-  document.addEventListener('DOMContentLoaded', schedule);
+  window.onDomChange(fix, ['tabindex', 'aria-label']);  // assets/0-dom_changes.js
 })();

@@ -16,12 +16,5 @@
         }, 0);
       });
   }
-  var scheduled = false;
-  function schedule() {
-    if (!scheduled) {
-      scheduled = true;
-      window.requestAnimationFrame(function () { scheduled = false; openNewPickers(); });
-    }
-  }
-  new MutationObserver(schedule).observe(document.documentElement, {childList: true, subtree: true});
+  window.onDomChange(openNewPickers);  // assets/0-dom_changes.js
 })();
