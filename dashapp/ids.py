@@ -118,6 +118,7 @@ OR_DATE, OR_RUN, OR_STATUS, OR_LOADED = "or-date", "or-run", "or-status", "or-lo
 OR_SUMMARY, OR_ASSUMPTIONS, OR_GRID, OR_EDIT_STATUS = "or-summary", "or-assumptions", "or-grid", "or-edit-status"
 OR_DOWNLOAD_BTN, OR_DOWNLOAD = "or-download-btn", "or-download"
 OR_OBJECTIVE, OR_TARGET = "or-objective", "or-target"
+OR_CANCEL, OR_PROGRESS, OR_REQUEST = "or-cancel", "or-progress", "or-request"
 
 # /portfolio "Check against history" (dashapp/pages/portfolio/history_view.py); "pfbt" is its job prefix
 PFBT_PREFIX = "pfbt"

@@ -148,17 +148,21 @@ def history_before(series, date: _dt.date):
 
 
 def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.date,
-                   settings: OrderSettings | None = None) -> dict:
+                   settings: OrderSettings | None = None, progress=None) -> dict:
     """Today's order lines for every series of the stock file, the assumptions behind them, and the sales series
     the stock file leaves out. `stock` from engine.data.stock.read_stock, `terms` from engine.data.items.item_terms.
-    """
+    `progress(done, total, label)`, when given, is called before each series and each out-of-time correction (a
+    page's background job shows it; it may raise to stop the run)."""
     from engine.studies.portfolio import with_calibration
     from engine.studies.recommend import recommend
 
     s = settings or OrderSettings()
     lines, notes = [], []
     file_before, calibrated = None, {}
-    for key, pos in stock.items():
+    total = len(stock)
+    for done, (key, pos) in enumerate(stock.items()):
+        if progress:
+            progress(done, total, f"{done} of {total} series")
         series, t = dataset.series[key], terms[key]
         hist = history_before(series, date)
         last = _dt.date.fromisoformat(hist.dates[-1])
@@ -174,6 +178,10 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                 file_before = _file_before(dataset, date)
             same = _settings_key(ps)   # one check per distinct settings
             if same not in calibrated:
+                if progress:
+                    progress(done, total, f"{done} of {total} series; correcting the fill-rate target on all "
+                                          f"{len(file_before):,} series of the file (correction "
+                                          f"{len(calibrated) + 1})")
                 calibrated[same] = with_calibration(file_before, ps)
             ps = calibrated[same]
         rec = recommend(hist, ps)

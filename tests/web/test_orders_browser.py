@@ -121,3 +121,60 @@ def test_the_objective_and_target_choose_the_lines_and_a_bad_target_is_named(pag
     wait_until(lambda: "97.0 % fill rate" in text_of(d, "or-summary"), 20, what="the restored proposals")
     assert d.find_element("id", "or-objective").get_attribute("value") == "fill-rate"
     assert float(d.find_element("id", "or-target").get_attribute("value")) == 0.97
+
+
+def test_a_long_proposal_shows_its_progress_and_cancel_stops_it(page, app, tmp_path):
+    """Propose is a background job: while 120 series are proposed under the fill-rate objective (its correction reads
+    the whole sales file first: several seconds) the button is off, the progress says where the run is and Cancel
+    is on; Cancel stops the run, leaves the grid as it was, and Propose works again."""
+    from selenium.webdriver.support.ui import Select
+
+    from tests.forecast.retail_data import write_retail_csv
+
+    d = page
+    open_orders(d, app.url)
+    n = 120
+    write_retail_csv(tmp_path / "sales.csv", n_items=n, days=400)
+    (tmp_path / "stock.csv").write_text("item_id,store_id,on_hand,on_order,due_date\n"
+                                        + "".join(f"ITEM_{i},S_1,0,,\n" for i in range(n)))
+    upload(d, "or-sales-upload", tmp_path / "sales.csv")
+    wait_until(lambda: "sales.csv received" in text_of(d, "or-sales-status"), 20, what="the sales file")
+    upload(d, "or-stock-upload", tmp_path / "stock.csv")
+    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")
+    click(d, "or-run")
+    wait_until(lambda: "proposing:" in text_of(d, "or-progress"), 30, what="the progress line")
+    assert not d.find_element("id", "or-run").is_enabled()
+    assert d.find_element("id", "or-cancel").is_enabled()
+    click(d, "or-cancel")
+    wait_until(lambda: d.find_element("id", "or-run").is_enabled(), 15, what="Propose back on")
+    assert not d.find_element("id", "or-cancel").is_enabled()
+    time.sleep(2)   # a run that was not stopped would fill the grid now
+    assert cell_text(d, "ITEM_0/S_1", "order_qty") is None and not d.find_elements("id", "or-done")
+
+
+def test_with_redis_the_proposal_runs_on_the_celery_worker(tmp_path, redis_server, sample_csv, browser_factory):
+    """The Procfile's web and worker lines on a real redis-server: Propose's job runs on the Celery worker (the
+    uploads travel with it) and its lines reach the grid and the session as with the embedded manager."""
+    from tests.scenarios.conftest import CeleryWorker, app_env, start_app
+
+    env = app_env(tmp_path / "app", sample_csv, redis_server.url)
+    server = start_app(tmp_path / "app", env)
+    worker = CeleryWorker(tmp_path / "worker", env)
+    try:
+        d = browser_factory()
+        d.set_window_size(1440, 1000)
+        open_orders(d, server.url)
+        (tmp_path / "stock.csv").write_text(STOCK)
+        upload(d, "or-stock-upload", tmp_path / "stock.csv")
+        wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+        click(d, "or-run")
+        wait_until(lambda: cell_text(d, "SKU_1/WH_1", "order_qty"), 60, what="the grid's rows")
+        assert int(cell_text(d, "SKU_1/WH_1", "order_qty")) > 0
+        log = worker.p.log()
+        assert "background_callback_" in log and "succeeded" in log, log[-2000:]
+        d.refresh()   # kept in the session by the worker
+        wait_until(lambda: cell_text(d, "SKU_1/WH_1", "order_qty"), 20, what="the restored grid")
+    finally:
+        worker.stop()
+        server.stop()

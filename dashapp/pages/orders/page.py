@@ -2,6 +2,10 @@
 optional item file → one order line per series with its reason and the assumptions behind it
 (engine.studies.orders via dashapp.pages.orders.service) → quantities editable in the grid, kept in the session's
 store entry (a reload shows the edited grid again) → a CSV for an ERP.
+
+Propose runs as a Dash background callback (the app's job manager: a Diskcache process, or a Celery worker with
+REDIS_URL), with its progress and a Cancel button: a run of hundreds of series, or the fill-rate objective's
+correction over the whole sales file, takes minutes and must not hold a web request past its timeout.
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ def _upload(upload_id, status_id, label, help_text):
 
 def layout(**_query):
     return html.Div([
-        dcc.Store(id=ids.OR_LOADED, data=0),
+        dcc.Store(id=ids.OR_LOADED, data=0), dcc.Store(id=ids.OR_REQUEST),
         dcc.Download(id=ids.OR_DOWNLOAD),
         html.H1("Today's orders", className="h3"),
         html.P("Per series: the recommendation (the same one /portfolio and the simulator give) on the sales before "
@@ -62,6 +66,9 @@ def layout(**_query):
             dbc.Col([dbc.Label(TARGET_LABEL, html_for=ids.OR_TARGET, className="small mb-0"),
                      dbc.Input(id=ids.OR_TARGET, type="number", step="any", value=0.95, size="sm")], md=2),
             dbc.Col(dbc.Button("Propose orders", id=ids.OR_RUN, color="primary"), width="auto"),
+            dbc.Col(dbc.Button("Cancel", id=ids.OR_CANCEL, color="danger", outline=True, disabled=True),
+                    width="auto"),
+            dbc.Col(html.Div(id=ids.OR_PROGRESS, className="small text-muted", role="status"), width="auto"),
         ], className="g-2 align-items-end my-2"),
         dcc.Loading(html.Div(id=ids.OR_STATUS, role="status"), type="dot"),
         html.Div(id=ids.OR_SUMMARY, className="small"),
@@ -159,32 +166,50 @@ def items_uploaded(_contents, filename):
     return f"{file_name(filename)} received."
 
 
+@callback(Output(ids.OR_REQUEST, "data"), Output(ids.SESSION_ID, "data", allow_duplicate=True),
+          Input(ids.OR_RUN, "n_clicks"), State(ids.SESSION_ID, "data"), prevent_initial_call=True)
+def request_proposal(n, sid):
+    """Propose pressed: the session the proposals will be kept in (a new one if the browser has none) handed to the
+    background job. Apart from the job: the session id lives in the app shell, and a callback writing it fires when
+    the page is inserted (prevent_initial_call cannot stop that); the job, with this page's outputs only, does not."""
+    if not n:
+        raise dash.exceptions.PreventUpdate
+    new_sid = no_update
+    if not valid_session_id(sid):
+        sid = new_sid = new_session_id()
+    return {"sid": sid, "n": n}, new_sid
+
+
 @callback(
     Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
     Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True), Output(ids.OR_STATUS, "children"),
     Output(ids.OR_EDIT_STATUS, "children", allow_duplicate=True),
-    Output(ids.SESSION_ID, "data", allow_duplicate=True),
-    Input(ids.OR_RUN, "n_clicks"),
+    Input(ids.OR_REQUEST, "data"),
     State(ids.OR_SALES_UPLOAD, "contents"), State(ids.OR_SALES_UPLOAD, "filename"),
     State(ids.OR_STOCK_UPLOAD, "contents"), State(ids.OR_STOCK_UPLOAD, "filename"),
     State(ids.OR_ITEMS_UPLOAD, "contents"), State(ids.OR_ITEMS_UPLOAD, "filename"),
     State(ids.OR_DATE, "value"), State(ids.OR_OBJECTIVE, "value"), State(ids.OR_TARGET, "value"),
-    State(ids.SESSION_ID, "data"),
+    background=True,
+    running=[(Output(ids.OR_RUN, "disabled"), True, False), (Output(ids.OR_CANCEL, "disabled"), False, True)],
+    cancel=[Input(ids.OR_CANCEL, "n_clicks")],
+    progress=[Output(ids.OR_PROGRESS, "children")],
+    progress_default=[""],
     prevent_initial_call=True,
 )
-def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, objective, target, sid):
-    """Propose the orders and keep them (edits cleared) in this session."""
-    if not n:
+def propose(set_progress, request, sales, sales_name, stock, stock_name, items, items_name, date, objective,
+            target):
+    """Propose the orders (a background job, module docstring) and keep them (edits cleared) in this session."""
+    sid = (request or {}).get("sid") if isinstance(request, dict) else None
+    if not valid_session_id(sid):   # the request came through the browser
         raise dash.exceptions.PreventUpdate
+    set_progress(["reading the files…"])
     try:
         result = O.compute((sales, sales_name), (stock, stock_name), (items, items_name), date,
-                           settings.upload_max_bytes, O.order_settings(objective, target))
+                           settings.upload_max_bytes, O.order_settings(objective, target),
+                           progress=lambda _done, _total, label: set_progress([f"proposing: {label}…"]))
     except O.OrdersInputError as err:
         return (no_update, no_update, no_update,
-                dbc.Alert(str(err), color="danger", className="py-2", id="or-error"), no_update, no_update)
-    new_sid = no_update
-    if not valid_session_id(sid):
-        sid = new_sid = new_session_id()
+                dbc.Alert(str(err), color="danger", className="py-2", id="or-error"), no_update)
     try:
         O.save(get_store(), sid, result, {}, ttl=settings.session_ttl)
         kept = ""
@@ -192,7 +217,7 @@ def propose(n, sales, sales_name, stock, stock_name, items, items_name, date, ob
         kept = f" Not kept for this session (store unavailable: {err})."
     return (O.grid_rows(result, {}), _summary(result), _assumptions(result),
             dbc.Alert(f"{O.proposed_words(result)}{kept}", color="success", className="py-2",
-                      id="or-done"), "", new_sid)
+                      id="or-done"), "")
 
 
 @callback(

@@ -29,10 +29,11 @@ __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objec
            "session_key", "save", "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words",
            "line_count"]
 
-MAX_SERIES = 50  # series per request on the page (about 0.3 s each, well inside the 60 s request timeout);
-#                  the command line takes any number
-MAX_CHECKED_SERIES = 600  # fill-rate objective: series × distinct settings the out-of-time correction reads (the M5
-#                           store file's 280 series take ~9 s a check on 2 cores: 600 is ~20 s)
+# One proposal runs as a background job (no request timeout), bounded so that one planner's run holds a job worker
+# for minutes, not hours; the command line takes any number.
+MAX_SERIES = 500  # series of the stock file (about 0.3 s each on this 2-core machine: ~2.5 min)
+MAX_CHECKED_SERIES = 3000  # fill-rate objective: series × distinct settings the out-of-time correction reads (the
+#                            M5 store file's 280 series take ~9 s a correction: 3000 is ~1.5 min)
 
 
 class OrdersInputError(ValueError):
@@ -94,9 +95,11 @@ def value_words(result: dict) -> str:
     return "worth " + " + ".join(parts)
 
 
-def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSettings | None = None) -> dict:
+def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSettings | None = None,
+            progress=None) -> dict:
     """The proposals for the uploads: `sales`, `stock`, `items` are (contents, filename) pairs (sales and items may
-    be (None, None): the bundled sample, no item file). OrdersInputError with the engine's message otherwise."""
+    be (None, None): the bundled sample, no item file). OrdersInputError with the engine's message otherwise.
+    `progress(done, total, label)`: engine.studies.orders.propose_orders'."""
     if not stock[0]:
         raise OrdersInputError("upload the stock file (item, location, on_hand, on_order, due_date) first")
     if not date_text:
@@ -119,9 +122,9 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
             raise OrdersInputError(
                 f"the fill-rate objective corrects its target as /portfolio does, reading all {len(ds.series):,} "
                 f"series of the sales file once for each of the {checks} distinct lead-time and cost settings of "
-                "these items — more than this page computes in one request; choose least expected cost, or run "
+                "these items — more than this page computes in one run; choose least expected cost, or run "
                 "`python -m engine orders --objective fill-rate`")
-        result = propose_orders(ds, positions, terms, date, settings)
+        result = propose_orders(ds, positions, terms, date, settings, progress=progress)
     except E.USER_ERRORS as exc:
         raise OrdersInputError(page_words(str(exc))) from None
     result["files"] = {"sales": file_name(sales[1]) if sales[0] else "the bundled sample (data/sample.csv)",
