@@ -9,6 +9,7 @@ import time
 import pytest
 from selenium.webdriver.common.keys import Keys
 
+from tests.forecast.retail_data import write_retail_csv
 from tests.web.conftest import click, enable_downloads, text_of, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -129,8 +130,6 @@ def test_a_long_proposal_shows_its_progress_and_cancel_stops_it(page, app, tmp_p
     is on; Cancel stops the run, leaves the grid as it was, and Propose works again."""
     from selenium.webdriver.support.ui import Select
 
-    from tests.forecast.retail_data import write_retail_csv
-
     d = page
     open_orders(d, app.url)
     n = 120
@@ -149,8 +148,35 @@ def test_a_long_proposal_shows_its_progress_and_cancel_stops_it(page, app, tmp_p
     click(d, "or-cancel")
     wait_until(lambda: d.find_element("id", "or-run").is_enabled(), 15, what="Propose back on")
     assert not d.find_element("id", "or-cancel").is_enabled()
+    assert "Proposal cancelled" in wait_until(lambda: text_of(d, "or-cancelled"), 10, what="the cancel line")
     time.sleep(2)   # a run that was not stopped would fill the grid now
     assert cell_text(d, "ITEM_0/S_1", "order_qty") is None and not d.find_elements("id", "or-done")
+
+
+def test_a_page_reloaded_during_a_proposal_follows_it_until_its_lines_land(page, app, tmp_path):
+    """The job keeps running when the page is reloaded; the reloaded page says so with the run's progress and
+    shows the lines when the job has kept them in the session (300 series under the fill-rate objective: long
+    enough to reload in the middle)."""
+    from selenium.webdriver.support.ui import Select
+
+    d = page
+    open_orders(d, app.url)
+    n = 300
+    write_retail_csv(tmp_path / "sales.csv", n_items=n, days=400)
+    (tmp_path / "stock.csv").write_text("item_id,store_id,on_hand,on_order,due_date\n"
+                                        + "".join(f"ITEM_{i},S_1,0,,\n" for i in range(n)))
+    upload(d, "or-sales-upload", tmp_path / "sales.csv")
+    wait_until(lambda: "sales.csv received" in text_of(d, "or-sales-status"), 20, what="the sales file")
+    upload(d, "or-stock-upload", tmp_path / "stock.csv")
+    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")   # the correction first: seconds
+    click(d, "or-run")
+    wait_until(lambda: "proposing:" in text_of(d, "or-progress"), 30, what="the progress line")
+    d.refresh()
+    msg = wait_until(lambda: text_of(d, "or-following"), 20, what="the reattached run")
+    assert "is still running" in msg and "series" in msg
+    wait_until(lambda: cell_text(d, "ITEM_0/S_1", "order_qty"), 120, what="the grid's rows")
+    assert "Proposed" in text_of(d, "or-done") and not d.find_elements("id", "or-following")
 
 
 def test_with_redis_the_proposal_runs_on_the_celery_worker(tmp_path, redis_server, sample_csv, browser_factory):

@@ -5,9 +5,14 @@ store entry (a reload shows the edited grid again) → a CSV for an ERP.
 
 Propose runs as a Dash background callback (the app's job manager: a Diskcache process, or a Celery worker with
 REDIS_URL), with its progress and a Cancel button: a run of hundreds of series, or the fill-rate objective's
-correction over the whole sales file, takes minutes and must not hold a web request past its timeout.
+correction over the whole sales file, takes minutes and must not hold a web request past its timeout. The job
+keeps a record of its run in the session store (dashapp.pages.orders.service.mark_running): a page reloaded during
+the run says so and shows the lines when they land.
 """
 from __future__ import annotations
+
+import threading
+import time
 
 import dash
 import dash_ag_grid as dag
@@ -39,7 +44,8 @@ def _upload(upload_id, status_id, label, help_text):
 
 def layout(**_query):
     return html.Div([
-        dcc.Store(id=ids.OR_LOADED, data=0), dcc.Store(id=ids.OR_REQUEST),
+        dcc.Store(id=ids.OR_LOADED, data=0), dcc.Store(id=ids.OR_REQUEST), dcc.Store(id=ids.OR_FOLLOW),
+        dcc.Interval(id=ids.OR_POLL, interval=1000, disabled=True),
         dcc.Download(id=ids.OR_DOWNLOAD),
         html.H1("Today's orders", className="h3"),
         html.P("Per series: the recommendation (the same one /portfolio and the simulator give) on the sales before "
@@ -203,44 +209,143 @@ def propose(set_progress, request, sales, sales_name, stock, stock_name, items, 
     if not valid_session_id(sid):   # the request came through the browser
         raise dash.exceptions.PreventUpdate
     set_progress(["reading the files…"])
+    beat = _RunBeat(sid)
+
+    def progress(_done, _total, label):
+        set_progress([f"proposing: {label}…"])
+        beat(label)
     try:
         result = O.compute((sales, sales_name), (stock, stock_name), (items, items_name), date,
-                           settings.upload_max_bytes, O.order_settings(objective, target),
-                           progress=lambda _done, _total, label: set_progress([f"proposing: {label}…"]))
+                           settings.upload_max_bytes, O.order_settings(objective, target), progress=progress)
+        try:
+            O.save(get_store(), sid, result, {}, ttl=settings.session_ttl)
+            kept = ""
+        except StoreUnavailable as err:
+            kept = f" Not kept for this session (store unavailable: {err})."
     except O.OrdersInputError as err:
         return (no_update, no_update, no_update,
                 dbc.Alert(str(err), color="danger", className="py-2", id="or-error"), no_update)
-    try:
-        O.save(get_store(), sid, result, {}, ttl=settings.session_ttl)
-        kept = ""
-    except StoreUnavailable as err:
-        kept = f" Not kept for this session (store unavailable: {err})."
+    finally:
+        beat.end()
     return (O.grid_rows(result, {}), _summary(result), _assumptions(result),
             dbc.Alert(f"{O.proposed_words(result)}{kept}", color="success", className="py-2",
                       id="or-done"), "")
+
+
+class _RunBeat:
+    """The job's record of its run in the session (dashapp.pages.orders.service.mark_running): a thread writes the
+    latest progress every second from the start to end() (a long step, such as the fill-rate correction over the
+    whole file, reports nothing for a minute and must not look like a dead job), and end() removes the record.
+    The store being down only costs the reattachment."""
+
+    def __init__(self, sid: str):
+        self.sid, self.started, self.label = sid, time.time(), "reading the files"
+        self._stop = threading.Event()
+        self._write()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        try:
+            O.mark_running(get_store(), self.sid, self.started, self.label, ttl=settings.session_ttl)
+        except StoreUnavailable:
+            pass
+
+    def _beat(self) -> None:
+        while not self._stop.wait(1.0):
+            self._write()
+
+    def __call__(self, label: str) -> None:
+        self.label = label
+
+    def end(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)   # no beat may land after the record is removed
+        try:
+            O.clear_running(get_store(), self.sid)
+        except StoreUnavailable:
+            pass
+
+
+def _following(rec: dict) -> dbc.Alert:
+    return dbc.Alert(f"A proposal started {time.strftime('%H:%M:%S', time.localtime(rec['started']))} is still "
+                     f"running ({rec.get('label') or 'starting'}) — reattached: its lines appear here when it ends.",
+                     color="info", className="py-2", id="or-following")
 
 
 @callback(
     Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
     Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True),
     Output(ids.OR_OBJECTIVE, "value"), Output(ids.OR_TARGET, "value"),
+    Output(ids.OR_STATUS, "children", allow_duplicate=True), Output(ids.OR_FOLLOW, "data"),
+    Output(ids.OR_POLL, "disabled"),
     Input(ids.OR_LOADED, "data"), State(ids.SESSION_ID, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def restore(_loaded, sid):
     """On opening the page: this session's last proposals with its edits, and the objective and target they were
-    chosen for in the form (a Propose after a reload asks what the grid shows)."""
+    chosen for in the form (a Propose after a reload asks what the grid shows); a proposal still running for the
+    session (the page was reloaded during it) is followed until its lines land."""
     if not valid_session_id(sid):
         raise dash.exceptions.PreventUpdate
     try:
-        result, edits = O.load(get_store(), sid)
+        store = get_store()
+        result, edits = O.load(store, sid)
+        rec = O.running(store, sid)
     except StoreUnavailable:
         raise dash.exceptions.PreventUpdate from None
-    if not result:
+    if not result and not rec:
         raise dash.exceptions.PreventUpdate
+    follow = ((_following(rec), {"started": rec["started"]}, False) if rec else (no_update, None, True))
+    if not result:
+        return (no_update,) * 5 + follow
     chosen = result.get("settings") or {}
     return (O.grid_rows(result, edits), _summary(result), _assumptions(result),
-            chosen.get("objective", "cost"), chosen.get("target_fill_rate", 0.95))
+            chosen.get("objective", "cost"), chosen.get("target_fill_rate", 0.95), *follow)
+
+
+@callback(
+    Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
+    Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True),
+    Output(ids.OR_STATUS, "children", allow_duplicate=True), Output(ids.OR_POLL, "disabled", allow_duplicate=True),
+    Input(ids.OR_POLL, "n_intervals"), State(ids.OR_FOLLOW, "data"), State(ids.SESSION_ID, "data"),
+    prevent_initial_call=True,
+)
+def follow_run(_n, following, sid):
+    """One tick of a reloaded page following its session's running proposal: its progress while it runs, its lines
+    when they land, a line saying so when it stopped without them (cancelled, or its worker died)."""
+    started = (following or {}).get("started") if isinstance(following, dict) else None
+    if not valid_session_id(sid) or not isinstance(started, (int, float)):
+        return no_update, no_update, no_update, no_update, True
+    try:
+        state, result, edits = O.follow(get_store(), sid, started)
+    except StoreUnavailable:
+        return no_update, no_update, no_update, no_update, False   # try again on the next tick
+    if state == "running":
+        return no_update, no_update, no_update, _following(result), False
+    if state == "done":
+        return (O.grid_rows(result, edits), _summary(result), _assumptions(result),
+                dbc.Alert(O.proposed_words(result), color="success", className="py-2", id="or-done"), True)
+    return (no_update, no_update, no_update,
+            dbc.Alert("The proposal this page was following stopped without new lines (cancelled, or its worker "
+                      "stopped): press Propose orders to start it again.", color="warning", className="py-2",
+                      id="or-stopped"), True)
+
+
+@callback(Output(ids.OR_STATUS, "children", allow_duplicate=True), Input(ids.OR_CANCEL, "n_clicks"),
+          State(ids.OR_REQUEST, "data"), prevent_initial_call=True)
+def cancelled(n, request):
+    """Dash stops the job's process; its record of the run goes with it (a page reloaded after would follow a
+    run that no longer exists until the record went stale)."""
+    sid = (request or {}).get("sid") if isinstance(request, dict) else None
+    if not n or not valid_session_id(sid):
+        raise dash.exceptions.PreventUpdate
+    try:
+        O.clear_running(get_store(), sid)
+    except StoreUnavailable:
+        pass
+    return dbc.Alert("Proposal cancelled; the grid keeps what it showed before.", color="warning", className="py-2",
+                     id="or-cancelled")
 
 
 @callback(

@@ -8,6 +8,7 @@ path from the browser is opened. The session entry is plain JSON (dashapp.platfo
 from __future__ import annotations
 
 import datetime as _dt
+import time as _time
 
 from dashapp import engine_facade as E
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
@@ -26,8 +27,8 @@ from engine.studies.orders import (
 from engine.studies.recommendation import objective_words
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "value_words",
-           "session_key", "save", "load", "apply_edit", "grid_rows", "export_csv", "default_date", "proposed_words",
-           "line_count"]
+           "session_key", "save", "load", "mark_running", "running", "clear_running", "follow", "apply_edit",
+           "grid_rows", "export_csv", "default_date", "proposed_words", "line_count"]
 
 # One proposal runs as a background job (no request timeout), bounded so that one planner's run holds a job worker
 # for minutes, not hours; the command line takes any number.
@@ -129,11 +130,50 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
         raise OrdersInputError(page_words(str(exc))) from None
     result["files"] = {"sales": file_name(sales[1]) if sales[0] else "the bundled sample (data/sample.csv)",
                        "stock": file_name(stock[1]), "items": file_name(items[1]) if items[0] else None}
+    result["saved_at"] = _time.time()
     return json_safe(result)
 
 
 def save(store, sid: str, result: dict, edits: dict, ttl: int | None = None) -> None:
     store.put(session_key(sid), {"result": result, "edits": edits}, ttl=ttl)
+
+
+# A proposal running for a session, so that the page reloaded during the run follows it: the job writes when it
+# started and where it is (at most once a second), and removes the record when it ends; a record not written for
+# STALE_SECONDS belongs to a job that was stopped (Cancel kills its process) or whose worker died.
+STALE_SECONDS = 30.0
+
+
+def run_key(sid: str) -> str:
+    return f"orders-run:{sid}"
+
+
+def mark_running(store, sid: str, started: float, label: str, ttl: int | None = None) -> None:
+    store.put(run_key(sid), {"started": started, "label": label, "beat": _time.time()}, ttl=ttl)
+
+
+def running(store, sid: str) -> dict | None:
+    """The session's running proposal ({"started", "label", "beat"}), None when there is none or it went quiet."""
+    rec = store.get(run_key(sid))
+    if not rec or _time.time() - float(rec.get("beat") or 0) > STALE_SECONDS:
+        return None
+    return rec
+
+
+def clear_running(store, sid: str) -> None:
+    store.delete(run_key(sid))
+
+
+def follow(store, sid: str, started: float) -> tuple[str, dict | None, dict]:
+    """Where the proposal started at `started` stands for a page following it: ("running", record, {}),
+    ("done", result, edits) when the session holds lines saved since, or ("stopped", None, {})."""
+    rec = running(store, sid)
+    if rec and float(rec.get("started") or 0) == float(started):
+        return "running", rec, {}
+    result, edits = load(store, sid)
+    if result and float(result.get("saved_at") or 0) >= float(started):
+        return "done", result, edits
+    return "stopped", None, {}
 
 
 def load(store, sid: str) -> tuple[dict | None, dict]:
