@@ -3,6 +3,7 @@ costs of such a run are optimistic. The model card records the last training dat
 from __future__ import annotations
 
 from engine.forecast.backtest import file_sha256
+from engine.forecast.seen_days import history_digest
 
 __all__ = ["training_last_date", "replay_warnings", "simulated_dates", "simulator_warnings"]
 
@@ -29,16 +30,21 @@ def simulated_dates(series, demand_mode: str, context_days: int, days: int) -> t
 
 def replay_warnings(forecaster, series, first_date: str | None, data_path=None) -> list[str]:
     """Warnings (text) when a replay from `first_date` plays days inside the forecaster's training period of this
-    series. A card trained on another file (different SHA-256) is not compared: its dates are another history."""
+    series. A card trained on another file (different SHA-256) is not compared — its dates are another history —
+    unless the card's digest of this series' history matches the series' own (engine.forecast.seen_days: the same
+    history in another file, e.g. an upload cut from the training file)."""
     last = training_last_date(forecaster, series.key)
     if not last or not first_date:
         return []
     training = (getattr(forecaster, "card", None) or {}).get("training") or {}
     card_sha, card_file = training.get("data_sha256"), training.get("data_file")
-    if card_sha and data_path is not None and file_sha256(data_path) not in (None, card_sha):
-        return []
-    if data_path is None and card_file and getattr(series, "source", None) not in (None, card_file):
-        return []
+    same_history = (training.get("history_digest_by_series") or {}).get(series.key) not in (None, "") and \
+        training["history_digest_by_series"][series.key] == history_digest(series.dates, series.demand)
+    if not same_history:
+        if card_sha and data_path is not None and file_sha256(data_path) not in (None, card_sha):
+            return []
+        if data_path is None and card_file and getattr(series, "source", None) not in (None, card_file):
+            return []
     if str(first_date)[:10] > str(last)[:10]:
         return []
     return [f"the replay starts on {first_date}, inside the training period of {forecaster.name} (trained on "

@@ -51,3 +51,25 @@ def test_a_held_out_day_inside_the_training_of_the_same_history_is_found():
     other = _target("A/S1", y[:170] + 1, dates[:170], held=20)             # same key and dates, other demand
     assert same_history_seen(card, [other]) is None
     assert same_history_seen({"last_train_date_by_series": card["last_train_date_by_series"]}, [cut]) is None
+
+
+def test_a_replay_of_the_same_history_from_another_file_warns_and_another_history_does_not(tmp_path):
+    """engine.forecast.training_window.replay_warnings: an upload cut from the model's training file has another
+    SHA-256 but the same history, so a replay inside the training period warns; a file with the same key and dates
+    but other demand does not."""
+    from engine.forecast.training_window import replay_warnings
+
+    rng = np.random.default_rng(5)
+    y = rng.poisson(4, 200).astype(float)
+    dates = _dates(200)
+    series = SimpleNamespace(key="A/S1", demand=y, dates=dates, source="upload.csv")
+    model = SimpleNamespace(name="ensemble:g", card={"training": {
+        "data_file": "train.csv", "data_sha256": "0" * 64, "last_train_date_by_series": {"A/S1": dates[179]},
+        "history_digest_by_series": history_digests([series])}})
+    upload = tmp_path / "upload.csv"
+    upload.write_text("another file\n")
+    warned = replay_warnings(model, series, dates[150], data_path=upload)
+    assert len(warned) == 1 and "inside the training period of ensemble:g" in warned[0]
+    assert replay_warnings(model, series, dates[185], data_path=upload) == []          # after the training period
+    other = SimpleNamespace(key="A/S1", demand=y + 1, dates=dates, source="upload.csv")
+    assert replay_warnings(model, other, dates[150], data_path=upload) == []
