@@ -173,17 +173,19 @@ def items_uploaded(_contents, filename):
 
 
 @callback(Output(ids.OR_REQUEST, "data"), Output(ids.SESSION_ID, "data", allow_duplicate=True),
+          Output(ids.OR_POLL, "disabled", allow_duplicate=True),
           Input(ids.OR_RUN, "n_clicks"), State(ids.SESSION_ID, "data"), prevent_initial_call=True)
 def request_proposal(n, sid):
     """Propose pressed: the session the proposals will be kept in (a new one if the browser has none) handed to the
-    background job. Apart from the job: the session id lives in the app shell, and a callback writing it fires when
-    the page is inserted (prevent_initial_call cannot stop that); the job, with this page's outputs only, does not."""
+    background job, and a run this page followed after a reload no longer followed (this page now shows its own).
+    Apart from the job: the session id lives in the app shell, and a callback writing it fires when the page is
+    inserted (prevent_initial_call cannot stop that); the job, with this page's outputs only, does not."""
     if not n:
         raise dash.exceptions.PreventUpdate
     new_sid = no_update
     if not valid_session_id(sid):
         sid = new_sid = new_session_id()
-    return {"sid": sid, "n": n}, new_sid
+    return {"sid": sid, "n": n}, new_sid, True
 
 
 @callback(
