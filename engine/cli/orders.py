@@ -30,6 +30,20 @@ def register(subparsers, common=None) -> None:
     p.set_defaults(func=cmd_orders)
 
 
+def _progress_printer(every: float = 5.0):
+    """progress(done, total, label) for propose_orders: a line on stderr at most every `every` seconds, and for each
+    fill-rate correction (a long step over the whole file), so a run of thousands of series is seen to move."""
+    import time
+    last = [time.monotonic()]
+
+    def progress(_done, _total, label):
+        now = time.monotonic()
+        if "correcting" in label or now - last[0] >= every:
+            last[0] = now
+            print(f"orders: {label}", file=sys.stderr, flush=True)
+    return progress
+
+
 def cmd_orders(args) -> int:
     from engine.cli.main import default_data_path, read_data, write_output
     from engine.data.items import item_terms, read_items
@@ -47,7 +61,7 @@ def cmd_orders(args) -> int:
     dataset = read_data(args, args.data or default_data_path())   # with --columns and --fill-missing-zero
     stock = read_stock(args.stock, dataset)
     terms = item_terms(dataset, read_items(args.items) if args.items else None, checked=list(stock))
-    result = json_safe(propose_orders(dataset, stock, terms, date, settings))
+    result = json_safe(propose_orders(dataset, stock, terms, date, settings, progress=_progress_printer()))
     if args.out:
         write_output(args.out, purchase_order_csv(result["orders"]))
     if args.json:

@@ -183,9 +183,10 @@ def test_cli_json_and_po_csv(tmp_path, capsys):
                            "--replications", "4", "--days", "21", "--json")
     tue = {o["series"]: o for o in json.loads(out)["orders"]}
     assert tue["A/S1"]["order_qty"] == 0 and "next order day Thu 2024-03-07" in tue["A/S1"]["reason"]
-    code, out, _ = run_cli(capsys, "--data", sales, "--stock", stock, "--date", "2024-03-04", "--replications",
-                           "4", "--days", "21", "--objective", "fill-rate", "--target-fill-rate", "0.9")
+    code, out, err = run_cli(capsys, "--data", sales, "--stock", stock, "--date", "2024-03-04", "--replications",
+                             "4", "--days", "21", "--objective", "fill-rate", "--target-fill-rate", "0.9")
     assert code == 0 and out.splitlines()[0].endswith("chosen for least stock reaching a 90.0 % fill rate")
+    assert "orders: 0 of 2 series; correcting the fill-rate target on all" in err   # the long step is announced
 
 
 @pytest.mark.parametrize("case, message", [
