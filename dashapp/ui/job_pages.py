@@ -134,53 +134,72 @@ class JobCancelled(Exception):
     """A cancel request reached the job (dashapp.ui.jobs.JobStore.request_cancel)."""
 
 
+class Heartbeat:
+    """A running job's status record in the job store (JobStore.beat: what a reloaded page finds and follows),
+    written at the start, on every report() and by a thread every `every` seconds until stop(), so a long step that
+    reports nothing never looks like a dead job (JobStore.get_status calls a record stale after STALE_AFTER).
+    `quiet`: a store failure only costs the record, not the job (a page whose results do not live in the job store)."""
+
+    def __init__(self, kind: str, key: str, every: float = 2.0, quiet: bool = False):
+        self.kind, self.key, self.every, self.quiet = kind, key, every, quiet
+        self.started = time.time()
+        self.latest = {"done": 0, "total": 0, "label": "starting"}
+        self._stop = threading.Event()
+        self._write()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        from dashapp.platform.store import StoreUnavailable
+        try:
+            job_store().beat(self.kind, self.key, self.latest["done"], self.latest["total"], self.started,
+                             self.latest["label"])
+        except StoreUnavailable:
+            if not self.quiet:
+                raise
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            self._write()
+
+    def report(self, done: int, total: int, label: str) -> None:
+        self.latest.update(done=done, total=total, label=label)
+        self._write()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)  # no beat may land after the status is cleared or the result stored
+
+
 def run_and_cache(words: JobWords, key: str, set_progress, compute, label=None) -> tuple:
     """The body of a background job: compute(progress) with a heartbeat in the job store (a reloaded page finds
     it, shows its progress and can cancel it) and the progress bar; the record is cached under `key`.
-    `label(done, total)` words the progress ("3/8" by default). Returns (record, status alert).
-
-    A thread re-beats every 2 s between progress reports, so a long first step never looks like a dead job."""
+    `label(done, total)` words the progress ("3/8" by default). Returns (record, status alert)."""
     store = job_store()
-    started = time.time()
-    latest = {"done": 0, "total": 0, "label": "starting"}
-    stop = threading.Event()
-
-    def heartbeat():
-        while not stop.wait(2.0):
-            store.beat(words.kind, key, latest["done"], latest["total"], started, latest["label"])
 
     def progress(done, total):
         if store.cancel_requested(words.kind, key):
             raise JobCancelled
-        latest.update(done=done, total=total, label=label(done, total) if label else f"{done}/{total}")
-        store.beat(words.kind, key, done, total, started, latest["label"])
-        set_progress([int(100 * done / max(total, 1)), latest["label"]])
+        beat.report(done, total, label(done, total) if label else f"{done}/{total}")
+        set_progress([int(100 * done / max(total, 1)), beat.latest["label"]])
 
     if store.cancel_requested(words.kind, key):  # cancelled between Run and the job's start
         store.clear_status(words.kind, key)
         return no_update, dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning",
                                     id=f"{words.prefix}-cancelled")
-    store.beat(words.kind, key, 0, 0, started, "starting")
-    beating = threading.Thread(target=heartbeat, daemon=True)
-    beating.start()
-    def stop_beating():
-        stop.set()
-        beating.join(timeout=5)  # no beat may land after the status is cleared or the result stored
-
+    beat = Heartbeat(words.kind, key)
     try:
-        record = compute(progress)
+        try:
+            record = compute(progress)
+        finally:
+            beat.stop()   # before the status is cleared or the result stored
     except JobCancelled:
-        stop_beating()
         store.clear_status(words.kind, key)
         return no_update, dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning",
                                     id=f"{words.prefix}-cancelled")
     except (sc.ScenarioError, ValueError) as err:
-        stop_beating()
         store.clear_status(words.kind, key)
         return no_update, error_alert(words, err)
-    finally:
-        stop.set()
-    stop_beating()
     store.put_result(words.kind, key, record)
     return record, dbc.Alert(f"Done in {duration(record['elapsed_s'])}.", color="success", id=f"{words.prefix}-done")
 

@@ -125,24 +125,19 @@ def test_each_row_carries_what_its_policy_gives_on_the_recommendation_s_paths(re
         assert row["expected_cost"] == rec["expected_cost"] and row["cost_days"] == FAST.days
 
 
-def test_a_running_proposal_is_followed_until_its_lines_land_or_it_goes_quiet(tmp_path, monkeypatch):
-    """The job's record of its run (mark_running / clear_running) tells a reloaded page whether to wait: running
-    while the record is fresh, done once the session holds lines computed since the run started, stopped when the
-    record is gone (or stale) without them."""
+def test_a_running_proposal_is_followed_until_its_lines_land_or_it_goes_quiet(tmp_path):
+    """The session's running job's status (dashapp.ui.job_pages.Heartbeat in the job store) tells a reloaded page
+    whether to wait: running while that run's record is there (running_status drops a stale one), done once the
+    session holds lines computed since the run started, stopped when the record is gone without them."""
     from dashapp.platform.store import DiskSessionStore
 
     store = DiskSessionStore(str(tmp_path / "s"), size_limit=2**26, ttl=60)
-    clock = [1000.0]
-    monkeypatch.setattr(O._time, "time", lambda: clock[0])
-    assert O.running(store, "sid1") is None
-    O.mark_running(store, "sid1", 990.0, "3 of 40 series")
-    assert O.follow(store, "sid1", 990.0)[0] == "running"
-    assert O.follow(store, "sid1", 980.0)[0] == "stopped"            # another run than the one followed
-    clock[0] += O.STALE_SECONDS + 1                                   # no beat for STALE_SECONDS: its worker is gone
-    assert O.running(store, "sid1") is None and O.follow(store, "sid1", 990.0)[0] == "stopped"
-    O.save(store, "sid1", {"saved_at": 985.0, "orders": []}, {})     # older lines: not this run's
-    assert O.follow(store, "sid1", 990.0)[0] == "stopped"
+    status = {"state": "running", "started": 990.0, "label": "3 of 40 series"}
+    assert O.follow(store, "sid1", 990.0, status)[0] == "running"
+    assert O.follow(store, "sid1", 980.0, status)[0] == "stopped"      # another run than the one followed
+    assert O.follow(store, "sid1", 990.0, None)[0] == "stopped"        # no record (gone quiet, or cancelled)
+    O.save(store, "sid1", {"saved_at": 985.0, "orders": []}, {})       # older lines: not this run's
+    assert O.follow(store, "sid1", 990.0, None)[0] == "stopped"
     O.save(store, "sid1", {"saved_at": 1001.0, "orders": []}, {"A": 3})
-    O.clear_running(store, "sid1")
-    state, result, edits = O.follow(store, "sid1", 990.0)
+    state, result, edits = O.follow(store, "sid1", 990.0, None)
     assert state == "done" and result["saved_at"] == 1001.0 and edits == {"A": 3}

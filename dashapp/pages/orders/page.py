@@ -6,12 +6,11 @@ store entry (a reload shows the edited grid again) → a CSV for an ERP.
 Propose runs as a Dash background callback (the app's job manager: a Diskcache process, or a Celery worker with
 REDIS_URL), with its progress and a Cancel button: a run of hundreds of series, or the fill-rate objective's
 correction over the whole sales file, takes minutes and must not hold a web request past its timeout. The job
-keeps a record of its run in the session store (dashapp.pages.orders.service.mark_running): a page reloaded during
-the run says so and shows the lines when they land.
+keeps its status in the job store under the session id (dashapp.ui.job_pages.Heartbeat): a page reloaded during the
+run says so and shows the lines when they land.
 """
 from __future__ import annotations
 
-import threading
 import time
 
 import dash
@@ -25,6 +24,8 @@ from dashapp.platform.config import settings
 from dashapp.platform.session_ids import new_session_id, valid_session_id
 from dashapp.platform.store import StoreUnavailable, get_store
 from dashapp.ui.components import upload_status
+from dashapp.ui.job_pages import Heartbeat, running_status
+from dashapp.ui.jobs import job_store
 from dashapp.ui.uploads import file_name
 from dashapp.ui.validation import OBJECTIVE_OPTIONS, TARGET_LABEL
 
@@ -211,11 +212,11 @@ def propose(set_progress, request, sales, sales_name, stock, stock_name, items, 
     if not valid_session_id(sid):   # the request came through the browser
         raise dash.exceptions.PreventUpdate
     set_progress(["reading the files…"])
-    beat = _RunBeat(sid)
+    beat = Heartbeat(O.KIND, sid, every=1.0, quiet=True)   # the page's results live in the session, not here
 
-    def progress(_done, _total, label):
+    def progress(done, total, label):
         set_progress([f"proposing: {label}…"])
-        beat(label)
+        beat.report(done, total, label)
     try:
         result = O.compute((sales, sales_name), (stock, stock_name), (items, items_name), date,
                            settings.upload_max_bytes, O.order_settings(objective, target), progress=progress)
@@ -228,45 +229,19 @@ def propose(set_progress, request, sales, sales_name, stock, stock_name, items, 
         return (no_update, no_update, no_update,
                 dbc.Alert(str(err), color="danger", className="py-2", id="or-error"), no_update)
     finally:
-        beat.end()
+        beat.stop()
+        _clear_run(sid)
     return (O.grid_rows(result, {}), _summary(result), _assumptions(result),
             dbc.Alert(f"{O.proposed_words(result)}{kept}", color="success", className="py-2",
                       id="or-done"), "")
 
 
-class _RunBeat:
-    """The job's record of its run in the session (dashapp.pages.orders.service.mark_running): a thread writes the
-    latest progress every second from the start to end() (a long step, such as the fill-rate correction over the
-    whole file, reports nothing for a minute and must not look like a dead job), and end() removes the record.
-    The store being down only costs the reattachment."""
-
-    def __init__(self, sid: str):
-        self.sid, self.started, self.label = sid, time.time(), "reading the files"
-        self._stop = threading.Event()
-        self._write()
-        self._thread = threading.Thread(target=self._beat, daemon=True)
-        self._thread.start()
-
-    def _write(self) -> None:
-        try:
-            O.mark_running(get_store(), self.sid, self.started, self.label, ttl=settings.session_ttl)
-        except StoreUnavailable:
-            pass
-
-    def _beat(self) -> None:
-        while not self._stop.wait(1.0):
-            self._write()
-
-    def __call__(self, label: str) -> None:
-        self.label = label
-
-    def end(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)   # no beat may land after the record is removed
-        try:
-            O.clear_running(get_store(), self.sid)
-        except StoreUnavailable:
-            pass
+def _clear_run(sid: str) -> None:
+    """The session's job status removed (the run ended or was cancelled); the store being down only costs that."""
+    try:
+        job_store().clear_status(O.KIND, sid)
+    except StoreUnavailable:
+        pass
 
 
 def _following(rec: dict) -> dbc.Alert:
@@ -293,7 +268,7 @@ def restore(_loaded, sid):
     try:
         store = get_store()
         result, edits = O.load(store, sid)
-        rec = O.running(store, sid)
+        rec = running_status(O.KIND, sid)
     except StoreUnavailable:
         raise dash.exceptions.PreventUpdate from None
     if not result and not rec:
@@ -320,7 +295,7 @@ def follow_run(_n, following, sid):
     if not valid_session_id(sid) or not isinstance(started, (int, float)):
         return no_update, no_update, no_update, no_update, True
     try:
-        state, result, edits = O.follow(get_store(), sid, started)
+        state, result, edits = O.follow(get_store(), sid, started, running_status(O.KIND, sid))
     except StoreUnavailable:
         return no_update, no_update, no_update, no_update, False   # try again on the next tick
     if state == "running":
@@ -342,10 +317,7 @@ def cancelled(n, request):
     sid = (request or {}).get("sid") if isinstance(request, dict) else None
     if not n or not valid_session_id(sid):
         raise dash.exceptions.PreventUpdate
-    try:
-        O.clear_running(get_store(), sid)
-    except StoreUnavailable:
-        pass
+    _clear_run(sid)
     return dbc.Alert("Proposal cancelled; the grid keeps what it showed before.", color="warning", className="py-2",
                      id="or-cancelled")
 

@@ -27,7 +27,7 @@ from engine.studies.orders import (
 from engine.studies.recommendation import objective_words
 
 __all__ = ["OrdersInputError", "MAX_SERIES", "compute", "order_settings", "objective_words", "value_words",
-           "session_key", "save", "load", "mark_running", "running", "clear_running", "follow", "apply_edit",
+           "session_key", "save", "load", "KIND", "follow", "apply_edit",
            "grid_rows", "export_csv", "default_date", "proposed_words", "line_count"]
 
 # One proposal runs as a background job (no request timeout), bounded so that one planner's run holds a job worker
@@ -138,38 +138,17 @@ def save(store, sid: str, result: dict, edits: dict, ttl: int | None = None) -> 
     store.put(session_key(sid), {"result": result, "edits": edits}, ttl=ttl)
 
 
-# A proposal running for a session, so that the page reloaded during the run follows it: the job writes when it
-# started and where it is (at most once a second), and removes the record when it ends; a record not written for
-# STALE_SECONDS belongs to a job that was stopped (Cancel kills its process) or whose worker died.
-STALE_SECONDS = 30.0
+# A proposal running for a session is a job of this kind in the job store, keyed by the session id: its status
+# record (dashapp.ui.job_pages.Heartbeat) is what a page reloaded during the run follows.
+KIND = "orders"
 
 
-def run_key(sid: str) -> str:
-    return f"orders-run:{sid}"
-
-
-def mark_running(store, sid: str, started: float, label: str, ttl: int | None = None) -> None:
-    store.put(run_key(sid), {"started": started, "label": label, "beat": _time.time()}, ttl=ttl)
-
-
-def running(store, sid: str) -> dict | None:
-    """The session's running proposal ({"started", "label", "beat"}), None when there is none or it went quiet."""
-    rec = store.get(run_key(sid))
-    if not rec or _time.time() - float(rec.get("beat") or 0) > STALE_SECONDS:
-        return None
-    return rec
-
-
-def clear_running(store, sid: str) -> None:
-    store.delete(run_key(sid))
-
-
-def follow(store, sid: str, started: float) -> tuple[str, dict | None, dict]:
-    """Where the proposal started at `started` stands for a page following it: ("running", record, {}),
-    ("done", result, edits) when the session holds lines saved since, or ("stopped", None, {})."""
-    rec = running(store, sid)
-    if rec and float(rec.get("started") or 0) == float(started):
-        return "running", rec, {}
+def follow(store, sid: str, started: float, status: dict | None) -> tuple[str, dict | None, dict]:
+    """Where the proposal started at `started` stands for a page following it, from the session's running job's
+    status record (None when none runs): ("running", status, {}), ("done", result, edits) when the session holds
+    lines computed since the run started, or ("stopped", None, {})."""
+    if status and float(status.get("started") or 0) == float(started):
+        return "running", status, {}
     result, edits = load(store, sid)
     if result and float(result.get("saved_at") or 0) >= float(started):
         return "done", result, edits
