@@ -124,15 +124,12 @@ def test_the_objective_and_target_choose_the_lines_and_a_bad_target_is_named(pag
     assert float(d.find_element("id", "or-target").get_attribute("value")) == 0.97
 
 
-def test_a_long_proposal_shows_its_progress_and_cancel_stops_it(page, app, tmp_path):
-    """Propose is a background job: while 120 series are proposed under the fill-rate objective (its correction reads
-    the whole sales file first: several seconds) the button is off, the progress says where the run is and Cancel
-    is on; Cancel stops the run, leaves the grid as it was, and Propose works again."""
+def start_long_proposal(d, url, tmp_path, n: int) -> None:
+    """/orders with a generated sales file of `n` series × 400 days and a stock file of them all, under the
+    fill-rate objective (its correction reads the whole file first: seconds), Propose pressed and running."""
     from selenium.webdriver.support.ui import Select
 
-    d = page
-    open_orders(d, app.url)
-    n = 120
+    open_orders(d, url)
     write_retail_csv(tmp_path / "sales.csv", n_items=n, days=400)
     (tmp_path / "stock.csv").write_text("item_id,store_id,on_hand,on_order,due_date\n"
                                         + "".join(f"ITEM_{i},S_1,0,,\n" for i in range(n)))
@@ -143,6 +140,14 @@ def test_a_long_proposal_shows_its_progress_and_cancel_stops_it(page, app, tmp_p
     Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")
     click(d, "or-run")
     wait_until(lambda: "proposing:" in text_of(d, "or-progress"), 30, what="the progress line")
+
+
+def test_a_long_proposal_shows_its_progress_and_cancel_stops_it(page, app, tmp_path):
+    """Propose is a background job: while 120 series are proposed under the fill-rate objective (its correction reads
+    the whole sales file first: several seconds) the button is off, the progress says where the run is and Cancel
+    is on; Cancel stops the run, leaves the grid as it was, and Propose works again."""
+    d = page
+    start_long_proposal(d, app.url, tmp_path, 120)
     assert not d.find_element("id", "or-run").is_enabled()
     assert d.find_element("id", "or-cancel").is_enabled()
     click(d, "or-cancel")
@@ -157,21 +162,8 @@ def test_a_page_reloaded_during_a_proposal_follows_it_until_its_lines_land(page,
     """The job keeps running when the page is reloaded; the reloaded page says so with the run's progress and
     shows the lines when the job has kept them in the session (300 series under the fill-rate objective: long
     enough to reload in the middle)."""
-    from selenium.webdriver.support.ui import Select
-
     d = page
-    open_orders(d, app.url)
-    n = 300
-    write_retail_csv(tmp_path / "sales.csv", n_items=n, days=400)
-    (tmp_path / "stock.csv").write_text("item_id,store_id,on_hand,on_order,due_date\n"
-                                        + "".join(f"ITEM_{i},S_1,0,,\n" for i in range(n)))
-    upload(d, "or-sales-upload", tmp_path / "sales.csv")
-    wait_until(lambda: "sales.csv received" in text_of(d, "or-sales-status"), 20, what="the sales file")
-    upload(d, "or-stock-upload", tmp_path / "stock.csv")
-    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
-    Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")   # the correction first: seconds
-    click(d, "or-run")
-    wait_until(lambda: "proposing:" in text_of(d, "or-progress"), 30, what="the progress line")
+    start_long_proposal(d, app.url, tmp_path, 300)
     d.refresh()
     msg = wait_until(lambda: text_of(d, "or-following"), 20, what="the reattached run")
     assert "is still running" in msg and "series" in msg
