@@ -38,9 +38,8 @@ def replay_warnings(forecaster, series, first_date: str | None, data_path=None) 
         return []
     training = (getattr(forecaster, "card", None) or {}).get("training") or {}
     card_sha, card_file = training.get("data_sha256"), training.get("data_file")
-    same_history = (training.get("history_digest_by_series") or {}).get(series.key) not in (None, "") and \
-        training["history_digest_by_series"][series.key] == history_digest(series.dates, series.demand)
-    if not same_history:
+    digest = (training.get("history_digest_by_series") or {}).get(series.key)
+    if digest is None or digest != history_digest(series.dates, series.demand):   # not the same history: compare files
         if card_sha and data_path is not None and file_sha256(data_path) not in (None, card_sha):
             return []
         if data_path is None and card_file and getattr(series, "source", None) not in (None, card_file):
