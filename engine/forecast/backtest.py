@@ -32,9 +32,10 @@ import numpy as np
 
 from engine.forecast.base import window_sum
 from engine.forecast.coverage import conformal_coverage
-from engine.forecast.seen_days import same_history_seen
+from engine.forecast.seen_days import history_digest, same_history_seen
 from engine.forecast.series_covariates import covariates_for, stacked_covariates
 
+DEFAULT_HOLDOUT_DAYS = 73
 DEFAULT_MODELS = ("naive", "seasonal-naive", "ma7", "ma28", "ses", "fourier", "planning")
 SEED_HOLDOUT_FRACTION = 0.10
 SUM_DAYS = 8  # protection period L + 1 with the app's default lead time L = 7
@@ -147,6 +148,46 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
     return "trained on the days before the holdout of this file" if training.get("data_sha256") == data_sha else ""
 
 
+def days_never_read(forecaster, dataset, data_sha: str | None) -> int | None:
+    """How many final days of every series of `dataset` a trained model never read, when its card ties it to this
+    file: the same SHA-256, or series holding the same history (engine.forecast.seen_days); None when nothing ties
+    them (no card, a legacy import, another file, no dates)."""
+    card = getattr(forecaster, "card", None) or {}
+    training = card.get("training") or {}
+    last = training.get("last_train_date_by_series") or {}
+    if not last or card.get("kind") == "legacy":
+        return None
+    same_file = data_sha is not None and training.get("data_sha256") == data_sha
+    digests = training.get("history_digest_by_series") or {}
+    counts = []
+    for s in dataset.series.values():
+        if not s.dates or s.key not in last:
+            continue
+        if not same_file and (s.key not in digests or history_digest(s.dates, s.demand) != digests[s.key]):
+            continue
+        dates = [str(d)[:10] for d in s.dates]
+        counts.append(len(dates) - bisect.bisect_right(dates, str(last[s.key])[:10]))
+    return min(counts) if counts else None
+
+
+def default_holdout(dataset, models, data_path=None, default: int = DEFAULT_HOLDOUT_DAYS) -> tuple[int, str | None]:
+    """The held-out days of a backtest run without --holdout-days: `default`, or fewer when a trained model of the
+    run was trained on this file and left fewer final days unread (a global model holds out its last 56), so that
+    it is scored rather than refused; then also the sentence that says why."""
+    from engine.forecast.registry import get_forecaster
+    data_sha = file_sha256(data_path) if data_path else None
+    days, why = default, None
+    for name in models:
+        if isinstance(name, str) and not name.startswith("ensemble:"):
+            continue
+        f = get_forecaster(name) if isinstance(name, str) else name
+        n = days_never_read(f, dataset, data_sha)
+        if n is not None and 1 <= n < days:
+            days, why = n, f"held out the last {n} days: the ones {f.name} never read (--holdout-days sets " \
+                "another number)"
+    return days, why
+
+
 def forecast_targets(forecaster, targets: list[Target], sum_days: int = SUM_DAYS) -> dict[str, np.ndarray]:
     """One-step-ahead forecasts for every held-out position of every target series, and (key + "#sum") the forecast
     sum of the next `sum_days` days from every held-out origin whose window ends inside the series.
@@ -235,7 +276,8 @@ def metrics(actual: np.ndarray, forecast: np.ndarray, naive_scale: float) -> dic
             "mase": float(mae / naive_scale) if naive_scale > 0 else None, "n": int(len(e))}
 
 
-def run_backtest(dataset, models: list[str], protocol: str = "per-series", holdout_days: int = 73,
+def run_backtest(dataset, models: list[str], protocol: str = "per-series",
+                 holdout_days: int = DEFAULT_HOLDOUT_DAYS,
                  data_path=None, log=None, sum_days: int = SUM_DAYS, quantiles=None, skip_seen: bool = False) -> dict:
     """Backtest forecasters (registry names or Forecaster objects) on a Dataset; returns a JSON-safe dict.
 

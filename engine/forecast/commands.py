@@ -84,7 +84,9 @@ def register(subparsers, common=None) -> None:
     p = subparsers.add_parser("backtest", parents=_parents(common),
                               help="rolling one-step-ahead backtest of forecasters on held-out days")
     p.add_argument("--data", required=True)
-    p.add_argument("--holdout-days", type=int, default=73)
+    p.add_argument("--holdout-days", type=int, default=None,
+                   help="the last days of every series scored (default 73, or fewer when a model of the run was "
+                        "trained on this file and never read only its last N: a global model leaves out 56)")
     p.add_argument("--models", default=None,
                    help="comma-separated forecaster names, e.g. ensemble:default,ses,ma7 (default: the baselines "
                         "and every ensemble)")
@@ -407,12 +409,20 @@ def cmd_backtest(args) -> int:
             names = [m.strip() for m in args.models.split(",") if m.strip()]
         else:
             names = [f["name"] for f in list_forecasters() if f["kind"] != "statsmodels"]
+        holdout, why = args.holdout_days, None
+        if holdout is None:
+            holdout, why = B.default_holdout(ds, names, args.data) if args.protocol == "per-series" else \
+                (B.DEFAULT_HOLDOUT_DAYS, None)
+        if why and not args.json:
+            print(why, file=sys.stderr)
         # a model named in --models that saw held-out days is refused; one from the default list is left out
-        result = B.run_backtest(ds, names, args.protocol, args.holdout_days, data_path=args.data,
+        result = B.run_backtest(ds, names, args.protocol, holdout, data_path=args.data,
                                 log=None if args.json else (lambda m: print(m, file=sys.stderr)),
                                 sum_days=args.sum_days, quantiles=quantiles, skip_seen=not args.models)
     except (DataError, UnknownForecaster, ModelError, B.BacktestError) as exc:
         return _err(str(exc))
+    if why:
+        result["holdout_note"] = why
     if args.json:
         print(json.dumps(result, indent=2, allow_nan=False))
     else:

@@ -285,6 +285,24 @@ def test_backtest_refuses_a_global_model_trained_on_the_held_out_days(global_ent
     assert r.returncode == 2 and "overlaps the held-out days" in r.stderr
 
 
+@pytest.mark.slow
+def test_backtest_without_holdout_days_scores_a_global_model_on_the_days_it_never_read(global_entry):
+    """Run as the issue words it, without --holdout-days: the default 73 days would reach into the model's
+    training, so the run holds out the days its card left unread, says so, and scores it."""
+    left = global_entry["card"]["training"]["holdout_days"]
+    base = [sys.executable, "-m", "engine", "backtest", "--data", str(global_entry["data"]), "--models-dir",
+            str(global_entry["models"]), "--sum-days", "8", "--quantiles", "0.5,0.9"]
+    r = subprocess.run(base + ["--models", "ensemble:tiny-global,ses", "--json"], cwd=REPO, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["holdout_days"] == left < 73 and set(out["models"]) == {"ensemble:tiny-global", "ses"}
+    assert f"the last {left} days: the ones ensemble:tiny-global never read" in out["holdout_note"]
+    baselines = subprocess.run(base + ["--models", "ses", "--json"], cwd=REPO, capture_output=True, text=True,
+                               timeout=120)
+    assert json.loads(baselines.stdout)["holdout_days"] == 73 and "holdout_note" not in baselines.stdout
+
+
 def _cut_copy(src, out, drop_days: int, add: float = 0.0):
     """The training file without its last `drop_days` dates (demand + `add`: another file of the same layout)."""
     import pandas as pd
