@@ -36,9 +36,9 @@ def _progress_printer(every: float = 5.0):
     import time
     last = [time.monotonic()]
 
-    def progress(_done, _total, label):
+    def progress(_done, _total, label, long_step=False):
         now = time.monotonic()
-        if "correcting" in label or now - last[0] >= every:
+        if long_step or now - last[0] >= every:
             last[0] = now
             print(f"orders: {label}", file=sys.stderr, flush=True)
     return progress

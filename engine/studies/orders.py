@@ -151,8 +151,10 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                    settings: OrderSettings | None = None, progress=None) -> dict:
     """Today's order lines for every series of the stock file, the assumptions behind them, and the sales series
     the stock file leaves out. `stock` from engine.data.stock.read_stock, `terms` from engine.data.items.item_terms.
-    `progress(done, total, label)`, when given, is called before each series and each out-of-time correction (a
-    page's background job shows it; it may raise to stop the run)."""
+    `progress(done, total, label, long_step=False)`, when given, is called before each series, and with
+    long_step=True before each out-of-time correction (a step over the whole file, seconds to minutes: a printer
+    that thins its lines shows every one of those); a page's background job shows it, and it may raise to stop the
+    run."""
     from engine.studies.portfolio import with_calibration
     from engine.studies.recommend import recommend
 
@@ -181,7 +183,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                 if progress:
                     progress(done, total, f"{done} of {total} series; correcting the fill-rate target on all "
                                           f"{len(file_before):,} series of the file (correction "
-                                          f"{len(calibrated) + 1})")
+                                          f"{len(calibrated) + 1})", long_step=True)
                 calibrated[same] = with_calibration(file_before, ps)
             ps = calibrated[same]
         rec = recommend(hist, ps)

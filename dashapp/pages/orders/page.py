@@ -214,7 +214,7 @@ def propose(set_progress, request, sales, sales_name, stock, stock_name, items, 
     set_progress(["reading the files…"])
     beat = Heartbeat(O.KIND, sid, every=1.0, quiet=True)   # the page's results live in the session, not here
 
-    def progress(done, total, label):
+    def progress(done, total, label, long_step=False):
         set_progress([f"proposing: {label}…"])
         beat.report(done, total, label)
     try:

@@ -100,7 +100,7 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
             progress=None) -> dict:
     """The proposals for the uploads: `sales`, `stock`, `items` are (contents, filename) pairs (sales and items may
     be (None, None): the bundled sample, no item file). OrdersInputError with the engine's message otherwise.
-    `progress(done, total, label)`: engine.studies.orders.propose_orders'."""
+    `progress(done, total, label, long_step=False)`: engine.studies.orders.propose_orders'."""
     if not stock[0]:
         raise OrdersInputError("upload the stock file (item, location, on_hand, on_order, due_date) first")
     if not date_text:
