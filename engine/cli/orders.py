@@ -25,6 +25,11 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--replications", type=int, default=20, help="evaluation paths per series (default 20)")
     p.add_argument("--days", type=int, default=90, help="simulated days per path (default 90)")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--forecaster", metavar="ensemble:NAME", default=None,
+                   help="a global quantile model (engine train --global) instead of each series' recommendation: "
+                        "order up to its quantile of the protection period's demand, the quantile chosen per demand "
+                        "class for --target-fill-rate on days it never trained on (needs --objective fill-rate)")
+    p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
     p.add_argument("--out", metavar="PO.csv", help="write the order lines (quantity > 0) as CSV for an ERP")
     p.add_argument("--json", action="store_true", help="print one JSON object: orders, assumptions, notes")
     p.set_defaults(func=cmd_orders)
@@ -53,11 +58,15 @@ def cmd_orders(args) -> int:
     from engine.studies.portfolio import PortfolioSettings
     from engine.studies.recommendation import objective_words
 
+    if args.models_dir:
+        from engine import paths
+        paths.use_models_dir(args.models_dir)
     date = parse_order_date(args.date)
     PortfolioSettings(replications=args.replications, days=args.days, objective=args.objective,
                       target_fill_rate=args.target_fill_rate).validate()
     settings = OrderSettings(objective=args.objective, target_fill_rate=args.target_fill_rate,
-                             replications=args.replications, days=args.days, seed=args.seed)
+                             replications=args.replications, days=args.days, seed=args.seed,
+                             forecaster=args.forecaster).validate()
     dataset = read_data(args, args.data or default_data_path())   # with --columns and --fill-missing-zero
     stock = read_stock(args.stock, dataset)
     terms = item_terms(dataset, read_items(args.items) if args.items else None, checked=list(stock))

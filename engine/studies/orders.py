@@ -53,9 +53,17 @@ class OrderSettings:
     replications: int = 20
     days: int = 90
     seed: int = 42
+    forecaster: str | None = None   # ensemble:NAME of a global model: its calibrated quantile as the level
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def validate(self) -> "OrderSettings":
+        if self.forecaster is not None and self.objective != "fill-rate":
+            raise ConfigError(f"--forecaster {self.forecaster} sets its level for a fill-rate target; --objective "
+                              f"{self.objective} is not offered with it (use --objective fill-rate, or leave "
+                              "--forecaster out)", field="objective", value=self.objective)
+        return self
 
 
 def parse_order_date(text) -> _dt.date:
@@ -108,6 +116,8 @@ def decide(rec: dict, stock, terms: ItemTerms, date: _dt.date) -> dict:
         below = position < level
         need = top - position
         basis = f"{period} × forecast {p['daily_forecast']:.1f}/day + safety {p['safety_stock']:.1f}"
+        if p.get("quantile_level") is not None:   # a global model's level (engine.studies.global_orders)
+            basis += f": {p['forecaster']}'s {p['quantile_level']:.3f}-quantile of the demand over those days"
         if rec["policy"] == "s-S":
             rule = f"reorder level s {level:.1f} ({basis}; up to S = s + lot {p['lot_size']:.1f} = {top:.1f})"
         else:
@@ -157,9 +167,9 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     run."""
     from engine.studies.portfolio import with_calibration
     from engine.studies.recommend import recommend
-
-    s = settings or OrderSettings()
-    lines, notes = [], []
+    s = (settings or OrderSettings()).validate()
+    from_model, notes = _model_levels(dataset, stock, terms, date, s, progress)
+    lines = []
     file_before, calibrated = None, {}
     total = len(stock)
     for done, (key, pos) in enumerate(stock.items()):
@@ -175,7 +185,9 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.protection_days - 1,
                        price_source=known, cost_source=known)
         ps = recommendation_settings(t, s)
-        if s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
+        if from_model is not None:
+            rec = from_model[key]
+        elif s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
             if file_before is None:
                 file_before = _file_before(dataset, date)
             same = _settings_key(ps)   # one check per distinct settings
@@ -186,7 +198,8 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                                           f"{len(calibrated) + 1})", long_step=True)
                 calibrated[same] = with_calibration(file_before, ps)
             ps = calibrated[same]
-        rec = recommend(hist, ps)
+        if from_model is None:
+            rec = recommend(hist, ps)
         if rec.get("caveat"):
             notes.append(f"{key}: the recommendation is {rec['caveat']}")
         line = {"series": key, "item": pos.item, "location": pos.location, "order_date": date.isoformat(),
@@ -204,12 +217,29 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                                        f"longest gap between order days {days_text(t.order_days)})")
         lines.append(line)
     skipped = [{"series": k, "reason": "no row in the stock file"} for k in dataset.series if k not in stock]
+    k_note = [] if from_model else [K_NOTE]   # a model's level does not weigh K (its own note says so)
     return {"date": date.isoformat(), "weekday": f"{date:%a}", "settings": s.to_dict(), "orders": lines,
-            "assumptions": assumptions_by_field({k: terms[k] for k in stock}), "notes": notes + [K_NOTE],
+            "assumptions": assumptions_by_field({k: terms[k] for k in stock}), "notes": notes + k_note,
             "skipped": skipped,
             "totals": {"lines": sum(1 for x in lines if x["order_qty"] > 0),
                        "units": sum(x["order_qty"] for x in lines),
                        "value": sum(x["order_value"] for x in lines)}}
+
+
+def _model_levels(dataset, stock: dict, terms: dict, date: _dt.date, s: OrderSettings, progress):
+    """(records {key: the global model's calibrated level}, the notes that say what that level leaves out) with
+    s.forecaster; (None, []) without it."""
+    if s.forecaster is None:
+        return None, []
+    from engine.studies.global_orders import NOTE, global_levels
+    from engine.studies.quantile_backtest import quantile_model
+    model = quantile_model(s.forecaster)
+    if progress:
+        progress(0, len(stock), f"calibrating {model.name}'s level on the days it never trained on", long_step=True)
+    histories = {key: history_before(dataset.series[key], date) for key in stock}
+    recs = global_levels(model, histories, terms, date, s.target_fill_rate)
+    days = next(iter(recs.values()))["evaluation"]["total_days"] if recs else 0
+    return recs, [NOTE.format(model=model.name, target=100 * s.target_fill_rate, days=days)]
 
 
 def recommendation_settings(terms: ItemTerms, s: OrderSettings):
