@@ -119,6 +119,7 @@ OR_SUMMARY, OR_ASSUMPTIONS, OR_GRID, OR_EDIT_STATUS = "or-summary", "or-assumpti
 OR_DOWNLOAD_BTN, OR_DOWNLOAD = "or-download-btn", "or-download"
 OR_OBJECTIVE, OR_TARGET = "or-objective", "or-target"
 OR_CANCEL, OR_PROGRESS, OR_REQUEST = "or-cancel", "or-progress", "or-request"
+OR_LEVELS = "or-levels"   # where the levels come from: each series' recommendation or a global model
 OR_FOLLOW, OR_POLL = "or-follow", "or-poll"   # a reloaded page following its session's running proposal
 
 # /portfolio "Check against history" (dashapp/pages/portfolio/history_view.py); "pfbt" is its job prefix

@@ -97,6 +97,22 @@ def list_forecasters() -> list[dict]:
     return out
 
 
+def quantile_model_names() -> list[str]:
+    """The ensembles that forecast quantiles of demand sums (global models, engine train --global): the ones a
+    level can be read from (engine orders --forecaster, /orders' "Levels from")."""
+    if not _ensemble_available():
+        return []
+    from engine.forecast.onnx_model import read_card
+    out = []
+    for name in _ensemble_names():
+        try:
+            if read_card(models_dir() / name).get("kind") == "global":
+                out.append(f"ensemble:{name}")
+        except Exception:   # an unreadable card lists nothing; choosing it would say why
+            continue
+    return out
+
+
 def default_forecaster_name() -> str:
     """"ensemble:past-only" when models/past-only/card.json exists and can be served, else "ma7".
 

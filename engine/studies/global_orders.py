@@ -66,7 +66,8 @@ def global_levels(model, histories: dict, terms: dict, date: _dt.date, target: f
                 f"--forecaster {model.name} was trained on days up to {last}; its level is calibrated on days it "
                 f"never saw before {date.isoformat()}, and the sales of {keys[0]} hold {max(held, 0)} of them (at "
                 f"least {MIN_HELD_OUT_DAYS} needed): retrain it with --holdout-days 56 (engine train --global), or "
-                "leave --forecaster out for each series' own recommendation", field="forecaster", value=model.name)
+                "order from each series' own recommendation (without --forecaster)", field="forecaster",
+                value=model.name)
         group = [histories[k] for k in keys]
         protection = np.array([terms[k].protection_days for k in keys], dtype=np.int64)
         too_long = [k for k, p in zip(keys, protection) if p > model.max_days]

@@ -254,8 +254,9 @@ def recommendation_settings(terms: ItemTerms, s: OrderSettings):
 
 def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> int:
     """How many out-of-time checks (each over every series of the sales file) propose_orders runs for `keys`: one
-    per distinct recommendation settings under the fill-rate objective, none under least expected cost."""
-    if s.objective != "fill-rate":
+    per distinct recommendation settings under the fill-rate objective, none under least expected cost or with a
+    global model's levels (engine.studies.global_orders calibrates its own, once)."""
+    if s.objective != "fill-rate" or s.forecaster:
         return 0
     return len({_settings_key(recommendation_settings(terms[k], s)) for k in keys})
 

@@ -36,10 +36,11 @@ NO_DEMAND = "no demand"   # engine.demand.classes' label of a series without any
 
 def quantile_model(name: str):
     """The named forecaster if it forecasts quantiles of demand sums and its card says which days it saw."""
+    from engine.forecast.onnx_model import ModelError
     from engine.forecast.registry import UnknownForecaster, get_forecaster
     try:
         model = get_forecaster(name)
-    except UnknownForecaster as exc:
+    except (UnknownForecaster, ModelError) as exc:
         raise ConfigError(f"--forecaster: {exc}", field="forecaster", value=name) from None
     if not has_sum_quantiles(model):
         raise ConfigError(f"--forecaster {name} forecasts no quantiles of the demand sum; only a global model "

@@ -50,7 +50,10 @@ def objective_words(settings: dict) -> str:
     """A run's objective in a few words for a summary over many series (settings: a PortfolioSettings or
     OrderSettings dict; the order cost, which may differ per item, is left to each record's objective_meaning)."""
     if settings.get("objective") == "fill-rate":
-        return f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
+        words = f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
+        if settings.get("forecaster"):   # engine.studies.global_orders
+            words += f", levels from {settings['forecaster']}'s quantiles"
+        return words
     return "least expected cost"
 
 

@@ -124,6 +124,30 @@ def test_the_objective_and_target_choose_the_lines_and_a_bad_target_is_named(pag
     assert float(d.find_element("id", "or-target").get_attribute("value")) == 0.97
 
 
+def test_levels_from_a_global_model(page, app, tmp_path):
+    """“Levels from” a global model: refused under least expected cost with the way out named; under the fill-rate
+    objective every reason names the model's quantile, and a reload shows the choice the grid was made with."""
+    from selenium.webdriver.support.ui import Select
+
+    d = page
+    open_orders(d, app.url)
+    (tmp_path / "stock.csv").write_text(STOCK)
+    upload(d, "or-stock-upload", tmp_path / "stock.csv")
+    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    Select(d.find_element("id", "or-levels")).select_by_value("ensemble:m5-global")
+    click(d, "or-run")
+    msg = wait_until(lambda: text_of(d, "or-error"), 30, what="the refusal")
+    assert "sets each level for a fill-rate target: choose the objective" in msg
+    Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")
+    click(d, "or-run")
+    wait_until(lambda: "levels from ensemble:m5-global" in text_of(d, "or-summary"), 60, what="the proposals")
+    assert "ensemble:m5-global's" in cell_text(d, "SKU_1/WH_1", "reason")
+    assert "never trained on" in text_of(d, "or-assumption-notes")
+    d.refresh()
+    wait_until(lambda: "levels from ensemble:m5-global" in text_of(d, "or-summary"), 20, what="the restored grid")
+    assert d.find_element("id", "or-levels").get_attribute("value") == "ensemble:m5-global"
+
+
 def start_long_proposal(d, url, tmp_path, n: int) -> None:
     """/orders with a generated sales file of `n` series × 400 days and a stock file of them all, under the
     fill-rate objective (its correction reads the whole file first: seconds), Propose pressed and running."""

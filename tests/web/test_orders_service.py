@@ -141,3 +141,27 @@ def test_a_running_proposal_is_followed_until_its_lines_land_or_it_goes_quiet(tm
     O.save(store, "sid1", {"saved_at": 1001.0, "orders": []}, {"A": 3})
     state, result, edits = O.follow(store, "sid1", 990.0, None)
     assert state == "done" and result["saved_at"] == 1001.0 and edits == {"A": 3}
+
+
+def test_levels_from_a_global_model_are_offered_for_the_fill_rate_objective_only():
+    """“Levels from” lists each series' recommendation and the models folder's global models (not the per-series
+    ensembles); a global model's levels need the fill-rate objective, and an unlisted value is named, not loaded."""
+    values = [o["value"] for o in O.level_options()]
+    assert values[0] == O.OWN_LEVELS and "ensemble:m5-global" in values and "ensemble:default" not in values
+    assert O.order_settings("fill-rate", 0.95, "ensemble:m5-global").forecaster == "ensemble:m5-global"
+    assert O.order_settings("cost", 0.95, O.OWN_LEVELS).forecaster is None
+    with pytest.raises(O.OrdersInputError, match="sets each level for a fill-rate target: choose the objective"):
+        O.order_settings("cost", 0.95, "ensemble:m5-global")
+    with pytest.raises(O.OrdersInputError, match="is not one of the listed models"):
+        O.order_settings("fill-rate", 0.95, "../../etc/passwd")
+
+
+def test_orders_with_a_global_models_levels_name_it_in_every_reason():
+    s = O.order_settings("fill-rate", 0.95, "ensemble:m5-global")
+    out = O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, s)
+    assert out["settings"]["forecaster"] == "ensemble:m5-global"
+    assert all("ensemble:m5-global's" in o["reason"] and "-quantile" in o["reason"] for o in out["orders"])
+    assert O.objective_words(out["settings"]).endswith("levels from ensemble:m5-global's quantiles")
+    assert any("never trained on" in n for n in out["notes"])
+    rows = O.grid_rows(out, {})
+    assert all(r["fill_rate"] is None or 0 <= r["fill_rate"] <= 1 for r in rows)

@@ -51,7 +51,9 @@ def layout(**_query):
         html.H1("Today's orders", className="h3"),
         html.P("Per series: the recommendation (the same one /portfolio and the simulator give) on the sales before "
                "the order date, netted against today's stock on hand and on order, rounded up to whole packs and "
-               "raised to the MOQ, placed only on the item's order days. Each line says why, with its numbers; "
+               "raised to the MOQ, placed only on the item's order days — or, under “Levels from”, up to a global "
+               "model's quantile of the demand over the protection period, chosen for the fill-rate target on days "
+               "the model never trained on. Each line says why, with its numbers; "
                "costs and terms no file gave are listed as assumptions. Edit a quantity in the grid (kept for this "
                "session) and download the order lines for your ERP.", className="text-muted small"),
         dbc.Row([
@@ -72,6 +74,9 @@ def layout(**_query):
             # no HTML min/max/step: a browser would send 95 (a percentage) as blank; the server names the range
             dbc.Col([dbc.Label(TARGET_LABEL, html_for=ids.OR_TARGET, className="small mb-0"),
                      dbc.Input(id=ids.OR_TARGET, type="number", step="any", value=0.95, size="sm")], md=2),
+            dbc.Col([dbc.Label("Levels from", html_for=ids.OR_LEVELS, className="small mb-0"),
+                     dbc.Select(id=ids.OR_LEVELS, options=O.level_options(), value=O.OWN_LEVELS, size="sm")],
+                    md=2),
             dbc.Col(dbc.Button("Propose orders", id=ids.OR_RUN, color="primary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.OR_CANCEL, color="danger", outline=True, disabled=True),
                     width="auto"),
@@ -116,11 +121,12 @@ def column_defs() -> list[dict]:
         {"headerName": "Position", "field": "position", "valueFormatter": _num(",.0f"), **num},
         {"headerName": "Level (S or r)", "field": "level", "valueFormatter": _num(",.1f"), **num},
         {"headerName": "Value", "field": "value", "valueFormatter": _num(",.2f"), **num},
-        {"headerName": "Fill rate (simulated)", "field": "fill_rate", "valueFormatter": _num(".1%"),
-         "headerTooltip": "the policy's fill rate on the recommendation's resampled paths, as on /portfolio", **num},
-        {"headerName": "Expected cost (simulated)", "field": "expected_cost", "valueFormatter": _num(",.2f"),
-         "headerTooltip": "holding + lost sales (+ K per order) over the paths' days (Cost days), as on /portfolio",
-         **num},
+        {"headerName": "Fill rate (promised)", "field": "fill_rate", "valueFormatter": _num(".1%"),
+         "headerTooltip": "the policy's fill rate on the recommendation's resampled paths, as on /portfolio; with "
+                          "levels from a global model, on the real days it never trained on", **num},
+        {"headerName": "Expected cost (promised)", "field": "expected_cost", "valueFormatter": _num(",.2f"),
+         "headerTooltip": "holding + lost sales (+ K per order) over the paths' days (Cost days), as on /portfolio; "
+                          "with levels from a global model, over each real window of Cost days", **num},
         {"headerName": "Cost days", "field": "cost_days", **num},
         {"headerName": "Currency", "field": "currency"},
     ]
@@ -198,6 +204,7 @@ def request_proposal(n, sid):
     State(ids.OR_STOCK_UPLOAD, "contents"), State(ids.OR_STOCK_UPLOAD, "filename"),
     State(ids.OR_ITEMS_UPLOAD, "contents"), State(ids.OR_ITEMS_UPLOAD, "filename"),
     State(ids.OR_DATE, "value"), State(ids.OR_OBJECTIVE, "value"), State(ids.OR_TARGET, "value"),
+    State(ids.OR_LEVELS, "value"),
     background=True,
     running=[(Output(ids.OR_RUN, "disabled"), True, False), (Output(ids.OR_CANCEL, "disabled"), False, True)],
     cancel=[Input(ids.OR_CANCEL, "n_clicks")],
@@ -206,7 +213,7 @@ def request_proposal(n, sid):
     prevent_initial_call=True,
 )
 def propose(set_progress, request, sales, sales_name, stock, stock_name, items, items_name, date, objective,
-            target):
+            target, levels):
     """Propose the orders (a background job, module docstring) and keep them (edits cleared) in this session."""
     sid = (request or {}).get("sid") if isinstance(request, dict) else None
     if not valid_session_id(sid):   # the request came through the browser
@@ -219,7 +226,7 @@ def propose(set_progress, request, sales, sales_name, stock, stock_name, items, 
         beat.report(done, total, label)
     try:
         result = O.compute((sales, sales_name), (stock, stock_name), (items, items_name), date,
-                           settings.upload_max_bytes, O.order_settings(objective, target), progress=progress)
+                           settings.upload_max_bytes, O.order_settings(objective, target, levels), progress=progress)
         try:
             O.save(get_store(), sid, result, {}, ttl=settings.session_ttl)
             kept = ""
@@ -253,15 +260,15 @@ def _following(rec: dict) -> dbc.Alert:
 @callback(
     Output(ids.OR_GRID, "rowData", allow_duplicate=True), Output(ids.OR_SUMMARY, "children", allow_duplicate=True),
     Output(ids.OR_ASSUMPTIONS, "children", allow_duplicate=True),
-    Output(ids.OR_OBJECTIVE, "value"), Output(ids.OR_TARGET, "value"),
+    Output(ids.OR_OBJECTIVE, "value"), Output(ids.OR_TARGET, "value"), Output(ids.OR_LEVELS, "value"),
     Output(ids.OR_STATUS, "children", allow_duplicate=True), Output(ids.OR_FOLLOW, "data"),
     Output(ids.OR_POLL, "disabled"),
     Input(ids.OR_LOADED, "data"), State(ids.SESSION_ID, "data"),
     prevent_initial_call="initial_duplicate",
 )
 def restore(_loaded, sid):
-    """On opening the page: this session's last proposals with its edits, and the objective and target they were
-    chosen for in the form (a Propose after a reload asks what the grid shows); a proposal still running for the
+    """On opening the page: this session's last proposals with its edits, and the objective, target and levels they
+    were chosen for in the form (a Propose after a reload asks what the grid shows); a proposal still running for the
     session (the page was reloaded during it) is followed until its lines land."""
     if not valid_session_id(sid):
         raise dash.exceptions.PreventUpdate
@@ -275,10 +282,11 @@ def restore(_loaded, sid):
         raise dash.exceptions.PreventUpdate
     follow = ((_following(rec), {"started": rec["started"]}, False) if rec else (no_update, None, True))
     if not result:
-        return (no_update,) * 5 + follow
+        return (no_update,) * 6 + follow
     chosen = result.get("settings") or {}
     return (O.grid_rows(result, edits), _summary(result), _assumptions(result),
-            chosen.get("objective", "cost"), chosen.get("target_fill_rate", 0.95), *follow)
+            chosen.get("objective", "cost"), chosen.get("target_fill_rate", 0.95),
+            chosen.get("forecaster") or O.OWN_LEVELS, *follow)
 
 
 @callback(

@@ -73,13 +73,36 @@ def default_date(sales_contents, sales_filename, max_bytes: int) -> str | None:
     return None if not last else (_dt.date.fromisoformat(last[1]) + _dt.timedelta(days=1)).isoformat()
 
 
-def order_settings(objective, target) -> OrderSettings:
+OWN_LEVELS = "own"   # "Levels from": each series' own recommendation
+
+
+def level_options() -> list[dict]:
+    """"Levels from": each series' recommendation, or a global quantile model of the models folder."""
+    from engine.forecast.registry import quantile_model_names
+    return [{"label": "the recommendation", "value": OWN_LEVELS}] + [
+        {"label": f"global model {n.split(':', 1)[1]}", "value": n}
+        for n in quantile_model_names()]
+
+
+def order_settings(objective, target, levels=OWN_LEVELS) -> OrderSettings:
     """The recommendation's objective and fill-rate target from the page's fields, read as /portfolio and /optimum
-    read them (the target is checked under either objective, so a typo is named before it could matter)."""
+    read them (the target is checked under either objective, so a typo is named before it could matter), and where
+    the levels come from (`levels`: OWN_LEVELS or a listed global model, engine.studies.global_orders)."""
     try:
-        return OrderSettings(objective=objective_choice(objective), target_fill_rate=checked_target(target))
+        s = OrderSettings(objective=objective_choice(objective), target_fill_rate=checked_target(target))
     except InputError as exc:
         raise OrdersInputError(str(exc)) from None
+    if levels in (None, OWN_LEVELS):
+        return s
+    if levels not in {o["value"] for o in level_options()}:
+        raise OrdersInputError(f"“Levels from”: {str(levels)[:60]!r} is not one of the listed models (reload the "
+                               "page for the current list)")
+    if s.objective != "fill-rate":
+        raise OrdersInputError(f"“Levels from” {levels} sets each level for a fill-rate target: choose the "
+                               "objective “Least stock reaching the fill-rate target”, or levels from each series' "
+                               "recommendation")
+    s.forecaster = levels
+    return s
 
 
 def value_words(result: dict) -> str:
@@ -127,7 +150,7 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
                 "`python -m engine orders --objective fill-rate`")
         result = propose_orders(ds, positions, terms, date, settings, progress=progress)
     except E.USER_ERRORS as exc:
-        raise OrdersInputError(page_words(str(exc))) from None
+        raise OrdersInputError(page_words(str(exc), {"--forecaster": "“Levels from”"})) from None
     result["files"] = {"sales": file_name(sales[1]) if sales[0] else "the bundled sample (data/sample.csv)",
                        "stock": file_name(stock[1]), "items": file_name(items[1]) if items[0] else None}
     result["saved_at"] = _time.time()
