@@ -127,3 +127,4 @@ PFBT_PREFIX = "pfbt"
 PFBT_RUN, PFBT_CANCEL, PFBT_PROGRESS, PFBT_ORIGINS = "pfbt-run", "pfbt-cancel", "pfbt-progress", "pfbt-origins"
 PFBT_REQUEST, PFBT_RESULT, PFBT_STATUS, PFBT_RESULTS = "pfbt-request", "pfbt-result", "pfbt-status", "pfbt-results"
 PFBT_SUMMARY, PFBT_CLASSES, PFBT_CHART, PFBT_MISSES = "pfbt-summary", "pfbt-classes", "pfbt-chart", "pfbt-misses"
+PFBT_LEVELS = "pfbt-levels"   # the check's levels: the portfolio's recommendations or a global model's

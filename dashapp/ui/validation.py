@@ -151,7 +151,10 @@ def page_words(message: str, names: dict | None = None) -> str:
     message = message.replace("set --", "enter --").replace(
         "--demand synthetic", f"“Demand mode” {DEMAND_MODES['synthetic']}")
     known = {**PAGE_FIELD_NAMES, **(names or {})}
-    return re.sub(r"--[a-z][a-z-]*", lambda m: known.get(m.group(0), m.group(0)), message)
+    # a command the message quotes, "(engine train --global --holdout-days 180)", stays a command
+    parts = re.split(r"(\((?:python -m )?engine [^)]*\))", message)
+    return "".join(p if i % 2 else re.sub(r"--[a-z][a-z-]*", lambda m: known.get(m.group(0), m.group(0)), p)
+                   for i, p in enumerate(parts))
 
 
 def speed_or_default(raw) -> float:

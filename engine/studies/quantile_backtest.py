@@ -86,11 +86,13 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
                        if o - w * H >= max(unseen, model.min_history)]
             if o < unseen or not windows:
                 need = (K + 1) * H
+                fit = (T - max(unseen, model.min_history)) // (K + 1)   # the longest held-out days that would do
+                shorter = f"check it with --holdout-days {fit} or fewer, or " if 7 <= fit < H else ""
                 raise ConfigError(
                     f"--forecaster {model.name} was trained on days up to {last}; origin {dates[o]} needs its "
                     f"{H} scored days and at least one held-out window of {H} days before them after that date — "
-                    f"retrain it without the file's last {need} days (engine train --global --holdout-days {need})",
-                    field="forecaster", value=model.name)
+                    f"{shorter}retrain it without the file's last {need} days (engine train "
+                    f"--global --holdout-days {need})", field="forecaster", value=model.name)
             cut = [x.slice(0, o) for x in group]
             classes = [classify(np.asarray(x.demand[-settings.history_days:], dtype=np.float64)).label for x in cut]
             cal = calibrated_level(model, D, cov, windows, lead, h, p, settings.target_fill_rate, classes)

@@ -384,6 +384,7 @@ def test_policy_backtest_orders_up_to_the_global_models_calibrated_quantile(glob
     assert out["totals"]["realised_fill_rate"] is not None
     r = subprocess.run(base + ["--holdout-days", "10"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "--holdout-days 20" in r.stderr and "Traceback" not in r.stderr
+    assert "check it with --holdout-days 8 or fewer" in r.stderr   # the longest that fits the unseen days
 
 
 @pytest.mark.slow

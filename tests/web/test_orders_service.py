@@ -8,6 +8,7 @@ import pickle
 import pytest
 
 from dashapp.pages.orders import service as O
+from dashapp.ui.levels import OWN_LEVELS, level_options
 from engine.studies.orders import OrderSettings
 
 FAST = OrderSettings(replications=3, days=14)
@@ -146,10 +147,10 @@ def test_a_running_proposal_is_followed_until_its_lines_land_or_it_goes_quiet(tm
 def test_levels_from_a_global_model_are_offered_for_the_fill_rate_objective_only():
     """“Levels from” lists each series' recommendation and the models folder's global models (not the per-series
     ensembles); a global model's levels need the fill-rate objective, and an unlisted value is named, not loaded."""
-    values = [o["value"] for o in O.level_options()]
-    assert values[0] == O.OWN_LEVELS and "ensemble:m5-global" in values and "ensemble:default" not in values
+    values = [o["value"] for o in level_options()]
+    assert values[0] == OWN_LEVELS and "ensemble:m5-global" in values and "ensemble:default" not in values
     assert O.order_settings("fill-rate", 0.95, "ensemble:m5-global").forecaster == "ensemble:m5-global"
-    assert O.order_settings("cost", 0.95, O.OWN_LEVELS).forecaster is None
+    assert O.order_settings("cost", 0.95, OWN_LEVELS).forecaster is None
     with pytest.raises(O.OrdersInputError, match="sets each level for a fill-rate target: choose the objective"):
         O.order_settings("cost", 0.95, "ensemble:m5-global")
     with pytest.raises(O.OrdersInputError, match="is not one of the listed models"):

@@ -26,6 +26,7 @@ from dashapp.platform.store import StoreUnavailable, get_store
 from dashapp.ui.components import upload_status
 from dashapp.ui.job_pages import Heartbeat, running_status
 from dashapp.ui.jobs import job_store
+from dashapp.ui.levels import OWN_LEVELS, level_options
 from dashapp.ui.uploads import file_name
 from dashapp.ui.validation import OBJECTIVE_OPTIONS, TARGET_LABEL
 
@@ -75,7 +76,7 @@ def layout(**_query):
             dbc.Col([dbc.Label(TARGET_LABEL, html_for=ids.OR_TARGET, className="small mb-0"),
                      dbc.Input(id=ids.OR_TARGET, type="number", step="any", value=0.95, size="sm")], md=2),
             dbc.Col([dbc.Label("Levels from", html_for=ids.OR_LEVELS, className="small mb-0"),
-                     dbc.Select(id=ids.OR_LEVELS, options=O.level_options(), value=O.OWN_LEVELS, size="sm")],
+                     dbc.Select(id=ids.OR_LEVELS, options=level_options(), value=OWN_LEVELS, size="sm")],
                     md=2),
             dbc.Col(dbc.Button("Propose orders", id=ids.OR_RUN, color="primary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.OR_CANCEL, color="danger", outline=True, disabled=True),
@@ -286,7 +287,7 @@ def restore(_loaded, sid):
     chosen = result.get("settings") or {}
     return (O.grid_rows(result, edits), _summary(result), _assumptions(result),
             chosen.get("objective", "cost"), chosen.get("target_fill_rate", 0.95),
-            chosen.get("forecaster") or O.OWN_LEVELS, *follow)
+            chosen.get("forecaster") or OWN_LEVELS, *follow)
 
 
 @callback(

@@ -11,6 +11,7 @@ import datetime as _dt
 import time as _time
 
 from dashapp import engine_facade as E
+from dashapp.ui.levels import levels_choice
 from dashapp.ui.uploads import UploadRefused, decode_data_url, file_name
 from dashapp.ui.validation import InputError, objective_choice, page_words
 from dashapp.ui.validation import target_fill_rate as checked_target
@@ -73,30 +74,17 @@ def default_date(sales_contents, sales_filename, max_bytes: int) -> str | None:
     return None if not last else (_dt.date.fromisoformat(last[1]) + _dt.timedelta(days=1)).isoformat()
 
 
-OWN_LEVELS = "own"   # "Levels from": each series' own recommendation
-
-
-def level_options() -> list[dict]:
-    """"Levels from": each series' recommendation, or a global quantile model of the models folder."""
-    from engine.forecast.registry import quantile_model_names
-    return [{"label": "the recommendation", "value": OWN_LEVELS}] + [
-        {"label": f"global model {n.split(':', 1)[1]}", "value": n}
-        for n in quantile_model_names()]
-
-
-def order_settings(objective, target, levels=OWN_LEVELS) -> OrderSettings:
+def order_settings(objective, target, levels=None) -> OrderSettings:
     """The recommendation's objective and fill-rate target from the page's fields, read as /portfolio and /optimum
     read them (the target is checked under either objective, so a typo is named before it could matter), and where
-    the levels come from (`levels`: OWN_LEVELS or a listed global model, engine.studies.global_orders)."""
+    the levels come from (`levels`: dashapp.ui.levels' choice, a global model: engine.studies.global_orders)."""
     try:
         s = OrderSettings(objective=objective_choice(objective), target_fill_rate=checked_target(target))
+        levels = levels_choice(levels)
     except InputError as exc:
         raise OrdersInputError(str(exc)) from None
-    if levels in (None, OWN_LEVELS):
+    if levels is None:
         return s
-    if levels not in {o["value"] for o in level_options()}:
-        raise OrdersInputError(f"“Levels from”: {str(levels)[:60]!r} is not one of the listed models (reload the "
-                               "page for the current list)")
     if s.objective != "fill-rate":
         raise OrdersInputError(f"“Levels from” {levels} sets each level for a fill-rate target: choose the "
                                "objective “Least stock reaching the fill-rate target”, or levels from each series' "

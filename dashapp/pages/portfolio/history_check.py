@@ -16,6 +16,7 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 
 from dashapp.pages.portfolio.service import key_settings
+from dashapp.ui.levels import levels_choice
 from dashapp.ui.validation import InputError, number_in, page_words
 from engine.errors import ConfigError, DataError
 from engine.json_safe import json_safe
@@ -32,21 +33,23 @@ class CheckInputError(ValueError):
     """The check cannot run with this file or these settings; str() is the message the page shows."""
 
 
-def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
+def check_settings(portfolio: PortfolioSettings, origins, levels=None) -> BacktestSettings:
     """The backtest of the page's portfolio settings: held-out days = its simulated days, the same lead time,
     objective, target, replications and supplier's rules (MOQ, pack, order days, K); `origins` from the page's
-    field."""
+    field; `levels` its “Levels from” (dashapp.ui.levels: a global model's calibrated quantile as every series'
+    level, engine.studies.quantile_backtest)."""
     if origins is None or origins == "":
         raise CheckInputError("origins: a value is required (a whole number from {} to {})".format(*ORIGINS_RANGE))
     try:
         k = number_in("origins", origins, ORIGINS_RANGE, integer=True)
+        forecaster = levels_choice(levels)
     except InputError as exc:
         raise CheckInputError(str(exc)) from None
     s = BacktestSettings(holdout_days=portfolio.days, origins=k, lead_time=portfolio.lead_time,
                          objective=portfolio.objective, target_fill_rate=portfolio.target_fill_rate,
                          replications=portfolio.replications, holding_rate=portfolio.holding_rate,
                          seed=portfolio.seed, moq=portfolio.moq, pack_size=portfolio.pack_size,
-                         order_days=portfolio.order_days, order_cost=portfolio.order_cost)
+                         order_days=portfolio.order_days, order_cost=portfolio.order_cost, forecaster=forecaster)
     try:
         return s.validate()
     except ConfigError as exc:
@@ -54,7 +57,8 @@ def check_settings(portfolio: PortfolioSettings, origins) -> BacktestSettings:
 
 
 # The backtest's flags this section's fields stand for (engine.studies.policy_backtest.BacktestSettings).
-CHECK_FIELD_NAMES = {"--holdout-days": "“Days per replication” (the held-out days)", "--origins": "“Origins”"}
+CHECK_FIELD_NAMES = {"--holdout-days": "“Days per replication” (the held-out days)", "--origins": "“Origins”",
+                     "--forecaster": "“Levels from”", "--objective": "“Objective”"}
 
 
 def _page_words(message: str) -> str:
@@ -72,8 +76,22 @@ def check_settings_from_dict(d: dict) -> BacktestSettings:
 def check_key(fid: str, mapping_used: dict, fill_missing_zero: bool, settings: BacktestSettings) -> str:
     """The cache key of a check (numbers as floats: dashapp.pages.portfolio.service.key_settings)."""
     text = json.dumps({"v": RESULT_VERSION, "kind": KIND, "file": fid, "mapping": mapping_used,
-                       "fill": bool(fill_missing_zero), "settings": key_settings(settings.to_dict())}, sort_keys=True)
+                       "fill": bool(fill_missing_zero), "settings": key_settings(settings.to_dict()),
+                       "model": _model_stamp(settings.forecaster)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _model_stamp(name: str | None) -> str | None:
+    """A listed global model's card digest: a model retrained under the same name is another check."""
+    from dashapp.ui.levels import level_options
+    if name is None or name not in {o["value"] for o in level_options()}:
+        return None
+    from engine.forecast.registry import models_dir
+    card = models_dir() / name.split(":", 1)[1] / "card.json"
+    try:
+        return hashlib.sha256(card.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return None
 
 
 def compute_check(dataset, settings: BacktestSettings, key: str, progress: Callable[[int, int], None]) -> dict:
@@ -82,7 +100,7 @@ def compute_check(dataset, settings: BacktestSettings, key: str, progress: Calla
     series = list(dataset.series.values())
     try:
         out = run_backtest(series, settings, progress=progress)
-    except DataError as exc:
+    except (DataError, ConfigError) as exc:   # ConfigError: a global model that saw the days it would be checked on
         raise CheckInputError(_page_words(str(exc))) from None
     return json_safe({"key": key, "file": dataset.name, "settings": settings.to_dict(), **out,
                       "elapsed_s": time.perf_counter() - t0})

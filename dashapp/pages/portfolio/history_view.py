@@ -11,12 +11,13 @@ from dashapp import ids
 from dashapp.pages.portfolio.history_check import calibration_figure, class_rows, exception_rows
 from dashapp.pages.portfolio.view import pct, rules_note
 from dashapp.ui.components import duration
+from dashapp.ui.levels import OWN_LEVELS, level_options
 from dashapp.ui.tables import plain_columns, result_grid
 from engine.studies.policy_backtest import ORIGINS_RANGE, unscored_text
 
 
 def check_controls():
-    """The section's explanation, the origins field, the button, Cancel and the progress bar."""
+    """The section's explanation, the origins and “Levels from” fields, the button, Cancel and the progress bar."""
     return html.Div([
         html.H2("Check against history", className="h5"),
         html.P("Recommend again on the file's history before an origin — the last days per replication of each "
@@ -24,12 +25,17 @@ def check_controls():
                "at the start, nothing on order) and compare what was promised with what happened. More origins: "
                "the held-out windows step back from the end of the file, each recommended on what came before it. "
                "Beside it, a days-of-cover rule the way planners set stock (S = k × (lead time + 1) × the last 28 "
-               "days' mean, k per series on its own past for the same target).", className="text-muted small"),
+               "days' mean, k per series on its own past for the same target). “Levels from” a global model checks "
+               "its quantile as the level instead, chosen per demand class for the fill-rate target on days it never "
+               "trained on, before each origin.", className="text-muted small"),
         dbc.Row([
             dbc.Col([dbc.Label("Origins ({}–{})".format(*ORIGINS_RANGE), className="small mb-0",
                                html_for=ids.PFBT_ORIGINS),
                      dbc.Input(id=ids.PFBT_ORIGINS, type="number", step="any", value=1, size="sm")],
                     md=2, sm=3),
+            dbc.Col([dbc.Label("Levels from", className="small mb-0", html_for=ids.PFBT_LEVELS),
+                     dbc.Select(id=ids.PFBT_LEVELS, options=level_options(), value=OWN_LEVELS, size="sm")],
+                    md=2, sm=4),
             dbc.Col(dbc.Button("Check against history", id=ids.PFBT_RUN, color="secondary"), width="auto"),
             dbc.Col(dbc.Button("Cancel", id=ids.PFBT_CANCEL, color="danger", outline=True, disabled=True),
                     width="auto"),
@@ -43,9 +49,11 @@ def check_controls():
 def _summary(result: dict):
     s, t, b = result["settings"], result["totals"], result["baseline"]
     rules = rules_note(s)   # the supplier's rules the check ran under, as the portfolio run says them
+    levels = (f"Levels from {s['forecaster']}'s quantiles, τ per demand class on the days it never trained on. "
+              if s.get("forecaster") else "")
     return html.P([
         f"{result['file']}: {t['series']} series × {s['origins']} origin(s) of {s['holdout_days']} held-out days, "
-        f"target {pct(s['target_fill_rate'])}. {rules + ' ' if rules else ''}"
+        f"target {pct(s['target_fill_rate'])}. {levels}{rules + ' ' if rules else ''}"
         f"Promised {pct(t['promised_fill_rate'])}, realised "
         f"{pct(t['realised_fill_rate'])} (mean over series; {pct(t['realised_fill_rate_units'])} of all units); "
         f"{t['series_within_5pts']} of {t['scored']} series within 5 points of their promise"

@@ -326,7 +326,7 @@ def show(result):
     State(ids.PF_FILE, "data"), *[State(rid, "value") for rid in ROLE_IDS], State(ids.PF_FILL_ZERO, "value"),
     State(ids.PF_LEAD_TIME, "value"), State(ids.PF_REPLICATIONS, "value"), State(ids.PF_DAYS, "value"),
     State(ids.PF_OBJECTIVE, "value"), State(ids.PF_TARGET, "value"), State(ids.PFBT_ORIGINS, "value"),
-    *[State(rid, "value") for rid in RULE_IDS],
+    State(ids.PFBT_LEVELS, "value"), *[State(rid, "value") for rid in RULE_IDS],
     prevent_initial_call=True,
 )
 def prepare_check(_n, file, *rest):
@@ -334,12 +334,12 @@ def prepare_check(_n, file, *rest):
     at once, else the job."""
     if not _n:
         raise dash.exceptions.PreventUpdate
-    roles, (fill, lead, reps, days, objective, target, origins, *rules) = rest[:len(ROLES)], rest[len(ROLES):]
+    roles, (fill, lead, reps, days, objective, target, origins, levels, *rules) = rest[:len(ROLES)], rest[len(ROLES):]
     try:
         if not isinstance(file, dict) or not file.get("file_id"):   # none yet, or a forged store value
             raise P.PortfolioInputError("upload a daily CSV first")
         s = H.check_settings(P.settings_from_form(lead, reps, days, objective, target,
-                                                  **dict(zip(RULE_KEYS, rules))), origins)
+                                                  **dict(zip(RULE_KEYS, rules))), origins, levels)
         ds = P.read_dataset(files(), file.get("file_id"), choices_from_values(roles), fill)
     except (P.PortfolioInputError, H.CheckInputError) as err:
         return no_update, no_update, error_alert(CHECK_WORDS, err)
