@@ -68,9 +68,10 @@ def cmd_backtest_policy(args) -> int:
     print(f"{t['series']} series, {settings.origins} origin(s) x {settings.holdout_days} held-out days "
           f"(start: on-hand = the level, nothing on order)")
     if settings.forecaster:
-        levels = sorted({(r["origin"], r["quantile_level"]) for r in out["records"]})
-        print(f"level       {settings.forecaster}'s quantile of the (L + 1)-day demand, calibrated on held-out days "
-              f"before each origin: " + ", ".join(f"origin {o}: q = {q:.3f}" for o, q in levels))
+        levels = sorted({(r["origin"], r["class"], r["quantile_level"]) for r in out["records"]})
+        print(f"level       {settings.forecaster}'s quantile of the (L + 1)-day demand, calibrated per demand class "
+              "on held-out days before each origin: "
+              + ", ".join(f"origin {o + 1} {c} q = {q:.3f}" for o, c, q in levels))
     print(f"fill rate   promised {pct(t['promised_fill_rate'])}  realised {pct(t['realised_fill_rate'])} "
           f"(unit-weighted {pct(t['realised_fill_rate_units'])})  within 5 points: {t['series_within_5pts']} of "
           f"{t['scored']}")
