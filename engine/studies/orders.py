@@ -239,7 +239,15 @@ def _model_levels(dataset, stock: dict, terms: dict, date: _dt.date, s: OrderSet
     histories = {key: history_before(dataset.series[key], date) for key in stock}
     recs = global_levels(model, histories, terms, date, s.target_fill_rate)
     days = next(iter(recs.values()))["evaluation"]["total_days"] if recs else 0
-    return recs, [NOTE.format(model=model.name, target=100 * s.target_fill_rate, days=days)]
+    notes = [NOTE.format(model=model.name, target=100 * s.target_fill_rate, days=days)]
+    from engine.forecast.backtest import days_never_read
+    if days_never_read(model, dataset, None) is None:   # no series of this file is one it trained on
+        trained_on = ((model.card or {}).get("training") or {}).get("data_file") or "another file"
+        notes.append(f"{model.name} was trained on {trained_on}, not on these series: its level is calibrated on "
+                     "this file's days, but how well it forecasts them is untested here — check it on /portfolio's "
+                     "Check against history (engine backtest-policy --forecaster), or train one on this file "
+                     "(engine train --global)")
+    return recs, notes
 
 
 def recommendation_settings(terms: ItemTerms, s: OrderSettings):

@@ -78,6 +78,7 @@ def test_the_level_is_the_models_calibrated_quantile_and_the_order_fills_it_in_p
         assert rec["evaluation"]["what"].startswith("real held-out days")
     assert all(len(taus) == 1 for taus in by_class.values())   # one τ per demand class
     assert any("never trained on" in n and "K is not weighed" in n for n in out["notes"])
+    assert not any("not on these series" in n for n in out["notes"])   # trained on this very file
 
 
 def test_a_higher_target_never_lowers_a_level(shop):

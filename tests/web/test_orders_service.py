@@ -164,5 +164,8 @@ def test_orders_with_a_global_models_levels_name_it_in_every_reason():
     assert all("ensemble:m5-global's" in o["reason"] and "-quantile" in o["reason"] for o in out["orders"])
     assert O.objective_words(out["settings"]).endswith("levels from ensemble:m5-global's quantiles")
     assert any("never trained on" in n for n in out["notes"])
+    # m5-global never saw the sample's series: said, with the check and the training command as typed
+    assert any("was trained on m5_store.csv, not on these series" in n and "(engine train --global)" in n
+               for n in out["notes"])
     rows = O.grid_rows(out, {})
     assert all(r["fill_rate"] is None or 0 <= r["fill_rate"] <= 1 for r in rows)
