@@ -23,7 +23,6 @@ trained on another file is evaluated and flagged as such.
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import math
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ import numpy as np
 
 from engine.forecast.base import window_sum
 from engine.forecast.coverage import conformal_coverage
-from engine.forecast.seen_days import history_digest, same_history_seen
+from engine.forecast.seen_days import first_unseen, holds_history, same_history_seen
 from engine.forecast.series_covariates import covariates_for, stacked_covariates
 
 DEFAULT_HOLDOUT_DAYS = 73
@@ -135,7 +134,7 @@ def check_training_period(forecaster, targets: list[Target], data_sha: str | Non
         first_hold_pos = t.positions[0]
         if t.dates and t.key in last:
             if last[t.key] >= t.dates[first_hold_pos]:
-                unseen = min(len(x.demand) - bisect.bisect_right(x.dates, last[x.key])
+                unseen = min(len(x.dates) - first_unseen(x.dates, last[x.key])
                              for x in targets if x.dates and x.key in last)
                 fits = f"backtest it on the {unseen} days it never saw (--holdout-days {unseen}) or " if unseen > 1 \
                     else ""
@@ -158,15 +157,8 @@ def days_never_read(forecaster, dataset, data_sha: str | None) -> int | None:
     if not last or card.get("kind") == "legacy":
         return None
     same_file = data_sha is not None and training.get("data_sha256") == data_sha
-    digests = training.get("history_digest_by_series") or {}
-    counts = []
-    for s in dataset.series.values():
-        if not s.dates or s.key not in last:
-            continue
-        if not same_file and (s.key not in digests or history_digest(s.dates, s.demand) != digests[s.key]):
-            continue
-        dates = [str(d)[:10] for d in s.dates]
-        counts.append(len(dates) - bisect.bisect_right(dates, str(last[s.key])[:10]))
+    counts = [len(s.dates) - first_unseen(s.dates, last[s.key]) for s in dataset.series.values()
+              if s.dates and s.key in last and (same_file or holds_history(training, s.key, s.dates, s.demand))]
     return min(counts) if counts else None
 
 

@@ -16,7 +16,8 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["HISTORY_DIGEST_DAYS", "history_digest", "history_digests", "same_history_seen"]
+__all__ = ["HISTORY_DIGEST_DAYS", "history_digest", "history_digests", "holds_history", "first_unseen",
+           "same_history_seen"]
 
 HISTORY_DIGEST_DAYS = 28
 
@@ -40,16 +41,30 @@ def history_digests(series) -> dict:
     return out
 
 
+def holds_history(training: dict, key, dates, demand) -> bool:
+    """Whether a series holds the history the card's training file held under its key (the same first day and first
+    days of demand); False when the card has no digest of it (another series, or an entry trained before digests
+    were recorded)."""
+    digest = (training.get("history_digest_by_series") or {}).get(key)
+    return digest is not None and digest == history_digest(dates, demand)
+
+
+def first_unseen(dates, last) -> int:
+    """Index of the first of `dates` after `last`, a model's last training day (len(dates) when none is): the days
+    from there on are the ones it never read."""
+    last = str(last)[:10]
+    return next((i for i, d in enumerate(dates) if str(d)[:10] > last), len(dates))
+
+
 def same_history_seen(training: dict, targets) -> tuple | None:
     """(key, last training date, first held-out date) of the first target whose history the card's training file
     held (same key, same digest) up to a day inside the target's held-out days; None when there is none (or the
     card has no digests: an entry trained before they were recorded)."""
-    digests = training.get("history_digest_by_series") or {}
     last = training.get("last_train_date_by_series") or {}
     for t in targets:
-        if t.key not in digests or t.key not in last or not t.dates:
+        if t.key not in last or not t.dates:
             continue
         first_held = str(t.dates[t.positions[0]])[:10]
-        if str(last[t.key])[:10] >= first_held and history_digest(t.dates, t.demand) == digests[t.key]:
+        if str(last[t.key])[:10] >= first_held and holds_history(training, t.key, t.dates, t.demand):
             return t.key, str(last[t.key])[:10], first_held
     return None

@@ -3,7 +3,7 @@ costs of such a run are optimistic. The model card records the last training dat
 from __future__ import annotations
 
 from engine.forecast.backtest import file_sha256
-from engine.forecast.seen_days import history_digest
+from engine.forecast.seen_days import holds_history
 
 __all__ = ["training_last_date", "replay_warnings", "simulated_dates", "simulator_warnings"]
 
@@ -38,8 +38,7 @@ def replay_warnings(forecaster, series, first_date: str | None, data_path=None) 
         return []
     training = (getattr(forecaster, "card", None) or {}).get("training") or {}
     card_sha, card_file = training.get("data_sha256"), training.get("data_file")
-    digest = (training.get("history_digest_by_series") or {}).get(series.key)
-    if digest is None or digest != history_digest(series.dates, series.demand):   # not the same history: compare files
+    if not holds_history(training, series.key, series.dates, series.demand):   # not the same history: compare files
         if card_sha and data_path is not None and file_sha256(data_path) not in (None, card_sha):
             return []
         if data_path is None and card_file and getattr(series, "source", None) not in (None, card_file):
