@@ -22,10 +22,11 @@ import numpy as np
 
 from engine.demand.classes import classify
 from engine.errors import ConfigError
-from engine.studies.quantile_backtest import NO_DEMAND
+from engine.forecast.seen_days import first_unseen
+from engine.studies.quantile_backtest import finite, series_promise
 from engine.studies.quantile_level import calibrated_level, level_paths, model_last_training_date
 
-__all__ = ["WINDOW_DAYS", "MAX_WINDOWS", "MIN_HELD_OUT_DAYS", "NOTE", "global_levels"]
+__all__ = ["WINDOW_DAYS", "MAX_WINDOWS", "MIN_HELD_OUT_DAYS", "NOTE", "global_levels", "replay_arrays"]
 
 WINDOW_DAYS = 28        # a calibration window: four weeks, replayed from the level with nothing on order
 MAX_WINDOWS = 4         # the newest held-out windows used (up to 112 days)
@@ -44,22 +45,30 @@ def _windows(held_out: int, history: int) -> list[tuple[int, int]]:
     return [(history - (j + 1) * w, w) for j in range(n)]
 
 
+def replay_arrays(model, group: list, keys: list, terms: dict) -> tuple:
+    """(demand (n, T), known-in-advance covariates, lead L + R − 1, holding cost h and lost-sale cost p per unit
+    and day) of series sharing their dates, with their items' terms: what the model's levels are replayed on."""
+    from engine.forecast.series_covariates import stacked_covariates
+    D = np.stack([np.asarray(x.demand, dtype=np.float64) for x in group])
+    lead = np.array([terms[k].protection_days - 1 for k in keys], dtype=np.int64)
+    cost = np.array([terms[k].unit_cost for k in keys], dtype=np.float64)
+    price = np.array([terms[k].unit_price for k in keys], dtype=np.float64)
+    h = np.array([terms[k].holding_rate for k in keys]) * cost / 365.0
+    return D, stacked_covariates(group, model.horizon), lead, h, price - cost
+
+
 def global_levels(model, histories: dict, terms: dict, date: _dt.date, target: float) -> dict:
     """{series key: a recommendation record (engine.studies.recommendation's keys for an order-up-to level)} from
-    `model`'s calibrated quantiles. `histories` {key: the series cut before `date`}, `terms` {key: ItemTerms}."""
-    from engine.forecast.series_covariates import stacked_covariates
-
+    `model`'s calibrated quantiles. `model` from engine.studies.quantile_backtest.quantile_model (a global model
+    whose card says which days it saw), `histories` {key: the series cut before `date`}, `terms` {key: ItemTerms}."""
     last = model_last_training_date(model)
-    if last is None:
-        raise ConfigError(f"--forecaster {model.name}: its card does not say which days it was trained on, so its "
-                          "level cannot be calibrated on days it never saw", field="forecaster", value=model.name)
     groups: dict[tuple, list] = {}
     for key, x in histories.items():
         groups.setdefault(tuple(x.dates), []).append(key)
     out = {}
     for dates, keys in groups.items():
         T = len(dates)
-        unseen = next((i for i, d in enumerate(dates) if str(d)[:10] > last), T)
+        unseen = first_unseen(dates, last)
         held = T - max(unseen, model.min_history)
         if held < MIN_HELD_OUT_DAYS:
             raise ConfigError(
@@ -68,21 +77,13 @@ def global_levels(model, histories: dict, terms: dict, date: _dt.date, target: f
                 f"least {MIN_HELD_OUT_DAYS} needed): retrain it with --holdout-days 56 (engine train --global), or "
                 "order from each series' own recommendation (without --forecaster)", field="forecaster",
                 value=model.name)
-        group = [histories[k] for k in keys]
-        protection = np.array([terms[k].protection_days for k in keys], dtype=np.int64)
-        too_long = [k for k, p in zip(keys, protection) if p > model.max_days]
+        too_long = [k for k in keys if terms[k].protection_days > model.max_days]
         if too_long:
             k = too_long[0]
             raise ConfigError(f"--forecaster {model.name} forecasts sums of up to {model.max_days} days; {k} must "
                               f"be covered for {terms[k].protection_days} days (lead time {terms[k].lead_time} + "
                               f"review period {terms[k].review_days})", field="forecaster", value=model.name)
-        lead = protection - 1
-        D = np.stack([np.asarray(x.demand, dtype=np.float64) for x in group])
-        cov = stacked_covariates(group, model.horizon)
-        cost = np.array([terms[k].unit_cost for k in keys], dtype=np.float64)
-        price = np.array([terms[k].unit_price for k in keys], dtype=np.float64)
-        h = np.array([terms[k].holding_rate for k in keys]) * cost / 365.0
-        p = price - cost
+        D, cov, lead, h, p = replay_arrays(model, [histories[k] for k in keys], keys, terms)
         classes = [classify(D[i, -HISTORY_DAYS:]).label for i in range(len(keys))]
         windows = _windows(held, T)
         cal = calibrated_level(model, D, cov, windows, lead, h, p, target, classes)
@@ -95,18 +96,10 @@ def global_levels(model, histories: dict, terms: dict, date: _dt.date, target: f
     return out
 
 
-def _num(v) -> float | None:
-    return None if v is None or not np.isfinite(v) else float(v)
-
-
 def _record(model, t, cal, i, level, median, label, target, windows, days, last_day) -> dict:
     protection = t.protection_days
     known = "file" if t.prices_known() else "assumed"
-    fill = _num(cal["series_fill"][i])
-    if label == NO_DEMAND:   # no sale in the history: no promise (as the portfolio); the model's level is 0
-        fill = None
-    elif fill is None:
-        fill = cal["fill"]   # no demand in the windows but sales before: the pooled promise
+    fill = series_promise(cal, i, label)
     w = windows[0][1]
     return {
         "policy": "order-up-to",
@@ -115,9 +108,9 @@ def _record(model, t, cal, i, level, median, label, target, windows, days, last_
                    "safety_stock": max(level, 0.0) - max(median, 0.0), "relative_error_quantile": None},
         "level_from": (f"{model.name}'s {cal['level'][i]:.3f}-quantile of the {protection}-day demand (median "
                        f"{max(median, 0.0):.1f}), τ for the {label} class"),
-        "fill_rate": fill, "cycle_service_level": _num(cal["series_csl"][i]),
-        "average_on_hand": _num(cal["series_on_hand"][i]),
-        "expected_cost": _num(cal["series_cost"][i]), "expected_cost_ci": None,
+        "fill_rate": fill, "cycle_service_level": finite(cal["series_csl"][i]),
+        "average_on_hand": finite(cal["series_on_hand"][i]),
+        "expected_cost": finite(cal["series_cost"][i]), "expected_cost_ci": None,
         "objective": {"name": "fill-rate", "target_fill_rate": target,
                       "meaning": f"least level of {model.name}'s quantiles whose fill rate reaches "
                                  f"{100 * target:.1f} % on held-out days"},

@@ -168,15 +168,15 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     from engine.studies.portfolio import with_calibration
     from engine.studies.recommend import recommend
     s = (settings or OrderSettings()).validate()
-    from_model, notes = _model_levels(dataset, stock, terms, date, s, progress)
+    histories = {key: history_before(dataset.series[key], date) for key in stock}
+    from_model, notes = _model_levels(dataset, histories, terms, date, s, progress)
     lines = []
     file_before, calibrated = None, {}
     total = len(stock)
     for done, (key, pos) in enumerate(stock.items()):
         if progress:
             progress(done, total, f"{done} of {total} series")
-        series, t = dataset.series[key], terms[key]
-        hist = history_before(series, date)
+        hist, t = histories[key], terms[key]
         last = _dt.date.fromisoformat(hist.dates[-1])
         if (date - last).days > 1:
             notes.append(f"{key}: the sales history ends {last.isoformat()}, {(date - last).days - 1} days before "
@@ -226,17 +226,17 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                        "value": sum(x["order_value"] for x in lines)}}
 
 
-def _model_levels(dataset, stock: dict, terms: dict, date: _dt.date, s: OrderSettings, progress):
+def _model_levels(dataset, histories: dict, terms: dict, date: _dt.date, s: OrderSettings, progress):
     """(records {key: the global model's calibrated level}, the notes that say what that level leaves out) with
-    s.forecaster; (None, []) without it."""
+    s.forecaster, for the stock file's series (`histories`: each cut before `date`); (None, []) without it."""
     if s.forecaster is None:
         return None, []
     from engine.studies.global_orders import NOTE, global_levels
     from engine.studies.quantile_backtest import quantile_model
     model = quantile_model(s.forecaster)
     if progress:
-        progress(0, len(stock), f"calibrating {model.name}'s level on the days it never trained on", long_step=True)
-    histories = {key: history_before(dataset.series[key], date) for key in stock}
+        progress(0, len(histories), f"calibrating {model.name}'s level on the days it never trained on",
+                 long_step=True)
     recs = global_levels(model, histories, terms, date, s.target_fill_rate)
     days = next(iter(recs.values()))["evaluation"]["total_days"] if recs else 0
     notes = [NOTE.format(model=model.name, target=100 * s.target_fill_rate, days=days)]

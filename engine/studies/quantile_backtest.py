@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.demand.classes import classify
 from engine.errors import ConfigError
+from engine.forecast.seen_days import first_unseen
 from engine.studies.history_replay import days_of_cover, fill_rates, replayed_fields
 from engine.studies.portfolio import series_lead_time
 from engine.studies.quantile_level import (
@@ -52,11 +53,6 @@ def quantile_model(name: str):
     return model
 
 
-def _unseen_from(dates, last: str) -> int:
-    """Index of the first date after the model's last training date (len(dates) when none is)."""
-    return next((i for i, d in enumerate(dates) if str(d)[:10] > last), len(dates))
-
-
 def quantile_backtest_records(series: list, settings, model) -> list[dict]:
     """Records of every origin and series (policy_backtest's columns) for `model`'s calibrated level."""
     from engine.forecast.series_covariates import stacked_covariates
@@ -73,7 +69,7 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
     by_key: dict[tuple, dict] = {}
     for dates, group in groups.items():
         T = len(dates)
-        unseen = _unseen_from(dates, last)
+        unseen = first_unseen(dates, last)
         D = np.stack([np.asarray(x.demand, dtype=np.float64) for x in group])
         cov = stacked_covariates(group, model.horizon)
         lead = np.array([series_lead_time(x, settings.lead_time) for x in group], dtype=np.int64)
@@ -111,16 +107,23 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
     return [by_key[(x.key, j)] for j in range(K) for x in series]
 
 
-def _num(v) -> float | None:
+def finite(v) -> float | None:
+    """A figure as a float, None when there is none (NaN: e.g. no demand on the days it was measured on)."""
     return None if v is None or not math.isfinite(float(v)) else float(v)
 
 
+def series_promise(cal: dict, i: int, label: str) -> float | None:
+    """Row i's promised fill rate at its calibrated τ (engine.studies.quantile_level.calibrated_level): none for a
+    series without any sale in its history (as the portfolio; the model's level is 0), the pooled promise for one
+    without demand in the calibration windows but sales before."""
+    if label == NO_DEMAND:
+        return None
+    promised = finite(cal["series_fill"][i])
+    return cal["fill"] if promised is None else promised
+
+
 def _record(x, origin, origin_date, label, settings, model, cal, i, start, lead, tot, fill, base, H) -> dict:
-    promised = _num(cal["series_fill"][i])
-    if label == NO_DEMAND:   # no sale in the history: no promise (as the portfolio), the model's level is 0
-        promised = None
-    elif promised is None:   # no demand in any calibration window but sales before: the pooled promise
-        promised = cal["fill"]
+    promised = series_promise(cal, i, label)
     return {
         "series": x.key, "origin": origin, "origin_date": origin_date,
         "class": label,
@@ -128,7 +131,7 @@ def _record(x, origin, origin_date, label, settings, model, cal, i, start, lead,
         "relative_error_quantile": None, "quantile_level": float(cal["level"][i]), "reorder_point": None,
         "order_quantity": None, "selection_target": settings.target_fill_rate, "start_on_hand": float(start),
         "promised_fill_rate": promised, "simulated_fill_rate": promised,
-        "promised_cycle_service_level": _num(cal["series_csl"][i]),
+        "promised_cycle_service_level": finite(cal["series_csl"][i]),
         "promised_cost": float(cal["series_cost"][i]), "promised_average_on_hand": float(cal["series_on_hand"][i]),
         **replayed_fields(tot, fill, base, base["fill"], i, H),
     }
