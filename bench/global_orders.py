@@ -29,21 +29,17 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.global_quantiles import M5, cut_file  # noqa: E402
+from bench.global_quantiles import M5, chosen_model, data_file  # noqa: E402
 
 TARGETS = (0.9, 0.95, 0.98)
 
 
 def replayed(model, full, terms, keys, o: int, days: int, tau: np.ndarray) -> dict:
     """Realised fill per series and mean on-hand of the model's daily level at τ over the `days` after day o."""
-    from engine.forecast.series_covariates import stacked_covariates
+    from engine.studies.global_orders import replay_arrays
     from engine.studies.history_replay import fill_rates
     from engine.studies.quantile_level import level_paths, replay_levels
-    D = np.stack([np.asarray(full.series[k].demand, dtype=np.float64) for k in keys])
-    cov = stacked_covariates([full.series[k] for k in keys], model.horizon)
-    lead = np.array([terms[k].protection_days - 1 for k in keys], dtype=np.int64)
-    h = np.array([terms[k].holding_rate * terms[k].unit_cost / 365.0 for k in keys])
-    p = np.array([terms[k].unit_price - terms[k].unit_cost for k in keys])
+    D, cov, lead, h, p = replay_arrays(model, [full.series[k] for k in keys], keys, terms)
     tot = replay_levels(D[:, o:o + days], level_paths(model, D, cov, o, days, lead, tau)[:, None, :], lead, h, p)
     return {"fill": fill_rates(tot), "on_hand": float((tot["on_hand"] / days).mean())}
 
@@ -55,33 +51,27 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="a global entry trained on the cut file (its last days held out)")
     ap.add_argument("--models-dir", default=None)
     args = ap.parse_args(argv)
-    path = Path(args.data)
-    if not path.is_file():
-        print(f"error: {path} not found (set SIM_SHARED_DIR)", file=sys.stderr)
+    path = data_file(args.data)
+    if path is None:
         return 2
-    from engine import paths
     from engine.data.dataset import load_csv
     from engine.data.items import item_terms
-    from engine.forecast.registry import get_forecaster
     from engine.studies.global_orders import global_levels
     from engine.studies.orders import history_before
-    with tempfile.TemporaryDirectory() as tmp:
-        cut = cut_file(path, args.cut_days, Path(tmp))
-        if args.model:
-            name = args.model
-            if args.models_dir:
-                paths.use_models_dir(args.models_dir)
-        else:
-            from engine.forecast.global_commands import train_global_model
-            from engine.forecast.global_train import GlobalConfig
-            name = "orders-global"
-            train_global_model(cut, Path(tmp) / "models" / name, cfg=GlobalConfig(), log=lambda m: None,
-                               command="bench.global_orders", backtest_models=())
-            paths.use_models_dir(Path(tmp) / "models")
-        model = get_forecaster(f"ensemble:{name}")
-        cut_ds = load_csv(cut)
-        date = dt.date.fromisoformat(str(next(iter(cut_ds.series.values())).dates[-1])[:10]) + dt.timedelta(days=1)
+    from engine.studies.quantile_backtest import quantile_model
     full = load_csv(path)
+    date = dt.date.fromisoformat(str(next(iter(full.series.values())).dates[-args.cut_days])[:10])
+
+    def train(root: Path) -> str:   # on the file as it stood on the order date: without its last C days
+        from bench.global_quantiles import cut_file
+        from engine.forecast.global_commands import train_global_model
+        from engine.forecast.global_train import GlobalConfig
+        train_global_model(cut_file(path, args.cut_days, root), root / "orders-global", cfg=GlobalConfig(),
+                           log=lambda m: None, command="bench.global_orders", backtest_models=())
+        return "orders-global"
+    with tempfile.TemporaryDirectory() as tmp:
+        model = quantile_model(f"ensemble:{chosen_model(args, Path(tmp), train)}")   # loaded before tmp goes
+    name = model.name.split(":", 1)[1]
     keys = list(full.series)
     terms = item_terms(full, None, checked=keys)
     hist = {k: history_before(full.series[k], date) for k in keys}

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.global_quantiles import M5, cut_file  # noqa: E402
+from bench.global_quantiles import M5, chosen_model, cut_file, data_file  # noqa: E402
 
 HOLDOUT = 90
 LEAD = 7
@@ -70,26 +70,21 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="a global entry trained without the last 180 days of the cut file")
     ap.add_argument("--models-dir", default=None)
     args = ap.parse_args(argv)
-    path = Path(args.data)
-    if not path.is_file():
-        print(f"error: {path} not found (set SIM_SHARED_DIR)", file=sys.stderr)
+    path = data_file(args.data)
+    if path is None:
         return 2
-    from engine import paths
     from engine.studies.policy_backtest import run_backtest
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731 (one line)
     with tempfile.TemporaryDirectory() as tmp:
         data = cut_file(path, args.cut_days, Path(tmp)) if args.cut_days else path
         t0 = time.time()
         base = row(run_backtest(str(data), settings()), time.time() - t0)
-        trained = None
-        if args.model:
-            name = args.model
-            if args.models_dir:
-                paths.use_models_dir(args.models_dir)
-        else:
-            name = "policy-global"
-            trained = train(data, Path(tmp) / "models", log)
-            paths.use_models_dir(Path(tmp) / "models")
+        trained = {}
+
+        def fit(root: Path) -> str:
+            trained.update(train(data, root, log))
+            return "policy-global"
+        name = chosen_model(args, Path(tmp) / "models", fit)
         t0 = time.time()
         glob = row(run_backtest(str(data), settings(f"ensemble:{name}")), time.time() - t0)
     print(f"{path.name}{f' cut {args.cut_days} days' if args.cut_days else ''}, last {HOLDOUT} days, lead time "

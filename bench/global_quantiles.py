@@ -47,6 +47,28 @@ QUANTILES = (0.5, 0.9, 0.95, 0.99)
 GOAL_RATIO = 0.92
 
 
+def data_file(arg) -> Path | None:
+    """The benchmark's --data file, or None once stderr says it is missing (the caller exits with 2)."""
+    path = Path(arg)
+    if path.is_file():
+        return path
+    print(f"error: {path} not found (set SIM_SHARED_DIR)", file=sys.stderr)
+    return None
+
+
+def chosen_model(args, models_root: Path, train) -> str:
+    """The global model a benchmark scores: --model (in --models-dir when given), or the one `train(models_root)`
+    trains there and names; the models folder is set for the registry either way."""
+    from engine import paths
+    if args.model:
+        if args.models_dir:
+            paths.use_models_dir(args.models_dir)
+        return args.model
+    name = train(models_root)
+    paths.use_models_dir(models_root)
+    return name
+
+
 def cut_file(data: Path, days: int, out_dir: Path) -> Path:
     """A copy of a date-keyed file without its last `days` dates."""
     import pandas as pd
@@ -142,9 +164,8 @@ def main(argv=None) -> int:
                     help="with --train: days before the holdout that fit the meta-learner (default: GlobalConfig's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    data = Path(args.data)
-    if not data.is_file():
-        print(f"error: {data} not found (set SIM_SHARED_DIR)", file=sys.stderr)
+    data = data_file(args.data)
+    if data is None:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
