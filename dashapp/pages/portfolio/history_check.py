@@ -83,8 +83,10 @@ def check_key(fid: str, mapping_used: dict, fill_missing_zero: bool, settings: B
 
 def _model_stamp(name: str | None) -> str | None:
     """A listed global model's card digest: a model retrained under the same name is another check."""
-    from dashapp.ui.levels import level_options
-    if name is None or name not in {o["value"] for o in level_options()}:
+    try:
+        if levels_choice(name) is None:
+            return None
+    except InputError:   # not listed (any more): never a path read from the browser's value
         return None
     from engine.forecast.registry import models_dir
     card = models_dir() / name.split(":", 1)[1] / "card.json"
