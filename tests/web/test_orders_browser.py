@@ -30,6 +30,13 @@ def upload(d, upload_id, path):
     d.find_element("css selector", f"#{upload_id} input[type=file]").send_keys(str(path))
 
 
+def upload_stock(d, tmp_path, text: str = STOCK) -> None:
+    """A stock file written as stock.csv, uploaded, and its receipt shown."""
+    (tmp_path / "stock.csv").write_text(text)
+    upload(d, "or-stock-upload", tmp_path / "stock.csv")
+    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+
+
 def cell(d, series, col):
     return d.find_element("css selector", f"#or-grid .ag-center-cols-container [row-id='{series}'] [col-id='{col}']")
 
@@ -89,9 +96,7 @@ def test_upload_propose_edit_reload_and_download(page, app, tmp_path):
 def test_a_bad_stock_file_shows_one_line(page, app, tmp_path):
     d = page
     open_orders(d, app.url)
-    (tmp_path / "stock.csv").write_text("sku,warehouse,on_hand\nSKU_1,WH_1,-5\n")
-    upload(d, "or-stock-upload", tmp_path / "stock.csv")
-    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    upload_stock(d, tmp_path, "sku,warehouse,on_hand\nSKU_1,WH_1,-5\n")
     click(d, "or-run")
     msg = wait_until(lambda: text_of(d, "or-error"), 30, what="the refusal")
     assert "row 2, column on_hand: -5 is negative" in msg
@@ -102,9 +107,7 @@ def test_the_objective_and_target_choose_the_lines_and_a_bad_target_is_named(pag
 
     d = page
     open_orders(d, app.url)
-    (tmp_path / "stock.csv").write_text(STOCK)
-    upload(d, "or-stock-upload", tmp_path / "stock.csv")
-    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    upload_stock(d, tmp_path)
     Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")
     target = d.find_element("id", "or-target")
     target.send_keys(Keys.CONTROL, "a")
@@ -131,9 +134,7 @@ def test_levels_from_a_global_model(page, app, tmp_path):
 
     d = page
     open_orders(d, app.url)
-    (tmp_path / "stock.csv").write_text(STOCK)
-    upload(d, "or-stock-upload", tmp_path / "stock.csv")
-    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    upload_stock(d, tmp_path)
     Select(d.find_element("id", "or-levels")).select_by_value("ensemble:m5-global")
     click(d, "or-run")
     msg = wait_until(lambda: text_of(d, "or-error"), 30, what="the refusal")
@@ -155,12 +156,10 @@ def start_long_proposal(d, url, tmp_path, n: int) -> None:
 
     open_orders(d, url)
     write_retail_csv(tmp_path / "sales.csv", n_items=n, days=400)
-    (tmp_path / "stock.csv").write_text("item_id,store_id,on_hand,on_order,due_date\n"
-                                        + "".join(f"ITEM_{i},S_1,0,,\n" for i in range(n)))
     upload(d, "or-sales-upload", tmp_path / "sales.csv")
     wait_until(lambda: "sales.csv received" in text_of(d, "or-sales-status"), 20, what="the sales file")
-    upload(d, "or-stock-upload", tmp_path / "stock.csv")
-    wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+    upload_stock(d, tmp_path, "item_id,store_id,on_hand,on_order,due_date\n"
+                 + "".join(f"ITEM_{i},S_1,0,,\n" for i in range(n)))
     Select(d.find_element("id", "or-objective")).select_by_value("fill-rate")
     click(d, "or-run")
     wait_until(lambda: "proposing:" in text_of(d, "or-progress"), 30, what="the progress line")
@@ -207,9 +206,7 @@ def test_with_redis_the_proposal_runs_on_the_celery_worker(tmp_path, redis_serve
         d = browser_factory()
         d.set_window_size(1440, 1000)
         open_orders(d, server.url)
-        (tmp_path / "stock.csv").write_text(STOCK)
-        upload(d, "or-stock-upload", tmp_path / "stock.csv")
-        wait_until(lambda: "stock.csv received" in text_of(d, "or-stock-status"), 10, what="the stock file")
+        upload_stock(d, tmp_path)
         click(d, "or-run")
         wait_until(lambda: cell_text(d, "SKU_1/WH_1", "order_qty"), 60, what="the grid's rows")
         assert int(cell_text(d, "SKU_1/WH_1", "order_qty")) > 0

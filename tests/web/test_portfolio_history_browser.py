@@ -12,12 +12,17 @@ from tests.web.test_portfolio_browser import choose, open_portfolio, planner_fil
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_check_against_history_shows_promised_vs_realised_and_the_exceptions(page, app, tmp_path):
-    d = page
-    open_portfolio(d, app.url)
+def open_planner_file(d, url, tmp_path) -> None:
+    """/portfolio with a planner's 150-day file uploaded and its columns mapped (the market as the location)."""
+    open_portfolio(d, url)
     upload(d, planner_file(tmp_path / "verkauf.csv", days=150))
     wait_until(lambda: prop(d, "pf-role-date") == "Datum", 20, what="the detected mapping")
     choose(d, "pf-role-location", "Markt")
+
+
+def test_check_against_history_shows_promised_vs_realised_and_the_exceptions(page, app, tmp_path):
+    d = page
+    open_planner_file(d, app.url, tmp_path)
     set_input(d, "pf-replications", 5)
     set_input(d, "pf-days", 30)
     set_input(d, "pfbt-origins", 2)
@@ -46,10 +51,7 @@ def test_check_the_levels_of_a_global_model(page, app, tmp_path):
     from selenium.webdriver.support.ui import Select
 
     d = page
-    open_portfolio(d, app.url)
-    upload(d, planner_file(tmp_path / "verkauf.csv", days=150))
-    wait_until(lambda: prop(d, "pf-role-date") == "Datum", 20, what="the detected mapping")
-    choose(d, "pf-role-location", "Markt")
+    open_planner_file(d, app.url, tmp_path)
     set_input(d, "pf-days", 30)
     Select(d.find_element("id", "pfbt-levels")).select_by_value("ensemble:m5-global")
     assert prop(d, "pf-objective") == "cost"   # the page's default objective
