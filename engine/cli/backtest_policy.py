@@ -33,8 +33,9 @@ def register(subparsers, common=None) -> None:
     add_static_rq_option(p)
     p.add_argument("--forecaster", metavar="ensemble:NAME", default=None,
                    help="a global quantile model (engine train --global) instead of the portfolio's per-series "
-                        "forecasters: order up to its own quantile of the (L + 1)-day demand, the level calibrated "
-                        "for the target on held-out windows between its training and each origin (fill-rate only)")
+                        "forecasters: order up to its own quantile of the (L + R)-day demand, the level calibrated "
+                        "for the objective on held-out windows between its training and each origin, replayed "
+                        "under the supplier's rules (with --order-cost under --objective cost: an (s, S) lot too)")
     p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
     p.add_argument("--out", metavar="SERIES.csv", help="write the per-series records as CSV")
     p.add_argument("--json", action="store_true", help="print one JSON object (totals, by_class, baseline, records)")
@@ -69,7 +70,7 @@ def cmd_backtest_policy(args) -> int:
           f"(start: on-hand = the level, nothing on order)")
     if settings.forecaster:
         levels = sorted({(r["origin"], r["class"], r["quantile_level"]) for r in out["records"]})
-        print(f"level       {settings.forecaster}'s quantile of the (L + 1)-day demand, calibrated per demand class "
+        print(f"level       {settings.forecaster}'s quantile of the (L + R)-day demand, calibrated per demand class "
               "on held-out days before each origin: "
               + ", ".join(f"origin {o + 1} {c} q = {q:.3f}" for o, c, q in levels))
     print(f"fill rate   promised {pct(t['promised_fill_rate'])}  realised {pct(t['realised_fill_rate'])} "

@@ -28,7 +28,9 @@ def register(subparsers, common=None) -> None:
     p.add_argument("--forecaster", metavar="ensemble:NAME", default=None,
                    help="a global quantile model (engine train --global) instead of each series' recommendation: "
                         "order up to its quantile of the protection period's demand, the quantile chosen per demand "
-                        "class for --target-fill-rate on days it never trained on (needs --objective fill-rate)")
+                        "class on days it never trained on, replayed under each item's order days, packs, MOQ and K: "
+                        "the least reaching --target-fill-rate (--objective fill-rate) or of least realised cost "
+                        "(--objective cost; with K > 0 an (s, S) lot too)")
     p.add_argument("--models-dir", default=None, help="models folder (default $SIM_MODELS_DIR or <repo>/models)")
     p.add_argument("--out", metavar="PO.csv", help="write the order lines (quantity > 0) as CSV for an ERP")
     p.add_argument("--json", action="store_true", help="print one JSON object: orders, assumptions, notes")
@@ -66,7 +68,7 @@ def cmd_orders(args) -> int:
                       target_fill_rate=args.target_fill_rate).validate()
     settings = OrderSettings(objective=args.objective, target_fill_rate=args.target_fill_rate,
                              replications=args.replications, days=args.days, seed=args.seed,
-                             forecaster=args.forecaster).validate()
+                             forecaster=args.forecaster)
     dataset = read_data(args, args.data or default_data_path())   # with --columns and --fill-missing-zero
     stock = read_stock(args.stock, dataset)
     terms = item_terms(dataset, read_items(args.items) if args.items else None, checked=list(stock))

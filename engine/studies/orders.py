@@ -54,16 +54,11 @@ class OrderSettings:
     days: int = 90
     seed: int = 42
     forecaster: str | None = None   # ensemble:NAME of a global model: its calibrated quantile as the level
+                                    # (engine.studies.global_orders), for either objective
 
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def validate(self) -> "OrderSettings":
-        if self.forecaster is not None and self.objective != "fill-rate":
-            raise ConfigError(f"--forecaster {self.forecaster} sets its level for a fill-rate target; --objective "
-                              f"{self.objective} is not offered with it (use --objective fill-rate, or leave "
-                              "--forecaster out)", field="objective", value=self.objective)
-        return self
 
 
 def parse_order_date(text) -> _dt.date:
@@ -167,7 +162,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     run."""
     from engine.studies.portfolio import with_calibration
     from engine.studies.recommend import recommend
-    s = (settings or OrderSettings()).validate()
+    s = settings or OrderSettings()
     histories = {key: history_before(dataset.series[key], date) for key in stock}
     from_model, notes = _model_levels(dataset, histories, terms, date, s, progress)
     lines = []
@@ -217,7 +212,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                                        f"longest gap between order days {days_text(t.order_days)})")
         lines.append(line)
     skipped = [{"series": k, "reason": "no row in the stock file"} for k in dataset.series if k not in stock]
-    k_note = [] if from_model else [K_NOTE]   # a model's level does not weigh K (its own note says so)
+    k_note = [] if from_model else [K_NOTE]   # a model's levels say how they weigh K in their own note
     return {"date": date.isoformat(), "weekday": f"{date:%a}", "settings": s.to_dict(), "orders": lines,
             "assumptions": assumptions_by_field({k: terms[k] for k in stock}), "notes": notes + k_note,
             "skipped": skipped,
@@ -231,15 +226,21 @@ def _model_levels(dataset, histories: dict, terms: dict, date: _dt.date, s: Orde
     s.forecaster, for the stock file's series (`histories`: each cut before `date`); (None, []) without it."""
     if s.forecaster is None:
         return None, []
-    from engine.studies.global_orders import NOTE, global_levels
+    from engine.studies.global_orders import global_levels, levels_note
     from engine.studies.quantile_backtest import quantile_model
     model = quantile_model(s.forecaster)
     if progress:
         progress(0, len(histories), f"calibrating {model.name}'s level on the days it never trained on",
                  long_step=True)
-    recs = global_levels(model, histories, terms, date, s.target_fill_rate)
+    recs = global_levels(model, histories, terms, date, s.target_fill_rate, s.objective)
     days = next(iter(recs.values()))["evaluation"]["total_days"] if recs else 0
-    notes = [NOTE.format(model=model.name, target=100 * s.target_fill_rate, days=days)]
+    notes = [levels_note(model.name, s.objective, s.target_fill_rate, days)]
+    top = float(model.quantiles[-1])
+    at_top = [k for k, r in recs.items() if r["params"]["quantile_level"] >= top - 1e-9]
+    if s.objective == "cost" and at_top:
+        notes.append(f"{len(at_top)} of {len(recs)} levels are {model.name}'s highest quantile ({top:g}): a lost sale "
+                     "costs more there than holding the stock, and a still higher level may cost less, beyond what "
+                     "the model forecasts")
     from engine.forecast.backtest import days_never_read
     if days_never_read(model, dataset, None) is None:   # no series of this file is one it trained on
         trained_on = ((model.card or {}).get("training") or {}).get("data_file") or "another file"

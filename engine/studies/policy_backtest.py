@@ -66,14 +66,7 @@ class BacktestSettings:
                 value = getattr(self, name)
                 raise ConfigError(f"--{name.replace('_', '-')} {value} is out of range ({allowed})", field=name,
                                   value=value)
-        rules = self.portfolio_settings().validate().order_rules()
-        if self.forecaster is not None and (rules.active or rules.order_cost > 0):
-            raise ConfigError(f"--forecaster {self.forecaster} is backtested without supplier rules (MOQ, pack size, "
-                              "order days, order cost): leave them out or leave --forecaster out", field="forecaster",
-                              value=self.forecaster)
-        if self.forecaster is not None and self.objective != "fill-rate":
-            raise ConfigError(f"--forecaster {self.forecaster} sets its level for a fill-rate target; --objective "
-                              f"{self.objective} is not offered with it", field="objective", value=self.objective)
+        self.portfolio_settings().validate()
         return self
 
     def portfolio_settings(self) -> PortfolioSettings:

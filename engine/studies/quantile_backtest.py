@@ -1,15 +1,18 @@
 """The real-demand policy backtest (engine.studies.policy_backtest) with a quantile model's own level instead of the
 portfolio's per-series forecasters: `engine backtest-policy --forecaster ensemble:NAME`.
 
-At each origin every series orders up to S_t = the model's τ-quantile of the next L + 1 days' demand, recomputed
-daily from the real history before t (engine.studies.quantile_level), τ calibrated for the fill-rate target per
-demand class on the held-out windows between the model's last training day and the origin. The model must not have
-seen those windows nor the scored days: the card's last training date says which days it saw, and a model trained
-too late is refused with the --holdout-days to retrain it with (engine train --global). The records and totals
-have the portfolio backtest's columns (forecaster = the model, policy order-up-to, `quantile_level` = τ, the
-promise = each series' fill rate at τ on the calibration windows, the pooled one for a series without demand
-there, none for a series without any sale in its history, as the portfolio), beside the same days-of-cover
-baseline.
+At each origin every series orders up to S_t = the model's τ-quantile of the next L + R days' demand (R the review
+period of the order days, 1 without them), recomputed daily from the real history before t
+(engine.studies.quantile_level), τ calibrated per demand class on the held-out windows between the model's last
+training day and the origin — the least τ reaching the fill-rate target, or under the cost objective the τ of least
+realised cost, with an order cost K chosen together with an (s, S) lot among the portfolio's multiples of the EOQ.
+The windows and the scored days are replayed under the settings' supplier rules (order days, packs, MOQ, K). The
+model must not have seen those windows nor the scored days: the card's last training date says which days it saw,
+and a model trained too late is refused with the --holdout-days to retrain it with (engine train --global). The
+records and totals have the portfolio backtest's columns (forecaster = the model, policy order-up-to or s-S,
+`quantile_level` = τ, the promise = each series' fill rate at τ on the calibration windows, the pooled one for a
+series without demand there, none for a series without any sale in its history, as the portfolio), beside the same
+days-of-cover baseline.
 """
 from __future__ import annotations
 
@@ -20,10 +23,13 @@ import numpy as np
 from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
+from engine.policies.lot_sizing import eoq
+from engine.policies.order_rules import weekday_of
 from engine.studies.history_replay import days_of_cover, fill_rates, replayed_fields
-from engine.studies.portfolio import series_lead_time
+from engine.studies.portfolio import LOT_MULTIPLES, series_lead_time
 from engine.studies.quantile_level import (
     calibrated_level,
+    cycle_phases,
     has_sum_quantiles,
     level_paths,
     model_last_training_date,
@@ -59,6 +65,8 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
 
     H, K = settings.holdout_days, settings.origins
     last = model_last_training_date(model)
+    rules = settings.portfolio_settings().order_rules()
+    review = rules.review_period()
     groups: dict = {}
     for x in series:
         if not x.dates:
@@ -73,6 +81,8 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
         D = np.stack([np.asarray(x.demand, dtype=np.float64) for x in group])
         cov = stacked_covariates(group, model.horizon)
         lead = np.array([series_lead_time(x, settings.lead_time) for x in group], dtype=np.int64)
+        cover = lead + review - 1   # the level covers L + R days
+        first_weekday = weekday_of(dates[0])
         cost = np.array([x.unit_cost for x in group], dtype=np.float64)
         price = np.array([x.unit_price for x in group], dtype=np.float64)
         h, p = settings.holding_rate * cost / 365.0, price - cost
@@ -91,19 +101,26 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
                     f"--global --holdout-days {need})", field="forecaster", value=model.name)
             cut = [x.slice(0, o) for x in group]
             classes = [classify(np.asarray(x.demand[-settings.history_days:], dtype=np.float64)).label for x in cut]
-            cal = calibrated_level(model, D, cov, windows, lead, h, p, settings.target_fill_rate, classes)
-            S = level_paths(model, D, cov, o, H, lead, cal["level"])
+            lots = None
+            if settings.objective == "cost" and rules.order_cost > 0:
+                lots = np.array([[m * eoq(rules.order_cost, float(np.mean(D[i, max(o - settings.history_days, 0):o])),
+                                          float(h[i])) for m in LOT_MULTIPLES] for i in range(len(group))])
+            cal = calibrated_level(model, D, cov, windows, cover, h, p, settings.target_fill_rate, classes,
+                                   objective=settings.objective, kernel_lead=lead, rules=rules,
+                                   first_weekday=first_weekday, lots=lots)
+            S = level_paths(model, D, cov, o, H, cover, cal["level"])
             held = D[:, o:o + H]
-            tot = replay_levels(held, S[:, None, :], lead, h, p)
+            phase = cycle_phases(len(group), o)
+            tot = replay_levels(held, S[:, None, :], lead, h, p, rules, (first_weekday + o) % 7, cal["lot"], phase)
             fill = fill_rates(tot)
-            recs = [{"lead_time": int(lead[i]), "unit_cost": float(cost[i]), "unit_price": float(price[i])}
-                    for i in range(len(group))]
+            recs = [{"lead_time": int(lead[i]), "protection_days": int(cover[i]) + 1, "unit_cost": float(cost[i]),
+                     "unit_price": float(price[i])} for i in range(len(group))]
             base = days_of_cover(cut, recs, held, settings.history_days, settings.holding_rate, settings.objective,
-                                 settings.target_fill_rate)
+                                 settings.target_fill_rate, rules)
             base["fill"] = fill_rates(base["totals"])
             for i, x in enumerate(group):
                 by_key[(x.key, j)] = _record(x, j, dates[o - 1], classes[i], settings, model, cal, i, S[i, 0],
-                                             lead[i], tot, fill, base, H)
+                                             phase[i], lead[i], tot, fill, base, H)
     return [by_key[(x.key, j)] for j in range(K) for x in series]
 
 
@@ -122,14 +139,17 @@ def series_promise(cal: dict, i: int, label: str) -> float | None:
     return cal["fill"] if promised is None else promised
 
 
-def _record(x, origin, origin_date, label, settings, model, cal, i, start, lead, tot, fill, base, H) -> dict:
+def _record(x, origin, origin_date, label, settings, model, cal, i, level, phase, lead, tot, fill, base, H) -> dict:
     promised = series_promise(cal, i, label)
+    lot = float(cal["lot"][i])
     return {
         "series": x.key, "origin": origin, "origin_date": origin_date,
         "class": label,
-        "forecaster": model.name, "policy": "order-up-to", "lead_time": int(lead), "order_up_to": float(start),
-        "relative_error_quantile": None, "quantile_level": float(cal["level"][i]), "reorder_point": None,
-        "order_quantity": None, "selection_target": settings.target_fill_rate, "start_on_hand": float(start),
+        "forecaster": model.name, "policy": "s-S" if lot > 0 else "order-up-to", "lead_time": int(lead),
+        "order_up_to": float(level) + lot, "relative_error_quantile": None, "quantile_level": float(cal["level"][i]),
+        "reorder_point": float(level) if lot > 0 else None, "order_quantity": None,
+        "selection_target": settings.target_fill_rate if settings.objective == "fill-rate" else None,
+        "start_on_hand": float(level) + phase * lot,
         "promised_fill_rate": promised, "simulated_fill_rate": promised,
         "promised_cycle_service_level": finite(cal["series_csl"][i]),
         "promised_cost": float(cal["series_cost"][i]), "promised_average_on_hand": float(cal["series_on_hand"][i]),

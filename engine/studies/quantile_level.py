@@ -20,9 +20,11 @@ import warnings
 import numpy as np
 
 from engine.forecast.base import Covariates
+from engine.policies.order_rules import OrderRules
 from engine.studies.history_replay import fill_rates, replay
 
 __all__ = ["LEVEL_GRID", "sum_quantile_paths", "level_paths", "replay_levels", "choose_level", "calibrated_level",
+           "cycle_phases",
            "model_last_training_date", "has_sum_quantiles"]
 
 LEVEL_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
@@ -75,13 +77,41 @@ def level_paths(model, demand: np.ndarray, cov: Covariates | None, start: int, d
     return out
 
 
-def replay_levels(after: np.ndarray, S: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray) -> dict:
-    """Kernel totals of every row and level: after (n, days) real demand; S (n, k, days) order-up-to levels.
-    Rows of the result are row-major (series i, level j) → i · k + j."""
+def replay_levels(after: np.ndarray, S: np.ndarray, lead: np.ndarray, h: np.ndarray, p: np.ndarray, rules=None,
+                  weekday: int = 0, lot: np.ndarray | None = None, phase=0.5) -> dict:
+    """Kernel totals of every row and level: after (n, days) real demand; S (n, k, days) order-up-to levels; lead
+    the kernel's lead time per row; rules the supplier's OrderRules applied to every order (None: any quantity, every
+    day), one for all rows or a sequence of one per row; weekday that of day 0; lot (n,) S − s of an (s, S) rule (0:
+    order up to S every day it is short), started at s + phase · lot (phase in [0, 1), one or one per row: where
+    in its order cycle the run begins). Rows of the result are row-major (series i, level j) → i · k + j."""
+    n, k, days = S.shape
+    if rules is None or isinstance(rules, OrderRules):
+        return _replay(after, S, lead, h, p, rules, weekday, lot, phase)
+    tot: dict = {}
+    for r in set(rules):   # one kernel per supplier's rules, the totals put back in row order
+        rows = np.flatnonzero([x == r for x in rules])
+        sub = _replay(after[rows], S[rows], np.asarray(lead)[rows], h[rows], p[rows], r, weekday,
+                      None if lot is None else np.asarray(lot)[rows], np.broadcast_to(phase, (n,))[rows])
+        at = (rows[:, None] * k + np.arange(k)[None, :]).ravel()
+        for key, v in sub.items():
+            tot.setdefault(key, np.zeros(n * k))[at] = v
+    return tot
+
+
+def _replay(after, S, lead, h, p, rules, weekday, lot, phase) -> dict:
     n, k, days = S.shape
     flat = S.reshape(n * k, days)
-    rep = lambda a: np.repeat(np.asarray(a), k, axis=0)  # noqa: E731 (one line, used four times)
-    return replay(rep(after), flat[:, 0], rep(lead), rep(h), rep(p), lambda d, pos: flat[:, d] - pos)
+    rep = lambda a: np.repeat(np.asarray(a), k, axis=0)  # noqa: E731 (one line, used six times)
+    if lot is None or not np.any(np.asarray(lot) > 0):
+        return replay(rep(after), flat[:, 0], rep(lead), rep(h), rep(p), lambda d, pos: flat[:, d] - pos, rules,
+                      weekday)
+    top = rep(lot)
+
+    def order(d, pos):   # (s, S): below s = the level, up to S = s + lot
+        return np.where(top > 0, (flat[:, d] + top - pos) * (pos < flat[:, d]), flat[:, d] - pos)
+
+    start = flat[:, 0] + top * rep(np.broadcast_to(phase, (n,)))
+    return replay(rep(after), start, rep(lead), rep(h), rep(p), order, rules, weekday)
 
 
 def choose_level(levels, fills, target: float) -> float:
@@ -100,56 +130,108 @@ def choose_level(levels, fills, target: float) -> float:
 
 
 def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows: list[tuple[int, int]],
-                     lead: np.ndarray, h: np.ndarray, p: np.ndarray, target: float, classes=None) -> dict:
-    """τ for a fill-rate target from held-out windows [(start, days), …] of `demand` (n, T) (every window after the
-    model's training and before the origin the level will serve).
+                     lead: np.ndarray, h: np.ndarray, p: np.ndarray, target: float, classes=None, *,
+                     objective: str = "fill-rate", kernel_lead: np.ndarray | None = None, rules=None,
+                     first_weekday: int = 0, lots: np.ndarray | None = None) -> dict:
+    """τ for a fill-rate target (or, objective "cost", the τ of least realised cost) from held-out windows
+    [(start, days), …] of `demand` (n, T) (every window after the model's training and before the origin the level
+    will serve). `lead`: the days the level covers less one (its sum is over lead + 1 days).
 
-    One fill-rate curve over LEVEL_GRID per series (its mean over the windows where it had demand); the pooled curve
-    is their mean. With `classes` (a label per row, engine.demand.classes) each class with at least
-    MIN_CHECK_SERIES curves gets its own τ, read on its curve shrunk toward the pooled one as if SHRINK_SERIES more
-    series had followed it (the portfolio's out-of-time correction does the same, engine.studies.portfolio): under
-    one pooled τ smooth series over-deliver and intermittent ones fall short (M5, lead time 7: 0.98 vs 0.93).
-    Returns {"level" (n,) τ per row, "by_class" {class: τ}, "pooled", "fill" (the promise: mean over series at their
-    τ), "grid" {level: pooled fill}, "windows", and per series (means over the windows at τ) "series_fill",
-    "series_on_hand", "series_cost" (per window), "series_csl"}."""
+    How the level is run on those days, as it will be run after the origin: `kernel_lead` the lead time of an order
+    (default `lead`: daily review), `rules` the supplier's OrderRules (order days, packs, MOQ, K per order) applied
+    to every order in the kernel (one for all rows, or one per row), `first_weekday` the weekday of demand[:, 0];
+    under the cost objective `lots` (n, m) candidate lot sizes S − s of an (s, S) rule beside plain order-up-to
+    (lot 0), the K-aware choice the portfolio makes on its selection paths (engine.studies.portfolio's
+    LOT_MULTIPLES × the EOQ).
+
+    One curve over LEVEL_GRID (× the lots) per series: its fill rate (the mean over the windows where it had
+    demand), or its cost per day (holding + lost sales + K per order); the pooled curve is their mean. With
+    `classes` (a label per row, engine.demand.classes) each class with at least MIN_CHECK_SERIES curves gets its own
+    choice, read on its curve shrunk toward the pooled one as if SHRINK_SERIES more series had followed it (the
+    portfolio's out-of-time correction does the same, engine.studies.portfolio): under one pooled τ smooth series
+    over-deliver and intermittent ones fall short (M5, lead time 7: 0.98 vs 0.93). Fill rate: the least τ reaching
+    the target; cost: the grid point (τ, lot) of least mean cost per day.
+    Returns {"level" (n,) τ per row, "lot" (n,) S − s per row (0: order-up-to), "by_class" {class: τ}, "pooled",
+    "fill" (the promise: mean over series at their τ), "grid" {level: pooled fill at lot 0}, "windows", and per
+    series (means over the windows at τ) "series_fill", "series_on_hand", "series_cost" (per window: holding + lost
+    sales + K per order), "series_csl", "series_orders" (per window)."""
     from engine.studies.portfolio import ALL_CLASSES, MIN_CHECK_SERIES, SHRINK_SERIES
 
     lo, hi = float(model.quantiles[0]), float(model.quantiles[-1])
     grid = [q for q in LEVEL_GRID if lo - 1e-12 <= q <= hi + 1e-12]
     n, k = demand.shape[0], len(grid)
-    curves = []
+    kernel_lead = lead if kernel_lead is None else kernel_lead
+    by_cost = objective == "cost"
+    lot_grid = np.zeros((n, 1))
+    if by_cost and lots is not None:
+        lot_grid = np.column_stack([lot_grid, np.asarray(lots, dtype=float)])
+    m = lot_grid.shape[1]
+    fills, costs = [], []
     for start, days in windows:
         S = sum_quantile_paths(model, demand, cov, start, days, lead, grid)
-        curves.append(fill_rates(replay_levels(demand[:, start:start + days], S, lead, h, p)).reshape(n, k))
+        after = demand[:, start:start + days]
+        wd = (first_weekday + start) % 7
+        ph = cycle_phases(n, start)
+        tots = [replay_levels(after, S, kernel_lead, h, p, rules, wd, lot_grid[:, j], ph) for j in range(m)]
+        fills.append(np.stack([fill_rates(t).reshape(n, k) for t in tots], axis=1))            # (n, m, k)
+        costs.append(np.stack([(_cost(t) / days).reshape(n, k) for t in tots], axis=1))
     with warnings.catch_warnings():  # a series without demand in every window: NaN, not a warning
         warnings.simplefilter("ignore", RuntimeWarning)
-        per_series = np.nanmean(np.stack(curves), axis=0)                    # (n, k)
-    has = np.isfinite(per_series).all(axis=1)
-    pooled = per_series[has].mean(axis=0) if has.any() else np.full(k, np.nan)
-    tau_pooled = choose_level(grid, pooled, target)
-    level = np.full(n, tau_pooled)
-    by_class = {ALL_CLASSES: tau_pooled}
+        per_fill = np.nanmean(np.stack(fills), axis=0)
+    per_cost = np.mean(np.stack(costs), axis=0).reshape(n, m * k)
+    has = np.isfinite(per_fill[:, 0, :]).all(axis=1)
+    curves = per_cost if by_cost else per_fill[:, 0, :]
+    pooled = curves[has].mean(axis=0) if has.any() else np.full(curves.shape[1], np.nan)
+    grid_q = np.tile(np.asarray(grid), m)   # (m · k,) lot-major, as per_cost's columns
+
+    def choose(curve) -> int:   # the chosen column of a curve
+        if by_cost:
+            return int(np.nanargmin(curve)) if np.isfinite(curve).any() else 0
+        return choose_level(grid, curve, target)
+
+    pick = choose(pooled)
+    level = np.full(n, grid_q[pick] if by_cost else pick)
+    lot_col = np.full(n, pick // k if by_cost else 0)
+    by_class = {ALL_CLASSES: float(level[0])}
     labels = np.asarray([ALL_CLASSES] * n if classes is None else [str(c) for c in classes])
     for c in sorted(set(labels) - {ALL_CLASSES}):
         rows = (labels == c) & has
-        m = int(rows.sum())
-        if m < MIN_CHECK_SERIES:
+        count = int(rows.sum())
+        if count < MIN_CHECK_SERIES:
             continue
-        curve = pooled + m / (m + SHRINK_SERIES) * (per_series[rows].mean(axis=0) - pooled)
-        by_class[c] = choose_level(grid, curve, target)
-        level[labels == c] = by_class[c]
-    per = {"fill": [], "on_hand": [], "cost": [], "csl": []}
+        c_pick = choose(pooled + count / (count + SHRINK_SERIES) * (curves[rows].mean(axis=0) - pooled))
+        level[labels == c] = grid_q[c_pick] if by_cost else c_pick
+        lot_col[labels == c] = c_pick // k if by_cost else 0
+        by_class[c] = float(level[labels == c][0])
+    lot = lot_grid[np.arange(n), lot_col]
+    per = {"fill": [], "on_hand": [], "cost": [], "csl": [], "orders": []}
     for start, days in windows:
         tot = replay_levels(demand[:, start:start + days],
-                            level_paths(model, demand, cov, start, days, lead, level)[:, None, :], lead, h, p)
+                            level_paths(model, demand, cov, start, days, lead, level)[:, None, :], kernel_lead, h, p,
+                            rules, (first_weekday + start) % 7, lot, cycle_phases(n, start))
         per["fill"].append(fill_rates(tot))
         per["on_hand"].append(tot["on_hand"] / days)
-        per["cost"].append(tot["holding"] + tot["stockout"])
+        per["cost"].append(_cost(tot))
+        per["orders"].append(tot["orders"])
         cyc = tot["cycles"]
         per["csl"].append(np.where(cyc > 0, 1.0 - tot["cycles_with_stockout"] / np.where(cyc > 0, cyc, 1.0), np.nan))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         series = {key: np.nanmean(np.vstack(v), axis=0) for key, v in per.items()}
-    return {"level": level, "by_class": by_class, "pooled": tau_pooled, "windows": len(windows),
-            "grid": dict(zip(grid, map(float, pooled))), "fill": float(np.nanmean(series["fill"])),
-            **{f"series_{key}": v for key, v in series.items()}}
+    pooled_fill = per_fill[has, 0, :].mean(axis=0) if has.any() else np.full(k, np.nan)
+    return {"level": level, "lot": lot, "by_class": by_class, "pooled": by_class[ALL_CLASSES],
+            "windows": len(windows), "grid": dict(zip(grid, map(float, pooled_fill))),
+            "fill": float(np.nanmean(series["fill"])), **{f"series_{key}": v for key, v in series.items()}}
+
+
+def cycle_phases(n: int, seed: int = 0) -> np.ndarray:
+    """Where in its order cycle each of n rows starts a replay, spread evenly over [0, 1) (the golden-ratio sequence,
+    shifted by `seed`). An (s, S) run of a few weeks that always started mid-cycle would, with a lot of more than
+    twice the window's demand, never order: the stock it starts with would come free of K and favour ever larger
+    lots. Started at phases spread over the cycle, the orders counted are on average the stationary rate's."""
+    return ((np.arange(n) + 1 + int(seed)) * 0.6180339887498949) % 1.0
+
+
+def _cost(tot: dict) -> np.ndarray:
+    """Holding + lost sales + K per order placed, per row of kernel totals."""
+    return tot["holding"] + tot["stockout"] + tot["ordering"]

@@ -51,10 +51,11 @@ def objective_words(settings: dict) -> str:
     OrderSettings dict; the order cost, which may differ per item, is left to each record's objective_meaning)."""
     if settings.get("objective") == "fill-rate":
         words = f"least stock reaching a {100 * settings['target_fill_rate']:.1f} % fill rate"
-        if settings.get("forecaster"):   # engine.studies.global_orders
-            words += f", levels from {settings['forecaster']}'s quantiles"
-        return words
-    return "least expected cost"
+    else:
+        words = "least expected cost"
+    if settings.get("forecaster"):   # engine.studies.global_orders
+        words += f", levels from {settings['forecaster']}'s quantiles"
+    return words
 
 
 def history_caveat(history_days: int, protection_days: int, warm_up_days: int) -> str | None:

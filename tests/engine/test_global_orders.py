@@ -1,7 +1,8 @@
 """Today's orders from a global quantile model (engine.studies.global_orders, `engine orders --forecaster`): the
 level is the model's τ-quantile of the protection period's demand on the sales before the order date, τ chosen per
-demand class for the fill-rate target on days the model never trained on; the order is that level less the position
-in whole packs; the promise is the series' fill rate on those held-out days; what it leaves out is said."""
+demand class on days the model never trained on, replayed under each item's supplier rules — the least level
+reaching the fill-rate target, or the least realised cost with an (s, S) lot where an order costs K; the order is
+that level less the position in whole packs; the promise is the series' fill rate on those held-out days."""
 from __future__ import annotations
 
 import datetime as dt
@@ -77,7 +78,8 @@ def test_the_level_is_the_models_calibrated_quantile_and_the_order_fills_it_in_p
         assert "ensemble:tiny's" in line["reason"] and f"{tau:.3f}-quantile" in line["reason"]
         assert rec["evaluation"]["what"].startswith("real held-out days")
     assert all(len(taus) == 1 for taus in by_class.values())   # one τ per demand class
-    assert any("never trained on" in n and "K is not weighed" in n for n in out["notes"])
+    assert any("never trained on" in n and "order days, lead time, packs, MOQ and order cost K" in n
+               for n in out["notes"])
     assert not any("not on these series" in n for n in out["notes"])   # trained on this very file
 
 
@@ -91,10 +93,36 @@ def test_a_higher_target_never_lowers_a_level(shop):
     assert all(b[k] >= a[k] - 1e-9 for k in a) and sum(b.values()) > sum(a.values())
 
 
+def test_the_cost_objective_weighs_the_order_cost_with_a_lot_and_orders_on_order_days_only(shop):
+    """Items with an order cost K get the (s, S) rule when it is cheaper on the held-out days (fewer orders), the
+    others order up to the level; every level covers lead time + review period and nothing is ordered on a day
+    that is not an order day."""
+    items = "item,location,pack_size,unit_cost,unit_price,order_cost,order_days\n" + "".join(
+        f"ITEM_{i},S_1,1,2,5,{40 if i % 2 == 0 else 0},mon;thu\n" for i in range(6))
+    terms = item_terms(shop["ds"], read_items(items.encode(), name="items.csv"))
+    out = propose_orders(shop["ds"], shop["stock"], terms, ORDER_DATE,
+                         OrderSettings(objective="cost", forecaster="ensemble:tiny"))
+    assert any("least realised cost" in n for n in out["notes"])
+    top = [line for line in out["orders"] if line["recommendation"]["params"]["quantile_level"] >= 0.99 - 1e-9]
+    assert any(f"{len(top)} of 6 levels are ensemble:tiny's highest quantile" in n for n in out["notes"]) == bool(top)
+    for line in out["orders"]:
+        rec = line["recommendation"]
+        assert rec["objective"]["name"] == "cost" and line["protection_days"] == 7 + 4
+        assert rec["params"]["protection_days"] == 11 and "order days" in rec["evaluation"]["what"]
+        if line["order_cost"] > 0:
+            p = rec["params"]
+            assert rec["policy"] == "s-S" and p["lot_size"] > 0
+            assert p["order_up_to"] == pytest.approx(p["reorder_point"] + p["lot_size"])
+        else:
+            assert rec["policy"] == "order-up-to"
+        assert line["order_qty"] == 0 and "is not an order day" in line["reason"]   # a Friday
+    saved = sum(line["recommendation"]["orders_per_window"] for line in out["orders"] if line["order_cost"] > 0)
+    fill = propose_orders(shop["ds"], shop["stock"], terms, ORDER_DATE, FILL)
+    assert saved < sum(line["recommendation"]["orders_per_window"] for line in fill["orders"]
+                       if line["order_cost"] > 0)
+
+
 def test_refusals_say_what_to_change(shop):
-    with pytest.raises(ConfigError, match="fill-rate target; --objective cost is not offered"):
-        propose_orders(shop["ds"], shop["stock"], shop["terms"], ORDER_DATE,
-                       OrderSettings(objective="cost", forecaster="ensemble:tiny"))
     with pytest.raises(ConfigError, match="forecasts no quantiles of the demand sum"):
         propose_orders(shop["ds"], shop["stock"], shop["terms"], ORDER_DATE,
                        OrderSettings(objective="fill-rate", forecaster="ses"))
@@ -115,6 +143,6 @@ def test_cli_orders_with_a_global_model(shop, capsys):
     out = json.loads(capsys.readouterr().out)
     assert len(out["orders"]) == 6 and all(o["recommendation"]["params"]["forecaster"] == "ensemble:tiny"
                                            for o in out["orders"])
-    assert main(base) == 2
-    err = capsys.readouterr().err
-    assert "--objective cost is not offered" in err and "Traceback" not in err
+    assert main(base + ["--json"]) == 0   # the default objective, least expected cost
+    out = json.loads(capsys.readouterr().out)
+    assert all(o["recommendation"]["objective"]["name"] == "cost" for o in out["orders"])

@@ -144,15 +144,14 @@ def test_a_running_proposal_is_followed_until_its_lines_land_or_it_goes_quiet(tm
     assert state == "done" and result["saved_at"] == 1001.0 and edits == {"A": 3}
 
 
-def test_levels_from_a_global_model_are_offered_for_the_fill_rate_objective_only():
+def test_levels_from_a_global_model_are_offered_for_either_objective():
     """“Levels from” lists each series' recommendation and the models folder's global models (not the per-series
-    ensembles); a global model's levels need the fill-rate objective, and an unlisted value is named, not loaded."""
+    ensembles) under either objective; an unlisted value is named, not loaded."""
     values = [o["value"] for o in level_options()]
     assert values[0] == OWN_LEVELS and "ensemble:m5-global" in values and "ensemble:default" not in values
     assert O.order_settings("fill-rate", 0.95, "ensemble:m5-global").forecaster == "ensemble:m5-global"
+    assert O.order_settings("cost", 0.95, "ensemble:m5-global").forecaster == "ensemble:m5-global"
     assert O.order_settings("cost", 0.95, OWN_LEVELS).forecaster is None
-    with pytest.raises(O.OrdersInputError, match="sets each level for a fill-rate target: choose the objective"):
-        O.order_settings("cost", 0.95, "ensemble:m5-global")
     with pytest.raises(O.OrdersInputError, match="is not one of the listed models"):
         O.order_settings("fill-rate", 0.95, "../../etc/passwd")
 
@@ -169,3 +168,7 @@ def test_orders_with_a_global_models_levels_name_it_in_every_reason():
                for n in out["notes"])
     rows = O.grid_rows(out, {})
     assert all(r["fill_rate"] is None or 0 <= r["fill_rate"] <= 1 for r in rows)
+    cost = O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX,
+                     O.order_settings("cost", 0.95, "ensemble:m5-global"))
+    assert O.objective_words(cost["settings"]) == "least expected cost, levels from ensemble:m5-global's quantiles"
+    assert all(o["recommendation"]["objective"]["name"] == "cost" for o in cost["orders"])

@@ -117,23 +117,23 @@ def _dated(last: str, days: int = 200, n: int = 4) -> SimpleNamespace:
 
 def test_levels_from_a_global_model_check_its_quantile_in_the_pages_words():
     """“Levels from” m5-global (trained on days up to 2016-02-28): on a file after them the check runs its
-    calibrated quantile; under least cost or with supplier rules it is refused in the page's words; on a file whose
-    days it saw the message names the longest held-out days that fit and keeps the retraining command as typed."""
+    calibrated quantile, under either objective and the form's supplier rules; on a file whose days it saw the
+    message names the longest held-out days that fit and keeps the retraining command as typed."""
     fill = PortfolioSettings(lead_time=3, replications=4, days=30, objective="fill-rate")
     s = H.check_settings(fill, 1, "ensemble:m5-global")
     assert s.forecaster == "ensemble:m5-global"
     assert H.check_key("f", {}, False, s) != H.check_key("f", {}, False, H.check_settings(fill, 1))
-    with pytest.raises(H.CheckInputError, match="“Levels from” ensemble:m5-global sets its level for a fill-rate "
-                                                "target; “Objective” cost is not offered"):
-        H.check_settings(PortfolioSettings(days=30), 1, "ensemble:m5-global")
-    with pytest.raises(H.CheckInputError, match="without supplier rules .* leave “Levels from” out"):
-        H.check_settings(PortfolioSettings(days=30, objective="fill-rate", moq=5), 1, "ensemble:m5-global")
+    cost = H.check_settings(PortfolioSettings(lead_time=3, days=30, order_days="mon;thu", order_cost=5.0), 1,
+                            "ensemble:m5-global")
+    assert cost.objective == "cost" and cost.forecaster == "ensemble:m5-global"
     with pytest.raises(H.CheckInputError, match="is not one of the listed models"):
         H.check_settings(fill, 1, "/etc/passwd")
     out = H.compute_check(_dated("2017-06-30"), s, "k" * 40, lambda d, t: None)
     assert {r["forecaster"] for r in out["records"]} == {"ensemble:m5-global"}
     assert all(r["quantile_level"] is not None for r in out["records"])
     assert "Levels from ensemble:m5-global's quantiles" in str(check_view(out))
+    by_cost = H.compute_check(_dated("2017-06-30"), cost, "c" * 40, lambda d, t: None)["records"]
+    assert all(r["selection_target"] is None and r["policy"] in ("order-up-to", "s-S") for r in by_cost)
     with pytest.raises(H.CheckInputError) as err:   # 2016-02-29 … 03-31 unseen: 32 days, 30 + 30 needed
         H.compute_check(_dated("2016-03-31"), s, "k" * 40, lambda d, t: None)
     msg = str(err.value)

@@ -53,8 +53,9 @@ def layout(**_query):
         html.P("Per series: the recommendation (the same one /portfolio and the simulator give) on the sales before "
                "the order date, netted against today's stock on hand and on order, rounded up to whole packs and "
                "raised to the MOQ, placed only on the item's order days — or, under “Levels from”, up to a global "
-               "model's quantile of the demand over the protection period, chosen for the fill-rate target on days "
-               "the model never trained on. Each line says why, with its numbers; "
+               "model's quantile of the demand over the protection period, chosen for the objective on days the "
+               "model never trained on, replayed under each item's order days, packs, MOQ and order cost. Each line "
+               "says why, with its numbers; "
                "costs and terms no file gave are listed as assumptions. Edit a quantity in the grid (kept for this "
                "session) and download the order lines for your ERP.", className="text-muted small"),
         dbc.Row([

@@ -83,12 +83,6 @@ def order_settings(objective, target, levels=None) -> OrderSettings:
         levels = levels_choice(levels)
     except InputError as exc:
         raise OrdersInputError(str(exc)) from None
-    if levels is None:
-        return s
-    if s.objective != "fill-rate":
-        raise OrdersInputError(f"“Levels from” {levels} sets each level for a fill-rate target: choose the "
-                               "objective “Least stock reaching the fill-rate target”, or levels from each series' "
-                               "recommendation")
     s.forecaster = levels
     return s
 

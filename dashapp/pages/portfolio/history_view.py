@@ -26,8 +26,8 @@ def check_controls():
                "the held-out windows step back from the end of the file, each recommended on what came before it. "
                "Beside it, a days-of-cover rule the way planners set stock (S = k × (lead time + 1) × the last 28 "
                "days' mean, k per series on its own past for the same target). “Levels from” a global model checks "
-               "its quantile as the level instead, chosen per demand class for the fill-rate target on days it never "
-               "trained on, before each origin.", className="text-muted small"),
+               "its quantile as the level instead, chosen per demand class for the objective on days it never "
+               "trained on, before each origin, under the same supplier's rules.", className="text-muted small"),
         dbc.Row([
             dbc.Col([dbc.Label("Origins ({}–{})".format(*ORIGINS_RANGE), className="small mb-0",
                                html_for=ids.PFBT_ORIGINS),
