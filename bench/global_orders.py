@@ -7,11 +7,15 @@ beside each line hold on the real days after the order date?
 Protocol: the file without its last `--cut-days` days (C) is what a planner has on the order date D (the day after
 it); a global model is trained on it with its last 56 days held out (engine train --global's default), so its level
 is calibrated on those 56 days, as /orders does on such a file. Then the C real days after D are replayed through the
-one inventory day (lost sales, daily review, lead time 7, start on-hand = the level on D, nothing on order) with
-S_t = the model's τ-quantile of the next 8 days recomputed each day from the real history before t — the policy
-the order-up-to level belongs to. Printed per fill-rate target: the promise (mean over series of each one's fill on
-the calibration days), the realised fill rate (mean over series with demand), mean closing on-hand, each class's τ,
-and the time the levels took (what /orders waits for).
+one inventory day (lost sales, lead time 7, start on-hand = the level on D — an (s, S) rule's s + a phase of its lot
+spread over the series, engine.studies.quantile_level.cycle_phases — nothing on order) with S_t = the model's
+τ-quantile of the next L + R days recomputed each day from the real history before t — the policy the level belongs
+to — under the items' supplier rules (`--order-days mon;thu`: orders on those days only, R the longest gap;
+`--order-cost K` per order: an (s, S) lot under the cost objective). Printed per fill-rate target and for the least
+cost objective: the promise (mean over series of each one's fill on the calibration days), the realised fill rate
+(mean over series with demand), mean closing on-hand, realised cost per series and day (holding + lost sales + K per
+order; unit costs and prices of the file, holding 25 % a year), orders per series, each class's τ, and the time the
+levels took (what /orders waits for).
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +39,24 @@ from bench.global_quantiles import M5, chosen_model, data_file  # noqa: E402
 TARGETS = (0.9, 0.95, 0.98)
 
 
-def replayed(model, full, terms, keys, o: int, days: int, tau: np.ndarray) -> dict:
-    """Realised fill per series and mean on-hand of the model's daily level at τ over the `days` after day o."""
-    from engine.studies.global_orders import replay_arrays
+def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
+    """Realised fill per series, mean on-hand, cost per series-day and orders per series of the model's daily level
+    at each record's τ (and lot) over the `days` after day o, under each item's rules."""
+    from engine.policies.order_rules import weekday_of
+    from engine.studies.global_orders import item_rules, replay_arrays
     from engine.studies.history_replay import fill_rates
-    from engine.studies.quantile_level import level_paths, replay_levels
-    D, cov, lead, h, p = replay_arrays(model, [full.series[k] for k in keys], keys, terms)
-    tot = replay_levels(D[:, o:o + days], level_paths(model, D, cov, o, days, lead, tau)[:, None, :], lead, h, p)
-    return {"fill": fill_rates(tot), "on_hand": float((tot["on_hand"] / days).mean())}
+    from engine.studies.quantile_level import cycle_phases, level_paths, replay_levels
+    D, cov, cover, h, p = replay_arrays(model, [full.series[k] for k in keys], keys, terms)
+    lead = np.array([terms[k].lead_time for k in keys])
+    tau = np.array([recs[k]["params"]["quantile_level"] for k in keys])
+    lot = np.array([recs[k]["params"].get("lot_size") or 0.0 for k in keys])
+    S = level_paths(model, D, cov, o, days, cover, tau)[:, None, :]
+    wd = (weekday_of(full.series[keys[0]].dates[0]) + o) % 7
+    tot = replay_levels(D[:, o:o + days], S, lead, h, p, [item_rules(terms[k]) for k in keys], wd, lot,
+                        cycle_phases(len(keys), o))
+    cost = tot["holding"] + tot["stockout"] + tot["ordering"]
+    return {"fill": fill_rates(tot), "on_hand": float((tot["on_hand"] / days).mean()),
+            "cost": float(cost.mean() / days), "orders": float(tot["orders"].mean())}
 
 
 def main(argv=None) -> int:
@@ -50,6 +65,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cut-days", type=int, default=90, help="days after the order date replayed (default 90)")
     ap.add_argument("--model", default=None, help="a global entry trained on the cut file (its last days held out)")
     ap.add_argument("--models-dir", default=None)
+    ap.add_argument("--order-days", default="daily", help="every item's order days, e.g. mon;thu (default daily)")
+    ap.add_argument("--order-cost", type=float, default=0.0, help="every item's cost K per order (default 0)")
     args = ap.parse_args(argv)
     path = data_file(args.data)
     if path is None:
@@ -73,26 +90,33 @@ def main(argv=None) -> int:
         model = quantile_model(f"ensemble:{chosen_model(args, Path(tmp), train)}")   # loaded before tmp goes
     name = model.name.split(":", 1)[1]
     keys = list(full.series)
-    terms = item_terms(full, None, checked=keys)
+    from engine.data.order_days import parse_order_days
+    terms = {k: replace(t, order_days=parse_order_days(args.order_days), order_cost=args.order_cost)
+             for k, t in item_terms(full, None, checked=keys).items()}
     hist = {k: history_before(full.series[k], date) for k in keys}
     o = len(hist[keys[0]].demand)
+    t0 = terms[keys[0]]
     print(f"{path.name}: order date {date} (the file cut {args.cut_days} days before its end), {len(keys)} series, "
-          f"lead time {terms[keys[0]].lead_time}, the next {args.cut_days} real days replayed; model "
-          f"ensemble:{name} (load average {os.getloadavg()[0]:.1f} on 2 cores)")
-    print("| target | promised (held-out days) | realised fill (mean over series) | mean on-hand | τ by class | "
-          "levels computed in |")
-    print("|---:|---:|---:|---:|---|---:|")
-    for target in TARGETS:
+          f"lead time {t0.lead_time}, order days {args.order_days} (protection {t0.protection_days} days), K "
+          f"{args.order_cost:g}, the next {args.cut_days} real days replayed; model ensemble:{name} (load average "
+          f"{os.getloadavg()[0]:.1f} on 2 cores)")
+    print("| objective | promised (held-out days) | realised fill (mean over series) | mean on-hand | cost per "
+          "series-day | orders per series | τ by class | levels computed in |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|")
+    for objective, target in [("fill-rate", t) for t in TARGETS] + [("cost", 0.95)]:
         t0 = time.perf_counter()
-        recs = global_levels(model, hist, terms, date, target)
+        recs = global_levels(model, hist, terms, date, target, objective)
         seconds = time.perf_counter() - t0
-        tau = np.array([recs[k]["params"]["quantile_level"] for k in keys])
-        out = replayed(model, full, terms, keys, o, args.cut_days, tau)
+        out = replayed(model, full, terms, keys, o, args.cut_days, recs)
         promised = np.array([np.nan if recs[k]["fill_rate"] is None else recs[k]["fill_rate"] for k in keys])
         ok = np.isfinite(out["fill"]) & np.isfinite(promised)
         taus = sorted({(recs[k]["demand_class"], round(recs[k]["params"]["quantile_level"], 3)) for k in keys})
-        print(f"| {target} | {promised[ok].mean():.3f} | {out['fill'][ok].mean():.3f} | {out['on_hand']:.1f} | "
-              + ", ".join(f"{c} {t}" for c, t in taus) + f" | {seconds:.1f} s |")
+        lots = sum(1 for k in keys if recs[k]["policy"] == "s-S")
+        label = f"fill rate {target}" if objective == "fill-rate" else "least cost" + (f" ({lots} (s, S))" if lots
+                                                                                        else "")
+        print(f"| {label} | {promised[ok].mean():.3f} | {out['fill'][ok].mean():.3f} | {out['on_hand']:.1f} | "
+              f"{out['cost']:.3f} | {out['orders']:.1f} | " + ", ".join(f"{c} {t}" for c, t in taus)
+              + f" | {seconds:.1f} s |")
     return 0
 
 
