@@ -4,14 +4,17 @@ against today's stock, rounded to the item's packs and MOQ, on its order days, w
 For each series of the stock file:
 1. the item master (engine.data.items) gives lead time L, order days (review period R, engine.data.order_days),
    pack size, MOQ, costs and which of them were assumed;
-2. the recommendation is asked on the sales rows dated before D, with the item's unit cost, price and holding rate
-   and a protection period of L + R days: the recommendation protects L + 1 days under daily review, so it is asked
-   with lead time L + R − 1 (the reason says so when R > 1) and the item's order cost K. Its level is used as it
-   is: order-up-to S (today's forecast-driven level), (r, Q), or with K > 0 possibly (s, S): below s, up to S.
-   Under the fill-rate objective the targets and promises get /portfolio's out-of-time correction
-   (engine.studies.portfolio.with_calibration), read on every series of the sales file cut before D, once per
-   distinct set of recommendation settings: a line is then the record /portfolio gives that series on the file
-   as it stood on D with those settings (its lead time, costs and K);
+2. the recommendation is asked on the sales rows dated before D, with the item's unit cost, price and holding rate,
+   lead time L, order days and order cost K: its simulation orders on those weekdays only (periodic review, day 0
+   = D), so its level protects L + R days (the reason says so when R > 1). Asked instead as daily review with a
+   lead time of L + R − 1, the level over-delivered under the real order days (M5, orders on Mondays and Thursdays,
+   target 0.95: promised 0.951, realised 0.973 with 46.0 units on hand against 0.962 with 40.0). Packs and MOQ are
+   not simulated (they only round an order up, step 4; distinct packs would multiply the out-of-time corrections
+   below). Its level is used as it is: order-up-to S (today's forecast-driven level), (r, Q), or with K > 0
+   possibly (s, S): below s, up to S. Under the fill-rate objective the targets and promises get /portfolio's
+   out-of-time correction (engine.studies.portfolio.with_calibration), read on every series of the sales file cut
+   before D, once per distinct set of recommendation settings: a line is then the record /portfolio gives that
+   series on the file as it stood on D with those settings (its lead time, order days, costs and K);
 3. inventory position = on hand + on order due after D (engine.data.stock);
 4. on an order day: order-up-to orders when the position is below S, the need S − position; (r, Q) orders when the
    position is at or below r, the need n·Q with n the fewest that lift the position above r. The need is rounded
@@ -177,7 +180,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
             notes.append(f"{key}: the sales history ends {last.isoformat()}, {(date - last).days - 1} days before "
                          f"{date.isoformat()}; the forecast starts from there")
         known = "file" if t.prices_known() else "assumed"  # engine.studies.portfolio.cost_source reads these
-        hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.protection_days - 1,
+        hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.lead_time,
                        price_source=known, cost_source=known)
         ps = recommendation_settings(t, s)
         if from_model is not None:
@@ -207,9 +210,9 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                     assumption_notes(t), "recommendation": rec}
         line["order_value"] = line["order_qty"] * t.unit_cost
         if t.review_days > 1:
-            line["protection_note"] = (f"asked the recommendation for a protection period of {t.protection_days} "
-                                       f"days = lead time {t.lead_time} + review period {t.review_days} (the "
-                                       f"longest gap between order days {days_text(t.order_days)})")
+            line["protection_note"] = (f"the recommendation orders on {days_text(t.order_days)} only: a protection "
+                                       f"period of {t.protection_days} days = lead time {t.lead_time} + review "
+                                       f"period {t.review_days} (the longest gap between order days)")
         lines.append(line)
     skipped = [{"series": k, "reason": "no row in the stock file"} for k in dataset.series if k not in stock]
     k_note = [] if from_model else [K_NOTE]   # a model's levels say how they weigh K in their own note
@@ -252,13 +255,14 @@ def _model_levels(dataset, histories: dict, terms: dict, date: _dt.date, s: Orde
 
 
 def recommendation_settings(terms: ItemTerms, s: OrderSettings):
-    """What one series' recommendation is asked with: the item's protection period (lead time L + R − 1 under daily
-    review), holding rate and order cost K, and the order settings' objective, target and paths."""
+    """What one series' recommendation is asked with: the item's lead time, order days (periodic review, protection
+    L + R), holding rate and order cost K, and the order settings' objective, target and paths."""
     from engine.studies.portfolio import PortfolioSettings
 
-    return PortfolioSettings(lead_time=terms.protection_days - 1, holding_rate=terms.holding_rate, seed=s.seed,
-                             days=s.days, replications=s.replications, objective=s.objective,
-                             target_fill_rate=s.target_fill_rate, order_cost=float(terms.order_cost))
+    days = None if len(set(terms.order_days)) == 7 else days_text(terms.order_days)
+    return PortfolioSettings(lead_time=terms.lead_time, order_days=days, holding_rate=terms.holding_rate,
+                             seed=s.seed, days=s.days, replications=s.replications, objective=s.objective,
+                             target_fill_rate=s.target_fill_rate, order_cost=float(terms.order_cost)).validate()
 
 
 def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> int:
