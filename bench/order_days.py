@@ -1,0 +1,148 @@
+"""Order days in the level: simulated as they are, or approximated as daily review with a longer lead time?
+
+    python -m bench.order_days [--data ../shared/data/real/m5_store.csv] [--cut-days 90] [--order-days mon;thu]
+                               [--target 0.95] [--model NAME --models-dir DIR | (default) train one here]
+
+An item ordered on some weekdays only (review period R, the longest gap) needs a level covering L + R days. Two
+ways to set it: as if every day were an order day with a lead time of L + R − 1 (daily review, no rules), or with
+the orders simulated on the order days themselves (periodic review, lead time L). Both are run for the fill-rate
+target on the file cut `--cut-days` before its end — each series' recommendation (engine.studies.portfolio with
+/portfolio's out-of-time correction, as /orders asks it) and a global model's calibrated quantile
+(engine.studies.quantile_level.calibrated_level, as `engine orders --forecaster` sets it) — and each level is then
+replayed on the real days after the cut under the order days (lost sales, lead time 7). Printed: the promise, the
+realised fill rate (mean over series with demand) and the mean on-hand.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.global_quantiles import M5, chosen_model, cut_file, data_file  # noqa: E402
+
+LEAD = 7
+
+
+def per_series(cut: list, after: np.ndarray, order_days: str, target: float, rules) -> list[tuple]:
+    """(label, promised, realised, on-hand, seconds) of each series' recommendation asked both ways."""
+    from engine.studies.history_replay import fill_rates, replay_records
+    from engine.studies.portfolio import PortfolioSettings, run_chunk, with_calibration
+
+    R = rules.review_period()
+    base = dict(objective="fill-rate", target_fill_rate=target, replications=20, days=90, seed=42)
+    rows = []
+    for label, ps in [(f"daily review, lead time {LEAD + R - 1}", PortfolioSettings(lead_time=LEAD + R - 1, **base)),
+                      (f"orders on {order_days}, lead time {LEAD}",
+                       PortfolioSettings(lead_time=LEAD, order_days=order_days, **base))]:
+        t0 = time.perf_counter()
+        ps = with_calibration(cut, ps.validate())
+        recs = [dict(r, lead_time=LEAD) for r in run_chunk(cut, ps)]   # orders arrive L days later either way
+        seconds = time.perf_counter() - t0
+        tot = replay_records(cut, recs, after, ps.history_days, ps.holding_rate, rules)["totals"]
+        promised = np.array([np.nan if r["promised_fill_rate"] is None else r["promised_fill_rate"] for r in recs])
+        rows.append((label, promised, fill_rates(tot), float((tot["on_hand"] / after.shape[1]).mean()), seconds))
+    return rows
+
+
+def global_model(model, full, keys, date, terms, target: float) -> list[tuple]:
+    """The same two ways for a global model's calibrated quantile."""
+    from engine.demand.classes import classify
+    from engine.forecast.seen_days import first_unseen
+    from engine.policies.order_rules import weekday_of
+    from engine.studies.global_orders import HISTORY_DAYS, _windows, item_rules, replay_arrays
+    from engine.studies.history_replay import fill_rates
+    from engine.studies.orders import history_before
+    from engine.studies.quantile_level import (
+        calibrated_level,
+        level_paths,
+        model_last_training_date,
+        replay_levels,
+    )
+    hist = [history_before(full.series[k], date) for k in keys]
+    dates = hist[0].dates
+    T = len(dates)
+    D, cov, cover, h, p = replay_arrays(model, hist, keys, terms)
+    Dfull, cov_full, _, _, _ = replay_arrays(model, [full.series[k] for k in keys], keys, terms)
+    days = Dfull.shape[1] - T
+    lead = np.full(len(keys), LEAD)
+    held = T - max(first_unseen(dates, model_last_training_date(model)), model.min_history)
+    windows = _windows(held, T)
+    classes = [classify(D[i, -HISTORY_DAYS:]).label for i in range(len(keys))]
+    rules = [item_rules(terms[k]) for k in keys]
+    wd = weekday_of(dates[0])
+    rows = []
+    for label, kw in [(f"daily review, lead time {int(cover[0])}", {}),
+                      ("on the order days, lead time 7", dict(kernel_lead=lead, rules=rules, first_weekday=wd))]:
+        t0 = time.perf_counter()
+        cal = calibrated_level(model, D, cov, windows, cover, h, p, target, classes, **kw)
+        seconds = time.perf_counter() - t0
+        S = level_paths(model, Dfull, cov_full, T, days, cover, cal["level"])[:, None, :]
+        tot = replay_levels(Dfull[:, T:], S, lead, h, p, rules, (wd + T) % 7)
+        promised = np.array([np.nan if v is None else v for v in cal["series_fill"]], dtype=float)
+        rows.append((label, promised, fill_rates(tot), float((tot["on_hand"] / days).mean()), seconds))
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(M5))
+    ap.add_argument("--cut-days", type=int, default=90, help="real days after the cut replayed (default 90)")
+    ap.add_argument("--order-days", default="mon;thu")
+    ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--model", default=None, help="a global entry trained on the cut file (its last days held out)")
+    ap.add_argument("--models-dir", default=None)
+    args = ap.parse_args(argv)
+    path = data_file(args.data)
+    if path is None:
+        return 2
+    from engine.data.dataset import load_csv
+    from engine.data.items import item_terms
+    from engine.data.order_days import parse_order_days
+    from engine.policies.order_rules import OrderRules
+    from engine.policies.order_rules import parse_order_days as rule_days
+    from engine.studies.orders import history_before
+    from engine.studies.quantile_backtest import quantile_model
+
+    full = load_csv(path)
+    keys = list(full.series)
+    date = dt.date.fromisoformat(str(full.series[keys[0]].dates[-args.cut_days])[:10])
+    cut = [history_before(full.series[k], date) for k in keys]
+    T = len(cut[0].demand)
+    after = np.stack([np.asarray(full.series[k].demand, dtype=float)[T:] for k in keys])
+    rules = OrderRules(order_days=rule_days(args.order_days))
+    terms = {k: replace(t, order_days=parse_order_days(args.order_days), lead_time=LEAD)
+             for k, t in item_terms(full, None, checked=keys).items()}
+
+    def train(root: Path) -> str:   # on the file as it stood on the order date: without its last C days
+        from engine.forecast.global_commands import train_global_model
+        from engine.forecast.global_train import GlobalConfig
+        train_global_model(cut_file(path, args.cut_days, root), root / "days-global", cfg=GlobalConfig(),
+                           log=lambda m: None, command="bench.order_days", backtest_models=())
+        return "days-global"
+    with tempfile.TemporaryDirectory() as tmp:
+        model = quantile_model(f"ensemble:{chosen_model(args, Path(tmp), train)}")
+    print(f"{path.name}: cut {date} ({args.cut_days} real days after it replayed), {len(keys)} series, lead time "
+          f"{LEAD}, orders on {args.order_days} (R = {rules.review_period()}), target {args.target}")
+    print("| levels from | set as | promised | realised fill (mean over series) | mean on-hand | levels set in |")
+    print("|---|---|---:|---:|---:|---:|")
+    for who, rows in (("each series' recommendation", per_series(cut, after, args.order_days, args.target, rules)),
+                      (model.name, global_model(model, full, keys, date, terms, args.target))):
+        for label, promised, fill, on_hand, seconds in rows:
+            ok = np.isfinite(promised) & np.isfinite(fill)
+            print(f"| {who} | {label} | {promised[ok].mean():.3f} | {fill[ok].mean():.3f} | {on_hand:.1f} | "
+                  f"{seconds:.1f} s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
