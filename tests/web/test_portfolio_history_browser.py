@@ -46,8 +46,8 @@ def test_check_against_history_shows_promised_vs_realised_and_the_exceptions(pag
 
 
 def test_check_the_levels_of_a_global_model(page, app, tmp_path):
-    """“Levels from” a global model: refused under least expected cost in the page's words; under the fill-rate
-    objective the check runs the model's calibrated quantile and says so."""
+    """“Levels from” a global model under the page's default objective, least expected cost: the check runs the
+    model's calibrated quantile and says so."""
     from selenium.webdriver.support.ui import Select
 
     d = page
@@ -55,13 +55,6 @@ def test_check_the_levels_of_a_global_model(page, app, tmp_path):
     set_input(d, "pf-days", 30)
     Select(d.find_element("id", "pfbt-levels")).select_by_value("ensemble:m5-global")
     assert prop(d, "pf-objective") == "cost"   # the page's default objective
-    click(d, "pfbt-run")
-    msg = wait_until(lambda: text_of(d, "pfbt-error"), 30, what="the refusal")
-    assert "“Levels from” ensemble:m5-global sets its level for a fill-rate target" in msg and "--" not in msg
-    click(d, "pf-objective")
-    wait_until(lambda: next(o for o in d.find_elements("css selector", "[role=option]")
-                            if o.text.startswith("Least stock")), 5, what="the fill-rate option").click()
-    wait_until(lambda: prop(d, "pf-objective") == "fill-rate", 5, what="the fill-rate objective")
     click(d, "pfbt-run")
     summary = wait_until(lambda: text_of(d, "pfbt-summary"), 180, what="the check's summary")
     assert "Levels from ensemble:m5-global's quantiles" in summary and "Promised" in summary
