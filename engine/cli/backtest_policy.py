@@ -80,8 +80,10 @@ def cmd_backtest_policy(args) -> int:
         print(f"not scored  {len(t['unscored'])} record(s) with no demand in their held-out days (fill rate "
               f"undefined): {unscored_text(t['unscored'])}")
     print(f"on hand     promised {t['promised_average_on_hand']:.2f}  realised {t['average_on_hand']:.2f}")
+    print(f"cost        promised {t['promised_cost']:,.2f}  realised {t['realised_cost']:,.2f} (holding + lost sales "
+          f"+ K per order over the held-out days, all series)")
     print(f"days-of-cover baseline: fill {pct(b['realised_fill_rate'])} (unit-weighted "
-          f"{pct(b['realised_fill_rate_units'])}), on hand {b['average_on_hand']:.2f}")
+          f"{pct(b['realised_fill_rate_units'])}), on hand {b['average_on_hand']:.2f}, cost {b['realised_cost']:,.2f}")
     print(f"{'class':<13} {'series':>6} {'promised':>9} {'realised':>9}")
     for c, v in out["by_class"].items():
         print(f"{c:<13} {v['series']:>6} {pct(v['promised_fill_rate']):>9} {pct(v['realised_fill_rate']):>9}")

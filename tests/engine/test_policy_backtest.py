@@ -233,5 +233,7 @@ def test_a_series_without_demand_in_its_held_out_days_is_named_not_silently_drop
     t = json.loads(capsys.readouterr().out)["totals"]
     assert (t["series"], t["scored"], t["unscored"]) == (4, 3, ["I1/S"])
     assert main(argv) == 0
-    assert "not scored  1 record(s) with no demand in their held-out days (fill rate undefined): I1/S" in \
-        capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "not scored  1 record(s) with no demand in their held-out days (fill rate undefined): I1/S" in text
+    cost = f"cost        promised {t['promised_cost']:,.2f}  realised {t['realised_cost']:,.2f} (holding + lost"
+    assert cost in text   # the text output states the costs the JSON totals hold
