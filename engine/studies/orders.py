@@ -5,16 +5,17 @@ For each series of the stock file:
 1. the item master (engine.data.items) gives lead time L, order days (review period R, engine.data.order_days),
    pack size, MOQ, costs and which of them were assumed;
 2. the recommendation is asked on the sales rows dated before D, with the item's unit cost, price and holding rate,
-   lead time L, order days and order cost K: its simulation orders on those weekdays only (periodic review, day 0
-   = D), so its level protects L + R days (the reason says so when R > 1). Asked instead as daily review with a
-   lead time of L + R − 1, the level over-delivered under the real order days (M5, orders on Mondays and Thursdays,
-   target 0.95: promised 0.951, realised 0.973 with 46.0 units on hand against 0.962 with 40.0). Packs and MOQ are
-   not simulated (they only round an order up, step 4; distinct packs would multiply the out-of-time corrections
-   below). Its level is used as it is: order-up-to S (today's forecast-driven level), (r, Q), or with K > 0
-   possibly (s, S): below s, up to S. Under the fill-rate objective the targets and promises get /portfolio's
-   out-of-time correction (engine.studies.portfolio.with_calibration), read on every series of the sales file cut
-   before D, once per distinct set of recommendation settings: a line is then the record /portfolio gives that
-   series on the file as it stood on D with those settings (its lead time, order days, costs and K);
+   lead time L, order days, packs, MOQ and order cost K: its simulation orders on those weekdays only (periodic
+   review, day 0 = D), so its level protects L + R days (the reason says so when R > 1), and rounds every simulated
+   order to the packs and MOQ as step 4 rounds today's. Simplified — daily review with a lead time of L + R − 1,
+   orders not rounded — the level over-delivered on the real days after D (M5, target 0.95, promised 0.951: orders on
+   Mondays and Thursdays, realised 0.973 with 46.0 units on hand against 0.962 with 40.0; pack 12 and MOQ 24, 0.978
+   with 38.3 against 0.955 with 33.9: bench.supplier_rules). Its level is used as it is: order-up-to S (today's
+   forecast-driven level), (r, Q), or with K > 0 possibly (s, S): below s, up to S. Under the fill-rate objective the
+   targets and promises get /portfolio's out-of-time correction (engine.studies.portfolio.with_calibration), read on
+   every series of the sales file cut before D, once per distinct set of recommendation settings (lead time, order
+   days, packs, MOQ, costs and K): a line is then the record /portfolio gives that series on the file as it stood on
+   D with those settings;
 3. inventory position = on hand + on order due after D (engine.data.stock);
 4. on an order day: order-up-to orders when the position is below S, the need S − position; (r, Q) orders when the
    position is at or below r, the need n·Q with n the fewest that lift the position above r. The need is rounded
@@ -257,13 +258,16 @@ def _model_levels(dataset, histories: dict, terms: dict, date: _dt.date, s: Orde
 
 def recommendation_settings(terms: ItemTerms, s: OrderSettings):
     """What one series' recommendation is asked with: the item's lead time, order days (periodic review, protection
-    L + R), holding rate and order cost K, and the order settings' objective, target and paths."""
+    L + R), pack size, MOQ, holding rate and order cost K — every simulated order under the supplier's rules — and
+    the order settings' objective, target and paths."""
     from engine.studies.portfolio import PortfolioSettings
 
     days = None if len(set(terms.order_days)) == 7 else days_text(terms.order_days)
     return PortfolioSettings(lead_time=terms.lead_time, order_days=days, holding_rate=terms.holding_rate,
+                             pack_size=terms.pack_size if terms.pack_size > 1 else None, moq=float(terms.moq),
                              seed=s.seed, days=s.days, replications=s.replications, objective=s.objective,
                              target_fill_rate=s.target_fill_rate, order_cost=float(terms.order_cost)).validate()
+
 
 
 def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> int:

@@ -117,7 +117,8 @@ def test_propose_orders_on_the_recommendation(ds):
     assert "orders on mon;thu only: a protection period of 7 days = lead time 3 + review period 4" in \
         low["protection_note"]
     assert high["order_qty"] == 0 and "nothing to order" in high["reason"]  # far above its level
-    # the level is the one recommendation's, simulated with orders on the item's order days (protection L + R)
+    # the level is the one recommendation's, simulated with orders on the item's order days (protection L + R),
+    # rounded to its packs and MOQ
     from dataclasses import replace
 
     from engine.studies.portfolio import PortfolioSettings
@@ -126,7 +127,8 @@ def test_propose_orders_on_the_recommendation(ds):
     hist = history_before(ds.series["A/S1"], MONDAY)
     assert hist.dates[-1] == "2024-03-03"  # D's own sales are not used
     hist = replace(hist, lead_time_days=3, price_source="file", cost_source="file")
-    rec = recommend(hist, PortfolioSettings(lead_time=3, order_days="mon;thu", replications=4, days=21))
+    rec = recommend(hist, PortfolioSettings(lead_time=3, order_days="mon;thu", pack_size=12, moq=36, replications=4,
+                                            days=21))
     assert low["recommendation"] == rec and rec["lead_time"] == 3 and rec["params"].get("protection_days") == 7
     level = rec["params"].get("order_up_to", rec["params"].get("reorder_point"))
     assert low["level"] == pytest.approx(level)

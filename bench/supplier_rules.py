@@ -1,16 +1,18 @@
-"""Order days in the level: simulated as they are, or approximated as daily review with a longer lead time?
+"""The supplier's rules in the level: simulated as they are, or left out of the simulation?
 
-    python -m bench.order_days [--data ../shared/data/real/m5_store.csv] [--cut-days 90] [--order-days mon;thu]
-                               [--target 0.95] [--model NAME --models-dir DIR | (default) train one here]
+    python -m bench.supplier_rules [--data ../shared/data/real/m5_store.csv] [--cut-days 90] [--order-days mon;thu]
+                                   [--pack-size 12 --moq 24] [--target 0.95]
+                                   [--model NAME --models-dir DIR | (default) train one here]
 
-An item ordered on some weekdays only (review period R, the longest gap) needs a level covering L + R days. Two
-ways to set it: as if every day were an order day with a lead time of L + R − 1 (daily review, no rules), or with
-the orders simulated on the order days themselves (periodic review, lead time L). Both are run for the fill-rate
-target on the file cut `--cut-days` before its end — each series' recommendation (engine.studies.portfolio with
-/portfolio's out-of-time correction, as /orders asks it) and a global model's calibrated quantile
-(engine.studies.quantile_level.calibrated_level, as `engine orders --forecaster` sets it) — and each level is then
-replayed on the real days after the cut under the order days (lost sales, lead time 7). Printed: the promise, the
-realised fill rate (mean over series with demand) and the mean on-hand.
+Order days: an item ordered on some weekdays only (review period R, the longest gap) needs a level covering L + R
+days. Two ways to set it: as if every day were an order day with a lead time of L + R − 1 (daily review, no rules),
+or with the orders simulated on the order days themselves (periodic review, lead time L). Packs and MOQ: every
+order rounded up to whole packs and at least the MOQ, in the simulation that sets the level or only when the order
+is placed. Both ways are run for the fill-rate target on the file cut `--cut-days` before its end — each series'
+recommendation (engine.studies.portfolio with /portfolio's out-of-time correction, as /orders asks it) and a global
+model's calibrated quantile (engine.studies.quantile_level.calibrated_level, as `engine orders --forecaster` sets
+it) — and each level is then replayed on the real days after the cut under the rules (lost sales, lead time 7).
+Printed: the promise, the realised fill rate (mean over series with demand) and the mean on-hand.
 """
 from __future__ import annotations
 
@@ -33,19 +35,17 @@ from bench.global_quantiles import M5, chosen_model, cut_file, data_file  # noqa
 LEAD = 7
 
 
-def per_series(cut: list, after: np.ndarray, order_days: str, target: float, rules) -> list[tuple]:
-    """(label, promised, realised, on-hand, seconds) of each series' recommendation asked both ways."""
+def per_series(cut: list, after: np.ndarray, target: float, rules, ways: list) -> list[tuple]:
+    """(label, promised, realised, on-hand, seconds) of each series' recommendation asked each way: `ways` [(label,
+    PortfolioSettings fields)], every level replayed under `rules`."""
     from engine.studies.history_replay import fill_rates, replay_records
     from engine.studies.portfolio import PortfolioSettings, run_chunk, with_calibration
 
-    R = rules.review_period()
     base = dict(objective="fill-rate", target_fill_rate=target, replications=20, days=90, seed=42)
     rows = []
-    for label, ps in [(f"daily review, lead time {LEAD + R - 1}", PortfolioSettings(lead_time=LEAD + R - 1, **base)),
-                      (f"orders on {order_days}, lead time {LEAD}",
-                       PortfolioSettings(lead_time=LEAD, order_days=order_days, **base))]:
+    for label, fields in ways:
         t0 = time.perf_counter()
-        ps = with_calibration(cut, ps.validate())
+        ps = with_calibration(cut, PortfolioSettings(**base, **fields).validate())
         recs = [dict(r, lead_time=LEAD) for r in run_chunk(cut, ps)]   # orders arrive L days later either way
         seconds = time.perf_counter() - t0
         tot = replay_records(cut, recs, after, ps.history_days, ps.holding_rate, rules)["totals"]
@@ -54,8 +54,9 @@ def per_series(cut: list, after: np.ndarray, order_days: str, target: float, rul
     return rows
 
 
-def global_model(model, full, keys, date, terms, target: float) -> list[tuple]:
-    """The same two ways for a global model's calibrated quantile."""
+def global_model(model, full, keys, date, terms, target: float, ways: list) -> list[tuple]:
+    """The same for a global model's calibrated quantile: `ways` [(label, the cover less one, calibrated_level's
+    keywords)], every level replayed under each item's rules (`terms`)."""
     from engine.demand.classes import classify
     from engine.forecast.seen_days import first_unseen
     from engine.policies.order_rules import weekday_of
@@ -80,9 +81,10 @@ def global_model(model, full, keys, date, terms, target: float) -> list[tuple]:
     classes = [classify(D[i, -HISTORY_DAYS:]).label for i in range(len(keys))]
     rules = [item_rules(terms[k]) for k in keys]
     wd = weekday_of(dates[0])
+    context = {"lead": lead, "rules": rules, "weekday": wd}
     rows = []
-    for label, kw in [(f"daily review, lead time {int(cover[0])}", {}),
-                      ("on the order days, lead time 7", dict(kernel_lead=lead, rules=rules, first_weekday=wd))]:
+    for label, kw in ways:
+        kw = {k: context[v] if isinstance(v, str) and v in context else v for k, v in kw.items()}
         t0 = time.perf_counter()
         cal = calibrated_level(model, D, cov, windows, cover, h, p, target, classes, **kw)
         seconds = time.perf_counter() - t0
@@ -98,6 +100,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=str(M5))
     ap.add_argument("--cut-days", type=int, default=90, help="real days after the cut replayed (default 90)")
     ap.add_argument("--order-days", default="mon;thu")
+    ap.add_argument("--pack-size", type=int, default=12)
+    ap.add_argument("--moq", type=float, default=24.0)
     ap.add_argument("--target", type=float, default=0.95)
     ap.add_argument("--model", default=None, help="a global entry trained on the cut file (its last days held out)")
     ap.add_argument("--models-dir", default=None)
@@ -119,28 +123,50 @@ def main(argv=None) -> int:
     cut = [history_before(full.series[k], date) for k in keys]
     T = len(cut[0].demand)
     after = np.stack([np.asarray(full.series[k].demand, dtype=float)[T:] for k in keys])
-    rules = OrderRules(order_days=rule_days(args.order_days))
-    terms = {k: replace(t, order_days=parse_order_days(args.order_days), lead_time=LEAD)
-             for k, t in item_terms(full, None, checked=keys).items()}
+    base_terms = item_terms(full, None, checked=keys)
+    days_terms = {k: replace(t, order_days=parse_order_days(args.order_days), lead_time=LEAD)
+                  for k, t in base_terms.items()}
+    pack_terms = {k: replace(t, pack_size=args.pack_size, moq=int(args.moq), lead_time=LEAD)
+                  for k, t in base_terms.items()}
+    days_rules = OrderRules(order_days=rule_days(args.order_days))
+    pack_rules = OrderRules(pack_size=float(args.pack_size), moq=args.moq, integer=True)
+    R = days_rules.review_period()
 
     def train(root: Path) -> str:   # on the file as it stood on the order date: without its last C days
         from engine.forecast.global_commands import train_global_model
         from engine.forecast.global_train import GlobalConfig
         train_global_model(cut_file(path, args.cut_days, root), root / "days-global", cfg=GlobalConfig(),
-                           log=lambda m: None, command="bench.order_days", backtest_models=())
+                           log=lambda m: None, command="bench.supplier_rules", backtest_models=())
         return "days-global"
     with tempfile.TemporaryDirectory() as tmp:
         model = quantile_model(f"ensemble:{chosen_model(args, Path(tmp), train)}")
     print(f"{path.name}: cut {date} ({args.cut_days} real days after it replayed), {len(keys)} series, lead time "
-          f"{LEAD}, orders on {args.order_days} (R = {rules.review_period()}), target {args.target}")
-    print("| levels from | set as | promised | realised fill (mean over series) | mean on-hand | levels set in |")
-    print("|---|---|---:|---:|---:|---:|")
-    for who, rows in (("each series' recommendation", per_series(cut, after, args.order_days, args.target, rules)),
-                      (model.name, global_model(model, full, keys, date, terms, args.target))):
-        for label, promised, fill, on_hand, seconds in rows:
-            ok = np.isfinite(promised) & np.isfinite(fill)
-            print(f"| {who} | {label} | {promised[ok].mean():.3f} | {fill[ok].mean():.3f} | {on_hand:.1f} | "
-                  f"{seconds:.1f} s |")
+          f"{LEAD}, target {args.target}")
+    print("| rules | levels from | set as | promised | realised fill (mean over series) | mean on-hand | "
+          "levels set in |")
+    print("|---|---|---|---:|---:|---:|---:|")
+    runs = [
+        (f"orders on {args.order_days} (R = {R})",
+         per_series(cut, after, args.target, days_rules,
+                    [(f"daily review, lead time {LEAD + R - 1}", {"lead_time": LEAD + R - 1}),
+                     (f"on the order days, lead time {LEAD}", {"lead_time": LEAD, "order_days": args.order_days})]),
+         global_model(model, full, keys, date, days_terms, args.target,
+                      [(f"daily review, lead time {LEAD + R - 1}", {}),
+                       (f"on the order days, lead time {LEAD}",
+                        {"kernel_lead": "lead", "rules": "rules", "first_weekday": "weekday"})])),
+        (f"pack {args.pack_size}, MOQ {args.moq:g}",
+         per_series(cut, after, args.target, pack_rules,
+                    [("orders not rounded", {"lead_time": LEAD}),
+                     ("orders rounded", {"lead_time": LEAD, "pack_size": args.pack_size, "moq": args.moq})]),
+         global_model(model, full, keys, date, pack_terms, args.target,
+                      [("orders not rounded", {}), ("orders rounded", {"rules": "rules"})])),
+    ]
+    for rules_label, own, glob in runs:
+        for who, rows in (("each series' recommendation", own), (model.name, glob)):
+            for label, promised, fill, on_hand, seconds in rows:
+                ok = np.isfinite(promised) & np.isfinite(fill)
+                print(f"| {rules_label} | {who} | {label} | {promised[ok].mean():.3f} | {fill[ok].mean():.3f} | "
+                      f"{on_hand:.1f} | {seconds:.1f} s |")
     return 0
 
 
