@@ -103,7 +103,8 @@ def test_a_fill_rate_correction_too_large_for_one_request_is_refused_with_the_wa
     monkeypatch.setattr(O, "MAX_CHECKED_SERIES", 4)   # the sample's 5 series × one setting of its items
     fill = OrderSettings(objective="fill-rate", replications=3, days=14)
     with pytest.raises(O.OrdersInputError, match=r"reading all 5 series of the sales file once for each of the 1 "
-                                                 r"distinct lead-time and cost settings .* `python -m engine orders"):
+                                                 r"distinct settings \(lead time, order days, packs, MOQ, costs\) "
+                                                 r".* `python -m engine orders"):
         O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, fill)
     assert O.compute((None, None), (STOCK, "stock.csv"), (ITEMS, "items.csv"), "2025-12-31", MAX, FAST)["orders"]
 

@@ -127,9 +127,9 @@ def compute(sales, stock, items, date_text, max_bytes: int, settings: OrderSetti
         if checks * len(ds.series) > MAX_CHECKED_SERIES:
             raise OrdersInputError(
                 f"the fill-rate objective corrects its target as /portfolio does, reading all {len(ds.series):,} "
-                f"series of the sales file once for each of the {checks} distinct lead-time and cost settings of "
-                "these items — more than this page computes in one run; choose least expected cost, or run "
-                "`python -m engine orders --objective fill-rate`")
+                f"series of the sales file once for each of the {checks} distinct settings (lead time, order days, "
+                "packs, MOQ, costs) of these items — more than this page computes in one run; choose least expected "
+                "cost, or run `python -m engine orders --objective fill-rate`")
         result = propose_orders(ds, positions, terms, date, settings, progress=progress)
     except E.USER_ERRORS as exc:
         raise OrdersInputError(page_words(str(exc), {"--forecaster": "“Levels from”"})) from None
