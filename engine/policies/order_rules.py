@@ -20,34 +20,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.data.order_days import WEEKDAYS
+from engine.data.order_days import parse_order_days as weekday_numbers
 from engine.errors import ConfigError
 
 __all__ = ["OrderRules", "WEEKDAYS", "parse_order_days", "weekday_of", "weekday_after", "NEED_TOLERANCE"]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NEED_TOLERANCE = 1e-9   # a wanted quantity at or below this (float dust of S − IP) is no order
 
 
 def parse_order_days(value) -> tuple[str, ...] | None:
-    """'mon,thu' / 'mon;thu' / ['Mon', 'thursday'] → ('mon', 'thu') in week order; '' / None / all seven → None
-    (every day). ConfigError naming the unknown day."""
+    """'mon,thu' / 'mon;thu' / ['Mon', 'thursday'] → ('mon', 'thu') in week order; '' / None / 'daily' / all seven
+    → None (every day). The words are read by engine.data.order_days (the item file's reading: full names, any
+    case, ',', ';', '|', '/' or spaces); ConfigError naming the unknown day."""
     if value is None:
         return None
-    parts = value.replace(";", ",").split(",") if isinstance(value, str) else list(value)
-    days = set()
+    parts = [value] if isinstance(value, str) else list(value)
+    days: set[int] = set()
     for part in parts:
         if not isinstance(part, str):
             raise ConfigError(f"order_days must be weekday names, got {part!r}", field="order_days", value=value)
-        key = part.strip().lower()[:3]
-        if not key:
+        if not part.strip() and len(parts) > 1:
             continue
-        if key not in WEEKDAYS:
-            raise ConfigError(f"unknown order day {part.strip()[:20]!r}; use mon, tue, wed, thu, fri, sat, sun "
-                              "(e.g. mon,thu)", field="order_days", value=value)
-        days.add(key)
-    if not days or len(days) == 7:
+        try:
+            days.update(weekday_numbers(part))
+        except ValueError as exc:
+            raise ConfigError(f"unknown order day: {exc}", field="order_days", value=value) from None
+    if len(days) == 7:
         return None
-    return tuple(d for d in WEEKDAYS if d in days)
+    return tuple(WEEKDAYS[d] for d in sorted(days))
 
 
 def weekday_of(date: str | None) -> int:

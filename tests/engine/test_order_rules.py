@@ -65,7 +65,8 @@ def test_parse_order_days_and_weekdays():
     assert parse_order_days(["monday", "Friday"]) == ("mon", "fri")
     assert parse_order_days("") is None
     assert parse_order_days("mon,tue,wed,thu,fri,sat,sun") is None
-    with pytest.raises(ConfigError, match="unknown order day 'funday'"):
+    assert parse_order_days("daily") is None and parse_order_days("Mon | Thursday") == ("mon", "thu")  # as items
+    with pytest.raises(ConfigError, match="unknown order day: 'funday' is not a weekday"):
         parse_order_days("mon,funday")
     assert weekday_of("2024-01-01") == MON and weekday_of("2024-01-04") == THU
     assert weekday_of(None) == MON
