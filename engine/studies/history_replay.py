@@ -131,7 +131,8 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
                   objective: str, target: float, rules=None) -> dict:
     """The days-of-cover rule for each series: k from its own past (the last history_days real days before the
     origin, the first MEAN_WINDOW only warming the mean up): the smallest k of DAYS_OF_COVER_GRID whose replay
-    there reaches `target` (fill-rate; the largest k when none does) or the cheapest (cost); then run on `after`.
+    there reaches `target` (fill-rate; the largest k when none does) or the cheapest (cost: holding + lost sales + K
+    per order placed under `rules`); then run on `after`.
     Returns {"totals": kernel totals per series on `after`, "k": k per series}."""
     n, H = after.shape
     lead = np.array([r["lead_time"] for r in records], dtype=np.int64)
@@ -149,7 +150,7 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
     tot = replay(np.repeat(Y[:, warm:T], G, axis=0), past[:, 0], np.repeat(lead, G), np.repeat(h, G),
                  np.repeat(p, G), lambda d, pos: past[:, d] - pos, rules, past_wd)
     if objective == "cost":
-        best = np.argmin((tot["holding"] + tot["stockout"]).reshape(n, G), axis=1)
+        best = np.argmin((tot["holding"] + tot["stockout"] + tot["ordering"]).reshape(n, G), axis=1)
     else:
         fill = np.nan_to_num(fill_rates(tot), nan=1.0).reshape(n, G)
         meets = fill >= target
