@@ -43,6 +43,7 @@ def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
     """Realised fill per series, mean on-hand, cost per series-day and orders per series of the model's daily level
     at each record's τ (and lot) over the `days` after day o, under each item's rules."""
     from engine.policies.order_rules import weekday_of
+    from engine.simulation.metrics import total_cost
     from engine.studies.global_orders import item_rules, replay_arrays
     from engine.studies.history_replay import fill_rates
     from engine.studies.quantile_level import cycle_phases, level_paths, replay_levels
@@ -54,7 +55,7 @@ def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
     wd = (weekday_of(full.series[keys[0]].dates[0]) + o) % 7
     tot = replay_levels(D[:, o:o + days], S, lead, h, p, [item_rules(terms[k]) for k in keys], wd, lot,
                         cycle_phases(len(keys), o))
-    cost = tot["holding"] + tot["stockout"] + tot["ordering"]
+    cost = total_cost(tot)
     return {"fill": fill_rates(tot), "on_hand": float((tot["on_hand"] / days).mean()),
             "cost": float(cost.mean() / days), "orders": float(tot["orders"].mean())}
 

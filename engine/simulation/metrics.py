@@ -21,7 +21,7 @@ import numpy as np
 
 from engine.simulation.confidence import half_width
 
-__all__ = ["KPI_NAMES", "TOTAL_NAMES", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
+__all__ = ["KPI_NAMES", "TOTAL_NAMES", "total_cost", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
 
 KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
              "days_without_stockout", "stockout_days",
@@ -33,6 +33,11 @@ KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_
 SHORT_UNITS = 1e-9
 TOTAL_NAMES = ["holding", "stockout", "demand", "fulfilled", "unmet", "stockout_days", "orders", "on_hand",
                "shipped", "cycles", "cycles_with_stockout", "ordering"]
+
+
+def total_cost(tot: dict):
+    """Holding + lost sales (or backorder) + K per order placed, from kernel totals (floats or arrays per row)."""
+    return tot["holding"] + tot["stockout"] + tot["ordering"]
 
 
 def ledger_totals(rows: list[dict]) -> dict:

@@ -21,6 +21,7 @@ import numpy as np
 from engine.policies.order_rules import weekday_after
 from engine.protection.tracker import FLOOR_PER_DAY, protection_level
 from engine.simulation.kernel import InventoryKernel
+from engine.simulation.metrics import total_cost
 from engine.studies.series_forecasts import candidate_forecasters, masked_step
 
 __all__ = ["replay", "replay_records", "replayed_fields", "days_of_cover", "trailing_mean", "fill_rates",
@@ -150,7 +151,7 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
     tot = replay(np.repeat(Y[:, warm:T], G, axis=0), past[:, 0], np.repeat(lead, G), np.repeat(h, G),
                  np.repeat(p, G), lambda d, pos: past[:, d] - pos, rules, past_wd)
     if objective == "cost":
-        best = np.argmin((tot["holding"] + tot["stockout"] + tot["ordering"]).reshape(n, G), axis=1)
+        best = np.argmin(total_cost(tot).reshape(n, G), axis=1)
     else:
         fill = np.nan_to_num(fill_rates(tot), nan=1.0).reshape(n, G)
         meets = fill >= target

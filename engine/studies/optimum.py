@@ -32,6 +32,7 @@ from scipy.optimize import linprog
 
 from engine.simulation.confidence import mean_ci
 from engine.simulation.kernel import InventoryKernel
+from engine.simulation.metrics import total_cost
 
 __all__ = [
     "LPResult",
@@ -277,7 +278,7 @@ def evaluate_plan(
         inv[:, t] = kernel.on_hand
         short[:, t] = kernel.backlog if backorders else flows.unmet
     tot = kernel.finish()
-    return {"total_cost": tot["holding"] + tot["stockout"] + tot["ordering"], "holding_cost": tot["holding"],
+    return {"total_cost": total_cost(tot), "holding_cost": tot["holding"],
             "stockout_cost": tot["stockout"], "ordering_cost": tot["ordering"], "on_hand": inv, "shortfall": short}
 
 

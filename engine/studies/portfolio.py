@@ -62,6 +62,7 @@ from engine.protection.lead_times import arrival_lead_times, distribution_from_h
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.simulation.confidence import half_width, nonnegative_interval
 from engine.simulation.kernel import InventoryKernel
+from engine.simulation.metrics import total_cost
 from engine.studies.recommendation import OBJECTIVES, history_caveat, recommendation_from_record, service_premium
 from engine.studies.series_forecasts import CANDIDATES, candidate_forecasters, masked_step, replicate
 
@@ -627,7 +628,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
         served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
         demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
         fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
-        cost = (sim["holding"] + sim["stockout"] + sim["ordering"]).reshape(n, R, k).mean(axis=1)
+        cost = total_cost(sim).reshape(n, R, k).mean(axis=1)
         if s.objective == "cost":
             best = np.argmin(cost, axis=1)
         else:
@@ -730,11 +731,11 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             per = {k: np.where(use_ss[:, None], ev_ss[k][:, 0].reshape(n, R), v) for k, v in per.items()}
             best_q = np.where(use_ss, best_q_ss, best_q)   # the quantile of s when (s, S) won
             k0 = np.where(use_ss, k_ss, k0)
-        total_cost = per["holding"] + per["stockout"] + per["ordering"]
+        cost_total = total_cost(per)
         # engine.simulation.metrics' definitions: fill rate 1 when nothing was demanded (nothing went unmet)
         fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), 1.0)
         csl = 1.0 - per["cycles_with_stockout"] / np.maximum(per["cycles"], 1.0)
-        cost_hw = _t_half_width(total_cost)
+        cost_hw = _t_half_width(cost_total)
         out = []
         for i, x in enumerate(series):
             c = classes[i]
@@ -759,9 +760,9 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                 "order_up_to": s_now + (lot_i or 0.0),
                 "z": None if not sd or np.isnan(sd) else float((s_now - mu_now) / sd),
                 "target_fill_rate": s.target_fill_rate, "selection_fill_rate": float(fill_sel[i]),
-                "expected_cost": float(total_cost[i].mean()),
+                "expected_cost": float(cost_total[i].mean()),
                 **dict(zip(("cost_ci_low", "cost_ci_high"),
-                           nonnegative_interval(float(total_cost[i].mean()), float(cost_hw[i])))),
+                           nonnegative_interval(float(cost_total[i].mean()), float(cost_hw[i])))),
                 "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
                 "fill_rate": float(per["fulfilled"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
                 else 1.0,

@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.forecast.base import Covariates
 from engine.policies.order_rules import OrderRules
+from engine.simulation.metrics import total_cost
 from engine.studies.history_replay import fill_rates, replay
 
 __all__ = ["LEVEL_GRID", "sum_quantile_paths", "level_paths", "replay_levels", "choose_level", "calibrated_level",
@@ -174,7 +175,7 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
         ph = cycle_phases(n, start)
         tots = [replay_levels(after, S, kernel_lead, h, p, rules, wd, lot_grid[:, j], ph) for j in range(m)]
         fills.append(np.stack([fill_rates(t).reshape(n, k) for t in tots], axis=1))            # (n, m, k)
-        costs.append(np.stack([(_cost(t) / days).reshape(n, k) for t in tots], axis=1))
+        costs.append(np.stack([(total_cost(t) / days).reshape(n, k) for t in tots], axis=1))
     with warnings.catch_warnings():  # a series without demand in every window: NaN, not a warning
         warnings.simplefilter("ignore", RuntimeWarning)
         per_fill = np.nanmean(np.stack(fills), axis=0)
@@ -211,7 +212,7 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
                             rules, (first_weekday + start) % 7, lot, cycle_phases(n, start))
         per["fill"].append(fill_rates(tot))
         per["on_hand"].append(tot["on_hand"] / days)
-        per["cost"].append(_cost(tot))
+        per["cost"].append(total_cost(tot))
         per["orders"].append(tot["orders"])
         cyc = tot["cycles"]
         per["csl"].append(np.where(cyc > 0, 1.0 - tot["cycles_with_stockout"] / np.where(cyc > 0, cyc, 1.0), np.nan))
@@ -230,8 +231,3 @@ def cycle_phases(n: int, seed: int = 0) -> np.ndarray:
     twice the window's demand, never order: the stock it starts with would come free of K and favour ever larger
     lots. Started at phases spread over the cycle, the orders counted are on average the stationary rate's."""
     return ((np.arange(n) + 1 + int(seed)) * 0.6180339887498949) % 1.0
-
-
-def _cost(tot: dict) -> np.ndarray:
-    """Holding + lost sales + K per order placed, per row of kernel totals."""
-    return tot["holding"] + tot["stockout"] + tot["ordering"]
