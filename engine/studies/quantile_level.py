@@ -174,36 +174,32 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
         wd = (first_weekday + start) % 7
         ph = cycle_phases(n, start)
         tots = [replay_levels(after, S, kernel_lead, h, p, rules, wd, lot_grid[:, j], ph) for j in range(m)]
-        fills.append(np.stack([fill_rates(t).reshape(n, k) for t in tots], axis=1))            # (n, m, k)
-        costs.append(np.stack([(total_cost(t) / days).reshape(n, k) for t in tots], axis=1))
+        fills.append(fill_rates(tots[0]).reshape(n, k))                                         # (n, k) at lot 0
+        costs.append(np.concatenate([(total_cost(t) / days).reshape(n, k) for t in tots], axis=1))   # lot-major
     with warnings.catch_warnings():  # a series without demand in every window: NaN, not a warning
         warnings.simplefilter("ignore", RuntimeWarning)
         per_fill = np.nanmean(np.stack(fills), axis=0)
-    per_cost = np.mean(np.stack(costs), axis=0).reshape(n, m * k)
-    has = np.isfinite(per_fill[:, 0, :]).all(axis=1)
-    curves = per_cost if by_cost else per_fill[:, 0, :]
+    has = np.isfinite(per_fill).all(axis=1)
+    curves = np.mean(np.stack(costs), axis=0) if by_cost else per_fill
     pooled = curves[has].mean(axis=0) if has.any() else np.full(curves.shape[1], np.nan)
-    grid_q = np.tile(np.asarray(grid), m)   # (m · k,) lot-major, as per_cost's columns
 
-    def choose(curve) -> int:   # the chosen column of a curve
-        if by_cost:
-            return int(np.nanargmin(curve)) if np.isfinite(curve).any() else 0
-        return choose_level(grid, curve, target)
+    def choose(curve) -> tuple[float, int]:   # (τ, lot column) read on a curve
+        if not by_cost:
+            return choose_level(grid, curve, target), 0
+        j = int(np.nanargmin(curve)) if np.isfinite(curve).any() else 0
+        return float(grid[j % k]), j // k
 
-    pick = choose(pooled)
-    level = np.full(n, grid_q[pick] if by_cost else pick)
-    lot_col = np.full(n, pick // k if by_cost else 0)
-    by_class = {ALL_CLASSES: float(level[0])}
+    tau, col = choose(pooled)
+    level, lot_col = np.full(n, tau), np.full(n, col)
+    by_class = {ALL_CLASSES: tau}
     labels = np.asarray([ALL_CLASSES] * n if classes is None else [str(c) for c in classes])
     for c in sorted(set(labels) - {ALL_CLASSES}):
         rows = (labels == c) & has
         count = int(rows.sum())
         if count < MIN_CHECK_SERIES:
             continue
-        c_pick = choose(pooled + count / (count + SHRINK_SERIES) * (curves[rows].mean(axis=0) - pooled))
-        level[labels == c] = grid_q[c_pick] if by_cost else c_pick
-        lot_col[labels == c] = c_pick // k if by_cost else 0
-        by_class[c] = float(level[labels == c][0])
+        by_class[c], col = choose(pooled + count / (count + SHRINK_SERIES) * (curves[rows].mean(axis=0) - pooled))
+        level[labels == c], lot_col[labels == c] = by_class[c], col
     lot = lot_grid[np.arange(n), lot_col]
     per = {"fill": [], "on_hand": [], "cost": [], "csl": [], "orders": []}
     for start, days in windows:
@@ -219,7 +215,7 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         series = {key: np.nanmean(np.vstack(v), axis=0) for key, v in per.items()}
-    pooled_fill = per_fill[has, 0, :].mean(axis=0) if has.any() else np.full(k, np.nan)
+    pooled_fill = per_fill[has].mean(axis=0) if has.any() else np.full(k, np.nan)
     return {"level": level, "lot": lot, "by_class": by_class, "pooled": by_class[ALL_CLASSES],
             "windows": len(windows), "grid": dict(zip(grid, map(float, pooled_fill))),
             "fill": float(np.nanmean(series["fill"])), **{f"series_{key}": v for key, v in series.items()}}
