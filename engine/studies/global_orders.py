@@ -24,7 +24,6 @@ import numpy as np
 from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
-from engine.policies.lot_sizing import eoq
 from engine.policies.order_rules import WEEKDAYS, OrderRules, weekday_of
 from engine.studies.quantile_backtest import finite, series_promise
 from engine.studies.quantile_level import calibrated_level, level_paths, model_last_training_date
@@ -81,7 +80,7 @@ def global_levels(model, histories: dict, terms: dict, date: _dt.date, target: f
     level)} from `model`'s calibrated quantiles. `model` from engine.studies.quantile_backtest.quantile_model (a
     global model whose card says which days it saw), `histories` {key: the series cut before `date`}, `terms` {key:
     ItemTerms}; objective "fill-rate" (least level reaching `target`) or "cost" (least realised cost)."""
-    from engine.studies.portfolio import LOT_MULTIPLES
+    from engine.studies.portfolio import eoq_lots
 
     last = model_last_training_date(model)
     groups: dict[tuple, list] = {}
@@ -112,8 +111,7 @@ def global_levels(model, histories: dict, terms: dict, date: _dt.date, target: f
         rules = [item_rules(terms[k]) for k in keys]
         lots = None
         if objective == "cost" and any(r.order_cost > 0 for r in rules):
-            lots = np.array([[m * eoq(r.order_cost, float(D[i, -HISTORY_DAYS:].mean()), float(h[i]))
-                              for m in LOT_MULTIPLES] for i, r in enumerate(rules)])
+            lots = eoq_lots([r.order_cost for r in rules], D[:, -HISTORY_DAYS:], h)
         cal = calibrated_level(model, D, cov, windows, cover, h, p, target, classes, objective=objective,
                                kernel_lead=lead, rules=rules, first_weekday=weekday_of(dates[0]), lots=lots)
         level = level_paths(model, D, cov, T, 1, cover, cal["level"])[:, 0]

@@ -277,6 +277,15 @@ def _simulate_rq(demand: np.ndarray, reorder: np.ndarray, qty: np.ndarray, lead:
                             rules, weekday)
 
 
+def eoq_lots(order_cost, histories: list, h: np.ndarray) -> np.ndarray:
+    """(n, len(LOT_MULTIPLES)) candidate lot sizes S − s of the K-aware (s, S) rule: LOT_MULTIPLES × each row's EOQ
+    √(2 K D / h) (Harris; Silver, Pyke & Thomas ch. 7), D the mean daily demand of its history; K one for all rows
+    or one per row."""
+    ks = np.broadcast_to(np.asarray(order_cost, dtype=np.float64), (len(histories),))
+    return np.array([[m * eoq(float(ks[i]), float(np.mean(y)) if len(y) else 0.0, float(h[i])) for m in LOT_MULTIPLES]
+                     for i, y in enumerate(histories)])
+
+
 def series_lead_time(series, lead_time: int | None) -> int:
     """The lead time a series is planned with: the settings' `lead_time`, else the file's lead-time column, else
     DEFAULT_LEAD_TIME."""
@@ -672,8 +681,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
     # the smallest lot that reaches it), then the quantile refined at the chosen lot
     k_aware = rules.order_cost > 0
     if k_aware:
-        lots = np.array([[m * eoq(rules.order_cost, float(np.mean(y)) if len(y) else 0.0, float(h[i]))
-                          for m in LOT_MULTIPLES] for i, y in enumerate(hist)])
+        lots = eoq_lots(rules.order_cost, hist, h)
         n_q = quant.shape[1]
         q_flat, lot_flat = np.tile(quant, (1, len(LOT_MULTIPLES))), np.repeat(lots, n_q, axis=1)
 

@@ -23,10 +23,9 @@ import numpy as np
 from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
-from engine.policies.lot_sizing import eoq
 from engine.policies.order_rules import weekday_of
 from engine.studies.history_replay import days_of_cover, fill_rates, replayed_fields
-from engine.studies.portfolio import LOT_MULTIPLES, series_lead_time
+from engine.studies.portfolio import eoq_lots, series_lead_time
 from engine.studies.quantile_level import (
     calibrated_level,
     cycle_phases,
@@ -103,8 +102,7 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
             classes = [classify(np.asarray(x.demand[-settings.history_days:], dtype=np.float64)).label for x in cut]
             lots = None
             if settings.objective == "cost" and rules.order_cost > 0:
-                lots = np.array([[m * eoq(rules.order_cost, float(np.mean(D[i, max(o - settings.history_days, 0):o])),
-                                          float(h[i])) for m in LOT_MULTIPLES] for i in range(len(group))])
+                lots = eoq_lots(rules.order_cost, D[:, max(o - settings.history_days, 0):o], h)
             cal = calibrated_level(model, D, cov, windows, cover, h, p, settings.target_fill_rate, classes,
                                    objective=settings.objective, kernel_lead=lead, rules=rules,
                                    first_weekday=first_weekday, lots=lots)
