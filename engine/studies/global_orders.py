@@ -21,10 +21,11 @@ import datetime as _dt
 
 import numpy as np
 
+from engine.data.order_days import days_text
 from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
-from engine.policies.order_rules import WEEKDAYS, OrderRules, weekday_of
+from engine.policies.order_rules import OrderRules, parse_order_days, weekday_of
 from engine.studies.quantile_backtest import finite, series_promise
 from engine.studies.quantile_level import calibrated_level, level_paths, model_last_training_date
 
@@ -35,7 +36,6 @@ WINDOW_DAYS = 28        # a calibration window: four weeks, replayed from the le
 MAX_WINDOWS = 4         # the newest held-out windows used (up to 112 days)
 MIN_HELD_OUT_DAYS = 14  # fewer days after the model's training than this calibrate nothing
 HISTORY_DAYS = 365      # the demand class reads the last year, as the portfolio's
-
 
 
 def levels_note(model: str, objective: str, target: float, days: int) -> str:
@@ -50,9 +50,9 @@ def levels_note(model: str, objective: str, target: float, days: int) -> str:
 def item_rules(t) -> OrderRules:
     """The supplier's rules of one item (engine.data.items.ItemTerms) as the kernel applies them: whole units,
     packs, MOQ, order days, K per order."""
-    days = None if len(set(t.order_days)) == 7 else tuple(WEEKDAYS[d] for d in sorted(set(t.order_days)))
-    return OrderRules(moq=float(t.moq), pack_size=float(t.pack_size) if t.pack_size > 1 else None, order_days=days,
-                      integer=True, order_cost=float(t.order_cost))
+    return OrderRules(moq=float(t.moq), pack_size=float(t.pack_size) if t.pack_size > 1 else None,
+                      order_days=parse_order_days(days_text(t.order_days)), integer=True,
+                      order_cost=float(t.order_cost))
 
 
 def _windows(held_out: int, history: int) -> list[tuple[int, int]]:

@@ -64,7 +64,6 @@ class OrderSettings:
         return asdict(self)
 
 
-
 def parse_order_date(text) -> _dt.date:
     """--date YYYY-MM-DD; ConfigError otherwise."""
     try:
@@ -262,12 +261,11 @@ def recommendation_settings(terms: ItemTerms, s: OrderSettings):
     the order settings' objective, target and paths."""
     from engine.studies.portfolio import PortfolioSettings
 
-    days = None if len(set(terms.order_days)) == 7 else days_text(terms.order_days)
-    return PortfolioSettings(lead_time=terms.lead_time, order_days=days, holding_rate=terms.holding_rate,
+    return PortfolioSettings(lead_time=terms.lead_time, order_days=days_text(terms.order_days),
                              pack_size=terms.pack_size if terms.pack_size > 1 else None, moq=float(terms.moq),
+                             holding_rate=terms.holding_rate,
                              seed=s.seed, days=s.days, replications=s.replications, objective=s.objective,
                              target_fill_rate=s.target_fill_rate, order_cost=float(terms.order_cost)).validate()
-
 
 
 def correction_checks(terms: dict[str, ItemTerms], keys, s: OrderSettings) -> int:
