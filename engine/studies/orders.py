@@ -179,24 +179,24 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         if (date - last).days > 1:
             notes.append(f"{key}: the sales history ends {last.isoformat()}, {(date - last).days - 1} days before "
                          f"{date.isoformat()}; the forecast starts from there")
-        known = "file" if t.prices_known() else "assumed"  # engine.studies.portfolio.cost_source reads these
-        hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.lead_time,
-                       price_source=known, cost_source=known)
-        ps = recommendation_settings(t, s)
         if from_model is not None:
             rec = from_model[key]
-        elif s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
-            if file_before is None:
-                file_before = _file_before(dataset, date)
-            same = _settings_key(ps)   # one check per distinct settings
-            if same not in calibrated:
-                if progress:
-                    progress(done, total, f"{done} of {total} series; correcting the fill-rate target on all "
-                                          f"{len(file_before):,} series of the file (correction "
-                                          f"{len(calibrated) + 1})", long_step=True)
-                calibrated[same] = with_calibration(file_before, ps)
-            ps = calibrated[same]
-        if from_model is None:
+        else:
+            known = "file" if t.prices_known() else "assumed"  # engine.studies.portfolio.cost_source reads these
+            hist = replace(hist, unit_cost=t.unit_cost, unit_price=t.unit_price, lead_time_days=t.lead_time,
+                           price_source=known, cost_source=known)
+            ps = recommendation_settings(t, s)
+            if s.objective == "fill-rate":   # /portfolio's correction of targets and promises, on the file before D
+                if file_before is None:
+                    file_before = _file_before(dataset, date)
+                same = _settings_key(ps)   # one check per distinct settings
+                if same not in calibrated:
+                    if progress:
+                        progress(done, total, f"{done} of {total} series; correcting the fill-rate target on all "
+                                              f"{len(file_before):,} series of the file (correction "
+                                              f"{len(calibrated) + 1})", long_step=True)
+                    calibrated[same] = with_calibration(file_before, ps)
+                ps = calibrated[same]
             rec = recommend(hist, ps)
         if rec.get("caveat"):
             notes.append(f"{key}: the recommendation is {rec['caveat']}")
