@@ -58,7 +58,7 @@ def check_settings(portfolio: PortfolioSettings, origins, levels=None) -> Backte
 
 # The backtest's flags this section's fields stand for (engine.studies.policy_backtest.BacktestSettings).
 CHECK_FIELD_NAMES = {"--holdout-days": "“Days per replication” (the held-out days)", "--origins": "“Origins”",
-                     "--forecaster": "“Levels from”", "--objective": "“Objective”"}
+                     "--forecaster": "“Levels from”"}
 
 
 def _page_words(message: str) -> str:
