@@ -54,9 +54,10 @@ def per_series(cut: list, after: np.ndarray, target: float, rules, ways: list) -
     return rows
 
 
-def global_model(model, full, keys, date, terms, target: float, ways: list) -> list[tuple]:
-    """The same for a global model's calibrated quantile: `ways` [(label, the cover less one, calibrated_level's
-    keywords)], every level replayed under each item's rules (`terms`)."""
+def global_model(model, full, keys, date, terms, target: float, labels: tuple[str, str]) -> list[tuple]:
+    """The same for a global model's calibrated quantile, calibrated without the rules (daily review, lead time
+    L + R − 1) and under them (calibrated_level's kernel_lead, rules, first_weekday); `labels` name the two ways.
+    Every level is replayed under each item's rules (`terms`)."""
     from engine.demand.classes import classify
     from engine.forecast.seen_days import first_unseen
     from engine.policies.order_rules import weekday_of
@@ -81,10 +82,8 @@ def global_model(model, full, keys, date, terms, target: float, ways: list) -> l
     classes = [classify(D[i, -HISTORY_DAYS:]).label for i in range(len(keys))]
     rules = [item_rules(terms[k]) for k in keys]
     wd = weekday_of(dates[0])
-    context = {"lead": lead, "rules": rules, "weekday": wd}
     rows = []
-    for label, kw in ways:
-        kw = {k: context[v] if isinstance(v, str) and v in context else v for k, v in kw.items()}
+    for label, kw in zip(labels, ({}, dict(kernel_lead=lead, rules=rules, first_weekday=wd))):
         t0 = time.perf_counter()
         cal = calibrated_level(model, D, cov, windows, cover, h, p, target, classes, **kw)
         seconds = time.perf_counter() - t0
@@ -151,15 +150,12 @@ def main(argv=None) -> int:
                     [(f"daily review, lead time {LEAD + R - 1}", {"lead_time": LEAD + R - 1}),
                      (f"on the order days, lead time {LEAD}", {"lead_time": LEAD, "order_days": args.order_days})]),
          global_model(model, full, keys, date, days_terms, args.target,
-                      [(f"daily review, lead time {LEAD + R - 1}", {}),
-                       (f"on the order days, lead time {LEAD}",
-                        {"kernel_lead": "lead", "rules": "rules", "first_weekday": "weekday"})])),
+                      (f"daily review, lead time {LEAD + R - 1}", f"on the order days, lead time {LEAD}"))),
         (f"pack {args.pack_size}, MOQ {args.moq:g}",
          per_series(cut, after, args.target, pack_rules,
                     [("orders not rounded", {"lead_time": LEAD}),
                      ("orders rounded", {"lead_time": LEAD, "pack_size": args.pack_size, "moq": args.moq})]),
-         global_model(model, full, keys, date, pack_terms, args.target,
-                      [("orders not rounded", {}), ("orders rounded", {"rules": "rules"})])),
+         global_model(model, full, keys, date, pack_terms, args.target, ("orders not rounded", "orders rounded"))),
     ]
     for rules_label, own, glob in runs:
         for who, rows in (("each series' recommendation", own), (model.name, glob)):
