@@ -43,9 +43,8 @@ def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
     """Realised fill per series, mean on-hand, cost per series-day and orders per series of the model's daily level
     at each record's τ (and lot) over the `days` after day o, under each item's rules."""
     from engine.policies.order_rules import weekday_of
-    from engine.simulation.metrics import total_cost
+    from engine.simulation.metrics import fill_rate, total_cost
     from engine.studies.global_orders import item_rules, replay_arrays
-    from engine.studies.history_replay import fill_rates
     from engine.studies.quantile_level import cycle_phases, level_paths, replay_levels
     D, cov, cover, h, p = replay_arrays(model, [full.series[k] for k in keys], keys, terms)
     lead = np.array([terms[k].lead_time for k in keys])
@@ -56,7 +55,7 @@ def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
     tot = replay_levels(D[:, o:o + days], S, lead, h, p, [item_rules(terms[k]) for k in keys], wd, lot,
                         cycle_phases(len(keys), o))
     cost = total_cost(tot)
-    return {"fill": fill_rates(tot), "on_hand": float((tot["on_hand"] / days).mean()),
+    return {"fill": fill_rate(tot, np.nan), "on_hand": float((tot["on_hand"] / days).mean()),
             "cost": float(cost.mean() / days), "orders": float(tot["orders"].mean())}
 
 

@@ -130,7 +130,8 @@ def window_curves(series: list, target: float = TARGET, lead_time: int = LEAD_TI
     and each class's offset from the mean at the target itself."""
     import numpy as np
 
-    from engine.studies.history_replay import fill_rates, replay_records
+    from engine.simulation.metrics import fill_rate
+    from engine.studies.history_replay import replay_records
     from engine.studies.portfolio import PortfolioSettings, check_targets, recommend_at_targets
 
     s = PortfolioSettings(lead_time=lead_time, days=holdout, target_fill_rate=target, objective="fill-rate",
@@ -147,7 +148,7 @@ def window_curves(series: list, target: float = TARGET, lead_time: int = LEAD_TI
         after = np.vstack([np.asarray(x.demand[len(x) - back * holdout - holdout:len(x) - back * holdout],
                                       dtype=np.float64) for x in series])
         per = recommend_at_targets(cut, s, ladder)
-        real = np.array([fill_rates(replay_records(cut, recs, after, s.history_days, s.holding_rate)["totals"])
+        real = np.array([fill_rate(replay_records(cut, recs, after, s.history_days, s.holding_rate)["totals"], np.nan)
                          for recs in per])
         sim = np.array([[np.nan if r["fill_rate"] is None else r["fill_rate"] for r in recs] for recs in per])
         ok = ~np.isnan(real).any(axis=0) & ~np.isnan(sim).any(axis=0)

@@ -38,7 +38,8 @@ LEAD = 7
 def per_series(cut: list, after: np.ndarray, target: float, rules, ways: list) -> list[tuple]:
     """(label, promised, realised, on-hand, seconds) of each series' recommendation asked each way: `ways` [(label,
     PortfolioSettings fields)], every level replayed under `rules`."""
-    from engine.studies.history_replay import fill_rates, replay_records
+    from engine.simulation.metrics import fill_rate
+    from engine.studies.history_replay import replay_records
     from engine.studies.portfolio import PortfolioSettings, run_chunk, with_calibration
 
     base = dict(objective="fill-rate", target_fill_rate=target, replications=20, days=90, seed=42)
@@ -50,7 +51,7 @@ def per_series(cut: list, after: np.ndarray, target: float, rules, ways: list) -
         seconds = time.perf_counter() - t0
         tot = replay_records(cut, recs, after, ps.history_days, ps.holding_rate, rules)["totals"]
         promised = np.array([np.nan if r["promised_fill_rate"] is None else r["promised_fill_rate"] for r in recs])
-        rows.append((label, promised, fill_rates(tot), float((tot["on_hand"] / after.shape[1]).mean()), seconds))
+        rows.append((label, promised, fill_rate(tot, np.nan), float((tot["on_hand"] / after.shape[1]).mean()), seconds))
     return rows
 
 
@@ -61,8 +62,8 @@ def global_model(model, full, keys, date, terms, target: float, labels: tuple[st
     from engine.demand.classes import classify
     from engine.forecast.seen_days import first_unseen
     from engine.policies.order_rules import weekday_of
+    from engine.simulation.metrics import fill_rate
     from engine.studies.global_orders import HISTORY_DAYS, _windows, item_rules, replay_arrays
-    from engine.studies.history_replay import fill_rates
     from engine.studies.orders import history_before
     from engine.studies.quantile_level import (
         calibrated_level,
@@ -90,7 +91,7 @@ def global_model(model, full, keys, date, terms, target: float, labels: tuple[st
         S = level_paths(model, Dfull, cov_full, T, days, cover, cal["level"])[:, None, :]
         tot = replay_levels(Dfull[:, T:], S, lead, h, p, rules, (wd + T) % 7)
         promised = np.array([np.nan if v is None else v for v in cal["series_fill"]], dtype=float)
-        rows.append((label, promised, fill_rates(tot), float((tot["on_hand"] / days).mean()), seconds))
+        rows.append((label, promised, fill_rate(tot, np.nan), float((tot["on_hand"] / days).mean()), seconds))
     return rows
 
 

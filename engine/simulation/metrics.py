@@ -21,7 +21,8 @@ import numpy as np
 
 from engine.simulation.confidence import half_width
 
-__all__ = ["KPI_NAMES", "TOTAL_NAMES", "total_cost", "kpis_from_totals", "ledger_totals", "ledger_kpis", "summarize"]
+__all__ = ["KPI_NAMES", "TOTAL_NAMES", "total_cost", "fill_rate", "cycle_service_level", "kpis_from_totals",
+           "ledger_totals", "ledger_kpis", "summarize"]
 
 KPI_NAMES = ["total_cost", "holding_cost", "stockout_cost", "fill_rate", "cycle_service_level",
              "days_without_stockout", "stockout_days",
@@ -38,6 +39,23 @@ TOTAL_NAMES = ["holding", "stockout", "demand", "fulfilled", "unmet", "stockout_
 def total_cost(tot: dict):
     """Holding + lost sales (or backorder) + K per order placed, from kernel totals (floats or arrays per row)."""
     return tot["holding"] + tot["stockout"] + tot["ordering"]
+
+
+def fill_rate(tot: dict, nothing_demanded: float = 1.0):
+    """The P2 fill rate from kernel totals (floats or arrays per row): units served on the day ÷ units demanded.
+    Where nothing was demanded it is `nothing_demanded`: 1 in a run's KPIs (no unit went unmet); NaN where a mean
+    over series or windows should leave such a row out (the replays of real days)."""
+    demand = np.asarray(tot["demand"], dtype=np.float64)
+    served = np.asarray(tot["fulfilled"], dtype=np.float64)
+    return np.where(demand > 0, served / np.where(demand > 0, demand, 1.0), nothing_demanded)
+
+
+def cycle_service_level(tot: dict, no_cycle: float = 1.0):
+    """The P1 cycle service level from kernel totals: the share of replenishment cycles without a stockout;
+    `no_cycle` where no cycle was counted (the kernel closes one at the end of every run of at least one day)."""
+    cycles = np.asarray(tot["cycles"], dtype=np.float64)
+    short = np.asarray(tot["cycles_with_stockout"], dtype=np.float64)
+    return np.where(cycles > 0, 1.0 - short / np.where(cycles > 0, cycles, 1.0), no_cycle)
 
 
 def ledger_totals(rows: list[dict]) -> dict:
@@ -71,10 +89,8 @@ def kpis_from_totals(tot: dict, days: int):
         return {k: (0 if k == "days" else None) for k in KPI_NAMES}
     scalar = not isinstance(tot["holding"], np.ndarray)
     demand = np.asarray(tot["demand"], dtype=np.float64)
-    fulfilled = np.asarray(tot["fulfilled"], dtype=np.float64)
     avg_oh = np.asarray(tot["on_hand"], dtype=np.float64) / days
     with np.errstate(divide="ignore", invalid="ignore"):
-        fill = np.where(demand > 0, fulfilled / np.where(demand > 0, demand, 1.0), 1.0)
         orders = np.asarray(tot["orders"], dtype=np.float64)
         ordering = np.asarray(tot.get("ordering", 0.0), dtype=np.float64)
         per_line = np.where(orders > 0, ordering / np.where(orders > 0, orders, 1.0), np.nan)
@@ -84,9 +100,8 @@ def kpis_from_totals(tot: dict, days: int):
         "total_cost": np.asarray(tot["holding"]) + np.asarray(tot["stockout"]) + ordering,
         "holding_cost": np.asarray(tot["holding"], dtype=np.float64),
         "stockout_cost": np.asarray(tot["stockout"], dtype=np.float64),
-        "fill_rate": fill,
-        "cycle_service_level": 1.0 - np.asarray(tot["cycles_with_stockout"]) / np.maximum(np.asarray(tot["cycles"]),
-                                                                                               1.0),
+        "fill_rate": fill_rate(tot),
+        "cycle_service_level": cycle_service_level(tot),
         "days_without_stockout": 1.0 - np.asarray(tot["stockout_days"]) / days,
         "stockout_days": np.asarray(tot["stockout_days"], dtype=np.float64),
         "orders_placed": np.asarray(tot["orders"], dtype=np.float64),

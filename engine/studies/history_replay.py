@@ -21,10 +21,10 @@ import numpy as np
 from engine.policies.order_rules import weekday_after
 from engine.protection.tracker import FLOOR_PER_DAY, protection_level
 from engine.simulation.kernel import InventoryKernel
-from engine.simulation.metrics import total_cost
+from engine.simulation.metrics import cycle_service_level, fill_rate, total_cost
 from engine.studies.series_forecasts import candidate_forecasters, masked_step
 
-__all__ = ["replay", "replay_records", "replayed_fields", "days_of_cover", "trailing_mean", "fill_rates",
+__all__ = ["replay", "replay_records", "replayed_fields", "days_of_cover", "trailing_mean",
            "DAYS_OF_COVER_GRID", "MEAN_WINDOW"]
 
 DAYS_OF_COVER_GRID = np.round(np.concatenate([np.arange(0.5, 3.0, 0.1), np.arange(3.0, 6.0, 0.25),
@@ -47,12 +47,6 @@ def replay(demand: np.ndarray, start: np.ndarray, lead: np.ndarray, h: np.ndarra
         placed, _ = k.place(d, qty, lead)
         k.serve(d, demand[:, d], placed)
     return k.finish()
-
-
-def fill_rates(tot: dict) -> np.ndarray:
-    """Units served on the day / units demanded per row; NaN where nothing was demanded."""
-    d = tot["demand"]
-    return np.where(d > 0, tot["fulfilled"] / np.where(d > 0, d, 1.0), np.nan)
 
 
 def trailing_mean(y: np.ndarray, window: int = MEAN_WINDOW) -> np.ndarray:
@@ -153,7 +147,7 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
     if objective == "cost":
         best = np.argmin(total_cost(tot).reshape(n, G), axis=1)
     else:
-        fill = np.nan_to_num(fill_rates(tot), nan=1.0).reshape(n, G)
+        fill = fill_rate(tot).reshape(n, G)   # 1 where nothing was demanded: every k meets the target
         meets = fill >= target
         best = np.where(meets.any(axis=1), np.argmax(meets, axis=1), G - 1)
     k = DAYS_OF_COVER_GRID[best]
@@ -161,20 +155,22 @@ def days_of_cover(series: list, records: list[dict], after: np.ndarray, history_
     return {"totals": replay(after, B[:, 0], lead, h, p, lambda d, pos: B[:, d] - pos, rules, wd), "k": k}
 
 
-def replayed_fields(real: dict, fill: np.ndarray, base: dict, bfill: np.ndarray, i: int, days: int) -> dict:
+def replayed_fields(real: dict, base: dict, i: int, days: int) -> dict:
     """A record's realised and days-of-cover figures of row i: kernel totals `real` and the days-of-cover run
-    `base` ({"totals", "k"}) over `days` held-out days, with their fill rates per row."""
-    bt = base["totals"]
-    cyc, bcyc = float(real["cycles"][i]), float(bt["cycles"][i])
-    return {
-        "demand": float(real["demand"][i]),
-        "realised_fill_rate": None if math.isnan(fill[i]) else float(fill[i]),
-        "realised_cycle_service_level": 1.0 - float(real["cycles_with_stockout"][i]) / cyc if cyc else None,
-        "realised_cost": float(real["holding"][i] + real["stockout"][i] + real["ordering"][i]),
-        "realised_average_on_hand": float(real["on_hand"][i]) / days,
-        "baseline_days_of_cover_k": float(base["k"][i]),
-        "baseline_fill_rate": None if math.isnan(bfill[i]) else float(bfill[i]),
-        "baseline_cycle_service_level": 1.0 - float(bt["cycles_with_stockout"][i]) / bcyc if bcyc else None,
-        "baseline_cost": float(bt["holding"][i] + bt["stockout"][i] + bt["ordering"][i]),
-        "baseline_average_on_hand": float(bt["on_hand"][i]) / days,
-    }
+    `base` ({"totals", "k"}) over `days` held-out days, by engine.simulation.metrics' definitions (a fill rate without
+    demand, or a cycle service level without a cycle, is None: left out of the means over series)."""
+    figures = {}
+    for name, tot in (("realised", real), ("baseline", base["totals"])):
+        row = {k: v[i] for k, v in tot.items()}
+        figures.update({
+            f"{name}_fill_rate": _figure(fill_rate(row, np.nan)),
+            f"{name}_cycle_service_level": _figure(cycle_service_level(row, np.nan)),
+            f"{name}_cost": float(total_cost(row)),
+            f"{name}_average_on_hand": float(row["on_hand"]) / days,
+        })
+    return {"demand": float(real["demand"][i]), **figures, "baseline_days_of_cover_k": float(base["k"][i])}
+
+
+def _figure(v) -> float | None:
+    v = float(v)
+    return None if math.isnan(v) else v

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from engine.errors import ConfigError, DataError
-from engine.studies.history_replay import days_of_cover, fill_rates, replay_records, replayed_fields
+from engine.studies.history_replay import days_of_cover, replay_records, replayed_fields
 from engine.studies.portfolio import CHECK_WINDOWS, PortfolioSettings, _series_list, run_chunk, with_calibration
 
 __all__ = ["BacktestSettings", "run_backtest", "backtest_summary", "backtest_csv", "BACKTEST_COLUMNS"]
@@ -91,7 +91,6 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
     run = replay_records(series, recs, D, s.history_days, s.holding_rate, rules)
     base = days_of_cover(series, recs, D, s.history_days, s.holding_rate, s.objective, s.target_fill_rate, rules)
     real = run["totals"]
-    fill, bfill = fill_rates(real), fill_rates(base["totals"])
     out = []
     for i, x in enumerate(series):
         r = recs[i]
@@ -108,7 +107,7 @@ def _origin(series: list, records: list[dict], held: list[np.ndarray], s: Backte
             "simulated_fill_rate": r["fill_rate"],
             "promised_cycle_service_level": r["cycle_service_level"],
             "promised_cost": r["expected_cost"], "promised_average_on_hand": r["average_on_hand"],
-            **replayed_fields(real, fill, base, bfill, i, H),
+            **replayed_fields(real, base, i, H),
         })
     return out
 

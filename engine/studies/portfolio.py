@@ -62,7 +62,7 @@ from engine.protection.lead_times import arrival_lead_times, distribution_from_h
 from engine.protection.tracker import FLOOR_PER_DAY, error_quantile, floor_for, protection_level, relative_errors
 from engine.simulation.confidence import half_width, nonnegative_interval
 from engine.simulation.kernel import InventoryKernel
-from engine.simulation.metrics import total_cost
+from engine.simulation.metrics import cycle_service_level, fill_rate, total_cost
 from engine.studies.recommendation import OBJECTIVES, history_caveat, recommendation_from_record, service_premium
 from engine.studies.series_forecasts import CANDIDATES, candidate_forecasters, masked_step, replicate
 
@@ -409,7 +409,7 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
     heuristic correction of a mean over series, not a per-series guarantee: each
     series' own window is too short (an intermittent series sells a few units in 90 days) to calibrate alone.
     """
-    from engine.studies.history_replay import fill_rates, replay_records
+    from engine.studies.history_replay import replay_records
 
     s = settings
     H = s.days
@@ -429,7 +429,7 @@ def out_of_time_calibration(series: list, settings: PortfolioSettings, chunk: in
             for j, recs in enumerate(recommend_at_targets(cut[start:start + chunk], base, targets)):
                 per_target[j].extend(recs)
         for j, recs in enumerate(per_target):
-            got = fill_rates(replay_records(cut, recs, after, s.history_days, s.holding_rate, rules)["totals"])
+            got = fill_rate(replay_records(cut, recs, after, s.history_days, s.holding_rate, rules)["totals"], np.nan)
             realised[j].extend(got)
             simulated[j].extend(np.nan if r["fill_rate"] is None else r["fill_rate"] for r in recs)
         labels.extend(r["class"] for r in per_target[0])
@@ -740,9 +740,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             best_q = np.where(use_ss, best_q_ss, best_q)   # the quantile of s when (s, S) won
             k0 = np.where(use_ss, k_ss, k0)
         cost_total = total_cost(per)
-        # engine.simulation.metrics' definitions: fill rate 1 when nothing was demanded (nothing went unmet)
-        fill = np.where(per["demand"] > 0, per["fulfilled"] / np.where(per["demand"] > 0, per["demand"], 1.0), 1.0)
-        csl = 1.0 - per["cycles_with_stockout"] / np.maximum(per["cycles"], 1.0)
+        fill, csl = fill_rate(per), cycle_service_level(per)   # 1 when nothing was demanded: nothing went unmet
         cost_hw = _t_half_width(cost_total)
         out = []
         for i, x in enumerate(series):

@@ -24,7 +24,7 @@ from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
 from engine.policies.order_rules import weekday_of
-from engine.studies.history_replay import days_of_cover, fill_rates, replayed_fields
+from engine.studies.history_replay import days_of_cover, replayed_fields
 from engine.studies.portfolio import eoq_lots, series_lead_time
 from engine.studies.quantile_level import (
     calibrated_level,
@@ -110,15 +110,13 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
             held = D[:, o:o + H]
             phase = cycle_phases(len(group), o)
             tot = replay_levels(held, S[:, None, :], lead, h, p, rules, (first_weekday + o) % 7, cal["lot"], phase)
-            fill = fill_rates(tot)
             recs = [{"lead_time": int(lead[i]), "protection_days": int(cover[i]) + 1, "unit_cost": float(cost[i]),
                      "unit_price": float(price[i])} for i in range(len(group))]
             base = days_of_cover(cut, recs, held, settings.history_days, settings.holding_rate, settings.objective,
                                  settings.target_fill_rate, rules)
-            base["fill"] = fill_rates(base["totals"])
             for i, x in enumerate(group):
                 by_key[(x.key, j)] = _record(x, j, dates[o - 1], classes[i], settings, model, cal, i, S[i, 0],
-                                             phase[i], lead[i], tot, fill, base, H)
+                                             phase[i], lead[i], tot, base, H)
     return [by_key[(x.key, j)] for j in range(K) for x in series]
 
 
@@ -137,7 +135,7 @@ def series_promise(cal: dict, i: int, label: str) -> float | None:
     return cal["fill"] if promised is None else promised
 
 
-def _record(x, origin, origin_date, label, settings, model, cal, i, level, phase, lead, tot, fill, base, H) -> dict:
+def _record(x, origin, origin_date, label, settings, model, cal, i, level, phase, lead, tot, base, H) -> dict:
     promised = series_promise(cal, i, label)
     lot = float(cal["lot"][i])
     return {
@@ -151,5 +149,5 @@ def _record(x, origin, origin_date, label, settings, model, cal, i, level, phase
         "promised_fill_rate": promised, "simulated_fill_rate": promised,
         "promised_cycle_service_level": finite(cal["series_csl"][i]),
         "promised_cost": float(cal["series_cost"][i]), "promised_average_on_hand": float(cal["series_on_hand"][i]),
-        **replayed_fields(tot, fill, base, base["fill"], i, H),
+        **replayed_fields(tot, base, i, H),
     }

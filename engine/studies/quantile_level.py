@@ -21,8 +21,8 @@ import numpy as np
 
 from engine.forecast.base import Covariates
 from engine.policies.order_rules import OrderRules
-from engine.simulation.metrics import total_cost
-from engine.studies.history_replay import fill_rates, replay
+from engine.simulation.metrics import cycle_service_level, fill_rate, total_cost
+from engine.studies.history_replay import replay
 
 __all__ = ["LEVEL_GRID", "sum_quantile_paths", "level_paths", "replay_levels", "choose_level", "calibrated_level",
            "cycle_phases",
@@ -174,7 +174,7 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
         wd = (first_weekday + start) % 7
         ph = cycle_phases(n, start)
         tots = [replay_levels(after, S, kernel_lead, h, p, rules, wd, lot_grid[:, j], ph) for j in range(m)]
-        fills.append(fill_rates(tots[0]).reshape(n, k))                                         # (n, k) at lot 0
+        fills.append(fill_rate(tots[0], np.nan).reshape(n, k))                                         # (n, k) at lot 0
         costs.append(np.concatenate([(total_cost(t) / days).reshape(n, k) for t in tots], axis=1))   # lot-major
     with warnings.catch_warnings():  # a series without demand in every window: NaN, not a warning
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -206,12 +206,11 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
         tot = replay_levels(demand[:, start:start + days],
                             level_paths(model, demand, cov, start, days, lead, level)[:, None, :], kernel_lead, h, p,
                             rules, (first_weekday + start) % 7, lot, cycle_phases(n, start))
-        per["fill"].append(fill_rates(tot))
+        per["fill"].append(fill_rate(tot, np.nan))
         per["on_hand"].append(tot["on_hand"] / days)
         per["cost"].append(total_cost(tot))
         per["orders"].append(tot["orders"])
-        cyc = tot["cycles"]
-        per["csl"].append(np.where(cyc > 0, 1.0 - tot["cycles_with_stockout"] / np.where(cyc > 0, cyc, 1.0), np.nan))
+        per["csl"].append(cycle_service_level(tot, np.nan))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         series = {key: np.nanmean(np.vstack(v), axis=0) for key, v in per.items()}

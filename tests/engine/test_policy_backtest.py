@@ -11,7 +11,8 @@ import pytest
 
 from engine.cli.main import main
 from engine.data.dataset import SeriesData
-from engine.studies.history_replay import DAYS_OF_COVER_GRID, days_of_cover, fill_rates, replay, replay_records
+from engine.simulation.metrics import fill_rate
+from engine.studies.history_replay import DAYS_OF_COVER_GRID, days_of_cover, replay, replay_records
 from engine.studies.policy_backtest import BACKTEST_COLUMNS, BacktestSettings, backtest_csv, run_backtest
 from engine.studies.portfolio import (
     PortfolioSettings,
@@ -92,7 +93,7 @@ def test_days_of_cover_takes_the_smallest_k_reaching_the_target_on_the_past():
         lv = DAYS_OF_COVER_GRID[:, None] * 4 * mean[None, 28:]  # one row per k, by hand
         tot = replay(np.repeat(y[None, 28:], G, axis=0), lv[:, 0], np.full(G, 3), np.full(G, 0.01),
                      np.full(G, 10.0), lambda d, pos, lv=lv: lv[:, d] - pos)
-        reach = DAYS_OF_COVER_GRID[fill_rates(tot) >= 0.95]
+        reach = DAYS_OF_COVER_GRID[fill_rate(tot, np.nan) >= 0.95]
         assert got["k"][i] == pytest.approx(reach[0])
         assert reach[0] > DAYS_OF_COVER_GRID[0]  # the target binds: a smaller k falls short
 
@@ -168,7 +169,7 @@ def test_out_of_time_check_pools_the_level_over_windows_and_reads_class_offsets_
 
     monkeypatch.setattr(pf, "recommend_at_targets", recommend)
     monkeypatch.setattr(hr, "replay_records", lambda cut, recs, after, *a: {"totals": (cut, recs)})
-    monkeypatch.setattr(hr, "fill_rates", lambda tot: np.array(
+    monkeypatch.setattr(pf, "fill_rate", lambda tot, nothing_demanded=1.0: np.array(
         [r["fill_rate"] + short[(160 - len(x)) // H][r["class"]] for x, r in zip(*tot)]))
     got = out_of_time_calibration(ser, s)
     assert got["all"][0] == pytest.approx(0.99) and got["all"][1] == pytest.approx(-0.04)  # windows 1 and 2

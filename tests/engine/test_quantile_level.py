@@ -12,8 +12,8 @@ from scipy.stats import norm
 
 from engine.data.dataset import SeriesData
 from engine.errors import ConfigError
+from engine.simulation.metrics import fill_rate
 from engine.studies import quantile_backtest
-from engine.studies.history_replay import fill_rates
 from engine.studies.policy_backtest import BACKTEST_COLUMNS, BacktestSettings, run_backtest
 from engine.studies.quantile_level import (
     calibrated_level,
@@ -73,7 +73,7 @@ def test_the_calibrated_level_keeps_the_target_on_later_days_where_the_naive_lev
     assert model.seen <= 310                                   # the calibration read nothing from day 310 on
     assert cal["pooled"] < 0.93 and abs(cal["fill"] - 0.95) < 0.005 and np.all(cal["level"] == cal["pooled"])
     S = sum_quantile_paths(model, D, None, 310, 90, lead, [cal["pooled"], 0.95])
-    fill = fill_rates(replay_levels(D[:, 310:], S, lead, h, p)).reshape(n, 2)
+    fill = fill_rate(replay_levels(D[:, 310:], S, lead, h, p), np.nan).reshape(n, 2)
     assert abs(np.nanmean(fill[:, 0]) - 0.95) < 0.01           # the promise holds on unseen days
     assert np.nanmean(fill[:, 1]) > 0.965                      # τ = target itself would over-deliver
 
@@ -95,8 +95,8 @@ def test_each_demand_class_gets_its_own_level_nearer_the_target():
     cal = calibrated_level(model, D, None, [(130, 90), (220, 90)], lead, h, p, 0.95, labels)
     assert cal["by_class"]["intermittent"] > cal["by_class"]["smooth"] + 0.01
     for c in (pooled, cal):
-        fill = fill_rates(replay_levels(D[:, 310:], level_paths(model, D, None, 310, 90, lead, c["level"])[:, None],
-                                        lead, h, p))
+        fill = fill_rate(replay_levels(D[:, 310:], level_paths(model, D, None, 310, 90, lead, c["level"])[:, None],
+                                        lead, h, p), np.nan)
         c["got"] = np.nanmean(fill[:n]), np.nanmean(fill[n:])
     worst = {id(c): max(abs(f - 0.95) for f in c["got"]) for c in (pooled, cal)}
     assert pooled["got"][0] - pooled["got"][1] > 0.04          # one level: the classes end far apart
@@ -168,7 +168,7 @@ def test_a_level_calibrated_under_weekly_order_days_keeps_its_promise_under_them
     def realised(c):
         S = level_paths(PoissonSums(), D, None, 310, 90, cover, c["level"])[:, None, :]
         tot = replay_levels(D[:, 310:], S, lead, h, p, mondays, (wd + 310) % 7)
-        return np.nanmean(fill_rates(tot)), tot["on_hand"].mean()
+        return np.nanmean(fill_rate(tot, np.nan)), tot["on_hand"].mean()
 
     (got, stock), (got_daily, stock_daily) = realised(cal), realised(daily)
     assert abs(got - cal["fill"]) < 0.01 and abs(got - target) < 0.01

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from dashapp.ui.ledger_totals import totals
+from engine.simulation.metrics import fill_rate
 from engine.simulation.simulator import ledger_csv as engine_ledger_csv
 
 MAX_LOG = 200  # event-log entries kept on the page (the full ledger downloads as CSV)
@@ -92,8 +93,8 @@ def kpi_values(rows: list[dict], horizon: int | None) -> dict:
         }
     last = rows[-1]
     t = totals(rows)
-    hold, short, demand = t["holding"], t["stockout"], t["demand"]
-    fill = t["fulfilled"] / demand if demand > 0 else 1.0
+    hold, short = t["holding"], t["stockout"]
+    fill = float(fill_rate(t))
     clean_days = (n - t["stockout_days"]) / n
     return {
         "kpi-day": (f"Day {n} of {hz}", f"{100 * n / hz:.0f}% done" if hz else ""),
