@@ -18,6 +18,7 @@ import numpy as np
 from engine.exact.backorders import lead_time_demand
 from engine.exact.chain import evaluate_actions
 from engine.exact.grid import GridModel, demand_fractile
+from engine.exact.search import descend
 
 __all__ = ["FixedCostPolicy", "best_policy", "evaluate_s_nq", "evaluate_s_s", "s_nq_orders", "s_s_orders"]
 
@@ -94,23 +95,6 @@ def evaluate_s_nq(L, pmf, h, p, K, s: int, Q: int, backorders: bool = False):
     return v.cost, v.order_rate
 
 
-def _descend(f, start: int, lo: int, hi: int, memo: dict) -> int:
-    def val(x):
-        if x not in memo:
-            memo[x] = f(x)
-        return memo[x][0]
-
-    x = min(max(start, lo), hi)
-    while True:
-        best = x
-        for y in (x - 1, x + 1):
-            if lo <= y <= hi and val(y) < val(best):
-                best = y
-        if best == x:
-            return x
-        x = best
-
-
 def best_policy(kind: str, L, pmf, h, p, K, m: int = 1, backorders: bool = False) -> FixedCostPolicy:
     """The best (s, S) (kind "s-S") or (s, nQ) (kind "s-nQ") by the search of the module docstring."""
     mean = float(np.arange(len(pmf)) @ pmf)
@@ -130,7 +114,7 @@ def best_policy(kind: str, L, pmf, h, p, K, m: int = 1, backorders: bool = False
             def f(units, s=s):
                 return evaluate_s_nq(L, pmf, h, p, K, s, units * m, backorders)
             inner = max(1, inner // m)
-        size = _descend(f, inner, 1, hi, memo)
+        size = descend(f, inner, 1, hi, memo, cost=lambda v: v[0])
         for k, v in memo.items():
             tried[(s, k)] = v[0]
         cost, rate = memo[size]

@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.exact.evaluate import PolicyValue, evaluate_policy
 from engine.exact.model import LostSalesModel
+from engine.exact.search import descend
 from engine.policies.lost_sales import capped_order, project_on_hand
 
 __all__ = [
@@ -112,24 +113,6 @@ def evaluate_constant(L, pmf, h, p, Q: int, B: int) -> tuple[PolicyValue, int]:
         B = math.ceil(B * 1.5) + 1
 
 
-def _descend(f, start: int, lo: int, hi: int, tried: dict) -> int:
-    """Integer argmin of f on [lo, hi] by walking from `start` towards lower values of f (f memoised in tried)."""
-    def val(x):
-        if x not in tried:
-            tried[x] = f(x)
-        return tried[x]
-
-    x = min(max(start, lo), hi)
-    while True:
-        best = x
-        for y in (x - 1, x + 1):
-            if lo <= y <= hi and val(y) < val(best):
-                best = y
-        if best == x:
-            return x
-        x = best
-
-
 def backorder_level(L, pmf, h, p) -> int:
     """Smallest S with P(D_1 + … + D_{L+1} ≤ S) ≥ p / (p + h) — the newsvendor base-stock level."""
     conv = np.asarray(pmf)
@@ -141,7 +124,7 @@ def backorder_level(L, pmf, h, p) -> int:
 def best_base_stock(L, pmf, h, p) -> PolicyResult:
     tried: dict = {}
     start = backorder_level(L, pmf, h, p)
-    S = _descend(lambda s: evaluate_base_stock(L, pmf, h, p, s).cost, start, 0, 10 * start + 10, tried)
+    S = descend(lambda s: evaluate_base_stock(L, pmf, h, p, s).cost, start, 0, 10 * start + 10, tried)
     return PolicyResult("base-stock", {"S": S}, tried[S], len(tried), tried)
 
 
@@ -157,7 +140,7 @@ def best_capped_base_stock(L, pmf, h, p, base: PolicyResult | None = None) -> Po
     cap = max(1, math.ceil(mean))
     while cap < max(S, best[1]) and worse < 2:
         per_cap: dict = {}
-        S = _descend(lambda s, c=cap: evaluate_capped(L, pmf, h, p, s, c).cost, S, cap, 10 * S + 10, per_cap)
+        S = descend(lambda s, c=cap: evaluate_capped(L, pmf, h, p, s, c).cost, S, cap, 10 * S + 10, per_cap)
         for s_, c_ in per_cap.items():
             tried[(s_, cap)] = c_
         if per_cap[S] < best[0] - 1e-12:
