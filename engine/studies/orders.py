@@ -155,6 +155,19 @@ def history_before(series, date: _dt.date):
     return series.slice(0, k)
 
 
+def stale_note(keys: list, last: _dt.date, date: _dt.date, of: int) -> str:
+    """One note for the series whose sales history ends on `last`, more than a day before the order date: one line
+    for a whole stale file, not one a series (the first three named)."""
+    gap = (date - last).days - 1
+    if len(keys) == 1:
+        who = keys[0]
+    else:
+        named = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+        who = f"{'all ' if len(keys) == of else ''}{len(keys)} series ({named})"
+    return (f"{who}: the sales history ends {last.isoformat()}, {gap} day{'s' if gap != 1 else ''} before "
+            f"{date.isoformat()}; the forecast starts from there")
+
+
 def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.date,
                    settings: OrderSettings | None = None, progress=None) -> dict:
     """Today's order lines for every series of the stock file, the assumptions behind them, and the sales series
@@ -170,6 +183,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     from_model, notes = _model_levels(dataset, histories, terms, date, s, progress)
     lines = []
     file_before, calibrated = None, {}
+    stale: dict[_dt.date, list] = {}   # the day a series' history ends, when before the day before the order date
     total = len(stock)
     for done, (key, pos) in enumerate(stock.items()):
         if progress:
@@ -177,8 +191,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
         hist, t = histories[key], terms[key]
         last = _dt.date.fromisoformat(hist.dates[-1])
         if (date - last).days > 1:
-            notes.append(f"{key}: the sales history ends {last.isoformat()}, {(date - last).days - 1} days before "
-                         f"{date.isoformat()}; the forecast starts from there")
+            stale.setdefault(last, []).append(key)
         if from_model is not None:
             rec = from_model[key]
         else:
@@ -214,6 +227,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                                        f"period of {t.protection_days} days = lead time {t.lead_time} + review "
                                        f"period {t.review_days} (the longest gap between order days)")
         lines.append(line)
+    notes = [stale_note(keys, last, date, len(stock)) for last, keys in sorted(stale.items())] + notes
     skipped = [{"series": k, "reason": "no row in the stock file"} for k in dataset.series if k not in stock]
     k_note = [] if from_model else [K_NOTE]   # a model's levels say how they weigh K in their own note
     return {"date": date.isoformat(), "weekday": f"{date:%a}", "settings": s.to_dict(), "orders": lines,

@@ -278,3 +278,16 @@ def test_correction_checks_count_the_distinct_settings_under_the_fill_rate_objec
     assert correction_checks(same, ["A/S1", "B/S1"], fill) == 1
     assert correction_checks(two, ["A/S1", "B/S1"], fill) == 2
     assert correction_checks(two, ["A/S1", "B/S1"], OrderSettings()) == 0
+
+
+def test_a_stale_sales_file_is_one_note_not_one_a_series():
+    """Ordering days after the sales file ends: one note names the gap for the series it applies to (all of them
+    here), not a copy per series."""
+    ds = load_csv(sales_csv(items=("A", "B", "C", "D")), name="sales.csv")   # 2024-01-01 .. 2024-03-10
+    stock = read_stock(b"sku,store,on_hand\nA,S1,0\nB,S1,0\nC,S1,0\nD,S1,0\n", ds, name="stock.csv")
+    out = propose_orders(ds, stock, item_terms(ds, None), dt.date(2024, 3, 15), FAST)
+    stale = [n for n in out["notes"] if "the sales history ends" in n]
+    assert stale == ["all 4 series (A/S1, B/S1, C/S1, …): the sales history ends 2024-03-10, 4 days before "
+                     "2024-03-15; the forecast starts from there"]
+    fresh = propose_orders(ds, stock, item_terms(ds, None), dt.date(2024, 3, 11), FAST)
+    assert not any("the sales history ends" in n for n in fresh["notes"])
