@@ -155,17 +155,20 @@ def history_before(series, date: _dt.date):
     return series.slice(0, k)
 
 
-def stale_note(keys: list, last: _dt.date, date: _dt.date, of: int) -> str:
-    """One note for the series whose sales history ends on `last`, more than a day before the order date: one line
-    for a whole stale file, not one a series (the first three named)."""
-    gap = (date - last).days - 1
+def series_phrase(keys: list, of: int) -> str:
+    """The series a note applies to: the one key, or how many (all of the `of` proposed, when so) with the first
+    three named — a note says once what it says of a whole file, not once a series."""
     if len(keys) == 1:
-        who = keys[0]
-    else:
-        named = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
-        who = f"{'all ' if len(keys) == of else ''}{len(keys)} series ({named})"
-    return (f"{who}: the sales history ends {last.isoformat()}, {gap} day{'s' if gap != 1 else ''} before "
-            f"{date.isoformat()}; the forecast starts from there")
+        return keys[0]
+    named = ", ".join(keys[:3]) + (", …" if len(keys) > 3 else "")
+    return f"{'all ' if len(keys) == of else ''}{len(keys)} series ({named})"
+
+
+def stale_note(keys: list, last: _dt.date, date: _dt.date, of: int) -> str:
+    """One note for the series whose sales history ends on `last`, more than a day before the order date."""
+    gap = (date - last).days - 1
+    return (f"{series_phrase(keys, of)}: the sales history ends {last.isoformat()}, {gap} day{'s' if gap != 1 else ''} "
+            f"before {date.isoformat()}; the forecast starts from there")
 
 
 def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.date,
@@ -184,6 +187,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
     lines = []
     file_before, calibrated = None, {}
     stale: dict[_dt.date, list] = {}   # the day a series' history ends, when before the day before the order date
+    caveats: dict[str, list] = {}      # a recommendation's caveat -> the series it applies to
     total = len(stock)
     for done, (key, pos) in enumerate(stock.items()):
         if progress:
@@ -212,7 +216,7 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                 ps = calibrated[same]
             rec = recommend(hist, ps)
         if rec.get("caveat"):
-            notes.append(f"{key}: the recommendation is {rec['caveat']}")
+            caveats.setdefault(rec["caveat"], []).append(key)
         line = {"series": key, "item": pos.item, "location": pos.location, "order_date": date.isoformat(),
                 **decide(rec, pos, t, date),
                 "pack_size": t.pack_size, "moq": t.moq, "lead_time": t.lead_time, "review_days": t.review_days,
@@ -227,7 +231,8 @@ def propose_orders(dataset, stock: dict, terms: dict[str, ItemTerms], date: _dt.
                                        f"period of {t.protection_days} days = lead time {t.lead_time} + review "
                                        f"period {t.review_days} (the longest gap between order days)")
         lines.append(line)
-    notes = [stale_note(keys, last, date, len(stock)) for last, keys in sorted(stale.items())] + notes
+    notes = ([stale_note(keys, last, date, len(stock)) for last, keys in sorted(stale.items())] + notes
+             + [f"{series_phrase(keys, len(stock))}: the recommendation is {c}" for c, keys in caveats.items()])
     skipped = [{"series": k, "reason": "no row in the stock file"} for k in dataset.series if k not in stock]
     k_note = [] if from_model else [K_NOTE]   # a model's levels say how they weigh K in their own note
     return {"date": date.isoformat(), "weekday": f"{date:%a}", "settings": s.to_dict(), "orders": lines,

@@ -291,3 +291,13 @@ def test_a_stale_sales_file_is_one_note_not_one_a_series():
                      "2024-03-15; the forecast starts from there"]
     fresh = propose_orders(ds, stock, item_terms(ds, None), dt.date(2024, 3, 11), FAST)
     assert not any("the sales history ends" in n for n in fresh["notes"])
+
+
+def test_short_histories_share_one_caveat_note():
+    ds = load_csv(sales_csv(items=("A", "B", "C"), days=20), name="sales.csv")   # 2024-01-01 .. 2024-01-20
+    stock = read_stock(b"sku,store,on_hand\nA,S1,0\nB,S1,0\nC,S1,0\n", ds, name="stock.csv")
+    out = propose_orders(ds, stock, item_terms(ds, None), dt.date(2024, 1, 21), FAST)
+    caveats = [n for n in out["notes"] if "the recommendation is based on" in n]
+    assert len(caveats) == 1 and caveats[0].startswith("all 3 series (A/S1, B/S1, C/S1): the recommendation is "
+                                                       "based on 20 days of history")
+    assert all(line["recommendation"]["caveat"] for line in out["orders"])   # each line keeps its own
