@@ -634,9 +634,7 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                                                                    rules, wd, review)
             if key is not None:
                 coarse[key] = sim
-        served = sim["fulfilled"].reshape(n, R, k).sum(axis=1)
-        demand_sum = sim["demand"].reshape(n, R, k).sum(axis=1)
-        fill = np.where(demand_sum > 0, served / np.where(demand_sum > 0, demand_sum, 1.0), 1.0)
+        fill = fill_rate({name: sim[name].reshape(n, R, k).sum(axis=1) for name in ("demand", "fulfilled")})
         cost = total_cost(sim).reshape(n, R, k).mean(axis=1)
         if s.objective == "cost":
             best = np.argmin(cost, axis=1)
@@ -741,6 +739,8 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
             k0 = np.where(use_ss, k_ss, k0)
         cost_total = total_cost(per)
         fill, csl = fill_rate(per), cycle_service_level(per)   # 1 when nothing was demanded: nothing went unmet
+        # over all replications' units (NaN: nothing demanded on any path)
+        pooled_fill = fill_rate({name: per[name].sum(axis=1) for name in ("demand", "fulfilled")}, np.nan)
         cost_hw = _t_half_width(cost_total)
         out = []
         for i, x in enumerate(series):
@@ -770,12 +770,11 @@ def recommend_at_targets(series: list, settings: PortfolioSettings, targets) -> 
                 **dict(zip(("cost_ci_low", "cost_ci_high"),
                            nonnegative_interval(float(cost_total[i].mean()), float(cost_hw[i])))),
                 "holding_cost": float(per["holding"][i].mean()), "stockout_cost": float(per["stockout"][i].mean()),
-                "fill_rate": float(per["fulfilled"][i].sum() / per["demand"][i].sum()) if per["demand"][i].sum() > 0
-                else 1.0,
+                "fill_rate": 1.0 if np.isnan(pooled_fill[i]) else float(pooled_fill[i]),
                 "fill_rate_ci": float(_t_half_width(fill_i[None, :])[0]) if fill_i.size > 1 else None,
                 "selection_target": float(tau[i]), "promise_shift": float(shift[i]),
-                "promised_fill_rate": None if per["demand"][i].sum() <= 0 else
-                float(np.clip(per["fulfilled"][i].sum() / per["demand"][i].sum() + shift[i], 0.0, 1.0)),
+                "promised_fill_rate": None if np.isnan(pooled_fill[i]) else
+                float(np.clip(pooled_fill[i] + shift[i], 0.0, 1.0)),
                 "cycle_service_level": float(csl_i.mean()) if csl_i.size else None,
                 "stockout_days": float(per["stockout_days"][i].mean()), "orders": float(per["orders"][i].mean()),
                 "average_on_hand": float(per["on_hand"][i].mean() / s.days),
