@@ -45,15 +45,13 @@ def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
     from engine.policies.order_rules import weekday_of
     from engine.simulation.metrics import fill_rate, total_cost
     from engine.studies.global_orders import item_rules, replay_arrays
-    from engine.studies.quantile_level import cycle_phases, level_paths, replay_levels
+    from engine.studies.quantile_level import run_levels
     D, cov, cover, h, p = replay_arrays(model, [full.series[k] for k in keys], keys, terms)
     lead = np.array([terms[k].lead_time for k in keys])
     tau = np.array([recs[k]["params"]["quantile_level"] for k in keys])
     lot = np.array([recs[k]["params"].get("lot_size") or 0.0 for k in keys])
-    S = level_paths(model, D, cov, o, days, cover, tau)[:, None, :]
-    wd = (weekday_of(full.series[keys[0]].dates[0]) + o) % 7
-    tot = replay_levels(D[:, o:o + days], S, lead, h, p, [item_rules(terms[k]) for k in keys], wd, lot,
-                        cycle_phases(len(keys), o))
+    tot = run_levels(model, D, cov, o, days, cover, tau, lead, h, p, [item_rules(terms[k]) for k in keys],
+                     weekday_of(full.series[keys[0]].dates[0]), lot)[2]
     cost = total_cost(tot)
     return {"fill": fill_rate(tot, np.nan), "on_hand": float((tot["on_hand"] / days).mean()),
             "cost": float(cost.mean() / days), "orders": float(tot["orders"].mean())}

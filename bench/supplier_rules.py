@@ -65,12 +65,7 @@ def global_model(model, full, keys, date, terms, target: float, labels: tuple[st
     from engine.simulation.metrics import fill_rate
     from engine.studies.global_orders import HISTORY_DAYS, _windows, item_rules, replay_arrays
     from engine.studies.orders import history_before
-    from engine.studies.quantile_level import (
-        calibrated_level,
-        level_paths,
-        model_last_training_date,
-        replay_levels,
-    )
+    from engine.studies.quantile_level import calibrated_level, model_last_training_date, run_levels
     hist = [history_before(full.series[k], date) for k in keys]
     dates = hist[0].dates
     T = len(dates)
@@ -88,8 +83,7 @@ def global_model(model, full, keys, date, terms, target: float, labels: tuple[st
         t0 = time.perf_counter()
         cal = calibrated_level(model, D, cov, windows, cover, h, p, target, classes, **kw)
         seconds = time.perf_counter() - t0
-        S = level_paths(model, Dfull, cov_full, T, days, cover, cal["level"])[:, None, :]
-        tot = replay_levels(Dfull[:, T:], S, lead, h, p, rules, (wd + T) % 7)
+        tot = run_levels(model, Dfull, cov_full, T, days, cover, cal["level"], lead, h, p, rules, wd)[2]
         promised = np.array([np.nan if v is None else v for v in cal["series_fill"]], dtype=float)
         rows.append((label, promised, fill_rate(tot, np.nan), float((tot["on_hand"] / days).mean()), seconds))
     return rows

@@ -28,11 +28,9 @@ from engine.studies.history_replay import days_of_cover, replayed_fields
 from engine.studies.portfolio import eoq_lots, series_lead_time
 from engine.studies.quantile_level import (
     calibrated_level,
-    cycle_phases,
     has_sum_quantiles,
-    level_paths,
     model_last_training_date,
-    replay_levels,
+    run_levels,
 )
 
 __all__ = ["quantile_model", "quantile_backtest_records"]
@@ -106,10 +104,9 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
             cal = calibrated_level(model, D, cov, windows, cover, h, p, settings.target_fill_rate, classes,
                                    objective=settings.objective, kernel_lead=lead, rules=rules,
                                    first_weekday=first_weekday, lots=lots)
-            S = level_paths(model, D, cov, o, H, cover, cal["level"])
+            S, phase, tot = run_levels(model, D, cov, o, H, cover, cal["level"], lead, h, p, rules, first_weekday,
+                                       cal["lot"])
             held = D[:, o:o + H]
-            phase = cycle_phases(len(group), o)
-            tot = replay_levels(held, S[:, None, :], lead, h, p, rules, (first_weekday + o) % 7, cal["lot"], phase)
             recs = [{"lead_time": int(lead[i]), "protection_days": int(cover[i]) + 1, "unit_cost": float(cost[i]),
                      "unit_price": float(price[i])} for i in range(len(group))]
             base = days_of_cover(cut, recs, held, settings.history_days, settings.holding_rate, settings.objective,

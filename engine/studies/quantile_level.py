@@ -24,9 +24,8 @@ from engine.policies.order_rules import OrderRules
 from engine.simulation.metrics import cycle_service_level, fill_rate, total_cost
 from engine.studies.history_replay import replay
 
-__all__ = ["LEVEL_GRID", "sum_quantile_paths", "level_paths", "replay_levels", "choose_level", "calibrated_level",
-           "cycle_phases",
-           "model_last_training_date", "has_sum_quantiles"]
+__all__ = ["LEVEL_GRID", "sum_quantile_paths", "level_paths", "replay_levels", "run_levels", "choose_level",
+           "calibrated_level", "cycle_phases", "model_last_training_date", "has_sum_quantiles"]
 
 LEVEL_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.875, 0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
 
@@ -113,6 +112,22 @@ def _replay(after, S, lead, h, p, rules, weekday, lot, phase) -> dict:
 
     start = flat[:, 0] + top * rep(np.broadcast_to(phase, (n,)))
     return replay(rep(after), start, rep(lead), rep(h), rep(p), order, rules, weekday)
+
+
+def run_levels(model, demand: np.ndarray, cov: Covariates | None, start: int, days: int, cover: np.ndarray,
+               tau: np.ndarray, kernel_lead: np.ndarray, h: np.ndarray, p: np.ndarray, rules=None,
+               first_weekday: int = 0, lot: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The policy a calibrated level belongs to, run on real days: (S (n, days), phase (n,), kernel totals per row)
+    — each row's τ-quantile of its next cover + 1 days (level_paths) recomputed every day from day `start` for
+    `days` days, replayed on demand[:, start:start + days] under `rules` (replay_levels; the weekday of day 0 from
+    `first_weekday`, that of demand[:, 0]), an (s, S) row with lot > 0 starting at its phase of the cycle
+    (cycle_phases). The calibration's scoring of its choice, the policy backtest's held-out days and the orders
+    benchmark's days after the order date all run it so."""
+    S = level_paths(model, demand, cov, start, days, cover, tau)
+    phase = cycle_phases(demand.shape[0], start)
+    tot = replay_levels(demand[:, start:start + days], S[:, None, :], kernel_lead, h, p, rules,
+                        (first_weekday + start) % 7, lot, phase)
+    return S, phase, tot
 
 
 def choose_level(levels, fills, target: float) -> float:
@@ -203,9 +218,7 @@ def calibrated_level(model, demand: np.ndarray, cov: Covariates | None, windows:
     lot = lot_grid[np.arange(n), lot_col]
     per = {"fill": [], "on_hand": [], "cost": [], "csl": [], "orders": []}
     for start, days in windows:
-        tot = replay_levels(demand[:, start:start + days],
-                            level_paths(model, demand, cov, start, days, lead, level)[:, None, :], kernel_lead, h, p,
-                            rules, (first_weekday + start) % 7, lot, cycle_phases(n, start))
+        tot = run_levels(model, demand, cov, start, days, lead, level, kernel_lead, h, p, rules, first_weekday, lot)[2]
         per["fill"].append(fill_rate(tot, np.nan))
         per["on_hand"].append(tot["on_hand"] / days)
         per["cost"].append(total_cost(tot))
