@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.global_quantiles import M5, chosen_model, data_file  # noqa: E402
+from bench.global_quantiles import add_data_and_model_options, chosen_model, data_file  # noqa: E402
 
 TARGETS = (0.9, 0.95, 0.98)
 
@@ -59,10 +59,8 @@ def replayed(model, full, terms, keys, o: int, days: int, recs: dict) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(M5))
-    ap.add_argument("--cut-days", type=int, default=90, help="days after the order date replayed (default 90)")
-    ap.add_argument("--model", default=None, help="a global entry trained on the cut file (its last days held out)")
-    ap.add_argument("--models-dir", default=None)
+    add_data_and_model_options(ap, 90, "days after the order date replayed (default 90)",
+                               "a global entry trained on the cut file (its last days held out)")
     ap.add_argument("--order-days", default="daily", help="every item's order days, e.g. mon;thu (default daily)")
     ap.add_argument("--order-cost", type=float, default=0.0, help="every item's cost K per order (default 0)")
     args = ap.parse_args(argv)

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.global_quantiles import M5, chosen_model, cut_file, data_file  # noqa: E402
+from bench.global_quantiles import add_data_and_model_options, chosen_model, cut_file, data_file  # noqa: E402
 
 HOLDOUT = 90
 LEAD = 7
@@ -65,10 +65,8 @@ def train(data: Path, root: Path, log) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(M5))
-    ap.add_argument("--cut-days", type=int, default=0, help="drop the file's last N days first (another origin)")
-    ap.add_argument("--model", default=None, help="a global entry trained without the last 180 days of the cut file")
-    ap.add_argument("--models-dir", default=None)
+    add_data_and_model_options(ap, 0, "drop the file's last N days first (another origin)",
+                               "a global entry trained without the last 180 days of the cut file")
     args = ap.parse_args(argv)
     path = data_file(args.data)
     if path is None:

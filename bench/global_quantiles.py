@@ -56,6 +56,15 @@ def data_file(arg) -> Path | None:
     return None
 
 
+def add_data_and_model_options(ap, cut_days: int, cut_help: str, model_help: str) -> None:
+    """--data, --cut-days, --model and --models-dir of the benchmarks that score a global model they may train
+    (read back by data_file and chosen_model)."""
+    ap.add_argument("--data", default=str(M5))
+    ap.add_argument("--cut-days", type=int, default=cut_days, help=cut_help)
+    ap.add_argument("--model", default=None, help=model_help)
+    ap.add_argument("--models-dir", default=None)
+
+
 def chosen_model(args, models_root: Path, train) -> str:
     """The global model a benchmark scores: --model (in --models-dir when given), or the one `train(models_root)`
     trains there and names; the models folder is set for the registry either way."""

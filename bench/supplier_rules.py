@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.global_quantiles import M5, chosen_model, cut_file, data_file  # noqa: E402
+from bench.global_quantiles import add_data_and_model_options, chosen_model, cut_file, data_file  # noqa: E402
 
 LEAD = 7
 
@@ -91,14 +91,12 @@ def global_model(model, full, keys, date, terms, target: float, labels: tuple[st
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(M5))
-    ap.add_argument("--cut-days", type=int, default=90, help="real days after the cut replayed (default 90)")
+    add_data_and_model_options(ap, 90, "real days after the cut replayed (default 90)",
+                               "a global entry trained on the cut file (its last days held out)")
     ap.add_argument("--order-days", default="mon;thu")
     ap.add_argument("--pack-size", type=int, default=12)
     ap.add_argument("--moq", type=float, default=24.0)
     ap.add_argument("--target", type=float, default=0.95)
-    ap.add_argument("--model", default=None, help="a global entry trained on the cut file (its last days held out)")
-    ap.add_argument("--models-dir", default=None)
     args = ap.parse_args(argv)
     path = data_file(args.data)
     if path is None:
