@@ -26,7 +26,8 @@ from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
 from engine.policies.order_rules import OrderRules, parse_order_days, weekday_of
-from engine.studies.quantile_backtest import finite, series_promise
+from engine.studies.history_replay import finite
+from engine.studies.quantile_backtest import series_promise
 from engine.studies.quantile_level import calibrated_level, level_paths, model_last_training_date
 
 __all__ = ["WINDOW_DAYS", "MAX_WINDOWS", "MIN_HELD_OUT_DAYS", "global_levels", "replay_arrays", "item_rules",

@@ -24,7 +24,7 @@ from engine.simulation.kernel import InventoryKernel
 from engine.simulation.metrics import cycle_service_level, fill_rate, total_cost
 from engine.studies.series_forecasts import candidate_forecasters, masked_step
 
-__all__ = ["replay", "replay_records", "replayed_fields", "days_of_cover", "trailing_mean",
+__all__ = ["replay", "replay_records", "replayed_fields", "days_of_cover", "trailing_mean", "finite",
            "DAYS_OF_COVER_GRID", "MEAN_WINDOW"]
 
 DAYS_OF_COVER_GRID = np.round(np.concatenate([np.arange(0.5, 3.0, 0.1), np.arange(3.0, 6.0, 0.25),
@@ -163,14 +163,14 @@ def replayed_fields(real: dict, base: dict, i: int, days: int) -> dict:
     for name, tot in (("realised", real), ("baseline", base["totals"])):
         row = {k: v[i] for k, v in tot.items()}
         figures.update({
-            f"{name}_fill_rate": _figure(fill_rate(row, np.nan)),
-            f"{name}_cycle_service_level": _figure(cycle_service_level(row, np.nan)),
+            f"{name}_fill_rate": finite(fill_rate(row, np.nan)),
+            f"{name}_cycle_service_level": finite(cycle_service_level(row, np.nan)),
             f"{name}_cost": float(total_cost(row)),
             f"{name}_average_on_hand": float(row["on_hand"]) / days,
         })
     return {"demand": float(real["demand"][i]), **figures, "baseline_days_of_cover_k": float(base["k"][i])}
 
 
-def _figure(v) -> float | None:
-    v = float(v)
-    return None if math.isnan(v) else v
+def finite(v) -> float | None:
+    """A figure as a float, None when there is none (NaN: e.g. no demand on the days it was measured on)."""
+    return None if v is None or not math.isfinite(float(v)) else float(v)

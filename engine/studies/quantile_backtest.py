@@ -16,15 +16,13 @@ days-of-cover baseline.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from engine.demand.classes import classify
 from engine.errors import ConfigError
 from engine.forecast.seen_days import first_unseen
 from engine.policies.order_rules import weekday_of
-from engine.studies.history_replay import days_of_cover, replayed_fields
+from engine.studies.history_replay import days_of_cover, finite, replayed_fields
 from engine.studies.portfolio import eoq_lots, series_lead_time
 from engine.studies.quantile_level import (
     calibrated_level,
@@ -115,11 +113,6 @@ def quantile_backtest_records(series: list, settings, model) -> list[dict]:
                 by_key[(x.key, j)] = _record(x, j, dates[o - 1], classes[i], settings, model, cal, i, S[i, 0],
                                              phase[i], lead[i], tot, base, H)
     return [by_key[(x.key, j)] for j in range(K) for x in series]
-
-
-def finite(v) -> float | None:
-    """A figure as a float, None when there is none (NaN: e.g. no demand on the days it was measured on)."""
-    return None if v is None or not math.isfinite(float(v)) else float(v)
 
 
 def series_promise(cal: dict, i: int, label: str) -> float | None:
