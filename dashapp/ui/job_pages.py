@@ -17,7 +17,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, no_update
 
 from dashapp.ui.components import duration
-from dashapp.ui.jobs import job_store
+from dashapp.ui.jobs import cancel_job, current_task_id, job_store
 from engine.studies import scenarios as sc
 
 # The shareable link goes into the address bar with history.replaceState: no navigation, so the page (and a
@@ -142,6 +142,7 @@ class Heartbeat:
 
     def __init__(self, kind: str, key: str, every: float = 2.0, quiet: bool = False):
         self.kind, self.key, self.every, self.quiet = kind, key, every, quiet
+        self.task = current_task_id()  # read here: Celery's current task is the job thread's, not the beat thread's
         self.started = time.time()
         self.latest = {"done": 0, "total": 0, "label": "starting"}
         self._stop = threading.Event()
@@ -153,7 +154,7 @@ class Heartbeat:
         from dashapp.platform.store import StoreUnavailable
         try:
             job_store().beat(self.kind, self.key, self.latest["done"], self.latest["total"], self.started,
-                             self.latest["label"])
+                             self.latest["label"], task=self.task)
         except StoreUnavailable:
             if not self.quiet:
                 raise
@@ -234,10 +235,11 @@ def register(words: JobWords) -> None:
         prevent_initial_call=True,
     )
     def cancel_reattached(_n, key):
-        """Cancel on a reloaded page: the job stops at its next progress report (it checks the job store)."""
+        """Cancel on a reloaded page: the job's process is ended (dashapp.ui.jobs.cancel_job; else it stops at its
+        next progress report)."""
         if not key:
             raise dash.exceptions.PreventUpdate
-        job_store().request_cancel(words.kind, key)
+        cancel_job(words.kind, key)
         return (dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning", id=f"{p}-cancelled"),
                 True, False, True)
 

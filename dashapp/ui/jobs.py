@@ -80,10 +80,14 @@ class JobStore:
             st["state"] = "stale"
         return st
 
-    def beat(self, kind: str, key: str, done: int, total: int, started: float, label: str | None = None) -> None:
+    def beat(self, kind: str, key: str, done: int, total: int, started: float, label: str | None = None,
+             task: str | None = None) -> None:
+        """The running job's record, written by the job's own process: its pid and that process' start time (so
+        a cancel never ends another process that took the pid over) and, in a Celery worker, its task id."""
         self._set(f"sim:{kind}:status:{key}", {"state": "running", "done": int(done), "total": int(total),
                                              "label": label or f"{int(done)}/{int(total)}", "started": started,
-                                             "heartbeat": time.time(), "pid": os.getpid()},
+                                             "heartbeat": time.time(), "pid": os.getpid(),
+                                             "pid_started": process_started(), "task": task},
                   ttl=60)
 
     def clear_status(self, kind: str, key: str) -> None:
@@ -96,6 +100,14 @@ class JobStore:
         self._set(f"sim:{kind}:status:{key}", {"state": "running", "done": 0, "total": 0, "label": label,
                                              "started": time.time(), "heartbeat": time.time(), "pid": None},
                   ttl=60)
+
+    def cancel(self, kind: str, key: str) -> dict | None:
+        """Record a cancel request for `key` and clear its status; returns the status record the job had written
+        (None if none), which end_job_process reads to end the job's process."""
+        record = self._get(f"sim:{kind}:status:{key}")  # get_status would hide it once the request is recorded
+        self.request_cancel(kind, key)
+        self.clear_status(kind, key)
+        return record
 
     def request_cancel(self, kind: str, key: str) -> None:
         """Ask the job for `key` to stop at its next progress report (works from any page, reattached ones too)."""
@@ -114,6 +126,60 @@ class JobStore:
 
 STALE_AFTER = 10.0
 _store: JobStore | None = None
+_started: dict[int, float] = {}
+
+
+def process_started(pid: int | None = None) -> float | None:
+    """When process `pid` (default: this one) started, as psutil reads it; None when it cannot be read."""
+    import psutil
+    pid = os.getpid() if pid is None else int(pid)
+    if pid == os.getpid() and pid in _started:
+        return _started[pid]
+    try:
+        started = psutil.Process(pid).create_time()
+    except (psutil.Error, OSError):
+        return None
+    if pid == os.getpid():
+        _started[pid] = started
+    return started
+
+
+def current_task_id() -> str | None:
+    """The id of the Celery task this thread runs (what Dash's CeleryManager calls the job), else None."""
+    if celery_app is None:
+        return None
+    from celery import current_task
+    return getattr(getattr(current_task, "request", None), "id", None) if current_task else None
+
+
+def end_job_process(record: dict | None) -> bool:
+    """End the process of the job whose status `record` is (JobStore.cancel's return), as Dash's own Cancel does
+    for the page that started the job: the Celery task terminated by its id, or the Diskcache job's process
+    killed, only if the process under that pid is the one that wrote the record. Why a second path: Dash ends a
+    job only from the page that holds its job id, so without this a reloaded page's Cancel, or a click the
+    renderer sent before it had the id, left the job to stop at its next progress report. True when a stop was
+    sent."""
+    if not record:
+        return False
+    if celery_app is not None:
+        task = record.get("task")
+        if task:
+            celery_app.control.revoke(task, terminate=True)
+        return bool(task)
+    pid, born = record.get("pid"), record.get("pid_started")
+    if not pid or born is None or pid == os.getpid():
+        return False
+    now = process_started(pid)
+    if now is None or abs(now - float(born)) > 0.01:  # gone, or another process took the pid over
+        return False
+    background_manager.terminate_job(pid)
+    return True
+
+
+def cancel_job(kind: str, key: str) -> None:
+    """A page's Cancel for the job of `key`: the job stops at its next progress report (the request in the job
+    store), and its process is ended at once where it can be reached (end_job_process)."""
+    end_job_process(job_store().cancel(kind, key))
 
 
 def job_store() -> JobStore:

@@ -88,3 +88,50 @@ def test_a_job_cancelled_before_it_starts_never_computes(store):
     record, alert = J.run_and_cache(WORDS, "k5", lambda _v: None, lambda progress: ran.append(1))
     assert ran == [] and record is J.no_update and "cancelled" in str(alert.children)
     assert store.get_status("scenarios", "k5") is None
+
+
+def _sleeper():
+    import subprocess
+    import sys
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+def test_cancel_returns_the_jobs_record_and_ends_its_process(store):
+    """A reloaded page's Cancel (no Dash job id) still ends the job's process: the one the record names."""
+    proc = _sleeper()
+    try:
+        store._set("sim:scenarios:status:k6", {"state": "running", "done": 1, "total": 8, "started": 0.0,
+                                               "heartbeat": 0.0, "pid": proc.pid,
+                                               "pid_started": jobs.process_started(proc.pid), "task": None}, ttl=60)
+        record = store.cancel("scenarios", "k6")
+        assert record["pid"] == proc.pid
+        assert store.get_status("scenarios", "k6") is None and store.cancel_requested("scenarios", "k6")
+        assert jobs.end_job_process(record) is True
+        assert proc.wait(timeout=5) is not None
+    finally:
+        proc.kill()
+
+
+def test_a_record_whose_pid_another_process_took_over_ends_nothing(store):
+    proc = _sleeper()
+    try:
+        born = jobs.process_started(proc.pid)
+        assert jobs.end_job_process({"pid": proc.pid, "pid_started": born - 5.0}) is False  # not the job's process
+        assert jobs.end_job_process({"pid": proc.pid, "pid_started": None}) is False       # an older record
+        assert jobs.end_job_process({"pid": __import__("os").getpid(), "pid_started": jobs.process_started()}) is False
+        assert jobs.end_job_process(None) is False
+        assert proc.poll() is None  # still running
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_jobs_heartbeat_names_its_process_and_start_time(store):
+    J.submit(WORDS, "k7")
+    beat = J.Heartbeat("scenarios", "k7", every=60.0)
+    try:
+        st = store.get_status("scenarios", "k7")
+        assert st["pid"] == __import__("os").getpid() and st["pid_started"] == jobs.process_started()
+        assert st["task"] is None  # not in a Celery worker
+    finally:
+        beat.stop()

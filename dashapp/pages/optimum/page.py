@@ -29,7 +29,7 @@ from dashapp.ui.job_pages import (
     running_status,
     submit,
 )
-from dashapp.ui.jobs import job_store
+from dashapp.ui.jobs import cancel_job, job_store
 from dashapp.ui.recommendation import recommendation_view, two_worlds_sentence
 from dashapp.ui.result_sentences import optimum_sentence, per_day
 from dashapp.ui.scenario_table import scenario_grid, table_words
@@ -309,8 +309,7 @@ def cancelled(_n, request):
         sset, _ = sc.revalidate(request)
         sset = {**sset, "scenarios": sset["scenarios"][:1], "baseline": 0}
         key = _result_key(sset, goal_of_request(request))
-        job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
-        job_store().clear_status(KIND, key)
+        cancel_job(KIND, key)  # besides Dash's cancel, which needs the page's job id
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
         pass
     return dbc.Alert("Computation cancelled.", color="warning", id="opt-cancelled")

@@ -25,7 +25,7 @@ from dashapp.platform.session_ids import new_session_id, valid_session_id
 from dashapp.platform.store import StoreUnavailable, get_store
 from dashapp.ui.components import upload_status
 from dashapp.ui.job_pages import Heartbeat, running_status
-from dashapp.ui.jobs import job_store
+from dashapp.ui.jobs import cancel_job, job_store
 from dashapp.ui.levels import OWN_LEVELS, level_options
 from dashapp.ui.uploads import file_name
 from dashapp.ui.validation import OBJECTIVE_OPTIONS, TARGET_LABEL
@@ -322,12 +322,16 @@ def follow_run(_n, following, sid):
 @callback(Output(ids.OR_STATUS, "children", allow_duplicate=True), Input(ids.OR_CANCEL, "n_clicks"),
           State(ids.OR_REQUEST, "data"), prevent_initial_call=True)
 def cancelled(n, request):
-    """Dash stops the job's process; its record of the run goes with it (a page reloaded after would follow a
-    run that no longer exists until the record went stale)."""
+    """Dash stops the job's process, and so does dashapp.ui.jobs.cancel_job from the record the job wrote (Dash's
+    cancel needs the job id the page holds); the record of the run goes with it (a page reloaded after would follow
+    a run that no longer exists until the record went stale)."""
     sid = (request or {}).get("sid") if isinstance(request, dict) else None
     if not n or not valid_session_id(sid):
         raise dash.exceptions.PreventUpdate
-    _clear_run(sid)
+    try:
+        cancel_job(O.KIND, sid)
+    except StoreUnavailable:
+        pass
     return dbc.Alert("Proposal cancelled; the grid keeps what it showed before.", color="warning", className="py-2",
                      id="or-cancelled")
 

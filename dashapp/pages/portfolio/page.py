@@ -39,7 +39,7 @@ from dashapp.ui.job_pages import (
     running_status,
     submit,
 )
-from dashapp.ui.jobs import celery_app, job_store
+from dashapp.ui.jobs import cancel_job, celery_app, job_store
 from dashapp.ui.validation import TARGET_LABEL, WEEKDAYS
 from engine.data.layout import REQUIRED_ROLES, ROLES
 from engine.demand.modes import MAX_LEAD_TIME
@@ -299,12 +299,10 @@ def cancelled(_n, request):
     key = (request or {}).get("key")
     if P.valid_key(key):
         try:
-            store = job_store()
-            store.request_cancel(P.KIND, key)
-            tasks = store.get_note(P.KIND, key, "tasks")
+            cancel_job(P.KIND, key)
+            tasks = job_store().get_note(P.KIND, key, "tasks")
             if tasks and celery_app is not None:
                 revoke_all(celery_app, tasks.get("ids") or [])
-            store.clear_status(P.KIND, key)
         except Exception:  # noqa: BLE001 - the store is down: the job itself is stopped by Dash
             pass
     return dbc.Alert("Portfolio run cancelled.", color="warning", id="pf-cancelled")
@@ -379,8 +377,7 @@ def check_cancelled(_n, request):
     key = (request or {}).get("key")
     if P.valid_key(key):
         try:
-            job_store().request_cancel(H.KIND, key)
-            job_store().clear_status(H.KIND, key)
+            cancel_job(H.KIND, key)
         except Exception:  # noqa: BLE001 - the store is down: the job itself is stopped by Dash
             pass
     return dbc.Alert("Check against history cancelled.", color="warning", id="pfbt-cancelled")

@@ -28,7 +28,7 @@ from dashapp.ui.job_pages import (
     running_status,
     submit,
 )
-from dashapp.ui.jobs import job_store
+from dashapp.ui.jobs import cancel_job, job_store
 from dashapp.ui.scenario_table import scenario_grid, table_words, with_row_ids, without_rows
 from engine.studies import scenarios as sc
 
@@ -192,9 +192,7 @@ def run_job(set_progress, request):
           State("sc-request", "data"), prevent_initial_call=True)
 def cancelled(_n, request):
     try:
-        key = sc.revalidate(request)[1]
-        job_store().request_cancel(KIND, key)  # a worker that did not get Dash's cancel stops at its next step
-        job_store().clear_status(KIND, key)
+        cancel_job(KIND, sc.revalidate(request)[1])  # besides Dash's cancel, which needs the page's job id
     except Exception:  # nothing valid to clear (or the store is down): the job itself is stopped by Dash
         pass
     return dbc.Alert("Run cancelled.", color="warning", id="sc-cancelled")
