@@ -308,30 +308,19 @@ def cmd_train(args) -> int:
 
 
 def _cmd_train_ensemble(args, cmd: str) -> int:
-    from engine.errors import DataError
     if args.calendar_days is not None and not 7 <= args.calendar_days <= 730:
         return _err(f"--calendar-days {args.calendar_days} is out of range [7, 730]")
-    try:
-        card = train_model(args.data, args.out, series=args.series,
-                           holdout_days=73 if args.holdout_days is None else args.holdout_days,
-                           epochs=args.epochs, seed=args.seed, use_covariates=not args.no_covariates,
-                           window=args.window, meta=args.meta, meta_fit=args.meta_fit,
-                           extra_inputs=None if args.meta_inputs is None else
-                           tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
-                           log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days,
-                           columns=getattr(args, "columns", None),
-                           fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
-    except (DataError, ValueError) as exc:
-        return _err(str(exc))
-    if args.json:
-        print(json.dumps(card, indent=2))
-    else:
-        print(Path(args.out, CARD_MD).read_text())
-    return 0
+    return _print_card(args, lambda: train_model(
+        args.data, args.out, series=args.series, holdout_days=73 if args.holdout_days is None else args.holdout_days,
+        epochs=args.epochs, seed=args.seed, use_covariates=not args.no_covariates, window=args.window,
+        meta=args.meta, meta_fit=args.meta_fit,
+        extra_inputs=None if args.meta_inputs is None else
+        tuple(x.strip() for x in args.meta_inputs.split(",") if x.strip()),
+        log=lambda m: print(m, file=sys.stderr), command=cmd, calendar_days=args.calendar_days,
+        columns=getattr(args, "columns", None), fill_missing_zero=bool(getattr(args, "fill_missing_zero", False))))
 
 
 def _cmd_train_global(args, cmd: str) -> int:
-    from engine.errors import DataError
     from engine.forecast.global_commands import train_global_model
     from engine.forecast.global_train import NETWORKS, GlobalConfig, available_cores
     networks = tuple(x.strip() for x in args.networks.split(",") if x.strip())
@@ -346,11 +335,16 @@ def _cmd_train_global(args, cmd: str) -> int:
         return _err("--threads must be at least 1")
     cfg = GlobalConfig(holdout_days=holdout, meta_days=args.meta_days, networks=networks, seed=args.seed,
                        threads=threads)
+    return _print_card(args, lambda: train_global_model(
+        args.data, args.out, series=args.series, cfg=cfg, log=lambda m: print(m, file=sys.stderr), command=cmd,
+        columns=getattr(args, "columns", None), fill_missing_zero=bool(getattr(args, "fill_missing_zero", False))))
+
+
+def _print_card(args, train) -> int:
+    """Run `train()` (either kind of training) and print its card: JSON with --json, else the card's Markdown."""
+    from engine.errors import DataError
     try:
-        card = train_global_model(args.data, args.out, series=args.series, cfg=cfg,
-                                  log=lambda m: print(m, file=sys.stderr), command=cmd,
-                                  columns=getattr(args, "columns", None),
-                                  fill_missing_zero=bool(getattr(args, "fill_missing_zero", False)))
+        card = train()
     except (DataError, ValueError) as exc:
         return _err(str(exc))
     if args.json:
