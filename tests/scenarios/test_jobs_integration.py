@@ -127,21 +127,27 @@ def test_celery_and_diskcache_show_the_same_numbers(tmp_path, redis_server, samp
         disk_app.stop()
 
 
+@pytest.mark.parametrize("reload", [False, True], ids=["same-page", "reloaded-page"])
 @pytest.mark.parametrize("manager", ["diskcache", "celery"])
-def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_csv, browser, manager):
+def test_cancel_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_csv, browser, manager, reload):
+    """On the page that started the job (Dash's cancel) and on a reloaded one, which holds no Dash job id (its
+    Cancel ends the process the job's record names)."""
     app, worker, store = job_stack(tmp_path, redis_server, sample_csv, manager)
     sset = long_set()
     try:
         open_set(browser, app, sset)
         browser.find_element(By.ID, "sc-run").click()
+        key = server_key(page_set(browser), sample_csv)
         try:
-            status = wait_running(store, server_key(page_set(browser), sample_csv))
+            pid = wait_running(store, key)["pid"]
         except TimeoutError as exc:
             raise AssertionError(browser.find_element(By.ID, "sc-status").text + app.log()[-3000:]) from exc
-        pid = status["pid"]
+        if reload:
+            browser.refresh()
+            WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "sc-reattach-msg"))
         assert psutil.pid_exists(pid)
         cancel_and_wait_for(browser, pid, manager)
-        assert store.get_result("scenarios", server_key(page_set(browser), sample_csv)) is None
+        assert store.get_result("scenarios", key) is None and store.get_status("scenarios", key) is None
         WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "sc-cancelled"))
         assert browser.find_element(By.ID, "sc-run").is_enabled()
     finally:
@@ -183,26 +189,3 @@ def server_key(sset: dict, sample_csv) -> str:
     st = sample_csv.stat()
     return sc.set_hash(sset, {"default_data": [st.st_size, int(st.st_mtime)]})
 
-
-@pytest.mark.parametrize("manager", ["diskcache", "celery"])
-def test_cancel_on_a_reloaded_page_stops_the_job_process_within_2_s(tmp_path, redis_server, sample_csv, browser,
-                                                                     manager):
-    """The reloaded page holds no Dash job id: its Cancel ends the process the job's record names."""
-    app, worker, store = job_stack(tmp_path, redis_server, sample_csv, manager)
-    sset = long_set()
-    try:
-        open_set(browser, app, sset)
-        browser.find_element(By.ID, "sc-run").click()
-        key = server_key(page_set(browser), sample_csv)
-        pid = wait_running(store, key)["pid"]
-        browser.refresh()
-        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "sc-reattach-msg"))
-        assert psutil.pid_exists(pid)
-        cancel_and_wait_for(browser, pid, manager)
-        assert store.get_result("scenarios", key) is None and store.get_status("scenarios", key) is None
-        WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "sc-cancelled"))
-        assert browser.find_element(By.ID, "sc-run").is_enabled()
-    finally:
-        if worker:
-            worker.stop()
-        app.stop()
