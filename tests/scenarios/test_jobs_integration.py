@@ -83,11 +83,11 @@ def pid_stopped(pid: int) -> bool:
         return True
 
 
-def cancel_and_wait_for(browser, pid: int, manager: str) -> None:
+def cancel_and_wait_for(browser, pid: int, manager: str, button: str = "sc-cancel") -> None:
     """Press Cancel; the job's process must stop within 2 s, and no result may land after it."""
-    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, "sc-cancel").is_enabled())
+    WebDriverWait(browser, 10).until(lambda d: d.find_element(By.ID, button).is_enabled())
     t0 = time.monotonic()
-    browser.find_element(By.ID, "sc-cancel").click()
+    browser.find_element(By.ID, button).click()
     while not pid_stopped(pid) and time.monotonic() - t0 < 10:
         time.sleep(0.02)
     elapsed = time.monotonic() - t0

@@ -57,12 +57,14 @@ def test_optimum_page_computes_bound_best_levels_and_regrets(app, browser):
     WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#opt-graph-curve .main-svg"))
 
 
-def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv):
+def _reloaded_during_a_computation(app, browser, sample_csv, seed: int):
+    """Start a long /optimum computation, wait for its first progress report and reload the page; returns the job
+    store, the job's key and its status record."""
     from dashapp.ui.jobs import JobStore
     from tests.scenarios.test_jobs_integration import page_set
 
     one = as_page_set(sc.canonical_set([{"name": "Long", "forecaster": "ma7", "demand": "synthetic"}],
-                                       replications=150, days=365, seed=5))
+                                       replications=150, days=365, seed=seed))
     browser.get(f"{app.url}/optimum?set={sc.encode_set(one)}")
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "opt-run"))
     browser.find_element(By.ID, "opt-run").click()
@@ -71,13 +73,29 @@ def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv
     key = sc.set_hash(sset, {"kind": "optimum", "default_data": [st.st_size, int(st.st_mtime)]})
     store = JobStore(None, directory=str(app.var_dir / "jobs" / "scenario-records"))
     deadline = time.monotonic() + 60
-    while not (store.get_status("optimum", key) or {}).get("done"):
+    while not (status := store.get_status("optimum", key) or {}).get("done"):
         assert time.monotonic() < deadline, "the optimum job never reported progress"
         time.sleep(0.05)
     browser.refresh()
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.ID, "opt-reattach-msg"))
+    return store, key, status
+
+
+def test_optimum_reload_during_a_computation_reattaches(app, browser, sample_csv):
+    _reloaded_during_a_computation(app, browser, sample_csv, seed=5)
     WebDriverWait(browser, 180).until(lambda d: d.find_elements(By.ID, "opt-policies"))
     assert "best base-stock" in browser.find_element(By.ID, "opt-policies").text
+
+
+def test_optimum_cancel_on_a_reloaded_page_ends_the_computation(app, browser, sample_csv):
+    """The reloaded page holds no Dash job id: its Cancel ends the process the job's record names."""
+    from tests.scenarios.test_jobs_integration import cancel_and_wait_for
+
+    store, key, status = _reloaded_during_a_computation(app, browser, sample_csv, seed=6)
+    cancel_and_wait_for(browser, status["pid"], "diskcache", button="opt-cancel")
+    assert store.get_result("optimum", key) is None and store.get_status("optimum", key) is None
+    WebDriverWait(browser, 10).until(lambda d: d.find_elements(By.ID, "opt-cancelled"))
+    assert browser.find_element(By.ID, "opt-run").is_enabled()
 
 
 def _cell(browser, row: int, col: str):
