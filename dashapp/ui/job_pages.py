@@ -92,6 +92,10 @@ def poll_once(words: JobWords, key: str | None) -> dict:
         return {**keep, **done, "result": result, "progress": 100, "progress_label": "done",
                 "status": dbc.Alert(f"The {words.noun} finished.", color="success", id=f"{words.prefix}-done")}
     status = running_status(words.kind, key)
+    if status is None and job_store().cancel_requested(words.kind, key):  # a tick that lands after Cancel
+        return {**keep, **done, "progress": 0, "progress_label": "",
+                "status": dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning",
+                                    id=f"{words.prefix}-cancelled")}
     if status is None:
         return {**keep, **done, "progress": 0, "progress_label": "",
                 "status": dbc.Alert(f"The {words.noun} this page was attached to stopped without a result "

@@ -135,3 +135,16 @@ def test_a_jobs_heartbeat_names_its_process_and_start_time(store):
         assert st["task"] is None  # not in a Celery worker
     finally:
         beat.stop()
+
+
+def test_a_reattach_poll_after_cancel_says_cancelled_not_that_the_job_died(store):
+    """A poll tick in flight when Cancel is pressed must not replace "cancelled" with "stopped without a result"."""
+    store.beat("scenarios", "k8", 3, 8, 0.0, "3 of 8")
+    store.cancel("scenarios", "k8")
+    out = J.poll_once(WORDS, "k8")
+    assert out["status"].id == "sc-cancelled" and "cancelled" in str(out["status"].children)
+    assert out["poll_off"] and not out["run_off"] and out["cancel_off"]
+    J.submit(WORDS, "k8")          # a new run forgets the request ...
+    store.clear_status("scenarios", "k8")
+    out = J.poll_once(WORDS, "k8")  # ... and a job that then dies is said to have stopped
+    assert "stopped without a result" in str(out["status"].children)
