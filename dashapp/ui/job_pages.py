@@ -92,15 +92,14 @@ def poll_once(words: JobWords, key: str | None) -> dict:
         return {**keep, **done, "result": result, "progress": 100, "progress_label": "done",
                 "status": dbc.Alert(f"The {words.noun} finished.", color="success", id=f"{words.prefix}-done")}
     status = running_status(words.kind, key)
-    if status is None and job_store().cancel_requested(words.kind, key):  # a tick that lands after Cancel
-        return {**keep, **done, "progress": 0, "progress_label": "",
-                "status": dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning",
-                                    id=f"{words.prefix}-cancelled")}
     if status is None:
-        return {**keep, **done, "progress": 0, "progress_label": "",
-                "status": dbc.Alert(f"The {words.noun} this page was attached to stopped without a result "
-                                    f"(cancelled or its worker died): press {words.button} to start it again.",
-                                    color="warning")}
+        if job_store().cancel_requested(words.kind, key):  # e.g. a tick that lands after Cancel
+            alert = dbc.Alert(f"{words.noun.capitalize()} cancelled.", color="warning", id=f"{words.prefix}-cancelled")
+        else:
+            alert = dbc.Alert(f"The {words.noun} this page was attached to stopped without a result "
+                              f"(cancelled or its worker died): press {words.button} to start it again.",
+                              color="warning")
+        return {**keep, **done, "progress": 0, "progress_label": "", "status": alert}
     value, label = progress_of(status)
     return {**keep, "poll_off": False, "progress": value, "progress_label": label, "cancel_off": False,
             "status": dbc.Alert(f"{words.noun.capitalize()} in progress: {label or 'starting'} (reattached).",

@@ -126,22 +126,15 @@ class JobStore:
 
 STALE_AFTER = 10.0
 _store: JobStore | None = None
-_started: dict[int, float] = {}
 
 
 def process_started(pid: int | None = None) -> float | None:
     """When process `pid` (default: this one) started, as psutil reads it; None when it cannot be read."""
     import psutil
-    pid = os.getpid() if pid is None else int(pid)
-    if pid == os.getpid() and pid in _started:
-        return _started[pid]
     try:
-        started = psutil.Process(pid).create_time()
+        return psutil.Process(os.getpid() if pid is None else int(pid)).create_time()
     except (psutil.Error, OSError):
         return None
-    if pid == os.getpid():
-        _started[pid] = started
-    return started
 
 
 def current_task_id() -> str | None:
@@ -161,19 +154,22 @@ def end_job_process(record: dict | None) -> bool:
     sent."""
     if not record:
         return False
-    if celery_app is not None:
-        task = record.get("task")
-        if task:
-            celery_app.control.revoke(task, terminate=True)
-        return bool(task)
-    pid, born = record.get("pid"), record.get("pid_started")
-    if not pid or born is None or pid == os.getpid():
+    try:
+        if celery_app is not None:
+            task = record.get("task")
+            if task:
+                celery_app.control.revoke(task, terminate=True)
+            return bool(task)
+        pid, born = record.get("pid"), record.get("pid_started")
+        if not pid or born is None or pid == os.getpid():
+            return False
+        now = process_started(pid)
+        if now is None or abs(now - float(born)) > 0.01:  # gone, or another process took the pid over
+            return False
+        background_manager.terminate_job(pid)
+        return True
+    except Exception:  # noqa: BLE001 - broker down, or the process ended meanwhile: the request in the store stays
         return False
-    now = process_started(pid)
-    if now is None or abs(now - float(born)) > 0.01:  # gone, or another process took the pid over
-        return False
-    background_manager.terminate_job(pid)
-    return True
 
 
 def cancel_job(kind: str, key: str) -> None:
